@@ -1,0 +1,213 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from catalogue.schema import Schema
+
+
+class ApplicationStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    IN_REVIEW = "in_review", _("In review")
+    NEEDS_CORRECTION = "needs_correction", _("Needs your correction")
+    APPROVED = "approved", _("Approved")
+    ISSUED = "issued", _("Permit issued")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+APPLICATION_FINAL = frozenset({ApplicationStatus.ISSUED, ApplicationStatus.REJECTED, ApplicationStatus.WITHDRAWN})
+
+
+class ReviewStatus(models.TextChoices):
+    WAITING = "waiting", _("Waiting for an earlier stage")
+    PENDING = "pending", _("In the department's queue")
+    IN_PROGRESS = "in_progress", _("Being reviewed")
+    CORRECTION_REQUESTED = "correction_requested", _("Waiting for the applicant's correction")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+REVIEW_OPEN = frozenset({ReviewStatus.PENDING, ReviewStatus.IN_PROGRESS})
+REVIEW_UNDECIDED = frozenset({
+    ReviewStatus.WAITING, ReviewStatus.PENDING, ReviewStatus.IN_PROGRESS, ReviewStatus.CORRECTION_REQUESTED,
+})
+
+
+def upload_to(instance, filename):
+    # Server-generated name: the citizen's file name never reaches the file system.
+    return f"attachments/{instance.application_id}/{uuid.uuid4().hex}"
+
+
+class Application(models.Model):
+    reference = models.CharField(_("reference"), max_length=20, unique=True, null=True, blank=True)
+    applicant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="applications", verbose_name=_("applicant"),
+    )
+    service = models.ForeignKey("catalogue.Service", on_delete=models.PROTECT, related_name="applications")
+    # The immutable schema this application is answered and reviewed against.
+    service_version = models.ForeignKey("catalogue.ServiceVersion", on_delete=models.PROTECT, related_name="applications")
+    status = models.CharField(_("status"), max_length=20, choices=ApplicationStatus.choices, default=ApplicationStatus.DRAFT)
+    answers = models.JSONField(_("answers"), default=dict, blank=True)
+    current_stage = models.PositiveSmallIntegerField(_("current stage"), null=True, blank=True)
+    created_at = models.DateTimeField(_("started"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["applicant", "-created_at"], name="application_applicant_created"),
+            models.Index(fields=["status", "submitted_at"], name="application_status_submitted"),
+        ]
+        verbose_name = _("application")
+        verbose_name_plural = _("applications")
+
+    def __str__(self):
+        return self.reference or f"draft #{self.pk}"
+
+    @property
+    def schema(self) -> Schema:
+        return Schema(self.service_version.schema)
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in APPLICATION_FINAL
+
+
+class Attachment(models.Model):
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="attachments")
+    field_key = models.CharField(_("field"), max_length=64)
+    file = models.FileField(_("file"), upload_to=upload_to, max_length=200)
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size"))
+    sha256 = models.CharField(max_length=64)
+    uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["field_key", "uploaded_at"]
+        indexes = [models.Index(fields=["application", "field_key"], name="attachment_application_field")]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self):
+        return self.original_name
+
+
+class Review(models.Model):
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="reviews")
+    department = models.ForeignKey("departments.Department", on_delete=models.PROTECT, related_name="reviews")
+    stage = models.PositiveSmallIntegerField(_("stage"))
+    sla_days = models.PositiveSmallIntegerField(_("time limit (working days)"))
+    status = models.CharField(_("status"), max_length=24, choices=ReviewStatus.choices, default=ReviewStatus.WAITING)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="assigned_reviews",
+        verbose_name=_("assigned officer"),
+    )
+    # Routing and the SLA clock. Dates are working-day deadlines in the portal's time zone;
+    # every deadline is a column scanned by beat, never a countdown in the broker.
+    pending_since = models.DateTimeField(_("in queue since"), null=True, blank=True)
+    routed_at = models.DateTimeField(_("routed"), null=True, blank=True)
+    started_on = models.DateField(_("clock started"), null=True, blank=True)
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    remind_on = models.DateField(_("reminder date"), null=True, blank=True)
+    red_on = models.DateField(_("red card date"), null=True, blank=True)
+    paused_on = models.DateField(_("clock paused since"), null=True, blank=True)
+    reminded_at = models.DateTimeField(_("reminder sent"), null=True, blank=True)
+    yellow_at = models.DateTimeField(_("yellow card"), null=True, blank=True)
+    red_at = models.DateTimeField(_("red card"), null=True, blank=True)
+    extension_reason = models.TextField(_("extension reason"), blank=True)
+    # Decision.
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("decided by"),
+    )
+    conditions = models.TextField(_("conditions"), blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    correction_fields = models.JSONField(_("fields to correct"), default=list, blank=True)
+    correction_message = models.TextField(_("correction message"), blank=True)
+    version = models.PositiveIntegerField(_("version"), default=0)  # bumped on every transition
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["stage", "department_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["application", "department"], name="review_unique_application_department"),
+            models.CheckConstraint(
+                condition=~Q(status="rejected") | ~Q(reason=""), name="review_rejection_has_reason",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["department", "status", "due_date"], name="review_queue"),
+            models.Index(fields=["status", "pending_since"], name="review_unrouted",
+                         condition=Q(routed_at__isnull=True, status="pending")),
+            models.Index(fields=["due_date"], name="review_open_due",
+                         condition=Q(status__in=["pending", "in_progress"])),
+        ]
+        verbose_name = _("review")
+        verbose_name_plural = _("reviews")
+
+    def __str__(self):
+        return f"{self.application} / {self.department.code}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in REVIEW_OPEN
+
+
+class NotificationKind(models.TextChoices):
+    SUBMITTED = "submitted", _("Application received")
+    CORRECTION_REQUESTED = "correction_requested", _("Correction requested")
+    REJECTED = "rejected", _("Application rejected")
+    APPROVED = "approved", _("Application approved")
+    PERMIT_READY = "permit_ready", _("Permit ready")
+    REVIEW_ROUTED = "review_routed", _("New application in your queue")
+    REVIEW_REMINDER = "review_reminder", _("Review due soon")
+    REVIEW_YELLOW = "review_yellow", _("Review overdue (yellow card)")
+    REVIEW_RED = "review_red", _("Review seriously overdue (red card)")
+    WITHDRAWN = "withdrawn", _("Application withdrawn")
+
+
+class EmailStatus(models.TextChoices):
+    PENDING = "pending", _("To send")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+    NONE = "none", _("No email")
+
+
+class Notification(models.Model):
+    """An in-app notification, and the outbox row of its email: the email is sent by
+    ``notification_email_task`` and re-sent by the reconciler while it stays pending."""
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(_("kind"), max_length=32, choices=NotificationKind.choices)
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    params = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    email_status = models.CharField(max_length=10, choices=EmailStatus.choices, default=EmailStatus.PENDING)
+    email_claimed_at = models.DateTimeField(null=True, blank=True)
+    email_sent_at = models.DateTimeField(null=True, blank=True)
+    email_attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["recipient", "-created_at"], name="notification_recipient"),
+            models.Index(fields=["created_at"], name="notification_email_outbox",
+                         condition=Q(email_status__in=["pending", "sending"])),
+        ]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+
+    def __str__(self):
+        return f"{self.kind} → {self.recipient_id}"

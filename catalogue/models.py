@@ -1,0 +1,156 @@
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .i18n import translated
+
+
+class FieldKind(models.TextChoices):
+    TEXT = "text", _("Text")
+    TEXTAREA = "textarea", _("Long text")
+    INTEGER = "integer", _("Whole number")
+    DECIMAL = "decimal", _("Decimal number")
+    DATE = "date", _("Date")
+    EMAIL = "email", _("Email")
+    PHONE = "phone", _("Phone")
+    CHOICE = "choice", _("Choice")
+    MULTICHOICE = "multichoice", _("Multiple choice")
+    BOOLEAN = "boolean", _("Yes / no")
+    FILE = "file", _("File")
+
+
+class Weekday(models.IntegerChoices):
+    MON = 0, _("Monday")
+    TUE = 1, _("Tuesday")
+    WED = 2, _("Wednesday")
+    THU = 3, _("Thursday")
+    FRI = 4, _("Friday")
+    SAT = 5, _("Saturday")
+    SUN = 6, _("Sunday")
+
+
+class WorkCalendar(models.Model):
+    """The single working-week definition; SLA clocks count its working days."""
+
+    workdays = models.JSONField(_("working weekdays"), default=list, help_text=_("0 = Monday … 6 = Sunday"))
+
+    class Meta:
+        verbose_name = _("working calendar")
+        verbose_name_plural = _("working calendar")
+
+    def __str__(self):
+        return ", ".join(str(Weekday(d).label) for d in sorted(self.workdays))
+
+
+class Holiday(models.Model):
+    date = models.DateField(_("date"), unique=True)
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("holiday")
+        verbose_name_plural = _("holidays")
+
+    def __str__(self):
+        return self.date.isoformat()
+
+
+class Field(models.Model):
+    """One entry of the shared field dictionary: one key has one meaning in every service."""
+
+    key = models.CharField(
+        _("key"), max_length=64, unique=True,
+        validators=[RegexValidator(r"^[a-z0-9_]+$", _("Use lowercase letters, digits and _ only."))],
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=FieldKind.choices)
+    label = models.JSONField(_("label"))
+    help = models.JSONField(_("help text"), default=dict, blank=True)
+    section = models.JSONField(_("section"), default=dict, blank=True)
+    required = models.BooleanField(_("required"), default=False)
+    # Kind-specific rules, exactly as in the catalogue file: max_length, min, max, choices,
+    # accept, max_size_mb.
+    rules = models.JSONField(_("rules"), default=dict, blank=True)
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["position", "key"]
+        verbose_name = _("field")
+        verbose_name_plural = _("fields")
+
+    def __str__(self):
+        return self.key
+
+    @property
+    def display_label(self) -> str:
+        return translated(self.label) or self.key
+
+
+class Service(models.Model):
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    name = models.JSONField(_("name"))
+    life_event = models.JSONField(_("life event"))
+    description = models.JSONField(_("description"), default=dict, blank=True)
+    fee = models.JSONField(_("fee"), default=dict, blank=True)
+    permit_title = models.JSONField(_("permit title"))
+    permit_valid_days = models.PositiveIntegerField(_("permit validity (days)"), validators=[MinValueValidator(1)])
+    position = models.PositiveIntegerField(_("position"), default=0)
+    is_active = models.BooleanField(_("open for applications"), default=True)
+    current_version = models.ForeignKey(
+        "ServiceVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("current version"),
+    )
+
+    class Meta:
+        ordering = ["position", "slug"]
+        verbose_name = _("service")
+        verbose_name_plural = _("services")
+
+    def __str__(self):
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return translated(self.name) or self.slug
+
+
+class Requirement(models.Model):
+    """What one department needs to review a service: its fields, its stage, its time limit."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="requirements")
+    department = models.ForeignKey("departments.Department", on_delete=models.PROTECT, related_name="requirements")
+    stage = models.PositiveSmallIntegerField(_("stage"), default=1, validators=[MinValueValidator(1)])
+    sla_days = models.PositiveSmallIntegerField(_("time limit (working days)"), validators=[MinValueValidator(1)])
+    fields = models.ManyToManyField(Field, related_name="requirements", verbose_name=_("fields"))
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["stage", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["service", "department"], name="requirement_unique_service_department"),
+        ]
+        verbose_name = _("department requirement")
+        verbose_name_plural = _("department requirements")
+
+    def __str__(self):
+        return f"{self.service.slug}: {self.department.code} (stage {self.stage})"
+
+
+class ServiceVersion(models.Model):
+    """An immutable snapshot of a service's form and reviews. A change to the service, its
+    requirements or any field it uses publishes a new version; an application keeps the
+    version it was started on."""
+
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField(_("version"))
+    # {"fields": [<field definition>...], "reviews": [{"department", "stage", "sla_days",
+    #  "fields"}...], "service": {...}}; see catalogue.schema.
+    schema = models.JSONField(_("schema"))
+    created_at = models.DateTimeField(_("published"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["service", "-number"]
+        constraints = [models.UniqueConstraint(fields=["service", "number"], name="serviceversion_unique_number")]
+        verbose_name = _("service version")
+        verbose_name_plural = _("service versions")
+
+    def __str__(self):
+        return f"{self.service.slug} v{self.number}"

@@ -1,0 +1,48 @@
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from catalogue.i18n import translated
+
+code_validator = RegexValidator(r"^[a-z0-9_-]+$", _("Use lowercase letters, digits, - and _ only."))
+
+
+class Department(models.Model):
+    code = models.SlugField(_("code"), max_length=40, unique=True, validators=[code_validator])
+    # {"en": "...", "zh-hans": "..."}: catalogue text is kept with all its translations.
+    name = models.JSONField(_("name"))
+    email = models.EmailField(_("email"), blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+
+    def __str__(self):
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return translated(self.name) or self.code
+
+
+class MembershipRole(models.TextChoices):
+    OFFICER = "officer", _("Officer")
+    SUPERVISOR = "supervisor", _("Supervisor")
+
+
+class Membership(models.Model):
+    """An officer's or supervisor's place in a department; queues filter on it."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("role"), max_length=16, choices=MembershipRole.choices, default=MembershipRole.OFFICER)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "department"], name="membership_unique_user_department")]
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+
+    def __str__(self):
+        return f"{self.user} @ {self.department.code} ({self.role})"

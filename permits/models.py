@@ -1,0 +1,51 @@
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class PermitStatus(models.TextChoices):
+    VALID = "valid", _("Valid")
+    REVOKED = "revoked", _("Revoked")
+    SUPERSEDED = "superseded", _("Superseded")
+
+
+def permit_upload_to(instance, filename):
+    return f"permits/{instance.number}.pdf"
+
+
+class Permit(models.Model):
+    """The one combined permit of an approved application.
+
+    The row is created in the same transaction that approves the application (under the
+    application's row lock); the PDF is produced afterwards by a Celery task. The partial
+    UNIQUE constraint is the backstop that makes a second current permit impossible."""
+
+    application = models.ForeignKey("approvals.Application", on_delete=models.PROTECT, related_name="permits")
+    number = models.CharField(_("permit number"), max_length=30, unique=True)
+    status = models.CharField(_("status"), max_length=12, choices=PermitStatus.choices, default=PermitStatus.VALID)
+    issued_at = models.DateTimeField(_("issued"))
+    valid_from = models.DateField(_("valid from"))
+    valid_until = models.DateField(_("valid until"))
+    file = models.FileField(_("file"), upload_to=permit_upload_to, blank=True, max_length=200)
+    sha256 = models.CharField(max_length=64, blank=True)
+    rendered_at = models.DateTimeField(_("file produced"), null=True, blank=True)
+    render_claimed_at = models.DateTimeField(null=True, blank=True)
+    render_attempts = models.PositiveSmallIntegerField(default=0)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    revocation_reason = models.TextField(_("revocation reason"), blank=True)
+
+    class Meta:
+        ordering = ["-issued_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application"], condition=~Q(status="superseded"), name="permit_one_current_per_application",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["issued_at"], name="permit_unrendered", condition=Q(rendered_at__isnull=True)),
+        ]
+        verbose_name = _("permit")
+        verbose_name_plural = _("permits")
+
+    def __str__(self):
+        return self.number
