@@ -1,4 +1,5 @@
 import uuid
+from functools import cached_property
 
 from django.conf import settings
 from django.db import models
@@ -71,7 +72,7 @@ class Application(models.Model):
     def __str__(self):
         return self.reference or f"draft #{self.pk}"
 
-    @property
+    @cached_property
     def schema(self) -> Schema:
         return Schema(self.service_version.schema)
 

@@ -1,0 +1,33 @@
+"""Domain errors of the engine. Views and the API turn them into a message, never a 500."""
+
+from django.utils.translation import gettext_lazy as _
+
+
+class WorkflowError(Exception):
+    default_message = _("This action is not possible.")
+
+    def __init__(self, message=None):
+        self.message = message or self.default_message
+        super().__init__(str(self.message))
+
+
+class InvalidTransition(WorkflowError):
+    default_message = _("This action is not possible in the application's current state.")
+
+
+class NotAllowed(WorkflowError):
+    default_message = _("You are not allowed to do this.")
+
+
+class Conflict(WorkflowError):
+    """The object changed under the actor (claimed or decided by someone else)."""
+
+    default_message = _("Someone else changed this in the meantime. Reload the page to see its current state.")
+
+
+class ValidationFailed(WorkflowError):
+    default_message = _("Some answers need your attention.")
+
+    def __init__(self, errors: dict, message=None):
+        self.errors = errors  # {field key: [messages]}
+        super().__init__(message)

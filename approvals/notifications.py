@@ -1,0 +1,85 @@
+"""Notifications: in-app rows written in the business transaction, and their emails sent
+afterwards by Celery (each row is its own outbox entry: at most one successful send)."""
+
+import logging
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from departments.models import Membership, MembershipRole
+
+from .models import EmailStatus, Notification, NotificationKind
+
+log = logging.getLogger(__name__)
+
+MAX_EMAIL_ATTEMPTS = 5
+
+
+def notify(*, recipient_ids, kind: str, application=None, review=None, params=None) -> list[Notification]:
+    """Create one notification per recipient and send their emails after commit."""
+    from .tasks import notification_email_task  # tasks import this module
+
+    rows = Notification.objects.bulk_create([
+        Notification(recipient_id=rid, kind=kind, application=application, review=review, params=params or {})
+        for rid in dict.fromkeys(recipient_ids)
+    ])
+    if rows:
+        from .nudges import nudge_on_commit
+
+        nudge_on_commit(notification_email_task, [n.pk for n in rows])
+    return rows
+
+
+def department_staff_ids(department_id: int, role: str = MembershipRole.OFFICER) -> list[int]:
+    return list(
+        Membership.objects.filter(department_id=department_id, role=role, user__is_active=True)
+        .values_list("user_id", flat=True)
+    )
+
+
+def _claim(notification_id: int, stale_before) -> bool:
+    """Take the right to send this email; False when it is sent or someone else sends it."""
+    return bool(
+        Notification.objects.filter(pk=notification_id)
+        .filter(Q(email_status=EmailStatus.PENDING) | Q(email_status=EmailStatus.SENDING, email_claimed_at__lt=stale_before))
+        .update(email_status=EmailStatus.SENDING, email_claimed_at=timezone.now())
+    )
+
+
+def notification_send_email(*, notification_id: int) -> str:
+    stale_before = timezone.now() - timezone.timedelta(seconds=settings.PORTAL_RECONCILE_AFTER_SECONDS)
+    if not _claim(notification_id, stale_before):
+        return "skipped"
+    n = Notification.objects.select_related("recipient", "application", "review__department").get(pk=notification_id)
+    try:
+        with translation.override(settings.LANGUAGE_CODE):
+            message = build_email(n)
+        message.send()
+    except Exception:
+        log.exception("email for notification %s failed", notification_id)
+        with transaction.atomic():
+            attempts = n.email_attempts + 1
+            Notification.objects.filter(pk=n.pk).update(
+                email_attempts=attempts,
+                email_status=EmailStatus.FAILED if attempts >= MAX_EMAIL_ATTEMPTS else EmailStatus.PENDING,
+            )
+        return "failed"
+    Notification.objects.filter(pk=n.pk).update(email_status=EmailStatus.SENT, email_sent_at=timezone.now())
+    return "sent"
+
+
+def build_email(n: Notification) -> EmailMultiAlternatives:
+    context = {
+        "n": n, "kind": n.kind, "title": NotificationKind(n.kind).label, "recipient": n.recipient,
+        "application": n.application, "review": n.review, "params": n.params, "SITE_URL": settings.SITE_URL,
+    }
+    subject = render_to_string("approvals/email/subject.txt", context).strip()
+    body = render_to_string("approvals/email/body.txt", context)
+    html = render_to_string("approvals/email/body.html", context)
+    message = EmailMultiAlternatives(subject=subject, body=body, to=[n.recipient.email])
+    message.attach_alternative(html, "text/html")
+    return message

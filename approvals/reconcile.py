@@ -1,0 +1,54 @@
+"""The reconciler: re-sends every nudge that should have been processed by now.
+
+Nudges are lost when the broker is down at commit time, or when a worker dies mid-task
+after the broker forgot the message. The database says what is still to do, so this scan
+is all it takes to catch up; everything it sends is idempotent."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from permits.models import Permit
+
+from .models import EmailStatus, Notification, Review, ReviewStatus
+from .nudges import publish
+
+BATCH = 500
+EMAIL_BATCH = 50
+
+
+def reconcile(*, older_than_seconds: int | None = None) -> dict:
+    from permits.tasks import permit_render_task
+
+    from .tasks import notification_email_task, route_application_task
+
+    age = settings.PORTAL_RECONCILE_AFTER_SECONDS if older_than_seconds is None else older_than_seconds
+    before = timezone.now() - timedelta(seconds=age)
+
+    applications = list(
+        Review.objects.filter(status=ReviewStatus.PENDING, routed_at__isnull=True, pending_since__lte=before)
+        .values_list("application_id", flat=True).distinct()[:BATCH]
+    )
+    for application_id in applications:
+        publish(route_application_task, application_id)
+
+    permits = list(
+        Permit.objects.filter(rendered_at__isnull=True, issued_at__lte=before)
+        .filter(Q(render_claimed_at__isnull=True) | Q(render_claimed_at__lte=before))
+        .values_list("pk", flat=True)[:BATCH]
+    )
+    for permit_id in permits:
+        publish(permit_render_task, permit_id)
+
+    notifications = list(
+        Notification.objects.filter(
+            Q(email_status=EmailStatus.PENDING, created_at__lte=before)
+            | Q(email_status=EmailStatus.SENDING, email_claimed_at__lte=before)
+        ).values_list("pk", flat=True).order_by("pk")[: BATCH * 4]
+    )
+    for start in range(0, len(notifications), EMAIL_BATCH):
+        publish(notification_email_task, notifications[start:start + EMAIL_BATCH])
+
+    return {"applications": len(applications), "permits": len(permits), "notifications": len(notifications)}

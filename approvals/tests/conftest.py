@@ -1,0 +1,1 @@
+from tests.engine_fixtures import *  # noqa: F401,F403

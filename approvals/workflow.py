@@ -1,0 +1,504 @@
+"""Every state transition of an application and its reviews.
+
+Each public function is one transaction. Transitions that can change an application's
+outcome lock the application row first (approvals.locks) and re-read all of its reviews
+inside that lock, so the fan-in (next stage, rejection, approval + permit) happens exactly
+once whatever the timing of concurrent decisions. Side effects are rows written in the same
+transaction (notifications, audit events, the permit) plus nudges sent after commit."""
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.models import Action
+from audit.services import Event, audit_record
+from departments.models import Department, Membership, MembershipRole
+from permits.services import permit_create
+
+from .answers import clean_answers, unknown_keys
+from .errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
+from .locks import lock_application
+from .models import (
+    REVIEW_UNDECIDED,
+    Application,
+    ApplicationStatus,
+    Attachment,
+    NotificationKind,
+    Review,
+    ReviewStatus,
+)
+from .notifications import department_staff_ids, notify
+from .nudges import nudge_on_commit
+from .sla import clock_resume, clock_start, local_today, sla_calendar
+from .uploads import check_upload
+
+EDITABLE = (ApplicationStatus.DRAFT,)
+OPEN_APPLICATION = (ApplicationStatus.IN_REVIEW, ApplicationStatus.NEEDS_CORRECTION)
+
+
+class Decision:
+    APPROVE = "approve"
+    REJECT = "reject"
+    CORRECTION = "correction"
+    ALL = (APPROVE, REJECT, CORRECTION)
+
+
+def _tasks():
+    from . import tasks  # tasks import the workflow; resolved at call time
+
+    return tasks
+
+
+def _event(action, application, *, actor=None, obj=None, ip=None, department_code="", **details) -> Event:
+    obj = obj or application
+    return Event(
+        action=action, object_type=obj._meta.model_name, object_id=obj.pk, actor=actor, ip=ip,
+        subject_id=application.applicant_id, application_id=application.pk, department_code=department_code,
+        details={k: v for k, v in details.items() if v not in (None, "", [], {})},
+    )
+
+
+def _own(application: Application, actor) -> None:
+    # Another citizen's application does not exist for this actor.
+    if application.applicant_id != getattr(actor, "pk", None):
+        raise Application.DoesNotExist
+
+
+# --- Citizen: draft, submit, correct, withdraw ----------------------------------------------------
+
+
+@transaction.atomic
+def application_start(*, applicant, service, ip: str | None = None) -> Application:
+    if not service.is_active or service.current_version_id is None:
+        raise InvalidTransition(_("This service is not open for applications."))
+    application = Application.objects.create(
+        applicant=applicant, service=service, service_version_id=service.current_version_id,
+    )
+    audit_record(_event(Action.APPLICATION_CREATED, application, actor=applicant, ip=ip))
+    return application
+
+
+@transaction.atomic
+def application_save_answers(*, application_id: int, actor, data: dict, keys=None) -> Application:
+    """Save a draft's answers for ``keys`` (default: those present in ``data``). A missing
+    required answer is fine in a draft; an invalid one is refused and nothing is saved."""
+    application = lock_application(application_id)
+    _own(application, actor)
+    if application.status not in EDITABLE:
+        raise InvalidTransition(_("Only a draft can be changed this way."))
+    schema = application.schema
+    if unknown := unknown_keys(schema, data):
+        raise ValidationFailed({k: [_("This question is not part of the form.")] for k in unknown})
+    keys = set(keys if keys is not None else data) - schema.file_keys
+    cleaned, errors = clean_answers(schema, data, keys=keys, partial=True)
+    if errors:
+        raise ValidationFailed(errors)
+    answers = {k: v for k, v in application.answers.items() if k not in keys}
+    answers.update(cleaned)
+    application.answers = answers
+    application.save(update_fields=["answers", "updated_at"])
+    return application
+
+
+def _correction_requested_fields(reviews) -> set[str]:
+    return {key for r in reviews if r.status == ReviewStatus.CORRECTION_REQUESTED for key in r.correction_fields}
+
+
+@transaction.atomic
+def application_attach(*, application_id: int, actor, field_key: str, uploaded) -> Attachment:
+    application = lock_application(application_id)
+    _own(application, actor)
+    spec = application.schema.fields_by_key.get(field_key)
+    if spec is None or spec["kind"] != "file":
+        raise ValidationFailed({field_key: [_("This question does not take a file.")]})
+    if application.status == ApplicationStatus.NEEDS_CORRECTION:
+        if field_key not in _correction_requested_fields(application.reviews.all()):
+            raise ValidationFailed({field_key: [_("No department asked you to change this.")]})
+    elif application.status not in EDITABLE:
+        raise InvalidTransition(_("Files can no longer be changed on this application."))
+    existing = application.attachments.filter(field_key=field_key).count()
+    meta = check_upload(spec, uploaded, existing_count=existing)
+    attachment = Attachment(application=application, field_key=field_key, **meta)
+    attachment.file.save("upload", uploaded, save=False)
+    attachment.save()
+    return attachment
+
+
+@transaction.atomic
+def application_remove_attachment(*, attachment_id: int, actor) -> None:
+    attachment = Attachment.objects.select_related("application").get(pk=attachment_id)
+    application = lock_application(attachment.application_id)
+    _own(application, actor)
+    if application.status == ApplicationStatus.NEEDS_CORRECTION:
+        if attachment.field_key not in _correction_requested_fields(application.reviews.all()):
+            raise ValidationFailed({attachment.field_key: [_("No department asked you to change this.")]})
+    elif application.status not in EDITABLE:
+        raise InvalidTransition(_("Files can no longer be changed on this application."))
+    attachment.file.delete(save=False)
+    attachment.delete()
+
+
+def _validate_complete(application: Application, answers: dict) -> dict:
+    """Full validation against the frozen schema; returns cleaned answers or raises."""
+    schema = application.schema
+    cleaned, errors = clean_answers(schema, answers)
+    present = set(application.attachments.values_list("field_key", flat=True).distinct())
+    for spec in schema.fields:
+        if spec["kind"] == "file" and spec.get("required") and spec["key"] not in present:
+            errors[spec["key"]] = [_("Attach this document.")]
+    if errors:
+        raise ValidationFailed(errors)
+    return cleaned
+
+
+@transaction.atomic
+def application_submit(*, application_id: int, actor, ip: str | None = None) -> Application:
+    """Freeze the answers, create one review per department, start stage 1."""
+    application = lock_application(application_id)
+    _own(application, actor)
+    if application.status != ApplicationStatus.DRAFT:
+        raise InvalidTransition(_("This application has already been submitted."))
+    schema = application.schema
+    application.answers = _validate_complete(application, application.answers)
+
+    now = timezone.now()
+    first_stage = schema.stages[0]
+    departments = dict(
+        Department.objects.filter(code__in=[r["department"] for r in schema.reviews]).values_list("code", "pk")
+    )
+    Review.objects.bulk_create([
+        Review(
+            application=application, department_id=departments[r["department"]], stage=r["stage"],
+            sla_days=r["sla_days"],
+            status=ReviewStatus.PENDING if r["stage"] == first_stage else ReviewStatus.WAITING,
+            pending_since=now if r["stage"] == first_stage else None,
+        )
+        for r in schema.reviews
+    ])
+    application.status = ApplicationStatus.IN_REVIEW
+    application.submitted_at = now
+    application.current_stage = first_stage
+    application.reference = f"A-{timezone.localdate(now).year}-{application.pk:06d}"
+    application.save(update_fields=["status", "submitted_at", "current_stage", "reference", "answers", "updated_at"])
+
+    audit_record(_event(Action.APPLICATION_SUBMITTED, application, actor=actor, ip=ip,
+                        version=application.service_version.number))
+    notify(recipient_ids=[application.applicant_id], kind=NotificationKind.SUBMITTED, application=application)
+    nudge_on_commit(_tasks().route_application_task, application.pk)
+    return application
+
+
+@transaction.atomic
+def application_resubmit(*, application_id: int, actor, data: dict, ip: str | None = None) -> Application:
+    """Answer correction requests: only the requested answers may change. The requesting
+    reviews return to their queues with their clocks resumed; any other department that had
+    approved and whose fields changed reviews again."""
+    application = lock_application(application_id)
+    _own(application, actor)
+    if application.status != ApplicationStatus.NEEDS_CORRECTION:
+        raise InvalidTransition(_("No correction is requested on this application."))
+    reviews = list(application.reviews.select_related("department"))
+    requesting = [r for r in reviews if r.status == ReviewStatus.CORRECTION_REQUESTED]
+    allowed = _correction_requested_fields(reviews)
+    schema = application.schema
+    if not_requested := sorted(set(data) - allowed):
+        raise ValidationFailed({k: [_("No department asked you to change this.")] for k in not_requested})
+
+    merged = dict(application.answers)
+    merged.update({k: v for k, v in data.items() if k not in schema.file_keys})
+    for key in set(data) - schema.file_keys:
+        if data[key] in (None, "", []):
+            merged.pop(key, None)
+    cleaned = _validate_complete(application, merged)
+
+    requested_at = min(r.decided_at for r in requesting)
+    changed = {k for k in allowed - schema.file_keys if application.answers.get(k) != cleaned.get(k)}
+    changed |= set(
+        application.attachments.filter(field_key__in=allowed, uploaded_at__gte=requested_at)
+        .values_list("field_key", flat=True)
+    )
+
+    now, today, calendar = timezone.now(), local_today(), sla_calendar()
+    events = []
+    for review in requesting:
+        fields = {"status": ReviewStatus.PENDING, "pending_since": now, "correction_fields": [],
+                  "version": review.version + 1, **clock_resume(calendar, review, today)}
+        Review.objects.filter(pk=review.pk).update(**fields)
+        events.append(_event(Action.REVIEW_REOPENED, application, actor=actor, obj=review, ip=ip,
+                             department_code=review.department.code, reason="correction answered"))
+        recipients = [review.assignee_id] if review.assignee_id else department_staff_ids(review.department_id)
+        notify(recipient_ids=recipients, kind=NotificationKind.REVIEW_ROUTED, application=application, review=review,
+               params={"due_date": (fields.get("due_date") or review.due_date or today).isoformat()})
+    for review in reviews:
+        if review.status == ReviewStatus.APPROVED and changed & set(schema.department_fields(review.department.code)):
+            Review.objects.filter(pk=review.pk).update(
+                status=ReviewStatus.PENDING, pending_since=now, routed_at=None, started_on=None, due_date=None,
+                remind_on=None, red_on=None, reminded_at=None, decided_at=None, decided_by=None, conditions="",
+                version=review.version + 1,
+            )
+            events.append(_event(Action.REVIEW_REOPENED, application, actor=actor, obj=review, ip=ip,
+                                 department_code=review.department.code, reason="fields changed",
+                                 fields=sorted(changed & set(schema.department_fields(review.department.code)))))
+
+    application.answers = cleaned
+    application.status = ApplicationStatus.IN_REVIEW
+    application.save(update_fields=["answers", "status", "updated_at"])
+    audit_record(_event(Action.APPLICATION_RESUBMITTED, application, actor=actor, ip=ip, changed=sorted(changed)), *events)
+    nudge_on_commit(_tasks().route_application_task, application.pk)
+    return application
+
+
+@transaction.atomic
+def application_withdraw(*, application_id: int, actor, ip: str | None = None) -> Application:
+    application = lock_application(application_id)
+    _own(application, actor)
+    if application.status not in (ApplicationStatus.DRAFT, *OPEN_APPLICATION):
+        raise InvalidTransition(_("A decided application cannot be withdrawn."))
+    now = timezone.now()
+    application.reviews.filter(status__in=REVIEW_UNDECIDED).update(status=ReviewStatus.CANCELLED, decided_at=now)
+    application.status = ApplicationStatus.WITHDRAWN
+    application.withdrawn_at = now
+    application.save(update_fields=["status", "withdrawn_at", "updated_at"])
+    audit_record(_event(Action.APPLICATION_WITHDRAWN, application, actor=actor, ip=ip))
+    if application.submitted_at:
+        notify(recipient_ids=[application.applicant_id], kind=NotificationKind.WITHDRAWN, application=application)
+    return application
+
+
+# --- Officers: claim, release, decide, extend ------------------------------------------------------
+
+
+def _membership_role(actor, department_id: int) -> str | None:
+    return (
+        Membership.objects.filter(user_id=getattr(actor, "pk", None), department_id=department_id, user__is_active=True)
+        .values_list("role", flat=True).first()
+    )
+
+
+def _review_for(actor, review_id: int) -> tuple[Review, str]:
+    """The review and the actor's role in its department; a review of another department
+    does not exist for this actor."""
+    review = Review.objects.select_related("department").get(pk=review_id)
+    role = _membership_role(actor, review.department_id)
+    if role is None:
+        raise Review.DoesNotExist
+    return review, role
+
+
+@transaction.atomic
+def review_claim(*, review_id: int, actor, ip: str | None = None) -> Review:
+    review, _role = _review_for(actor, review_id)
+    claimed = Review.objects.filter(pk=review.pk, status=ReviewStatus.PENDING).update(
+        status=ReviewStatus.IN_PROGRESS, assignee=actor, version=review.version + 1,
+    )
+    if not claimed:
+        review.refresh_from_db()
+        if review.status == ReviewStatus.IN_PROGRESS and review.assignee_id == actor.pk:
+            return review
+        raise Conflict(_("This review is no longer waiting in the queue: someone else claimed or decided it."))
+    review.refresh_from_db()
+    audit_record(Event(action=Action.REVIEW_CLAIMED, object_type="review", object_id=review.pk, actor=actor, ip=ip,
+                       application_id=review.application_id, department_code=review.department.code))
+    return review
+
+
+@transaction.atomic
+def review_release(*, review_id: int, actor, ip: str | None = None) -> Review:
+    review, role = _review_for(actor, review_id)
+    query = Review.objects.filter(pk=review.pk, status=ReviewStatus.IN_PROGRESS)
+    if role != MembershipRole.SUPERVISOR:
+        query = query.filter(assignee=actor)
+    if not query.update(status=ReviewStatus.PENDING, assignee=None, version=review.version + 1):
+        raise Conflict(_("You do not hold this review."))
+    audit_record(Event(action=Action.REVIEW_RELEASED, object_type="review", object_id=review.pk, actor=actor, ip=ip,
+                       application_id=review.application_id, department_code=review.department.code))
+    review.refresh_from_db()
+    return review
+
+
+@transaction.atomic
+def review_decide(
+    *, review_id: int, actor, decision: str, conditions: str = "", reason: str = "",
+    correction_fields=(), message: str = "", expected_version: int | None = None, ip: str | None = None,
+) -> Review:
+    """Record a department's decision, then settle the application under its row lock."""
+    if decision not in Decision.ALL:
+        raise ValidationFailed({"decision": [_("Choose approve, reject or request a correction.")]})
+    conditions, reason, message = (conditions or "").strip(), (reason or "").strip(), (message or "").strip()
+    if decision == Decision.REJECT and not reason:
+        raise ValidationFailed({"reason": [_("Give the reason for the rejection.")]})
+
+    found, role = _review_for(actor, review_id)
+    application = lock_application(found.application_id)
+    reviews = list(application.reviews.all())  # re-read inside the lock: this is what settles
+    review = next(r for r in reviews if r.pk == found.pk)
+    review.department = found.department
+
+    if expected_version is not None and review.version != expected_version:
+        raise Conflict()
+    if application.status not in OPEN_APPLICATION or review.status not in (ReviewStatus.PENDING, ReviewStatus.IN_PROGRESS):
+        raise Conflict(_("This review has already been decided or is not open for a decision."))
+    if review.status == ReviewStatus.IN_PROGRESS and review.assignee_id != actor.pk and role != MembershipRole.SUPERVISOR:
+        raise Conflict(_("Another officer holds this review."))
+
+    if decision == Decision.CORRECTION:
+        own_fields = set(application.schema.department_fields(review.department.code))
+        fields = list(dict.fromkeys(correction_fields or []))
+        errors = {}
+        if not fields:
+            errors["correction_fields"] = [_("Choose at least one answer or document to correct.")]
+        elif stray := [f for f in fields if f not in own_fields]:
+            errors["correction_fields"] = [_("Your department cannot ask about: %(keys)s.") % {"keys": ", ".join(stray)}]
+        if not message:
+            errors["message"] = [_("Tell the applicant what to correct.")]
+        if errors:
+            raise ValidationFailed(errors)
+
+    now = timezone.now()
+    review.decided_at, review.decided_by_id, review.assignee_id = now, actor.pk, review.assignee_id or actor.pk
+    review.version += 1
+    if decision == Decision.APPROVE:
+        review.status, review.conditions = ReviewStatus.APPROVED, conditions
+        action = Action.REVIEW_APPROVED
+    elif decision == Decision.REJECT:
+        review.status, review.reason = ReviewStatus.REJECTED, reason
+        action = Action.REVIEW_REJECTED
+    else:
+        review.status, review.correction_fields, review.correction_message = (
+            ReviewStatus.CORRECTION_REQUESTED, fields, message)
+        review.paused_on = local_today()
+        action = Action.REVIEW_CORRECTION
+    review.save(update_fields=[
+        "status", "decided_at", "decided_by", "assignee", "conditions", "reason", "correction_fields",
+        "correction_message", "paused_on", "version", "updated_at",
+    ])
+    events = [_event(action, application, actor=actor, obj=review, ip=ip, department_code=review.department.code,
+                     conditions=conditions, reason=reason, fields=list(correction_fields or []), message=message)]
+    events += _settle(application, reviews, decision=decision, review=review, actor=actor, now=now)
+    audit_record(*events)
+    return review
+
+
+def _settle(application: Application, reviews: list[Review], *, decision, review, actor, now) -> list[Event]:
+    """Move the application on after a decision. Caller holds the application lock and has
+    just re-read every review."""
+    events = []
+    if decision == Decision.REJECT:
+        Review.objects.filter(application=application, status__in=REVIEW_UNDECIDED).exclude(pk=review.pk).update(
+            status=ReviewStatus.CANCELLED, decided_at=now,
+        )
+        application.status, application.decided_at = ApplicationStatus.REJECTED, now
+        application.save(update_fields=["status", "decided_at", "updated_at"])
+        notify(recipient_ids=[application.applicant_id], kind=NotificationKind.REJECTED, application=application,
+               params={"reason": review.reason, "department": review.department.code})
+        events.append(_event(Action.APPLICATION_REJECTED, application, department_code=review.department.code))
+        return events
+
+    if decision == Decision.CORRECTION:
+        if application.status != ApplicationStatus.NEEDS_CORRECTION:
+            application.status = ApplicationStatus.NEEDS_CORRECTION
+            application.save(update_fields=["status", "updated_at"])
+        notify(recipient_ids=[application.applicant_id], kind=NotificationKind.CORRECTION_REQUESTED,
+               application=application, review=review, params={"message": review.correction_message})
+        return events
+
+    if any(r.status != ReviewStatus.APPROVED for r in reviews if r.stage <= application.current_stage):
+        return events  # the current stage still has open reviews
+    later = sorted({r.stage for r in reviews if r.stage > application.current_stage})
+    if later:
+        next_stage = later[0]
+        Review.objects.filter(application=application, stage=next_stage, status=ReviewStatus.WAITING).update(
+            status=ReviewStatus.PENDING, pending_since=now,
+        )
+        application.current_stage = next_stage
+        application.save(update_fields=["current_stage", "updated_at"])
+        nudge_on_commit(_tasks().route_application_task, application.pk)
+        return events
+
+    # Fan-in: every department approved. The partial UNIQUE constraint on the permit is the
+    # backstop should this ever run twice for one application.
+    application.status, application.decided_at = ApplicationStatus.APPROVED, now
+    application.save(update_fields=["status", "decided_at", "updated_at"])
+    permit = permit_create(application=application, now=now)
+    notify(recipient_ids=[application.applicant_id], kind=NotificationKind.APPROVED, application=application,
+           params={"permit_number": permit.number})
+    events.append(_event(Action.APPLICATION_APPROVED, application))
+    events.append(_event(Action.PERMIT_ISSUED, application, obj=permit, number=permit.number))
+    from permits.tasks import permit_render_task
+
+    nudge_on_commit(permit_render_task, permit.pk)
+    return events
+
+
+@transaction.atomic
+def review_extend(*, review_id: int, actor, due_date, reason: str, ip: str | None = None) -> Review:
+    review, role = _review_for(actor, review_id)
+    if role != MembershipRole.SUPERVISOR:
+        raise NotAllowed(_("Only a supervisor of the department can extend a due date."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed({"reason": [_("Give the reason for the extension.")]})
+    review = Review.objects.select_for_update(of=("self",)).select_related("department").get(pk=review.pk)
+    if review.status not in (ReviewStatus.PENDING, ReviewStatus.IN_PROGRESS) or review.due_date is None:
+        raise InvalidTransition(_("Only an open review with a due date can be extended."))
+    if due_date <= review.due_date:
+        raise ValidationFailed({"due_date": [_("The new due date must be later than %(date)s.") % {
+            "date": review.due_date.isoformat()}]})
+    calendar = sla_calendar()
+    shift = calendar.working_days_between(review.due_date, due_date)
+    old = review.due_date
+    review.due_date = due_date
+    review.red_on = calendar.add_working_days(review.red_on, shift) if review.red_on else None
+    review.extension_reason = reason
+    review.version += 1
+    # A card already shown stays on record; a new due date in the future clears nothing.
+    review.save(update_fields=["due_date", "red_on", "extension_reason", "version", "updated_at"])
+    audit_record(Event(action=Action.REVIEW_EXTENDED, object_type="review", object_id=review.pk, actor=actor, ip=ip,
+                       application_id=review.application_id, department_code=review.department.code,
+                       details={"from": old.isoformat(), "to": due_date.isoformat(), "reason": reason}))
+    return review
+
+
+# --- System steps (Celery) ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def application_route(*, application_id: int) -> int:
+    """Route the application's pending, unrouted reviews: start their SLA clocks and tell the
+    departments' officers. Safe to run twice: each review is claimed with a conditional UPDATE."""
+    calendar, now, today = sla_calendar(), timezone.now(), local_today()
+    routed = 0
+    reviews = list(
+        Review.objects.filter(application_id=application_id, status=ReviewStatus.PENDING, routed_at__isnull=True)
+        .select_related("application", "department")
+    )
+    events = []
+    for review in reviews:
+        fields = {"routed_at": now}
+        if review.started_on is None:
+            fields.update(clock_start(calendar, today, review.sla_days))
+        if not Review.objects.filter(pk=review.pk, routed_at__isnull=True, status=ReviewStatus.PENDING).update(**fields):
+            continue
+        routed += 1
+        due = fields.get("due_date") or review.due_date
+        recipients = [review.assignee_id] if review.assignee_id else department_staff_ids(review.department_id)
+        notify(recipient_ids=recipients, kind=NotificationKind.REVIEW_ROUTED, application=review.application,
+               review=review, params={"due_date": due.isoformat() if due else ""})
+        events.append(_event(Action.REVIEW_ROUTED, review.application, obj=review, department_code=review.department.code,
+                             due_date=due.isoformat() if due else None))
+    audit_record(*events)
+    return routed
+
+
+@transaction.atomic
+def application_mark_issued(*, application_id: int, permit) -> None:
+    """The permit file exists: the application is issued and the applicant told."""
+    application = lock_application(application_id)
+    if application.status != ApplicationStatus.APPROVED:
+        return
+    application.status = ApplicationStatus.ISSUED
+    application.save(update_fields=["status", "updated_at"])
+    notify(recipient_ids=[application.applicant_id], kind=NotificationKind.PERMIT_READY, application=application,
+           params={"permit_number": permit.number})
+    audit_record(_event(Action.PERMIT_RENDERED, application, obj=permit, number=permit.number))
+

@@ -1,0 +1,60 @@
+"""Fixtures for tests that drive the approval engine (registered in the root conftest)."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from approvals import workflow
+from approvals.nudges import reset_backoff
+from catalogue.calendar import clear_calendar_cache
+
+from .factories import PDF_BYTES, VALID_ANSWERS, UserFactory, officer, restaurant_service
+
+
+@pytest.fixture(autouse=True)
+def _fresh_engine_caches():
+    clear_calendar_cache()
+    reset_backoff()
+    yield
+    clear_calendar_cache()
+
+
+@pytest.fixture
+def restaurant(db):
+    return restaurant_service()
+
+
+@pytest.fixture
+def citizen(db):
+    return UserFactory(email="wang.fang@example.org", full_name="Wang Fang")
+
+
+@pytest.fixture
+def officers(restaurant):
+    """One officer and one supervisor per department of the restaurant service, by code."""
+    result = {}
+    for req in restaurant.requirements.select_related("department"):
+        dept = req.department
+        result[dept.code] = officer(dept)
+        result[f"{dept.code}_supervisor"] = officer(dept, role="supervisor")
+    return result
+
+
+def pdf_upload(name="plan.pdf"):
+    return SimpleUploadedFile(name, PDF_BYTES, content_type="application/pdf")
+
+
+def submitted_application(service, applicant, answers=None):
+    application = workflow.application_start(applicant=applicant, service=service)
+    workflow.application_save_answers(application_id=application.pk, actor=applicant, data=dict(answers or VALID_ANSWERS))
+    workflow.application_attach(application_id=application.pk, actor=applicant, field_key="floor_plan", uploaded=pdf_upload())
+    return workflow.application_submit(application_id=application.pk, actor=applicant)
+
+
+@pytest.fixture
+def submit(restaurant, citizen, settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+    def _submit(applicant=None, answers=None):
+        return submitted_application(restaurant, applicant or citizen, answers)
+
+    return _submit

@@ -1,0 +1,112 @@
+"""Factories for tests (factory_boy) and a small catalogue built directly from models."""
+
+import factory
+from django.contrib.auth import get_user_model
+
+from accounts.models import Role
+from catalogue.models import Field, Requirement, Service
+from catalogue.schema import service_publish
+from departments.models import Department, Membership, MembershipRole
+
+PASSWORD = "correct-horse-battery"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("email",)
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"citizen{n}@example.org")
+    full_name = factory.Faker("name")
+    role = Role.CITIZEN
+    email_verified = True
+
+    @factory.post_generation
+    def password(self, create, value, **kwargs):
+        self.set_password(value or PASSWORD)
+        if create:
+            self.save(update_fields=["password"])
+
+
+class DepartmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Department
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"dept{n}")
+    name = factory.LazyAttribute(lambda o: {"en": f"{o.code.title()} Bureau", "zh-hans": f"{o.code}局"})
+    email = factory.LazyAttribute(lambda o: f"{o.code}@example.gov")
+
+
+def officer(department, *, role=MembershipRole.OFFICER, email=None):
+    user = UserFactory(
+        email=email or f"{role}.{department.code}@example.gov",
+        role=Role.SUPERVISOR if role == MembershipRole.SUPERVISOR else Role.OFFICER,
+    )
+    Membership.objects.get_or_create(user=user, department=department, defaults={"role": role})
+    return user
+
+
+FIELDS = [
+    # key, kind, section, required, rules
+    ("business_name", "text", "business", True, {"max_length": 120}),
+    ("cuisine", "choice", "business", True, {"choices": [
+        {"value": "chinese", "label": {"en": "Chinese", "zh-hans": "中餐"}},
+        {"value": "western", "label": {"en": "Western", "zh-hans": "西餐"}},
+    ]}),
+    ("seats", "integer", "business", True, {"min": 1, "max": 2000}),
+    ("opening_date", "date", "business", False, {}),
+    ("site_address", "text", "site", True, {"max_length": 200}),
+    ("floor_plan", "file", "documents", True, {"accept": ["application/pdf", "image/png"], "max_size_mb": 1}),
+]
+SECTIONS = {
+    "business": {"en": "Your business", "zh-hans": "经营信息"},
+    "site": {"en": "The site", "zh-hans": "经营场所"},
+    "documents": {"en": "Documents", "zh-hans": "材料"},
+}
+REVIEWS = [
+    # department, stage, sla_days, fields
+    ("registration", 1, 3, ["business_name", "cuisine"]),
+    ("health", 1, 5, ["business_name", "seats", "floor_plan"]),
+    ("tax", 1, 2, ["business_name"]),
+    ("fire", 2, 5, ["seats", "site_address", "floor_plan"]),
+]
+
+
+def restaurant_service(*, slug="open-a-restaurant", reviews=REVIEWS, fields=FIELDS):
+    """A service like the demo's restaurant: 4 departments, 2 stages, one document."""
+    by_key = {}
+    for position, (key, kind, section, required, rules) in enumerate(fields):
+        by_key[key], _ = Field.objects.update_or_create(key=key, defaults={
+            "kind": kind, "label": {"en": key.replace("_", " ").capitalize(), "zh-hans": key}, "section": SECTIONS[section],
+            "required": required, "rules": rules, "position": position,
+        })
+    service, _ = Service.objects.update_or_create(slug=slug, defaults={
+        "name": {"en": "Open a restaurant", "zh-hans": "开办餐饮店"},
+        "life_event": {"en": "Starting a business", "zh-hans": "企业开办"},
+        "description": {"en": "Everything to open a restaurant."},
+        "fee": {"en": "Free", "zh-hans": "免费"},
+        "permit_title": {"en": "Restaurant operating permit", "zh-hans": "餐饮经营许可证"},
+        "permit_valid_days": 1095,
+    })
+    for position, (code, stage, sla, keys) in enumerate(reviews):
+        department = DepartmentFactory(code=code)
+        req, _ = Requirement.objects.update_or_create(
+            service=service, department=department, defaults={"stage": stage, "sla_days": sla, "position": position},
+        )
+        req.fields.set([by_key[k] for k in keys])
+    service_publish(service=service)
+    service.refresh_from_db()
+    return service
+
+
+VALID_ANSWERS = {
+    "business_name": "Golden Dragon",
+    "cuisine": "chinese",
+    "seats": "40",
+    "site_address": "1 Harbour Road",
+}
+
+# The smallest valid PDF libmagic recognises as application/pdf.
+PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
