@@ -15,7 +15,9 @@ from django.utils.translation import gettext_lazy as _
 from catalogue.i18n import translated
 from catalogue.schema import Schema
 
-phone_validator = RegexValidator(r"^\+?[0-9][0-9 ()-]{4,30}$", _("Enter a phone number, digits only, optionally starting with +."))
+phone_validator = RegexValidator(
+    r"^\+?[0-9][0-9 ()-]{4,30}$", _("Enter a phone number, digits only, optionally starting with +.")
+)
 
 
 def _choices(spec):

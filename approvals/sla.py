@@ -97,9 +97,10 @@ def _audit_escalations(reviews, kind):
     from audit.models import Action
     from audit.services import Event, audit_record
 
+    card = "yellow" if kind == NotificationKind.REVIEW_YELLOW else "red"
     audit_record(*[
         Event(action=Action.REVIEW_ESCALATED, object_type="review", object_id=r.pk, application_id=r.application_id,
-              subject_id=r.application.applicant_id, details={"card": "yellow" if kind == NotificationKind.REVIEW_YELLOW else "red"})
+              subject_id=r.application.applicant_id, department_code="", details={"card": card})
         for r in reviews
     ])
 

@@ -31,7 +31,8 @@ def check_upload(spec: dict, uploaded, *, existing_count: int = 0) -> dict:
     if uploaded.size == 0:
         raise ValidationFailed({key: [_("The file is empty.")]})
     if uploaded.size > max_bytes:
-        raise ValidationFailed({key: [_("The file is larger than %(mb)s MB.") % {"mb": spec.get("max_size_mb") or DEFAULT_MAX_MB}]})
+        limit = spec.get("max_size_mb") or DEFAULT_MAX_MB
+        raise ValidationFailed({key: [_("The file is larger than %(mb)s MB.") % {"mb": limit}]})
     content_type = sniff_content_type(uploaded)
     if content_type not in accept:
         raise ValidationFailed({key: [_("This kind of file is not accepted here. Accepted: %(types)s.") % {

@@ -13,23 +13,32 @@ from django.utils import translation
 from catalogue.i18n import translated
 
 
-class FetchRefused(Exception):
+class FetchRefused(ValueError):
     pass
 
 
-def safe_url_fetcher(url: str, *args, **kwargs):
-    """Serve data: URLs and files under STATIC_URL from our static directories; refuse the rest."""
-    from weasyprint.urls import default_url_fetcher
+def _static_base() -> str:
+    return f"{settings.SITE_URL}{settings.STATIC_URL}"
 
-    if url.startswith("data:"):
-        return default_url_fetcher(url, *args, **kwargs)
-    prefix = "static:///"
-    if url.startswith(prefix):
-        relative = url[len(prefix):]
-        path = finders.find(relative)
-        if path and ".." not in Path(relative).parts:
-            return {"string": Path(path).read_bytes(), "mime_type": _mime(path), "redirected_url": url}
-    raise FetchRefused(f"refused to fetch {url!r}")
+
+def safe_url_fetcher():
+    """A WeasyPrint fetcher that serves data: URLs, and URLs under our static base from our
+    own static directories (read locally, never over the network); it refuses the rest."""
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class SafeFetcher(URLFetcher):
+        def fetch(self, url, headers=None):
+            if url.startswith("data:"):
+                return super().fetch(url, headers)
+            base = _static_base()
+            if url.startswith(base):
+                relative = url[len(base):].split("?")[0].split("#")[0]
+                path = finders.find(relative) if ".." not in Path(relative).parts else None
+                if path:
+                    return URLFetcherResponse(url, Path(path).read_bytes(), {"Content-Type": _mime(path)})
+            raise FetchRefused(f"refused to fetch {url!r}")
+
+    return SafeFetcher(allowed_protocols=["data", "http", "https"], fail_on_errors=False, allow_redirects=False)
 
 
 def _mime(path: str) -> str:
@@ -42,7 +51,7 @@ def render_pdf(template: str, context: dict) -> bytes:
     from weasyprint import HTML  # heavy import: only in processes that render
 
     html = render_to_string(template, context)
-    return HTML(string=html, base_url="static:///", url_fetcher=safe_url_fetcher).write_pdf()
+    return HTML(string=html, base_url=_static_base(), url_fetcher=safe_url_fetcher()).write_pdf()
 
 
 def permit_context(permit) -> dict:

@@ -1,3 +1,10 @@
+from django.urls import path
+
+from . import views
+
 app_name = "permits"
 
-urlpatterns = []
+urlpatterns = [
+    path("<str:number>/download/", views.download, name="download"),
+    path("verify/<str:number>/", views.verify, name="verify"),
+]
