@@ -1,7 +1,9 @@
 """Row locks, in one place. Every transition that can change an application's outcome locks
 the application row first, so concurrent decisions on its reviews serialize there."""
 
-from .models import Application
+from django.db.models import Subquery
+
+from .models import Application, Review
 
 
 def lock_application(application_id: int) -> Application:
@@ -9,4 +11,13 @@ def lock_application(application_id: int) -> Application:
         Application.objects.select_for_update(of=("self",))
         .select_related("service_version", "service")
         .get(pk=application_id)
+    )
+
+
+def lock_application_of_review(review_id: int) -> Application:
+    """Lock the application a review belongs to, in one statement."""
+    return (
+        Application.objects.select_for_update(of=("self",))
+        .select_related("service_version", "service")
+        .get(pk=Subquery(Review.objects.filter(pk=review_id).values("application_id")))
     )

@@ -53,7 +53,7 @@ def _claim(filter_kwargs: dict, stamp_field: str, now) -> list[Review]:
         rows = list(
             Review.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(status__in=OPEN, paused_on__isnull=True, **{f"{stamp_field}__isnull": True}, **filter_kwargs)
-            .select_related("application")
+            .select_related("application", "department")
             .order_by("pk")[:1000]
         )
         if rows:
@@ -100,7 +100,7 @@ def _audit_escalations(reviews, kind):
     card = "yellow" if kind == NotificationKind.REVIEW_YELLOW else "red"
     audit_record(*[
         Event(action=Action.REVIEW_ESCALATED, object_type="review", object_id=r.pk, application_id=r.application_id,
-              subject_id=r.application.applicant_id, department_code="", details={"card": card})
+              subject_id=r.application.applicant_id, department_code=r.department.code, details={"card": card})
         for r in reviews
     ])
 

@@ -17,7 +17,7 @@ from permits.services import permit_create
 
 from .answers import clean_answers, unknown_keys
 from .errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
-from .locks import lock_application
+from .locks import lock_application, lock_application_of_review
 from .models import (
     REVIEW_UNDECIDED,
     Application,
@@ -68,12 +68,20 @@ def _own(application: Application, actor) -> None:
 
 
 @transaction.atomic
-def application_start(*, applicant, service, ip: str | None = None) -> Application:
+def application_start(*, applicant, service, answers: dict | None = None, ip: str | None = None) -> Application:
+    """A new draft on the service's current version, optionally with first answers (checked
+    like a draft page: invalid answers are refused, missing ones are fine)."""
     if not service.is_active or service.current_version_id is None:
         raise InvalidTransition(_("This service is not open for applications."))
-    application = Application.objects.create(
-        applicant=applicant, service=service, service_version_id=service.current_version_id,
-    )
+    application = Application(applicant=applicant, service=service, service_version_id=service.current_version_id)
+    if answers:
+        schema = application.schema
+        if unknown := unknown_keys(schema, answers):
+            raise ValidationFailed({k: [_("This question is not part of the form.")] for k in unknown})
+        application.answers, errors = clean_answers(schema, answers, keys=set(answers) - schema.file_keys, partial=True)
+        if errors:
+            raise ValidationFailed(errors)
+    application.save()
     audit_record(_event(Action.APPLICATION_CREATED, application, actor=applicant, ip=ip))
     return application
 
@@ -275,6 +283,18 @@ def _membership_role(actor, department_id: int) -> str | None:
     )
 
 
+def _role_for_review(actor, review_id: int) -> str:
+    """The actor's role in the department of the review; a review of another department does
+    not exist for this actor."""
+    role = (
+        Membership.objects.filter(user_id=getattr(actor, "pk", None), user__is_active=True, department__reviews__pk=review_id)
+        .values_list("role", flat=True).first()
+    )
+    if role is None:
+        raise Review.DoesNotExist
+    return role
+
+
 def _review_for(actor, review_id: int) -> tuple[Review, str]:
     """The review and the actor's role in its department; a review of another department
     does not exist for this actor."""
@@ -328,11 +348,14 @@ def review_decide(
     if decision == Decision.REJECT and not reason:
         raise ValidationFailed({"reason": [_("Give the reason for the rejection.")]})
 
-    found, role = _review_for(actor, review_id)
-    application = lock_application(found.application_id)
-    reviews = list(application.reviews.all())  # re-read inside the lock: this is what settles
-    review = next(r for r in reviews if r.pk == found.pk)
-    review.department = found.department
+    role = _role_for_review(actor, review_id)
+    try:
+        application = lock_application_of_review(review_id)
+    except Application.DoesNotExist:
+        raise Review.DoesNotExist
+    # Re-read every review inside the lock: this is what the outcome is computed from.
+    reviews = list(application.reviews.select_related("department"))
+    review = next(r for r in reviews if r.pk == review_id)
 
     if expected_version is not None and review.version != expected_version:
         raise Conflict()

@@ -196,12 +196,13 @@ CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 _broker_dir = VAR_DIR / "broker"
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    for sub in ("queue", "processed"):
+    for sub in ("queue", "processed", "control"):
         (_broker_dir / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 else:
@@ -227,6 +228,11 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_WORKER_MAX_TASKS_PER_CHILD = 500
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = 300_000  # KiB
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="portal")
+# Permit rendering is slow (WeasyPrint). Setting CELERY_PERMITS_QUEUE gives it a queue of its
+# own, so routing and mail never wait behind it; the compose stack and `make run` do, and start
+# a worker for each queue. Unset, one worker serves everything.
+CELERY_PERMITS_QUEUE = env.str("CELERY_PERMITS_QUEUE", default="") or CELERY_TASK_DEFAULT_QUEUE
+CELERY_TASK_ROUTES = {"permits.tasks.*": {"queue": CELERY_PERMITS_QUEUE}}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "reconcile": {"task": "approvals.tasks.reconcile_task", "schedule": 30.0},

@@ -1,0 +1,368 @@
+"""A load generator that drives applications through the real workflow functions.
+
+Work items go through one queue served by K threads: submitting an application enqueues a
+decision for each of its pending reviews, so the reviews of one application are decided by
+different threads at the same time, exactly as officers of different departments would.
+A decision that opens the next stage, or a correction answered, enqueues the new pending
+reviews. Each thread has its own database connection."""
+
+import queue
+import random
+import statistics
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection, connections
+from django.utils import timezone
+
+from accounts.models import Role
+from catalogue.models import Service
+from catalogue.schema import Schema
+from departments.models import Membership
+
+from . import workflow
+from .errors import Conflict
+from .models import Application, ApplicationStatus, Review, ReviewStatus
+
+# Tiny but real files, recognised by libmagic.
+SAMPLE_FILES = {
+    "application/pdf": (b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", "document.pdf"),
+    "image/png": (bytes.fromhex(
+        "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+        "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"), "image.png"),
+}
+
+
+def sample_answers(schema: Schema) -> dict:
+    answers = {}
+    for spec in schema.fields:
+        kind, key = spec["kind"], spec["key"]
+        if kind == "file":
+            continue
+        if kind in ("text", "textarea"):
+            answers[key] = f"Sample {key.replace('_', ' ')}"[: spec.get("max_length") or 200]
+        elif kind == "email":
+            answers[key] = "applicant@example.org"
+        elif kind == "phone":
+            answers[key] = "+86 10 6512 3456"
+        elif kind in ("integer", "decimal"):
+            answers[key] = str(spec.get("min") if spec.get("min") is not None else 1)
+        elif kind == "date":
+            answers[key] = str(spec.get("min") or date.today().isoformat())
+        elif kind == "choice":
+            answers[key] = spec["choices"][0]["value"]
+        elif kind == "multichoice":
+            answers[key] = [spec["choices"][0]["value"]]
+        elif kind == "boolean":
+            answers[key] = "true"
+    return answers
+
+
+def sample_upload(spec: dict) -> SimpleUploadedFile:
+    for content_type in spec.get("accept") or ["application/pdf"]:
+        if content_type in SAMPLE_FILES:
+            content, name = SAMPLE_FILES[content_type]
+            return SimpleUploadedFile(name, content, content_type=content_type)
+    raise ValueError(f"no sample file for {spec['key']}: accepts {spec.get('accept')}")
+
+
+class StatementCounter:
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        return execute(sql, params, many, context)
+
+
+@dataclass
+class Stats:
+    submit_ms: list = field(default_factory=list)
+    decide_ms: list = field(default_factory=list)
+    statements: int = 0
+    transactions: int = 0
+    conflicts: int = 0
+    errors: list = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _percentile(values, p):
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))], 2)
+
+
+class Simulation:
+    def __init__(self, *, service_slug: str, applications: int, concurrency: int, decide: str, seed: int = 7):
+        self.service = Service.objects.select_related("current_version").get(slug=service_slug)
+        self.schema = Schema(self.service.current_version.schema)
+        self.n, self.k, self.mode = applications, concurrency, decide
+        self.random = random.Random(seed)
+        self.answers = sample_answers(self.schema)
+        self.file_specs = [s for s in self.schema.fields if s["kind"] == "file"]
+        self.officers = self._officers()
+        self.citizens = self._citizens()
+        self.work: queue.Queue = queue.Queue()
+        self.stats = Stats()
+        self.outstanding = 0
+        self.outstanding_lock = threading.Lock()
+        self.done = threading.Event()
+        self.application_ids: list[int] = []
+
+    def _officers(self) -> dict[int, list]:
+        officers: dict[int, list] = {}
+        codes = [r["department"] for r in self.schema.reviews]
+        for m in Membership.objects.select_related("user").filter(department__code__in=codes):
+            officers.setdefault(m.department_id, []).append(m.user)
+        missing = [r["department"] for r in self.schema.reviews
+                   if not Membership.objects.filter(department__code=r["department"]).exists()]
+        if missing:
+            raise ValueError(f"no officer in department(s): {', '.join(missing)} (run seed_demo or add_staff)")
+        return officers
+
+    def _citizens(self) -> list:
+        User = get_user_model()
+        citizens = []
+        for i in range(max(1, self.k)):
+            user, _ = User.objects.get_or_create(
+                email=f"simulated.citizen{i}@example.org",
+                defaults={"full_name": f"Simulated Citizen {i}", "role": Role.CITIZEN, "email_verified": True},
+            )
+            citizens.append(user)
+        return citizens
+
+    # --- work items -------------------------------------------------------------------------
+
+    def _push(self, item):
+        with self.outstanding_lock:
+            self.outstanding += 1
+        self.work.put(item)
+
+    def _finish_item(self):
+        with self.outstanding_lock:
+            self.outstanding -= 1
+            if self.outstanding == 0:
+                self.done.set()
+
+    def _submit(self, index: int):
+        citizen = self.citizens[index % len(self.citizens)]
+        application = workflow.application_start(applicant=citizen, service=self.service, answers=self.answers)
+        for spec in self.file_specs:
+            workflow.application_attach(application_id=application.pk, actor=citizen, field_key=spec["key"],
+                                        uploaded=sample_upload(spec))
+        submit_started = time.perf_counter()
+        workflow.application_submit(application_id=application.pk, actor=citizen)
+        ended = time.perf_counter()
+        with self.stats.lock:
+            self.stats.submit_ms.append((ended - submit_started) * 1000)
+            self.stats.transactions += 2 + len(self.file_specs)
+            self.application_ids.append(application.pk)
+        self._enqueue_pending(application.pk)
+
+    def _enqueue_pending(self, application_id: int):
+        """Queue a decision for each pending review not queued before. A review that returns
+        to pending after a correction has a new version, so it is queued again."""
+        rows = Review.objects.filter(application_id=application_id, status=ReviewStatus.PENDING).values_list(
+            "pk", "version", "department_id")
+        with self.stats.lock:
+            fresh = [(pk, dept) for pk, version, dept in rows if (pk, version) not in self._queued]
+            self._queued.update((pk, version) for pk, version, _dept in rows)
+        for pk, dept in fresh:
+            self._push(("decide", pk, dept, application_id))
+
+    def _choose(self, application_id: int) -> str:
+        if self.mode != "mixed":
+            return "approve"
+        roll = random.Random(application_id * 7919 + threading.get_ident() % 7).random()
+        if roll < 0.05:
+            return "reject"
+        if roll < 0.15:
+            return "correction"
+        return "approve"
+
+    def _decide(self, review_id: int, department_id: int, application_id: int):
+        officer = self.random.choice(self.officers[department_id])
+        decision = self._choose(application_id)
+        kwargs = {}
+        if decision == "reject":
+            kwargs["reason"] = "Simulated rejection"
+        elif decision == "correction":
+            review = Review.objects.select_related("department").get(pk=review_id)
+            keys = [k for k in self.schema.department_fields(review.department.code)
+                    if self.schema.fields_by_key[k]["kind"] != "file"]
+            if not keys or Application.objects.filter(pk=application_id, status=ApplicationStatus.NEEDS_CORRECTION).exists():
+                decision = "approve"
+            else:
+                kwargs.update(correction_fields=keys[:1], message="Simulated correction")
+        started = time.perf_counter()
+        try:
+            workflow.review_decide(review_id=review_id, actor=officer, decision=decision, **kwargs)
+        except Conflict:
+            with self.stats.lock:
+                self.stats.conflicts += 1
+            return
+        with self.stats.lock:
+            self.stats.decide_ms.append((time.perf_counter() - started) * 1000)
+            self.stats.transactions += 1
+        if decision == "correction":
+            self._push(("resubmit", application_id, kwargs["correction_fields"]))
+        elif decision == "approve":
+            self._enqueue_pending(application_id)
+
+    def _resubmit(self, application_id: int, keys):
+        application = Application.objects.select_related("applicant").get(pk=application_id)
+        data = {k: f"{self.answers.get(k, 'Corrected')} (corrected)"[:100] if self.schema.fields_by_key[k]["kind"]
+                in ("text", "textarea") else self.answers.get(k) for k in keys}
+        workflow.application_resubmit(application_id=application_id, actor=application.applicant, data=data)
+        with self.stats.lock:
+            self.stats.transactions += 1
+        self._enqueue_pending(application_id)
+
+    def _worker(self):
+        counter = StatementCounter()
+        with connection.execute_wrapper(counter):
+            while not self.done.is_set():
+                try:
+                    item = self.work.get(timeout=0.2)
+                except queue.Empty:
+                    continue
+                try:
+                    kind, *args = item
+                    if kind == "submit":
+                        self._submit(*args)
+                    elif kind == "decide":
+                        self._decide(*args)
+                    else:
+                        self._resubmit(*args)
+                except Exception as exc:  # recorded and reported: a simulation must finish
+                    with self.stats.lock:
+                        self.stats.errors.append(f"{item[0]}: {type(exc).__name__}: {exc}")
+                finally:
+                    self._finish_item()
+        with self.stats.lock:
+            self.stats.statements += counter.count
+        connections.close_all()
+
+    # --- run --------------------------------------------------------------------------------
+
+    def run_workflow(self, *, first_index: int = 0) -> dict:
+        """Drive this simulation's applications until no work is left; raw figures."""
+        self._queued: set[tuple[int, int]] = set()
+        for i in range(first_index, first_index + self.n):
+            self._push(("submit", i))
+        started = time.perf_counter()
+        threads = [threading.Thread(target=self._worker, daemon=True) for _ in range(self.k)]
+        for t in threads:
+            t.start()
+        self.done.wait()
+        for t in threads:
+            t.join()
+        return {
+            "ids": self.application_ids, "seconds": time.perf_counter() - started,
+            "submit_ms": self.stats.submit_ms, "decide_ms": self.stats.decide_ms,
+            "statements": self.stats.statements, "transactions": self.stats.transactions,
+            "conflicts": self.stats.conflicts, "errors": self.stats.errors,
+        }
+
+    def run(self, *, wait_seconds: float, processes: int = 1) -> dict:
+        """Run with ``processes`` forked processes sharing the applications and threads (Python
+        threads share one core; processes use them all), then wait until every application is
+        final and summarise."""
+        self.processes = processes
+        started = time.perf_counter()
+        if processes <= 1:
+            self.run_workflow()
+        else:
+            parts = self._run_forked(processes)
+            self.application_ids = [pk for p in parts for pk in p["ids"]]
+            self.stats.submit_ms = [v for p in parts for v in p["submit_ms"]]
+            self.stats.decide_ms = [v for p in parts for v in p["decide_ms"]]
+            self.stats.statements = sum(p["statements"] for p in parts)
+            self.stats.transactions = sum(p["transactions"] for p in parts)
+            self.stats.conflicts = sum(p["conflicts"] for p in parts)
+            self.stats.errors = [e for p in parts for e in p["errors"]]
+        workflow_seconds = time.perf_counter() - started
+        final_seconds = self._wait_final(wait_seconds, started)
+        return self._summary(workflow_seconds, final_seconds)
+
+    def _run_forked(self, processes: int) -> list[dict]:
+        import multiprocessing
+
+        context = multiprocessing.get_context("fork")
+        results = context.Queue()
+        shares = [self.n // processes + (1 if i < self.n % processes else 0) for i in range(processes)]
+        threads = max(1, self.k // processes)
+        connections.close_all()  # children open their own
+
+        def child(index, count, first):
+            simulation = Simulation(service_slug=self.service.slug, applications=count, concurrency=threads,
+                                    decide=self.mode, seed=index)
+            results.put(simulation.run_workflow(first_index=first))
+            connections.close_all()
+
+        children, first = [], 0
+        for index, count in enumerate(shares):
+            proc = context.Process(target=child, args=(index, count, first))
+            proc.start()
+            children.append(proc)
+            first += count
+        parts = [results.get() for _ in children]
+        for proc in children:
+            proc.join()
+        return parts
+
+    def _wait_final(self, wait_seconds: float, started: float) -> float | None:
+        open_states = [ApplicationStatus.DRAFT, ApplicationStatus.IN_REVIEW, ApplicationStatus.NEEDS_CORRECTION,
+                       ApplicationStatus.APPROVED]
+        deadline = time.monotonic() + wait_seconds
+        while time.monotonic() < deadline:
+            if not Application.objects.filter(pk__in=self.application_ids, status__in=open_states).exists():
+                return time.perf_counter() - started
+            time.sleep(0.25)
+        return None
+
+    def _summary(self, workflow_seconds: float, final_seconds: float | None) -> dict:
+        from permits.models import Permit
+
+        ids = self.application_ids
+        states = dict.fromkeys(ApplicationStatus.values, 0)
+        for status in Application.objects.filter(pk__in=ids).values_list("status", flat=True):
+            states[status] += 1
+        approved_or_issued = states[ApplicationStatus.APPROVED] + states[ApplicationStatus.ISSUED]
+        routing = [
+            (routed - pending).total_seconds() * 1000
+            for routed, pending in Review.objects.filter(
+                application_id__in=ids, stage=1, routed_at__isnull=False, pending_since__isnull=False,
+            ).values_list("routed_at", "pending_since")
+        ]
+        permits = Permit.objects.filter(application_id__in=ids).count()
+        return {
+            "service": self.service.slug,
+            "applications": len(ids),
+            "concurrency": self.k,
+            "processes": self.processes,
+            "decide": self.mode,
+            "final_states": {k: v for k, v in states.items() if v},
+            "permits": permits,
+            "permits_per_approved": (permits / approved_or_issued) if approved_or_issued else None,
+            "workflow_seconds": round(workflow_seconds, 2),
+            "applications_per_second": round(len(ids) / workflow_seconds, 1) if workflow_seconds else None,
+            "all_final_seconds": round(final_seconds, 2) if final_seconds is not None else None,
+            "all_final": final_seconds is not None,
+            "submit_ms": {"p50": _percentile(self.stats.submit_ms, 50), "p95": _percentile(self.stats.submit_ms, 95)},
+            "decide_ms": {"p50": _percentile(self.stats.decide_ms, 50), "p95": _percentile(self.stats.decide_ms, 95)},
+            "submit_to_routed_ms": {"p50": _percentile(routing, 50), "p95": _percentile(routing, 95),
+                                    "routed": len(routing)},
+            "statements_per_application": round(self.stats.statements / len(ids), 1) if ids else None,
+            "transactions_per_application": round(self.stats.transactions / len(ids), 1) if ids else None,
+            "conflicts": self.stats.conflicts,
+            "errors": self.stats.errors[:10],
+            "error_count": len(self.stats.errors),
+            "finished_at": timezone.now().isoformat(),
+            "mean_decide_ms": round(statistics.fmean(self.stats.decide_ms), 2) if self.stats.decide_ms else None,
+        }
