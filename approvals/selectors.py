@@ -31,3 +31,7 @@ def application_for_citizen(user, pk: int) -> Application:
 
 def notifications_for(user, *, limit: int = 20):
     return Notification.objects.filter(recipient=user).select_related("application").order_by("-created_at")[:limit]
+
+
+def unread_count(user) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()

@@ -7,6 +7,7 @@ app_name = "approvals"
 urlpatterns = [
     path("", views.my_applications, name="my_applications"),
     path("start/<slug:slug>/", views.start, name="start"),
+    path("notifications/", views.notifications, name="notifications"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/step/<int:step>/", views.edit, name="edit"),
     path("<int:pk>/check/", views.check, name="check"),

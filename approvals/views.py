@@ -189,3 +189,11 @@ def attachment(request, pk, attachment_id):
     return FileResponse(item.file.open("rb"), as_attachment=True, filename=item.original_name,
                         content_type=item.content_type)
 
+
+
+@login_required
+def notifications(request):
+    """Everyone's in-app notifications; opening the list marks them read."""
+    items = list(selectors.notifications_for(request.user, limit=50))
+    workflow.notifications_mark_read(user=request.user)
+    return render(request, "approvals/notifications.html", {"notifications": items})

@@ -525,3 +525,9 @@ def application_mark_issued(*, application_id: int, permit) -> None:
            params={"permit_number": permit.number})
     audit_record(_event(Action.PERMIT_RENDERED, application, obj=permit, number=permit.number))
 
+
+
+def notifications_mark_read(*, user) -> int:
+    from .models import Notification
+
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())

@@ -134,3 +134,14 @@ def test_queue_query_count_is_constant(client, submit, officers):
         page = client.get(reverse("departments:queue"))
     assert page.content.decode().count("A-") >= 3
     assert len(three) == len(one), "\n".join(q["sql"] for q in three.captured_queries)
+
+
+def test_notifications_page_marks_read(client, submit, citizen):
+    submit()
+    client.force_login(citizen)
+    home = client.get(reverse("home")).content.decode()
+    assert '1<span class="visually-hidden"> unread</span>' in home
+    page = client.get(reverse("approvals:notifications")).content.decode()
+    assert "Application received" in page
+    assert citizen.notifications.filter(read_at__isnull=True).count() == 0
+    assert "unread</span>" not in client.get(reverse("home")).content.decode()

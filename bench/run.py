@@ -1,0 +1,157 @@
+"""`make bench`: measure the portal on PostgreSQL + Redis + real Celery workers and write the
+figures, with the command that produced them, into docs/benchmarks.md.
+
+Each measurement runs several times; the report gives medians (a shared machine is noisy)."""
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/portal_bench")
+BROKER = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/14")
+RUNS = int(os.environ.get("BENCH_RUNS", "3"))
+APPLICATIONS = int(os.environ.get("BENCH_APPLICATIONS", "1000"))
+CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "8"))
+VAR = ROOT / "var" / "bench"
+
+
+def env() -> dict:
+    return {
+        **os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings.dev", "DEBUG": "false", "DATABASE_URL": DB_URL,
+        "CELERY_BROKER_URL": BROKER, "CELERY_QUEUE": "bench", "CELERY_PERMITS_QUEUE": "bench.permits",
+        "PORTAL_VAR_DIR": str(VAR), "LOG_LEVEL": "WARNING",
+    }
+
+
+def manage(*args, capture=False) -> str:
+    result = subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=env(), check=True, text=True,
+                            stdout=subprocess.PIPE if capture else None)
+    return result.stdout if capture else ""
+
+
+def reset_database():
+    name = DB_URL.rsplit("/", 1)[1]
+    admin = DB_URL.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def start_workers() -> list[subprocess.Popen]:
+    subprocess.run(["redis-cli", "-u", BROKER, "flushdb"], check=False, stdout=subprocess.DEVNULL)
+    celery = str(Path(PY).with_name("celery"))
+    common = [celery, "-A", "portal", "worker", "-l", "warning", "--without-gossip", "--without-mingle",
+              "--without-heartbeat"]
+    workers = [
+        subprocess.Popen([*common, "-Q", "bench", "-c", "1", "-n", "route@%h"], cwd=ROOT, env=env()),
+        subprocess.Popen([*common, "-Q", "bench.permits", "-c", "1", "-n", "render@%h"], cwd=ROOT, env=env()),
+    ]
+    time.sleep(5)
+    return workers
+
+
+def peak_rss_mb(pid: int) -> float:
+    """Peak resident memory of a process and its children (VmHWM), in MB."""
+    peaks = []
+    for p in [pid, *children(pid)]:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks.append(int(line.split()[1]) / 1024)
+        except FileNotFoundError:
+            pass
+    return round(max(peaks, default=0.0), 1)
+
+
+def children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except FileNotFoundError:
+        return []
+
+
+def simulate(decide: str, applications: int) -> dict:
+    out = manage("simulate", "--service", "open-a-restaurant", "--applications", str(applications),
+                 "--concurrency", str(CONCURRENCY), "--decide", decide, "--wait", "900", capture=True)
+    return json.loads(out)
+
+
+def median(values):
+    values = [v for v in values if v is not None]
+    return round(statistics.median(values), 1) if values else None
+
+
+def main():
+    VAR.mkdir(parents=True, exist_ok=True)
+    reset_database()
+    manage("migrate", "-v0")
+    manage("seed_demo", capture=True)
+    workers = start_workers()
+    try:
+        runs = [simulate("approve", APPLICATIONS) for _ in range(RUNS)]
+        mixed = simulate("mixed", APPLICATIONS)
+        rss = {"route worker": peak_rss_mb(workers[0].pid), "render worker": peak_rss_mb(workers[1].pid)}
+    finally:
+        for w in workers:
+            w.terminate()
+        for w in workers:
+            w.wait(timeout=30)
+    write_report(runs, mixed, rss)
+
+
+def write_report(runs, mixed, rss):
+    command = (f"make bench  (BENCH_APPLICATIONS={APPLICATIONS} BENCH_CONCURRENCY={CONCURRENCY} BENCH_RUNS={RUNS}: "
+               f"manage.py simulate --service open-a-restaurant --applications {APPLICATIONS} "
+               f"--concurrency {CONCURRENCY} --decide approve|mixed)")
+    rows = [
+        ("Applications/s through the workflow (submit → 4 approvals in 2 stages → permit row)",
+         median([r["applications_per_second"] for r in runs]), "≥ 100"),
+        ("Submit (workflow function) p95, ms", median([r["submit_ms"]["p95"] for r in runs]), "≤ 50"),
+        ("Decision incl. racing final approval p95, ms", median([r["decide_ms"]["p95"] for r in runs]), "≤ 20"),
+        ("Submit → stage-1 review routed p50, ms", median([r["submit_to_routed_ms"]["p50"] for r in runs]), ""),
+        ("Submit → stage-1 review routed p95, ms", median([r["submit_to_routed_ms"]["p95"] for r in runs]), "≤ 1000"),
+        ("Until every application issued (PDF rendered), s", median([r["all_final_seconds"] for r in runs]), ""),
+        ("SQL statements per application", median([r["statements_per_application"] for r in runs]), ""),
+        ("Transactions per application", median([r["transactions_per_application"] for r in runs]), ""),
+        ("Permits per approved application", median([r["permits_per_approved"] for r in runs]), "= 1"),
+    ]
+    lines = [
+        "## Approval pipeline", "",
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node()} "
+        f"({os.cpu_count()} cores), PostgreSQL + Redis local, one routing and one rendering Celery worker "
+        f"on the same machine. Median of {RUNS} runs of {APPLICATIONS} applications.", "",
+        f"Command: `{command}`", "",
+        "| measure | median | target |", "|---|---:|---|",
+        *[f"| {name} | {value} | {target} |" for name, value, target in rows], "",
+        f"Mixed decisions ({mixed['applications']} applications: approvals, corrections answered, rejections): "
+        f"final states {json.dumps(mixed['final_states'])}, permits {mixed['permits']} "
+        f"(= approved/issued), all final: {mixed['all_final']}, errors: {mixed['error_count']}.", "",
+        f"Peak RSS: {', '.join(f'{k} {v} MB' for k, v in rss.items())}.", "",
+        "Raw runs:", "", "```json", json.dumps(runs, indent=1)[:6000], "```", "",
+    ]
+    replace_section(ROOT / "docs" / "benchmarks.md", "## Approval pipeline", "\n".join(lines))
+    print("\n".join(lines[:22]))
+
+
+def replace_section(path: Path, heading: str, text: str):
+    """Replace one '## ' section of the report, keeping the others (each benchmark owns one)."""
+    current = path.read_text() if path.exists() else "# Benchmarks\n\nWritten by `make bench`.\n\n"
+    parts = current.split("\n## ")
+    head, sections = parts[0], ["## " + p for p in parts[1:]]
+    sections = [s for s in sections if not s.startswith(heading)] + [text]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(head.rstrip() + "\n\n" + "\n".join(s.rstrip() + "\n" for s in sections))
+
+
+if __name__ == "__main__":
+    main()
