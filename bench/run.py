@@ -29,6 +29,7 @@ def env() -> dict:
     return {
         **os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings.dev", "DEBUG": "false", "DATABASE_URL": DB_URL,
         "CELERY_BROKER_URL": BROKER, "CELERY_QUEUE": "bench", "CELERY_PERMITS_QUEUE": "bench.permits",
+        "CELERY_MAIL_QUEUE": "bench.mail",
         "PORTAL_VAR_DIR": str(VAR), "LOG_LEVEL": "WARNING",
     }
 
@@ -55,6 +56,7 @@ def start_workers() -> list[subprocess.Popen]:
     workers = [
         subprocess.Popen([*common, "-Q", "bench", "-c", "1", "-n", "route@%h"], cwd=ROOT, env=env()),
         subprocess.Popen([*common, "-Q", "bench.permits", "-c", "1", "-n", "render@%h"], cwd=ROOT, env=env()),
+        subprocess.Popen([*common, "-Q", "bench.mail", "-c", "1", "-n", "mail@%h"], cwd=ROOT, env=env()),
     ]
     time.sleep(5)
     return workers
@@ -100,7 +102,8 @@ def main():
     try:
         runs = [simulate("approve", APPLICATIONS) for _ in range(RUNS)]
         mixed = simulate("mixed", APPLICATIONS)
-        rss = {"route worker": peak_rss_mb(workers[0].pid), "render worker": peak_rss_mb(workers[1].pid)}
+        names = ("route worker", "render worker", "mail worker")
+        rss = {name: peak_rss_mb(w.pid) for name, w in zip(names, workers, strict=True)}
     finally:
         for w in workers:
             w.terminate()
@@ -128,7 +131,7 @@ def write_report(runs, mixed, rss):
     lines = [
         "## Approval pipeline", "",
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node()} "
-        f"({os.cpu_count()} cores), PostgreSQL + Redis local, one routing and one rendering Celery worker "
+        f"({os.cpu_count()} cores), PostgreSQL + Redis local, one routing, one rendering and one mail Celery worker "
         f"on the same machine. Median of {RUNS} runs of {APPLICATIONS} applications.", "",
         f"Command: `{command}`", "",
         "| measure | median | target |", "|---|---:|---|",

@@ -228,11 +228,15 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_WORKER_MAX_TASKS_PER_CHILD = 500
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = 300_000  # KiB
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="portal")
-# Permit rendering is slow (WeasyPrint). Setting CELERY_PERMITS_QUEUE gives it a queue of its
-# own, so routing and mail never wait behind it; the compose stack and `make run` do, and start
-# a worker for each queue. Unset, one worker serves everything.
+# Permit rendering (WeasyPrint) and mail are slower than routing. Setting CELERY_PERMITS_QUEUE
+# and CELERY_MAIL_QUEUE gives them queues of their own, so routing never waits behind them; the
+# compose stack and `make run` do, and start a worker for each queue. Unset, one worker serves all.
 CELERY_PERMITS_QUEUE = env.str("CELERY_PERMITS_QUEUE", default="") or CELERY_TASK_DEFAULT_QUEUE
-CELERY_TASK_ROUTES = {"permits.tasks.*": {"queue": CELERY_PERMITS_QUEUE}}
+CELERY_MAIL_QUEUE = env.str("CELERY_MAIL_QUEUE", default="") or CELERY_TASK_DEFAULT_QUEUE
+CELERY_TASK_ROUTES = {
+    "permits.tasks.*": {"queue": CELERY_PERMITS_QUEUE},
+    "approvals.tasks.notification_email_task": {"queue": CELERY_MAIL_QUEUE},
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "reconcile": {"task": "approvals.tasks.reconcile_task", "schedule": 30.0},

@@ -20,7 +20,7 @@ from permits.models import Permit
 from permits.services import permit_render
 
 DEMO_CATALOGUE = Path(settings.BASE_DIR) / "catalogue" / "demo" / "catalogue.yaml"
-DEFAULT_PASSWORD = "demo-portal-2026"
+DEFAULT_PASSWORD = "demo-portal-2026"  # noqa: S105 -- demo accounts only, printed at start
 CITIZENS = [
     ("wang.fang@demo.example.org", "Wang Fang 王芳"),
     ("li.lei@demo.example.org", "Li Lei 李雷"),
