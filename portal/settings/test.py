@@ -10,3 +10,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 AXES_ENABLED = True
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+
+# Without CELERY_BROKER_URL, nudges go to kombu's in-memory transport (nothing written to disk);
+# `make test` sets it to Redis, and the worker tests start real workers against that.
+if not env.str("CELERY_BROKER_URL", default=""):  # noqa: F405
+    CELERY_BROKER_URL = "memory://"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {}

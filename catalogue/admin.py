@@ -1,0 +1,260 @@
+"""Admin for the catalogue. Every save that can change a service's form publishes a new version
+(catalogue.schema.service_publish does nothing when the form is unchanged), and text is checked
+with the same rules as catalogue files, so what the admin saves can be dumped and loaded again."""
+
+import json
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from .calendar import clear_calendar_cache
+from .loader import RULE_KEYS, check_field, check_translations
+from .models import Field, Holiday, Requirement, Service, ServiceVersion, Weekday, WorkCalendar
+from .schema import service_publish
+
+
+def publish(request, services, message_user) -> None:
+    """Publish each service whose form changed and say which versions were published."""
+    published = []
+    for service in services:
+        version = service_publish(service=service)
+        if version is not None:
+            published.append(str(version))
+    if published:
+        message_user(request, gettext("New versions published: %(versions)s") % {"versions": ", ".join(published)},
+                     messages.SUCCESS)
+
+
+def services_using_fields(field_ids) -> list[Service]:
+    return list(Service.objects.filter(requirements__fields__in=field_ids).distinct().order_by("position", "slug"))
+
+
+class TranslationsMixin:
+    """Checks JSON text fields as catalogue files do: ``complete`` ones need every required
+    language, the others English when given at all."""
+
+    complete: tuple[str, ...] = ()
+    optional: tuple[str, ...] = ()
+
+    def _check_translations(self):
+        for name in (*self.complete, *self.optional):
+            value = self.cleaned_data.get(name)
+            if name not in self.cleaned_data:
+                continue
+            if name in self.optional and not value:
+                self.cleaned_data[name] = {}  # the column is NOT NULL; an empty text is {}
+                continue
+            problems = []
+            cleaned = check_translations(value, "", lambda _path, message, found=problems: found.append(message),
+                                         complete=name in self.complete)
+            for message in problems:
+                self.add_error(name, message)
+            if cleaned is not None:
+                self.cleaned_data[name] = cleaned
+
+
+class ServiceAdminForm(TranslationsMixin, forms.ModelForm):
+    complete = ("name", "life_event", "permit_title")
+    optional = ("description", "fee")
+
+    class Meta:
+        model = Service
+        fields = ("slug", "name", "life_event", "description", "fee", "permit_title", "permit_valid_days", "position",
+                  "is_active")
+
+    def clean(self):
+        cleaned_data = super().clean()
+        self._check_translations()
+        return cleaned_data
+
+
+class FieldAdminForm(forms.ModelForm):
+    class Meta:
+        model = Field
+        fields = ("key", "kind", "label", "help", "section", "required", "rules", "position")
+        help_texts = {
+            "rules": _('By kind, as in catalogue files: {"max_length": 120} for text; {"min": 1, "max": 10} for numbers; '
+                       '{"min": "2026-01-01"} for dates; {"choices": [{"value": "a", "label": {"en": "A", "zh-hans": "甲"}}]}; '
+                       '{"accept": ["application/pdf"], "max_size_mb": 10} for files.'),
+        }
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if any(name in self.errors for name in ("key", "kind", "label", "help", "section", "rules")):
+            return cleaned_data
+        rules = cleaned_data.get("rules") or {}
+        if not isinstance(rules, dict):
+            self.add_error("rules", gettext("must be a mapping of rule names to values"))
+            return cleaned_data
+        entry = {name: cleaned_data.get(name) for name in ("key", "kind", "label", "required")}
+        entry.update({name: cleaned_data[name] for name in ("help", "section") if cleaned_data.get(name)})
+        unknown = [key for key in rules if key not in RULE_KEYS]
+        if unknown:
+            self.add_error("rules", gettext("unknown rule %(keys)s (expected one of %(rules)s)") % {
+                "keys": ", ".join(map(str, unknown)), "rules": ", ".join(RULE_KEYS)})
+            return cleaned_data
+        entry.update(rules)
+        problems = []
+        spec = check_field(entry, "", lambda path, message: problems.append((path, message)))
+        for path, message in problems:
+            name = path.split(".")[0].split("[")[0]
+            if name in RULE_KEYS:
+                self.add_error("rules", f"{path}: {message}")
+            elif name in self.fields:
+                self.add_error(name, message)
+            else:
+                self.add_error(None, f"{path}: {message}")
+        if spec is not None:
+            cleaned_data.update(label=spec.label, help=spec.help, section=spec.section, rules=spec.rules)
+        return cleaned_data
+
+
+class RequirementFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        kept = [f for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+        if not kept:
+            raise ValidationError(gettext("A service needs at least one department review."))
+        stages = sorted({f.cleaned_data["stage"] for f in kept})
+        if stages != list(range(1, len(stages) + 1)):
+            raise ValidationError(gettext("Stages must start at 1 and have no gaps, found %(stages)s.") % {
+                "stages": ", ".join(map(str, stages))})
+        for form in kept:
+            if not form.cleaned_data.get("fields"):
+                form.add_error("fields", gettext("Choose at least one field."))
+
+
+class RequirementInline(admin.StackedInline):
+    model = Requirement
+    formset = RequirementFormSet
+    extra = 0
+    fields = ("department", "stage", "sla_days", "fields", "position")
+    filter_horizontal = ("fields",)
+
+
+@admin.register(Service)
+class ServiceAdmin(admin.ModelAdmin):
+    form = ServiceAdminForm
+    inlines = [RequirementInline]
+    list_display = ("slug", "display_name", "current_version", "is_active", "position")
+    list_filter = ("is_active",)
+    search_fields = ("slug", "name")
+    readonly_fields = ("current_version",)
+    fields = ("slug", "name", "life_event", "description", "fee", "permit_title", "permit_valid_days", "position",
+              "is_active", "current_version")
+
+    @admin.display(description=_("name"))
+    def display_name(self, obj):
+        return obj.display_name
+
+    def save_related(self, request, form, formsets, change):
+        # Requirements and their fields are saved here, after the service itself: only now is
+        # the whole form known.
+        super().save_related(request, form, formsets, change)
+        publish(request, [form.instance], self.message_user)
+
+
+@admin.register(Field)
+class FieldAdmin(admin.ModelAdmin):
+    form = FieldAdminForm
+    list_display = ("key", "display_label", "kind", "required", "position")
+    list_filter = ("kind", "required")
+    search_fields = ("key", "label")
+
+    @admin.display(description=_("label"))
+    def display_label(self, obj):
+        return obj.display_label
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        publish(request, services_using_fields([form.instance.pk]), self.message_user)
+
+    def delete_model(self, request, obj):
+        services = services_using_fields([obj.pk])
+        super().delete_model(request, obj)
+        publish(request, services, self.message_user)
+
+    def delete_queryset(self, request, queryset):
+        services = services_using_fields(list(queryset.values_list("pk", flat=True)))
+        super().delete_queryset(request, queryset)
+        publish(request, services, self.message_user)
+
+
+@admin.register(ServiceVersion)
+class ServiceVersionAdmin(admin.ModelAdmin):
+    """Versions are immutable: applications keep the version they were started on."""
+
+    list_display = ("service", "number", "created_at")
+    list_filter = ("service",)
+    fields = ("service", "number", "created_at", "schema_display")
+    readonly_fields = fields
+
+    @admin.display(description=_("schema"))
+    def schema_display(self, obj):
+        return format_html("<pre>{}</pre>", json.dumps(obj.schema, indent=2, ensure_ascii=False))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class WorkCalendarForm(forms.ModelForm):
+    workdays = forms.TypedMultipleChoiceField(
+        label=_("working weekdays"), choices=Weekday.choices, coerce=int, widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = WorkCalendar
+        fields = ("workdays",)
+
+    def clean_workdays(self):
+        return sorted(self.cleaned_data["workdays"])
+
+
+@admin.register(WorkCalendar)
+class WorkCalendarAdmin(admin.ModelAdmin):
+    form = WorkCalendarForm
+
+    def has_add_permission(self, request):
+        # One working week for the whole catalogue.
+        return super().has_add_permission(request) and not WorkCalendar.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        clear_calendar_cache()
+
+
+@admin.register(Holiday)
+class HolidayAdmin(admin.ModelAdmin):
+    list_display = ("date", "weekday")
+    date_hierarchy = "date"
+
+    @admin.display(description=_("weekday"))
+    def weekday(self, obj):
+        return Weekday(obj.date.weekday()).label
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        clear_calendar_cache()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        clear_calendar_cache()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        clear_calendar_cache()

@@ -1,0 +1,127 @@
+"""The whole catalogue written back as one catalogue file, in the loader's format.
+
+Output is deterministic (fixed key order, rows in their catalogue order), so loading a dump and
+dumping again gives the same bytes. Short texts and references are written in flow style
+(``{en: ..., zh-hans: ...}``, ``[a, b]``) as people write them; long texts in block style."""
+
+from datetime import date
+
+import yaml
+from django.conf import settings
+from django.db.models import Prefetch
+
+from departments.models import Department
+
+from .calendar import DEFAULT_WORKDAYS
+from .i18n import REQUIRED_LANGUAGES
+from .loader import RULE_KEYS, WEEKDAYS
+from .models import Field, FieldKind, Holiday, Requirement, Service, WorkCalendar
+
+FLOW_TEXT_MAX = 80  # total characters of a translation mapping still written on one line
+WIDTH = 10_000  # never fold a line: long texts and review lines stay greppable, one per line
+
+
+class _Flow(dict):
+    pass
+
+
+class _FlowList(list):
+    pass
+
+
+class _Dumper(yaml.SafeDumper):
+    def increase_indent(self, flow=False, indentless=False):
+        # Indent block sequences under their key ("departments:\n  - code: ..."), as hand-written.
+        return super().increase_indent(flow, False)
+
+
+def _represent_text(dumper, data):
+    style = "|" if "\n" in data else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_Dumper.add_representer(_Flow, lambda d, data: d.represent_mapping("tag:yaml.org,2002:map", list(data.items()), flow_style=True))
+_Dumper.add_representer(_FlowList, lambda d, data: d.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=True))
+_Dumper.add_representer(str, _represent_text)
+
+
+def _text(value: dict) -> dict:
+    order = list(REQUIRED_LANGUAGES) + [code for code, _name in settings.LANGUAGES if code not in REQUIRED_LANGUAGES]
+    ordered = {lang: value[lang] for lang in order if lang in value}
+    ordered.update({lang: value[lang] for lang in sorted(value) if lang not in ordered})
+    texts = ordered.values()
+    if sum(len(t) for t in texts) <= FLOW_TEXT_MAX and not any("\n" in t for t in texts):
+        return _Flow(ordered)
+    return ordered
+
+
+def _calendar() -> dict | None:
+    row = WorkCalendar.objects.order_by("pk").first()
+    holidays = list(Holiday.objects.order_by("date").values_list("date", flat=True))
+    if row is None and not holidays:
+        return None
+    workdays = sorted(row.workdays) if row is not None and row.workdays else list(DEFAULT_WORKDAYS)
+    return {"workdays": _FlowList(WEEKDAYS[d] for d in workdays), "holidays": holidays}
+
+
+def _department(department: Department) -> dict:
+    entry = {"code": department.code, "name": _text(department.name)}
+    if department.email:
+        entry["email"] = department.email
+    return entry
+
+
+def _field(f: Field) -> dict:
+    entry = {"key": f.key, "kind": f.kind, "label": _text(f.label)}
+    if f.help:
+        entry["help"] = _text(f.help)
+    if f.section:
+        entry["section"] = _text(f.section)
+    entry["required"] = f.required
+    rules = f.rules or {}
+    for key in RULE_KEYS:
+        if key not in rules:
+            continue
+        value = rules[key]
+        if key == "choices":
+            value = [_Flow(value=c["value"], label=_text(c["label"])) for c in value]
+        elif key == "accept":
+            value = _FlowList(value)
+        elif f.kind == FieldKind.DATE and isinstance(value, str):
+            value = date.fromisoformat(value)  # written as a YAML date, as in a hand-written file
+        entry[key] = value
+    return entry
+
+
+def _service(service: Service) -> dict:
+    entry = {"slug": service.slug, "name": _text(service.name), "life_event": _text(service.life_event)}
+    if service.description:
+        entry["description"] = _text(service.description)
+    if service.fee:
+        entry["fee"] = _text(service.fee)
+    entry["permit"] = _Flow(title=_text(service.permit_title), valid_days=service.permit_valid_days)
+    reviews = []
+    for requirement in service.requirements.all():
+        keys = [f.key for f in sorted(requirement.fields.all(), key=lambda f: (f.position, f.key))]
+        reviews.append(_Flow(department=requirement.department.code, stage=requirement.stage,
+                             sla_days=requirement.sla_days, fields=_FlowList(keys)))
+    entry["reviews"] = reviews
+    return entry
+
+
+def catalogue_dump() -> str:
+    """The whole catalogue as YAML text: calendar, departments, fields, services."""
+    sections = {
+        "calendar": _calendar(),
+        "departments": [_department(d) for d in Department.objects.order_by("code")],
+        "fields": [_field(f) for f in Field.objects.order_by("position", "key")],
+        "services": [_service(s) for s in Service.objects.order_by("position", "slug").prefetch_related(
+            Prefetch("requirements", queryset=Requirement.objects.select_related("department")
+                     .prefetch_related("fields").order_by("position", "id")),
+        )],
+    }
+    parts = [
+        yaml.dump({key: value}, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=WIDTH)
+        for key, value in sections.items() if value
+    ]
+    return "\n".join(parts)

@@ -1,0 +1,47 @@
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
+
+from catalogue.loader import CatalogueInvalid, catalogue_apply, catalogue_parse
+
+
+class Command(BaseCommand):
+    help = (
+        "Load catalogue files (YAML) as one catalogue: a department or field defined in one file may be used "
+        "in another. Departments, fields and services are created or updated by code, key and slug; objects "
+        "missing from the files are NOT deleted. A service's reviews become exactly those listed for it, and a "
+        "calendar section replaces the working weekdays and the whole holiday list. Every problem in every file "
+        "is reported and nothing changes unless all files are valid. A service whose form changed gets a new "
+        "version; loading the same files again changes nothing."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("files", nargs="+", metavar="FILE", help="Catalogue files, read together.")
+
+    def handle(self, *args, files, **options):
+        try:
+            catalogue = catalogue_parse(paths=files)
+        except CatalogueInvalid as exc:
+            for problem in exc.problems:
+                self.stderr.write(str(problem))
+            count = len(exc.problems)
+            raise CommandError(f"{count} error{'s' if count != 1 else ''} in the catalogue; nothing was changed.")
+        try:
+            summary = catalogue_apply(catalogue=catalogue)
+        except DatabaseError as exc:
+            raise CommandError(f"The catalogue could not be saved; nothing was changed. ({exc})")
+        self.stdout.write(f"Departments: {summary.departments}")
+        self.stdout.write(f"Fields: {summary.fields}")
+        self.stdout.write(f"Services: {summary.services}")
+        removed = f", {summary.requirements_removed} removed" if summary.requirements_removed else ""
+        self.stdout.write(f"Department reviews: {summary.requirements}{removed}")
+        if catalogue.calendar is not None:
+            self.stdout.write(
+                f"Calendar: working weekdays {'changed' if summary.calendar_changed else 'unchanged'}, "
+                f"{summary.holidays_added} holidays added, {summary.holidays_removed} removed"
+            )
+        if summary.published:
+            self.stdout.write(self.style.SUCCESS(
+                f"New versions published ({len(summary.published)}): {', '.join(summary.published)}"
+            ))
+        else:
+            self.stdout.write(self.style.SUCCESS("No new versions published: every service is unchanged."))

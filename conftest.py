@@ -1,0 +1,48 @@
+"""Root pytest configuration: which real services this run has, and what it skips without them.
+
+`make test` points DATABASE_URL at PostgreSQL and REDIS_URL at Redis. With STRICT=1 (CI) a
+missing service ends the run at once; otherwise tests that need it are skipped and the summary
+says so loudly."""
+
+import os
+
+import pytest
+
+from tests.services import postgres_configured, redis_reachable, redis_url
+
+STRICT = os.environ.get("STRICT") == "1"
+_skipped_for = {}
+
+
+def pytest_configure(config):
+    missing = []
+    if not postgres_configured():
+        missing.append("PostgreSQL (DATABASE_URL is not postgres://)")
+    if not redis_reachable():
+        missing.append(f"Redis ({redis_url()} does not answer)")
+    config._portal_missing = missing
+    if STRICT and missing:
+        pytest.exit("STRICT=1 and a required service is missing: " + "; ".join(missing), returncode=3)
+
+
+def pytest_collection_modifyitems(config, items):
+    postgres, redis = postgres_configured(), redis_reachable()
+    for item in items:
+        if not postgres and item.get_closest_marker("postgres"):
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL"))
+            _skipped_for.setdefault("PostgreSQL", []).append(item.nodeid)
+        elif not (postgres and redis) and item.get_closest_marker("worker"):
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL and Redis for a real Celery worker"))
+            _skipped_for.setdefault("PostgreSQL + Redis", []).append(item.nodeid)
+
+
+def pytest_report_header(config):
+    from django.conf import settings
+
+    engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    return [f"portal: database={engine} redis={'yes' if redis_reachable() else 'NO'} strict={STRICT}"]
+
+
+def pytest_terminal_summary(terminalreporter):
+    for service, nodeids in _skipped_for.items():
+        terminalreporter.write_sep("!", f"SKIPPED {len(nodeids)} tests: {service} not available", red=True, bold=True)

@@ -1,0 +1,25 @@
+"""Which real services a test run has: PostgreSQL through DATABASE_URL, Redis through REDIS_URL."""
+
+import functools
+import os
+from urllib.parse import urlparse
+
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+def postgres_configured() -> bool:
+    return urlparse(os.environ.get("DATABASE_URL", "")).scheme in ("postgres", "postgresql", "pgsql")
+
+
+def redis_url() -> str:
+    return os.environ.get("REDIS_URL", DEFAULT_REDIS_URL)
+
+
+@functools.cache
+def redis_reachable() -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(redis_url(), socket_timeout=1, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
