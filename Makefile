@@ -1,0 +1,42 @@
+# The two commands a newcomer types: `make run` and `make test`. See README.md.
+.PHONY: run test bench lint check messages screenshots clean
+
+PORT ?= 8000
+PY := .venv/bin/python
+# Tests and benchmarks use real PostgreSQL and Redis (scripts/services.sh starts them if installed).
+export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal
+export REDIS_URL ?= redis://127.0.0.1:6379/15
+
+run:
+	@scripts/bootstrap.sh
+	@env -u DATABASE_URL -u REDIS_URL $(PY) manage.py migrate --noinput
+	@env -u DATABASE_URL -u REDIS_URL $(PY) manage.py seed_demo
+	@echo "Portal: http://127.0.0.1:$(PORT)/  (Ctrl-C stops the web server, worker and beat)"
+	@env -u DATABASE_URL -u REDIS_URL PORTAL_PORT=$(PORT) .venv/bin/honcho start -f Procfile
+
+test:
+	@scripts/bootstrap.sh --dev
+	@services=$$(scripts/services.sh) && eval "$$services" && \
+	  DJANGO_SETTINGS_MODULE=portal.settings.test .venv/bin/pytest $(PYTEST_ARGS)
+
+bench:
+	@scripts/bootstrap.sh --dev
+	@services=$$(STRICT=1 scripts/services.sh) && eval "$$services" && $(PY) bench/run.py
+
+lint:
+	@.venv/bin/ruff check .
+
+check:
+	@$(PY) manage.py check
+	@$(PY) manage.py makemigrations --check --dry-run
+
+messages:
+	@$(PY) manage.py makemessages -l zh_Hans --ignore '.venv/*' --ignore 'node_modules/*' --ignore 'var/*'
+	@$(PY) manage.py compilemessages -l zh_Hans --ignore '.venv/*'
+
+screenshots:
+	@scripts/bootstrap.sh --dev
+	@$(PY) -m tests.screenshots
+
+clean:
+	rm -rf var/ .pytest_cache .ruff_cache

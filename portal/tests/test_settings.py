@@ -1,0 +1,99 @@
+"""Settings profiles, each read in a fresh interpreter with a controlled environment."""
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PROBE = (
+    "import json, django; django.setup(); from django.conf import settings as s; "
+    "db = s.DATABASES['default']; print(json.dumps({"
+    "'engine': db['ENGINE'], 'name': str(db['NAME']), 'options': db.get('OPTIONS', {}), 'debug': s.DEBUG, "
+    "'broker': s.CELERY_BROKER_URL, 'transport': s.CELERY_BROKER_TRANSPORT_OPTIONS, "
+    "'email_backend': s.EMAIL_BACKEND, 'email_path': getattr(s, 'EMAIL_FILE_PATH', None), "
+    "'email_host': getattr(s, 'EMAIL_HOST', None), 'secret_key': s.SECRET_KEY, 'time_zone': s.TIME_ZONE, "
+    "'allowed_hosts': s.ALLOWED_HOSTS, 'acks_late': s.CELERY_TASK_ACKS_LATE, "
+    "'prefetch': s.CELERY_WORKER_PREFETCH_MULTIPLIER, 'serializer': s.CELERY_TASK_SERIALIZER}))"
+)
+KEY = secrets.token_urlsafe(64)
+CLEARED = ("DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY", "DEBUG", "EMAIL_URL", "ALLOWED_HOSTS", "TIME_ZONE")
+
+
+def run_profile(profile: str, tmp_path: Path, **env) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if k not in CLEARED}
+    environment.update(DJANGO_SETTINGS_MODULE=f"portal.settings.{profile}", PORTAL_VAR_DIR=str(tmp_path / "var"), **env)
+    return subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env=environment, capture_output=True, text=True,
+                          timeout=60)
+
+
+def read_profile(profile: str, tmp_path: Path, **env) -> dict:
+    result = run_profile(profile, tmp_path, **env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_dev_defaults_need_no_service(tmp_path):
+    s = read_profile("dev", tmp_path)
+    var = tmp_path / "var"
+    assert s["engine"] == "django.db.backends.sqlite3"
+    assert s["name"] == str(var / "portal.sqlite3")
+    assert s["options"]["transaction_mode"] == "IMMEDIATE"
+    assert "journal_mode=WAL" in s["options"]["init_command"]
+    assert s["broker"] == "filesystem://"
+    assert s["transport"]["data_folder_in"] == str(var / "broker" / "queue")
+    assert s["email_backend"] == "django.core.mail.backends.filebased.EmailBackend"
+    assert s["email_path"] == str(var / "mail")
+    assert s["debug"] is True
+    assert (s["acks_late"], s["prefetch"], s["serializer"]) == (True, 1, "json")
+
+
+def test_dev_secret_key_is_generated_once_and_private(tmp_path):
+    first = read_profile("dev", tmp_path)["secret_key"]
+    second = read_profile("dev", tmp_path)["secret_key"]
+    key_file = tmp_path / "var" / "secret_key"
+    assert first == second == key_file.read_text().strip()
+    assert len(first) >= 50
+    assert key_file.stat().st_mode & 0o777 == 0o600
+
+
+def test_services_come_from_the_environment(tmp_path):
+    s = read_profile(
+        "dev", tmp_path, DATABASE_URL="postgres://portal@db.internal:5433/portal_prod",
+        CELERY_BROKER_URL="redis://cache.internal:6379/2", EMAIL_URL="smtp+tls://mailer:pw@smtp.internal:587",
+        SECRET_KEY="k" * 60, TIME_ZONE="Europe/Berlin", ALLOWED_HOSTS="portal.example.gov,www.portal.example.gov",
+    )
+    assert (s["engine"], s["name"]) == ("django.db.backends.postgresql", "portal_prod")
+    assert s["broker"] == "redis://cache.internal:6379/2"
+    # A request must never hang on the broker.
+    assert s["transport"]["socket_timeout"] == 1.0
+    assert s["transport"]["socket_connect_timeout"] == 1.0
+    assert s["email_backend"] == "django.core.mail.backends.smtp.EmailBackend"
+    assert s["email_host"] == "smtp.internal"
+    assert s["secret_key"] == "k" * 60
+    assert s["time_zone"] == "Europe/Berlin"
+    assert s["allowed_hosts"] == ["portal.example.gov", "www.portal.example.gov"]
+
+
+@pytest.mark.parametrize("key", [None, "too-short"])
+def test_production_refuses_to_start_without_a_real_secret_key(tmp_path, key):
+    env = {"SECRET_KEY": key} if key else {}
+    result = run_profile("production", tmp_path, **env)
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set to a random string of at least 50 characters in production." in result.stderr
+
+
+def test_production_passes_the_deployment_checks(tmp_path):
+    environment = {k: v for k, v in os.environ.items() if k not in CLEARED}
+    environment.update(DJANGO_SETTINGS_MODULE="portal.settings.production", PORTAL_VAR_DIR=str(tmp_path / "var"),
+                       SECRET_KEY=KEY)
+    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=ROOT,
+                            env=environment, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
+    s = read_profile("production", tmp_path, SECRET_KEY=KEY)
+    assert s["debug"] is False
