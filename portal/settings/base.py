@@ -125,20 +125,17 @@ SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=12 * 3600)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
-# Login throttling. The client address is read from the proxy header only when the deployment
-# says how many proxies stand in front (AXES_PROXY_COUNT); otherwise a spoofed X-Forwarded-For
-# would let an attacker pick the address that gets locked out.
+# Login throttling. The client address comes from accounts.client_ip: X-Forwarded-For is read
+# only when the deployment says how many proxies stand in front (PROXY_COUNT); otherwise a
+# spoofed header would let an attacker pick the address that gets locked out.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/lockout.html"
 AXES_USERNAME_FORM_FIELD = "username"
-_proxy_count = env.int("AXES_PROXY_COUNT", default=0)
-AXES_IPWARE_PROXY_COUNT = _proxy_count or None
-AXES_IPWARE_META_PRECEDENCE_ORDER = (
-    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if _proxy_count else ["REMOTE_ADDR"]
-)
+PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "accounts.client_ip.client_ip"
 
 # --- I18n -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"

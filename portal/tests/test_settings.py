@@ -21,7 +21,8 @@ PROBE = (
     "'prefetch': s.CELERY_WORKER_PREFETCH_MULTIPLIER, 'serializer': s.CELERY_TASK_SERIALIZER}))"
 )
 KEY = secrets.token_urlsafe(64)
-CLEARED = ("DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY", "DEBUG", "EMAIL_URL", "ALLOWED_HOSTS", "TIME_ZONE")
+CLEARED = ("DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY", "DEBUG", "EMAIL_URL", "ALLOWED_HOSTS", "TIME_ZONE",
+           "DJANGO_ALLOW_ASYNC_UNSAFE")
 
 
 def run_profile(profile: str, tmp_path: Path, **env) -> subprocess.CompletedProcess:

@@ -1,0 +1,218 @@
+"""Every write to accounts: staff accounts, citizen registration and verification, profile.
+
+Functions are keyword-only and atomic; they check everything before writing anything and raise
+an ``accounts.errors.AccountError`` that views and commands show as a message. Mail is sent
+after commit (accounts.mail)."""
+
+from functools import partial
+
+from django.conf import settings
+from django.contrib.auth import get_user_model, password_validation
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import translation
+from django.utils.encoding import force_str
+from django.utils.http import urlsafe_base64_decode
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from departments.models import Department, Membership, MembershipRole
+
+from . import mail
+from .errors import (
+    AccountError,
+    AccountExists,
+    InvalidProfile,
+    UnknownDepartment,
+    UnknownRole,
+    VerificationExpired,
+    VerificationFailed,
+    WeakPassword,
+)
+from .models import STAFF_ROLES, Role
+from .tokens import TokenState, email_verification_token
+from .validators import PROFILE_VALIDATORS
+
+User = get_user_model()
+
+# Staff roles in the order they are offered, and the department role each one holds.
+STAFF_ROLE_ORDER = [r.value for r in Role if r in STAFF_ROLES]
+DEPARTMENT_ROLES = {Role.OFFICER: MembershipRole.OFFICER, Role.SUPERVISOR: MembershipRole.SUPERVISOR}
+DEFAULT_RESEND_INTERVAL = 60
+
+
+def normalize_email(email: str) -> str:
+    """The form every address is stored in: trimmed and lower-case (login is case-insensitive)."""
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise AccountError(_("Enter a valid email address."), field="email")
+    return email
+
+
+def _check_password(password: str, user) -> None:
+    try:
+        password_validation.validate_password(password, user=user)
+    except ValidationError as exc:
+        raise WeakPassword(messages=exc.messages)
+
+
+def _send_verification_on_commit(user) -> None:
+    transaction.on_commit(partial(mail.send_verification, user.pk, translation.get_language() or settings.LANGUAGE_CODE))
+
+
+# --- Staff --------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def staff_upsert(*, email: str, password: str, role: str, departments: list[str], full_name: str = "") -> User:
+    """Create or update a staff account.
+
+    Admins get the admin site and every permission; other roles neither. Officers and
+    supervisors belong to exactly the departments listed (memberships of other departments are
+    removed); the other roles belong to none. Staff addresses count as verified."""
+    email = normalize_email(email)
+    if role not in STAFF_ROLES:
+        raise UnknownRole(_("Unknown staff role “%(role)s”. Choose one of: %(roles)s.") % {
+            "role": role, "roles": ", ".join(STAFF_ROLE_ORDER)})
+    role = Role(role)
+    codes = list(dict.fromkeys(c.strip() for c in departments if c and c.strip()))
+    if role in DEPARTMENT_ROLES and not codes:
+        raise UnknownDepartment(_("An officer or a supervisor must belong to at least one department."))
+    if role not in DEPARTMENT_ROLES and codes:
+        raise UnknownDepartment(_("Only officers and supervisors belong to departments, not the role “%(role)s”.") % {
+            "role": role.value})
+    found = dict(Department.objects.filter(code__in=codes).values_list("code", "pk"))
+    if unknown := [c for c in codes if c not in found]:
+        raise UnknownDepartment(ngettext(
+            "Unknown department code: %(codes)s.", "Unknown department codes: %(codes)s.", len(unknown),
+        ) % {"codes": ", ".join(unknown)})
+
+    user = User.objects.select_for_update().filter(email__iexact=email).first()
+    if user is not None and user.role == Role.CITIZEN:
+        raise AccountError(_("%(email)s is a citizen's account. Staff need an account of their own.") % {"email": email},
+                           field="email")
+    if user is None:
+        user = User(email=email)
+    user.full_name = full_name.strip() or user.full_name
+    user.role = role
+    user.is_staff = user.is_superuser = role == Role.ADMIN
+    user.email_verified = True
+    _check_password(password, user)
+    user.set_password(password)
+    user.save()
+
+    membership_role = DEPARTMENT_ROLES.get(role)
+    kept = [found[c] for c in codes]
+    Membership.objects.filter(user=user).exclude(department_id__in=kept).delete()
+    for department_id in kept:
+        Membership.objects.update_or_create(user=user, department_id=department_id, defaults={"role": membership_role})
+    return user
+
+
+# --- Citizens -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def citizen_register(*, email: str, full_name: str, password: str, phone: str = "", id_number: str = "",
+                     address: str = "") -> User:
+    """A new citizen account, unverified until the link mailed after commit is followed.
+
+    An address that already has an account (in any letter case) is refused with a message that
+    says so and points to sign-in and password reset; the portal shows the same in the form."""
+    email = normalize_email(email)
+    details = _clean_profile(full_name=full_name, phone=phone, id_number=id_number, address=address)
+    if User.objects.filter(email__iexact=email).exists():
+        raise AccountExists()
+    user = User(email=email, role=Role.CITIZEN, email_verified=False, **details)
+    _check_password(password, user)
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save(force_insert=True)
+    except IntegrityError:  # registered concurrently
+        raise AccountExists()
+    _send_verification_on_commit(user)
+    return user
+
+
+def _user_from_uid(uidb64: str):
+    try:
+        pk = int(force_str(urlsafe_base64_decode(uidb64)))
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return User.objects.select_for_update().filter(pk=pk).first()
+
+
+@transaction.atomic
+def email_verify(*, uidb64: str, token: str) -> User:
+    """Follow a verification link: marks the address verified. The row is locked while the
+    token is checked, so a link works exactly once even when followed twice at the same time."""
+    user = _user_from_uid(uidb64)
+    state = email_verification_token.token_state(user, token) if user is not None else TokenState.INVALID
+    if state is TokenState.EXPIRED:
+        raise VerificationExpired()
+    if state is not TokenState.VALID or not user.is_active:
+        raise VerificationFailed()
+    user.email_verified = True
+    user.save(update_fields=["email_verified"])
+    return user
+
+
+@transaction.atomic
+def email_verification_resend(*, email: str) -> None:
+    """Mail a new link to an unverified citizen account, at most once a minute per account.
+
+    Says nothing about whether the address has an account: the page answers the same either way."""
+    try:
+        email = normalize_email(email)
+    except AccountError:
+        return
+    user = User.objects.filter(email__iexact=email, role=Role.CITIZEN, email_verified=False, is_active=True).first()
+    if user is None:
+        return
+    interval = int(getattr(settings, "EMAIL_VERIFICATION_RESEND_SECONDS", DEFAULT_RESEND_INTERVAL))
+    if interval > 0 and not cache.add(f"accounts:verification-sent:{user.pk}", 1, timeout=interval):
+        return
+    _send_verification_on_commit(user)
+
+
+@transaction.atomic
+def user_password_reset(*, user, password: str) -> User:
+    """Set a new password from a reset link. The link reached the mailbox, so the address
+    counts as verified from now on."""
+    _check_password(password, user)
+    user.set_password(password)
+    user.email_verified = True
+    user.save(update_fields=["password", "email_verified"])
+    return user
+
+
+def _clean_profile(**values) -> dict:
+    cleaned, errors = {}, {}
+    for name, value in values.items():
+        value = " ".join((value or "").split())
+        for validator in PROFILE_VALIDATORS.get(name, ()):
+            try:
+                validator(value)
+            except ValidationError as exc:
+                errors.setdefault(name, []).extend(exc.messages)
+        cleaned[name] = value
+    if errors:
+        raise InvalidProfile(errors)
+    return cleaned
+
+
+@transaction.atomic
+def citizen_profile_update(*, user, full_name: str, phone: str = "", id_number: str = "", address: str = "") -> User:
+    """Save the details a citizen gives once and every combined form reuses."""
+    if not user.is_citizen:
+        raise AccountError(_("Only citizens keep a profile here."))
+    details = _clean_profile(full_name=full_name, phone=phone, id_number=id_number, address=address)
+    for name, value in details.items():
+        setattr(user, name, value)
+    user.save(update_fields=list(details))
+    return user

@@ -1,0 +1,90 @@
+import io
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+
+from accounts.models import Role
+from departments.models import Membership
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+User = get_user_model()
+PASSWORD = "quiet-harbour-lantern-42"
+
+
+def add_staff(*args) -> str:
+    out = io.StringIO()
+    call_command("add_staff", *args, stdout=out, stderr=io.StringIO())
+    return out.getvalue()
+
+
+def state() -> tuple:
+    users = list(User.objects.order_by("pk").values_list("pk", "email", "password", "role", "is_staff", "is_superuser"))
+    return users, list(Membership.objects.order_by("pk").values_list("user_id", "department__code", "role"))
+
+
+def test_add_staff_creates_then_updates(departments):
+    out = add_staff("--email", "Officer@Example.gov", "--password", PASSWORD, "--role", "officer",
+                    "--department", "health", "--department", "tax", "--full-name", "Zhao Min")
+    assert out == "Created officer officer@example.gov in health, tax.\n"
+    user = User.objects.get()
+    assert (user.email, user.full_name, user.role, user.email_verified, user.is_staff) == (
+        "officer@example.gov", "Zhao Min", Role.OFFICER, True, False)
+    assert user.check_password(PASSWORD)
+
+    out = add_staff("--email", "officer@example.gov", "--password", "another-long-passphrase", "--role", "supervisor",
+                    "--department", "fire")
+    assert out == "Updated supervisor officer@example.gov in fire.\n"
+    user.refresh_from_db()
+    assert (user.full_name, user.role) == ("Zhao Min", Role.SUPERVISOR)
+    assert user.check_password("another-long-passphrase")
+    assert list(Membership.objects.values_list("user_id", "department__code", "role")) == [(user.pk, "fire", "supervisor")]
+
+
+def test_add_staff_admin(departments):
+    assert add_staff("--email", "root@example.gov", "--password", PASSWORD, "--role", "admin") == (
+        "Created admin root@example.gov.\n")
+    user = User.objects.get()
+    assert (user.is_staff, user.is_superuser, user.role) == (True, True, Role.ADMIN)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--role", "officer", "--department", "health", "--department", "parks"], "Unknown department code: parks."),
+    (["--role", "supervisor", "--department", "zoo", "--department", "parks"], "Unknown department codes: zoo, parks."),
+    (["--role", "janitor", "--department", "health"],
+     "Unknown staff role “janitor”. Choose one of: officer, supervisor, manager, auditor, admin."),
+    (["--role", "officer"], "An officer or a supervisor must belong to at least one department."),
+    (["--role", "auditor", "--department", "health"],
+     "Only officers and supervisors belong to departments, not the role “auditor”."),
+])
+def test_add_staff_refusals_change_nothing(departments, args, message):
+    UserFactory(email="existing@example.gov", role=Role.OFFICER)
+    before = state()
+    for email in ["new@example.gov", "existing@example.gov"]:
+        with pytest.raises(CommandError) as exc:
+            add_staff("--email", email, "--password", PASSWORD, *args)
+        assert str(exc.value) == message
+    assert state() == before
+
+
+@pytest.mark.parametrize(("password", "message"), [
+    ("short", "This password is too short. It must contain at least 10 characters."),
+    ("password123", "This password is too common."),
+    ("staff.person.gov", "The password is too similar to the email address."),
+])
+def test_add_staff_weak_password(departments, password, message):
+    before = state()
+    with pytest.raises(CommandError) as exc:
+        add_staff("--email", "staff.person@example.gov", "--password", password, "--role", "manager")
+    assert str(exc.value) == message
+    assert state() == before
+
+
+def test_add_staff_without_password_and_no_terminal(departments, monkeypatch):
+    monkeypatch.setattr("sys.stdin", io.StringIO())
+    with pytest.raises(CommandError) as exc:
+        add_staff("--email", "m@example.gov", "--role", "manager")
+    assert str(exc.value) == "Give --password, or run the command at a terminal to be asked for it."
+    assert User.objects.count() == 0

@@ -1,0 +1,348 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.db import transaction
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from accounts import services
+from accounts.errors import (
+    AccountError,
+    AccountExists,
+    InvalidProfile,
+    UnknownDepartment,
+    UnknownRole,
+    VerificationExpired,
+    VerificationFailed,
+    WeakPassword,
+)
+from accounts.models import Role
+from accounts.tokens import email_verification_token
+from departments.models import Membership
+from tests.factories import UserFactory, officer
+
+from .conftest import link_path
+
+pytestmark = pytest.mark.django_db
+
+User = get_user_model()
+PASSWORD = "quiet-harbour-lantern-42"
+REGISTRATION = {"email": "chen.jianguo@example.org", "full_name": "Chen Jianguo", "password": PASSWORD}
+
+
+def memberships(user) -> list[tuple[str, str]]:
+    return list(Membership.objects.filter(user=user).order_by("department__code").values_list("department__code", "role"))
+
+
+def snapshot() -> tuple:
+    """Everything a refused change must leave alone."""
+    users = list(User.objects.order_by("pk").values_list(
+        "pk", "email", "password", "role", "full_name", "is_staff", "is_superuser", "email_verified"))
+    return users, list(Membership.objects.order_by("pk").values_list("user_id", "department_id", "role"))
+
+
+# --- staff_upsert --------------------------------------------------------------------------------
+
+
+def test_staff_upsert_creates_an_officer_in_the_departments(departments):
+    user = services.staff_upsert(email=" Officer.One@Example.GOV ", password=PASSWORD, role="officer",
+                                 departments=["health", "tax"], full_name="Officer One")
+    user.refresh_from_db()
+    assert (user.email, user.full_name, user.role) == ("officer.one@example.gov", "Officer One", Role.OFFICER)
+    assert (user.is_staff, user.is_superuser, user.email_verified, user.is_active) == (False, False, True, True)
+    assert user.check_password(PASSWORD)
+    assert memberships(user) == [("health", "officer"), ("tax", "officer")]
+
+
+def test_staff_upsert_updates_and_replaces_memberships(departments):
+    first = services.staff_upsert(email="sup@example.gov", password=PASSWORD, role="officer",
+                                  departments=["health", "tax"], full_name="Sun Li")
+    again = services.staff_upsert(email="SUP@example.gov", password="another-long-passphrase", role="supervisor",
+                                  departments=["tax", "fire"])
+    again.refresh_from_db()
+    assert again.pk == first.pk
+    assert User.objects.count() == 1
+    assert (again.role, again.full_name) == (Role.SUPERVISOR, "Sun Li")
+    assert again.check_password("another-long-passphrase")
+    assert memberships(again) == [("fire", "supervisor"), ("tax", "supervisor")]
+
+
+@pytest.mark.parametrize(("role", "is_staff", "is_superuser"), [
+    ("manager", False, False), ("auditor", False, False), ("admin", True, True),
+])
+def test_staff_upsert_roles_without_departments(departments, role, is_staff, is_superuser):
+    user = services.staff_upsert(email=f"{role}@example.gov", password=PASSWORD, role=role, departments=[])
+    user.refresh_from_db()
+    assert (user.role, user.is_staff, user.is_superuser, user.email_verified) == (role, is_staff, is_superuser, True)
+    assert memberships(user) == []
+
+
+def test_staff_upsert_demotion_to_manager_drops_memberships_and_admin_rights(departments):
+    services.staff_upsert(email="x@example.gov", password=PASSWORD, role="admin", departments=[])
+    services.staff_upsert(email="x@example.gov", password=PASSWORD, role="officer", departments=["fire"])
+    user = services.staff_upsert(email="x@example.gov", password=PASSWORD, role="manager", departments=[])
+    user.refresh_from_db()
+    assert (user.role, user.is_staff, user.is_superuser) == (Role.MANAGER, False, False)
+    assert memberships(user) == []
+
+
+def test_staff_upsert_unknown_departments_are_named_and_nothing_is_written(departments):
+    existing = officer(departments["health"], email="o@example.gov")
+    before = snapshot()
+    with pytest.raises(UnknownDepartment) as exc:
+        services.staff_upsert(email="o@example.gov", password="a-brand-new-passphrase", role="supervisor",
+                              departments=["health", "parks", "zoo"])
+    assert exc.value.messages == ["Unknown department codes: parks, zoo."]
+    with pytest.raises(UnknownDepartment) as exc:
+        services.staff_upsert(email="new@example.gov", password=PASSWORD, role="officer", departments=["parks"])
+    assert exc.value.messages == ["Unknown department code: parks."]
+    assert snapshot() == before
+    existing.refresh_from_db()
+    assert existing.role == Role.OFFICER
+
+
+@pytest.mark.parametrize("role", ["citizen", "superhero", ""])
+def test_staff_upsert_unknown_role(departments, role):
+    before = snapshot()
+    with pytest.raises(UnknownRole) as exc:
+        services.staff_upsert(email="o@example.gov", password=PASSWORD, role=role, departments=["health"])
+    assert exc.value.messages == [
+        f"Unknown staff role “{role}”. Choose one of: officer, supervisor, manager, auditor, admin."]
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("role", ["officer", "supervisor"])
+def test_staff_upsert_department_staff_need_a_department(departments, role):
+    before = snapshot()
+    with pytest.raises(UnknownDepartment) as exc:
+        services.staff_upsert(email="o@example.gov", password=PASSWORD, role=role, departments=[" "])
+    assert exc.value.messages == ["An officer or a supervisor must belong to at least one department."]
+    assert snapshot() == before
+
+
+def test_staff_upsert_other_roles_refuse_departments(departments):
+    with pytest.raises(UnknownDepartment) as exc:
+        services.staff_upsert(email="m@example.gov", password=PASSWORD, role="manager", departments=["health"])
+    assert exc.value.messages == ["Only officers and supervisors belong to departments, not the role “manager”."]
+    assert User.objects.count() == 0
+
+
+@pytest.mark.parametrize(("password", "messages"), [
+    ("short-pw", ["This password is too short. It must contain at least 10 characters."]),
+    ("1234567890", ["This password is too common.", "This password is entirely numeric."]),
+])
+def test_staff_upsert_weak_password_writes_nothing(departments, password, messages):
+    existing = officer(departments["health"], email="o@example.gov")
+    before = snapshot()
+    with pytest.raises(WeakPassword) as exc:
+        services.staff_upsert(email="o@example.gov", password=password, role="supervisor", departments=["tax"])
+    assert exc.value.messages == messages
+    with pytest.raises(WeakPassword):
+        services.staff_upsert(email="new@example.gov", password=password, role="officer", departments=["tax"])
+    assert snapshot() == before
+    existing.refresh_from_db()
+    assert existing.check_password("correct-horse-battery")
+
+
+def test_staff_upsert_refuses_a_citizen_account(departments):
+    citizen = UserFactory(email="wang@example.org")
+    before = snapshot()
+    with pytest.raises(AccountError) as exc:
+        services.staff_upsert(email="Wang@example.org", password=PASSWORD, role="officer", departments=["health"])
+    assert exc.value.messages == ["wang@example.org is a citizen's account. Staff need an account of their own."]
+    assert snapshot() == before
+    citizen.refresh_from_db()
+    assert citizen.role == Role.CITIZEN
+
+
+def test_staff_upsert_refuses_an_invalid_email(departments):
+    with pytest.raises(AccountError) as exc:
+        services.staff_upsert(email="not-an-address", password=PASSWORD, role="manager", departments=[])
+    assert (exc.value.field, exc.value.messages) == ("email", ["Enter a valid email address."])
+    assert User.objects.count() == 0
+
+
+# --- citizen_register ------------------------------------------------------------------------------
+
+
+def test_citizen_register_creates_an_unverified_citizen_and_mails_after_commit(mailoutbox, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        user = services.citizen_register(email="Chen.Jianguo@Example.org", full_name="  Chen   Jianguo ",
+                                          password=PASSWORD, phone="+86 10 1234 5678")
+        assert mailoutbox == []  # nothing is sent before the commit
+    assert len(callbacks) == 1
+    user.refresh_from_db()
+    assert (user.email, user.full_name, user.phone, user.role) == (
+        "chen.jianguo@example.org", "Chen Jianguo", "+86 10 1234 5678", Role.CITIZEN)
+    assert (user.email_verified, user.is_active, user.is_staff) == (False, True, False)
+    assert user.check_password(PASSWORD)
+    assert len(mailoutbox) == 1
+    message = mailoutbox[0]
+    assert (message.to, message.subject) == (["chen.jianguo@example.org"], "Confirm your email address for the one-stop portal")
+    assert "The link works for 3 days and only once." in message.body
+    uidb64 = urlsafe_base64_encode(force_bytes(user.pk))
+    assert link_path(message.body, "/verify/").startswith(f"/accounts/verify/{uidb64}/")
+
+
+def test_citizen_register_rolled_back_sends_no_mail(mailoutbox, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with pytest.raises(RuntimeError), transaction.atomic():
+            services.citizen_register(**REGISTRATION)
+            raise RuntimeError("later step failed")
+    assert callbacks == []
+    assert mailoutbox == []
+    assert User.objects.count() == 0
+
+
+def test_citizen_register_duplicate_in_any_case(mailoutbox, django_capture_on_commit_callbacks):
+    UserFactory(email="chen.jianguo@example.org")
+    before = snapshot()
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(AccountExists) as exc:
+        services.citizen_register(**{**REGISTRATION, "email": "CHEN.Jianguo@example.ORG"})
+    assert exc.value.field == "email"
+    assert exc.value.messages == [
+        "An account with this email address already exists. Sign in, or reset your password if you have forgotten it."]
+    assert snapshot() == before
+    assert mailoutbox == []
+
+
+def test_citizen_register_weak_password_and_missing_name(mailoutbox):
+    with pytest.raises(WeakPassword) as exc:
+        services.citizen_register(**{**REGISTRATION, "password": "chen.jianguo"})
+    assert exc.value.messages == ["The password is too similar to the email address."]
+    with pytest.raises(InvalidProfile) as exc:
+        services.citizen_register(**{**REGISTRATION, "full_name": "   "})
+    assert exc.value.errors == {"full_name": ["Enter your full name."]}
+    assert User.objects.count() == 0
+
+
+# --- email_verify ----------------------------------------------------------------------------------
+
+
+def _link(user):
+    return {"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": email_verification_token.make_token(user)}
+
+
+def test_email_verify_works_once():
+    user = UserFactory(email="c@example.org", email_verified=False)
+    link = _link(user)
+    assert services.email_verify(**link).pk == user.pk
+    user.refresh_from_db()
+    assert user.email_verified is True
+    with pytest.raises(VerificationFailed) as exc:
+        services.email_verify(**link)
+    assert type(exc.value) is VerificationFailed
+    assert exc.value.messages == [
+        "This verification link is not valid or has already been used. If your email address is already verified, "
+        "sign in; otherwise ask for a new link."]
+
+
+def test_email_verify_expires(time_machine, settings):
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    time_machine.move_to(start, tick=False)
+    user = UserFactory(email="c@example.org", email_verified=False)
+    link = _link(user)
+    time_machine.move_to(start + timedelta(days=3, seconds=1), tick=False)
+    with pytest.raises(VerificationExpired) as exc:
+        services.email_verify(**link)
+    assert exc.value.messages == ["This verification link has expired. Ask for a new one below."]
+    user.refresh_from_db()
+    assert user.email_verified is False
+    settings.EMAIL_VERIFICATION_TIMEOUT = 4 * 24 * 3600  # the timeout is a setting
+    assert services.email_verify(**link).email_verified is True
+
+
+@pytest.mark.parametrize(("uidb64", "token"), [
+    ("MTIzNDU2Nzg5", "c0ffee-0123456789abcdef0123"),  # no such user
+    ("!!!", "c0ffee-0123456789abcdef0123"),
+    (urlsafe_base64_encode(b"9" * 30), "c0ffee-0123456789abcdef0123"),  # beyond any primary key
+    (urlsafe_base64_encode(b"\xff\xfe"), "c0ffee-0123456789abcdef0123"),  # not text
+    (None, "broken"),
+    (None, "zzzzzzzzzzzzzzzzzzz-0123"),
+])
+def test_email_verify_refuses_altered_links(uidb64, token):
+    user = UserFactory(email="c@example.org", email_verified=False)
+    uidb64 = uidb64 or urlsafe_base64_encode(force_bytes(user.pk))
+    with pytest.raises(VerificationFailed) as exc:
+        services.email_verify(uidb64=uidb64, token=token)
+    assert type(exc.value) is VerificationFailed
+    user.refresh_from_db()
+    assert user.email_verified is False
+
+
+def test_email_verify_link_of_another_address_is_refused():
+    user = UserFactory(email="c@example.org", email_verified=False)
+    link = _link(user)
+    User.objects.filter(pk=user.pk).update(email="changed@example.org")
+    with pytest.raises(VerificationFailed):
+        services.email_verify(**link)
+    assert User.objects.get(pk=user.pk).email_verified is False
+
+
+# --- resend, reset, profile ------------------------------------------------------------------------
+
+
+def test_email_verification_resend_only_to_unverified_citizens(mailoutbox, django_capture_on_commit_callbacks):
+    UserFactory(email="verified@example.org")
+    UserFactory(email="inactive@example.org", email_verified=False, is_active=False)
+    UserFactory(email="officer@example.gov", email_verified=False, role=Role.OFFICER)
+    UserFactory(email="waiting@example.org", email_verified=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        for address in ["verified@example.org", "inactive@example.org", "officer@example.gov", "nobody@example.org",
+                        "not an address", "WAITING@example.org"]:
+            assert services.email_verification_resend(email=address) is None
+    assert [m.to for m in mailoutbox] == [["waiting@example.org"]]
+
+
+def test_email_verification_resend_is_throttled(mailoutbox, django_capture_on_commit_callbacks, settings):
+    settings.EMAIL_VERIFICATION_RESEND_SECONDS = 60
+    user = UserFactory(email="waiting@example.org", email_verified=False)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            services.email_verification_resend(email="waiting@example.org")
+            services.email_verification_resend(email="waiting@example.org")
+    finally:
+        cache.delete(f"accounts:verification-sent:{user.pk}")
+    assert len(mailoutbox) == 1
+
+
+def test_user_password_reset_marks_the_address_verified():
+    user = UserFactory(email="c@example.org", email_verified=False)
+    services.user_password_reset(user=user, password="a-fresh-long-passphrase")
+    user.refresh_from_db()
+    assert user.check_password("a-fresh-long-passphrase")
+    assert user.email_verified is True
+
+
+def test_citizen_profile_update_saves_cleaned_details():
+    user = UserFactory(email="c@example.org", full_name="Old Name")
+    services.citizen_profile_update(user=user, full_name=" Li  Lei ", phone="+86 138-0000-0000", id_number="11010519491231002X",
+                                    address="1 Harbour Road")
+    user.refresh_from_db()
+    assert (user.full_name, user.phone, user.id_number, user.address) == (
+        "Li Lei", "+86 138-0000-0000", "11010519491231002X", "1 Harbour Road")
+
+
+def test_citizen_profile_update_refuses_bad_details_and_changes_nothing():
+    user = UserFactory(email="c@example.org", full_name="Old Name", phone="123456")
+    before = snapshot()
+    with pytest.raises(InvalidProfile) as exc:
+        services.citizen_profile_update(user=user, full_name="", phone="call me", id_number="12 34", address="x" * 256)
+    assert exc.value.errors == {
+        "full_name": ["Enter your full name."],
+        "phone": ["Enter a phone number using digits, spaces and hyphens, with + before a country code, like +86 10 1234 5678."],
+        "id_number": ["Enter the number exactly as printed on your identity document: letters, digits and hyphens only."],
+        "address": ["Ensure this value has at most 255 characters (it has 256)."],
+    }
+    assert snapshot() == before
+
+
+def test_citizen_profile_update_is_for_citizens_only(departments):
+    staff = officer(departments["health"], email="o@example.gov")
+    before = snapshot()
+    with pytest.raises(AccountError) as exc:
+        services.citizen_profile_update(user=staff, full_name="New Name")
+    assert exc.value.messages == ["Only citizens keep a profile here."]
+    assert snapshot() == before

@@ -1,0 +1,347 @@
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from axes.models import AccessAttempt
+from django.contrib.auth import get_user_model
+from django.contrib.sessions.models import Session
+from django.urls import reverse
+
+from accounts.models import Role
+from tests.factories import PASSWORD, UserFactory, officer
+
+from .conftest import link_path, mail_text, read_mail_files
+
+pytestmark = pytest.mark.django_db
+
+User = get_user_model()
+NEW_PASSWORD = "quiet-harbour-lantern-42"
+LOGIN = reverse("accounts:login")
+REGISTER = reverse("accounts:register")
+PROFILE = reverse("accounts:profile")
+INVALID_LOGIN = "The email address or the password is not right. Check both and try again."
+USED_LINK = ("This verification link is not valid or has already been used. If your email address is already verified, "
+             "sign in; otherwise ask for a new link.")
+EXPIRED_LINK = "This verification link has expired. Ask for a new one below."
+
+
+def registration(**overrides):
+    return {"email": "chen.jianguo@example.org", "full_name": "Chen Jianguo", "phone": "",
+            "password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD, **overrides}
+
+
+def signed_in_user_id(client):
+    return client.session.get("_auth_user_id")
+
+
+def register_and_read_link(client, mail_dir, django_capture_on_commit_callbacks) -> str:
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(REGISTER, registration())
+    assert (response.status_code, response.url) == (302, reverse("accounts:register_done"))
+    messages = read_mail_files(mail_dir)
+    assert len(messages) == 1
+    assert messages[0]["To"] == "chen.jianguo@example.org"
+    return link_path(mail_text(messages[0]), "/accounts/verify/")
+
+
+# --- registration and verification -----------------------------------------------------------------
+
+
+def test_register_verify_from_the_mail_file_then_sign_in(client, mail_dir, django_capture_on_commit_callbacks):
+    page = client.get(REGISTER).content.decode()
+    for attrs in ['autocomplete="email"', 'autocomplete="name"', 'autocomplete="new-password"', 'autocomplete="tel"']:
+        assert attrs in page
+    path = register_and_read_link(client, mail_dir, django_capture_on_commit_callbacks)
+    user = User.objects.get()
+    assert (user.email, user.role, user.email_verified) == ("chen.jianguo@example.org", Role.CITIZEN, False)
+    done = client.get(reverse("accounts:register_done"))
+    assert "The link works for 3 days and only once." in done.content.decode()
+
+    response = client.get(path)
+    assert response.status_code == 200
+    assert [t.name for t in response.templates][0] == "accounts/verify_done.html"
+    user.refresh_from_db()
+    assert user.email_verified is True
+
+    again = client.get(path)
+    assert again.status_code == 400
+    assert [t.name for t in again.templates][0] == "accounts/verify_failed.html"
+    assert USED_LINK in again.content.decode()
+
+    response = client.post(LOGIN, {"username": "Chen.Jianguo@example.org", "password": NEW_PASSWORD})
+    assert (response.status_code, response.url) == (302, reverse("home"))
+    assert signed_in_user_id(client) == str(user.pk)
+
+
+def test_expired_verification_link(client, mail_dir, django_capture_on_commit_callbacks, time_machine):
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    time_machine.move_to(start, tick=False)
+    path = register_and_read_link(client, mail_dir, django_capture_on_commit_callbacks)
+    time_machine.move_to(start + timedelta(days=3, seconds=1), tick=False)
+    response = client.get(path)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert EXPIRED_LINK in page
+    assert reverse("accounts:resend_verification") in page
+    assert User.objects.get().email_verified is False
+    time_machine.move_to(start + timedelta(days=3), tick=False)  # the last second of validity
+    assert client.get(path).status_code == 200
+    assert User.objects.get().email_verified is True
+
+
+def test_tampered_verification_link(client):
+    user = UserFactory(email="c@example.org", email_verified=False)
+    response = client.get(reverse("accounts:verify", args=["MQ", "c0ffee-0123456789abcdef0123"]))
+    assert response.status_code == 400
+    assert USED_LINK in response.content.decode()
+    user.refresh_from_db()
+    assert user.email_verified is False
+
+
+def test_unverified_citizen_cannot_sign_in(client):
+    UserFactory(email="c@example.org", email_verified=False)
+    response = client.post(LOGIN, {"username": "c@example.org", "password": PASSWORD})
+    assert response.status_code == 200
+    assert response.context["form"].errors["__all__"] == [
+        'Verify your email address before you sign in: follow the link in the mail we sent when you registered. '
+        f'<a href="{reverse("accounts:resend_verification")}">Send me a new link.</a>'
+    ]
+    page = response.content.decode()
+    assert f'<a href="{reverse("accounts:resend_verification")}">Send me a new link.</a>' in page
+    assert signed_in_user_id(client) is None
+    # A wrong password says nothing about verification.
+    response = client.post(LOGIN, {"username": "c@example.org", "password": "wrong-password"})
+    assert response.context["form"].errors["__all__"] == [INVALID_LOGIN]
+
+
+def test_duplicate_registration_in_another_case(client, mailoutbox, django_capture_on_commit_callbacks):
+    existing = UserFactory(email="chen.jianguo@example.org", full_name="Chen Jianguo")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(REGISTER, registration(email="CHEN.JIANGUO@Example.org", full_name="Someone Else"))
+    assert response.status_code == 200
+    assert response.context["form"].errors == {"email": [
+        "An account with this email address already exists. Sign in, or reset your password if you have forgotten it."]}
+    assert list(User.objects.values_list("pk", "email", "full_name")) == [
+        (existing.pk, "chen.jianguo@example.org", "Chen Jianguo")]
+    assert mailoutbox == []
+
+
+@pytest.mark.parametrize(("password", "errors"), [
+    ("short-pw1", ["This password is too short. It must contain at least 10 characters."]),
+    ("qwertyuiop", ["This password is too common."]),
+    ("8472619305", ["This password is entirely numeric."]),
+    ("chen.jianguo", ["The password is too similar to the email address."]),
+])
+def test_registration_refuses_weak_passwords(client, mailoutbox, django_capture_on_commit_callbacks, password, errors):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(REGISTER, registration(password=password, password_confirm=password))
+    assert response.status_code == 200
+    assert response.context["form"].errors == {"password": errors}
+    page = response.content.decode()
+    assert "There is a problem" in page
+    assert errors[0].replace("'", "&#x27;") in page
+    assert User.objects.count() == 0
+    assert mailoutbox == []
+
+
+def test_registration_form_errors(client):
+    response = client.post(REGISTER, registration(email="not-an-address", full_name="", phone="call me",
+                                                  password_confirm="something-else-entirely"))
+    assert response.status_code == 200
+    assert response.context["form"].errors == {
+        "email": ["Enter a valid email address."],
+        "full_name": ["Enter your full name."],
+        "phone": ["Enter a phone number using digits, spaces and hyphens, with + before a country code, like +86 10 1234 5678."],
+        "password_confirm": ["The two passwords are not the same."],
+    }
+    assert User.objects.count() == 0
+
+
+def test_resend_verification_answers_the_same_for_any_address(client, mailoutbox, django_capture_on_commit_callbacks):
+    UserFactory(email="waiting@example.org", email_verified=False)
+    expected = ("If that address has an account still waiting for verification, we have sent it a new link. "
+                "The link works for 3 days.")
+    for address in ["nobody@example.org", "waiting@example.org"]:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(reverse("accounts:resend_verification"), {"email": address}, follow=True)
+        assert response.redirect_chain == [(LOGIN, 302)]
+        assert [str(m) for m in response.context["messages"]] == [expected]
+    assert [m.to for m in mailoutbox] == [["waiting@example.org"]]
+    assert link_path(mailoutbox[0].body, "/accounts/verify/")
+
+
+# --- sign-in, session, sign-out ------------------------------------------------------------------
+
+
+def test_login_page_fields():
+    from django.test import Client
+
+    page = Client().get(LOGIN).content.decode()
+    assert 'type="email" name="username"' in page
+    assert 'autocomplete="email"' in page
+    assert 'autocomplete="current-password"' in page
+    assert re.search(r'<label\s+for="id_username"', page) and re.search(r'<label\s+for="id_password"', page)
+    assert "style=" not in page and "<script>" not in page
+
+
+def test_login_issues_a_new_session_key(client):
+    user = UserFactory(email="c@example.org")
+    before = client.session.session_key
+    assert Session.objects.filter(session_key=before).exists()
+    response = client.post(LOGIN, {"username": "C@Example.org", "password": PASSWORD})
+    assert (response.status_code, response.url) == (302, reverse("home"))
+    after = client.session.session_key
+    assert after != before
+    assert not Session.objects.filter(session_key=before).exists()
+    assert signed_in_user_id(client) == str(user.pk)
+
+
+def test_login_follows_next_and_logout_is_post_only(client):
+    UserFactory(email="c@example.org")
+    response = client.post(LOGIN, {"username": "c@example.org", "password": PASSWORD, "next": PROFILE})
+    assert response.url == PROFILE
+    assert client.get(reverse("accounts:logout")).status_code == 405
+    assert signed_in_user_id(client) is not None
+    response = client.post(reverse("accounts:logout"), follow=True)
+    assert response.redirect_chain == [(reverse("home"), 302)]
+    assert [str(m) for m in response.context["messages"]] == ["You have signed out."]
+    assert signed_in_user_id(client) is None
+
+
+def test_idle_session_is_signed_out(client, settings, time_machine):
+    settings.SESSION_IDLE_SECONDS = 1800
+    time_machine.move_to(datetime(2026, 3, 2, 9, 0, tzinfo=UTC), tick=False)
+    UserFactory(email="c@example.org")
+    client.post(LOGIN, {"username": "c@example.org", "password": PASSWORD})
+    assert client.get(PROFILE).status_code == 200
+    time_machine.shift(1800 - 60)  # still active: the request renews the idle clock
+    assert client.get(PROFILE).status_code == 200
+    time_machine.shift(1800 - 60)
+    assert client.get(PROFILE).status_code == 200
+    time_machine.shift(1800 + 1)
+    response = client.get(PROFILE)
+    assert (response.status_code, response.url) == (302, f"{LOGIN}?next={PROFILE}")
+    assert signed_in_user_id(client) is None
+
+
+def test_lockout_after_failures_and_spoofed_forwarded_for_does_not_help(client, settings):
+    UserFactory(email="c@example.org")
+    limit = settings.AXES_FAILURE_LIMIT
+    for attempt in range(1, limit):
+        response = client.post(LOGIN, {"username": "c@example.org", "password": "wrong-password"},
+                               HTTP_X_FORWARDED_FOR=f"203.0.113.{attempt}")
+        assert response.status_code == 200
+        assert response.context["form"].errors["__all__"] == [INVALID_LOGIN]
+    response = client.post(LOGIN, {"username": "c@example.org", "password": "wrong-password"},
+                           HTTP_X_FORWARDED_FOR="198.51.100.7")
+    assert response.status_code == 429
+    # The right password from a "new" address is still refused: the address is REMOTE_ADDR.
+    response = client.post(LOGIN, {"username": "c@example.org", "password": PASSWORD},
+                           HTTP_X_FORWARDED_FOR="198.51.100.8", HTTP_X_REAL_IP="198.51.100.9")
+    assert response.status_code == 429
+    assert "accounts/lockout.html" in [t.name for t in response.templates]
+    page = response.content.decode()
+    assert "Sign-in is paused for this account" in page
+    assert f"After {limit} unsuccessful attempts to sign in, we have paused signing in to this account" in page
+    assert "You can try again in 15 minutes." in page
+    assert "Traceback" not in page
+    assert signed_in_user_id(client) is None
+    attempt = AccessAttempt.objects.get()
+    # Every attempt counted against 127.0.0.1, including the one refused while locked.
+    assert (attempt.username, attempt.ip_address, attempt.failures_since_start) == ("c@example.org", "127.0.0.1", limit + 1)
+    # Another address (another REMOTE_ADDR) is not locked out for this account.
+    response = client.post(LOGIN, {"username": "c@example.org", "password": PASSWORD}, REMOTE_ADDR="192.0.2.10")
+    assert response.status_code == 302
+
+
+# --- password reset ----------------------------------------------------------------------------------
+
+
+def test_password_reset_by_mail(client, mailoutbox):
+    user = UserFactory(email="c@example.org", full_name="Chen Jianguo", email_verified=False)
+    response = client.post(reverse("accounts:password_reset"), {"email": "C@example.org"})
+    assert (response.status_code, response.url) == (302, reverse("accounts:password_reset_done"))
+    assert len(mailoutbox) == 1
+    message = mailoutbox[0]
+    assert (message.to, message.subject) == (["c@example.org"], "Reset your password for the one-stop portal")
+    assert message.body.startswith("Dear Chen Jianguo,\n")
+    path = link_path(message.body, "/accounts/password-reset/")
+
+    response = client.get(path)
+    assert response.status_code == 302
+    set_password_url = response.url
+    page = client.get(set_password_url)
+    assert page.context["validlink"] is True
+    assert 'autocomplete="new-password"' in page.content.decode()
+
+    response = client.post(set_password_url, {"new_password1": "qwertyuiop", "new_password2": "qwertyuiop"})
+    assert response.status_code == 200
+    assert response.context["form"].errors == {"new_password1": ["This password is too common."]}
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
+
+    response = client.post(set_password_url, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    assert (response.status_code, response.url) == (302, reverse("accounts:password_reset_complete"))
+    user.refresh_from_db()
+    assert user.check_password(NEW_PASSWORD)
+    assert user.email_verified is True  # the link reached the mailbox
+
+    used = client.get(path, follow=True)
+    assert used.context["validlink"] is False
+    assert "The password reset link is not valid: it has expired or has already been used." in used.content.decode()
+
+
+def test_password_reset_for_unknown_address_looks_the_same(client, mailoutbox):
+    response = client.post(reverse("accounts:password_reset"), {"email": "nobody@example.org"})
+    assert (response.status_code, response.url) == (302, reverse("accounts:password_reset_done"))
+    assert mailoutbox == []
+
+
+# --- profile -------------------------------------------------------------------------------------
+
+
+def test_profile_shows_and_saves_details(client):
+    user = UserFactory(email="c@example.org", full_name="Chen Jianguo", phone="010 1234 5678")
+    client.force_login(user)
+    page = client.get(PROFILE)
+    assert page.context["form"].initial == {"full_name": "Chen Jianguo", "phone": "010 1234 5678", "id_number": "",
+                                            "address": ""}
+    assert 'autocomplete="street-address"' in page.content.decode()
+    response = client.post(PROFILE, {"full_name": "Chen Jian Guo", "phone": "+86 10 1234 5678",
+                                     "id_number": "11010519491231002X", "address": "1 Harbour Road"}, follow=True)
+    assert response.redirect_chain == [(PROFILE, 302)]
+    assert [str(m) for m in response.context["messages"]] == ["Your details are saved."]
+    user.refresh_from_db()
+    assert (user.full_name, user.phone, user.id_number, user.address) == (
+        "Chen Jian Guo", "+86 10 1234 5678", "11010519491231002X", "1 Harbour Road")
+
+
+def test_profile_refuses_bad_details_and_changes_nothing(client):
+    user = UserFactory(email="c@example.org", full_name="Chen Jianguo", phone="010 1234 5678")
+    client.force_login(user)
+    response = client.post(PROFILE, {"full_name": " ", "phone": "12", "id_number": "ID#1", "address": ""})
+    assert response.status_code == 200
+    assert response.context["form"].errors == {
+        "full_name": ["Enter your full name."],
+        "phone": ["Enter a phone number using digits, spaces and hyphens, with + before a country code, like +86 10 1234 5678."],
+        "id_number": ["Enter the number exactly as printed on your identity document: letters, digits and hyphens only."],
+    }
+    assert 'href="#id_phone"' in response.content.decode()
+    user.refresh_from_db()
+    assert (user.full_name, user.phone, user.id_number, user.address) == ("Chen Jianguo", "010 1234 5678", "", "")
+
+
+def test_profile_needs_a_signed_in_citizen(client, departments):
+    assert client.get(PROFILE).url == f"{LOGIN}?next={PROFILE}"
+    staff = officer(departments["health"], email="o@example.gov")
+    client.force_login(staff)
+    assert client.get(PROFILE).status_code == 404
+    assert client.post(PROFILE, {"full_name": "Renamed"}).status_code == 404
+    staff.refresh_from_db()
+    assert staff.full_name != "Renamed"
+
+
+def test_signed_in_user_is_sent_away_from_register_and_login(client):
+    client.force_login(UserFactory(email="c@example.org"))
+    assert client.get(REGISTER).url == reverse("home")
+    assert client.get(LOGIN).url == reverse("home")

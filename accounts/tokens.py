@@ -1,0 +1,67 @@
+"""Single-use, expiring links for email verification, built on Django's reset-token machinery.
+
+The hash covers the account's email address and its ``email_verified`` flag, so a link stops
+working once it has been used (the flag changed) or the address changed."""
+
+import enum
+
+from django.conf import settings
+from django.contrib.auth.tokens import PasswordResetTokenGenerator
+from django.utils.crypto import constant_time_compare
+from django.utils.http import base36_to_int
+from django.utils.translation import ngettext
+
+DEFAULT_EMAIL_VERIFICATION_TIMEOUT = 3 * 24 * 3600
+
+
+class TokenState(enum.Enum):
+    VALID = "valid"
+    EXPIRED = "expired"
+    INVALID = "invalid"
+
+
+def verification_timeout() -> int:
+    """Seconds a verification link stays valid (settings.EMAIL_VERIFICATION_TIMEOUT, default 3 days)."""
+    return int(getattr(settings, "EMAIL_VERIFICATION_TIMEOUT", DEFAULT_EMAIL_VERIFICATION_TIMEOUT))
+
+
+def verification_timeout_text() -> str:
+    """The validity of a link in words, for mails and pages."""
+    seconds = verification_timeout()
+    if seconds >= 86400 and seconds % 86400 == 0:
+        days = seconds // 86400
+        return ngettext("%(count)d day", "%(count)d days", days) % {"count": days}
+    hours = max(1, seconds // 3600)
+    return ngettext("%(count)d hour", "%(count)d hours", hours) % {"count": hours}
+
+
+class EmailVerificationTokenGenerator(PasswordResetTokenGenerator):
+    key_salt = "accounts.tokens.EmailVerificationTokenGenerator"
+
+    def _make_hash_value(self, user, timestamp):
+        return f"{user.pk}|{user.email.lower()}|{int(user.email_verified)}|{timestamp}"
+
+    def check_token(self, user, token):
+        return self.token_state(user, token) is TokenState.VALID
+
+    def token_state(self, user, token) -> TokenState:
+        """Whether ``token`` is a genuine, unused link for ``user``, and if so whether it is
+        still within the timeout. An altered or used link is INVALID, whatever its age."""
+        if not (user and token):
+            return TokenState.INVALID
+        try:
+            ts_b36, _hash = token.split("-")
+            timestamp = base36_to_int(ts_b36)
+        except ValueError:
+            return TokenState.INVALID
+        for secret in [self.secret, *self.secret_fallbacks]:
+            if constant_time_compare(self._make_token_with_timestamp(user, timestamp, secret), token):
+                break
+        else:
+            return TokenState.INVALID
+        if self._num_seconds(self._now()) - timestamp > verification_timeout():
+            return TokenState.EXPIRED
+        return TokenState.VALID
+
+
+email_verification_token = EmailVerificationTokenGenerator()

@@ -1,0 +1,153 @@
+"""Sign-in, registration with email verification, password reset and the citizen profile.
+
+Django's authentication views do the sign-in, sign-out and reset flows with the portal's forms
+and templates; the other views validate, call one service and render or redirect."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import FormView, TemplateView
+
+from . import services
+from .errors import AccountError, VerificationExpired, VerificationFailed
+from .forms import (
+    LoginForm,
+    NewPasswordForm,
+    PasswordResetRequestForm,
+    ProfileForm,
+    RegisterForm,
+    ResendVerificationForm,
+    apply_errors,
+)
+from .tokens import verification_timeout_text
+
+
+class LoginView(auth_views.LoginView):
+    authentication_form = LoginForm
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+
+class LogoutView(auth_views.LogoutView):
+    """POST only (Django's default); the header's sign-out button posts here."""
+
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        messages.info(request, _("You have signed out."))
+        return response
+
+
+class AnonymousOnlyMixin:
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            return redirect(settings.LOGIN_REDIRECT_URL)
+        return super().dispatch(request, *args, **kwargs)
+
+
+class RegisterView(AnonymousOnlyMixin, FormView):
+    form_class = RegisterForm
+    template_name = "accounts/register.html"
+    success_url = reverse_lazy("accounts:register_done")
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        try:
+            services.citizen_register(email=data["email"], full_name=data["full_name"], phone=data["phone"],
+                                      password=data["password"])
+        except AccountError as exc:
+            apply_errors(form, exc)
+            return self.form_invalid(form)
+        return super().form_valid(form)
+
+
+class RegisterDoneView(TemplateView):
+    template_name = "accounts/register_done.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(valid_for=verification_timeout_text(), **kwargs)
+
+
+class VerifyView(View):
+    def get(self, request, uidb64, token):
+        try:
+            services.email_verify(uidb64=uidb64, token=token)
+        except VerificationFailed as exc:
+            expired = isinstance(exc, VerificationExpired)
+            return render(request, "accounts/verify_failed.html", {"message": exc.message, "expired": expired}, status=400)
+        return render(request, "accounts/verify_done.html")
+
+
+class ResendVerificationView(FormView):
+    form_class = ResendVerificationForm
+    template_name = "accounts/resend.html"
+    success_url = reverse_lazy("accounts:login")
+
+    def form_valid(self, form):
+        services.email_verification_resend(email=form.cleaned_data["email"])
+        messages.success(self.request, _(
+            "If that address has an account still waiting for verification, we have sent it a new link. "
+            "The link works for %(valid_for)s."
+        ) % {"valid_for": verification_timeout_text()})
+        return super().form_valid(form)
+
+
+class ProfileView(LoginRequiredMixin, FormView):
+    """A citizen's details, asked once and reused in every application."""
+
+    form_class = ProfileForm
+    template_name = "accounts/profile.html"
+    success_url = reverse_lazy("accounts:profile")
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not request.user.is_citizen:
+            raise Http404
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_initial(self):
+        user = self.request.user
+        return {"full_name": user.full_name, "phone": user.phone, "id_number": user.id_number, "address": user.address}
+
+    def form_valid(self, form):
+        try:
+            services.citizen_profile_update(user=self.request.user, **form.cleaned_data)
+        except AccountError as exc:
+            apply_errors(form, exc)
+            return self.form_invalid(form)
+        messages.success(self.request, _("Your details are saved."))
+        return super().form_valid(form)
+
+
+class ResetEmailContextMixin:
+    @property
+    def extra_email_context(self):
+        return {"SITE_URL": settings.SITE_URL}
+
+
+class PasswordResetView(ResetEmailContextMixin, auth_views.PasswordResetView):
+    """Always answers the same page, whether or not the address has an account."""
+
+    form_class = PasswordResetRequestForm
+    template_name = "accounts/password_reset_form.html"
+    email_template_name = "accounts/email/password_reset_body.txt"
+    subject_template_name = "accounts/email/password_reset_subject.txt"
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_done.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    form_class = NewPasswordForm
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "accounts/password_reset_complete.html"

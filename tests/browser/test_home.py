@@ -1,0 +1,36 @@
+"""The home page and a service page in both languages, in real Chromium, checked by axe-core."""
+
+import pytest
+from django.core.management import call_command
+
+from catalogue.tests.conftest import DEMO
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def demo_catalogue():
+    call_command("load_catalogue", str(DEMO), verbosity=0)
+
+
+def test_home_and_service_page_in_english_and_chinese(page, demo_catalogue, assert_accessible):
+    page.goto("/")
+    assert page.locator("h1").first.inner_text() != ""
+    assert page.get_by_role("link", name="Open a restaurant").count() == 1
+    assert_accessible(page)
+
+    page.get_by_role("link", name="Open a restaurant").click()
+    assert page.locator("h1").inner_text() == "Open a restaurant"
+    assert_accessible(page)
+
+    # The language switcher is a form: choose Chinese, then the same pages speak Chinese.
+    page.goto("/")
+    page.get_by_label("Language").select_option("zh-hans")
+    page.get_by_role("button", name="Change language").click()
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "zh-hans"
+    assert page.get_by_role("link", name="开办餐饮店").count() == 1
+    assert_accessible(page)
+    page.get_by_role("link", name="开办餐饮店").click()
+    assert page.locator("h1").inner_text() == "开办餐饮店"
+    assert_accessible(page)
