@@ -1,66 +1,50 @@
-"""The account pages in real Chromium, checked by axe-core: sign-in with its errors, registration,
-the lockout page, password reset and the profile."""
+"""The account pages in real Chromium, checked by axe-core on every page visited: a citizen
+registers, verifies the address from the mail file and signs in; sign-in errors, the lockout
+page, password reset and the profile."""
 
-import json
+import re
 
 import pytest
 from django.test import override_settings
 
 from tests.factories import PASSWORD, UserFactory
 
-from .conftest import AXE
-
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def main_violations(tab) -> list[dict]:
-    """axe-core's WCAG 2.1 A/AA violations inside <main>, the part these pages own."""
-    tab.add_script_tag(path=str(AXE))
-    result = tab.evaluate(
-        "async () => await axe.run({include: ['main']}, {runOnly: {type: 'tag', values: "
-        "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"
-    )
-    return [{"id": v["id"], "nodes": [n["target"] for n in v["nodes"]][:5]} for v in result["violations"]]
-
-
-def assert_main_accessible(tab) -> None:
-    violations = main_violations(tab)
-    assert violations == [], f"axe-core on {tab.url}:\n" + json.dumps(violations, indent=2, ensure_ascii=False)
-
-
-def test_sign_in_register_reset_pages(page):
+def test_sign_in_register_reset_pages(page, assert_accessible):
     UserFactory(email="waiting@example.org", email_verified=False)
     page.goto("/accounts/login/")
-    assert_main_accessible(page)
+    assert_accessible(page)
     page.get_by_label("Email address").fill("waiting@example.org")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     assert page.get_by_role("link", name="Send me a new link.").count() == 1
-    assert_main_accessible(page)
+    assert_accessible(page)
 
     page.goto("/accounts/register/")
     page.get_by_label("Email address").fill("not-an-address")
     page.get_by_role("button", name="Create the account").click()
     assert page.locator(".error-summary").count() == 1
-    assert_main_accessible(page)
+    assert_accessible(page)
 
     for url in ("/accounts/verify/resend/", "/accounts/password-reset/", "/accounts/verify/MQ/1-2/"):
         page.goto(url)
-        assert_main_accessible(page)
+        assert_accessible(page)
 
 
 @override_settings(AXES_FAILURE_LIMIT=1)
-def test_lockout_page(page):
+def test_lockout_page(page, assert_accessible):
     UserFactory(email="c@example.org")
     page.goto("/accounts/login/")
     page.get_by_label("Email address").fill("c@example.org")
     page.get_by_label("Password").fill("wrong-password")
     page.get_by_role("button", name="Sign in").click()
     assert page.locator("h1").inner_text() == "Sign-in is paused for this account"
-    assert_main_accessible(page)
+    assert_accessible(page)
 
 
-def test_profile_page(page):
+def test_profile_page(page, assert_accessible):
     UserFactory(email="c@example.org")
     page.goto("/accounts/login/?next=/accounts/profile/")
     page.get_by_label("Email address").fill("c@example.org")
@@ -69,4 +53,49 @@ def test_profile_page(page):
     page.get_by_label("Phone number").fill("call me")
     page.get_by_role("button", name="Save").click()
     assert page.locator(".error-summary").count() == 1
-    assert_main_accessible(page)
+    assert_accessible(page)
+
+
+def test_register_verify_from_the_mail_file_and_sign_in(page, assert_accessible, settings, live_server, tmp_path):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    settings.EMAIL_FILE_PATH = str(tmp_path / "mail")
+    settings.SITE_URL = live_server.url
+
+    page.goto("/")
+    page.get_by_role("link", name="Register").click()
+    assert_accessible(page)
+    page.get_by_label("Email address").fill("zhang.wei@example.org")
+    page.get_by_label("Full name").fill("Zhang Wei")
+    page.locator("#id_password").fill("Harbour-lantern-42")
+    page.get_by_label("Confirm the password").fill("Harbour-lantern-42")
+    page.get_by_role("button", name="Create the account").click()
+    assert page.url.endswith("/accounts/register/done/")
+    assert_accessible(page)
+
+    # Signing in before verifying is refused with a way forward.
+    page.goto("/accounts/login/")
+    page.get_by_label("Email address").fill("zhang.wei@example.org")
+    page.get_by_label("Password").fill("Harbour-lantern-42")
+    page.get_by_role("button", name="Sign in").click()
+    assert page.get_by_role("link", name="Send me a new link.").count() == 1
+
+    mails = list((tmp_path / "mail").iterdir())
+    assert len(mails) == 1
+    link = re.search(r"(http://\S+/accounts/verify/\S+/)", mails[0].read_text()).group(1)
+    page.goto(link)
+    assert_accessible(page)
+    assert page.locator("h1").inner_text() == "Email address verified"
+
+    page.goto("/accounts/login/")
+    page.get_by_label("Email address").fill("zhang.wei@example.org")
+    page.get_by_label("Password").fill("Harbour-lantern-42")
+    page.get_by_role("button", name="Sign in").click()
+    assert page.get_by_role("button", name="Sign out").count() == 1
+    assert page.get_by_text("Zhang Wei").count() >= 1
+    assert_accessible(page)
+
+    # The link worked once; a second use is refused clearly.
+    page.goto(link)
+    assert page.locator("h1").inner_text() != ""
+    assert page.locator("h1").inner_text() == "This link is not valid"
+    assert_accessible(page)
