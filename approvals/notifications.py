@@ -2,6 +2,8 @@
 afterwards by Celery (each row is its own outbox entry: at most one successful send)."""
 
 import logging
+from collections.abc import Iterable
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -19,13 +21,16 @@ log = logging.getLogger(__name__)
 MAX_EMAIL_ATTEMPTS = 5
 
 
-def notify(*, recipient_ids, kind: str, application=None, review=None, params=None) -> list[Notification]:
-    """Create one notification per recipient and send their emails after commit."""
+def notify(
+    *, recipient_ids: Iterable[int | None], kind: str, application=None, review=None, params: dict | None = None,
+) -> list[Notification]:
+    """Create one notification per distinct recipient (None, e.g. a review nobody holds, is
+    skipped) and send their emails after commit."""
     from .tasks import notification_email_task  # tasks import this module
 
     rows = Notification.objects.bulk_create([
         Notification(recipient_id=rid, kind=kind, application=application, review=review, params=params or {})
-        for rid in dict.fromkeys(recipient_ids)
+        for rid in dict.fromkeys(recipient_ids) if rid is not None
     ])
     if rows:
         from .nudges import nudge_on_commit
@@ -34,10 +39,11 @@ def notify(*, recipient_ids, kind: str, application=None, review=None, params=No
     return rows
 
 
-def department_staff_ids(department_id: int, role: str = MembershipRole.OFFICER) -> list[int]:
+def department_staff_ids(department_id: int, *, role: str = MembershipRole.OFFICER) -> list[int]:
+    """The active members of a department with this role."""
     return list(
         Membership.objects.filter(department_id=department_id, role=role, user__is_active=True)
-        .values_list("user_id", flat=True)
+        .order_by("user_id").values_list("user_id", flat=True)
     )
 
 
@@ -51,7 +57,7 @@ def _claim(notification_id: int, stale_before) -> bool:
 
 
 def notification_send_email(*, notification_id: int) -> str:
-    stale_before = timezone.now() - timezone.timedelta(seconds=settings.PORTAL_RECONCILE_AFTER_SECONDS)
+    stale_before = timezone.now() - timedelta(seconds=settings.PORTAL_RECONCILE_AFTER_SECONDS)
     if not _claim(notification_id, stale_before):
         return "skipped"
     n = Notification.objects.select_related("recipient", "application", "review__department").get(pk=notification_id)

@@ -1,109 +1,155 @@
-"""The SLA clock of a review, in working days.
+"""The SLA clock of a review, in working days (catalogue.calendar).
 
-Started when the review is routed: due on the N-th working day, a reminder to the assignee at
-75% of N, a yellow card once the due date has passed, a red card once twice N has passed.
+The clock starts when the review is routed (day 0, never counted). With a limit of N days:
+
+    remind_on  working day max(1, floor(3N/4)): the reminder goes out on that day, to the
+               assignee or else the department's officers, unless the review is already overdue;
+    due_date   working day N, the last day to decide: the yellow card follows on the first
+               day after it;
+    red_on     working day 2N: the red card follows on the first day after it.
+
+Cards go to the department's supervisors and the assignee. Each reminder and card is sent at
+most once per review and recorded on it (reminded_at, yellow_at, red_at).
+
 While the department waits on the citizen the clock is paused; on resume every date moves by
-the working days spent waiting. Escalations are claimed with a conditional UPDATE, so two
-beat processes never escalate twice."""
+the working days waited, counted like the limit itself: (paused_on, day of resume]. A
+supervisor's extension moves them by the working days it adds.
 
-from datetime import date
+Deadlines are columns scanned by beat (``sla_scan``), never countdowns. Each reminder or card is
+claimed by a conditional UPDATE (``… WHERE yellow_at IS NULL``) in its own transaction with its
+notifications, so a second beat, or two at once, find nothing left to claim."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
+from audit.models import Action
+from audit.services import Event, audit_record
 from catalogue.calendar import Calendar, cached_calendar
 from departments.models import MembershipRole
 
-from .models import NotificationKind, Review, ReviewStatus
+from .models import REVIEW_OPEN, NotificationKind, Review
 from .notifications import department_staff_ids, notify
 
-OPEN = [ReviewStatus.PENDING, ReviewStatus.IN_PROGRESS]
+# Reviews claimed per milestone and scan; the next beat takes the rest.
+SCAN_BATCH = 1000
 
 
 def local_today() -> date:
-    return timezone.localdate()
-
-
-def clock_start(calendar: Calendar, start: date, sla_days: int) -> dict:
-    return {
-        "started_on": start,
-        "due_date": calendar.add_working_days(start, sla_days),
-        "remind_on": calendar.add_working_days(start, max(1, (sla_days * 3) // 4)),
-        "red_on": calendar.add_working_days(start, 2 * sla_days),
-    }
-
-
-def clock_resume(calendar: Calendar, review: Review, today: date) -> dict:
-    """New dates for a paused review resuming today."""
-    if review.paused_on is None or review.due_date is None:
-        return {"paused_on": None}
-    waited = calendar.working_days_between(review.paused_on, today)
-    return {
-        "paused_on": None,
-        "due_date": calendar.add_working_days(review.due_date, waited),
-        "remind_on": calendar.add_working_days(review.remind_on, waited) if review.remind_on else None,
-        "red_on": calendar.add_working_days(review.red_on, waited) if review.red_on else None,
-    }
-
-
-def _claim(filter_kwargs: dict, stamp_field: str, now) -> list[Review]:
-    """Lock the matching open reviews not yet stamped (skipping rows another scanner holds),
-    stamp them and return them."""
-    with transaction.atomic():
-        rows = list(
-            Review.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(status__in=OPEN, paused_on__isnull=True, **{f"{stamp_field}__isnull": True}, **filter_kwargs)
-            .select_related("application", "department")
-            .order_by("pk")[:1000]
-        )
-        if rows:
-            Review.objects.filter(pk__in=[r.pk for r in rows], **{f"{stamp_field}__isnull": True}).update(
-                **{stamp_field: now}
-            )
-        return rows
-
-
-def sla_scan(*, today: date | None = None) -> dict:
-    """Send due reminders and escalations; returns how many of each."""
-    today = today or local_today()
-    now = timezone.now()
-    counts = {}
-
-    with transaction.atomic():
-        reminded = _claim({"remind_on__lte": today, "due_date__gte": today}, "reminded_at", now)
-        for review in reminded:
-            recipients = [review.assignee_id] if review.assignee_id else department_staff_ids(review.department_id)
-            notify(recipient_ids=recipients, kind=NotificationKind.REVIEW_REMINDER, application=review.application,
-                   review=review, params={"due_date": review.due_date.isoformat()})
-    counts["reminders"] = len(reminded)
-
-    for field, lookup, kind in (
-        ("yellow_at", "due_date__lt", NotificationKind.REVIEW_YELLOW),
-        ("red_at", "red_on__lt", NotificationKind.REVIEW_RED),
-    ):
-        with transaction.atomic():
-            escalated = _claim({lookup: today}, field, now)
-            for review in escalated:
-                supervisors = department_staff_ids(review.department_id, MembershipRole.SUPERVISOR)
-                notify(recipient_ids=supervisors + ([review.assignee_id] if review.assignee_id else []), kind=kind,
-                       application=review.application, review=review,
-                       params={"due_date": review.due_date.isoformat()})
-            _audit_escalations(escalated, kind)
-        counts[field.removesuffix("_at")] = len(escalated)
-    return counts
-
-
-def _audit_escalations(reviews, kind):
-    from audit.models import Action
-    from audit.services import Event, audit_record
-
-    card = "yellow" if kind == NotificationKind.REVIEW_YELLOW else "red"
-    audit_record(*[
-        Event(action=Action.REVIEW_ESCALATED, object_type="review", object_id=r.pk, application_id=r.application_id,
-              subject_id=r.application.applicant_id, department_code=r.department.code, details={"card": card})
-        for r in reviews
-    ])
+    # Deadlines are dates in the portal's time zone, whatever zone a request has activated.
+    return timezone.localdate(timezone=timezone.get_default_timezone())
 
 
 def sla_calendar() -> Calendar:
     return cached_calendar()
+
+
+# --- The dates ----------------------------------------------------------------------------------------
+
+
+def reminder_day(sla_days: int) -> int:
+    """75% of the limit rounded down, so the reminder comes before the due date whenever the
+    limit is 2 days or more (3 days → day 2, 5 → day 3); at least day 1."""
+    return max(1, sla_days * 3 // 4)
+
+
+def clock_start(*, calendar: Calendar, start: date, sla_days: int) -> dict:
+    return {
+        "started_on": start,
+        "remind_on": calendar.add_working_days(start, reminder_day(sla_days)),
+        "due_date": calendar.add_working_days(start, sla_days),
+        "red_on": calendar.add_working_days(start, 2 * sla_days),
+    }
+
+
+def clock_resume(*, calendar: Calendar, review: Review, today: date) -> dict:
+    """New dates for a paused review resuming today."""
+    if review.paused_on is None or review.due_date is None:
+        return {"paused_on": None}  # the clock never started: routing starts it
+    waited = calendar.working_days_between(review.paused_on, today)
+    return {"paused_on": None, **_shifted(calendar=calendar, review=review, days=waited)}
+
+
+def clock_extend(*, calendar: Calendar, review: Review, due_date: date) -> dict:
+    """New dates for a review whose due date a supervisor moves later: the reminder and the red
+    card date keep their distance to it in working days."""
+    added = calendar.working_days_between(review.due_date, due_date)
+    return {**_shifted(calendar=calendar, review=review, days=added), "due_date": due_date}
+
+
+def _shifted(*, calendar: Calendar, review: Review, days: int) -> dict:
+    def shift(day: date | None) -> date | None:
+        return calendar.add_working_days(day, days) if day else None
+
+    return {"due_date": shift(review.due_date), "remind_on": shift(review.remind_on), "red_on": shift(review.red_on)}
+
+
+# --- The scan ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Milestone:
+    kind: str  # NotificationKind
+    stamp: str  # the column recording that it was sent
+    reached: Callable[[date], Q]  # the reviews that reached it on a day
+    card: str = ""  # escalations (cards) go to the supervisors and are audited
+
+
+MILESTONES = {
+    # An overdue review gets its yellow card instead of a late "due soon" reminder.
+    "reminders": Milestone(NotificationKind.REVIEW_REMINDER, "reminded_at",
+                           lambda today: Q(remind_on__lte=today, due_date__gte=today)),
+    "yellow": Milestone(NotificationKind.REVIEW_YELLOW, "yellow_at", lambda today: Q(due_date__lt=today), card="yellow"),
+    "red": Milestone(NotificationKind.REVIEW_RED, "red_at", lambda today: Q(red_on__lt=today), card="red"),
+}
+
+
+def sla_scan(*, today: date | None = None) -> dict[str, int]:
+    """Send the reminders and cards due today; returns how many of each were sent."""
+    today = today or local_today()
+    now = timezone.now()
+    return {
+        name: sum(_fire(milestone=milestone, review_id=pk, today=today, now=now)
+                  for pk in _due_ids(milestone=milestone, today=today))
+        for name, milestone in MILESTONES.items()
+    }
+
+
+def _unsent(milestone: Milestone, today: date) -> Q:
+    # A running clock (open, not paused) that reached the milestone and was not told yet.
+    return Q(status__in=REVIEW_OPEN, paused_on__isnull=True, **{f"{milestone.stamp}__isnull": True}) & milestone.reached(today)
+
+
+def _due_ids(*, milestone: Milestone, today: date) -> list[int]:
+    return list(Review.objects.filter(_unsent(milestone, today)).order_by("pk").values_list("pk", flat=True)[:SCAN_BATCH])
+
+
+def _fire(*, milestone: Milestone, review_id: int, today: date, now: datetime) -> bool:
+    """Claim one review's milestone and tell its recipients; False when another beat claimed it
+    or the review changed since it was listed."""
+    with transaction.atomic():
+        # The claim: a concurrent UPDATE of this row waits for our commit, then matches nothing.
+        if not Review.objects.filter(_unsent(milestone, today), pk=review_id).update(**{milestone.stamp: now}):
+            return False
+        review = Review.objects.select_related("application", "department").get(pk=review_id)
+        notify(recipient_ids=_recipients(milestone, review), kind=milestone.kind, application=review.application,
+               review=review, params={"due_date": review.due_date.isoformat()})
+        if milestone.card:
+            audit_record(Event(
+                action=Action.REVIEW_ESCALATED, object_type="review", object_id=review.pk,
+                application_id=review.application_id, subject_id=review.application.applicant_id,
+                department_code=review.department.code, details={"card": milestone.card},
+            ))
+    return True
+
+
+def _recipients(milestone: Milestone, review: Review) -> list[int | None]:
+    if milestone.card:
+        return [*department_staff_ids(review.department_id, role=MembershipRole.SUPERVISOR), review.assignee_id]
+    if review.assignee_id:
+        return [review.assignee_id]
+    return department_staff_ids(review.department_id)

@@ -29,7 +29,7 @@ from .models import (
 )
 from .notifications import department_staff_ids, notify
 from .nudges import nudge_on_commit
-from .sla import clock_resume, clock_start, local_today, sla_calendar
+from .sla import clock_extend, clock_resume, clock_start, local_today, sla_calendar
 from .uploads import check_upload
 
 EDITABLE = (ApplicationStatus.DRAFT,)
@@ -230,7 +230,7 @@ def application_resubmit(*, application_id: int, actor, data: dict, ip: str | No
     events = []
     for review in requesting:
         fields = {"status": ReviewStatus.PENDING, "pending_since": now, "correction_fields": [],
-                  "version": review.version + 1, **clock_resume(calendar, review, today)}
+                  "version": review.version + 1, **clock_resume(calendar=calendar, review=review, today=today)}
         Review.objects.filter(pk=review.pk).update(**fields)
         events.append(_event(Action.REVIEW_REOPENED, application, actor=actor, obj=review, ip=ip,
                              department_code=review.department.code, reason="correction answered"))
@@ -241,8 +241,8 @@ def application_resubmit(*, application_id: int, actor, data: dict, ip: str | No
         if review.status == ReviewStatus.APPROVED and changed & set(schema.department_fields(review.department.code)):
             Review.objects.filter(pk=review.pk).update(
                 status=ReviewStatus.PENDING, pending_since=now, routed_at=None, started_on=None, due_date=None,
-                remind_on=None, red_on=None, reminded_at=None, decided_at=None, decided_by=None, conditions="",
-                version=review.version + 1,
+                remind_on=None, red_on=None, reminded_at=None, yellow_at=None, red_at=None, decided_at=None,
+                decided_by=None, conditions="", version=review.version + 1,  # a fresh clock; the audit log keeps the old
             )
             events.append(_event(Action.REVIEW_REOPENED, application, actor=actor, obj=review, ip=ip,
                                  department_code=review.department.code, reason="fields changed",
@@ -464,18 +464,17 @@ def review_extend(*, review_id: int, actor, due_date, reason: str, ip: str | Non
     review = Review.objects.select_for_update(of=("self",)).select_related("department").get(pk=review.pk)
     if review.status not in (ReviewStatus.PENDING, ReviewStatus.IN_PROGRESS) or review.due_date is None:
         raise InvalidTransition(_("Only an open review with a due date can be extended."))
-    if due_date <= review.due_date:
+    if due_date <= max(review.due_date, local_today()):
         raise ValidationFailed({"due_date": [_("The new due date must be later than %(date)s.") % {
-            "date": review.due_date.isoformat()}]})
-    calendar = sla_calendar()
-    shift = calendar.working_days_between(review.due_date, due_date)
+            "date": max(review.due_date, local_today()).isoformat()}]})
     old = review.due_date
-    review.due_date = due_date
-    review.red_on = calendar.add_working_days(review.red_on, shift) if review.red_on else None
+    dates = clock_extend(calendar=sla_calendar(), review=review, due_date=due_date)
+    for name, value in dates.items():
+        setattr(review, name, value)
     review.extension_reason = reason
     review.version += 1
     # A card already shown stays on record; a new due date in the future clears nothing.
-    review.save(update_fields=["due_date", "red_on", "extension_reason", "version", "updated_at"])
+    review.save(update_fields=[*dates, "extension_reason", "version", "updated_at"])
     audit_record(Event(action=Action.REVIEW_EXTENDED, object_type="review", object_id=review.pk, actor=actor, ip=ip,
                        application_id=review.application_id, department_code=review.department.code,
                        details={"from": old.isoformat(), "to": due_date.isoformat(), "reason": reason}))
@@ -499,7 +498,7 @@ def application_route(*, application_id: int) -> int:
     for review in reviews:
         fields = {"routed_at": now}
         if review.started_on is None:
-            fields.update(clock_start(calendar, today, review.sla_days))
+            fields.update(clock_start(calendar=calendar, start=today, sla_days=review.sla_days))
         if not Review.objects.filter(pk=review.pk, routed_at__isnull=True, status=ReviewStatus.PENDING).update(**fields):
             continue
         routed += 1

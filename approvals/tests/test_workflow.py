@@ -222,6 +222,20 @@ def test_resubmit_only_reopens_departments_whose_fields_changed(submit, officers
     assert statuses(application)["health"] == ReviewStatus.PENDING
 
 
+def test_re_review_after_changed_fields_starts_a_fresh_clock(submit, officers, citizen):
+    application = submit()
+    workflow.application_route(application_id=application.pk)
+    tax = application.reviews.get(department__code="tax")
+    Review.objects.filter(pk=tax.pk).update(yellow_at=timezone.now(), red_at=timezone.now())
+    decide("tax", application, officers)
+    decide("registration", application, officers, decision="correction", correction_fields=["business_name"],
+           message="Use the registered name")
+    workflow.application_resubmit(application_id=application.pk, actor=citizen, data={"business_name": "Golden Dragon Ltd"})
+    tax.refresh_from_db()
+    assert tax.status == ReviewStatus.PENDING
+    assert (tax.routed_at, tax.due_date, tax.yellow_at, tax.red_at, tax.decided_by) == (None, None, None, None, None)
+
+
 def test_withdraw(submit, citizen, officers):
     application = submit()
     decide("tax", application, officers)

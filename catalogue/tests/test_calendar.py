@@ -1,0 +1,154 @@
+"""Working-day arithmetic: the N-th working day after a start day, and the working days
+between two days, over the catalogue's working week and holidays."""
+
+from datetime import date, timedelta
+
+import pytest
+
+from catalogue import calendar as calendar_module
+from catalogue.calendar import Calendar, cached_calendar, clear_calendar_cache, load_calendar
+from catalogue.models import Holiday, WorkCalendar
+
+MON_FRI = frozenset({0, 1, 2, 3, 4})
+NATIONAL_DAY = frozenset({date(2026, 10, 1), date(2026, 10, 2)})  # a Thursday and a Friday
+
+
+@pytest.fixture
+def week():
+    """Monday to Friday with the 2026-10-01/02 holidays."""
+    return Calendar(workdays=MON_FRI, holidays=NATIONAL_DAY)
+
+
+@pytest.mark.parametrize(("start", "days", "expected"), [
+    # Across a weekend: routed on Friday, the first working day is Monday.
+    (date(2026, 11, 20), 1, date(2026, 11, 23)),
+    (date(2026, 11, 20), 2, date(2026, 11, 24)),
+    (date(2026, 11, 20), 5, date(2026, 11, 27)),
+    (date(2026, 11, 20), 10, date(2026, 12, 4)),
+    # Across the holiday: Thursday and Friday off, then the weekend.
+    (date(2026, 9, 30), 1, date(2026, 10, 5)),
+    (date(2026, 9, 30), 2, date(2026, 10, 6)),
+    (date(2026, 9, 29), 2, date(2026, 10, 5)),
+    (date(2026, 9, 28), 5, date(2026, 10, 7)),
+    # Starting on a weekend or a holiday: counting starts on the next working day.
+    (date(2026, 11, 21), 1, date(2026, 11, 23)),
+    (date(2026, 11, 22), 1, date(2026, 11, 23)),
+    (date(2026, 11, 22), 3, date(2026, 11, 25)),
+    (date(2026, 10, 1), 1, date(2026, 10, 5)),
+    (date(2026, 10, 3), 1, date(2026, 10, 5)),
+    # Zero days is the start itself, working day or not.
+    (date(2026, 11, 20), 0, date(2026, 11, 20)),
+    (date(2026, 10, 3), 0, date(2026, 10, 3)),
+])
+def test_add_working_days(week, start, days, expected):
+    assert week.add_working_days(start, days) == expected
+
+
+@pytest.mark.parametrize(("start", "end", "expected"), [
+    (date(2026, 11, 20), date(2026, 11, 27), 5),  # Friday to Friday
+    (date(2026, 11, 20), date(2026, 11, 22), 0),  # Friday to Sunday: only the weekend
+    (date(2026, 11, 21), date(2026, 11, 23), 1),  # Saturday to Monday: Monday counts
+    (date(2026, 11, 23), date(2026, 11, 24), 1),
+    (date(2026, 9, 30), date(2026, 10, 4), 0),  # holiday and weekend only
+    (date(2026, 9, 30), date(2026, 10, 5), 1),
+    (date(2026, 9, 24), date(2026, 10, 8), 8),  # two weeks minus the two holidays
+    (date(2026, 11, 24), date(2026, 12, 8), 10),
+    (date(2026, 11, 20), date(2026, 11, 20), 0),  # the same day
+    (date(2026, 11, 27), date(2026, 11, 20), 0),  # end before start
+])
+def test_working_days_between(week, start, end, expected):
+    assert week.working_days_between(start, end) == expected
+
+
+@pytest.mark.parametrize("start", [
+    date(2026, 9, 28), date(2026, 9, 30), date(2026, 10, 1), date(2026, 10, 3), date(2026, 11, 20), date(2026, 11, 22),
+])
+def test_between_counts_back_what_add_counted(week, start):
+    for days in range(0, 25):
+        assert week.working_days_between(start, week.add_working_days(start, days)) == days
+
+
+def test_is_working_day(week):
+    assert week.is_working_day(date(2026, 9, 30))
+    assert not week.is_working_day(date(2026, 10, 1))  # holiday on a Thursday
+    assert not week.is_working_day(date(2026, 10, 3))  # Saturday
+    assert week.is_working_day(date(2026, 10, 5))
+
+
+def test_six_day_week():
+    six = Calendar(workdays=frozenset(range(6)), holidays=NATIONAL_DAY)
+    assert six.add_working_days(date(2026, 11, 20), 1) == date(2026, 11, 21)  # Saturday works
+    assert six.add_working_days(date(2026, 11, 20), 2) == date(2026, 11, 23)  # Sunday does not
+    assert six.add_working_days(date(2026, 9, 30), 1) == date(2026, 10, 3)  # the holidays still do not
+    assert six.working_days_between(date(2026, 11, 20), date(2026, 11, 27)) == 6
+
+
+def test_sunday_to_thursday_week():
+    week = Calendar(workdays=frozenset({6, 0, 1, 2, 3}), holidays=frozenset())
+    assert week.add_working_days(date(2026, 11, 19), 1) == date(2026, 11, 22)  # Thursday → Sunday
+    assert week.add_working_days(date(2026, 11, 20), 1) == date(2026, 11, 22)  # from the Friday off
+    assert week.working_days_between(date(2026, 11, 19), date(2026, 11, 26)) == 5
+
+
+def test_negative_days_and_an_empty_week_are_refused(week):
+    with pytest.raises(ValueError):
+        week.add_working_days(date(2026, 11, 20), -1)
+    with pytest.raises(ValueError):
+        Calendar(workdays=frozenset(), holidays=frozenset()).add_working_days(date(2026, 11, 20), 1)
+    with pytest.raises(ValueError):
+        Calendar(workdays=frozenset({"1", 7}), holidays=frozenset()).add_working_days(date(2026, 11, 20), 1)
+
+
+@pytest.mark.django_db
+def test_load_calendar_defaults_to_monday_to_friday_without_holidays():
+    assert load_calendar() == Calendar(workdays=MON_FRI, holidays=frozenset())
+
+
+@pytest.mark.django_db
+def test_load_calendar_reads_the_working_week_and_holidays():
+    WorkCalendar.objects.create(workdays=[5, 0, 1, 2, 3, 4])
+    Holiday.objects.bulk_create([Holiday(date=day) for day in sorted(NATIONAL_DAY)])
+    calendar = load_calendar()
+    assert calendar == Calendar(workdays=frozenset(range(6)), holidays=NATIONAL_DAY)
+    assert calendar.add_working_days(date(2026, 9, 30), 1) == date(2026, 10, 3)
+
+
+@pytest.mark.django_db
+def test_load_calendar_ignores_unusable_weekdays():
+    WorkCalendar.objects.create(workdays=[])
+    assert load_calendar().workdays == MON_FRI
+    WorkCalendar.objects.update(workdays=[1, "2", 9, "x"])
+    assert load_calendar().workdays == frozenset({1, 2})
+
+
+@pytest.mark.django_db
+def test_cached_calendar_is_reread_once_cleared():
+    Holiday.objects.create(date=date(2026, 10, 1))
+    first = cached_calendar()
+    assert first.holidays == {date(2026, 10, 1)}
+
+    Holiday.objects.create(date=date(2026, 10, 2))
+    assert cached_calendar() is first  # within the cache period: the old calendar
+
+    clear_calendar_cache()
+    assert cached_calendar().holidays == NATIONAL_DAY
+
+
+@pytest.mark.django_db
+def test_cached_calendar_expires(monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr(calendar_module, "monotonic", lambda: clock[0])
+    first = cached_calendar()
+    Holiday.objects.create(date=date(2026, 10, 1))
+
+    clock[0] += calendar_module.CACHE_SECONDS
+    assert cached_calendar() is first
+    clock[0] += 0.001
+    assert cached_calendar().holidays == {date(2026, 10, 1)}
+
+
+def test_long_spans_stay_exact(week):
+    # One year of Mondays to Fridays, minus the two holidays.
+    start = date(2026, 1, 1)
+    end = start + timedelta(days=365)
+    assert week.working_days_between(start, end) == 261 - 2
