@@ -31,7 +31,7 @@ from catalogue.calendar import Calendar
 from catalogue.models import Holiday
 
 # The autouse fixture by name: the star import in approvals/tests/conftest.py skips underscored names.
-from tests.engine_fixtures import _fresh_engine_caches, submitted_application  # noqa: F401
+from tests.engine_fixtures import submitted_application
 from tests.factories import UserFactory, officer
 
 pytestmark = pytest.mark.django_db

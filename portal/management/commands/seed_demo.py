@@ -3,13 +3,13 @@ applications in every state. Idempotent: running it again changes nothing."""
 
 from pathlib import Path
 
-from accounts.services import staff_upsert
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts.models import Role
+from accounts.services import staff_upsert
 from approvals import workflow
 from approvals.models import Application, ReviewStatus
 from approvals.simulation import sample_answers, sample_upload

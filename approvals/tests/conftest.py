@@ -1,1 +1,0 @@
-from tests.engine_fixtures import *  # noqa: F401,F403
