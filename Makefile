@@ -36,7 +36,7 @@ messages:
 
 screenshots:
 	@scripts/bootstrap.sh --dev
-	@$(PY) -m tests.screenshots
+	@$(PY) scripts/screenshots.py
 
 clean:
 	rm -rf var/ .pytest_cache .ruff_cache

@@ -45,7 +45,10 @@ def permit_render(*, permit_id: int) -> str:
     """Produce the permit PDF, mark the application issued and tell the applicant.
 
     Idempotent: a permit whose file exists is skipped; the file name is the permit number,
-    so a second run after a crash overwrites rather than adds a file."""
+    so a second run after a crash overwrites rather than adds a file. The file is written
+    under the application's row lock and only while the permit is still unrendered, so a
+    render overtaken after its claim went stale never replaces the file the row describes."""
+    from approvals.locks import lock_application
     from approvals.workflow import application_mark_issued  # engine step after the file exists
 
     from .rendering import render_permit_pdf
@@ -54,18 +57,20 @@ def permit_render(*, permit_id: int) -> str:
         return "skipped"
     permit = Permit.objects.select_related("application__service_version", "application__applicant").get(pk=permit_id)
     pdf = render_permit_pdf(permit)
-    name = f"permits/{permit.number}.pdf"
-    if default_storage.exists(name):
-        default_storage.delete(name)
-    saved = default_storage.save(name, ContentFile(pdf))
     digest = hashlib.sha256(pdf).hexdigest()
+    name = f"permits/{permit.number}.pdf"
     with transaction.atomic():
-        updated = Permit.objects.filter(pk=permit.pk, rendered_at__isnull=True).update(
+        lock_application(permit.application_id)
+        if not Permit.objects.filter(pk=permit.pk, rendered_at__isnull=True).exists():
+            return "skipped"
+        if default_storage.exists(name):  # left by a run that died before recording it
+            default_storage.delete(name)
+        saved = default_storage.save(name, ContentFile(pdf))
+        Permit.objects.filter(pk=permit.pk).update(
             file=saved, sha256=digest, rendered_at=timezone.now(), render_attempts=permit.render_attempts + 1,
         )
-        if updated:
-            application_mark_issued(application_id=permit.application_id, permit=permit)
-    return "rendered" if updated else "skipped"
+        application_mark_issued(application_id=permit.application_id, permit=permit)
+    return "rendered"
 
 
 def current_permit(application) -> Permit | None:
