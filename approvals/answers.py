@@ -34,7 +34,8 @@ def form_field(spec: dict, *, required: bool | None = None) -> forms.Field:
     }
     if kind in ("text", "textarea", "phone"):
         field = forms.CharField(
-            max_length=spec.get("max_length"), widget=forms.Textarea if kind == "textarea" else None, **common,
+            max_length=spec.get("max_length"), widget=forms.Textarea(attrs={"rows": 4}) if kind == "textarea" else None,
+            **common,
         )
         if kind == "phone":
             field.validators.append(phone_validator)
@@ -123,3 +124,28 @@ def clean_answers(schema: Schema, data: dict, *, keys=None, partial: bool = Fals
 
 def unknown_keys(schema: Schema, data: dict) -> list[str]:
     return sorted(set(data) - set(schema.fields_by_key))
+
+
+def answer_sections(schema: Schema, answers: dict, attachments=(), errors: dict | None = None) -> list[dict]:
+    """The answers grouped like the form's pages, for summaries (check your answers, the
+    application page, the receipt): [{"title", "step", "rows": [{"spec", "value", "files", "errors"}]}]."""
+    errors = errors or {}
+    files: dict[str, list] = {}
+    for attachment in attachments:
+        files.setdefault(attachment.field_key, []).append(attachment)
+    return [
+        {"title": title, "step": step, "rows": [
+            {"spec": spec, "value": answers.get(spec["key"]), "files": files.get(spec["key"], []),
+             "errors": errors.get(spec["key"], [])}
+            for spec in specs
+        ]}
+        for step, (title, specs) in enumerate(schema.sections(), start=1)
+    ]
+
+
+def section_of(schema: Schema, key: str) -> int | None:
+    """The form page (1-based) that asks the question ``key``."""
+    for step, (_title, specs) in enumerate(schema.sections(), start=1):
+        if any(spec["key"] == key for spec in specs):
+            return step
+    return None

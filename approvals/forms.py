@@ -8,10 +8,20 @@ from django.utils.translation import gettext_lazy as _
 from catalogue.i18n import translated
 
 from .answers import form_field, to_form_initial
+from .models import MESSAGE_MAX_LENGTH, RATING_COMMENT_MAX_LENGTH
+from .uploads import DEFAULT_MAX_MB
+
+FILE_TYPE_NAMES = {"application/pdf": "PDF", "image/png": "PNG", "image/jpeg": "JPEG"}
+
+
+def file_rules(spec: dict) -> str:
+    """What a file question accepts, in words: "PDF or PNG, up to 10 MB."."""
+    types = [FILE_TYPE_NAMES.get(t, t) for t in spec.get("accept") or FILE_TYPE_NAMES]
+    return _("%(types)s, up to %(mb)s MB.") % {"types": " / ".join(types), "mb": spec.get("max_size_mb") or DEFAULT_MAX_MB}
 
 
 class SchemaForm(forms.Form):
-    """Questions ``specs`` of a schema; file questions become multiple-file uploads."""
+    """Questions ``specs`` of a schema; file questions take one file per post (more can follow)."""
 
     def __init__(self, *args, specs, answers=None, submit_label=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -23,9 +33,11 @@ class SchemaForm(forms.Form):
                 self.file_keys.append(key)
                 self.fields[key] = forms.FileField(
                     label=translated(spec.get("label")) or key, required=False,
-                    help_text=translated(spec.get("help")),
-                    widget=forms.ClearableFileInput(attrs={"accept": ",".join(spec.get("accept") or [])}),
+                    help_text=" ".join(filter(None, [translated(spec.get("help")), file_rules(spec)])),
+                    widget=forms.FileInput(attrs={"accept": ",".join(spec.get("accept") or [])}),
                 )
+                if spec.get("required"):
+                    self.fields[key].widget.attrs["aria-required"] = "true"
             else:
                 # Required answers are enforced at submit time, so a draft page can be left half done.
                 self.fields[key] = form_field(spec, required=False)
@@ -37,6 +49,14 @@ class SchemaForm(forms.Form):
         self.helper.disable_csrf = True
         if submit_label:
             self.helper.add_input(Submit("continue", submit_label))
+
+    def rows(self, attachments=()) -> list[dict]:
+        """Each bound field with the files already attached to it (file questions only)."""
+        files: dict[str, list] = {}
+        for attachment in attachments:
+            files.setdefault(attachment.field_key, []).append(attachment)
+        return [{"field": self[name], "is_file": name in self.file_keys, "attachments": files.get(name, [])}
+                for name in self.fields]
 
     def answer_data(self) -> dict:
         """The raw answers as posted (validation happens in the engine against the schema)."""
@@ -69,3 +89,73 @@ class DecisionForm(forms.Form):
         self.helper.form_tag = False
         self.helper.disable_csrf = True
         self.helper.add_input(Submit("decide", _("Record decision")))
+
+
+class ReplyForm(forms.Form):
+    """A message in a consultation thread (an officer's reply on the review page)."""
+
+    body = forms.CharField(
+        label=_("Your message to the applicant"), max_length=MESSAGE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        self.helper.add_input(Submit("send", _("Send message")))
+
+
+class MessageForm(ReplyForm):
+    """The applicant's message to one of the departments reviewing the application."""
+
+    department = forms.TypedChoiceField(label=_("Department"), coerce=int, empty_value=None)
+
+    field_order = ["department", "body"]
+
+    def __init__(self, *args, departments, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["department"].choices = (
+            departments if len(departments) == 1 else [("", _("Choose a department")), *departments]
+        )
+        self.fields["body"].label = _("Your message")
+        self.fields["body"].help_text = _("Up to %(max)s characters. The department answers here and by email.") % {
+            "max": MESSAGE_MAX_LENGTH}
+        if len(departments) == 1:
+            self.fields["department"].initial = departments[0][0]
+
+
+RATING_CHOICES = [
+    (5, _("5 – Very satisfied")),
+    (4, _("4 – Satisfied")),
+    (3, _("3 – Neither satisfied nor dissatisfied")),
+    (2, _("2 – Dissatisfied")),
+    (1, _("1 – Very dissatisfied")),
+]
+
+
+class RatingForm(forms.Form):
+    score = forms.TypedChoiceField(
+        label=_("How satisfied are you with this service?"), choices=RATING_CHOICES, coerce=int,
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        label=_("Comment (optional)"), required=False, max_length=RATING_COMMENT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["comment"].help_text = _("Up to %(max)s characters.") % {"max": RATING_COMMENT_MAX_LENGTH}
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        self.helper.add_input(Submit("rate", _("Send your rating")))
+
+
+def apply_errors(form, errors: dict) -> None:
+    """Show an engine ValidationFailed's errors on the form: by field where it has one, else on top."""
+    for key, messages in errors.items():
+        for message in messages:
+            form.add_error(key if key in form.fields else None, message)

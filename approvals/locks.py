@@ -1,5 +1,11 @@
 """Row locks, in one place. Every transition that can change an application's outcome locks
-the application row first, so concurrent decisions on its reviews serialize there."""
+the application row first, so concurrent decisions on its reviews serialize there.
+
+The lock is FOR NO KEY UPDATE: it serializes the transitions but, unlike FOR UPDATE, lets other
+transactions insert rows that point at the application (notifications, audit events), whose
+foreign-key checks take a KEY SHARE lock at commit. With FOR UPDATE, routing (which inserts such
+rows while holding review rows) and a decision (which holds the application and waits for a
+review row) deadlock."""
 
 from django.db.models import Subquery
 
@@ -8,7 +14,7 @@ from .models import Application, Review
 
 def lock_application(application_id: int) -> Application:
     return (
-        Application.objects.select_for_update(of=("self",))
+        Application.objects.select_for_update(of=("self",), no_key=True)
         .select_related("service_version", "service")
         .get(pk=application_id)
     )
@@ -17,7 +23,7 @@ def lock_application(application_id: int) -> Application:
 def lock_application_of_review(review_id: int) -> Application:
     """Lock the application a review belongs to, in one statement."""
     return (
-        Application.objects.select_for_update(of=("self",))
+        Application.objects.select_for_update(of=("self",), no_key=True)
         .select_related("service_version", "service")
         .get(pk=Subquery(Review.objects.filter(pk=review_id).values("application_id")))
     )

@@ -4,6 +4,9 @@ from functools import cached_property
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from catalogue.schema import Schema
@@ -174,6 +177,9 @@ class NotificationKind(models.TextChoices):
     REVIEW_YELLOW = "review_yellow", _("Review overdue (yellow card)")
     REVIEW_RED = "review_red", _("Review seriously overdue (red card)")
     WITHDRAWN = "withdrawn", _("Application withdrawn")
+    MESSAGE_FROM_CITIZEN = "message_from_citizen", _("New message from an applicant")
+    MESSAGE_FROM_DEPARTMENT = "message_from_department", _("New message from a department")
+    LOW_RATING = "low_rating", _("Low rating from an applicant")
 
 
 class EmailStatus(models.TextChoices):
@@ -212,3 +218,87 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"{self.kind} → {self.recipient_id}"
+
+
+MESSAGE_MAX_LENGTH = 4000
+RATING_COMMENT_MAX_LENGTH = 1000
+RATING_MIN, RATING_MAX = 1, 5
+LOW_RATING_MAX = 2  # a score this low is flagged to the supervisors of the reviewing departments
+# A final decision was made: the applicant may rate the service.
+APPLICATION_RATEABLE = frozenset({ApplicationStatus.APPROVED, ApplicationStatus.ISSUED, ApplicationStatus.REJECTED})
+
+
+class MessageSide(models.TextChoices):
+    CITIZEN = "citizen", _("Applicant")
+    DEPARTMENT = "department", _("Department")
+
+
+class Message(models.Model):
+    """One message in the consultation thread between an applicant and one department
+    reviewing the application. The thread is (application, department)."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="messages")
+    department = models.ForeignKey(
+        "departments.Department", on_delete=models.PROTECT, related_name="+", verbose_name=_("department"),
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("author"),
+    )
+    side = models.CharField(_("written by"), max_length=12, choices=MessageSide.choices)
+    body = models.TextField(_("message"), max_length=MESSAGE_MAX_LENGTH)
+    created_at = models.DateTimeField(_("sent"), default=timezone.now)
+    read_by_citizen_at = models.DateTimeField(_("read by the applicant"), null=True, blank=True)
+    read_by_department_at = models.DateTimeField(_("read by the department"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(body=""), name="message_body_not_empty"),
+            models.CheckConstraint(condition=LessThanOrEqual(Length("body"), MESSAGE_MAX_LENGTH), name="message_body_max_length"),
+            models.CheckConstraint(condition=Q(side__in=MessageSide.values), name="message_side_valid"),
+        ]
+        indexes = [
+            models.Index(fields=["application", "department", "created_at"], name="message_thread"),
+        ]
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+
+    def __str__(self):
+        return f"{self.application} / {self.department_id} / {self.side}"
+
+    @property
+    def from_citizen(self) -> bool:
+        return self.side == MessageSide.CITIZEN
+
+
+class Rating(models.Model):
+    """The applicant's rating of the service after a final decision: one per application.
+    Per department it is read through the application's reviews (selectors.ratings_for_department)."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="ratings")
+    rated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("rated by"),
+    )
+    score = models.PositiveSmallIntegerField(_("score"))
+    comment = models.TextField(_("comment"), max_length=RATING_COMMENT_MAX_LENGTH, blank=True)
+    created_at = models.DateTimeField(_("rated"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["application"], name="rating_unique_application"),
+            models.CheckConstraint(condition=Q(score__gte=RATING_MIN, score__lte=RATING_MAX), name="rating_score_range"),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("comment"), RATING_COMMENT_MAX_LENGTH), name="rating_comment_max_length",
+            ),
+        ]
+        indexes = [models.Index(fields=["score", "created_at"], name="rating_score_created")]
+        verbose_name = _("rating")
+        verbose_name_plural = _("ratings")
+
+    def __str__(self):
+        return f"{self.application} ★{self.score}"
+
+    @property
+    def is_low(self) -> bool:
+        return self.score <= LOW_RATING_MAX

@@ -1,49 +1,103 @@
-"""Checking an uploaded file against its schema field: type by content (libmagic, never the
-file name), size, and count; then storing it under a server-generated name."""
+"""Checking an uploaded file against its schema field: count, size, type by content (libmagic,
+never the file name or the browser's content type), then a deep check of that content
+(approvals.file_checks). The file itself is stored under a server-generated name; the citizen's
+file name is kept only as a sanitised display name."""
 
 import hashlib
+import os
+import re
+import unicodedata
 
 import magic
 from django.utils.translation import gettext as _
 
 from .errors import ValidationFailed
+from .file_checks import FileRefused, check_image, check_pdf
 
 DEFAULT_ACCEPT = ("application/pdf", "image/png", "image/jpeg")
+# The only kinds of file we can inspect; a catalogue may list others, they are never accepted.
+CHECKED_TYPES = frozenset(DEFAULT_ACCEPT)
 DEFAULT_MAX_MB = 10
 MAX_FILES_PER_FIELD = 5
+MAX_NAME_LENGTH = 200
 SNIFF_BYTES = 8192
 
-
-def sniff_content_type(uploaded) -> str:
-    uploaded.seek(0)
-    head = uploaded.read(SNIFF_BYTES)
-    uploaded.seek(0)
-    return magic.from_buffer(head, mime=True)
+_SVG_TAG = re.compile(rb"<svg[\s>/]", re.IGNORECASE)
+_TEXTUAL_TYPES = ("text/xml", "application/xml", "text/html", "text/plain")
 
 
 def check_upload(spec: dict, uploaded, *, existing_count: int = 0) -> dict:
     """Validate one upload for a file field; returns its metadata or raises ValidationFailed."""
     key = spec["key"]
-    accept = spec.get("accept") or DEFAULT_ACCEPT
-    max_bytes = int(float(spec.get("max_size_mb") or DEFAULT_MAX_MB) * 1024 * 1024)
+    accept = [t for t in (spec.get("accept") or DEFAULT_ACCEPT) if t in CHECKED_TYPES]
+    max_mb = spec.get("max_size_mb") or DEFAULT_MAX_MB
+    max_bytes = int(float(max_mb) * 1024 * 1024)
+
+    def refuse(message):
+        return ValidationFailed({key: [message]})
+
     if existing_count >= MAX_FILES_PER_FIELD:
-        raise ValidationFailed({key: [_("You can attach at most %(n)d files here.") % {"n": MAX_FILES_PER_FIELD}]})
-    if uploaded.size == 0:
-        raise ValidationFailed({key: [_("The file is empty.")]})
+        raise refuse(_("You can attach at most %(n)d files here.") % {"n": MAX_FILES_PER_FIELD})
+    if not uploaded.size:
+        raise refuse(_("The file is empty."))
     if uploaded.size > max_bytes:
-        limit = spec.get("max_size_mb") or DEFAULT_MAX_MB
-        raise ValidationFailed({key: [_("The file is larger than %(mb)s MB.") % {"mb": limit}]})
-    content_type = sniff_content_type(uploaded)
+        raise refuse(_("The file is larger than %(mb)s MB.") % {"mb": max_mb})
+    if not accept:
+        raise refuse(_("No kind of file can be accepted here. Please contact the service."))
+    head = _head(uploaded)
+    content_type = magic.from_buffer(head, mime=True)
+    if _is_svg(content_type, head):
+        raise refuse(_("SVG images are not accepted, because they can contain scripts. Accepted: %(types)s.")
+                     % {"types": _labels(accept)})
     if content_type not in accept:
-        raise ValidationFailed({key: [_("This kind of file is not accepted here. Accepted: %(types)s.") % {
-            "types": ", ".join(_label(t) for t in accept)}]})
+        raise refuse(_("This kind of file is not accepted here. Accepted: %(types)s.") % {"types": _labels(accept)})
+    try:
+        if content_type == "application/pdf":
+            uploaded.seek(0)
+            check_pdf(uploaded.read(max_bytes + 1))
+        else:
+            check_image(uploaded, content_type)
+    except FileRefused as refused:
+        raise refuse(refused.message)
+    finally:
+        uploaded.seek(0)
     digest = hashlib.sha256()
     for chunk in uploaded.chunks():
         digest.update(chunk)
     uploaded.seek(0)
-    name = (uploaded.name or "file").replace("\x00", "")[-200:]
-    return {"content_type": content_type, "size": uploaded.size, "sha256": digest.hexdigest(), "original_name": name}
+    return {"content_type": content_type, "size": uploaded.size, "sha256": digest.hexdigest(),
+            "original_name": display_name(uploaded.name)}
 
 
-def _label(content_type: str) -> str:
-    return {"application/pdf": "PDF", "image/png": "PNG", "image/jpeg": "JPEG"}.get(content_type, content_type)
+def display_name(name: str | None) -> str:
+    """The citizen's file name as shown to people: no directories, no control or invisible
+    formatting characters (NUL, newlines, right-to-left overrides), at most 200 characters with
+    the extension kept. Never used as a path."""
+    name = unicodedata.normalize("NFC", name or "")
+    name = "".join(" " if unicodedata.category(c) in ("Zl", "Zp") else c for c in name
+                   if unicodedata.category(c) not in ("Cc", "Cf", "Cs", "Co"))
+    name = re.split(r"[/\\]", name)[-1]
+    name = " ".join(name.split())
+    if name.strip(".") == "":
+        return "file"
+    if len(name) > MAX_NAME_LENGTH:
+        stem, ext = os.path.splitext(name)
+        ext = ext if len(ext) <= 20 else ""
+        name = stem[: MAX_NAME_LENGTH - len(ext)] + ext
+    return name
+
+
+def _head(uploaded) -> bytes:
+    uploaded.seek(0)
+    head = uploaded.read(SNIFF_BYTES)
+    uploaded.seek(0)
+    return head
+
+
+def _is_svg(content_type: str, head: bytes) -> bool:
+    return content_type == "image/svg+xml" or (content_type in _TEXTUAL_TYPES and bool(_SVG_TAG.search(head)))
+
+
+def _labels(accept) -> str:
+    names = {"application/pdf": "PDF", "image/png": "PNG", "image/jpeg": "JPEG"}
+    return ", ".join(names.get(t, t) for t in accept)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import feedback_views, views
 
 app_name = "approvals"
 
@@ -15,4 +15,9 @@ urlpatterns = [
     path("<int:pk>/correct/", views.correct, name="correct"),
     path("<int:pk>/withdraw/", views.withdraw, name="withdraw"),
     path("<int:pk>/files/<int:attachment_id>/", views.attachment, name="attachment"),
+    path("<int:pk>/files/<int:attachment_id>/remove/", views.attachment_remove, name="attachment_remove"),
+    path("<int:pk>/receipt/", views.receipt, name="receipt"),
+    path("<int:pk>/messages/", feedback_views.message_send, name="message_send"),
+    path("<int:pk>/rate/", feedback_views.rate, name="rate"),
+    path("who-viewed-my-data/", feedback_views.who_viewed, name="who_viewed"),
 ]

@@ -1,20 +1,41 @@
 """Citizen pages: start, fill the combined form section by section, check and submit, follow,
 correct, withdraw. Each view validates, calls one workflow function, and renders or redirects."""
 
+import io
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.services import client_ip
+from catalogue.i18n import translated
 from catalogue.models import Service
 
-from . import selectors, workflow
-from .errors import ValidationFailed, WorkflowError
-from .forms import SchemaForm
+from . import consultation, receipts, selectors, workflow
+from .answers import answer_sections, section_of
+from .errors import InvalidTransition, ValidationFailed, WorkflowError
+from .forms import SchemaForm, apply_errors
 from .models import ApplicationStatus, Attachment, ReviewStatus
+from .prefill import prefill_answers
+
+WITHDRAWABLE = (ApplicationStatus.DRAFT, ApplicationStatus.IN_REVIEW, ApplicationStatus.NEEDS_CORRECTION)
+
+# "My applications", in the order the citizen should look at them.
+GROUPS = (
+    ("action", (ApplicationStatus.NEEDS_CORRECTION,)),
+    ("drafts", (ApplicationStatus.DRAFT,)),
+    ("review", (ApplicationStatus.IN_REVIEW, ApplicationStatus.APPROVED)),
+    ("finished", (ApplicationStatus.ISSUED, ApplicationStatus.REJECTED, ApplicationStatus.WITHDRAWN)),
+)
+
+
+def group_titles() -> dict[str, str]:
+    return {"action": _("Needs your action"), "drafts": _("Drafts"), "review": _("In review"), "finished": _("Finished")}
 
 
 def citizen_required(view):
@@ -30,38 +51,44 @@ def citizen_required(view):
     return wrapped
 
 
-def _apply_errors(form, errors: dict) -> None:
-    for key, messages_ in errors.items():
-        for message in messages_:
-            form.add_error(key if key in form.fields else None, message)
+def _form_steps(application, current: int | str) -> list[dict]:
+    """The step indicator: one step per page of the form, then "Check your answers"."""
+    sections = application.schema.sections()
+    steps = [{"number": n, "title": title or translated(application.service.name),
+              "url": reverse("approvals:edit", args=[application.pk, n]), "current": n == current}
+             for n, (title, _specs) in enumerate(sections, start=1)]
+    steps.append({"number": len(sections) + 1, "title": _("Check your answers"),
+                  "url": reverse("approvals:check", args=[application.pk]), "current": current == "check"})
+    return steps
 
 
-@require_POST
+# --- Start and the combined form ---------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
 @citizen_required
 def start(request, slug):
-    service = get_object_or_404(Service, slug=slug)
+    # A GET arrives after signing in from the service page: back to its "Start" button.
+    if request.method == "GET":
+        return redirect("service_detail", slug=slug)
+    service = get_object_or_404(Service.objects.select_related("current_version"), slug=slug)
+    answers = prefill_answers(applicant=request.user, service=service)
     try:
-        application = workflow.application_start(applicant=request.user, service=service, ip=client_ip(request))
+        try:
+            application = workflow.application_start(applicant=request.user, service=service, answers=answers,
+                                                     ip=client_ip(request))
+        except ValidationFailed:
+            answers = {}
+            application = workflow.application_start(applicant=request.user, service=service, ip=client_ip(request))
     except WorkflowError as exc:
         messages.error(request, exc.message)
         return redirect("service_detail", slug=slug)
+    if answers:
+        messages.info(request, ngettext(
+            "We filled in %(count)d answer from your profile and your last application. Check it and change it if needed.",
+            "We filled in %(count)d answers from your profile and your last application. Check them and change any "
+            "that are out of date.", len(answers)) % {"count": len(answers)})
     return redirect("approvals:edit", pk=application.pk, step=1)
-
-
-@citizen_required
-def my_applications(request):
-    applications = selectors.applications_for_citizen(request.user)
-    return render(request, "approvals/my_applications.html", {"applications": applications})
-
-
-@citizen_required
-def detail(request, pk):
-    application = selectors.application_for_citizen(request.user, pk)
-    permit = application.current_permits[0] if application.current_permits else None
-    return render(request, "approvals/detail.html", {
-        "application": application, "reviews": application.reviews.all(), "permit": permit,
-        "correction_requests": [r for r in application.reviews.all() if r.status == ReviewStatus.CORRECTION_REQUESTED],
-    })
 
 
 @require_http_methods(["GET", "POST"])
@@ -69,11 +96,15 @@ def detail(request, pk):
 def edit(request, pk, step):
     application = selectors.application_for_citizen(request.user, pk)
     if application.status != ApplicationStatus.DRAFT:
+        if application.submitted_at:
+            messages.info(request, _("This application has been submitted. You can change it only if a department asks "
+                                     "you to correct something."))
         return redirect("approvals:detail", pk=pk)
     sections = application.schema.sections()
     if not 1 <= step <= len(sections):
         raise Http404
     title, specs = sections[step - 1]
+    back_to_check = request.GET.get("return") == "check"
     form = SchemaForm(request.POST or None, request.FILES or None, specs=specs, answers=application.answers)
     if request.method == "POST" and form.is_valid():
         try:
@@ -81,19 +112,48 @@ def edit(request, pk, step):
             for key, uploaded in form.uploads():
                 workflow.application_attach(application_id=pk, actor=request.user, field_key=key, uploaded=uploaded)
         except ValidationFailed as exc:
-            _apply_errors(form, exc.errors)
+            apply_errors(form, exc.errors)
         except WorkflowError as exc:
             messages.error(request, exc.message)
             return redirect("approvals:detail", pk=pk)
         else:
-            if step < len(sections):
+            if "save_later" in request.POST:
+                messages.success(request, _("Your answers are saved. Continue your application from “My applications” "
+                                            "whenever you are ready."))
+                return redirect("approvals:my_applications")
+            if step < len(sections) and not back_to_check:
                 return redirect("approvals:edit", pk=pk, step=step + 1)
             return redirect("approvals:check", pk=pk)
-    attachments = [a for a in application.attachments.all() if a.field_key in form.file_keys]
+        application = selectors.application_for_citizen(request.user, pk)  # with any file that got through
+    if step > 1:
+        back_url = reverse("approvals:edit", args=[pk, step - 1])
+    else:
+        back_url = reverse("service_detail", args=[application.service.slug])
     return render(request, "approvals/edit.html", {
-        "application": application, "form": form, "section_title": title, "step": step,
-        "steps": len(sections), "attachments": attachments,
-    })
+        "application": application, "form": form, "rows": form.rows(application.attachments.all()),
+        "section_title": title or translated(application.service.name), "step": step, "steps": _form_steps(application, step),
+        "step_count": len(sections) + 1, "back_url": reverse("approvals:check", args=[pk]) if back_to_check else back_url,
+    }, status=400 if form.errors else 200)
+
+
+@require_POST
+@citizen_required
+def attachment_remove(request, pk, attachment_id):
+    application = selectors.application_for_citizen(request.user, pk)
+    item = get_object_or_404(Attachment, pk=attachment_id, application=application)
+    try:
+        workflow.application_remove_attachment(attachment_id=item.pk, actor=request.user)
+    except ValidationFailed as exc:
+        messages.error(request, " ".join(str(m) for errors in exc.errors.values() for m in errors))
+    except WorkflowError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("“%(name)s” was removed.") % {"name": item.original_name})
+    if application.status == ApplicationStatus.DRAFT:
+        return redirect("approvals:edit", pk=pk, step=section_of(application.schema, item.field_key) or 1)
+    if application.status == ApplicationStatus.NEEDS_CORRECTION:
+        return redirect("approvals:correct", pk=pk)
+    return redirect("approvals:detail", pk=pk)
 
 
 @require_http_methods(["GET", "POST"])
@@ -101,6 +161,9 @@ def edit(request, pk, step):
 def check(request, pk):
     application = selectors.application_for_citizen(request.user, pk)
     if application.status != ApplicationStatus.DRAFT:
+        # A replayed or double-clicked submit lands on the confirmation, not on an error.
+        if request.method == "POST" and application.submitted_at:
+            return redirect("approvals:submitted", pk=pk)
         return redirect("approvals:detail", pk=pk)
     errors = {}
     if request.method == "POST":
@@ -111,23 +174,25 @@ def check(request, pk):
                 workflow.application_submit(application_id=pk, actor=request.user, ip=client_ip(request))
             except ValidationFailed as exc:
                 errors = exc.errors
+            except InvalidTransition as exc:
+                # Submitted by a concurrent request (a double click): same outcome as ours.
+                application = selectors.application_for_citizen(request.user, pk)
+                if application.submitted_at:
+                    return redirect("approvals:submitted", pk=pk)
+                messages.error(request, exc.message)
+                return redirect("approvals:detail", pk=pk)
             except WorkflowError as exc:
                 messages.error(request, exc.message)
                 return redirect("approvals:detail", pk=pk)
             else:
                 return redirect("approvals:submitted", pk=pk)
-    schema = application.schema
-    files = {}
-    for attachment in application.attachments.all():
-        files.setdefault(attachment.field_key, []).append(attachment)
-    sections = []
-    for index, (title, specs) in enumerate(schema.sections(), start=1):
-        rows = [{"spec": s, "value": application.answers.get(s["key"]), "files": files.get(s["key"], []),
-                 "errors": errors.get(s["key"], [])} for s in specs]
-        sections.append({"title": title, "step": index, "rows": rows})
+    sections = answer_sections(application.schema, application.answers, application.attachments.all(), errors)
+    field_errors = [(section, row, message) for section in sections for row in section["rows"]
+                    for message in row["errors"]]
     return render(request, "approvals/check.html", {
-        "application": application, "sections": sections, "errors": errors,
-        "declaration_error": errors.get("declaration"),
+        "application": application, "sections": sections, "errors": errors, "field_errors": field_errors,
+        "declaration_error": errors.get("declaration"), "steps": _form_steps(application, "check"),
+        "step_count": len(sections) + 1, "back_url": reverse("approvals:edit", args=[pk, len(sections)]),
     }, status=400 if errors else 200)
 
 
@@ -136,8 +201,68 @@ def submitted(request, pk):
     application = selectors.application_for_citizen(request.user, pk)
     if application.status == ApplicationStatus.DRAFT:
         return redirect("approvals:check", pk=pk)
-    due = max((r.due_date for r in application.reviews.all() if r.due_date), default=None)
-    return render(request, "approvals/submitted.html", {"application": application, "expected_by": due})
+    plan = receipts.stage_plan(application)
+    return render(request, "approvals/submitted.html", {
+        "application": application, "stages": plan,
+        "expected_by": plan[0].expected_by if plan else None, "final_expected_by": plan[-1].expected_by if plan else None,
+    })
+
+
+@citizen_required
+def receipt(request, pk):
+    """The PDF receipt of a submitted application, for its applicant only."""
+    application = selectors.application_for_citizen(request.user, pk)
+    if application.submitted_at is None:
+        raise Http404
+    pdf = receipts.render_receipt_pdf(application)
+    return FileResponse(io.BytesIO(pdf), as_attachment=True, filename=f"{application.reference}-receipt.pdf",
+                        content_type="application/pdf")
+
+
+# --- Following an application -----------------------------------------------------------------
+
+
+@citizen_required
+def my_applications(request):
+    applications = sorted(selectors.applications_for_citizen(request.user), key=lambda a: a.updated_at, reverse=True)
+    titles = group_titles()
+    groups = []
+    for name, statuses in GROUPS:
+        items = [a for a in applications if a.status in statuses]
+        if items:
+            groups.append({"name": name, "title": titles[name], "applications": items})
+    return render(request, "approvals/my_applications.html", {"groups": groups, "applications": applications})
+
+
+def detail_context(request, application) -> dict:
+    """Everything the application page shows. Further panels add their own keys."""
+    reviews = list(application.reviews.all())
+    schema = application.schema
+    labels = {spec["key"]: spec.get("label") for spec in schema.fields}
+    corrections = [
+        {"review": r, "fields": [labels.get(k) or k for k in r.correction_fields]}
+        for r in reviews if r.status == ReviewStatus.CORRECTION_REQUESTED
+    ]
+    return {
+        "application": application,
+        "reviews": reviews,
+        "stages": receipts.stage_plan(application),
+        "permit": application.current_permits[0] if application.current_permits else None,
+        "correction_requests": corrections,
+        "notifications": selectors.notifications_for_application(request.user, application),
+        "sections": answer_sections(schema, application.answers, application.attachments.all()),
+        "can_withdraw": application.status in WITHDRAWABLE,
+    }
+
+
+@citizen_required
+def detail(request, pk):
+    application = selectors.application_for_citizen(request.user, pk)
+    context = detail_context(request, application)
+    context.update(selectors.feedback_context(application, request.user))
+    response = render(request, "approvals/detail.html", context)
+    consultation.thread_mark_read_by_citizen(application_id=pk, actor=request.user)  # the citizen has seen the replies
+    return response
 
 
 @require_http_methods(["GET", "POST"])
@@ -146,9 +271,10 @@ def correct(request, pk):
     application = selectors.application_for_citizen(request.user, pk)
     if application.status != ApplicationStatus.NEEDS_CORRECTION:
         return redirect("approvals:detail", pk=pk)
+    schema = application.schema
     requests_ = [r for r in application.reviews.all() if r.status == ReviewStatus.CORRECTION_REQUESTED]
     keys = {k for r in requests_ for k in r.correction_fields}
-    specs = [s for s in application.schema.fields if s["key"] in keys]
+    specs = [s for s in schema.fields if s["key"] in keys]
     form = SchemaForm(request.POST or None, request.FILES or None, specs=specs, answers=application.answers)
     if request.method == "POST" and form.is_valid():
         try:
@@ -157,20 +283,27 @@ def correct(request, pk):
             workflow.application_resubmit(application_id=pk, actor=request.user, data=form.answer_data(),
                                           ip=client_ip(request))
         except ValidationFailed as exc:
-            _apply_errors(form, exc.errors)
+            apply_errors(form, exc.errors)
+            application = selectors.application_for_citizen(request.user, pk)
         except WorkflowError as exc:
             messages.error(request, exc.message)
             return redirect("approvals:detail", pk=pk)
         else:
             messages.success(request, _("Your corrections were sent to the departments."))
             return redirect("approvals:detail", pk=pk)
-    return render(request, "approvals/correct.html", {"application": application, "form": form, "requests": requests_})
+    labels = {spec["key"]: spec.get("label") for spec in schema.fields}
+    return render(request, "approvals/correct.html", {
+        "application": application, "form": form, "rows": form.rows(application.attachments.all()),
+        "requests": [{"review": r, "fields": [labels.get(k) or k for k in r.correction_fields]} for r in requests_],
+    }, status=400 if form.errors else 200)
 
 
 @require_http_methods(["GET", "POST"])
 @citizen_required
 def withdraw(request, pk):
     application = selectors.application_for_citizen(request.user, pk)
+    if application.status not in WITHDRAWABLE:
+        return redirect("approvals:detail", pk=pk)
     if request.method == "POST":
         try:
             workflow.application_withdraw(application_id=pk, actor=request.user, ip=client_ip(request))
@@ -188,7 +321,6 @@ def attachment(request, pk, attachment_id):
     item = get_object_or_404(Attachment, pk=attachment_id, application=application)
     return FileResponse(item.file.open("rb"), as_attachment=True, filename=item.original_name,
                         content_type=item.content_type)
-
 
 
 @login_required

@@ -26,6 +26,8 @@ class Action(models.TextChoices):
     PERMIT_ISSUED = "permit.issued", _("Permit issued")
     PERMIT_RENDERED = "permit.rendered", _("Permit file produced")
     ACCESS_DENIED = "access.denied", _("Access denied")
+    MESSAGE_SENT = "message.sent", _("Message sent")
+    RATING_GIVEN = "rating.given", _("Service rated")
 
 
 class AuditEvent(models.Model):

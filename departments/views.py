@@ -4,13 +4,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from approvals import workflow
+from approvals import consultation, workflow
 from approvals.errors import ValidationFailed, WorkflowError
-from approvals.forms import DecisionForm
-from approvals.models import Attachment
+from approvals.forms import DecisionForm, ReplyForm, apply_errors
+from approvals.models import Attachment, Review
+from approvals.selectors import department_thread
 from audit.models import Action
 from audit.services import Event, audit_record, client_ip
 from catalogue.i18n import translated
@@ -61,7 +63,9 @@ def _decision_form(review, data=None):
 def review_page(request, pk):
     review, role = selectors.review_for_officer(request.user, pk)
     _viewed(request, review, Action.REVIEW_VIEWED)
-    return _render_review(request, review, role, _decision_form(review))
+    response = _render_review(request, review, role, _decision_form(review))
+    consultation.thread_mark_read_by_department(review_id=review.pk, actor=request.user)
+    return response
 
 
 @require_POST
@@ -101,9 +105,7 @@ def decide(request, pk):
                 expected_version=data["version"], ip=client_ip(request),
             )
         except ValidationFailed as exc:
-            for key, errors in exc.errors.items():
-                for error in errors:
-                    form.add_error(key if key in form.fields else None, error)
+            apply_errors(form, exc.errors)
         except WorkflowError as exc:
             messages.error(request, exc.message)
             return redirect("departments:review", pk=pk)
@@ -113,11 +115,35 @@ def decide(request, pk):
     return _render_review(request, review, _role, form, status=400)
 
 
-def _render_review(request, review, role, form, status=200):
+def _render_review(request, review, role, form, status=200, reply_form=None):
     return render(request, "departments/review.html", {
         "review": review, "role": role, "application": review.application, "form": form,
+        "thread": department_thread(review), "reply_form": reply_form or ReplyForm(),
         **selectors.need_to_know(review),
     }, status=status)
+
+
+@require_POST
+@staff_required
+def message(request, pk):
+    """Write to the applicant in this department's thread; another department's review is a 404."""
+    review, role = selectors.review_for_officer(request.user, pk)
+    form = ReplyForm(request.POST)
+    if form.is_valid():
+        try:
+            consultation.message_send_by_department(review_id=pk, actor=request.user, body=form.cleaned_data["body"],
+                                                    ip=client_ip(request))
+        except Review.DoesNotExist:
+            raise Http404
+        except ValidationFailed as exc:
+            apply_errors(form, exc.errors)
+        except WorkflowError as exc:
+            messages.error(request, exc.message)
+            return redirect("departments:review", pk=pk)
+        else:
+            messages.success(request, _("Your message was sent to the applicant."))
+            return redirect(f"{reverse('departments:review', args=[pk])}#messages")
+    return _render_review(request, review, role, _decision_form(review), status=400, reply_form=form)
 
 
 @staff_required

@@ -1,4 +1,4 @@
-"""Site chrome: the home page (services by life event), a service's page, and health."""
+"""Site chrome: the home page (services by life event), search, a service's page, and health."""
 
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
@@ -7,12 +7,28 @@ from django.views.decorators.http import require_GET
 
 from catalogue import selectors as catalogue_selectors
 
+from .forms import SearchForm
 from .health import check_health
 
 
 @require_GET
 def home(request):
-    return render(request, "portal/home.html", {"life_events": catalogue_selectors.services_by_life_event()})
+    return render(request, "portal/home.html", {
+        "life_events": catalogue_selectors.services_by_life_event(), "search_form": SearchForm(),
+    })
+
+
+@require_GET
+def search(request):
+    """GET /search/?q=…: services matching the query in either language. Without ``q`` the
+    page shows the empty search box; an empty or over-long query is explained next to the box."""
+    if "q" not in request.GET:
+        return render(request, "portal/search.html", {"form": SearchForm(), "searched": False})
+    form = SearchForm(request.GET)
+    results = catalogue_selectors.search_services(form.cleaned_data["q"]) if form.is_valid() else []
+    return render(request, "portal/search.html", {
+        "form": form, "searched": form.is_valid(), "query": form.cleaned_data.get("q", ""), "results": results,
+    }, status=200 if form.is_valid() else 400)
 
 
 @require_GET

@@ -4,6 +4,7 @@ import factory
 from django.contrib.auth import get_user_model
 
 from accounts.models import Role
+from approvals.simulation import blank_pdf
 from catalogue.models import Field, Requirement, Service
 from catalogue.schema import service_publish
 from departments.models import Department, Membership, MembershipRole
@@ -109,4 +110,4 @@ VALID_ANSWERS = {
 }
 
 # The smallest valid PDF libmagic recognises as application/pdf.
-PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF_BYTES = blank_pdf()

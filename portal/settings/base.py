@@ -179,6 +179,7 @@ CONTENT_SECURITY_POLICY = {
 # --- Mail -----------------------------------------------------------------------------------
 # Files under var/mail/ unless EMAIL_URL (e.g. smtp+tls://user:pass@host:587) is set.
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="One-stop portal <noreply@portal.example.gov>")
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)  # an SMTP send never outlives its claim
 if env.str("EMAIL_URL", default=""):
     vars().update(env.email_url("EMAIL_URL"))
 else:
@@ -242,7 +243,9 @@ CELERY_BEAT_SCHEDULE = {
     "sla-scan-morning": {"task": "approvals.tasks.sla_scan_task", "schedule": crontab(hour=8, minute=0)},
 }
 # How long a nudge may stay unprocessed before the reconciler sends it again.
-PORTAL_RECONCILE_AFTER_SECONDS = env.int("PORTAL_RECONCILE_AFTER_SECONDS", default=60)
+# It is also how long a worker's claim on a permit render or a mail lasts, so it must outlast the
+# tasks' hard time limit (90 s): a claim never expires under a task that is still running.
+PORTAL_RECONCILE_AFTER_SECONDS = env.int("PORTAL_RECONCILE_AFTER_SECONDS", default=120)
 
 # --- Logging --------------------------------------------------------------------------------
 LOGGING = {

@@ -9,11 +9,13 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def broker(request):
-    """Point the Celery app at another broker for one test."""
+def broker(monkeypatch):
+    """Point the Celery app at another broker for one test (CELERY_BROKER_URL in the
+    environment wins over the app's configuration, so both are set)."""
     original = celery_app.conf.broker_url
 
     def use(url):
+        monkeypatch.setenv("CELERY_BROKER_URL", url)
         celery_app.conf.broker_url = url
 
     yield use

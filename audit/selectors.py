@@ -1,0 +1,51 @@
+"""Reads of the audit log."""
+
+from django.utils.translation import gettext_lazy as _
+
+from .models import Action, AuditEvent
+
+# What a citizen sees under "who viewed my data": staff opening, downloading or deciding on
+# their data. Their own actions and the system's are not accesses by someone else.
+STAFF_ACCESS_ACTIONS = (
+    Action.APPLICATION_VIEWED,
+    Action.REVIEW_VIEWED,
+    Action.ATTACHMENT_VIEWED,
+    Action.REVIEW_APPROVED,
+    Action.REVIEW_REJECTED,
+    Action.REVIEW_CORRECTION,
+)
+
+# The same actions in the words of the person whose data it is.
+ACCESS_DESCRIPTIONS = {
+    Action.APPLICATION_VIEWED: _("Viewed your application"),
+    Action.REVIEW_VIEWED: _("Opened your application to review it"),
+    Action.ATTACHMENT_VIEWED: _("Downloaded a document you attached"),
+    Action.REVIEW_APPROVED: _("Approved your application for the department"),
+    Action.REVIEW_REJECTED: _("Rejected your application for the department"),
+    Action.REVIEW_CORRECTION: _("Asked you to correct your application"),
+}
+
+PURPOSES = {
+    "review": _("Reviewing the application"),
+}
+DECISIONS = frozenset({Action.REVIEW_APPROVED, Action.REVIEW_REJECTED, Action.REVIEW_CORRECTION})
+
+
+def staff_accesses(subject_id: int):
+    """Every access by someone else to this person's data, newest first, with the actor."""
+    return (
+        AuditEvent.objects.filter(subject_id=subject_id, action__in=STAFF_ACCESS_ACTIONS, actor__isnull=False)
+        .exclude(actor_id=subject_id)
+        .select_related("actor")
+        .order_by("-at", "-id")
+    )
+
+
+def describe_access(event: AuditEvent) -> str:
+    return str(ACCESS_DESCRIPTIONS.get(event.action) or event.get_action_display())
+
+
+def describe_purpose(event: AuditEvent) -> str:
+    if not event.purpose and event.action in DECISIONS:
+        return str(_("Deciding on the application"))
+    return str(PURPOSES.get(event.purpose, event.purpose))
