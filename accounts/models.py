@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.utils import timezone
@@ -51,6 +52,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     id_number = models.CharField(_("identity document number"), max_length=32, blank=True)
     address = models.CharField(_("address"), max_length=255, blank=True)
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.CITIZEN)
+    # The language mail is written in: the one the person used last on the portal.
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, default="en")
     email_verified = models.BooleanField(_("email verified"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("may use the admin site"), default=False)

@@ -118,7 +118,7 @@ def staff_upsert(*, email: str, password: str, role: str, departments: list[str]
 
 @transaction.atomic
 def citizen_register(*, email: str, full_name: str, password: str, phone: str = "", id_number: str = "",
-                     address: str = "") -> User:
+                     address: str = "", language: str = "en") -> User:
     """A new citizen account, unverified until the link mailed after commit is followed.
 
     An address that already has an account (in any letter case) is refused with a message that
@@ -127,7 +127,7 @@ def citizen_register(*, email: str, full_name: str, password: str, phone: str = 
     details = _clean_profile(full_name=full_name, phone=phone, id_number=id_number, address=address)
     if User.objects.filter(email__iexact=email).exists():
         raise AccountExists()
-    user = User(email=email, role=Role.CITIZEN, email_verified=False, **details)
+    user = User(email=email, role=Role.CITIZEN, email_verified=False, language=language_supported(language), **details)
     _check_password(password, user)
     user.set_password(password)
     try:
@@ -216,3 +216,19 @@ def citizen_profile_update(*, user, full_name: str, phone: str = "", id_number: 
         setattr(user, name, value)
     user.save(update_fields=list(details))
     return user
+
+
+def language_supported(code: str | None) -> str:
+    """One of the portal's languages for a language code ("zh-Hans", "zh-hans", "en-gb" ...)."""
+    try:
+        return translation.get_supported_language_variant((code or "").lower())
+    except LookupError:
+        return settings.LANGUAGE_CODE
+
+
+def user_set_language(*, user, language: str) -> None:
+    """Remember the language a signed-in person chose, for the mail the portal sends them."""
+    language = language_supported(language)
+    if user.language != language:
+        User.objects.filter(pk=user.pk).update(language=language)
+        user.language = language

@@ -10,8 +10,11 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views import View
+from django.views import i18n as i18n_views
+from django.views.decorators.http import require_POST
 from django.views.generic import FormView, TemplateView
 
 from . import services
@@ -59,7 +62,7 @@ class RegisterView(AnonymousOnlyMixin, FormView):
         data = form.cleaned_data
         try:
             services.citizen_register(email=data["email"], full_name=data["full_name"], phone=data["phone"],
-                                      password=data["password"])
+                                      password=data["password"], language=translation.get_language())
         except AccountError as exc:
             apply_errors(form, exc)
             return self.form_invalid(form)
@@ -151,3 +154,12 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
     template_name = "accounts/password_reset_complete.html"
+
+
+@require_POST
+def set_language(request):
+    """Django's language switch, also remembered on the account of a signed-in person."""
+    response = i18n_views.set_language(request)
+    if request.user.is_authenticated and request.POST.get("language"):
+        services.user_set_language(user=request.user, language=request.POST["language"])
+    return response

@@ -12,24 +12,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from audit.models import Action
-from audit.services import Event, audit_record, client_ip
+from audit.services import client_ip
 
 from . import consultation, ratings, selectors
 from .errors import ValidationFailed, WorkflowError
 from .forms import MessageForm, RatingForm, apply_errors
-from .models import Application, Review
-from .views import citizen_required
-
-
-def _own_application(request, pk: int) -> Application:
-    """The signed-in citizen's application; anything else is a 404, and the attempt is logged."""
-    try:
-        return selectors.application_for_citizen(request.user, pk)
-    except Http404:
-        audit_record(Event(action=Action.ACCESS_DENIED, object_type="application", object_id=pk, actor=request.user,
-                           ip=client_ip(request), details={"path": request.path[:200]}))
-        raise
+from .models import Review
+from .views import citizen_required, own_application
 
 
 def _back(pk: int, anchor: str):
@@ -39,7 +28,7 @@ def _back(pk: int, anchor: str):
 @require_POST
 @citizen_required
 def message_send(request, pk):
-    application = _own_application(request, pk)
+    application = own_application(request, pk)
     departments = [(r.department_id, r.department.display_name) for r in application.reviews.all()]
     form = MessageForm(request.POST, departments=departments)
     valid = form.is_valid()
@@ -71,7 +60,7 @@ def _message_invalid(request, application, form):
 @require_POST
 @citizen_required
 def rate(request, pk):
-    application = _own_application(request, pk)
+    application = own_application(request, pk)
     form = RatingForm(request.POST)
     if not form.is_valid():
         return render(request, "approvals/rate.html", {"application": application, "rating_form": form}, status=400)

@@ -62,7 +62,7 @@ def notification_send_email(*, notification_id: int) -> str:
         return "skipped"
     n = Notification.objects.select_related("recipient", "application", "review__department").get(pk=notification_id)
     try:
-        with translation.override(settings.LANGUAGE_CODE):
+        with translation.override(n.recipient.language or settings.LANGUAGE_CODE):
             message = build_email(n)
         message.send()
     except Exception:

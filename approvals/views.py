@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from audit.services import client_ip
+from audit.services import access_denied, client_ip
 from catalogue.i18n import translated
 from catalogue.models import Service
 
@@ -20,7 +20,7 @@ from . import consultation, receipts, selectors, workflow
 from .answers import answer_sections, section_of
 from .errors import InvalidTransition, ValidationFailed, WorkflowError
 from .forms import SchemaForm, apply_errors
-from .models import ApplicationStatus, Attachment, ReviewStatus
+from .models import Application, ApplicationStatus, Attachment, ReviewStatus
 from .prefill import prefill_answers
 
 WITHDRAWABLE = (ApplicationStatus.DRAFT, ApplicationStatus.IN_REVIEW, ApplicationStatus.NEEDS_CORRECTION)
@@ -49,6 +49,23 @@ def citizen_required(view):
 
     wrapped.__name__ = view.__name__
     return wrapped
+
+
+def own_application(request, pk: int) -> Application:
+    """The signed-in citizen's application; anyone else's is a 404, and the attempt is logged."""
+    try:
+        return selectors.application_for_citizen(request.user, pk)
+    except Http404:
+        access_denied(request, object_type="application", object_id=pk)
+        raise
+
+
+def own_attachment(request, application, attachment_id: int) -> Attachment:
+    try:
+        return application.attachments.get(pk=attachment_id)
+    except Attachment.DoesNotExist:
+        access_denied(request, object_type="attachment", object_id=attachment_id)
+        raise Http404
 
 
 def _form_steps(application, current: int | str) -> list[dict]:
@@ -94,7 +111,7 @@ def start(request, slug):
 @require_http_methods(["GET", "POST"])
 @citizen_required
 def edit(request, pk, step):
-    application = selectors.application_for_citizen(request.user, pk)
+    application = own_application(request, pk)
     if application.status != ApplicationStatus.DRAFT:
         if application.submitted_at:
             messages.info(request, _("This application has been submitted. You can change it only if a department asks "
@@ -124,7 +141,7 @@ def edit(request, pk, step):
             if step < len(sections) and not back_to_check:
                 return redirect("approvals:edit", pk=pk, step=step + 1)
             return redirect("approvals:check", pk=pk)
-        application = selectors.application_for_citizen(request.user, pk)  # with any file that got through
+        application = own_application(request, pk)  # with any file that got through
     if step > 1:
         back_url = reverse("approvals:edit", args=[pk, step - 1])
     else:
@@ -139,8 +156,8 @@ def edit(request, pk, step):
 @require_POST
 @citizen_required
 def attachment_remove(request, pk, attachment_id):
-    application = selectors.application_for_citizen(request.user, pk)
-    item = get_object_or_404(Attachment, pk=attachment_id, application=application)
+    application = own_application(request, pk)
+    item = own_attachment(request, application, attachment_id)
     try:
         workflow.application_remove_attachment(attachment_id=item.pk, actor=request.user)
     except ValidationFailed as exc:
@@ -159,7 +176,7 @@ def attachment_remove(request, pk, attachment_id):
 @require_http_methods(["GET", "POST"])
 @citizen_required
 def check(request, pk):
-    application = selectors.application_for_citizen(request.user, pk)
+    application = own_application(request, pk)
     if application.status != ApplicationStatus.DRAFT:
         # A replayed or double-clicked submit lands on the confirmation, not on an error.
         if request.method == "POST" and application.submitted_at:
@@ -176,7 +193,7 @@ def check(request, pk):
                 errors = exc.errors
             except InvalidTransition as exc:
                 # Submitted by a concurrent request (a double click): same outcome as ours.
-                application = selectors.application_for_citizen(request.user, pk)
+                application = own_application(request, pk)
                 if application.submitted_at:
                     return redirect("approvals:submitted", pk=pk)
                 messages.error(request, exc.message)
@@ -198,7 +215,7 @@ def check(request, pk):
 
 @citizen_required
 def submitted(request, pk):
-    application = selectors.application_for_citizen(request.user, pk)
+    application = own_application(request, pk)
     if application.status == ApplicationStatus.DRAFT:
         return redirect("approvals:check", pk=pk)
     plan = receipts.stage_plan(application)
@@ -211,7 +228,7 @@ def submitted(request, pk):
 @citizen_required
 def receipt(request, pk):
     """The PDF receipt of a submitted application, for its applicant only."""
-    application = selectors.application_for_citizen(request.user, pk)
+    application = own_application(request, pk)
     if application.submitted_at is None:
         raise Http404
     pdf = receipts.render_receipt_pdf(application)
@@ -257,7 +274,7 @@ def detail_context(request, application) -> dict:
 
 @citizen_required
 def detail(request, pk):
-    application = selectors.application_for_citizen(request.user, pk)
+    application = own_application(request, pk)
     context = detail_context(request, application)
     context.update(selectors.feedback_context(application, request.user))
     response = render(request, "approvals/detail.html", context)
@@ -268,7 +285,7 @@ def detail(request, pk):
 @require_http_methods(["GET", "POST"])
 @citizen_required
 def correct(request, pk):
-    application = selectors.application_for_citizen(request.user, pk)
+    application = own_application(request, pk)
     if application.status != ApplicationStatus.NEEDS_CORRECTION:
         return redirect("approvals:detail", pk=pk)
     schema = application.schema
@@ -284,7 +301,7 @@ def correct(request, pk):
                                           ip=client_ip(request))
         except ValidationFailed as exc:
             apply_errors(form, exc.errors)
-            application = selectors.application_for_citizen(request.user, pk)
+            application = own_application(request, pk)
         except WorkflowError as exc:
             messages.error(request, exc.message)
             return redirect("approvals:detail", pk=pk)
@@ -301,7 +318,7 @@ def correct(request, pk):
 @require_http_methods(["GET", "POST"])
 @citizen_required
 def withdraw(request, pk):
-    application = selectors.application_for_citizen(request.user, pk)
+    application = own_application(request, pk)
     if application.status not in WITHDRAWABLE:
         return redirect("approvals:detail", pk=pk)
     if request.method == "POST":
@@ -317,8 +334,8 @@ def withdraw(request, pk):
 
 @citizen_required
 def attachment(request, pk, attachment_id):
-    application = selectors.application_for_citizen(request.user, pk)
-    item = get_object_or_404(Attachment, pk=attachment_id, application=application)
+    application = own_application(request, pk)
+    item = own_attachment(request, application, attachment_id)
     return FileResponse(item.file.open("rb"), as_attachment=True, filename=item.original_name,
                         content_type=item.content_type)
 

@@ -3,7 +3,7 @@ back with the change it describes. Sealing into the hash chain happens later (au
 
 from dataclasses import dataclass, field
 
-from .models import AuditEvent
+from .models import Action, AuditEvent
 
 
 @dataclass
@@ -43,3 +43,11 @@ def client_ip(request) -> str | None:
     from axes.helpers import get_client_ip_address
 
     return get_client_ip_address(request) or None
+
+
+def access_denied(request, *, object_type: str, object_id) -> None:
+    """Log a refused access to someone else's object; the caller then answers 404, so that
+    references cannot be probed, but the attempt is on record."""
+    audit_record(Event(action=Action.ACCESS_DENIED, object_type=object_type, object_id=object_id,
+                       actor=request.user if request.user.is_authenticated else None, ip=client_ip(request),
+                       details={"path": request.path[:200]}))

@@ -1,9 +1,10 @@
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from audit.services import access_denied
 from catalogue.i18n import translated
 
 from . import selectors
@@ -13,7 +14,11 @@ from .models import PermitStatus
 @require_GET
 @login_required
 def download(request, number):
-    permit = selectors.permit_for_holder(request.user, number)
+    try:
+        permit = selectors.permit_for_holder(request.user, number)
+    except Http404:
+        access_denied(request, object_type="permit", object_id=number)
+        raise
     return FileResponse(permit.file.open("rb"), as_attachment=True, filename=f"{permit.number}.pdf",
                         content_type="application/pdf")
 

@@ -475,6 +475,13 @@ def test_another_citizens_urls_are_404_and_change_nothing(client, submit, restau
     permit_render(permit_id=permit.pk)
     assert client.get(reverse("permits:download", args=[permit.number])).status_code == 404
 
+    # Every refused request is on record: 9 reads, 5 writes and the permit, by the stranger.
+    denied = AuditEvent.objects.filter(action=Action.ACCESS_DENIED).order_by("pk")
+    assert denied.count() == 15
+    assert set(denied.values_list("actor_label", flat=True)) == {"stranger@example.org"}
+    assert denied.last().object_type == "permit"
+    assert denied.last().details == {"path": reverse("permits:download", args=[permit.number])}
+
 
 def test_start_needs_a_citizen_and_a_post(client, restaurant, officers):
     url = reverse("approvals:start", args=[restaurant.slug])
