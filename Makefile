@@ -31,7 +31,7 @@ check:
 	@$(PY) manage.py makemigrations --check --dry-run
 
 messages:
-	@$(PY) manage.py makemessages -l zh_Hans --ignore '.venv/*' --ignore 'node_modules/*' --ignore 'var/*' --ignore 'tests/*' --ignore '*/tests/*' --no-obsolete
+	@$(PY) manage.py makemessages -l zh_Hans --ignore '.venv/*' --ignore 'node_modules/*' --ignore 'var/*' --ignore 'tests/*' --ignore '*/tests/*' --no-obsolete --add-location file
 	@$(PY) manage.py compilemessages -l zh_Hans --ignore '.venv/*'
 
 screenshots:

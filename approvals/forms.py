@@ -74,6 +74,8 @@ class DecisionForm(forms.Form):
     )
     conditions = forms.CharField(label=_("Conditions (if approving)"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
                                  max_length=2000)
+    standard_reason = forms.TypedChoiceField(label=_("Standard reason (if rejecting)"), required=False, coerce=int,
+                                             empty_value=None)
     reason = forms.CharField(label=_("Reason (required if rejecting)"), required=False,
                              widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
     correction_fields = forms.MultipleChoiceField(label=_("What must be corrected"), required=False,
@@ -82,13 +84,24 @@ class DecisionForm(forms.Form):
                               widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
     version = forms.IntegerField(widget=forms.HiddenInput)
 
-    def __init__(self, *args, field_choices, **kwargs):
+    def __init__(self, *args, field_choices, reason_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["correction_fields"].choices = field_choices
+        if reason_choices:
+            self.fields["standard_reason"].choices = [("", _("None: I explain below")), *reason_choices]
+            self.fields["reason"].label = _("Details of the reason")
+        else:
+            del self.fields["standard_reason"]
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
         self.helper.add_input(Submit("decide", _("Record decision")))
+
+    def reason_text(self, standard_texts: dict) -> str:
+        """The stored reason: the chosen standard reason (``standard_texts`` by id), then the details."""
+        standard = standard_texts.get(self.cleaned_data.get("standard_reason"), "")
+        details = (self.cleaned_data.get("reason") or "").strip()
+        return "\n".join(part for part in (standard, details) if part)
 
 
 class ReplyForm(forms.Form):

@@ -1,10 +1,11 @@
 import uuid
+from datetime import UTC, date, datetime
 from functools import cached_property
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
-from django.db.models.functions import Length
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce, Length
 from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -39,6 +40,11 @@ REVIEW_OPEN = frozenset({ReviewStatus.PENDING, ReviewStatus.IN_PROGRESS})
 REVIEW_UNDECIDED = frozenset({
     ReviewStatus.WAITING, ReviewStatus.PENDING, ReviewStatus.IN_PROGRESS, ReviewStatus.CORRECTION_REQUESTED,
 })
+
+
+# Sort keys of the officers' queues for reviews without a due date (last) or a decision time.
+QUEUE_NO_DUE_DATE = date(9999, 12, 31)
+QUEUE_NEVER_DECIDED = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def upload_to(instance, filename):
@@ -150,6 +156,16 @@ class Review(models.Model):
         ]
         indexes = [
             models.Index(fields=["department", "status", "due_date"], name="review_queue"),
+            # The officers' queue pages walk these in keyset order (departments.selectors), so
+            # a page costs the same at a million reviews as at a hundred.
+            models.Index(F("department"), F("status"), Coalesce(F("due_date"), Value(QUEUE_NO_DUE_DATE)), F("id"),
+                         name="review_queue_keyset"),
+            models.Index(F("department"), Coalesce(F("decided_at"), Value(QUEUE_NEVER_DECIDED)).desc(), F("id").desc(),
+                         name="review_decided_keyset", condition=Q(status__in=["approved", "rejected"])),
+            models.Index(F("assignee"), F("department"), Coalesce(F("due_date"), Value(QUEUE_NO_DUE_DATE)), F("id"),
+                         name="review_held_keyset", condition=Q(status="in_progress")),
+            models.Index(fields=["department", "status"], name="review_carded",
+                         condition=Q(yellow_at__isnull=False) | Q(red_at__isnull=False)),
             models.Index(fields=["status", "pending_since"], name="review_unrouted",
                          condition=Q(routed_at__isnull=True, status="pending")),
             models.Index(fields=["due_date"], name="review_open_due",

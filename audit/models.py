@@ -15,6 +15,7 @@ class Action(models.TextChoices):
     REVIEW_ROUTED = "review.routed", _("Review routed")
     REVIEW_CLAIMED = "review.claimed", _("Review claimed")
     REVIEW_RELEASED = "review.released", _("Review released")
+    REVIEW_ASSIGNED = "review.assigned", _("Review assigned")
     REVIEW_APPROVED = "review.approved", _("Review approved")
     REVIEW_REJECTED = "review.rejected", _("Review rejected")
     REVIEW_CORRECTION = "review.correction_requested", _("Correction requested")

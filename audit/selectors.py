@@ -27,6 +27,10 @@ ACCESS_DESCRIPTIONS = {
 
 PURPOSES = {
     "review": _("Reviewing the application"),
+    "download": _("Reviewing the application"),
+    "opinion": _("Giving the reviewing department an opinion"),
+    "share": _("Asking another department for an opinion"),
+    "share_revoked": _("Ending another department's access"),
 }
 DECISIONS = frozenset({Action.REVIEW_APPROVED, Action.REVIEW_REJECTED, Action.REVIEW_CORRECTION})
 

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from catalogue.admin import TranslationsMixin, publish
 from catalogue.models import Service
 
-from .models import Department, Membership
+from .models import ApplicationShare, Department, Membership, StandardReason
 
 
 class DepartmentAdminForm(TranslationsMixin, forms.ModelForm):
@@ -44,3 +44,45 @@ class DepartmentAdmin(admin.ModelAdmin):
         # A service's published form names its reviewing departments.
         services = Service.objects.filter(requirements__department=form.instance).distinct().order_by("position", "slug")
         publish(request, services, self.message_user)
+
+
+class StandardReasonAdminForm(TranslationsMixin, forms.ModelForm):
+    complete = ("text",)
+
+    class Meta:
+        model = StandardReason
+        fields = ("department", "text", "position", "active")
+
+    def clean(self):
+        cleaned_data = super().clean()
+        self._check_translations()
+        return cleaned_data
+
+
+@admin.register(StandardReason)
+class StandardReasonAdmin(admin.ModelAdmin):
+    form = StandardReasonAdminForm
+    list_display = ("department", "display_text", "position", "active")
+    list_filter = ("department", "active")
+    ordering = ("department__code", "position")
+
+    @admin.display(description=_("text"))
+    def display_text(self, obj):
+        return obj.display_text
+
+
+@admin.register(ApplicationShare)
+class ApplicationShareAdmin(admin.ModelAdmin):
+    """Shares are made and revoked on the review page, where they are audited; here they are read-only."""
+
+    list_display = ("application", "from_department", "department", "granted_by", "expires_at", "revoked_at")
+    list_filter = ("department", "from_department")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,32 +1,217 @@
 """Reads for officers: their queues and the need-to-know view of one review."""
 
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db.models import Count, F, Q, QuerySet, Value
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
-from approvals.models import Review, ReviewStatus
+from approvals.models import QUEUE_NEVER_DECIDED, QUEUE_NO_DUE_DATE, REVIEW_OPEN, Review, ReviewStatus
+from approvals.sla import local_today, sla_calendar
+from catalogue.models import Service
 
-from .models import Membership
+from .models import Membership, MembershipRole
 
-QUEUE_STATUSES = {
-    "pending": [ReviewStatus.PENDING],
-    "in_progress": [ReviewStatus.IN_PROGRESS],
-    "waiting": [ReviewStatus.CORRECTION_REQUESTED],
-    "decided": [ReviewStatus.APPROVED, ReviewStatus.REJECTED],
-}
+# --- The queue ------------------------------------------------------------------------------------
+
 PAGE_SIZE = 50
+COUNT_CAP = 1000  # a tab counts at most this many rows and shows "1000+" beyond
+DUE_SOON_WORKING_DAYS = 2
+SEARCH_MAX_LENGTH = 100
+# Keyset sort keys: a review without a due date sorts last, a decision without a time first.
+
+QUEUE_TABS = ("pending", "mine", "in_progress", "waiting", "decided")
+DECIDED = (ReviewStatus.APPROVED, ReviewStatus.REJECTED)
+REFERENCE_RE = re.compile(r"^[a-z]-\d{4}-\d{1,12}$", re.IGNORECASE | re.ASCII)
+CURSOR_RE = re.compile(r"(?P<key>-?\d{1,18})\.(?P<pk>\d{1,18})", re.ASCII)
 
 
 def department_ids(user) -> list[int]:
     return list(Membership.objects.filter(user=user, user__is_active=True).values_list("department_id", flat=True))
 
 
-def review_queue(user, *, tab: str = "pending", limit: int = PAGE_SIZE):
-    statuses = QUEUE_STATUSES.get(tab, QUEUE_STATUSES["pending"])
-    order = ["-decided_at"] if tab == "decided" else ["due_date", "pending_since", "pk"]
-    return (
-        Review.objects.filter(department_id__in=department_ids(user), status__in=statuses)
-        .select_related("application__service", "application__applicant", "department", "assignee")
-        .order_by(*order)[:limit]
+def queue_memberships(user) -> list[Membership]:
+    """The user's departments with the user's role in each, in code order."""
+    return list(
+        Membership.objects.filter(user=user, user__is_active=True)
+        .select_related("department").order_by("department__code")
     )
+
+
+def queue_services(department_ids: list[int]) -> QuerySet:
+    """The services any of these departments reviews (the service filter's choices)."""
+    return Service.objects.filter(requirements__department_id__in=department_ids).distinct().order_by("position", "slug")
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """The last row of a page, (sort key, pk); the next page starts after it. The key is a
+    date's ordinal (open tabs, by due date) or a decision time in epoch microseconds."""
+
+    key: int
+    pk: int
+
+    def encode(self) -> str:
+        return f"{self.key}.{self.pk}"
+
+    @classmethod
+    def decode(cls, raw: str | None, *, decided: bool = False) -> "Cursor | None":
+        """None for anything that is not a cursor this queue wrote for such a tab."""
+        match = CURSOR_RE.fullmatch(raw or "")
+        if match is None:
+            return None
+        cursor = cls(int(match["key"]), int(match["pk"]))
+        try:
+            cursor.time_key() if decided else cursor.date_key()
+        except (ValueError, OverflowError):
+            return None
+        return cursor
+
+    def date_key(self) -> date:
+        return date.fromordinal(self.key)
+
+    def time_key(self) -> datetime:
+        return QUEUE_NEVER_DECIDED + timedelta(microseconds=self.key)
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    tab: str = "pending"
+    department_id: int | None = None
+    service_id: int | None = None
+    stage: int | None = None
+    due_soon: bool = False
+    overdue: bool = False
+    search: str = ""
+    after: Cursor | None = None
+
+
+@dataclass(frozen=True)
+class QueueCount:
+    value: int
+    capped: bool  # more than COUNT_CAP: shown as "1000+"
+
+
+def _tab_q(tab: str, user) -> Q:
+    if tab == "mine":
+        return Q(status=ReviewStatus.IN_PROGRESS, assignee_id=user.pk)
+    if tab == "in_progress":
+        return Q(status=ReviewStatus.IN_PROGRESS)
+    if tab == "waiting":
+        return Q(status=ReviewStatus.CORRECTION_REQUESTED)
+    if tab == "decided":
+        return Q(status__in=DECIDED)
+    return Q(status=ReviewStatus.PENDING)
+
+
+def due_soon_until(today: date) -> date:
+    return sla_calendar().add_working_days(today, DUE_SOON_WORKING_DAYS)
+
+
+def _filtered(*, department_ids: list[int], filters: QueueFilters, today: date | None = None) -> QuerySet:
+    """The reviews of these departments matching every filter but the tab and the cursor."""
+    if filters.department_id is not None:
+        department_ids = [d for d in department_ids if d == filters.department_id]
+    reviews = Review.objects.filter(department_id__in=department_ids)
+    if filters.service_id is not None:
+        reviews = reviews.filter(application__service_id=filters.service_id)
+    if filters.stage is not None:
+        reviews = reviews.filter(stage=filters.stage)
+    if filters.due_soon:
+        today = today or local_today()
+        reviews = reviews.filter(due_date__gte=today, due_date__lte=due_soon_until(today))
+    if filters.overdue:
+        reviews = reviews.filter(Q(yellow_at__isnull=False) | Q(red_at__isnull=False))
+    search = (filters.search or "").strip()[:SEARCH_MAX_LENGTH]
+    if search:
+        if REFERENCE_RE.match(search):
+            reviews = reviews.filter(application__reference=search.upper())
+        else:
+            reviews = reviews.filter(application__applicant__full_name__icontains=search)
+    return reviews
+
+
+def queue_reviews(
+    *, user, department_ids: list[int], filters: QueueFilters, today: date | None = None, limit: int | None = None,
+) -> tuple[list[Review], Cursor | None]:
+    """One page of a tab (keyset pagination, no OFFSET) and the cursor of the next page, if any.
+    Open tabs run by due date then pk (no due date last); decided, newest decision first."""
+    limit = limit or PAGE_SIZE
+    reviews = _filtered(department_ids=department_ids, filters=filters, today=today).filter(_tab_q(filters.tab, user))
+    after = filters.after
+    if filters.tab == "decided":
+        reviews = reviews.annotate(sort_key=Coalesce(F("decided_at"), Value(QUEUE_NEVER_DECIDED))).order_by("-sort_key", "-pk")
+        if after is not None:
+            key = after.time_key()
+            reviews = reviews.filter(Q(sort_key__lt=key) | Q(sort_key=key, pk__lt=after.pk))
+    else:
+        reviews = reviews.annotate(sort_key=Coalesce(F("due_date"), Value(QUEUE_NO_DUE_DATE))).order_by("sort_key", "pk")
+        if after is not None:
+            key = after.date_key()
+            reviews = reviews.filter(Q(sort_key__gt=key) | Q(sort_key=key, pk__gt=after.pk))
+    rows = list(
+        reviews.select_related("application__service", "application__applicant", "department", "assignee")[:limit + 1]
+    )
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    last = rows[-1]
+    if filters.tab == "decided":
+        key = (last.sort_key - QUEUE_NEVER_DECIDED) // timedelta(microseconds=1)
+    else:
+        key = last.sort_key.toordinal()
+    return rows, Cursor(key, last.pk)
+
+
+def queue_counts(*, user, department_ids: list[int], filters: QueueFilters, today: date | None = None) -> dict:
+    """Rows per tab under the current filters, each counted over at most COUNT_CAP + 1 rows."""
+    base = _filtered(department_ids=department_ids, filters=filters, today=today)
+    counts = {}
+    for tab in QUEUE_TABS:
+        n = base.filter(_tab_q(tab, user)).order_by().values("pk")[:COUNT_CAP + 1].count()
+        counts[tab] = QueueCount(min(n, COUNT_CAP), n > COUNT_CAP)
+    return counts
+
+
+def department_members(department_ids: list[int]) -> list[Membership]:
+    """The active officers and supervisors of these departments (whom a review can be assigned to)."""
+    return list(
+        Membership.objects.filter(department_id__in=department_ids, user__is_active=True)
+        .select_related("user").order_by("department_id", "user__full_name", "user_id")
+    )
+
+
+def supervised_department_ids(memberships: list[Membership]) -> list[int]:
+    return [m.department_id for m in memberships if m.role == MembershipRole.SUPERVISOR]
+
+
+def workload(*, departments: list, members: list[Membership]) -> list[dict]:
+    """Open reviews (pending or in progress) held per member of each department, and how many of
+    them are overdue: one grouped query over the open reviews."""
+    ids = [d.pk for d in departments]
+    held = {
+        (row["department_id"], row["assignee_id"]): row
+        for row in Review.objects.filter(department_id__in=ids, status__in=REVIEW_OPEN, assignee__isnull=False)
+        .values("department_id", "assignee_id").order_by()
+        .annotate(held=Count("pk"), overdue=Count("pk", filter=Q(yellow_at__isnull=False) | Q(red_at__isnull=False)))
+    }
+    panels = []
+    for department in departments:
+        rows = []
+        for m in members:
+            if m.department_id == department.pk:
+                row = held.pop((department.pk, m.user_id), {})
+                rows.append({"member": m, "held": row.get("held", 0), "overdue": row.get("overdue", 0)})
+        panels.append({"department": department, "rows": rows})
+    # Reviews still held by someone who left the department.
+    for panel in panels:
+        left = [row for (dept, _user), row in held.items() if dept == panel["department"].pk]
+        panel["former_held"] = sum(r["held"] for r in left)
+        panel["former_overdue"] = sum(r["overdue"] for r in left)
+    return panels
+
 
 
 def review_for_officer(user, pk: int) -> tuple[Review, str]:
@@ -59,3 +244,110 @@ def need_to_know(review: Review) -> dict:
             review.application.reviews.exclude(pk=review.pk).select_related("department").order_by("stage", "department__code")
         ),
     }
+
+
+# --- The review page: notes, history, sharing for an opinion ------------------------------------
+
+# Events about looking at an application, not changing it: another department's are its own business.
+_INTERNAL_ACTIONS = ("review.viewed", "attachment.viewed", "application.viewed", "access.denied", "message.sent",
+                     "review.claimed", "review.released", "review.assigned")
+
+
+def internal_notes(review: Review):
+    from .models import InternalNote
+
+    return InternalNote.objects.filter(review=review).select_related("author").order_by("created_at", "pk")
+
+
+def application_history(review: Review):
+    """The application's audit trail as the review's department may see it: every transition and
+    decision, and the views and internal steps of this department only."""
+    from django.db.models import Q
+
+    from audit.models import AuditEvent
+
+    return (
+        AuditEvent.objects.filter(application_id=review.application_id)
+        .exclude(Q(action__in=_INTERNAL_ACTIONS) & ~Q(department_code=review.department.code))
+        .select_related("actor")
+        .order_by("at", "id")
+    )
+
+
+def standard_reasons(department_id: int):
+    from .models import StandardReason
+
+    return StandardReason.objects.filter(department_id=department_id, active=True).order_by("position", "pk")
+
+
+def shares_of_application(review: Review):
+    """The shares the review's department made for this application, newest first."""
+    from .models import ApplicationShare
+
+    return (
+        ApplicationShare.objects.filter(application_id=review.application_id, from_department_id=review.department_id)
+        .select_related("department", "granted_by").order_by("-created_at", "-pk")
+    )
+
+
+def share_targets(review: Review):
+    from .models import Department
+
+    return Department.objects.exclude(pk=review.department_id).order_by("code")
+
+
+def shared_applications_for(user):
+    """Active shares (not expired, not revoked) with any department the user belongs to."""
+    from django.utils import timezone
+
+    from .models import ApplicationShare
+
+    return (
+        ApplicationShare.objects.filter(
+            department_id__in=department_ids(user), revoked_at__isnull=True, expires_at__gt=timezone.now(),
+        )
+        .select_related("application__service", "from_department", "department")
+        .order_by("expires_at", "pk")
+    )
+
+
+def share_for_opinion(user, pk: int):
+    """An active share with one of the user's departments that guardian also lets the user see;
+    anything else is a 404."""
+    share = shared_applications_for(user).select_related("application__service_version", "application__applicant").filter(
+        pk=pk).first()
+    if share is None or not user.has_perm("approvals.view_application", share.application):
+        raise Http404
+    return share
+
+
+def opinion_view(share) -> dict:
+    """The need-to-know view of the asking department's review, for the department giving an opinion."""
+    review = (
+        Review.objects.select_related("application__service_version", "application__applicant", "department")
+        .get(application_id=share.application_id, department_id=share.from_department_id)
+    )
+    return {"review": review, **need_to_know(review)}
+
+
+def department_attachment(review: Review, attachment_id: int):
+    """One of the files the review's department may see, or None."""
+    from approvals.models import Attachment
+
+    keys = review.application.schema.department_fields(review.department.code)
+    return Attachment.objects.filter(pk=attachment_id, application_id=review.application_id, field_key__in=keys).first()
+
+
+def share_of_asking_department(user, pk: int):
+    """A share made by one of the user's departments, with the asking department's review id
+    (``review_id``), or None."""
+    from django.db.models import OuterRef, Subquery
+
+    from .models import ApplicationShare
+
+    asking_review = Review.objects.filter(application_id=OuterRef("application_id"),
+                                          department_id=OuterRef("from_department_id")).values("pk")[:1]
+    return (
+        ApplicationShare.objects.filter(pk=pk, from_department_id__in=department_ids(user))
+        .annotate(review_id=Subquery(asking_review)).first()
+    )

@@ -1,15 +1,26 @@
 from django.urls import path
 
-from . import views
+from . import queue_views, views
 
 app_name = "departments"
 
 urlpatterns = [
-    path("", views.queue, name="queue"),
+    path("", queue_views.queue, name="queue"),
+    path("queue/reviews/<int:pk>/claim/", queue_views.queue_claim, name="queue_claim"),
+    path("queue/reviews/<int:pk>/release/", queue_views.queue_release, name="queue_release"),
+    path("queue/reviews/<int:pk>/assign/", queue_views.assign, name="assign"),
+    path("queue/assign/", queue_views.assign_bulk, name="assign_bulk"),
     path("reviews/<int:pk>/", views.review_page, name="review"),
     path("reviews/<int:pk>/claim/", views.claim, name="claim"),
     path("reviews/<int:pk>/release/", views.release, name="release"),
     path("reviews/<int:pk>/decide/", views.decide, name="decide"),
     path("reviews/<int:pk>/messages/", views.message, name="message"),
     path("reviews/<int:pk>/files/<int:attachment_id>/", views.attachment, name="attachment"),
+    path("reviews/<int:pk>/notes/", views.note_add, name="note_add"),
+    path("reviews/<int:pk>/extend/", views.extend, name="extend"),
+    path("reviews/<int:pk>/share/", views.share, name="share"),
+    path("shared/", views.shared, name="shared"),
+    path("shared/<int:pk>/", views.opinion, name="opinion"),
+    path("shared/<int:pk>/files/<int:attachment_id>/", views.opinion_attachment, name="opinion_attachment"),
+    path("shared/<int:pk>/revoke/", views.share_revoke, name="share_revoke"),
 ]

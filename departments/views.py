@@ -1,31 +1,34 @@
-"""The officer workspace: department queues and the review page with its decision."""
+"""The officer workspace: the review page with its decision, internal notes, extensions, and sharing
+an application with another department for an opinion."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from approvals import consultation, workflow
-from approvals.errors import ValidationFailed, WorkflowError
+from approvals.errors import NotAllowed, ValidationFailed, WorkflowError
 from approvals.forms import DecisionForm, ReplyForm, apply_errors
-from approvals.models import Attachment, Review
+from approvals.models import Review
 from approvals.selectors import department_thread
 from audit.models import Action
-from audit.services import Event, audit_record, client_ip
+from audit.services import Event, access_denied, audit_record, client_ip
 from catalogue.i18n import translated
 
-from . import selectors
+from . import selectors, sharing
+from .forms import ExtendForm, NoteForm, ShareForm
+from .models import MembershipRole
 
 
 def staff_required(view):
     @login_required
     def wrapped(request, *args, **kwargs):
         if not request.user.is_department_staff:
-            audit_record(Event(action=Action.ACCESS_DENIED, object_type="url", object_id=request.path[:40],
-                               actor=request.user, ip=client_ip(request)))
+            access_denied(request, object_type="url", object_id=request.path[:40])
             raise Http404
         return view(request, *args, **kwargs)
 
@@ -33,36 +36,45 @@ def staff_required(view):
     return wrapped
 
 
-def _viewed(request, review, action, obj=None, purpose="review"):
+def _viewed(request, review, action, obj=None, purpose="review", department_code=None):
     audit_record(Event(
         action=action, object_type=(obj or review)._meta.model_name, object_id=(obj or review).pk, actor=request.user,
         ip=client_ip(request), subject_id=review.application.applicant_id, application_id=review.application_id,
-        department_code=review.department.code, purpose=purpose,
+        department_code=department_code or review.department.code, purpose=purpose,
     ))
 
 
-@staff_required
-def queue(request):
-    tab = request.GET.get("tab", "pending")
-    if tab not in selectors.QUEUE_STATUSES:
-        tab = "pending"
-    return render(request, "departments/queue.html", {
-        "reviews": selectors.review_queue(request.user, tab=tab), "tab": tab,
-        "tabs": [("pending", _("Pending")), ("in_progress", _("In progress")),
-                 ("waiting", _("Waiting on citizen")), ("decided", _("Decided"))],
-    })
+def _review(request, pk):
+    """The review and the user's role in its department; another department's review is a 404,
+    and the attempt is on record."""
+    try:
+        return selectors.review_for_officer(request.user, pk)
+    except Http404:
+        access_denied(request, object_type="review", object_id=pk)
+        raise
+
+
+def _supervisor_only(request, role, object_type, object_id):
+    if role != MembershipRole.SUPERVISOR:
+        access_denied(request, object_type=object_type, object_id=object_id)
+        raise PermissionDenied
+
+
+def _reason_choices(review):
+    return [(r.pk, r.display_text) for r in selectors.standard_reasons(review.department_id)]
 
 
 def _decision_form(review, data=None):
     schema = review.application.schema
     choices = [(k, translated(schema.fields_by_key[k]["label"]) or k) for k in schema.department_fields(review.department.code)]
-    return DecisionForm(data, field_choices=choices, initial={"version": review.version})
+    return DecisionForm(data, field_choices=choices, reason_choices=_reason_choices(review),
+                        initial={"version": review.version})
 
 
 @staff_required
 def review_page(request, pk):
-    review, role = selectors.review_for_officer(request.user, pk)
-    _viewed(request, review, Action.REVIEW_VIEWED)
+    review, role = _review(request, pk)
+    _viewed(request, review, Action.REVIEW_VIEWED, purpose="review")
     response = _render_review(request, review, role, _decision_form(review))
     consultation.thread_mark_read_by_department(review_id=review.pk, actor=request.user)
     return response
@@ -81,7 +93,7 @@ def release(request, pk):
 
 
 def _act(request, pk, action, success):
-    selectors.review_for_officer(request.user, pk)
+    _review(request, pk)
     try:
         action(review_id=pk, actor=request.user, ip=client_ip(request))
     except WorkflowError as exc:
@@ -94,63 +106,185 @@ def _act(request, pk, action, success):
 @require_POST
 @staff_required
 def decide(request, pk):
-    review, _role = selectors.review_for_officer(request.user, pk)
+    review, role = _review(request, pk)
     form = _decision_form(review, request.POST)
     if form.is_valid():
         data = form.cleaned_data
+        language = review.application.applicant.language
+        standard = {r.pk: translated(r.text, language) for r in selectors.standard_reasons(review.department_id)}
         try:
             workflow.review_decide(
                 review_id=pk, actor=request.user, decision=data["decision"], conditions=data["conditions"],
-                reason=data["reason"], correction_fields=data["correction_fields"], message=data["message"],
-                expected_version=data["version"], ip=client_ip(request),
+                reason=form.reason_text(standard), correction_fields=data["correction_fields"],
+                message=data["message"], expected_version=data["version"], ip=client_ip(request),
             )
         except ValidationFailed as exc:
             apply_errors(form, exc.errors)
         except WorkflowError as exc:
-            messages.error(request, exc.message)
+            messages.error(request, _("Your decision was not recorded. %(why)s") % {"why": exc.message})
             return redirect("departments:review", pk=pk)
         else:
             messages.success(request, _("Decision recorded."))
             return redirect("departments:queue")
-    return _render_review(request, review, _role, form, status=400)
+    return _render_review(request, review, role, form, status=400)
 
 
-def _render_review(request, review, role, form, status=200, reply_form=None):
-    return render(request, "departments/review.html", {
-        "review": review, "role": role, "application": review.application, "form": form,
+def _render_review(request, review, role, form, status=200, reply_form=None, note_form=None, extend_form=None,
+                   share_form=None):
+    supervisor = role == MembershipRole.SUPERVISOR
+    context = {
+        "review": review, "role": role, "is_supervisor": supervisor, "application": review.application,
+        "applicant": review.application.applicant, "form": form,
         "thread": department_thread(review), "reply_form": reply_form or ReplyForm(),
+        "notes": selectors.internal_notes(review), "note_form": note_form or NoteForm(),
+        "history": selectors.application_history(review),
         **selectors.need_to_know(review),
-    }, status=status)
+    }
+    if supervisor:
+        if review.is_open and review.due_date:
+            context["extend_form"] = extend_form or ExtendForm()
+        context["shares"] = selectors.shares_of_application(review)
+        context["share_form"] = share_form or _share_form(review)
+    return render(request, "departments/review.html", context, status=status)
+
+
+def _share_form(review, data=None):
+    return ShareForm(data, departments=[(d.pk, d.display_name) for d in selectors.share_targets(review)])
+
+
+def _post_on_review(request, review, role, form, *, form_name: str, action, success: str, anchor: str = ""):
+    """A form posted from the review page: run ``action(cleaned_data)``, then back to the page
+    (at ``anchor``) with ``success``; invalid input re-renders the page with the form's errors."""
+    if form.is_valid():
+        try:
+            action(form.cleaned_data)
+        except ValidationFailed as exc:
+            apply_errors(form, exc.errors)
+        except WorkflowError as exc:
+            messages.error(request, exc.message)
+            return redirect("departments:review", pk=review.pk)
+        else:
+            messages.success(request, success)
+            return redirect(f"{reverse('departments:review', args=[review.pk])}{'#' + anchor if anchor else ''}")
+    return _render_review(request, review, role, _decision_form(review), status=400, **{form_name: form})
 
 
 @require_POST
 @staff_required
 def message(request, pk):
     """Write to the applicant in this department's thread; another department's review is a 404."""
-    review, role = selectors.review_for_officer(request.user, pk)
-    form = ReplyForm(request.POST)
-    if form.is_valid():
+    review, role = _review(request, pk)
+    def send(data):
         try:
-            consultation.message_send_by_department(review_id=pk, actor=request.user, body=form.cleaned_data["body"],
+            consultation.message_send_by_department(review_id=pk, actor=request.user, body=data["body"],
                                                     ip=client_ip(request))
         except Review.DoesNotExist:
             raise Http404
-        except ValidationFailed as exc:
-            apply_errors(form, exc.errors)
-        except WorkflowError as exc:
-            messages.error(request, exc.message)
-            return redirect("departments:review", pk=pk)
-        else:
-            messages.success(request, _("Your message was sent to the applicant."))
-            return redirect(f"{reverse('departments:review', args=[pk])}#messages")
-    return _render_review(request, review, role, _decision_form(review), status=400, reply_form=form)
+
+    return _post_on_review(request, review, role, ReplyForm(request.POST), form_name="reply_form", action=send,
+                           success=_("Your message was sent to the applicant."), anchor="messages")
 
 
 @staff_required
 def attachment(request, pk, attachment_id):
-    review, _role = selectors.review_for_officer(request.user, pk)
-    keys = review.application.schema.department_fields(review.department.code)
-    item = get_object_or_404(Attachment, pk=attachment_id, application_id=review.application_id, field_key__in=keys)
-    _viewed(request, review, Action.ATTACHMENT_VIEWED, obj=item)
+    review, _role = _review(request, pk)
+    item = selectors.department_attachment(review, attachment_id)
+    if item is None:
+        access_denied(request, object_type="attachment", object_id=attachment_id)
+        raise Http404
+    _viewed(request, review, Action.ATTACHMENT_VIEWED, obj=item, purpose="download")
     return FileResponse(item.file.open("rb"), as_attachment=True, filename=item.original_name, content_type=item.content_type)
 
+
+@require_POST
+@staff_required
+def note_add(request, pk):
+    """An internal note, seen by the review's department only."""
+    review, role = _review(request, pk)
+    return _post_on_review(
+        request, review, role, NoteForm(request.POST), form_name="note_form", success=_("Note added."), anchor="notes",
+        action=lambda data: sharing.note_add(review_id=pk, actor=request.user, body=data["body"]),
+    )
+
+
+@require_POST
+@staff_required
+def extend(request, pk):
+    """A supervisor moves the due date, with a reason."""
+    review, role = _review(request, pk)
+    _supervisor_only(request, role, "review", pk)
+    return _post_on_review(
+        request, review, role, ExtendForm(request.POST), form_name="extend_form", success=_("The due date was extended."),
+        action=lambda data: workflow.review_extend(review_id=pk, actor=request.user, due_date=data["due_date"],
+                                                   reason=data["reason"], ip=client_ip(request)),
+    )
+
+
+@require_POST
+@staff_required
+def share(request, pk):
+    """A supervisor shares the application with another department for an opinion."""
+    review, role = _review(request, pk)
+    _supervisor_only(request, role, "review", pk)
+    return _post_on_review(
+        request, review, role, _share_form(review, request.POST), form_name="share_form", anchor="sharing",
+        success=_("The application is shared for an opinion."),
+        action=lambda data: sharing.application_share(review_id=pk, actor=request.user, department_id=data["department"],
+                                                      days=data["days"], reason=data["reason"], ip=client_ip(request)),
+    )
+
+
+@require_POST
+@staff_required
+def share_revoke(request, pk):
+    """A supervisor of the asking department ends a share."""
+    share = selectors.share_of_asking_department(request.user, pk)
+    if share is None:
+        access_denied(request, object_type="applicationshare", object_id=pk)
+        raise Http404
+    try:
+        sharing.share_revoke(share_id=pk, actor=request.user, ip=client_ip(request))
+    except NotAllowed:
+        access_denied(request, object_type="applicationshare", object_id=pk)
+        raise PermissionDenied
+    except WorkflowError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The share was revoked."))
+    return redirect(f"{reverse('departments:review', args=[share.review_id])}#sharing")
+
+
+@staff_required
+def shared(request):
+    """Applications other departments shared with the user's departments for an opinion."""
+    return render(request, "departments/shared.html", {"shares": selectors.shared_applications_for(request.user)})
+
+
+def _share_for_opinion(request, pk):
+    try:
+        return selectors.share_for_opinion(request.user, pk)
+    except Http404:
+        access_denied(request, object_type="applicationshare", object_id=pk)
+        raise
+
+
+@staff_required
+def opinion(request, pk):
+    """The asking department's need-to-know view, read-only, while the share is active."""
+    share = _share_for_opinion(request, pk)
+    view = selectors.opinion_view(share)
+    _viewed(request, view["review"], Action.APPLICATION_VIEWED, obj=share.application, purpose="opinion",
+            department_code=share.department.code)
+    return render(request, "departments/opinion.html", {"share": share, "application": share.application, **view})
+
+
+@staff_required
+def opinion_attachment(request, pk, attachment_id):
+    share = _share_for_opinion(request, pk)
+    review = selectors.opinion_view(share)["review"]
+    item = selectors.department_attachment(review, attachment_id)
+    if item is None:
+        access_denied(request, object_type="attachment", object_id=attachment_id)
+        raise Http404
+    _viewed(request, review, Action.ATTACHMENT_VIEWED, obj=item, purpose="opinion", department_code=share.department.code)
+    return FileResponse(item.file.open("rb"), as_attachment=True, filename=item.original_name, content_type=item.content_type)

@@ -1,0 +1,75 @@
+"""Forms of the department queue: the filters (a GET form) and the supervisor's assignments."""
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Layout, Row, Submit
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from .assignment import BULK_MAX
+from .selectors import QUEUE_TABS, SEARCH_MAX_LENGTH
+
+
+class QueueFilterForm(forms.Form):
+    tab = forms.ChoiceField(choices=[(t, t) for t in QUEUE_TABS], required=False, widget=forms.HiddenInput)
+    q = forms.CharField(label=_("Reference or applicant name"), required=False, max_length=SEARCH_MAX_LENGTH,
+                        help_text=_("A full reference such as A-2026-000123, or part of a name."))
+    department = forms.TypedChoiceField(label=_("Department"), coerce=int, empty_value=None, required=False)
+    service = forms.TypedChoiceField(label=_("Service"), coerce=int, empty_value=None, required=False)
+    stage = forms.IntegerField(label=_("Stage"), min_value=1, max_value=99, required=False)
+    due_soon = forms.BooleanField(label=_("Due within 2 working days"), required=False)
+    overdue = forms.BooleanField(label=_("Overdue (yellow or red card)"), required=False)
+
+    def __init__(self, data, *, departments, services):
+        super().__init__(data)
+        self.fields["department"].choices = [("", _("All my departments"))] + [(d.pk, d.display_name) for d in departments]
+        self.fields["service"].choices = [("", _("All services"))] + [(s.pk, s.display_name) for s in services]
+        columns = ["q", "service", "stage"]
+        if len(departments) > 1:
+            columns.insert(1, "department")
+        else:
+            del self.fields["department"]
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        self.helper.layout = Layout(
+            "tab",
+            Row(*[Column(name, css_class="col-12 col-md") for name in columns]),
+            Row(Column("due_soon", css_class="col-auto"), Column("overdue", css_class="col-auto")),
+        )
+        self.helper.add_input(Submit("filter", _("Apply filters")))
+
+    def usable(self) -> dict:
+        """The values that passed validation; an invalid one counts as not given."""
+        self.is_valid()
+        return {name: self.cleaned_data.get(name) for name in self.fields if name not in self.errors}
+
+
+class AssignForm(forms.Form):
+    """The officer is checked by the assignment service: a member of the review's department."""
+
+    assignee = forms.IntegerField(label=_("Officer"), min_value=1,
+                                  error_messages={"required": _("Choose an officer.")})
+
+
+class ReviewIdsField(forms.Field):
+    widget = forms.MultipleHiddenInput
+    default_error_messages = {
+        "invalid": _("Select reviews from the list."),
+        "too_many": _("Select at most %(max)d reviews at a time."),
+    }
+
+    def to_python(self, value):
+        if not value:
+            return []
+        try:
+            ids = list(dict.fromkeys(int(v) for v in value))
+        except (TypeError, ValueError):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        if len(ids) > BULK_MAX:
+            raise ValidationError(self.error_messages["too_many"], code="too_many", params={"max": BULK_MAX})
+        return ids
+
+
+class BulkAssignForm(AssignForm):
+    review = ReviewIdsField(label=_("Reviews"), error_messages={"required": _("Select at least one review.")})

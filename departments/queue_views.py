@@ -1,0 +1,161 @@
+"""The department queue: tabs, filters, keyset pages, claim and release from a row, and the
+supervisor's assignments and workload panel."""
+
+from django.contrib import messages
+from django.http import Http404, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
+
+from approvals import workflow
+from approvals.errors import ValidationFailed, WorkflowError
+from approvals.models import REVIEW_OPEN, Review, ReviewStatus
+from audit.services import client_ip
+
+from . import assignment, selectors
+from .queue_forms import AssignForm, BulkAssignForm, QueueFilterForm
+from .views import staff_required
+
+FILTER_PARAMS = ("q", "department", "service", "stage", "due_soon", "overdue")
+
+
+def _tabs():
+    return [("pending", _("Pending")), ("mine", _("In progress: mine")), ("in_progress", _("In progress: everyone's")),
+            ("waiting", _("Waiting on citizen")), ("decided", _("Decided"))]
+
+
+def _query(params: dict) -> str:
+    query = QueryDict(mutable=True)
+    for key, value in params.items():
+        if value not in (None, "", False):
+            query[key] = "1" if value is True else str(value)
+    return query.urlencode()
+
+
+@staff_required
+def queue(request):
+    memberships = selectors.queue_memberships(request.user)
+    departments = [m.department for m in memberships]
+    dept_ids = [d.pk for d in departments]
+    form = QueueFilterForm(request.GET, departments=departments, services=selectors.queue_services(dept_ids))
+    values = form.usable()
+    if form.errors:
+        messages.warning(request, _("Some filters could not be used and were ignored."))
+    tab = values.get("tab") or "pending"
+    raw_cursor = request.GET.get("after")
+    cursor = selectors.Cursor.decode(raw_cursor, decided=tab == "decided")
+    if raw_cursor and cursor is None:
+        messages.warning(request, _("That page link is no longer valid: showing the first page."))
+    filters = selectors.QueueFilters(
+        tab=tab, department_id=values.get("department"), service_id=values.get("service"), stage=values.get("stage"),
+        due_soon=bool(values.get("due_soon")), overdue=bool(values.get("overdue")), search=values.get("q") or "",
+        after=cursor,
+    )
+    reviews, next_cursor = selectors.queue_reviews(user=request.user, department_ids=dept_ids, filters=filters)
+    counts = selectors.queue_counts(user=request.user, department_ids=dept_ids, filters=filters)
+
+    supervised = selectors.supervised_department_ids(memberships)
+    members = selectors.department_members(supervised) if supervised else []
+    by_department = {}
+    for m in members:
+        by_department.setdefault(m.department_id, []).append(m)
+    for review in reviews:
+        review.supervised = review.department_id in supervised
+        review.assignable = by_department.get(review.department_id, []) if review.status in REVIEW_OPEN else []
+        review.can_release = review.status == ReviewStatus.IN_PROGRESS and (
+            review.supervised or review.assignee_id == request.user.pk)
+
+    kept = {k: values.get(k) for k in FILTER_PARAMS if k in values}
+    bulk_members = list({m.user_id: m for m in members}.values())
+    return render(request, "departments/queue.html", {
+        "reviews": reviews, "tab": tab, "form": form, "counts": counts, "count_cap": selectors.COUNT_CAP,
+        "tabs": [(key, label, counts[key], "?" + _query({"tab": key, **kept})) for key, label in _tabs()],
+        "next_url": "?" + _query({"tab": tab, **kept, "after": next_cursor.encode()}) if next_cursor else "",
+        "first_url": "?" + _query({"tab": tab, **kept}) if cursor else "",
+        "here": request.get_full_path(), "many_departments": len(departments) > 1,
+        "is_supervisor": bool(supervised), "bulk_members": bulk_members,
+        "bulk_available": any(r.supervised and r.assignable for r in reviews),
+        "workload": selectors.workload(departments=[d for d in departments if d.pk in supervised], members=members)
+        if supervised else [],
+    })
+
+
+def _back(request) -> str:
+    """Where a queue action returns to: the ``next`` page when it is one of ours, else the queue."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return target
+    return reverse("departments:queue")
+
+
+def _run(request, action, **kwargs):
+    try:
+        return action(actor=request.user, ip=client_ip(request), **kwargs)
+    except Review.DoesNotExist:
+        raise Http404
+    except ValidationFailed as exc:
+        for errors in exc.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    except WorkflowError as exc:
+        messages.error(request, exc.message)
+    return None
+
+
+@require_POST
+@staff_required
+def queue_claim(request, pk):
+    if _run(request, workflow.review_claim, review_id=pk):
+        messages.success(request, _("You hold this review now."))
+    return redirect(_back(request))
+
+
+@require_POST
+@staff_required
+def queue_release(request, pk):
+    if _run(request, workflow.review_release, review_id=pk):
+        messages.success(request, _("The review is back in the queue."))
+    return redirect(_back(request))
+
+
+@require_POST
+@staff_required
+def assign(request, pk):
+    form = AssignForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose an officer to assign the review to."))
+    elif _run(request, assignment.review_assign, review_id=pk, assignee_id=form.cleaned_data["assignee"]):
+        messages.success(request, _("The review is assigned."))
+    return redirect(_back(request))
+
+
+@require_POST
+@staff_required
+def assign_bulk(request):
+    form = BulkAssignForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(_back(request))
+    result = _run(request, assignment.reviews_assign_bulk, review_ids=form.cleaned_data["review"],
+                  assignee_id=form.cleaned_data["assignee"])
+    if result is not None:
+        if result.assigned:
+            messages.success(request, ngettext("%(n)d review assigned.", "%(n)d reviews assigned.",
+                                               len(result.assigned)) % {"n": len(result.assigned)})
+        if result.skipped:
+            references = dict(Review.objects.filter(
+                pk__in=[pk for pk, reason in result.skipped.items() if reason != assignment.SkipReason.NOT_FOUND],
+            ).values_list("pk", "application__reference"))
+            skipped = [references.get(pk) or _("a review you cannot assign") for pk in result.skipped]
+            messages.warning(request, ngettext(
+                "%(n)d review skipped (no longer open, already with that officer, or not yours to assign): %(list)s.",
+                "%(n)d reviews skipped (no longer open, already with that officer, or not yours to assign): %(list)s.",
+                len(skipped)) % {"n": len(skipped), "list": ", ".join(dict.fromkeys(skipped))})
+    return redirect(_back(request))
+

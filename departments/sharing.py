@@ -1,0 +1,134 @@
+"""Writes of the review workspace outside the approval workflow: internal notes, and sharing an
+application with another department for an opinion (time-limited, held as a guardian object
+permission on the application and recorded as an ApplicationShare)."""
+
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from guardian.shortcuts import assign_perm
+
+from approvals.errors import Conflict, NotAllowed, ValidationFailed
+from approvals.models import Review
+from audit.models import Action
+from audit.services import Event, audit_record
+
+from .models import (
+    NOTE_MAX_LENGTH,
+    SHARE_MAX_DAYS,
+    SHARE_MIN_DAYS,
+    ApplicationShare,
+    ApplicationUserObjectPermission,
+    Department,
+    InternalNote,
+    Membership,
+    MembershipRole,
+)
+
+VIEW_APPLICATION = "approvals.view_application"
+
+
+def _role(actor, department_id: int) -> str | None:
+    return (
+        Membership.objects.filter(user_id=getattr(actor, "pk", None), user__is_active=True, department_id=department_id)
+        .values_list("role", flat=True).first()
+    )
+
+
+def _review_for_member(actor, review_id: int) -> tuple[Review, str]:
+    """The review and the actor's role in its department; another department's review does not
+    exist for this actor."""
+    review = Review.objects.select_related("department", "application").get(pk=review_id)
+    role = _role(actor, review.department_id)
+    if role is None:
+        raise Review.DoesNotExist
+    return review, role
+
+
+@transaction.atomic
+def note_add(*, review_id: int, actor, body: str) -> InternalNote:
+    """A note kept inside the department of the review."""
+    review, _role_name = _review_for_member(actor, review_id)
+    body = (body or "").strip()
+    if not body:
+        raise ValidationFailed({"body": [_("Write the note.")]})
+    if len(body) > NOTE_MAX_LENGTH:
+        raise ValidationFailed({"body": [_("A note is at most %(max)s characters.") % {"max": NOTE_MAX_LENGTH}]})
+    return InternalNote.objects.create(review=review, author=actor, body=body)
+
+
+def _share_event(share: ApplicationShare, *, actor, ip, event: str, **details) -> Event:
+    # Recorded as an access to the application by the department it is shared with; the
+    # kind of event is in the purpose and the details.
+    return Event(
+        action=Action.APPLICATION_VIEWED, object_type="applicationshare", object_id=share.pk, actor=actor, ip=ip,
+        subject_id=share.application.applicant_id, application_id=share.application_id,
+        department_code=share.from_department.code, purpose=event,
+        details={"event": event, "shared_with": share.department.code, "expires_at": share.expires_at.isoformat(),
+                 **details},
+    )
+
+
+@transaction.atomic
+def application_share(
+    *, review_id: int, actor, department_id: int, days: int, reason: str, ip: str | None = None,
+) -> ApplicationShare:
+    """A supervisor of the reviewing department shares the application with another department
+    for an opinion, for ``days`` days. Every officer and supervisor of that department gets the
+    view permission on the application while the share lasts."""
+    review, role = _review_for_member(actor, review_id)
+    if role != MembershipRole.SUPERVISOR:
+        raise NotAllowed(_("Only a supervisor of the department can share an application."))
+    errors = {}
+    reason = (reason or "").strip()
+    if not reason:
+        errors["reason"] = [_("Say what you would like the other department's opinion on.")]
+    if not isinstance(days, int) or not SHARE_MIN_DAYS <= days <= SHARE_MAX_DAYS:
+        errors["days"] = [_("Share for %(min)s to %(max)s days.") % {"min": SHARE_MIN_DAYS, "max": SHARE_MAX_DAYS}]
+    department = Department.objects.filter(pk=department_id).exclude(pk=review.department_id).first()
+    if department is None:
+        errors["department"] = [_("Choose another department.")]
+    if errors:
+        raise ValidationFailed(errors)
+    now = timezone.now()
+    share = ApplicationShare.objects.create(
+        application=review.application, from_department=review.department, department=department, granted_by=actor,
+        reason=reason, expires_at=now + timedelta(days=days), created_at=now,
+    )
+    members = get_user_model().objects.filter(memberships__department=department, is_active=True).distinct()
+    if members:
+        assign_perm(VIEW_APPLICATION, members, review.application)
+    audit_record(_share_event(share, actor=actor, ip=ip, event="share", reason=reason, days=days))
+    return share
+
+
+@transaction.atomic
+def share_revoke(*, share_id: int, actor, ip: str | None = None) -> ApplicationShare:
+    """A supervisor of the asking department ends a share before it expires; the view permission
+    goes, unless another active share of the application still gives it."""
+    share = (
+        ApplicationShare.objects.select_for_update(of=("self",))
+        .select_related("application", "department", "from_department").get(pk=share_id)
+    )
+    role = _role(actor, share.from_department_id)
+    if role is None:
+        raise ApplicationShare.DoesNotExist
+    if role != MembershipRole.SUPERVISOR:
+        raise NotAllowed(_("Only a supervisor of the department can revoke a share."))
+    if share.revoked_at is not None:
+        raise Conflict(_("This share was already revoked."))
+    now = timezone.now()
+    share.revoked_at, share.revoked_by = now, actor
+    share.save(update_fields=["revoked_at", "revoked_by"])
+    still_shared = ApplicationShare.objects.filter(
+        application_id=share.application_id, revoked_at__isnull=True, expires_at__gt=now,
+    ).values("department_id")
+    ApplicationUserObjectPermission.objects.filter(
+        content_object_id=share.application_id, permission__codename="view_application",
+        permission__content_type__app_label="approvals",
+        user__memberships__department_id=share.department_id,
+    ).exclude(user__memberships__department_id__in=still_shared).delete()
+    audit_record(_share_event(share, actor=actor, ip=ip, event="share_revoked"))
+    return share

@@ -1,0 +1,342 @@
+"""The department queue: tabs, filters, search, keyset pages, counts, isolation, row actions."""
+
+from datetime import timedelta
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from approvals.models import QUEUE_NO_DUE_DATE, Review, ReviewStatus
+from approvals.sla import local_today, sla_calendar
+from departments import selectors
+from departments.models import Department
+from departments.selectors import Cursor, QueueFilters
+from tests.factories import UserFactory, officer, restaurant_service
+
+from .queue_helpers import make_review
+
+pytestmark = pytest.mark.django_db
+S = ReviewStatus
+
+
+def refs(reviews):
+    return [r.application.reference for r in reviews]
+
+
+def page(client, **params):
+    response = client.get(reverse("departments:queue"), params)
+    assert response.status_code == 200
+    return response
+
+
+def ids(response):
+    return [r.pk for r in response.context["reviews"]]
+
+
+@pytest.fixture
+def reg(officers):
+    return officers["registration"]
+
+
+@pytest.fixture
+def sup(officers):
+    return officers["registration_supervisor"]
+
+
+@pytest.fixture
+def tabs(restaurant, reg, sup):
+    today = local_today()
+    return {
+        "pending": [make_review(restaurant, "registration", due=today + timedelta(days=d)) for d in (3, 1)],
+        "mine": [make_review(restaurant, "registration", status=S.IN_PROGRESS, assignee=reg, due=today)],
+        "theirs": [make_review(restaurant, "registration", status=S.IN_PROGRESS, assignee=sup, due=today)],
+        "waiting": [make_review(restaurant, "registration", status=S.CORRECTION_REQUESTED, due=today)],
+        "decided": [make_review(restaurant, "registration", status=S.APPROVED, decided_at=today_at(-2)),
+                    make_review(restaurant, "registration", status=S.REJECTED, decided_at=today_at(-1))],
+        "other": [make_review(restaurant, "health"), make_review(restaurant, "health", status=S.IN_PROGRESS,
+                                                                 assignee=None)],
+    }
+
+
+def today_at(days):
+    from django.utils import timezone
+
+    return timezone.now() + timedelta(days=days)
+
+
+def test_each_tab_lists_exactly_its_reviews(client, reg, tabs):
+    client.force_login(reg)
+    t = tabs
+    assert ids(page(client)) == [t["pending"][1].pk, t["pending"][0].pk]  # by due date
+    assert ids(page(client, tab="pending")) == [t["pending"][1].pk, t["pending"][0].pk]
+    assert ids(page(client, tab="mine")) == [t["mine"][0].pk]
+    assert ids(page(client, tab="in_progress")) == sorted([t["mine"][0].pk, t["theirs"][0].pk])
+    assert ids(page(client, tab="waiting")) == [t["waiting"][0].pk]
+    assert ids(page(client, tab="decided")) == [t["decided"][1].pk, t["decided"][0].pk]  # newest decision first
+    counts = page(client).context["counts"]
+    assert {k: (c.value, c.capped) for k, c in counts.items()} == {
+        "pending": (2, False), "mine": (1, False), "in_progress": (2, False), "waiting": (1, False),
+        "decided": (2, False),
+    }
+
+
+def test_counts_are_readable_by_screen_readers(client, reg, tabs):
+    client.force_login(reg)
+    html = page(client).content.decode()
+    assert '<span class="visually-hidden">(2 reviews)</span>' in html
+    assert '<span class="visually-hidden">(1 review)</span>' in html
+    assert "<caption>Reviews of your departments" in html
+    assert '<th scope="row">' in html
+    assert '<div class="table-responsive position-relative">' in html
+
+
+def test_filters_service_stage_due_soon_overdue(client, restaurant, reg):
+    other_service = restaurant_service(slug="open-a-cafe")
+    calendar, today = sla_calendar(), local_today()
+    soon = calendar.add_working_days(today, 2)
+    due_today = make_review(restaurant, "registration", due=today)
+    due_soon = make_review(restaurant, "registration", due=soon)
+    later = make_review(restaurant, "registration", due=calendar.add_working_days(today, 3))
+    no_due = make_review(restaurant, "registration")
+    yellow = make_review(restaurant, "registration", due=today - timedelta(days=3), yellow=True)
+    red = make_review(restaurant, "registration", due=today - timedelta(days=9), red=True)
+    stage2 = make_review(restaurant, "registration", stage=2, due=later.due_date)
+    cafe = make_review(other_service, "registration", due=today)
+    client.force_login(reg)
+
+    assert ids(page(client, service=other_service.pk)) == [cafe.pk]
+    assert ids(page(client, stage=2)) == [stage2.pk]
+    assert set(ids(page(client, due_soon="1"))) == {due_today.pk, due_soon.pk, cafe.pk}
+    assert ids(page(client, overdue="1")) == [red.pk, yellow.pk]
+    assert ids(page(client, overdue="1", service=restaurant.pk, stage=1)) == [red.pk, yellow.pk]
+    assert ids(page(client, due_soon="1", service=restaurant.pk)) == [due_today.pk, due_soon.pk]
+    everything = ids(page(client))
+    assert everything[-1] == no_due.pk  # no due date sorts last
+    assert len(everything) == 8
+    assert page(client, overdue="1").context["counts"]["pending"].value == 2
+
+
+def test_search_by_reference_and_name(client, restaurant, reg):
+    li = UserFactory(email="li.na@example.org", full_name="Li Na")
+    lina = make_review(restaurant, "registration", applicant=li)
+    other = make_review(restaurant, "registration", applicant=UserFactory(email="z@example.org", full_name="Zhou Min"))
+    client.force_login(reg)
+    assert ids(page(client, q=lina.application.reference.lower())) == [lina.pk]
+    assert ids(page(client, q=f"  {other.application.reference}  ")) == [other.pk]
+    assert ids(page(client, q="A-2026-999999")) == []
+    assert ids(page(client, q="li n")) == [lina.pk]
+    assert ids(page(client, q="ZHOU")) == [other.pk]
+
+
+def test_keyset_pages_return_each_review_once_in_order(client, restaurant, reg):
+    today = local_today()
+    reviews = [make_review(restaurant, "registration", due=None if i % 10 == 0 else today + timedelta(days=i % 7))
+               for i in range(120)]
+    expected = [r.pk for r in sorted(reviews, key=lambda r: (r.due_date or QUEUE_NO_DUE_DATE, r.pk))]
+    client.force_login(reg)
+    seen, params, pages = [], {}, 0
+    while True:
+        response = page(client, **params)
+        pages += 1
+        seen += ids(response)
+        if not response.context["next_url"]:
+            break
+        params = {k: v[0] for k, v in parse_qs(urlparse(response.context["next_url"]).query).items()}
+        assert "Next page" in response.content.decode()
+    assert pages == 3
+    assert seen == expected
+    assert len(set(seen)) == 120
+
+
+def test_keyset_pages_of_decided_newest_first(client, restaurant, reg, monkeypatch):
+    from django.utils import timezone
+
+    now = timezone.now()
+    reviews = [make_review(restaurant, "registration", status=S.APPROVED, decided_at=now - timedelta(minutes=i // 2))
+               for i in range(7)]
+    expected = [r.pk for r in sorted(reviews, key=lambda r: (r.decided_at, r.pk), reverse=True)]
+    seen, cursor = [], None
+    dept = [Department.objects.get(code="registration").pk]
+    while True:
+        rows, cursor = selectors.queue_reviews(user=reg, department_ids=dept, limit=3,
+                                               filters=QueueFilters(tab="decided", after=cursor))
+        seen += [r.pk for r in rows]
+        if cursor is None:
+            break
+        assert Cursor.decode(cursor.encode(), decided=True) == cursor
+    assert seen == expected
+    # The same through the page's "Next page" links.
+    monkeypatch.setattr(selectors, "PAGE_SIZE", 3)
+    client.force_login(reg)
+    seen, params = [], {"tab": "decided"}
+    while params:
+        response = page(client, **params)
+        assert "That page link is no longer valid" not in response.content.decode()
+        seen += ids(response)
+        next_url = response.context["next_url"]
+        params = {k: v[0] for k, v in parse_qs(urlparse(next_url).query).items()} if next_url else None
+    assert seen == expected
+
+
+def test_counts_are_capped(client, restaurant, reg, monkeypatch):
+    monkeypatch.setattr(selectors, "COUNT_CAP", 5)
+    for _ in range(7):
+        make_review(restaurant, "registration")
+    make_review(restaurant, "registration", status=S.CORRECTION_REQUESTED)
+    client.force_login(reg)
+    response = page(client)
+    counts = response.context["counts"]
+    assert (counts["pending"].value, counts["pending"].capped) == (5, True)
+    assert (counts["waiting"].value, counts["waiting"].capped) == (1, False)
+    assert len(ids(response)) == 7
+    html = response.content.decode()
+    assert ">5+</span>" in html
+    assert "more than 5 reviews" in html
+
+
+def test_officers_never_see_another_departments_reviews(client, restaurant, officers):
+    mine = make_review(restaurant, "registration")
+    theirs = make_review(restaurant, "health")
+    client.force_login(officers["registration"])
+    response = page(client)
+    assert ids(response) == [mine.pk]
+    assert theirs.application.reference not in response.content.decode()
+    assert ids(page(client, q=theirs.application.reference)) == []
+    health = Department.objects.get(code="health")
+    assert ids(page(client, department=health.pk)) == [mine.pk]  # not one of theirs: ignored
+    assert client.post(reverse("departments:queue_claim", args=[theirs.pk])).status_code == 404
+    assert client.post(reverse("departments:queue_release", args=[theirs.pk])).status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.status == S.PENDING and theirs.assignee_id is None
+
+
+def test_officer_of_two_departments_sees_both_and_can_filter(client, restaurant, officers):
+    both = officers["registration"]
+    tax = Department.objects.get(code="tax")
+    from departments.models import Membership
+
+    Membership.objects.create(user=both, department=tax)
+    r1 = make_review(restaurant, "registration", due=local_today())
+    r2 = make_review(restaurant, "tax", due=local_today() + timedelta(days=1))
+    make_review(restaurant, "health")
+    client.force_login(both)
+    response = page(client)
+    assert ids(response) == [r1.pk, r2.pk]
+    assert response.context["many_departments"]
+    assert 'name="department"' in response.content.decode()
+    assert ids(page(client, department=tax.pk)) == [r2.pk]
+
+
+@pytest.mark.parametrize("params", [
+    {"tab": "everything"}, {"stage": "abc"}, {"service": "999999"}, {"service": "x"}, {"after": "garbage"},
+    {"after": "99999999999999999.5"}, {"after": "-5.1"}, {"after": "1.2.3"}, {"department": "0"},
+    {"q": "x" * 500}, {"tab": ""}, {"stage": "-1"}, {"stage": "1e400"},
+])
+def test_bad_parameters_never_fail(client, restaurant, reg, params):
+    review = make_review(restaurant, "registration")
+    client.force_login(reg)
+    response = page(client, **params)
+    assert ids(response) == [review.pk]  # the bad value is ignored
+
+
+def test_any_value_of_a_checkbox_filter_turns_it_on(client, restaurant, reg):
+    make_review(restaurant, "registration")
+    client.force_login(reg)
+    assert ids(page(client, due_soon="maybe", overdue="☃")) == []
+
+
+def test_malformed_cursor_says_so_and_shows_first_page(client, restaurant, reg):
+    review = make_review(restaurant, "registration")
+    client.force_login(reg)
+    response = page(client, after="nonsense")
+    assert ids(response) == [review.pk]
+    assert "That page link is no longer valid" in response.content.decode()
+    assert Cursor.decode("nonsense") is None
+    assert Cursor.decode("7\N{SUPERSCRIPT TWO}.1") is None
+    assert Cursor.decode("739000.5\n") is None
+    assert Cursor.decode(f"{10**17}.5") is None  # no such date
+    assert Cursor.decode(f"{10**17}.5", decided=True) == Cursor(10**17, 5)
+    html = page(client, stage="abc", service="999999").content.decode()
+    assert "Some filters could not be used and were ignored." in html
+    assert Cursor.decode(Cursor(739000, 5).encode()) == Cursor(739000, 5)
+
+
+def test_claim_and_release_from_the_queue_return_to_the_same_filters(client, restaurant, reg):
+    review = make_review(restaurant, "registration")
+    client.force_login(reg)
+    back = reverse("departments:queue") + "?tab=pending&stage=1"
+    response = client.post(reverse("departments:queue_claim", args=[review.pk]), {"next": back})
+    assert response.status_code == 302 and response.url == back
+    review.refresh_from_db()
+    assert (review.status, review.assignee_id) == (S.IN_PROGRESS, reg.pk)
+    response = client.post(reverse("departments:queue_release", args=[review.pk]), {"next": "https://evil.example/"})
+    assert response.url == reverse("departments:queue")
+    review.refresh_from_db()
+    assert (review.status, review.assignee_id) == (S.PENDING, None)
+
+
+def test_rows_offer_claim_release_and_assign_forms(client, restaurant, reg, sup):
+    pending = make_review(restaurant, "registration")
+    held = make_review(restaurant, "registration", status=S.IN_PROGRESS, assignee=reg)
+    client.force_login(reg)
+    html = page(client).content.decode()
+    assert reverse("departments:queue_claim", args=[pending.pk]) in html
+    assert reverse("departments:assign", args=[pending.pk]) not in html  # officers do not assign
+    assert 'form="bulk-assign"' not in html
+    html = page(client, tab="mine").content.decode()
+    assert reverse("departments:queue_release", args=[held.pk]) in html
+    client.force_login(sup)
+    html = page(client).content.decode()
+    assert reverse("departments:assign", args=[pending.pk]) in html
+    assert f'<label class="visually-hidden" for="assign-{pending.pk}">' in html
+    assert f'id="bulk-{pending.pk}"' in html and 'id="bulk-assign"' in html
+    assert "Workload" in html
+
+
+def _count_queries(client, url):
+    client.get(url)  # the first request of a session also writes it
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return queries
+
+
+@pytest.mark.parametrize("who", ["registration", "registration_supervisor"])
+def test_queue_page_query_count_is_constant(client, restaurant, officers, who):
+    user = officers[who]
+    client.force_login(user)
+    url = reverse("departments:queue")
+    make_review(restaurant, "registration", status=S.IN_PROGRESS, assignee=officers["registration"])
+    one = _count_queries(client, url + "?tab=in_progress")
+    extra = officer(Department.objects.get(code="registration"), email="third@example.gov")
+    make_review(restaurant, "registration", status=S.IN_PROGRESS, assignee=extra, yellow=True)
+    make_review(restaurant, "registration", status=S.IN_PROGRESS, assignee=officers["registration_supervisor"])
+    three = _count_queries(client, url + "?tab=in_progress")
+    assert len(page(client, tab="in_progress").context["reviews"]) == 3
+    assert len(three) == len(one), "\n".join(q["sql"] for q in three.captured_queries)
+
+
+def test_workload_counts_and_query_count(restaurant, officers):
+    dept = Department.objects.get(code="registration")
+    reg, sup = officers["registration"], officers["registration_supervisor"]
+    make_review(restaurant, "registration", status=S.IN_PROGRESS, assignee=reg)
+
+    def panel():
+        members = selectors.department_members([dept.pk])
+        with CaptureQueriesContext(connection) as queries:
+            panels = selectors.workload(departments=[dept], members=members)
+        return panels, queries
+
+    _panels, one = panel()
+    extra = officer(dept, email="third@example.gov")
+    make_review(restaurant, "registration", status=S.IN_PROGRESS, assignee=extra, yellow=True)
+    make_review(restaurant, "registration", status=S.PENDING, assignee=extra)
+    make_review(restaurant, "registration", status=S.IN_PROGRESS, assignee=reg, red=True)
+    make_review(restaurant, "registration", status=S.APPROVED, assignee=reg)  # decided: not held
+    make_review(restaurant, "health", status=S.IN_PROGRESS, assignee=officers["health"])
+    panels, three = panel()
+    assert len(one) == len(three) == 1
+    rows = {row["member"].user_id: (row["held"], row["overdue"]) for row in panels[0]["rows"]}
+    assert rows == {reg.pk: (2, 1), sup.pk: (0, 0), extra.pk: (2, 1)}
+    assert Review.objects.filter(assignee=reg).count() == 3

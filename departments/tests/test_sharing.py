@@ -1,0 +1,186 @@
+"""Sharing an application with another department for an opinion: time-limited, held as a
+guardian object permission (direct foreign-key table), audited, revocable."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from guardian.shortcuts import get_perms
+
+from approvals import workflow
+from approvals.errors import NotAllowed, ValidationFailed
+from audit.models import Action, AuditEvent
+from departments import selectors, sharing
+from departments.models import ApplicationShare, ApplicationUserObjectPermission, Department
+from tests.factories import officer
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def application(submit):
+    return submit()
+
+
+@pytest.fixture
+def health(application):
+    return application.reviews.select_related("department").get(department__code="health")
+
+
+@pytest.fixture
+def building(db):
+    department, _ = Department.objects.get_or_create(
+        code="building", defaults={"name": {"en": "Building Bureau", "zh-hans": "建设局"}})
+    return {"officer": officer(department), "supervisor": officer(department, role="supervisor"),
+            "department": department}
+
+
+def share_via_web(client, officers, health, building, days=7, reason="Is the kitchen layout safe?"):
+    client.force_login(officers["health_supervisor"])
+    return client.post(reverse("departments:share", args=[health.pk]), {
+        "share-department": building["department"].pk, "share-days": days, "share-reason": reason})
+
+
+def fresh(user):
+    # guardian's checker caches on the user object; a fresh one sees the current rights.
+    return type(user).objects.get(pk=user.pk)
+
+
+def test_supervisor_shares_and_the_other_department_gets_a_read_only_view(client, application, health, officers,
+                                                                          building):
+    response = share_via_web(client, officers, health, building)
+    assert response.status_code == 302
+    share = ApplicationShare.objects.get()
+    assert (share.application, share.from_department, share.department, share.granted_by) == (
+        application, health.department, building["department"], officers["health_supervisor"])
+    assert timedelta(days=6, hours=23) < share.expires_at - share.created_at <= timedelta(days=7)
+    for user in (building["officer"], building["supervisor"]):
+        assert fresh(user).has_perm("approvals.view_application", application)
+        assert "view_application" in get_perms(fresh(user), application)
+    assert ApplicationUserObjectPermission.objects.filter(content_object=application).count() == 2
+    assert not fresh(officers["tax"]).has_perm("approvals.view_application", application)
+    event = AuditEvent.objects.get(object_type="applicationshare")
+    assert (event.purpose, event.details["shared_with"], event.actor) == ("share", "building", officers["health_supervisor"])
+
+    client.force_login(building["officer"])
+    assert list(selectors.shared_applications_for(building["officer"])) == [share]
+    listing = client.get(reverse("departments:shared")).content.decode()
+    assert application.reference in listing
+    response = client.get(reverse("departments:opinion", args=[share.pk]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Golden Dragon" in html and "plan.pdf" in html  # health's fields
+    assert "1 Harbour Road" not in html and "Cuisine" not in html  # fire's, registration's
+    assert 'name="decision"' not in html and 'name="csrfmiddlewaretoken"' not in html.split("<main", 1)[-1]
+    assert reverse("departments:decide", args=[health.pk]) not in html
+    event = AuditEvent.objects.filter(purpose="opinion").get()
+    assert (event.action, event.department_code, event.actor) == (Action.APPLICATION_VIEWED, "building",
+                                                                  building["officer"])
+    attachment = application.attachments.get()
+    response = client.get(reverse("departments:opinion_attachment", args=[share.pk, attachment.pk]))
+    assert response.status_code == 200
+    assert AuditEvent.objects.filter(action=Action.ATTACHMENT_VIEWED, purpose="opinion").count() == 1
+    # Still no decision for the opinion giver: the review itself is another department's.
+    assert client.get(reverse("departments:review", args=[health.pk])).status_code == 404
+
+
+def test_a_plain_officer_cannot_share_and_bad_shares_are_refused(client, application, health, officers, building):
+    client.force_login(officers["health"])
+    url = reverse("departments:share", args=[health.pk])
+    data = {"share-department": building["department"].pk, "share-days": 7, "share-reason": "why"}
+    assert client.post(url, data).status_code == 403
+    with pytest.raises(NotAllowed):
+        sharing.application_share(review_id=health.pk, actor=officers["health"], department_id=building["department"].pk,
+                                  days=7, reason="why")
+    client.force_login(officers["health_supervisor"])
+    assert client.post(url, {**data, "share-department": health.department_id}).status_code == 400
+    assert client.post(url, {**data, "share-days": 31}).status_code == 400
+    assert client.post(url, {**data, "share-days": 0}).status_code == 400
+    assert client.post(url, {**data, "share-reason": " "}).status_code == 400
+    with pytest.raises(ValidationFailed):
+        sharing.application_share(review_id=health.pk, actor=officers["health_supervisor"],
+                                  department_id=health.department_id, days=7, reason="why")
+    assert not ApplicationShare.objects.exists()
+    assert not ApplicationUserObjectPermission.objects.exists()
+    # A supervisor of another department cannot share health's review.
+    client.force_login(officers["tax_supervisor"])
+    assert client.post(url, data).status_code == 404
+    assert not ApplicationShare.objects.exists()
+
+
+def test_expired_share_stops_working_even_with_the_permission(client, application, health, officers, building):
+    share_via_web(client, officers, health, building)
+    share = ApplicationShare.objects.get()
+    ApplicationShare.objects.filter(pk=share.pk).update(
+        created_at=timezone.now() - timedelta(days=8), expires_at=timezone.now() - timedelta(seconds=1))
+    assert fresh(building["officer"]).has_perm("approvals.view_application", application)
+    client.force_login(building["officer"])
+    assert client.get(reverse("departments:opinion", args=[share.pk])).status_code == 404
+    assert list(selectors.shared_applications_for(building["officer"])) == []
+    assert AuditEvent.objects.filter(action=Action.ACCESS_DENIED, actor=building["officer"]).exists()
+    assert not AuditEvent.objects.filter(purpose="opinion").exists()
+
+
+def test_active_share_without_the_permission_is_refused(client, application, health, officers, building):
+    share_via_web(client, officers, health, building)
+    share = ApplicationShare.objects.get()
+    newcomer = officer(building["department"], email="new.building@example.gov")  # joined after the share
+    client.force_login(newcomer)
+    assert client.get(reverse("departments:opinion", args=[share.pk])).status_code == 404
+
+
+def test_revoke_removes_the_permission(client, application, health, officers, building):
+    share_via_web(client, officers, health, building)
+    share = ApplicationShare.objects.get()
+    url = reverse("departments:share_revoke", args=[share.pk])
+    client.force_login(officers["health"])
+    assert client.post(url).status_code == 403  # a plain officer
+    client.force_login(building["supervisor"])
+    assert client.post(url).status_code == 404  # the department asked, not the asking one
+    share.refresh_from_db()
+    assert share.revoked_at is None
+
+    client.force_login(officers["health_supervisor"])
+    assert client.post(url).status_code == 302
+    share.refresh_from_db()
+    assert share.revoked_at is not None and share.revoked_by == officers["health_supervisor"]
+    assert not ApplicationUserObjectPermission.objects.exists()
+    assert not fresh(building["officer"]).has_perm("approvals.view_application", application)
+    assert AuditEvent.objects.filter(object_type="applicationshare", purpose="share_revoked").count() == 1
+    client.force_login(building["officer"])
+    assert client.get(reverse("departments:opinion", args=[share.pk])).status_code == 404
+    # Revoking twice is refused without a second event.
+    client.force_login(officers["health_supervisor"])
+    client.post(url)
+    assert AuditEvent.objects.filter(object_type="applicationshare", purpose="share_revoked").count() == 1
+
+
+def test_revoking_one_share_keeps_another_active_one(client, application, health, officers, building):
+    share_via_web(client, officers, health, building)
+    first = ApplicationShare.objects.get()
+    tax = application.reviews.get(department__code="tax")
+    sharing.application_share(review_id=tax.pk, actor=officers["tax_supervisor"],
+                              department_id=building["department"].pk, days=3, reason="Tax question")
+    sharing.share_revoke(share_id=first.pk, actor=officers["health_supervisor"])
+    assert fresh(building["officer"]).has_perm("approvals.view_application", application)
+    second = ApplicationShare.objects.get(revoked_at__isnull=True)
+    client.force_login(building["officer"])
+    assert client.get(reverse("departments:opinion", args=[second.pk])).status_code == 200
+    assert client.get(reverse("departments:opinion", args=[first.pk])).status_code == 404
+
+
+def test_shares_are_listed_on_the_review_page_for_supervisors(client, application, health, officers, building):
+    share_via_web(client, officers, health, building)
+    html = client.get(reverse("departments:review", args=[health.pk])).content.decode()
+    assert "Building Bureau" in html and "Revoke the share" in html
+    client.force_login(officers["health"])
+    html = client.get(reverse("departments:review", args=[health.pk])).content.decode()
+    assert "Revoke the share" not in html and 'name="share-reason"' not in html
+
+
+def test_share_outlives_the_asking_departments_decision(application, health, officers, building):
+    sharing.application_share(review_id=health.pk, actor=officers["health_supervisor"],
+                              department_id=building["department"].pk, days=1, reason="Opinion please")
+    workflow.review_decide(review_id=health.pk, actor=officers["health"], decision="approve")
+    assert selectors.shared_applications_for(building["officer"]).count() == 1

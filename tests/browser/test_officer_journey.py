@@ -1,0 +1,144 @@
+"""An officer's day in real Chromium: sign in, find the new application in the queue, open and
+claim it, see only the department's fields, ask for a correction, and once the applicant has
+answered approve with a condition using the keyboard alone; the other departments decide
+through the engine and the permit row appears. axe-core checks the queue and the review page."""
+
+import re
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import expect
+
+from approvals import workflow
+from approvals.models import ReviewStatus
+from audit.models import Action, AuditEvent
+from permits.models import Permit
+from tests.engine_fixtures import submitted_application
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def sign_in(page, email):
+    page.goto("/accounts/login/")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("button", name="Sign out")).to_have_count(1)
+
+
+def tab_to(page, predicate: str, limit: int = 200):
+    """Press Tab until the focused element satisfies the JavaScript ``predicate`` on ``el``."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate(f"(() => {{ const el = document.activeElement; return !!el && ({predicate}); }})()"):
+            return
+    raise AssertionError(f"Tab never reached an element with {predicate}")
+
+
+def decide(application, code, officers, decision="approve", **kwargs):
+    review = application.reviews.get(department__code=code)
+    workflow.review_decide(review_id=review.pk, actor=officers[code], decision=decision, **kwargs)
+
+
+def test_officer_reviews_asks_for_a_correction_and_approves(page, assert_accessible, restaurant, citizen, officers,
+                                                            settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    application = submitted_application(restaurant, citizen)
+    workflow.application_route(application_id=application.pk)
+    review = application.reviews.get(department__code="health")
+
+    sign_in(page, officers["health"].email)
+    page.goto(reverse("departments:queue"))
+    link = page.get_by_role("link", name=application.reference)
+    expect(link.first).to_be_visible()
+    assert_accessible(page)
+    link.first.click()
+    expect(page).to_have_url(re.compile(reverse("departments:review", args=[review.pk]) + "$"))
+    expect(page.locator("h1")).to_contain_text(application.reference)
+
+    page.get_by_role("button", name="Claim this review").click()
+    expect(page.get_by_text("You hold this review now.")).to_be_visible()
+    assert_accessible(page)
+    # Health's fields, and nothing of the fire department's.
+    expect(page.get_by_text("Golden Dragon")).to_be_visible()
+    expect(page.get_by_role("link", name="plan.pdf")).to_be_visible()
+    expect(page.get_by_text("1 Harbour Road")).to_have_count(0)
+    expect(page.get_by_text("Site address")).to_have_count(0)
+
+    # Ask for a correction of the number of seats.
+    page.get_by_label("Ask the applicant to correct").check()
+    page.get_by_role("checkbox", name="Seats").check()
+    page.get_by_label("Message to the applicant (if asking for a correction)").fill("How many seats exactly?")
+    page.get_by_role("button", name="Record decision").click()
+    expect(page.get_by_text("Decision recorded.")).to_be_visible()
+    review.refresh_from_db()
+    assert review.status == ReviewStatus.CORRECTION_REQUESTED and review.correction_fields == ["seats"]
+
+    # Meanwhile the tax department approves, and the applicant answers the correction.
+    decide(application, "tax", officers)
+    workflow.application_resubmit(application_id=application.pk, actor=citizen, data={"seats": "45"})
+
+    page.goto(reverse("departments:review", args=[review.pk]))
+    expect(page.get_by_text("45", exact=True)).to_be_visible()
+    page.get_by_role("button", name="Claim this review").click()
+    expect(page.get_by_text("You hold this review now.")).to_be_visible()
+
+    # The decision with the keyboard alone: Tab to "Approve", Space, Tab to the conditions, type,
+    # Tab to the button, Enter.
+    tab_to(page, "el.name === 'decision' && el.value === 'approve'")
+    page.keyboard.press("Space")
+    expect(page.get_by_role("radio", name="Approve")).to_be_checked()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.name") == "conditions"
+    page.keyboard.type("Keep the kitchen exhaust clean")
+    tab_to(page, "el.name === 'decide'")
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("Decision recorded.")).to_be_visible()
+    review.refresh_from_db()
+    assert review.status == ReviewStatus.APPROVED and review.conditions == "Keep the kitchen exhaust clean"
+
+    # The rest of the departments, through the engine: registration (stage 1), then fire (stage 2).
+    assert not Permit.objects.filter(application=application).exists()
+    decide(application, "registration", officers)
+    decide(application, "fire", officers)
+    assert Permit.objects.filter(application=application).count() == 1
+    assert AuditEvent.objects.filter(action=Action.REVIEW_VIEWED, application_id=application.pk,
+                                     department_code="health", purpose="review").count() >= 2
+
+
+def test_supervisor_extends_and_shares_for_an_opinion(page, assert_accessible, restaurant, citizen, officers,
+                                                     settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    application = submitted_application(restaurant, citizen)
+    workflow.application_route(application_id=application.pk)
+    review = application.reviews.get(department__code="health")
+
+    sign_in(page, officers["health_supervisor"].email)
+    page.goto(reverse("departments:review", args=[review.pk]))
+    page.get_by_text("Extend the due date", exact=True).first.click()  # opens the <details>
+    assert_accessible(page)
+    new_due = review.due_date.replace(year=review.due_date.year + 1)
+    page.get_by_label("New due date").fill(new_due.isoformat())
+    page.get_by_label("Reason for the extension").fill("Waiting for a site inspection")
+    page.get_by_role("button", name="Extend the due date").click()
+    expect(page.get_by_text("The due date was extended.")).to_be_visible()
+    expect(page.get_by_text("Waiting for a site inspection")).to_be_visible()
+
+    page.get_by_label("Department to ask").select_option(label="Tax Bureau")
+    page.get_by_label("Shared for (days)").fill("3")
+    page.get_by_label("What would you like their opinion on?").fill("Is the business name registered for tax?")
+    page.get_by_role("button", name="Share for an opinion").click()
+    expect(page.get_by_text("The application is shared for an opinion.")).to_be_visible()
+    expect(page.get_by_role("button", name="Revoke the share with Tax Bureau")).to_be_visible()
+
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, officers["tax"].email)
+    page.goto(reverse("departments:shared"))
+    assert_accessible(page)
+    page.get_by_role("link", name=application.reference).click()
+    expect(page.get_by_text("Is the business name registered for tax?")).to_be_visible()
+    expect(page.get_by_text("Golden Dragon")).to_be_visible()
+    expect(page.get_by_text("1 Harbour Road")).to_have_count(0)
+    expect(page.get_by_role("button", name="Record decision")).to_have_count(0)
+    assert_accessible(page)
