@@ -115,6 +115,7 @@ class Simulation:
         self.schema = Schema(self.service.current_version.schema)
         self.n, self.k, self.mode = applications, concurrency, decide
         self.random = random.Random(seed)
+        self._corrected: set[int] = set()
         self.answers = sample_answers(self.schema)
         self.file_specs = [s for s in self.schema.fields if s["kind"] == "file"]
         self.officers = self._officers()
@@ -193,7 +194,9 @@ class Simulation:
         roll = random.Random(application_id * 7919 + threading.get_ident() % 7).random()
         if roll < 0.05:
             return "reject"
-        if roll < 0.15:
+        if roll < 0.15 and application_id not in self._corrected:
+            # One correction round per application: the same roll must not ask again forever.
+            self._corrected.add(application_id)
             return "correction"
         return "approve"
 
