@@ -83,9 +83,16 @@ def children(pid: int) -> list[int]:
 
 
 def simulate(decide: str, applications: int) -> dict:
-    out = manage("simulate", "--service", "open-a-restaurant", "--applications", str(applications),
-                 "--concurrency", str(CONCURRENCY), "--decide", decide, "--wait", "900", capture=True)
-    return json.loads(out)
+    """The simulate summary; a run that ends with errors is reported with them, not dropped."""
+    result = subprocess.run(
+        [PY, "manage.py", "simulate", "--service", "open-a-restaurant", "--applications", str(applications),
+         "--concurrency", str(CONCURRENCY), "--decide", decide, "--wait", "900"],
+        cwd=ROOT, env=env(), text=True, stdout=subprocess.PIPE,
+    )
+    summary = json.loads(result.stdout)
+    if summary["error_count"]:
+        print(f"simulate --decide {decide}: {summary['error_count']} errors, e.g. {summary['errors'][:3]}", file=sys.stderr)
+    return summary
 
 
 def median(values):
