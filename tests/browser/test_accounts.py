@@ -2,11 +2,11 @@
 registers, verifies the address from the mail file and signs in; sign-in errors, the lockout
 page, password reset and the profile."""
 
-import re
 
 import pytest
 from django.test import override_settings
 
+from tests.browser.steps import register, sign_in, verification_link
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -64,32 +64,19 @@ def test_register_verify_from_the_mail_file_and_sign_in(page, assert_accessible,
     page.goto("/")
     page.get_by_role("link", name="Register").click()
     assert_accessible(page)
-    page.get_by_label("Email address").fill("zhang.wei@example.org")
-    page.get_by_label("Full name").fill("Zhang Wei")
-    page.locator("#id_password").fill("Harbour-lantern-42")
-    page.get_by_label("Confirm the password").fill("Harbour-lantern-42")
-    page.get_by_role("button", name="Create the account").click()
-    assert page.url.endswith("/accounts/register/done/")
+    register(page, email="zhang.wei@example.org", full_name="Zhang Wei", password="Harbour-lantern-42")
     assert_accessible(page)
 
     # Signing in before verifying is refused with a way forward.
-    page.goto("/accounts/login/")
-    page.get_by_label("Email address").fill("zhang.wei@example.org")
-    page.get_by_label("Password").fill("Harbour-lantern-42")
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, email="zhang.wei@example.org", password="Harbour-lantern-42")
     assert page.get_by_role("link", name="Send me a new link.").count() == 1
 
-    mails = list((tmp_path / "mail").iterdir())
-    assert len(mails) == 1
-    link = re.search(r"(http://\S+/accounts/verify/\S+/)", mails[0].read_text()).group(1)
+    link = verification_link(tmp_path / "mail")
     page.goto(link)
     assert_accessible(page)
     assert page.locator("h1").inner_text() == "Email address verified"
 
-    page.goto("/accounts/login/")
-    page.get_by_label("Email address").fill("zhang.wei@example.org")
-    page.get_by_label("Password").fill("Harbour-lantern-42")
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, email="zhang.wei@example.org", password="Harbour-lantern-42")
     assert page.get_by_role("button", name="Sign out").count() == 1
     assert page.get_by_text("Zhang Wei").count() >= 1
     assert_accessible(page)

@@ -17,6 +17,7 @@ from catalogue.models import Service
 from catalogue.tests.conftest import DEMO
 from permits.models import Permit
 from permits.services import permit_render
+from tests.browser.steps import register, sign_in, verification_link
 from tests.factories import PASSWORD, PDF_BYTES, UserFactory, officer
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -54,16 +55,20 @@ def demo(settings, tmp_path):
     return {req.department.code: officer(req.department) for req in service.requirements.select_related("department")}
 
 
-def test_open_a_restaurant_from_search_to_permit(page, assert_accessible, demo):
+def test_open_a_restaurant_from_search_to_permit(page, assert_accessible, demo, settings, live_server, tmp_path):
     officers = demo
-    UserFactory(email="wang.fang@example.org", full_name="Wang Fang", phone="+86 138 0000 0000")
+    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    settings.EMAIL_FILE_PATH = str(tmp_path / "mail")
+    settings.SITE_URL = live_server.url
     page.set_viewport_size(WIDE)
 
-    # Sign in through the login page.
-    page.goto("/accounts/login/")
-    page.get_by_label("Email address").fill("wang.fang@example.org")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    # Register, verify from the mail and sign in, as a new citizen does.
+    page.goto("/accounts/register/")
+    register(page, email="wang.fang@example.org", full_name="Wang Fang", password="Harbour-lantern-42",
+             phone="+86 138 0000 0000")
+    page.goto(verification_link(tmp_path / "mail"))
+    expect(page.locator("h1")).to_have_text("Email address verified")
+    sign_in(page, email="wang.fang@example.org", password="Harbour-lantern-42")
     expect(page.get_by_role("button", name="Sign out")).to_have_count(1)
 
     # Find the service.
