@@ -26,12 +26,17 @@ def notify(
 ) -> list[Notification]:
     """Create one notification per distinct recipient (None, e.g. a review nobody holds, is
     skipped) and send their emails after commit."""
-    from .tasks import notification_email_task  # tasks import this module
-
-    rows = Notification.objects.bulk_create([
+    return notifications_create([
         Notification(recipient_id=rid, kind=kind, application=application, review=review, params=params or {})
         for rid in dict.fromkeys(recipient_ids) if rid is not None
     ])
+
+
+def notifications_create(rows: list[Notification]) -> list[Notification]:
+    """Insert prepared notifications in one statement; their emails go out after commit."""
+    from .tasks import notification_email_task  # tasks import this module
+
+    rows = Notification.objects.bulk_create(rows) if rows else []
     if rows:
         from .nudges import nudge_on_commit
 
@@ -41,10 +46,18 @@ def notify(
 
 def department_staff_ids(department_id: int, *, role: str = MembershipRole.OFFICER) -> list[int]:
     """The active members of a department with this role."""
-    return list(
-        Membership.objects.filter(department_id=department_id, role=role, user__is_active=True)
-        .order_by("user_id").values_list("user_id", flat=True)
-    )
+    return departments_staff_ids([department_id], role=role).get(department_id, [])
+
+
+def departments_staff_ids(department_ids, *, role: str = MembershipRole.OFFICER) -> dict[int, list[int]]:
+    """The active members with this role of each department, in one query."""
+    staff: dict[int, list[int]] = {}
+    for department_id, user_id in (
+        Membership.objects.filter(department_id__in=department_ids, role=role, user__is_active=True)
+        .order_by("department_id", "user_id").values_list("department_id", "user_id")
+    ):
+        staff.setdefault(department_id, []).append(user_id)
+    return staff
 
 
 def _claim(notification_id: int, stale_before) -> bool:

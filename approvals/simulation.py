@@ -9,9 +9,9 @@ reviews. Each thread has its own database connection."""
 import io
 import queue
 import random
-import statistics
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -26,7 +26,7 @@ from catalogue.schema import Schema
 from departments.models import Membership
 
 from . import workflow
-from .errors import Conflict
+from .errors import Conflict, InvalidTransition
 from .models import Application, ApplicationStatus, Review, ReviewStatus
 
 
@@ -83,18 +83,34 @@ def sample_upload(spec: dict) -> SimpleUploadedFile:
 
 
 class StatementCounter:
+    """Counts the statements of the workflow calls made inside ``measure()``, not the
+    simulation's own bookkeeping queries."""
+
     def __init__(self):
         self.count = 0
+        self.active = False
 
     def __call__(self, execute, sql, params, many, context):
-        self.count += 1
+        if self.active:
+            self.count += 1
         return execute(sql, params, many, context)
+
+    @contextmanager
+    def measure(self):
+        self.active = True
+        try:
+            yield
+        finally:
+            self.active = False
 
 
 @dataclass
 class Stats:
+    draft_ms: list = field(default_factory=list)
     submit_ms: list = field(default_factory=list)
+    submit_done: list = field(default_factory=list)  # perf_counter when each submit returned
     decide_ms: list = field(default_factory=list)
+    skipped: int = 0
     statements: int = 0
     transactions: int = 0
     conflicts: int = 0
@@ -162,20 +178,31 @@ class Simulation:
             if self.outstanding == 0:
                 self.done.set()
 
-    def _submit(self, index: int):
+    def _draft(self, index: int) -> int:
+        """What a citizen does before submitting (over minutes, in several requests): a draft
+        with its answers and attachments. Timed apart from the submit → decisions pipeline."""
         citizen = self.citizens[index % len(self.citizens)]
+        started = time.perf_counter()
         application = workflow.application_start(applicant=citizen, service=self.service, answers=self.answers)
         for spec in self.file_specs:
             workflow.application_attach(application_id=application.pk, actor=citizen, field_key=spec["key"],
                                         uploaded=sample_upload(spec))
-        submit_started = time.perf_counter()
-        workflow.application_submit(application_id=application.pk, actor=citizen)
+        with self.stats.lock:
+            self.stats.draft_ms.append((time.perf_counter() - started) * 1000)
+        return application.pk
+
+    def _submit(self, application_id: int, citizen_index: int):
+        citizen = self.citizens[citizen_index % len(self.citizens)]
+        started = time.perf_counter()
+        with self.counter.measure():
+            workflow.application_submit(application_id=application_id, actor=citizen)
         ended = time.perf_counter()
         with self.stats.lock:
-            self.stats.submit_ms.append((ended - submit_started) * 1000)
-            self.stats.transactions += 2 + len(self.file_specs)
-            self.application_ids.append(application.pk)
-        self._enqueue_pending(application.pk)
+            self.stats.submit_ms.append((ended - started) * 1000)
+            self.stats.submit_done.append(ended)
+            self.stats.transactions += 1
+            self.application_ids.append(application_id)
+        self._enqueue_pending(application_id)
 
     def _enqueue_pending(self, application_id: int):
         """Queue a decision for each pending review not queued before. A review that returns
@@ -216,7 +243,8 @@ class Simulation:
                 kwargs.update(correction_fields=keys[:1], message="Simulated correction")
         started = time.perf_counter()
         try:
-            workflow.review_decide(review_id=review_id, actor=officer, decision=decision, **kwargs)
+            with self.counter.measure():
+                workflow.review_decide(review_id=review_id, actor=officer, decision=decision, **kwargs)
         except Conflict:
             with self.stats.lock:
                 self.stats.conflicts += 1
@@ -233,14 +261,23 @@ class Simulation:
         application = Application.objects.select_related("applicant").get(pk=application_id)
         data = {k: f"{self.answers.get(k, 'Corrected')} (corrected)"[:100] if self.schema.fields_by_key[k]["kind"]
                 in ("text", "textarea") else self.answers.get(k) for k in keys}
-        workflow.application_resubmit(application_id=application_id, actor=application.applicant, data=data)
+        try:
+            with self.counter.measure():
+                workflow.application_resubmit(application_id=application_id, actor=application.applicant, data=data)
+        except InvalidTransition:
+            # Another department rejected the application while the citizen was correcting it:
+            # nothing is left to answer, as a citizen would see on the page.
+            if Application.objects.filter(pk=application_id, status=ApplicationStatus.REJECTED).exists():
+                with self.stats.lock:
+                    self.stats.skipped += 1
+                return
+            raise
         with self.stats.lock:
             self.stats.transactions += 1
         self._enqueue_pending(application_id)
 
     def _worker(self):
-        counter = StatementCounter()
-        with connection.execute_wrapper(counter):
+        with connection.execute_wrapper(self.counter):
             while not self.done.is_set():
                 try:
                     item = self.work.get(timeout=0.2)
@@ -248,7 +285,11 @@ class Simulation:
                     continue
                 try:
                     kind, *args = item
-                    if kind == "submit":
+                    if kind == "draft":
+                        draft = (self._draft(*args), args[0])
+                        with self.stats.lock:
+                            self.drafts.append(draft)
+                    elif kind == "submit":
                         self._submit(*args)
                     elif kind == "decide":
                         self._decide(*args)
@@ -259,17 +300,13 @@ class Simulation:
                         self.stats.errors.append(f"{item[0]}: {type(exc).__name__}: {exc}")
                 finally:
                     self._finish_item()
-        with self.stats.lock:
-            self.stats.statements += counter.count
         connections.close_all()
 
-    # --- run --------------------------------------------------------------------------------
-
-    def run_workflow(self, *, first_index: int = 0) -> dict:
-        """Drive this simulation's applications until no work is left; raw figures."""
-        self._queued: set[tuple[int, int]] = set()
-        for i in range(first_index, first_index + self.n):
-            self._push(("submit", i))
+    def _drain(self, items) -> float:
+        """Serve the items (and the work they create) with K threads; seconds taken."""
+        self.done.clear()
+        for item in items:
+            self._push(item)
         started = time.perf_counter()
         threads = [threading.Thread(target=self._worker, daemon=True) for _ in range(self.k)]
         for t in threads:
@@ -277,11 +314,27 @@ class Simulation:
         self.done.wait()
         for t in threads:
             t.join()
+        return time.perf_counter() - started
+
+    # --- run --------------------------------------------------------------------------------
+
+    def run_workflow(self, *, first_index: int = 0, barrier=None) -> dict:
+        """Prepare the drafts, then drive them from submit to their last decision; raw figures.
+        ``barrier`` lines up forked processes so their pipelines start together."""
+        self._queued: set[tuple[int, int]] = set()
+        self.counter = StatementCounter()
+        self.drafts: list[tuple[int, int]] = []
+        draft_seconds = self._drain([("draft", i) for i in range(first_index, first_index + self.n)])
+        if barrier is not None:
+            barrier.wait()
+        started = time.perf_counter()
+        seconds = self._drain([("submit", pk, index) for pk, index in sorted(self.drafts)])
         return {
-            "ids": self.application_ids, "seconds": time.perf_counter() - started,
+            "ids": self.application_ids, "seconds": seconds, "draft_seconds": draft_seconds,
+            "started": started, "submit_done": self.stats.submit_done, "draft_ms": self.stats.draft_ms,
             "submit_ms": self.stats.submit_ms, "decide_ms": self.stats.decide_ms,
-            "statements": self.stats.statements, "transactions": self.stats.transactions,
-            "conflicts": self.stats.conflicts, "errors": self.stats.errors,
+            "statements": self.counter.count, "transactions": self.stats.transactions,
+            "conflicts": self.stats.conflicts, "skipped": self.stats.skipped, "errors": self.stats.errors,
         }
 
     def run(self, *, wait_seconds: float, processes: int = 1) -> dict:
@@ -289,27 +342,26 @@ class Simulation:
         threads share one core; processes use them all), then wait until every application is
         final and summarise."""
         self.processes = processes
-        started = time.perf_counter()
-        if processes <= 1:
-            self.run_workflow()
-        else:
-            parts = self._run_forked(processes)
-            self.application_ids = [pk for p in parts for pk in p["ids"]]
-            self.stats.submit_ms = [v for p in parts for v in p["submit_ms"]]
-            self.stats.decide_ms = [v for p in parts for v in p["decide_ms"]]
-            self.stats.statements = sum(p["statements"] for p in parts)
-            self.stats.transactions = sum(p["transactions"] for p in parts)
-            self.stats.conflicts = sum(p["conflicts"] for p in parts)
-            self.stats.errors = [e for p in parts for e in p["errors"]]
-        workflow_seconds = time.perf_counter() - started
+        parts = [self.run_workflow()] if processes <= 1 else self._run_forked(processes)
+        started = min(p["started"] for p in parts)
+        ended = max(p["started"] + p["seconds"] for p in parts)
+        self.application_ids = [pk for p in parts for pk in p["ids"]]
+        merged = {key: [v for p in parts for v in p[key]]
+                  for key in ("draft_ms", "submit_ms", "decide_ms", "submit_done", "errors")}
+        totals = {key: sum(p[key] for p in parts) for key in ("statements", "transactions", "conflicts", "skipped")}
+        timing = {
+            "draft_seconds": max(p["draft_seconds"] for p in parts),
+            "submit_seconds": (max(merged["submit_done"]) - started) if merged["submit_done"] else None,
+            "pipeline_seconds": ended - started,
+        }
         final_seconds = self._wait_final(wait_seconds, started)
-        return self._summary(workflow_seconds, final_seconds)
+        return self._summary(merged, totals, timing, final_seconds)
 
     def _run_forked(self, processes: int) -> list[dict]:
         import multiprocessing
 
         context = multiprocessing.get_context("fork")
-        results = context.Queue()
+        results, barrier = context.Queue(), context.Barrier(processes)
         shares = [self.n // processes + (1 if i < self.n % processes else 0) for i in range(processes)]
         threads = max(1, self.k // processes)
         connections.close_all()  # children open their own
@@ -317,7 +369,7 @@ class Simulation:
         def child(index, count, first):
             simulation = Simulation(service_slug=self.service.slug, applications=count, concurrency=threads,
                                     decide=self.mode, seed=index)
-            results.put(simulation.run_workflow(first_index=first))
+            results.put(simulation.run_workflow(first_index=first, barrier=barrier))
             connections.close_all()
 
         children, first = [], 0
@@ -341,10 +393,11 @@ class Simulation:
             time.sleep(0.25)
         return None
 
-    def _summary(self, workflow_seconds: float, final_seconds: float | None) -> dict:
+    def _summary(self, merged: dict, totals: dict, timing: dict, final_seconds: float | None) -> dict:
         from permits.models import Permit
 
         ids = self.application_ids
+        n = len(ids)
         states = dict.fromkeys(ApplicationStatus.values, 0)
         for status in Application.objects.filter(pk__in=ids).values_list("status", flat=True):
             states[status] += 1
@@ -356,28 +409,37 @@ class Simulation:
             ).values_list("routed_at", "pending_since")
         ]
         permits = Permit.objects.filter(application_id__in=ids).count()
+
+        def rate(seconds):
+            return round(n / seconds, 1) if n and seconds else None
+
+        def spread(values):
+            return {"p50": _percentile(values, 50), "p95": _percentile(values, 95)}
+
         return {
             "service": self.service.slug,
-            "applications": len(ids),
+            "applications": n,
             "concurrency": self.k,
             "processes": self.processes,
             "decide": self.mode,
             "final_states": {k: v for k, v in states.items() if v},
             "permits": permits,
             "permits_per_approved": (permits / approved_or_issued) if approved_or_issued else None,
-            "workflow_seconds": round(workflow_seconds, 2),
-            "applications_per_second": round(len(ids) / workflow_seconds, 1) if workflow_seconds else None,
+            "drafts_per_second": rate(timing["draft_seconds"]),
+            "submissions_per_second": rate(timing["submit_seconds"]),
+            "applications_per_second": rate(timing["pipeline_seconds"]),
+            "pipeline_seconds": round(timing["pipeline_seconds"], 2),
             "all_final_seconds": round(final_seconds, 2) if final_seconds is not None else None,
             "all_final": final_seconds is not None,
-            "submit_ms": {"p50": _percentile(self.stats.submit_ms, 50), "p95": _percentile(self.stats.submit_ms, 95)},
-            "decide_ms": {"p50": _percentile(self.stats.decide_ms, 50), "p95": _percentile(self.stats.decide_ms, 95)},
-            "submit_to_routed_ms": {"p50": _percentile(routing, 50), "p95": _percentile(routing, 95),
-                                    "routed": len(routing)},
-            "statements_per_application": round(self.stats.statements / len(ids), 1) if ids else None,
-            "transactions_per_application": round(self.stats.transactions / len(ids), 1) if ids else None,
-            "conflicts": self.stats.conflicts,
-            "errors": self.stats.errors[:10],
-            "error_count": len(self.stats.errors),
+            "draft_ms": spread(merged["draft_ms"]),
+            "submit_ms": spread(merged["submit_ms"]),
+            "decide_ms": spread(merged["decide_ms"]),
+            "submit_to_routed_ms": {**spread(routing), "routed": len(routing)},
+            "statements_per_application": round(totals["statements"] / n, 1) if n else None,
+            "transactions_per_application": round(totals["transactions"] / n, 1) if n else None,
+            "conflicts": totals["conflicts"],
+            "resubmits_after_rejection": totals["skipped"],
+            "errors": merged["errors"][:10],
+            "error_count": len(merged["errors"]),
             "finished_at": timezone.now().isoformat(),
-            "mean_decide_ms": round(statistics.fmean(self.stats.decide_ms), 2) if self.stats.decide_ms else None,
         }

@@ -23,11 +23,12 @@ from .models import (
     Application,
     ApplicationStatus,
     Attachment,
+    Notification,
     NotificationKind,
     Review,
     ReviewStatus,
 )
-from .notifications import department_staff_ids, notify
+from .notifications import department_staff_ids, departments_staff_ids, notifications_create, notify
 from .nudges import nudge_on_commit
 from .sla import clock_extend, clock_resume, clock_start, local_today, sla_calendar
 from .uploads import check_upload
@@ -283,18 +284,6 @@ def _membership_role(actor, department_id: int) -> str | None:
     )
 
 
-def _role_for_review(actor, review_id: int) -> str:
-    """The actor's role in the department of the review; a review of another department does
-    not exist for this actor."""
-    role = (
-        Membership.objects.filter(user_id=getattr(actor, "pk", None), user__is_active=True, department__reviews__pk=review_id)
-        .values_list("role", flat=True).first()
-    )
-    if role is None:
-        raise Review.DoesNotExist
-    return role
-
-
 def _review_for(actor, review_id: int) -> tuple[Review, str]:
     """The review and the actor's role in its department; a review of another department
     does not exist for this actor."""
@@ -348,10 +337,12 @@ def review_decide(
     if decision == Decision.REJECT and not reason:
         raise ValidationFailed({"reason": [_("Give the reason for the rejection.")]})
 
-    role = _role_for_review(actor, review_id)
     try:
-        application = lock_application_of_review(review_id)
+        application = lock_application_of_review(review_id, actor_id=getattr(actor, "pk", None))
     except Application.DoesNotExist:
+        raise Review.DoesNotExist
+    role = application.actor_role
+    if role is None:  # a review of another department does not exist for this actor
         raise Review.DoesNotExist
     # Re-read every review inside the lock: this is what the outcome is computed from.
     reviews = list(application.reviews.select_related("department"))
@@ -487,29 +478,42 @@ def review_extend(*, review_id: int, actor, due_date, reason: str, ip: str | Non
 @transaction.atomic
 def application_route(*, application_id: int) -> int:
     """Route the application's pending, unrouted reviews: start their SLA clocks and tell the
-    departments' officers. Safe to run twice: each review is claimed with a conditional UPDATE."""
+    departments' officers. Safe to run twice, or twice at once: the reviews are taken with
+    FOR NO KEY UPDATE SKIP LOCKED and only while still unrouted, so each is routed once.
+    A fixed number of statements whatever the number of reviews."""
     calendar, now, today = sla_calendar(), timezone.now(), local_today()
-    routed = 0
     reviews = list(
-        Review.objects.filter(application_id=application_id, status=ReviewStatus.PENDING, routed_at__isnull=True)
-        .select_related("application", "department")
+        Review.objects.select_for_update(of=("self",), no_key=True, skip_locked=True)
+        .filter(application_id=application_id, status=ReviewStatus.PENDING, routed_at__isnull=True)
+        .select_related("application", "department").order_by("pk")
     )
-    events = []
+    if not reviews:
+        return 0
+    fields = {"routed_at"}
     for review in reviews:
-        fields = {"routed_at": now}
+        review.routed_at = now
         if review.started_on is None:
-            fields.update(clock_start(calendar=calendar, start=today, sla_days=review.sla_days))
-        if not Review.objects.filter(pk=review.pk, routed_at__isnull=True, status=ReviewStatus.PENDING).update(**fields):
-            continue
-        routed += 1
-        due = fields.get("due_date") or review.due_date
-        recipients = [review.assignee_id] if review.assignee_id else department_staff_ids(review.department_id)
-        notify(recipient_ids=recipients, kind=NotificationKind.REVIEW_ROUTED, application=review.application,
-               review=review, params={"due_date": due.isoformat() if due else ""})
+            dates = clock_start(calendar=calendar, start=today, sla_days=review.sla_days)
+            for name, value in dates.items():
+                setattr(review, name, value)
+            fields.update(dates)
+    Review.objects.bulk_update(reviews, sorted(fields))
+
+    staff = departments_staff_ids({r.department_id for r in reviews if not r.assignee_id})
+    notifications, events = [], []
+    for review in reviews:
+        due = review.due_date.isoformat() if review.due_date else ""
+        recipients = [review.assignee_id] if review.assignee_id else staff.get(review.department_id, [])
+        notifications += [
+            Notification(recipient_id=rid, kind=NotificationKind.REVIEW_ROUTED, application=review.application,
+                         review=review, params={"due_date": due})
+            for rid in recipients
+        ]
         events.append(_event(Action.REVIEW_ROUTED, review.application, obj=review, department_code=review.department.code,
-                             due_date=due.isoformat() if due else None))
+                             due_date=due or None))
+    notifications_create(notifications)
     audit_record(*events)
-    return routed
+    return len(reviews)
 
 
 @transaction.atomic
