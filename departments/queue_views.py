@@ -1,23 +1,21 @@
-"""The department queue: tabs, filters, keyset pages, claim and release from a row, and the
-supervisor's assignments and workload panel."""
+"""The department queue: tabs, filters, keyset pages, and the supervisor's assignments and workload
+panel. A row's claim and release post to the review's own actions (views.claim, views.release)."""
 
 from django.contrib import messages
 from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from approvals import workflow
 from approvals.errors import ValidationFailed, WorkflowError
 from approvals.models import REVIEW_OPEN, Review, ReviewStatus
 from audit.services import client_ip
 
 from . import assignment, selectors
 from .queue_forms import AssignForm, BulkAssignForm, QueueFilterForm
-from .views import staff_required
+from .views import safe_next, staff_required
 
 FILTER_PARAMS = ("q", "department", "service", "stage", "due_soon", "overdue")
 
@@ -84,12 +82,7 @@ def queue(request):
 
 
 def _back(request) -> str:
-    """Where a queue action returns to: the ``next`` page when it is one of ours, else the queue."""
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                                  require_https=request.is_secure()):
-        return target
-    return reverse("departments:queue")
+    return safe_next(request, reverse("departments:queue"))
 
 
 def _run(request, action, **kwargs):
@@ -104,22 +97,6 @@ def _run(request, action, **kwargs):
     except WorkflowError as exc:
         messages.error(request, exc.message)
     return None
-
-
-@require_POST
-@staff_required
-def queue_claim(request, pk):
-    if _run(request, workflow.review_claim, review_id=pk):
-        messages.success(request, _("You hold this review now."))
-    return redirect(_back(request))
-
-
-@require_POST
-@staff_required
-def queue_release(request, pk):
-    if _run(request, workflow.review_release, review_id=pk):
-        messages.success(request, _("The review is back in the queue."))
-    return redirect(_back(request))
 
 
 @require_POST

@@ -250,6 +250,7 @@ def need_to_know(review: Review) -> dict:
 
 # Events about looking at an application, not changing it: another department's are its own business.
 _INTERNAL_ACTIONS = ("review.viewed", "attachment.viewed", "application.viewed", "access.denied", "message.sent",
+                     "application.shared", "application.share_revoked",
                      "review.claimed", "review.released", "review.assigned")
 
 

@@ -206,8 +206,8 @@ def test_officers_never_see_another_departments_reviews(client, restaurant, offi
     assert ids(page(client, q=theirs.application.reference)) == []
     health = Department.objects.get(code="health")
     assert ids(page(client, department=health.pk)) == [mine.pk]  # not one of theirs: ignored
-    assert client.post(reverse("departments:queue_claim", args=[theirs.pk])).status_code == 404
-    assert client.post(reverse("departments:queue_release", args=[theirs.pk])).status_code == 404
+    assert client.post(reverse("departments:claim", args=[theirs.pk])).status_code == 404
+    assert client.post(reverse("departments:release", args=[theirs.pk])).status_code == 404
     theirs.refresh_from_db()
     assert theirs.status == S.PENDING and theirs.assignee_id is None
 
@@ -264,17 +264,23 @@ def test_malformed_cursor_says_so_and_shows_first_page(client, restaurant, reg):
 
 
 def test_claim_and_release_from_the_queue_return_to_the_same_filters(client, restaurant, reg):
+    """A row posts to the review's own claim and release with the queue page as ``next``; a
+    ``next`` that is not one of our pages goes back to the review instead."""
     review = make_review(restaurant, "registration")
     client.force_login(reg)
     back = reverse("departments:queue") + "?tab=pending&stage=1"
-    response = client.post(reverse("departments:queue_claim", args=[review.pk]), {"next": back})
+    response = client.post(reverse("departments:claim", args=[review.pk]), {"next": back})
     assert response.status_code == 302 and response.url == back
     review.refresh_from_db()
     assert (review.status, review.assignee_id) == (S.IN_PROGRESS, reg.pk)
-    response = client.post(reverse("departments:queue_release", args=[review.pk]), {"next": "https://evil.example/"})
-    assert response.url == reverse("departments:queue")
+    response = client.post(reverse("departments:release", args=[review.pk]), {"next": "https://evil.example/"})
+    assert response.url == reverse("departments:review", args=[review.pk])
     review.refresh_from_db()
     assert (review.status, review.assignee_id) == (S.PENDING, None)
+    for bad in ("//evil.example/queue", "javascript:alert(1)", "https://testserver.evil.example/", "\\\\evil"):
+        response = client.post(reverse("departments:claim", args=[review.pk]), {"next": bad})
+        assert response.url == reverse("departments:review", args=[review.pk])
+        client.post(reverse("departments:release", args=[review.pk]))
 
 
 def test_rows_offer_claim_release_and_assign_forms(client, restaurant, reg, sup):
@@ -282,11 +288,11 @@ def test_rows_offer_claim_release_and_assign_forms(client, restaurant, reg, sup)
     held = make_review(restaurant, "registration", status=S.IN_PROGRESS, assignee=reg)
     client.force_login(reg)
     html = page(client).content.decode()
-    assert reverse("departments:queue_claim", args=[pending.pk]) in html
+    assert reverse("departments:claim", args=[pending.pk]) in html
     assert reverse("departments:assign", args=[pending.pk]) not in html  # officers do not assign
     assert 'form="bulk-assign"' not in html
     html = page(client, tab="mine").content.decode()
-    assert reverse("departments:queue_release", args=[held.pk]) in html
+    assert reverse("departments:release", args=[held.pk]) in html
     client.force_login(sup)
     html = page(client).content.decode()
     assert reverse("departments:assign", args=[pending.pk]) in html
