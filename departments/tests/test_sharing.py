@@ -255,3 +255,28 @@ def test_a_share_not_yet_expired_or_already_revoked_is_left_alone(application, h
     expire(share)
     assert sharing.shares_expire() == 0
     assert AuditEvent.objects.filter(action=Action.SHARE_REVOKED).count() == 1
+
+
+def test_shared_list_query_count_is_constant(client, application, health, officers, building, submit):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count():
+        client.get(reverse("departments:shared"))
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(reverse("departments:shared"))
+        return response, queries
+
+    def share(app):
+        review = app.reviews.get(department__code="health")
+        sharing.application_share(review_id=review.pk, actor=officers["health_supervisor"],
+                                  department_id=building["department"].pk, days=3, reason="Opinion please")
+
+    share(application)
+    client.force_login(building["officer"])
+    one_response, one = count()
+    share(submit())
+    share(submit())
+    three_response, three = count()
+    assert len(three_response.context["shares"]) == 3
+    assert len(three) == len(one), "\n".join(q["sql"] for q in three.captured_queries)
