@@ -655,9 +655,12 @@ def generate_history(*, applications: int, seed: int = 1, batch: int = DEFAULT_B
             totals[key] += value
         if progress:
             progress(totals)
+    # Fresh statistics for the planner; VACUUM also sets the visibility map that index-only scans
+    # need (outside a transaction only, so not inside a test's).
+    command = "ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE"
     with connection.cursor() as cursor:
         for table in ("approvals_application", "approvals_review", "permits_permit", "approvals_rating",
                       "approvals_attachment", "accounts_user"):
-            cursor.execute(f"ANALYZE {table}")
+            cursor.execute(f"{command} {table}")
     return totals
 

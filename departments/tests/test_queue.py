@@ -130,6 +130,29 @@ def test_search_by_reference_and_name(client, restaurant, reg):
     assert ids(page(client, q="ZHOU")) == [other.pk]
 
 
+def test_a_name_search_does_not_count_the_tabs(client, restaurant, reg):
+    make_review(restaurant, "registration", applicant=UserFactory(email="z@example.org", full_name="Zhou Min"))
+    client.force_login(reg)
+    response = page(client, q="zhou")
+    assert len(ids(response)) == 1
+    assert response.context["counts"] is None
+    html = response.content.decode()
+    assert "Tabs are not counted while searching by name." in html and "badge rounded-pill" not in html
+    assert "Tabs are not counted" not in page(client).content.decode()
+
+
+def test_counts_under_a_filter_on_the_application_stop_sooner(client, restaurant, reg, monkeypatch):
+    monkeypatch.setattr(selectors, "FILTERED_COUNT_CAP", 2)
+    reviews = [make_review(restaurant, "registration") for _ in range(3)]
+    client.force_login(reg)
+    assert page(client).context["counts"]["pending"] == selectors.QueueCount(3, False)
+    by_service = page(client, service=restaurant.pk)
+    assert by_service.context["counts"]["pending"] == selectors.QueueCount(2, True)
+    assert "more than 2 reviews" in by_service.content.decode()
+    by_reference = page(client, q=reviews[0].application.reference)
+    assert by_reference.context["counts"]["pending"] == selectors.QueueCount(1, False)
+
+
 def test_keyset_pages_return_each_review_once_in_order(client, restaurant, reg):
     today = local_today()
     reviews = [make_review(restaurant, "registration", due=None if i % 10 == 0 else today + timedelta(days=i % 7))
