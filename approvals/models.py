@@ -164,6 +164,10 @@ class Review(models.Model):
                          name="review_decided_keyset", condition=Q(status__in=["approved", "rejected"])),
             models.Index(F("assignee"), F("department"), Coalesce(F("due_date"), Value(QUEUE_NO_DUE_DATE)), F("id"),
                          name="review_held_keyset", condition=Q(status="in_progress")),
+            # The supervisor's workload panel counts held and overdue reviews per officer from
+            # this index alone (an index-only scan), not from the table's rows.
+            models.Index(fields=["department", "assignee"], include=["id", "yellow_at", "red_at"], name="review_workload",
+                         condition=Q(status__in=["pending", "in_progress"], assignee__isnull=False)),
             models.Index(fields=["department", "status"], name="review_carded",
                          condition=Q(yellow_at__isnull=False) | Q(red_at__isnull=False)),
             models.Index(fields=["status", "pending_since"], name="review_unrouted",

@@ -13,6 +13,8 @@ STAFF_ACCESS_ACTIONS = (
     Action.REVIEW_APPROVED,
     Action.REVIEW_REJECTED,
     Action.REVIEW_CORRECTION,
+    Action.APPLICATION_SHARED,
+    Action.SHARE_REVOKED,
 )
 
 # The same actions in the words of the person whose data it is.
@@ -23,6 +25,8 @@ ACCESS_DESCRIPTIONS = {
     Action.REVIEW_APPROVED: _("Approved your application for the department"),
     Action.REVIEW_REJECTED: _("Rejected your application for the department"),
     Action.REVIEW_CORRECTION: _("Asked you to correct your application"),
+    Action.APPLICATION_SHARED: _("Shared your application with another department for its opinion"),
+    Action.SHARE_REVOKED: _("Ended another department's access to your application"),
 }
 
 PURPOSES = {
@@ -31,6 +35,7 @@ PURPOSES = {
     "opinion": _("Giving the reviewing department an opinion"),
     "share": _("Asking another department for an opinion"),
     "share_revoked": _("Ending another department's access"),
+    "share_expired": _("Ending another department's access"),
 }
 DECISIONS = frozenset({Action.REVIEW_APPROVED, Action.REVIEW_REJECTED, Action.REVIEW_CORRECTION})
 

@@ -25,26 +25,34 @@ CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "8"))
 CALM_CONCURRENCY = os.cpu_count() or 1
 MIXED_APPLICATIONS = int(os.environ.get("BENCH_MIXED_APPLICATIONS", "1000"))
 VAR = ROOT / "var" / "bench"
+# BENCH_ONLY=queue (or pipeline) runs one part; both by default.
+PARTS = [p.strip() for p in os.environ.get("BENCH_ONLY", "pipeline,queue").split(",") if p.strip()]
+# The officer workspace runs on a generated history in a database of its own, kept between runs
+# when BENCH_HISTORY_REUSE=1 and it already holds BENCH_HISTORY applications.
+HISTORY = int(os.environ.get("BENCH_HISTORY", "1000000"))
+HISTORY_SEED = int(os.environ.get("BENCH_HISTORY_SEED", "1"))
+HISTORY_DB_URL = os.environ.get("BENCH_HISTORY_DATABASE_URL", DB_URL.rsplit("/", 1)[0] + "/portal_bench_history")
+HISTORY_REUSE = os.environ.get("BENCH_HISTORY_REUSE") == "1"
 
 
-def env() -> dict:
+def env(db_url: str = DB_URL) -> dict:
     return {
-        **os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings.dev", "DEBUG": "false", "DATABASE_URL": DB_URL,
+        **os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings.dev", "DEBUG": "false", "DATABASE_URL": db_url,
         "CELERY_BROKER_URL": BROKER, "CELERY_QUEUE": "bench", "CELERY_PERMITS_QUEUE": "bench.permits",
         "CELERY_MAIL_QUEUE": "bench.mail",
         "PORTAL_VAR_DIR": str(VAR), "LOG_LEVEL": "WARNING",
     }
 
 
-def manage(*args, capture=False) -> str:
-    result = subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=env(), check=True, text=True,
+def manage(*args, capture=False, db_url: str = DB_URL) -> str:
+    result = subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=env(db_url), check=True, text=True,
                             stdout=subprocess.PIPE if capture else None)
     return result.stdout if capture else ""
 
 
-def reset_database():
-    name = DB_URL.rsplit("/", 1)[1]
-    admin = DB_URL.rsplit("/", 1)[0] + "/postgres"
+def reset_database(db_url: str = DB_URL):
+    name = db_url.rsplit("/", 1)[1]
+    admin = db_url.rsplit("/", 1)[0] + "/postgres"
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
@@ -107,6 +115,13 @@ def median(values):
 
 def main():
     VAR.mkdir(parents=True, exist_ok=True)
+    if "pipeline" in PARTS:
+        pipeline()
+    if "queue" in PARTS:
+        officer_workspace()
+
+
+def pipeline():
     reset_database()
     manage("migrate", "-v0")
     manage("seed_demo", capture=True)
@@ -180,6 +195,53 @@ def write_report(runs, calm, mixed, rss):
     ]
     replace_section(ROOT / "docs" / "benchmarks.md", "## Approval pipeline", "\n".join(lines))
     print("\n".join(lines[:26]))
+
+
+def history_applications() -> int:
+    try:
+        with psycopg.connect(HISTORY_DB_URL) as conn:
+            return conn.execute("SELECT count(*) FROM approvals_application").fetchone()[0]
+    except psycopg.Error:
+        return 0
+
+
+def officer_workspace():
+    seeded = None
+    if not (HISTORY_REUSE and history_applications() >= HISTORY):
+        reset_database(HISTORY_DB_URL)
+        manage("migrate", "-v0", db_url=HISTORY_DB_URL)
+        manage("seed_demo", capture=True, db_url=HISTORY_DB_URL)
+        seeded = json.loads(manage("generate_history", "--applications", str(HISTORY), "--seed", str(HISTORY_SEED),
+                                   capture=True, db_url=HISTORY_DB_URL))
+    result = subprocess.run([PY, str(ROOT / "bench" / "officer_workspace.py")], cwd=ROOT, env=env(HISTORY_DB_URL),
+                            check=True, text=True, stdout=subprocess.PIPE)
+    write_workspace_report(json.loads(result.stdout), seeded)
+
+
+def write_workspace_report(result: dict, seeded: dict | None):
+    context = result["context"]
+    command = (f"make bench BENCH_ONLY=queue BENCH_HISTORY={HISTORY}  (manage.py generate_history --applications "
+               f"{HISTORY} --seed {HISTORY_SEED}, then bench/officer_workspace.py)")
+    seeding = (f"Seeding: {seeded['applications']} applications, {seeded['reviews']} reviews, {seeded['permits']} "
+               f"permits, {seeded['ratings']} ratings, {seeded['attachments']} attachments in {seeded['seconds']} s."
+               if seeded else "Seeding: the history database of an earlier run (BENCH_HISTORY_REUSE=1).")
+    lines = [
+        "## Officer workspace", "",
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node()} ({os.cpu_count()} cores), PostgreSQL "
+        f"local, through the Django test client (DEBUG off) with a signed-in officer and supervisor of "
+        f"`{context['department']}`: {context['applications']} applications, {context['reviews']} reviews, "
+        f"{context['department_reviews']} of them in the department ({context['pending_in_department']} pending). "
+        f"{context['runs']} requests per page after 3 warm-up requests. Target: p95 ≤ 50 ms, the same number of SQL "
+        f"statements on every page of a tab.", "",
+        f"Command: `{command}`", "", seeding, "",
+        "| page | who | p50 ms | p95 ms | SQL statements |", "|---|---|---:|---:|---:|",
+    ]
+    for who in ("officer", "supervisor"):
+        for page, figures in result[who].items():
+            statements = "/".join(str(q) for q in figures["queries"])
+            lines.append(f"| {page} | {who} | {figures['p50']} | {figures['p95']} | {statements} |")
+    replace_section(ROOT / "docs" / "benchmarks.md", "## Officer workspace", "\n".join(lines) + "\n")
+    print("\n".join(lines))
 
 
 def replace_section(path: Path, heading: str, text: str):

@@ -123,6 +123,8 @@ class ApplicationShare(models.Model):
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
     revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                    related_name="+", verbose_name=_("revoked by"))
+    # When the view permission was taken back (on revocation, or by the beat sweep once expired).
+    ended_at = models.DateTimeField(_("access ended"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -131,8 +133,11 @@ class ApplicationShare(models.Model):
             models.CheckConstraint(condition=Q(expires_at__gt=models.F("created_at")), name="share_expires_after_created"),
             models.CheckConstraint(condition=~Q(reason=""), name="share_reason_not_empty"),
         ]
-        indexes = [models.Index(fields=["department", "expires_at"], name="share_department_active",
-                                condition=Q(revoked_at__isnull=True))]
+        indexes = [
+            models.Index(fields=["department", "expires_at"], name="share_department_active",
+                         condition=Q(revoked_at__isnull=True)),
+            models.Index(fields=["expires_at"], name="share_unended", condition=Q(ended_at__isnull=True)),
+        ]
         verbose_name = _("application share")
         verbose_name_plural = _("application shares")
 

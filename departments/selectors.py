@@ -18,6 +18,9 @@ from .models import Membership, MembershipRole
 
 PAGE_SIZE = 50
 COUNT_CAP = 1000  # a tab counts at most this many rows and shows "1000+" beyond
+# Under a filter on the application (service, reference or name) every counted row costs a join,
+# so tabs count less far: "100+".
+FILTERED_COUNT_CAP = 100
 DUE_SOON_WORKING_DAYS = 2
 SEARCH_MAX_LENGTH = 100
 # Keyset sort keys: a review without a due date sorts last, a decision without a time first.
@@ -124,13 +127,20 @@ def _filtered(*, department_ids: list[int], filters: QueueFilters, today: date |
         reviews = reviews.filter(due_date__gte=today, due_date__lte=due_soon_until(today))
     if filters.overdue:
         reviews = reviews.filter(Q(yellow_at__isnull=False) | Q(red_at__isnull=False))
-    search = (filters.search or "").strip()[:SEARCH_MAX_LENGTH]
-    if search:
-        if REFERENCE_RE.match(search):
-            reviews = reviews.filter(application__reference=search.upper())
-        else:
-            reviews = reviews.filter(application__applicant__full_name__icontains=search)
+    kind, search = search_of(filters)
+    if kind == "reference":
+        reviews = reviews.filter(application__reference=search.upper())
+    elif kind == "name":
+        reviews = reviews.filter(application__applicant__full_name__icontains=search)
     return reviews
+
+
+def search_of(filters: QueueFilters) -> tuple[str, str]:
+    """("reference" | "name" | "", the search text)."""
+    search = (filters.search or "").strip()[:SEARCH_MAX_LENGTH]
+    if not search:
+        return "", ""
+    return ("reference" if REFERENCE_RE.match(search) else "name"), search
 
 
 def queue_reviews(
@@ -145,12 +155,13 @@ def queue_reviews(
         reviews = reviews.annotate(sort_key=Coalesce(F("decided_at"), Value(QUEUE_NEVER_DECIDED))).order_by("-sort_key", "-pk")
         if after is not None:
             key = after.time_key()
-            reviews = reviews.filter(Q(sort_key__lt=key) | Q(sort_key=key, pk__lt=after.pk))
+            # The first condition bounds the index range; the second breaks ties by pk.
+            reviews = reviews.filter(Q(sort_key__lte=key) & (Q(sort_key__lt=key) | Q(pk__lt=after.pk)))
     else:
         reviews = reviews.annotate(sort_key=Coalesce(F("due_date"), Value(QUEUE_NO_DUE_DATE))).order_by("sort_key", "pk")
         if after is not None:
             key = after.date_key()
-            reviews = reviews.filter(Q(sort_key__gt=key) | Q(sort_key=key, pk__gt=after.pk))
+            reviews = reviews.filter(Q(sort_key__gte=key) & (Q(sort_key__gt=key) | Q(pk__gt=after.pk)))
     rows = list(
         reviews.select_related("application__service", "application__applicant", "department", "assignee")[:limit + 1]
     )
@@ -165,14 +176,24 @@ def queue_reviews(
     return rows, Cursor(key, last.pk)
 
 
-def queue_counts(*, user, department_ids: list[int], filters: QueueFilters, today: date | None = None) -> dict:
-    """Rows per tab under the current filters, each counted over at most COUNT_CAP + 1 rows."""
+def queue_counts(*, user, department_ids: list[int], filters: QueueFilters, today: date | None = None) -> dict | None:
+    """Rows per tab under the current filters, each counted over at most ``count_cap`` + 1 rows.
+    None while searching by name: a common name matches a few rows spread over a whole tab, so
+    counting would read every row of every tab; the page of results is the answer."""
+    if search_of(filters)[0] == "name":
+        return None
     base = _filtered(department_ids=department_ids, filters=filters, today=today)
+    cap = count_cap(filters)
     counts = {}
     for tab in QUEUE_TABS:
-        n = base.filter(_tab_q(tab, user)).order_by().values("pk")[:COUNT_CAP + 1].count()
-        counts[tab] = QueueCount(min(n, COUNT_CAP), n > COUNT_CAP)
+        n = base.filter(_tab_q(tab, user)).order_by().values("pk")[:cap + 1].count()
+        counts[tab] = QueueCount(min(n, cap), n > cap)
     return counts
+
+
+def count_cap(filters: QueueFilters) -> int:
+    joins_application = filters.service_id is not None or bool(search_of(filters)[0])
+    return FILTERED_COUNT_CAP if joins_application else COUNT_CAP
 
 
 def department_members(department_ids: list[int]) -> list[Membership]:
@@ -250,6 +271,7 @@ def need_to_know(review: Review) -> dict:
 
 # Events about looking at an application, not changing it: another department's are its own business.
 _INTERNAL_ACTIONS = ("review.viewed", "attachment.viewed", "application.viewed", "access.denied", "message.sent",
+                     "application.shared", "application.share_revoked",
                      "review.claimed", "review.released", "review.assigned")
 
 

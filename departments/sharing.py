@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm
@@ -28,6 +29,7 @@ from .models import (
 )
 
 VIEW_APPLICATION = "approvals.view_application"
+SWEEP_BATCH = 500  # expired shares ended per sweep
 
 
 def _role(actor, department_id: int) -> str | None:
@@ -59,11 +61,10 @@ def note_add(*, review_id: int, actor, body: str) -> InternalNote:
     return InternalNote.objects.create(review=review, author=actor, body=body)
 
 
-def _share_event(share: ApplicationShare, *, actor, ip, event: str, **details) -> Event:
-    # Recorded as an access to the application by the department it is shared with; the
-    # kind of event is in the purpose and the details.
+def _share_event(share: ApplicationShare, *, action: str, actor, ip, event: str, **details) -> Event:
+    # On the asking department's record: the event is in the purpose and the details.
     return Event(
-        action=Action.APPLICATION_VIEWED, object_type="applicationshare", object_id=share.pk, actor=actor, ip=ip,
+        action=action, object_type="applicationshare", object_id=share.pk, actor=actor, ip=ip,
         subject_id=share.application.applicant_id, application_id=share.application_id,
         department_code=share.from_department.code, purpose=event,
         details={"event": event, "shared_with": share.department.code, "expires_at": share.expires_at.isoformat(),
@@ -100,7 +101,8 @@ def application_share(
     members = get_user_model().objects.filter(memberships__department=department, is_active=True).distinct()
     if members:
         assign_perm(VIEW_APPLICATION, members, review.application)
-    audit_record(_share_event(share, actor=actor, ip=ip, event="share", reason=reason, days=days))
+    audit_record(_share_event(share, action=Action.APPLICATION_SHARED, actor=actor, ip=ip, event="share",
+                              reason=reason, days=days))
     return share
 
 
@@ -121,7 +123,17 @@ def share_revoke(*, share_id: int, actor, ip: str | None = None) -> ApplicationS
         raise Conflict(_("This share was already revoked."))
     now = timezone.now()
     share.revoked_at, share.revoked_by = now, actor
-    share.save(update_fields=["revoked_at", "revoked_by"])
+    share.ended_at = share.ended_at or now
+    share.save(update_fields=["revoked_at", "revoked_by", "ended_at"])
+    _withdraw_permission(share, now=now)
+    audit_record(_share_event(share, action=Action.SHARE_REVOKED, actor=actor, ip=ip, event="share_revoked"))
+    return share
+
+
+def _withdraw_permission(share: ApplicationShare, *, now) -> None:
+    """Take the view permission back from the shared department's members, unless another
+    active share of the application still gives it to them. Deleting what is already gone does
+    nothing, so this is safe to run twice."""
     still_shared = ApplicationShare.objects.filter(
         application_id=share.application_id, revoked_at__isnull=True, expires_at__gt=now,
     ).values("department_id")
@@ -130,5 +142,27 @@ def share_revoke(*, share_id: int, actor, ip: str | None = None) -> ApplicationS
         permission__content_type__app_label="approvals",
         user__memberships__department_id=share.department_id,
     ).exclude(user__memberships__department_id__in=still_shared).delete()
-    audit_record(_share_event(share, actor=actor, ip=ip, event="share_revoked"))
-    return share
+
+
+def _expired(now) -> Q:
+    return Q(revoked_at__isnull=True, ended_at__isnull=True, expires_at__lte=now)
+
+
+def shares_expire(*, now=None) -> int:
+    """The beat sweep: take back the permissions of shares that expired, each once (claimed by a
+    conditional UPDATE of ``ended_at``, so a second sweep, or two at once, find nothing left).
+    Returns how many shares ended; the next sweep takes any beyond SWEEP_BATCH."""
+    now = now or timezone.now()
+    ids = list(ApplicationShare.objects.filter(_expired(now)).order_by("expires_at", "pk")
+               .values_list("pk", flat=True)[:SWEEP_BATCH])
+    return sum(_share_expire(share_id=pk, now=now) for pk in ids)
+
+
+@transaction.atomic
+def _share_expire(*, share_id: int, now) -> bool:
+    if not ApplicationShare.objects.filter(_expired(now), pk=share_id).update(ended_at=now):
+        return False
+    share = ApplicationShare.objects.select_related("application", "department", "from_department").get(pk=share_id)
+    _withdraw_permission(share, now=now)
+    audit_record(_share_event(share, action=Action.SHARE_REVOKED, actor=None, ip=None, event="share_expired"))
+    return True

@@ -6,8 +6,6 @@ app_name = "departments"
 
 urlpatterns = [
     path("", queue_views.queue, name="queue"),
-    path("queue/reviews/<int:pk>/claim/", queue_views.queue_claim, name="queue_claim"),
-    path("queue/reviews/<int:pk>/release/", queue_views.queue_release, name="queue_release"),
     path("queue/reviews/<int:pk>/assign/", queue_views.assign, name="assign"),
     path("queue/assign/", queue_views.assign_bulk, name="assign_bulk"),
     path("reviews/<int:pk>/", views.review_page, name="review"),

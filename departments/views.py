@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -92,7 +93,18 @@ def release(request, pk):
     return _act(request, pk, workflow.review_release, _("The review is back in the queue."))
 
 
+def safe_next(request, default: str) -> str:
+    """The ``next`` page a form names when it is one of ours (queue rows send the queue page they
+    were on), else ``default``."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return target
+    return default
+
+
 def _act(request, pk, action, success):
+    """Claim or release, from the review page or a queue row; back to ``next`` or the review."""
     _review(request, pk)
     try:
         action(review_id=pk, actor=request.user, ip=client_ip(request))
@@ -100,7 +112,7 @@ def _act(request, pk, action, success):
         messages.error(request, exc.message)
     else:
         messages.success(request, success)
-    return redirect("departments:review", pk=pk)
+    return redirect(safe_next(request, reverse("departments:review", args=[pk])))
 
 
 @require_POST

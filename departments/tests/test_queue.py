@@ -130,6 +130,29 @@ def test_search_by_reference_and_name(client, restaurant, reg):
     assert ids(page(client, q="ZHOU")) == [other.pk]
 
 
+def test_a_name_search_does_not_count_the_tabs(client, restaurant, reg):
+    make_review(restaurant, "registration", applicant=UserFactory(email="z@example.org", full_name="Zhou Min"))
+    client.force_login(reg)
+    response = page(client, q="zhou")
+    assert len(ids(response)) == 1
+    assert response.context["counts"] is None
+    html = response.content.decode()
+    assert "Tabs are not counted while searching by name." in html and "badge rounded-pill" not in html
+    assert "Tabs are not counted" not in page(client).content.decode()
+
+
+def test_counts_under_a_filter_on_the_application_stop_sooner(client, restaurant, reg, monkeypatch):
+    monkeypatch.setattr(selectors, "FILTERED_COUNT_CAP", 2)
+    reviews = [make_review(restaurant, "registration") for _ in range(3)]
+    client.force_login(reg)
+    assert page(client).context["counts"]["pending"] == selectors.QueueCount(3, False)
+    by_service = page(client, service=restaurant.pk)
+    assert by_service.context["counts"]["pending"] == selectors.QueueCount(2, True)
+    assert "more than 2 reviews" in by_service.content.decode()
+    by_reference = page(client, q=reviews[0].application.reference)
+    assert by_reference.context["counts"]["pending"] == selectors.QueueCount(1, False)
+
+
 def test_keyset_pages_return_each_review_once_in_order(client, restaurant, reg):
     today = local_today()
     reviews = [make_review(restaurant, "registration", due=None if i % 10 == 0 else today + timedelta(days=i % 7))
@@ -206,8 +229,8 @@ def test_officers_never_see_another_departments_reviews(client, restaurant, offi
     assert ids(page(client, q=theirs.application.reference)) == []
     health = Department.objects.get(code="health")
     assert ids(page(client, department=health.pk)) == [mine.pk]  # not one of theirs: ignored
-    assert client.post(reverse("departments:queue_claim", args=[theirs.pk])).status_code == 404
-    assert client.post(reverse("departments:queue_release", args=[theirs.pk])).status_code == 404
+    assert client.post(reverse("departments:claim", args=[theirs.pk])).status_code == 404
+    assert client.post(reverse("departments:release", args=[theirs.pk])).status_code == 404
     theirs.refresh_from_db()
     assert theirs.status == S.PENDING and theirs.assignee_id is None
 
@@ -264,17 +287,23 @@ def test_malformed_cursor_says_so_and_shows_first_page(client, restaurant, reg):
 
 
 def test_claim_and_release_from_the_queue_return_to_the_same_filters(client, restaurant, reg):
+    """A row posts to the review's own claim and release with the queue page as ``next``; a
+    ``next`` that is not one of our pages goes back to the review instead."""
     review = make_review(restaurant, "registration")
     client.force_login(reg)
     back = reverse("departments:queue") + "?tab=pending&stage=1"
-    response = client.post(reverse("departments:queue_claim", args=[review.pk]), {"next": back})
+    response = client.post(reverse("departments:claim", args=[review.pk]), {"next": back})
     assert response.status_code == 302 and response.url == back
     review.refresh_from_db()
     assert (review.status, review.assignee_id) == (S.IN_PROGRESS, reg.pk)
-    response = client.post(reverse("departments:queue_release", args=[review.pk]), {"next": "https://evil.example/"})
-    assert response.url == reverse("departments:queue")
+    response = client.post(reverse("departments:release", args=[review.pk]), {"next": "https://evil.example/"})
+    assert response.url == reverse("departments:review", args=[review.pk])
     review.refresh_from_db()
     assert (review.status, review.assignee_id) == (S.PENDING, None)
+    for bad in ("//evil.example/queue", "javascript:alert(1)", "https://testserver.evil.example/", "\\\\evil"):
+        response = client.post(reverse("departments:claim", args=[review.pk]), {"next": bad})
+        assert response.url == reverse("departments:review", args=[review.pk])
+        client.post(reverse("departments:release", args=[review.pk]))
 
 
 def test_rows_offer_claim_release_and_assign_forms(client, restaurant, reg, sup):
@@ -282,11 +311,11 @@ def test_rows_offer_claim_release_and_assign_forms(client, restaurant, reg, sup)
     held = make_review(restaurant, "registration", status=S.IN_PROGRESS, assignee=reg)
     client.force_login(reg)
     html = page(client).content.decode()
-    assert reverse("departments:queue_claim", args=[pending.pk]) in html
+    assert reverse("departments:claim", args=[pending.pk]) in html
     assert reverse("departments:assign", args=[pending.pk]) not in html  # officers do not assign
     assert 'form="bulk-assign"' not in html
     html = page(client, tab="mine").content.decode()
-    assert reverse("departments:queue_release", args=[held.pk]) in html
+    assert reverse("departments:release", args=[held.pk]) in html
     client.force_login(sup)
     html = page(client).content.decode()
     assert reverse("departments:assign", args=[pending.pk]) in html

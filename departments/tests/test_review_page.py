@@ -258,3 +258,42 @@ def test_tampered_posts_change_nothing(client, application, officers):
     # A version that is not a number.
     assert client.post(url, {"decision": "approve", "version": "latest"}).status_code == 400
     assert snapshot(application) == before
+
+
+def test_review_page_query_count_is_constant(client, application, officers, citizen):
+    """One of each list on the page (notes, messages, reasons, shares, history, other departments'
+    conditions) costs the same statements as three of each."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from approvals import consultation
+    from departments import sharing
+    from departments.models import Department
+
+    health, supervisor = review_of(application, "health"), officers["health_supervisor"]
+    others = Department.objects.exclude(code="health").order_by("code")
+
+    def add_one(n):
+        InternalNote.objects.create(review=health, author=officers["health"], body=f"Note {n}")
+        consultation.message_send_by_department(review_id=health.pk, actor=officers["health"], body=f"Question {n}")
+        consultation.message_send_by_citizen(application_id=application.pk, actor=citizen,
+                                             department_id=health.department_id, body=f"Answer {n}")
+        StandardReason.objects.create(department=health.department, text={"en": f"Reason {n}"}, position=n)
+        sharing.application_share(review_id=health.pk, actor=supervisor, department_id=others[n].pk, days=2,
+                                  reason=f"Opinion {n}")
+
+    def count():
+        page(client, health)  # the first open of a session also writes it
+        with CaptureQueriesContext(connection) as queries:
+            page(client, health)
+        return queries
+
+    client.force_login(supervisor)
+    add_one(0)
+    one = count()
+    add_one(1)
+    add_one(2)
+    workflow.review_decide(review_id=review_of(application, "tax").pk, actor=officers["tax"], decision="approve",
+                           conditions="File monthly returns")
+    three = count()
+    assert len(three) == len(one), "\n".join(q["sql"] for q in three.captured_queries)

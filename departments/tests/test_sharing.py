@@ -184,3 +184,99 @@ def test_share_outlives_the_asking_departments_decision(application, health, off
                               department_id=building["department"].pk, days=1, reason="Opinion please")
     workflow.review_decide(review_id=health.pk, actor=officers["health"], decision="approve")
     assert selectors.shared_applications_for(building["officer"]).count() == 1
+
+
+def expire(share, ago=timedelta(seconds=1)):
+    now = timezone.now()
+    ApplicationShare.objects.filter(pk=share.pk).update(created_at=now - timedelta(days=8), expires_at=now - ago)
+
+
+def test_sharing_and_revoking_are_audited_under_their_own_actions(client, application, health, officers, building):
+    share_via_web(client, officers, health, building)
+    share = ApplicationShare.objects.get()
+    sharing.share_revoke(share_id=share.pk, actor=officers["health_supervisor"])
+    events = AuditEvent.objects.filter(object_type="applicationshare").order_by("id")
+    assert [(e.action, e.purpose, e.actor, e.department_code) for e in events] == [
+        (Action.APPLICATION_SHARED, "share", officers["health_supervisor"], "health"),
+        (Action.SHARE_REVOKED, "share_revoked", officers["health_supervisor"], "health"),
+    ]
+    # The applicant sees both under "who viewed my data".
+    from audit.selectors import staff_accesses
+
+    assert [e.action for e in staff_accesses(application.applicant_id).filter(object_type="applicationshare")] == [
+        Action.SHARE_REVOKED, Action.APPLICATION_SHARED]
+
+
+def test_the_sweep_takes_back_expired_shares_once(application, health, officers, building):
+    tax = application.reviews.get(department__code="tax")
+    expired = sharing.application_share(review_id=health.pk, actor=officers["health_supervisor"],
+                                        department_id=building["department"].pk, days=7, reason="Kitchen?")
+    active = sharing.application_share(review_id=tax.pk, actor=officers["tax_supervisor"],
+                                       department_id=Department.objects.get(code="fire").pk, days=7, reason="Exits?")
+    expire(expired)
+    assert fresh(building["officer"]).has_perm("approvals.view_application", application)
+
+    assert sharing.shares_expire() == 1
+    assert not fresh(building["officer"]).has_perm("approvals.view_application", application)
+    assert not fresh(building["supervisor"]).has_perm("approvals.view_application", application)
+    assert fresh(officers["fire"]).has_perm("approvals.view_application", application)  # still shared with fire
+    expired.refresh_from_db()
+    active.refresh_from_db()
+    assert expired.ended_at is not None and expired.revoked_at is None and active.ended_at is None
+    event = AuditEvent.objects.get(action=Action.SHARE_REVOKED)
+    assert (event.actor, event.purpose, event.object_id, event.details["shared_with"]) == (
+        None, "share_expired", str(expired.pk), "building")
+
+    # A second sweep (or the task) finds nothing left to do and writes nothing.
+    from departments.tasks import shares_expire_task
+
+    assert sharing.shares_expire() == 0
+    assert shares_expire_task.apply().get() == 0
+    assert AuditEvent.objects.filter(action=Action.SHARE_REVOKED).count() == 1
+    assert ApplicationUserObjectPermission.objects.filter(user=officers["fire"]).count() == 1
+
+
+def test_the_sweep_keeps_a_permission_another_share_still_gives(application, health, officers, building):
+    tax = application.reviews.get(department__code="tax")
+    first = sharing.application_share(review_id=health.pk, actor=officers["health_supervisor"],
+                                      department_id=building["department"].pk, days=7, reason="Kitchen?")
+    sharing.application_share(review_id=tax.pk, actor=officers["tax_supervisor"],
+                              department_id=building["department"].pk, days=7, reason="Tax?")
+    expire(first)
+    assert sharing.shares_expire() == 1
+    assert fresh(building["officer"]).has_perm("approvals.view_application", application)
+
+
+def test_a_share_not_yet_expired_or_already_revoked_is_left_alone(application, health, officers, building):
+    share = sharing.application_share(review_id=health.pk, actor=officers["health_supervisor"],
+                                      department_id=building["department"].pk, days=1, reason="Kitchen?")
+    assert sharing.shares_expire(now=share.expires_at - timedelta(seconds=1)) == 0
+    sharing.share_revoke(share_id=share.pk, actor=officers["health_supervisor"])
+    expire(share)
+    assert sharing.shares_expire() == 0
+    assert AuditEvent.objects.filter(action=Action.SHARE_REVOKED).count() == 1
+
+
+def test_shared_list_query_count_is_constant(client, application, health, officers, building, submit):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count():
+        client.get(reverse("departments:shared"))
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(reverse("departments:shared"))
+        return response, queries
+
+    def share(app):
+        review = app.reviews.get(department__code="health")
+        sharing.application_share(review_id=review.pk, actor=officers["health_supervisor"],
+                                  department_id=building["department"].pk, days=3, reason="Opinion please")
+
+    share(application)
+    client.force_login(building["officer"])
+    one_response, one = count()
+    share(submit())
+    share(submit())
+    three_response, three = count()
+    assert len(three_response.context["shares"]) == 3
+    assert len(three) == len(one), "\n".join(q["sql"] for q in three.captured_queries)

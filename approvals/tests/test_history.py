@@ -1,0 +1,157 @@
+"""generate_history: the bulk history keeps the engine's invariants, is the same for a seed
+whatever the batch size, and the officer workspace works on it."""
+
+from collections import Counter
+from datetime import UTC, datetime
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+
+from approvals.history import generate_history
+from approvals.models import (
+    APPLICATION_RATEABLE,
+    REVIEW_UNDECIDED,
+    Application,
+    ApplicationStatus,
+    Attachment,
+    Rating,
+    Review,
+    ReviewStatus,
+)
+from catalogue.calendar import load_calendar
+from departments.models import Membership
+from permits.models import Permit
+from permits.services import permit_number
+from portal.management.commands.seed_demo import DEMO_CATALOGUE
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+A, R = ApplicationStatus, ReviewStatus
+NOW = datetime(2026, 11, 24, 4, 0, tzinfo=UTC)  # noon in Shanghai, a Tuesday
+# The history of seed 7 with 300 applications over the demo catalogue.
+EXPECTED_STATES = {A.DRAFT: 15, A.IN_REVIEW: 15, A.NEEDS_CORRECTION: 15, A.APPROVED: 1, A.ISSUED: 181,
+                   A.REJECTED: 48, A.WITHDRAWN: 25}
+EXPECTED_TOTALS = {"applications": 300, "reviews": 966, "permits": 182, "ratings": 77, "attachments": 704}
+
+
+@pytest.fixture
+def catalogue(db, settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    call_command("load_catalogue", str(DEMO_CATALOGUE), stdout=StringIO())
+
+
+def generated(batch: int):
+    totals = generate_history(applications=300, seed=7, batch=batch, now=NOW)
+    return totals, Counter(Application.objects.values_list("status", flat=True))
+
+
+@pytest.mark.parametrize("batch", [300, 17])
+def test_a_seed_gives_the_same_history_whatever_the_batch(catalogue, batch):
+    totals, states = generated(batch)
+    assert dict(states) == EXPECTED_STATES
+    assert totals == EXPECTED_TOTALS
+    assert Review.objects.count() == totals["reviews"]
+    assert Permit.objects.count() == totals["permits"] == states[A.APPROVED] + states[A.ISSUED]
+    assert Rating.objects.count() == totals["ratings"]
+    assert Attachment.objects.count() == totals["attachments"]
+
+
+def test_the_history_keeps_the_engine_invariants(catalogue):
+    generated(100)
+    calendar = load_calendar()
+    members = set(Membership.objects.values_list("department_id", "user_id"))
+    permits = Counter(Permit.objects.values_list("application_id", flat=True))
+    references = list(Application.objects.exclude(reference=None).values_list("reference", flat=True))
+    assert len(references) == len(set(references))
+
+    for application in Application.objects.select_related("service_version"):
+        reviews = list(application.reviews.all())
+        schema = application.schema
+        status = application.status
+        assert application.created_at <= (application.submitted_at or application.created_at) <= NOW
+        assert permits[application.pk] == (1 if status in (A.APPROVED, A.ISSUED) else 0)
+        if application.submitted_at is None:
+            assert status in (A.DRAFT, A.WITHDRAWN)
+            assert application.reference is None and reviews == [] and application.current_stage is None
+            continue
+        local = timezone.localdate(application.submitted_at)
+        assert application.reference == f"A-{local.year}-{application.pk:06d}"
+        assert sorted((r.department.code, r.stage, r.sla_days) for r in reviews) == sorted(
+            (r["department"], r["stage"], r["sla_days"]) for r in schema.reviews)
+        current = application.current_stage
+        by_status = Counter(r.status for r in reviews)
+        earlier = [r for r in reviews if r.stage < current]
+        now_stage = [r for r in reviews if r.stage == current]
+        later = [r for r in reviews if r.stage > current]
+        assert all(r.status == R.APPROVED for r in earlier)
+        if status in (A.IN_REVIEW, A.NEEDS_CORRECTION):
+            assert all(r.status == R.WAITING for r in later)
+            assert application.decided_at is None
+            if status == A.IN_REVIEW:
+                assert by_status[R.CORRECTION_REQUESTED] == 0
+                assert any(r.status in (R.PENDING, R.IN_PROGRESS) for r in now_stage)
+            else:
+                assert any(r.status == R.CORRECTION_REQUESTED for r in now_stage)
+        elif status in (A.APPROVED, A.ISSUED):
+            assert by_status == {R.APPROVED: len(reviews)}
+            assert application.decided_at == max(r.decided_at for r in reviews)
+            permit = application.permits.get()
+            assert permit.number == permit_number(application)
+            assert (permit.rendered_at is not None) == (status == A.ISSUED)
+        elif status == A.REJECTED:
+            assert by_status[R.REJECTED] == 1 and not any(r.status in REVIEW_UNDECIDED for r in reviews)
+            assert application.decided_at == next(r.decided_at for r in reviews if r.status == R.REJECTED)
+        else:
+            assert status == A.WITHDRAWN and application.withdrawn_at is not None
+            assert not any(r.status in REVIEW_UNDECIDED for r in reviews)
+
+        for review in reviews:
+            if review.routed_at:
+                assert application.submitted_at <= review.pending_since <= review.routed_at <= NOW
+                assert review.due_date == calendar.add_working_days(review.started_on, review.sla_days)
+                assert review.red_on == calendar.add_working_days(review.started_on, 2 * review.sla_days)
+                if review.yellow_at:
+                    assert timezone.localdate(review.yellow_at) > review.due_date
+                if review.red_at:
+                    assert review.yellow_at and timezone.localdate(review.red_at) > review.red_on
+            else:
+                assert review.status in (R.WAITING, R.CANCELLED) and review.due_date is None
+            if review.status in (R.APPROVED, R.REJECTED, R.CORRECTION_REQUESTED):
+                assert review.routed_at < review.decided_at <= NOW
+                assert (review.department_id, review.decided_by_id) in members
+            if review.status == R.IN_PROGRESS:
+                assert (review.department_id, review.assignee_id) in members
+            if review.status == R.CORRECTION_REQUESTED:
+                assert review.correction_fields and review.correction_message and review.paused_on
+                assert set(review.correction_fields) <= set(schema.department_fields(review.department.code))
+
+    for rating in Rating.objects.select_related("application"):
+        assert rating.application.status in APPLICATION_RATEABLE
+        assert rating.rated_by_id == rating.application.applicant_id
+        assert rating.application.decided_at < rating.created_at <= NOW
+    # Some open reviews are overdue, as in real life.
+    assert Review.objects.filter(status__in=[R.PENDING, R.IN_PROGRESS], yellow_at__isnull=False).exists()
+
+
+def test_the_officer_workspace_works_on_the_history(catalogue, client):
+    generated(300)
+    review = (Review.objects.filter(status=R.IN_PROGRESS, application__status=A.IN_REVIEW)
+              .select_related("assignee", "application__applicant").order_by("pk").first())
+    client.force_login(review.assignee)
+    for tab in ("pending", "mine", "in_progress", "waiting", "decided"):
+        assert client.get(reverse("departments:queue"), {"tab": tab}).status_code == 200
+    mine = client.get(reverse("departments:queue"), {"tab": "mine"})
+    assert review.application.reference in mine.content.decode()
+    name = review.application.applicant.full_name.split()[0]
+    assert client.get(reverse("departments:queue"), {"tab": "mine", "q": name}).status_code == 200
+    page = client.get(reverse("departments:review", args=[review.pk]))
+    assert page.status_code == 200
+    assert review.application.applicant.full_name in page.content.decode()
+
+    response = client.post(reverse("departments:decide", args=[review.pk]),
+                           {"decision": "approve", "version": review.version})
+    assert response.status_code == 302
+    review.refresh_from_db()
+    assert review.status == R.APPROVED and review.decided_by_id == review.assignee_id
