@@ -1,7 +1,8 @@
 """A load generator that drives applications through the real workflow functions.
 
-Work items go through one queue served by K threads: submitting an application enqueues a
-decision for each of its pending reviews, so the reviews of one application are decided by
+Drafts (answers and attachments) are prepared first; then work items go through one queue
+served by K threads: submitting an application enqueues a decision (in ``mixed`` mode half of
+them after a claim) for each of its pending reviews, so the reviews of one application are decided by
 different threads at the same time, exactly as officers of different departments would.
 A decision that opens the next stage, or a correction answered, enqueues the new pending
 reviews. Each thread has its own database connection."""
@@ -241,6 +242,17 @@ class Simulation:
                 decision = "approve"
             else:
                 kwargs.update(correction_fields=keys[:1], message="Simulated correction")
+        if self.mode == "mixed" and self.random.random() < 0.5:
+            # Half the officers take the review into their hands first, as from the queue.
+            try:
+                with self.counter.measure():
+                    workflow.review_claim(review_id=review_id, actor=officer)
+            except Conflict:
+                with self.stats.lock:
+                    self.stats.conflicts += 1
+                return
+            with self.stats.lock:
+                self.stats.transactions += 1
         started = time.perf_counter()
         try:
             with self.counter.measure():

@@ -9,6 +9,7 @@ import pytest
 from django.core.management import call_command
 
 from approvals.models import Application, ApplicationStatus, Review, ReviewStatus
+from audit.models import Action, AuditEvent
 from permits.models import Permit
 from tests.celery_worker import *  # noqa: F403  (the fixtures celery_queue and start_worker)
 
@@ -43,6 +44,10 @@ def test_mixed_decisions_end_final_with_one_permit_per_approved_application(rest
     assert not Review.objects.filter(application__status=ApplicationStatus.REJECTED,
                                      status__in=[ReviewStatus.PENDING, ReviewStatus.IN_PROGRESS, ReviewStatus.WAITING]
                                      ).exists()
+    # In mixed mode officers claim some reviews before deciding them; none is left held.
+    claimed = AuditEvent.objects.filter(action=Action.REVIEW_CLAIMED).values_list("object_id", flat=True)
+    assert claimed
+    assert not Review.objects.filter(pk__in=[int(pk) for pk in claimed], decided_at__isnull=True).exists()
     # Reviews decided before the worker got to them are never routed; the rest were, once.
     assert summary["submit_to_routed_ms"]["routed"] == Review.objects.filter(stage=1, routed_at__isnull=False).count()
 
