@@ -67,7 +67,7 @@ def start_workers() -> list[subprocess.Popen]:
         subprocess.Popen([*common, "-Q", "bench", "-c", "1", "-n", "route@%h"], cwd=ROOT, env=env()),
         # PDF rendering is batch work: on this one machine it yields the CPU to routing and to the
         # simulated officers, as a deployment would give it lower priority or its own host.
-        subprocess.Popen(["nice", "-n", "10", *common, "-Q", "bench.permits", "-c", "1", "-n", "render@%h"], cwd=ROOT,
+        subprocess.Popen(["nice", "-n", "10", *common, "-Q", "bench.permits", "-c", "2", "-n", "render@%h"], cwd=ROOT,
                          env=env()),
         subprocess.Popen([*common, "-Q", "bench.mail", "-c", "1", "-n", "mail@%h"], cwd=ROOT, env=env()),
     ]
@@ -178,7 +178,7 @@ def write_report(runs, calm, mixed, rss):
     lines = [
         "## Approval pipeline", "",
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node()} "
-        f"({os.cpu_count()} cores), PostgreSQL + Redis local, one routing, one rendering (nice 10) and one mail "
+        f"({os.cpu_count()} cores), PostgreSQL + Redis local, one routing, one rendering (two processes, nice 10) and one mail "
         f"Celery worker on the same machine. The simulated citizens and officers run as {CONCURRENCY} threads over "
         f"{runs[0]['processes']} processes. Drafts are prepared first; the pipeline clock starts at the first submit. "
         f"Median of {RUNS} runs of {APPLICATIONS} applications.", "",
