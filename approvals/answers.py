@@ -10,6 +10,7 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from catalogue.i18n import translated
@@ -97,16 +98,30 @@ def to_form_initial(spec: dict, value):
     return value
 
 
+def _answer_fields(schema: Schema, partial: bool) -> dict[str, forms.Field]:
+    """The form fields of a schema, built once per language and mode: a schema never changes,
+    and submit validates every answer (cleaning does not change a field, so one can serve all)."""
+    cache = schema.__dict__.setdefault("_answer_fields", {})
+    key = (translation.get_language(), partial)
+    if key not in cache:
+        cache[key] = {
+            spec["key"]: form_field(spec, required=False if partial else None)
+            for spec in schema.fields if spec["kind"] != "file"
+        }
+    return cache[key]
+
+
 def clean_answers(schema: Schema, data: dict, *, keys=None, partial: bool = False) -> tuple[dict, dict]:
     """Validate raw answers (strings from a form or JSON from the API) for ``keys`` (default:
     every non-file field). Returns (cleaned JSON answers, {key: [messages]}). With ``partial``
     a missing answer is not an error (drafts)."""
     cleaned, errors = {}, {}
+    fields = _answer_fields(schema, partial)
     for spec in schema.fields:
         key = spec["key"]
         if spec["kind"] == "file" or (keys is not None and key not in keys):
             continue
-        field = form_field(spec, required=False if partial else None)
+        field = fields[key]
         raw = data.get(key)
         if isinstance(raw, bool) and spec["kind"] == "boolean":
             raw = "true" if raw else "false"

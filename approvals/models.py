@@ -10,7 +10,7 @@ from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from catalogue.schema import Schema
+from catalogue.schema import Schema, frozen_schema
 
 
 class ApplicationStatus(models.TextChoices):
@@ -83,7 +83,7 @@ class Application(models.Model):
 
     @cached_property
     def schema(self) -> Schema:
-        return Schema(self.service_version.schema)
+        return frozen_schema(self.service_version_id)
 
     @property
     def is_final(self) -> bool:

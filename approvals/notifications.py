@@ -38,9 +38,9 @@ def notifications_create(rows: list[Notification]) -> list[Notification]:
 
     rows = Notification.objects.bulk_create(rows) if rows else []
     if rows:
-        from .nudges import nudge_on_commit
+        from .nudges import nudge_ids_on_commit
 
-        nudge_on_commit(notification_email_task, [n.pk for n in rows])
+        nudge_ids_on_commit(notification_email_task, [n.pk for n in rows])
     return rows
 
 

@@ -9,8 +9,9 @@ from .workflow import application_route
 
 
 @shared_task(ignore_result=True)
-def route_application_task(application_id: int) -> int:
-    return application_route(application_id=application_id)
+def route_application_task(application_ids: list[int] | int) -> int:
+    ids = [application_ids] if isinstance(application_ids, int) else application_ids
+    return application_route(application_ids=ids)
 
 
 @shared_task(ignore_result=True)

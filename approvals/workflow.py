@@ -17,7 +17,7 @@ from permits.services import permit_create
 
 from .answers import clean_answers, unknown_keys
 from .errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
-from .locks import lock_application, lock_application_of_review
+from .locks import lock_application, lock_application_of_review, reviews_of
 from .models import (
     REVIEW_UNDECIDED,
     Application,
@@ -29,7 +29,7 @@ from .models import (
     ReviewStatus,
 )
 from .notifications import department_staff_ids, departments_staff_ids, notifications_create, notify
-from .nudges import nudge_on_commit
+from .nudges import nudge_ids_on_commit, nudge_on_commit
 from .sla import clock_extend, clock_resume, clock_start, local_today, sla_calendar
 from .uploads import check_upload
 
@@ -191,9 +191,9 @@ def application_submit(*, application_id: int, actor, ip: str | None = None) -> 
     application.save(update_fields=["status", "submitted_at", "current_stage", "reference", "answers", "updated_at"])
 
     audit_record(_event(Action.APPLICATION_SUBMITTED, application, actor=actor, ip=ip,
-                        version=application.service_version.number))
+                        version=schema.version_number))
     notify(recipient_ids=[application.applicant_id], kind=NotificationKind.SUBMITTED, application=application)
-    nudge_on_commit(_tasks().route_application_task, application.pk)
+    nudge_ids_on_commit(_tasks().route_application_task, [application.pk])
     return application
 
 
@@ -206,7 +206,7 @@ def application_resubmit(*, application_id: int, actor, data: dict, ip: str | No
     _own(application, actor)
     if application.status != ApplicationStatus.NEEDS_CORRECTION:
         raise InvalidTransition(_("No correction is requested on this application."))
-    reviews = list(application.reviews.select_related("department"))
+    reviews = reviews_of(application.pk)
     requesting = [r for r in reviews if r.status == ReviewStatus.CORRECTION_REQUESTED]
     allowed = _correction_requested_fields(reviews)
     schema = application.schema
@@ -253,7 +253,7 @@ def application_resubmit(*, application_id: int, actor, data: dict, ip: str | No
     application.status = ApplicationStatus.IN_REVIEW
     application.save(update_fields=["answers", "status", "updated_at"])
     audit_record(_event(Action.APPLICATION_RESUBMITTED, application, actor=actor, ip=ip, changed=sorted(changed)), *events)
-    nudge_on_commit(_tasks().route_application_task, application.pk)
+    nudge_ids_on_commit(_tasks().route_application_task, [application.pk])
     return application
 
 
@@ -345,7 +345,7 @@ def review_decide(
     if role is None:  # a review of another department does not exist for this actor
         raise Review.DoesNotExist
     # Re-read every review inside the lock: this is what the outcome is computed from.
-    reviews = list(application.reviews.select_related("department"))
+    reviews = reviews_of(application.pk)
     review = next(r for r in reviews if r.pk == review_id)
 
     if expected_version is not None and review.version != expected_version:
@@ -426,7 +426,7 @@ def _settle(application: Application, reviews: list[Review], *, decision, review
         )
         application.current_stage = next_stage
         application.save(update_fields=["current_stage", "updated_at"])
-        nudge_on_commit(_tasks().route_application_task, application.pk)
+        nudge_ids_on_commit(_tasks().route_application_task, [application.pk])
         return events
 
     # Fan-in: every department approved. The partial UNIQUE constraint on the permit is the
@@ -476,15 +476,16 @@ def review_extend(*, review_id: int, actor, due_date, reason: str, ip: str | Non
 
 
 @transaction.atomic
-def application_route(*, application_id: int) -> int:
-    """Route the application's pending, unrouted reviews: start their SLA clocks and tell the
-    departments' officers. Safe to run twice, or twice at once: the reviews are taken with
-    FOR NO KEY UPDATE SKIP LOCKED and only while still unrouted, so each is routed once.
-    A fixed number of statements whatever the number of reviews."""
+def application_route(*, application_ids: list[int]) -> int:
+    """Route the pending, unrouted reviews of these applications: start their SLA clocks and
+    tell the departments' officers. Safe to run twice, or twice at once: the reviews are taken
+    with FOR NO KEY UPDATE SKIP LOCKED and only while still unrouted, so each is routed once.
+    A fixed number of statements whatever the number of applications and reviews, so one
+    batched nudge routes everything submitted meanwhile."""
     calendar, now, today = sla_calendar(), timezone.now(), local_today()
     reviews = list(
         Review.objects.select_for_update(of=("self",), no_key=True, skip_locked=True)
-        .filter(application_id=application_id, status=ReviewStatus.PENDING, routed_at__isnull=True)
+        .filter(application_id__in=application_ids, status=ReviewStatus.PENDING, routed_at__isnull=True)
         .select_related("application", "department").order_by("pk")
     )
     if not reviews:

@@ -9,6 +9,7 @@ A schema is plain JSON so that it can be stored on a version and never change:
 Fields are the union of the reviews' fields, each once, in dictionary order.
 """
 
+import functools
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -21,6 +22,7 @@ from .models import Service, ServiceVersion
 @dataclass(frozen=True)
 class Schema:
     data: dict
+    version_number: int | None = None
 
     @cached_property
     def fields(self) -> list[dict]:
@@ -54,6 +56,14 @@ class Schema:
     @property
     def file_keys(self) -> set[str]:
         return {f["key"] for f in self.fields if f["kind"] == "file"}
+
+
+@functools.lru_cache(maxsize=512)
+def frozen_schema(version_id: int) -> Schema:
+    """The schema of a published version, read once per process: a version never changes (a
+    change publishes a new one), and the engine's hot paths then skip loading and decoding it."""
+    number, data = ServiceVersion.objects.values_list("number", "schema").get(pk=version_id)
+    return Schema(data, version_number=number)
 
 
 def build_schema(service: Service) -> dict:

@@ -25,7 +25,7 @@ def permit_create(*, application, now=None) -> Permit:
     """The permit row of an application that has just been approved (caller holds the lock)."""
     now = now or timezone.now()
     today = timezone.localdate(now)
-    valid_days = application.service_version.schema["service"]["permit_valid_days"]
+    valid_days = application.schema.data["service"]["permit_valid_days"]
     return Permit.objects.create(
         application=application, number=permit_number(application), issued_at=now,
         valid_from=today, valid_until=today + timedelta(days=valid_days),

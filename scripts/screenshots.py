@@ -36,7 +36,7 @@ import json
 from approvals import workflow
 from approvals.models import Application, ApplicationStatus
 for pk in Application.objects.filter(submitted_at__isnull=False).values_list("pk", flat=True):
-    workflow.application_route(application_id=pk)
+    workflow.application_route(application_ids=[pk])
 mine = Application.objects.filter(applicant__email="wang.fang@demo.example.org")
 print(json.dumps({
     "draft": mine.filter(status=ApplicationStatus.DRAFT).values_list("pk", flat=True).first(),

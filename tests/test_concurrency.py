@@ -144,7 +144,8 @@ def count(nudges_sent, task) -> dict:
     result = {}
     for name, args in nudges_sent:
         if name == task.name:
-            result[args[0]] = result.get(args[0], 0) + 1
+            for key in args[0] if isinstance(args[0], list) else [args[0]]:
+                result[key] = result.get(key, 0) + 1
     return result
 
 
@@ -275,7 +276,7 @@ def test_routing_and_a_decision_on_the_same_application_do_not_deadlock(submit, 
         from django.db import transaction
 
         with transaction.atomic():
-            count = workflow.application_route(application_id=application.pk)
+            count = workflow.application_route(application_ids=[application.pk])
             routed.set()
             release.wait(10)  # commit only once the decision is waiting on our review rows
         return count

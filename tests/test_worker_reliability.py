@@ -270,3 +270,23 @@ def assert_final_state(settings, mail_dir, to_issue, to_route):
     # Mail is at-least-once: a process killed between sending and recording can send one again.
     sent = Notification.objects.count()
     assert sent <= mails_in(mail_dir) <= sent + 2
+
+
+def test_batched_nudges_route_and_mail_everything_through_a_real_worker(submit, officers, start_worker, celery_queue,
+                                                                          settings, tmp_path):
+    settings.PORTAL_NUDGE_BATCH_SECONDS = 0.05
+    mail_dir = tmp_path / "mail"
+    start_worker(mail_dir=mail_dir)
+    applications = [submit() for _ in range(12)]
+    approve_everything(applications[0], officers)
+
+    def settled():
+        return (stage_one_routed(applications)
+                and Application.objects.get(pk=applications[0].pk).status == ApplicationStatus.ISSUED
+                and not Notification.objects.exclude(email_status=EmailStatus.SENT).exists()
+                and idle_twice(celery_queue))
+
+    wait_for(settled, timeout=60, what="batched routing and mail", details=state_summary)
+    assert Review.objects.filter(application__in=applications[1:], stage=1, routed_at__isnull=False).count() == 33
+    assert max(counts_by(Notification.objects.filter(kind=NotificationKind.REVIEW_ROUTED), "review_id").values()) == 1
+    assert mails_in(mail_dir) == Notification.objects.count()

@@ -77,7 +77,7 @@ def routed(submit, officers, travel):
     """An application submitted and routed on Friday 2026-11-20 at 10:00."""
     travel(FRIDAY, 10)
     application = submit()
-    assert workflow.application_route(application_id=application.pk) == 3
+    assert workflow.application_route(application_ids=[application.pk]) == 3
     return application
 
 
@@ -123,7 +123,7 @@ def test_route_before_a_holiday_skips_it(submit, officers, travel):
     Holiday.objects.bulk_create([Holiday(date=date(2026, 10, 1)), Holiday(date=date(2026, 10, 2))])
     travel(date(2026, 9, 30), 16)  # Wednesday; Thursday and Friday are holidays
     application = submit()
-    workflow.application_route(application_id=application.pk)
+    workflow.application_route(application_ids=[application.pk])
     start = date(2026, 9, 30)
     assert clock(review_of(application, "tax")) == (start, date(2026, 10, 5), date(2026, 10, 6), date(2026, 10, 8), None)
     assert clock(review_of(application, "registration")) == (
@@ -134,7 +134,7 @@ def test_route_before_a_holiday_skips_it(submit, officers, travel):
 def test_route_on_a_saturday_counts_from_monday(submit, officers, travel):
     travel(date(2026, 11, 21), 9)
     application = submit()
-    workflow.application_route(application_id=application.pk)
+    workflow.application_route(application_ids=[application.pk])
     assert clock(review_of(application, "tax")) == (
         date(2026, 11, 21), date(2026, 11, 23), date(2026, 11, 24), date(2026, 11, 26), None)
 
@@ -301,7 +301,7 @@ def test_concurrent_beats_escalate_each_review_once(restaurant, officers, citize
     travel(FRIDAY, 10)
     applications = [submitted_application(restaurant, citizen) for _ in range(8)]
     for application in applications:
-        workflow.application_route(application_id=application.pk)
+        workflow.application_route(application_ids=[application.pk])
 
     barrier = threading.Barrier(6)
     results, errors = [], []

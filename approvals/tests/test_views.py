@@ -269,7 +269,7 @@ def test_confirmation_uses_due_dates_once_routed(client, submit, citizen):
     from approvals import workflow
 
     application = submit()
-    workflow.application_route(application_id=application.pk)
+    workflow.application_route(application_ids=[application.pk])
     due = max(r.due_date for r in application.reviews.filter(stage=1))
     client.force_login(citizen)
     page = client.get(reverse("approvals:submitted", args=[application.pk])).content.decode()
@@ -328,7 +328,7 @@ def _application_with(service, citizen, *, files: int, notifications: int):
         workflow.application_attach(application_id=application.pk, actor=citizen, field_key="floor_plan",
                                     uploaded=pdf_upload(f"plan{n}.pdf"))
     application = workflow.application_submit(application_id=application.pk, actor=citizen)
-    workflow.application_route(application_id=application.pk)
+    workflow.application_route(application_ids=[application.pk])
     for _n in range(notifications - 1):  # submitting notified once
         notify(recipient_ids=[citizen.pk], kind=NotificationKind.CORRECTION_REQUESTED, application=application,
                params={"message": "Check the plan."})
@@ -361,7 +361,7 @@ def test_application_page_shows_timeline_correction_and_permit(client, submit, c
     from approvals import workflow
 
     application = submit()
-    workflow.application_route(application_id=application.pk)
+    workflow.application_route(application_ids=[application.pk])
     review = application.reviews.get(department__code="health")
     workflow.review_decide(review_id=review.pk, actor=officers["health"], decision="correction",
                            correction_fields=["seats", "floor_plan"], message="Count the outdoor seats too.")

@@ -224,7 +224,7 @@ def test_resubmit_only_reopens_departments_whose_fields_changed(submit, officers
 
 def test_re_review_after_changed_fields_starts_a_fresh_clock(submit, officers, citizen):
     application = submit()
-    workflow.application_route(application_id=application.pk)
+    workflow.application_route(application_ids=[application.pk])
     tax = application.reviews.get(department__code="tax")
     Review.objects.filter(pk=tax.pk).update(yellow_at=timezone.now(), red_at=timezone.now())
     decide("tax", application, officers)
@@ -255,8 +255,8 @@ def test_withdraw(submit, citizen, officers):
 def test_route_starts_clock_once(submit, officers, time_machine):
     time_machine.move_to(timezone.make_aware(timezone.datetime(2026, 11, 20, 10, 0)))  # a Friday
     application = submit()
-    assert workflow.application_route(application_id=application.pk) == 3
-    assert workflow.application_route(application_id=application.pk) == 0
+    assert workflow.application_route(application_ids=[application.pk]) == 3
+    assert workflow.application_route(application_ids=[application.pk]) == 0
     tax = application.reviews.get(department__code="tax")
     assert tax.due_date == date(2026, 11, 24)  # 2 working days after Friday: Mon, Tue
     health = application.reviews.get(department__code="health")

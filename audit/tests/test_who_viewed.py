@@ -33,7 +33,7 @@ def test_staff_views_downloads_and_decisions_are_listed_newest_first(client, sub
     assert client.get(reverse("departments:attachment", args=[health.pk, attachment.pk])).status_code == 200
     registration = application.reviews.get(department__code="registration")
     workflow.review_decide(review_id=registration.pk, actor=officers["registration_supervisor"], decision="approve")
-    workflow.application_route(application_id=application.pk)  # a system step: no one viewed anything
+    workflow.application_route(application_ids=[application.pk])  # a system step: no one viewed anything
 
     client.force_login(citizen)
     response = client.get(URL)

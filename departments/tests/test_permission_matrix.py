@@ -47,7 +47,7 @@ def world(submit, citizen, officers):
     from approvals import workflow
 
     application = submit()
-    workflow.application_route(application_id=application.pk)
+    workflow.application_route(application_ids=[application.pk])
     review = application.reviews.select_related("department").get(department__code="health")
     tax = application.reviews.get(department__code="tax")
     share = sharing.application_share(review_id=review.pk, actor=officers["health_supervisor"],

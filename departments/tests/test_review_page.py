@@ -21,7 +21,7 @@ def application(submit, citizen):
     citizen.phone, citizen.id_number = "+86 138 0000 0000", "110101199001011234"
     citizen.save(update_fields=["phone", "id_number"])
     application = submit()
-    workflow.application_route(application_id=application.pk)
+    workflow.application_route(application_ids=[application.pk])
     return application
 
 

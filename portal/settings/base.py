@@ -247,6 +247,9 @@ CELERY_BEAT_SCHEDULE = {
 # It is also how long a worker's claim on a permit render or a mail lasts, so it must outlast the
 # tasks' hard time limit (90 s): a claim never expires under a task that is still running.
 PORTAL_RECONCILE_AFTER_SECONDS = env.int("PORTAL_RECONCILE_AFTER_SECONDS", default=120)
+# Routing and mail nudges committed within this many seconds go out as one message per task
+# (approvals.nudges); 0 publishes each at commit.
+PORTAL_NUDGE_BATCH_SECONDS = env.float("PORTAL_NUDGE_BATCH_SECONDS", default=0.1)
 
 # --- Logging --------------------------------------------------------------------------------
 LOGGING = {

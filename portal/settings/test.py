@@ -11,6 +11,8 @@ if not env.str("EMAIL_URL", default=""):  # noqa: F405
     EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 AXES_ENABLED = True
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+# Nudges at commit, so a test sees them at once; tests of the batching set it themselves.
+PORTAL_NUDGE_BATCH_SECONDS = env.float("PORTAL_NUDGE_BATCH_SECONDS", default=0)  # noqa: F405
 
 # Without CELERY_BROKER_URL, nudges go to kombu's in-memory transport (nothing written to disk);
 # `make test` sets it to Redis, and the worker tests start real workers against that.

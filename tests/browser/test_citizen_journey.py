@@ -195,7 +195,7 @@ def test_open_a_restaurant_from_search_to_permit(page, assert_accessible, demo, 
     assert_fits_narrow_screen(page)
 
     # Health asks for a correction; the citizen answers it.
-    workflow.application_route(application_id=application.pk)
+    workflow.application_route(application_ids=[application.pk])
     decide(application, "health", officers, "correction", correction_fields=["seating_capacity", "floor_plan"],
            message="Count the outdoor seats too, and mark them on the plan.")
     decide(application, "tax", officers)

@@ -45,7 +45,7 @@ def test_officer_reviews_asks_for_a_correction_and_approves(page, assert_accessi
                                                             settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")
     application = submitted_application(restaurant, citizen)
-    workflow.application_route(application_id=application.pk)
+    workflow.application_route(application_ids=[application.pk])
     review = application.reviews.get(department__code="health")
 
     sign_in(page, officers["health"].email)
@@ -111,7 +111,7 @@ def test_supervisor_extends_and_shares_for_an_opinion(page, assert_accessible, r
                                                      settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")
     application = submitted_application(restaurant, citizen)
-    workflow.application_route(application_id=application.pk)
+    workflow.application_route(application_ids=[application.pk])
     review = application.reviews.get(department__code="health")
 
     sign_in(page, officers["health_supervisor"].email)
