@@ -15,7 +15,7 @@ from departments.models import MembershipRole
 from .models import Permit
 
 # P-2026-000123, and P-2026-000123-2 for its re-issues.
-NUMBER_PATTERN = re.compile(r"P-\d{4}-\d{6,10}(?:-\d{1,3})?")
+NUMBER_PATTERN = re.compile(r"P-[0-9]{4}-[0-9]{6,10}(?:-[0-9]{1,3})?", re.ASCII)
 STAFF_PAGE_SIZE = 25
 
 
@@ -111,7 +111,7 @@ def check_file(data: bytes) -> FileCheck:
     permit = _verification_query().filter(sha256=digest).first()
     if permit is not None:
         return FileCheck(FileOutcome.ISSUED, digest, _verification(permit), signature)
-    if signature.signed and signature.trusted:
+    if signature.signed and signature.ours:
         return FileCheck(FileOutcome.ALTERED, digest, signature=signature)
     return FileCheck(FileOutcome.UNKNOWN, digest, signature=signature)
 

@@ -133,6 +133,7 @@ class SignatureCheck:
     """What pyHanko says about the signature of a file."""
 
     signed: bool  # there is a signature at all
+    ours: bool = False  # made with our certificate (or an earlier one of ours), valid or not
     intact: bool = False  # the signed bytes are unchanged
     valid: bool = False  # the signature value is correct for them
     trusted: bool = False  # made by our certificate (or an earlier one of ours)
@@ -166,14 +167,19 @@ def check_signature(data: bytes) -> SignatureCheck:
         raise NotAPdf(str(error)) from error
     if not signatures:
         return SignatureCheck(signed=False)
-    context = ValidationContext(trust_roots=trusted_certificates(), allow_fetching=False, revocation_mode="soft-fail")
+    trusted = trusted_certificates()
+    try:
+        ours = signatures[0].signer_cert.sha256 in {cert.sha256 for cert in trusted}
+    except Exception:
+        ours = False
+    context = ValidationContext(trust_roots=trusted, allow_fetching=False, revocation_mode="soft-fail")
     try:
         status = validate_pdf_signature(signatures[0], context, skip_diff=True)
     except Exception:
         log.info("signature check failed on an uploaded file", exc_info=True)
-        return SignatureCheck(signed=True)
+        return SignatureCheck(signed=True, ours=ours)
     return SignatureCheck(
-        signed=True, intact=bool(status.intact), valid=bool(status.valid), trusted=bool(status.trusted),
+        signed=True, ours=ours, intact=bool(status.intact), valid=bool(status.valid), trusted=bool(status.trusted),
         whole_file=status.coverage == SignatureCoverageLevel.ENTIRE_FILE,
         signer=status.signing_cert.subject.human_friendly if status.signing_cert else "",
         signed_at=status.signer_reported_dt,
