@@ -4,6 +4,7 @@ with the JSON attachment, PAdES signature), against the same HTML through raw
 
 Run by bench/run.py (BENCH_ONLY=permits) on a database where seed_demo issued a permit."""
 
+import io
 import json
 import os
 import statistics
@@ -21,6 +22,7 @@ import django  # noqa: E402
 django.setup()
 logging.getLogger("weasyprint").setLevel(logging.ERROR)
 
+from pypdf import PdfReader  # noqa: E402
 from weasyprint import HTML  # noqa: E402
 
 from permits import rendering  # noqa: E402
@@ -55,7 +57,7 @@ def main():
     p50, p95 = statistics.median(ours), percentile(ours, 95)
     raw50, raw95 = statistics.median(raw), percentile(raw, 95)
     print(json.dumps({
-        "runs": RUNS, "permit": permit.number, "pages": pdf.count(b"/Type /Page\n") or None,
+        "runs": RUNS, "permit": permit.number, "pages": len(PdfReader(io.BytesIO(pdf)).pages),
         "bytes": len(pdf), "raw_bytes": len(plain),
         "ours": {"p50": round(p50, 1), "p95": round(p95, 1)}, "raw": {"p50": round(raw50, 1), "p95": round(raw95, 1)},
         "ratio": {"p50": round(p50 / raw50, 3), "p95": round(p95 / raw95, 3)},

@@ -253,3 +253,13 @@ def test_staff_list_query_count_does_not_grow_with_permits(client, issued_permit
     with CaptureQueriesContext(connection) as ctx:
         client.get(history_url)
     assert len(ctx.captured_queries) == before
+
+
+def test_the_holder_sees_a_revoked_permit_as_revoked(client, issued_permit, officers, citizen):
+    client.force_login(citizen)
+    url = reverse("approvals:detail", args=[issued_permit.application_id])
+    assert "Your permit is ready" in text(client.get(url))
+    permit_revoke(permit_id=issued_permit.pk, actor=officers["tax_supervisor"], reason="Unpaid tax.")
+    page = text(client.get(url))
+    assert f"Your permit {issued_permit.number} was revoked on {timezone.localdate():%Y-%m-%d} Reason: Unpaid tax." in page
+    assert "Your permit is ready" not in page
