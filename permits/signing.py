@@ -115,8 +115,26 @@ def clear_cache() -> None:
     _cache.clear()
 
 
+def _outside_event_loop(function, *args, **kwargs):
+    """pyHanko's synchronous calls run their own asyncio loop, which cannot start in a thread
+    that already runs one (an ASGI server, a Playwright test): there, run them in a thread."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return function(*args, **kwargs)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(function, *args, **kwargs).result()
+
+
 def sign_pdf(pdf: bytes) -> bytes:
     """Add an invisible PAdES baseline signature covering the whole file."""
+    return _outside_event_loop(_sign_pdf, pdf)
+
+
+def _sign_pdf(pdf: bytes) -> bytes:
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
 
@@ -174,7 +192,7 @@ def check_signature(data: bytes) -> SignatureCheck:
         ours = False
     context = ValidationContext(trust_roots=trusted, allow_fetching=False, revocation_mode="soft-fail")
     try:
-        status = validate_pdf_signature(signatures[0], context, skip_diff=True)
+        status = _outside_event_loop(validate_pdf_signature, signatures[0], context, skip_diff=True)
     except Exception:
         log.info("signature check failed on an uploaded file", exc_info=True)
         return SignatureCheck(signed=True, ours=ours)
