@@ -50,14 +50,14 @@ class Permit(models.Model):
     )
     # What the permit states (holder, business, service, approvals): fixed when the file is
     # produced, so a permit keeps saying what it said; a re-issue stores its corrected facts.
-    data = models.JSONField(_("permit data"), default=dict, blank=True)
+    data = models.JSONField(_("permit data"), default=dict, db_default={}, blank=True)
     # Re-issue after a correction: the new permit points at the one it replaces, which stays
     # on record as superseded (its file still verifies, as superseded).
     replaces = models.OneToOneField(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="replaced_by",
         verbose_name=_("replaces"),
     )
-    reissue_reason = models.TextField(_("reason for the re-issue"), blank=True)
+    reissue_reason = models.TextField(_("reason for the re-issue"), blank=True, db_default="")
     superseded_at = models.DateTimeField(_("superseded"), null=True, blank=True)
 
     class Meta:

@@ -59,8 +59,18 @@ class Verification:
     replaces: str = ""
 
 
+def permit_data(permit: Permit) -> dict:
+    """What the permit states: stored since its file was produced; for a permit produced
+    before the facts were stored, read from its application."""
+    if permit.data or not permit.rendered_at:
+        return permit.data or {}
+    from .rendering import permit_facts
+
+    return permit_facts(permit.application)
+
+
 def _verification(permit: Permit) -> Verification:
-    data = permit.data or {}
+    data = permit_data(permit)
     replaced_by = getattr(permit, "replaced_by", None) if permit.status == "superseded" else None
     return Verification(
         permit=permit, state=permit.state(),
@@ -74,7 +84,8 @@ def _verification(permit: Permit) -> Verification:
 
 
 def _verification_query():
-    return Permit.objects.select_related("replaces", "replaced_by")
+    return Permit.objects.select_related("replaces", "replaced_by", "application__applicant",
+                                         "application__service_version")
 
 
 def verification_by_number(number: str) -> Verification | None:

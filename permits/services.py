@@ -197,6 +197,9 @@ def permit_reissue(*, permit_id: int, actor, corrections: dict, reason: str, ip:
             "status": permit.get_status_display().lower()})
     if not permit.rendered_at:
         raise InvalidTransition(_("The permit's file is still being produced. Try again in a moment."))
+    from .selectors import permit_data
+
+    facts = permit_data(permit)
     changes, errors = {}, {}
     for key, value in (corrections or {}).items():
         if key not in CORRECTABLE:
@@ -206,7 +209,7 @@ def permit_reissue(*, permit_id: int, actor, corrections: dict, reason: str, ip:
             errors[key] = [_("Keep it under %(n)s characters.") % {"n": CORRECTABLE[key]}]
         elif key == "holder" and not value:
             errors[key] = [_("The holder's name cannot be empty.")]
-        elif value != permit.data.get(key, ""):
+        elif value != facts.get(key, ""):
             changes[key] = value
     if errors:
         raise ValidationFailed(errors)
@@ -218,7 +221,7 @@ def permit_reissue(*, permit_id: int, actor, corrections: dict, reason: str, ip:
     new = Permit.objects.create(
         application=permit.application, number=reissue_number(permit), issued_at=now,
         valid_from=timezone.localdate(now), valid_until=permit.valid_until,
-        data={**permit.data, **changes}, replaces=permit, reissue_reason=reason,
+        data={**facts, **changes}, replaces=permit, reissue_reason=reason,
     )
     audit_record(
         _event(Action.PERMIT_SUPERSEDED, permit, actor=actor, ip=ip, number=permit.number, by=new.number, reason=reason),

@@ -128,7 +128,7 @@ def _managed(request, number):
 
 
 def _render_manage(request, permit, history, *, revoke_form=None, reissue_form=None, status=200):
-    data = permit.data or {}
+    data = selectors.permit_data(permit)
     initial = {key: data.get(key, "") for key in services.CORRECTABLE}
     return render(request, "permits/manage.html", {
         "permit": permit, "history": history, "state": permit.state(),
