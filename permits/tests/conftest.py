@@ -18,7 +18,8 @@ def approve_all(application, officers):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_rate_limits():
+def _fresh_rate_limits_and_our_address(settings):
+    settings.SITE_URL = "http://127.0.0.1:8000"  # the address the tests expect in QR codes and permit.json
     cache.clear()
     yield
     cache.clear()
