@@ -200,6 +200,7 @@ class NotificationKind(models.TextChoices):
     MESSAGE_FROM_CITIZEN = "message_from_citizen", _("New message from an applicant")
     MESSAGE_FROM_DEPARTMENT = "message_from_department", _("New message from a department")
     LOW_RATING = "low_rating", _("Low rating from an applicant")
+    PERMIT_REVOKED = "permit_revoked", _("Permit revoked")
 
 
 class EmailStatus(models.TextChoices):

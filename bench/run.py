@@ -26,8 +26,8 @@ CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "8"))
 CALM_CONCURRENCY = os.cpu_count() or 1
 MIXED_APPLICATIONS = int(os.environ.get("BENCH_MIXED_APPLICATIONS", "1000"))
 VAR = ROOT / "var" / "bench"
-# BENCH_ONLY=queue (or pipeline) runs one part; both by default.
-PARTS = [p.strip() for p in os.environ.get("BENCH_ONLY", "pipeline,queue").split(",") if p.strip()]
+# BENCH_ONLY=queue (or pipeline, or permits) runs one part; all by default.
+PARTS = [p.strip() for p in os.environ.get("BENCH_ONLY", "pipeline,queue,permits").split(",") if p.strip()]
 # The officer workspace runs on a generated history in a database of its own, kept between runs
 # when BENCH_HISTORY_REUSE=1 and it already holds BENCH_HISTORY applications.
 HISTORY = int(os.environ.get("BENCH_HISTORY", "1000000"))
@@ -140,6 +140,8 @@ def main():
         pipeline()
     if "queue" in PARTS:
         officer_workspace()
+    if "permits" in PARTS:
+        permit_rendering()
 
 
 def pipeline():
@@ -266,6 +268,34 @@ def write_workspace_report(result: dict, seeded: dict | None):
             statements = "/".join(str(q) for q in figures["queries"])
             lines.append(f"| {page} | {who} | {figures['p50']} | {figures['p95']} | {statements} |")
     replace_section(ROOT / "docs" / "benchmarks.md", "## Officer workspace", "\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+PERMIT_DB_URL = DB_URL.rsplit("/", 1)[0] + "/portal_bench_permits"
+
+
+def permit_rendering():
+    """ms per permit, render + sign, against raw WeasyPrint on the same HTML (bench/permits.py)."""
+    reset_database(PERMIT_DB_URL)
+    manage("migrate", "-v0", db_url=PERMIT_DB_URL)
+    manage("seed_demo", capture=True, db_url=PERMIT_DB_URL)  # issues and signs one permit
+    result = json.loads(subprocess.run([PY, str(ROOT / "bench" / "permits.py")], cwd=ROOT, env=env(PERMIT_DB_URL),
+                                       check=True, text=True, stdout=subprocess.PIPE).stdout)
+    ours, raw, ratio = result["ours"], result["raw"], result["ratio"]
+    lines = [
+        "## Permit rendering", "",
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node()} ({os.cpu_count()} cores), one "
+        f"process, {result['runs']} renders of the demo permit {result['permit']} ({result['pages']} page) after 3 "
+        "warm-up renders, ours and raw interleaved. Ours: template, QR code, WeasyPrint PDF/A-3b with permit.json "
+        "attached, PAdES signature (pyHanko). Raw: the same HTML through `weasyprint.HTML(...).write_pdf()`. "
+        "Target: p95 ≤ 300 ms, ≤ 1.15× raw.",
+        "", "Command: `make bench BENCH_ONLY=permits`", "",
+        "| | p50 ms | p95 ms | file |", "|---|---:|---:|---:|",
+        f"| render + sign | {ours['p50']} | {ours['p95']} | {result['bytes'] // 1024} KiB |",
+        f"| raw WeasyPrint | {raw['p50']} | {raw['p95']} | {result['raw_bytes'] // 1024} KiB |",
+        f"| ratio | {ratio['p50']} | {ratio['p95']} | |",
+    ]
+    replace_section(ROOT / "docs" / "benchmarks.md", "## Permit rendering", "\n".join(lines) + "\n")
     print("\n".join(lines))
 
 

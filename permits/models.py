@@ -1,5 +1,7 @@
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -7,6 +9,16 @@ class PermitStatus(models.TextChoices):
     VALID = "valid", _("Valid")
     REVOKED = "revoked", _("Revoked")
     SUPERSEDED = "superseded", _("Superseded")
+
+
+class PermitState(models.TextChoices):
+    """What verification reports: the stored status, plus expiry and a file not yet produced."""
+
+    VALID = "valid", _("Valid")
+    EXPIRED = "expired", _("Expired")
+    REVOKED = "revoked", _("Revoked")
+    SUPERSEDED = "superseded", _("Superseded")
+    PENDING = "pending", _("Being issued")
 
 
 def permit_upload_to(instance, filename):
@@ -33,6 +45,20 @@ class Permit(models.Model):
     render_attempts = models.PositiveSmallIntegerField(default=0)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
     revocation_reason = models.TextField(_("revocation reason"), blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+    )
+    # What the permit states (holder, business, service, approvals): fixed when the file is
+    # produced, so a permit keeps saying what it said; a re-issue stores its corrected facts.
+    data = models.JSONField(_("permit data"), default=dict, db_default={}, blank=True)
+    # Re-issue after a correction: the new permit points at the one it replaces, which stays
+    # on record as superseded (its file still verifies, as superseded).
+    replaces = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="replaced_by",
+        verbose_name=_("replaces"),
+    )
+    reissue_reason = models.TextField(_("reason for the re-issue"), blank=True, db_default="")
+    superseded_at = models.DateTimeField(_("superseded"), null=True, blank=True)
 
     class Meta:
         ordering = ["-issued_at"]
@@ -43,9 +69,22 @@ class Permit(models.Model):
         ]
         indexes = [
             models.Index(fields=["issued_at"], name="permit_unrendered", condition=Q(rendered_at__isnull=True)),
+            # "Is this the file you issued?": an uploaded file is looked up by its hash.
+            models.Index(fields=["sha256"], name="permit_sha256", condition=~Q(sha256="")),
         ]
         verbose_name = _("permit")
         verbose_name_plural = _("permits")
 
     def __str__(self):
         return self.number
+
+    def state(self, today=None) -> str:
+        if self.status == PermitStatus.REVOKED:
+            return PermitState.REVOKED
+        if self.status == PermitStatus.SUPERSEDED:
+            return PermitState.SUPERSEDED
+        if not self.rendered_at:
+            return PermitState.PENDING
+        if self.valid_until < (today or timezone.localdate()):
+            return PermitState.EXPIRED
+        return PermitState.VALID

@@ -1,16 +1,33 @@
-"""Rendering permits (and later receipts) to PDF with WeasyPrint.
+"""Rendering permits and receipts to PDF with WeasyPrint.
 
 Only our own templates are rendered, with autoescaped data, and WeasyPrint may fetch nothing
-but our static files and data: URLs (its default fetcher would read local files)."""
+but our static files and data: URLs (its default fetcher would read local files). A permit is
+one bilingual page (English / Simplified Chinese, Noto CJK embedded), PDF/A-3b with its data
+attached as permit.json for machines, a QR code to the public verification page, and a PAdES
+signature (permits.signing)."""
 
+import json
+import re
+import threading
+import unicodedata
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.urls import reverse
+from django.utils import timezone, translation
 
 from catalogue.i18n import translated
+
+PERMIT_TEMPLATE = "permits/permit.html"
+DATA_ATTACHMENT = "permit.json"
+PDF_VARIANT = "pdf/a-3b"
+# Longest text of a field printed on the permit; longer values end in an ellipsis.
+TEXT_LIMITS = {"holder": 120, "business_name": 200, "site_address": 300, "conditions": 600}
+# Bidirectional overrides and isolates would reorder what is printed around them; other control
+# characters have no place on a certificate. Both are dropped from printed text.
+_INVISIBLE = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 
 
 class FetchRefused(ValueError):
@@ -47,37 +64,126 @@ def _mime(path: str) -> str:
     )
 
 
-def render_pdf(template: str, context: dict) -> bytes:
+_local = threading.local()
+
+
+def _font_config():
+    """One font configuration per rendering thread, reused from one document to the next
+    (building it loads fontconfig's configuration each time)."""
+    from weasyprint.text.fonts import FontConfiguration
+
+    if getattr(_local, "font_config", None) is None:
+        _local.font_config = FontConfiguration()
+    return _local.font_config
+
+
+def html_to_pdf(html: str, **options) -> bytes:
+    """One HTML document of ours to PDF, through the safe fetcher."""
     from weasyprint import HTML  # heavy import: only in processes that render
 
-    html = render_to_string(template, context)
-    return HTML(string=html, base_url=_static_base(), url_fetcher=safe_url_fetcher()).write_pdf()
+    return HTML(string=html, base_url=_static_base(), url_fetcher=safe_url_fetcher()).write_pdf(
+        font_config=_font_config(), **options)
 
 
-def permit_context(permit) -> dict:
-    application = permit.application
+def render_pdf(template: str, context: dict) -> bytes:
+    """A template of ours as a plain (unsigned) PDF: the submission receipt."""
+    return html_to_pdf(render_to_string(template, context))
+
+
+# --- Permits ------------------------------------------------------------------------------------
+
+
+def printable(value, limit: int | None = None) -> str:
+    """Text as it may be printed: no control or direction-override characters, whitespace
+    collapsed, and at most ``limit`` characters (an ellipsis marks the cut)."""
+    text = "".join(" " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in str(value or ""))
+    text = " ".join(_INVISIBLE.sub("", text).split())
+    if limit and len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    return text
+
+
+def permit_facts(application) -> dict:
+    """What a permit states about its application, as stored on the permit (Permit.data) so
+    that an issued permit keeps saying what it said, and a re-issue can correct it."""
     schema = application.service_version.schema
-    reviews = list(application.reviews.select_related("department").order_by("stage", "department__code"))
+    reviews = application.reviews.select_related("department").order_by("stage", "department__code")
+    answers = application.answers or {}
     return {
-        "permit": permit,
-        "application": application,
-        "holder": application.applicant,
-        "service_name_en": translated(schema["service"]["name"], "en"),
-        "service_name_zh": translated(schema["service"]["name"], "zh-hans"),
-        "title_en": translated(schema["service"]["permit_title"], "en"),
-        "title_zh": translated(schema["service"]["permit_title"], "zh-hans"),
-        "version": application.service_version.number,
+        "holder": printable(application.applicant.full_name or application.applicant.email, TEXT_LIMITS["holder"]),
+        "business_name": printable(answers.get("business_name", ""), TEXT_LIMITS["business_name"]),
+        "site_address": printable(answers.get("site_address", ""), TEXT_LIMITS["site_address"]),
+        "application": application.reference or "",
+        "service": {"en": translated(schema["service"]["name"], "en"),
+                    "zh": translated(schema["service"]["name"], "zh-hans")},
+        "title": {"en": translated(schema["service"]["permit_title"], "en"),
+                  "zh": translated(schema["service"]["permit_title"], "zh-hans")},
+        "service_version": application.service_version.number,
         "approvals": [
-            {"en": translated(r.department.name, "en"), "zh": translated(r.department.name, "zh-hans"),
-             "decided_at": r.decided_at, "conditions": r.conditions}
+            {"department": r.department.code,
+             "name": {"en": translated(r.department.name, "en"), "zh": translated(r.department.name, "zh-hans")},
+             "approved_on": timezone.localdate(r.decided_at).isoformat() if r.decided_at else "",
+             "conditions": printable(r.conditions, TEXT_LIMITS["conditions"])}
             for r in reviews
         ],
-        "business_name": application.answers.get("business_name", ""),
-        "site_address": application.answers.get("site_address", ""),
-        "verify_url": f"{settings.SITE_URL}/permits/verify/{permit.number}/",
     }
 
 
-def render_permit_pdf(permit) -> bytes:
+def verify_url(number: str) -> str:
+    return f"{settings.SITE_URL}{reverse('permits:verify', args=[number])}"
+
+
+def permit_document(permit, facts: dict) -> dict:
+    """The permit.json attached to the PDF: the facts plus the permit's own identity."""
+    return {
+        "format": "one-stop-portal/permit/1",
+        "number": permit.number,
+        "issued_at": permit.issued_at.isoformat(),
+        "valid_from": permit.valid_from.isoformat(),
+        "valid_until": permit.valid_until.isoformat(),
+        "replaces": permit.replaces.number if permit.replaces_id else None,
+        "verify_url": verify_url(permit.number),
+        **facts,
+    }
+
+
+def qr_data_uri(url: str) -> str:
+    """The QR code as a PNG data: URL (a bitmap embeds faster than an SVG of many squares)."""
+    import segno
+
+    return segno.make(url, error="m").png_data_uri(scale=8, border=2)
+
+
+def permit_html(permit, facts: dict) -> str:
+    document = permit_document(permit, facts)
     with translation.override("en"):
-        return render_pdf("permits/permit.html", permit_context(permit))
+        return render_to_string(PERMIT_TEMPLATE, {
+            "permit": permit, "d": document, "qr": qr_data_uri(document["verify_url"]),
+        })
+
+
+def _producer_as_the_signature_writes_it(document, pdf) -> None:
+    """PDF/A wants the document information dictionary to agree with the XMP packet. Signing
+    (an incremental update) sets the XMP producer to pyHanko's name and appends that name to
+    the dictionary's; naming it here already makes both the same after signing."""
+    import pydyf
+    from pyhanko.pdf_utils.metadata.model import VENDOR
+
+    pdf.info["Producer"] = pydyf.String(VENDOR)
+
+
+def permit_pdf_unsigned(permit, facts: dict) -> bytes:
+    from weasyprint import Attachment
+
+    document = json.dumps(permit_document(permit, facts), ensure_ascii=False, indent=1, sort_keys=True)
+    attachment = Attachment(string=document, name=DATA_ATTACHMENT, relationship="Data",
+                            description="Permit data (JSON)", url_fetcher=safe_url_fetcher())
+    return html_to_pdf(permit_html(permit, facts), pdf_variant=PDF_VARIANT, attachments=[attachment],
+                       finisher=_producer_as_the_signature_writes_it)
+
+
+def render_permit_pdf(permit) -> bytes:
+    """The signed permit PDF. Uses the facts stored on the permit (Permit.data)."""
+    from .signing import sign_pdf
+
+    return sign_pdf(permit_pdf_unsigned(permit, permit.data or permit_facts(permit.application)))

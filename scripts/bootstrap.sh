@@ -18,6 +18,8 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 # --- System packages (Debian) ------------------------------------------------------------------
 packages=(libharfbuzz-subset0 fonts-noto-cjk libmagic1 libpango-1.0-0 libpangoft2-1.0-0)
 [ "$DEV" = 1 ] && packages+=(chromium gettext)
+# Permit tests: poppler (pdfsig, pdffonts, pdftotext, pdftoppm, pdfdetach) and zbarimg for the QR code.
+[ "$DEV" = 1 ] && packages+=(poppler-utils zbar-tools)
 missing=()
 if command -v dpkg-query >/dev/null; then
   for p in "${packages[@]}"; do

@@ -260,3 +260,18 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# --- Permits: signing and verification ------------------------------------------------------
+# The PAdES signing key and certificate (PEM). With PERMIT_SIGNING_AUTOCREATE (on except in
+# production) a self-signed pair is created under var/keys/ on first use, as `manage.py
+# permit_keys` does. PERMIT_TRUSTED_CERTS: earlier certificates whose permits still verify.
+PERMIT_SIGNING_KEY = env.str("PERMIT_SIGNING_KEY", default=str(VAR_DIR / "keys" / "permit-signing.key"))
+PERMIT_SIGNING_CERT = env.str("PERMIT_SIGNING_CERT", default=str(VAR_DIR / "keys" / "permit-signing.crt"))
+PERMIT_SIGNING_KEY_PASSWORD = env.str("PERMIT_SIGNING_KEY_PASSWORD", default="")
+PERMIT_SIGNING_AUTOCREATE = env.bool("PERMIT_SIGNING_AUTOCREATE", default=True)
+PERMIT_SIGNER_NAME = env.str("PERMIT_SIGNER_NAME", default="One-stop portal permits (self-signed, demo)")
+PERMIT_TRUSTED_CERTS = env.list("PERMIT_TRUSTED_CERTS", default=[])
+# Public verification, per client address (django-ratelimit on the default cache).
+PERMIT_VERIFY_RATE = env.str("PERMIT_VERIFY_RATE", default="60/m")
+PERMIT_VERIFY_UPLOAD_RATE = env.str("PERMIT_VERIFY_UPLOAD_RATE", default="10/m")
+PERMIT_VERIFY_UPLOAD_MAX_BYTES = env.int("PERMIT_VERIFY_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)

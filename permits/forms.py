@@ -1,0 +1,82 @@
+"""Forms of public verification and of the staff's revoke / re-issue actions."""
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
+from django import forms
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext_lazy as _
+
+from .selectors import normalize_number
+from .services import CORRECTABLE, REASON_MAX_LENGTH
+
+
+def _helper(label: str, name: str, *, method: str = "post", css_class: str = "btn-primary") -> FormHelper:
+    helper = FormHelper()
+    helper.form_tag = False
+    helper.disable_csrf = True
+    helper.form_method = method
+    helper.add_input(Submit(name, label, css_class=css_class))
+    return helper
+
+
+class VerifyNumberForm(forms.Form):
+    number = forms.CharField(
+        label=_("Permit number"), max_length=40, help_text=_("As printed on the permit, for example P-2026-000123."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(_("Check the number"), "check")
+
+    def clean_number(self):
+        number = normalize_number(self.cleaned_data["number"])
+        if number is None:
+            raise forms.ValidationError(_("This is not a permit number. Permit numbers look like P-2026-000123."))
+        return number
+
+
+class VerifyFileForm(forms.Form):
+    file = forms.FileField(
+        label=_("The permit file (PDF)"), widget=forms.ClearableFileInput(attrs={"accept": "application/pdf"}),
+        help_text=_("We compare it with the files we issued and check its electronic signature. It is not kept."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(_("Check the file"), "check_file")
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        limit = settings.PERMIT_VERIFY_UPLOAD_MAX_BYTES
+        if upload.size > limit:
+            raise forms.ValidationError(_("The file is larger than %(size)s: a permit is much smaller.") % {
+                "size": filesizeformat(limit)})
+        if upload.size == 0:
+            raise forms.ValidationError(_("The file is empty."))
+        return upload
+
+
+class RevokeForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for the revocation"), max_length=REASON_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Shown on the public verification page and sent to the holder."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, prefix="revoke", **kwargs)
+        self.helper = _helper(_("Revoke the permit"), "revoke_submit", css_class="btn-danger")
+
+
+class ReissueForm(forms.Form):
+    holder = forms.CharField(label=_("Holder"), max_length=CORRECTABLE["holder"])
+    business_name = forms.CharField(label=_("Business name"), max_length=CORRECTABLE["business_name"], required=False)
+    site_address = forms.CharField(label=_("Business site"), max_length=CORRECTABLE["site_address"], required=False)
+    reason = forms.CharField(
+        label=_("What was corrected, and why"), max_length=REASON_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, prefix="reissue", **kwargs)
+        self.helper = _helper(_("Re-issue the corrected permit"), "reissue_submit", css_class="btn-outline-primary")

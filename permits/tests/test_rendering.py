@@ -1,0 +1,132 @@
+"""The issued file: PDF/A-3b with its data attached, Noto CJK embedded, a QR code to the
+verification page, and a PAdES signature that poppler and pyHanko accept and that one changed
+byte breaks. Checked with the real tools (poppler-utils, zbar-tools)."""
+
+import hashlib
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from django.test import Client
+from pypdf import PdfReader
+
+from permits.rendering import printable
+from permits.services import permit_revoke
+from permits.signing import check_signature
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args) -> str:
+    return subprocess.run(args, capture_output=True, text=True, check=False).stdout
+
+
+def tampered(path: Path, tmp_path: Path) -> Path:
+    """The file with one byte changed inside the signed part (the page's content stream)."""
+    data = bytearray(path.read_bytes())
+    position = data.index(b"stream", len(data) // 3) + 20
+    data[position] ^= 0x01
+    out = tmp_path / "tampered.pdf"
+    out.write_bytes(bytes(data))
+    return out
+
+
+def test_the_issued_file_is_signed_and_verified_by_pdfsig_and_pyhanko(issued_permit, tmp_path):
+    path = Path(issued_permit.file.path)
+    report = run("pdfsig", str(path))
+    assert "Signature Field Name: PermitSignature" in report
+    assert "Signature Type: ETSI.CAdES.detached" in report
+    assert "Signature Validation: Signature is Valid." in report
+    assert "Total document signed" in report
+    check = check_signature(path.read_bytes())
+    assert (check.signed, check.intact, check.valid, check.trusted, check.whole_file) == (True, True, True, True, True)
+    assert "One-stop portal permits" in check.signer
+    assert issued_permit.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+
+    bad = tampered(path, tmp_path)
+    report = run("pdfsig", str(bad))
+    assert "Signature Validation: Signature is Valid." not in report
+    assert re.search(r"Signature Validation: (Digest Mismatch|Signature is Invalid)", report), report
+    check = check_signature(bad.read_bytes())
+    assert check.signed and not check.ok
+    assert not check.intact
+
+
+def test_a_byte_appended_after_signing_is_not_the_whole_file(issued_permit):
+    data = Path(issued_permit.file.path).read_bytes() + b"\n% added later\n"
+    check = check_signature(data)
+    assert check.intact and check.valid and check.trusted
+    assert not check.whole_file and not check.ok
+
+
+def test_pdffonts_lists_the_embedded_noto_cjk_font(issued_permit):
+    fonts = [line.split() for line in run("pdffonts", issued_permit.file.path).splitlines()[2:]]
+    cjk = [f for f in fonts if "Noto-Sans-CJK-SC" in f[0]]
+    assert cjk, fonts
+    # name, type..., encoding, emb, sub, uni: every CJK font is embedded (as a subset).
+    assert all(f[-5:-2] == ["yes", "yes", "yes"] for f in cjk), cjk
+    text = run("pdftotext", "-layout", issued_permit.file.path, "-")
+    for words in ("Restaurant operating permit", "餐饮经营许可证", "持证人", issued_permit.number, "Wang Fang"):
+        assert words in text
+
+
+def test_pdf_a_3b_with_the_permit_data_attached_as_json(issued_permit):
+    reader = PdfReader(issued_permit.file.path)
+    assert len(reader.pages) == 1
+    xmp = reader.xmp_metadata
+    assert xmp is not None
+    metadata = reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode()
+    # Signing (an incremental update) keeps the PDF/A identification of the XMP packet.
+    assert re.search(r'pdfaid:part(="|>)3', metadata) and re.search(r'pdfaid:conformance(="|>)B', metadata), metadata
+    info = reader.trailer["/Info"].get_object()
+    assert info["/Producer"] == "pyHanko 0.38.0" and 'pdf:Producer="pyHanko 0.38.0"' in metadata
+    assert info["/Title"] == f"Restaurant operating permit {issued_permit.number}"
+    assert run("pdfdetach", "-list", issued_permit.file.path).split("\n", 1)[1].strip() == "1: permit.json"
+    document = json.loads(reader.attachments["permit.json"][0])
+    application = issued_permit.application
+    assert document == {
+        "format": "one-stop-portal/permit/1",
+        "number": issued_permit.number,
+        "issued_at": issued_permit.issued_at.isoformat(),
+        "valid_from": issued_permit.valid_from.isoformat(),
+        "valid_until": issued_permit.valid_until.isoformat(),
+        "replaces": None,
+        "verify_url": f"http://127.0.0.1:8000/permits/verify/{issued_permit.number}/",
+        "holder": "Wang Fang", "business_name": "Golden Dragon", "site_address": "1 Harbour Road",
+        "application": application.reference,
+        "service": {"en": "Open a restaurant", "zh": "开办餐饮店"},
+        "title": {"en": "Restaurant operating permit", "zh": "餐饮经营许可证"},
+        "service_version": 1,
+        "approvals": [
+            {"department": code, "name": {"en": f"{code.title()} Bureau", "zh": f"{code}局"},
+             "approved_on": document["approvals"][0]["approved_on"], "conditions": f"Condition of {code}."}
+            for code in ("health", "registration", "tax", "fire")
+        ],
+    }
+    assert issued_permit.data == {k: v for k, v in document.items() if k in issued_permit.data}
+
+
+def test_the_qr_code_decodes_to_the_verification_page_which_says_valid_then_revoked(
+        issued_permit, officers, tmp_path, settings):
+    settings.SITE_URL = "http://127.0.0.1:8000"
+    run("pdftoppm", "-r", "150", "-png", "-singlefile", issued_permit.file.path, str(tmp_path / "page"))
+    url = run("zbarimg", "-q", "--raw", str(tmp_path / "page.png")).strip()
+    assert url == f"http://127.0.0.1:8000/permits/verify/{issued_permit.number}/"
+
+    path = url.removeprefix(settings.SITE_URL)
+    page = Client().get(path)
+    assert page.status_code == 200
+    assert f"Permit {issued_permit.number} was issued by this portal and is valid." in page.content.decode()
+
+    permit_revoke(permit_id=issued_permit.pk, actor=officers["fire_supervisor"], reason="Kitchen closed by inspection.")
+    page = Client().get(path).content.decode()
+    assert "was revoked on" in page and "Kitchen closed by inspection." in page
+    assert "is valid" not in page
+
+
+def test_printable_text_drops_controls_and_overrides_and_cuts_long_values():
+    assert printable("Golden\u202eDragon\u2066 \u200f Inn\x00\n") == "GoldenDragon Inn"
+    assert printable("x" * 500, 10) == "x" * 9 + "…"
+    assert printable("🍜 面馆 <b>") == "🍜 面馆 <b>"

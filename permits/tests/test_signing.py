@@ -1,0 +1,66 @@
+"""The signing key pair: created by permit_keys (or on first use in development), kept unless
+forced, refused when production has none."""
+
+import io
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management import call_command
+
+from permits import signing
+from permits.rendering import html_to_pdf
+
+
+@pytest.fixture
+def keys(settings, tmp_path):
+    settings.PERMIT_SIGNING_KEY = str(tmp_path / "keys" / "signing.key")
+    settings.PERMIT_SIGNING_CERT = str(tmp_path / "keys" / "signing.crt")
+    signing.clear_cache()
+    yield Path(settings.PERMIT_SIGNING_KEY), Path(settings.PERMIT_SIGNING_CERT)
+    signing.clear_cache()
+
+
+def test_permit_keys_creates_a_pair_and_keeps_it_unless_forced(keys):
+    key, cert = keys
+    out = io.StringIO()
+    call_command("permit_keys", stdout=out)
+    assert out.getvalue().startswith(f"Created permit signing key {key}")
+    assert key.read_bytes().startswith(b"-----BEGIN PRIVATE KEY-----") and oct(key.stat().st_mode)[-3:] == "600"
+    assert cert.read_bytes().startswith(b"-----BEGIN CERTIFICATE-----")
+    first = cert.read_bytes()
+    out = io.StringIO()
+    call_command("permit_keys", stdout=out)
+    assert out.getvalue().startswith("Kept the existing") and cert.read_bytes() == first
+    call_command("permit_keys", "--force", stdout=io.StringIO())
+    assert cert.read_bytes() != first
+
+
+def test_a_file_signed_with_another_key_is_not_ours(keys):
+    pdf = signing.sign_pdf(html_to_pdf("<p>Permit</p>"))
+    assert signing.check_signature(pdf).ok
+    call_command("permit_keys", "--force", stdout=io.StringIO())  # a new key: the old file's signer is unknown
+    check = signing.check_signature(pdf)
+    assert (check.signed, check.intact, check.valid, check.ours, check.trusted) == (True, True, True, False, False)
+
+
+def test_an_earlier_certificate_listed_as_trusted_still_verifies(keys, settings, tmp_path):
+    key, cert = keys
+    pdf = signing.sign_pdf(html_to_pdf("<p>Permit</p>"))
+    (tmp_path / "old.crt").write_bytes(cert.read_bytes())
+    call_command("permit_keys", "--force", stdout=io.StringIO())
+    settings.PERMIT_TRUSTED_CERTS = [str(tmp_path / "old.crt")]
+    assert signing.check_signature(pdf).ok
+
+
+def test_production_without_a_key_refuses_to_sign(keys, settings):
+    settings.PERMIT_SIGNING_AUTOCREATE = False
+    with pytest.raises(ImproperlyConfigured, match="permit signing key"):
+        signing.sign_pdf(html_to_pdf("<p>Permit</p>"))
+    assert not keys[0].exists()
+
+
+def test_bytes_that_are_not_a_pdf(keys):
+    for data in (b"", b"GIF89a", b"%PDF-1.7\n garbage \x00" * 10):
+        with pytest.raises(signing.NotAPdf):
+            signing.check_signature(data)
