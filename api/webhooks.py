@@ -103,13 +103,15 @@ def _dispatch_batch(batch: int) -> tuple[list[int], bool]:
     )
     deliveries = _deliveries_for(events)
     if deliveries:
-        WebhookDelivery.objects.bulk_create(deliveries, ignore_conflicts=True)
+        # Rows made before (the cursor was moved back) stay as they are; the cursor's row lock
+        # serializes dispatchers, and the UNIQUE constraint is the backstop.
+        done = set(WebhookDelivery.objects.filter(audit_event_id__in=[e.pk for e in events])
+                   .values_list("subscription_id", "audit_event_id"))
+        deliveries = [d for d in deliveries if (d.subscription_id, d.audit_event_id) not in done]
+        WebhookDelivery.objects.bulk_create(deliveries)
     cursor.last_seq = end
     cursor.save(update_fields=["last_seq"])
-    new_ids = list(
-        WebhookDelivery.objects.filter(audit_event_id__in=[e.pk for e in events], status=DeliveryStatus.PENDING,
-                                       attempts=0).values_list("pk", flat=True)
-    ) if deliveries else []
+    new_ids = [d.pk for d in deliveries]
     if new_ids:
         transaction.on_commit(lambda: publish_deliveries(new_ids))
     return new_ids, end < top
@@ -225,7 +227,7 @@ def deliveries_due(*, limit: int = DELIVER_BATCH) -> list[int]:
     return list(
         WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=timezone.now())
         .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale))
-        .order_by("next_attempt_at").values_list("pk", flat=True)[:limit]
+        .order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit]
     )
 
 
