@@ -1,14 +1,14 @@
 """REST API v1: thin views over the engine's services and the selectors."""
 
 from django.db import transaction
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers as drf_serializers
 from rest_framework.pagination import CursorPagination
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
@@ -23,7 +23,15 @@ from permits.models import PermitStatus
 from permits.selectors import mask_name, permit_for_verification
 
 from . import selectors, serializers
-from .auth import ApiView, IsApplicantToken, IsDepartmentToken, PublicRateThrottle, TokenRateThrottle, error_response
+from .auth import (
+    ApiView,
+    IsApplicantToken,
+    IsDepartmentToken,
+    PublicRateThrottle,
+    StrictJSONParser,
+    TokenRateThrottle,
+    error_response,
+)
 from .idempotency import Replay, idempotency_begin, idempotency_finish
 from .models import ApiFiling, TokenKind
 from .services import webhook_subscribe, webhook_unsubscribe
@@ -65,7 +73,7 @@ class TokenView(ApiView):
     """A view for token holders: throttled per token; POSTs honour Idempotency-Key."""
 
     throttle_classes = [TokenRateThrottle]
-    parser_classes = [JSONParser]
+    parser_classes = [StrictJSONParser]
 
     def initial(self, request, *args, **kwargs):
         self._idempotency = None
@@ -107,14 +115,12 @@ class TokenView(ApiView):
         access_denied(self.request._request, object_type=obj_type, object_id=obj_id)
 
 
-def _int(value, name):
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise ValidationFailed({name: [_("Give a whole number.")]})
-    if not 0 < number < 2**62:
-        raise ValidationFailed({name: [_("Give a whole number.")]})
-    return number
+def _path_id(value) -> int:
+    """A path's id: anything but a positive integer names nothing (404)."""
+    text = str(value)
+    if not text.isascii() or not text.isdigit() or not 0 < int(text) < 2**62:
+        raise Http404
+    return int(text)
 
 
 # --- Public -------------------------------------------------------------------------------------
@@ -173,7 +179,7 @@ class DepartmentView(TokenView):
 
     def review(self, pk):
         try:
-            return selectors.review_for_department(self.request.auth, _int(pk, "id"))
+            return selectors.review_for_department(self.request.auth, _path_id(pk))
         except Exception:
             self.denied("review", pk)
             raise
@@ -227,7 +233,7 @@ class ReviewAttachmentView(DepartmentView):
 
     def get(self, request, pk, attachment_id):
         review = self.review(pk)
-        attachment = department_attachment(review, _int(attachment_id, "attachment_id"))
+        attachment = department_attachment(review, _path_id(attachment_id))
         if attachment is None:
             self.denied("attachment", attachment_id)
             return error_response(404, _("Not found."))
@@ -296,7 +302,7 @@ class WebhookListView(DepartmentView):
 @extend_schema(tags=["department"], responses={204: None, **errors(*READ_ERRORS)})
 class WebhookDetailView(DepartmentView):
     def delete(self, request, pk):
-        webhook_unsubscribe(department=request.auth.department, subscription_id=_int(pk, "id"))
+        webhook_unsubscribe(department=request.auth.department, subscription_id=_path_id(pk))
         return Response(status=204)
 
 
@@ -308,7 +314,7 @@ class ApplicantView(TokenView):
 
     def application(self, pk):
         try:
-            return selectors.application_for(self.request.auth, _int(pk, "id"))
+            return selectors.application_for(self.request.auth, _path_id(pk))
         except Exception:
             self.denied("application", pk)
             raise
@@ -434,3 +440,16 @@ class ApplicationPermitView(ApplicantView):
                             content_type="application/pdf")
 
 
+
+
+class NotFoundView(ApiView):
+    """Any other address under /api/: a 404 in the error shape, not an HTML page."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    schema = None
+
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        raise Http404
+
+    get = post = put = patch = delete = head = options = http_method_not_allowed

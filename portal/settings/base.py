@@ -282,6 +282,7 @@ SPECTACULAR_SETTINGS = {
                    "verification. Errors: {\"error\": {\"code\", \"message\", \"fields\"}}.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_AUTHENTICATION": [],  # the schema and docs are public, whatever Authorization says
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
