@@ -11,3 +11,10 @@ def webhook_deliver_task(delivery_id: int):
 @shared_task(ignore_result=True)
 def webhook_tick_task():
     return webhooks.webhook_tick()
+
+
+@shared_task(ignore_result=True)
+def idempotency_purge_task():
+    from .idempotency import idempotency_purge
+
+    return idempotency_purge()

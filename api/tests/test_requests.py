@@ -230,3 +230,19 @@ def test_valid_answers_fill_a_draft(citizen_api, restaurant):
     assert created["answers"] == {"business_name": "Golden Dragon", "cuisine": "chinese", "seats": 40,
                                   "site_address": "1 Harbour Road"}
     assert created["status"] == "draft" and created["reference"] is None
+
+
+def test_old_keys_are_forgotten(citizen_api, restaurant):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from api.idempotency import idempotency_purge
+
+    citizen_api.post("/api/v1/applications/", {"service": SERVICE}, key="old")
+    citizen_api.post("/api/v1/applications/", {"service": SERVICE}, key="new")
+    IdempotencyRecord.objects.filter(key="old").update(created_at=timezone.now() - timedelta(hours=25))
+    assert idempotency_purge() == 1
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]
+    # The key may be used again once forgotten.
+    assert citizen_api.post("/api/v1/applications/", {"service": SERVICE, "answers": {"seats": 2}}, key="old").status_code == 201

@@ -298,4 +298,6 @@ API_WEBHOOK_BACKOFF_MAX_SECONDS = env.int("API_WEBHOOK_BACKOFF_MAX_SECONDS", def
 API_WEBHOOK_CONNECT_TIMEOUT = env.float("API_WEBHOOK_CONNECT_TIMEOUT", default=2.0)
 API_WEBHOOK_READ_TIMEOUT = env.float("API_WEBHOOK_READ_TIMEOUT", default=3.0)
 API_WEBHOOK_CLAIM_SECONDS = env.int("API_WEBHOOK_CLAIM_SECONDS", default=60)
+API_IDEMPOTENCY_HOURS = env.float("API_IDEMPOTENCY_HOURS", default=24)
 CELERY_BEAT_SCHEDULE["webhooks"] = {"task": "api.tasks.webhook_tick_task", "schedule": 10.0}
+CELERY_BEAT_SCHEDULE["idempotency-purge"] = {"task": "api.tasks.idempotency_purge_task", "schedule": 3600.0}
