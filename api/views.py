@@ -45,6 +45,8 @@ def errors(*codes) -> dict:
 
 READ_ERRORS = (400, 401, 403, 404, 406, 429)
 WRITE_ERRORS = (400, 401, 403, 404, 406, 409, 413, 415, 422, 429)
+ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
+ATTACHMENT_ID = OpenApiParameter("attachment_id", OpenApiTypes.INT, OpenApiParameter.PATH)
 IDEMPOTENCY_KEY = OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
                                    description="Replays the first answer for the same key and body; another body: 422.")
 
@@ -214,7 +216,7 @@ class _ReviewFilters(drf_serializers.Serializer):
     updated_since = drf_serializers.DateTimeField(required=False)
 
 
-@extend_schema(tags=["department"], responses={200: serializers.ReviewDetailSerializer, **errors(*READ_ERRORS)})
+@extend_schema(parameters=[ID], tags=["department"], responses={200: serializers.ReviewDetailSerializer, **errors(*READ_ERRORS)})
 class ReviewDetailView(DepartmentView):
     """One review with the answers and files the department needs, and the applicant's identity."""
 
@@ -226,7 +228,7 @@ class ReviewDetailView(DepartmentView):
         return Response(serializers.review_detail(review, view))
 
 
-@extend_schema(tags=["department"], responses={
+@extend_schema(parameters=[ID, ATTACHMENT_ID], tags=["department"], responses={
     (200, "application/octet-stream"): OpenApiTypes.BINARY, **errors(*READ_ERRORS)})
 class ReviewAttachmentView(DepartmentView):
     """Download one of the files the department may see."""
@@ -243,7 +245,7 @@ class ReviewAttachmentView(DepartmentView):
                             content_type="application/octet-stream")
 
 
-@extend_schema(tags=["department"], request=None, parameters=[IDEMPOTENCY_KEY],
+@extend_schema(tags=["department"], request=None, parameters=[ID, IDEMPOTENCY_KEY],
                responses={200: serializers.ReviewSummarySerializer, **errors(*WRITE_ERRORS)})
 class ReviewClaimView(DepartmentView):
     """Take the review from the queue (the token's department system holds it)."""
@@ -254,7 +256,7 @@ class ReviewClaimView(DepartmentView):
         return Response(serializers.review_summary(selectors.review_for_department(request.auth, review.pk)))
 
 
-@extend_schema(tags=["department"], request=serializers.DecisionSerializer, parameters=[IDEMPOTENCY_KEY],
+@extend_schema(tags=["department"], request=serializers.DecisionSerializer, parameters=[ID, IDEMPOTENCY_KEY],
                responses={200: serializers.ReviewSummarySerializer, **errors(*WRITE_ERRORS)})
 class ReviewDecisionView(DepartmentView):
     """Approve (with conditions), reject (with a reason) or ask for a correction (fields and message)."""
@@ -267,7 +269,7 @@ class ReviewDecisionView(DepartmentView):
         return Response(serializers.review_summary(selectors.review_for_department(request.auth, review.pk)))
 
 
-@extend_schema(tags=["department"], request=serializers.MessageInSerializer, parameters=[IDEMPOTENCY_KEY],
+@extend_schema(tags=["department"], request=serializers.MessageInSerializer, parameters=[ID, IDEMPOTENCY_KEY],
                responses={201: serializers.MessageOutSerializer, **errors(*WRITE_ERRORS)})
 class ReviewMessageView(DepartmentView):
     """Write to the applicant in the department's thread."""
@@ -299,7 +301,7 @@ class WebhookListView(DepartmentView):
         return Response(serializers.webhook_row(sub, with_secret=True), status=201)
 
 
-@extend_schema(tags=["department"], responses={204: None, **errors(*READ_ERRORS)})
+@extend_schema(parameters=[ID], tags=["department"], responses={204: None, **errors(*READ_ERRORS)})
 class WebhookDetailView(DepartmentView):
     def delete(self, request, pk):
         webhook_unsubscribe(department=request.auth.department, subscription_id=_path_id(pk))
@@ -363,7 +365,8 @@ class ApplicationListView(ApplicantView):
         return self.detail(application.pk, status=201)
 
 
-@extend_schema(tags=["applications"], responses={200: serializers.ApplicationDetailSerializer, **errors(*READ_ERRORS)})
+@extend_schema(parameters=[ID], tags=["applications"],
+               responses={200: serializers.ApplicationDetailSerializer, **errors(*READ_ERRORS)})
 class ApplicationDetailView(ApplicantView):
     """The application: answers, files, every department's review, the permit."""
 
@@ -371,7 +374,7 @@ class ApplicationDetailView(ApplicantView):
         return self.detail(self.application(pk).pk)
 
 
-@extend_schema(tags=["applications"], request=serializers.AnswersSerializer, parameters=[IDEMPOTENCY_KEY],
+@extend_schema(tags=["applications"], request=serializers.AnswersSerializer, parameters=[ID, IDEMPOTENCY_KEY],
                responses={200: serializers.ApplicationDetailSerializer, **errors(*WRITE_ERRORS)})
 class ApplicationAnswersView(ApplicantView):
     """Save answers of a draft (a missing required answer is fine until submission)."""
@@ -386,7 +389,7 @@ class ApplicationAnswersView(ApplicantView):
 
 
 @extend_schema(tags=["applications"], request={"multipart/form-data": serializers.AttachmentUploadSerializer},
-               parameters=[IDEMPOTENCY_KEY],
+               parameters=[ID, IDEMPOTENCY_KEY],
                responses={201: serializers.AttachmentSerializer, **errors(*WRITE_ERRORS)})
 class ApplicationAttachmentView(ApplicantView):
     """Upload a document for a file question (the same checks as the web form: type, size, count)."""
@@ -403,7 +406,7 @@ class ApplicationAttachmentView(ApplicantView):
         return Response(serializers.attachment_row(attachment, ""), status=201)
 
 
-@extend_schema(tags=["applications"], request=None, parameters=[IDEMPOTENCY_KEY],
+@extend_schema(tags=["applications"], request=None, parameters=[ID, IDEMPOTENCY_KEY],
                responses={200: serializers.ApplicationDetailSerializer, **errors(*WRITE_ERRORS)})
 class ApplicationSubmitView(ApplicantView):
     """Submit the draft: every answer is checked; the departments' reviews start."""
@@ -414,7 +417,7 @@ class ApplicationSubmitView(ApplicantView):
         return self.detail(application.pk)
 
 
-@extend_schema(tags=["applications"], request=serializers.AnswersSerializer, parameters=[IDEMPOTENCY_KEY],
+@extend_schema(tags=["applications"], request=serializers.AnswersSerializer, parameters=[ID, IDEMPOTENCY_KEY],
                responses={200: serializers.ApplicationDetailSerializer, **errors(*WRITE_ERRORS)})
 class ApplicationCorrectionView(ApplicantView):
     """Answer the departments' correction requests (only the requested answers may change)."""
@@ -428,7 +431,8 @@ class ApplicationCorrectionView(ApplicantView):
         return self.detail(application.pk)
 
 
-@extend_schema(tags=["applications"], responses={(200, "application/pdf"): OpenApiTypes.BINARY, **errors(*READ_ERRORS)})
+@extend_schema(parameters=[ID], tags=["applications"],
+               responses={(200, "application/pdf"): OpenApiTypes.BINARY, **errors(*READ_ERRORS)})
 class ApplicationPermitView(ApplicantView):
     """Download the permit (PDF) once it has been produced."""
 
