@@ -155,7 +155,7 @@ class PermitVerifyView(PublicView):
     """Is this permit genuine, and is it valid today? Only what the permit itself shows."""
 
     def get(self, request, number):
-        permit = permit_for_verification(number[:30])
+        permit = permit_for_verification(number[:30]) if number.isprintable() else None
         if permit is None:
             return error_response(404, _("No permit has this number."))
         schema = permit.application.service_version.schema

@@ -246,3 +246,24 @@ def test_old_keys_are_forgotten(citizen_api, restaurant):
     assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]
     # The key may be used again once forgotten.
     assert citizen_api.post("/api/v1/applications/", {"service": SERVICE, "answers": {"seats": 2}}, key="old").status_code == 201
+
+
+@pytest.mark.parametrize("body", [
+    '{"service": "open-a-restaurant", "answers": {"business_name": "A\\u0000B"}}',
+    '{"service": "open-a-restaurant", "answers": {"x\\u0000": 1}}',
+    '{"service": "open-a-restaurant", "answers": {"business_name": "\\ud800"}}',
+    '{"\\udaa8": [], "service": "open-a-restaurant"}',
+])
+def test_text_postgresql_cannot_keep_is_a_malformed_body(citizen_api, restaurant, body):
+    response = citizen_api.client.post("/api/v1/applications/", body, content_type="application/json",
+                                       HTTP_IDEMPOTENCY_KEY="k1")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_request"
+    assert Application.objects.count() == 0
+
+
+def test_permit_number_with_a_nul_is_not_found(restaurant):
+    from api.tests.conftest import Api
+
+    response = Api().get("/api/v1/permits/P-2026%00/verification/")
+    assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
