@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 services=$(STRICT=1 scripts/services.sh) && eval "$services"
 
 PY=.venv/bin/python
+root=$(pwd)
 db_name="portal_schemathesis_$$"
 export DATABASE_URL="${DATABASE_URL%/*}/$db_name"
 export DJANGO_SETTINGS_MODULE=portal.settings.test
@@ -52,9 +53,10 @@ server_pid=$!
 checks=not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance
 status=0
 for token in "$dept_token" "$citizen_token"; do
-  .venv/bin/schemathesis run "http://127.0.0.1:$port/api/schema/" --wait-for-schema 30 \
+  # Run from the scratch directory: schemathesis keeps its working files in the current one.
+  (cd "$PORTAL_VAR_DIR" && "$root/.venv/bin/schemathesis" run "http://127.0.0.1:$port/api/schema/" --wait-for-schema 30 \
     -H "Authorization: Bearer $token" --checks "$checks" -n "${SCHEMATHESIS_EXAMPLES:-25}" \
-    --seed 2026 --no-color --request-timeout 30 --generation-database none || status=1
+    --seed 2026 --no-color --request-timeout 30 --generation-database none) || status=1
 done
 if [ -s "$PORTAL_VAR_DIR/gunicorn.log" ]; then
   grep -E "Traceback|Error" "$PORTAL_VAR_DIR/gunicorn.log" | head -20 >&2 || true
