@@ -17,6 +17,7 @@ urlpatterns = [
     path("officer/", include("departments.urls")),
     path("permits/", include("permits.urls")),
     path("admin/", admin.site.urls),
+    path("api/", include("api.urls")),
 ]
 
 if settings.DEBUG:

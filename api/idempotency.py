@@ -1,0 +1,98 @@
+"""Idempotency-Key on POST: the same key with the same request replays the first answer; the
+same key with another request is a 422; a key whose first request is still running is a 409."""
+
+import hashlib
+import json
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.renderers import JSONRenderer
+
+from .models import IdempotencyRecord
+
+HEADER = "HTTP_IDEMPOTENCY_KEY"
+KEY_MAX_LENGTH = 200
+
+
+class Replay(Exception):
+    def __init__(self, record: IdempotencyRecord):
+        self.record = record
+
+
+class KeyReused(exceptions.APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = "This Idempotency-Key was used for another request."
+    default_code = "idempotency_mismatch"
+
+
+class KeyInFlight(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "A request with this Idempotency-Key is still being processed."
+    default_code = "conflict"
+
+
+def fingerprint(request) -> str:
+    django_request = request._request
+    digest = hashlib.sha256()
+    for part in (django_request.method, django_request.path, django_request.content_type or ""):
+        digest.update(part.encode() + b"\0")
+    if (django_request.content_type or "").startswith("multipart/"):
+        # The boundary differs on every send: compare the fields and the files' contents.
+        for key in sorted(request.data):
+            for value in request.data.getlist(key):
+                if hasattr(value, "chunks"):
+                    part = hashlib.sha256()
+                    for chunk in value.chunks():
+                        part.update(chunk)
+                    value.seek(0)
+                    value = f"file:{part.hexdigest()}:{value.name}"
+                digest.update(f"{key}={value}".encode() + b"\0")
+    else:
+        digest.update(django_request.body)
+    return digest.hexdigest()
+
+
+def idempotency_begin(request) -> IdempotencyRecord | None:
+    """None without a key; the new record of a first request; raises Replay, KeyReused or KeyInFlight."""
+    key = request.META.get(HEADER)
+    if key is None:
+        return None
+    key = key.strip()
+    if not key or len(key) > KEY_MAX_LENGTH or not key.isprintable() or not key.isascii():
+        raise exceptions.ValidationError({"Idempotency-Key": [_("Use 1 to 200 printable ASCII characters.")]})
+    fp = fingerprint(request)
+    try:
+        with transaction.atomic():
+            return IdempotencyRecord.objects.create(token=request.auth, key=key, fingerprint=fp)
+    except IntegrityError:
+        pass
+    record = IdempotencyRecord.objects.filter(token=request.auth, key=key).first()
+    if record is None:  # the first request failed and gave the key back just now
+        raise KeyInFlight()
+    if record.fingerprint != fp:
+        raise KeyReused(_("This Idempotency-Key was used for another request."))
+    if record.status_code is None:
+        raise KeyInFlight(_("A request with this Idempotency-Key is still being processed."))
+    raise Replay(record)
+
+
+def idempotency_finish(record: IdempotencyRecord, response) -> None:
+    """Keep the answer for replays; a server error gives the key back."""
+    if response.status_code >= 500 or not hasattr(response, "data"):
+        record.delete()
+        return
+    IdempotencyRecord.objects.filter(pk=record.pk).update(
+        status_code=response.status_code, body=json.loads(JSONRenderer().render(response.data)))
+
+
+def idempotency_purge(*, older_than_hours: float | None = None) -> int:
+    """Forget keys older than API_IDEMPOTENCY_HOURS (a retry comes within minutes, not days)."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    hours = settings.API_IDEMPOTENCY_HOURS if older_than_hours is None else older_than_hours
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=timezone.now() - timedelta(hours=hours)).delete()
+    return deleted

@@ -1,0 +1,94 @@
+"""Reads of the API: what a token may see. Another department's review, another citizen's
+application, or an application a front desk did not file does not exist for the token."""
+
+from django.db.models import Prefetch, QuerySet
+
+from accounts.models import Role
+from approvals.models import Application, Attachment, Review
+from catalogue.models import Service
+from permits.models import Permit, PermitStatus
+
+from .models import ApiFiling, ApiToken, TokenKind, WebhookSubscription
+
+
+def reviews_for_department(token: ApiToken, *, status: str | None = None, service: str | None = None,
+                           updated_since=None) -> QuerySet:
+    reviews = Review.objects.filter(department_id=token.department_id).select_related("application__service",
+                                                                                       "department")
+    if status:
+        reviews = reviews.filter(status=status)
+    if service:
+        reviews = reviews.filter(application__service__slug=service)
+    if updated_since is not None:
+        reviews = reviews.filter(updated_at__gte=updated_since)
+    return reviews
+
+
+def review_for_department(token: ApiToken, pk: int) -> Review:
+    return (
+        Review.objects.select_related("application__service_version", "application__service", "application__applicant",
+                                      "department", "assignee")
+        .get(pk=pk, department_id=token.department_id)
+    )
+
+
+def applications_for(token: ApiToken) -> QuerySet:
+    applications = Application.objects.select_related("service")
+    if token.kind == TokenKind.CITIZEN:
+        return applications.filter(applicant_id=token.user_id)
+    if token.kind == TokenKind.FRONT_DESK:
+        return applications.filter(api_filing__token_id=token.pk)
+    return applications.none()
+
+
+def application_for(token: ApiToken, pk: int) -> Application:
+    return (
+        applications_for(token).select_related("service_version", "applicant")
+        .prefetch_related(
+            Prefetch("reviews", queryset=Review.objects.select_related("department").order_by("stage", "department__code")),
+            "attachments",
+            Prefetch("permits", queryset=Permit.objects.exclude(status=PermitStatus.SUPERSEDED), to_attr="current_permits"),
+        )
+        .get(pk=pk)
+    )
+
+
+def filing_applicant(email: str):
+    """The citizen a front desk files for, by the email of their account, or None."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(email__iexact=(email or "").strip(), role=Role.CITIZEN,
+                                           is_active=True).first()
+
+
+def attachment_of(application: Application, pk: int) -> Attachment:
+    return Attachment.objects.get(pk=pk, application=application)
+
+
+def current_permit(application: Application) -> Permit:
+    permit = next(iter(getattr(application, "current_permits", None) or
+                       Permit.objects.filter(application=application).exclude(status=PermitStatus.SUPERSEDED)), None)
+    if permit is None or not permit.file:
+        raise Permit.DoesNotExist
+    return permit
+
+
+def public_services() -> QuerySet:
+    return (Service.objects.filter(is_active=True, current_version__isnull=False).select_related("current_version")
+            .order_by("position", "slug"))
+
+
+def public_service(slug: str) -> Service:
+    return public_services().get(slug=slug)
+
+
+def subscriptions_for(token: ApiToken) -> QuerySet:
+    return WebhookSubscription.objects.filter(department_id=token.department_id).order_by("pk")
+
+
+def tokens_of_citizen(user) -> list[ApiToken]:
+    return list(ApiToken.objects.filter(user=user, kind=TokenKind.CITIZEN).order_by("-created_at", "-pk"))
+
+
+def front_desk_filed(token: ApiToken, application: Application) -> bool:
+    return ApiFiling.objects.filter(token=token, application=application).exists()

@@ -1,0 +1,20 @@
+from celery import shared_task
+
+from . import webhooks
+
+
+@shared_task(ignore_result=True, soft_time_limit=20, time_limit=30)
+def webhook_deliver_task(delivery_id: int):
+    return webhooks.webhook_deliver(delivery_id=delivery_id)
+
+
+@shared_task(ignore_result=True)
+def webhook_tick_task():
+    return webhooks.webhook_tick()
+
+
+@shared_task(ignore_result=True)
+def idempotency_purge_task():
+    from .idempotency import idempotency_purge
+
+    return idempotency_purge()

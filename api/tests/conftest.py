@@ -1,0 +1,66 @@
+"""Tokens and a client that speaks the API, for the API's tests."""
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from api.models import TokenKind
+from api.services import api_token_create
+from departments.models import Department
+
+
+class Api:
+    """An APIClient holding one bearer token."""
+
+    def __init__(self, token_clear: str | None = None):
+        self.client = APIClient()
+        if token_clear:
+            self.client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_clear}")
+
+    def get(self, path, **kwargs):
+        return self.client.get(path, **kwargs)
+
+    def post(self, path, data=None, *, key=None, fmt="json", **kwargs):
+        if key is not None:
+            kwargs["HTTP_IDEMPOTENCY_KEY"] = key
+        return self.client.post(path, data, format=fmt, **kwargs)
+
+    def delete(self, path, **kwargs):
+        return self.client.delete(path, **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttles():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def department_token(code: str, name: str = ""):
+    return api_token_create(kind=TokenKind.DEPARTMENT, name=name or f"{code} system",
+                            department=Department.objects.get(code=code))
+
+
+@pytest.fixture
+def dept_api(restaurant):
+    """{department code: (token, Api)} for each department of the restaurant service."""
+    result = {}
+    for code in ("registration", "health", "tax", "fire"):
+        token, clear = department_token(code)
+        result[code] = (token, Api(clear))
+    return result
+
+
+@pytest.fixture
+def citizen_token(citizen):
+    return api_token_create(kind=TokenKind.CITIZEN, name="my phone", user=citizen)
+
+
+@pytest.fixture
+def citizen_api(citizen_token):
+    return Api(citizen_token[1])
+
+
+@pytest.fixture
+def desk_token(db):
+    return api_token_create(kind=TokenKind.FRONT_DESK, name="counter 3")

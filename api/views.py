@@ -1,0 +1,459 @@
+"""REST API v1: thin views over the engine's services and the selectors."""
+
+from django.db import transaction
+from django.http import FileResponse, Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers as drf_serializers
+from rest_framework.pagination import CursorPagination
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+
+from approvals import workflow
+from approvals.consultation import message_send_by_department
+from approvals.errors import ValidationFailed
+from approvals.models import ReviewStatus
+from audit.models import Action
+from audit.services import Event, access_denied, audit_record, client_ip
+from departments.selectors import department_attachment, need_to_know
+from permits.models import PermitStatus
+from permits.selectors import mask_name, permit_for_verification
+
+from . import selectors, serializers
+from .auth import (
+    ApiView,
+    IsApplicantToken,
+    IsDepartmentToken,
+    PublicRateThrottle,
+    StrictJSONParser,
+    TokenRateThrottle,
+    error_response,
+)
+from .idempotency import Replay, idempotency_begin, idempotency_finish
+from .models import ApiFiling, TokenKind
+from .services import webhook_subscribe, webhook_unsubscribe
+
+E = serializers.ErrorSerializer
+
+
+def errors(*codes) -> dict:
+    return {code: OpenApiResponse(E) for code in codes}
+
+
+READ_ERRORS = (400, 401, 403, 404, 406, 429)
+WRITE_ERRORS = (400, 401, 403, 404, 406, 409, 413, 415, 422, 429)
+ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
+ATTACHMENT_ID = OpenApiParameter("attachment_id", OpenApiTypes.INT, OpenApiParameter.PATH)
+IDEMPOTENCY_KEY = OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
+                                   description="Replays the first answer for the same key and body; another body: 422.")
+
+
+class Pages(CursorPagination):
+    page_size = 50
+    max_page_size = 200
+    page_size_query_param = "page_size"
+
+    def get_paginated_response_schema(self, schema):
+        return {"type": "object", "required": ["results"], "properties": {
+            "next": {"type": "string", "nullable": True, "format": "uri"},
+            "previous": {"type": "string", "nullable": True, "format": "uri"},
+            "results": schema}}
+
+
+class ReviewPages(Pages):
+    ordering = ("updated_at", "pk")
+
+
+class ApplicationPages(Pages):
+    ordering = ("-created_at", "-pk")
+
+
+class TokenView(ApiView):
+    """A view for token holders: throttled per token; POSTs honour Idempotency-Key."""
+
+    throttle_classes = [TokenRateThrottle]
+    parser_classes = [StrictJSONParser]
+
+    def initial(self, request, *args, **kwargs):
+        self._idempotency = None
+        super().initial(request, *args, **kwargs)
+        if request.method == "POST":
+            self._idempotency = idempotency_begin(request)
+
+    def handle_exception(self, exc):
+        if isinstance(exc, Replay):
+            return Response(exc.record.body, status=exc.record.status_code, headers={"Idempotent-Replayed": "true"})
+        return super().handle_exception(exc)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        if getattr(self, "_idempotency", None) is not None:
+            idempotency_finish(self._idempotency, response)
+            self._idempotency = None
+        return super().finalize_response(request, response, *args, **kwargs)
+
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        except Exception:
+            if getattr(self, "_idempotency", None) is not None:
+                self._idempotency.delete()
+            raise
+
+    def ip(self):
+        return client_ip(self.request._request)
+
+    def viewed(self, action, obj_type, obj_id, application, *, department_code=""):
+        """An API read of personal data, on record with the token that read it."""
+        token = self.request.auth
+        audit_record(Event(action=action, object_type=obj_type, object_id=obj_id, actor=token.user,
+                           actor_label=token.label, subject_id=application.applicant_id, application_id=application.pk,
+                           department_code=department_code, ip=self.ip(), purpose="api",
+                           details={"token": token.prefix}))
+
+    def denied(self, obj_type, obj_id):
+        access_denied(self.request._request, object_type=obj_type, object_id=obj_id)
+
+
+def _path_id(value) -> int:
+    """A path's id: anything but a positive integer names nothing (404)."""
+    text = str(value)
+    if not text.isascii() or not text.isdigit() or not 0 < int(text) < 2**62:
+        raise Http404
+    return int(text)
+
+
+# --- Public -------------------------------------------------------------------------------------
+
+
+class PublicView(ApiView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [PublicRateThrottle]
+
+
+@extend_schema(tags=["public"], responses={200: serializers.ServiceSummarySerializer(many=True), **errors(406, 429)})
+class ServiceListView(PublicView):
+    """Every service open for applications."""
+
+    def get(self, request):
+        return Response([serializers.service_summary(s) for s in selectors.public_services()])
+
+
+@extend_schema(tags=["public"], responses={200: serializers.ServiceDetailSerializer, **errors(404, 406, 429)})
+class ServiceDetailView(PublicView):
+    """A service's fields, reviewing departments, stages and time limits."""
+
+    def get(self, request, slug):
+        return Response(serializers.service_detail(selectors.public_service(slug)))
+
+
+@extend_schema(tags=["public"], responses={200: serializers.PermitVerificationSerializer, **errors(404, 406, 429)})
+class PermitVerifyView(PublicView):
+    """Is this permit genuine, and is it valid today? Only what the permit itself shows."""
+
+    def get(self, request, number):
+        permit = permit_for_verification(number[:30]) if number.isprintable() else None
+        if permit is None:
+            return error_response(404, _("No permit has this number."))
+        schema = permit.application.service_version.schema
+        if permit.status == PermitStatus.REVOKED:
+            state = "revoked"
+        elif permit.status == PermitStatus.SUPERSEDED:
+            state = "superseded"
+        else:
+            state = "expired" if permit.valid_until < timezone.localdate() else "valid"
+        return Response({
+            "number": permit.number, "state": state, "holder": mask_name(permit.application.applicant.full_name),
+            "service": serializers._text(schema["service"]["name"]),
+            "departments": [serializers._text(r["department_name"]) for r in schema["reviews"]],
+            "issued_at": permit.issued_at, "valid_from": permit.valid_from, "valid_until": permit.valid_until,
+        })
+
+
+# --- Department systems -------------------------------------------------------------------------
+
+
+class DepartmentView(TokenView):
+    permission_classes = [IsDepartmentToken]
+
+    def review(self, pk):
+        try:
+            return selectors.review_for_department(self.request.auth, _path_id(pk))
+        except Exception:
+            self.denied("review", pk)
+            raise
+
+
+@extend_schema(
+    tags=["department"],
+    parameters=[
+        OpenApiParameter("status", OpenApiTypes.STR, enum=ReviewStatus.values),
+        OpenApiParameter("service", OpenApiTypes.STR, description="Service slug"),
+        OpenApiParameter("updated_since", OpenApiTypes.DATETIME),
+    ],
+    responses={200: serializers.ReviewSummarySerializer(many=True), **errors(*READ_ERRORS)},
+)
+class ReviewListView(DepartmentView):
+    """The department's reviews, oldest change first (cursor pages)."""
+
+    pagination_class = ReviewPages
+
+    def get(self, request):
+        filters = _ReviewFilters(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        reviews = selectors.reviews_for_department(request.auth, **filters.validated_data)
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(reviews, request, view=self)
+        return paginator.get_paginated_response([serializers.review_summary(r) for r in page])
+
+
+class _ReviewFilters(drf_serializers.Serializer):
+    status = drf_serializers.ChoiceField(choices=ReviewStatus.choices, required=False)
+    service = drf_serializers.SlugField(max_length=80, required=False)
+    updated_since = drf_serializers.DateTimeField(required=False)
+
+
+@extend_schema(parameters=[ID], tags=["department"], responses={200: serializers.ReviewDetailSerializer, **errors(*READ_ERRORS)})
+class ReviewDetailView(DepartmentView):
+    """One review with the answers and files the department needs, and the applicant's identity."""
+
+    def get(self, request, pk):
+        review = self.review(pk)
+        view = need_to_know(review)
+        self.viewed(Action.REVIEW_VIEWED, "review", review.pk, review.application,
+                    department_code=review.department.code)
+        return Response(serializers.review_detail(review, view))
+
+
+@extend_schema(parameters=[ID, ATTACHMENT_ID], tags=["department"], responses={
+    (200, "application/octet-stream"): OpenApiTypes.BINARY, **errors(*READ_ERRORS)})
+class ReviewAttachmentView(DepartmentView):
+    """Download one of the files the department may see."""
+
+    def get(self, request, pk, attachment_id):
+        review = self.review(pk)
+        attachment = department_attachment(review, _path_id(attachment_id))
+        if attachment is None:
+            self.denied("attachment", attachment_id)
+            return error_response(404, _("Not found."))
+        self.viewed(Action.ATTACHMENT_VIEWED, "attachment", attachment.pk, review.application,
+                    department_code=review.department.code)
+        return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name,
+                            content_type="application/octet-stream")
+
+
+@extend_schema(tags=["department"], request=None, parameters=[ID, IDEMPOTENCY_KEY],
+               responses={200: serializers.ReviewSummarySerializer, **errors(*WRITE_ERRORS)})
+class ReviewClaimView(DepartmentView):
+    """Take the review from the queue (the token's department system holds it)."""
+
+    def post(self, request, pk):
+        review = self.review(pk)
+        review = workflow.review_claim(review_id=review.pk, actor=request.auth.user, ip=self.ip())
+        return Response(serializers.review_summary(selectors.review_for_department(request.auth, review.pk)))
+
+
+@extend_schema(tags=["department"], request=serializers.DecisionSerializer, parameters=[ID, IDEMPOTENCY_KEY],
+               responses={200: serializers.ReviewSummarySerializer, **errors(*WRITE_ERRORS)})
+class ReviewDecisionView(DepartmentView):
+    """Approve (with conditions), reject (with a reason) or ask for a correction (fields and message)."""
+
+    def post(self, request, pk):
+        review = self.review(pk)
+        data = serializers.DecisionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        workflow.review_decide(review_id=review.pk, actor=request.auth.user, ip=self.ip(), **data.validated_data)
+        return Response(serializers.review_summary(selectors.review_for_department(request.auth, review.pk)))
+
+
+@extend_schema(tags=["department"], request=serializers.MessageInSerializer, parameters=[ID, IDEMPOTENCY_KEY],
+               responses={201: serializers.MessageOutSerializer, **errors(*WRITE_ERRORS)})
+class ReviewMessageView(DepartmentView):
+    """Write to the applicant in the department's thread."""
+
+    def post(self, request, pk):
+        review = self.review(pk)
+        data = serializers.MessageInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        message = message_send_by_department(review_id=review.pk, actor=request.auth.user, body=data.validated_data["body"],
+                                             ip=self.ip())
+        return Response({"id": message.pk, "side": message.side, "body": message.body,
+                         "created_at": message.created_at}, status=201)
+
+
+@extend_schema(tags=["department"])
+class WebhookListView(DepartmentView):
+    """The department's webhook subscriptions."""
+
+    @extend_schema(responses={200: serializers.WebhookOutSerializer(many=True), **errors(*READ_ERRORS)})
+    def get(self, request):
+        return Response([serializers.webhook_row(s) for s in selectors.subscriptions_for(request.auth)])
+
+    @extend_schema(request=serializers.WebhookInSerializer, parameters=[IDEMPOTENCY_KEY],
+                   responses={201: serializers.WebhookCreatedSerializer, **errors(*WRITE_ERRORS)})
+    def post(self, request):
+        data = serializers.WebhookInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        sub = webhook_subscribe(department=request.auth.department, **data.validated_data)
+        return Response(serializers.webhook_row(sub, with_secret=True), status=201)
+
+
+@extend_schema(parameters=[ID], tags=["department"], responses={204: None, **errors(*READ_ERRORS)})
+class WebhookDetailView(DepartmentView):
+    def delete(self, request, pk):
+        webhook_unsubscribe(department=request.auth.department, subscription_id=_path_id(pk))
+        return Response(status=204)
+
+
+# --- Applications: citizens and front desks -------------------------------------------------------
+
+
+class ApplicantView(TokenView):
+    permission_classes = [IsApplicantToken]
+
+    def application(self, pk):
+        try:
+            return selectors.application_for(self.request.auth, _path_id(pk))
+        except Exception:
+            self.denied("application", pk)
+            raise
+
+    def detail(self, pk, *, status=200):
+        application = selectors.application_for(self.request.auth, pk)
+        self.viewed(Action.APPLICATION_VIEWED, "application", application.pk, application)
+        return Response(serializers.application_detail(application), status=status)
+
+
+@extend_schema(tags=["applications"])
+class ApplicationListView(ApplicantView):
+    pagination_class = ApplicationPages
+
+    @extend_schema(responses={200: serializers.ApplicationSummarySerializer(many=True), **errors(*READ_ERRORS)})
+    def get(self, request):
+        """The token's applications: a citizen's own, or those a front desk filed, newest first."""
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(selectors.applications_for(request.auth), request, view=self)
+        return paginator.get_paginated_response([serializers.application_summary(a) for a in page])
+
+    @extend_schema(request=serializers.ApplicationCreateSerializer, parameters=[IDEMPOTENCY_KEY],
+                   responses={201: serializers.ApplicationDetailSerializer, **errors(*WRITE_ERRORS)})
+    def post(self, request):
+        """Start a draft for a service, with first answers if given (checked as the web form does)."""
+        data = serializers.ApplicationCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        token = request.auth
+        if token.kind == TokenKind.FRONT_DESK:
+            applicant = selectors.filing_applicant(data.validated_data.get("applicant_email", ""))
+            if applicant is None:
+                raise ValidationFailed({"applicant_email": [_("No citizen account has this email address.")]})
+        else:
+            if "applicant_email" in data.validated_data:
+                raise ValidationFailed({"applicant_email": [_("Only a front desk files for someone else.")]})
+            applicant = token.user
+        try:
+            service = selectors.public_service(data.validated_data["service"])
+        except Exception:
+            raise ValidationFailed({"service": [_("No open service has this name.")]})
+        with transaction.atomic():
+            application = workflow.application_start(applicant=applicant, service=service,
+                                                     answers=data.validated_data["answers"], ip=self.ip())
+            if token.kind == TokenKind.FRONT_DESK:
+                ApiFiling.objects.create(token=token, application=application)
+        return self.detail(application.pk, status=201)
+
+
+@extend_schema(parameters=[ID], tags=["applications"],
+               responses={200: serializers.ApplicationDetailSerializer, **errors(*READ_ERRORS)})
+class ApplicationDetailView(ApplicantView):
+    """The application: answers, files, every department's review, the permit."""
+
+    def get(self, request, pk):
+        return self.detail(self.application(pk).pk)
+
+
+@extend_schema(tags=["applications"], request=serializers.AnswersSerializer, parameters=[ID, IDEMPOTENCY_KEY],
+               responses={200: serializers.ApplicationDetailSerializer, **errors(*WRITE_ERRORS)})
+class ApplicationAnswersView(ApplicantView):
+    """Save answers of a draft (a missing required answer is fine until submission)."""
+
+    def post(self, request, pk):
+        application = self.application(pk)
+        data = serializers.AnswersSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        workflow.application_save_answers(application_id=application.pk, actor=application.applicant,
+                                          data=data.validated_data["answers"])
+        return self.detail(application.pk)
+
+
+@extend_schema(tags=["applications"], request={"multipart/form-data": serializers.AttachmentUploadSerializer},
+               parameters=[ID, IDEMPOTENCY_KEY],
+               responses={201: serializers.AttachmentSerializer, **errors(*WRITE_ERRORS)})
+class ApplicationAttachmentView(ApplicantView):
+    """Upload a document for a file question (the same checks as the web form: type, size, count)."""
+
+    parser_classes = [MultiPartParser, FormParser]
+
+    def post(self, request, pk):
+        application = self.application(pk)
+        data = serializers.AttachmentUploadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        attachment = workflow.application_attach(application_id=application.pk, actor=application.applicant,
+                                                 field_key=data.validated_data["field_key"],
+                                                 uploaded=data.validated_data["file"])
+        return Response(serializers.attachment_row(attachment, ""), status=201)
+
+
+@extend_schema(tags=["applications"], request=None, parameters=[ID, IDEMPOTENCY_KEY],
+               responses={200: serializers.ApplicationDetailSerializer, **errors(*WRITE_ERRORS)})
+class ApplicationSubmitView(ApplicantView):
+    """Submit the draft: every answer is checked; the departments' reviews start."""
+
+    def post(self, request, pk):
+        application = self.application(pk)
+        workflow.application_submit(application_id=application.pk, actor=application.applicant, ip=self.ip())
+        return self.detail(application.pk)
+
+
+@extend_schema(tags=["applications"], request=serializers.AnswersSerializer, parameters=[ID, IDEMPOTENCY_KEY],
+               responses={200: serializers.ApplicationDetailSerializer, **errors(*WRITE_ERRORS)})
+class ApplicationCorrectionView(ApplicantView):
+    """Answer the departments' correction requests (only the requested answers may change)."""
+
+    def post(self, request, pk):
+        application = self.application(pk)
+        data = serializers.AnswersSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        workflow.application_resubmit(application_id=application.pk, actor=application.applicant,
+                                      data=data.validated_data["answers"], ip=self.ip())
+        return self.detail(application.pk)
+
+
+@extend_schema(parameters=[ID], tags=["applications"],
+               responses={(200, "application/pdf"): OpenApiTypes.BINARY, **errors(*READ_ERRORS)})
+class ApplicationPermitView(ApplicantView):
+    """Download the permit (PDF) once it has been produced."""
+
+    def get(self, request, pk):
+        application = self.application(pk)
+        permit = selectors.current_permit(application)
+        self.viewed(Action.APPLICATION_VIEWED, "permit", permit.pk, application)
+        return FileResponse(permit.file.open("rb"), as_attachment=True, filename=f"{permit.number}.pdf",
+                            content_type="application/pdf")
+
+
+
+
+class NotFoundView(ApiView):
+    """Any other address under /api/: a 404 in the error shape, not an HTML page."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    schema = None
+
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        raise Http404
+
+    get = post = put = patch = delete = head = options = http_method_not_allowed
