@@ -17,6 +17,8 @@ urlpatterns = [
     path("officer/", include("departments.urls")),
     path("permits/", include("permits.urls")),
     path("admin/", admin.site.urls),
+    path("dashboards/", include("dashboards.urls")),
+    path("audit/", include("audit.urls")),
 ]
 
 if settings.DEBUG:
