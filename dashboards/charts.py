@@ -3,7 +3,10 @@
 
 from dataclasses import dataclass
 
-BAR_HEIGHT, BAR_GAP, LABEL_WIDTH, PLOT_WIDTH = 22, 6, 220, 440
+from django.utils.html import format_html, format_html_join
+
+BAR_HEIGHT, BAR_GAP, LABEL_WIDTH, PLOT_WIDTH = 22, 6, 330, 400
+LABEL_CHARS = 48  # longer labels are shortened in the chart; the table below has them whole
 COLUMN_AREA_HEIGHT, COLUMN_WIDTH_MAX = 160, 24
 
 
@@ -26,11 +29,18 @@ def hbars(items: list[tuple[str, float | None]], unit: str = "") -> dict:
     for i, (label, value) in enumerate(items):
         width = PLOT_WIDTH * (value or 0) / top
         y = i * (BAR_HEIGHT + BAR_GAP)
+        if len(label) > LABEL_CHARS:
+            label = label[:LABEL_CHARS - 1] + "…"
         bars.append(Bar(label=label, value="–" if value is None else f"{value}{unit}", x=LABEL_WIDTH, y=y,
                         width=round(width, 1), height=BAR_HEIGHT, text_x=round(LABEL_WIDTH + width + 6, 1),
                         text_y=y + BAR_HEIGHT * 0.7))
-    return {"bars": bars, "width": LABEL_WIDTH + PLOT_WIDTH + 80, "height": max(1, len(bars)) * (BAR_HEIGHT + BAR_GAP),
-            "label_x": LABEL_WIDTH - 8}
+    body = format_html_join("\n", '<text x="{}" y="{}" text-anchor="end" class="chart-label">{}</text>'
+                            '<rect x="{}" y="{}" width="{}" height="{}" class="chart-bar"></rect>'
+                            '<text x="{}" y="{}" class="chart-value">{}</text>',
+                            ((LABEL_WIDTH - 8, b.text_y, b.label, b.x, b.y, b.width, b.height, b.text_x, b.text_y,
+                              b.value) for b in bars))
+    return {"bars": bars, "body": body, "width": LABEL_WIDTH + PLOT_WIDTH + 80,
+            "height": max(1, len(bars)) * (BAR_HEIGHT + BAR_GAP)}
 
 
 def columns(items: list[tuple[str, float]]) -> dict:
@@ -46,5 +56,9 @@ def columns(items: list[tuple[str, float]]) -> dict:
                         width=round(bar_width, 1), height=round(height, 1), text_x=round(i * step, 1),
                         text_y=COLUMN_AREA_HEIGHT + 16))
     marks = {0, len(bars) // 2, len(bars) - 1} if bars else set()
-    return {"bars": bars, "marks": [bars[i] for i in sorted(marks)], "width": width + 40,
+    body = format_html_join("", '<rect x="{}" y="{}" width="{}" height="{}" class="chart-bar"><title>{}: {}</title></rect>',
+                            ((b.x, b.y, b.width, b.height, b.label, b.value) for b in bars))
+    labels = format_html_join("", '<text x="{}" y="{}" class="chart-label">{}</text>',
+                              ((bars[i].text_x, bars[i].text_y, bars[i].label) for i in sorted(marks)))
+    return {"bars": bars, "body": format_html("{}{}", body, labels), "width": width + 40,
             "height": COLUMN_AREA_HEIGHT + 24, "top": top}

@@ -5,6 +5,9 @@ import csv
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from django.utils.formats import localize
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 # A spreadsheet runs a cell that starts with one of these as a formula.
@@ -36,8 +39,22 @@ class Table:
     def header_cells(self) -> list[str]:
         return [str(c.header) for c in self.columns]
 
-    def cells(self) -> list[list]:
-        return [[(c.value(row), c.numeric) for c in self.columns] for row in self.rows]
+    def body_html(self) -> str:
+        """The rows as HTML (built here rather than cell by cell in a template: a two-year table has
+        hundreds of rows). The first cell of a row is its header; every value is escaped."""
+        missing = format_html('<span aria-label="{}">–</span>', _("no data"))
+        lines = []
+        for row in self.rows:
+            cells = []
+            for i, column in enumerate(self.columns):
+                value = column.value(row)
+                text = missing if value is None else conditional_escape(localize(value))
+                tag = "th" if i == 0 else "td"
+                scope = ' scope="row"' if i == 0 else ""
+                align = ' class="text-end"' if column.numeric else ""
+                cells.append(f"<{tag}{scope}{align}>{text}</{tag}>")
+            lines.append("<tr>" + "".join(cells) + "</tr>")
+        return mark_safe("\n".join(lines))  # noqa: S308 (every value escaped above)
 
 
 class _Echo:

@@ -14,6 +14,8 @@ from . import charts, selectors
 from .forms import DashboardFilterForm, MonthForm
 from .tables import csv_lines, dashboard_tables, review_table, scorecard_table
 
+DAILY_ROWS_SHOWN = 92
+
 
 def dashboard_access(view):
     """Managers (every department) and supervisors (theirs); anyone else gets a 404, on record."""
@@ -61,7 +63,8 @@ def dashboard(request, scope):
     figures = selectors.dashboard(form.filters(), scope)
     tables = dashboard_tables(figures)
     _audit(request, Action.DASHBOARD_VIEWED, "dashboard", **form.query())
-    context.update(figures=figures, tables=tables, charts=_charts(figures), query=form.query(), qs=urlencode(form.query()))
+    context.update(figures=figures, tables=tables, charts=_charts(figures), query=form.query(), qs=urlencode(form.query()),
+                   show_daily=len(figures["daily"]) <= DAILY_ROWS_SHOWN)
     return render(request, "dashboards/dashboard.html", context)
 
 
