@@ -318,6 +318,21 @@ def write_dashboard_report(result: dict, seeded: dict | None, stats: dict):
     lines += ["", "| CSV export (streamed) | first row p95 ms | whole file p95 ms | bytes |", "|---|---:|---:|---:|"]
     for name, figures in result["exports"].items():
         lines.append(f"| {name} | {figures['first_row_p95']} | {figures['whole_p95']} | {figures['bytes']} |")
+    summary = context["rows"]
+    lines += [
+        "", "At 10M applications (projected, not measured: the machine's disk and two cores would need hours to "
+        "generate it): the pages read only the summary tables, whose size depends on the days covered and the "
+        "(service, department, stage, working days) keys, not on the number of applications. "
+        f"Here {summary['DayStat']} day rows and {summary['DurationStat']} daily histogram rows cover "
+        f"{context['span_days']} days; ten times the applications over the same two years fill the same keys with "
+        "larger counts, so the rows read per page, and the page times above, stay about the same (the daily "
+        "histogram can only grow towards days × keys × distinct durations, and a long range reads whole months "
+        f"from the {summary['MonthDurationStat']}-row monthly table). The overdue and oldest-review pages read a "
+        "bounded page along the open-review indexes. What grows tenfold is the fact tables "
+        f"({summary['ApplicationFact']} + {summary['ReviewFact']} rows here) and `rebuild_stats`, which is linear "
+        f"in the history: about {round(stats['rebuild_seconds'] * 10 / 60)} min from the {stats['rebuild_seconds']} s "
+        "measured here; the beat's refresh cost is per changed application and does not grow.",
+    ]
     replace_section(ROOT / "docs" / "benchmarks.md", "## Dashboards", "\n".join(lines) + "\n")
     print("\n".join(lines))
 

@@ -46,6 +46,7 @@ DECISIONS = {ReviewStatus.APPROVED: "approved", ReviewStatus.REJECTED: "rejected
 DAY_FIELDS = ["submitted", "decided", "approved", "rejected", "corrections", "sla_met", "yellow", "red", "permits",
               "ratings", "rating_sum", "low_ratings"]
 CONSUME_BATCH = 5000
+CONSUME_MAX_BATCHES = 10  # per beat run, well inside the task's time limit
 REBUILD_CHUNK = 5000
 _STATS_LOCK_KEY = 0x44415348  # names the advisory lock of the summaries
 
@@ -252,10 +253,12 @@ def stats_refresh(*, application_ids) -> int:
     return len(ids)
 
 
-def stats_consume(*, batch: int = CONSUME_BATCH) -> int:
-    """Follow the sealed audit chain from the cursor; returns how many events were read."""
+def stats_consume(*, batch: int = CONSUME_BATCH, max_batches: int = CONSUME_MAX_BATCHES) -> int:
+    """Follow the sealed audit chain from the cursor; returns how many events were read. Each batch
+    commits with its cursor, so a run stopped by its time limit keeps what it did; the next beat
+    continues from there."""
     total = 0
-    while True:
+    for _batch in range(max_batches):
         with transaction.atomic():
             _lock()
             cursor, _created = StatsCursor.objects.select_for_update().get_or_create(pk=1)
@@ -267,7 +270,8 @@ def stats_consume(*, batch: int = CONSUME_BATCH) -> int:
                 cursor.save(update_fields=["seq", "updated_at"])
         total += len(events)
         if len(events) < batch:
-            return total
+            break
+    return total
 
 
 # --- Rebuild ------------------------------------------------------------------------------------------
