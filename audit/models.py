@@ -80,6 +80,10 @@ class AuditEvent(models.Model):
             models.Index(fields=["subject", "at"], name="audit_subject_at"),
             models.Index(fields=["application_id", "at"], name="audit_application_at"),
             models.Index(fields=["id"], name="audit_unsealed", condition=models.Q(seq__isnull=True)),
+            # The auditor's filters, newest first.
+            models.Index(fields=["actor", "-id"], name="audit_actor_id"),
+            models.Index(fields=["department_code", "-id"], name="audit_department_id"),
+            models.Index(fields=["action", "-id"], name="audit_action_id"),
         ]
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")

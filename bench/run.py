@@ -26,8 +26,8 @@ CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "8"))
 CALM_CONCURRENCY = os.cpu_count() or 1
 MIXED_APPLICATIONS = int(os.environ.get("BENCH_MIXED_APPLICATIONS", "1000"))
 VAR = ROOT / "var" / "bench"
-# BENCH_ONLY=queue (or pipeline, or permits) runs one part; all by default.
-PARTS = [p.strip() for p in os.environ.get("BENCH_ONLY", "pipeline,queue,permits").split(",") if p.strip()]
+# BENCH_ONLY=queue (or pipeline, permits, dashboard; comma-separated) runs those parts; all by default.
+PARTS = [p.strip() for p in os.environ.get("BENCH_ONLY", "pipeline,queue,permits,dashboard").split(",") if p.strip()]
 # The officer workspace runs on a generated history in a database of its own, kept between runs
 # when BENCH_HISTORY_REUSE=1 and it already holds BENCH_HISTORY applications.
 HISTORY = int(os.environ.get("BENCH_HISTORY", "1000000"))
@@ -142,6 +142,8 @@ def main():
         officer_workspace()
     if "permits" in PARTS:
         permit_rendering()
+    if "dashboard" in PARTS:
+        dashboards()
 
 
 def pipeline():
@@ -232,7 +234,8 @@ def history_applications() -> int:
         return 0
 
 
-def officer_workspace():
+def history_database() -> dict | None:
+    """The generated history (made unless BENCH_HISTORY_REUSE=1 finds it); its seeding figures when made."""
     seeded = None
     if not (HISTORY_REUSE and history_applications() >= HISTORY):
         reset_database(HISTORY_DB_URL)
@@ -240,6 +243,13 @@ def officer_workspace():
         manage("seed_demo", capture=True, db_url=HISTORY_DB_URL)
         seeded = json.loads(manage("generate_history", "--applications", str(HISTORY), "--seed", str(HISTORY_SEED),
                                    capture=True, db_url=HISTORY_DB_URL))
+    else:
+        manage("migrate", "-v0", db_url=HISTORY_DB_URL)
+    return seeded
+
+
+def officer_workspace():
+    seeded = history_database()
     result = subprocess.run([PY, str(ROOT / "bench" / "officer_workspace.py")], cwd=ROOT, env=env(HISTORY_DB_URL),
                             check=True, text=True, stdout=subprocess.PIPE)
     write_workspace_report(json.loads(result.stdout), seeded)
@@ -296,6 +306,64 @@ def permit_rendering():
         f"| ratio | {ratio['p50']} | {ratio['p95']} | |",
     ]
     replace_section(ROOT / "docs" / "benchmarks.md", "## Permit rendering", "\n".join(lines) + "\n")
+def dashboards():
+    seeded = history_database()
+    started = time.perf_counter()
+    rebuilt = manage("rebuild_stats", capture=True, db_url=HISTORY_DB_URL)
+    rebuild_seconds = round(time.perf_counter() - started, 1)
+    started = time.perf_counter()
+    checked = manage("rebuild_stats", "--check", capture=True, db_url=HISTORY_DB_URL)
+    check_seconds = round(time.perf_counter() - started, 1)
+    result = subprocess.run([PY, str(ROOT / "bench" / "dashboard.py")], cwd=ROOT, env=env(HISTORY_DB_URL),
+                            check=True, text=True, stdout=subprocess.PIPE)
+    write_dashboard_report(json.loads(result.stdout), seeded, {
+        "rebuild_seconds": rebuild_seconds, "rebuild": rebuilt.splitlines()[0],
+        "check_seconds": check_seconds, "check": checked.splitlines()[0]})
+
+
+def write_dashboard_report(result: dict, seeded: dict | None, stats: dict):
+    context = result["context"]
+    command = f"make bench BENCH_ONLY=dashboard BENCH_HISTORY={HISTORY}"
+    seeding = (f"Seeding: {seeded['applications']} applications, {seeded['reviews']} reviews in {seeded['seconds']} s."
+               if seeded else "Seeding: the history database of an earlier run (BENCH_HISTORY_REUSE=1).")
+    rows = ", ".join(f"{name} {count}" for name, count in context["rows"].items())
+    lines = [
+        "## Dashboards", "",
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node()} ({os.cpu_count()} cores), PostgreSQL "
+        f"local, through the Django test client (DEBUG off) signed in as a manager (every department) and a "
+        f"supervisor (one department): {context['applications']} applications, {context['reviews']} reviews. "
+        f"{context['runs']} requests per page after {context['warmup']} warm-up requests. Target: p95 ≤ 200 ms with any "
+        f"filter, scorecard ≤ 200 ms, CSV exports streamed.", "",
+        f"Command: `{command}` (then `manage.py rebuild_stats` and bench/dashboard.py)", "", seeding, "",
+        f"`rebuild_stats` from the raw tables: {stats['rebuild_seconds']} s ({stats['rebuild']}); run again with "
+        f"`--check`: {stats['check_seconds']} s ({stats['check']}).", "",
+        f"Summary rows: {rows}. The beat's refresh of {result['refresh']['applications']} random applications "
+        f"(one batch): {result['refresh']['seconds']} s.", "",
+        "| page | who | p50 ms | p95 ms | SQL statements |", "|---|---|---:|---:|---:|",
+    ]
+    for who in ("manager", "supervisor"):
+        for page, figures in result[who].items():
+            statements = "/".join(str(q) for q in figures["queries"])
+            lines.append(f"| {page} | {who} | {figures['p50']} | {figures['p95']} | {statements} |")
+    lines += ["", "| CSV export (streamed) | first row p95 ms | whole file p95 ms | bytes |", "|---|---:|---:|---:|"]
+    for name, figures in result["exports"].items():
+        lines.append(f"| {name} | {figures['first_row_p95']} | {figures['whole_p95']} | {figures['bytes']} |")
+    summary = context["rows"]
+    lines += [
+        "", "At 10M applications (projected, not measured: the machine's disk and two cores would need hours to "
+        "generate it): the pages read only the summary tables, whose size depends on the days covered and the "
+        "(service, department, stage, working days) keys, not on the number of applications. "
+        f"Here {summary['DayStat']} day rows and {summary['DurationStat']} daily histogram rows cover "
+        f"{context['span_days']} days; ten times the applications over the same two years fill the same keys with "
+        "larger counts, so the rows read per page, and the page times above, stay about the same (the daily "
+        "histogram can only grow towards days × keys × distinct durations, and a long range reads whole months "
+        f"from the {summary['MonthDurationStat']}-row monthly table). The overdue and oldest-review pages read a "
+        "bounded page along the open-review indexes. What grows tenfold is the fact tables "
+        f"({summary['ApplicationFact']} + {summary['ReviewFact']} rows here) and `rebuild_stats`, which is linear "
+        f"in the history: about {round(stats['rebuild_seconds'] * 10 / 60)} min from the {stats['rebuild_seconds']} s "
+        "measured here; the beat's refresh cost is per changed application and does not grow.",
+    ]
+    replace_section(ROOT / "docs" / "benchmarks.md", "## Dashboards", "\n".join(lines) + "\n")
     print("\n".join(lines))
 
 

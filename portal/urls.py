@@ -18,6 +18,8 @@ urlpatterns = [
     path("permits/", include("permits.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
+    path("dashboards/", include("dashboards.urls")),
+    path("audit/", include("audit.urls")),
 ]
 
 if settings.DEBUG:

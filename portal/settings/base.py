@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "dashboards",
 ]
 
 MIDDLEWARE = [
@@ -246,6 +247,7 @@ CELERY_BEAT_SCHEDULE = {
     "audit-seal": {"task": "audit.tasks.audit_seal_task", "schedule": 10.0},
     "shares-expire": {"task": "departments.tasks.shares_expire_task", "schedule": 300.0},
     "sla-scan-morning": {"task": "approvals.tasks.sla_scan_task", "schedule": crontab(hour=8, minute=0)},
+    "dashboard-stats": {"task": "dashboards.tasks.stats_consume_task", "schedule": 30.0},
 }
 # How long a nudge may stay unprocessed before the reconciler sends it again.
 # It is also how long a worker's claim on a permit render or a mail lasts, so it must outlast the

@@ -1,0 +1,102 @@
+"""The dashboards' filters (GET forms): dates, service, department, month. Bad values get a clear
+message on the page, never an error page."""
+
+from datetime import date, timedelta
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .selectors import Filters
+
+DEFAULT_DAYS = 90
+MAX_DAYS = 366 * 5
+EARLIEST = date(2000, 1, 1)
+
+
+def today() -> date:
+    return timezone.localdate(timezone=timezone.get_default_timezone())
+
+
+class DashboardFilterForm(forms.Form):
+    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    service = forms.CharField(label=_("Service"), required=False, widget=forms.Select)
+    department = forms.CharField(label=_("Department"), required=False, widget=forms.Select)
+
+    def __init__(self, data, *, departments, services, require_department=False):
+        super().__init__(data)
+        self.departments = {d.code: d for d in departments}
+        self.services = {s.slug: s for s in services}
+        self.require_department = require_department
+        department_choices = [(code, d.display_name) for code, d in self.departments.items()]
+        if not require_department:
+            department_choices.insert(0, ("", _("All departments")))
+        self.fields["department"].widget.choices = department_choices
+        self.fields["service"].widget.choices = [("", _("All services"))] + [
+            (slug, s.display_name) for slug, s in self.services.items()]
+
+    def clean_service(self):
+        slug = self.cleaned_data["service"].strip()
+        if slug and slug not in self.services:
+            raise forms.ValidationError(_("There is no service “%(value)s”: choose one from the list."),
+                                        params={"value": slug[:60]})
+        return self.services.get(slug)
+
+    def clean_department(self):
+        code = self.cleaned_data["department"].strip()
+        if code and code not in self.departments:
+            raise forms.ValidationError(_("There is no department “%(value)s” you can see: choose one from the list."),
+                                        params={"value": code[:60]})
+        if not code and self.require_department:
+            return next(iter(self.departments.values()))
+        return self.departments.get(code)
+
+    def clean(self):
+        data = super().clean()
+        end = data.get("date_to") or today()
+        start = data.get("date_from") or (end - timedelta(days=DEFAULT_DAYS - 1))
+        if "date_from" in self.errors or "date_to" in self.errors:
+            return data
+        if start > end:
+            raise forms.ValidationError(_("The start date %(start)s is after the end date %(end)s: swap them."),
+                                        params={"start": start.isoformat(), "end": end.isoformat()})
+        if start < EARLIEST or end > today() + timedelta(days=366):
+            raise forms.ValidationError(_("Choose dates between %(first)s and a year from today."),
+                                        params={"first": EARLIEST.isoformat()})
+        if (end - start).days >= MAX_DAYS:
+            raise forms.ValidationError(_("Choose a range of at most five years."))
+        data["date_from"], data["date_to"] = start, end
+        return data
+
+    def filters(self) -> Filters:
+        data = self.cleaned_data
+        return Filters(date_from=data["date_from"], date_to=data["date_to"],
+                       service_id=data["service"].pk if data.get("service") else None,
+                       department_id=data["department"].pk if data.get("department") else None)
+
+    def query(self) -> dict:
+        """The cleaned filters as query parameters (for links and exports)."""
+        data = self.cleaned_data
+        return {"date_from": data["date_from"].isoformat(), "date_to": data["date_to"].isoformat(),
+                "service": data["service"].slug if data.get("service") else "",
+                "department": data["department"].code if data.get("department") else ""}
+
+
+class MonthForm(forms.Form):
+    month = forms.CharField(label=_("Month"), required=False, widget=forms.TextInput(attrs={"type": "month"}))
+
+    def clean_month(self):
+        value = self.cleaned_data["month"].strip()
+        if not value:
+            return today().replace(day=1)
+        try:
+            year, month = (int(part) for part in value.split("-"))
+            first = date(year, month, 1)
+        except (ValueError, TypeError):
+            raise forms.ValidationError(_("Give the month as YYYY-MM, for example 2026-11.")) from None
+        if first < EARLIEST or first > today():
+            raise forms.ValidationError(_("Choose a month between %(first)s and this month."),
+                                        params={"first": EARLIEST.strftime("%Y-%m")})
+        return first
+

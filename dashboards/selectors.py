@@ -1,0 +1,301 @@
+"""Reads of the dashboards. Every figure comes from the summary tables (dashboards.models), a few
+thousand rows whatever the size of the history; only the overdue and oldest reviews are read from
+the reviews themselves, a bounded page along the open-review indexes."""
+
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+from accounts.models import Role
+from approvals.models import REVIEW_OPEN, Review, ReviewStatus
+from catalogue.models import Service
+from departments.models import Department, Membership, MembershipRole
+
+from .models import ALL_DEPARTMENTS, BacklogStat, DayStat, DurationStat, MonthDurationStat
+from .stats import DAY_FIELDS, month_start, next_month
+
+BACKLOG_STATUSES = [ReviewStatus.WAITING, ReviewStatus.PENDING, ReviewStatus.IN_PROGRESS,
+                    ReviewStatus.CORRECTION_REQUESTED]
+OVERDUE_PAGE = 50
+OLDEST_ROWS = 20
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a person may see: every department (None), or the departments they supervise."""
+
+    departments: frozenset[int] | None
+
+    def allows(self, department_id: int | None) -> bool:
+        return self.departments is None or department_id in self.departments
+
+
+def dashboard_scope(user) -> Scope | None:
+    """Managers and administrators see every department, supervisors their own; anyone else nothing (None)."""
+    if not user.is_authenticated:
+        return None
+    if user.role in (Role.MANAGER, Role.ADMIN):
+        return Scope(None)
+    if user.role == Role.SUPERVISOR:
+        supervised = frozenset(Membership.objects.filter(user=user, role=MembershipRole.SUPERVISOR)
+                               .values_list("department_id", flat=True))
+        return Scope(supervised) if supervised else None
+    return None
+
+
+def departments_for(scope: Scope) -> list[Department]:
+    query = Department.objects.order_by("code")
+    return list(query if scope.departments is None else query.filter(pk__in=scope.departments))
+
+
+def services() -> list[Service]:
+    return list(Service.objects.order_by("position", "slug"))
+
+
+@dataclass(frozen=True)
+class Filters:
+    date_from: date
+    date_to: date
+    service_id: int | None = None
+    department_id: int | None = None
+
+
+def percentile(histogram: Counter, p: int) -> int | None:
+    """Nearest rank: the smallest value with at least ⌈p% of N⌉ observations at or below it."""
+    total = sum(histogram.values())
+    if not total:
+        return None
+    rank, seen = max(1, math.ceil(p * total / 100)), 0
+    for value in sorted(histogram):
+        seen += histogram[value]
+        if seen >= rank:
+            return value
+    return None
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+def _base(model, filters: Filters, first: str = "day"):
+    query = model.objects.all()
+    if first == "day":
+        query = query.filter(day__range=(filters.date_from, filters.date_to))
+    if filters.service_id:
+        query = query.filter(service_id=filters.service_id)
+    return query
+
+
+def _histograms(filters: Filters, department_ids=None) -> dict[tuple, Counter]:
+    """(service, department, stage) → working days histogram of the decisions in the range: whole
+    months from the monthly table, the partial months at either end from the daily one."""
+    first_full = filters.date_from if filters.date_from.day == 1 else next_month(filters.date_from)
+    after_last_full = month_start(filters.date_to + timedelta(days=1))
+    columns = ("service_id", "department_id", "stage", "working_days")
+    parts = []
+    if first_full < after_last_full:
+        monthly = _base(MonthDurationStat, filters, first="month").filter(month__gte=first_full, month__lt=after_last_full)
+        daily = _base(DurationStat, filters).filter(Q(day__lt=first_full) | Q(day__gte=after_last_full))
+        parts = [monthly, daily]
+    else:
+        parts = [_base(DurationStat, filters)]
+    result = defaultdict(Counter)
+    for query in parts:
+        if department_ids is not None:
+            query = query.filter(department_id__in=department_ids)
+        for service, department, stage, days, n in query.values_list(*columns).annotate(n=Sum("count")).order_by():
+            result[(service, department, stage)][days] += n
+    return result
+
+
+def _merged(histograms: dict[tuple, Counter], key) -> dict:
+    out = defaultdict(Counter)
+    for k, histogram in histograms.items():
+        out[key(k)].update(histogram)
+    return out
+
+
+def _times(histogram: Counter) -> dict:
+    n = sum(histogram.values())
+    return {"n": n, "p50": percentile(histogram, 50), "p90": percentile(histogram, 90),
+            "mean": round(sum(d * c for d, c in histogram.items()) / n, 1) if n else None}
+
+
+def dashboard(filters: Filters, scope: Scope) -> dict:
+    """Every figure of the dashboard for these filters, within the scope."""
+    department_ids = [filters.department_id] if filters.department_id else (
+        None if scope.departments is None else sorted(scope.departments))
+    names = {d.pk: d for d in departments_for(scope)}
+    # Application-level counters: the all-departments rows, or the chosen department's.
+    app_rows = [ALL_DEPARTMENTS] if department_ids is None else department_ids
+    sums = {f: Sum(f) for f in DAY_FIELDS}
+    days = _base(DayStat, filters)
+    per_department = {row["department_id"]: row for row in (
+        days.exclude(department_id=ALL_DEPARTMENTS).filter(
+            **({} if department_ids is None else {"department_id__in": department_ids}))
+        .values("department_id").annotate(**sums).order_by())}
+    application = days.filter(department_id__in=app_rows).aggregate(**sums)
+    daily = dict(days.filter(department_id__in=app_rows).values_list("day").annotate(n=Sum("submitted"))
+                 .order_by("day"))
+
+    reviews_total = {f: sum(row[f] or 0 for row in per_department.values()) for f in DAY_FIELDS}
+    totals = {f: application[f] or 0 for f in ("submitted", "permits", "ratings", "rating_sum", "low_ratings")}
+    totals.update({f: reviews_total[f] for f in ("decided", "approved", "rejected", "corrections", "sla_met", "yellow",
+                                                 "red")})
+    totals.update(_rates(totals))
+
+    department_rows = []
+    for pk, department in names.items():
+        if department_ids is not None and pk not in department_ids:
+            continue
+        row = {f: (per_department.get(pk, {}).get(f) or 0) for f in DAY_FIELDS}
+        row.update(_rates(row), department=department)
+        department_rows.append(row)
+
+    histograms = _histograms(filters, department_ids)
+    times_department = _merged(histograms, lambda k: k[1])
+    times_service = _merged(histograms, lambda k: k[0])
+    service_names = {s.pk: s for s in services()}
+    backlog = _backlog(filters, department_ids, names)
+    return {
+        "totals": totals,
+        "departments": department_rows,
+        "daily": [{"day": filters.date_from + timedelta(days=i),
+                   "submitted": daily.get(filters.date_from + timedelta(days=i), 0)}
+                  for i in range((filters.date_to - filters.date_from).days + 1)],
+        "weekly": _weekly(daily, filters),
+        "times_overall": _times(sum(histograms.values(), Counter())),
+        "times_department": [{"department": names[pk], **_times(h)} for pk, h in sorted(
+            times_department.items(), key=lambda i: names[i[0]].code) if pk in names],
+        "times_service": [{"service": service_names[pk], **_times(h)} for pk, h in sorted(
+            times_service.items(), key=lambda i: (service_names[i[0]].position, service_names[i[0]].slug))],
+        "backlog": backlog,
+        "backlog_total": sum(row["total"] for row in backlog),
+        "waits": [{"department": names[k[0]], "stage": k[1], **_times(h)} for k, h in sorted(
+            _merged(histograms, lambda k: (k[1], k[2])).items(),
+            key=lambda i: -(_times(i[1])["mean"] or 0)) if k[0] in names],
+    }
+
+
+def _rates(row: dict) -> dict:
+    return {
+        "approval_rate": _rate(row["approved"], row["decided"]),
+        "rejection_rate": _rate(row["rejected"], row["decided"]),
+        "correction_rate": _rate(row["corrections"], row["decided"]),
+        "sla_rate": _rate(row["sla_met"], row["decided"]),
+        "average_rating": round(row["rating_sum"] / row["ratings"], 2) if row["ratings"] else None,
+    }
+
+
+def _weekly(daily: dict, filters: Filters) -> list[dict]:
+    weeks = Counter()
+    day = filters.date_from
+    while day <= filters.date_to:
+        weeks[day - timedelta(days=day.weekday())] += daily.get(day, 0)
+        day += timedelta(days=1)
+    return [{"week": week, "submitted": n} for week, n in sorted(weeks.items())]
+
+
+def _backlog(filters: Filters, department_ids, names) -> list[dict]:
+    query = BacklogStat.objects.all()
+    if filters.service_id:
+        query = query.filter(service_id=filters.service_id)
+    if department_ids is not None:
+        query = query.filter(department_id__in=department_ids)
+    cells = defaultdict(Counter)
+    for department, stage, status, n in (query.values_list("department_id", "stage", "status")
+                                         .annotate(n=Sum("count")).order_by()):
+        cells[(department, stage)][status] += n
+    rows = []
+    for (department, stage), counts in sorted(cells.items(), key=lambda i: (names[i[0][0]].code, i[0][1])
+                                              if i[0][0] in names else ("", 0)):
+        if department in names and sum(counts.values()):
+            rows.append({"department": names[department], "stage": stage,
+                         **{s.value: counts[s.value] for s in BACKLOG_STATUSES}, "total": sum(counts.values())})
+    return rows
+
+
+# --- Scorecard --------------------------------------------------------------------------------------------
+
+SCORE_WEIGHTS = {"sla": 0.4, "speed": 0.3, "rating": 0.3}
+
+
+def speed_score(median_days: int | None) -> float | None:
+    """100 for a median decision on the day of routing, 10 points fewer per working day, at least 0."""
+    return None if median_days is None else max(0.0, 100.0 - 10.0 * median_days)
+
+
+def rating_score(average: float | None) -> float | None:
+    """The 1–5 average rating on 0–100."""
+    return None if average is None else round((average - 1) / 4 * 100, 1)
+
+
+def scorecard(month: date, scope: Scope) -> list[dict]:
+    """The departments ranked for one calendar month by
+    score = 0.4 × SLA compliance + 0.3 × speed + 0.3 × rating (each on 0–100; a missing part counts 0)."""
+    filters = Filters(date_from=month, date_to=next_month(month) - timedelta(days=1))
+    figures = dashboard_counts(filters, scope)
+    histograms = _merged(_histograms(filters, None if scope.departments is None else sorted(scope.departments)),
+                         lambda k: k[1])
+    rows = []
+    for department in departments_for(scope):
+        row = figures.get(department.pk, dict.fromkeys(DAY_FIELDS, 0))
+        rates = _rates(row)
+        median = percentile(histograms.get(department.pk, Counter()), 50)
+        parts = {"sla": rates["sla_rate"], "speed": speed_score(median), "rating": rating_score(rates["average_rating"])}
+        score = round(sum(SCORE_WEIGHTS[k] * (v or 0) for k, v in parts.items()), 1)
+        rows.append({"department": department, "decided": row["decided"], "sla_rate": rates["sla_rate"],
+                     "median_days": median, "average_rating": rates["average_rating"], "ratings": row["ratings"],
+                     "speed_score": parts["speed"], "rating_score": parts["rating"], "score": score,
+                     "yellow": row["yellow"], "red": row["red"]})
+    rows.sort(key=lambda r: (-r["score"], r["department"].code))
+    for rank, row in enumerate(rows, start=1):
+        row["rank"] = rank
+    return rows
+
+
+def dashboard_counts(filters: Filters, scope: Scope) -> dict[int, dict]:
+    query = _base(DayStat, filters).exclude(department_id=ALL_DEPARTMENTS)
+    if scope.departments is not None:
+        query = query.filter(department_id__in=scope.departments)
+    return {row["department_id"]: {f: row[f] or 0 for f in DAY_FIELDS}
+            for row in query.values("department_id").annotate(**{f: Sum(f) for f in DAY_FIELDS}).order_by()}
+
+
+# --- Reviews: overdue and oldest (bounded pages on the open-review indexes) ---------------------------------
+
+
+def _review_rows(query):
+    return query.select_related("application__applicant", "application__service", "department", "assignee")
+
+
+def overdue_reviews(*, department: Department, offset: int = 0, today: date | None = None) -> list[Review]:
+    """Open reviews of the department past their due date, most overdue first (a page, plus one to tell whether more follow)."""
+    today = today or timezone.localdate(timezone=timezone.get_default_timezone())
+    query = Review.objects.filter(department=department, status__in=REVIEW_OPEN, due_date__lt=today)
+    return list(_review_rows(query).order_by("due_date", "pk")[offset:offset + OVERDUE_PAGE + 1])
+
+
+def oldest_reviews(*, scope: Scope, department_id: int | None = None) -> list[Review]:
+    """The open reviews that have waited longest (earliest due date first)."""
+    query = Review.objects.filter(status__in=REVIEW_OPEN, due_date__isnull=False)
+    if department_id:
+        query = query.filter(department_id=department_id)
+    elif scope.departments is not None:
+        query = query.filter(department_id__in=scope.departments)
+    return list(_review_rows(query).order_by("due_date", "pk")[:OLDEST_ROWS])
+
+
+def supervisors_of(department_ids) -> dict[int, list[str]]:
+    """The named supervisors of each department: who answers for a review nobody holds."""
+    result = defaultdict(list)
+    for department_id, name in (Membership.objects.filter(department_id__in=set(department_ids),
+                                                          role=MembershipRole.SUPERVISOR, user__is_active=True)
+                                .order_by("department_id", "user__full_name").values_list("department_id",
+                                                                                          "user__full_name")):
+        result[department_id].append(name)
+    return result

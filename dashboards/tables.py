@@ -1,0 +1,138 @@
+"""The dashboards' tables, defined once: each is shown as an accessible HTML table (under its
+chart) and exported as CSV from the same definition."""
+
+import csv
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from django.utils.formats import localize
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
+
+# A spreadsheet runs a cell that starts with one of these as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value) -> str:
+    """A CSV cell that a spreadsheet shows as text: a leading formula character gets a quote."""
+    if value is None:
+        return ""
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    value: Callable[[dict], object]
+    numeric: bool = True
+
+
+@dataclass
+class Table:
+    name: str
+    caption: str
+    columns: list[Column]
+    rows: list
+
+    def header_cells(self) -> list[str]:
+        return [str(c.header) for c in self.columns]
+
+    def body_html(self) -> str:
+        """The rows as HTML (built here rather than cell by cell in a template: a two-year table has
+        hundreds of rows). The first cell of a row is its header; every value is escaped."""
+        missing = format_html('<span aria-label="{}">–</span>', _("no data"))
+        lines = []
+        for row in self.rows:
+            cells = []
+            for i, column in enumerate(self.columns):
+                value = column.value(row)
+                text = missing if value is None else conditional_escape(localize(value))
+                tag = "th" if i == 0 else "td"
+                scope = ' scope="row"' if i == 0 else ""
+                align = ' class="text-end"' if column.numeric else ""
+                cells.append(f"<{tag}{scope}{align}>{text}</{tag}>")
+            lines.append("<tr>" + "".join(cells) + "</tr>")
+        return mark_safe("\n".join(lines))  # noqa: S308 (every value escaped above)
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def csv_lines(table: Table) -> Iterable[str]:
+    """The table as CSV lines, one at a time (for a streamed response), every cell neutralised."""
+    writer = csv.writer(_Echo())
+    yield writer.writerow(table.header_cells())
+    for row in table.rows:
+        yield writer.writerow([neutralise(c.value(row)) for c in table.columns])
+
+
+def _col(header, key, numeric=True):
+    return Column(header, (lambda row: row[key]) if isinstance(key, str) else key, numeric)
+
+
+def _name(key):
+    return lambda row: row[key].display_name
+
+
+def dashboard_tables(figures: dict) -> dict[str, Table]:
+    rates = [_col(_("Decisions"), "decided"), _col(_("Approved %"), "approval_rate"),
+             _col(_("Rejected %"), "rejection_rate"), _col(_("Correction requested %"), "correction_rate")]
+    return {t.name: t for t in [
+        Table("weekly", _("Submissions per week"), [_col(_("Week starting"), "week", False),
+                                                    _col(_("Submitted"), "submitted")], figures["weekly"]),
+        Table("daily", _("Submissions per day"), [_col(_("Day"), "day", False), _col(_("Submitted"), "submitted")],
+              figures["daily"]),
+        Table("backlog", _("Backlog by department and stage"), [
+            _col(_("Department"), _name("department"), False), _col(_("Stage"), "stage"),
+            _col(_("Waiting for an earlier stage"), "waiting"), _col(_("In the queue"), "pending"),
+            _col(_("Being reviewed"), "in_progress"), _col(_("Waiting for the applicant"), "correction_requested"),
+            _col(_("Total"), "total")], figures["backlog"]),
+        Table("times_department", _("Working days from routing to decision, by department"), [
+            _col(_("Department"), _name("department"), False), _col(_("Decisions"), "n"),
+            _col(_("Median (p50)"), "p50"), _col(_("p90"), "p90")], figures["times_department"]),
+        Table("times_service", _("Working days from routing to decision, by service"), [
+            _col(_("Service"), _name("service"), False), _col(_("Decisions"), "n"),
+            _col(_("Median (p50)"), "p50"), _col(_("p90"), "p90")], figures["times_service"]),
+        Table("departments", _("Decisions, time limits, cards, permits and ratings by department"), [
+            _col(_("Department"), _name("department"), False), _col(_("Applications submitted"), "submitted"),
+            *rates, _col(_("Decided in time %"), "sla_rate"), _col(_("Yellow cards"), "yellow"),
+            _col(_("Red cards"), "red"), _col(_("Permits issued"), "permits"), _col(_("Ratings"), "ratings"),
+            _col(_("Average rating"), "average_rating"), _col(_("Low ratings (1–2)"), "low_ratings")],
+              figures["departments"]),
+        Table("waits", _("Where applications wait longest (working days, by department and stage)"), [
+            _col(_("Department"), _name("department"), False), _col(_("Stage"), "stage"),
+            _col(_("Decisions"), "n"), _col(_("Mean"), "mean"), _col(_("Median (p50)"), "p50"), _col(_("p90"), "p90")],
+              figures["waits"]),
+    ]}
+
+
+def scorecard_table(rows: list[dict]) -> Table:
+    return Table("scorecard", _("Department scorecard"), [
+        _col(_("Rank"), "rank"), _col(_("Department"), _name("department"), False), _col(_("Decisions"), "decided"),
+        _col(_("Decided in time %"), "sla_rate"), _col(_("Median working days"), "median_days"),
+        _col(_("Speed score"), "speed_score"), _col(_("Average rating"), "average_rating"),
+        _col(_("Rating score"), "rating_score"), _col(_("Yellow cards"), "yellow"), _col(_("Red cards"), "red"),
+        _col(_("Score"), "score")], rows)
+
+
+def review_table(name: str, caption, reviews, supervisors: dict[int, list[str]]) -> Table:
+    def owner(review):
+        if review.assignee_id:
+            return review.assignee.get_full_name()
+        return _("Nobody yet (supervisors: %(names)s)") % {"names": ", ".join(supervisors.get(review.department_id, []))}
+
+    return Table(name, caption, [
+        Column(_("Reference"), lambda r: r.application.reference, False),
+        Column(_("Applicant"), lambda r: r.application.applicant.get_full_name(), False),
+        Column(_("Service"), lambda r: r.application.service.display_name, False),
+        Column(_("Department"), lambda r: r.department.display_name, False),
+        Column(_("Stage"), lambda r: r.stage),
+        Column(_("Status"), lambda r: r.get_status_display(), False),
+        Column(_("Clock started"), lambda r: r.started_on, False),
+        Column(_("Due date"), lambda r: r.due_date, False),
+        Column(_("Responsible"), owner, False),
+    ], reviews)
