@@ -15,6 +15,9 @@ class Role(models.TextChoices):
 
 
 STAFF_ROLES = frozenset({Role.OFFICER, Role.SUPERVISOR, Role.MANAGER, Role.AUDITOR, Role.ADMIN})
+# The accounts that API tokens act as (a department system, a front desk) live on this domain:
+# they never sign in, receive mail or take work from a supervisor.
+SERVICE_ACCOUNT_DOMAIN = "api.portal.invalid"
 
 
 class UserManager(BaseUserManager):

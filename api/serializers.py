@@ -97,7 +97,7 @@ def service_detail(service) -> dict:
 
 class PermitVerificationSerializer(serializers.Serializer):
     number = serializers.CharField()
-    state = serializers.ChoiceField(choices=["valid", "expired", "revoked", "superseded"])
+    state = serializers.ChoiceField(choices=["valid", "expired", "revoked", "superseded", "pending"])
     holder = serializers.CharField()
     service = serializers.CharField()
     departments = serializers.ListField(child=serializers.CharField())

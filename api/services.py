@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Role
+from accounts.models import SERVICE_ACCOUNT_DOMAIN, Role
 from approvals.errors import ValidationFailed
 from audit.models import Action
 from audit.services import Event, audit_record
@@ -18,7 +18,6 @@ from departments.models import Department, Membership, MembershipRole
 from .models import ApiToken, TokenKind, WebhookEvent, WebhookSubscription
 
 TOKEN_PREFIX = "pt_"  # noqa: S105  (the marker of a portal token, not a secret)
-SERVICE_ACCOUNT_DOMAIN = "api.portal.invalid"
 NAME_MAX_LENGTH = 100
 
 

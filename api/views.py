@@ -2,7 +2,6 @@
 
 from django.db import transaction
 from django.http import FileResponse, Http404
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -19,8 +18,7 @@ from approvals.models import ReviewStatus
 from audit.models import Action
 from audit.services import Event, access_denied, audit_record, client_ip
 from departments.selectors import department_attachment, need_to_know
-from permits.models import PermitStatus
-from permits.selectors import mask_name, permit_for_verification
+from permits.selectors import verification_by_number
 
 from . import selectors, serializers
 from .auth import (
@@ -155,20 +153,14 @@ class PermitVerifyView(PublicView):
     """Is this permit genuine, and is it valid today? Only what the permit itself shows."""
 
     def get(self, request, number):
-        permit = permit_for_verification(number[:30]) if number.isprintable() else None
-        if permit is None:
+        verification = verification_by_number(number[:30]) if number.isprintable() else None
+        if verification is None:
             return error_response(404, _("No permit has this number."))
-        schema = permit.application.service_version.schema
-        if permit.status == PermitStatus.REVOKED:
-            state = "revoked"
-        elif permit.status == PermitStatus.SUPERSEDED:
-            state = "superseded"
-        else:
-            state = "expired" if permit.valid_until < timezone.localdate() else "valid"
+        # One reading of a permit for the page and the API: what the permit itself prints.
+        permit = verification.permit
         return Response({
-            "number": permit.number, "state": state, "holder": mask_name(permit.application.applicant.full_name),
-            "service": serializers._text(schema["service"]["name"]),
-            "departments": [serializers._text(r["department_name"]) for r in schema["reviews"]],
+            "number": permit.number, "state": verification.state, "holder": verification.holder,
+            "service": verification.service, "departments": verification.departments,
             "issued_at": permit.issued_at, "valid_from": permit.valid_from, "valid_until": permit.valid_until,
         })
 

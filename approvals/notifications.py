@@ -53,7 +53,7 @@ def departments_staff_ids(department_ids, *, role: str = MembershipRole.OFFICER)
     """The active members with this role of each department, in one query."""
     staff: dict[int, list[int]] = {}
     for department_id, user_id in (
-        Membership.objects.filter(department_id__in=department_ids, role=role, user__is_active=True)
+        Membership.objects.people().filter(department_id__in=department_ids, role=role)
         .order_by("department_id", "user_id").values_list("department_id", "user_id")
     ):
         staff.setdefault(department_id, []).append(user_id)

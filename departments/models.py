@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
+from accounts.models import SERVICE_ACCOUNT_DOMAIN
 from catalogue.i18n import translated
 
 code_validator = RegexValidator(r"^[a-z0-9_-]+$", _("Use lowercase letters, digits, - and _ only."))
@@ -37,12 +38,21 @@ class MembershipRole(models.TextChoices):
     SUPERVISOR = "supervisor", _("Supervisor")
 
 
+class MembershipQuerySet(models.QuerySet):
+    def people(self):
+        """Memberships of active people: not the service accounts API tokens act as, which are
+        members so that the engine's rules apply to them, but get no mail and no assigned work."""
+        return self.filter(user__is_active=True).exclude(user__email__endswith="@" + SERVICE_ACCOUNT_DOMAIN)
+
+
 class Membership(models.Model):
     """An officer's or supervisor's place in a department; queues filter on it."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("role"), max_length=16, choices=MembershipRole.choices, default=MembershipRole.OFFICER)
+
+    objects = MembershipQuerySet.as_manager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "department"], name="membership_unique_user_department")]

@@ -199,7 +199,7 @@ def count_cap(filters: QueueFilters) -> int:
 def department_members(department_ids: list[int]) -> list[Membership]:
     """The active officers and supervisors of these departments (whom a review can be assigned to)."""
     return list(
-        Membership.objects.filter(department_id__in=department_ids, user__is_active=True)
+        Membership.objects.people().filter(department_id__in=department_ids)
         .select_related("user").order_by("department_id", "user__full_name", "user_id")
     )
 

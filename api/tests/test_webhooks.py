@@ -40,7 +40,7 @@ def deliver_all():
 
 def approve_all(application, officers):
     for stage in (1, 2):
-        workflow.application_route(application_id=application.pk)
+        workflow.application_route(application_ids=[application.pk])
         for review in application.reviews.filter(stage=stage).select_related("department"):
             workflow.review_decide(review_id=review.pk, actor=officers[review.department.code], decision="approve")
 
@@ -89,7 +89,7 @@ def test_dispatch_twice_or_from_the_start_adds_nothing(submit, officers, receive
 def test_unsealed_events_wait_for_the_seal(submit, receiver):
     subscribe(receiver, "tax")
     application = submit()
-    workflow.application_route(application_id=application.pk)
+    workflow.application_route(application_ids=[application.pk])
     assert webhooks.webhook_dispatch() == []  # routed, but not yet sealed into the chain
     audit_seal()
     assert len(webhooks.webhook_dispatch()) == 1
@@ -99,7 +99,7 @@ def test_failures_retry_with_exponential_backoff_then_succeed(submit, receiver, 
     settings.API_WEBHOOK_BACKOFF_BASE_SECONDS = 30
     subscribe(receiver, "tax", events=["review.routed"])
     application = submit()
-    workflow.application_route(application_id=application.pk)
+    workflow.application_route(application_ids=[application.pk])
     audit_seal()
     [pk] = webhooks.webhook_dispatch()
     receiver.mode = "error"
@@ -123,7 +123,7 @@ def test_failures_retry_with_exponential_backoff_then_succeed(submit, receiver, 
 def test_after_the_retry_window_it_fails_and_the_admin_resends_it(submit, receiver, admin_client):
     subscribe(receiver, "tax", events=["review.routed"])
     application = submit()
-    workflow.application_route(application_id=application.pk)
+    workflow.application_route(application_ids=[application.pk])
     audit_seal()
     [pk] = webhooks.webhook_dispatch()
     delivery = WebhookDelivery.objects.get(pk=pk)
@@ -147,7 +147,7 @@ def test_a_hanging_receiver_does_not_hold_the_sender(submit, receiver, settings)
     settings.API_WEBHOOK_READ_TIMEOUT = 0.5
     subscribe(receiver, "tax", events=["review.routed"])
     application = submit()
-    workflow.application_route(application_id=application.pk)
+    workflow.application_route(application_ids=[application.pk])
     audit_seal()
     [pk] = webhooks.webhook_dispatch()
     receiver.mode = "slow"
@@ -162,7 +162,7 @@ def test_a_hanging_receiver_does_not_hold_the_sender(submit, receiver, settings)
 def test_a_redirect_is_not_followed_and_is_retried(submit, receiver):
     subscribe(receiver, "tax", events=["review.routed"])
     application = submit()
-    workflow.application_route(application_id=application.pk)
+    workflow.application_route(application_ids=[application.pk])
     audit_seal()
     [pk] = webhooks.webhook_dispatch()
     receiver.mode = "redirect"
@@ -176,7 +176,7 @@ def test_a_closed_port_is_an_error_and_retried(submit, receiver):
     sub = subscribe(receiver, "tax", events=["review.routed"])
     receiver.close()
     application = submit()
-    workflow.application_route(application_id=application.pk)
+    workflow.application_route(application_ids=[application.pk])
     audit_seal()
     [pk] = webhooks.webhook_dispatch()
     assert webhooks.webhook_deliver(delivery_id=pk) == "pending"

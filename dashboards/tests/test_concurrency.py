@@ -20,7 +20,7 @@ def test_two_beats_at_once_count_every_change_once(restaurant, citizen, officers
     stats_rebuild()
     applications = [submitted_application(restaurant, citizen) for _ in range(4)]
     for application in applications:
-        workflow.application_route(application_id=application.pk)
+        workflow.application_route(application_ids=[application.pk])
         review = application.reviews.get(department__code="tax")
         workflow.review_decide(review_id=review.pk, actor=officers["tax"], decision="approve")
     audit_seal()

@@ -164,8 +164,8 @@ def test_the_beat_follows_the_audit_chain_exactly_once(submit, officers, restaur
     (or a rebuild) changes nothing."""
     stats_rebuild()
     first, second = submit(), submit()
-    workflow.application_route(application_id=first.pk)
-    workflow.application_route(application_id=second.pk)
+    workflow.application_route(application_ids=[first.pk])
+    workflow.application_route(application_ids=[second.pk])
     for code in ("registration", "health", "tax"):
         review = first.reviews.get(department__code=code)
         workflow.review_decide(review_id=review.pk, actor=officers[code], decision="approve")

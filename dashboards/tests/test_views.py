@@ -35,7 +35,7 @@ def routed(submit, officers):
     health review approved."""
     applications = [submit(), submit()]
     for application in applications:
-        workflow.application_route(application_id=application.pk)
+        workflow.application_route(application_ids=[application.pk])
     health = applications[1].reviews.get(department__code="health")
     workflow.review_decide(review_id=health.pk, actor=officers["health"], decision="approve")
     review = applications[0].reviews.get(department__code="registration")
@@ -141,7 +141,7 @@ def test_cells_are_neutralised(value, safe):
 def test_the_overdue_export_streams_named_owners_and_neutralises_names(client, submit, officers, manager):
     sly = UserFactory(email="sly@example.org", full_name="=cmd|'/c calc'!A1")
     application = submit(applicant=sly)
-    workflow.application_route(application_id=application.pk)
+    workflow.application_route(application_ids=[application.pk])
     today = timezone.localdate(timezone=timezone.get_default_timezone())
     Review.objects.filter(application=application).update(due_date=today - timedelta(days=1))
     held = application.reviews.get(department__code="tax")
@@ -213,7 +213,7 @@ def test_pages_cost_the_same_queries_for_n_and_n_plus_one_rows(client, submit, o
 
     def one_more():
         application = submit()
-        workflow.application_route(application_id=application.pk)
+        workflow.application_route(application_ids=[application.pk])
         Review.objects.filter(application=application).update(due_date=today - timedelta(days=2))
         stats_rebuild()
 
