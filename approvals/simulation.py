@@ -29,6 +29,7 @@ from departments.models import Membership
 from . import workflow
 from .errors import Conflict, InvalidTransition
 from .models import Application, ApplicationStatus, Review, ReviewStatus
+from .nudges import flush_nudges
 
 
 def blank_pdf() -> bytes:
@@ -341,6 +342,7 @@ class Simulation:
             barrier.wait()
         started = time.perf_counter()
         seconds = self._drain([("submit", pk, index) for pk, index in sorted(self.drafts)])
+        flush_nudges()  # a forked child exits without running atexit: send its last batch now
         return {
             "ids": self.application_ids, "seconds": seconds, "draft_seconds": draft_seconds,
             "started": started, "submit_done": self.stats.submit_done, "draft_ms": self.stats.draft_ms,
