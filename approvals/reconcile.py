@@ -31,8 +31,8 @@ def reconcile(*, older_than_seconds: int | None = None) -> dict:
         Review.objects.filter(status=ReviewStatus.PENDING, routed_at__isnull=True, pending_since__lte=before)
         .values_list("application_id", flat=True).distinct()[:BATCH]
     )
-    for application_id in applications:
-        publish(route_application_task, application_id)
+    if applications:
+        publish(route_application_task, applications)  # routing takes them all in one transaction
 
     permits = list(
         Permit.objects.filter(rendered_at__isnull=True, issued_at__lte=before)

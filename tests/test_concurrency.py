@@ -24,6 +24,7 @@ from departments.models import Department
 from permits.models import Permit
 from permits.services import permit_render
 from permits.tasks import permit_render_task
+from tests.concurrent import run_together
 from tests.factories import FIELDS, VALID_ANSWERS, officer, restaurant_service
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -47,33 +48,6 @@ def sent_nudges(monkeypatch):
 
     monkeypatch.setattr(nudges, "publish", record)
     return sent
-
-
-def run_together(*calls, timeout: float = 60) -> list:
-    """Run each call in its own thread, released at the same moment; return their results in
-    order, re-raising the first exception."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait(timeout=timeout)
-            results[index] = call()
-        except BaseException as exc:  # handed to the test thread
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout)
-    assert not any(t.is_alive() for t in threads), "a thread did not finish"
-    for result in results:
-        if isinstance(result, BaseException):
-            raise result
-    return results
 
 
 def race_rounds(lanes: list[str], rounds: list[dict], timeout: float = 60) -> list[BaseException]:

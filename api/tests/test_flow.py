@@ -2,12 +2,11 @@
 rendering the permit and sending the webhooks: create → answer → attach → submit → three
 departments decide at the same moment → the last stage decides → permit downloaded."""
 
+import functools
 import hashlib
-import threading
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
 
 from api import webhooks
 from api.models import DeliveryStatus, WebhookDelivery
@@ -17,33 +16,23 @@ from approvals.models import Review
 from permits.models import Permit
 from tests.celery_worker import *  # noqa: F403  (the fixtures celery_queue and start_worker)
 from tests.celery_worker import wait_for
+from tests.concurrent import run_together
 from tests.factories import PDF_BYTES, VALID_ANSWERS
 
 pytestmark = [pytest.mark.postgres, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
 def decide_at_once(apis_and_reviews):
-    """Each department system claims and approves its review, all released by one barrier."""
-    barrier = threading.Barrier(len(apis_and_reviews))
-    results = {}
+    """Each department system claims and approves its review, all released at one moment."""
 
-    def run(code, api, review_id):
-        try:
-            barrier.wait(timeout=10)
-            claim = api.post(f"/api/v1/reviews/{review_id}/claim/", key=f"claim-{review_id}")
-            decision = api.post(f"/api/v1/reviews/{review_id}/decision/",
-                                {"decision": "approve", "conditions": f"{code}: keep the licence on display"},
-                                key=f"decide-{review_id}")
-            results[code] = (claim.status_code, decision.status_code, decision.json()["status"])
-        finally:
-            connection.close()
+    def decide(code, api, review_id):
+        claim = api.post(f"/api/v1/reviews/{review_id}/claim/", key=f"claim-{review_id}")
+        decision = api.post(f"/api/v1/reviews/{review_id}/decision/",
+                            {"decision": "approve", "conditions": f"{code}: keep the licence on display"},
+                            key=f"decide-{review_id}")
+        return code, (claim.status_code, decision.status_code, decision.json()["status"])
 
-    threads = [threading.Thread(target=run, args=args) for args in apis_and_reviews]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
+    return dict(run_together(*[functools.partial(decide, *args) for args in apis_and_reviews]))
 
 
 def test_full_flow_through_the_api_alone(citizen_api, dept_api, start_worker, settings, tmp_path):

@@ -1,15 +1,13 @@
 """Two beats consuming the audit chain at the same moment (threads with their own connections on
 real PostgreSQL): the summaries end exact, each event is consumed once, nothing is counted twice."""
 
-import threading
-
 import pytest
-from django.db import connection
 
 from approvals import workflow
 from audit.chain import audit_seal
 from dashboards.models import DayStat, StatsCursor
 from dashboards.stats import stats_consume, stats_rebuild
+from tests.concurrent import run_together
 from tests.engine_fixtures import submitted_application
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -24,23 +22,7 @@ def test_two_beats_at_once_count_every_change_once(restaurant, citizen, officers
         review = application.reviews.get(department__code="tax")
         workflow.review_decide(review_id=review.pk, actor=officers["tax"], decision="approve")
     audit_seal()
-    barrier, consumed, errors = threading.Barrier(2), [], []
-
-    def beat():
-        try:
-            barrier.wait()
-            consumed.append(stats_consume(batch=7))
-        except Exception as error:  # noqa: BLE001 (reported below)
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=beat) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    consumed = run_together(lambda: stats_consume(batch=7), lambda: stats_consume(batch=7))
     last_seq = StatsCursor.objects.get().seq
     assert sum(consumed) == last_seq  # every sealed event read once, by one beat or the other
     assert stats_rebuild(dry_run=True).total == 0
