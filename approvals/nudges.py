@@ -5,11 +5,11 @@ reconciler (approvals.reconcile) sends it again if it is lost. So a publish fail
 logged and swallowed, and for a short while after one, further publishes are skipped
 instead of each waiting for its own timeout.
 
-Nudges whose task takes a list of ids (routing, mail) are batched: after commit the ids join
-a per-process buffer that a background thread publishes every PORTAL_NUDGE_BATCH_SECONDS (1 s at
-most), one
-message per task for everything committed meanwhile. A request then never talks to the broker
-at all, and one routing or mail task serves many transactions (a publish costs about 1.2 ms of
+Nudges sent often (routing, mail, rendering) are batched: after commit the ids join a
+per-process buffer that a background thread publishes every PORTAL_NUDGE_BATCH_SECONDS (1 s at
+most): one message per task for everything committed meanwhile, or one per id for rendering,
+which should spread over the worker's processes. A request then never talks to the broker at
+all, and one routing or mail task serves many transactions (a publish costs about 1.2 ms of
 CPU here; under load the batch is what lets routing keep up with submissions). Inside a Celery
 task, or with the setting at 0, they are published at commit instead. A buffer lost with its
 process is found by the reconciler, like any lost nudge."""
@@ -50,17 +50,28 @@ def nudge_on_commit(task, *args) -> None:
     transaction.on_commit(lambda: publish(task, *args))
 
 
-def nudge_ids_on_commit(task, ids) -> None:
-    """Nudge ``task(ids)`` after commit, batched with the other transactions' ids."""
+def nudge_ids_on_commit(task, ids, *, one_per_message: bool = False) -> None:
+    """Nudge ``task(ids)`` after commit, batched with the other transactions' ids. With
+    ``one_per_message`` each id goes out as ``task(id)``, for work that should spread over a
+    worker's processes (rendering), still sent by the batch thread, not by the request."""
     ids = list(ids)
     if ids:
-        transaction.on_commit(lambda: _batcher.add(task, ids))
+        transaction.on_commit(lambda: _batcher.add(task, ids, one_per_message=one_per_message))
 
 
 def _in_celery_task() -> bool:
     from celery import current_task
 
     return bool(current_task and current_task.request.id)
+
+
+def _publish_ids(task, ids: list, one_per_message: bool) -> None:
+    if one_per_message:
+        for pk in ids:
+            publish(task, pk)
+        return
+    for start in range(0, len(ids), BATCH_CHUNK):
+        publish(task, ids[start:start + BATCH_CHUNK])
 
 
 class _Batcher:
@@ -73,29 +84,26 @@ class _Batcher:
         self.pid, self.lock, self.pending = os.getpid(), threading.Lock(), {}
         threading.Thread(target=self._run, name="nudge-batcher", daemon=True).start()
 
-    def add(self, task, ids) -> None:
+    def add(self, task, ids, *, one_per_message: bool = False) -> None:
         interval = settings.PORTAL_NUDGE_BATCH_SECONDS
         if interval <= 0 or _in_celery_task():
             # A worker's process may be recycled right after its task: no buffer there.
-            for start in range(0, len(ids), BATCH_CHUNK):
-                publish(task, ids[start:start + BATCH_CHUNK])
+            _publish_ids(task, ids, one_per_message)
             return
         if self.pid != os.getpid():
             with self.start_lock:
                 if self.pid != os.getpid():
                     self._start()
         with self.lock:
-            self.pending.setdefault(task, []).extend(ids)
+            self.pending.setdefault((task, one_per_message), []).extend(ids)
 
     def flush(self) -> None:
         if self.pid != os.getpid():
             return
         with self.lock:
             pending, self.pending = self.pending, {}
-        for task, ids in pending.items():
-            ids = list(dict.fromkeys(ids))
-            for start in range(0, len(ids), BATCH_CHUNK):
-                publish(task, ids[start:start + BATCH_CHUNK])
+        for (task, one_per_message), ids in pending.items():
+            _publish_ids(task, list(dict.fromkeys(ids)), one_per_message)
 
     def _run(self):
         while True:

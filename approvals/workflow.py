@@ -12,7 +12,8 @@ from django.utils.translation import gettext as _
 
 from audit.models import Action
 from audit.services import Event, audit_record
-from departments.models import Department, Membership, MembershipRole
+from catalogue.schema import frozen_department_ids
+from departments.models import Membership, MembershipRole
 from permits.services import permit_create
 
 from .answers import clean_answers, unknown_keys
@@ -29,7 +30,7 @@ from .models import (
     ReviewStatus,
 )
 from .notifications import department_staff_ids, departments_staff_ids, notifications_create, notify
-from .nudges import nudge_ids_on_commit, nudge_on_commit
+from .nudges import nudge_ids_on_commit
 from .sla import clock_extend, clock_resume, clock_start, local_today, sla_calendar
 from .uploads import check_upload
 
@@ -148,12 +149,12 @@ def application_remove_attachment(*, attachment_id: int, actor) -> None:
 
 
 def _validate_complete(application: Application, answers: dict) -> dict:
-    """Full validation against the frozen schema; returns cleaned answers or raises."""
+    """Full validation against the frozen schema; returns cleaned answers or raises. The
+    application was locked ``with_attachment_keys``."""
     schema = application.schema
     cleaned, errors = clean_answers(schema, answers)
-    present = set(application.attachments.values_list("field_key", flat=True).distinct())
     for spec in schema.fields:
-        if spec["kind"] == "file" and spec.get("required") and spec["key"] not in present:
+        if spec["kind"] == "file" and spec.get("required") and spec["key"] not in application.attachment_keys:
             errors[spec["key"]] = [_("Attach this document.")]
     if errors:
         raise ValidationFailed(errors)
@@ -163,7 +164,7 @@ def _validate_complete(application: Application, answers: dict) -> dict:
 @transaction.atomic
 def application_submit(*, application_id: int, actor, ip: str | None = None) -> Application:
     """Freeze the answers, create one review per department, start stage 1."""
-    application = lock_application(application_id)
+    application = lock_application(application_id, with_attachment_keys=True)
     _own(application, actor)
     if application.status != ApplicationStatus.DRAFT:
         raise InvalidTransition(_("This application has already been submitted."))
@@ -172,9 +173,7 @@ def application_submit(*, application_id: int, actor, ip: str | None = None) -> 
 
     now = timezone.now()
     first_stage = schema.stages[0]
-    departments = dict(
-        Department.objects.filter(code__in=[r["department"] for r in schema.reviews]).values_list("code", "pk")
-    )
+    departments = frozen_department_ids(application.service_version_id)
     Review.objects.bulk_create([
         Review(
             application=application, department_id=departments[r["department"]], stage=r["stage"],
@@ -202,7 +201,7 @@ def application_resubmit(*, application_id: int, actor, data: dict, ip: str | No
     """Answer correction requests: only the requested answers may change. The requesting
     reviews return to their queues with their clocks resumed; any other department that had
     approved and whose fields changed reviews again."""
-    application = lock_application(application_id)
+    application = lock_application(application_id, with_attachment_keys=True)
     _own(application, actor)
     if application.status != ApplicationStatus.NEEDS_CORRECTION:
         raise InvalidTransition(_("No correction is requested on this application."))
@@ -440,7 +439,7 @@ def _settle(application: Application, reviews: list[Review], *, decision, review
     events.append(_event(Action.PERMIT_ISSUED, application, obj=permit, number=permit.number))
     from permits.tasks import permit_render_task
 
-    nudge_on_commit(permit_render_task, permit.pk)
+    nudge_ids_on_commit(permit_render_task, [permit.pk], one_per_message=True)
     return events
 
 
@@ -480,25 +479,31 @@ def application_route(*, application_ids: list[int]) -> int:
     """Route the pending, unrouted reviews of these applications: start their SLA clocks and
     tell the departments' officers. Safe to run twice, or twice at once: the reviews are taken
     with FOR NO KEY UPDATE SKIP LOCKED and only while still unrouted, so each is routed once.
-    A fixed number of statements whatever the number of applications and reviews, so one
-    batched nudge routes everything submitted meanwhile."""
+    The statements do not grow with the number of applications, so one batched nudge routes
+    everything submitted meanwhile: reviews starting their clock today with the same limit get
+    the same dates, so they are written by one UPDATE per distinct limit (a handful)."""
     calendar, now, today = sla_calendar(), timezone.now(), local_today()
     reviews = list(
         Review.objects.select_for_update(of=("self",), no_key=True, skip_locked=True)
         .filter(application_id__in=application_ids, status=ReviewStatus.PENDING, routed_at__isnull=True)
-        .select_related("application", "department").order_by("pk")
+        .select_related("application", "department")
+        .only("application_id", "department_id", "assignee_id", "sla_days", "started_on", "due_date",
+              "application__applicant_id", "department__code")
+        .order_by("pk")
     )
     if not reviews:
         return 0
-    fields = {"routed_at"}
+    by_limit: dict[int | None, list[Review]] = {}
     for review in reviews:
-        review.routed_at = now
-        if review.started_on is None:
-            dates = clock_start(calendar=calendar, start=today, sla_days=review.sla_days)
+        # A review back from a correction keeps the clock it already has.
+        by_limit.setdefault(None if review.started_on else review.sla_days, []).append(review)
+    for sla_days, group in by_limit.items():
+        dates = {} if sla_days is None else clock_start(calendar=calendar, start=today, sla_days=sla_days)
+        Review.objects.filter(pk__in=[r.pk for r in group]).update(routed_at=now, **dates)
+        for review in group:
+            review.routed_at = now
             for name, value in dates.items():
                 setattr(review, name, value)
-            fields.update(dates)
-    Review.objects.bulk_update(reviews, sorted(fields))
 
     staff = departments_staff_ids({r.department_id for r in reviews if not r.assignee_id})
     notifications, events = [], []
@@ -506,8 +511,8 @@ def application_route(*, application_ids: list[int]) -> int:
         due = review.due_date.isoformat() if review.due_date else ""
         recipients = [review.assignee_id] if review.assignee_id else staff.get(review.department_id, [])
         notifications += [
-            Notification(recipient_id=rid, kind=NotificationKind.REVIEW_ROUTED, application=review.application,
-                         review=review, params={"due_date": due})
+            Notification(recipient_id=rid, kind=NotificationKind.REVIEW_ROUTED, application_id=review.application_id,
+                         review_id=review.pk, params={"due_date": due})
             for rid in recipients
         ]
         events.append(_event(Action.REVIEW_ROUTED, review.application, obj=review, department_code=review.department.code,

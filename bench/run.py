@@ -116,8 +116,30 @@ def children(pid: int) -> list[int]:
         return []
 
 
+def wait_idle(since: datetime | None, timeout: float = 600.0) -> None:
+    """Until the workers have sent the mail of the run that started at ``since``: every run
+    starts on an idle machine instead of competing with the tail of the one before (its permits
+    are already rendered: simulate waits for every application to be final)."""
+    if since is None:
+        return
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(DB_URL, autocommit=True) as conn:
+        while time.monotonic() < deadline:
+            if not conn.execute("SELECT 1 FROM approvals_notification WHERE email_status IN ('pending', 'sending')"
+                                " AND created_at >= %s LIMIT 1", [since]).fetchone():
+                return
+            time.sleep(0.5)
+    print("the previous run's mail was still being sent", file=sys.stderr)
+
+
+_last_run_started: datetime | None = None
+
+
 def simulate(decide: str, applications: int, concurrency: int = CONCURRENCY) -> dict:
     """The simulate summary; a run that ends with errors is reported with them, not dropped."""
+    global _last_run_started
+    wait_idle(_last_run_started)
+    _last_run_started = datetime.now(UTC)
     result = subprocess.run(
         [PY, "manage.py", "simulate", "--service", "open-a-restaurant", "--applications", str(applications),
          "--concurrency", str(concurrency), "--decide", decide, "--wait", "900"],

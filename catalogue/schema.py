@@ -66,6 +66,17 @@ def frozen_schema(version_id: int) -> Schema:
     return Schema(data, version_number=number)
 
 
+@functools.lru_cache(maxsize=512)
+def frozen_department_ids(version_id: int) -> dict[str, int]:
+    """Department code → id for the reviews of a published version, read once per process
+    (each submit creates those reviews). Departments are never deleted, and the ids found stay
+    right even if a code is renamed later."""
+    from departments.models import Department
+
+    codes = [r["department"] for r in frozen_schema(version_id).reviews]
+    return dict(Department.objects.filter(code__in=codes).values_list("code", "pk"))
+
+
 def build_schema(service: Service) -> dict:
     requirements = list(
         service.requirements.select_related("department").prefetch_related("fields").order_by("stage", "position", "id")

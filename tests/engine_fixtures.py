@@ -6,7 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from approvals import workflow
 from approvals.nudges import reset_backoff
 from catalogue.calendar import clear_calendar_cache
-from catalogue.schema import frozen_schema
+from catalogue.schema import frozen_department_ids, frozen_schema
 
 from .factories import PDF_BYTES, VALID_ANSWERS, UserFactory, officer, restaurant_service
 
@@ -16,10 +16,12 @@ def _fresh_engine_caches():
     # Row ids can repeat between tests (rolled back), so per-process caches start empty.
     clear_calendar_cache()
     frozen_schema.cache_clear()
+    frozen_department_ids.cache_clear()
     reset_backoff()
     yield
     clear_calendar_cache()
     frozen_schema.cache_clear()
+    frozen_department_ids.cache_clear()
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """Batched nudges: routing and mail ids committed within the batch window leave as one message
-per task, published by the batcher thread, never by the request; inside a Celery task they go
+per task (rendering: one per permit), published by the batcher thread, never by the request; inside a Celery task they go
 at commit; a broker failure is swallowed and the reconciler catches up."""
 
 import threading
@@ -82,6 +82,24 @@ def test_ids_of_many_commits_share_a_message_and_repeat_once(batcher, published)
     assert published == [(route_application_task.name, [1, 2, 3], threading.current_thread().name)]
     batcher.flush()
     assert len(published) == 1
+
+
+def test_one_per_message_ids_leave_one_message_each_from_the_batcher(batcher, published):
+    from django.db import transaction
+
+    from permits.tasks import permit_render_task
+
+    for ids in ([5], [6], [5]):
+        with transaction.atomic():
+            nudges.nudge_ids_on_commit(permit_render_task, ids, one_per_message=True)
+            nudges.nudge_ids_on_commit(route_application_task, ids)
+    assert published == []
+    batcher.flush()
+    here = threading.current_thread().name
+    assert sorted(published) == sorted([
+        (permit_render_task.name, 5, here), (permit_render_task.name, 6, here),
+        (route_application_task.name, [5, 6], here),
+    ])
 
 
 def test_a_rolled_back_transaction_nudges_nothing(batcher, published):
