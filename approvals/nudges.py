@@ -82,6 +82,9 @@ class _Batcher:
     def _start(self):
         # Per process: a forked child (gunicorn, Celery, simulate) starts its own buffer and thread.
         self.pid, self.lock, self.pending = os.getpid(), threading.Lock(), {}
+        # Held for a whole flush: a process flushing before it exits waits for the thread's
+        # flush in progress, whose ids would otherwise die with the process.
+        self.flush_lock = threading.Lock()
         threading.Thread(target=self._run, name="nudge-batcher", daemon=True).start()
 
     def add(self, task, ids, *, one_per_message: bool = False) -> None:
@@ -100,10 +103,11 @@ class _Batcher:
     def flush(self) -> None:
         if self.pid != os.getpid():
             return
-        with self.lock:
-            pending, self.pending = self.pending, {}
-        for (task, one_per_message), ids in pending.items():
-            _publish_ids(task, list(dict.fromkeys(ids)), one_per_message)
+        with self.flush_lock:
+            with self.lock:
+                pending, self.pending = self.pending, {}
+            for (task, one_per_message), ids in pending.items():
+                _publish_ids(task, list(dict.fromkeys(ids)), one_per_message)
 
     def _run(self):
         while True:

@@ -102,6 +102,35 @@ def test_one_per_message_ids_leave_one_message_each_from_the_batcher(batcher, pu
     ])
 
 
+def test_a_final_flush_waits_for_the_flush_in_progress(batcher, monkeypatch):
+    """A process that flushes before exiting must not return while the batch thread is still
+    publishing ids it took from the buffer: they would die with the process."""
+    from django.db import transaction
+
+    entered, release, sent = threading.Event(), threading.Event(), []
+
+    def slow(task, *args):
+        entered.set()
+        assert release.wait(5)
+        sent.append(args[0])
+        return True
+
+    monkeypatch.setattr(nudges, "publish", slow)
+    with transaction.atomic():
+        nudges.nudge_ids_on_commit(route_application_task, [1])
+    in_progress = threading.Thread(target=batcher.flush)
+    in_progress.start()
+    assert entered.wait(5)
+    final = threading.Thread(target=batcher.flush)
+    final.start()
+    final.join(0.2)
+    assert final.is_alive() and sent == []  # still waiting for the publish in progress
+    release.set()
+    final.join(5)
+    in_progress.join(5)
+    assert sent == [[1]]
+
+
 def test_a_rolled_back_transaction_nudges_nothing(batcher, published):
     from django.db import transaction
 
