@@ -50,6 +50,8 @@ def measure(client: Client, method: str, url_for, runs: int = RUNS, expect: int 
     timings, statements = [], []
     for i in range(-WARMUP, runs):
         url, data = url_for(i)
+        # The log keeps 9000 statements; once full, a capture would see none of a request's.
+        connection.queries_log.clear()
         with CaptureQueriesContext(connection) as queries:
             started = time.perf_counter()
             response = getattr(client, method)(url, data)

@@ -4,6 +4,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from django.db import connection
 from django.db.models import Count, F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -26,6 +27,13 @@ SEARCH_MAX_LENGTH = 100
 # Keyset sort keys: a review without a due date sorts last, a decision without a time first.
 
 QUEUE_TABS = ("pending", "mine", "in_progress", "waiting", "decided")
+# What a queue row shows: not the application's answers or the people's other details, which
+# would be read and decoded for every row of every page.
+QUEUE_ROW_FIELDS = (
+    "application_id", "department_id", "stage", "status", "assignee_id", "due_date", "yellow_at", "red_at",
+    "decided_at", "version", "application__reference", "application__service__name",
+    "application__applicant__full_name", "department__name", "department__code", "assignee__full_name",
+)
 DECIDED = (ReviewStatus.APPROVED, ReviewStatus.REJECTED)
 REFERENCE_RE = re.compile(r"^[a-z]-\d{4}-\d{1,12}$", re.IGNORECASE | re.ASCII)
 CURSOR_RE = re.compile(r"(?P<key>-?\d{1,18})\.(?P<pk>\d{1,18})", re.ASCII)
@@ -163,7 +171,8 @@ def queue_reviews(
             key = after.date_key()
             reviews = reviews.filter(Q(sort_key__gte=key) & (Q(sort_key__gt=key) | Q(pk__gt=after.pk)))
     rows = list(
-        reviews.select_related("application__service", "application__applicant", "department", "assignee")[:limit + 1]
+        reviews.select_related("application__service", "application__applicant", "department", "assignee")
+        .only(*QUEUE_ROW_FIELDS)[:limit + 1]
     )
     if len(rows) <= limit:
         return rows, None
@@ -184,11 +193,16 @@ def queue_counts(*, user, department_ids: list[int], filters: QueueFilters, toda
         return None
     base = _filtered(department_ids=department_ids, filters=filters, today=today)
     cap = count_cap(filters)
-    counts = {}
+    # One statement for the five tabs: a scalar subquery each, counting at most cap + 1 rows.
+    parts, params = [], []
     for tab in QUEUE_TABS:
-        n = base.filter(_tab_q(tab, user)).order_by().values("pk")[:cap + 1].count()
-        counts[tab] = QueueCount(min(n, cap), n > cap)
-    return counts
+        sql, tab_params = base.filter(_tab_q(tab, user)).order_by().values("pk")[:cap + 1].query.sql_with_params()
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) t)")  # noqa: S608 -- ORM-compiled, values are parameters
+        params.extend(tab_params)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        row = cursor.fetchone()
+    return {tab: QueueCount(min(n, cap), n > cap) for tab, n in zip(QUEUE_TABS, row, strict=True)}
 
 
 def count_cap(filters: QueueFilters) -> int:

@@ -1,0 +1,125 @@
+"""The rows of the queue table, built in Python.
+
+A page has 50 rows, each with a reference link, its dates and up to three small forms (claim,
+release, assign with an officer list). Through the template language a row cost about 0.3 ms
+(some 50 nodes each resolved and escaped), about half of a supervisor's page at a million
+reviews; f-strings with every value escaped build the same markup in a fraction of that. The
+table's frame and headings stay in templates/departments/includes/queue_table.html."""
+
+import html
+from dataclasses import dataclass
+
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+
+from approvals.models import ReviewStatus
+from catalogue.i18n import translated
+
+# Each route is reversed once per page with this stand-in id, which is then replaced per row.
+PK_MARK = "2147483647"
+
+
+def row_urls() -> dict[str, str]:
+    return {name: reverse(f"departments:{name}", args=[PK_MARK]) for name in ("review", "claim", "release", "assign")}
+
+
+@dataclass(frozen=True)
+class RowContext:
+    """What every row of one page shares."""
+
+    tab: str
+    is_supervisor: bool
+    many_departments: bool
+    csrf_token: str
+    here: str
+    urls: dict
+    officer_names: dict  # user id → escaped full name, for the assign lists
+
+
+def _e(value) -> str:
+    """Escaped for HTML text and attribute values (what Django's escape does, without its lazy
+    wrapper: some 30 values a row)."""
+    return html.escape(str(value), quote=True)
+
+
+def _url(page: RowContext, name: str, review) -> str:
+    return page.urls[name].replace(PK_MARK, str(review.pk))
+
+
+def _form(page: RowContext, review, action: str, body: str, *, css: str = "") -> str:
+    klass = f' class="{css}"' if css else ""
+    return (f'<form method="post" action="{_e(_url(page, action, review))}"{klass}>'
+            f'<input type="hidden" name="csrfmiddlewaretoken" value="{_e(page.csrf_token)}">'
+            f'<input type="hidden" name="next" value="{_e(page.here)}">{body}</form>')
+
+
+def _button(css: str, label: str, reference: str) -> str:
+    return (f'<button class="btn btn-sm {css}" type="submit">{_e(label)}'
+            f'<span class="visually-hidden"> {_e(reference)}</span></button>')
+
+
+def _assign_options(review, names: dict) -> str:
+    # Ids are integers; names were escaped once per page.
+    return "".join(
+        f'<option value="{m.user_id}"{" selected" if m.user_id == review.assignee_id else ""}>{names[m.user_id]}</option>'
+        for m in review.assignable)
+
+
+def _actions(page: RowContext, review) -> str:
+    reference = review.application.reference
+    parts = []
+    if review.status == ReviewStatus.PENDING:
+        parts.append(_form(page, review, "claim", _button("btn-primary", _("Claim"), reference)))
+    elif review.can_release:
+        parts.append(_form(page, review, "release", _button("btn-outline-secondary", _("Release"), reference)))
+    if review.supervised and review.assignable:
+        label = _("Officer for %(ref)s") % {"ref": reference}
+        button = _button("btn-outline-primary", _("Reassign") if review.assignee_id else _("Assign"), reference)
+        parts.append(_form(page, review, "assign", (
+            f'<label class="visually-hidden" for="assign-{review.pk}">{_e(label)}</label>'
+            f'<select class="form-select form-select-sm" name="assignee" id="assign-{review.pk}">'
+            f'{_assign_options(review, page.officer_names)}</select>{button}'), css="d-flex gap-1"))
+    return f'<div class="d-flex flex-wrap gap-2 align-items-center">{"".join(parts)}</div>'
+
+
+def _when(page: RowContext, review) -> str:
+    if page.tab == "decided":
+        decided = timezone.localtime(review.decided_at).date().isoformat() if review.decided_at else ""
+        return f"{decided} · {_e(review.get_status_display())}"
+    due = review.due_date.isoformat() if review.due_date else "—"
+    if review.red_at:
+        return f'{due} <span class="badge text-bg-danger">{_e(_("Red card"))}</span>'
+    if review.yellow_at:
+        return f'{due} <span class="badge text-bg-warning">{_e(_("Yellow card"))}</span>'
+    return due
+
+
+def queue_row(page: RowContext, review) -> str:
+    application = review.application
+    cells = []
+    if page.is_supervisor:
+        select = ""
+        if review.supervised and review.assignable:
+            label = _("Select %(ref)s") % {"ref": application.reference}
+            select = (f'<input class="form-check-input" type="checkbox" form="bulk-assign" name="review" '
+                      f'value="{review.pk}" id="bulk-{review.pk}">'
+                      f'<label class="visually-hidden" for="bulk-{review.pk}">{_e(label)}</label>')
+        cells.append(f"<td>{select}</td>")
+    cells.append(f'<th scope="row"><a href="{_e(_url(page, "review", review))}">{_e(application.reference)}</a></th>')
+    cells.append(f"<td>{_e(translated(application.service.name))}</td>")
+    cells.append(f"<td>{_e(application.applicant.full_name)}</td>")
+    if page.many_departments:
+        cells.append(f"<td>{_e(translated(review.department.name))}</td>")
+    cells.append(f"<td>{review.stage}</td>")
+    cells.append(f"<td>{_when(page, review)}</td>")
+    cells.append(f"<td>{_e((review.assignee.full_name if review.assignee_id else '') or '—')}</td>")
+    cells.append(f"<td>{_actions(page, review)}</td>")
+    card = "card-red" if review.red_at else "card-yellow" if review.yellow_at else ""
+    return f'<tr class="{card}">{"".join(cells)}</tr>'
+
+
+def queue_rows(page: RowContext, reviews) -> SafeString:
+    """The table body. Every value from the database or a translation goes through _e()."""
+    return mark_safe("\n".join(queue_row(page, r) for r in reviews))  # noqa: S308 -- escaped above
