@@ -36,6 +36,8 @@ class RowContext:
     here: str
     urls: dict
     officer_names: dict  # user id → escaped full name, for the assign lists
+    service_names: dict  # service id → name, from the page's service filter
+    department_names: dict  # department id → name, from the user's memberships
 
 
 def _e(value) -> str:
@@ -108,10 +110,10 @@ def queue_row(page: RowContext, review) -> str:
                       f'<label class="visually-hidden" for="bulk-{review.pk}">{_e(label)}</label>')
         cells.append(f"<td>{select}</td>")
     cells.append(f'<th scope="row"><a href="{_e(_url(page, "review", review))}">{_e(application.reference)}</a></th>')
-    cells.append(f"<td>{_e(translated(application.service.name))}</td>")
+    cells.append(f"<td>{_e(translated(page.service_names[application.service_id]))}</td>")
     cells.append(f"<td>{_e(application.applicant.full_name)}</td>")
     if page.many_departments:
-        cells.append(f"<td>{_e(translated(review.department.name))}</td>")
+        cells.append(f"<td>{_e(translated(page.department_names[review.department_id]))}</td>")
     cells.append(f"<td>{review.stage}</td>")
     cells.append(f"<td>{_when(page, review)}</td>")
     cells.append(f"<td>{_e((review.assignee.full_name if review.assignee_id else '') or '—')}</td>")

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from approvals.errors import ValidationFailed, WorkflowError
 from approvals.models import REVIEW_OPEN, Review, ReviewStatus
 from audit.services import client_ip
+from catalogue.models import Service
 
 from . import assignment, queue_rows, selectors
 from .queue_forms import AssignForm, BulkAssignForm, QueueFilterForm
@@ -40,7 +41,8 @@ def queue(request):
     memberships = selectors.queue_memberships(request.user)
     departments = [m.department for m in memberships]
     dept_ids = [d.pk for d in departments]
-    form = QueueFilterForm(request.GET, departments=departments, services=selectors.queue_services(dept_ids))
+    services = list(selectors.queue_services(dept_ids))
+    form = QueueFilterForm(request.GET, departments=departments, services=services)
     values = form.usable()
     if form.errors:
         messages.warning(request, _("Some filters could not be used and were ignored."))
@@ -71,6 +73,7 @@ def queue(request):
         tab=tab, is_supervisor=bool(supervised), many_departments=len(departments) > 1,
         csrf_token=get_token(request), here=request.get_full_path(), urls=queue_rows.row_urls(),
         officer_names={m.user_id: escape(m.user.full_name) for m in members},
+        service_names=_service_names(services, reviews), department_names={d.pk: d.name for d in departments},
     )
 
     kept = {k: values.get(k) for k in FILTER_PARAMS if k in values}
@@ -88,6 +91,15 @@ def queue(request):
         "workload": selectors.workload(departments=[d for d in departments if d.pk in supervised], members=members)
         if supervised else [],
     })
+
+
+def _service_names(services, reviews) -> dict:
+    """Names of the rows' services: those of the filter's list, and any service the department
+    no longer reviews (its requirement was removed after these applications were submitted)."""
+    names = {s.pk: s.name for s in services}
+    if missing := {r.application.service_id for r in reviews} - names.keys():
+        names.update(Service.objects.filter(pk__in=missing).values_list("pk", "name"))
+    return names
 
 
 def _back(request) -> str:

@@ -369,3 +369,15 @@ def test_workload_counts_and_query_count(restaurant, officers):
     rows = {row["member"].user_id: (row["held"], row["overdue"]) for row in panels[0]["rows"]}
     assert rows == {reg.pk: (2, 1), sup.pk: (0, 0), extra.pk: (2, 1)}
     assert Review.objects.filter(assignee=reg).count() == 3
+
+
+def test_a_row_of_a_service_the_department_no_longer_reviews_keeps_its_name(client, restaurant, reg):
+    from catalogue.models import Requirement
+
+    review = make_review(restaurant, "registration")
+    Requirement.objects.filter(service=restaurant, department__code="registration").delete()
+    client.force_login(reg)
+    response = page(client)
+    assert ids(response) == [review.pk]
+    row = response.context["rows"]
+    assert f">{review.application.reference}</a></th><td>Open a restaurant</td>" in row
