@@ -176,7 +176,8 @@ def application_submit(*, application_id: int, actor, ip: str | None = None) -> 
     departments = frozen_department_ids(application.service_version_id)
     Review.objects.bulk_create([
         Review(
-            application=application, department_id=departments[r["department"]], stage=r["stage"],
+            application=application, service_id=application.service_id, department_id=departments[r["department"]],
+            stage=r["stage"],
             sla_days=r["sla_days"],
             status=ReviewStatus.PENDING if r["stage"] == first_stage else ReviewStatus.WAITING,
             pending_since=now if r["stage"] == first_stage else None,

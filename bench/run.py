@@ -219,7 +219,8 @@ def write_report(runs, calm, mixed, rss):
         ("Submit → stage-1 review routed p50, ms", m("submit_to_routed_ms", "p50"), ""),
         ("Submit → stage-1 review routed p95, ms", m("submit_to_routed_ms", "p95"), "≤ 1000"),
         ("Until every application issued (PDF rendered), s", m("all_final_seconds"), ""),
-        ("SQL statements per application, submit + decisions (routing in Celery: 4 per batch of applications, plus one per distinct SLA length)",
+        ("SQL statements per application, submit + decisions (routing in Celery: 4 per batch of applications, plus "
+         "one per distinct SLA length)",
          m("statements_per_application"), ""),
         ("Transactions per application, submit + decisions", m("transactions_per_application"), ""),
         ("Permits per approved application", m("permits_per_approved"), "= 1"),

@@ -22,7 +22,8 @@ def make_review(service, department_code: str, *, status=ReviewStatus.PENDING, d
     )
     now = timezone.now()
     return Review.objects.create(
-        application=application, department=Department.objects.get(code=department_code), stage=stage, sla_days=5,
+        application=application, service=service, department=Department.objects.get(code=department_code), stage=stage,
+        sla_days=5,
         status=status, assignee=assignee, due_date=due, pending_since=now, routed_at=now,
         decided_at=decided_at, yellow_at=now if yellow or red else None, red_at=now if red else None,
         reason="Not allowed" if status == ReviewStatus.REJECTED else "",

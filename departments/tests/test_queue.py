@@ -141,7 +141,7 @@ def test_a_name_search_does_not_count_the_tabs(client, restaurant, reg):
     assert "Tabs are not counted" not in page(client).content.decode()
 
 
-def test_counts_under_a_filter_on_the_application_stop_sooner(client, restaurant, reg, monkeypatch):
+def test_counts_under_a_service_filter_or_a_search_stop_sooner(client, restaurant, reg, monkeypatch):
     monkeypatch.setattr(selectors, "FILTERED_COUNT_CAP", 2)
     reviews = [make_review(restaurant, "registration") for _ in range(3)]
     client.force_login(reg)
@@ -151,6 +151,11 @@ def test_counts_under_a_filter_on_the_application_stop_sooner(client, restaurant
     assert "more than 2 reviews" in by_service.content.decode()
     by_reference = page(client, q=reviews[0].application.reference)
     assert by_reference.context["counts"]["pending"] == selectors.QueueCount(1, False)
+
+
+def test_every_review_carries_its_applications_service(submit):
+    application = submit()
+    assert set(application.reviews.values_list("service_id", flat=True)) == {application.service_id}
 
 
 def test_keyset_pages_return_each_review_once_in_order(client, restaurant, reg):
