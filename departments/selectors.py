@@ -296,6 +296,21 @@ def internal_notes(review: Review):
     return InternalNote.objects.filter(review=review).select_related("author").order_by("created_at", "pk")
 
 
+# The review page shows this many of the latest history events; the rest are one link away (a
+# review opened every day gathers hundreds of "viewed" events).
+HISTORY_SHOWN = 50
+
+
+def recent_history(review: Review, *, everything: bool = False) -> tuple[list, bool]:
+    """The latest HISTORY_SHOWN events of ``application_history`` in time order (all of them
+    with ``everything``), and whether earlier ones were left out."""
+    events = application_history(review)
+    if everything:
+        return list(events), False
+    latest = list(events.reverse()[:HISTORY_SHOWN + 1])
+    return latest[:HISTORY_SHOWN][::-1], len(latest) > HISTORY_SHOWN
+
+
 def application_history(review: Review):
     """The application's audit trail as the review's department may see it: every transition and
     decision, and the views and internal steps of this department only."""

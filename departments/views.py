@@ -149,7 +149,8 @@ def _render_review(request, review, role, form, status=200, reply_form=None, not
         "applicant": review.application.applicant, "form": form,
         "thread": department_thread(review), "reply_form": reply_form or ReplyForm(),
         "notes": selectors.internal_notes(review), "note_form": note_form or NoteForm(),
-        "history": selectors.application_history(review),
+        **dict(zip(("history", "history_earlier"),
+                   selectors.recent_history(review, everything=request.GET.get("history") == "all"), strict=True)),
         **selectors.need_to_know(review),
     }
     if supervisor:

@@ -153,6 +153,23 @@ def test_history_shows_transitions_and_own_views_only(client, application, offic
     assert "Review approved" in html and "Application submitted" in html
 
 
+def test_the_page_shows_the_latest_history_and_links_to_the_rest(client, application, officers, monkeypatch):
+    monkeypatch.setattr(selectors, "HISTORY_SHOWN", 3)
+    review = review_of(application, "health")
+    client.force_login(officers["health"])
+    for _ in range(3):
+        page(client, review)  # three views, after the submission's events
+    response = client.get(reverse("departments:review", args=[review.pk]))
+    everything = [e.pk for e in selectors.application_history(review)]  # including this page's own view
+    assert len(everything) > 3
+    assert [e.pk for e in response.context["history"]] == everything[-3:]
+    assert response.context["history_earlier"] is True
+    assert 'href="?history=all#history"' in response.content.decode()
+    full = client.get(reverse("departments:review", args=[review.pk]), {"history": "all"})
+    assert [e.pk for e in full.context["history"]] == [e.pk for e in selectors.application_history(review)]
+    assert full.context["history_earlier"] is False and 'href="?history=all#history"' not in full.content.decode()
+
+
 def test_views_and_downloads_are_audited_with_a_purpose(client, application, officers):
     review = review_of(application, "health")
     client.force_login(officers["health"])
