@@ -125,10 +125,28 @@ def _times(histogram: Counter) -> dict:
             "mean": round(sum(d * c for d, c in histogram.items()) / n, 1) if n else None}
 
 
+def _department_ids(filters: Filters, scope: Scope) -> list[int] | None:
+    """The departments the figures cover; None for all of them."""
+    return [filters.department_id] if filters.department_id else (
+        None if scope.departments is None else sorted(scope.departments))
+
+
+def _waits(histograms: dict[tuple, Counter], names: dict) -> list[dict]:
+    return [{"department": names[k[0]], "stage": k[1], **_times(h)} for k, h in sorted(
+        _merged(histograms, lambda k: (k[1], k[2])).items(),
+        key=lambda i: -(_times(i[1])["mean"] or 0)) if k[0] in names]
+
+
+def waits(filters: Filters, scope: Scope) -> list[dict]:
+    """Working days from routing to decision by department and stage, longest mean first (the
+    bottlenecks page: the histograms only, not the whole dashboard)."""
+    names = {d.pk: d for d in departments_for(scope)}
+    return _waits(_histograms(filters, _department_ids(filters, scope)), names)
+
+
 def dashboard(filters: Filters, scope: Scope) -> dict:
     """Every figure of the dashboard for these filters, within the scope."""
-    department_ids = [filters.department_id] if filters.department_id else (
-        None if scope.departments is None else sorted(scope.departments))
+    department_ids = _department_ids(filters, scope)
     names = {d.pk: d for d in departments_for(scope)}
     # Application-level counters: the all-departments rows, or the chosen department's.
     app_rows = [ALL_DEPARTMENTS] if department_ids is None else department_ids
@@ -175,9 +193,7 @@ def dashboard(filters: Filters, scope: Scope) -> dict:
             times_service.items(), key=lambda i: (service_names[i[0]].position, service_names[i[0]].slug))],
         "backlog": backlog,
         "backlog_total": sum(row["total"] for row in backlog),
-        "waits": [{"department": names[k[0]], "stage": k[1], **_times(h)} for k, h in sorted(
-            _merged(histograms, lambda k: (k[1], k[2])).items(),
-            key=lambda i: -(_times(i[1])["mean"] or 0)) if k[0] in names],
+        "waits": _waits(histograms, names),
     }
 
 

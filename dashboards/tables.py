@@ -103,11 +103,15 @@ def dashboard_tables(figures: dict) -> dict[str, Table]:
             _col(_("Red cards"), "red"), _col(_("Permits issued"), "permits"), _col(_("Ratings"), "ratings"),
             _col(_("Average rating"), "average_rating"), _col(_("Low ratings (1–2)"), "low_ratings")],
               figures["departments"]),
-        Table("waits", _("Where applications wait longest (working days, by department and stage)"), [
-            _col(_("Department"), _name("department"), False), _col(_("Stage"), "stage"),
-            _col(_("Decisions"), "n"), _col(_("Mean"), "mean"), _col(_("Median (p50)"), "p50"), _col(_("p90"), "p90")],
-              figures["waits"]),
+        waits_table(figures["waits"]),
     ]}
+
+
+def waits_table(rows: list[dict]) -> Table:
+    return Table("waits", _("Where applications wait longest (working days, by department and stage)"), [
+        _col(_("Department"), _name("department"), False), _col(_("Stage"), "stage"),
+        _col(_("Decisions"), "n"), _col(_("Mean"), "mean"), _col(_("Median (p50)"), "p50"), _col(_("p90"), "p90")],
+        rows)
 
 
 def scorecard_table(rows: list[dict]) -> Table:

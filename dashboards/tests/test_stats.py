@@ -138,6 +138,14 @@ def test_the_dashboard_equals_counts_from_the_raw_tables(history, manager, clien
     assert got["backlog"] == without_zero(want["backlog"])
 
 
+def test_the_bottlenecks_page_shows_the_dashboards_waits(history, manager, client):
+    params = {"date_from": "2025-03-17", "date_to": "2026-11-30", "department": "fire"}
+    dashboard = client.get(reverse("dashboards:dashboard"), params).context["figures"]["waits"]
+    bottlenecks = client.get(reverse("dashboards:bottlenecks"), params).context["waits"].rows
+    key = ("department", "stage", "n", "mean", "p50", "p90")
+    assert dashboard and [[r[k] for k in key] for r in bottlenecks] == [[r[k] for k in key] for r in dashboard]
+
+
 def test_the_history_has_what_the_dashboard_shows(history):
     # The generated history is not trivial: every kind of figure has data to count.
     want = expected(date(2024, 11, 1), date(2026, 11, 30))
