@@ -8,9 +8,9 @@ rows while holding review rows) and a decision (which holds the application and 
 review row) deadlock.
 
 The locks and the decision path (lock the application of a review with the officer's role,
-re-read its reviews) are written in SQL: it runs on every decision while the row is locked, and the ORM's
-query compilation cost about 2.5 ms of CPU per statement there against 0.3 ms for the same SQL
-(measured on the 2-core bench machine). The rows still come back as model instances, through
+re-read its reviews) are written in SQL: they run on every transition while the row is locked,
+and the ORM's query compilation cost about 2.5 ms of CPU per statement there against 0.3 ms for
+the same SQL (measured on the 2-core bench machine). The rows still come back as model instances, through
 the same database converters the ORM applies."""
 
 from django.contrib.auth import get_user_model

@@ -46,10 +46,6 @@ def publish(task, *args) -> bool:
         return False
 
 
-def nudge_on_commit(task, *args) -> None:
-    transaction.on_commit(lambda: publish(task, *args))
-
-
 def nudge_ids_on_commit(task, ids, *, one_per_message: bool = False) -> None:
     """Nudge ``task(ids)`` after commit, batched with the other transactions' ids. With
     ``one_per_message`` each id goes out as ``task(id)``, for work that should spread over a

@@ -69,9 +69,10 @@ def queue(request):
         review.assignable = by_department.get(review.department_id, []) if review.status in REVIEW_OPEN else []
         review.can_release = review.status == ReviewStatus.IN_PROGRESS and (
             review.supervised or review.assignee_id == request.user.pk)
+    here = request.get_full_path()
     page = queue_rows.RowContext(
         tab=tab, is_supervisor=bool(supervised), many_departments=len(departments) > 1,
-        csrf_token=get_token(request), here=request.get_full_path(), urls=queue_rows.row_urls(),
+        csrf_token=get_token(request), here=here, urls=queue_rows.row_urls(),
         officer_names={m.user_id: escape(m.user.full_name) for m in members},
         service_names=_service_names(services, reviews), department_names={d.pk: d.name for d in departments},
     )
@@ -85,7 +86,7 @@ def queue(request):
                  for key, label in _tabs()],
         "next_url": "?" + _query({"tab": tab, **kept, "after": next_cursor.encode()}) if next_cursor else "",
         "first_url": "?" + _query({"tab": tab, **kept}) if cursor else "",
-        "here": request.get_full_path(), "many_departments": len(departments) > 1,
+        "here": here, "many_departments": page.many_departments,
         "is_supervisor": bool(supervised), "bulk_members": bulk_members,
         "bulk_available": any(r.supervised and r.assignable for r in reviews),
         "workload": selectors.workload(departments=[d for d in departments if d.pk in supervised], members=members)

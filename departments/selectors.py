@@ -32,7 +32,7 @@ QUEUE_TABS = ("pending", "mine", "in_progress", "waiting", "decided")
 # the page's own lists (the filter's services, the user's memberships), not from a join per row.
 QUEUE_ROW_FIELDS = (
     "application_id", "department_id", "stage", "status", "assignee_id", "due_date", "yellow_at", "red_at",
-    "decided_at", "version", "application__reference", "application__service_id",
+    "decided_at", "application__reference", "application__service_id",
     "application__applicant__full_name", "assignee__full_name",
 )
 DECIDED = (ReviewStatus.APPROVED, ReviewStatus.REJECTED)

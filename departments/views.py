@@ -144,13 +144,13 @@ def decide(request, pk):
 def _render_review(request, review, role, form, status=200, reply_form=None, note_form=None, extend_form=None,
                    share_form=None):
     supervisor = role == MembershipRole.SUPERVISOR
+    history, history_earlier = selectors.recent_history(review, everything=request.GET.get("history") == "all")
     context = {
         "review": review, "role": role, "is_supervisor": supervisor, "application": review.application,
         "applicant": review.application.applicant, "form": form,
         "thread": department_thread(review), "reply_form": reply_form or ReplyForm(),
         "notes": selectors.internal_notes(review), "note_form": note_form or NoteForm(),
-        **dict(zip(("history", "history_earlier"),
-                   selectors.recent_history(review, everything=request.GET.get("history") == "all"), strict=True)),
+        "history": history, "history_earlier": history_earlier,
         **selectors.need_to_know(review),
     }
     if supervisor:

@@ -228,9 +228,9 @@ def permit_reissue(*, permit_id: int, actor, corrections: dict, reason: str, ip:
         _event(Action.PERMIT_ISSUED, new, actor=actor, ip=ip, number=new.number, replaces=permit.number,
                corrected=",".join(sorted(changes))),
     )
-    from approvals.nudges import nudge_on_commit
+    from approvals.nudges import nudge_ids_on_commit
 
-    nudge_on_commit(permit_render_task, new.pk)
+    nudge_ids_on_commit(permit_render_task, [new.pk], one_per_message=True)
     return new
 
 
