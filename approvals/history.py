@@ -15,10 +15,14 @@ whatever the batch size. A plan keeps the invariants the engine keeps (approvals
   no other application has one; issued permits are rendered, approved ones not yet;
 - SLA dates are working days of the catalogue's calendar counted as ``approvals.sla``; reminders
   and yellow/red cards are stamped when a running clock passed those dates;
-- ratings only on decided applications, by the applicant, after the decision.
+- ratings only on decided applications, by the applicant, after the decision;
+- some decisions came after a correction round: the request is in the audit log, the clock was
+  paused for the working days the applicant took (``paused_days``) and its dates moved by them,
+  as ``approvals.sla.clock_resume`` moves them; every open correction request is in the log too.
 
-Not generated: audit events, notifications and message threads (each application's history
-page is empty for generated rows). Attachments all point at one sample PDF."""
+The audit log holds only those correction requests (the dashboards count them), sealed into the
+chain. Not generated: other audit events, notifications and message threads. Attachments all point
+at one sample PDF."""
 
 import hashlib
 import json
@@ -36,6 +40,8 @@ from django.core.files.storage import default_storage
 from django.db import connection, transaction
 
 from accounts.models import Role
+from audit.chain import audit_seal
+from audit.models import Action, AuditEvent
 from catalogue.calendar import Calendar, load_calendar
 from catalogue.models import Service
 from catalogue.schema import Schema
@@ -58,6 +64,8 @@ STATE_WEIGHTS = {
     A.DRAFT: 4, A.IN_REVIEW: 7, A.NEEDS_CORRECTION: 2, A.APPROVED: 0.3, A.ISSUED: 63, A.REJECTED: 14, A.WITHDRAWN: 9.7,
 }
 RATED_SHARE = 0.35
+# Decisions that came after the applicant answered a correction request, and the longest wait.
+ANSWERED_CORRECTION_SHARE, MAX_CORRECTION_WAIT = 0.08, 10
 # How long a department takes, as a share of its time limit: most on time, some late (yellow
 # card), a few very late (red card).
 LATE_SHARE, VERY_LATE_SHARE = 0.08, 0.02
@@ -273,6 +281,9 @@ def _review(app_id: int, service_id: int, spec: dict, stage: int) -> dict:
         "due_date": None, "remind_on": None, "red_on": None, "paused_on": None, "reminded_at": None,
         "yellow_at": None, "red_at": None, "decided_at": None, "decided_by_id": None, "conditions": "", "reason": "",
         "correction_fields": "[]", "correction_message": "", "version": 0, "updated_at": None, "extension_reason": "",
+        "paused_days": 0,
+        # Not columns: what the department owns, and its correction requests for the audit log.
+        "_code": spec["code"], "_fields": spec["fields"], "_corrections": [],
     }
 
 
@@ -308,8 +319,33 @@ def _officer(ctx: Context, rng: random.Random, review: dict) -> int:
     return staff[random.Random(f"officer:{ctx.seed}:{rng.random()}").randrange(len(staff))]
 
 
-def _decide(ctx, rng, review: dict, status: str, at: datetime, department_fields=()) -> None:
+def _correction(rng: random.Random, review: dict, at: datetime, officer: int) -> tuple[list[str], str]:
+    fields = review["_fields"]
+    fields = sorted(rng.sample(list(fields), k=min(len(fields), rng.randint(1, 2))))
+    message = rng.choice(CORRECTION_MESSAGES)
+    review["_corrections"].append({"at": at, "actor_id": officer, "fields": fields, "message": message})
+    return fields, message
+
+
+def _answered_correction(ctx: Context, rng: random.Random, review: dict, decided: datetime, officer: int) -> None:
+    """A correction round before the decision at ``decided``: asked part way, answered some working
+    days later (never after the decision day); the clock's dates move by the days waited."""
+    wd = ctx.workdays
+    asked = review["routed_at"] + (decided - review["routed_at"]) * rng.uniform(0.1, 0.5)
+    room = wd.between(_local(ctx, asked), _local(ctx, decided))
+    if room < 1:
+        return
+    waited = rng.randint(1, min(room, MAX_CORRECTION_WAIT))
+    _correction(rng, review, asked, officer)
+    review.update(paused_days=waited, version=review["version"] + 2,
+                  **{key: wd.add(review[key], waited) for key in ("due_date", "remind_on", "red_on")})
+
+
+def _decide(ctx, rng, review: dict, status: str, at: datetime) -> None:
     officer = review["assignee_id"] or _officer(ctx, rng, review)
+    if status != R.CORRECTION_REQUESTED and review["_fields"] and rng.random() < ANSWERED_CORRECTION_SHARE:
+        # Drawn from a stream of its own, so the rest of the plan stays as it was.
+        _answered_correction(ctx, random.Random(f"correction:{ctx.seed}:{rng.random()}"), review, at, officer)
     _stamp_clock(ctx, review, _local(ctx, at))
     review.update(status=status, decided_at=at, decided_by_id=officer, assignee_id=officer, updated_at=at,
                   version=review["version"] + 2)
@@ -318,9 +354,8 @@ def _decide(ctx, rng, review: dict, status: str, at: datetime, department_fields
     elif status == R.REJECTED:
         review["reason"] = rng.choice(REJECTION_REASONS)
     elif status == R.CORRECTION_REQUESTED:
-        fields = sorted(rng.sample(list(department_fields), k=min(len(department_fields), rng.randint(1, 2))))
-        review.update(correction_fields=json.dumps(fields), correction_message=rng.choice(CORRECTION_MESSAGES),
-                      paused_on=_local(ctx, at))
+        fields, message = _correction(rng, review, at, officer)
+        review.update(correction_fields=json.dumps(fields), correction_message=message, paused_on=_local(ctx, at))
 
 
 def _cancel(review: dict, at: datetime) -> None:
@@ -421,7 +456,7 @@ def plan_application(ctx: Context, index: int, app_id: int) -> Plan:
                 at = stage_close if i == len(stage_reviews) - 1 else _decision_time(ctx, rng, review, stage_close)
                 _decide(ctx, rng, review, R.APPROVED, at)
             continue
-        _finish_current_stage(ctx, rng, state, stage_reviews, specs, end)
+        _finish_current_stage(ctx, rng, state, stage_reviews, end)
 
     for review in reviews:
         review["updated_at"] = review["updated_at"] or submitted
@@ -446,7 +481,7 @@ def plan_application(ctx: Context, index: int, app_id: int) -> Plan:
     return plan
 
 
-def _finish_current_stage(ctx, rng, state, reviews: list[dict], specs: list[dict], end: datetime) -> None:
+def _finish_current_stage(ctx, rng, state, reviews: list[dict], end: datetime) -> None:
     now = ctx.now
     if state in (A.IN_REVIEW, A.NEEDS_CORRECTION):
         # The chosen department is still at work (in review) or asked for a correction.
@@ -454,8 +489,7 @@ def _finish_current_stage(ctx, rng, state, reviews: list[dict], specs: list[dict
         for i, review in enumerate(reviews):
             roll = rng.random()
             if state == A.NEEDS_CORRECTION and (i == chosen or roll < 0.1):
-                _decide(ctx, rng, review, R.CORRECTION_REQUESTED, _decision_time(ctx, rng, review, now),
-                        department_fields=specs[i]["fields"])
+                _decide(ctx, rng, review, R.CORRECTION_REQUESTED, _decision_time(ctx, rng, review, now))
             elif i != chosen and roll < 0.35:
                 _decide(ctx, rng, review, R.APPROVED, _decision_time(ctx, rng, review, now))
             else:
@@ -515,13 +549,16 @@ REVIEW_COLUMNS = [
     "application_id", "service_id", "department_id", "stage", "sla_days", "status", "assignee_id", "pending_since", "routed_at",
     "started_on", "due_date", "remind_on", "red_on", "paused_on", "reminded_at", "yellow_at", "red_at", "decided_at",
     "decided_by_id", "conditions", "reason", "correction_fields", "correction_message", "version", "updated_at",
-    "extension_reason",
+    "extension_reason", "paused_days",
 ]
 PERMIT_COLUMNS = ["application_id", "number", "status", "issued_at", "valid_from", "valid_until", "file", "sha256",
                   "rendered_at", "render_claimed_at", "render_attempts", "revoked_at", "revocation_reason"]
 RATING_COLUMNS = ["application_id", "rated_by_id", "score", "comment", "created_at"]
 ATTACHMENT_COLUMNS = ["application_id", "field_key", "file", "original_name", "content_type", "size", "sha256",
                       "uploaded_at"]
+AUDIT_COLUMNS = ["at", "actor_id", "actor_label", "action", "object_type", "object_id", "subject_id", "application_id",
+                 "department_code", "ip", "purpose", "details", "prev_hash", "hash"]
+TOTALS = ("applications", "reviews", "permits", "ratings", "attachments", "correction_requests")
 
 
 def _copy(cursor, table: str, columns: list[str], rows) -> int:
@@ -629,7 +666,7 @@ def _reserve_application_ids(cursor, count: int) -> list[int]:
 
 def write_batch(ctx: Context, start: int, count: int) -> dict[str, int]:
     """Plan and write applications ``start`` … ``start + count - 1`` of the run in one transaction."""
-    totals = dict.fromkeys(("applications", "reviews", "permits", "ratings", "attachments"), 0)
+    totals = dict.fromkeys(TOTALS, 0)
     with transaction.atomic(), connection.cursor() as wrapper:
         cursor = wrapper.cursor
         ids = _reserve_application_ids(cursor, count)
@@ -641,7 +678,32 @@ def write_batch(ctx: Context, start: int, count: int) -> dict[str, int]:
         totals["ratings"] = _copy(cursor, "approvals_rating", RATING_COLUMNS, (p.rating for p in plans if p.rating))
         totals["attachments"] = _copy(cursor, "approvals_attachment", ATTACHMENT_COLUMNS,
                                       (a for p in plans for a in p.attachments))
+        totals["correction_requests"] = _copy(cursor, AuditEvent._meta.db_table, AUDIT_COLUMNS,
+                                              _correction_events(cursor, plans))
     return totals
+
+
+def _correction_events(cursor, plans: list[Plan]) -> list[dict]:
+    """Audit events of the plans' correction requests, unsealed (``generate_history`` seals them).
+    A list, not a generator: it reads review ids, which cannot happen while a COPY is open."""
+    asked = [(p, r) for p in plans for r in p.reviews if r["_corrections"]]
+    if not asked:
+        return []
+    cursor.execute("SELECT application_id, department_id, id FROM approvals_review WHERE application_id = ANY(%s)",
+                   [sorted({p.application["id"] for p, _r in asked})])
+    review_ids = {(app, department): pk for app, department, pk in cursor.fetchall()}
+    return [
+        {
+            "at": request["at"], "actor_id": request["actor_id"], "actor_label": "",
+            "action": Action.REVIEW_CORRECTION.value, "object_type": "review",
+            "object_id": str(review_ids[(application["id"], review["department_id"])]),
+            "subject_id": application["applicant_id"], "application_id": application["id"],
+            "department_code": review["_code"], "ip": None, "purpose": "",
+            "details": json.dumps({"fields": request["fields"], "message": request["message"]}, ensure_ascii=False),
+            "prev_hash": "", "hash": "",
+        }
+        for plan, review in asked for application in [plan.application] for request in review["_corrections"]
+    ]
 
 
 def generate_history(*, applications: int, seed: int = 1, batch: int = DEFAULT_BATCH, now: datetime | None = None,
@@ -650,18 +712,19 @@ def generate_history(*, applications: int, seed: int = 1, batch: int = DEFAULT_B
     if connection.vendor != "postgresql":
         raise ValueError("generate_history writes with PostgreSQL COPY: set DATABASE_URL to a PostgreSQL database.")
     ctx = build_context(seed=seed, applications=applications, now=now)
-    totals = dict.fromkeys(("applications", "reviews", "permits", "ratings", "attachments"), 0)
+    totals = dict.fromkeys(TOTALS, 0)
     for start in range(0, applications, batch):
         for key, value in write_batch(ctx, start, min(batch, applications - start)).items():
             totals[key] += value
         if progress:
             progress(totals)
+    audit_seal()
     # Fresh statistics for the planner; VACUUM also sets the visibility map that index-only scans
     # need (outside a transaction only, so not inside a test's).
     command = "ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE"
     with connection.cursor() as cursor:
         for table in ("approvals_application", "approvals_review", "permits_permit", "approvals_rating",
-                      "approvals_attachment", "accounts_user"):
+                      "approvals_attachment", "accounts_user", AuditEvent._meta.db_table):
             cursor.execute(f"{command} {table}")
     return totals
 

@@ -132,6 +132,9 @@ class Review(models.Model):
     remind_on = models.DateField(_("reminder date"), null=True, blank=True)
     red_on = models.DateField(_("red card date"), null=True, blank=True)
     paused_on = models.DateField(_("clock paused since"), null=True, blank=True)
+    # Working days the clock stood still waiting on the applicant, over every correction round:
+    # the dashboards count processing time net of them, as the SLA does.
+    paused_days = models.PositiveIntegerField(_("working days waited on the applicant"), default=0)
     reminded_at = models.DateTimeField(_("reminder sent"), null=True, blank=True)
     yellow_at = models.DateTimeField(_("yellow card"), null=True, blank=True)
     red_at = models.DateTimeField(_("red card"), null=True, blank=True)

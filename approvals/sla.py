@@ -71,7 +71,8 @@ def clock_resume(*, calendar: Calendar, review: Review, today: date) -> dict:
     if review.paused_on is None or review.due_date is None:
         return {"paused_on": None}  # the clock never started: routing starts it
     waited = calendar.working_days_between(review.paused_on, today)
-    return {"paused_on": None, **_shifted(calendar=calendar, review=review, days=waited)}
+    return {"paused_on": None, "paused_days": review.paused_days + waited,
+            **_shifted(calendar=calendar, review=review, days=waited)}
 
 
 def clock_extend(*, calendar: Calendar, review: Review, due_date: date) -> dict:

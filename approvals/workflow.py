@@ -240,10 +240,10 @@ def application_resubmit(*, application_id: int, actor, data: dict, ip: str | No
                params={"due_date": (fields.get("due_date") or review.due_date or today).isoformat()})
     for review in reviews:
         if review.status == ReviewStatus.APPROVED and changed & set(schema.department_fields(review.department.code)):
-            Review.objects.filter(pk=review.pk).update(
+            Review.objects.filter(pk=review.pk).update(  # a fresh clock; the audit log keeps the old
                 status=ReviewStatus.PENDING, pending_since=now, routed_at=None, started_on=None, due_date=None,
-                remind_on=None, red_on=None, reminded_at=None, yellow_at=None, red_at=None, decided_at=None,
-                decided_by=None, conditions="", version=review.version + 1,  # a fresh clock; the audit log keeps the old
+                remind_on=None, red_on=None, paused_days=0, reminded_at=None, yellow_at=None, red_at=None,
+                decided_at=None, decided_by=None, conditions="", version=review.version + 1,
             )
             events.append(_event(Action.REVIEW_REOPENED, application, actor=actor, obj=review, ip=ip,
                                  department_code=review.department.code, reason="fields changed",

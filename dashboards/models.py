@@ -36,11 +36,12 @@ class ReviewFact(models.Model):
     service_id = models.IntegerField()
     stage = models.SmallIntegerField()
     status = models.CharField(max_length=24)
-    decision_day = models.DateField(null=True)  # approved, rejected or correction requested
-    working_days = models.SmallIntegerField(null=True)  # routing → decision, in working days
+    decision_day = models.DateField(null=True)  # approved or rejected
+    working_days = models.SmallIntegerField(null=True)  # routing → decision, in working days, net of pauses
     sla_met = models.BooleanField(default=False)  # decided on or before its due date
     yellow_day = models.DateField(null=True)
     red_day = models.DateField(null=True)
+    correction_days = models.JSONField(default=list)  # local days of its correction requests (ISO dates)
 
 
 class DayStat(models.Model):

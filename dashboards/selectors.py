@@ -198,10 +198,14 @@ def dashboard(filters: Filters, scope: Scope) -> dict:
 
 
 def _rates(row: dict) -> dict:
+    # Every answer a department gives is an approval, a rejection or a correction request; the
+    # three rates are shares of them. Time limits are judged on the final decisions only.
+    answers = row["approved"] + row["rejected"] + row["corrections"]
     return {
-        "approval_rate": _rate(row["approved"], row["decided"]),
-        "rejection_rate": _rate(row["rejected"], row["decided"]),
-        "correction_rate": _rate(row["corrections"], row["decided"]),
+        "answers": answers,
+        "approval_rate": _rate(row["approved"], answers),
+        "rejection_rate": _rate(row["rejected"], answers),
+        "correction_rate": _rate(row["corrections"], answers),
         "sla_rate": _rate(row["sla_met"], row["decided"]),
         "average_rating": round(row["rating_sum"] / row["ratings"], 2) if row["ratings"] else None,
     }

@@ -26,7 +26,7 @@ from django.utils import timezone
 from approvals.history import WorkingDays
 from approvals.models import REVIEW_UNDECIDED, Application, Rating, Review, ReviewStatus
 from approvals.sla import sla_calendar
-from audit.models import AuditEvent
+from audit.models import Action, AuditEvent
 from permits.models import Permit
 
 from .models import (
@@ -41,8 +41,9 @@ from .models import (
 )
 
 LOW_RATING_MAX = 2
-DECISIONS = {ReviewStatus.APPROVED: "approved", ReviewStatus.REJECTED: "rejected",
-             ReviewStatus.CORRECTION_REQUESTED: "corrections"}
+# Final decisions. A correction request is not one: it pauses the clock, and is counted on the
+# day it was made, from the audit log (a review can be asked several times).
+DECISIONS = {ReviewStatus.APPROVED: "approved", ReviewStatus.REJECTED: "rejected"}
 DAY_FIELDS = ["submitted", "decided", "approved", "rejected", "corrections", "sla_met", "yellow", "red", "permits",
               "ratings", "rating_sum", "low_ratings"]
 CONSUME_BATCH = 5000
@@ -66,6 +67,11 @@ def _working_days(calendar) -> WorkingDays:
 def working_days_between(start: date, end: date) -> int:
     """Working days in (start, end], as catalogue.calendar.Calendar.working_days_between counts them."""
     return _working_days(sla_calendar()).between(start, end)
+
+
+def processing_days(routed: date, decided: date, paused_days: int) -> int:
+    """Working days from routing to decision, less those the clock stood waiting on the applicant."""
+    return max(0, working_days_between(routed, decided) - paused_days)
 
 
 @dataclass(slots=True)
@@ -96,6 +102,7 @@ class RevFact:
     sla_met: bool
     yellow_day: date | None
     red_day: date | None
+    correction_days: list
 
 
 FACTS = {AppFact: ApplicationFact, RevFact: ReviewFact}
@@ -117,7 +124,10 @@ def _facts(application_ids) -> tuple[list[AppFact], list[RevFact]]:
     by = {k.replace("pk", "application_id"): v for k, v in lookup.items()}
     apps = list(Application.objects.filter(submitted_at__isnull=False, **lookup).order_by("pk")
                 .values_list("pk", "service_id", "submitted_at"))
-    permits, ratings, departments = defaultdict(list), {}, defaultdict(list)
+    permits, ratings, departments, corrections = defaultdict(list), {}, defaultdict(list), defaultdict(list)
+    for review_id, at in AuditEvent.objects.filter(action=Action.REVIEW_CORRECTION, object_type="review", **by).values_list(
+            "object_id", "at"):
+        corrections[int(review_id)].append(local_day(at).isoformat())
     for app_id, issued_at in Permit.objects.filter(**by).values_list("application_id", "issued_at"):
         permits[app_id].append(local_day(issued_at).isoformat())
     for app_id, score, created_at in Rating.objects.filter(**by).values_list("application_id", "score", "created_at"):
@@ -126,16 +136,17 @@ def _facts(application_ids) -> tuple[list[AppFact], list[RevFact]]:
     review_facts = []
     for row in Review.objects.filter(**by).order_by("pk").values_list(
             "pk", "application_id", "department_id", "stage", "status", "routed_at", "decided_at", "due_date",
-            "yellow_at", "red_at"):
-        pk, app_id, department_id, stage, status, routed_at, decided_at, due_date, yellow_at, red_at = row
+            "paused_days", "yellow_at", "red_at"):
+        pk, app_id, department_id, stage, status, routed_at, decided_at, due_date, paused, yellow_at, red_at = row
         if app_id not in services:
             continue
         departments[app_id].append(department_id)
         decision_day = local_day(decided_at) if status in DECISIONS else None
         review_facts.append(RevFact(
             pk, app_id, department_id, services[app_id], stage, status, decision_day,
-            working_days_between(local_day(routed_at), decision_day) if decision_day and routed_at else None,
+            processing_days(local_day(routed_at), decision_day, paused) if decision_day and routed_at else None,
             bool(decision_day and due_date and decision_day <= due_date), local_day(yellow_at), local_day(red_at),
+            sorted(corrections[pk]),
         ))
     app_facts = [
         AppFact(pk, service_id, sorted(set(departments[pk])), local_day(submitted_at), sorted(permits[pk]),
@@ -177,13 +188,17 @@ def _contribute(into: Summaries, apps: list[AppFact], reviews: list[RevFact], si
     for review in reviews:
         service, department = review.service_id, review.department_id
         decided = _as_date(review.decision_day)
-        if decided:
+        # A fact kept before correction requests stopped counting as decisions has one: from the
+        # release that changed it, ``rebuild_stats`` recomputes the summaries (see the README).
+        if decided and review.status in DECISIONS:
             day[(decided, service, department, "decided")] += sign
             day[(decided, service, department, DECISIONS[review.status])] += sign
             day[(decided, service, department, "sla_met")] += sign * review.sla_met
             if review.working_days is not None:
                 into.duration[(decided, service, department, review.stage, review.working_days)] += sign
                 into.month[(decided.replace(day=1), service, department, review.stage, review.working_days)] += sign
+        for asked in review.correction_days:
+            day[(_as_date(asked), service, department, "corrections")] += sign
         if review.yellow_day:
             day[(_as_date(review.yellow_day), service, department, "yellow")] += sign
         if review.red_day:

@@ -79,8 +79,9 @@ def _name(key):
 
 
 def dashboard_tables(figures: dict) -> dict[str, Table]:
-    rates = [_col(_("Decisions"), "decided"), _col(_("Approved %"), "approval_rate"),
-             _col(_("Rejected %"), "rejection_rate"), _col(_("Correction requested %"), "correction_rate")]
+    rates = [_col(_("Decisions"), "decided"), _col(_("Correction requests"), "corrections"),
+             _col(_("Approved %"), "approval_rate"), _col(_("Rejected %"), "rejection_rate"),
+             _col(_("Correction requested %"), "correction_rate")]
     return {t.name: t for t in [
         Table("weekly", _("Submissions per week"), [_col(_("Week starting"), "week", False),
                                                     _col(_("Submitted"), "submitted")], figures["weekly"]),

@@ -1,7 +1,7 @@
 """generate_history: the bulk history keeps the engine's invariants, is the same for a seed
 whatever the batch size, and the officer workspace works on it."""
 
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import UTC, datetime
 from io import StringIO
 
@@ -21,6 +21,8 @@ from approvals.models import (
     Review,
     ReviewStatus,
 )
+from audit.chain import audit_verify
+from audit.models import Action, AuditEvent
 from catalogue.calendar import load_calendar
 from departments.models import Membership
 from permits.models import Permit
@@ -33,7 +35,8 @@ NOW = datetime(2026, 11, 24, 4, 0, tzinfo=UTC)  # noon in Shanghai, a Tuesday
 # The history of seed 7 with 300 applications over the demo catalogue.
 EXPECTED_STATES = {A.DRAFT: 15, A.IN_REVIEW: 15, A.NEEDS_CORRECTION: 15, A.APPROVED: 1, A.ISSUED: 181,
                    A.REJECTED: 48, A.WITHDRAWN: 25}
-EXPECTED_TOTALS = {"applications": 300, "reviews": 966, "permits": 182, "ratings": 77, "attachments": 704}
+EXPECTED_TOTALS = {"applications": 300, "reviews": 966, "permits": 182, "ratings": 68, "attachments": 704,
+                   "correction_requests": 62}
 
 
 @pytest.fixture
@@ -56,6 +59,7 @@ def test_a_seed_gives_the_same_history_whatever_the_batch(catalogue, batch):
     assert Permit.objects.count() == totals["permits"] == states[A.APPROVED] + states[A.ISSUED]
     assert Rating.objects.count() == totals["ratings"]
     assert Attachment.objects.count() == totals["attachments"]
+    assert AuditEvent.objects.filter(seq__isnull=False).count() == totals["correction_requests"]
 
 
 def test_the_history_keeps_the_engine_invariants(catalogue):
@@ -65,6 +69,11 @@ def test_the_history_keeps_the_engine_invariants(catalogue):
     permits = Counter(Permit.objects.values_list("application_id", flat=True))
     references = list(Application.objects.exclude(reference=None).values_list("reference", flat=True))
     assert len(references) == len(set(references))
+    requests = defaultdict(list)
+    for event in AuditEvent.objects.order_by("seq"):
+        assert event.action == Action.REVIEW_CORRECTION and event.object_type == "review"
+        requests[int(event.object_id)].append(event)
+    assert audit_verify().ok and audit_verify().unsealed == 0
 
     for application in Application.objects.select_related("service_version"):
         reviews = list(application.reviews.all())
@@ -110,8 +119,10 @@ def test_the_history_keeps_the_engine_invariants(catalogue):
         for review in reviews:
             if review.routed_at:
                 assert application.submitted_at <= review.pending_since <= review.routed_at <= NOW
-                assert review.due_date == calendar.add_working_days(review.started_on, review.sla_days)
-                assert review.red_on == calendar.add_working_days(review.started_on, 2 * review.sla_days)
+                # A correction round the applicant answered moved the dates by the working days waited.
+                limit = review.sla_days + review.paused_days
+                assert review.due_date == calendar.add_working_days(review.started_on, limit)
+                assert review.red_on == calendar.add_working_days(review.started_on, review.sla_days + limit)
                 if review.yellow_at:
                     assert timezone.localdate(review.yellow_at) > review.due_date
                 if review.red_at:
@@ -123,9 +134,26 @@ def test_the_history_keeps_the_engine_invariants(catalogue):
                 assert (review.department_id, review.decided_by_id) in members
             if review.status == R.IN_PROGRESS:
                 assert (review.department_id, review.assignee_id) in members
+            asked = requests.pop(review.pk, [])
+            assert all(e.application_id == application.pk and e.subject_id == application.applicant_id
+                       and e.department_code == review.department.code and (review.department_id, e.actor_id) in members
+                       and set(e.details["fields"]) <= set(schema.department_fields(review.department.code))
+                       and review.routed_at < e.at <= review.decided_at for e in asked)
             if review.status == R.CORRECTION_REQUESTED:
                 assert review.correction_fields and review.correction_message and review.paused_on
                 assert set(review.correction_fields) <= set(schema.department_fields(review.department.code))
+                assert review.paused_days == 0 and [e.details["fields"] for e in asked] == [review.correction_fields]
+            elif review.paused_days:
+                # Asked, then answered at the latest on the decision day.
+                assert review.status in (R.APPROVED, R.REJECTED) and len(asked) == 1
+                assert review.paused_days <= calendar.working_days_between(timezone.localdate(asked[0].at),
+                                                                           timezone.localdate(review.decided_at))
+            else:
+                assert asked == []
+    assert requests == {}
+    # Both kinds of correction request are in the history.
+    assert Review.objects.filter(paused_days__gt=0).exists()
+    assert Review.objects.filter(status=R.CORRECTION_REQUESTED).exists()
 
     for rating in Rating.objects.select_related("application"):
         assert rating.application.status in APPLICATION_RATEABLE

@@ -13,10 +13,12 @@ The reminder goes out on its date; the yellow and red cards on the first day aft
 
 import threading
 from datetime import date, datetime, timedelta
+from importlib import import_module
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.apps import apps as django_apps
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
@@ -356,6 +358,7 @@ def test_correction_pauses_the_clock_and_the_answer_shifts_it(health_only, offic
     assert MON_FRI.working_days_between(date(2026, 11, 24), date(2026, 12, 8)) == 10
     assert clock(health_only) == (FRIDAY, date(2026, 12, 9), date(2026, 12, 11), date(2026, 12, 18), None)
     assert health_only.due_date == MON_FRI.add_working_days(date(2026, 11, 27), 10)
+    assert health_only.paused_days == 10  # what the dashboards take off the processing time
 
     assert scan_on(date(2026, 12, 8), 18) == NOTHING
     assert scan_on(date(2026, 12, 9)) == counts(reminders=1)
@@ -373,12 +376,32 @@ def test_correction_pauses_the_clock_and_the_answer_shifts_it(health_only, offic
     ])
 
 
+def test_the_upgrade_adds_up_earlier_pauses_from_the_audit_log(health_only, officers, citizen, travel):
+    # Two rounds, answered after 3 and 2 working days; then the field is wiped as before the upgrade.
+    for asked, answered, seats in ((date(2026, 11, 24), date(2026, 11, 27), "38"),
+                                   (date(2026, 11, 30), date(2026, 12, 2), "39")):
+        travel(asked, 10)
+        workflow.review_decide(review_id=health_only.pk, actor=officers["health"], decision="correction",
+                               correction_fields=["seats"], message="Count the seats again.")
+        travel(answered, 10)
+        workflow.application_resubmit(application_id=health_only.application_id, actor=citizen, data={"seats": seats})
+    health_only.refresh_from_db()
+    assert health_only.paused_days == 5
+    Review.objects.filter(pk=health_only.pk).update(paused_days=0)
+    backfill = import_module("approvals.migrations.0008_review_paused_days").paused_days_from_the_audit_log
+    backfill(django_apps, None)
+    health_only.refresh_from_db()
+    assert health_only.paused_days == 5
+
+
 def test_answer_on_the_day_of_the_request_moves_nothing(health_only, officers, citizen, travel):
     travel(date(2026, 11, 24), 9)
     request_correction(health_only, officers["health"])
     travel(date(2026, 11, 24), 17)
     workflow.application_resubmit(application_id=health_only.application_id, actor=citizen, data={"seats": "38"})
     assert clock(health_only) == (FRIDAY, date(2026, 11, 25), date(2026, 11, 27), date(2026, 12, 4), None)
+    health_only.refresh_from_db()
+    assert health_only.paused_days == 0
 
 
 def test_a_reminder_sent_before_the_pause_is_not_sent_again(health_only, officers, citizen, travel, scan_on):
@@ -394,15 +417,19 @@ def test_a_reminder_sent_before_the_pause_is_not_sent_again(health_only, officer
     assert Notification.objects.filter(kind=NotificationKind.REVIEW_REMINDER).count() == 1
 
 
-@pytest.mark.parametrize(("paused_on", "today", "due_date", "expected_due"), [
-    (date(2026, 11, 21), date(2026, 11, 23), date(2026, 11, 27), date(2026, 11, 30)),  # Saturday → Monday: 1 day
-    (date(2026, 11, 20), date(2026, 11, 22), date(2026, 11, 27), date(2026, 11, 27)),  # over a weekend: nothing
-    (date(2026, 9, 30), date(2026, 10, 5), date(2026, 10, 6), date(2026, 10, 7)),  # over the holidays: 1 day
+@pytest.mark.parametrize(("paused_on", "today", "due_date", "expected_due", "waited"), [
+    (date(2026, 11, 21), date(2026, 11, 23), date(2026, 11, 27), date(2026, 11, 30), 1),  # Saturday → Monday
+    (date(2026, 11, 20), date(2026, 11, 22), date(2026, 11, 27), date(2026, 11, 27), 0),  # over a weekend
+    (date(2026, 9, 30), date(2026, 10, 5), date(2026, 10, 6), date(2026, 10, 7), 1),  # over the holidays
+    (date(2026, 11, 23), date(2026, 12, 2), date(2026, 11, 27), date(2026, 12, 8), 7),  # a week and a half
 ])
-def test_clock_resume_counts_only_working_days_waited(paused_on, today, due_date, expected_due):
-    review = SimpleNamespace(paused_on=paused_on, due_date=due_date, remind_on=None, red_on=due_date, reminded_at=None)
+def test_clock_resume_counts_only_working_days_waited(paused_on, today, due_date, expected_due, waited):
+    # An earlier round already waited 2 days: the total grows by this round's wait.
+    review = SimpleNamespace(paused_on=paused_on, due_date=due_date, remind_on=None, red_on=due_date, reminded_at=None,
+                             paused_days=2)
     assert clock_resume(calendar=MON_FRI, review=review, today=today) == {
-        "paused_on": None, "due_date": expected_due, "remind_on": None, "red_on": expected_due,
+        "paused_on": None, "paused_days": 2 + waited, "due_date": expected_due, "remind_on": None,
+        "red_on": expected_due,
     }
 
 

@@ -18,8 +18,10 @@ from approvals import ratings, workflow
 from approvals.history import generate_history
 from approvals.models import REVIEW_UNDECIDED, Application, Rating, Review
 from audit.chain import audit_seal
+from audit.models import Action, AuditEvent
 from catalogue.calendar import load_calendar
 from catalogue.models import Service
+from dashboards import selectors
 from dashboards.models import DayStat
 from dashboards.stats import stats_consume, stats_rebuild
 from departments.models import Department
@@ -29,7 +31,7 @@ from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 NOW = datetime(2026, 11, 24, 4, 0, tzinfo=UTC)
-DECIDED = ("approved", "rejected", "correction_requested")
+DECIDED = ("approved", "rejected")
 
 
 @pytest.fixture
@@ -76,6 +78,9 @@ def expected(start: date, end: date, service_id=None, department_id=None) -> dic
     out["average_rating"] = round(sum(rated) / len(rated), 2) if rated else None
     times, by_department, by_service = [], defaultdict(list), defaultdict(list)
     backlog = Counter()
+    asked = AuditEvent.objects.filter(action=Action.REVIEW_CORRECTION).values_list("object_id", "at")
+    in_scope = set(reviews.values_list("pk", flat=True))
+    out["correction_requested"] = sum(int(pk) in in_scope and within(local(at)) for pk, at in asked)
     for r in reviews.select_related("application"):
         if r.status in REVIEW_UNDECIDED:
             backlog[(r.department_id, r.stage)] += 1
@@ -87,7 +92,8 @@ def expected(start: date, end: date, service_id=None, department_id=None) -> dic
         out["decided"] += 1
         out[r.status] += 1
         out["sla_met"] += bool(r.due_date and day <= r.due_date)
-        days = calendar.working_days_between(local(r.routed_at), day)
+        # Net of the working days the clock waited on the applicant.
+        days = calendar.working_days_between(local(r.routed_at), day) - r.paused_days
         times.append(days)
         by_department[r.department_id].append(days)
         by_service[r.application.service_id].append(days)
@@ -152,6 +158,8 @@ def test_the_history_has_what_the_dashboard_shows(history):
     assert all(want[k] > 0 for k in ("permits", "ratings", "low_ratings", "yellow", "red", "rejected",
                                      "correction_requested"))
     assert want["p90"] > want["p50"]
+    # Some decisions came after an answered correction: their processing time is net of the wait.
+    assert Review.objects.filter(status__in=DECIDED, paused_days__gt=0).count() > 10
 
 
 def test_rebuild_finds_no_drift_and_reports_a_tampered_summary(history):
@@ -174,6 +182,10 @@ def test_the_beat_follows_the_audit_chain_exactly_once(submit, officers, restaur
     first, second = submit(), submit()
     workflow.application_route(application_ids=[first.pk])
     workflow.application_route(application_ids=[second.pk])
+    registration = first.reviews.get(department__code="registration")
+    workflow.review_decide(review_id=registration.pk, actor=officers["registration"], decision="correction",
+                           correction_fields=["business_name"], message="As registered, please.")
+    workflow.application_resubmit(application_id=first.pk, actor=first.applicant, data={"business_name": "Jade Ltd"})
     for code in ("registration", "health", "tax"):
         review = first.reviews.get(department__code=code)
         workflow.review_decide(review_id=review.pk, actor=officers[code], decision="approve")
@@ -193,3 +205,11 @@ def test_the_beat_follows_the_audit_chain_exactly_once(submit, officers, restaur
     assert [sum(col) for col in zip(*totals, strict=True)] == [2, 1, 1]
     health = Department.objects.get(code="health").pk
     assert DayStat.objects.filter(department_id=health).values_list("rejected", flat=True).get() == 1
+    # The correction request is counted once, on its own; the decision after it is the one decision.
+    assert DayStat.objects.filter(department_id=registration.department_id).values_list(
+        "corrections", "decided", "approved").get() == (1, 1, 1)
+    today = DayStat.objects.filter(department_id=registration.department_id).values_list("day", flat=True).get()
+    figures = selectors.dashboard(selectors.Filters(today, today), selectors.Scope(None))
+    row = next(r for r in figures["departments"] if r["department"].pk == registration.department_id)
+    assert (row["answers"], row["approval_rate"], row["rejection_rate"], row["correction_rate"], row["sla_rate"]) == (
+        2, 50.0, 0.0, 50.0, 100.0)
