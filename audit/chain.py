@@ -47,6 +47,23 @@ def _lock_chain() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
 
 
+def _store_links(events: list[AuditEvent]) -> None:
+    """One UPDATE joined to a VALUES list: linear in the batch, where ``bulk_update``'s CASE per
+    column makes every row test every branch (a 2000-event batch took seconds)."""
+    if not events:
+        return
+    if connection.vendor != "postgresql":
+        AuditEvent.objects.bulk_update(events, ["seq", "prev_hash", "hash"])
+        return
+    table = AuditEvent._meta.db_table
+    rows = ", ".join(["(%s::bigint, %s::bigint, %s, %s)"] * len(events))
+    params = [value for e in events for value in (e.pk, e.seq, e.prev_hash, e.hash)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET seq = v.seq, prev_hash = v.prev_hash, hash = v.hash "  # noqa: S608 -- our table name
+            f"FROM (VALUES {rows}) AS v(id, seq, prev_hash, hash) WHERE {table}.id = v.id", params)
+
+
 def audit_seal(*, batch: int = SEAL_BATCH) -> int:
     """Seal committed unsealed events into the chain; returns how many were sealed."""
     total = 0
@@ -60,7 +77,7 @@ def audit_seal(*, batch: int = SEAL_BATCH) -> int:
                 seq += 1
                 event.seq, event.prev_hash = seq, prev
                 event.hash = prev = link_hash(prev, event)
-            AuditEvent.objects.bulk_update(events, ["seq", "prev_hash", "hash"])
+            _store_links(events)
         total += len(events)
         if len(events) < batch:
             return total
