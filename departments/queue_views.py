@@ -6,7 +6,6 @@ from django.http import Http404, QueryDict
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -61,19 +60,17 @@ def queue(request):
 
     supervised = selectors.supervised_department_ids(memberships)
     members = selectors.department_members(supervised) if supervised else []
-    by_department = {}
-    for m in members:
-        by_department.setdefault(m.department_id, []).append(m)
+    staffed = {m.department_id for m in members}
     for review in reviews:
         review.supervised = review.department_id in supervised
-        review.assignable = by_department.get(review.department_id, []) if review.status in REVIEW_OPEN else []
+        # Its checkbox feeds the assignment form under the table (one box for a single review).
+        review.assignable = review.status in REVIEW_OPEN and review.department_id in staffed
         review.can_release = review.status == ReviewStatus.IN_PROGRESS and (
             review.supervised or review.assignee_id == request.user.pk)
     here = request.get_full_path()
     page = queue_rows.RowContext(
         tab=tab, is_supervisor=bool(supervised), many_departments=len(departments) > 1,
         csrf_token=get_token(request), here=here, urls=queue_rows.row_urls(),
-        officer_names={m.user_id: escape(m.user.full_name) for m in members},
         service_names=_service_names(services, reviews), department_names={d.pk: d.name for d in departments},
     )
 

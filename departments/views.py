@@ -154,6 +154,8 @@ def _render_review(request, review, role, form, status=200, reply_form=None, not
         **selectors.need_to_know(review),
     }
     if supervisor:
+        if review.is_open:
+            context["assign_members"] = selectors.department_members([review.department_id])
         if review.is_open and review.due_date:
             context["extend_form"] = extend_form or ExtendForm()
         context["shares"] = selectors.shares_of_application(review)

@@ -323,10 +323,21 @@ def test_rows_offer_claim_release_and_assign_forms(client, restaurant, reg, sup)
     assert reverse("departments:release", args=[held.pk]) in html
     client.force_login(sup)
     html = page(client).content.decode()
-    assert reverse("departments:assign", args=[pending.pk]) in html
-    assert f'<label class="visually-hidden" for="assign-{pending.pk}">' in html
+    # A supervisor assigns from the queue by ticking rows (one for a single review) ...
     assert f'id="bulk-{pending.pk}"' in html and 'id="bulk-assign"' in html
+    assert reverse("departments:assign", args=[pending.pk]) not in html
     assert "Workload" in html
+    # ... or on the review page, back to it afterwards.
+    review_url = reverse("departments:review", args=[pending.pk])
+    html = client.get(review_url).content.decode()
+    assert f'action="{reverse("departments:assign", args=[pending.pk])}"' in html
+    assert f'<option value="{reg.pk}">' in html
+    response = client.post(reverse("departments:assign", args=[pending.pk]), {"assignee": reg.pk, "next": review_url})
+    assert response.status_code == 302 and response.url == review_url
+    pending.refresh_from_db()
+    assert (pending.status, pending.assignee_id) == (S.IN_PROGRESS, reg.pk)
+    html = client.get(review_url).content.decode()
+    assert f'<option value="{reg.pk}" selected>' in html and "Reassign" in html
 
 
 def _count_queries(client, url):
