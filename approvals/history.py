@@ -692,8 +692,10 @@ def _correction_events(cursor, plans: list[Plan]) -> list[dict]:
     cursor.execute("SELECT application_id, department_id, id FROM approvals_review WHERE application_id = ANY(%s)",
                    [sorted({p.application["id"] for p, _r in asked})])
     review_ids = {(app, department): pk for app, department, pk in cursor.fetchall()}
-    return [
-        {
+    events = []
+    for plan, review in asked:
+        application = plan.application
+        events += [{
             "at": request["at"], "actor_id": request["actor_id"], "actor_label": "",
             "action": Action.REVIEW_CORRECTION.value, "object_type": "review",
             "object_id": str(review_ids[(application["id"], review["department_id"])]),
@@ -701,9 +703,8 @@ def _correction_events(cursor, plans: list[Plan]) -> list[dict]:
             "department_code": review["_code"], "ip": None, "purpose": "",
             "details": json.dumps({"fields": request["fields"], "message": request["message"]}, ensure_ascii=False),
             "prev_hash": "", "hash": "",
-        }
-        for plan, review in asked for application in [plan.application] for request in review["_corrections"]
-    ]
+        } for request in review["_corrections"]]
+    return events
 
 
 def generate_history(*, applications: int, seed: int = 1, batch: int = DEFAULT_BATCH, now: datetime | None = None,

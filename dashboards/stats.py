@@ -188,9 +188,7 @@ def _contribute(into: Summaries, apps: list[AppFact], reviews: list[RevFact], si
     for review in reviews:
         service, department = review.service_id, review.department_id
         decided = _as_date(review.decision_day)
-        # A fact kept before correction requests stopped counting as decisions has one: from the
-        # release that changed it, ``rebuild_stats`` recomputes the summaries (see the README).
-        if decided and review.status in DECISIONS:
+        if decided:
             day[(decided, service, department, "decided")] += sign
             day[(decided, service, department, DECISIONS[review.status])] += sign
             day[(decided, service, department, "sla_met")] += sign * review.sla_met

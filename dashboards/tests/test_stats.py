@@ -213,3 +213,18 @@ def test_the_beat_follows_the_audit_chain_exactly_once(submit, officers, restaur
     row = next(r for r in figures["departments"] if r["department"].pk == registration.department_id)
     assert (row["answers"], row["approval_rate"], row["rejection_rate"], row["correction_rate"], row["sla_rate"]) == (
         2, 50.0, 0.0, 50.0, 100.0)
+
+
+def test_the_upgrade_forgets_open_correction_requests_counted_as_decisions(db):
+    from importlib import import_module
+
+    from django.apps import apps as django_apps
+
+    from dashboards.models import ReviewFact
+    common = {"application_id": 1, "department_id": 1, "service_id": 1, "stage": 1, "decision_day": date(2026, 11, 2),
+              "working_days": 3, "sla_met": True}
+    ReviewFact.objects.create(review_id=1, status="correction_requested", **common)
+    ReviewFact.objects.create(review_id=2, status="approved", **common)
+    import_module("dashboards.migrations.0002_review_fact_correction_days").forget_correction_decisions(django_apps, None)
+    assert list(ReviewFact.objects.order_by("review_id").values_list("decision_day", "working_days", "sla_met")) == [
+        (None, None, False), (date(2026, 11, 2), 3, True)]

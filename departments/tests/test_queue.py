@@ -331,6 +331,7 @@ def test_rows_offer_claim_release_and_assign_forms(client, restaurant, reg, sup)
     review_url = reverse("departments:review", args=[pending.pk])
     html = client.get(review_url).content.decode()
     assert f'action="{reverse("departments:assign", args=[pending.pk])}"' in html
+    assert '<label class="form-label" for="assignee">Officer responsible</label>' in html
     assert f'<option value="{reg.pk}">' in html
     response = client.post(reverse("departments:assign", args=[pending.pk]), {"assignee": reg.pk, "next": review_url})
     assert response.status_code == 302 and response.url == review_url
