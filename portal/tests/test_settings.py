@@ -98,3 +98,15 @@ def test_production_passes_the_deployment_checks(tmp_path):
     assert "System check identified no issues (0 silenced)." in result.stdout
     s = read_profile("production", tmp_path, SECRET_KEY=KEY)
     assert s["debug"] is False
+
+
+def test_every_folder_with_tests_is_collected():
+    """A folder missing from pytest's testpaths would silently never run in CI."""
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    testpaths = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]["testpaths"]
+    folders = {p.relative_to(root).parts[0] for p in root.glob("*/**/test_*.py") if ".venv" not in p.parts
+               and not p.relative_to(root).parts[0].startswith(".")}
+    assert folders <= set(testpaths), sorted(folders - set(testpaths))
