@@ -2,7 +2,6 @@
 and press; a test that cannot reach a control by Tab fails, as a keyboard user would."""
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from approvals.models import Application, ApplicationStatus
@@ -34,23 +33,33 @@ def press_button(page, selector: str) -> None:
         page.keyboard.press("Enter")
 
 
-def choose_file_with_keyboard(page, file: dict) -> None:
+def intercept_file_choosers(page) -> list:
+    """Collect the page's file choosers from now on. Playwright turns interception on when the first
+    listener is added, without waiting for it; a chooser opened before that is a native dialog that
+    headless Chromium never shows, and it blocks the next ones. So listen from the test's start."""
+    choosers: list = []
+    page.on("filechooser", lambda chooser: choosers.append(chooser))
+    return choosers
+
+
+def choose_file_with_keyboard(page, choosers: list, file: dict) -> None:
     """Open the focused file input's chooser with Space (Enter if Space did not open it, as a
     person would try) and pick ``file``."""
+    opened = len(choosers)
     for key in ("Space", "Enter"):
-        try:
-            with page.expect_file_chooser(timeout=5_000) as chooser:
-                page.keyboard.press(key)
-        except PlaywrightTimeout:
-            continue
-        chooser.value.set_files(file)
-        return
+        page.keyboard.press(key)
+        for _ in range(50):
+            if len(choosers) > opened:
+                choosers[-1].set_files(file)
+                return
+            page.wait_for_timeout(100)
     raise AssertionError("the file chooser did not open from the keyboard")
 
 
 def test_apply_with_the_keyboard_alone(page, assert_accessible, restaurant, settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")
     UserFactory(email="keyboard.user@example.org", full_name="Zhou Min")
+    choosers = intercept_file_choosers(page)
 
     page.goto("/")
     # The first Tab reaches the skip link.
@@ -82,7 +91,7 @@ def test_apply_with_the_keyboard_alone(page, assert_accessible, restaurant, sett
 
     # Step 3: the document, chosen through the file chooser the keyboard opens.
     tab_to(page, 'input[type="file"][name="floor_plan"]')
-    choose_file_with_keyboard(page, {"name": "plan.pdf", "mimeType": "application/pdf", "buffer": PDF_BYTES})
+    choose_file_with_keyboard(page, choosers, {"name": "plan.pdf", "mimeType": "application/pdf", "buffer": PDF_BYTES})
     press_button(page, 'button[type="submit"][name="continue"], button[type="submit"]:not([name])')
 
     # Check your answers, declare and submit.
