@@ -2,9 +2,11 @@ from django.contrib import admin
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from .models import User
+from .services import applicant_name_sync
 
 
 class EmailCleanMixin:
@@ -54,6 +56,12 @@ class UserAdmin(BaseUserAdmin):
         }),
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
+    @transaction.atomic
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "full_name" in form.changed_data:
+            applicant_name_sync(obj)
+
     add_fieldsets = (
         (None, {
             "classes": ("wide",),

@@ -116,6 +116,10 @@ class Review(models.Model):
     # count a department's reviews by service from the review indexes, without a join per row.
     service = models.ForeignKey("catalogue.Service", on_delete=models.PROTECT, related_name="+", db_index=False)
     department = models.ForeignKey("departments.Department", on_delete=models.PROTECT, related_name="reviews")
+    # The applicant's name, copied so that a queue's name search filters the rows it walks in due
+    # order instead of joining the application and the person for each; a rename updates it
+    # (accounts.services.applicant_name_sync).
+    applicant_name = models.CharField(_("applicant"), max_length=150, blank=True, default="")
     stage = models.PositiveSmallIntegerField(_("stage"))
     sla_days = models.PositiveSmallIntegerField(_("time limit (working days)"))
     status = models.CharField(_("status"), max_length=24, choices=ReviewStatus.choices, default=ReviewStatus.WAITING)

@@ -6,6 +6,7 @@ inside that lock, so the fan-in (next stage, rejection, approval + permit) happe
 once whatever the timing of concurrent decisions. Side effects are rows written in the same
 transaction (notifications, audit events, the permit) plus nudges sent after commit."""
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -174,10 +175,13 @@ def application_submit(*, application_id: int, actor, ip: str | None = None) -> 
     now = timezone.now()
     first_stage = schema.stages[0]
     departments = frozen_department_ids(application.service_version_id)
+    # Locked so that a rename in flight either waits for these reviews or is read by them
+    # (accounts.services.applicant_name_sync updates the reviews that exist when it runs).
+    applicant_name = get_user_model().objects.select_for_update().values_list("full_name", flat=True).get(pk=actor.pk)
     Review.objects.bulk_create([
         Review(
             application=application, service_id=application.service_id, department_id=departments[r["department"]],
-            stage=r["stage"],
+            applicant_name=applicant_name, stage=r["stage"],
             sla_days=r["sla_days"],
             status=ReviewStatus.PENDING if r["stage"] == first_stage else ReviewStatus.WAITING,
             pending_since=now if r["stage"] == first_stage else None,

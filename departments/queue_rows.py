@@ -95,7 +95,7 @@ def queue_row(page: RowContext, review) -> str:
         cells.append(f"<td>{select}</td>")
     cells.append(f'<th scope="row"><a href="{_e(_url(page, "review", review))}">{_e(application.reference)}</a></th>')
     cells.append(f"<td>{_e(translated(page.service_names[application.service_id]))}</td>")
-    cells.append(f"<td>{_e(application.applicant.full_name)}</td>")
+    cells.append(f"<td>{_e(review.applicant_name)}</td>")
     if page.many_departments:
         cells.append(f"<td>{_e(translated(page.department_names[review.department_id]))}</td>")
     cells.append(f"<td>{review.stage}</td>")

@@ -24,6 +24,9 @@ COUNT_CAP = 1000  # a tab counts at most this many rows and shows "1000+" beyond
 FILTERED_COUNT_CAP = 100
 DUE_SOON_WORKING_DAYS = 2
 SEARCH_MAX_LENGTH = 100
+# A name search walks this many rows of the tab in order before it asks the name index instead:
+# a page of 50 within 3000 rows is a name shared by more than 1 in 60 applicants.
+NAME_WALK = 3000
 # Keyset sort keys: a review without a due date sorts last, a decision without a time first.
 
 QUEUE_TABS = ("pending", "mine", "in_progress", "waiting", "decided")
@@ -33,7 +36,7 @@ QUEUE_TABS = ("pending", "mine", "in_progress", "waiting", "decided")
 QUEUE_ROW_FIELDS = (
     "application_id", "department_id", "stage", "status", "assignee_id", "due_date", "yellow_at", "red_at",
     "decided_at", "application__reference", "application__service_id",
-    "application__applicant__full_name", "assignee__full_name",
+    "applicant_name", "assignee__full_name",
 )
 DECIDED = (ReviewStatus.APPROVED, ReviewStatus.REJECTED)
 REFERENCE_RE = re.compile(r"^[a-z]-\d{4}-\d{1,12}$", re.IGNORECASE | re.ASCII)
@@ -139,8 +142,6 @@ def _filtered(*, department_ids: list[int], filters: QueueFilters, today: date |
     kind, search = search_of(filters)
     if kind == "reference":
         reviews = reviews.filter(application__reference=search.upper())
-    elif kind == "name":
-        reviews = reviews.filter(application__applicant__full_name__icontains=search)
     return reviews
 
 
@@ -158,22 +159,13 @@ def queue_reviews(
     """One page of a tab (keyset pagination, no OFFSET) and the cursor of the next page, if any.
     Open tabs run by due date then pk (no due date last); decided, newest decision first."""
     limit = limit or PAGE_SIZE
-    reviews = _filtered(department_ids=department_ids, filters=filters, today=today).filter(_tab_q(filters.tab, user))
-    after = filters.after
-    if filters.tab == "decided":
-        reviews = reviews.annotate(sort_key=Coalesce(F("decided_at"), Value(QUEUE_NEVER_DECIDED))).order_by("-sort_key", "-pk")
-        if after is not None:
-            key = after.time_key()
-            # The first condition bounds the index range; the second breaks ties by pk.
-            reviews = reviews.filter(Q(sort_key__lte=key) & (Q(sort_key__lt=key) | Q(pk__lt=after.pk)))
+    reviews = _ordered(_filtered(department_ids=department_ids, filters=filters, today=today)
+                       .filter(_tab_q(filters.tab, user)), filters)
+    kind, search = search_of(filters)
+    if kind == "name":
+        rows = _name_search(reviews, search, limit)
     else:
-        reviews = reviews.annotate(sort_key=Coalesce(F("due_date"), Value(QUEUE_NO_DUE_DATE))).order_by("sort_key", "pk")
-        if after is not None:
-            key = after.date_key()
-            reviews = reviews.filter(Q(sort_key__gte=key) & (Q(sort_key__gt=key) | Q(pk__gt=after.pk)))
-    rows = list(
-        reviews.select_related("application__applicant", "assignee").only(*QUEUE_ROW_FIELDS)[:limit + 1]
-    )
+        rows = _fetch(reviews, limit)
     if len(rows) <= limit:
         return rows, None
     rows = rows[:limit]
@@ -183,6 +175,57 @@ def queue_reviews(
     else:
         key = last.sort_key.toordinal()
     return rows, Cursor(key, last.pk)
+
+
+def _ordered(reviews: QuerySet, filters: QueueFilters) -> QuerySet:
+    """The tab's keyset order, starting after the cursor."""
+    decided = filters.tab == "decided"
+    if decided:
+        reviews = reviews.annotate(sort_key=Coalesce(F("decided_at"), Value(QUEUE_NEVER_DECIDED))).order_by("-sort_key", "-pk")
+    else:
+        reviews = reviews.annotate(sort_key=Coalesce(F("due_date"), Value(QUEUE_NO_DUE_DATE))).order_by("sort_key", "pk")
+    after = filters.after
+    if after is None:
+        return reviews
+    return reviews.filter(_past(after.time_key() if decided else after.date_key(), after.pk, downwards=decided))
+
+
+def _past(key, pk: int, *, downwards: bool) -> Q:
+    """The rows past (key, pk), going down (smaller keys, then smaller pks) or up. The first
+    condition bounds the index range; the second breaks ties by pk."""
+    if downwards:
+        return Q(sort_key__lte=key) & (Q(sort_key__lt=key) | Q(pk__lt=pk))
+    return Q(sort_key__gte=key) & (Q(sort_key__gt=key) | Q(pk__gt=pk))
+
+
+def _fetch(reviews: QuerySet, limit: int) -> list[Review]:
+    return list(reviews.select_related("application", "assignee").only(*QUEUE_ROW_FIELDS)[:limit + 1])
+
+
+def _name_search(reviews: QuerySet, search: str, limit: int) -> list[Review]:
+    """A page of the rows whose applicant name contains ``search``, in the tab's order.
+
+    A common name ("Zhou") fills a page within the first rows of the tab, so those are read in
+    order, at most NAME_WALK of them. A rare one would read the whole tab (hundreds of thousands
+    of decided reviews) that way, so when the walk does not fill the page the trigram index on
+    the name answers: it finds the few matching rows wherever they are."""
+    walked = _walk(reviews, search, limit)
+    if len(walked) > limit:
+        return _fetch(reviews.filter(pk__in=walked), limit)
+    return _fetch(reviews.filter(applicant_name__icontains=search), limit)
+
+
+def _walk(reviews: QuerySet, search: str, limit: int) -> list[int]:
+    """The pks of the first ``limit`` + 1 of the tab's first NAME_WALK rows whose name contains
+    ``search``. The walk is a subquery in FROM so that the scan stops as soon as the page is
+    full: as ``pk IN (…)`` PostgreSQL would read all NAME_WALK rows, and as a key range it
+    cannot estimate the rows of the range and reads the whole table instead."""
+    inner, params = reviews.values("pk", "applicant_name")[:NAME_WALK].query.sql_with_params()
+    pattern = f"%{connection.ops.prep_for_like_query(search)}%"
+    sql = f"SELECT t.pk FROM ({inner}) t WHERE UPPER(t.applicant_name) LIKE UPPER(%s) LIMIT %s"  # noqa: S608 -- ORM-compiled
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, pattern, limit + 1])
+        return [pk for (pk,) in cursor.fetchall()]
 
 
 def queue_counts(*, user, department_ids: list[int], filters: QueueFilters, today: date | None = None) -> dict | None:

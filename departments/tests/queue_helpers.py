@@ -15,14 +15,16 @@ def make_review(service, department_code: str, *, status=ReviewStatus.PENDING, d
                 stage: int = 1, assignee=None, decided_at=None, yellow=False, red=False) -> Review:
     """One submitted application of ``service`` with one review for the department."""
     number = next(_numbers)
+    applicant = applicant or UserFactory(full_name=f"Applicant {number}")
     application = Application.objects.create(
-        reference=f"A-2026-{900000 + number:06d}", applicant=applicant or UserFactory(full_name=f"Applicant {number}"),
+        reference=f"A-2026-{900000 + number:06d}", applicant=applicant,
         service=service, service_version_id=service.current_version_id, status=ApplicationStatus.IN_REVIEW,
         submitted_at=timezone.now(), current_stage=stage,
     )
     now = timezone.now()
     return Review.objects.create(
         application=application, service=service, department=Department.objects.get(code=department_code), stage=stage,
+        applicant_name=applicant.full_name,
         sla_days=5,
         status=status, assignee=assignee, due_date=due, pending_since=now, routed_at=now,
         decided_at=decided_at, yellow_at=now if yellow or red else None, red_at=now if red else None,

@@ -128,6 +128,46 @@ def test_search_by_reference_and_name(client, restaurant, reg):
     assert ids(page(client, q="A-2026-999999")) == []
     assert ids(page(client, q="li n")) == [lina.pk]
     assert ids(page(client, q="ZHOU")) == [other.pk]
+    # LIKE's wildcards are searched for as themselves.
+    assert ids(page(client, q="%")) == [] and ids(page(client, q="_")) == [] and ids(page(client, q="\\")) == []
+
+
+def name_search_statements(user, filters, limit):
+    """The rows of a name search and which of its statements compared names, in order: "walk"
+    (the first rows of the tab) or "index" (anywhere in the tab, by the trigram index)."""
+    dept = [Department.objects.get(code="registration").pk]
+    with CaptureQueriesContext(connection) as queries:
+        rows, cursor = selectors.queue_reviews(user=user, department_ids=dept, filters=filters, limit=limit)
+    kinds = ["walk" if "FROM (SELECT" in q["sql"] else "index" for q in queries if "LIKE" in q["sql"]]
+    return [r.pk for r in rows], cursor, kinds
+
+
+@pytest.mark.parametrize("tab", ["pending", "decided"])
+def test_a_name_search_walks_the_tab_for_a_common_name_and_asks_the_index_for_a_rare_one(
+        restaurant, reg, monkeypatch, tab):
+    from django.utils import timezone
+
+    monkeypatch.setattr(selectors, "NAME_WALK", 6)
+    status = S.APPROVED if tab == "decided" else S.PENDING
+    today, now = local_today(), timezone.now()
+    zhou = UserFactory(email="zhou@example.org", full_name="Zhou Min 周敏")
+    rare = UserFactory(email="rare@example.org", full_name="Olga Petrova")
+    # Rows in the tab's order: Zhou in most of the first six, Olga only far down the tab.
+    people = [zhou, zhou, None, zhou, zhou, zhou] + [None] * 8 + [rare, zhou, rare]
+    reviews = [make_review(restaurant, "registration", status=status, applicant=person,
+                           due=today + timedelta(days=i), decided_at=now - timedelta(hours=i) if tab == "decided" else None)
+               for i, person in enumerate(people)]
+    of = lambda person: [r.pk for r in reviews if r.application.applicant_id == person.pk]  # noqa: E731
+
+    # Four of the first six rows fill a page of three: walked, and the next page goes on from it.
+    first, cursor, kinds = name_search_statements(reg, QueueFilters(tab=tab, search="zhou"), limit=3)
+    assert (first, kinds) == (of(zhou)[:3], ["walk"])
+    rest, cursor_2, kinds = name_search_statements(reg, QueueFilters(tab=tab, search="周敏", after=cursor), limit=3)
+    assert rest == of(zhou)[3:] and cursor_2 is None
+    # A name the first six rows do not hold: the walk falls short, the index finds both rows.
+    found, cursor, kinds = name_search_statements(reg, QueueFilters(tab=tab, search="PETROVA"), limit=3)
+    assert (found, cursor, kinds) == (of(rare), None, ["walk", "index"])
+    assert name_search_statements(reg, QueueFilters(tab=tab, search="nobody"), limit=3) == ([], None, ["walk", "index"])
 
 
 def test_a_name_search_does_not_count_the_tabs(client, restaurant, reg):

@@ -1,0 +1,62 @@
+"""Reviews carry their applicant's name for the queues (Review.applicant_name): copied at
+submission, kept current on a rename, backfilled by the migration that added it."""
+
+import importlib
+
+import pytest
+from django.apps import apps
+from django.db import connection
+from django.urls import reverse
+
+from accounts import services
+from accounts.models import Role
+from approvals.models import Review
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+migration = importlib.import_module("approvals.migrations.0009_review_applicant_name")
+
+
+def names(application):
+    return sorted(set(application.reviews.values_list("applicant_name", flat=True)))
+
+
+def test_submission_copies_the_applicants_name_onto_every_review(submit, citizen):
+    application = submit()
+    assert application.reviews.count() == 4
+    assert names(application) == [citizen.full_name]
+
+
+def test_a_profile_rename_updates_the_applicants_reviews_and_no_one_elses(submit, citizen):
+    mine, theirs = submit(), submit(applicant=UserFactory(email="other@example.org", full_name="Other Person"))
+    services.citizen_profile_update(user=citizen, full_name="  Zhou   Min ")
+    assert names(mine) == ["Zhou Min"]
+    assert names(theirs) == ["Other Person"]
+    # Saving the same name again writes no review.
+    assert services.applicant_name_sync(citizen) == 0
+
+
+def test_a_rename_in_the_admin_site_updates_the_reviews(client, submit, citizen):
+    application = submit()
+    client.force_login(UserFactory(email="root@example.gov", role=Role.ADMIN, is_staff=True, is_superuser=True))
+    url = reverse("admin:accounts_user_change", args=[citizen.pk])
+    form = client.get(url).context["adminform"].form
+    data = {name: value for name, value in form.initial.items() if value is not None and name != "password"}
+    data.update(full_name="Renamed In Admin", date_joined_0="2026-01-01", date_joined_1="00:00:00",
+                groups=[], user_permissions=[])
+    data = {k: v for k, v in data.items() if k not in ("last_login", "date_joined")}
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert names(application) == ["Renamed In Admin"]
+
+
+def test_the_migration_copies_every_reviews_applicant_name(submit, citizen):
+    application = submit()
+    other = submit(applicant=UserFactory(email="other@example.org", full_name="李娜"))
+    Review.objects.update(applicant_name="")
+    with connection.cursor() as cursor:  # the test's own rows' deferred checks, before CREATE INDEX
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    with connection.schema_editor() as schema_editor:
+        migration.copy_names(apps, schema_editor)
+    assert (names(application), names(other)) == ([citizen.full_name], ["李娜"])
