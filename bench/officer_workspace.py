@@ -1,7 +1,8 @@
 """The officer workspace measured through the Django test client on a generated history
 (bench/run.py seeds it with ``manage.py generate_history``): the queue's tabs, a filter, a name
 search and a deep keyset page for an officer and a supervisor, the review page and the decision
-POST. Prints one JSON object: per page p50/p95 in ms and the SQL statements of one request.
+POST; a citizen's "My applications", application page and "who viewed my data". Prints one
+JSON object: per page p50/p95 in ms and the SQL statements of one request.
 
 Run by bench/run.py in the bench database's environment:
 ``python bench/officer_workspace.py`` (DJANGO_SETTINGS_MODULE and DATABASE_URL set)."""
@@ -134,11 +135,24 @@ def main():
     results["officer"]["decision POST (approve)"] = measure(
         client, "post", lambda i: (reverse("departments:decide", args=[pending[i + WARMUP][0]]),
                                    {"decision": "approve", "version": pending[i + WARMUP][1]}), expect=302)
+    # The budget's "My applications" page, with the citizen of the most applications, and the
+    # pages that citizen reads next: one application and who looked at their data.
+    citizen_id = (Application.objects.values("applicant").annotate(n=Count("pk")).order_by("-n", "applicant")
+                  .first()["applicant"])
+    client = Client()
+    client.force_login(Application.objects.filter(applicant_id=citizen_id).first().applicant)
+    newest = Application.objects.filter(applicant_id=citizen_id).order_by("-created_at").first()
+    results["citizen"] = {
+        "my applications": measure(client, "get", lambda i: (reverse("approvals:my_applications"), {})),
+        "application page": measure(client, "get", lambda i: (reverse("approvals:detail", args=[newest.pk]), {})),
+        "who viewed my data": measure(client, "get", lambda i: (reverse("approvals:who_viewed"), {})),
+    }
     results["context"] = {
         "department": DEPARTMENT, "applications": Application.objects.count(), "reviews": Review.objects.count(),
         "department_reviews": Review.objects.filter(department=department).count(),
         "pending_in_department": Review.objects.filter(department=department, status=ReviewStatus.PENDING).count(),
         "officer": officer.email, "supervisor": supervisor.email, "runs": RUNS,
+        "citizen_applications": Application.objects.filter(applicant_id=citizen_id).count(),
     }
     print(json.dumps(results, ensure_ascii=False))
 

@@ -286,13 +286,14 @@ def write_workspace_report(result: dict, seeded: dict | None):
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node()} ({os.cpu_count()} cores), PostgreSQL "
         f"local, through the Django test client (DEBUG off) with a signed-in officer and supervisor of "
         f"`{context['department']}`: {context['applications']} applications, {context['reviews']} reviews, "
-        f"{context['department_reviews']} of them in the department ({context['pending_in_department']} pending). "
-        f"{context['runs']} requests per page after 3 warm-up requests. Target: p95 ≤ 50 ms, the same number of SQL "
-        f"statements on every page of a tab.", "",
+        f"{context['department_reviews']} of them in the department ({context['pending_in_department']} pending); "
+        f"the citizen is the one with the most applications ({context['citizen_applications']}). "
+        f"{context['runs']} requests per page after 3 warm-up requests. Target: p95 ≤ 50 ms for the queue and "
+        f"\"My applications\", the same number of SQL statements on every page of a tab.", "",
         f"Command: `{command}`", "", seeding, "",
         "| page | who | p50 ms | p95 ms | SQL statements |", "|---|---|---:|---:|---:|",
     ]
-    for who in ("officer", "supervisor"):
+    for who in ("officer", "supervisor", "citizen"):
         for page, figures in result[who].items():
             statements = "/".join(str(q) for q in figures["queries"])
             lines.append(f"| {page} | {who} | {figures['p50']} | {figures['p95']} | {statements} |")
