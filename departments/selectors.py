@@ -221,8 +221,10 @@ def _walk(reviews: QuerySet, search: str, limit: int) -> list[int]:
     full: as ``pk IN (…)`` PostgreSQL would read all NAME_WALK rows, and as a key range it
     cannot estimate the rows of the range and reads the whole table instead."""
     inner, params = reviews.values("pk", "applicant_name")[:NAME_WALK].query.sql_with_params()
+    # The comparison the database's icontains lookup writes (UPPER … LIKE UPPER on PostgreSQL).
+    contains = connection.ops.lookup_cast("icontains") % "t.applicant_name" + " " + connection.operators["icontains"] % "%s"
     pattern = f"%{connection.ops.prep_for_like_query(search)}%"
-    sql = f"SELECT t.pk FROM ({inner}) t WHERE UPPER(t.applicant_name) LIKE UPPER(%s) LIMIT %s"  # noqa: S608 -- ORM-compiled
+    sql = f"SELECT t.pk FROM ({inner}) t WHERE {contains} LIMIT %s"  # noqa: S608 -- ORM-compiled, values are parameters
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, pattern, limit + 1])
         return [pk for (pk,) in cursor.fetchall()]
