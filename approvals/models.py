@@ -3,6 +3,7 @@ from datetime import UTC, date, datetime
 from functools import cached_property
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce, Length
@@ -108,6 +109,15 @@ class Attachment(models.Model):
 
     def __str__(self):
         return self.original_name
+
+
+class NameWords(models.Func):
+    """The words of a name in capitals, as an array: what the index of name words holds
+    (migration 0010) and what a short name search matches whole."""
+
+    function = "string_to_array"
+    template = "%(function)s(UPPER(%(expressions)s), ' ')"
+    output_field = ArrayField(models.TextField())
 
 
 class Review(models.Model):

@@ -11,7 +11,8 @@ from .selectors import QUEUE_TABS, SEARCH_MAX_LENGTH
 class QueueFilterForm(forms.Form):
     tab = forms.ChoiceField(choices=[(t, t) for t in QUEUE_TABS], required=False, widget=forms.HiddenInput)
     q = forms.CharField(label=_("Reference or applicant name"), required=False, max_length=SEARCH_MAX_LENGTH,
-                        help_text=_("A full reference such as A-2026-000123, or part of a name."))
+                        help_text=_("A full reference such as A-2026-000123, or part of a name. A search of one "
+                                    "or two characters (李, 王芳) finds whole words of a name."))
     department = forms.TypedChoiceField(label=_("Department"), coerce=int, empty_value=None, required=False)
     service = forms.TypedChoiceField(label=_("Service"), coerce=int, empty_value=None, required=False)
     stage = forms.IntegerField(label=_("Stage"), min_value=1, max_value=99, required=False)

@@ -5,11 +5,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet, Value
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
-from approvals.models import QUEUE_NEVER_DECIDED, QUEUE_NO_DUE_DATE, REVIEW_OPEN, Review, ReviewStatus
+from approvals.models import QUEUE_NEVER_DECIDED, QUEUE_NO_DUE_DATE, REVIEW_OPEN, NameWords, Review, ReviewStatus
 from approvals.sla import local_today, sla_calendar
 from catalogue.models import Service
 
@@ -27,6 +27,7 @@ SEARCH_MAX_LENGTH = 100
 # A name search walks this many rows of the tab in order before it asks the name index instead:
 # a page of 50 within 3000 rows is a name shared by more than 1 in 60 applicants.
 NAME_WALK = 3000
+TRIGRAM = 3  # the shortest search the trigram index serves
 # Keyset sort keys: a review without a due date sorts last, a decision without a time first.
 
 QUEUE_TABS = ("pending", "mine", "in_progress", "waiting", "decided")
@@ -205,28 +206,53 @@ def _fetch(reviews: QuerySet, limit: int) -> list[Review]:
 def _name_search(reviews: QuerySet, search: str, limit: int) -> list[Review]:
     """A page of the rows whose applicant name contains ``search``, in the tab's order.
 
-    A common name ("Zhou") fills a page within the first rows of the tab, so those are read in
-    order, at most NAME_WALK of them. A rare one would read the whole tab (hundreds of thousands
-    of decided reviews) that way, so when the walk does not fill the page the trigram index on
-    the name answers: it finds the few matching rows wherever they are."""
-    walked = _walk(reviews, search, limit)
-    if len(walked) > limit:
-        return _fetch(reviews.filter(pk__in=walked), limit)
-    return _fetch(reviews.filter(applicant_name__icontains=search), limit)
+    A common name ("Zhou", "王") fills a page within the first rows of the tab, so those are read
+    in order, at most NAME_WALK of them. A rare one would read the whole tab (hundreds of
+    thousands of decided reviews) that way, so when the walk does not fill the page an index on
+    the name finds the rest, wherever they are in the tab (see _indexed_name)."""
+    walked = _walk(reviews, Q(applicant_name__icontains=search), limit)
+    if len(walked) <= limit:
+        named, indexed = _indexed_name(reviews, search)
+        walked = _hits(named, Q(pk__in=walked) | indexed, limit)
+    return _fetch(reviews.filter(pk__in=walked), limit)
 
 
-def _walk(reviews: QuerySet, search: str, limit: int) -> list[int]:
-    """The pks of the first ``limit`` + 1 of the tab's first NAME_WALK rows whose name contains
-    ``search``. The walk is a subquery in FROM so that the scan stops as soon as the page is
-    full: as ``pk IN (…)`` PostgreSQL would read all NAME_WALK rows, and as a key range it
-    cannot estimate the rows of the range and reads the whole table instead."""
-    inner, params = reviews.values("pk", "applicant_name")[:NAME_WALK].query.sql_with_params()
-    # The comparison the database's icontains lookup writes (UPPER … LIKE UPPER on PostgreSQL).
-    contains = connection.ops.lookup_cast("icontains") % "t.applicant_name" + " " + connection.operators["icontains"] % "%s"
-    pattern = f"%{connection.ops.prep_for_like_query(search)}%"
-    sql = f"SELECT t.pk FROM ({inner}) t WHERE {contains} LIMIT %s"  # noqa: S608 -- ORM-compiled, values are parameters
+def _indexed_name(reviews: QuerySet, search: str) -> tuple[QuerySet, Q]:
+    """The condition an index serves for a name search. The trigram index finds any part of a
+    name of three characters or more. A shorter search has no trigram (Chinese names are mostly
+    two characters: 王芳), and through that index it would read every review; past the walk it
+    matches whole words of the name instead, through the index of their words: "王芳" finds
+    "Wang Fang 王芳" and "王芳", "Li" finds "Li Na" but not "Liang Wei"."""
+    words = search.upper().split()
+    if connection.vendor != "postgresql" or any(len(word) >= TRIGRAM for word in words):
+        return reviews, Q(applicant_name__icontains=search)
+    return reviews.alias(name_words=NameWords("applicant_name")), Q(name_words__contains=words)
+
+
+def _hits(reviews: QuerySet, condition: Q, limit: int) -> list[int]:
+    """The pks of the first ``limit`` + 1 rows of the tab that meet ``condition``, found through
+    the condition's own indexes. As one ordered query the planner would walk the tab's index in
+    order and test each row, for a rare name the whole tab (seconds), because it cannot tell how
+    few rows match; the materialized CTE makes it find the matches first, then sort them."""
+    query = reviews.query
+    inner, params = reviews.filter(condition).order_by().values("pk", "sort_key").query.sql_with_params()
+    order = ", ".join(f"{field.lstrip('-')} {'DESC' if field.startswith('-') else 'ASC'}" for field in query.order_by)
+    sql = f"WITH hits AS MATERIALIZED ({inner}) SELECT pk FROM hits ORDER BY {order} LIMIT %s"  # noqa: S608 -- ORM-compiled
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, pattern, limit + 1])
+        cursor.execute(sql, [*params, limit + 1])
+        return [pk for (pk,) in cursor.fetchall()]
+
+
+def _walk(reviews: QuerySet, condition: Q, limit: int) -> list[int]:
+    """The pks of the first ``limit`` + 1 of the tab's first NAME_WALK rows that meet ``condition``.
+    The walk is a subquery in FROM so that the scan stops as soon as the page is full: as
+    ``pk IN (…)`` PostgreSQL would read all NAME_WALK rows, and as a key range it cannot
+    estimate the rows of the range and reads the whole table instead."""
+    inner, params = (reviews.annotate(hit=ExpressionWrapper(condition, output_field=BooleanField()))
+                     .values("pk", "hit")[:NAME_WALK].query.sql_with_params())
+    sql = f"SELECT t.pk FROM ({inner}) t WHERE t.hit LIMIT %s"  # noqa: S608 -- ORM-compiled, values are parameters
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, limit + 1])
         return [pk for (pk,) in cursor.fetchall()]
 
 

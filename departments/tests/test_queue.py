@@ -170,6 +170,29 @@ def test_a_name_search_walks_the_tab_for_a_common_name_and_asks_the_index_for_a_
     assert name_search_statements(reg, QueueFilters(tab=tab, search="nobody"), limit=3) == ([], None, ["walk", "index"])
 
 
+def test_a_short_rare_name_past_the_walk_matches_whole_words_of_the_name(restaurant, reg, monkeypatch):
+    monkeypatch.setattr(selectors, "NAME_WALK", 4)
+    today = local_today()
+    names = ["Li Na", "王芳敏", "Zhao Lei", "Sun Bo"] + ["Qian Yu"] * 4 + ["王芳", "Wang Fang 王芳", "王芳敏", "Liang Wei"]
+    reviews = [make_review(restaurant, "registration", due=today + timedelta(days=i),
+                           applicant=UserFactory(email=f"p{i}@example.org", full_name=name))
+               for i, name in enumerate(names)]
+    dept = [Department.objects.get(code="registration").pk]
+
+    def search(text):
+        with CaptureQueriesContext(connection) as queries:
+            rows, _ = selectors.queue_reviews(user=reg, department_ids=dept, filters=QueueFilters(search=text), limit=3)
+        return [names[reviews.index(r)] for r in rows], any("string_to_array" in q["sql"] for q in queries)
+
+    # Within the first four rows any part of a name; past them whole words, through their index.
+    assert search("王芳") == (["王芳敏", "王芳", "Wang Fang 王芳"], True)
+    assert search("li") == (["Li Na"], True)
+    assert search("Li Na") == (["Li Na"], True)
+    # Three characters or more: any part of a name anywhere, through the trigram index.
+    assert search("王芳敏") == (["王芳敏", "王芳敏"], False)
+    assert search("ang") == (["Wang Fang 王芳", "Liang Wei"], False)
+
+
 def test_a_name_search_does_not_count_the_tabs(client, restaurant, reg):
     make_review(restaurant, "registration", applicant=UserFactory(email="z@example.org", full_name="Zhou Min"))
     client.force_login(reg)
