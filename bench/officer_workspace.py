@@ -111,6 +111,9 @@ def main():
         f"queue: name search “{full_name}”": {"tab": "pending", "q": full_name},
         f"queue: name search “{surname}”": {"tab": "pending", "q": surname},
         f"queue: name search “{surname}”, decided": {"tab": "decided", "q": surname},
+        # Two characters, no trigram: the whole-word index past the walk; a name no one has.
+        "queue: name search “王芳”, decided": {"tab": "decided", "q": "王芳"},
+        "queue: name search of no one, decided": {"tab": "decided", "q": "Nobody Here"},
         "queue: reference search": {"tab": "decided", "q": Application.objects.filter(
             reviews__department=department, status=ApplicationStatus.ISSUED).order_by("pk").first().reference},
     }

@@ -209,22 +209,27 @@ def _name_search(reviews: QuerySet, search: str, limit: int) -> list[Review]:
     A common name ("Zhou", "王") fills a page within the first rows of the tab, so those are read
     in order, at most NAME_WALK of them. A rare one would read the whole tab (hundreds of
     thousands of decided reviews) that way, so when the walk does not fill the page an index on
-    the name finds the rest, wherever they are in the tab (see _indexed_name)."""
-    walked = _walk(reviews, Q(applicant_name__icontains=search), limit)
+    the name finds the rest, wherever they are in the tab. A search of several words, one of
+    them long enough for the trigram index, is a full name; full names are rare, so it asks
+    that index straight away."""
+    words = search.upper().split()
+    trigrams = any(len(word) >= TRIGRAM for word in words)
+    walked = []
+    if len(words) == 1 or not trigrams:
+        walked = _walk(reviews, Q(applicant_name__icontains=search), limit)
     if len(walked) <= limit:
-        named, indexed = _indexed_name(reviews, search)
+        named, indexed = _indexed_name(reviews, search, words, trigrams)
         walked = _hits(named, Q(pk__in=walked) | indexed, limit)
     return _fetch(reviews.filter(pk__in=walked), limit)
 
 
-def _indexed_name(reviews: QuerySet, search: str) -> tuple[QuerySet, Q]:
+def _indexed_name(reviews: QuerySet, search: str, words: list[str], trigrams: bool) -> tuple[QuerySet, Q]:
     """The condition an index serves for a name search. The trigram index finds any part of a
     name of three characters or more. A shorter search has no trigram (Chinese names are mostly
     two characters: 王芳), and through that index it would read every review; past the walk it
     matches whole words of the name instead, through the index of their words: "王芳" finds
     "Wang Fang 王芳" and "王芳", "Li" finds "Li Na" but not "Liang Wei"."""
-    words = search.upper().split()
-    if connection.vendor != "postgresql" or any(len(word) >= TRIGRAM for word in words):
+    if trigrams or connection.vendor != "postgresql":
         return reviews, Q(applicant_name__icontains=search)
     return reviews.alias(name_words=NameWords("applicant_name")), Q(name_words__contains=words)
 

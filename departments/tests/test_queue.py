@@ -168,6 +168,10 @@ def test_a_name_search_walks_the_tab_for_a_common_name_and_asks_the_index_for_a_
     found, cursor, kinds = name_search_statements(reg, QueueFilters(tab=tab, search="PETROVA"), limit=3)
     assert (found, cursor, kinds) == (of(rare), None, ["walk", "index"])
     assert name_search_statements(reg, QueueFilters(tab=tab, search="nobody"), limit=3) == ([], None, ["walk", "index"])
+    # A full name goes to the index straight away, and pages on from it the same way.
+    first, cursor, kinds = name_search_statements(reg, QueueFilters(tab=tab, search="zhou min"), limit=3)
+    assert (first, kinds) == (of(zhou)[:3], ["index"])
+    assert name_search_statements(reg, QueueFilters(tab=tab, search="Zhou Min", after=cursor), limit=3)[0] == of(zhou)[3:]
 
 
 def test_a_short_rare_name_past_the_walk_matches_whole_words_of_the_name(restaurant, reg, monkeypatch):
