@@ -4,7 +4,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -243,9 +243,18 @@ def _hits(reviews: QuerySet, condition: Q, limit: int) -> list[int]:
     inner, params = reviews.filter(condition).order_by().values("pk", "sort_key").query.sql_with_params()
     order = ", ".join(f"{field.lstrip('-')} {'DESC' if field.startswith('-') else 'ASC'}" for field in query.order_by)
     sql = f"WITH hits AS MATERIALIZED ({inner}) SELECT pk FROM hits ORDER BY {order} LIMIT %s"  # noqa: S608 -- ORM-compiled
-    with connection.cursor() as cursor:
+    postgresql = connection.vendor == "postgresql"
+    with transaction.atomic(), connection.cursor() as cursor:
+        if postgresql:
+            # At the default cost of a random page read the planner ANDs the matches with the
+            # bitmap of every review of the department (950,000 at 4M reviews, 25 ms to build)
+            # to read fewer of them; the pages are cached, so it should just read them (3 ms).
+            cursor.execute("SET LOCAL random_page_cost = 1.1")
         cursor.execute(sql, [*params, limit + 1])
-        return [pk for (pk,) in cursor.fetchall()]
+        pks = [pk for (pk,) in cursor.fetchall()]
+        if postgresql:
+            cursor.execute("RESET random_page_cost")
+    return pks
 
 
 def _walk(reviews: QuerySet, condition: Q, limit: int) -> list[int]:
