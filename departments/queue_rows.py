@@ -25,6 +25,15 @@ def row_urls() -> dict[str, str]:
     return {name: reverse(f"departments:{name}", args=[PK_MARK]) for name in ("review", "claim", "release")}
 
 
+def row_labels() -> dict[str, str]:
+    """The rows' words in the page's language, translated once a page rather than a few times a
+    row (a status's display name costs a choices lookup and a translation on every call)."""
+    labels = {status: str(label) for status, label in ReviewStatus.choices}
+    labels.update(claim=_("Claim"), release=_("Release"), red=_("Red card"), yellow=_("Yellow card"),
+                  select=_("Select %(ref)s"))
+    return labels
+
+
 @dataclass(frozen=True)
 class RowContext:
     """What every row of one page shares."""
@@ -35,6 +44,7 @@ class RowContext:
     csrf_token: str
     here: str
     urls: dict
+    labels: dict  # row_labels()
     service_names: dict  # service id → name, from the page's service filter
     department_names: dict  # department id → name, from the user's memberships
 
@@ -64,21 +74,21 @@ def _actions(page: RowContext, review) -> str:
     reference = review.application.reference
     parts = []
     if review.status == ReviewStatus.PENDING:
-        parts.append(_form(page, review, "claim", _button("btn-primary", _("Claim"), reference)))
+        parts.append(_form(page, review, "claim", _button("btn-primary", page.labels["claim"], reference)))
     elif review.can_release:
-        parts.append(_form(page, review, "release", _button("btn-outline-secondary", _("Release"), reference)))
+        parts.append(_form(page, review, "release", _button("btn-outline-secondary", page.labels["release"], reference)))
     return f'<div class="d-flex flex-wrap gap-2 align-items-center">{"".join(parts)}</div>'
 
 
 def _when(page: RowContext, review) -> str:
     if page.tab == "decided":
         decided = timezone.localtime(review.decided_at).date().isoformat() if review.decided_at else ""
-        return f"{decided} · {_e(review.get_status_display())}"
+        return f"{decided} · {_e(page.labels[review.status])}"
     due = review.due_date.isoformat() if review.due_date else "—"
     if review.red_at:
-        return f'{due} <span class="badge text-bg-danger">{_e(_("Red card"))}</span>'
+        return f'{due} <span class="badge text-bg-danger">{_e(page.labels["red"])}</span>'
     if review.yellow_at:
-        return f'{due} <span class="badge text-bg-warning">{_e(_("Yellow card"))}</span>'
+        return f'{due} <span class="badge text-bg-warning">{_e(page.labels["yellow"])}</span>'
     return due
 
 
@@ -88,7 +98,7 @@ def queue_row(page: RowContext, review) -> str:
     if page.is_supervisor:
         select = ""
         if review.supervised and review.assignable:
-            label = _("Select %(ref)s") % {"ref": application.reference}
+            label = page.labels["select"] % {"ref": application.reference}
             select = (f'<input class="form-check-input" type="checkbox" form="bulk-assign" name="review" '
                       f'value="{review.pk}" id="bulk-{review.pk}">'
                       f'<label class="visually-hidden" for="bulk-{review.pk}">{_e(label)}</label>')

@@ -70,7 +70,7 @@ def queue(request):
     here = request.get_full_path()
     page = queue_rows.RowContext(
         tab=tab, is_supervisor=bool(supervised), many_departments=len(departments) > 1,
-        csrf_token=get_token(request), here=here, urls=queue_rows.row_urls(),
+        csrf_token=get_token(request), here=here, urls=queue_rows.row_urls(), labels=queue_rows.row_labels(),
         service_names=_service_names(services, reviews), department_names={d.pk: d.name for d in departments},
     )
 
