@@ -188,8 +188,9 @@ class Review(models.Model):
             # this index alone (an index-only scan), not from the table's rows.
             models.Index(fields=["department", "assignee"], include=["id", "yellow_at", "red_at"], name="review_workload",
                          condition=Q(status__in=["pending", "in_progress"], assignee__isnull=False)),
-            # Carded reviews per tab, by service too, counted from the index alone.
-            models.Index(fields=["department", "status", "service"], name="review_carded_service",
+            # Carded reviews per tab, by service too, and an officer's own ("mine"), counted from
+            # the index alone.
+            models.Index(fields=["department", "status", "service"], include=["assignee"], name="review_carded_held",
                          condition=Q(yellow_at__isnull=False) | Q(red_at__isnull=False)),
             models.Index(fields=["status", "pending_since"], name="review_unrouted",
                          condition=Q(routed_at__isnull=True, status="pending")),
