@@ -465,3 +465,13 @@ def test_a_row_of_a_service_the_department_no_longer_reviews_keeps_its_name(clie
     assert ids(response) == [review.pk]
     row = response.context["rows"]
     assert f">{review.application.reference}</a></th><td>Open a restaurant</td>" in row
+
+
+def test_row_words_are_translated_once_a_page():
+    from django.utils import translation
+
+    from departments.queue_rows import row_labels
+
+    with translation.override("zh-hans"):
+        labels = row_labels()
+    assert (labels["red"], labels["yellow"], labels["claim"], labels[S.APPROVED]) == ("红牌", "黄牌", "签收", "已批准")
