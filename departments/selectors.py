@@ -214,13 +214,14 @@ def _name_search(reviews: QuerySet, search: str, limit: int) -> list[Review]:
     that index straight away."""
     words = search.upper().split()
     trigrams = any(len(word) >= TRIGRAM for word in words)
-    walked = []
+    pks = []
     if len(words) == 1 or not trigrams:
-        walked = _walk(reviews, Q(applicant_name__icontains=search), limit)
-    if len(walked) <= limit:
+        pks = _walk(reviews, Q(applicant_name__icontains=search), limit)
+    if len(pks) <= limit:
         named, indexed = _indexed_name(reviews, search, words, trigrams)
-        walked = _hits(named, Q(pk__in=walked) | indexed, limit)
-    return _fetch(reviews.filter(pk__in=walked), limit)
+        # The walk's matches stay: past it a short search finds whole words only.
+        pks = _hits(named, Q(pk__in=pks) | indexed, limit)
+    return _fetch(reviews.filter(pk__in=pks), limit)
 
 
 def _indexed_name(reviews: QuerySet, search: str, words: list[str], trigrams: bool) -> tuple[QuerySet, Q]:
