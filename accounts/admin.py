@@ -2,7 +2,6 @@ from django.contrib import admin
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from .models import User
@@ -56,15 +55,15 @@ class UserAdmin(BaseUserAdmin):
         }),
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
-    @transaction.atomic
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        if change and "full_name" in form.changed_data:
-            applicant_name_sync(obj)
-
     add_fieldsets = (
         (None, {
             "classes": ("wide",),
             "fields": ("email", "full_name", "role", "usable_password", "password1", "password2"),
         }),
     )
+
+    def save_model(self, request, obj, form, change):
+        # In the admin's transaction (changeform_view is atomic), like the profile page's rename.
+        super().save_model(request, obj, form, change)
+        if change and "full_name" in form.changed_data:
+            applicant_name_sync(obj)

@@ -244,17 +244,15 @@ def _hits(reviews: QuerySet, condition: Q, limit: int) -> list[int]:
     inner, params = reviews.filter(condition).order_by().values("pk", "sort_key").query.sql_with_params()
     order = ", ".join(f"{field.lstrip('-')} {'DESC' if field.startswith('-') else 'ASC'}" for field in query.order_by)
     sql = f"WITH hits AS MATERIALIZED ({inner}) SELECT pk FROM hits ORDER BY {order} LIMIT %s"  # noqa: S608 -- ORM-compiled
-    postgresql = connection.vendor == "postgresql"
+    if connection.vendor != "postgresql":
+        return _pks(sql, [*params, limit + 1])
     with transaction.atomic(), connection.cursor() as cursor:
-        if postgresql:
-            # At the default cost of a random page read the planner ANDs the matches with the
-            # bitmap of every review of the department (950,000 at 4M reviews, 25 ms to build)
-            # to read fewer of them; the pages are cached, so it should just read them (3 ms).
-            cursor.execute("SET LOCAL random_page_cost = 1.1")
-        cursor.execute(sql, [*params, limit + 1])
-        pks = [pk for (pk,) in cursor.fetchall()]
-        if postgresql:
-            cursor.execute("RESET random_page_cost")
+        # At the default cost of a random page read the planner ANDs the matches with the bitmap
+        # of every review of the department (950,000 at 4M reviews, 25 ms to build) to read fewer
+        # of them; the pages are cached, so it should just read them (3 ms).
+        cursor.execute("SET LOCAL random_page_cost = 1.1")
+        pks = _pks(sql, [*params, limit + 1])
+        cursor.execute("RESET random_page_cost")  # for the rest of an enclosing transaction
     return pks
 
 
@@ -266,8 +264,12 @@ def _walk(reviews: QuerySet, condition: Q, limit: int) -> list[int]:
     inner, params = (reviews.annotate(hit=ExpressionWrapper(condition, output_field=BooleanField()))
                      .values("pk", "hit")[:NAME_WALK].query.sql_with_params())
     sql = f"SELECT t.pk FROM ({inner}) t WHERE t.hit LIMIT %s"  # noqa: S608 -- ORM-compiled, values are parameters
+    return _pks(sql, [*params, limit + 1])
+
+
+def _pks(sql: str, params: list) -> list[int]:
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, limit + 1])
+        cursor.execute(sql, params)
         return [pk for (pk,) in cursor.fetchall()]
 
 

@@ -1,7 +1,7 @@
 """Reviews carry their applicant's name (Review.applicant_name), so a queue's name search reads
 the reviews it walks in due order and nothing else; on PostgreSQL a pg_trgm GIN index serves a
-rare name without walking the tab. After this migration the old search index on people's names
-(departments 0004) serves only the admin site."""
+rare name without walking the tab (the index on people's names it replaces is dropped by
+departments 0005)."""
 
 from django.db import migrations, models
 from django.db.models import OuterRef, Subquery
