@@ -18,13 +18,6 @@ class AccountError(ValueError):
         super().__init__(" ".join(str(m) for m in self.messages))
 
 
-class AccountExists(AccountError):
-    default_message = _(
-        "An account with this email address already exists. Sign in, or reset your password if you have forgotten it."
-    )
-    field = "email"
-
-
 class WeakPassword(AccountError):
     default_message = _("This password is not strong enough.")
     field = "password"

@@ -1,8 +1,10 @@
-"""Account mails (verification). Built in the language the citizen used and sent after commit:
-a mail never announces an account that was rolled back. A failed send is logged, not raised;
-the citizen can ask for a new link."""
+"""Account mails: verification, and the warning to the holder of an address someone tried to
+register again. Built after commit (a mail never announces an account that was rolled back), in
+the language the citizen used or, for the holder of an address, their own. A failed send is
+logged, not raised; the citizen can ask for a new link."""
 
 import logging
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -18,27 +20,48 @@ from .tokens import email_verification_token, verification_timeout_text
 log = logging.getLogger(__name__)
 
 
-def verification_url(user) -> str:
+def verification_url(user, next_url: str = "") -> str:
     uidb64 = urlsafe_base64_encode(force_bytes(user.pk))
     token = email_verification_token.make_token(user)
-    return settings.SITE_URL + reverse("accounts:verify", kwargs={"uidb64": uidb64, "token": token})
+    url = settings.SITE_URL + reverse("accounts:verify", kwargs={"uidb64": uidb64, "token": token})
+    return f"{url}?{urlencode({'next': next_url})}" if next_url else url
 
 
-def verification_message(user) -> EmailMessage:
-    context = {"user": user, "url": verification_url(user), "valid_for": verification_timeout_text(),
-               "SITE_URL": settings.SITE_URL}
-    subject = " ".join(render_to_string("accounts/email/verify_subject.txt", context).split())
-    body = render_to_string("accounts/email/verify_body.txt", context)
+def _message(template: str, user, **context) -> EmailMessage:
+    context = {"user": user, "SITE_URL": settings.SITE_URL, **context}
+    subject = " ".join(render_to_string(f"accounts/email/{template}_subject.txt", context).split())
+    body = render_to_string(f"accounts/email/{template}_body.txt", context)
     return EmailMessage(subject=subject, body=body, to=[user.email])
 
 
-def send_verification(user_id: int, language: str) -> None:
-    user = get_user_model().objects.filter(pk=user_id, email_verified=False, is_active=True).first()
+def verification_message(user, next_url: str = "") -> EmailMessage:
+    return _message("verify", user, url=verification_url(user, next_url), valid_for=verification_timeout_text())
+
+
+def _send(user_id: int, language: str | None, build, **filters) -> None:
+    user = get_user_model().objects.filter(pk=user_id, is_active=True, **filters).first()
     if user is None:
         return
     try:
-        with translation.override(language):
-            message = verification_message(user)
+        with translation.override(language or user.language):
+            message = build(user)
         message.send()
     except Exception:
-        log.exception("verification mail to user %s failed", user_id)
+        log.exception("%s mail to user %s failed", build.__name__, user_id)
+
+
+def send_verification(user_id: int, language: str, next_url: str = "") -> None:
+    def verification(user):
+        return verification_message(user, next_url)
+
+    _send(user_id, language, verification, email_verified=False)
+
+
+def registration_attempt_message(user) -> EmailMessage:
+    return _message("registration_attempt", user, login_url=settings.SITE_URL + reverse("accounts:login"),
+                    reset_url=settings.SITE_URL + reverse("accounts:password_reset"))
+
+
+def send_registration_attempt(user_id: int) -> None:
+    """Tell the holder of an address that someone tried to register with it, in their language."""
+    _send(user_id, None, registration_attempt_message)

@@ -24,7 +24,6 @@ from departments.models import Department, Membership, MembershipRole
 from . import mail
 from .errors import (
     AccountError,
-    AccountExists,
     InvalidProfile,
     UnknownDepartment,
     UnknownRole,
@@ -32,7 +31,7 @@ from .errors import (
     VerificationFailed,
     WeakPassword,
 )
-from .models import STAFF_ROLES, Role
+from .models import SERVICE_ACCOUNT_DOMAIN, STAFF_ROLES, Role
 from .tokens import TokenState, email_verification_token
 from .validators import PROFILE_VALIDATORS
 
@@ -61,8 +60,16 @@ def _check_password(password: str, user) -> None:
         raise WeakPassword(messages=exc.messages)
 
 
-def _send_verification_on_commit(user) -> None:
-    transaction.on_commit(partial(mail.send_verification, user.pk, translation.get_language() or settings.LANGUAGE_CODE))
+def _send_verification_on_commit(user, next_url: str = "") -> None:
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    transaction.on_commit(partial(mail.send_verification, user.pk, language, next_url))
+
+
+def _mail_allowed(kind: str, user) -> bool:
+    """At most one mail of ``kind`` per account every EMAIL_VERIFICATION_RESEND_SECONDS (a
+    minute by default), so that a form cannot be used to flood someone's mailbox."""
+    interval = int(getattr(settings, "EMAIL_VERIFICATION_RESEND_SECONDS", DEFAULT_RESEND_INTERVAL))
+    return interval <= 0 or cache.add(f"accounts:{kind}:{user.pk}", 1, timeout=interval)
 
 
 # --- Staff --------------------------------------------------------------------------------------
@@ -119,25 +126,33 @@ def staff_upsert(*, email: str, password: str, role: str, departments: list[str]
 
 @transaction.atomic
 def citizen_register(*, email: str, full_name: str, password: str, phone: str = "", id_number: str = "",
-                     address: str = "", language: str = "en") -> User:
-    """A new citizen account, unverified until the link mailed after commit is followed.
+                     address: str = "", language: str = "en", next_url: str = "") -> User | None:
+    """A new citizen account, unverified until the link mailed after commit is followed; the link
+    carries ``next_url`` (a local address the caller has checked), where the citizen goes on to.
 
-    An address that already has an account (in any letter case) is refused with a message that
-    says so and points to sign-in and password reset; the portal shows the same in the form."""
+    An address that already has an account (in any letter case) gets exactly the same answer, so
+    the form does not tell who is registered: nothing is created or changed, and the holder of the
+    address is mailed instead that someone tried to register with it (as password reset does).
+    Returns the new account, or None for a known address."""
     email = normalize_email(email)
     details = _clean_profile(full_name=full_name, phone=phone, id_number=id_number, address=address)
-    if User.objects.filter(email__iexact=email).exists():
-        raise AccountExists()
     user = User(email=email, role=Role.CITIZEN, email_verified=False, language=language_supported(language), **details)
     _check_password(password, user)
-    user.set_password(password)
-    try:
-        with transaction.atomic():
-            user.save(force_insert=True)
-    except IntegrityError:  # registered concurrently
-        raise AccountExists()
-    _send_verification_on_commit(user)
-    return user
+    user.set_password(password)  # hashed for a known address too: both answers take as long
+    existing = User.objects.filter(email__iexact=email).first()
+    if existing is None:
+        try:
+            with transaction.atomic():
+                user.save(force_insert=True)
+        except IntegrityError:  # registered concurrently
+            existing = User.objects.filter(email__iexact=email).first()
+        else:
+            _send_verification_on_commit(user, next_url)
+            return user
+    if existing is not None and existing.is_active and not existing.email.endswith("@" + SERVICE_ACCOUNT_DOMAIN) \
+            and _mail_allowed("registration-attempt", existing):
+        transaction.on_commit(partial(mail.send_registration_attempt, existing.pk))
+    return None
 
 
 def _user_from_uid(uidb64: str):
@@ -175,8 +190,7 @@ def email_verification_resend(*, email: str) -> None:
     user = User.objects.filter(email__iexact=email, role=Role.CITIZEN, email_verified=False, is_active=True).first()
     if user is None:
         return
-    interval = int(getattr(settings, "EMAIL_VERIFICATION_RESEND_SECONDS", DEFAULT_RESEND_INTERVAL))
-    if interval > 0 and not cache.add(f"accounts:verification-sent:{user.pk}", 1, timeout=interval):
+    if not _mail_allowed("verification-sent", user):
         return
     _send_verification_on_commit(user)
 

@@ -11,7 +11,7 @@ from django.utils.crypto import constant_time_compare
 from django.utils.http import base36_to_int
 from django.utils.translation import ngettext
 
-DEFAULT_EMAIL_VERIFICATION_TIMEOUT = 3 * 24 * 3600
+DEFAULT_EMAIL_VERIFICATION_TIMEOUT = 24 * 3600
 
 
 class TokenState(enum.Enum):
@@ -21,14 +21,15 @@ class TokenState(enum.Enum):
 
 
 def verification_timeout() -> int:
-    """Seconds a verification link stays valid (settings.EMAIL_VERIFICATION_TIMEOUT, default 3 days)."""
+    """Seconds a verification link stays valid (settings.EMAIL_VERIFICATION_TIMEOUT, default 24 hours):
+    the link signs the citizen in, so it is kept short."""
     return int(getattr(settings, "EMAIL_VERIFICATION_TIMEOUT", DEFAULT_EMAIL_VERIFICATION_TIMEOUT))
 
 
 def verification_timeout_text() -> str:
-    """The validity of a link in words, for mails and pages."""
+    """The validity of a link in words, for mails and pages: hours up to two days ("24 hours")."""
     seconds = verification_timeout()
-    if seconds >= 86400 and seconds % 86400 == 0:
+    if seconds >= 2 * 86400 and seconds % 86400 == 0:
         days = seconds // 86400
         return ngettext("%(count)d day", "%(count)d days", days) % {"count": days}
     hours = max(1, seconds // 3600)

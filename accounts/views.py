@@ -5,6 +5,7 @@ and templates; the other views validate, call one service and render or redirect
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404
@@ -28,13 +29,19 @@ from .forms import (
     ResendVerificationForm,
     apply_errors,
 )
+from .landing import landing_url, safe_next
 from .tokens import verification_timeout_text
 
 
 class LoginView(auth_views.LoginView):
+    """Goes on to a safe ``next``; without one, to the person's landing page."""
+
     authentication_form = LoginForm
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+    def get_default_redirect_url(self):
+        return landing_url(self.request.user)
 
 
 class LogoutView(auth_views.LogoutView):
@@ -49,20 +56,30 @@ class LogoutView(auth_views.LogoutView):
 class AnonymousOnlyMixin:
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated:
-            return redirect(settings.LOGIN_REDIRECT_URL)
+            return redirect(landing_url(request.user))
         return super().dispatch(request, *args, **kwargs)
 
 
 class RegisterView(AnonymousOnlyMixin, FormView):
+    """Keeps a safe ``next`` (from the sign-in page) through the form into the verification link.
+    An address that already has an account gets the same answer as a new one (see the service)."""
+
     form_class = RegisterForm
     template_name = "accounts/register.html"
     success_url = reverse_lazy("accounts:register_done")
+
+    def next_url(self) -> str:
+        return safe_next(self.request, self.request.POST.get("next") or self.request.GET.get("next"))
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(next=self.next_url(), **kwargs)
 
     def form_valid(self, form):
         data = form.cleaned_data
         try:
             services.citizen_register(email=data["email"], full_name=data["full_name"], phone=data["phone"],
-                                      password=data["password"], language=translation.get_language())
+                                      password=data["password"], language=translation.get_language(),
+                                      next_url=self.next_url())
         except AccountError as exc:
             apply_errors(form, exc)
             return self.form_invalid(form)
@@ -77,13 +94,19 @@ class RegisterDoneView(TemplateView):
 
 
 class VerifyView(View):
+    """A valid link (single use, short-lived: accounts.tokens) verifies the address, signs the
+    citizen in and goes on to the link's safe ``next`` or their landing page. A used, expired or
+    altered link signs nobody in and offers a new one."""
+
     def get(self, request, uidb64, token):
         try:
-            services.email_verify(uidb64=uidb64, token=token)
+            user = services.email_verify(uidb64=uidb64, token=token)
         except VerificationFailed as exc:
             expired = isinstance(exc, VerificationExpired)
             return render(request, "accounts/verify_failed.html", {"message": exc.message, "expired": expired}, status=400)
-        return render(request, "accounts/verify_done.html")
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, _("Your email address is confirmed and you are signed in."))
+        return redirect(safe_next(request, request.GET.get("next")) or landing_url(user))
 
 
 class ResendVerificationView(FormView):

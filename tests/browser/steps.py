@@ -20,7 +20,7 @@ def verification_link(mail_dir: Path) -> str:
     """The link in the one verification mail written to ``mail_dir`` (EMAIL_FILE_PATH)."""
     mails = list(mail_dir.iterdir())
     assert len(mails) == 1
-    return re.search(r"(http://\S+/accounts/verify/\S+/)", mails[0].read_text()).group(1)
+    return re.search(r"(http://\S+/accounts/verify/\S+)", mails[0].read_text()).group(1)
 
 
 def sign_in(page, *, email: str, password: str) -> None:

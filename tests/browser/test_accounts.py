@@ -56,33 +56,37 @@ def test_profile_page(page, assert_accessible):
     assert_accessible(page)
 
 
-def test_register_verify_from_the_mail_file_and_sign_in(page, assert_accessible, settings, live_server, tmp_path):
+def test_register_from_sign_in_and_the_link_goes_on_to_where_they_were(page, assert_accessible, settings, live_server,
+                                                                       tmp_path):
     settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     settings.EMAIL_FILE_PATH = str(tmp_path / "mail")
     settings.SITE_URL = live_server.url
 
-    page.goto("/")
-    page.get_by_role("link", name="Register").click()
+    page.goto("/accounts/login/?next=/accounts/profile/")
+    page.get_by_role("link", name="No account yet? Register").click()
+    assert page.url.endswith("/accounts/register/?next=/accounts/profile/")
     assert_accessible(page)
     register(page, email="zhang.wei@example.org", full_name="Zhang Wei", password="Harbour-lantern-42")
+    assert page.get_by_text("The link works for 24 hours and only once.").count() == 1
     assert_accessible(page)
 
     # Signing in before verifying is refused with a way forward.
     sign_in(page, email="zhang.wei@example.org", password="Harbour-lantern-42")
     assert page.get_by_role("link", name="Send me a new link.").count() == 1
 
+    # The link signs the citizen in and goes on to the page they came from.
     link = verification_link(tmp_path / "mail")
     page.goto(link)
-    assert_accessible(page)
-    assert page.locator("h1").inner_text() == "Email address verified"
-
-    sign_in(page, email="zhang.wei@example.org", password="Harbour-lantern-42")
+    assert page.url == f"{live_server.url}/accounts/profile/"
+    assert page.get_by_text("Your email address is confirmed and you are signed in.").count() == 1
     assert page.get_by_role("button", name="Sign out").count() == 1
-    assert page.get_by_text("Zhang Wei").count() >= 1
+    assert page.get_by_label("Full name").input_value() == "Zhang Wei"
     assert_accessible(page)
 
-    # The link worked once; a second use is refused clearly.
+    # The link worked once; a second use is refused clearly and signs nobody in.
+    page.get_by_role("button", name="Sign out").click()
     page.goto(link)
-    assert page.locator("h1").inner_text() != ""
     assert page.locator("h1").inner_text() == "This link is not valid"
+    assert page.get_by_role("link", name="Ask for a new link").count() == 1
+    assert page.get_by_role("button", name="Sign out").count() == 0
     assert_accessible(page)
