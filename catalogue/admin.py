@@ -12,7 +12,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .calendar import clear_calendar_cache
-from .loader import RULE_KEYS, check_field, check_translations
+from .loader import RULE_KEYS, check_field, check_synonyms, check_translations
 from .models import Field, Holiday, Requirement, Service, ServiceVersion, Weekday, WorkCalendar
 from .schema import service_publish
 
@@ -63,12 +63,21 @@ class ServiceAdminForm(TranslationsMixin, forms.ModelForm):
 
     class Meta:
         model = Service
-        fields = ("slug", "name", "life_event", "description", "fee", "permit_title", "permit_valid_days", "position",
-                  "is_active")
+        fields = ("slug", "name", "life_event", "description", "synonyms", "fee", "permit_title", "permit_valid_days",
+                  "position", "is_active")
 
     def clean(self):
         cleaned_data = super().clean()
         self._check_translations()
+        if "synonyms" in cleaned_data:
+            # Checked as in catalogue files; the column is NOT NULL, so no synonyms is {}.
+            problems = []
+            synonyms = check_synonyms(cleaned_data["synonyms"] or {}, "",
+                                      lambda path, message: problems.append(f"{path}: {message}" if path else message))
+            for message in problems:
+                self.add_error("synonyms", message)
+            if synonyms is not None:
+                cleaned_data["synonyms"] = synonyms
         return cleaned_data
 
 
@@ -146,8 +155,8 @@ class ServiceAdmin(admin.ModelAdmin):
     list_filter = ("is_active",)
     search_fields = ("slug", "name")
     readonly_fields = ("current_version",)
-    fields = ("slug", "name", "life_event", "description", "fee", "permit_title", "permit_valid_days", "position",
-              "is_active", "current_version")
+    fields = ("slug", "name", "life_event", "description", "synonyms", "fee", "permit_title", "permit_valid_days",
+              "position", "is_active", "current_version")
 
     @admin.display(description=_("name"))
     def display_name(self, obj):

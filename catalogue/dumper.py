@@ -45,10 +45,15 @@ _Dumper.add_representer(_FlowList, lambda d, data: d.represent_sequence("tag:yam
 _Dumper.add_representer(str, _represent_text)
 
 
-def _text(value: dict) -> dict:
+def _by_language(value: dict) -> dict:
     order = list(REQUIRED_LANGUAGES) + [code for code, _name in settings.LANGUAGES if code not in REQUIRED_LANGUAGES]
     ordered = {lang: value[lang] for lang in order if lang in value}
     ordered.update({lang: value[lang] for lang in sorted(value) if lang not in ordered})
+    return ordered
+
+
+def _text(value: dict) -> dict:
+    ordered = _by_language(value)
     texts = ordered.values()
     if sum(len(t) for t in texts) <= FLOW_TEXT_MAX and not any("\n" in t for t in texts):
         return _Flow(ordered)
@@ -97,6 +102,8 @@ def _service(service: Service) -> dict:
     entry = {"slug": service.slug, "name": _text(service.name), "life_event": _text(service.life_event)}
     if service.description:
         entry["description"] = _text(service.description)
+    if service.synonyms:
+        entry["synonyms"] = {lang: _FlowList(words) for lang, words in _by_language(service.synonyms).items()}
     if service.fee:
         entry["fee"] = _text(service.fee)
     entry["permit"] = _Flow(title=_text(service.permit_title), valid_days=service.permit_valid_days)

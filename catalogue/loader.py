@@ -11,8 +11,8 @@ The format (every top-level key optional in a given file)::
     calendar: {workdays: [mon, ...], holidays: [2026-10-01, ...]}
     departments: [{code, name, email}, ...]
     fields: [{key, kind, label, help, section, required, <rules by kind>}, ...]
-    services: [{slug, name, life_event, description, fee, permit: {title, valid_days},
-                reviews: [{department, stage, sla_days, fields: [key, ...]}, ...]}, ...]
+    services: [{slug, name, life_event, description, synonyms: {en: [word, ...], ...}, fee,
+                permit: {title, valid_days}, reviews: [{department, stage, sla_days, fields: [key, ...]}, ...]}, ...]
 """
 
 import math
@@ -40,7 +40,8 @@ CALENDAR_KEYS = ("workdays", "holidays")
 DEPARTMENT_KEYS = ("code", "name", "email")
 RULE_KEYS = ("max_length", "min", "max", "choices", "accept", "max_size_mb")
 FIELD_KEYS = ("key", "kind", "label", "help", "section", "required", *RULE_KEYS)
-SERVICE_KEYS = ("slug", "name", "life_event", "description", "fee", "permit", "reviews")
+SERVICE_KEYS = ("slug", "name", "life_event", "description", "synonyms", "fee", "permit", "reviews")
+SYNONYM_MAX = 100  # characters of one synonym
 PERMIT_KEYS = ("title", "valid_days")
 REVIEW_KEYS = ("department", "stage", "sla_days", "fields")
 CHOICE_KEYS = ("value", "label")
@@ -139,6 +140,7 @@ class ServiceSpec:
     permit_valid_days: int
     reviews: list[ReviewSpec]
     position: int
+    synonyms: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -526,6 +528,42 @@ def check_review(value, path: str, report: Report, *, position: int = 0) -> Revi
     return ReviewSpec(department=department, stage=stage, sla_days=sla, fields=list(keys), position=position)
 
 
+def check_synonyms(value, path: str, report: Report) -> dict | None:
+    """Search synonyms of a service: per language, a list of distinct words or phrases."""
+    if not isinstance(value, dict):
+        report(path, _("must be lists of words per language, e.g. {en: [eatery, diner], zh-hans: [餐厅]}"))
+        return None
+    languages = _languages()
+    result, ok = {}, True
+    for language, words in value.items():
+        language_path = _join(path, language)
+        if language not in languages:
+            report(language_path, _("unknown language (expected one of %(languages)s)") % {
+                "languages": ", ".join(languages)})
+            ok = False
+            continue
+        if _list(words, language_path, report) is None:
+            ok = False
+            continue
+        seen = {}
+        for i, word in enumerate(words):
+            word_path = f"{language_path}[{i}]"
+            if not isinstance(word, str) or not word.strip():
+                report(word_path, _("must be non-empty text"))
+                ok = False
+            elif len(word.strip()) > SYNONYM_MAX:
+                report(word_path, _("must be at most %(maximum)d characters") % {"maximum": SYNONYM_MAX})
+                ok = False
+            elif word.strip().lower() in seen:
+                report(word_path, _("%(word)r is already listed (%(language)s[%(index)d])") % {
+                    "word": word.strip(), "language": language, "index": seen[word.strip().lower()]})
+                ok = False
+            else:
+                seen[word.strip().lower()] = i
+        result[language] = [w.strip() for w in words if isinstance(w, str)]
+    return result if ok else None
+
+
 def check_service(value, path: str, report: Report, *, position: int = 0,
                   references: list | None = None) -> ServiceSpec | None:
     """One service on its own. The departments and fields its reviews name are appended to
@@ -543,6 +581,8 @@ def check_service(value, path: str, report: Report, *, position: int = 0,
             texts[key] = check_translations(entry[key], _join(path, key), report, complete=complete)
         else:
             texts[key] = None if complete else {}
+    synonyms = check_synonyms(entry["synonyms"], _join(path, "synonyms"), report) if "synonyms" in entry else {}
+    ok &= synonyms is not None
     title = valid_days = None
     if "permit" in entry:
         permit_path = _join(path, "permit")
@@ -596,6 +636,7 @@ def check_service(value, path: str, report: Report, *, position: int = 0,
     return ServiceSpec(
         slug=slug, name=texts["name"], life_event=texts["life_event"], description=texts["description"],
         fee=texts["fee"], permit_title=title, permit_valid_days=valid_days, reviews=reviews, position=position,
+        synonyms=synonyms,
     )
 
 
@@ -823,6 +864,7 @@ def catalogue_apply(*, catalogue: Catalogue) -> LoadSummary:
         service, _changed = _upsert(Service, {"slug": spec.slug}, {
             "name": spec.name, "life_event": spec.life_event, "description": spec.description, "fee": spec.fee,
             "permit_title": spec.permit_title, "permit_valid_days": spec.permit_valid_days, "position": spec.position,
+            "synonyms": spec.synonyms,
         }, summary.services, existing_services.get(spec.slug))
         _apply_reviews(service, spec.reviews, departments, fields, summary)
 

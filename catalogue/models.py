@@ -90,6 +90,11 @@ class Service(models.Model):
     life_event = models.JSONField(_("life event"))
     description = models.JSONField(_("description"), default=dict, blank=True)
     fee = models.JSONField(_("fee"), default=dict, blank=True)
+    # The everyday words people search with, per language: {"en": ["eatery"], "zh-hans": ["餐厅"]}.
+    synonyms = models.JSONField(
+        _("search synonyms"), default=dict, blank=True,
+        help_text=_('Words people search with, per language: {"en": ["eatery", "diner"], "zh-hans": ["餐厅"]}'),
+    )
     permit_title = models.JSONField(_("permit title"))
     permit_valid_days = models.PositiveIntegerField(_("permit validity (days)"), validators=[MinValueValidator(1)])
     position = models.PositiveIntegerField(_("position"), default=0)

@@ -2,6 +2,10 @@
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
+
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA, Levenshtein
 
 from .i18n import translated
 from .models import Service
@@ -66,28 +70,126 @@ def _texts(value) -> str:
     return str(value or "")
 
 
+def _normal(text: str) -> str:
+    return " ".join(_WORD.findall(text.lower()))
+
+
+LONG_WORD = 8  # letters from which a word may hold two mistakes, or be similar enough
+LONG_WORD_SIMILARITY = 80  # percent of letters in common and in order (rapidfuzz's ratio)
+
+
+def allowed_edits(term: str) -> int:
+    """How many typing mistakes a term may contain and still match: none in a short word (too
+    many short words are one letter apart), one from five letters or three Chinese characters,
+    two from eight letters or six characters."""
+    if _CJK.fullmatch(term):
+        return 0 if len(term) < 3 else 1 if len(term) < 6 else 2
+    return 0 if len(term) < 5 else 1 if len(term) < LONG_WORD else 2
+
+
+@dataclass
+class _Entry:
+    """A service's text as search reads it: names and synonyms (strong), other texts (rest)."""
+
+    service: Service
+    position: int
+    names: set[str]
+    synonyms: set[str]
+    strong: str
+    rest: str
+
+    @cached_property
+    def words(self) -> list[str]:
+        """Every word, for typing mistakes to be measured against."""
+        return list(dict.fromkeys(_latin_words(f"{self.strong} {self.rest}")))
+
+    def has(self, term: str, *, strong: bool) -> bool:
+        """A Chinese term anywhere in the text, another at the start of a word ("restaur" finds
+        "restaurant", "front" finds "shop-front", but "shop" does not find "workshop")."""
+        text = self.strong if strong else self.rest
+        if _CJK.fullmatch(term):
+            return term in text
+        return re.search(r"(?<![^\W_])" + re.escape(term), text) is not None
+
+    def near_word(self, term: str) -> bool:
+        """A word within a few typing mistakes of ``term`` ("restuarant" → "restaurant"); a long
+        word also when most of its letters are in order ("restraunt" → "restaurant")."""
+        edits = 0 if _CJK.search(term) else allowed_edits(term)
+        if not edits:
+            return False
+        if process.extractOne(term, self.words, scorer=OSA.distance, score_cutoff=edits) is not None:
+            return True
+        return len(term) >= LONG_WORD and process.extractOne(
+            term, self.words, scorer=fuzz.ratio, score_cutoff=LONG_WORD_SIMILARITY) is not None
+
+    def near_phrase(self, run: str) -> bool:
+        """A run of Chinese characters within a few mistakes of part of a name or synonym."""
+        edits = allowed_edits(run)
+        if not edits:
+            return False
+        sizes = range(max(1, len(run) - edits), len(run) + edits + 1)
+        pieces = {text[i:i + n] for text in _CJK.findall(self.strong) for n in sizes for i in range(len(text) - n + 1)}
+        return process.extractOne(run, pieces, scorer=Levenshtein.distance, score_cutoff=edits) is not None
+
+
+def _latin_words(text: str) -> list[str]:
+    return [part for word in _WORD.findall(text) for part in _CJK.split(word) if len(part) > 1]
+
+
+def active_services() -> list[Service]:
+    return list(Service.objects.filter(is_active=True, current_version__isnull=False).order_by("position", "slug"))
+
+
+def _entry(position: int, service: Service) -> _Entry:
+    names = {_normal(n) for n in (service.name or {}).values()}
+    synonym_list = [w for words in (service.synonyms or {}).values() for w in words]
+    strong = " ".join([*(service.name or {}).values(), *synonym_list]).lower()
+    rest = " ".join(_texts(v) for v in (service.description, service.life_event, service.permit_title)).lower()
+    return _Entry(service, position, names, {_normal(w) for w in synonym_list}, strong, rest)
+
+
 def search_services(query: str) -> list[Service]:
-    """Active services whose name, description or life event (in any language) match the query,
-    best first. A service matching every term beats one matching some; when none matches every
-    term, those matching most are shown. The active catalogue is small, so this runs in Python
-    and behaves the same on every database."""
+    """Active services matching the query, best first, in any language: in their names, the
+    synonyms the catalogue lists for them (餐厅, eatery → "Open a restaurant"), descriptions, life
+    events and permit titles. A term may contain a typing mistake or two ("restuarant"; a wrong
+    character in a Chinese name), depending on its length (``allowed_edits``), when no service
+    has it as typed.
+
+    Ranking: the query being exactly a service's name, then exactly one of its synonyms; then
+    the number of terms matched; then those matched exactly in a name or synonym; then exactly
+    anywhere; then catalogue order. A service matching every term beats one matching some; when
+    none matches every term, those matching most are shown. The active catalogue is small, so
+    this runs in Python (rapidfuzz for the typing mistakes) and behaves the same on every database."""
     terms = search_terms(query)
     if not terms:
         return []
+    whole = _normal(query)
+    entries = [_entry(position, service) for position, service in enumerate(active_services())]
+    strong = [{i for i, term in enumerate(terms) if entry.has(term, strong=True)} for entry in entries]
+    exact = [found | {i for i, term in enumerate(terms) if entry.has(term, strong=False)}
+             for entry, found in zip(entries, strong, strict=True)]
+    # A term (or a Chinese run) found as typed somewhere is not a typing mistake: only the others
+    # are looked for with mistakes, so "bookshop" does not also find "workshop".
+    found_as_typed = set().union(*exact)
+    typos = [i for i in range(len(terms)) if i not in found_as_typed]
+    runs = []
+    for run in _CJK.findall(query):
+        pieces = {i for i, term in enumerate(terms) if _CJK.fullmatch(term) and term in run}
+        if len(run) > 1 and not any(pieces <= found for found in strong):
+            runs.append((run, pieces))
     scored = []
-    for position, service in enumerate(
-        Service.objects.filter(is_active=True, current_version__isnull=False).order_by("position", "slug")
-    ):
-        name = _texts(service.name).lower()
-        rest = " ".join(_texts(v) for v in (service.description, service.life_event, service.permit_title)).lower()
-        in_name = sum(term in name for term in terms)
-        matched = sum(term in name or term in rest for term in terms)
+    for entry, strong_terms, exact_terms in zip(entries, strong, exact, strict=True):
+        matched = exact_terms | {i for i in typos if entry.near_word(terms[i])}
+        for run, pieces in runs:
+            if entry.near_phrase(run):
+                matched.update(pieces)
         if matched:
-            scored.append((matched, in_name, -position, service))
+            exact_name = 2 if whole in entry.names else 1 if whole in entry.synonyms else 0
+            scored.append((exact_name, len(matched), len(strong_terms), len(exact_terms), -entry.position, entry.service))
     if not scored:
         return []
-    best = max(s[0] for s in scored)
+    best = max(s[1] for s in scored)
     if best == len(terms):
-        scored = [s for s in scored if s[0] == best]
-    scored.sort(key=lambda s: s[:3], reverse=True)
-    return [s[3] for s in scored]
+        scored = [s for s in scored if s[1] == best]
+    scored.sort(key=lambda s: s[:5], reverse=True)
+    return [s[5] for s in scored]
