@@ -20,6 +20,7 @@ from accounts.errors import (
 from accounts.models import Role
 from accounts.tokens import email_verification_token
 from departments.models import Membership
+from tests.concurrent import run_together
 from tests.factories import UserFactory, officer
 
 from .conftest import link_path
@@ -372,3 +373,22 @@ def test_citizen_profile_update_is_for_citizens_only(departments):
         services.citizen_profile_update(user=staff, full_name="New Name")
     assert exc.value.messages == ["Only citizens keep a profile here."]
     assert snapshot() == before
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_citizen_register_twice_at_once_creates_one_account(mailoutbox):
+    """A double click on "Create the account": both requests answer alike, one account exists, its
+    holder gets the verification link and the notice of the second attempt."""
+
+    def register():
+        return services.citizen_register(**REGISTRATION)
+
+    results = run_together(register, register)
+    user = User.objects.get()
+    assert sorted(results, key=lambda r: r is None) == [user, None]
+    assert sorted(m.subject for m in mailoutbox) == [
+        "Confirm your email address for the one-stop portal",
+        "Someone tried to register with your address on the one-stop portal",
+    ]
+    assert {tuple(m.to) for m in mailoutbox} == {("chen.jianguo@example.org",)}

@@ -88,6 +88,11 @@ def test_register_keeps_next_from_sign_in_to_the_verification_link(client, mail_
     assert f'<input type="hidden" name="next" value="{service_page}">' in page
     assert f'<a href="{LOGIN}?next=/services/open-a-restaurant/">Sign in</a>' in page  # "Already registered?"
 
+    # A form sent back with a problem keeps it too.
+    response = client.post(REGISTER, registration(full_name="", next=service_page))
+    assert response.status_code == 200
+    assert f'<input type="hidden" name="next" value="{service_page}">' in response.content.decode()
+
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(REGISTER, registration(next=service_page))
     assert (response.status_code, response.url) == (302, reverse("accounts:register_done"))
