@@ -14,9 +14,9 @@ from django.utils import timezone
 from accounts.models import Role
 from approvals import workflow
 from approvals.models import Review
+from audit.exports import neutralise
 from audit.models import Action, AuditEvent
 from dashboards.stats import stats_rebuild
-from dashboards.tables import neutralise
 from departments.models import Department
 from tests.factories import UserFactory
 
@@ -47,7 +47,12 @@ def routed(submit, officers):
 
 
 def rows(response) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    body = b"".join(response.streaming_content)
+    assert body.startswith(BOM)
+    return list(csv.reader(io.StringIO(body[len(BOM):].decode())))
+
+
+BOM = b"\xef\xbb\xbf"  # UTF-8's byte order mark: Excel then reads the file as UTF-8
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -171,6 +176,18 @@ def test_every_table_exports_as_csv(client, routed, manager, name):
     assert len(table) >= 2 and len({len(r) for r in table}) == 1
     event = AuditEvent.objects.get(action=Action.EXPORT_DOWNLOADED, actor=manager)
     assert event.details["table"] == name
+
+
+def test_csv_starts_with_a_bom_and_chinese_headers_decode(client, routed, manager):
+    client.force_login(manager)
+    client.cookies["django_language"] = "zh-hans"
+    response = client.get(reverse("dashboards:export", args=["backlog"]), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.streaming
+    first = next(iter(response.streaming_content))
+    assert first[:3] == BOM
+    header = first[3:].decode("utf-8").rstrip("\r\n").split(",")
+    assert header[:2] == ["部门", "阶段"]
+    assert header == rows(client.get(reverse("dashboards:export", args=["backlog"])))[0]
 
 
 def test_backlog_table_counts_open_reviews(client, routed, manager):
