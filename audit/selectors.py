@@ -8,7 +8,7 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from . import objects
-from .models import Action, AuditEvent
+from .models import Action, AuditEvent, ChainCheck
 
 # What a citizen sees under "who viewed my data": staff opening, downloading or deciding on
 # their data. Their own actions and the system's are not accesses by someone else.
@@ -160,3 +160,10 @@ def _object_label(event, references, permits, review_departments) -> str:
     if kind == "permit":
         return gettext("Permit %(number)s") % {"number": permits.get(key, key)}
     return f"{OBJECT_TYPES.get(kind, kind)} {key}"
+
+
+def chain_checks() -> tuple[ChainCheck | None, ChainCheck | None]:
+    """The chain check under way, if any, and the last finished one, with who asked for each."""
+    checks = ChainCheck.objects.select_related("requested_by")
+    return (checks.filter(active=True).first(),
+            checks.filter(active=False).order_by("-finished_at", "-pk").first())

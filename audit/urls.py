@@ -7,4 +7,6 @@ app_name = "audit"
 urlpatterns = [
     path("", views.log, name="log"),
     path("export.csv", views.export, name="export"),
+    path("check/", views.check, name="check"),
+    path("check/progress/", views.check_progress, name="check_progress"),
 ]

@@ -5,10 +5,11 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import Role
 
@@ -16,8 +17,9 @@ from .chain import audit_chain_status
 from .exports import csv_response
 from .forms import AuditFilterForm
 from .models import Action
-from .selectors import AUDIT_PAGE, audit_log, audit_log_all
-from .services import Event, access_denied, audit_record, client_ip
+from .selectors import AUDIT_PAGE, audit_log, audit_log_all, chain_checks
+from .services import Event, access_denied, audit_record, chain_check_revive, chain_check_start, client_ip
+from .tasks import chain_check_nudge_on_commit
 
 AUDITORS = frozenset({Role.AUDITOR, Role.ADMIN})
 FILTERS = ("actor", "department", "application", "action", "date_from", "date_to")
@@ -91,3 +93,29 @@ def export(request):
               _("Department"), _("IP address"), _("Purpose")]
     return csv_response(header, _csv_rows(audit_log_all(**filters), translation.get_language()),
                         filename="audit-log.csv")
+
+
+def _check_context() -> dict:
+    running, last = chain_checks()
+    if running is not None and chain_check_revive(running):  # its task was lost: send it again
+        chain_check_nudge_on_commit(running.pk)
+    return {"running": running, "last": last}
+
+
+@auditors_only
+@require_http_methods(["GET", "POST"])
+def check(request):
+    """Check the whole chain in the background (as ``verify_audit`` does) and follow its progress:
+    the page polls ``check_progress`` with JavaScript, and reloads by a link without it."""
+    if request.method == "POST":
+        started, nudge = chain_check_start(actor=request.user, ip=client_ip(request))
+        if nudge:
+            chain_check_nudge_on_commit(started.pk)
+        return redirect("audit:check")
+    return render(request, "audit/check.html", _check_context())
+
+
+@auditors_only
+@require_GET
+def check_progress(request):
+    return render(request, "audit/includes/check_status.html", _check_context())
