@@ -42,6 +42,8 @@ PURPOSES = {
     "share": _("Asking another department for an opinion"),
     "share_revoked": _("Ending another department's access"),
     "share_expired": _("Ending another department's access"),
+    "audit": _("Auditing"),
+    "supervision": _("Supervising the departments"),
 }
 DECISIONS = frozenset({Action.REVIEW_APPROVED, Action.REVIEW_REJECTED, Action.REVIEW_CORRECTION})
 
@@ -78,6 +80,17 @@ OBJECT_TYPES = {
     "api_token": pgettext_lazy("audit object", "API token"),
     "department": pgettext_lazy("audit object", "Department"),
     "url": pgettext_lazy("audit object", "Address"),
+    "chain_check": pgettext_lazy("audit object", "Chain check"),
+}
+# Pages that were looked at or exported, by the name their events record.
+PAGES = {
+    "log": _("Audit log"),
+    "export": _("Audit log, downloaded as CSV"),
+    "dashboard": _("Dashboard"),
+    "scorecard": _("Department scorecard"),
+    "bottlenecks": _("Bottlenecks"),
+    "overdue": _("Overdue reviews"),
+    "oldest": _("Oldest open reviews"),
 }
 
 
@@ -159,6 +172,8 @@ def _object_label(event, references, permits, review_departments) -> str:
         return gettext("Review %(id)s") % {"id": key}
     if kind == "permit":
         return gettext("Permit %(number)s") % {"number": permits.get(key, key)}
+    if kind in ("audit_log", "dashboard") and key in PAGES:
+        return str(PAGES[key])
     return f"{OBJECT_TYPES.get(kind, kind)} {key}"
 
 

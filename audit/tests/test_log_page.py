@@ -73,6 +73,15 @@ def test_objects_that_no_longer_resolve_keep_their_raw_name(client, auditor):
                     {"object": "Permit P-2026-999999", "application": "", "department": ""}]
 
 
+def test_pages_and_purposes_are_named_in_words(client, auditor):
+    audit_record(Event(action=Action.DASHBOARD_VIEWED, object_type="dashboard", object_id="scorecard",
+                       purpose="supervision"))
+    client.get(reverse("audit:log"))
+    events = client.get(reverse("audit:log")).context["events"]
+    assert [(e.object_label, e.purpose_label) for e in events] == [
+        ("Audit log", "Auditing"), ("Department scorecard", "Supervising the departments")]
+
+
 def _count(client, url, params=None):
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url, params or {})
