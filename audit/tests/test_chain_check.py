@@ -25,13 +25,6 @@ CHECK, PROGRESS = reverse("audit:check"), reverse("audit:check_progress")
 
 
 @pytest.fixture
-def auditor(client):
-    user = UserFactory(email="auditor@example.gov", full_name="Qian Li", role=Role.AUDITOR)
-    client.force_login(user)
-    return user
-
-
-@pytest.fixture
 def nudged(monkeypatch):
     """The checks the pages send to a worker (a real worker: the last test)."""
     sent = []

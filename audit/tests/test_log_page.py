@@ -21,13 +21,6 @@ pytestmark = pytest.mark.django_db
 BOM = b"\xef\xbb\xbf"
 
 
-@pytest.fixture
-def auditor(client):
-    user = UserFactory(email="auditor@example.gov", full_name="Qian Li", role=Role.AUDITOR)
-    client.force_login(user)
-    return user
-
-
 def approve_all(application, officers) -> Permit:
     workflow.application_route(application_ids=[application.pk])
     for stage in (1, 2):
