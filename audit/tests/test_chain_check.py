@@ -165,6 +165,8 @@ def test_the_log_page_links_to_the_check(client, auditor):
 
 
 @pytest.mark.postgres
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
 def test_a_real_worker_runs_the_check_started_from_the_page(client, auditor, start_worker):
     record(40)
     start_worker(concurrency=1)
