@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class ApprovalsConfig(AppConfig):
     name = "approvals"
     verbose_name = _("Applications and reviews")
+
+    def ready(self):
+        from .audit_names import register
+
+        register()  # how the audit log names this app's objects

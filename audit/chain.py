@@ -83,6 +83,56 @@ def audit_seal(*, batch: int = SEAL_BATCH) -> int:
             return total
 
 
+VERIFY_BATCH = 5000
+# Why a link is broken: a code (kept with a check from the auditor's page) and the words
+# ``verify_audit`` prints.
+REASONS = {
+    "gap": "missing position {position}",
+    "previous": "previous hash does not match",
+    "content": "event content does not match its hash",
+}
+
+
+@dataclass(frozen=True)
+class VerifyState:
+    """How far a walk along the chain has come: the next position to check and the hash it must
+    follow; ``done`` at the end, or at the first broken link (``broken_position`` set)."""
+
+    next_position: int = 1
+    prev_hash: str = GENESIS
+    checked: int = 0
+    done: bool = False
+    broken_position: int | None = None
+    broken_event_id: int | None = None
+    reason_code: str = ""
+
+    @property
+    def reason(self) -> str:
+        return REASONS[self.reason_code].format(position=self.broken_position) if self.reason_code else ""
+
+
+def audit_verify_batch(state: VerifyState, *, upto: int | None = None, batch: int = VERIFY_BATCH) -> VerifyState:
+    """Check the next ``batch`` links after ``state`` (up to position ``upto``, if given): the one
+    step both ``verify_audit`` and the check run from the auditor's page are made of."""
+    query = AuditEvent.objects.filter(seq__gte=state.next_position).order_by("seq")
+    if upto is not None:
+        query = query.filter(seq__lte=upto)
+    events = list(query[:batch])
+    prev, expected, checked = state.prev_hash, state.next_position, state.checked
+    for event in events:
+        code = ""
+        if event.seq != expected:
+            code = "gap"
+        elif event.prev_hash != prev:
+            code = "previous"
+        elif link_hash(prev, event) != event.hash:
+            code = "content"
+        if code:
+            return VerifyState(expected, prev, checked, True, expected, event.pk, code)
+        prev, expected, checked = event.hash, expected + 1, checked + 1
+    return VerifyState(expected, prev, checked, done=len(events) < batch)
+
+
 @dataclass
 class VerifyResult:
     ok: bool
@@ -93,24 +143,20 @@ class VerifyResult:
     reason: str = ""
 
 
-def audit_verify() -> VerifyResult:
+def audit_verify(*, batch: int = VERIFY_BATCH) -> VerifyResult:
     """Walk the sealed chain in order; report the first broken link."""
-    prev, expected_seq, checked = GENESIS, 1, 0
-    for event in AuditEvent.objects.filter(seq__isnull=False).order_by("seq").iterator(chunk_size=5000):
-        reason = ""
-        if event.seq != expected_seq:
-            reason = f"missing position {expected_seq}"
-        elif event.prev_hash != prev:
-            reason = "previous hash does not match"
-        elif link_hash(prev, event) != event.hash:
-            reason = "event content does not match its hash"
-        if reason:
-            return VerifyResult(False, checked, _unsealed(), expected_seq, event.pk, reason)
-        prev, expected_seq, checked = event.hash, expected_seq + 1, checked + 1
-    return VerifyResult(True, checked, _unsealed())
+    state = VerifyState()
+    while not state.done:
+        state = audit_verify_batch(state, batch=batch)
+    return VerifyResult(not state.reason_code, state.checked, unsealed_count(), state.broken_position, state.broken_event_id,
+                        state.reason)
 
 
-def _unsealed() -> int:
+def last_position() -> int:
+    return AuditEvent.objects.filter(seq__isnull=False).order_by("-seq").values_list("seq", flat=True).first() or 0
+
+
+def unsealed_count() -> int:
     return AuditEvent.objects.filter(seq__isnull=True).count()
 
 

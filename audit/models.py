@@ -32,6 +32,7 @@ class Action(models.TextChoices):
     SHARE_REVOKED = "application.share_revoked", _("Sharing withdrawn")
     DASHBOARD_VIEWED = "dashboard.viewed", _("Dashboard viewed")
     AUDIT_LOG_VIEWED = "audit.viewed", _("Audit log viewed")
+    CHAIN_CHECK_REQUESTED = "audit.check_requested", _("Audit chain check requested")
     EXPORT_DOWNLOADED = "export.downloaded", _("Data exported")
     API_TOKEN_CREATED = "api_token.created", _("API token created")
     API_TOKEN_REVOKED = "api_token.revoked", _("API token revoked")
@@ -90,3 +91,61 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.action} {self.object_type}:{self.object_id}"
+
+
+class ChainCheckStatus(models.TextChoices):
+    QUEUED = "queued", _("Waiting for a worker")
+    RUNNING = "running", _("Running")
+    INTACT = "intact", _("Intact")
+    BROKEN = "broken", _("Broken")
+
+
+# audit.chain.REASONS in the words of the auditor's page.
+CHECK_REASONS = {
+    "gap": _("position %(position)s is missing"),
+    "previous": _("its previous hash does not match the event before it"),
+    "content": _("the event's content does not match its hash"),
+}
+
+
+class ChainCheck(models.Model):
+    """A walk along the whole hash chain asked for from the auditor's page, run by a Celery task
+    that writes its progress here after every batch (``audit.services.chain_check_run``). At most
+    one is under way (``active``); finished ones stay, with their result."""
+
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                     related_name="+", verbose_name=_("requested by"))
+    requested_at = models.DateTimeField(_("requested"), default=timezone.now)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    # The last sign of life: a check that shows none for a while is sent to a worker again.
+    updated_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(_("status"), max_length=10, choices=ChainCheckStatus.choices,
+                              default=ChainCheckStatus.QUEUED)
+    active = models.BooleanField(default=True)
+    total = models.BigIntegerField(_("events to check"), default=0)  # the chain's length when the walk started
+    # Where the walk stands: the next position and the hash it must follow.
+    checked = models.BigIntegerField(_("events checked"), default=0)
+    next_position = models.BigIntegerField(default=1)
+    prev_hash = models.CharField(max_length=64, default="0" * 64)
+    unsealed = models.BigIntegerField(null=True, blank=True)
+    broken_position = models.BigIntegerField(null=True, blank=True)
+    broken_event_id = models.BigIntegerField(null=True, blank=True)
+    reason_code = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["active"], condition=models.Q(active=True),
+                                               name="audit_one_chain_check_at_a_time")]
+        verbose_name = _("chain check")
+        verbose_name_plural = _("chain checks")
+
+    def __str__(self):
+        return f"chain check {self.pk} ({self.status})"
+
+    @property
+    def reason_text(self) -> str:
+        return str(CHECK_REASONS.get(self.reason_code, self.reason_code)) % {"position": self.broken_position}
+
+    @property
+    def percent(self) -> int:
+        return min(100, self.checked * 100 // self.total) if self.total else 100

@@ -1,11 +1,14 @@
 """Reads of the audit log."""
 
+from collections.abc import Iterator
 from datetime import datetime, time, timedelta
 
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from .models import Action, AuditEvent
+from . import objects
+from .models import Action, AuditEvent, ChainCheck
 
 # What a citizen sees under "who viewed my data": staff opening, downloading or deciding on
 # their data. Their own actions and the system's are not accesses by someone else.
@@ -39,6 +42,8 @@ PURPOSES = {
     "share": _("Asking another department for an opinion"),
     "share_revoked": _("Ending another department's access"),
     "share_expired": _("Ending another department's access"),
+    "audit": _("Auditing"),
+    "supervision": _("Supervising the departments"),
 }
 DECISIONS = frozenset({Action.REVIEW_APPROVED, Action.REVIEW_REJECTED, Action.REVIEW_CORRECTION})
 
@@ -64,12 +69,33 @@ def describe_purpose(event: AuditEvent) -> str:
 
 
 AUDIT_PAGE = 50
+EXPORT_CHUNK = 1000
+
+# The kinds of object the log names that have no reader of their own.
+OBJECT_TYPES = {
+    "attachment": pgettext_lazy("audit object", "Attachment"),
+    "applicationshare": pgettext_lazy("audit object", "Sharing"),
+    "dashboard": pgettext_lazy("audit object", "Dashboard"),
+    "audit_log": pgettext_lazy("audit object", "Audit log"),
+    "api_token": pgettext_lazy("audit object", "API token"),
+    "department": pgettext_lazy("audit object", "Department"),
+    "url": pgettext_lazy("audit object", "Address"),
+    "chain_check": pgettext_lazy("audit object", "Chain check"),
+}
+# Pages that were looked at or exported, by the name their events record.
+PAGES = {
+    "log": _("Audit log"),
+    "export": _("Audit log, downloaded as CSV"),
+    "dashboard": _("Dashboard"),
+    "scorecard": _("Department scorecard"),
+    "bottlenecks": _("Bottlenecks"),
+    "overdue": _("Overdue reviews"),
+    "oldest": _("Oldest open reviews"),
+}
 
 
-def audit_log(*, actor: str = "", department: str = "", application_id: int | None = None, action: str = "",
-              date_from=None, date_to=None, before: int | None = None) -> list[AuditEvent]:
-    """A page of the audit log, newest first (keyset on the id: a page costs the same at any depth),
-    plus one row to tell whether more follow."""
+def _filtered(*, actor: str = "", department: str = "", application_id: int | None = None, action: str = "",
+              date_from=None, date_to=None):
     query = AuditEvent.objects.select_related("actor")
     if actor:
         query = query.filter(actor__email__iexact=actor.strip())
@@ -84,6 +110,75 @@ def audit_log(*, actor: str = "", department: str = "", application_id: int | No
         query = query.filter(at__gte=datetime.combine(date_from, time(), zone))
     if date_to:
         query = query.filter(at__lt=datetime.combine(date_to + timedelta(days=1), time(), zone))
+    return query
+
+
+def audit_log(*, before: int | None = None, **filters) -> list[AuditEvent]:
+    """A page of the audit log, newest first (keyset on the id: a page costs the same at any depth),
+    plus one row to tell whether more follow; every event named (``name_events``)."""
+    query = _filtered(**filters)
     if before:
         query = query.filter(pk__lt=before)
-    return list(query.order_by("-pk")[:AUDIT_PAGE + 1])
+    return name_events(list(query.order_by("-pk")[:AUDIT_PAGE + 1]))
+
+
+def audit_log_all(**filters) -> Iterator[AuditEvent]:
+    """Every event the filters select, newest first, read and named a chunk at a time (for a
+    streamed export: memory and queries per chunk, not per event)."""
+    before = None
+    while True:
+        query = _filtered(**filters)
+        if before is not None:
+            query = query.filter(pk__lt=before)
+        chunk = name_events(list(query.order_by("-pk")[:EXPORT_CHUNK]))
+        yield from chunk
+        if len(chunk) < EXPORT_CHUNK:
+            return
+        before = chunk[-1].pk
+
+
+def name_events(events: list[AuditEvent]) -> list[AuditEvent]:
+    """Say what each event is about, with one read per kind of object for the whole list: sets
+    ``reference`` (the application's), ``department_name`` (the review's department, else the
+    event's, in the active language), ``object_label`` and ``purpose_label``. What no longer resolves keeps its raw id."""
+    def ids_of(kind):
+        return {e.object_id for e in events if e.object_type == kind}
+
+    review_departments = objects.read_names(objects.REVIEW_DEPARTMENT, ids_of("review"))
+    permits = objects.read_names(objects.PERMIT_NUMBER, ids_of("permit"))
+    references = objects.read_names(objects.APPLICATION_REFERENCE,
+                                    {e.application_id for e in events} | ids_of("application"))
+    departments = objects.read_names(objects.DEPARTMENT_NAME,
+                                     {e.department_code for e in events} | set(review_departments.values()))
+    for event in events:
+        code = event.department_code
+        if event.object_type == "review":
+            code = review_departments.get(event.object_id, code)
+        event.department_name = departments.get(code, code)
+        application = "" if event.application_id is None else str(event.application_id)
+        event.reference = references.get(application, application)
+        event.object_label = _object_label(event, references, permits, review_departments)
+        event.purpose_label = describe_purpose(event)
+    return events
+
+
+def _object_label(event, references, permits, review_departments) -> str:
+    kind, key = event.object_type, event.object_id
+    if kind == "application":
+        return gettext("Application %(reference)s") % {"reference": references.get(key, key)}
+    if kind == "review" and key in review_departments:
+        return gettext("Review by %(department)s") % {"department": event.department_name}
+    if kind == "review":
+        return gettext("Review %(id)s") % {"id": key}
+    if kind == "permit":
+        return gettext("Permit %(number)s") % {"number": permits.get(key, key)}
+    if kind in ("audit_log", "dashboard") and key in PAGES:
+        return str(PAGES[key])
+    return f"{OBJECT_TYPES.get(kind, kind)} {key}"
+
+
+def chain_checks() -> tuple[ChainCheck | None, ChainCheck | None]:
+    """The chain check under way, if any, and the last finished one, with who asked for each."""
+    checks = ChainCheck.objects.select_related("requested_by")
+    return (checks.filter(active=True).first(),
+            checks.filter(active=False).order_by("-finished_at", "-pk").first())

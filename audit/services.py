@@ -1,9 +1,15 @@
 """Writing audit events. Called inside the business transaction: the event commits or rolls
 back with the change it describes. Sealing into the hash chain happens later (audit.chain)."""
 
+import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 
-from .models import Action, AuditEvent
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .chain import VERIFY_BATCH, VerifyState, audit_seal, audit_verify_batch, last_position, unsealed_count
+from .models import Action, AuditEvent, ChainCheck, ChainCheckStatus
 
 
 @dataclass
@@ -51,3 +57,73 @@ def access_denied(request, *, object_type: str, object_id) -> None:
     audit_record(Event(action=Action.ACCESS_DENIED, object_type=object_type, object_id=object_id,
                        actor=request.user if request.user.is_authenticated else None, ip=client_ip(request),
                        details={"path": request.path[:200]}))
+
+
+# --- Checking the chain from the auditor's page --------------------------------------------------
+
+CHECK_SLICE_SECONDS = 20.0  # one task's share of a long walk, well inside the tasks' time limit
+CHECK_STALLED_SECONDS = 120  # no progress for this long: the task was lost; send the check again
+
+
+def chain_check_start(*, actor, ip: str | None = None) -> tuple[ChainCheck, bool]:
+    """Start a walk along the whole chain, or join the one under way (a second auditor, a double
+    click: still one walk). Returns the check and whether a worker should be nudged for it: a new
+    check, or one that stalled (its task lost), which resumes where it stopped."""
+    check = ChainCheck.objects.filter(active=True).first()
+    if check is None:
+        try:
+            with transaction.atomic():
+                check = ChainCheck.objects.create(requested_by=actor)
+            fresh = True
+        except IntegrityError:  # another request started one in the meantime
+            check, fresh = ChainCheck.objects.get(active=True), False
+    else:
+        fresh = False
+    audit_record(Event(action=Action.CHAIN_CHECK_REQUESTED, object_type="chain_check", object_id=check.pk, actor=actor,
+                       ip=ip, purpose="audit", details={} if fresh else {"joined": True}))
+    return check, fresh or chain_check_revive(check)
+
+
+def chain_check_revive(check: ChainCheck) -> bool:
+    """True when ``check`` shows no progress for CHECK_STALLED_SECONDS and this caller is the one
+    to send it again (a conditional UPDATE: of two callers at once, one wins)."""
+    if not check.active or check.updated_at > timezone.now() - timedelta(seconds=CHECK_STALLED_SECONDS):
+        return False
+    return bool(ChainCheck.objects.filter(pk=check.pk, active=True, updated_at=check.updated_at)
+                .update(updated_at=timezone.now()))
+
+
+def chain_check_run(*, check_id: int, seconds: float = CHECK_SLICE_SECONDS, batch: int = VERIFY_BATCH) -> str:
+    """Walk the chain for a check, batch by batch, storing the progress after each batch; after
+    ``seconds`` return "continue" (the task sends itself again). Safe to run twice: every step is
+    a conditional UPDATE from the position read, so of two runs of the same check one stops
+    ("taken"). The same steps as ``verify_audit`` (``audit_verify_batch``), after sealing as it does."""
+    check = ChainCheck.objects.filter(pk=check_id, active=True).first()
+    if check is None:
+        return "finished"
+    if check.status == ChainCheckStatus.QUEUED:
+        audit_seal()
+        now = timezone.now()
+        if not ChainCheck.objects.filter(pk=check.pk, status=ChainCheckStatus.QUEUED).update(
+                status=ChainCheckStatus.RUNNING, started_at=now, updated_at=now, total=last_position()):
+            return "taken"
+        check.refresh_from_db()
+    state = VerifyState(check.next_position, check.prev_hash, check.checked)
+    deadline = time.monotonic() + seconds
+    while True:
+        step = audit_verify_batch(state, upto=check.total, batch=batch)
+        changes = {"checked": step.checked, "next_position": step.next_position, "prev_hash": step.prev_hash,
+                   "updated_at": timezone.now()}
+        if step.done:
+            changes.update(active=False, finished_at=changes["updated_at"], unsealed=unsealed_count(),
+                           status=ChainCheckStatus.BROKEN if step.reason_code else ChainCheckStatus.INTACT,
+                           broken_position=step.broken_position, broken_event_id=step.broken_event_id,
+                           reason_code=step.reason_code)
+        if not ChainCheck.objects.filter(pk=check.pk, active=True, checked=state.checked,
+                                         next_position=state.next_position).update(**changes):
+            return "taken"
+        if step.done:
+            return "finished"
+        state = step
+        if time.monotonic() >= deadline:
+            return "continue"

@@ -4,4 +4,9 @@ from . import views
 
 app_name = "audit"
 
-urlpatterns = [path("", views.log, name="log")]
+urlpatterns = [
+    path("", views.log, name="log"),
+    path("export.csv", views.export, name="export"),
+    path("check/", views.check, name="check"),
+    path("check/progress/", views.check_progress, name="check_progress"),
+]

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 
 from django import forms
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from .selectors import Filters
@@ -83,8 +84,33 @@ class DashboardFilterForm(forms.Form):
                 "department": data["department"].code if data.get("department") else ""}
 
 
+MONTHS_LISTED = 60  # the month picker lists the last five years, newest first
+
+
+def month_label(first: date) -> str:
+    """A month as the page's language names it: "December 2026", "2026年12月"."""
+    return date_format(first, "YEAR_MONTH_FORMAT")
+
+
 class MonthForm(forms.Form):
-    month = forms.CharField(label=_("Month"), required=False, widget=forms.TextInput(attrs={"type": "month"}))
+    """One month, picked from a list of named months (a plain <select>: keyboard, screen readers and
+    pages without JavaScript all know it); any month since 2000 can still be given as YYYY-MM."""
+
+    month = forms.CharField(label=_("Month"), required=False, widget=forms.Select)
+
+    def __init__(self, data=None):
+        super().__init__(data)
+        first = today().replace(day=1)
+        months = [first]
+        for _i in range(MONTHS_LISTED - 1):
+            months.append((months[-1] - timedelta(days=1)).replace(day=1))
+        self.months = months
+
+    def month_choices(self) -> list[tuple[str, str, bool]]:
+        """(value, label, selected) for each option: the listed months, plus the one asked for if it is older."""
+        chosen = self.cleaned_data["month"] if self.is_valid() else None
+        months = self.months + ([chosen] if chosen and chosen not in self.months else [])
+        return [(m.strftime("%Y-%m"), month_label(m), m == chosen) for m in months]
 
     def clean_month(self):
         value = self.cleaned_data["month"].strip()

@@ -1,8 +1,7 @@
 """The dashboards' tables, defined once: each is shown as an accessible HTML table (under its
 chart) and exported as CSV from the same definition."""
 
-import csv
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.utils.formats import localize
@@ -10,16 +9,7 @@ from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-# A spreadsheet runs a cell that starts with one of these as a formula.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value) -> str:
-    """A CSV cell that a spreadsheet shows as text: a leading formula character gets a quote."""
-    if value is None:
-        return ""
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+from audit import exports
 
 
 @dataclass(frozen=True)
@@ -57,17 +47,10 @@ class Table:
         return mark_safe("\n".join(lines))  # noqa: S308 (every value escaped above)
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def csv_lines(table: Table) -> Iterable[str]:
-    """The table as CSV lines, one at a time (for a streamed response), every cell neutralised."""
-    writer = csv.writer(_Echo())
-    yield writer.writerow(table.header_cells())
-    for row in table.rows:
-        yield writer.writerow([neutralise(c.value(row)) for c in table.columns])
+def csv_response(table: Table):
+    """The table as a streamed CSV download (audit.exports: byte order mark, neutralised cells)."""
+    rows = ([c.value(row) for c in table.columns] for row in table.rows)
+    return exports.csv_response(table.header_cells(), rows, filename=f"{table.name}.csv")
 
 
 def _col(header, key, numeric=True):

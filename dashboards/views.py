@@ -2,7 +2,7 @@
 reviews of a department, and a CSV export of every table. Each view is audited."""
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import render
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -12,7 +12,7 @@ from audit.services import Event, access_denied, audit_record, client_ip
 
 from . import charts, selectors
 from .forms import DashboardFilterForm, MonthForm
-from .tables import csv_lines, dashboard_tables, review_table, scorecard_table, waits_table
+from .tables import csv_response, dashboard_tables, review_table, scorecard_table, waits_table
 
 DAILY_ROWS_SHOWN = 92
 
@@ -137,9 +137,7 @@ def overdue(request, scope, code):
 
 def _stream(request, table, page: str, **details):
     _audit(request, Action.EXPORT_DOWNLOADED, page, table=table.name, **details)
-    response = StreamingHttpResponse(csv_lines(table), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{table.name}.csv"'
-    return response
+    return csv_response(table)
 
 
 @dashboard_access

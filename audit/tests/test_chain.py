@@ -114,13 +114,6 @@ def test_the_trigger_lets_only_sealing_touch_an_unsealed_event():
 # --- The auditor's page -------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def auditor(client):
-    user = UserFactory(email="auditor@example.gov", full_name="Qian Li", role=Role.AUDITOR)
-    client.force_login(user)
-    return user
-
-
 def test_only_auditors_open_the_audit_log(client, db):
     for role in (Role.CITIZEN, Role.OFFICER, Role.SUPERVISOR, Role.MANAGER):
         user = UserFactory(email=f"{role}@example.gov", role=role)

@@ -3,7 +3,7 @@ neutralised), audit events of every view, and constant query counts."""
 
 import csv
 import io
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.db import connection
@@ -14,9 +14,9 @@ from django.utils import timezone
 from accounts.models import Role
 from approvals import workflow
 from approvals.models import Review
+from audit.exports import neutralise
 from audit.models import Action, AuditEvent
 from dashboards.stats import stats_rebuild
-from dashboards.tables import neutralise
 from departments.models import Department
 from tests.factories import UserFactory
 
@@ -47,7 +47,12 @@ def routed(submit, officers):
 
 
 def rows(response) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    body = b"".join(response.streaming_content)
+    assert body.startswith(BOM)
+    return list(csv.reader(io.StringIO(body[len(BOM):].decode())))
+
+
+BOM = b"\xef\xbb\xbf"  # UTF-8's byte order mark: Excel then reads the file as UTF-8
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -124,6 +129,42 @@ def test_bad_scorecard_months_get_a_clear_message(client, routed, manager, month
     assert response.status_code == 400 and message in response.content.decode()
 
 
+def _month_options(response) -> list[tuple[str, str, bool]]:
+    import re
+
+    select = re.search(r'<select name="month" id="id_month"[^>]*>(.*?)</select>', response.content.decode(), re.S)
+    return [(value, label, bool(selected)) for value, selected, label in
+            re.findall(r'<option value="([^"]*)"( selected)?>([^<]*)</option>', select.group(1))]
+
+
+@pytest.mark.parametrize("language, labels", [
+    ("en", ["December 2026", "November 2026", "October 2026", "September 2026"]),
+    ("zh-hans", ["2026年12月", "2026年11月", "2026年10月", "2026年9月"]),
+])
+def test_the_month_picker_names_the_months_in_the_page_language(client, manager, monkeypatch, language, labels):
+    monkeypatch.setattr("dashboards.forms.today", lambda: date(2026, 12, 6))
+    client.force_login(manager)
+    client.cookies["django_language"] = language
+    options = _month_options(client.get(reverse("dashboards:scorecard"), HTTP_ACCEPT_LANGUAGE=language))
+    assert [label for _value, label, _selected in options[:4]] == labels
+    assert [value for value, _label, _selected in options[:4]] == ["2026-12", "2026-11", "2026-10", "2026-09"]
+    assert options[-1][:2] == ("2022-01", "January 2022" if language == "en" else "2022年1月")
+    assert len(options) == 60 and [o[0] for o in options if o[2]] == ["2026-12"]
+    # The month asked for is the one selected, also one older than the list (typed into the address).
+    chosen = _month_options(client.get(reverse("dashboards:scorecard"), {"month": "2026-09"}))
+    assert [o[0] for o in chosen if o[2]] == ["2026-09"] and len(chosen) == 60
+    older = _month_options(client.get(reverse("dashboards:scorecard"), {"month": "2019-03"}))
+    assert older[-1] == ("2019-03", "March 2019" if language == "en" else "2019年3月", True)
+
+
+def test_the_scorecard_heading_names_the_month(client, manager, monkeypatch):
+    monkeypatch.setattr("dashboards.forms.today", lambda: date(2026, 12, 6))
+    client.force_login(manager)
+    body = client.get(reverse("dashboards:scorecard"), {"month": "2026-11"}).content.decode()
+    assert "Ranking for November 2026" in body
+    assert 'for="id_month">Month</label>' in body and '<button type="submit" class="btn btn-primary">Show</button>' in body
+
+
 def test_unknown_export_and_overdue_department_answer_404(client, routed, manager):
     client.force_login(manager)
     assert client.get(reverse("dashboards:export", args=["passwords"])).status_code == 404
@@ -171,6 +212,18 @@ def test_every_table_exports_as_csv(client, routed, manager, name):
     assert len(table) >= 2 and len({len(r) for r in table}) == 1
     event = AuditEvent.objects.get(action=Action.EXPORT_DOWNLOADED, actor=manager)
     assert event.details["table"] == name
+
+
+def test_csv_starts_with_a_bom_and_chinese_headers_decode(client, routed, manager):
+    client.force_login(manager)
+    client.cookies["django_language"] = "zh-hans"
+    response = client.get(reverse("dashboards:export", args=["backlog"]), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.streaming
+    first = next(iter(response.streaming_content))
+    assert first[:3] == BOM
+    header = first[3:].decode("utf-8").rstrip("\r\n").split(",")
+    assert header[:2] == ["部门", "阶段"]
+    assert header == rows(client.get(reverse("dashboards:export", args=["backlog"])))[0]
 
 
 def test_backlog_table_counts_open_reviews(client, routed, manager):
