@@ -14,7 +14,7 @@ from django.db import transaction
 
 from accounts.models import Role
 from accounts.services import staff_upsert
-from approvals import workflow
+from approvals import consultation, workflow
 from approvals.models import Application, ReviewStatus
 from approvals.simulation import sample_answers, sample_upload
 from catalogue.models import Service
@@ -133,6 +133,11 @@ class Command(BaseCommand):
         issued = new(citizen)
         decide_all(issued, conditions="Annual kitchen inspection.")
         decide_all(issued)
+        asked = issued.reviews.select_related("department").order_by("stage", "department__code").first()
+        consultation.message_send_by_department(review_id=asked.pk, actor=officer_of(asked),
+                                                body="Please keep the signed floor plan on site for the inspection.")
+        consultation.message_send_by_citizen(application_id=issued.pk, department_id=asked.department_id, actor=citizen,
+                                             body="Thank you, it will be at the counter.")
         approved = new(other)  # approved; its permit file is produced by the worker
         decide_all(approved)
         decide_all(approved)
