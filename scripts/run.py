@@ -51,8 +51,9 @@ def procfile(path: Path = ROOT / "Procfile") -> list[tuple[str, str]]:
 
 
 def manage(env: dict, *args: str, capture: bool = False) -> str:
+    # A session of its own: Ctrl-C meanwhile stops the run after this step, not in its middle.
     result = subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, text=True,
-                            stdout=subprocess.PIPE if capture else None)
+                            stdout=subprocess.PIPE if capture else None, start_new_session=True)
     if result.returncode:
         raise SystemExit(f"manage.py {' '.join(args)} failed (exit code {result.returncode})")
     return result.stdout or ""
@@ -147,8 +148,12 @@ def main() -> int:
     with Foreground():
         say("==> Preparing the database")
         manage(env, "migrate", "--noinput", "-v", "0")
+        if stop.is_set():
+            return 0
         say("==> Loading the demo: catalogue, staff, citizens, sample applications")
         summary = manage(env, "seed_demo", capture=True)
+        if stop.is_set():
+            return 0
         say("==> Starting the web server, the Celery worker and beat")
         processes = Processes(env)
         processes.start(procfile())
