@@ -136,6 +136,7 @@ class Command(BaseCommand):
         asked = issued.reviews.select_related("department").order_by("stage", "department__code").first()
         consultation.message_send_by_department(review_id=asked.pk, actor=officer_of(asked),
                                                 body="Please keep the signed floor plan on site for the inspection.")
+        consultation.thread_mark_read_by_citizen(application_id=issued.pk, actor=citizen)  # read, then answered
         consultation.message_send_by_citizen(application_id=issued.pk, department_id=asked.department_id, actor=citizen,
                                              body="Thank you, it will be at the counter.")
         approved = new(other)  # approved; its permit file is produced by the worker
