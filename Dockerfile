@@ -21,8 +21,8 @@ WORKDIR /app
 COPY requirements.txt .
 RUN pip install -r requirements.txt
 COPY . .
-# collectstatic needs a key to import the production settings; it is not kept in the image.
-RUN SECRET_KEY=build-only-not-a-secret-build-only-not-a-secret-build-only \
+# collectstatic needs a key and an address to import the production settings; neither is kept in the image.
+RUN SECRET_KEY=build-only-not-a-secret-build-only-not-a-secret-build-only SITE_URL=https://build.invalid \
       python manage.py collectstatic --noinput \
  && mkdir -p /var/lib/portal/media \
  && chown -R portal:portal /var/lib/portal

@@ -7,12 +7,10 @@ PY := .venv/bin/python
 export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal
 export REDIS_URL ?= redis://127.0.0.1:6379/15
 
+# scripts/run.py migrates, loads the demo and runs the Procfile; PORTAL_PORT reaches every process.
 run:
 	@scripts/bootstrap.sh
-	@env -u DATABASE_URL -u REDIS_URL $(PY) manage.py migrate --noinput
-	@env -u DATABASE_URL -u REDIS_URL $(PY) manage.py seed_demo
-	@echo "Portal: http://127.0.0.1:$(PORT)/  (Ctrl-C stops the web server, worker and beat)"
-	@env -u DATABASE_URL -u REDIS_URL PORTAL_PORT=$(PORT) .venv/bin/honcho start -f Procfile
+	@env -u DATABASE_URL -u REDIS_URL PORTAL_PORT=$(PORT) $(PY) scripts/run.py
 
 test:
 	@scripts/bootstrap.sh --dev

@@ -8,6 +8,7 @@ turns that off, so a missing key fails the render task loudly and the reconciler
 import io
 import logging
 import threading
+import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,6 +17,10 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 log = logging.getLogger(__name__)
+# pyHanko imports cryptography's DSA key class (to recognise DSA keys), and cryptography warns on
+# that import. Permits are signed with EC or RSA keys; nothing here uses DSA. Only this module
+# imports pyHanko's signers.
+warnings.filterwarnings("ignore", message="DSA is deprecated", module=r"pyhanko\.")
 
 SIGNATURE_FIELD = "PermitSignature"
 # Room for the CMS object in the file: pyHanko otherwise signs twice (once to measure).

@@ -3,9 +3,13 @@
 import secrets
 
 from .base import *  # noqa: F403
-from .base import VAR_DIR, env
+from .base import SITE_URL, VAR_DIR, env
 
 DEBUG = env.bool("DEBUG", default=True)
+# Mails and permit QR codes point at the server as it is really started: `make run` gives the web
+# server, the worker and seed_demo the same PORTAL_PORT (PORT=8080 make run). SITE_URL overrides.
+PORTAL_PORT = env.int("PORTAL_PORT", default=8000)
+SITE_URL = SITE_URL or f"http://127.0.0.1:{PORTAL_PORT}"
 
 
 def _dev_secret_key() -> str:

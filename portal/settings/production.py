@@ -1,10 +1,10 @@
-"""Production profile: refuses to start without a SECRET_KEY and passes
+"""Production profile: refuses to start without a SECRET_KEY or a SITE_URL and passes
 `manage.py check --deploy` with no warnings."""
 
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import SITE_URL, env
 
 DEBUG = False
 SECRET_KEY = env.str("SECRET_KEY", default="")
@@ -12,6 +12,9 @@ if len(SECRET_KEY) < 50:
     raise ImproperlyConfigured(
         "SECRET_KEY must be set to a random string of at least 50 characters in production."
     )
+# Mails and permit QR codes carry this address: it is never guessed in production.
+if not SITE_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured("SITE_URL must be set to the portal's public address (https://...) in production.")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)

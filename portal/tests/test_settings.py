@@ -18,11 +18,13 @@ PROBE = (
     "'email_backend': s.EMAIL_BACKEND, 'email_path': getattr(s, 'EMAIL_FILE_PATH', None), "
     "'email_host': getattr(s, 'EMAIL_HOST', None), 'secret_key': s.SECRET_KEY, 'time_zone': s.TIME_ZONE, "
     "'allowed_hosts': s.ALLOWED_HOSTS, 'acks_late': s.CELERY_TASK_ACKS_LATE, "
-    "'prefetch': s.CELERY_WORKER_PREFETCH_MULTIPLIER, 'serializer': s.CELERY_TASK_SERIALIZER}))"
+    "'prefetch': s.CELERY_WORKER_PREFETCH_MULTIPLIER, 'serializer': s.CELERY_TASK_SERIALIZER, "
+    "'site_url': s.SITE_URL, 'silenced': s.SILENCED_SYSTEM_CHECKS}))"
 )
 KEY = secrets.token_urlsafe(64)
 CLEARED = ("DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY", "DEBUG", "EMAIL_URL", "ALLOWED_HOSTS", "TIME_ZONE",
-           "DJANGO_ALLOW_ASYNC_UNSAFE")
+           "DJANGO_ALLOW_ASYNC_UNSAFE", "SITE_URL", "PORTAL_PORT")
+SITE = "https://portal.example.gov"
 
 
 def run_profile(profile: str, tmp_path: Path, **env) -> subprocess.CompletedProcess:
@@ -45,12 +47,28 @@ def test_dev_defaults_need_no_service(tmp_path):
     assert s["name"] == str(var / "portal.sqlite3")
     assert s["options"]["transaction_mode"] == "IMMEDIATE"
     assert "journal_mode=WAL" in s["options"]["init_command"]
-    assert s["broker"] == "filesystem://"
+    assert s["broker"] == "filesystem://localhost/"
     assert s["transport"]["data_folder_in"] == str(var / "broker" / "queue")
     assert s["email_backend"] == "django.core.mail.backends.filebased.EmailBackend"
     assert s["email_path"] == str(var / "mail")
     assert s["debug"] is True
     assert (s["acks_late"], s["prefetch"], s["serializer"]) == (True, 1, "json")
+    assert s["site_url"] == "http://127.0.0.1:8000"
+    # SQLite builds the PostgreSQL covering indexes without their extra columns, as intended.
+    assert s["silenced"] == ["models.W040"]
+
+
+@pytest.mark.parametrize(("env", "site_url"), [
+    ({"PORTAL_PORT": "8080"}, "http://127.0.0.1:8080"),
+    ({"PORTAL_PORT": "8080", "SITE_URL": "http://portal.test:9000/"}, "http://portal.test:9000"),
+    ({"SITE_URL": "https://demo.example.org"}, "https://demo.example.org"),
+])
+def test_dev_site_url_follows_the_port_the_server_is_started_on(tmp_path, env, site_url):
+    assert read_profile("dev", tmp_path, **env)["site_url"] == site_url
+
+
+def test_postgresql_keeps_the_covering_index_check(tmp_path):
+    assert read_profile("dev", tmp_path, DATABASE_URL="postgres://portal@db.internal:5433/portal")["silenced"] == []
 
 
 def test_dev_secret_key_is_generated_once_and_private(tmp_path):
@@ -88,15 +106,27 @@ def test_production_refuses_to_start_without_a_real_secret_key(tmp_path, key):
     assert "SECRET_KEY must be set to a random string of at least 50 characters in production." in result.stderr
 
 
+@pytest.mark.parametrize("site_url", [None, "", "portal.example.gov"])
+def test_production_refuses_to_start_without_an_explicit_site_url(tmp_path, site_url):
+    env = {"SITE_URL": site_url} if site_url is not None else {}
+    result = run_profile("production", tmp_path, SECRET_KEY=KEY, PORTAL_PORT="8080", **env)
+    assert result.returncode != 0
+    assert "SITE_URL must be set to the portal's public address (https://...) in production." in result.stderr
+
+
+def test_production_takes_the_site_url_as_given_whatever_the_port(tmp_path):
+    assert read_profile("production", tmp_path, SECRET_KEY=KEY, SITE_URL=SITE + "/", PORTAL_PORT="8080")["site_url"] == SITE
+
+
 def test_production_passes_the_deployment_checks(tmp_path):
     environment = {k: v for k, v in os.environ.items() if k not in CLEARED}
     environment.update(DJANGO_SETTINGS_MODULE="portal.settings.production", PORTAL_VAR_DIR=str(tmp_path / "var"),
-                       SECRET_KEY=KEY)
+                       SECRET_KEY=KEY, SITE_URL=SITE)
     result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=ROOT,
                             env=environment, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout
-    s = read_profile("production", tmp_path, SECRET_KEY=KEY)
+    s = read_profile("production", tmp_path, SECRET_KEY=KEY, SITE_URL=SITE)
     assert s["debug"] is False
 
 

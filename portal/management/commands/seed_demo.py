@@ -1,6 +1,10 @@
 """Load the demo: catalogue, staff for every department and role, citizens, and sample
-applications in every state. Idempotent: running it again changes nothing."""
+applications in every state, each moved by the engine as the worker would (routed, so due dates
+and processing times are real). Idempotent: running it again changes nothing, except that demo
+permits pointing at another address than SITE_URL are rendered again. Ends with the summary
+`make run` shows (portal.demo)."""
 
+from io import StringIO
 from pathlib import Path
 
 from django.conf import settings
@@ -10,7 +14,7 @@ from django.db import transaction
 
 from accounts.models import Role
 from accounts.services import staff_upsert
-from approvals import workflow
+from approvals import consultation, workflow
 from approvals.models import Application, ReviewStatus
 from approvals.simulation import sample_answers, sample_upload
 from catalogue.models import Service
@@ -18,6 +22,7 @@ from catalogue.schema import Schema
 from departments.models import Department
 from permits.models import Permit
 from permits.services import permit_render
+from portal import demo
 
 DEMO_CATALOGUE = Path(settings.BASE_DIR) / "catalogue" / "demo" / "catalogue.yaml"
 DEFAULT_PASSWORD = "demo-portal-2026"  # noqa: S105 -- demo accounts only, printed at start
@@ -33,32 +38,30 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--password", default=DEFAULT_PASSWORD, help="Password for every demo account.")
 
-    def handle(self, *args, password, **options):
-        call_command("load_catalogue", str(DEMO_CATALOGUE), stdout=self.stdout, stderr=self.stderr)
-        logins = self._staff(password)
+    def handle(self, *args, password, verbosity, **options):
+        # The catalogue's counts are for whoever loads a catalogue by hand (-v 2).
+        call_command("load_catalogue", str(DEMO_CATALOGUE), stdout=self.stdout if verbosity > 1 else StringIO(),
+                     stderr=self.stderr)
+        self._staff(password)
         citizens = self._citizens(password)
-        logins += [(email, "citizen", "") for email, _name in CITIZENS]
         created = self._samples(citizens)
-        self.stdout.write(self.style.SUCCESS(
-            f"Demo ready: {created} sample applications created." if created else "Demo ready (samples already present)."
-        ))
-        self.stdout.write(f"\nDemo logins (password: {password}):")
-        for email, role, departments in logins:
-            self.stdout.write(f"  {role:<10} {email}{'  [' + departments + ']' if departments else ''}")
+        readdressed = demo.permits_readdress([email for email, _name in CITIZENS])
+        if verbosity:
+            if created:
+                self.stdout.write(f"Demo: {created} sample applications created.")
+            if readdressed:
+                self.stdout.write(f"Demo permits rendered again for {settings.SITE_URL}: {', '.join(readdressed)}")
+            self.stdout.write(demo.summary(citizens=[email for email, _name in CITIZENS], password=password))
 
     def _staff(self, password):
-        logins = []
         for department in Department.objects.order_by("code"):
             for role in (Role.OFFICER, Role.SUPERVISOR):
                 email = f"{role}.{department.code}@demo.example.gov"
                 staff_upsert(email=email, password=password, role=role, departments=[department.code],
                              full_name=f"{role.label} ({department.code})")
-                logins.append((email, role, department.code))
         for role in (Role.MANAGER, Role.AUDITOR, Role.ADMIN):
             email = f"{role}@demo.example.gov"
             staff_upsert(email=email, password=password, role=role, departments=[], full_name=str(role.label))
-            logins.append((email, role, ""))
-        return logins
 
     def _citizens(self, password):
         from django.contrib.auth import get_user_model
@@ -99,12 +102,18 @@ class Command(BaseCommand):
                                                 uploaded=sample_upload(spec))
             if submit:
                 workflow.application_submit(application_id=application.pk, actor=applicant)
+                route(application)
             return application
+
+        def route(application):
+            # What the worker does after the commit: start the SLA clocks of the reviews now pending.
+            workflow.application_route(application_ids=[application.pk])
 
         def decide_all(application, decision="approve", stage=None, **kwargs):
             for review in application.reviews.select_related("department").filter(status=ReviewStatus.PENDING):
                 if stage is None or review.stage == stage:
                     workflow.review_decide(review_id=review.pk, actor=officer_of(review), decision=decision, **kwargs)
+            route(application)  # the next stage, if this one is complete
 
         new(citizen, submit=False)  # draft
         new(citizen)  # in review, stage 1
@@ -124,6 +133,12 @@ class Command(BaseCommand):
         issued = new(citizen)
         decide_all(issued, conditions="Annual kitchen inspection.")
         decide_all(issued)
+        asked = issued.reviews.select_related("department").order_by("stage", "department__code").first()
+        consultation.message_send_by_department(review_id=asked.pk, actor=officer_of(asked),
+                                                body="Please keep the signed floor plan on site for the inspection.")
+        consultation.thread_mark_read_by_citizen(application_id=issued.pk, actor=citizen)  # read, then answered
+        consultation.message_send_by_citizen(application_id=issued.pk, department_id=asked.department_id, actor=citizen,
+                                             body="Thank you, it will be at the counter.")
         approved = new(other)  # approved; its permit file is produced by the worker
         decide_all(approved)
         decide_all(approved)
