@@ -137,6 +137,27 @@ def clean_answers(schema: Schema, data: dict, *, keys=None, partial: bool = Fals
     return cleaned, errors
 
 
+def complete_answers(schema: Schema, answers: dict, attachment_keys) -> tuple[dict, dict]:
+    """Full validation for submitting: every answer against its rules (required ones present),
+    and a file for every required file question (``attachment_keys``: the questions that have
+    one). Returns (cleaned answers, {key: [messages]})."""
+    cleaned, errors = clean_answers(schema, answers)
+    for spec in schema.fields:
+        if spec["kind"] == "file" and spec.get("required") and spec["key"] not in attachment_keys:
+            errors[spec["key"]] = [_("Attach this document.")]
+    return cleaned, errors
+
+
+def first_incomplete_step(schema: Schema, answers: dict, attachment_keys) -> int | None:
+    """The first page of the form with a missing or invalid answer, or None when the draft is
+    complete (resuming a draft opens that page, or "check your answers")."""
+    _cleaned, errors = complete_answers(schema, answers, attachment_keys)
+    for step, (_title, specs) in enumerate(schema.sections(), start=1):
+        if any(spec["key"] in errors for spec in specs):
+            return step
+    return None
+
+
 def unknown_keys(schema: Schema, data: dict) -> list[str]:
     return sorted(set(data) - set(schema.fields_by_key))
 

@@ -17,7 +17,7 @@ from catalogue.i18n import translated
 from catalogue.models import Service
 
 from . import consultation, receipts, selectors, workflow
-from .answers import answer_sections, section_of
+from .answers import answer_sections, first_incomplete_step, section_of
 from .errors import InvalidTransition, ValidationFailed, WorkflowError
 from .forms import SchemaForm, apply_errors
 from .models import Application, ApplicationStatus, Attachment, ReviewStatus
@@ -85,27 +85,47 @@ def _form_steps(application, current: int | str) -> list[dict]:
 @require_http_methods(["GET", "POST"])
 @citizen_required
 def start(request, slug):
-    # A GET arrives after signing in from the service page: back to its "Start" button.
-    if request.method == "GET":
-        return redirect("service_detail", slug=slug)
+    """Start an application, or offer the draft the citizen already has of this service."""
     service = get_object_or_404(Service.objects.select_related("current_version"), slug=slug)
-    answers = prefill_answers(applicant=request.user, service=service)
+    if request.method == "GET":
+        # The offer of existing drafts; without any (or after signing in from the service
+        # page), back to its "Start" button.
+        drafts = selectors.drafts_for_citizen(request.user, service)
+        if not drafts:
+            return redirect("service_detail", slug=slug)
+        return render(request, "approvals/start_offer.html", {"service": service, "drafts": drafts})
     try:
-        try:
-            application = workflow.application_start(applicant=request.user, service=service, answers=answers,
-                                                     ip=client_ip(request))
-        except ValidationFailed:
-            answers = {}
-            application = workflow.application_start(applicant=request.user, service=service, ip=client_ip(request))
+        application, outcome = workflow.application_start_once(
+            applicant=request.user, service=service, answers=prefill_answers(applicant=request.user, service=service),
+            another=request.POST.get("another") == "1", ip=client_ip(request))
     except WorkflowError as exc:
         messages.error(request, exc.message)
         return redirect("service_detail", slug=slug)
-    if answers:
+    if outcome == workflow.StartOutcome.EXISTING:
+        return redirect("approvals:start", slug=slug)
+    if outcome == workflow.StartOutcome.REPEATED:
+        return redirect("approvals:resume", pk=application.pk)
+    if application.answers:
+        count = len(application.answers)
         messages.info(request, ngettext(
             "We filled in %(count)d answer from your profile and your last application. Check it and change it if needed.",
             "We filled in %(count)d answers from your profile and your last application. Check them and change any "
-            "that are out of date.", len(answers)) % {"count": len(answers)})
+            "that are out of date.", count) % {"count": count})
     return redirect("approvals:edit", pk=application.pk, step=1)
+
+
+@citizen_required
+def resume(request, pk):
+    """Continue a draft where it needs answers: the first page with a missing or invalid answer,
+    or "check your answers" when nothing is missing."""
+    application = own_application(request, pk)
+    if application.status != ApplicationStatus.DRAFT:
+        return redirect("approvals:detail", pk=pk)
+    keys = {a.field_key for a in application.attachments.all()}
+    step = first_incomplete_step(application.schema, application.answers, keys)
+    if step is None:
+        return redirect("approvals:check", pk=pk)
+    return redirect("approvals:edit", pk=pk, step=step)
 
 
 @require_http_methods(["GET", "POST"])

@@ -6,6 +6,8 @@ inside that lock, so the fan-in (next stage, rejection, approval + permit) happe
 once whatever the timing of concurrent decisions. Side effects are rows written in the same
 transaction (notifications, audit events, the permit) plus nudges sent after commit."""
 
+from datetime import timedelta
+
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
@@ -17,9 +19,9 @@ from catalogue.schema import frozen_department_ids
 from departments.models import Membership, MembershipRole
 from permits.services import permit_create
 
-from .answers import clean_answers, unknown_keys
+from .answers import clean_answers, complete_answers, unknown_keys
 from .errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
-from .locks import lock_application, lock_application_of_review, reviews_of
+from .locks import lock_application, lock_application_of_review, lock_person, reviews_of
 from .models import (
     REVIEW_UNDECIDED,
     Application,
@@ -89,6 +91,39 @@ def application_start(*, applicant, service, answers: dict | None = None, ip: st
     return application
 
 
+# A start this soon after the citizen's last draft of the same service is the same click again.
+REPEATED_START_SECONDS = 10
+
+
+class StartOutcome:
+    CREATED = "created"  # a new draft
+    REPEATED = "repeated"  # the draft the same click made a moment ago
+    EXISTING = "existing"  # the citizen already has a draft of this service: offer it
+
+
+@transaction.atomic
+def application_start_once(*, applicant, service, answers: dict | None = None, another: bool = False,
+                           ip: str | None = None) -> tuple[Application, str]:
+    """Start a draft unless the citizen already has one of this service. Decided under a lock on
+    the citizen's row, so a double click makes one draft. With ``another`` a further draft is
+    made on purpose (a second shop), but not twice within ``REPEATED_START_SECONDS``. First
+    answers that the form would refuse are dropped (they are a convenience). Returns the draft
+    (new, or the latest existing one) and a ``StartOutcome``."""
+    lock_person(applicant.pk)
+    latest = (Application.objects.filter(applicant=applicant, service=service, status=ApplicationStatus.DRAFT)
+              .order_by("-created_at", "-pk").first())
+    if latest is not None:
+        if latest.created_at >= timezone.now() - timedelta(seconds=REPEATED_START_SECONDS):
+            return latest, StartOutcome.REPEATED
+        if not another:
+            return latest, StartOutcome.EXISTING
+    try:
+        application = application_start(applicant=applicant, service=service, answers=answers, ip=ip)
+    except ValidationFailed:
+        application = application_start(applicant=applicant, service=service, ip=ip)
+    return application, StartOutcome.CREATED
+
+
 @transaction.atomic
 def application_save_answers(*, application_id: int, actor, data: dict, keys=None) -> Application:
     """Save a draft's answers for ``keys`` (default: those present in ``data``). A missing
@@ -152,11 +187,7 @@ def application_remove_attachment(*, attachment_id: int, actor) -> None:
 def _validate_complete(application: Application, answers: dict) -> dict:
     """Full validation against the frozen schema; returns cleaned answers or raises. The
     application was locked ``with_attachment_keys``."""
-    schema = application.schema
-    cleaned, errors = clean_answers(schema, answers)
-    for spec in schema.fields:
-        if spec["kind"] == "file" and spec.get("required") and spec["key"] not in application.attachment_keys:
-            errors[spec["key"]] = [_("Attach this document.")]
+    cleaned, errors = complete_answers(application.schema, answers, application.attachment_keys)
     if errors:
         raise ValidationFailed(errors)
     return cleaned
