@@ -143,17 +143,19 @@ def edit(request, pk, step):
     title, specs = sections[step - 1]
     back_to_check = request.GET.get("return") == "check"
     form = SchemaForm(request.POST or None, request.FILES or None, specs=specs, answers=application.answers)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST":
+        # The page is saved whole or not at all; every answer and every file on it is checked
+        # either way, so each problem is reported at once.
+        form_ok = form.is_valid()
         try:
-            workflow.application_save_answers(application_id=pk, actor=request.user, data=form.answer_data())
-            for key, uploaded in form.uploads():
-                workflow.application_attach(application_id=pk, actor=request.user, field_key=key, uploaded=uploaded)
+            workflow.application_save_page(application_id=pk, actor=request.user, data=form.answer_data(),
+                                           uploads=form.uploads(), check_only=not form_ok)
         except ValidationFailed as exc:
-            apply_errors(form, exc.errors)
+            apply_errors(form, {k: v for k, v in exc.errors.items() if form_ok or k not in form.errors})
         except WorkflowError as exc:
             messages.error(request, exc.message)
             return redirect("approvals:detail", pk=pk)
-        else:
+        if not form.errors:
             if "save_later" in request.POST:
                 messages.success(request, _("Your answers are saved. Continue your application from “My applications” "
                                             "whenever you are ready."))
@@ -161,7 +163,6 @@ def edit(request, pk, step):
             if step < len(sections) and not back_to_check:
                 return redirect("approvals:edit", pk=pk, step=step + 1)
             return redirect("approvals:check", pk=pk)
-        application = own_application(request, pk)  # with any file that got through
     if step > 1:
         back_url = reverse("approvals:edit", args=[pk, step - 1])
     else:
@@ -170,6 +171,7 @@ def edit(request, pk, step):
         "application": application, "form": form, "rows": form.rows(application.attachments.all()),
         "section_title": title or translated(application.service.name), "step": step, "steps": _form_steps(application, step),
         "step_count": len(sections) + 1, "back_url": reverse("approvals:check", args=[pk]) if back_to_check else back_url,
+        "files_chosen": bool(form.file_keys and form.errors and request.FILES),
     }, status=400 if form.errors else 200)
 
 

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -35,7 +36,7 @@ from .models import (
 from .notifications import department_staff_ids, departments_staff_ids, notifications_create, notify
 from .nudges import nudge_ids_on_commit
 from .sla import clock_extend, clock_resume, clock_start, local_today, sla_calendar
-from .uploads import check_upload
+from .uploads import check_upload, display_name
 
 EDITABLE = (ApplicationStatus.DRAFT,)
 OPEN_APPLICATION = (ApplicationStatus.IN_REVIEW, ApplicationStatus.NEEDS_CORRECTION)
@@ -124,26 +125,88 @@ def application_start_once(*, applicant, service, answers: dict | None = None, a
     return application, StartOutcome.CREATED
 
 
-@transaction.atomic
-def application_save_answers(*, application_id: int, actor, data: dict, keys=None) -> Application:
-    """Save a draft's answers for ``keys`` (default: those present in ``data``). A missing
-    required answer is fine in a draft; an invalid one is refused and nothing is saved."""
+def _draft_answers(application: Application, data: dict, keys=None) -> tuple[dict, dict]:
+    """A draft's answers with ``data`` saved over them for ``keys`` (default: those present in
+    ``data``), and the errors of ``data``. A missing required answer is fine in a draft."""
+    schema = application.schema
+    if unknown := unknown_keys(schema, data):
+        return application.answers, {k: [_("This question is not part of the form.")] for k in unknown}
+    keys = set(keys if keys is not None else data) - schema.file_keys
+    cleaned, errors = clean_answers(schema, data, keys=keys, partial=True)
+    answers = {k: v for k, v in application.answers.items() if k not in keys}
+    answers.update(cleaned)
+    return answers, errors
+
+
+def _editable_draft(application_id: int, actor) -> Application:
     application = lock_application(application_id)
     _own(application, actor)
     if application.status not in EDITABLE:
         raise InvalidTransition(_("Only a draft can be changed this way."))
-    schema = application.schema
-    if unknown := unknown_keys(schema, data):
-        raise ValidationFailed({k: [_("This question is not part of the form.")] for k in unknown})
-    keys = set(keys if keys is not None else data) - schema.file_keys
-    cleaned, errors = clean_answers(schema, data, keys=keys, partial=True)
+    return application
+
+
+@transaction.atomic
+def application_save_answers(*, application_id: int, actor, data: dict, keys=None) -> Application:
+    """Save a draft's answers for ``keys`` (default: those present in ``data``). A missing
+    required answer is fine in a draft; an invalid one is refused and nothing is saved."""
+    application = _editable_draft(application_id, actor)
+    answers, errors = _draft_answers(application, data, keys)
     if errors:
         raise ValidationFailed(errors)
-    answers = {k: v for k, v in application.answers.items() if k not in keys}
-    answers.update(cleaned)
     application.answers = answers
     application.save(update_fields=["answers", "updated_at"])
     return application
+
+
+@transaction.atomic
+def application_save_page(*, application_id: int, actor, data: dict, uploads: list[tuple[str, object]],
+                          check_only: bool = False) -> Application:
+    """Save one page of a draft: its answers and the files chosen on it (field key, file), all
+    or nothing. Every invalid answer and every refused file is reported at once; a file's
+    message names it when several were chosen for one question. With ``check_only`` (the
+    caller found problems of its own) nothing is saved, and the problems found are raised."""
+    application = _editable_draft(application_id, actor)
+    answers, errors = _draft_answers(application, data)
+    per_key: dict[str, int] = {}
+    for key, _uploaded in uploads:
+        per_key[key] = per_key.get(key, 0) + 1
+    counts = dict(application.attachments.filter(field_key__in=per_key).order_by().values("field_key")
+                  .annotate(n=Count("id")).values_list("field_key", "n"))
+    checked = []
+    for key, uploaded in uploads:
+        try:
+            spec = _file_spec(application, key)
+            checked.append((key, uploaded, check_upload(spec, uploaded, existing_count=counts.get(key, 0))))
+            counts[key] = counts.get(key, 0) + 1
+        except ValidationFailed as exc:
+            for message in exc.errors[key]:
+                if per_key[key] > 1:
+                    message = _("“%(file)s”: %(message)s") % {"file": display_name(uploaded.name), "message": message}
+                errors.setdefault(key, []).append(message)
+    if errors:
+        raise ValidationFailed(errors)
+    if check_only:
+        return application
+    application.answers = answers
+    application.save(update_fields=["answers", "updated_at"])
+    for key, uploaded, meta in checked:
+        _store_attachment(application, key, uploaded, meta)
+    return application
+
+
+def _file_spec(application: Application, field_key: str) -> dict:
+    spec = application.schema.fields_by_key.get(field_key)
+    if spec is None or spec["kind"] != "file":
+        raise ValidationFailed({field_key: [_("This question does not take a file.")]})
+    return spec
+
+
+def _store_attachment(application: Application, field_key: str, uploaded, meta: dict) -> Attachment:
+    attachment = Attachment(application=application, field_key=field_key, **meta)
+    attachment.file.save("upload", uploaded, save=False)
+    attachment.save()
+    return attachment
 
 
 def _correction_requested_fields(reviews) -> set[str]:
@@ -154,20 +217,14 @@ def _correction_requested_fields(reviews) -> set[str]:
 def application_attach(*, application_id: int, actor, field_key: str, uploaded) -> Attachment:
     application = lock_application(application_id)
     _own(application, actor)
-    spec = application.schema.fields_by_key.get(field_key)
-    if spec is None or spec["kind"] != "file":
-        raise ValidationFailed({field_key: [_("This question does not take a file.")]})
+    spec = _file_spec(application, field_key)
     if application.status == ApplicationStatus.NEEDS_CORRECTION:
         if field_key not in _correction_requested_fields(application.reviews.all()):
             raise ValidationFailed({field_key: [_("No department asked you to change this.")]})
     elif application.status not in EDITABLE:
         raise InvalidTransition(_("Files can no longer be changed on this application."))
     existing = application.attachments.filter(field_key=field_key).count()
-    meta = check_upload(spec, uploaded, existing_count=existing)
-    attachment = Attachment(application=application, field_key=field_key, **meta)
-    attachment.file.save("upload", uploaded, save=False)
-    attachment.save()
-    return attachment
+    return _store_attachment(application, field_key, uploaded, check_upload(spec, uploaded, existing_count=existing))
 
 
 @transaction.atomic
