@@ -4,6 +4,8 @@ a draft where it still needs answers."""
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -149,3 +151,19 @@ def test_my_applications_links_drafts_to_resume(client, restaurant, citizen):
     client.force_login(citizen)
     html = client.get(reverse("approvals:my_applications")).content.decode()
     assert f'href="{reverse("approvals:resume", args=[application.pk])}"' in html
+
+
+def test_offer_page_query_count_is_constant(client, restaurant, citizen):
+    """N drafts or N+1: the same queries."""
+    workflow.application_start(applicant=citizen, service=restaurant, answers={"business_name": "First shop"})
+    client.force_login(citizen)
+    url = reverse("approvals:start", args=[restaurant.slug])
+    client.get(url)  # the first request of a session also writes it
+    with CaptureQueriesContext(connection) as one:
+        assert client.get(url).status_code == 200
+    workflow.application_start(applicant=citizen, service=restaurant, answers={"business_name": "Second shop"})
+    with CaptureQueriesContext(connection) as two:
+        html = client.get(url).content.decode()
+    assert len(two) == len(one), "\n".join(q["sql"] for q in two.captured_queries)
+    assert "You have 2 drafts of this service." in html
+    assert html.index("Second shop") < html.index("First shop")  # the latest first

@@ -172,3 +172,12 @@ def test_several_files_for_one_question_each_named(client, citizen, draft):
         "“c.pdf”: Upload the floor plan as a PDF or PNG file.",
     ]
     assert not Attachment.objects.filter(application=draft).exists()
+
+
+def test_check_page_lists_each_missing_answer_once_in_plain_words(client, citizen, draft):
+    client.force_login(citizen)
+    response = client.post(reverse("approvals:check", args=[draft.pk]), {"declaration": "yes"})
+    assert response.status_code == 400
+    assert summary_items(response.content.decode()) == [
+        "Enter the business name.", "Enter the seats.", "Upload the floor plan.", "Upload the fire escape plan.",
+    ]
