@@ -65,3 +65,27 @@ def test_dump_writes_rules_back(write, load, tmp_path):
 
     load(write("f.yaml", field("min: today-18y\nmax: today", kind="date")))
     assert "min: today-18y" in catalogue_dump() and "max: today" in catalogue_dump()
+
+
+@pytest.fixture
+def opening_date_in_admin(base, admin_client):
+    from .test_admin import change_url, form_data
+
+    opening = Field.objects.get(key="opening_date")
+    return opening, change_url(opening), form_data(admin_client.get(change_url(opening)))
+
+
+def test_the_admin_stores_a_relative_rule(opening_date_in_admin, admin_client):
+    opening, url, data = opening_date_in_admin
+    data["rules"] = '{"min": "today", "max": "today+365d"}'
+    assert admin_client.post(url, data).status_code == 302
+    opening.refresh_from_db()
+    assert opening.rules == {"min": "today", "max": "today+365d"}
+
+
+def test_the_admin_refuses_a_rule_it_cannot_read(opening_date_in_admin, admin_client):
+    _opening, url, data = opening_date_in_admin
+    data["rules"] = '{"min": "tomorrow"}'
+    response = admin_client.post(url, data)
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["rules"] == ["min: " + DATE_RULE_PROBLEM + "'tomorrow'"]
