@@ -10,19 +10,135 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
-from django.utils import translation
-from django.utils.translation import gettext_lazy as _
+from django.utils import dateformat, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from catalogue.i18n import translated
-from catalogue.schema import Schema
+from catalogue.schema import Schema, date_bound
 
-phone_validator = RegexValidator(
-    r"^\+?[0-9][0-9 ()-]{4,30}$", _("Enter a phone number, digits only, optionally starting with +.")
-)
+from .sla import local_today
 
 
 def _choices(spec):
     return [(c["value"], translated(c["label"])) for c in spec.get("choices", [])]
+
+
+PHONE_PATTERN = r"^\+?[0-9][0-9 ()-]{4,30}$"
+
+
+def field_name(spec: dict) -> str:
+    """How a message names a question: "the business name" (the label, lower case unless it
+    starts with an abbreviation, after "the" unless it starts with "the" or "your"); in Chinese
+    the label as it is."""
+    label = translated(spec.get("label")) or spec["key"].replace("_", " ")
+    if label[:1].isupper() and not label[1:2].isupper():
+        label = label[:1].lower() + label[1:]
+    if label.split(" ", 1)[0] in ("the", "your", "a", "an"):
+        return label
+    return pgettext("a question named in a message", "the %(label)s") % {"label": label}
+
+
+def _list(items: list[str]) -> str:
+    """"PDF, PNG or JPEG"."""
+    if len(items) < 2:
+        return "".join(items)
+    return _("%(items)s or %(last)s") % {"items": pgettext("list separator", ", ").join(items[:-1]), "last": items[-1]}
+
+
+# The format dates are typed and shown in on the form, by the page's language: the one the hint
+# shows first; the others are accepted as well (ISO everywhere, as the API sends it).
+DATE_FORMATS = {
+    "en": {"pattern": "DD/MM/YYYY", "shown": "%d/%m/%Y", "long": "j F Y",
+           "accepted": ["%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d", "%d %B %Y", "%d %b %Y"]},
+    "zh-hans": {"pattern": "YYYY-MM-DD", "shown": "%Y-%m-%d", "long": "Y年n月j日",
+                "accepted": ["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日"]},
+}
+DATE_EXAMPLE = date(2026, 3, 27)  # a day above 12 shows which number is the day
+
+
+def date_format() -> dict:
+    return DATE_FORMATS.get(translation.get_language() or "en", DATE_FORMATS["en"])
+
+
+def date_hint() -> str:
+    """What a date question's hint says: the format of the page's language, with an example."""
+    fmt = date_format()
+    return _("Type the date as %(pattern)s, for example %(example)s.") % {
+        "pattern": fmt["pattern"], "example": DATE_EXAMPLE.strftime(fmt["shown"])}
+
+
+def long_date(day: date) -> str:
+    """A day in a message: "6 December 2026", "2026年12月6日"."""
+    return dateformat.format(day, date_format()["long"])
+
+
+def _messages(spec: dict) -> dict:
+    """Every message of one question, each saying what to enter and naming the question. Those
+    Django fills in later (range, length, a value posted) have any % of the name doubled."""
+    kind, name = spec["kind"], field_name(spec)
+    safe = {"name": name.replace("%", "%%")}
+    low, high = spec.get("min"), spec.get("max")
+    messages = {"required": _("Enter %(name)s.") % {"name": name}}
+    if kind in ("text", "textarea", "phone", "email"):
+        messages["max_length"] = _("Enter %(name)s in %(max)s characters or fewer.") % {
+            **safe, "max": spec.get("max_length", 254)}
+    if kind in ("integer", "decimal"):
+        if kind == "integer":
+            messages["invalid"] = _("Enter %(name)s as a whole number, for example 12.") % {"name": name}
+        else:
+            messages["invalid"] = _("Enter %(name)s as a number, for example 12.5.") % {"name": name}
+        if low is not None and high is not None:
+            messages["min_value"] = messages["max_value"] = _("Enter %(name)s between %(min)s and %(max)s.") % {
+                **safe, "min": low, "max": high}
+        else:
+            messages["min_value"] = _("Enter %(name)s of %(min)s or more.") % {**safe, "min": low}
+            messages["max_value"] = _("Enter %(name)s of %(max)s or less.") % {**safe, "max": high}
+        messages["max_decimal_places"] = messages["max_digits"] = messages["max_whole_digits"] = _(
+            "Enter %(name)s with at most 4 decimal places and 14 digits before the point.") % safe
+    if kind == "date":
+        messages["invalid"] = _("Enter %(name)s as a real date, for example %(example)s.") % {
+            "name": name, "example": DATE_EXAMPLE.strftime(date_format()["shown"])}
+    if kind == "email":
+        messages["invalid"] = _("Enter %(name)s as an email address, for example name@example.com.") % safe
+    if kind == "phone":
+        messages["invalid"] = _("Enter %(name)s as a phone number in digits, for example 010 1234 5678 or "
+                                "+86 10 1234 5678.") % safe
+    if kind in ("choice", "multichoice", "boolean"):
+        if kind == "choice":
+            text = _("Select %(name)s from the list.")
+        elif kind == "multichoice":
+            text = _("Select one or more options for %(name)s.")
+        else:
+            text, name = _("Select yes or no for “%(name)s”."), translated(spec.get("label")) or spec["key"]
+        # "invalid_choice" is filled in later with the value posted, the others are not.
+        messages["required"] = messages["invalid_list"] = text % {"name": name}
+        messages["invalid_choice"] = text % {"name": name.replace("%", "%%")}
+    return messages
+
+
+FILE_TYPE_NAMES = {"application/pdf": "PDF", "image/png": "PNG", "image/jpeg": "JPEG"}
+DEFAULT_FILE_MAX_MB = 10
+
+
+def file_types(spec: dict) -> str:
+    """The kinds of file a file question accepts, in words: "PDF, PNG or JPEG"."""
+    return _list([FILE_TYPE_NAMES[t] for t in (spec.get("accept") or FILE_TYPE_NAMES) if t in FILE_TYPE_NAMES])
+
+
+def file_max_mb(spec: dict):
+    return spec.get("max_size_mb") or DEFAULT_FILE_MAX_MB
+
+
+def file_messages(spec: dict) -> dict:
+    """The messages of a file question, by problem."""
+    name = field_name(spec)
+    return {
+        "required": _("Upload %(name)s.") % {"name": name},
+        "type": _("Upload %(name)s as a %(types)s file.") % {"name": name, "types": file_types(spec)},
+        "size": _("Upload %(name)s as a file of %(mb)s MB or less.") % {"name": name, "mb": file_max_mb(spec)},
+        "empty": _("The file you chose is empty. Upload %(name)s again.") % {"name": name},
+    }
 
 
 def form_field(spec: dict, *, required: bool | None = None) -> forms.Field:
@@ -32,6 +148,7 @@ def form_field(spec: dict, *, required: bool | None = None) -> forms.Field:
         "label": translated(spec.get("label")) or spec["key"],
         "help_text": translated(spec.get("help")),
         "required": spec.get("required", False) if required is None else required,
+        "error_messages": _messages(spec),
     }
     if kind in ("text", "textarea", "phone"):
         field = forms.CharField(
@@ -39,7 +156,7 @@ def form_field(spec: dict, *, required: bool | None = None) -> forms.Field:
             **common,
         )
         if kind == "phone":
-            field.validators.append(phone_validator)
+            field.validators.append(RegexValidator(PHONE_PATTERN, common["error_messages"]["invalid"]))
         return field
     if kind == "email":
         return forms.EmailField(max_length=spec.get("max_length", 254), **common)
@@ -52,13 +169,11 @@ def form_field(spec: dict, *, required: bool | None = None) -> forms.Field:
             max_digits=18, decimal_places=4, **common,
         )
     if kind == "date":
-        field = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
-        if spec.get("min"):
-            low = date.fromisoformat(str(spec["min"]))
-            field.validators.append(_date_bound(low, lambda v, b: v >= b, _("The date must be on or after %(bound)s.")))
-        if spec.get("max"):
-            high = date.fromisoformat(str(spec["max"]))
-            field.validators.append(_date_bound(high, lambda v, b: v <= b, _("The date must be on or before %(bound)s.")))
+        fmt = date_format()
+        common["help_text"] = " ".join(filter(None, [common["help_text"], date_hint()]))
+        field = forms.DateField(input_formats=fmt["accepted"], widget=forms.DateInput(
+            format=fmt["shown"], attrs={"autocomplete": "off", "spellcheck": "false"}), **common)
+        field.validators.append(_DateRules(spec))
         return field
     if kind == "choice":
         return forms.ChoiceField(choices=[("", "—")] + _choices(spec), **common)
@@ -73,12 +188,24 @@ def form_field(spec: dict, *, required: bool | None = None) -> forms.Field:
     raise ValueError(f"no form field for kind {kind!r}")
 
 
-def _date_bound(bound, ok, message):
-    def validate(value):
-        if value is not None and not ok(value, bound):
-            raise ValidationError(message, params={"bound": bound.isoformat()})
+class _DateRules:
+    """A date question's ``min`` and ``max``, fixed days or days relative to today (see
+    catalogue.schema), worked out when an answer is checked, in the portal's time zone."""
 
-    return validate
+    def __init__(self, spec: dict):
+        self.spec, self.low, self.high = spec, spec.get("min"), spec.get("max")
+
+    def __call__(self, value):
+        if value is None:
+            return
+        today = local_today()
+        name = field_name(self.spec)
+        if self.low and value < (low := date_bound(self.low, today)):
+            raise ValidationError(_("Enter %(name)s as a date on or after %(date)s.") % {
+                "name": name, "date": long_date(low)}, code="min_value")
+        if self.high and value > (high := date_bound(self.high, today)):
+            raise ValidationError(_("Enter %(name)s as a date on or before %(date)s.") % {
+                "name": name, "date": long_date(high)}, code="max_value")
 
 
 def to_json(value):
@@ -95,6 +222,11 @@ def to_form_initial(spec: dict, value):
         return None
     if spec["kind"] == "boolean":
         return "true" if value else "false"
+    if spec["kind"] == "date" and isinstance(value, str):
+        try:
+            return date.fromisoformat(value)  # shown in the page's format
+        except ValueError:
+            return value
     return value
 
 
@@ -135,6 +267,27 @@ def clean_answers(schema: Schema, data: dict, *, keys=None, partial: bool = Fals
         if value not in (None, "", []):
             cleaned[key] = to_json(value)
     return cleaned, errors
+
+
+def complete_answers(schema: Schema, answers: dict, attachment_keys) -> tuple[dict, dict]:
+    """Full validation for submitting: every answer against its rules (required ones present),
+    and a file for every required file question (``attachment_keys``: the questions that have
+    one). Returns (cleaned answers, {key: [messages]})."""
+    cleaned, errors = clean_answers(schema, answers)
+    for spec in schema.fields:
+        if spec["kind"] == "file" and spec.get("required") and spec["key"] not in attachment_keys:
+            errors[spec["key"]] = [file_messages(spec)["required"]]
+    return cleaned, errors
+
+
+def first_incomplete_step(schema: Schema, answers: dict, attachment_keys) -> int | None:
+    """The first page of the form with a missing or invalid answer, or None when the draft is
+    complete (resuming a draft opens that page, or "check your answers")."""
+    _cleaned, errors = complete_answers(schema, answers, attachment_keys)
+    for step, (_title, specs) in enumerate(schema.sections(), start=1):
+        if any(spec["key"] in errors for spec in specs):
+            return step
+    return None
 
 
 def unknown_keys(schema: Schema, data: dict) -> list[str]:

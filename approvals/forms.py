@@ -7,17 +7,19 @@ from django.utils.translation import gettext_lazy as _
 
 from catalogue.i18n import translated
 
-from .answers import form_field, to_form_initial
+from .answers import file_max_mb, file_types, form_field, to_form_initial
 from .models import MESSAGE_MAX_LENGTH, RATING_COMMENT_MAX_LENGTH
-from .uploads import DEFAULT_MAX_MB
-
-FILE_TYPE_NAMES = {"application/pdf": "PDF", "image/png": "PNG", "image/jpeg": "JPEG"}
 
 
 def file_rules(spec: dict) -> str:
-    """What a file question accepts, in words: "PDF or PNG, up to 10 MB."."""
-    types = [FILE_TYPE_NAMES.get(t, t) for t in spec.get("accept") or FILE_TYPE_NAMES]
-    return _("%(types)s, up to %(mb)s MB.") % {"types": " / ".join(types), "mb": spec.get("max_size_mb") or DEFAULT_MAX_MB}
+    """What a file question accepts, in words: "PDF, PNG or JPEG, up to 10 MB."."""
+    return _("%(types)s, up to %(mb)s MB.") % {"types": file_types(spec), "mb": file_max_mb(spec)}
+
+
+def optional_label(label: str) -> str:
+    """A question the citizen may leave empty says so after its label (required ones are not
+    marked in words: most questions are required)."""
+    return _("%(label)s (optional)") % {"label": label}
 
 
 class SchemaForm(forms.Form):
@@ -36,14 +38,15 @@ class SchemaForm(forms.Form):
                     help_text=" ".join(filter(None, [translated(spec.get("help")), file_rules(spec)])),
                     widget=forms.FileInput(attrs={"accept": ",".join(spec.get("accept") or [])}),
                 )
-                if spec.get("required"):
-                    self.fields[key].widget.attrs["aria-required"] = "true"
             else:
                 # Required answers are enforced at submit time, so a draft page can be left half done.
                 self.fields[key] = form_field(spec, required=False)
                 self.fields[key].initial = to_form_initial(spec, answers.get(key))
-                if spec.get("required"):
-                    self.fields[key].widget.attrs["aria-required"] = "true"
+            if spec.get("required"):
+                self.fields[key].widget.attrs["aria-required"] = "true"
+            else:
+                self.fields[key].label = optional_label(self.fields[key].label)
+        self.date_keys = [spec["key"] for spec in specs if spec["kind"] == "date"]
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
@@ -51,12 +54,22 @@ class SchemaForm(forms.Form):
             self.helper.add_input(Submit("continue", submit_label))
 
     def rows(self, attachments=()) -> list[dict]:
-        """Each bound field with the files already attached to it (file questions only)."""
+        """Each bound field with the files already attached to it (file questions only). A date
+        question is laid out by the template (its hint under the label), with its input here."""
         files: dict[str, list] = {}
         for attachment in attachments:
             files.setdefault(attachment.field_key, []).append(attachment)
-        return [{"field": self[name], "is_file": name in self.file_keys, "attachments": files.get(name, [])}
+        return [{"field": self[name], "is_file": name in self.file_keys, "attachments": files.get(name, []),
+                 "date_input": self._date_input(name) if name in self.date_keys else None}
                 for name in self.fields]
+
+    def _date_input(self, name: str) -> str:
+        field = self[name]
+        described = [f"{field.auto_id}_helptext"] + [f"error_{n}_{field.auto_id}" for n in range(1, len(field.errors) + 1)]
+        return field.as_widget(attrs={
+            "class": "form-control date-input" + (" is-invalid" if field.errors else ""),
+            "aria-describedby": " ".join(described),
+        })
 
     def answer_data(self) -> dict:
         """The raw answers as posted (validation happens in the engine against the schema)."""

@@ -44,7 +44,7 @@ from audit.chain import audit_seal
 from audit.models import Action, AuditEvent
 from catalogue.calendar import Calendar, load_calendar
 from catalogue.models import Service
-from catalogue.schema import Schema
+from catalogue.schema import Schema, date_bound
 from departments.models import Department, Membership, MembershipRole
 
 from .models import ApplicationStatus as A
@@ -259,7 +259,7 @@ def _answers(rng: random.Random, schema: Schema, name: str, partial: bool) -> di
         elif kind == "decimal":
             value = str(round(rng.uniform(float(lo or 1), min(float(hi or 500), 500)), 1))
         elif kind == "date":
-            first = date.fromisoformat(str(lo)) if lo else date(2026, 1, 1)
+            first = date_bound(lo, date(2026, 1, 1)) if lo else date(2026, 1, 1)  # "today" read as a fixed day
             value = (first + timedelta(days=rng.randrange(0, 365))).isoformat()
         elif kind == "choice":
             value = rng.choice(spec["choices"])["value"]

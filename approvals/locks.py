@@ -79,6 +79,18 @@ def lock_application(application_id: int, *, with_attachment_keys: bool = False)
     return application
 
 
+def lock_person(user_id: int) -> None:
+    """Lock a person's user row: what one person starts (a draft of a service) is decided under
+    it, so two requests of theirs at the same moment (a double click) take turns. Nothing else
+    locks user rows, and other transactions keep reading and referencing the row (KEY SHARE)."""
+    if not connection.features.has_select_for_update:
+        return  # SQLite: immediate transactions already serialize writers
+    table = get_user_model()._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id FROM {connection.ops.quote_name(table)} WHERE id = %s FOR NO KEY UPDATE",  # noqa: S608
+                       [user_id])
+
+
 def lock_application_of_review(review_id: int, *, actor_id: int | None = None) -> Application:
     """Lock the application a review belongs to, in one statement. The application also
     carries ``actor_role``: the role of user ``actor_id`` in the review's department, or None

@@ -12,7 +12,7 @@ from audit.selectors import describe_access, describe_purpose, staff_accesses
 from departments.models import Department
 from permits.models import Permit, PermitStatus
 
-from .models import APPLICATION_RATEABLE, Application, Message, MessageSide, Notification, Rating, Review
+from .models import APPLICATION_RATEABLE, Application, ApplicationStatus, Message, MessageSide, Notification, Rating, Review
 
 
 def applications_for_citizen(user):
@@ -22,6 +22,12 @@ def applications_for_citizen(user):
         .prefetch_related(Prefetch("reviews", queryset=Review.objects.select_related("department")))
         .order_by("-created_at")
     )
+
+
+def drafts_for_citizen(user, service) -> list[Application]:
+    """The citizen's drafts of one service, latest first (what "Start application" offers)."""
+    return list(Application.objects.filter(applicant=user, service=service, status=ApplicationStatus.DRAFT)
+                .select_related("service").order_by("-created_at", "-pk"))
 
 
 def application_for_citizen(user, pk: int) -> Application:

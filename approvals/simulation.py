@@ -14,7 +14,6 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
 
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -23,13 +22,14 @@ from django.utils import timezone
 
 from accounts.models import Role
 from catalogue.models import Service
-from catalogue.schema import Schema
+from catalogue.schema import Schema, date_bound
 from departments.models import Membership
 
 from . import workflow
 from .errors import Conflict, InvalidTransition
 from .models import Application, ApplicationStatus, Review, ReviewStatus
 from .nudges import flush_nudges
+from .sla import local_today
 
 
 def blank_pdf() -> bytes:
@@ -66,7 +66,7 @@ def sample_answers(schema: Schema) -> dict:
         elif kind in ("integer", "decimal"):
             answers[key] = str(spec.get("min") if spec.get("min") is not None else 1)
         elif kind == "date":
-            answers[key] = str(spec.get("min") or date.today().isoformat())
+            answers[key] = (date_bound(spec["min"], local_today()) if spec.get("min") else local_today()).isoformat()
         elif kind == "choice":
             answers[key] = spec["choices"][0]["value"]
         elif kind == "multichoice":

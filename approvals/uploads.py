@@ -11,13 +11,14 @@ import unicodedata
 import magic
 from django.utils.translation import gettext as _
 
+from .answers import DEFAULT_FILE_MAX_MB as DEFAULT_MAX_MB
+from .answers import field_name, file_messages
 from .errors import ValidationFailed
 from .file_checks import FileRefused, check_image, check_pdf
 
 DEFAULT_ACCEPT = ("application/pdf", "image/png", "image/jpeg")
 # The only kinds of file we can inspect; a catalogue may list others, they are never accepted.
 CHECKED_TYPES = frozenset(DEFAULT_ACCEPT)
-DEFAULT_MAX_MB = 10
 MAX_FILES_PER_FIELD = 5
 MAX_NAME_LENGTH = 200
 SNIFF_BYTES = 8192
@@ -36,21 +37,23 @@ def check_upload(spec: dict, uploaded, *, existing_count: int = 0) -> dict:
     def refuse(message):
         return ValidationFailed({key: [message]})
 
+    messages = file_messages(spec)
     if existing_count >= MAX_FILES_PER_FIELD:
-        raise refuse(_("You can attach at most %(n)d files here.") % {"n": MAX_FILES_PER_FIELD})
+        raise refuse(_("You can attach at most %(n)d files to %(name)s. Remove one before you upload another.")
+                     % {"n": MAX_FILES_PER_FIELD, "name": field_name(spec)})
     if not uploaded.size:
-        raise refuse(_("The file is empty."))
+        raise refuse(messages["empty"])
     if uploaded.size > max_bytes:
-        raise refuse(_("The file is larger than %(mb)s MB.") % {"mb": max_mb})
+        raise refuse(messages["size"])
     if not accept:
         raise refuse(_("No kind of file can be accepted here. Please contact the service."))
     head = _head(uploaded)
     content_type = magic.from_buffer(head, mime=True)
     if _is_svg(content_type, head):
-        raise refuse(_("SVG images are not accepted, because they can contain scripts. Accepted: %(types)s.")
-                     % {"types": _labels(accept)})
+        raise refuse(_("%(instruction)s SVG images are not accepted, because they can contain scripts.")
+                     % {"instruction": messages["type"]})
     if content_type not in accept:
-        raise refuse(_("This kind of file is not accepted here. Accepted: %(types)s.") % {"types": _labels(accept)})
+        raise refuse(messages["type"])
     try:
         if content_type == "application/pdf":
             uploaded.seek(0)
@@ -97,7 +100,3 @@ def _head(uploaded) -> bytes:
 def _is_svg(content_type: str, head: bytes) -> bool:
     return content_type == "image/svg+xml" or (content_type in _TEXTUAL_TYPES and bool(_SVG_TAG.search(head)))
 
-
-def _labels(accept) -> str:
-    names = {"application/pdf": "PDF", "image/png": "PNG", "image/jpeg": "JPEG"}
-    return ", ".join(names.get(t, t) for t in accept)

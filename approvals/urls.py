@@ -9,6 +9,7 @@ urlpatterns = [
     path("start/<slug:slug>/", views.start, name="start"),
     path("notifications/", views.notifications, name="notifications"),
     path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/continue/", views.resume, name="resume"),
     path("<int:pk>/step/<int:step>/", views.edit, name="edit"),
     path("<int:pk>/check/", views.check, name="check"),
     path("<int:pk>/submitted/", views.submitted, name="submitted"),

@@ -17,7 +17,7 @@ from catalogue.i18n import translated
 from catalogue.models import Service
 
 from . import consultation, receipts, selectors, workflow
-from .answers import answer_sections, section_of
+from .answers import answer_sections, first_incomplete_step, section_of
 from .errors import InvalidTransition, ValidationFailed, WorkflowError
 from .forms import SchemaForm, apply_errors
 from .models import Application, ApplicationStatus, Attachment, ReviewStatus
@@ -85,27 +85,47 @@ def _form_steps(application, current: int | str) -> list[dict]:
 @require_http_methods(["GET", "POST"])
 @citizen_required
 def start(request, slug):
-    # A GET arrives after signing in from the service page: back to its "Start" button.
-    if request.method == "GET":
-        return redirect("service_detail", slug=slug)
+    """Start an application, or offer the draft the citizen already has of this service."""
     service = get_object_or_404(Service.objects.select_related("current_version"), slug=slug)
-    answers = prefill_answers(applicant=request.user, service=service)
+    if request.method == "GET":
+        # The offer of existing drafts; without any (or after signing in from the service
+        # page), back to its "Start" button.
+        drafts = selectors.drafts_for_citizen(request.user, service)
+        if not drafts:
+            return redirect("service_detail", slug=slug)
+        return render(request, "approvals/start_offer.html", {"service": service, "drafts": drafts})
     try:
-        try:
-            application = workflow.application_start(applicant=request.user, service=service, answers=answers,
-                                                     ip=client_ip(request))
-        except ValidationFailed:
-            answers = {}
-            application = workflow.application_start(applicant=request.user, service=service, ip=client_ip(request))
+        application, outcome = workflow.application_start_once(
+            applicant=request.user, service=service, answers=prefill_answers(applicant=request.user, service=service),
+            another=request.POST.get("another") == "1", ip=client_ip(request))
     except WorkflowError as exc:
         messages.error(request, exc.message)
         return redirect("service_detail", slug=slug)
-    if answers:
+    if outcome == workflow.StartOutcome.EXISTING:
+        return redirect("approvals:start", slug=slug)
+    if outcome == workflow.StartOutcome.REPEATED:
+        return redirect("approvals:resume", pk=application.pk)
+    if application.answers:
+        count = len(application.answers)
         messages.info(request, ngettext(
             "We filled in %(count)d answer from your profile and your last application. Check it and change it if needed.",
             "We filled in %(count)d answers from your profile and your last application. Check them and change any "
-            "that are out of date.", len(answers)) % {"count": len(answers)})
+            "that are out of date.", count) % {"count": count})
     return redirect("approvals:edit", pk=application.pk, step=1)
+
+
+@citizen_required
+def resume(request, pk):
+    """Continue a draft where it needs answers: the first page with a missing or invalid answer,
+    or "check your answers" when nothing is missing."""
+    application = own_application(request, pk)
+    if application.status != ApplicationStatus.DRAFT:
+        return redirect("approvals:detail", pk=pk)
+    keys = {a.field_key for a in application.attachments.all()}
+    step = first_incomplete_step(application.schema, application.answers, keys)
+    if step is None:
+        return redirect("approvals:check", pk=pk)
+    return redirect("approvals:edit", pk=pk, step=step)
 
 
 @require_http_methods(["GET", "POST"])
@@ -123,17 +143,19 @@ def edit(request, pk, step):
     title, specs = sections[step - 1]
     back_to_check = request.GET.get("return") == "check"
     form = SchemaForm(request.POST or None, request.FILES or None, specs=specs, answers=application.answers)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST":
+        # The page is saved whole or not at all; every answer and every file on it is checked
+        # either way, so each problem is reported at once.
+        form_ok = form.is_valid()
         try:
-            workflow.application_save_answers(application_id=pk, actor=request.user, data=form.answer_data())
-            for key, uploaded in form.uploads():
-                workflow.application_attach(application_id=pk, actor=request.user, field_key=key, uploaded=uploaded)
+            workflow.application_save_page(application_id=pk, actor=request.user, data=form.answer_data(),
+                                           uploads=form.uploads(), check_only=not form_ok)
         except ValidationFailed as exc:
-            apply_errors(form, exc.errors)
+            apply_errors(form, {k: v for k, v in exc.errors.items() if form_ok or k not in form.errors})
         except WorkflowError as exc:
             messages.error(request, exc.message)
             return redirect("approvals:detail", pk=pk)
-        else:
+        if not form.errors:
             if "save_later" in request.POST:
                 messages.success(request, _("Your answers are saved. Continue your application from “My applications” "
                                             "whenever you are ready."))
@@ -141,7 +163,6 @@ def edit(request, pk, step):
             if step < len(sections) and not back_to_check:
                 return redirect("approvals:edit", pk=pk, step=step + 1)
             return redirect("approvals:check", pk=pk)
-        application = own_application(request, pk)  # with any file that got through
     if step > 1:
         back_url = reverse("approvals:edit", args=[pk, step - 1])
     else:
@@ -150,6 +171,7 @@ def edit(request, pk, step):
         "application": application, "form": form, "rows": form.rows(application.attachments.all()),
         "section_title": title or translated(application.service.name), "step": step, "steps": _form_steps(application, step),
         "step_count": len(sections) + 1, "back_url": reverse("approvals:check", args=[pk]) if back_to_check else back_url,
+        "files_chosen": bool(form.file_keys and form.errors and request.FILES),
     }, status=400 if form.errors else 200)
 
 

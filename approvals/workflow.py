@@ -6,8 +6,11 @@ inside that lock, so the fan-in (next stage, rejection, approval + permit) happe
 once whatever the timing of concurrent decisions. Side effects are rows written in the same
 transaction (notifications, audit events, the permit) plus nudges sent after commit."""
 
+from datetime import timedelta
+
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,9 +20,9 @@ from catalogue.schema import frozen_department_ids
 from departments.models import Membership, MembershipRole
 from permits.services import permit_create
 
-from .answers import clean_answers, unknown_keys
+from .answers import clean_answers, complete_answers, unknown_keys
 from .errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
-from .locks import lock_application, lock_application_of_review, reviews_of
+from .locks import lock_application, lock_application_of_review, lock_person, reviews_of
 from .models import (
     REVIEW_UNDECIDED,
     Application,
@@ -33,7 +36,7 @@ from .models import (
 from .notifications import department_staff_ids, departments_staff_ids, notifications_create, notify
 from .nudges import nudge_ids_on_commit
 from .sla import clock_extend, clock_resume, clock_start, local_today, sla_calendar
-from .uploads import check_upload
+from .uploads import check_upload, display_name
 
 EDITABLE = (ApplicationStatus.DRAFT,)
 OPEN_APPLICATION = (ApplicationStatus.IN_REVIEW, ApplicationStatus.NEEDS_CORRECTION)
@@ -89,26 +92,121 @@ def application_start(*, applicant, service, answers: dict | None = None, ip: st
     return application
 
 
+# A start this soon after the citizen's last draft of the same service is the same click again.
+REPEATED_START_SECONDS = 10
+
+
+class StartOutcome:
+    CREATED = "created"  # a new draft
+    REPEATED = "repeated"  # the draft the same click made a moment ago
+    EXISTING = "existing"  # the citizen already has a draft of this service: offer it
+
+
 @transaction.atomic
-def application_save_answers(*, application_id: int, actor, data: dict, keys=None) -> Application:
-    """Save a draft's answers for ``keys`` (default: those present in ``data``). A missing
-    required answer is fine in a draft; an invalid one is refused and nothing is saved."""
+def application_start_once(*, applicant, service, answers: dict | None = None, another: bool = False,
+                           ip: str | None = None) -> tuple[Application, str]:
+    """Start a draft unless the citizen already has one of this service. Decided under a lock on
+    the citizen's row, so a double click makes one draft. With ``another`` a further draft is
+    made on purpose (a second shop), but not twice within ``REPEATED_START_SECONDS``. First
+    answers that the form would refuse are dropped (they are a convenience). Returns the draft
+    (new, or the latest existing one) and a ``StartOutcome``."""
+    lock_person(applicant.pk)
+    latest = (Application.objects.filter(applicant=applicant, service=service, status=ApplicationStatus.DRAFT)
+              .order_by("-created_at", "-pk").first())
+    if latest is not None:
+        if latest.created_at >= timezone.now() - timedelta(seconds=REPEATED_START_SECONDS):
+            return latest, StartOutcome.REPEATED
+        if not another:
+            return latest, StartOutcome.EXISTING
+    try:
+        application = application_start(applicant=applicant, service=service, answers=answers, ip=ip)
+    except ValidationFailed:
+        application = application_start(applicant=applicant, service=service, ip=ip)
+    return application, StartOutcome.CREATED
+
+
+def _draft_answers(application: Application, data: dict, keys=None) -> tuple[dict, dict]:
+    """A draft's answers with ``data`` saved over them for ``keys`` (default: those present in
+    ``data``), and the errors of ``data``. A missing required answer is fine in a draft."""
+    schema = application.schema
+    if unknown := unknown_keys(schema, data):
+        return application.answers, {k: [_("This question is not part of the form.")] for k in unknown}
+    keys = set(keys if keys is not None else data) - schema.file_keys
+    cleaned, errors = clean_answers(schema, data, keys=keys, partial=True)
+    answers = {k: v for k, v in application.answers.items() if k not in keys}
+    answers.update(cleaned)
+    return answers, errors
+
+
+def _editable_draft(application_id: int, actor) -> Application:
     application = lock_application(application_id)
     _own(application, actor)
     if application.status not in EDITABLE:
         raise InvalidTransition(_("Only a draft can be changed this way."))
-    schema = application.schema
-    if unknown := unknown_keys(schema, data):
-        raise ValidationFailed({k: [_("This question is not part of the form.")] for k in unknown})
-    keys = set(keys if keys is not None else data) - schema.file_keys
-    cleaned, errors = clean_answers(schema, data, keys=keys, partial=True)
+    return application
+
+
+@transaction.atomic
+def application_save_answers(*, application_id: int, actor, data: dict, keys=None) -> Application:
+    """Save a draft's answers for ``keys`` (default: those present in ``data``). A missing
+    required answer is fine in a draft; an invalid one is refused and nothing is saved."""
+    application = _editable_draft(application_id, actor)
+    answers, errors = _draft_answers(application, data, keys)
     if errors:
         raise ValidationFailed(errors)
-    answers = {k: v for k, v in application.answers.items() if k not in keys}
-    answers.update(cleaned)
     application.answers = answers
     application.save(update_fields=["answers", "updated_at"])
     return application
+
+
+@transaction.atomic
+def application_save_page(*, application_id: int, actor, data: dict, uploads: list[tuple[str, object]],
+                          check_only: bool = False) -> Application:
+    """Save one page of a draft: its answers and the files chosen on it (field key, file), all
+    or nothing. Every invalid answer and every refused file is reported at once; a file's
+    message names it when several were chosen for one question. With ``check_only`` (the
+    caller found problems of its own) nothing is saved, and the problems found are raised."""
+    application = _editable_draft(application_id, actor)
+    answers, errors = _draft_answers(application, data)
+    per_key: dict[str, int] = {}
+    for key, _uploaded in uploads:
+        per_key[key] = per_key.get(key, 0) + 1
+    counts = dict(application.attachments.filter(field_key__in=per_key).order_by().values("field_key")
+                  .annotate(n=Count("id")).values_list("field_key", "n"))
+    checked = []
+    for key, uploaded in uploads:
+        try:
+            spec = _file_spec(application, key)
+            checked.append((key, uploaded, check_upload(spec, uploaded, existing_count=counts.get(key, 0))))
+            counts[key] = counts.get(key, 0) + 1
+        except ValidationFailed as exc:
+            for message in exc.errors[key]:
+                if per_key[key] > 1:
+                    message = _("“%(file)s”: %(message)s") % {"file": display_name(uploaded.name), "message": message}
+                errors.setdefault(key, []).append(message)
+    if errors:
+        raise ValidationFailed(errors)
+    if check_only:
+        return application
+    application.answers = answers
+    application.save(update_fields=["answers", "updated_at"])
+    for key, uploaded, meta in checked:
+        _store_attachment(application, key, uploaded, meta)
+    return application
+
+
+def _file_spec(application: Application, field_key: str) -> dict:
+    spec = application.schema.fields_by_key.get(field_key)
+    if spec is None or spec["kind"] != "file":
+        raise ValidationFailed({field_key: [_("This question does not take a file.")]})
+    return spec
+
+
+def _store_attachment(application: Application, field_key: str, uploaded, meta: dict) -> Attachment:
+    attachment = Attachment(application=application, field_key=field_key, **meta)
+    attachment.file.save("upload", uploaded, save=False)
+    attachment.save()
+    return attachment
 
 
 def _correction_requested_fields(reviews) -> set[str]:
@@ -119,20 +217,14 @@ def _correction_requested_fields(reviews) -> set[str]:
 def application_attach(*, application_id: int, actor, field_key: str, uploaded) -> Attachment:
     application = lock_application(application_id)
     _own(application, actor)
-    spec = application.schema.fields_by_key.get(field_key)
-    if spec is None or spec["kind"] != "file":
-        raise ValidationFailed({field_key: [_("This question does not take a file.")]})
+    spec = _file_spec(application, field_key)
     if application.status == ApplicationStatus.NEEDS_CORRECTION:
         if field_key not in _correction_requested_fields(application.reviews.all()):
             raise ValidationFailed({field_key: [_("No department asked you to change this.")]})
     elif application.status not in EDITABLE:
         raise InvalidTransition(_("Files can no longer be changed on this application."))
     existing = application.attachments.filter(field_key=field_key).count()
-    meta = check_upload(spec, uploaded, existing_count=existing)
-    attachment = Attachment(application=application, field_key=field_key, **meta)
-    attachment.file.save("upload", uploaded, save=False)
-    attachment.save()
-    return attachment
+    return _store_attachment(application, field_key, uploaded, check_upload(spec, uploaded, existing_count=existing))
 
 
 @transaction.atomic
@@ -152,11 +244,7 @@ def application_remove_attachment(*, attachment_id: int, actor) -> None:
 def _validate_complete(application: Application, answers: dict) -> dict:
     """Full validation against the frozen schema; returns cleaned answers or raises. The
     application was locked ``with_attachment_keys``."""
-    schema = application.schema
-    cleaned, errors = clean_answers(schema, answers)
-    for spec in schema.fields:
-        if spec["kind"] == "file" and spec.get("required") and spec["key"] not in application.attachment_keys:
-            errors[spec["key"]] = [_("Attach this document.")]
+    cleaned, errors = complete_answers(application.schema, answers, application.attachment_keys)
     if errors:
         raise ValidationFailed(errors)
     return cleaned

@@ -87,7 +87,8 @@ class FieldAdminForm(forms.ModelForm):
         fields = ("key", "kind", "label", "help", "section", "required", "rules", "position")
         help_texts = {
             "rules": _('By kind, as in catalogue files: {"max_length": 120} for text; {"min": 1, "max": 10} for numbers; '
-                       '{"min": "2026-01-01"} for dates; {"choices": [{"value": "a", "label": {"en": "A", "zh-hans": "甲"}}]}; '
+                       '{"min": "today", "max": "today+365d"} or {"min": "2026-01-01"} for dates; '
+                       '{"choices": [{"value": "a", "label": {"en": "A", "zh-hans": "甲"}}]}; '
                        '{"accept": ["application/pdf"], "max_size_mb": 10} for files.'),
         }
 

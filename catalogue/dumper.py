@@ -16,6 +16,7 @@ from .calendar import DEFAULT_WORKDAYS
 from .i18n import REQUIRED_LANGUAGES
 from .loader import RULE_KEYS, WEEKDAYS
 from .models import Field, FieldKind, Holiday, Requirement, Service, WorkCalendar
+from .schema import parse_date_rule
 
 FLOW_TEXT_MAX = 80  # total characters of a translation mapping still written on one line
 WIDTH = 10_000  # never fold a line: long texts and review lines stay greppable, one per line
@@ -92,7 +93,7 @@ def _field(f: Field) -> dict:
             value = [_Flow(value=c["value"], label=_text(c["label"])) for c in value]
         elif key == "accept":
             value = _FlowList(value)
-        elif f.kind == FieldKind.DATE and isinstance(value, str):
+        elif f.kind == FieldKind.DATE and isinstance(parse_date_rule(value), date):
             value = date.fromisoformat(value)  # written as a YAML date, as in a hand-written file
         entry[key] = value
     return entry

@@ -33,7 +33,7 @@ from departments.models import Department
 
 from .i18n import REQUIRED_LANGUAGES
 from .models import Field, FieldKind, Holiday, Requirement, Service, WorkCalendar
-from .schema import service_publish
+from .schema import date_bound, date_rule_text, parse_date_rule, service_publish
 
 TOP_LEVEL_KEYS = ("calendar", "departments", "fields", "services")
 CALENDAR_KEYS = ("workdays", "holidays")
@@ -376,18 +376,26 @@ def _check_bounds(entry: dict, kind: str, path: str, report: Report, rules: dict
             continue
         value, key_path = entry[key], _join(path, key)
         if kind == FieldKind.DATE:
-            day = _iso_date(value, key_path, report)
-            if day is None:
+            rule = parse_date_rule(value)
+            if rule is None:
+                report(key_path, _(
+                    "must be a date written YYYY-MM-DD or a day relative to today: today, or today+N or today-N "
+                    "with N days (d), weeks (w), months (m) or years (y) up to 100 years, e.g. today+365d or "
+                    "today-18y; not %(value)r") % {"value": value})
                 ok = False
             else:
-                bounds[key] = day
-                rules[key] = day.isoformat()
+                rules[key] = date_rule_text(rule)
+                # A fixed day and a relative one pass each other as time goes by: only two fixed
+                # days, or two relative ones (on any one day), are compared.
+                bounds[key] = (isinstance(rule, date), date_bound(rules[key], date(2000, 1, 1)))
         elif (kind == FieldKind.INTEGER and not _is_int(value)) or not _is_number(value):
             report(key_path, _("must be a %(what)s, not %(value)r") % {
                 "what": _("whole number") if kind == FieldKind.INTEGER else _("number"), "value": value})
             ok = False
         else:
             bounds[key] = rules[key] = value
+    if kind == FieldKind.DATE and len(bounds) == 2 and bounds["min"][0] != bounds["max"][0]:
+        return ok
     if len(bounds) == 2 and bounds["min"] > bounds["max"]:
         report(_join(path, "min"), _("must not be greater than max"))
         ok = False

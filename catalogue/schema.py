@@ -9,8 +9,11 @@ A schema is plain JSON so that it can be stored on a version and never change:
 Fields are the union of the reviews' fields, each once, in dictionary order.
 """
 
+import calendar
 import functools
+import re
 from dataclasses import dataclass
+from datetime import date, timedelta
 from functools import cached_property
 
 from django.db import transaction
@@ -56,6 +59,56 @@ class Schema:
     @property
     def file_keys(self) -> set[str]:
         return {f["key"] for f in self.fields if f["kind"] == "file"}
+
+
+# Date rules (``min`` and ``max`` of a date field) are a fixed day, YYYY-MM-DD, or a day relative
+# to the day the answer is checked: "today", or "today" plus or minus a whole number of days (d),
+# weeks (w), months (m) or years (y), e.g. today+365d, today-18y. Months and years keep the day of
+# the month, or take the month's last day when it has fewer (today-1m on 31 March is 28 or 29
+# February). Nothing else: a catalogue says exactly one of these.
+DATE_RULE = re.compile(r"today(?:([+-])([0-9]{1,5})([dwmy]))?")
+DATE_RULE_LIMITS = {"d": 36600, "w": 5220, "m": 1200, "y": 100}  # at most about 100 years either way
+
+
+def parse_date_rule(value) -> date | tuple[int, str] | None:
+    """A date rule as a fixed ``date`` or a relative (signed amount, unit) pair; None when the
+    value is neither (callers say why)."""
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str):
+        return None
+    if match := DATE_RULE.fullmatch(value.strip()):
+        sign, amount, unit = match.groups()
+        if sign is None:
+            return 0, "d"
+        return (int(amount) * (-1 if sign == "-" else 1), unit) if int(amount) <= DATE_RULE_LIMITS[unit] else None
+    try:
+        return date.fromisoformat(value) if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value) else None
+    except ValueError:
+        return None
+
+
+def date_rule_text(rule: date | tuple[int, str]) -> str:
+    """How a parsed rule is written in a schema and a catalogue file."""
+    if isinstance(rule, date):
+        return rule.isoformat()
+    amount, unit = rule
+    return "today" if amount == 0 else f"today{amount:+d}{unit}"
+
+
+def date_bound(value, today: date) -> date:
+    """The day a stored date rule means when the answer is checked on ``today``."""
+    rule = parse_date_rule(value)
+    if rule is None:
+        raise ValueError(f"not a date rule: {value!r}")
+    if isinstance(rule, date):
+        return rule
+    amount, unit = rule
+    if unit in ("d", "w"):
+        return today + timedelta(days=amount * (7 if unit == "w" else 1))
+    months = today.year * 12 + today.month - 1 + amount * (12 if unit == "y" else 1)
+    year, month = divmod(months, 12)
+    return date(year, month + 1, min(today.day, calendar.monthrange(year, month + 1)[1]))
 
 
 @functools.lru_cache(maxsize=512)

@@ -65,7 +65,7 @@ def test_a_replayed_error_stays_the_same_error(citizen_api, restaurant):
     again = citizen_api.post("/api/v1/applications/", body, key="bad")
     assert first.status_code == again.status_code == 400
     assert again.json() == first.json()
-    assert fields_of(first) == {"seats": ["Enter a whole number."]}
+    assert fields_of(first) == {"seats": ["Enter the seats as a whole number, for example 12."]}
 
 
 def test_decision_replay_decides_once(dept_api, submit):
@@ -101,8 +101,8 @@ def test_answers_are_checked_as_the_web_form_checks_them(citizen_api, restaurant
     assert fields_of(bad) == {"nope": ["This question is not part of the form."]}
     bad = citizen_api.post(path + "answers/", {"answers": {"seats": 0, "cuisine": "thai"}})
     assert fields_of(bad) == {
-        "cuisine": ["Select a valid choice. thai is not one of the available choices."],
-        "seats": ["Ensure this value is greater than or equal to 1."],
+        "cuisine": ["Select the cuisine from the list."],
+        "seats": ["Enter the seats between 1 and 2000."],
     }
     nested = citizen_api.post(path + "answers/", {"answers": {"seats": {"n": 1}, "cuisine": [1]}})
     assert nested.status_code == 400
@@ -110,9 +110,9 @@ def test_answers_are_checked_as_the_web_form_checks_them(citizen_api, restaurant
     early = citizen_api.post(path + "submit/")
     assert early.status_code == 400
     assert fields_of(early) == {
-        "business_name": ["This field is required."], "cuisine": ["This field is required."],
-        "seats": ["This field is required."], "site_address": ["This field is required."],
-        "floor_plan": ["Attach this document."],
+        "business_name": ["Enter the business name."], "cuisine": ["Select the cuisine from the list."],
+        "seats": ["Enter the seats."], "site_address": ["Enter the site address."],
+        "floor_plan": ["Upload the floor plan."],
     }
     assert Application.objects.get().answers == {}
 

@@ -20,8 +20,8 @@ from approvals.uploads import check_upload, display_name
 
 SPEC = {"key": "floor_plan", "kind": "file", "accept": ["application/pdf", "image/png", "image/jpeg"], "max_size_mb": 1}
 
-NOT_ACCEPTED = "This kind of file is not accepted here. Accepted: PDF, PNG, JPEG."
-SVG_REFUSED = "SVG images are not accepted, because they can contain scripts. Accepted: PDF, PNG, JPEG."
+NOT_ACCEPTED = "Upload the floor plan as a PDF, PNG or JPEG file."
+SVG_REFUSED = "Upload the floor plan as a PDF, PNG or JPEG file. SVG images are not accepted, because they can contain scripts."
 PDF_UNREADABLE = "The PDF could not be read. It may be damaged: please save or export it again as a PDF and upload the new file."
 PDF_ENCRYPTED = "The PDF is password-protected. Please upload a copy that opens without a password."
 PDF_TOO_COMPLEX = "The PDF is too complex for us to check. Please save it as a simpler or shorter PDF and upload it again."
@@ -186,7 +186,7 @@ def test_content_decides_not_the_name_or_browser_type():
     meta = check_upload(SPEC, upload(image_bytes("PNG"), name="plan.pdf", content_type="application/pdf"))
     assert meta["content_type"] == "image/png"
     pdf_only = {**SPEC, "accept": ["application/pdf"]}
-    assert refusal(image_bytes("PNG"), spec=pdf_only) == ["This kind of file is not accepted here. Accepted: PDF."]
+    assert refusal(image_bytes("PNG"), spec=pdf_only) == ["Upload the floor plan as a PDF file."]
 
 
 # --- Wrong type, whatever the name -----------------------------------------------------------------
@@ -223,14 +223,15 @@ def test_zip_bomb_is_refused_without_decompressing_anything(monkeypatch):
 
 
 def test_empty_and_oversized_files_are_refused():
-    assert refusal(b"") == ["The file is empty."]
-    assert refusal(b"%PDF-1.4\n" + b"0" * (1024 * 1024)) == ["The file is larger than 1 MB."]
+    assert refusal(b"") == ["The file you chose is empty. Upload the floor plan again."]
+    assert refusal(b"%PDF-1.4\n" + b"0" * (1024 * 1024)) == ["Upload the floor plan as a file of 1 MB or less."]
 
 
 def test_too_many_files():
     with pytest.raises(ValidationFailed) as excinfo:
         check_upload(SPEC, upload(pypdf_document()), existing_count=5)
-    assert excinfo.value.errors == {"floor_plan": ["You can attach at most 5 files here."]}
+    assert excinfo.value.errors == {"floor_plan": [
+        "You can attach at most 5 files to the floor plan. Remove one before you upload another."]}
 
 
 # --- SVG -------------------------------------------------------------------------------------------
@@ -250,7 +251,7 @@ def test_svg_is_never_accepted(content, name, content_type):
 def test_svg_is_refused_even_when_the_catalogue_lists_it():
     spec = {**SPEC, "accept": ["image/svg+xml", "image/png"]}
     assert refusal(SVG_WITH_SCRIPT, spec=spec, name="logo.svg") == [
-        "SVG images are not accepted, because they can contain scripts. Accepted: PNG."]
+        "Upload the floor plan as a PNG file. SVG images are not accepted, because they can contain scripts."]
     only_svg = {**SPEC, "accept": ["image/svg+xml"]}
     assert refusal(SVG_PLAIN, spec=only_svg, name="logo.svg") == [
         "No kind of file can be accepted here. Please contact the service."]
@@ -439,8 +440,8 @@ def files_under(root: Path) -> list[Path]:
     (ACTIVE_PDFS["open action runs JavaScript"](), "plan.pdf", "application/pdf", PDF_ACTIVE),
     (png_declaring(10_000, 10_000), "plan.png", "image/png", IMAGE_TOO_LARGE),
     (SVG_WITH_SCRIPT, "plan.svg", "image/svg+xml",
-     "SVG images are not accepted, because they can contain scripts. Accepted: PDF, PNG."),
-    (zip_bomb(), "plan.pdf", "application/pdf", "This kind of file is not accepted here. Accepted: PDF, PNG."),
+     "Upload the floor plan as a PDF or PNG file. SVG images are not accepted, because they can contain scripts."),
+    (zip_bomb(), "plan.pdf", "application/pdf", "Upload the floor plan as a PDF or PNG file."),
     (encrypted_pdf("secret"), "plan.pdf", "application/pdf", PDF_ENCRYPTED),
 ], ids=["pdf script", "image bomb", "svg", "zip bomb", "encrypted pdf"])
 def test_attach_refuses_hostile_file_and_stores_nothing(restaurant, citizen, settings, tmp_path,

@@ -168,7 +168,7 @@ def test_step_indicator_back_link_and_save_for_later(client, restaurant, citizen
     assert application.answers == {"site_address": "1 Harbour Road"}
     page = client.get(response.url).content.decode()
     assert "Your answers are saved." in page
-    assert reverse("approvals:edit", args=[application.pk, 1]) in page  # the draft, to resume
+    assert reverse("approvals:resume", args=[application.pk]) in page  # the draft, to resume
 
 
 def test_invalid_answer_is_not_saved_and_is_linked_from_the_error_summary(client, restaurant, citizen):
@@ -312,7 +312,7 @@ def test_my_applications_groups_by_what_the_citizen_must_do(client, submit, citi
         start = page.index(f'id="group-{name}"')
         sections[name] = page[start:page.index("</section>", start)]
     assert correction.reference in sections["action"]
-    assert reverse("approvals:edit", args=[draft.pk, 1]) in sections["drafts"]
+    assert reverse("approvals:resume", args=[draft.pk]) in sections["drafts"]
     assert in_review.reference in sections["review"]
     assert withdrawn.reference in sections["finished"]
     assert page.index('id="group-action"') < page.index('id="group-drafts"') < page.index('id="group-review"')

@@ -256,6 +256,10 @@ def field(extra: str, kind: str = "text") -> str:
     )
 
 
+DATE_RULE_PROBLEM = (
+    "must be a date written YYYY-MM-DD or a day relative to today: today, or today+N or today-N with N days (d), "
+    "weeks (w), months (m) or years (y) up to 100 years, e.g. today+365d or today-18y; not ")
+
 INVALID = [
     # (file text, expected problems after "<file>: ")
     ("fields:\n  - key: a\n   kind: text\n",
@@ -300,8 +304,8 @@ INVALID = [
     (field("min: 1.5", kind="integer"), ["fields[0].min: must be a whole number, not 1.5"]),
     (field("max: lots", kind="decimal"), ["fields[0].max: must be a number, not 'lots'"]),
     (field("min: 10\nmax: 2", kind="integer"), ["fields[0].min: must not be greater than max"]),
-    (field("min: 2026-02-30", kind="date"), ["fields[0].min: must be a date written YYYY-MM-DD, not '2026-02-30'"]),
-    (field("max: tomorrow", kind="date"), ["fields[0].max: must be a date written YYYY-MM-DD, not 'tomorrow'"]),
+    (field("min: 2026-02-30", kind="date"), ["fields[0].min: " + DATE_RULE_PROBLEM + "'2026-02-30'"]),
+    (field("max: tomorrow", kind="date"), ["fields[0].max: " + DATE_RULE_PROBLEM + "'tomorrow'"]),
     (field("min: 2026-12-01\nmax: 2026-01-01", kind="date"), ["fields[0].min: must not be greater than max"]),
     (field("", kind="choice"), ["fields[0].choices: is required for kind choice"]),
     (field("choices: []", kind="multichoice"), ["fields[0].choices: must not be empty"]),

@@ -5,6 +5,7 @@ and download the permit once every department has approved. axe-core checks ever
 English and again in Simplified Chinese."""
 
 import re
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -13,6 +14,7 @@ from playwright.sync_api import expect
 
 from approvals import workflow
 from approvals.models import Application, ApplicationStatus, ReviewStatus
+from approvals.sla import local_today
 from catalogue.models import Service
 from catalogue.tests.conftest import DEMO
 from permits.models import Permit
@@ -105,7 +107,9 @@ def test_open_a_restaurant_from_search_to_permit(page, assert_accessible, demo, 
     page.get_by_label("Business scope").fill("Catering services")
     page.get_by_label("Taxpayer type").select_option("small_scale")
     page.get_by_label("Number of employees").fill("0")
-    page.get_by_label("Planned opening date").fill("2027-03-01")
+    opening = page.get_by_label("Planned opening date (optional)")
+    assert page.get_by_text("Type the date as DD/MM/YYYY, for example 27/03/2026.").count() == 1
+    opening.fill((local_today() + timedelta(days=90)).strftime("%d/%m/%Y"))
     page.get_by_label("Cuisine").select_option("chinese")
     page.get_by_label("Number of seats").fill("40")
     page.get_by_role("button", name="Save and continue").click()
@@ -129,9 +133,11 @@ def test_open_a_restaurant_from_search_to_permit(page, assert_accessible, demo, 
     assert_accessible(page)
     assert_fits_narrow_screen(page)
 
-    # Resume from My applications; jump to the documents with the step indicator.
+    # Resume from My applications: the first page with something missing (the documents);
+    # back to the site with the step indicator, and forward to the documents again.
     page.get_by_role("link", name=re.compile("^Open a restaurant")).click()
-    page.wait_for_url(re.compile(rf"/applications/{application.pk}/step/1/"))
+    page.wait_for_url(re.compile(rf"/applications/{application.pk}/step/4/"))
+    expect(page.locator("h1")).to_have_text("Documents")
     page.get_by_role("link", name="The site").click()
     assert page.get_by_label("Site address").input_value() == "88 Harbour Road, Central District"
     page.get_by_role("link", name="Back").click()
