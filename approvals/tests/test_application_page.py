@@ -49,6 +49,12 @@ def travel(time_machine, settings, tmp_path):
     return _travel
 
 
+@pytest.fixture(autouse=True)
+def _english_after_each_test():
+    yield
+    translation.activate(settings.LANGUAGE_CODE)  # a page in Chinese leaves its language active in the thread
+
+
 def _text(markup: str) -> str:
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", markup)).split())
 
