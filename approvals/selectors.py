@@ -30,11 +30,15 @@ from .receipts import stage_plan
 from .sla import clock_now, local_today, sla_calendar
 
 
+def _current_permits() -> Prefetch:
+    return Prefetch("permits", queryset=Permit.objects.exclude(status=PermitStatus.SUPERSEDED), to_attr="current_permits")
+
+
 def applications_for_citizen(user):
     return (
         Application.objects.filter(applicant=user)
         .select_related("service")
-        .prefetch_related(Prefetch("reviews", queryset=Review.objects.select_related("department")))
+        .prefetch_related(Prefetch("reviews", queryset=Review.objects.select_related("department")), _current_permits())
         .order_by("-created_at")
     )
 
@@ -44,8 +48,7 @@ def application_for_citizen(user, pk: int) -> Application:
         Application.objects.select_related("service", "service_version")
         .prefetch_related(
             Prefetch("reviews", queryset=Review.objects.select_related("department").order_by("stage", "department__code")),
-            "attachments",
-            Prefetch("permits", queryset=Permit.objects.exclude(status=PermitStatus.SUPERSEDED), to_attr="current_permits"),
+            "attachments", _current_permits(),
         ),
         pk=pk, applicant=user,
     )

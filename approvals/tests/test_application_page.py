@@ -260,3 +260,23 @@ def test_the_page_in_chinese_after_a_correction(corrected, client, citizen):
     assert page.reviews[0] == (
         f"health局 部门重新审查中 您已补正，health局自 {since} 起重新审查。 "
         f"审批截止日期 {due} 因补正暂停计时 3 个工作日，截止日期相应顺延")
+
+
+def test_my_applications_and_the_application_page_say_how_long_the_permit_is_valid(submit, citizen, officers, client,
+                                                                                  travel):
+    from permits.services import permit_revoke
+
+    travel(date(2026, 11, 20), 10)
+    application = submit()
+    for code in ("health", "registration", "tax", "fire"):
+        decide(application, code, officers)
+    permit = Permit.objects.get(application=application)
+    permit_render(permit_id=permit.pk)
+    line = f"{permit.number}, valid for 3 years, until {shown(date(2029, 11, 19))}"
+    client.force_login(citizen)
+    assert f"Permit {line}" in _text(client.get(reverse("approvals:my_applications")).content.decode())
+    assert f"Your permit is ready {line}" in Page(client, application).text
+
+    permit_revoke(permit_id=permit.pk, actor=officers["fire_supervisor"], reason="Closed.")
+    revoked = f"Permit {permit.number}, revoked on {shown(date(2026, 11, 20))}"
+    assert revoked in _text(client.get(reverse("approvals:my_applications")).content.decode())
