@@ -279,4 +279,5 @@ def test_my_applications_and_the_application_page_say_how_long_the_permit_is_val
 
     permit_revoke(permit_id=permit.pk, actor=officers["fire_supervisor"], reason="Closed.")
     revoked = f"Permit {permit.number}, revoked on {shown(date(2026, 11, 20))}"
-    assert revoked in _text(client.get(reverse("approvals:my_applications")).content.decode())
+    assert f"Status Permit revoked {revoked}" in _text(client.get(reverse("approvals:my_applications")).content.decode())
+    assert Page(client, application).status == "Permit revoked"  # not "Permit issued" beside the revocation
