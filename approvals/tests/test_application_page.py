@@ -281,3 +281,45 @@ def test_my_applications_and_the_application_page_say_how_long_the_permit_is_val
     revoked = f"Permit {permit.number}, revoked on {shown(date(2026, 11, 20))}"
     assert f"Status Permit revoked {revoked}" in _text(client.get(reverse("approvals:my_applications")).content.decode())
     assert Page(client, application).status == "Permit revoked"  # not "Permit issued" beside the revocation
+
+
+REVIEW_WORDING = {
+    # review status: (badge, what follows it on the health review's line)
+    "waiting": ("Waiting for an earlier stage", "Time limit 5 working days"),
+    "pending": ("In the department's queue", f"Decision due {shown(date(2026, 11, 27))}"),
+    "in_progress": ("Being reviewed", f"Decision due {shown(date(2026, 11, 27))}"),
+    "correction_requested": ("Waiting for your correction", f"Asked on {shown(date(2026, 11, 20))} What to correct Fix it. "
+                                                            f"Decision due {shown(date(2026, 11, 27))}, if you answer today"),
+    "approved": ("Approved", f"Approved on {shown(date(2026, 11, 20))}"),
+    "rejected": ("Rejected", f"Rejected on {shown(date(2026, 11, 20))} Reason Too small."),
+    "cancelled": ("Stopped", "Another department rejected the application."),
+}
+APPLICATION_WORDING = {
+    "in_review": "In review", "needs_correction": "Needs your correction", "approved": "Approved",
+    "issued": "Permit issued", "rejected": "Rejected", "withdrawn": "Withdrawn",
+}
+
+
+@pytest.mark.parametrize("application_status", list(APPLICATION_WORDING))
+@pytest.mark.parametrize("review_status", list(REVIEW_WORDING))
+def test_every_status_pair_has_one_wording(submit, client, travel, application_status, review_status):
+    from approvals.models import Application, Review
+
+    travel(date(2026, 11, 20), 10)
+    application = submit()
+    workflow.application_route(application_ids=[application.pk])
+    Application.objects.filter(pk=application.pk).update(status=application_status)
+    decided = review_status not in ("waiting", "pending", "in_progress")
+    Review.objects.filter(application=application, department__code="health").update(
+        status=review_status, decided_at=datetime(2026, 11, 20, 11, tzinfo=TZ) if decided else None,
+        correction_message="Fix it." if review_status == "correction_requested" else "",
+        reason="Too small." if review_status == "rejected" else "",
+        paused_on=date(2026, 11, 20) if review_status == "correction_requested" else None)
+    page = Page(client, application)
+    badge, facts = REVIEW_WORDING[review_status]
+    if review_status == "cancelled" and application_status == "withdrawn":
+        facts = "You withdrew the application."
+    assert page.status == APPLICATION_WORDING[application_status]
+    assert page.reviews[0] == f"Health Bureau {badge} {facts}"
+    assert page.html.count("status-badge") == 1 + len(page.reviews)  # one for the application, one per review
+    assert "Decided" not in page.text
