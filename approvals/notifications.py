@@ -11,7 +11,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.translation import pgettext
 
+from catalogue.i18n import translated
 from departments.models import Membership, MembershipRole
 
 from .models import EmailStatus, Notification, NotificationKind
@@ -91,10 +93,22 @@ def notification_send_email(*, notification_id: int) -> str:
     return "sent"
 
 
+def correction_labels(n: Notification) -> str:
+    """The answers a correction request asks about, by their labels in the active language:
+    "Seats, Floor plan". The keys are kept on the notification, so a mail sent after the answer
+    still lists them."""
+    if n.kind != NotificationKind.CORRECTION_REQUESTED or n.application is None:
+        return ""
+    keys = n.params.get("fields") or (n.review.correction_fields if n.review else [])
+    specs = n.application.schema.fields_by_key
+    return pgettext("list separator", ", ").join(translated(specs[k].get("label")) if k in specs else k for k in keys)
+
+
 def build_email(n: Notification) -> EmailMultiAlternatives:
     context = {
         "n": n, "kind": n.kind, "title": NotificationKind(n.kind).label, "recipient": n.recipient,
         "application": n.application, "review": n.review, "params": n.params, "SITE_URL": settings.SITE_URL,
+        "correction_fields": correction_labels(n),
     }
     subject = render_to_string("approvals/email/subject.txt", context).strip()
     body = render_to_string("approvals/email/body.txt", context)

@@ -15,7 +15,7 @@ from catalogue.i18n import translated
 
 from .answers import answer_sections
 from .models import REVIEW_UNDECIDED, Application, Review
-from .sla import local_today, sla_calendar
+from .sla import clock_now, local_today, sla_calendar
 
 
 @dataclass
@@ -37,26 +37,30 @@ def _local_date(moment) -> date:
 
 def stage_plan(application: Application) -> list[Stage]:
     """The stages of a submitted application, in order, with their reviews and expected dates
-    (uses the prefetched ``application.reviews``)."""
+    (uses the prefetched ``application.reviews``). An open stage ends on the latest of its
+    reviews' ends: a decision's day, a routed review's due date as the engine holds it today (a
+    paused clock's moves while it stands still), else its time limit counted from the later of
+    today and the end of the stage before."""
     if application.submitted_at is None:
         return []
     stages: dict[int, Stage] = {}
     for review in application.reviews.all():
         stages.setdefault(review.stage, Stage(number=review.stage)).reviews.append(review)
-    calendar = sla_calendar()
+    calendar, today = sla_calendar(), local_today()
     start = _local_date(application.submitted_at)
     plan = [stages[n] for n in sorted(stages)]
     for stage in plan:
         stage.current = stage.number == application.current_stage and not application.is_final
         stage.finished = all(r.status not in REVIEW_UNDECIDED for r in stage.reviews)
-        if stage.finished:
-            decided = [_local_date(r.decided_at) for r in stage.reviews if r.decided_at]
-            stage.expected_by = max(decided, default=start)
-        elif all(r.due_date for r in stage.reviews):
-            stage.expected_by = max(r.due_date for r in stage.reviews)
-        else:
-            begin = max(start, local_today()) if stage.current else start
-            stage.expected_by = calendar.add_working_days(begin, max(r.sla_days for r in stage.reviews))
+        ends = []
+        for review in stage.reviews:
+            if review.status not in REVIEW_UNDECIDED:
+                ends.append(_local_date(review.decided_at) if review.decided_at else start)
+            elif due := clock_now(calendar=calendar, review=review, today=today)["due_date"]:
+                ends.append(due)
+            else:
+                ends.append(calendar.add_working_days(max(start, today), review.sla_days))
+        stage.expected_by = max(ends, default=start)
         start = stage.expected_by
     return plan
 

@@ -1,6 +1,7 @@
 """Reads of applications for citizens. Another citizen's application does not exist (404)."""
 
 from dataclasses import dataclass, field
+from datetime import date, datetime
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Exists, OuterRef, Prefetch
@@ -8,18 +9,36 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext
 
+from audit.models import Action, AuditEvent
 from audit.selectors import describe_access, describe_purpose, staff_accesses
 from departments.models import Department
 from permits.models import Permit, PermitStatus
 
-from .models import APPLICATION_RATEABLE, Application, ApplicationStatus, Message, MessageSide, Notification, Rating, Review
+from .models import (
+    APPLICATION_RATEABLE,
+    REVIEW_OPEN,
+    Application,
+    ApplicationStatus,
+    Message,
+    MessageSide,
+    Notification,
+    Rating,
+    Review,
+    ReviewStatus,
+)
+from .receipts import stage_plan
+from .sla import clock_now, local_today, sla_calendar
+
+
+def _current_permits() -> Prefetch:
+    return Prefetch("permits", queryset=Permit.objects.exclude(status=PermitStatus.SUPERSEDED), to_attr="current_permits")
 
 
 def applications_for_citizen(user):
     return (
         Application.objects.filter(applicant=user)
         .select_related("service")
-        .prefetch_related(Prefetch("reviews", queryset=Review.objects.select_related("department")))
+        .prefetch_related(Prefetch("reviews", queryset=Review.objects.select_related("department")), _current_permits())
         .order_by("-created_at")
     )
 
@@ -35,11 +54,117 @@ def application_for_citizen(user, pk: int) -> Application:
         Application.objects.select_related("service", "service_version")
         .prefetch_related(
             Prefetch("reviews", queryset=Review.objects.select_related("department").order_by("stage", "department__code")),
-            "attachments",
-            Prefetch("permits", queryset=Permit.objects.exclude(status=PermitStatus.SUPERSEDED), to_attr="current_permits"),
+            "attachments", _current_permits(),
         ),
         pk=pk, applicant=user,
     )
+
+
+# --- The application page: where each review stands, in one wording per state ----------------------
+
+
+class ReviewPhase:
+    """Where a review stands as its applicant reads it; one wording each on the page."""
+
+    WAITING = "waiting"  # its stage has not started
+    QUEUED = "queued"  # in the department's queue, first round
+    REVIEWING = "reviewing"  # an officer holds it, first round
+    BACK = "back"  # with the department again after the applicant's correction
+    CORRECTION = "correction"  # waiting for the applicant's correction
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    STOPPED = "stopped"  # cancelled: another department rejected, or the applicant withdrew
+
+
+class StageState:
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    FINISHED = "finished"
+    STOPPED = "stopped"
+
+
+@dataclass
+class ReviewProgress:
+    review: Review
+    phase: str
+    due_date: date | None = None  # the due date the engine holds today
+    paused_days: int = 0  # working days the clock stood still waiting on the applicant
+    back_since: datetime | None = None
+    withdrawn: bool = False  # STOPPED by the applicant's withdrawal (else by a rejection)
+
+    @property
+    def department(self) -> Department:
+        return self.review.department
+
+
+@dataclass
+class StageProgress:
+    number: int
+    state: str
+    expected_by: date | None
+    reviews: list[ReviewProgress]
+
+
+def _reopened_at(application: Application) -> dict[int, datetime]:
+    """When each review of the application last went back to its department (one query)."""
+    reopened = {}
+    for object_id, at in (AuditEvent.objects.filter(application_id=application.pk, action=Action.REVIEW_REOPENED,
+                                                     object_type="review").order_by("at").values_list("object_id", "at")):
+        reopened[int(object_id)] = at
+    return reopened
+
+
+def _phase(review: Review, reopened: dict[int, datetime]) -> str:
+    if review.status == ReviewStatus.WAITING:
+        return ReviewPhase.WAITING
+    if review.status in REVIEW_OPEN:
+        # Back after a correction round: the requesting review keeps the day it asked.
+        if review.pk in reopened or review.decided_at is not None:
+            return ReviewPhase.BACK
+        return ReviewPhase.REVIEWING if review.status == ReviewStatus.IN_PROGRESS else ReviewPhase.QUEUED
+    return {
+        ReviewStatus.CORRECTION_REQUESTED: ReviewPhase.CORRECTION, ReviewStatus.APPROVED: ReviewPhase.APPROVED,
+        ReviewStatus.REJECTED: ReviewPhase.REJECTED,
+    }.get(review.status, ReviewPhase.STOPPED)
+
+
+def _stage_state(reviews: list[ReviewProgress]) -> str:
+    phases = {r.phase for r in reviews}
+    if phases <= {ReviewPhase.WAITING}:
+        return StageState.NOT_STARTED
+    if phases & {ReviewPhase.QUEUED, ReviewPhase.REVIEWING, ReviewPhase.BACK, ReviewPhase.CORRECTION}:
+        return StageState.IN_PROGRESS
+    # A stage that took the rejection finished with it; one cut short by it, or by a withdrawal, stopped.
+    stopped = ReviewPhase.STOPPED in phases and ReviewPhase.REJECTED not in phases
+    return StageState.STOPPED if stopped else StageState.FINISHED
+
+
+def application_progress(application: Application) -> list[StageProgress]:
+    """The application page's timeline: each stage and each review with its phase and the due
+    date the engine holds today. Reads the prefetched reviews, plus one query for the reviews
+    that went back to their department, whatever their number."""
+    plan = stage_plan(application)
+    if not plan:
+        return []
+    calendar, today = sla_calendar(), local_today()
+    reopened = _reopened_at(application)
+    withdrawn = application.status == ApplicationStatus.WITHDRAWN
+    progress = []
+    for stage in plan:
+        reviews = []
+        for review in stage.reviews:
+            phase = _phase(review, reopened)
+            clock = clock_now(calendar=calendar, review=review, today=today)
+            reviews.append(ReviewProgress(
+                review=review, phase=phase, due_date=clock["due_date"], paused_days=clock["paused_days"],
+                back_since=(reopened.get(review.pk) or review.pending_since) if phase == ReviewPhase.BACK else None,
+                withdrawn=withdrawn,
+            ))
+        state = _stage_state(reviews)
+        open_stage = state in (StageState.NOT_STARTED, StageState.IN_PROGRESS) and not application.is_final
+        progress.append(StageProgress(number=stage.number, state=state, reviews=reviews,
+                                      expected_by=stage.expected_by if open_stage else None))
+    return progress
 
 
 def notifications_for(user, *, limit: int = 20):

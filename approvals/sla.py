@@ -75,6 +75,16 @@ def clock_resume(*, calendar: Calendar, review: Review, today: date) -> dict:
             **_shifted(calendar=calendar, review=review, days=waited)}
 
 
+def clock_now(*, calendar: Calendar, review: Review, today: date) -> dict:
+    """The review's due date and working days waited on the applicant as the engine counts them
+    today: a paused clock's due date moves by every working day it stands still (what
+    ``clock_resume`` would write if the applicant answered today); a running clock's is its own."""
+    current = {"due_date": review.due_date, "paused_days": review.paused_days}
+    if review.paused_on is not None:
+        current.update(clock_resume(calendar=calendar, review=review, today=today))
+    return current
+
+
 def clock_extend(*, calendar: Calendar, review: Review, due_date: date) -> dict:
     """New dates for a review whose due date a supervisor moves later: the reminder and the red
     card date keep their distance to it in working days."""

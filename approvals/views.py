@@ -285,7 +285,7 @@ def detail_context(request, application) -> dict:
     return {
         "application": application,
         "reviews": reviews,
-        "stages": receipts.stage_plan(application),
+        "progress": selectors.application_progress(application),
         "permit": application.current_permits[0] if application.current_permits else None,
         "correction_requests": corrections,
         "notifications": selectors.notifications_for_application(request.user, application),

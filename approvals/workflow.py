@@ -505,7 +505,8 @@ def _settle(application: Application, reviews: list[Review], *, decision, review
             application.status = ApplicationStatus.NEEDS_CORRECTION
             application.save(update_fields=["status", "updated_at"])
         notify(recipient_ids=[application.applicant_id], kind=NotificationKind.CORRECTION_REQUESTED,
-               application=application, review=review, params={"message": review.correction_message})
+               application=application, review=review,
+               params={"message": review.correction_message, "fields": list(review.correction_fields)})
         return events
 
     if any(r.status != ReviewStatus.APPROVED for r in reviews if r.stage <= application.current_stage):

@@ -78,6 +78,11 @@ class Permit(models.Model):
     def __str__(self):
         return self.number
 
+    @property
+    def valid_days(self) -> int:
+        """How long the permit is valid, in calendar days (catalogue.durations says it)."""
+        return (self.valid_until - self.valid_from).days
+
     def state(self, today=None) -> str:
         if self.status == PermitStatus.REVOKED:
             return PermitState.REVOKED

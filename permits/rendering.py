@@ -18,6 +18,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from catalogue.durations import calendar_duration
 from catalogue.i18n import translated
 
 PERMIT_TEMPLATE = "permits/permit.html"
@@ -154,11 +155,20 @@ def qr_data_uri(url: str) -> str:
     return segno.make(url, error="m").png_data_uri(scale=8, border=2)
 
 
+def validity(permit) -> dict:
+    """How long the permit is valid, said in both of the permit's languages: {"en": "3 years", "zh": "3 年"}."""
+    result = {}
+    for key, language in (("en", "en"), ("zh", "zh-hans")):
+        with translation.override(language):
+            result[key] = calendar_duration(permit.valid_days)
+    return result
+
+
 def permit_html(permit, facts: dict) -> str:
     document = permit_document(permit, facts)
     with translation.override("en"):
         return render_to_string(PERMIT_TEMPLATE, {
-            "permit": permit, "d": document, "qr": qr_data_uri(document["verify_url"]),
+            "permit": permit, "d": document, "qr": qr_data_uri(document["verify_url"]), "validity": validity(permit),
         })
 
 

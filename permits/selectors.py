@@ -57,6 +57,9 @@ class Verification:
     departments: list = field(default_factory=list)
     replaced_by: str = ""
     replaces: str = ""
+    # What each department attached at approval, as (department, conditions), in review order.
+    conditions: list = field(default_factory=list)
+    valid_days: int = 0
 
 
 def permit_data(permit: Permit) -> dict:
@@ -78,6 +81,8 @@ def _verification(permit: Permit) -> Verification:
         business_name=data.get("business_name", ""), site_address=data.get("site_address", ""),
         service=_local(data.get("service", "")),
         departments=[_local(a["name"]) for a in data.get("approvals", [])],
+        conditions=[(_local(a["name"]), a["conditions"]) for a in data.get("approvals", []) if a.get("conditions")],
+        valid_days=permit.valid_days,
         replaced_by=replaced_by.number if replaced_by else "",
         replaces=permit.replaces.number if permit.replaces_id else "",
     )

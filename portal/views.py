@@ -6,6 +6,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from catalogue import selectors as catalogue_selectors
+from catalogue.durations import expected_working_days
 
 from .forms import SearchForm
 from .health import check_health
@@ -36,7 +37,9 @@ def service_detail(request, slug):
     service = catalogue_selectors.service_for_page(slug=slug)
     if service is None:
         raise Http404
-    return render(request, "portal/service_detail.html", {"service": service})
+    return render(request, "portal/service_detail.html", {
+        "service": service, "expected_days": expected_working_days(service.schema.reviews),
+    })
 
 
 @require_GET

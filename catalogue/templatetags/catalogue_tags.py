@@ -1,5 +1,6 @@
 from django import template
 
+from catalogue import durations
 from catalogue.i18n import translated
 
 register = template.Library()
@@ -9,3 +10,21 @@ register = template.Library()
 def tr(value):
     """Catalogue text in the active language: {{ service.name|tr }}."""
     return translated(value)
+
+
+@register.filter
+def duration(days):
+    """Calendar days as people say them: {{ 1095|duration }} → "3 years" (catalogue.durations)."""
+    return durations.calendar_duration(days)
+
+
+@register.filter
+def working_days(days):
+    """{{ 5|working_days }} → "5 working days"."""
+    return durations.working_duration(days)
+
+
+@register.filter
+def valid_for(days):
+    """{{ 1825|valid_for }} → "valid for 5 years"."""
+    return durations.valid_for(days)

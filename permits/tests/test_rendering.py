@@ -68,7 +68,8 @@ def test_pdffonts_lists_the_embedded_noto_cjk_font(issued_permit):
     # name, type..., encoding, emb, sub, uni: every CJK font is embedded (as a subset).
     assert all(f[-5:-2] == ["yes", "yes", "yes"] for f in cjk), cjk
     text = run("pdftotext", "-layout", issued_permit.file.path, "-")
-    for words in ("Restaurant operating permit", "餐饮经营许可证", "持证人", issued_permit.number, "Wang Fang"):
+    for words in ("Restaurant operating permit", "餐饮经营许可证", "持证人", issued_permit.number, "Wang Fang",
+                  f"{issued_permit.valid_until:%Y-%m-%d} (3 years / 3 年)"):
         assert words in text
 
 

@@ -58,8 +58,8 @@ def test_service_page_says_who_reviews_and_what_is_asked(client, demo):
         ("Market Regulation Administration (Business Registration)", 1), ("Public Health Bureau", 1),
         ("Taxation Bureau", 1), ("Fire and Rescue Department", 2),
     ]
-    assert all("working day" in limit for _n, _s, limit in rows)
-    assert "Start application" in html
+    assert [limit for _n, _s, limit in rows] == ["3 working days", "5 working days", "2 working days", "5 working days"]
+    assert "Sign in to apply" in html
 
 
 def test_unknown_service_is_404(client, demo):
@@ -72,3 +72,47 @@ def test_every_page_has_a_content_security_policy(client, demo):
         assert "default-src 'self'" in policy
         assert "script-src 'self'" in policy
         assert "frame-ancestors 'none'" in policy
+
+
+def _text(html: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+@pytest.mark.parametrize(("slug", "validity", "expected"), [
+    ("open-a-restaurant", "valid for 5 years", "Up to 10 working days"),  # 5 (stage 1's longest) + 5
+    ("register-a-small-manufacturer", "valid for 5 years", "Up to 15 working days"),  # 10 + 5
+    ("renovate-a-shop-front", "valid for 1 year", "Up to 5 working days"),  # one stage, 5 and 5 in parallel
+    ("host-a-public-event", "valid for 1 month", "Up to 10 working days"),  # 7 + 3
+])
+def test_service_page_says_how_long_the_permit_lasts_and_the_application_takes(client, demo, slug, validity, expected):
+    page = _text(client.get(f"/services/{slug}/").content.decode())
+    assert f"({validity})" in page
+    assert f"Expected time {expected} for the whole application, from the day you submit it" in page
+    assert " days)" not in page and "1825" not in page
+
+
+def test_service_page_in_chinese(client, demo):
+    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
+    page = _text(client.get("/services/open-a-restaurant/").content.decode())
+    assert "餐饮经营许可证 (有效期 5 年)" in page
+    assert "预计办理时间" in page
+    assert "整个申请最长需要 10 个工作日，自您提交之日起计算" in page
+    assert "5 个工作日" in page
+
+
+def test_service_page_links_to_sign_in_and_register_and_back(client, demo):
+    page = client.get("/services/open-a-restaurant/").content.decode()
+    back = "next=/services/open-a-restaurant/"
+    assert f'href="/accounts/login/?{back}">Sign in to apply</a>' in page
+    assert f'href="/accounts/register/?{back}">Register</a>' in page
+    assert "Start application" not in page  # starting needs an account: sign in first
+    response = client.get(f"/accounts/login/?{back}")
+    assert response.status_code == 200 and 'value="/services/open-a-restaurant/"' in response.content.decode()
+
+
+def test_service_page_for_a_signed_in_citizen_starts_the_application(client, demo):
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(email="applicant@example.org"))
+    page = client.get("/services/open-a-restaurant/").content.decode()
+    assert "Start application" in page and "Sign in to apply" not in page

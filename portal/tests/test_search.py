@@ -88,7 +88,10 @@ def test_search_page_without_a_query_and_the_home_page_box(client, demo):
 
 
 def test_service_page_shows_fee_validity_and_a_post_start_button(client, demo):
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(email="applicant@example.org"))
     page = client.get(reverse("service_detail", args=["open-a-restaurant"])).content.decode()
     assert "Free" in page
-    assert "valid 1825 days" in page
+    assert "Restaurant operating permit (valid for 5 years)" in page
     assert f'<form method="post" action="{reverse("approvals:start", args=["open-a-restaurant"])}">' in page

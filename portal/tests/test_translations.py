@@ -265,11 +265,11 @@ def test_lazy_labels_and_template_tags_render_in_chinese():
 
     template = Template(
         "{% load i18n %}{% trans 'Review queue' %}|"
-        "{% blocktrans count days=3 %}valid {{ days }} day{% plural %}valid {{ days }} days{% endblocktrans %}"
+        "{% blocktrans count days=3 %}{{ days }} working day{% plural %}{{ days }} working days{% endblocktrans %}"
     )
     with translation.override("zh-hans"):
         assert str(ApplicationStatus.NEEDS_CORRECTION.label) == "待补正"
-        assert template.render(Context()) == "审批队列|有效期 3 天"
+        assert template.render(Context()) == "审批队列|3 个工作日"
 
 
 def test_a_page_renders_in_chinese():

@@ -83,7 +83,7 @@ def test_open_a_restaurant_from_search_to_permit(page, assert_accessible, demo, 
     page.get_by_role("link", name="Open a restaurant").click()
     expect(page.locator("h1")).to_have_text("Open a restaurant")
     assert page.get_by_text("Free").count() >= 1
-    assert page.get_by_text("valid 1825 days").count() == 1
+    assert page.get_by_text("valid for 5 years").count() == 1
     assert_accessible(page)
     assert_fits_narrow_screen(page)
     page.get_by_role("button", name="Start application").click()
