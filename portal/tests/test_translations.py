@@ -243,7 +243,7 @@ def test_msgfmt_check_passes_and_compiles_every_message(messages, tmp_path):
     ("Your details", "个人资料"),
     ("Withdraw the application", "撤回申请"),
     ("Submit application", "提交申请"),
-    ("Email address verified", "邮箱已验证"),
+    ("Your email address is confirmed and you are signed in.", "您的邮箱地址已确认，您已登录。"),
 ])
 def test_gettext_returns_chinese(english, chinese):
     with translation.override("zh-hans"):
@@ -254,8 +254,8 @@ def test_gettext_returns_chinese(english, chinese):
 
 def test_plural_and_placeholders_render_in_chinese():
     with translation.override("zh-hans"):
-        assert translation.ngettext("%(days)s working day", "%(days)s working days", 1) % {"days": 1} == "1 个工作日"
-        assert translation.ngettext("%(days)s working day", "%(days)s working days", 20) % {"days": 20} == "20 个工作日"
+        assert translation.ngettext("%(count)d working day", "%(count)d working days", 1) % {"count": 1} == "1 个工作日"
+        assert translation.ngettext("%(count)d working day", "%(count)d working days", 20) % {"count": 20} == "20 个工作日"
         assert (translation.gettext("Application %(ref)s was withdrawn.") % {"ref": "YW-2026-000123"}
                 == "申请 YW-2026-000123 已撤回。")
 
@@ -265,11 +265,11 @@ def test_lazy_labels_and_template_tags_render_in_chinese():
 
     template = Template(
         "{% load i18n %}{% trans 'Review queue' %}|"
-        "{% blocktrans count days=3 %}{{ days }} working day{% plural %}{{ days }} working days{% endblocktrans %}"
+        "{% blocktrans count count=3 %}{{ count }} new message{% plural %}{{ count }} new messages{% endblocktrans %}"
     )
     with translation.override("zh-hans"):
         assert str(ApplicationStatus.NEEDS_CORRECTION.label) == "待补正"
-        assert template.render(Context()) == "审批队列|3 个工作日"
+        assert template.render(Context()) == "审批队列|3 条新留言"
 
 
 def test_a_page_renders_in_chinese():
