@@ -1,4 +1,5 @@
-"""Site chrome: the home page (services by life event), search, a service's page, and health."""
+"""Site chrome: the home page (services by life event), search, a service's page, the site's own
+pages (help, contact, privacy, accessibility, terms) and health."""
 
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
@@ -7,6 +8,7 @@ from django.views.decorators.http import require_GET
 
 from catalogue import selectors as catalogue_selectors
 
+from . import selectors
 from .forms import SearchForm
 from .health import check_health
 
@@ -37,6 +39,14 @@ def service_detail(request, slug):
     if service is None:
         raise Http404
     return render(request, "portal/service_detail.html", {"service": service})
+
+
+@require_GET
+def site_page(request, slug):
+    page = selectors.site_page(slug=slug)
+    if page is None:
+        raise Http404
+    return render(request, "portal/site_page.html", {"page": page})
 
 
 @require_GET
