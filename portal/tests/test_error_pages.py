@@ -74,3 +74,17 @@ def test_static_files_are_served_with_debug_off(client, settings):
     assert response.status_code == 200
     assert b".skip-link" in b"".join(response.streaming_content)
     assert client.get("/static/vendor/bootstrap/bootstrap.bundle.min.js").status_code == 200
+
+
+def test_sign_in_lockout_is_the_same_429_page(client, settings):
+    """django-axes' lockout uses the portal's 429 layout: the same ways on and contact link."""
+    from tests.factories import UserFactory
+
+    UserFactory(email="c@example.org")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        response = client.post("/accounts/login/", {"username": "c@example.org", "password": "wrong-password"})
+    html = response.content.decode()
+    assert response.status_code == 429
+    assert "<h1>Sign-in is paused for this account</h1>" in html
+    assert 'href="/contact/"' in html and 'href="/" class="btn btn-primary"' in html
+    assert 'href="/accounts/password-reset/"' in html or "Reset your password" in html
