@@ -57,6 +57,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.CITIZEN)
     # The language mail is written in: the one the person used last on the portal.
     language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, default="en")
+    # The larger-text mode chosen in the header, remembered across devices.
+    large_text = models.BooleanField(_("larger text"), default=False, db_default=False)
     email_verified = models.BooleanField(_("email verified"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("may use the admin site"), default=False)

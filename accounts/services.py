@@ -258,3 +258,10 @@ def user_set_language(*, user, language: str) -> None:
     if user.language != language:
         User.objects.filter(pk=user.pk).update(language=language)
         user.language = language
+
+
+def user_set_large_text(*, user, on: bool) -> None:
+    """Remember the larger-text mode a signed-in person chose in the header."""
+    if user.large_text != on:
+        User.objects.filter(pk=user.pk).update(large_text=on)
+        user.large_text = on

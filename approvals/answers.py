@@ -10,7 +10,7 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
-from django.utils import dateformat, translation
+from django.utils import formats, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
@@ -49,9 +49,9 @@ def _list(items: list[str]) -> str:
 # The format dates are typed and shown in on the form, by the page's language: the one the hint
 # shows first; the others are accepted as well (ISO everywhere, as the API sends it).
 DATE_FORMATS = {
-    "en": {"pattern": "DD/MM/YYYY", "shown": "%d/%m/%Y", "long": "j F Y",
+    "en": {"pattern": "DD/MM/YYYY", "shown": "%d/%m/%Y",
            "accepted": ["%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d", "%d %B %Y", "%d %b %Y"]},
-    "zh-hans": {"pattern": "YYYY-MM-DD", "shown": "%Y-%m-%d", "long": "Y年n月j日",
+    "zh-hans": {"pattern": "YYYY-MM-DD", "shown": "%Y-%m-%d",
                 "accepted": ["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日"]},
 }
 DATE_EXAMPLE = date(2026, 3, 27)  # a day above 12 shows which number is the day
@@ -69,8 +69,8 @@ def date_hint() -> str:
 
 
 def long_date(day: date) -> str:
-    """A day in a message: "6 December 2026", "2026年12月6日"."""
-    return dateformat.format(day, date_format()["long"])
+    """A day in a message, in the format every page shows dates in: "6 Dec 2026", "2026年12月6日"."""
+    return formats.date_format(day)
 
 
 def _messages(spec: dict) -> dict:

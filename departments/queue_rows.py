@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
@@ -82,9 +83,9 @@ def _actions(page: RowContext, review) -> str:
 
 def _when(page: RowContext, review) -> str:
     if page.tab == "decided":
-        decided = timezone.localtime(review.decided_at).date().isoformat() if review.decided_at else ""
+        decided = date_format(timezone.localtime(review.decided_at).date(), "SHORT_DATE_FORMAT") if review.decided_at else ""
         return f"{decided} · {_e(page.labels[review.status])}"
-    due = review.due_date.isoformat() if review.due_date else "—"
+    due = date_format(review.due_date, "SHORT_DATE_FORMAT") if review.due_date else "—"
     if review.red_at:
         return f'{due} <span class="badge text-bg-danger">{_e(page.labels["red"])}</span>'
     if review.yellow_at:

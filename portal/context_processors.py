@@ -1,8 +1,10 @@
 from django.conf import settings
 
+from .display import large_text
+
 
 def site(request):
-    context = {"SITE_URL": settings.SITE_URL}
+    context = {"SITE_URL": settings.SITE_URL, "large_text": large_text(request)}
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         # Lazy: only pages that show the badge pay for the count.

@@ -5,12 +5,15 @@ from django.urls import include, path
 from accounts import views as account_views
 
 from . import views
+from .models import SitePage
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("search/", views.search, name="search"),
     path("services/<slug:slug>/", views.service_detail, name="service_detail"),
     path("healthz", views.healthz, name="healthz"),
+    path("text-size/", views.text_size, name="text_size"),
+    *[path(f"{slug}/", views.site_page, {"slug": slug}, name=f"page_{slug}") for slug in SitePage.Slug.values],
     path("i18n/setlang/", account_views.set_language, name="set_language"),
     path("accounts/", include("accounts.urls")),
     path("applications/", include("approvals.urls")),
@@ -21,6 +24,10 @@ urlpatterns = [
     path("dashboards/", include("dashboards.urls")),
     path("audit/", include("audit.urls")),
 ]
+
+handler403 = "portal.errors.permission_denied"
+handler404 = "portal.errors.page_not_found"
+handler500 = "portal.errors.server_error"
 
 if settings.DEBUG:
     from django.contrib.staticfiles.urls import staticfiles_urlpatterns

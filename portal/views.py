@@ -1,13 +1,17 @@
-"""Site chrome: the home page (services by life event), search, a service's page, and health."""
+"""Site chrome: the home page (services by life event), search, a service's page, the site's own
+pages (help, contact, privacy, accessibility, terms) and health."""
 
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
+from accounts import services as account_services
 from catalogue import selectors as catalogue_selectors
 from catalogue.durations import expected_working_days
 
+from . import display, selectors
 from .forms import SearchForm
 from .health import check_health
 
@@ -40,6 +44,29 @@ def service_detail(request, slug):
     return render(request, "portal/service_detail.html", {
         "service": service, "expected_days": expected_working_days(service.schema.reviews),
     })
+
+
+@require_GET
+def site_page(request, slug):
+    page = selectors.site_page(slug=slug)
+    if page is None:
+        raise Http404
+    return render(request, "portal/site_page.html", {"page": page})
+
+
+@require_POST
+def text_size(request):
+    """The header's switch: larger text on or off, then back to the page it was pressed on."""
+    on = request.POST.get("large_text") == "1"
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        target = "/"
+    response = HttpResponseRedirect(target)
+    if request.user.is_authenticated:
+        account_services.user_set_large_text(user=request.user, on=on)
+    else:
+        display.remember_large_text(request, response, on=on)
+    return response
 
 
 @require_GET

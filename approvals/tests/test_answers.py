@@ -44,7 +44,7 @@ EN = [
      "Enter the floor area (m²) with at most 4 decimal places and 14 digits before the point."),
     ({"staff": "10001"}, "staff", "Enter the number of employees of 10000 or less."),
     ({"business_name": "x" * 11}, "business_name", "Enter the business name in 10 characters or fewer."),
-    ({"opening_date": "05/12/2026"}, "opening_date", "Enter the planned opening date as a date on or after 6 December 2026."),
+    ({"opening_date": "05/12/2026"}, "opening_date", "Enter the planned opening date as a date on or after 6 Dec 2026."),
     ({"opening_date": "07/12/2027"}, "opening_date",
      "Enter the planned opening date as a date on or before 6 December 2027."),
     ({"opening_date": "31/02/2027"}, "opening_date",
@@ -152,7 +152,7 @@ def test_relative_rules_move_with_the_day():
                 {"opening_date": "2026-12-06"}, {})
         with time_machine.travel("2026-12-07 10:00 +08:00", tick=False):
             assert clean_answers(SCHEMA, {"opening_date": "2026-12-06"}, keys={"opening_date"}, partial=True)[1] == {
-                "opening_date": ["Enter the planned opening date as a date on or after 7 December 2026."]}
+                "opening_date": ["Enter the planned opening date as a date on or after 7 Dec 2026."]}
 
 
 def test_today_is_the_portals_day(settings):
@@ -160,7 +160,7 @@ def test_today_is_the_portals_day(settings):
     assert settings.TIME_ZONE == "Asia/Shanghai"
     with translation.override("en"), time_machine.travel("2026-12-06 23:30 +00:00", tick=False):
         assert clean_answers(SCHEMA, {"opening_date": "2026-12-06"}, keys={"opening_date"}, partial=True)[1] == {
-            "opening_date": ["Enter the planned opening date as a date on or after 7 December 2026."]}
+            "opening_date": ["Enter the planned opening date as a date on or after 7 Dec 2026."]}
 
 
 # --- Dates typed in the page's language ----------------------------------------------------------------

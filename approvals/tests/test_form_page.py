@@ -121,10 +121,10 @@ def test_a_past_date_is_refused_with_a_message_at_the_field_and_in_the_summary(c
     html = response.content.decode()
     assert summary_items(html) == [
         "Enter the seats of 1 or more.",
-        "Enter the opening date as a date on or after 6 December 2026.",
+        "Enter the opening date as a date on or after 6 Dec 2026.",
     ]
     assert re.search(r'id="error_1_id_opening_date"[^>]*><strong>Enter the opening date as a date on or after '
-                     r"6 December 2026.</strong>", html)
+                     r"6 Dec 2026.</strong>", html)
     assert re.search(r'<input[^>]*aria-describedby="id_opening_date_helptext error_1_id_opening_date"', html)
     draft.refresh_from_db()
     assert draft.answers == {}

@@ -5,6 +5,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.formats import date_format
 
 from approvals.models import Application, ApplicationStatus, ReviewStatus
 from audit.models import Action, AuditEvent
@@ -260,8 +261,8 @@ def test_confirmation_lists_stages_and_expected_date(client, restaurant, citizen
         assert name in page
     first = sla_calendar().add_working_days(local_today(), 5)  # health, the longest of stage 1
     final = sla_calendar().add_working_days(first, 5)  # then fire
-    assert f"<strong>{first.isoformat()}</strong>" in page
-    assert f"<strong>{final.isoformat()}</strong>" in page
+    assert f"<strong>{date_format(first, 'SHORT_DATE_FORMAT')}</strong>" in page
+    assert f"<strong>{date_format(final, 'SHORT_DATE_FORMAT')}</strong>" in page
     assert reverse("approvals:receipt", args=[application.pk]) in page
 
 
@@ -273,7 +274,7 @@ def test_confirmation_uses_due_dates_once_routed(client, submit, citizen):
     due = max(r.due_date for r in application.reviews.filter(stage=1))
     client.force_login(citizen)
     page = client.get(reverse("approvals:submitted", args=[application.pk])).content.decode()
-    assert f"<strong>{due.isoformat()}</strong>" in page
+    assert f"<strong>{date_format(due, 'SHORT_DATE_FORMAT')}</strong>" in page
 
 
 def test_receipt_is_a_pdf_for_the_applicant_only(client, submit, citizen, restaurant):

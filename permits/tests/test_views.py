@@ -10,7 +10,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 
 from accounts.models import Role
 from approvals.simulation import blank_pdf
@@ -23,6 +24,13 @@ from .conftest import approve_all
 from .test_rendering import tampered
 
 pytestmark = pytest.mark.django_db
+
+
+def short(day) -> str:
+    """A date as every English page shows it (portal/formats)."""
+    with translation.override("en"):
+        return date_format(day, "SHORT_DATE_FORMAT")
+
 
 
 def text(response) -> str:
@@ -38,7 +46,7 @@ def test_a_valid_permit_shows_what_it_prints_and_nothing_personal(client, issued
     assert "Business name Golden Dragon" in page and "Business site 1 Harbour Road" in page
     assert "Service Open a restaurant" in page
     assert "Approved by Health Bureau, Registration Bureau, Tax Bureau, Fire Bureau" in page
-    assert f"Valid {issued_permit.valid_from:%Y-%m-%d} – {issued_permit.valid_until:%Y-%m-%d}" in page
+    assert f"Valid {short(issued_permit.valid_from)} – {short(issued_permit.valid_until)}" in page
     assert issued_permit.sha256 in page
     public = page.replace(issued_permit.number, "").replace(issued_permit.sha256, "")
     for private in ("Wang Fang", citizen.email, "Chinese", "chinese", "Seats", "seats"):
@@ -54,14 +62,14 @@ def test_the_verification_page_in_chinese(client, issued_permit):
 def test_expired_revoked_superseded_and_pending(client, issued_permit, officers, submit):
     url = reverse("permits:verify", args=[issued_permit.number])
     Permit.objects.filter(pk=issued_permit.pk).update(valid_until=timezone.localdate() - timedelta(days=1))
-    assert f"was issued by this portal but expired on {timezone.localdate() - timedelta(days=1):%Y-%m-%d}." in text(
+    assert f"was issued by this portal but expired on {short(timezone.localdate() - timedelta(days=1))}." in text(
         client.get(url))
     Permit.objects.filter(pk=issued_permit.pk).update(valid_until=timezone.localdate() + timedelta(days=10))
 
     new = permit_reissue(permit_id=issued_permit.pk, actor=officers["fire_supervisor"], reason="Name.",
                          corrections={"business_name": "Golden Dragon Inn"})
     page = text(client.get(url))
-    assert f"was replaced by a corrected permit on {timezone.localdate():%Y-%m-%d}. It is no longer valid." in page
+    assert f"was replaced by a corrected permit on {short(timezone.localdate())}. It is no longer valid." in page
     assert f"Check the permit that replaces it, {new.number}" in page
     page = text(client.get(reverse("permits:verify", args=[new.number])))
     assert f"Permit {new.number} has been approved; its file is being produced." in page
@@ -71,7 +79,7 @@ def test_expired_revoked_superseded_and_pending(client, issued_permit, officers,
     permit_revoke(permit_id=new.pk, actor=officers["fire_supervisor"], reason="Closed <b>for good</b>.")
     response = client.get(reverse("permits:verify", args=[new.number]))
     assert response.status_code == 200
-    assert f"Permit {new.number} was revoked on {timezone.localdate():%Y-%m-%d}. It is no longer valid." in text(response)
+    assert f"Permit {new.number} was revoked on {short(timezone.localdate())}. It is no longer valid." in text(response)
     assert "Closed &lt;b&gt;for good&lt;/b&gt;." in response.content.decode()
     assert f"Replaces {issued_permit.number}" in text(response)
 
@@ -262,7 +270,7 @@ def test_the_holder_sees_a_revoked_permit_as_revoked(client, issued_permit, offi
     assert "Your permit is ready" in text(client.get(url))
     permit_revoke(permit_id=issued_permit.pk, actor=officers["tax_supervisor"], reason="Unpaid tax.")
     page = text(client.get(url))
-    assert f"Your permit {issued_permit.number} was revoked on {timezone.localdate():%Y-%m-%d} Reason: Unpaid tax." in page
+    assert f"Your permit {issued_permit.number} was revoked on {short(timezone.localdate())} Reason: Unpaid tax." in page
     assert "Your permit is ready" not in page
 
 

@@ -153,6 +153,9 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
+# One date format per language on every page (portal/formats/<language>/formats.py): templates
+# use date:"SHORT_DATE_FORMAT", date:"SHORT_DATETIME_FORMAT", never a pattern of their own.
+FORMAT_MODULE_PATH = ["portal.formats"]
 
 # --- Static and media -----------------------------------------------------------------------
 STATIC_URL = "/static/"

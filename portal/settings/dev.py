@@ -1,11 +1,19 @@
 """Development profile, the default of manage.py: runs with no external service."""
 
 import secrets
+from pathlib import Path
 
 from .base import *  # noqa: F403
-from .base import SITE_URL, VAR_DIR, env
+from .base import MIDDLEWARE, SITE_URL, STATIC_ROOT, VAR_DIR, env
 
-DEBUG = env.bool("DEBUG", default=True)
+# Off by default, so the demo shows people the portal's own error pages, never Django's debug
+# page (which lists every URL); DEBUG=1 brings tracebacks back while developing.
+DEBUG = env.bool("DEBUG", default=False)
+# Static files are served by WhiteNoise straight from the source folders, whatever DEBUG says.
+MIDDLEWARE = [*MIDDLEWARE[:1], "whitenoise.middleware.WhiteNoiseMiddleware", *MIDDLEWARE[1:]]
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # WhiteNoise warns about a missing folder
 # Mails and permit QR codes point at the server as it is really started: `make run` gives the web
 # server, the worker and seed_demo the same PORTAL_PORT (PORT=8080 make run). SITE_URL overrides.
 PORTAL_PORT = env.int("PORTAL_PORT", default=8000)

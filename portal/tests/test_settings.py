@@ -51,7 +51,10 @@ def test_dev_defaults_need_no_service(tmp_path):
     assert s["transport"]["data_folder_in"] == str(var / "broker" / "queue")
     assert s["email_backend"] == "django.core.mail.backends.filebased.EmailBackend"
     assert s["email_path"] == str(var / "mail")
-    assert s["debug"] is True
+    # The demo shows citizens the friendly error pages, never Django's debug page: DEBUG is off
+    # unless a developer sets DEBUG=1.
+    assert s["debug"] is False
+    assert read_profile("dev", tmp_path, DEBUG="1")["debug"] is True
     assert (s["acks_late"], s["prefetch"], s["serializer"]) == (True, 1, "json")
     assert s["site_url"] == "http://127.0.0.1:8000"
     # SQLite builds the PostgreSQL covering indexes without their extra columns, as intended.
