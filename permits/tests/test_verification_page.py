@@ -7,6 +7,7 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
+from django.utils.formats import date_format
 
 from approvals import workflow
 from permits.models import Permit
@@ -36,7 +37,7 @@ def test_the_conditions_of_each_department_are_shown(client, issued_permit):
     shown = page(client, issued_permit.number)
     assert ("Conditions Health Bureau: Condition of health. Registration Bureau: Condition of registration. "
             "Tax Bureau: Condition of tax. Fire Bureau: Condition of fire.") in shown
-    assert f"– {issued_permit.valid_until:%Y-%m-%d} (valid for 3 years)" in shown
+    assert f"– {date_format(issued_permit.valid_until)} (valid for 3 years)" in shown
 
 
 def test_the_conditions_in_chinese(client, issued_permit):
