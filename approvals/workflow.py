@@ -232,14 +232,18 @@ def application_resubmit(*, application_id: int, actor, data: dict, ip: str | No
     )
 
     now, today, calendar = timezone.now(), local_today(), sla_calendar()
+    askers = _askers_still_members(requesting)
     events = []
     for review in requesting:
-        fields = {"status": ReviewStatus.PENDING, "pending_since": now, "correction_fields": [],
-                  "version": review.version + 1, **clock_resume(calendar=calendar, review=review, today=today)}
+        # Back to the officer who asked, still theirs; to the department's queue if they have left.
+        asker = askers.get(review.pk)
+        fields = {"status": ReviewStatus.IN_PROGRESS if asker else ReviewStatus.PENDING, "assignee_id": asker,
+                  "pending_since": now, "correction_fields": [], "version": review.version + 1,
+                  **clock_resume(calendar=calendar, review=review, today=today)}
         Review.objects.filter(pk=review.pk).update(**fields)
         events.append(_event(Action.REVIEW_REOPENED, application, actor=actor, obj=review, ip=ip,
                              department_code=review.department.code, reason="correction answered"))
-        recipients = [review.assignee_id] if review.assignee_id else department_staff_ids(review.department_id)
+        recipients = [asker] if asker else department_staff_ids(review.department_id)
         notify(recipient_ids=recipients, kind=NotificationKind.REVIEW_ROUTED, application=application, review=review,
                params={"due_date": (fields.get("due_date") or review.due_date or today).isoformat()})
     for review in reviews:
@@ -259,6 +263,20 @@ def application_resubmit(*, application_id: int, actor, data: dict, ip: str | No
     audit_record(_event(Action.APPLICATION_RESUBMITTED, application, actor=actor, ip=ip, changed=sorted(changed)), *events)
     nudge_ids_on_commit(_tasks().route_application_task, [application.pk])
     return application
+
+
+def _askers_still_members(reviews: list[Review]) -> dict[int, int]:
+    """Review pk → the officer who asked for its correction, for those still active members of
+    the review's department (one query)."""
+    asked = {(r.department_id, r.decided_by_id): r.pk for r in reviews if r.decided_by_id}
+    if not asked:
+        return {}
+    members = set(
+        Membership.objects.people()
+        .filter(department_id__in={d for d, _u in asked}, user_id__in={u for _d, u in asked})
+        .values_list("department_id", "user_id")
+    )
+    return {pk: user_id for (department_id, user_id), pk in asked.items() if (department_id, user_id) in members}
 
 
 @transaction.atomic
