@@ -347,17 +347,23 @@ def review_release(*, review_id: int, actor, ip: str | None = None) -> Review:
     return review
 
 
+def review_decision_check(*, decision: str, reason: str = "") -> None:
+    """What a decision needs before it is even looked at against the review (the officer's
+    confirmation step asks it first)."""
+    if decision not in Decision.ALL:
+        raise ValidationFailed({"decision": [_("Choose approve, reject or request a correction.")]})
+    if decision == Decision.REJECT and not (reason or "").strip():
+        raise ValidationFailed({"reason": [_("Give the reason for the rejection.")]})
+
+
 @transaction.atomic
 def review_decide(
     *, review_id: int, actor, decision: str, conditions: str = "", reason: str = "",
     correction_fields=(), message: str = "", expected_version: int | None = None, ip: str | None = None,
 ) -> Review:
     """Record a department's decision, then settle the application under its row lock."""
-    if decision not in Decision.ALL:
-        raise ValidationFailed({"decision": [_("Choose approve, reject or request a correction.")]})
+    review_decision_check(decision=decision, reason=reason)
     conditions, reason, message = (conditions or "").strip(), (reason or "").strip(), (message or "").strip()
-    if decision == Decision.REJECT and not reason:
-        raise ValidationFailed({"reason": [_("Give the reason for the rejection.")]})
 
     try:
         application = lock_application_of_review(review_id, actor_id=getattr(actor, "pk", None))

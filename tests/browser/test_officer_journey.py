@@ -95,6 +95,16 @@ def test_officer_reviews_asks_for_a_correction_and_approves(page, assert_accessi
     page.keyboard.type("Keep the kitchen exhaust clean")
     tab_to(page, "el.name === 'decide'")
     page.keyboard.press("Enter")
+    # Nothing is recorded before the officer checks it: back to the form keeps the text.
+    expect(page.get_by_role("heading", name="Check your decision")).to_be_visible()
+    assert_accessible(page)
+    review.refresh_from_db()
+    assert review.status == ReviewStatus.IN_PROGRESS
+    page.get_by_role("button", name="Go back and change it").click()
+    expect(page.get_by_label("Conditions (if approving)")).to_have_value("Keep the kitchen exhaust clean")
+    page.get_by_role("button", name="Record decision").click()
+    expect(page.locator("#decision-summary")).to_contain_text("Keep the kitchen exhaust clean")
+    page.get_by_role("button", name="Record this decision").click()
     expect(page.get_by_text("Decision recorded.")).to_be_visible()
     review.refresh_from_db()
     assert review.status == ReviewStatus.APPROVED and review.conditions == "Keep the kitchen exhaust clean"
