@@ -8,9 +8,11 @@ from django.db import connection, transaction
 from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
 from approvals.models import QUEUE_NEVER_DECIDED, QUEUE_NO_DUE_DATE, REVIEW_OPEN, NameWords, Review, ReviewStatus
 from approvals.sla import local_today, sla_calendar
+from catalogue.i18n import translated
 from catalogue.models import Service
 
 from .models import Membership, MembershipRole
@@ -353,14 +355,34 @@ def review_for_officer(user, pk: int) -> tuple[Review, str]:
     return review, role
 
 
+# The applicant's identity on the review page: the account's name and email, which every
+# applicant gave at registration, and a profile detail only where the service's form asks for it
+# (the field key that asks it). What no one asked for is not shown, not even as an empty row.
+IDENTITY_ROWS = (
+    ("full_name", _("Name"), None),
+    ("email", _("Email"), None),
+    ("phone", _("Phone"), "contact_phone"),
+    ("id_number", _("Identity document number"), "id_number"),
+)
+
+
+def identity_rows(applicant, schema) -> list[tuple[str, str]]:
+    """(label, value) of the applicant's identity that this form asked for, in that order."""
+    return [
+        (str(label), value) for attribute, label, asked_by in IDENTITY_ROWS
+        if (asked_by is None or asked_by in schema.fields_by_key) and (value := getattr(applicant, attribute, ""))
+    ]
+
+
 def need_to_know(review: Review) -> dict:
-    """Only the answers and files the department's requirement lists."""
+    """Only the answers and files the department's requirement lists, and the identity the form asked."""
     schema = review.application.schema
     keys = schema.department_fields(review.department.code)
     specs = [schema.fields_by_key[k] for k in keys if k in schema.fields_by_key]
     answers = review.application.answers
     files = list(review.application.attachments.filter(field_key__in=keys))
     return {
+        "identity": identity_rows(review.application.applicant, schema),
         "rows": [{"spec": s, "value": answers.get(s["key"]),
                   "files": [f for f in files if f.field_key == s["key"]]} for s in specs],
         "keys": keys,
@@ -412,6 +434,53 @@ def application_history(review: Review):
         .select_related("actor")
         .order_by("at", "id")
     )
+
+
+# The review page's history in the officer's words: what happened, by action and, where one
+# action serves several purposes, by purpose. The one place these words are chosen; an action
+# not listed reads as its own label. A stored code (an action, a purpose, a department code) is
+# never shown.
+HISTORY_WORDS = {
+    ("review.viewed", ""): _("Viewed to review"),
+    ("review.viewed", "review"): _("Viewed to review"),
+    ("review.viewed", "supervision"): _("Viewed to supervise"),
+    ("attachment.viewed", ""): _("Downloaded a file"),
+    ("attachment.viewed", "download"): _("Downloaded a file"),
+    ("attachment.viewed", "opinion"): _("Downloaded a file to give an opinion"),
+    ("application.viewed", ""): _("Viewed the application"),
+    ("application.viewed", "opinion"): _("Viewed to give an opinion"),
+}
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    at: datetime
+    what: str
+    department: str  # the department's name in the page's language, or ""
+    who: str
+
+
+def history_rows(review: Review, events: list) -> list[HistoryRow]:
+    """The events as the review page shows them. The person is named for this department's own
+    events (and the applicant for theirs); another department's officers stay anonymous."""
+    from audit.models import Action
+
+    from .models import Department
+
+    codes = {e.department_code for e in events if e.department_code}
+    names = {code: translated(name) for code, name in Department.objects.filter(code__in=codes).values_list("code", "name")}
+    labels = dict(Action.choices)
+    rows = []
+    for event in events:
+        what = HISTORY_WORDS.get((event.action, event.purpose)) or HISTORY_WORDS.get((event.action, "")) \
+            or labels.get(event.action) or _("Other event")
+        who = ""
+        if event.department_code == review.department.code and event.actor:
+            who = event.actor.full_name
+        elif not event.department_code and event.actor_id == review.application.applicant_id:
+            who = _("Applicant")
+        rows.append(HistoryRow(at=event.at, what=str(what), department=names.get(event.department_code, ""), who=str(who)))
+    return rows
 
 
 def standard_reasons(department_id: int):

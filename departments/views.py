@@ -175,7 +175,7 @@ def _render_review(request, review, role, form, status=200, reply_form=None, not
         "applicant": review.application.applicant, "form": form,
         "thread": department_thread(review), "reply_form": reply_form or ReplyForm(),
         "notes": selectors.internal_notes(review), "note_form": note_form or NoteForm(),
-        "history": history, "history_earlier": history_earlier,
+        "history": history, "history_rows": selectors.history_rows(review, history), "history_earlier": history_earlier,
         **selectors.need_to_know(review),
     }
     if supervisor:
