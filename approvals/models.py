@@ -153,6 +153,9 @@ class Review(models.Model):
     yellow_at = models.DateTimeField(_("yellow card"), null=True, blank=True)
     red_at = models.DateTimeField(_("red card"), null=True, blank=True)
     extension_reason = models.TextField(_("extension reason"), blank=True)
+    # The applicant's messages to this department that none of its officers has opened yet, kept
+    # by approvals.consultation, so that a queue row shows them without reading the messages.
+    unread_messages = models.PositiveIntegerField(_("unread messages from the applicant"), default=0)
     # Decision.
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
     decided_by = models.ForeignKey(

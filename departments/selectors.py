@@ -39,7 +39,7 @@ QUEUE_TABS = ("pending", "mine", "in_progress", "waiting", "decided")
 QUEUE_ROW_FIELDS = (
     "application_id", "department_id", "stage", "status", "assignee_id", "due_date", "yellow_at", "red_at",
     "decided_at", "application__reference", "application__service_id",
-    "applicant_name", "assignee__full_name",
+    "applicant_name", "assignee__full_name", "pending_since", "unread_messages",
 )
 DECIDED = (ReviewStatus.APPROVED, ReviewStatus.REJECTED)
 REFERENCE_RE = re.compile(r"^[a-z]-\d{4}-\d{1,12}$", re.IGNORECASE | re.ASCII)
