@@ -29,6 +29,7 @@ from .models import (
     NotificationKind,
     Review,
     ReviewStatus,
+    business_name_of,
 )
 from .notifications import department_staff_ids, departments_staff_ids, notifications_create, notify
 from .nudges import nudge_ids_on_commit
@@ -181,7 +182,7 @@ def application_submit(*, application_id: int, actor, ip: str | None = None) -> 
     Review.objects.bulk_create([
         Review(
             application=application, service_id=application.service_id, department_id=departments[r["department"]],
-            applicant_name=applicant_name, stage=r["stage"],
+            applicant_name=applicant_name, business_name=business_name_of(application.answers), stage=r["stage"],
             sla_days=r["sla_days"],
             status=ReviewStatus.PENDING if r["stage"] == first_stage else ReviewStatus.WAITING,
             pending_since=now if r["stage"] == first_stage else None,
@@ -257,6 +258,8 @@ def application_resubmit(*, application_id: int, actor, data: dict, ip: str | No
                                  department_code=review.department.code, reason="fields changed",
                                  fields=sorted(changed & set(schema.department_fields(review.department.code)))))
 
+    if (business_name := business_name_of(cleaned)) != business_name_of(application.answers):
+        Review.objects.filter(application_id=application.pk).update(business_name=business_name)
     application.answers = cleaned
     application.status = ApplicationStatus.IN_REVIEW
     application.save(update_fields=["answers", "status", "updated_at"])

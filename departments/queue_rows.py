@@ -145,7 +145,8 @@ def queue_row(page: RowContext, review) -> str:
     cells.append(f'<th scope="row"><a href="{_e(_url(page, "review", review))}">{_e(application.reference)}</a>'
                  f'{_unread(page, review)}</th>')
     cells.append(f"<td>{_e(translated(page.service_names[application.service_id]))}</td>")
-    cells.append(f"<td>{_e(review.applicant_name)}</td>")
+    business = f'<br><span class="small text-body-secondary">{_e(review.business_name)}</span>' if review.business_name else ""
+    cells.append(f"<td>{_e(review.applicant_name)}{business}</td>")
     if page.many_departments:
         cells.append(f"<td>{_e(translated(page.department_names[review.department_id]))}</td>")
     cells.append(f"<td>{review.stage}</td>")

@@ -40,3 +40,13 @@ def count_queries(client, url):
     with CaptureQueriesContext(connection) as queries:
         assert client.get(url).status_code == 200
     return queries
+
+
+class RawEditor:
+    """Stands in for a migration's schema editor where a data migration only runs SQL."""
+
+    connection = connection
+
+    def execute(self, sql, params=()):
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)

@@ -4,14 +4,13 @@ import re
 from datetime import datetime
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
 from approvals import consultation
 from approvals.models import Review, ReviewStatus
 
-from .queue_helpers import count_queries, make_review
+from .queue_helpers import RawEditor, count_queries, make_review
 
 pytestmark = pytest.mark.django_db
 S = ReviewStatus
@@ -160,13 +159,5 @@ def test_the_migration_counts_the_unread_messages_already_there(restaurant, offi
     consultation.thread_mark_read_by_department(review_id=read.pk, actor=officers["registration"])
     Review.objects.update(unread_messages=0)  # as before the column existed
 
-    class Editor:
-        def __init__(self):
-            self.connection = connection
-
-        def execute(self, sql):
-            with connection.cursor() as cursor:
-                cursor.execute(sql)
-
-    migration.count_unread(apps, Editor())
+    migration.count_unread(apps, RawEditor())
     assert {r.pk: r.unread_messages for r in Review.objects.all()} == {two.pk: 2, read.pk: 0, none.pk: 0}
