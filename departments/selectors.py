@@ -193,7 +193,7 @@ def _tail_application_ids(tail: str) -> list[int]:
     """The applications whose reference ends with ``tail``: reversed, the tail is a prefix, which
     the index of reversed references finds (approvals 0014)."""
     return list(Application.objects.alias(reversed_reference=Reverse("reference"))
-                .filter(reversed_reference__startswith=tail[::-1]).values_list("pk", flat=True)[:TAIL_MATCHES])
+                .filter(reversed_reference__startswith=tail[::-1]).order_by().values_list("pk", flat=True)[:TAIL_MATCHES])
 
 
 def queue_reviews(
