@@ -6,6 +6,8 @@ department's thread. Every message is one transaction with its notification (the
 outbox row) and its audit event."""
 
 from django.db import transaction
+from django.db.models import F
+from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -58,6 +60,7 @@ def message_send_by_citizen(
         application=application, department_id=department_id, author=actor, side=MessageSide.CITIZEN, body=body,
         created_at=now, read_by_citizen_at=now,
     )
+    Review.objects.filter(pk=review.pk).update(unread_messages=F("unread_messages") + 1)
     notify(recipient_ids=_department_recipients(review), kind=NotificationKind.MESSAGE_FROM_CITIZEN,
            application=application, review=review)
     audit_record(_event(Action.MESSAGE_SENT, application, actor=actor, obj=message, ip=ip,
@@ -94,12 +97,20 @@ def thread_mark_read_by_citizen(*, application_id: int, actor) -> int:
     ).update(read_by_citizen_at=timezone.now())
 
 
+@transaction.atomic
 def thread_mark_read_by_department(*, review_id: int, actor) -> int:
-    """The department of the review has seen the applicant's messages of its thread."""
+    """The department of the review has seen the applicant's messages of its thread. The review's
+    count goes down by the messages marked, after marking them: a message sent meanwhile is
+    either among them or counted on top (its sender's increment waits for, or is waited on by,
+    this update of the review's row), never lost."""
     review = Review.objects.only("application_id", "department_id").get(pk=review_id)
     if _membership_role(actor, review.department_id) is None:
         raise Review.DoesNotExist
-    return Message.objects.filter(
+    marked = Message.objects.filter(
         application_id=review.application_id, department_id=review.department_id,
         side=MessageSide.CITIZEN, read_by_department_at__isnull=True,
     ).update(read_by_department_at=timezone.now())
+    # Writes the review's row only when it counts something (most views of a review find nothing new).
+    Review.objects.filter(pk=review_id, unread_messages__gt=0).update(
+        unread_messages=Greatest(F("unread_messages") - marked, 0))
+    return marked

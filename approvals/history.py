@@ -49,6 +49,7 @@ from departments.models import Department, Membership, MembershipRole
 
 from .models import ApplicationStatus as A
 from .models import ReviewStatus as R
+from .models import business_name_of
 from .sla import reminder_day
 
 HISTORY_DAYS = 730
@@ -273,10 +274,10 @@ def _answers(rng: random.Random, schema: Schema, name: str, partial: bool) -> di
     return answers
 
 
-def _review(app_id: int, service_id: int, applicant_name: str, spec: dict, stage: int) -> dict:
+def _review(app_id: int, service_id: int, applicant_name: str, spec: dict, stage: int, business_name: str = "") -> dict:
     return {
         "application_id": app_id, "service_id": service_id, "department_id": spec["department_id"], "stage": stage,
-        "applicant_name": applicant_name,
+        "applicant_name": applicant_name, "business_name": business_name, "unread_messages": 0,
         "sla_days": spec["sla_days"],
         "status": R.WAITING, "assignee_id": None, "pending_since": None, "routed_at": None, "started_on": None,
         "due_date": None, "remind_on": None, "red_on": None, "paused_on": None, "reminded_at": None,
@@ -441,7 +442,7 @@ def plan_application(ctx: Context, index: int, app_id: int) -> Plan:
 
     reviews = []
     for number, specs in enumerate(stages):
-        stage_reviews = [_review(app_id, service.id, name, spec, spec["stage"]) for spec in specs]
+        stage_reviews = [_review(app_id, service.id, name, spec, spec["stage"], business_name_of(answers)) for spec in specs]
         reviews += stage_reviews
         if number > current:
             if state in (A.REJECTED, A.WITHDRAWN):
@@ -550,7 +551,7 @@ REVIEW_COLUMNS = [
     "application_id", "service_id", "department_id", "stage", "sla_days", "status", "assignee_id", "pending_since", "routed_at",
     "started_on", "due_date", "remind_on", "red_on", "paused_on", "reminded_at", "yellow_at", "red_at", "decided_at",
     "decided_by_id", "conditions", "reason", "correction_fields", "correction_message", "version", "updated_at",
-    "extension_reason", "paused_days", "applicant_name",
+    "extension_reason", "paused_days", "applicant_name", "business_name", "unread_messages",
 ]
 PERMIT_COLUMNS = ["application_id", "number", "status", "issued_at", "valid_from", "valid_until", "file", "sha256",
                   "rendered_at", "render_claimed_at", "render_attempts", "revoked_at", "revocation_reason"]

@@ -111,6 +111,16 @@ class Attachment(models.Model):
         return self.original_name
 
 
+# The answer that names the applicant's business, in the services that ask for one.
+BUSINESS_NAME_KEY = "business_name"
+BUSINESS_NAME_MAX_LENGTH = 200
+
+
+def business_name_of(answers: dict) -> str:
+    value = answers.get(BUSINESS_NAME_KEY)
+    return value.strip()[:BUSINESS_NAME_MAX_LENGTH] if isinstance(value, str) else ""
+
+
 class NameWords(models.Func):
     """The words of a name in capitals, as an array: what the index of name words holds
     (migration 0010) and what a short name search matches whole."""
@@ -130,6 +140,10 @@ class Review(models.Model):
     # order instead of joining the application and the person for each; a rename updates it
     # (accounts.services.applicant_name_sync).
     applicant_name = models.CharField(_("applicant"), max_length=150, blank=True, default="")
+    # The application's business name (its BUSINESS_NAME_KEY answer, where the service asks it),
+    # copied for the same reason: the queue searches it with the applicant's name. Written at
+    # submission and when a correction changes the answer.
+    business_name = models.CharField(_("business name"), max_length=BUSINESS_NAME_MAX_LENGTH, blank=True, default="")
     stage = models.PositiveSmallIntegerField(_("stage"))
     sla_days = models.PositiveSmallIntegerField(_("time limit (working days)"))
     status = models.CharField(_("status"), max_length=24, choices=ReviewStatus.choices, default=ReviewStatus.WAITING)
@@ -153,6 +167,9 @@ class Review(models.Model):
     yellow_at = models.DateTimeField(_("yellow card"), null=True, blank=True)
     red_at = models.DateTimeField(_("red card"), null=True, blank=True)
     extension_reason = models.TextField(_("extension reason"), blank=True)
+    # The applicant's messages to this department that none of its officers has opened yet, kept
+    # by approvals.consultation, so that a queue row shows them without reading the messages.
+    unread_messages = models.PositiveIntegerField(_("unread messages from the applicant"), default=0)
     # Decision.
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
     decided_by = models.ForeignKey(

@@ -32,6 +32,7 @@ from .models import (
     NotificationKind,
     Review,
     ReviewStatus,
+    business_name_of,
 )
 from .notifications import department_staff_ids, departments_staff_ids, notifications_create, notify
 from .nudges import nudge_ids_on_commit
@@ -269,7 +270,7 @@ def application_submit(*, application_id: int, actor, ip: str | None = None) -> 
     Review.objects.bulk_create([
         Review(
             application=application, service_id=application.service_id, department_id=departments[r["department"]],
-            applicant_name=applicant_name, stage=r["stage"],
+            applicant_name=applicant_name, business_name=business_name_of(application.answers), stage=r["stage"],
             sla_days=r["sla_days"],
             status=ReviewStatus.PENDING if r["stage"] == first_stage else ReviewStatus.WAITING,
             pending_since=now if r["stage"] == first_stage else None,
@@ -320,14 +321,18 @@ def application_resubmit(*, application_id: int, actor, data: dict, ip: str | No
     )
 
     now, today, calendar = timezone.now(), local_today(), sla_calendar()
+    askers = _askers_still_members(requesting)
     events = []
     for review in requesting:
-        fields = {"status": ReviewStatus.PENDING, "pending_since": now, "correction_fields": [],
-                  "version": review.version + 1, **clock_resume(calendar=calendar, review=review, today=today)}
+        # Back to the officer who asked, still theirs; to the department's queue if they have left.
+        asker = askers.get(review.pk)
+        fields = {"status": ReviewStatus.IN_PROGRESS if asker else ReviewStatus.PENDING, "assignee_id": asker,
+                  "pending_since": now, "correction_fields": [], "version": review.version + 1,
+                  **clock_resume(calendar=calendar, review=review, today=today)}
         Review.objects.filter(pk=review.pk).update(**fields)
         events.append(_event(Action.REVIEW_REOPENED, application, actor=actor, obj=review, ip=ip,
                              department_code=review.department.code, reason="correction answered"))
-        recipients = [review.assignee_id] if review.assignee_id else department_staff_ids(review.department_id)
+        recipients = [asker] if asker else department_staff_ids(review.department_id)
         notify(recipient_ids=recipients, kind=NotificationKind.REVIEW_ROUTED, application=application, review=review,
                params={"due_date": (fields.get("due_date") or review.due_date or today).isoformat()})
     for review in reviews:
@@ -341,12 +346,28 @@ def application_resubmit(*, application_id: int, actor, data: dict, ip: str | No
                                  department_code=review.department.code, reason="fields changed",
                                  fields=sorted(changed & set(schema.department_fields(review.department.code)))))
 
+    if (business_name := business_name_of(cleaned)) != business_name_of(application.answers):
+        Review.objects.filter(application_id=application.pk).update(business_name=business_name)
     application.answers = cleaned
     application.status = ApplicationStatus.IN_REVIEW
     application.save(update_fields=["answers", "status", "updated_at"])
     audit_record(_event(Action.APPLICATION_RESUBMITTED, application, actor=actor, ip=ip, changed=sorted(changed)), *events)
     nudge_ids_on_commit(_tasks().route_application_task, [application.pk])
     return application
+
+
+def _askers_still_members(reviews: list[Review]) -> dict[int, int]:
+    """Review pk → the officer who asked for its correction, for those still active members of
+    the review's department (one query)."""
+    asked = {(r.department_id, r.decided_by_id): r.pk for r in reviews if r.decided_by_id}
+    if not asked:
+        return {}
+    members = set(
+        Membership.objects.people()
+        .filter(department_id__in={d for d, _u in asked}, user_id__in={u for _d, u in asked})
+        .values_list("department_id", "user_id")
+    )
+    return {pk: user_id for (department_id, user_id), pk in asked.items() if (department_id, user_id) in members}
 
 
 @transaction.atomic
@@ -417,17 +438,23 @@ def review_release(*, review_id: int, actor, ip: str | None = None) -> Review:
     return review
 
 
+def review_decision_check(*, decision: str, reason: str = "") -> None:
+    """What a decision needs before it is even looked at against the review (the officer's
+    confirmation step asks it first)."""
+    if decision not in Decision.ALL:
+        raise ValidationFailed({"decision": [_("Choose approve, reject or request a correction.")]})
+    if decision == Decision.REJECT and not (reason or "").strip():
+        raise ValidationFailed({"reason": [_("Give the reason for the rejection.")]})
+
+
 @transaction.atomic
 def review_decide(
     *, review_id: int, actor, decision: str, conditions: str = "", reason: str = "",
     correction_fields=(), message: str = "", expected_version: int | None = None, ip: str | None = None,
 ) -> Review:
     """Record a department's decision, then settle the application under its row lock."""
-    if decision not in Decision.ALL:
-        raise ValidationFailed({"decision": [_("Choose approve, reject or request a correction.")]})
+    review_decision_check(decision=decision, reason=reason)
     conditions, reason, message = (conditions or "").strip(), (reason or "").strip(), (message or "").strip()
-    if decision == Decision.REJECT and not reason:
-        raise ValidationFailed({"reason": [_("Give the reason for the rejection.")]})
 
     try:
         application = lock_application_of_review(review_id, actor_id=getattr(actor, "pk", None))

@@ -137,7 +137,7 @@ def main():
                    .order_by("pk").values_list("pk", "version")[:RUNS + WARMUP])
     results["officer"]["decision POST (approve)"] = measure(
         client, "post", lambda i: (reverse("departments:decide", args=[pending[i + WARMUP][0]]),
-                                   {"decision": "approve", "version": pending[i + WARMUP][1]}), expect=302)
+                                   {"decision": "approve", "version": pending[i + WARMUP][1], "confirm": "1"}), expect=302)
     # The budget's "My applications" page, with the citizen of the most applications, and the
     # pages that citizen reads next: one application and who looked at their data.
     citizen_id = (Application.objects.values("applicant").annotate(n=Count("pk")).order_by("-n", "applicant")

@@ -10,9 +10,10 @@ from .selectors import QUEUE_TABS, SEARCH_MAX_LENGTH
 
 class QueueFilterForm(forms.Form):
     tab = forms.ChoiceField(choices=[(t, t) for t in QUEUE_TABS], required=False, widget=forms.HiddenInput)
-    q = forms.CharField(label=_("Reference or applicant name"), required=False, max_length=SEARCH_MAX_LENGTH,
-                        help_text=_("A full reference such as A-2026-000123, or part of a name. A search of one "
-                                    "or two characters (李, 王芳) finds whole words of a name."))
+    q = forms.CharField(label=_("Reference, applicant or business name"), required=False, max_length=SEARCH_MAX_LENGTH,
+                        help_text=_("A reference or its end (A-2026-000123, 2026-000123, 123), or part of the "
+                                    "applicant's or the business name. A search of one or two characters (李, 王芳) "
+                                    "finds whole words of a name."))
     department = forms.TypedChoiceField(label=_("Department"), coerce=int, empty_value=None, required=False)
     service = forms.TypedChoiceField(label=_("Service"), coerce=int, empty_value=None, required=False)
     stage = forms.IntegerField(label=_("Stage"), min_value=1, max_value=99, required=False)

@@ -7,13 +7,15 @@ reviews; f-strings with every value escaped build the same markup in a fraction 
 table's frame and headings stay in templates/departments/includes/queue_table.html."""
 
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from approvals.models import ReviewStatus
 from catalogue.i18n import translated
@@ -31,7 +33,7 @@ def row_labels() -> dict[str, str]:
     row (a status's display name costs a choices lookup and a translation on every call)."""
     labels = {status: str(label) for status, label in ReviewStatus.choices}
     labels.update(claim=_("Claim"), release=_("Release"), red=_("Red card"), yellow=_("Yellow card"),
-                  select=_("Select %(ref)s"))
+                  select=_("Select %(ref)s"), under_a_day=_("Less than a working day"))
     return labels
 
 
@@ -48,6 +50,9 @@ class RowContext:
     labels: dict  # row_labels()
     service_names: dict  # service id → name, from the page's service filter
     department_names: dict  # department id → name, from the user's memberships
+    today: date | None = None
+    calendar: object = None  # the working-day calendar (catalogue.calendar.Calendar)
+    words: dict = field(default_factory=dict)  # per page: the words of a count, and working days per arrival day
 
 
 def _e(value) -> str:
@@ -93,6 +98,40 @@ def _when(page: RowContext, review) -> str:
     return due
 
 
+def _counted(page: RowContext, singular: str, plural: str, n: int) -> str:
+    """A count in words, translated once a page per count."""
+    key = (singular, n)
+    if key not in page.words:
+        page.words[key] = ngettext(singular, plural, n) % {"n": n}
+    return page.words[key]
+
+
+def _arrived(page: RowContext, review) -> str:
+    """When the review came to the department (its latest arrival: a review back from a
+    correction arrived again) and, while it is open, the working days it has waited since."""
+    if not review.pending_since:
+        return "—"
+    day = timezone.localdate(review.pending_since)
+    cell = f'<time datetime="{day.isoformat()}">{date_format(day, "SHORT_DATE_FORMAT")}</time>'
+    if page.tab == "decided" or page.today is None:
+        return cell
+    if ("waited", day) not in page.words:
+        page.words[("waited", day)] = page.calendar.working_days_between(day, page.today)
+    waited = page.words[("waited", day)]
+    words = (_counted(page, "%(n)d working day", "%(n)d working days", waited) if waited
+             else page.labels["under_a_day"])
+    return f'{cell}<br><span class="small text-body-secondary">{_e(words)}</span>'
+
+
+def _unread(page: RowContext, review) -> str:
+    n = review.unread_messages
+    if not n:
+        return ""
+    words = _counted(page, "%(n)d unread message from the applicant", "%(n)d unread messages from the applicant", n)
+    return (f' <span class="badge rounded-pill text-bg-primary" title="{_e(words)}">'
+            f'<span aria-hidden="true">✉ {n}</span><span class="visually-hidden">{_e(words)}</span></span>')
+
+
 def queue_row(page: RowContext, review) -> str:
     application = review.application
     cells = []
@@ -104,12 +143,15 @@ def queue_row(page: RowContext, review) -> str:
                       f'value="{review.pk}" id="bulk-{review.pk}">'
                       f'<label class="visually-hidden" for="bulk-{review.pk}">{_e(label)}</label>')
         cells.append(f"<td>{select}</td>")
-    cells.append(f'<th scope="row"><a href="{_e(_url(page, "review", review))}">{_e(application.reference)}</a></th>')
+    cells.append(f'<th scope="row"><a href="{_e(_url(page, "review", review))}">{_e(application.reference)}</a>'
+                 f'{_unread(page, review)}</th>')
     cells.append(f"<td>{_e(translated(page.service_names[application.service_id]))}</td>")
-    cells.append(f"<td>{_e(review.applicant_name)}</td>")
+    business = f'<br><span class="small text-body-secondary">{_e(review.business_name)}</span>' if review.business_name else ""
+    cells.append(f"<td>{_e(review.applicant_name)}{business}</td>")
     if page.many_departments:
         cells.append(f"<td>{_e(translated(page.department_names[review.department_id]))}</td>")
     cells.append(f"<td>{review.stage}</td>")
+    cells.append(f"<td>{_arrived(page, review)}</td>")
     cells.append(f"<td>{_when(page, review)}</td>")
     cells.append(f"<td>{_e((review.assignee.full_name if review.assignee_id else '') or '—')}</td>")
     cells.append(f"<td>{_actions(page, review)}</td>")

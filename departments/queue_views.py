@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from approvals.errors import ValidationFailed, WorkflowError
 from approvals.models import REVIEW_OPEN, Review, ReviewStatus
+from approvals.sla import local_today, sla_calendar
 from audit.services import client_ip
 from catalogue.models import Service
 
@@ -72,6 +73,7 @@ def queue(request):
         tab=tab, is_supervisor=bool(supervised), many_departments=len(departments) > 1,
         csrf_token=get_token(request), here=here, urls=queue_rows.row_urls(), labels=queue_rows.row_labels(),
         service_names=_service_names(services, reviews), department_names={d.pk: d.name for d in departments},
+        today=local_today(), calendar=sla_calendar(),
     )
 
     kept = {k: values.get(k) for k in FILTER_PARAMS if k in values}

@@ -6,11 +6,21 @@ from datetime import date, datetime, timedelta
 
 from django.db import connection, transaction
 from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, QuerySet, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Reverse
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
-from approvals.models import QUEUE_NEVER_DECIDED, QUEUE_NO_DUE_DATE, REVIEW_OPEN, NameWords, Review, ReviewStatus
+from approvals.models import (
+    QUEUE_NEVER_DECIDED,
+    QUEUE_NO_DUE_DATE,
+    REVIEW_OPEN,
+    Application,
+    NameWords,
+    Review,
+    ReviewStatus,
+)
 from approvals.sla import local_today, sla_calendar
+from catalogue.i18n import translated
 from catalogue.models import Service
 
 from .models import Membership, MembershipRole
@@ -37,10 +47,16 @@ QUEUE_TABS = ("pending", "mine", "in_progress", "waiting", "decided")
 QUEUE_ROW_FIELDS = (
     "application_id", "department_id", "stage", "status", "assignee_id", "due_date", "yellow_at", "red_at",
     "decided_at", "application__reference", "application__service_id",
-    "applicant_name", "assignee__full_name",
+    "applicant_name", "business_name", "assignee__full_name", "pending_since", "unread_messages",
 )
 DECIDED = (ReviewStatus.APPROVED, ReviewStatus.REJECTED)
-REFERENCE_RE = re.compile(r"^[a-z]-\d{4}-\d{1,12}$", re.IGNORECASE | re.ASCII)
+REFERENCE_RE = re.compile(r"^(?P<letter>[a-z])-(?P<year>\d{4})-(?P<number>\d{1,12})$", re.IGNORECASE | re.ASCII)
+# The end of a reference as people type it: its number, with or without its year ("9",
+# "000009", "2026-000009"). It may also be part of a business name ("Studio 2026"), so it is
+# searched as both.
+REFERENCE_TAIL_RE = re.compile(r"^(?:(?P<year>\d{4})-)?(?P<number>\d{1,12})$", re.ASCII)
+REFERENCE_DIGITS = 6  # a reference's number has at least this many digits (approvals.workflow)
+TAIL_MATCHES = 100  # a tail names one application a year: more is not a tail search worth reading
 CURSOR_RE = re.compile(r"(?P<key>-?\d{1,18})\.(?P<pk>\d{1,18})", re.ASCII)
 
 
@@ -140,18 +156,44 @@ def _filtered(*, department_ids: list[int], filters: QueueFilters, today: date |
         reviews = reviews.filter(due_date__gte=today, due_date__lte=due_soon_until(today))
     if filters.overdue:
         reviews = reviews.filter(Q(yellow_at__isnull=False) | Q(red_at__isnull=False))
-    kind, search = search_of(filters)
-    if kind == "reference":
-        reviews = reviews.filter(application__reference=search.upper())
+    search = search_of(filters)
+    if search.reference:
+        reviews = reviews.filter(application__reference=search.reference)
     return reviews
 
 
-def search_of(filters: QueueFilters) -> tuple[str, str]:
-    """("reference" | "name" | "", the search text)."""
-    search = (filters.search or "").strip()[:SEARCH_MAX_LENGTH]
-    if not search:
-        return "", ""
-    return ("reference" if REFERENCE_RE.match(search) else "name"), search
+@dataclass(frozen=True)
+class Search:
+    """What a queue search looks for."""
+
+    text: str = ""
+    reference: str = ""  # a whole reference, as written (A-2026-000009)
+    tail: str = ""  # the end of a reference ("-000009", "-2026-000009")
+    names: bool = False  # the text in the applicant's or the business name
+
+
+def search_of(filters: QueueFilters) -> Search:
+    text = (filters.search or "").strip()[:SEARCH_MAX_LENGTH]
+    if not text:
+        return Search()
+    if match := REFERENCE_RE.match(text):
+        return Search(text, reference=f"{match['letter'].upper()}-{match['year']}-{_number(match['number'])}")
+    if match := REFERENCE_TAIL_RE.match(text):
+        year = f"-{match['year']}" if match["year"] else ""
+        return Search(text, tail=f"{year}-{_number(match['number'])}", names=True)
+    return Search(text, names=True)
+
+
+def _number(digits: str) -> str:
+    """A reference's number as references write it: 9 and 0009 are 000009."""
+    return f"{int(digits):0{REFERENCE_DIGITS}d}"
+
+
+def _tail_application_ids(tail: str) -> list[int]:
+    """The applications whose reference ends with ``tail``: reversed, the tail is a prefix, which
+    the index of reversed references finds (approvals 0014)."""
+    return list(Application.objects.alias(reversed_reference=Reverse("reference"))
+                .filter(reversed_reference__startswith=tail[::-1]).order_by().values_list("pk", flat=True)[:TAIL_MATCHES])
 
 
 def queue_reviews(
@@ -162,8 +204,8 @@ def queue_reviews(
     limit = limit or PAGE_SIZE
     reviews = _ordered(_filtered(department_ids=department_ids, filters=filters, today=today)
                        .filter(_tab_q(filters.tab, user)), filters)
-    kind, search = search_of(filters)
-    if kind == "name":
+    search = search_of(filters)
+    if search.names:
         rows = _name_search(reviews, search, limit)
     else:
         rows = _fetch(reviews, limit)
@@ -203,25 +245,35 @@ def _fetch(reviews: QuerySet, limit: int) -> list[Review]:
     return list(reviews.select_related("application", "assignee").only(*QUEUE_ROW_FIELDS)[:limit + 1])
 
 
-def _name_search(reviews: QuerySet, search: str, limit: int) -> list[Review]:
-    """A page of the rows whose applicant name contains ``search``, in the tab's order.
+def _name_search(reviews: QuerySet, search: Search, limit: int) -> list[Review]:
+    """A page of the rows whose applicant or business name contains the search, or whose
+    reference ends with it (``search.tail``), in the tab's order.
 
     A common name ("Zhou", "王") fills a page within the first rows of the tab, so those are read
     in order, at most NAME_WALK of them. A rare one would read the whole tab (hundreds of
     thousands of decided reviews) that way, so when the walk does not fill the page an index on
     the name finds the rest, wherever they are in the tab. A search of several words, one of
     them long enough for the trigram index, is a full name; full names are rare, so it asks
-    that index straight away."""
-    words = search.upper().split()
+    that index straight away. The applications a reference tail names are a handful, found
+    first and matched by their ids (the reviews' index on the application)."""
+    text = search.text
+    words = text.upper().split()
     trigrams = any(len(word) >= TRIGRAM for word in words)
+    referenced = Q()
+    if search.tail and (ids := _tail_application_ids(search.tail)):
+        referenced = Q(application_id__in=ids)
     pks = []
     if len(words) == 1 or not trigrams:
-        pks = _walk(reviews, Q(applicant_name__icontains=search), limit)
+        pks = _walk(reviews, _name_contains(text) | referenced, limit)
     if len(pks) <= limit:
-        named, indexed = _indexed_name(reviews, search, words, trigrams)
+        named, indexed = _indexed_name(reviews, text, words, trigrams)
         # The walk's matches stay: past it a short search finds whole words only.
-        pks = _hits(named, Q(pk__in=pks) | indexed, limit)
+        pks = _hits(named, Q(pk__in=pks) | indexed | referenced, limit)
     return _fetch(reviews.filter(pk__in=pks), limit)
+
+
+def _name_contains(text: str) -> Q:
+    return Q(applicant_name__icontains=text) | Q(business_name__icontains=text)
 
 
 def _indexed_name(reviews: QuerySet, search: str, words: list[str], trigrams: bool) -> tuple[QuerySet, Q]:
@@ -231,8 +283,9 @@ def _indexed_name(reviews: QuerySet, search: str, words: list[str], trigrams: bo
     matches whole words of the name instead, through the index of their words: "王芳" finds
     "Wang Fang 王芳" and "王芳", "Li" finds "Li Na" but not "Liang Wei"."""
     if trigrams or connection.vendor != "postgresql":
-        return reviews, Q(applicant_name__icontains=search)
-    return reviews.alias(name_words=NameWords("applicant_name")), Q(name_words__contains=words)
+        return reviews, _name_contains(search)
+    return (reviews.alias(name_words=NameWords("applicant_name"), business_words=NameWords("business_name")),
+            Q(name_words__contains=words) | Q(business_words__contains=words))
 
 
 def _hits(reviews: QuerySet, condition: Q, limit: int) -> list[int]:
@@ -277,7 +330,7 @@ def queue_counts(*, user, department_ids: list[int], filters: QueueFilters, toda
     """Rows per tab under the current filters, each counted over at most ``count_cap`` + 1 rows.
     None while searching by name: a common name matches a few rows spread over a whole tab, so
     counting would read every row of every tab; the page of results is the answer."""
-    if search_of(filters)[0] == "name":
+    if search_of(filters).names:
         return None
     base = _filtered(department_ids=department_ids, filters=filters, today=today)
     cap = count_cap(filters)
@@ -295,7 +348,7 @@ def queue_counts(*, user, department_ids: list[int], filters: QueueFilters, toda
 
 def count_cap(filters: QueueFilters) -> int:
     # Rows outside the tab's index order: each counted row is a heap (service) or join (search) read.
-    narrowed = filters.service_id is not None or bool(search_of(filters)[0])
+    narrowed = filters.service_id is not None or bool(search_of(filters).text)
     return FILTERED_COUNT_CAP if narrowed else COUNT_CAP
 
 
@@ -353,14 +406,34 @@ def review_for_officer(user, pk: int) -> tuple[Review, str]:
     return review, role
 
 
+# The applicant's identity on the review page: the account's name and email, which every
+# applicant gave at registration, and a profile detail only where the service's form asks for it
+# (the field key that asks it). What no one asked for is not shown, not even as an empty row.
+IDENTITY_ROWS = (
+    ("full_name", _("Name"), None),
+    ("email", _("Email"), None),
+    ("phone", _("Phone"), "contact_phone"),
+    ("id_number", _("Identity document number"), "id_number"),
+)
+
+
+def identity_rows(applicant, schema) -> list[tuple[str, str]]:
+    """(label, value) of the applicant's identity that this form asked for, in that order."""
+    return [
+        (str(label), value) for attribute, label, asked_by in IDENTITY_ROWS
+        if (asked_by is None or asked_by in schema.fields_by_key) and (value := getattr(applicant, attribute, ""))
+    ]
+
+
 def need_to_know(review: Review) -> dict:
-    """Only the answers and files the department's requirement lists."""
+    """Only the answers and files the department's requirement lists, and the identity the form asked."""
     schema = review.application.schema
     keys = schema.department_fields(review.department.code)
     specs = [schema.fields_by_key[k] for k in keys if k in schema.fields_by_key]
     answers = review.application.answers
     files = list(review.application.attachments.filter(field_key__in=keys))
     return {
+        "identity": identity_rows(review.application.applicant, schema),
         "rows": [{"spec": s, "value": answers.get(s["key"]),
                   "files": [f for f in files if f.field_key == s["key"]]} for s in specs],
         "keys": keys,
@@ -412,6 +485,53 @@ def application_history(review: Review):
         .select_related("actor")
         .order_by("at", "id")
     )
+
+
+# The review page's history in the officer's words: what happened, by action and, where one
+# action serves several purposes, by purpose. The one place these words are chosen; an action
+# not listed reads as its own label. A stored code (an action, a purpose, a department code) is
+# never shown.
+HISTORY_WORDS = {
+    ("review.viewed", ""): _("Viewed to review"),
+    ("review.viewed", "review"): _("Viewed to review"),
+    ("review.viewed", "supervision"): _("Viewed to supervise"),
+    ("attachment.viewed", ""): _("Downloaded a file"),
+    ("attachment.viewed", "download"): _("Downloaded a file"),
+    ("attachment.viewed", "opinion"): _("Downloaded a file to give an opinion"),
+    ("application.viewed", ""): _("Viewed the application"),
+    ("application.viewed", "opinion"): _("Viewed to give an opinion"),
+}
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    at: datetime
+    what: str
+    department: str  # the department's name in the page's language, or ""
+    who: str
+
+
+def history_rows(review: Review, events: list) -> list[HistoryRow]:
+    """The events as the review page shows them. The person is named for this department's own
+    events (and the applicant for theirs); another department's officers stay anonymous."""
+    from audit.models import Action
+
+    from .models import Department
+
+    codes = {e.department_code for e in events if e.department_code}
+    names = {code: translated(name) for code, name in Department.objects.filter(code__in=codes).values_list("code", "name")}
+    labels = dict(Action.choices)
+    rows = []
+    for event in events:
+        what = HISTORY_WORDS.get((event.action, event.purpose)) or HISTORY_WORDS.get((event.action, "")) \
+            or labels.get(event.action) or _("Other event")
+        who = ""
+        if event.department_code == review.department.code and event.actor:
+            who = event.actor.full_name
+        elif not event.department_code and event.actor_id == review.application.applicant_id:
+            who = _("Applicant")
+        rows.append(HistoryRow(at=event.at, what=str(what), department=names.get(event.department_code, ""), who=str(who)))
+    return rows
 
 
 def standard_reasons(department_id: int):

@@ -115,19 +115,32 @@ def _act(request, pk, action, success):
     return redirect(safe_next(request, reverse("departments:review", args=[pk])))
 
 
+# Final decisions are checked on a confirmation step before they are recorded; a correction
+# request, which the applicant answers and the review comes back from, is recorded at once.
+CONFIRMED_DECISIONS = ("approve", "reject")
+
+
 @require_POST
 @staff_required
 def decide(request, pk):
+    """Approve or reject: the first post shows what will be recorded, a second post with
+    ``confirm`` records it, one with ``edit`` goes back to the form with the entered text."""
     review, role = _review(request, pk)
     form = _decision_form(review, request.POST)
+    if "edit" in request.POST:
+        return _render_review(request, review, role, form)
     if form.is_valid():
         data = form.cleaned_data
         language = review.application.applicant.language
         standard = {r.pk: translated(r.text, language) for r in selectors.standard_reasons(review.department_id)}
+        reason = form.reason_text(standard)  # in the applicant's language, as recorded
         try:
+            if data["decision"] in CONFIRMED_DECISIONS and "confirm" not in request.POST:
+                workflow.review_decision_check(decision=data["decision"], reason=reason)
+                return _confirm(request, review, form, reason)
             workflow.review_decide(
                 review_id=pk, actor=request.user, decision=data["decision"], conditions=data["conditions"],
-                reason=form.reason_text(standard), correction_fields=data["correction_fields"],
+                reason=reason, correction_fields=data["correction_fields"],
                 message=data["message"], expected_version=data["version"], ip=client_ip(request),
             )
         except ValidationFailed as exc:
@@ -141,6 +154,18 @@ def decide(request, pk):
     return _render_review(request, review, role, form, status=400)
 
 
+def _confirm(request, review, form, reason: str):
+    """The decision as it will be recorded, with a button to record it and one back to the form
+    (both post the entered values again)."""
+    decision = form.cleaned_data["decision"]
+    return render(request, "departments/decide_confirm.html", {
+        "review": review, "application": review.application, "form": form,
+        "decision": dict(form.fields["decision"].choices)[decision],
+        "conditions": form.cleaned_data["conditions"].strip() if decision == "approve" else None,
+        "reason": reason if decision == "reject" else None,
+    })
+
+
 def _render_review(request, review, role, form, status=200, reply_form=None, note_form=None, extend_form=None,
                    share_form=None):
     supervisor = role == MembershipRole.SUPERVISOR
@@ -150,7 +175,7 @@ def _render_review(request, review, role, form, status=200, reply_form=None, not
         "applicant": review.application.applicant, "form": form,
         "thread": department_thread(review), "reply_form": reply_form or ReplyForm(),
         "notes": selectors.internal_notes(review), "note_form": note_form or NoteForm(),
-        "history": history, "history_earlier": history_earlier,
+        "history": history, "history_rows": selectors.history_rows(review, history), "history_earlier": history_earlier,
         **selectors.need_to_know(review),
     }
     if supervisor:

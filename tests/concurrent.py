@@ -30,3 +30,45 @@ def run_together(*calls, timeout: float = 60) -> list:
         if isinstance(result, BaseException):
             raise result
     return results
+
+
+def run_while_waited_on(hold, then, *, waiting, timeout: float = 30) -> list:
+    """Run ``hold`` in a transaction that stays open until ``then``, started in another thread
+    once ``hold`` has run, waits for a lock (``waiting()`` counts the sessions waiting); then
+    commit. The errors of both threads, and one if ``then`` never waited."""
+    from django.db import transaction
+
+    held, errors = threading.Event(), []
+
+    def holder():
+        try:
+            with transaction.atomic():
+                hold()
+                held.set()
+                for _ in range(int(timeout / 0.05)):
+                    if waiting():
+                        break
+                    threading.Event().wait(0.05)
+                else:
+                    errors.append(AssertionError("the second call never waited for the first one's lock"))
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            held.set()
+            connection.close()
+
+    def waiter():
+        try:
+            held.wait(timeout)
+            then()
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=holder), threading.Thread(target=waiter)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout * 2)
+    return errors

@@ -179,7 +179,7 @@ def test_the_officer_workspace_works_on_the_history(catalogue, client):
     assert review.application.applicant.full_name in page.content.decode()
 
     response = client.post(reverse("departments:decide", args=[review.pk]),
-                           {"decision": "approve", "version": review.version})
+                           {"decision": "approve", "version": review.version, "confirm": "1"})
     assert response.status_code == 302
     review.refresh_from_db()
     assert review.status == R.APPROVED and review.decided_by_id == review.assignee_id

@@ -353,7 +353,7 @@ def test_correction_pauses_the_clock_and_the_answer_shifts_it(health_only, offic
     travel(date(2026, 12, 8), 10)
     workflow.application_resubmit(application_id=health_only.application_id, actor=citizen, data={"seats": "38"})
     health_only.refresh_from_db()
-    assert health_only.status == ReviewStatus.PENDING
+    assert health_only.status == ReviewStatus.IN_PROGRESS  # back with the officer who asked
     # Every date moves by the 10 working days waited (Wed 11-25 … Tue 12-08); the start stays.
     assert MON_FRI.working_days_between(date(2026, 11, 24), date(2026, 12, 8)) == 10
     assert clock(health_only) == (FRIDAY, date(2026, 12, 9), date(2026, 12, 11), date(2026, 12, 18), None)

@@ -57,7 +57,8 @@ def test_apply_decide_download(client, restaurant, citizen, officers, media):
         response = client.get(reverse("departments:review", args=[review.pk]))
         assert response.status_code == 200
         response = client.post(reverse("departments:decide", args=[review.pk]),
-                               {"decision": "approve", "version": review.version, "conditions": f"{code} ok"})
+                               {"decision": "approve", "version": review.version, "conditions": f"{code} ok",
+                                "confirm": "1"})
         assert response.status_code == 302
     permit = Permit.objects.get(application=application)
     assert permit_render(permit_id=permit.pk) == "rendered"

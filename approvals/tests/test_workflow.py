@@ -204,9 +204,10 @@ def test_correction_rules(submit, officers, citizen):
     application.refresh_from_db()
     assert application.status == ApplicationStatus.IN_REVIEW
     assert application.answers["business_name"] == "Golden Dragon Ltd"
-    # Registration asked; health and tax had approved a changed field; fire waits for stage 1.
+    # Registration asked (back with its officer); health and tax had approved a changed field;
+    # fire waits for stage 1.
     assert statuses(application) == {
-        "registration": ReviewStatus.PENDING, "health": ReviewStatus.PENDING, "tax": ReviewStatus.PENDING,
+        "registration": ReviewStatus.IN_PROGRESS, "health": ReviewStatus.PENDING, "tax": ReviewStatus.PENDING,
         "fire": ReviewStatus.WAITING,
     }
     assert application.reviews.get(department__code="registration").paused_on is None
@@ -219,7 +220,7 @@ def test_resubmit_only_reopens_departments_whose_fields_changed(submit, officers
     workflow.application_resubmit(application_id=application.pk, actor=citizen, data={"seats": "38"})
     application.refresh_from_db()
     assert statuses(application)["tax"] == ReviewStatus.APPROVED  # tax does not see seats
-    assert statuses(application)["health"] == ReviewStatus.PENDING
+    assert statuses(application)["health"] == ReviewStatus.IN_PROGRESS  # back with the officer who asked
 
 
 def test_re_review_after_changed_fields_starts_a_fresh_clock(submit, officers, citizen):

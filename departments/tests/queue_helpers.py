@@ -2,6 +2,8 @@
 
 from itertools import count
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from approvals.models import Application, ApplicationStatus, Review, ReviewStatus
@@ -30,3 +32,21 @@ def make_review(service, department_code: str, *, status=ReviewStatus.PENDING, d
         decided_at=decided_at, yellow_at=now if yellow or red else None, red_at=now if red else None,
         reason="Not allowed" if status == ReviewStatus.REJECTED else "",
     )
+
+
+def count_queries(client, url):
+    """The queries of a second GET of ``url`` (the first request of a session also writes it)."""
+    client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return queries
+
+
+class RawEditor:
+    """Stands in for a migration's schema editor where a data migration only runs SQL."""
+
+    connection = connection
+
+    def execute(self, sql, params=()):
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)

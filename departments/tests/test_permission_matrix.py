@@ -69,7 +69,7 @@ def request_for(name, world):
         "shared": [], "queue": [],
     }.get(name, [review.pk])
     data = {
-        "decide": {"decision": "approve", "conditions": "Keep exits clear", "version": review.version},
+        "decide": {"decision": "approve", "conditions": "Keep exits clear", "version": review.version, "confirm": "1"},
         "message": {"body": "Please send a clearer plan."},
         "note_add": {"body": "Looks fine so far."},
         "extend": {"extend-due_date": "2099-01-01", "extend-reason": "Site visit"},

@@ -15,6 +15,7 @@ from departments.models import Department
 from departments.selectors import Cursor, QueueFilters
 from tests.factories import UserFactory, officer, restaurant_service
 
+from .queue_helpers import count_queries as _count_queries
 from .queue_helpers import make_review
 
 pytestmark = pytest.mark.django_db
@@ -406,13 +407,6 @@ def test_rows_offer_claim_release_and_assign_forms(client, restaurant, reg, sup)
     assert (pending.status, pending.assignee_id) == (S.IN_PROGRESS, reg.pk)
     html = client.get(review_url).content.decode()
     assert f'<option value="{reg.pk}" selected>' in html and "Reassign" in html
-
-
-def _count_queries(client, url):
-    client.get(url)  # the first request of a session also writes it
-    with CaptureQueriesContext(connection) as queries:
-        assert client.get(url).status_code == 200
-    return queries
 
 
 @pytest.mark.parametrize("who", ["registration", "registration_supervisor"])

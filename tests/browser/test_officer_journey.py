@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from approvals import workflow
+from approvals import consultation, workflow
 from approvals.models import ReviewStatus
 from audit.models import Action, AuditEvent
 from permits.models import Permit
@@ -47,15 +47,25 @@ def test_officer_reviews_asks_for_a_correction_and_approves(page, assert_accessi
     application = submitted_application(restaurant, citizen)
     workflow.application_route(application_ids=[application.pk])
     review = application.reviews.get(department__code="health")
+    consultation.message_send_by_citizen(application_id=application.pk, department_id=review.department_id,
+                                         actor=citizen, body="Is the plan readable?")
 
     sign_in(page, officers["health"].email)
     page.goto(reverse("departments:queue"))
     link = page.get_by_role("link", name=application.reference)
     expect(link.first).to_be_visible()
+    # The row: the business name, the day it arrived, and the applicant's unread message.
+    row = page.get_by_role("row").filter(has=link.first)
+    expect(row).to_contain_text("Golden Dragon")
+    expect(row).to_contain_text("Less than a working day")
+    expect(row.get_by_text("1 unread message from the applicant")).to_be_attached()
     assert_accessible(page)
     link.first.click()
     expect(page).to_have_url(re.compile(reverse("departments:review", args=[review.pk]) + "$"))
     expect(page.locator("h1")).to_contain_text(application.reference)
+    page.goto(reverse("departments:queue"))
+    expect(page.get_by_text("1 unread message from the applicant")).to_have_count(0)  # opened: read
+    page.goto(reverse("departments:review", args=[review.pk]))
 
     page.get_by_role("button", name="Claim this review").click()
     expect(page.get_by_text("You hold this review now.")).to_be_visible()
@@ -81,8 +91,9 @@ def test_officer_reviews_asks_for_a_correction_and_approves(page, assert_accessi
 
     page.goto(reverse("departments:review", args=[review.pk]))
     expect(page.get_by_text("45", exact=True)).to_be_visible()
-    page.get_by_role("button", name="Claim this review").click()
-    expect(page.get_by_text("You hold this review now.")).to_be_visible()
+    # Back with the officer who asked: still theirs, nothing to claim.
+    expect(page.get_by_role("button", name="Claim this review")).to_have_count(0)
+    expect(page.get_by_role("button", name="Release to the queue")).to_be_visible()
 
     # The decision with the keyboard alone: Tab to "Approve", Space, Tab to the conditions, type,
     # Tab to the button, Enter.
@@ -94,6 +105,16 @@ def test_officer_reviews_asks_for_a_correction_and_approves(page, assert_accessi
     page.keyboard.type("Keep the kitchen exhaust clean")
     tab_to(page, "el.name === 'decide'")
     page.keyboard.press("Enter")
+    # Nothing is recorded before the officer checks it: back to the form keeps the text.
+    expect(page.get_by_role("heading", name="Check your decision")).to_be_visible()
+    assert_accessible(page)
+    review.refresh_from_db()
+    assert review.status == ReviewStatus.IN_PROGRESS
+    page.get_by_role("button", name="Go back and change it").click()
+    expect(page.get_by_label("Conditions (if approving)")).to_have_value("Keep the kitchen exhaust clean")
+    page.get_by_role("button", name="Record decision").click()
+    expect(page.locator("#decision-summary")).to_contain_text("Keep the kitchen exhaust clean")
+    page.get_by_role("button", name="Record this decision").click()
     expect(page.get_by_text("Decision recorded.")).to_be_visible()
     review.refresh_from_db()
     assert review.status == ReviewStatus.APPROVED and review.conditions == "Keep the kitchen exhaust clean"
