@@ -315,25 +315,26 @@ def correct(request, pk):
     keys = {k for r in requests_ for k in r.correction_fields}
     specs = [s for s in schema.fields if s["key"] in keys]
     form = SchemaForm(request.POST or None, request.FILES or None, specs=specs, answers=application.answers)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST":
+        # Sent whole or not at all; every answer and every file is checked either way, so each
+        # problem is reported at once.
+        form_ok = form.is_valid()
         try:
-            for key, uploaded in form.uploads():
-                workflow.application_attach(application_id=pk, actor=request.user, field_key=key, uploaded=uploaded)
             workflow.application_resubmit(application_id=pk, actor=request.user, data=form.answer_data(),
-                                          ip=client_ip(request))
+                                          uploads=form.uploads(), ip=client_ip(request), check_only=not form_ok)
         except ValidationFailed as exc:
-            apply_errors(form, exc.errors)
-            application = own_application(request, pk)
+            apply_errors(form, {k: v for k, v in exc.errors.items() if form_ok or k not in form.errors})
         except WorkflowError as exc:
             messages.error(request, exc.message)
             return redirect("approvals:detail", pk=pk)
-        else:
+        if not form.errors:
             messages.success(request, _("Your corrections were sent to the departments."))
             return redirect("approvals:detail", pk=pk)
     labels = {spec["key"]: spec.get("label") for spec in schema.fields}
     return render(request, "approvals/correct.html", {
         "application": application, "form": form, "rows": form.rows(application.attachments.all()),
         "requests": [{"review": r, "fields": [labels.get(k) or k for k in r.correction_fields]} for r in requests_],
+        "files_chosen": bool(form.file_keys and form.errors and request.FILES),
     }, status=400 if form.errors else 200)
 
 

@@ -169,6 +169,22 @@ def application_save_page(*, application_id: int, actor, data: dict, uploads: li
     caller found problems of its own) nothing is saved, and the problems found are raised."""
     application = _editable_draft(application_id, actor)
     answers, errors = _draft_answers(application, data)
+    checked = _check_uploads(application, uploads, errors)
+    if errors:
+        raise ValidationFailed(errors)
+    if check_only:
+        return application
+    application.answers = answers
+    application.save(update_fields=["answers", "updated_at"])
+    for key, uploaded, meta in checked:
+        _store_attachment(application, key, uploaded, meta)
+    return application
+
+
+def _check_uploads(application: Application, uploads: list[tuple[str, object]], errors: dict) -> list[tuple]:
+    """Check every file chosen on a page (field key, file) against its question; add each
+    refusal to ``errors`` (a file's message names it when several were chosen for one question)
+    and return the accepted ones with their metadata, to be stored once nothing was refused."""
     per_key: dict[str, int] = {}
     for key, _uploaded in uploads:
         per_key[key] = per_key.get(key, 0) + 1
@@ -185,15 +201,7 @@ def application_save_page(*, application_id: int, actor, data: dict, uploads: li
                 if per_key[key] > 1:
                     message = _("“%(file)s”: %(message)s") % {"file": display_name(uploaded.name), "message": message}
                 errors.setdefault(key, []).append(message)
-    if errors:
-        raise ValidationFailed(errors)
-    if check_only:
-        return application
-    application.answers = answers
-    application.save(update_fields=["answers", "updated_at"])
-    for key, uploaded, meta in checked:
-        _store_attachment(application, key, uploaded, meta)
-    return application
+    return checked
 
 
 def _file_spec(application: Application, field_key: str) -> dict:
@@ -291,10 +299,14 @@ def application_submit(*, application_id: int, actor, ip: str | None = None) -> 
 
 
 @transaction.atomic
-def application_resubmit(*, application_id: int, actor, data: dict, ip: str | None = None) -> Application:
-    """Answer correction requests: only the requested answers may change. The requesting
-    reviews return to their queues with their clocks resumed; any other department that had
-    approved and whose fields changed reviews again."""
+def application_resubmit(*, application_id: int, actor, data: dict, uploads: list[tuple[str, object]] = (),
+                          ip: str | None = None, check_only: bool = False) -> Application:
+    """Answer correction requests, with the files chosen for them (field key, file): only the
+    requested answers may change. All or nothing: every refused answer and file is reported at
+    once and nothing is kept. The requesting reviews return to their officers or queues with
+    their clocks resumed; any other department that had approved and whose fields changed
+    reviews again. With ``check_only`` (the caller found problems of its own) nothing is saved,
+    and the problems found are raised."""
     application = lock_application(application_id, with_attachment_keys=True)
     _own(application, actor)
     if application.status != ApplicationStatus.NEEDS_CORRECTION:
@@ -303,15 +315,25 @@ def application_resubmit(*, application_id: int, actor, data: dict, ip: str | No
     requesting = [r for r in reviews if r.status == ReviewStatus.CORRECTION_REQUESTED]
     allowed = _correction_requested_fields(reviews)
     schema = application.schema
-    if not_requested := sorted(set(data) - allowed):
+    if not_requested := sorted((set(data) | {key for key, _file in uploads}) - allowed):
         raise ValidationFailed({k: [_("No department asked you to change this.")] for k in not_requested})
 
+    errors: dict[str, list] = {}
+    checked = _check_uploads(application, uploads, errors)
     merged = dict(application.answers)
     merged.update({k: v for k, v in data.items() if k not in schema.file_keys})
     for key in set(data) - schema.file_keys:
         if data[key] in (None, "", []):
             merged.pop(key, None)
-    cleaned = _validate_complete(application, merged)
+    cleaned, answer_errors = complete_answers(schema, merged, application.attachment_keys | {k for k, *_ in checked})
+    for key, messages in answer_errors.items():
+        errors[key] = [*messages, *errors.get(key, [])]
+    if errors:
+        raise ValidationFailed(errors)
+    if check_only:
+        return application
+    for key, uploaded, meta in checked:
+        _store_attachment(application, key, uploaded, meta)
 
     requested_at = min(r.decided_at for r in requesting)
     changed = {k for k in allowed - schema.file_keys if application.answers.get(k) != cleaned.get(k)}
