@@ -179,8 +179,9 @@ def email_verify(*, uidb64: str, token: str) -> User:
 
 
 @transaction.atomic
-def email_verification_resend(*, email: str) -> None:
-    """Mail a new link to an unverified citizen account, at most once a minute per account.
+def email_verification_resend(*, email: str, next_url: str = "") -> None:
+    """Mail a new link to an unverified citizen account, at most once a minute per account. The
+    link carries ``next_url`` (a local address the caller has checked), as the first one did.
 
     Says nothing about whether the address has an account: the page answers the same either way."""
     try:
@@ -192,7 +193,7 @@ def email_verification_resend(*, email: str) -> None:
         return
     if not _mail_allowed("verification-sent", user):
         return
-    _send_verification_on_commit(user)
+    _send_verification_on_commit(user, next_url)
 
 
 @transaction.atomic

@@ -60,19 +60,23 @@ class AnonymousOnlyMixin:
         return super().dispatch(request, *args, **kwargs)
 
 
-class RegisterView(AnonymousOnlyMixin, FormView):
-    """Keeps a safe ``next`` (from the sign-in page) through the form into the verification link.
-    An address that already has an account gets the same answer as a new one (see the service)."""
-
-    form_class = RegisterForm
-    template_name = "accounts/register.html"
-    success_url = reverse_lazy("accounts:register_done")
+class KeepsNextMixin:
+    """Carries a safe ``next`` (where the citizen was going) through a form into the
+    verification link it mails."""
 
     def next_url(self) -> str:
         return safe_next(self.request, self.request.POST.get("next") or self.request.GET.get("next"))
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(next=self.next_url(), **kwargs)
+
+
+class RegisterView(AnonymousOnlyMixin, KeepsNextMixin, FormView):
+    """An address that already has an account gets the same answer as a new one (see the service)."""
+
+    form_class = RegisterForm
+    template_name = "accounts/register.html"
+    success_url = reverse_lazy("accounts:register_done")
 
     def form_valid(self, form):
         data = form.cleaned_data
@@ -103,19 +107,21 @@ class VerifyView(View):
             user = services.email_verify(uidb64=uidb64, token=token)
         except VerificationFailed as exc:
             expired = isinstance(exc, VerificationExpired)
-            return render(request, "accounts/verify_failed.html", {"message": exc.message, "expired": expired}, status=400)
+            return render(request, "accounts/verify_failed.html", {
+                "message": exc.message, "expired": expired, "next": safe_next(request, request.GET.get("next"))},
+                status=400)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, _("Your email address is confirmed and you are signed in."))
         return redirect(safe_next(request, request.GET.get("next")) or landing_url(user))
 
 
-class ResendVerificationView(FormView):
+class ResendVerificationView(KeepsNextMixin, FormView):
     form_class = ResendVerificationForm
     template_name = "accounts/resend.html"
     success_url = reverse_lazy("accounts:login")
 
     def form_valid(self, form):
-        services.email_verification_resend(email=form.cleaned_data["email"])
+        services.email_verification_resend(email=form.cleaned_data["email"], next_url=self.next_url())
         messages.success(self.request, _(
             "If that address has an account still waiting for verification, we have sent it a new link. "
             "The link works for %(valid_for)s."

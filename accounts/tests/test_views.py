@@ -148,6 +148,45 @@ def test_expired_verification_link(client, mail_dir, django_capture_on_commit_ca
     assert signed_in_user_id(client) == str(User.objects.get().pk)
 
 
+def test_a_new_link_asked_for_from_an_expired_one_still_goes_on_to_where_they_were(
+        client, mail_dir, django_capture_on_commit_callbacks, time_machine):
+    service_page = "/services/open-a-restaurant/"
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    time_machine.move_to(start, tick=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(REGISTER, registration(next=service_page))
+    [first] = read_mail_files(mail_dir)
+    [url] = [u for u in re.findall(r"https?://\S+", mail_text(first)) if "/accounts/verify/" in u]
+    time_machine.move_to(start + timedelta(hours=25), tick=False)
+    parts = urlsplit(url)
+    page = client.get(f"{parts.path}?{parts.query}").content.decode()
+    resend = reverse("accounts:resend_verification")
+    assert f'href="{resend}?next=%2Fservices%2Fopen-a-restaurant%2F"' in page
+    form = client.get(resend, {"next": service_page}).content.decode()
+    assert f'<input type="hidden" name="next" value="{service_page}">' in form
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(resend, {"email": "chen.jianguo@example.org", "next": service_page})
+    links = [u for m in read_mail_files(mail_dir) for u in re.findall(r"https?://\S+", mail_text(m)) if "/accounts/verify/" in u]
+    [url] = [u for u in links if u != url]
+    assert url.endswith("/?next=%2Fservices%2Fopen-a-restaurant%2F")
+    parts = urlsplit(url)
+    response = client.get(f"{parts.path}?{parts.query}")
+    assert (response.status_code, response.url) == (302, service_page)
+
+
+def test_a_new_link_ignores_an_unsafe_next(client, mail_dir, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(REGISTER, registration())
+    resend = reverse("accounts:resend_verification")
+    form = client.get(resend, {"next": "https://evil.example/"}).content.decode()
+    assert 'value="https://evil.example/"' not in form
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(resend, {"email": "chen.jianguo@example.org", "next": "https://evil.example/"})
+    messages = read_mail_files(mail_dir)
+    assert len(messages) == 2
+    assert "evil" not in mail_text(messages[-1])
+
+
 def test_tampered_verification_link(client):
     user = UserFactory(email="c@example.org", email_verified=False)
     response = client.get(reverse("accounts:verify", args=["MQ", "c0ffee-0123456789abcdef0123"]))

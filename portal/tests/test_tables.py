@@ -25,6 +25,7 @@ def demo(settings, tmp_path):
     ("admin@demo.example.gov", "/permits/manage/"),
     ("supervisor.health@demo.example.gov", "/officer/"),
     ("wang.fang@demo.example.org", "/applications/who-viewed-my-data/"),
+    ("wang.fang@demo.example.org", "/services/open-a-restaurant/"),
 ])
 def test_every_table_scrolls_in_its_own_box(client, demo, email, url):
     client.force_login(User.objects.get(email=email))
