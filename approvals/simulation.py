@@ -206,10 +206,11 @@ class Simulation:
             self.application_ids.append(application_id)
         self._enqueue_pending(application_id)
 
-    def _enqueue_pending(self, application_id: int):
-        """Queue a decision for each pending review not queued before. A review that returns
-        to pending after a correction has a new version, so it is queued again."""
-        rows = Review.objects.filter(application_id=application_id, status=ReviewStatus.PENDING).values_list(
+    def _enqueue_pending(self, application_id: int, statuses=(ReviewStatus.PENDING,)):
+        """Queue a decision for each review in ``statuses`` not queued before. A review that
+        returns after a correction (in progress with the officer who asked, or pending) has a
+        new version, so it is queued again."""
+        rows = Review.objects.filter(application_id=application_id, status__in=statuses).values_list(
             "pk", "version", "department_id")
         with self.stats.lock:
             fresh = [(pk, dept) for pk, version, dept in rows if (pk, version) not in self._queued]
@@ -230,7 +231,10 @@ class Simulation:
         return "approve"
 
     def _decide(self, review_id: int, department_id: int, application_id: int):
-        officer = self.random.choice(self.officers[department_id])
+        # A review back from a correction is still held by the officer who asked for it.
+        assignee = Review.objects.filter(pk=review_id).values_list("assignee_id", flat=True).first()
+        held_by = [o for o in self.officers[department_id] if o.pk == assignee]
+        officer = held_by[0] if held_by else self.random.choice(self.officers[department_id])
         decision = self._choose(application_id)
         kwargs = {}
         if decision == "reject":
@@ -287,7 +291,7 @@ class Simulation:
             raise
         with self.stats.lock:
             self.stats.transactions += 1
-        self._enqueue_pending(application_id)
+        self._enqueue_pending(application_id, statuses=(ReviewStatus.PENDING, ReviewStatus.IN_PROGRESS))
 
     def _worker(self):
         with connection.execute_wrapper(self.counter):

@@ -98,11 +98,16 @@ def _when(page: RowContext, review) -> str:
     return due
 
 
-def _counted(page: RowContext, singular: str, plural: str, n: int) -> str:
-    """A count in words, translated once a page per count."""
-    key = (singular, n)
+def _counted(page: RowContext, kind: str, n: int) -> str:
+    """A count in words, translated once a page per count. The messages are written out here, so
+    makemessages finds them."""
+    key = (kind, n)
     if key not in page.words:
-        page.words[key] = ngettext(singular, plural, n) % {"n": n}
+        if kind == "working days":
+            words = ngettext("%(n)d working day", "%(n)d working days", n)
+        else:
+            words = ngettext("%(n)d unread message from the applicant", "%(n)d unread messages from the applicant", n)
+        page.words[key] = words % {"n": n}
     return page.words[key]
 
 
@@ -118,7 +123,7 @@ def _arrived(page: RowContext, review) -> str:
     if ("waited", day) not in page.words:
         page.words[("waited", day)] = page.calendar.working_days_between(day, page.today)
     waited = page.words[("waited", day)]
-    words = (_counted(page, "%(n)d working day", "%(n)d working days", waited) if waited
+    words = (_counted(page, "working days", waited) if waited
              else page.labels["under_a_day"])
     return f'{cell}<br><span class="small text-body-secondary">{_e(words)}</span>'
 
@@ -127,7 +132,7 @@ def _unread(page: RowContext, review) -> str:
     n = review.unread_messages
     if not n:
         return ""
-    words = _counted(page, "%(n)d unread message from the applicant", "%(n)d unread messages from the applicant", n)
+    words = _counted(page, "unread", n)
     return (f' <span class="badge rounded-pill text-bg-primary" title="{_e(words)}">'
             f'<span aria-hidden="true">✉ {n}</span><span class="visually-hidden">{_e(words)}</span></span>')
 
