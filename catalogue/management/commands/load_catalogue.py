@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
-from catalogue.loader import CatalogueInvalid, catalogue_apply, catalogue_parse
+from catalogue.loading.checks import CatalogueInvalid, catalogue_apply, catalogue_parse
 
 
 class Command(BaseCommand):

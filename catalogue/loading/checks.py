@@ -31,9 +31,9 @@ from django.utils.translation import gettext as _
 
 from departments.models import Department
 
-from .i18n import REQUIRED_LANGUAGES
-from .models import Field, FieldKind, Holiday, Requirement, Service, WorkCalendar
-from .schema import date_bound, date_rule_text, parse_date_rule, service_publish
+from ..i18n import REQUIRED_LANGUAGES
+from ..models import Field, FieldKind, Holiday, Requirement, Service, WorkCalendar
+from ..schema import date_bound, date_rule_text, parse_date_rule, service_publish
 
 TOP_LEVEL_KEYS = ("calendar", "departments", "fields", "services")
 CALENDAR_KEYS = ("workdays", "holidays")
