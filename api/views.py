@@ -21,7 +21,7 @@ from departments.selectors import department_attachment, need_to_know
 from permits.selectors import verification_by_number
 
 from . import selectors, serializers
-from .auth import (
+from .errors import (
     ApiView,
     IsApplicantToken,
     IsDepartmentToken,

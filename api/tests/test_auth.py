@@ -186,7 +186,7 @@ def test_public_endpoints_need_no_token(restaurant):
 def test_public_endpoints_are_rate_limited(restaurant, settings):
     from rest_framework.settings import api_settings
 
-    from api.auth import PublicRateThrottle
+    from api.errors import PublicRateThrottle
 
     rates = {**api_settings.DEFAULT_THROTTLE_RATES, "public": "3/min"}
     PublicRateThrottle.THROTTLE_RATES = rates
@@ -201,7 +201,7 @@ def test_public_endpoints_are_rate_limited(restaurant, settings):
 def test_throttling_is_per_token(dept_api, restaurant):
     from rest_framework.settings import api_settings
 
-    from api.auth import TokenRateThrottle
+    from api.errors import TokenRateThrottle
 
     TokenRateThrottle.THROTTLE_RATES = {**api_settings.DEFAULT_THROTTLE_RATES, "token": "2/min"}
     try:
