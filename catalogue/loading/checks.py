@@ -1,7 +1,8 @@
 """The checks of a catalogue file's entries, each on its own: every problem is reported at its
 path through ``report(path, reason)`` and the entry becomes its checked data, or None. The admin
-checks what people type with the same functions. Cross-file checks (duplicates, references) are
-the reader's."""
+checks what people type with the same functions. The references (departments and fields that
+reviews name) are checked against the whole catalogue once every file is read; duplicates across
+files are the reader's."""
 
 import math
 import re
@@ -13,8 +14,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
+from departments.models import Department
+
 from ..i18n import REQUIRED_LANGUAGES
-from ..models import FieldKind
+from ..models import Field, FieldKind
 from ..schema import date_bound, date_rule_text, parse_date_rule
 from .schema import (
     CALENDAR_KEYS,
@@ -502,3 +505,20 @@ def check_service(value, path: str, report: Report, *, position: int = 0,
         fee=texts["fee"], permit_title=title, permit_valid_days=valid_days, reviews=reviews, position=position,
         synonyms=synonyms,
     )
+
+
+# -- checks across the whole catalogue -------------------------------------------------------------
+
+
+def check_references(references: Iterable[tuple[Report, str, str, str]], *, departments: set[str], fields: set[str]) -> None:
+    """The departments and fields reviews name, as (report, kind, value, path), must be defined in
+    the catalogue's files (``departments``, ``fields``) or exist already."""
+    references = list(references)
+    known = {"department": set(departments), "field": set(fields)}
+    wanted = {kind: {value for _r, k, value, _p in references if k == kind} - known[kind] for kind in known}
+    known["department"] |= set(Department.objects.filter(code__in=wanted["department"]).values_list("code", flat=True))
+    known["field"] |= set(Field.objects.filter(key__in=wanted["field"]).values_list("key", flat=True))
+    messages = {"department": _("unknown department %(value)r"), "field": _("unknown field %(value)r")}
+    for report, kind, value, path in references:
+        if value not in known[kind]:
+            report(path, messages[kind] % {"value": value})

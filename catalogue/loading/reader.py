@@ -9,10 +9,16 @@ from pathlib import Path
 import yaml
 from django.utils.translation import gettext as _
 
-from departments.models import Department
-
-from ..models import Field
-from .checks import Report, check_calendar, check_department, check_field, check_list, check_service, join_path
+from .checks import (
+    Report,
+    check_calendar,
+    check_department,
+    check_field,
+    check_list,
+    check_references,
+    check_service,
+    join_path,
+)
 from .schema import TOP_LEVEL_KEYS, Catalogue
 
 
@@ -91,8 +97,8 @@ class _Reader:
         self.origins: dict[str, dict[str, str]] = {"departments": {}, "fields": {}, "services": {}}
         self.field_count = 0
         self.service_count = 0
-        # (file, kind, value, path) of each department and field a review names, checked at the end
-        self.references: list[tuple[str, str, str, str]] = []
+        # (report, kind, value, path) of each department and field a review names, checked at the end
+        self.references: list[tuple[Report, str, str, str]] = []
 
     def reporter(self, file: str) -> Report:
         return lambda path, message: self.problems.append(Problem(file, path, message))
@@ -173,22 +179,14 @@ class _Reader:
     def _services(self, file, path, item, report):
         references = []
         spec = check_service(item, path, report, position=self.service_count, references=references)
-        self.references.extend((file, *reference) for reference in references)
+        self.references.extend((report, *reference) for reference in references)
         self.service_count += 1
         slug = item.get("slug") if isinstance(item, dict) else None
         if self._unique("services", slug, file, join_path(path, "slug"), report, _("service")) and spec:
             self.catalogue.services.append(spec)
 
     def check_references(self) -> None:
-        """Departments and fields named by reviews must be defined in one of the files or exist."""
-        known = {"department": set(self.origins["departments"]), "field": set(self.origins["fields"])}
-        wanted = {kind: {value for _f, k, value, _p in self.references if k == kind} - known[kind] for kind in known}
-        known["department"] |= set(Department.objects.filter(code__in=wanted["department"]).values_list("code", flat=True))
-        known["field"] |= set(Field.objects.filter(key__in=wanted["field"]).values_list("key", flat=True))
-        messages = {"department": _("unknown department %(value)r"), "field": _("unknown field %(value)r")}
-        for file, kind, value, path in self.references:
-            if value not in known[kind]:
-                self.problems.append(Problem(file, path, messages[kind] % {"value": value}))
+        check_references(self.references, departments=set(self.origins["departments"]), fields=set(self.origins["fields"]))
         # Report in the order the files were given, then in the order found (sort is stable).
         order = {file: i for i, file in enumerate(self.files)}
         self.problems.sort(key=lambda p: order[p.file])
