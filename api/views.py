@@ -21,18 +21,14 @@ from departments.selectors import department_attachment, need_to_know
 from permits.selectors import verification_by_number
 
 from . import selectors, serializers
-from .auth import (
-    ApiView,
-    IsApplicantToken,
-    IsDepartmentToken,
-    PublicRateThrottle,
-    StrictJSONParser,
-    TokenRateThrottle,
-    error_response,
-)
+from .base import ApiView
+from .errors import error_response
 from .idempotency import Replay, idempotency_begin, idempotency_finish
 from .models import ApiFiling, TokenKind
+from .parsers import StrictJSONParser
+from .permissions import IsApplicantToken, IsDepartmentToken
 from .services import webhook_subscribe, webhook_unsubscribe
+from .throttles import PublicRateThrottle, TokenRateThrottle
 
 E = serializers.ErrorSerializer
 

@@ -12,7 +12,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .calendar import clear_calendar_cache
-from .loader import RULE_KEYS, check_field, check_synonyms, check_translations
+from .loading.checks import check_field, check_synonyms, check_translations
+from .loading.schema import RULE_KEYS
 from .models import Field, Holiday, Requirement, Service, ServiceVersion, Weekday, WorkCalendar
 from .schema import service_publish
 

@@ -2,10 +2,12 @@
 
 import pytest
 from django.core.management import call_command
+from rest_framework.settings import api_settings
 
 from api.models import ApiToken, TokenKind
 from api.services import api_token_create, api_token_revoke, token_digest
 from api.tests.conftest import Api, department_token
+from api.throttles import PublicRateThrottle, TokenRateThrottle
 from audit.models import Action, AuditEvent
 from tests.factories import UserFactory
 
@@ -184,10 +186,6 @@ def test_public_endpoints_need_no_token(restaurant):
 
 
 def test_public_endpoints_are_rate_limited(restaurant, settings):
-    from rest_framework.settings import api_settings
-
-    from api.auth import PublicRateThrottle
-
     rates = {**api_settings.DEFAULT_THROTTLE_RATES, "public": "3/min"}
     PublicRateThrottle.THROTTLE_RATES = rates
     try:
@@ -199,10 +197,6 @@ def test_public_endpoints_are_rate_limited(restaurant, settings):
 
 
 def test_throttling_is_per_token(dept_api, restaurant):
-    from rest_framework.settings import api_settings
-
-    from api.auth import TokenRateThrottle
-
     TokenRateThrottle.THROTTLE_RATES = {**api_settings.DEFAULT_THROTTLE_RATES, "token": "2/min"}
     try:
         _, tax = dept_api["tax"]

@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from catalogue.dumper import catalogue_dump
-from catalogue.loader import CatalogueInvalid, catalogue_parse
+from catalogue.loading.reader import CatalogueInvalid, catalogue_parse
 from catalogue.models import Field, Holiday, Service, WorkCalendar
 from departments.models import Department
 

@@ -302,7 +302,7 @@ REST_FRAMEWORK = {
         "token": env.str("API_TOKEN_RATE", default="600/min"),
         "public": env.str("API_PUBLIC_RATE", default="60/min"),
     },
-    "EXCEPTION_HANDLER": "api.auth.exception_handler",
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
 }

@@ -1,7 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
-from catalogue.loader import CatalogueInvalid, catalogue_apply, catalogue_parse
+from catalogue.loading.apply import catalogue_apply
+from catalogue.loading.reader import CatalogueInvalid, catalogue_parse
 
 
 class Command(BaseCommand):

@@ -1,57 +1,13 @@
-"""Bearer tokens, scopes, throttling per token, the error shape, body limits."""
+"""The one error shape of the API: {"error": {"code", "message", "fields"}} for every error,
+domain or HTTP, so nothing the engine raises becomes a 500."""
 
-import json
-
-from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
-from rest_framework.parsers import JSONParser
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle
-from rest_framework.views import APIView
 
 from approvals.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
-
-from .models import TokenKind
-
-
-def _kind_permission(*kinds):
-    class HasKind(BasePermission):
-        def has_permission(self, request, view):
-            token = request.auth
-            if token is None:
-                raise exceptions.NotAuthenticated(_("This needs an API token."))
-            return token.kind in kinds
-
-    return HasKind
-
-
-IsDepartmentToken = _kind_permission(TokenKind.DEPARTMENT)
-IsApplicantToken = _kind_permission(TokenKind.CITIZEN, TokenKind.FRONT_DESK)
-
-
-class TokenRateThrottle(SimpleRateThrottle):
-    scope = "token"
-
-    def get_cache_key(self, request, view):
-        if request.auth is None:
-            return None
-        return self.cache_format % {"scope": self.scope, "ident": request.auth.pk}
-
-
-class PublicRateThrottle(AnonRateThrottle):
-    scope = "public"
-
-    def get_cache_key(self, request, view):
-        if request.auth is not None:
-            return self.cache_format % {"scope": self.scope, "ident": f"token-{request.auth.pk}"}
-        return super().get_cache_key(request, view)
-
-
-# --- The one error shape -----------------------------------------------------------------------
 
 ERROR_CODES = {
     400: "invalid_request", 401: "not_authenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
@@ -112,45 +68,7 @@ def exception_handler(exc, context):
     return None
 
 
-class ApiView(APIView):
-    """Base of every API view: a body larger than API_MAX_BODY_BYTES is refused before it is read."""
-
-    def initial(self, request, *args, **kwargs):
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            raise exceptions.ParseError(_("Content-Length is not a number."))
-        if length > settings.API_MAX_BODY_BYTES:
-            raise RequestTooLarge()
-        super().initial(request, *args, **kwargs)
-
-
 class RequestTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = "The request body is too large."
     default_code = "too_large"
-
-
-class StrictJSONParser(JSONParser):
-    """JSON whose text is valid Unicode without NUL: a lone surrogate ("\\ud800") or a NUL parses
-    in Python but can be neither stored nor echoed back, so it is refused as a malformed body."""
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        data = super().parse(stream, media_type, parser_context)
-        try:
-            json.dumps(data, ensure_ascii=False).encode("utf-8")
-        except UnicodeEncodeError:
-            raise exceptions.ParseError(_("The JSON contains text that is not valid Unicode."))
-        if _has_nul(data):  # PostgreSQL stores no NUL character in text or JSON
-            raise exceptions.ParseError(_("The JSON contains a NUL character."))
-        return data
-
-
-def _has_nul(value) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False

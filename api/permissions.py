@@ -1,0 +1,23 @@
+"""Which kind of token may call a view: department systems, or those applying (a citizen's own
+token or a front desk's)."""
+
+from django.utils.translation import gettext as _
+from rest_framework import exceptions
+from rest_framework.permissions import BasePermission
+
+from .models import TokenKind
+
+
+def _kind_permission(*kinds):
+    class HasKind(BasePermission):
+        def has_permission(self, request, view):
+            token = request.auth
+            if token is None:
+                raise exceptions.NotAuthenticated(_("This needs an API token."))
+            return token.kind in kinds
+
+    return HasKind
+
+
+IsDepartmentToken = _kind_permission(TokenKind.DEPARTMENT)
+IsApplicantToken = _kind_permission(TokenKind.CITIZEN, TokenKind.FRONT_DESK)

@@ -1,0 +1,22 @@
+"""Request rates: per token for token holders, per client address on the public endpoints (a
+token holder calling them is counted by its token)."""
+
+from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle
+
+
+class TokenRateThrottle(SimpleRateThrottle):
+    scope = "token"
+
+    def get_cache_key(self, request, view):
+        if request.auth is None:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": request.auth.pk}
+
+
+class PublicRateThrottle(AnonRateThrottle):
+    scope = "public"
+
+    def get_cache_key(self, request, view):
+        if request.auth is not None:
+            return self.cache_format % {"scope": self.scope, "ident": f"token-{request.auth.pk}"}
+        return super().get_cache_key(request, view)

@@ -1,0 +1,24 @@
+"""Catalogue files: parsed and validated into plain data, then applied to the database.
+
+A catalogue may be split across several YAML files; they are read as one, so a department or
+field defined in one file may be used in another. Every file is checked completely and every
+problem is reported (file, path, reason) before anything is written; applying is one
+transaction that creates or updates by code, key and slug, never deletes a department, field or
+service, and publishes a new service version only where the form actually changed.
+
+The format (every top-level key optional in a given file)::
+
+    calendar: {workdays: [mon, ...], holidays: [2026-10-01, ...]}
+    departments: [{code, name, email}, ...]
+    fields: [{key, kind, label, help, section, required, <rules by kind>}, ...]
+    services: [{slug, name, life_event, description, synonyms: {en: [word, ...], ...}, fee,
+                permit: {title, valid_days}, reviews: [{department, stage, sla_days, fields: [key, ...]}, ...]}, ...]
+
+The modules, in the order a load runs:
+
+- ``schema``: what a file may hold (keys, kinds, limits) and the checked data it becomes;
+- ``checks``: each entry checked on its own, every problem reported at its path;
+- ``reader``: files → YAML → checked data, with duplicates across files and references checked
+  against the whole catalogue (``catalogue_parse``);
+- ``apply``: the checked data written in one transaction (``catalogue_apply``).
+"""

@@ -1,0 +1,158 @@
+"""A checked catalogue written to the database in one transaction: upserts by code, key and slug
+(an unchanged row is not written), a service's reviews become exactly those of the file, and a
+new version is published for every service whose form changed, so applying twice changes nothing."""
+
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from departments.models import Department
+
+from ..models import Field, Holiday, Requirement, Service, WorkCalendar
+from ..schema import service_publish
+from .schema import CalendarSpec, Catalogue, ReviewSpec
+
+
+@dataclass
+class Counts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def __str__(self):
+        return _("%(created)d created, %(updated)d updated, %(unchanged)d unchanged") % {
+            "created": self.created, "updated": self.updated, "unchanged": self.unchanged}
+
+
+@dataclass
+class LoadSummary:
+    departments: Counts = field(default_factory=Counts)
+    fields: Counts = field(default_factory=Counts)
+    services: Counts = field(default_factory=Counts)
+    requirements: Counts = field(default_factory=Counts)
+    requirements_removed: int = 0
+    calendar_changed: bool = False
+    holidays_added: int = 0
+    holidays_removed: int = 0
+    published: list[str] = field(default_factory=list)
+
+
+def _upsert(model, lookup: dict, values: dict, counts: Counts, existing=None):
+    """Create the row, or update only the attributes that differ (so an unchanged row is not
+    written at all). Returns (row, changed)."""
+    if existing is None:
+        counts.created += 1
+        return model.objects.create(**lookup, **values), True
+    changed = [name for name, value in values.items() if getattr(existing, name) != value]
+    if not changed:
+        counts.unchanged += 1
+        return existing, False
+    for name in changed:
+        setattr(existing, name, values[name])
+    existing.save(update_fields=changed)
+    counts.updated += 1
+    return existing, True
+
+
+def _apply_calendar(spec: CalendarSpec, summary: LoadSummary) -> None:
+    row = WorkCalendar.objects.order_by("pk").first()
+    if row is None:
+        WorkCalendar.objects.create(workdays=spec.workdays)
+        summary.calendar_changed = True
+    elif sorted(row.workdays or []) != spec.workdays:
+        row.workdays = spec.workdays
+        row.save(update_fields=["workdays"])
+        summary.calendar_changed = True
+    wanted = set(spec.holidays)
+    existing = set(Holiday.objects.values_list("date", flat=True))
+    if existing - wanted:
+        summary.holidays_removed, _deleted = Holiday.objects.filter(date__in=existing - wanted).delete()
+    if wanted - existing:
+        Holiday.objects.bulk_create([Holiday(date=day) for day in sorted(wanted - existing)])
+        summary.holidays_added = len(wanted - existing)
+
+
+@transaction.atomic
+def catalogue_apply(*, catalogue: Catalogue) -> LoadSummary:
+    """Write a checked catalogue: upsert by code, key and slug; a service's reviews become exactly
+    those of the file; then publish a new version of every service whose form changed."""
+    summary = LoadSummary()
+    if catalogue.calendar is not None:
+        _apply_calendar(catalogue.calendar, summary)
+
+    existing_departments = Department.objects.in_bulk([d.code for d in catalogue.departments], field_name="code")
+    changed_departments = set()
+    for spec in catalogue.departments:
+        _row, changed = _upsert(Department, {"code": spec.code}, {"name": spec.name, "email": spec.email},
+                                summary.departments, existing_departments.get(spec.code))
+        if changed:
+            changed_departments.add(spec.code)
+
+    existing_fields = Field.objects.in_bulk([f.key for f in catalogue.fields], field_name="key")
+    changed_fields = set()
+    for spec in catalogue.fields:
+        _row, changed = _upsert(Field, {"key": spec.key}, {
+            "kind": spec.kind, "label": spec.label, "help": spec.help, "section": spec.section,
+            "required": spec.required, "rules": spec.rules, "position": spec.position,
+        }, summary.fields, existing_fields.get(spec.key))
+        if changed:
+            changed_fields.add(spec.key)
+
+    used_codes = {r.department for s in catalogue.services for r in s.reviews}
+    used_keys = {k for s in catalogue.services for r in s.reviews for k in r.fields}
+    departments = Department.objects.in_bulk(used_codes, field_name="code")
+    fields = Field.objects.in_bulk(used_keys, field_name="key")
+    existing_services = Service.objects.in_bulk([s.slug for s in catalogue.services], field_name="slug")
+    for spec in catalogue.services:
+        service, _changed = _upsert(Service, {"slug": spec.slug}, {
+            "name": spec.name, "life_event": spec.life_event, "description": spec.description, "fee": spec.fee,
+            "permit_title": spec.permit_title, "permit_valid_days": spec.permit_valid_days, "position": spec.position,
+            "synonyms": spec.synonyms,
+        }, summary.services, existing_services.get(spec.slug))
+        _apply_reviews(service, spec.reviews, departments, fields, summary)
+
+    # Every service whose schema may differ now: those in the files, and any other that uses a
+    # changed field or department (its schema embeds field definitions and department names).
+    affected = Service.objects.filter(slug__in=[s.slug for s in catalogue.services]).values_list("pk", flat=True)
+    others = Service.objects.filter(requirements__fields__key__in=changed_fields).values_list("pk", flat=True)
+    by_department = Service.objects.filter(requirements__department__code__in=changed_departments).values_list("pk", flat=True)
+    ids = set(affected) | set(others) | set(by_department)
+    for service in Service.objects.filter(pk__in=ids).order_by("position", "slug"):
+        version = service_publish(service=service)
+        if version is not None:
+            summary.published.append(f"{service.slug} v{version.number}")
+    return summary
+
+
+def _apply_reviews(service: Service, reviews: list[ReviewSpec], departments: dict, fields: dict,
+                   summary: LoadSummary) -> None:
+    existing = {r.department_id: r for r in service.requirements.prefetch_related("fields")}
+    counts = summary.requirements
+    for spec in reviews:
+        department = departments[spec.department]
+        values = {"stage": spec.stage, "sla_days": spec.sla_days, "position": spec.position}
+        wanted = {fields[key].pk for key in spec.fields}
+        row = existing.pop(department.pk, None)
+        if row is None:
+            row = Requirement.objects.create(service=service, department=department, **values)
+            row.fields.set(wanted)
+            counts.created += 1
+            continue
+        changed = [name for name, value in values.items() if getattr(row, name) != value]
+        if changed:
+            for name in changed:
+                setattr(row, name, values[name])
+            row.save(update_fields=changed)
+        fields_changed = {f.pk for f in row.fields.all()} != wanted
+        if fields_changed:
+            row.fields.set(wanted)
+        if changed or fields_changed:
+            counts.updated += 1
+        else:
+            counts.unchanged += 1
+    # Departments no longer listed for this service: the file describes its reviews completely.
+    if existing:
+        Requirement.objects.filter(pk__in=[r.pk for r in existing.values()]).delete()
+        summary.requirements_removed += len(existing)
+

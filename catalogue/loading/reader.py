@@ -1,0 +1,203 @@
+"""Catalogue files read as one catalogue: YAML parsed safely, each entry checked, duplicates
+across files and the departments and fields reviews name checked against the whole catalogue.
+Every problem is collected (file, path, reason); nothing is returned unless there is none."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from django.utils.translation import gettext as _
+
+from .checks import (
+    Report,
+    check_calendar,
+    check_department,
+    check_field,
+    check_list,
+    check_references,
+    check_service,
+    join_path,
+)
+from .schema import TOP_LEVEL_KEYS, Catalogue
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    path: str
+    message: str
+
+    def __str__(self):
+        return f"{self.file}: {self.path}: {self.message}" if self.path else f"{self.file}: {self.message}"
+
+
+class CatalogueInvalid(Exception):
+    """The files are not a valid catalogue; ``problems`` lists every reason."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__(f"{len(problems)} problem(s) in the catalogue")
+        self.problems = problems
+
+
+
+# -- YAML --------------------------------------------------------------------------------------
+
+
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """Safe YAML that rejects a key given twice in one mapping (PyYAML keeps the last one
+    silently) and leaves an impossible date such as 2026-13-01 as text, so that it is reported
+    as a bad date at its path instead of failing the whole file."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _value in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                duplicate = key in seen
+            except TypeError:
+                continue  # unhashable: the base class reports it
+            if duplicate:
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping", node.start_mark, f"found duplicate key {key!r}", key_node.start_mark,
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+    def construct_yaml_timestamp(self, node):
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:
+            return self.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> tuple[str, str]:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    problem, context = getattr(exc, "problem", None), getattr(exc, "context", None)
+    message = f"{problem} ({context})" if problem and context else (problem or context or str(exc))
+    if mark is None:
+        return "", _("invalid YAML: %(message)s") % {"message": message}
+    where = _("line %(line)d, column %(column)d") % {"line": mark.line + 1, "column": mark.column + 1}
+    return where, _("invalid YAML: %(message)s") % {"message": message}
+
+
+# -- reading files -------------------------------------------------------------------------------
+
+
+class _Reader:
+    def __init__(self):
+        self.files: list[str] = []
+        self.problems: list[Problem] = []
+        self.catalogue = Catalogue()
+        self.calendar_origin: str | None = None
+        # code/key/slug -> "file: path" of its first definition, for duplicates across files
+        self.origins: dict[str, dict[str, str]] = {"departments": {}, "fields": {}, "services": {}}
+        self.field_count = 0
+        self.service_count = 0
+        # (report, kind, value, path) of each department and field a review names, checked at the end
+        self.references: list[tuple[Report, str, str, str]] = []
+
+    def reporter(self, file: str) -> Report:
+        return lambda path, message: self.problems.append(Problem(file, path, message))
+
+    def read(self, path: Path) -> None:
+        file = str(path)
+        self.files.append(file)
+        report = self.reporter(file)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            report("", _("file not found"))
+            return
+        except IsADirectoryError:
+            report("", _("is a directory, not a catalogue file"))
+            return
+        except UnicodeDecodeError:
+            report("", _("is not UTF-8 text"))
+            return
+        except OSError as exc:
+            report("", _("cannot be read: %(reason)s") % {"reason": exc.strerror or exc})
+            return
+        try:
+            data = yaml.load(text, Loader=_Loader)  # noqa: S506 -- _Loader is a SafeLoader
+        except yaml.YAMLError as exc:
+            report(*_yaml_problem(exc))
+            return
+        except (ValueError, RecursionError) as exc:  # a constructor rejecting a tagged value
+            report("", _("invalid YAML: %(message)s") % {"message": exc})
+            return
+        if data is None:
+            return
+        if not isinstance(data, dict):
+            report("", _("must be a mapping with any of the keys %(keys)s") % {"keys": ", ".join(TOP_LEVEL_KEYS)})
+            return
+        for key in data:
+            if key not in TOP_LEVEL_KEYS:
+                report(str(key), _("unknown top-level key (expected one of %(keys)s)") % {"keys": ", ".join(TOP_LEVEL_KEYS)})
+        if "calendar" in data:
+            self._calendar(file, data["calendar"], report)
+        for kind in ("departments", "fields", "services"):
+            if kind in data:
+                items = check_list(data[kind], kind, report, non_empty=False)
+                for i, item in enumerate(items or []):
+                    getattr(self, f"_{kind}")(file, f"{kind}[{i}]", item, report)
+
+    def _calendar(self, file, value, report):
+        if self.calendar_origin is not None:
+            report("calendar", _("the calendar is already defined in %(origin)s") % {"origin": self.calendar_origin})
+            return
+        self.calendar_origin = file
+        self.catalogue.calendar = check_calendar(value, "calendar", report)
+
+    def _unique(self, kind: str, identity, file: str, path: str, report: Report, what: str) -> bool:
+        if not isinstance(identity, str):
+            return True
+        origins = self.origins[kind]
+        if identity in origins:
+            report(path, _("duplicate %(what)s %(value)r (first defined at %(origin)s)") % {
+                "what": what, "value": identity, "origin": origins[identity]})
+            return False
+        origins[identity] = f"{file}: {path}"
+        return True
+
+    def _departments(self, file, path, item, report):
+        spec = check_department(item, path, report)
+        code = item.get("code") if isinstance(item, dict) else None
+        if self._unique("departments", code, file, join_path(path, "code"), report, _("department")) and spec:
+            self.catalogue.departments.append(spec)
+
+    def _fields(self, file, path, item, report):
+        spec = check_field(item, path, report, position=self.field_count)
+        self.field_count += 1
+        key = item.get("key") if isinstance(item, dict) else None
+        if self._unique("fields", key, file, join_path(path, "key"), report, _("field")) and spec:
+            self.catalogue.fields.append(spec)
+
+    def _services(self, file, path, item, report):
+        references = []
+        spec = check_service(item, path, report, position=self.service_count, references=references)
+        self.references.extend((report, *reference) for reference in references)
+        self.service_count += 1
+        slug = item.get("slug") if isinstance(item, dict) else None
+        if self._unique("services", slug, file, join_path(path, "slug"), report, _("service")) and spec:
+            self.catalogue.services.append(spec)
+
+    def check_references(self) -> None:
+        check_references(self.references, departments=set(self.origins["departments"]), fields=set(self.origins["fields"]))
+        # Report in the order the files were given, then in the order found (sort is stable).
+        order = {file: i for i, file in enumerate(self.files)}
+        self.problems.sort(key=lambda p: order[p.file])
+
+
+def catalogue_parse(*, paths: Sequence[str | Path]) -> Catalogue:
+    """Read and check the files as one catalogue. Raises CatalogueInvalid listing every problem."""
+    reader = _Reader()
+    for path in paths:
+        reader.read(Path(path))
+    reader.check_references()
+    if reader.problems:
+        raise CatalogueInvalid(reader.problems)
+    return reader.catalogue

@@ -1,0 +1,116 @@
+"""The shape of a catalogue file: the keys each entry may and must have, the rules each field kind
+takes, the limits of the columns the values end up in, and the checked data a file becomes.
+
+(Not to be confused with ``catalogue.schema``, the frozen form schema of a published service.)
+"""
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from departments.models import Department
+
+from ..models import Field, FieldKind, Service
+
+TOP_LEVEL_KEYS = ("calendar", "departments", "fields", "services")
+CALENDAR_KEYS = ("workdays", "holidays")
+DEPARTMENT_KEYS = ("code", "name", "email")
+RULE_KEYS = ("max_length", "min", "max", "choices", "accept", "max_size_mb")
+FIELD_KEYS = ("key", "kind", "label", "help", "section", "required", *RULE_KEYS)
+SERVICE_KEYS = ("slug", "name", "life_event", "description", "synonyms", "fee", "permit", "reviews")
+SYNONYM_MAX = 100  # characters of one synonym
+PERMIT_KEYS = ("title", "valid_days")
+REVIEW_KEYS = ("department", "stage", "sla_days", "fields")
+CHOICE_KEYS = ("value", "label")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+# The keys an entry cannot do without (the others are optional); a permit, a review and a
+# choice need every key they may have.
+DEPARTMENT_REQUIRED = ("code", "name")
+FIELD_REQUIRED = ("key", "kind", "label")
+SERVICE_REQUIRED = ("slug", "name", "life_event", "permit", "reviews")
+
+RULES_BY_KIND = {
+    FieldKind.TEXT: ("max_length",),
+    FieldKind.TEXTAREA: ("max_length",),
+    FieldKind.EMAIL: ("max_length",),
+    FieldKind.PHONE: ("max_length",),
+    FieldKind.INTEGER: ("min", "max"),
+    FieldKind.DECIMAL: ("min", "max"),
+    FieldKind.DATE: ("min", "max"),
+    FieldKind.CHOICE: ("choices",),
+    FieldKind.MULTICHOICE: ("choices",),
+    FieldKind.BOOLEAN: (),
+    FieldKind.FILE: ("accept", "max_size_mb"),
+}
+
+CODE_RE = re.compile(r"^[a-z0-9_-]+$")
+KEY_RE = re.compile(r"^[a-z0-9_]+$")
+SLUG_RE = re.compile(r"^[a-z0-9_-]+$")
+MIME_RE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9*][a-z0-9!#$&^_.+-]*$")
+# Column limits of the models the values end up in.
+CODE_MAX = Department._meta.get_field("code").max_length
+KEY_MAX = Field._meta.get_field("key").max_length
+SLUG_MAX = Service._meta.get_field("slug").max_length
+EMAIL_MAX = Department._meta.get_field("email").max_length
+SMALL_INT_MAX = 32767  # stage and sla_days are PositiveSmallIntegerField
+INT_MAX = 2147483647
+
+
+# -- the checked data ----------------------------------------------------------------------------
+
+
+@dataclass
+class CalendarSpec:
+    workdays: list[int]
+    holidays: list[date]
+
+
+@dataclass
+class DepartmentSpec:
+    code: str
+    name: dict
+    email: str
+
+
+@dataclass
+class FieldSpec:
+    key: str
+    kind: str
+    label: dict
+    help: dict
+    section: dict
+    required: bool
+    rules: dict
+    position: int
+
+
+@dataclass
+class ReviewSpec:
+    department: str
+    stage: int
+    sla_days: int
+    fields: list[str]
+    position: int
+
+
+@dataclass
+class ServiceSpec:
+    slug: str
+    name: dict
+    life_event: dict
+    description: dict
+    fee: dict
+    permit_title: dict
+    permit_valid_days: int
+    reviews: list[ReviewSpec]
+    position: int
+    synonyms: dict = field(default_factory=dict)
+
+
+@dataclass
+class Catalogue:
+    calendar: CalendarSpec | None = None
+    departments: list[DepartmentSpec] = field(default_factory=list)
+    fields: list[FieldSpec] = field(default_factory=list)
+    services: list[ServiceSpec] = field(default_factory=list)
