@@ -37,6 +37,7 @@ from .models import (
 from .notifications import department_staff_ids, departments_staff_ids, notifications_create, notify
 from .nudges import nudge_ids_on_commit
 from .sla import clock_extend, clock_resume, clock_start, local_today, sla_calendar
+from .transitions import status_enter, status_move, status_move_rows
 from .uploads import check_upload, display_name
 
 EDITABLE = (ApplicationStatus.DRAFT,)
@@ -268,16 +269,14 @@ def application_submit(*, application_id: int, actor, ip: str | None = None) -> 
     # (accounts.services.applicant_name_sync updates the reviews that exist when it runs).
     applicant_name = get_user_model().objects.select_for_update().values_list("full_name", flat=True).get(pk=actor.pk)
     Review.objects.bulk_create([
-        Review(
+        status_enter(Review(
             application=application, service_id=application.service_id, department_id=departments[r["department"]],
             applicant_name=applicant_name, business_name=business_name_of(application.answers), stage=r["stage"],
-            sla_days=r["sla_days"],
-            status=ReviewStatus.PENDING if r["stage"] == first_stage else ReviewStatus.WAITING,
-            pending_since=now if r["stage"] == first_stage else None,
-        )
+            sla_days=r["sla_days"], pending_since=now if r["stage"] == first_stage else None,
+        ), ReviewStatus.PENDING if r["stage"] == first_stage else ReviewStatus.WAITING)
         for r in schema.reviews
     ])
-    application.status = ApplicationStatus.IN_REVIEW
+    status_move(application, ApplicationStatus.IN_REVIEW)
     application.submitted_at = now
     application.current_stage = first_stage
     application.reference = f"A-{timezone.localdate(now).year}-{application.pk:06d}"
@@ -326,10 +325,10 @@ def application_resubmit(*, application_id: int, actor, data: dict, ip: str | No
     for review in requesting:
         # Back to the officer who asked, still theirs; to the department's queue if they have left.
         asker = askers.get(review.pk)
-        fields = {"status": ReviewStatus.IN_PROGRESS if asker else ReviewStatus.PENDING, "assignee_id": asker,
-                  "pending_since": now, "correction_fields": [], "version": review.version + 1,
+        fields = {"assignee_id": asker, "pending_since": now, "correction_fields": [], "version": review.version + 1,
                   **clock_resume(calendar=calendar, review=review, today=today)}
-        Review.objects.filter(pk=review.pk).update(**fields)
+        status_move_rows(Review.objects.filter(pk=review.pk), ReviewStatus.IN_PROGRESS if asker else ReviewStatus.PENDING,
+                         from_states=[ReviewStatus.CORRECTION_REQUESTED], **fields)
         events.append(_event(Action.REVIEW_REOPENED, application, actor=actor, obj=review, ip=ip,
                              department_code=review.department.code, reason="correction answered"))
         recipients = [asker] if asker else department_staff_ids(review.department_id)
@@ -337,8 +336,9 @@ def application_resubmit(*, application_id: int, actor, data: dict, ip: str | No
                params={"due_date": (fields.get("due_date") or review.due_date or today).isoformat()})
     for review in reviews:
         if review.status == ReviewStatus.APPROVED and changed & set(schema.department_fields(review.department.code)):
-            Review.objects.filter(pk=review.pk).update(  # a fresh clock; the audit log keeps the old
-                status=ReviewStatus.PENDING, pending_since=now, routed_at=None, started_on=None, due_date=None,
+            status_move_rows(  # a fresh clock; the audit log keeps the old
+                Review.objects.filter(pk=review.pk), ReviewStatus.PENDING, from_states=[ReviewStatus.APPROVED],
+                pending_since=now, routed_at=None, started_on=None, due_date=None,
                 remind_on=None, red_on=None, paused_days=0, reminded_at=None, yellow_at=None, red_at=None,
                 decided_at=None, decided_by=None, conditions="", version=review.version + 1,
             )
@@ -349,7 +349,7 @@ def application_resubmit(*, application_id: int, actor, data: dict, ip: str | No
     if (business_name := business_name_of(cleaned)) != business_name_of(application.answers):
         Review.objects.filter(application_id=application.pk).update(business_name=business_name)
     application.answers = cleaned
-    application.status = ApplicationStatus.IN_REVIEW
+    status_move(application, ApplicationStatus.IN_REVIEW)
     application.save(update_fields=["answers", "status", "updated_at"])
     audit_record(_event(Action.APPLICATION_RESUBMITTED, application, actor=actor, ip=ip, changed=sorted(changed)), *events)
     nudge_ids_on_commit(_tasks().route_application_task, [application.pk])
@@ -377,8 +377,8 @@ def application_withdraw(*, application_id: int, actor, ip: str | None = None) -
     if application.status not in (ApplicationStatus.DRAFT, *OPEN_APPLICATION):
         raise InvalidTransition(_("A decided application cannot be withdrawn."))
     now = timezone.now()
-    application.reviews.filter(status__in=REVIEW_UNDECIDED).update(status=ReviewStatus.CANCELLED, decided_at=now)
-    application.status = ApplicationStatus.WITHDRAWN
+    status_move_rows(application.reviews.all(), ReviewStatus.CANCELLED, from_states=REVIEW_UNDECIDED, decided_at=now)
+    status_move(application, ApplicationStatus.WITHDRAWN)
     application.withdrawn_at = now
     application.save(update_fields=["status", "withdrawn_at", "updated_at"])
     audit_record(_event(Action.APPLICATION_WITHDRAWN, application, actor=actor, ip=ip))
@@ -410,9 +410,8 @@ def _review_for(actor, review_id: int) -> tuple[Review, str]:
 @transaction.atomic
 def review_claim(*, review_id: int, actor, ip: str | None = None) -> Review:
     review, _role = _review_for(actor, review_id)
-    claimed = Review.objects.filter(pk=review.pk, status=ReviewStatus.PENDING).update(
-        status=ReviewStatus.IN_PROGRESS, assignee=actor, version=review.version + 1,
-    )
+    claimed = status_move_rows(Review.objects.filter(pk=review.pk), ReviewStatus.IN_PROGRESS,
+                               from_states=[ReviewStatus.PENDING], assignee=actor, version=review.version + 1)
     if not claimed:
         review.refresh_from_db()
         if review.status == ReviewStatus.IN_PROGRESS and review.assignee_id == actor.pk:
@@ -427,10 +426,11 @@ def review_claim(*, review_id: int, actor, ip: str | None = None) -> Review:
 @transaction.atomic
 def review_release(*, review_id: int, actor, ip: str | None = None) -> Review:
     review, role = _review_for(actor, review_id)
-    query = Review.objects.filter(pk=review.pk, status=ReviewStatus.IN_PROGRESS)
+    query = Review.objects.filter(pk=review.pk)
     if role != MembershipRole.SUPERVISOR:
         query = query.filter(assignee=actor)
-    if not query.update(status=ReviewStatus.PENDING, assignee=None, version=review.version + 1):
+    if not status_move_rows(query, ReviewStatus.PENDING, from_states=[ReviewStatus.IN_PROGRESS], assignee=None,
+                            version=review.version + 1):
         raise Conflict(_("You do not hold this review."))
     audit_record(Event(action=Action.REVIEW_RELEASED, object_type="review", object_id=review.pk, actor=actor, ip=ip,
                        application_id=review.application_id, department_code=review.department.code))
@@ -491,14 +491,16 @@ def review_decide(
     review.decided_at, review.decided_by_id, review.assignee_id = now, actor.pk, review.assignee_id or actor.pk
     review.version += 1
     if decision == Decision.APPROVE:
-        review.status, review.conditions = ReviewStatus.APPROVED, conditions
+        status_move(review, ReviewStatus.APPROVED)
+        review.conditions = conditions
         action = Action.REVIEW_APPROVED
     elif decision == Decision.REJECT:
-        review.status, review.reason = ReviewStatus.REJECTED, reason
+        status_move(review, ReviewStatus.REJECTED)
+        review.reason = reason
         action = Action.REVIEW_REJECTED
     else:
-        review.status, review.correction_fields, review.correction_message = (
-            ReviewStatus.CORRECTION_REQUESTED, fields, message)
+        status_move(review, ReviewStatus.CORRECTION_REQUESTED)
+        review.correction_fields, review.correction_message = fields, message
         review.paused_on = local_today()
         action = Action.REVIEW_CORRECTION
     review.save(update_fields=[
@@ -517,10 +519,10 @@ def _settle(application: Application, reviews: list[Review], *, decision, review
     just re-read every review."""
     events = []
     if decision == Decision.REJECT:
-        Review.objects.filter(application=application, status__in=REVIEW_UNDECIDED).exclude(pk=review.pk).update(
-            status=ReviewStatus.CANCELLED, decided_at=now,
-        )
-        application.status, application.decided_at = ApplicationStatus.REJECTED, now
+        status_move_rows(Review.objects.filter(application=application).exclude(pk=review.pk), ReviewStatus.CANCELLED,
+                         from_states=REVIEW_UNDECIDED, decided_at=now)
+        status_move(application, ApplicationStatus.REJECTED)
+        application.decided_at = now
         application.save(update_fields=["status", "decided_at", "updated_at"])
         notify(recipient_ids=[application.applicant_id], kind=NotificationKind.REJECTED, application=application,
                params={"reason": review.reason, "department": review.department.code})
@@ -529,7 +531,7 @@ def _settle(application: Application, reviews: list[Review], *, decision, review
 
     if decision == Decision.CORRECTION:
         if application.status != ApplicationStatus.NEEDS_CORRECTION:
-            application.status = ApplicationStatus.NEEDS_CORRECTION
+            status_move(application, ApplicationStatus.NEEDS_CORRECTION)
             application.save(update_fields=["status", "updated_at"])
         notify(recipient_ids=[application.applicant_id], kind=NotificationKind.CORRECTION_REQUESTED,
                application=application, review=review,
@@ -541,9 +543,8 @@ def _settle(application: Application, reviews: list[Review], *, decision, review
     later = sorted({r.stage for r in reviews if r.stage > application.current_stage})
     if later:
         next_stage = later[0]
-        Review.objects.filter(application=application, stage=next_stage, status=ReviewStatus.WAITING).update(
-            status=ReviewStatus.PENDING, pending_since=now,
-        )
+        status_move_rows(Review.objects.filter(application=application, stage=next_stage), ReviewStatus.PENDING,
+                         from_states=[ReviewStatus.WAITING], pending_since=now)
         application.current_stage = next_stage
         application.save(update_fields=["current_stage", "updated_at"])
         nudge_ids_on_commit(_tasks().route_application_task, [application.pk])
@@ -551,7 +552,8 @@ def _settle(application: Application, reviews: list[Review], *, decision, review
 
     # Fan-in: every department approved. The partial UNIQUE constraint on the permit is the
     # backstop should this ever run twice for one application.
-    application.status, application.decided_at = ApplicationStatus.APPROVED, now
+    status_move(application, ApplicationStatus.APPROVED)
+    application.decided_at = now
     application.save(update_fields=["status", "decided_at", "updated_at"])
     permit = permit_create(application=application, now=now)
     notify(recipient_ids=[application.applicant_id], kind=NotificationKind.APPROVED, application=application,
@@ -649,7 +651,7 @@ def application_mark_issued(*, application_id: int, permit) -> None:
     application = lock_application(application_id)
     if application.status != ApplicationStatus.APPROVED:
         return
-    application.status = ApplicationStatus.ISSUED
+    status_move(application, ApplicationStatus.ISSUED)
     application.save(update_fields=["status", "updated_at"])
     notify(recipient_ids=[application.applicant_id], kind=NotificationKind.PERMIT_READY, application=application,
            params={"permit_number": permit.number})

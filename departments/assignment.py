@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from approvals.errors import Conflict, NotAllowed, ValidationFailed
 from approvals.models import REVIEW_OPEN, NotificationKind, Review, ReviewStatus
 from approvals.notifications import notify
+from approvals.transitions import status_move_rows
 from audit.models import Action
 from audit.services import Event, audit_record
 
@@ -54,9 +55,8 @@ def _locked(review_ids, *, department_ids) -> list[Review]:
 def _apply(reviews: list[Review], *, actor, assignee_id: int, ip: str | None) -> None:
     """Hand the (locked, checked) reviews to the assignee: one UPDATE, then the audit
     events and the assignee's notifications."""
-    Review.objects.filter(pk__in=[r.pk for r in reviews]).update(
-        status=ReviewStatus.IN_PROGRESS, assignee_id=assignee_id, version=F("version") + 1,
-    )
+    status_move_rows(Review.objects.filter(pk__in=[r.pk for r in reviews]), ReviewStatus.IN_PROGRESS,
+                     from_states=REVIEW_OPEN, assignee_id=assignee_id, version=F("version") + 1)
     audit_record(*[
         Event(action=Action.REVIEW_ASSIGNED, object_type="review", object_id=review.pk, actor=actor, ip=ip,
               subject_id=review.application.applicant_id, application_id=review.application_id,

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role
 from approvals.errors import InvalidTransition, NotAllowed, ValidationFailed
+from approvals.transitions import status_move
 from audit.models import Action
 from audit.services import Event, audit_record
 from departments.models import Membership, MembershipRole
@@ -168,8 +169,8 @@ def permit_revoke(*, permit_id: int, actor, reason: str, ip: str | None = None) 
         raise InvalidTransition(_("Only a valid permit can be revoked; this one is %(status)s.") % {
             "status": permit.get_status_display().lower()})
     now = timezone.now()
-    permit.status, permit.revoked_at, permit.revoked_by, permit.revocation_reason = (
-        PermitStatus.REVOKED, now, actor, reason)
+    status_move(permit, PermitStatus.REVOKED)
+    permit.revoked_at, permit.revoked_by, permit.revocation_reason = now, actor, reason
     permit.save(update_fields=["status", "revoked_at", "revoked_by", "revocation_reason"])
     notify(recipient_ids=[permit.application.applicant_id], kind=NotificationKind.PERMIT_REVOKED,
            application=permit.application, params={"permit_number": permit.number, "reason": reason})
@@ -216,7 +217,8 @@ def permit_reissue(*, permit_id: int, actor, corrections: dict, reason: str, ip:
     if not changes:
         raise ValidationFailed({"__all__": [_("Nothing was corrected: change at least one detail.")]})
     now = timezone.now()
-    permit.status, permit.superseded_at = PermitStatus.SUPERSEDED, now
+    status_move(permit, PermitStatus.SUPERSEDED)
+    permit.superseded_at = now
     permit.save(update_fields=["status", "superseded_at"])
     new = Permit.objects.create(
         application=permit.application, number=reissue_number(permit), issued_at=now,
