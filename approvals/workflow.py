@@ -22,6 +22,7 @@ from permits.services import permit_create
 
 from .answers import clean_answers, complete_answers, unknown_keys
 from .errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
+from .events import engine_event
 from .locks import lock_application, lock_application_of_review, lock_person, reviews_of
 from .models import (
     REVIEW_UNDECIDED,
@@ -57,15 +58,6 @@ def _tasks():
     return tasks
 
 
-def _event(action, application, *, actor=None, obj=None, ip=None, department_code="", **details) -> Event:
-    obj = obj or application
-    return Event(
-        action=action, object_type=obj._meta.model_name, object_id=obj.pk, actor=actor, ip=ip,
-        subject_id=application.applicant_id, application_id=application.pk, department_code=department_code,
-        details={k: v for k, v in details.items() if v not in (None, "", [], {})},
-    )
-
-
 def _own(application: Application, actor) -> None:
     # Another citizen's application does not exist for this actor.
     if application.applicant_id != getattr(actor, "pk", None):
@@ -90,7 +82,7 @@ def application_start(*, applicant, service, answers: dict | None = None, ip: st
         if errors:
             raise ValidationFailed(errors)
     application.save()
-    audit_record(_event(Action.APPLICATION_CREATED, application, actor=applicant, ip=ip))
+    audit_record(engine_event(Action.APPLICATION_CREATED, application, actor=applicant, ip=ip))
     return application
 
 
@@ -282,7 +274,7 @@ def application_submit(*, application_id: int, actor, ip: str | None = None) -> 
     application.reference = f"A-{timezone.localdate(now).year}-{application.pk:06d}"
     application.save(update_fields=["status", "submitted_at", "current_stage", "reference", "answers", "updated_at"])
 
-    audit_record(_event(Action.APPLICATION_SUBMITTED, application, actor=actor, ip=ip,
+    audit_record(engine_event(Action.APPLICATION_SUBMITTED, application, actor=actor, ip=ip,
                         version=schema.version_number))
     notify(recipient_ids=[application.applicant_id], kind=NotificationKind.SUBMITTED, application=application)
     nudge_ids_on_commit(_tasks().route_application_task, [application.pk])
@@ -329,7 +321,7 @@ def application_resubmit(*, application_id: int, actor, data: dict, ip: str | No
                   **clock_resume(calendar=calendar, review=review, today=today)}
         status_move_rows(Review.objects.filter(pk=review.pk), ReviewStatus.IN_PROGRESS if asker else ReviewStatus.PENDING,
                          from_states=[ReviewStatus.CORRECTION_REQUESTED], **fields)
-        events.append(_event(Action.REVIEW_REOPENED, application, actor=actor, obj=review, ip=ip,
+        events.append(engine_event(Action.REVIEW_REOPENED, application, actor=actor, obj=review, ip=ip,
                              department_code=review.department.code, reason="correction answered"))
         recipients = [asker] if asker else department_staff_ids(review.department_id)
         notify(recipient_ids=recipients, kind=NotificationKind.REVIEW_ROUTED, application=application, review=review,
@@ -342,7 +334,7 @@ def application_resubmit(*, application_id: int, actor, data: dict, ip: str | No
                 remind_on=None, red_on=None, paused_days=0, reminded_at=None, yellow_at=None, red_at=None,
                 decided_at=None, decided_by=None, conditions="", version=review.version + 1,
             )
-            events.append(_event(Action.REVIEW_REOPENED, application, actor=actor, obj=review, ip=ip,
+            events.append(engine_event(Action.REVIEW_REOPENED, application, actor=actor, obj=review, ip=ip,
                                  department_code=review.department.code, reason="fields changed",
                                  fields=sorted(changed & set(schema.department_fields(review.department.code)))))
 
@@ -351,7 +343,7 @@ def application_resubmit(*, application_id: int, actor, data: dict, ip: str | No
     application.answers = cleaned
     status_move(application, ApplicationStatus.IN_REVIEW)
     application.save(update_fields=["answers", "status", "updated_at"])
-    audit_record(_event(Action.APPLICATION_RESUBMITTED, application, actor=actor, ip=ip, changed=sorted(changed)), *events)
+    audit_record(engine_event(Action.APPLICATION_RESUBMITTED, application, actor=actor, ip=ip, changed=sorted(changed)), *events)
     nudge_ids_on_commit(_tasks().route_application_task, [application.pk])
     return application
 
@@ -381,7 +373,7 @@ def application_withdraw(*, application_id: int, actor, ip: str | None = None) -
     status_move(application, ApplicationStatus.WITHDRAWN)
     application.withdrawn_at = now
     application.save(update_fields=["status", "withdrawn_at", "updated_at"])
-    audit_record(_event(Action.APPLICATION_WITHDRAWN, application, actor=actor, ip=ip))
+    audit_record(engine_event(Action.APPLICATION_WITHDRAWN, application, actor=actor, ip=ip))
     if application.submitted_at:
         notify(recipient_ids=[application.applicant_id], kind=NotificationKind.WITHDRAWN, application=application)
     return application
@@ -507,7 +499,7 @@ def review_decide(
         "status", "decided_at", "decided_by", "assignee", "conditions", "reason", "correction_fields",
         "correction_message", "paused_on", "version", "updated_at",
     ])
-    events = [_event(action, application, actor=actor, obj=review, ip=ip, department_code=review.department.code,
+    events = [engine_event(action, application, actor=actor, obj=review, ip=ip, department_code=review.department.code,
                      conditions=conditions, reason=reason, fields=list(correction_fields or []), message=message)]
     events += _settle(application, reviews, decision=decision, review=review, actor=actor, now=now)
     audit_record(*events)
@@ -526,7 +518,7 @@ def _settle(application: Application, reviews: list[Review], *, decision, review
         application.save(update_fields=["status", "decided_at", "updated_at"])
         notify(recipient_ids=[application.applicant_id], kind=NotificationKind.REJECTED, application=application,
                params={"reason": review.reason, "department": review.department.code})
-        events.append(_event(Action.APPLICATION_REJECTED, application, department_code=review.department.code))
+        events.append(engine_event(Action.APPLICATION_REJECTED, application, department_code=review.department.code))
         return events
 
     if decision == Decision.CORRECTION:
@@ -558,11 +550,9 @@ def _settle(application: Application, reviews: list[Review], *, decision, review
     permit = permit_create(application=application, now=now)
     notify(recipient_ids=[application.applicant_id], kind=NotificationKind.APPROVED, application=application,
            params={"permit_number": permit.number})
-    events.append(_event(Action.APPLICATION_APPROVED, application))
-    events.append(_event(Action.PERMIT_ISSUED, application, obj=permit, number=permit.number))
-    from permits.tasks import permit_render_task
-
-    nudge_ids_on_commit(permit_render_task, [permit.pk], one_per_message=True)
+    events.append(engine_event(Action.APPLICATION_APPROVED, application))
+    events.append(engine_event(Action.PERMIT_ISSUED, application, obj=permit, number=permit.number))
+    nudge_ids_on_commit(_tasks().permit_render_task, [permit.pk], one_per_message=True)
     return events
 
 
@@ -638,7 +628,7 @@ def application_route(*, application_ids: list[int]) -> int:
                          review_id=review.pk, params={"due_date": due})
             for rid in recipients
         ]
-        events.append(_event(Action.REVIEW_ROUTED, review.application, obj=review, department_code=review.department.code,
+        events.append(engine_event(Action.REVIEW_ROUTED, review.application, obj=review, department_code=review.department.code,
                              due_date=due or None))
     notifications_create(notifications)
     audit_record(*events)
@@ -655,7 +645,7 @@ def application_mark_issued(*, application_id: int, permit) -> None:
     application.save(update_fields=["status", "updated_at"])
     notify(recipient_ids=[application.applicant_id], kind=NotificationKind.PERMIT_READY, application=application,
            params={"permit_number": permit.number})
-    audit_record(_event(Action.PERMIT_RENDERED, application, obj=permit, number=permit.number))
+    audit_record(engine_event(Action.PERMIT_RENDERED, application, obj=permit, number=permit.number))
 
 
 
