@@ -20,6 +20,7 @@ from catalogue.schema import frozen_department_ids
 from departments.models import Membership, MembershipRole
 from permits.services import permit_create
 
+from .access import may_decide, may_release
 from .answers import clean_answers, complete_answers, unknown_keys
 from .errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
 from .events import engine_event
@@ -418,11 +419,11 @@ def review_claim(*, review_id: int, actor, ip: str | None = None) -> Review:
 @transaction.atomic
 def review_release(*, review_id: int, actor, ip: str | None = None) -> Review:
     review, role = _review_for(actor, review_id)
-    query = Review.objects.filter(pk=review.pk)
-    if role != MembershipRole.SUPERVISOR:
-        query = query.filter(assignee=actor)
-    if not status_move_rows(query, ReviewStatus.PENDING, from_states=[ReviewStatus.IN_PROGRESS], assignee=None,
-                            version=review.version + 1):
+    # Released only while it is still held as read: a change meanwhile is a conflict.
+    query = Review.objects.filter(pk=review.pk, assignee_id=review.assignee_id)
+    if not may_release(review, actor_id=actor.pk, role=role) or not status_move_rows(
+            query, ReviewStatus.PENDING, from_states=[ReviewStatus.IN_PROGRESS], assignee=None,
+            version=review.version + 1):
         raise Conflict(_("You do not hold this review."))
     audit_record(Event(action=Action.REVIEW_RELEASED, object_type="review", object_id=review.pk, actor=actor, ip=ip,
                        application_id=review.application_id, department_code=review.department.code))
@@ -463,7 +464,7 @@ def review_decide(
         raise Conflict()
     if application.status not in OPEN_APPLICATION or review.status not in (ReviewStatus.PENDING, ReviewStatus.IN_PROGRESS):
         raise Conflict(_("This review has already been decided or is not open for a decision."))
-    if review.status == ReviewStatus.IN_PROGRESS and review.assignee_id != actor.pk and role != MembershipRole.SUPERVISOR:
+    if not may_decide(review, actor_id=actor.pk, role=role):
         raise Conflict(_("Another officer holds this review."))
 
     if decision == Decision.CORRECTION:

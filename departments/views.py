@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from approvals import consultation, workflow
+from approvals.access import may_claim, may_decide, may_release
 from approvals.errors import NotAllowed, ValidationFailed, WorkflowError
 from approvals.forms import DecisionForm, ReplyForm, apply_errors
 from approvals.models import Review
@@ -177,6 +178,9 @@ def _render_review(request, review, role, form, status=200, reply_form=None, not
         "notes": selectors.internal_notes(review), "note_form": note_form or NoteForm(),
         "history": history, "history_rows": selectors.history_rows(review, history), "history_earlier": history_earlier,
         **selectors.need_to_know(review),
+        "may_claim": may_claim(review, role=role),
+        "may_release": may_release(review, actor_id=request.user.pk, role=role),
+        "may_decide": may_decide(review, actor_id=request.user.pk, role=role),
     }
     if supervisor:
         if review.is_open:
