@@ -22,12 +22,13 @@ from permits.services import (
 
 from .access import may_manage_permit
 from .errors import InvalidTransition, NotAllowed, ValidationFailed
+from .events import engine_event
 from .locks import lock_application
 from .models import NotificationKind
 from .notifications import notify
 from .nudges import nudge_ids_on_commit
 from .transitions import status_move
-from .workflow import application_mark_issued, engine_event
+from .workflow import application_mark_issued
 
 
 def _tasks():

@@ -8,7 +8,6 @@ transaction (notifications, audit events, the permit) plus nudges sent after com
 
 from datetime import timedelta
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
@@ -24,7 +23,15 @@ from .access import may_decide, may_release
 from .answers import clean_answers, complete_answers, unknown_keys
 from .errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
 from .events import engine_event
-from .locks import lock_application, lock_application_of_review, lock_person, reviews_of
+from .locks import (
+    lock_application,
+    lock_application_of_review,
+    lock_person,
+    lock_person_name,
+    lock_review,
+    lock_unrouted_reviews,
+    reviews_of,
+)
 from .models import (
     REVIEW_UNDECIDED,
     Application,
@@ -260,7 +267,7 @@ def application_submit(*, application_id: int, actor, ip: str | None = None) -> 
     departments = frozen_department_ids(application.service_version_id)
     # Locked so that a rename in flight either waits for these reviews or is read by them
     # (accounts.services.applicant_name_sync updates the reviews that exist when it runs).
-    applicant_name = get_user_model().objects.select_for_update().values_list("full_name", flat=True).get(pk=actor.pk)
+    applicant_name = lock_person_name(actor.pk)
     Review.objects.bulk_create([
         status_enter(Review(
             application=application, service_id=application.service_id, department_id=departments[r["department"]],
@@ -411,8 +418,8 @@ def review_claim(*, review_id: int, actor, ip: str | None = None) -> Review:
             return review
         raise Conflict(_("This review is no longer waiting in the queue: someone else claimed or decided it."))
     review.refresh_from_db()
-    audit_record(Event(action=Action.REVIEW_CLAIMED, object_type="review", object_id=review.pk, actor=actor, ip=ip,
-                       application_id=review.application_id, department_code=review.department.code))
+    audit_record(engine_event(Action.REVIEW_CLAIMED, obj=review, actor=actor, ip=ip,
+                              department_code=review.department.code))
     return review
 
 
@@ -425,8 +432,8 @@ def review_release(*, review_id: int, actor, ip: str | None = None) -> Review:
             query, ReviewStatus.PENDING, from_states=[ReviewStatus.IN_PROGRESS], assignee=None,
             version=review.version + 1):
         raise Conflict(_("You do not hold this review."))
-    audit_record(Event(action=Action.REVIEW_RELEASED, object_type="review", object_id=review.pk, actor=actor, ip=ip,
-                       application_id=review.application_id, department_code=review.department.code))
+    audit_record(engine_event(Action.REVIEW_RELEASED, obj=review, actor=actor, ip=ip,
+                              department_code=review.department.code))
     review.refresh_from_db()
     return review
 
@@ -565,7 +572,7 @@ def review_extend(*, review_id: int, actor, due_date, reason: str, ip: str | Non
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed({"reason": [_("Give the reason for the extension.")]})
-    review = Review.objects.select_for_update(of=("self",)).select_related("department").get(pk=review.pk)
+    review = lock_review(review.pk)
     if review.status not in (ReviewStatus.PENDING, ReviewStatus.IN_PROGRESS) or review.due_date is None:
         raise InvalidTransition(_("Only an open review with a due date can be extended."))
     if due_date <= max(review.due_date, local_today()):
@@ -579,9 +586,9 @@ def review_extend(*, review_id: int, actor, due_date, reason: str, ip: str | Non
     review.version += 1
     # A card already shown stays on record; a new due date in the future clears nothing.
     review.save(update_fields=[*dates, "extension_reason", "version", "updated_at"])
-    audit_record(Event(action=Action.REVIEW_EXTENDED, object_type="review", object_id=review.pk, actor=actor, ip=ip,
-                       application_id=review.application_id, department_code=review.department.code,
-                       details={"from": old.isoformat(), "to": due_date.isoformat(), "reason": reason}))
+    audit_record(engine_event(Action.REVIEW_EXTENDED, obj=review, actor=actor, ip=ip,
+                              department_code=review.department.code,
+                              **{"from": old.isoformat(), "to": due_date.isoformat(), "reason": reason}))
     return review
 
 
@@ -597,14 +604,7 @@ def application_route(*, application_ids: list[int]) -> int:
     everything submitted meanwhile: reviews starting their clock today with the same limit get
     the same dates, so they are written by one UPDATE per distinct limit (a handful)."""
     calendar, now, today = sla_calendar(), timezone.now(), local_today()
-    reviews = list(
-        Review.objects.select_for_update(of=("self",), no_key=True, skip_locked=True)
-        .filter(application_id__in=application_ids, status=ReviewStatus.PENDING, routed_at__isnull=True)
-        .select_related("application", "department")
-        .only("application_id", "department_id", "assignee_id", "sla_days", "started_on", "due_date",
-              "application__applicant_id", "department__code")
-        .order_by("pk")
-    )
+    reviews = lock_unrouted_reviews(application_ids)
     if not reviews:
         return 0
     by_limit: dict[int | None, list[Review]] = {}

@@ -14,11 +14,12 @@ from django.views.decorators.http import require_POST
 from approvals import consultation, workflow
 from approvals.access import may_claim, may_decide, may_release
 from approvals.errors import NotAllowed, ValidationFailed, WorkflowError
+from approvals.events import engine_event
 from approvals.forms import DecisionForm, ReplyForm, apply_errors
 from approvals.models import Review
 from approvals.selectors import department_thread
 from audit.models import Action
-from audit.services import Event, access_denied, audit_record, client_ip
+from audit.services import access_denied, audit_record, client_ip
 from catalogue.i18n import translated
 
 from . import selectors, sharing
@@ -39,11 +40,8 @@ def staff_required(view):
 
 
 def _viewed(request, review, action, obj=None, purpose="review", department_code=None):
-    audit_record(Event(
-        action=action, object_type=(obj or review)._meta.model_name, object_id=(obj or review).pk, actor=request.user,
-        ip=client_ip(request), subject_id=review.application.applicant_id, application_id=review.application_id,
-        department_code=department_code or review.department.code, purpose=purpose,
-    ))
+    audit_record(engine_event(action, review.application, obj=obj or review, actor=request.user, ip=client_ip(request),
+                              department_code=department_code or review.department.code, purpose=purpose))
 
 
 def _review(request, pk):
