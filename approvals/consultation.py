@@ -16,9 +16,10 @@ from audit.services import audit_record
 from departments.models import MembershipRole
 
 from .errors import InvalidTransition, ValidationFailed
+from .events import engine_event
 from .models import MESSAGE_MAX_LENGTH, Application, Message, MessageSide, NotificationKind, Review
 from .notifications import department_staff_ids, notify
-from .workflow import _event, _membership_role, _own
+from .workflow import _membership_role, _own
 
 
 def clean_body(body) -> str:
@@ -63,7 +64,7 @@ def message_send_by_citizen(
     Review.objects.filter(pk=review.pk).update(unread_messages=F("unread_messages") + 1)
     notify(recipient_ids=_department_recipients(review), kind=NotificationKind.MESSAGE_FROM_CITIZEN,
            application=application, review=review)
-    audit_record(_event(Action.MESSAGE_SENT, application, actor=actor, obj=message, ip=ip,
+    audit_record(engine_event(Action.MESSAGE_SENT, application, actor=actor, obj=message, ip=ip,
                         department_code=review.department.code))
     return message
 
@@ -84,7 +85,7 @@ def message_send_by_department(*, review_id: int, actor, body: str, ip: str | No
     )
     notify(recipient_ids=[application.applicant_id], kind=NotificationKind.MESSAGE_FROM_DEPARTMENT,
            application=application, review=review)
-    audit_record(_event(Action.MESSAGE_SENT, application, actor=actor, obj=message, ip=ip,
+    audit_record(engine_event(Action.MESSAGE_SENT, application, actor=actor, obj=message, ip=ip,
                         department_code=review.department.code))
     return message
 

@@ -16,9 +16,9 @@ the same database converters the ORM applies."""
 from django.contrib.auth import get_user_model
 from django.db import connection, models
 
-from departments.models import Department, Membership
+from departments.models import ApplicationShare, Department, Membership
 
-from .models import Application, Attachment, Review
+from .models import Application, Attachment, Review, ReviewStatus
 
 _APPLICATION_FIELDS = tuple(Application._meta.concrete_fields)
 _REVIEW_FIELDS = tuple(Review._meta.concrete_fields)
@@ -131,3 +131,45 @@ def reviews_of(application_id: int) -> list[Review]:
             review, Department.from_db(connection.alias, ["id", "code"], [review.department_id, code]))
         reviews.append(review)
     return reviews
+
+
+def lock_person_name(user_id: int) -> str:
+    """Lock a person's user row (FOR UPDATE) and return their full name: a rename in flight
+    either waits for what is written under this lock or is read by it."""
+    return get_user_model().objects.select_for_update().values_list("full_name", flat=True).get(pk=user_id)
+
+
+def lock_review(review_id: int) -> Review:
+    """Lock one review row (with its department) and return it."""
+    return Review.objects.select_for_update(of=("self",)).select_related("department").get(pk=review_id)
+
+
+def lock_reviews(review_ids, *, department_ids) -> list[Review]:
+    """Lock the reviews among ``review_ids`` of these departments (FOR NO KEY UPDATE, so rows
+    pointing at them can still be written), with department and application, in pk order."""
+    return list(
+        Review.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("department", "application")
+        .filter(pk__in=review_ids, department_id__in=department_ids).order_by("pk")
+    )
+
+
+def lock_unrouted_reviews(application_ids) -> list[Review]:
+    """The pending, unrouted reviews of these applications that no one else holds, locked FOR
+    NO KEY UPDATE SKIP LOCKED (a concurrent routing takes the others), in pk order."""
+    return list(
+        Review.objects.select_for_update(of=("self",), no_key=True, skip_locked=True)
+        .filter(application_id__in=application_ids, status=ReviewStatus.PENDING, routed_at__isnull=True)
+        .select_related("application", "department")
+        .only("application_id", "department_id", "assignee_id", "sla_days", "started_on", "due_date",
+              "application__applicant_id", "department__code")
+        .order_by("pk")
+    )
+
+
+def lock_share(share_id: int) -> ApplicationShare:
+    """Lock an application share (with its application and both departments) and return it."""
+    return (
+        ApplicationShare.objects.select_for_update(of=("self",))
+        .select_related("application", "department", "from_department").get(pk=share_id)
+    )

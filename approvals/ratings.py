@@ -10,6 +10,7 @@ from audit.services import audit_record
 from departments.models import MembershipRole
 
 from .errors import InvalidTransition, ValidationFailed
+from .events import engine_event
 from .locks import lock_application
 from .models import (
     APPLICATION_RATEABLE,
@@ -21,7 +22,7 @@ from .models import (
     Review,
 )
 from .notifications import department_staff_ids, notify
-from .workflow import _event, _own
+from .workflow import _own
 
 
 def reviewed_by(application_id: int):
@@ -54,5 +55,5 @@ def rating_give(*, application_id: int, actor, score: int, comment: str = "", ip
         for review in reviewed_by(application.pk).only("pk", "department_id"):
             notify(recipient_ids=department_staff_ids(review.department_id, role=MembershipRole.SUPERVISOR),
                    kind=NotificationKind.LOW_RATING, application=application, review=review, params={"score": score})
-    audit_record(_event(Action.RATING_GIVEN, application, actor=actor, obj=rating, ip=ip, score=score))
+    audit_record(engine_event(Action.RATING_GIVEN, application, actor=actor, obj=rating, ip=ip, score=score))
     return rating

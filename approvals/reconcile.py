@@ -20,9 +20,7 @@ EMAIL_BATCH = 50
 
 
 def reconcile(*, older_than_seconds: int | None = None) -> dict:
-    from permits.tasks import permit_render_task
-
-    from .tasks import notification_email_task, route_application_task
+    from .tasks import notification_email_task, permit_render_task, route_application_task  # tasks import this module
 
     age = settings.PORTAL_RECONCILE_AFTER_SECONDS if older_than_seconds is None else older_than_seconds
     before = timezone.now() - timedelta(seconds=age)

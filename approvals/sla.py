@@ -28,10 +28,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from audit.models import Action
-from audit.services import Event, audit_record
+from audit.services import audit_record
 from catalogue.calendar import Calendar, cached_calendar
 from departments.models import MembershipRole
 
+from .events import engine_event
 from .models import REVIEW_OPEN, NotificationKind, Review
 from .notifications import department_staff_ids, notify
 
@@ -150,11 +151,8 @@ def _fire(*, milestone: Milestone, review_id: int, today: date, now: datetime) -
         notify(recipient_ids=_recipients(milestone, review), kind=milestone.kind, application=review.application,
                review=review, params={"due_date": review.due_date.isoformat()})
         if milestone.card:
-            audit_record(Event(
-                action=Action.REVIEW_ESCALATED, object_type="review", object_id=review.pk,
-                application_id=review.application_id, subject_id=review.application.applicant_id,
-                department_code=review.department.code, details={"card": milestone.card},
-            ))
+            audit_record(engine_event(Action.REVIEW_ESCALATED, review.application, obj=review,
+                                      department_code=review.department.code, card=milestone.card))
     return True
 
 

@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from .notifications import notification_send_email
+from .permit_flow import permit_render
 from .reconcile import reconcile
 from .sla import sla_scan
 from .workflow import application_route
@@ -27,3 +28,10 @@ def sla_scan_task() -> dict:
 @shared_task(ignore_result=True)
 def reconcile_task() -> dict:
     return reconcile()
+
+
+# Published under the name it had when it lived in the permits app: the routing of
+# "permits.tasks.*" to the permits queue, and messages already queued, keep working.
+@shared_task(name="permits.tasks.permit_render_task", ignore_result=True, soft_time_limit=60, time_limit=90)
+def permit_render_task(permit_id: int) -> str:
+    return permit_render(permit_id=permit_id)

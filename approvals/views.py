@@ -17,13 +17,12 @@ from catalogue.i18n import translated
 from catalogue.models import Service
 
 from . import consultation, receipts, selectors, workflow
+from .access import may_withdraw
 from .answers import answer_sections, first_incomplete_step, section_of
 from .errors import InvalidTransition, ValidationFailed, WorkflowError
 from .forms import SchemaForm, apply_errors
 from .models import Application, ApplicationStatus, Attachment, ReviewStatus
 from .prefill import prefill_answers
-
-WITHDRAWABLE = (ApplicationStatus.DRAFT, ApplicationStatus.IN_REVIEW, ApplicationStatus.NEEDS_CORRECTION)
 
 # "My applications", in the order the citizen should look at them.
 GROUPS = (
@@ -290,7 +289,7 @@ def detail_context(request, application) -> dict:
         "correction_requests": corrections,
         "notifications": selectors.notifications_for_application(request.user, application),
         "sections": answer_sections(schema, application.answers, application.attachments.all()),
-        "can_withdraw": application.status in WITHDRAWABLE,
+        "can_withdraw": may_withdraw(application),
     }
 
 
@@ -342,7 +341,7 @@ def correct(request, pk):
 @citizen_required
 def withdraw(request, pk):
     application = own_application(request, pk)
-    if application.status not in WITHDRAWABLE:
+    if not may_withdraw(application):
         return redirect("approvals:detail", pk=pk)
     if request.method == "POST":
         try:

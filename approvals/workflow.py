@@ -8,7 +8,6 @@ transaction (notifications, audit events, the permit) plus nudges sent after com
 
 from datetime import timedelta
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
@@ -20,9 +19,19 @@ from catalogue.schema import frozen_department_ids
 from departments.models import Membership, MembershipRole
 from permits.services import permit_create
 
+from .access import may_decide, may_release
 from .answers import clean_answers, complete_answers, unknown_keys
 from .errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
-from .locks import lock_application, lock_application_of_review, lock_person, reviews_of
+from .events import engine_event
+from .locks import (
+    lock_application,
+    lock_application_of_review,
+    lock_person,
+    lock_person_name,
+    lock_review,
+    lock_unrouted_reviews,
+    reviews_of,
+)
 from .models import (
     REVIEW_UNDECIDED,
     Application,
@@ -37,6 +46,7 @@ from .models import (
 from .notifications import department_staff_ids, departments_staff_ids, notifications_create, notify
 from .nudges import nudge_ids_on_commit
 from .sla import clock_extend, clock_resume, clock_start, local_today, sla_calendar
+from .transitions import status_enter, status_move, status_move_rows
 from .uploads import check_upload, display_name
 
 EDITABLE = (ApplicationStatus.DRAFT,)
@@ -54,15 +64,6 @@ def _tasks():
     from . import tasks  # tasks import the workflow; resolved at call time
 
     return tasks
-
-
-def _event(action, application, *, actor=None, obj=None, ip=None, department_code="", **details) -> Event:
-    obj = obj or application
-    return Event(
-        action=action, object_type=obj._meta.model_name, object_id=obj.pk, actor=actor, ip=ip,
-        subject_id=application.applicant_id, application_id=application.pk, department_code=department_code,
-        details={k: v for k, v in details.items() if v not in (None, "", [], {})},
-    )
 
 
 def _own(application: Application, actor) -> None:
@@ -89,7 +90,7 @@ def application_start(*, applicant, service, answers: dict | None = None, ip: st
         if errors:
             raise ValidationFailed(errors)
     application.save()
-    audit_record(_event(Action.APPLICATION_CREATED, application, actor=applicant, ip=ip))
+    audit_record(engine_event(Action.APPLICATION_CREATED, application, actor=applicant, ip=ip))
     return application
 
 
@@ -274,24 +275,22 @@ def application_submit(*, application_id: int, actor, ip: str | None = None) -> 
     departments = frozen_department_ids(application.service_version_id)
     # Locked so that a rename in flight either waits for these reviews or is read by them
     # (accounts.services.applicant_name_sync updates the reviews that exist when it runs).
-    applicant_name = get_user_model().objects.select_for_update().values_list("full_name", flat=True).get(pk=actor.pk)
+    applicant_name = lock_person_name(actor.pk)
     Review.objects.bulk_create([
-        Review(
+        status_enter(Review(
             application=application, service_id=application.service_id, department_id=departments[r["department"]],
             applicant_name=applicant_name, business_name=business_name_of(application.answers), stage=r["stage"],
-            sla_days=r["sla_days"],
-            status=ReviewStatus.PENDING if r["stage"] == first_stage else ReviewStatus.WAITING,
-            pending_since=now if r["stage"] == first_stage else None,
-        )
+            sla_days=r["sla_days"], pending_since=now if r["stage"] == first_stage else None,
+        ), ReviewStatus.PENDING if r["stage"] == first_stage else ReviewStatus.WAITING)
         for r in schema.reviews
     ])
-    application.status = ApplicationStatus.IN_REVIEW
+    status_move(application, ApplicationStatus.IN_REVIEW)
     application.submitted_at = now
     application.current_stage = first_stage
     application.reference = f"A-{timezone.localdate(now).year}-{application.pk:06d}"
     application.save(update_fields=["status", "submitted_at", "current_stage", "reference", "answers", "updated_at"])
 
-    audit_record(_event(Action.APPLICATION_SUBMITTED, application, actor=actor, ip=ip,
+    audit_record(engine_event(Action.APPLICATION_SUBMITTED, application, actor=actor, ip=ip,
                         version=schema.version_number))
     notify(recipient_ids=[application.applicant_id], kind=NotificationKind.SUBMITTED, application=application)
     nudge_ids_on_commit(_tasks().route_application_task, [application.pk])
@@ -348,32 +347,33 @@ def application_resubmit(*, application_id: int, actor, data: dict, uploads: lis
     for review in requesting:
         # Back to the officer who asked, still theirs; to the department's queue if they have left.
         asker = askers.get(review.pk)
-        fields = {"status": ReviewStatus.IN_PROGRESS if asker else ReviewStatus.PENDING, "assignee_id": asker,
-                  "pending_since": now, "correction_fields": [], "version": review.version + 1,
+        fields = {"assignee_id": asker, "pending_since": now, "correction_fields": [], "version": review.version + 1,
                   **clock_resume(calendar=calendar, review=review, today=today)}
-        Review.objects.filter(pk=review.pk).update(**fields)
-        events.append(_event(Action.REVIEW_REOPENED, application, actor=actor, obj=review, ip=ip,
+        status_move_rows(Review.objects.filter(pk=review.pk), ReviewStatus.IN_PROGRESS if asker else ReviewStatus.PENDING,
+                         from_states=[ReviewStatus.CORRECTION_REQUESTED], **fields)
+        events.append(engine_event(Action.REVIEW_REOPENED, application, actor=actor, obj=review, ip=ip,
                              department_code=review.department.code, reason="correction answered"))
         recipients = [asker] if asker else department_staff_ids(review.department_id)
         notify(recipient_ids=recipients, kind=NotificationKind.REVIEW_ROUTED, application=application, review=review,
                params={"due_date": (fields.get("due_date") or review.due_date or today).isoformat()})
     for review in reviews:
         if review.status == ReviewStatus.APPROVED and changed & set(schema.department_fields(review.department.code)):
-            Review.objects.filter(pk=review.pk).update(  # a fresh clock; the audit log keeps the old
-                status=ReviewStatus.PENDING, pending_since=now, routed_at=None, started_on=None, due_date=None,
+            status_move_rows(  # a fresh clock; the audit log keeps the old
+                Review.objects.filter(pk=review.pk), ReviewStatus.PENDING, from_states=[ReviewStatus.APPROVED],
+                pending_since=now, routed_at=None, started_on=None, due_date=None,
                 remind_on=None, red_on=None, paused_days=0, reminded_at=None, yellow_at=None, red_at=None,
                 decided_at=None, decided_by=None, conditions="", version=review.version + 1,
             )
-            events.append(_event(Action.REVIEW_REOPENED, application, actor=actor, obj=review, ip=ip,
+            events.append(engine_event(Action.REVIEW_REOPENED, application, actor=actor, obj=review, ip=ip,
                                  department_code=review.department.code, reason="fields changed",
                                  fields=sorted(changed & set(schema.department_fields(review.department.code)))))
 
     if (business_name := business_name_of(cleaned)) != business_name_of(application.answers):
         Review.objects.filter(application_id=application.pk).update(business_name=business_name)
     application.answers = cleaned
-    application.status = ApplicationStatus.IN_REVIEW
+    status_move(application, ApplicationStatus.IN_REVIEW)
     application.save(update_fields=["answers", "status", "updated_at"])
-    audit_record(_event(Action.APPLICATION_RESUBMITTED, application, actor=actor, ip=ip, changed=sorted(changed)), *events)
+    audit_record(engine_event(Action.APPLICATION_RESUBMITTED, application, actor=actor, ip=ip, changed=sorted(changed)), *events)
     nudge_ids_on_commit(_tasks().route_application_task, [application.pk])
     return application
 
@@ -399,11 +399,11 @@ def application_withdraw(*, application_id: int, actor, ip: str | None = None) -
     if application.status not in (ApplicationStatus.DRAFT, *OPEN_APPLICATION):
         raise InvalidTransition(_("A decided application cannot be withdrawn."))
     now = timezone.now()
-    application.reviews.filter(status__in=REVIEW_UNDECIDED).update(status=ReviewStatus.CANCELLED, decided_at=now)
-    application.status = ApplicationStatus.WITHDRAWN
+    status_move_rows(application.reviews.all(), ReviewStatus.CANCELLED, from_states=REVIEW_UNDECIDED, decided_at=now)
+    status_move(application, ApplicationStatus.WITHDRAWN)
     application.withdrawn_at = now
     application.save(update_fields=["status", "withdrawn_at", "updated_at"])
-    audit_record(_event(Action.APPLICATION_WITHDRAWN, application, actor=actor, ip=ip))
+    audit_record(engine_event(Action.APPLICATION_WITHDRAWN, application, actor=actor, ip=ip))
     if application.submitted_at:
         notify(recipient_ids=[application.applicant_id], kind=NotificationKind.WITHDRAWN, application=application)
     return application
@@ -432,30 +432,30 @@ def _review_for(actor, review_id: int) -> tuple[Review, str]:
 @transaction.atomic
 def review_claim(*, review_id: int, actor, ip: str | None = None) -> Review:
     review, _role = _review_for(actor, review_id)
-    claimed = Review.objects.filter(pk=review.pk, status=ReviewStatus.PENDING).update(
-        status=ReviewStatus.IN_PROGRESS, assignee=actor, version=review.version + 1,
-    )
+    claimed = status_move_rows(Review.objects.filter(pk=review.pk), ReviewStatus.IN_PROGRESS,
+                               from_states=[ReviewStatus.PENDING], assignee=actor, version=review.version + 1)
     if not claimed:
         review.refresh_from_db()
         if review.status == ReviewStatus.IN_PROGRESS and review.assignee_id == actor.pk:
             return review
         raise Conflict(_("This review is no longer waiting in the queue: someone else claimed or decided it."))
     review.refresh_from_db()
-    audit_record(Event(action=Action.REVIEW_CLAIMED, object_type="review", object_id=review.pk, actor=actor, ip=ip,
-                       application_id=review.application_id, department_code=review.department.code))
+    audit_record(engine_event(Action.REVIEW_CLAIMED, obj=review, actor=actor, ip=ip,
+                              department_code=review.department.code))
     return review
 
 
 @transaction.atomic
 def review_release(*, review_id: int, actor, ip: str | None = None) -> Review:
     review, role = _review_for(actor, review_id)
-    query = Review.objects.filter(pk=review.pk, status=ReviewStatus.IN_PROGRESS)
-    if role != MembershipRole.SUPERVISOR:
-        query = query.filter(assignee=actor)
-    if not query.update(status=ReviewStatus.PENDING, assignee=None, version=review.version + 1):
+    # Released only while it is still held as read: a change meanwhile is a conflict.
+    query = Review.objects.filter(pk=review.pk, assignee_id=review.assignee_id)
+    if not may_release(review, actor_id=actor.pk, role=role) or not status_move_rows(
+            query, ReviewStatus.PENDING, from_states=[ReviewStatus.IN_PROGRESS], assignee=None,
+            version=review.version + 1):
         raise Conflict(_("You do not hold this review."))
-    audit_record(Event(action=Action.REVIEW_RELEASED, object_type="review", object_id=review.pk, actor=actor, ip=ip,
-                       application_id=review.application_id, department_code=review.department.code))
+    audit_record(engine_event(Action.REVIEW_RELEASED, obj=review, actor=actor, ip=ip,
+                              department_code=review.department.code))
     review.refresh_from_db()
     return review
 
@@ -493,7 +493,7 @@ def review_decide(
         raise Conflict()
     if application.status not in OPEN_APPLICATION or review.status not in (ReviewStatus.PENDING, ReviewStatus.IN_PROGRESS):
         raise Conflict(_("This review has already been decided or is not open for a decision."))
-    if review.status == ReviewStatus.IN_PROGRESS and review.assignee_id != actor.pk and role != MembershipRole.SUPERVISOR:
+    if not may_decide(review, actor_id=actor.pk, role=role):
         raise Conflict(_("Another officer holds this review."))
 
     if decision == Decision.CORRECTION:
@@ -513,21 +513,23 @@ def review_decide(
     review.decided_at, review.decided_by_id, review.assignee_id = now, actor.pk, review.assignee_id or actor.pk
     review.version += 1
     if decision == Decision.APPROVE:
-        review.status, review.conditions = ReviewStatus.APPROVED, conditions
+        status_move(review, ReviewStatus.APPROVED)
+        review.conditions = conditions
         action = Action.REVIEW_APPROVED
     elif decision == Decision.REJECT:
-        review.status, review.reason = ReviewStatus.REJECTED, reason
+        status_move(review, ReviewStatus.REJECTED)
+        review.reason = reason
         action = Action.REVIEW_REJECTED
     else:
-        review.status, review.correction_fields, review.correction_message = (
-            ReviewStatus.CORRECTION_REQUESTED, fields, message)
+        status_move(review, ReviewStatus.CORRECTION_REQUESTED)
+        review.correction_fields, review.correction_message = fields, message
         review.paused_on = local_today()
         action = Action.REVIEW_CORRECTION
     review.save(update_fields=[
         "status", "decided_at", "decided_by", "assignee", "conditions", "reason", "correction_fields",
         "correction_message", "paused_on", "version", "updated_at",
     ])
-    events = [_event(action, application, actor=actor, obj=review, ip=ip, department_code=review.department.code,
+    events = [engine_event(action, application, actor=actor, obj=review, ip=ip, department_code=review.department.code,
                      conditions=conditions, reason=reason, fields=list(correction_fields or []), message=message)]
     events += _settle(application, reviews, decision=decision, review=review, actor=actor, now=now)
     audit_record(*events)
@@ -539,19 +541,19 @@ def _settle(application: Application, reviews: list[Review], *, decision, review
     just re-read every review."""
     events = []
     if decision == Decision.REJECT:
-        Review.objects.filter(application=application, status__in=REVIEW_UNDECIDED).exclude(pk=review.pk).update(
-            status=ReviewStatus.CANCELLED, decided_at=now,
-        )
-        application.status, application.decided_at = ApplicationStatus.REJECTED, now
+        status_move_rows(Review.objects.filter(application=application).exclude(pk=review.pk), ReviewStatus.CANCELLED,
+                         from_states=REVIEW_UNDECIDED, decided_at=now)
+        status_move(application, ApplicationStatus.REJECTED)
+        application.decided_at = now
         application.save(update_fields=["status", "decided_at", "updated_at"])
         notify(recipient_ids=[application.applicant_id], kind=NotificationKind.REJECTED, application=application,
                params={"reason": review.reason, "department": review.department.code})
-        events.append(_event(Action.APPLICATION_REJECTED, application, department_code=review.department.code))
+        events.append(engine_event(Action.APPLICATION_REJECTED, application, department_code=review.department.code))
         return events
 
     if decision == Decision.CORRECTION:
         if application.status != ApplicationStatus.NEEDS_CORRECTION:
-            application.status = ApplicationStatus.NEEDS_CORRECTION
+            status_move(application, ApplicationStatus.NEEDS_CORRECTION)
             application.save(update_fields=["status", "updated_at"])
         notify(recipient_ids=[application.applicant_id], kind=NotificationKind.CORRECTION_REQUESTED,
                application=application, review=review,
@@ -563,9 +565,8 @@ def _settle(application: Application, reviews: list[Review], *, decision, review
     later = sorted({r.stage for r in reviews if r.stage > application.current_stage})
     if later:
         next_stage = later[0]
-        Review.objects.filter(application=application, stage=next_stage, status=ReviewStatus.WAITING).update(
-            status=ReviewStatus.PENDING, pending_since=now,
-        )
+        status_move_rows(Review.objects.filter(application=application, stage=next_stage), ReviewStatus.PENDING,
+                         from_states=[ReviewStatus.WAITING], pending_since=now)
         application.current_stage = next_stage
         application.save(update_fields=["current_stage", "updated_at"])
         nudge_ids_on_commit(_tasks().route_application_task, [application.pk])
@@ -573,16 +574,15 @@ def _settle(application: Application, reviews: list[Review], *, decision, review
 
     # Fan-in: every department approved. The partial UNIQUE constraint on the permit is the
     # backstop should this ever run twice for one application.
-    application.status, application.decided_at = ApplicationStatus.APPROVED, now
+    status_move(application, ApplicationStatus.APPROVED)
+    application.decided_at = now
     application.save(update_fields=["status", "decided_at", "updated_at"])
     permit = permit_create(application=application, now=now)
     notify(recipient_ids=[application.applicant_id], kind=NotificationKind.APPROVED, application=application,
            params={"permit_number": permit.number})
-    events.append(_event(Action.APPLICATION_APPROVED, application))
-    events.append(_event(Action.PERMIT_ISSUED, application, obj=permit, number=permit.number))
-    from permits.tasks import permit_render_task
-
-    nudge_ids_on_commit(permit_render_task, [permit.pk], one_per_message=True)
+    events.append(engine_event(Action.APPLICATION_APPROVED, application))
+    events.append(engine_event(Action.PERMIT_ISSUED, application, obj=permit, number=permit.number))
+    nudge_ids_on_commit(_tasks().permit_render_task, [permit.pk], one_per_message=True)
     return events
 
 
@@ -594,7 +594,7 @@ def review_extend(*, review_id: int, actor, due_date, reason: str, ip: str | Non
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed({"reason": [_("Give the reason for the extension.")]})
-    review = Review.objects.select_for_update(of=("self",)).select_related("department").get(pk=review.pk)
+    review = lock_review(review.pk)
     if review.status not in (ReviewStatus.PENDING, ReviewStatus.IN_PROGRESS) or review.due_date is None:
         raise InvalidTransition(_("Only an open review with a due date can be extended."))
     if due_date <= max(review.due_date, local_today()):
@@ -608,9 +608,9 @@ def review_extend(*, review_id: int, actor, due_date, reason: str, ip: str | Non
     review.version += 1
     # A card already shown stays on record; a new due date in the future clears nothing.
     review.save(update_fields=[*dates, "extension_reason", "version", "updated_at"])
-    audit_record(Event(action=Action.REVIEW_EXTENDED, object_type="review", object_id=review.pk, actor=actor, ip=ip,
-                       application_id=review.application_id, department_code=review.department.code,
-                       details={"from": old.isoformat(), "to": due_date.isoformat(), "reason": reason}))
+    audit_record(engine_event(Action.REVIEW_EXTENDED, obj=review, actor=actor, ip=ip,
+                              department_code=review.department.code,
+                              **{"from": old.isoformat(), "to": due_date.isoformat(), "reason": reason}))
     return review
 
 
@@ -626,14 +626,7 @@ def application_route(*, application_ids: list[int]) -> int:
     everything submitted meanwhile: reviews starting their clock today with the same limit get
     the same dates, so they are written by one UPDATE per distinct limit (a handful)."""
     calendar, now, today = sla_calendar(), timezone.now(), local_today()
-    reviews = list(
-        Review.objects.select_for_update(of=("self",), no_key=True, skip_locked=True)
-        .filter(application_id__in=application_ids, status=ReviewStatus.PENDING, routed_at__isnull=True)
-        .select_related("application", "department")
-        .only("application_id", "department_id", "assignee_id", "sla_days", "started_on", "due_date",
-              "application__applicant_id", "department__code")
-        .order_by("pk")
-    )
+    reviews = lock_unrouted_reviews(application_ids)
     if not reviews:
         return 0
     by_limit: dict[int | None, list[Review]] = {}
@@ -658,7 +651,7 @@ def application_route(*, application_ids: list[int]) -> int:
                          review_id=review.pk, params={"due_date": due})
             for rid in recipients
         ]
-        events.append(_event(Action.REVIEW_ROUTED, review.application, obj=review, department_code=review.department.code,
+        events.append(engine_event(Action.REVIEW_ROUTED, review.application, obj=review, department_code=review.department.code,
                              due_date=due or None))
     notifications_create(notifications)
     audit_record(*events)
@@ -671,11 +664,11 @@ def application_mark_issued(*, application_id: int, permit) -> None:
     application = lock_application(application_id)
     if application.status != ApplicationStatus.APPROVED:
         return
-    application.status = ApplicationStatus.ISSUED
+    status_move(application, ApplicationStatus.ISSUED)
     application.save(update_fields=["status", "updated_at"])
     notify(recipient_ids=[application.applicant_id], kind=NotificationKind.PERMIT_READY, application=application,
            params={"permit_number": permit.number})
-    audit_record(_event(Action.PERMIT_RENDERED, application, obj=permit, number=permit.number))
+    audit_record(engine_event(Action.PERMIT_RENDERED, application, obj=permit, number=permit.number))
 
 
 

@@ -10,10 +10,13 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from approvals.errors import Conflict, NotAllowed, ValidationFailed
+from approvals.events import engine_event
+from approvals.locks import lock_reviews
 from approvals.models import REVIEW_OPEN, NotificationKind, Review, ReviewStatus
 from approvals.notifications import notify
+from approvals.transitions import status_move_rows
 from audit.models import Action
-from audit.services import Event, audit_record
+from audit.services import audit_record
 
 from .models import Membership, MembershipRole
 
@@ -44,24 +47,17 @@ def _roles(user_id, department_ids=None) -> dict[int, str]:
 
 def _locked(review_ids, *, department_ids) -> list[Review]:
     """The reviews among ``review_ids`` of these departments, locked, in pk order."""
-    return list(
-        Review.objects.select_for_update(of=("self",), no_key=True)
-        .select_related("department", "application")
-        .filter(pk__in=review_ids, department_id__in=department_ids).order_by("pk")
-    )
+    return lock_reviews(review_ids, department_ids=department_ids)
 
 
 def _apply(reviews: list[Review], *, actor, assignee_id: int, ip: str | None) -> None:
     """Hand the (locked, checked) reviews to the assignee: one UPDATE, then the audit
     events and the assignee's notifications."""
-    Review.objects.filter(pk__in=[r.pk for r in reviews]).update(
-        status=ReviewStatus.IN_PROGRESS, assignee_id=assignee_id, version=F("version") + 1,
-    )
+    status_move_rows(Review.objects.filter(pk__in=[r.pk for r in reviews]), ReviewStatus.IN_PROGRESS,
+                     from_states=REVIEW_OPEN, assignee_id=assignee_id, version=F("version") + 1)
     audit_record(*[
-        Event(action=Action.REVIEW_ASSIGNED, object_type="review", object_id=review.pk, actor=actor, ip=ip,
-              subject_id=review.application.applicant_id, application_id=review.application_id,
-              department_code=review.department.code,
-              details={"assignee": assignee_id, **({"previous": review.assignee_id} if review.assignee_id else {})})
+        engine_event(Action.REVIEW_ASSIGNED, review.application, obj=review, actor=actor, ip=ip,
+                     department_code=review.department.code, assignee=assignee_id, previous=review.assignee_id)
         for review in reviews
     ])
     for review in reviews:

@@ -10,13 +10,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from approvals.access import may_release
 from approvals.errors import ValidationFailed, WorkflowError
-from approvals.models import REVIEW_OPEN, Review, ReviewStatus
+from approvals.models import REVIEW_OPEN, Review
 from approvals.sla import local_today, sla_calendar
 from audit.services import client_ip
 from catalogue.models import Service
 
 from . import assignment, queue_rows, selectors
+from .models import MembershipRole
 from .queue_forms import AssignForm, BulkAssignForm, QueueFilterForm
 from .views import safe_next, staff_required
 
@@ -66,8 +68,8 @@ def queue(request):
         review.supervised = review.department_id in supervised
         # Its checkbox feeds the assignment form under the table (one box for a single review).
         review.assignable = review.status in REVIEW_OPEN and review.department_id in staffed
-        review.can_release = review.status == ReviewStatus.IN_PROGRESS and (
-            review.supervised or review.assignee_id == request.user.pk)
+        review.can_release = may_release(review, actor_id=request.user.pk,
+                                         role=MembershipRole.SUPERVISOR if review.supervised else MembershipRole.OFFICER)
     here = request.get_full_path()
     page = queue_rows.RowContext(
         tab=tab, is_supervisor=bool(supervised), many_departments=len(departments) > 1,

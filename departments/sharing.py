@@ -12,9 +12,11 @@ from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm
 
 from approvals.errors import Conflict, NotAllowed, ValidationFailed
+from approvals.events import engine_event
+from approvals.locks import lock_share
 from approvals.models import Review
 from audit.models import Action
-from audit.services import Event, audit_record
+from audit.services import audit_record
 
 from .models import (
     NOTE_MAX_LENGTH,
@@ -61,15 +63,11 @@ def note_add(*, review_id: int, actor, body: str) -> InternalNote:
     return InternalNote.objects.create(review=review, author=actor, body=body)
 
 
-def _share_event(share: ApplicationShare, *, action: str, actor, ip, event: str, **details) -> Event:
+def _share_event(share: ApplicationShare, *, action: str, actor, ip, event: str, **details):
     # On the asking department's record: the event is in the purpose and the details.
-    return Event(
-        action=action, object_type="applicationshare", object_id=share.pk, actor=actor, ip=ip,
-        subject_id=share.application.applicant_id, application_id=share.application_id,
-        department_code=share.from_department.code, purpose=event,
-        details={"event": event, "shared_with": share.department.code, "expires_at": share.expires_at.isoformat(),
-                 **details},
-    )
+    return engine_event(action, share.application, obj=share, actor=actor, ip=ip,
+                        department_code=share.from_department.code, purpose=event, event=event,
+                        shared_with=share.department.code, expires_at=share.expires_at.isoformat(), **details)
 
 
 @transaction.atomic
@@ -110,10 +108,7 @@ def application_share(
 def share_revoke(*, share_id: int, actor, ip: str | None = None) -> ApplicationShare:
     """A supervisor of the asking department ends a share before it expires; the view permission
     goes, unless another active share of the application still gives it."""
-    share = (
-        ApplicationShare.objects.select_for_update(of=("self",))
-        .select_related("application", "department", "from_department").get(pk=share_id)
-    )
+    share = lock_share(share_id)
     role = _role(actor, share.from_department_id)
     if role is None:
         raise ApplicationShare.DoesNotExist

@@ -12,12 +12,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from approvals import consultation, workflow
+from approvals.access import may_claim, may_decide, may_release
 from approvals.errors import NotAllowed, ValidationFailed, WorkflowError
+from approvals.events import engine_event
 from approvals.forms import DecisionForm, ReplyForm, apply_errors
 from approvals.models import Review
 from approvals.selectors import department_thread
 from audit.models import Action
-from audit.services import Event, access_denied, audit_record, client_ip
+from audit.services import access_denied, audit_record, client_ip
 from catalogue.i18n import translated
 
 from . import selectors, sharing
@@ -38,11 +40,8 @@ def staff_required(view):
 
 
 def _viewed(request, review, action, obj=None, purpose="review", department_code=None):
-    audit_record(Event(
-        action=action, object_type=(obj or review)._meta.model_name, object_id=(obj or review).pk, actor=request.user,
-        ip=client_ip(request), subject_id=review.application.applicant_id, application_id=review.application_id,
-        department_code=department_code or review.department.code, purpose=purpose,
-    ))
+    audit_record(engine_event(action, review.application, obj=obj or review, actor=request.user, ip=client_ip(request),
+                              department_code=department_code or review.department.code, purpose=purpose))
 
 
 def _review(request, pk):
@@ -177,6 +176,9 @@ def _render_review(request, review, role, form, status=200, reply_form=None, not
         "notes": selectors.internal_notes(review), "note_form": note_form or NoteForm(),
         "history": history, "history_rows": selectors.history_rows(review, history), "history_earlier": history_earlier,
         **selectors.need_to_know(review),
+        "may_claim": may_claim(review, role=role),
+        "may_release": may_release(review, actor_id=request.user.pk, role=role),
+        "may_decide": may_decide(review, actor_id=request.user.pk, role=role),
     }
     if supervisor:
         if review.is_open:

@@ -9,8 +9,4 @@ urlpatterns = [
     path("verify/", views.verify_start, name="verify_start"),
     path("verify-file/", views.verify_file, name="verify_file"),
     path("verify/<str:number>/", views.verify, name="verify"),
-    path("manage/", views.manage_list, name="manage_list"),
-    path("manage/<str:number>/", views.manage, name="manage"),
-    path("manage/<str:number>/revoke/", views.revoke, name="revoke"),
-    path("manage/<str:number>/reissue/", views.reissue, name="reissue"),
 ]

@@ -10,10 +10,10 @@ from django.conf import settings
 from django.db.models import Count
 
 from approvals.models import Application, ApplicationStatus, Review, ReviewStatus
+from approvals.permit_flow import permit_render
 from departments.models import Membership, MembershipRole
 from permits.models import Permit, PermitStatus
 from permits.rendering import DATA_ATTACHMENT, verify_url
-from permits.services import permit_render
 
 RULE = "─" * 72
 # What the accounts without a queue of their own are for.

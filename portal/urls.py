@@ -3,6 +3,8 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts import views as account_views
+from approvals import permit_urls
+from permits import urls as permits_urls
 
 from . import views
 from .models import SitePage
@@ -18,7 +20,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("applications/", include("approvals.urls")),
     path("officer/", include("departments.urls")),
-    path("permits/", include("permits.urls")),
+    path("permits/", include(([*permits_urls.urlpatterns, *permit_urls.urlpatterns], permits_urls.app_name))),
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
     path("dashboards/", include("dashboards.urls")),

@@ -17,13 +17,12 @@ from django.db import connection
 from approvals import nudges, workflow
 from approvals.models import Application, ApplicationStatus, Notification, NotificationKind, Review, ReviewStatus
 from approvals.notifications import notification_send_email
+from approvals.permit_flow import permit_render
 from approvals.sla import local_today, sla_scan
-from approvals.tasks import notification_email_task, route_application_task
+from approvals.tasks import notification_email_task, permit_render_task, route_application_task
 from audit.models import Action, AuditEvent
 from departments.models import Department
 from permits.models import Permit
-from permits.services import permit_render
-from permits.tasks import permit_render_task
 from tests.concurrent import run_together
 from tests.factories import FIELDS, VALID_ANSWERS, officer, restaurant_service
 

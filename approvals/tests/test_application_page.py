@@ -25,8 +25,8 @@ from django.urls import reverse
 from django.utils import translation
 
 from approvals import workflow
+from approvals.permit_flow import permit_render
 from permits.models import Permit
-from permits.services import permit_render
 from tests.factories import restaurant_service
 
 pytestmark = pytest.mark.django_db
@@ -264,7 +264,7 @@ def test_the_page_in_chinese_after_a_correction(corrected, client, citizen):
 
 def test_my_applications_and_the_application_page_say_how_long_the_permit_is_valid(submit, citizen, officers, client,
                                                                                   travel):
-    from permits.services import permit_revoke
+    from approvals.permit_flow import permit_revoke
 
     travel(date(2026, 11, 20), 10)
     application = submit()

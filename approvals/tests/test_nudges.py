@@ -87,7 +87,7 @@ def test_ids_of_many_commits_share_a_message_and_repeat_once(batcher, published)
 def test_one_per_message_ids_leave_one_message_each_from_the_batcher(batcher, published):
     from django.db import transaction
 
-    from permits.tasks import permit_render_task
+    from approvals.tasks import permit_render_task
 
     for ids in ([5], [6], [5]):
         with transaction.atomic():

@@ -8,9 +8,9 @@ from django.urls import reverse
 from django.utils.formats import date_format
 
 from approvals.models import Application, ApplicationStatus, ReviewStatus
+from approvals.permit_flow import permit_render
 from audit.models import Action, AuditEvent
 from permits.models import Permit
-from permits.services import permit_render
 from tests.engine_fixtures import pdf_upload
 from tests.factories import UserFactory
 

@@ -13,6 +13,7 @@ from approvals.sla import local_today
 from audit.models import Action, AuditEvent
 from departments import selectors
 from departments.models import InternalNote, StandardReason
+from tests.factories import officer
 
 pytestmark = pytest.mark.django_db
 
@@ -311,3 +312,18 @@ def test_review_page_query_count_is_constant(client, application, officers, citi
                            conditions="File monthly returns")
     three = count()
     assert len(three) == len(one), "\n".join(q["sql"] for q in three.captured_queries)
+
+
+def test_release_is_offered_to_the_holder_and_to_a_supervisor_not_to_another_officer(client, application, officers):
+    review = review_of(application, "health")
+    workflow.review_claim(review_id=review.pk, actor=officers["health"])
+    release = reverse("departments:release", args=[review.pk])
+    offered = {}
+    for who in ("health", "health_supervisor"):
+        client.force_login(officers[who])
+        offered[who] = f'action="{release}"' in page(client, review)
+    client.force_login(officer(review.department, email="second.health@example.gov"))
+    html = page(client, review)
+    offered["another officer"] = f'action="{release}"' in html
+    assert offered == {"health": True, "health_supervisor": True, "another officer": False}
+    assert 'id="decision-title"' in html and reverse("departments:decide", args=[review.pk]) not in html

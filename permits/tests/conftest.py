@@ -5,8 +5,8 @@ import pytest
 from django.core.cache import cache
 
 from approvals import workflow
+from approvals.permit_flow import permit_render
 from permits.models import Permit
-from permits.services import permit_render
 
 
 def approve_all(application, officers):

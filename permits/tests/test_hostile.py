@@ -8,8 +8,8 @@ import pytest
 from pypdf import PdfReader
 
 from approvals.models import Review
+from approvals.permit_flow import permit_render
 from permits import rendering
-from permits.services import permit_render
 from tests.factories import VALID_ANSWERS
 
 from .conftest import approve_all

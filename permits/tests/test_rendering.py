@@ -12,8 +12,8 @@ import pytest
 from django.test import Client
 from pypdf import PdfReader
 
+from approvals.permit_flow import permit_revoke
 from permits.rendering import printable
-from permits.services import permit_revoke
 from permits.signing import check_signature
 
 pytestmark = pytest.mark.django_db

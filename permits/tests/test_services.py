@@ -8,10 +8,10 @@ import pytest
 from accounts.models import Role
 from approvals.errors import InvalidTransition, NotAllowed, ValidationFailed
 from approvals.models import Notification, NotificationKind
+from approvals.permit_flow import permit_reissue, permit_render, permit_revoke
 from audit.models import Action, AuditEvent
 from permits.models import Permit, PermitState, PermitStatus
 from permits.selectors import FileOutcome, check_file
-from permits.services import permit_reissue, permit_render, permit_revoke
 from tests.factories import DepartmentFactory, UserFactory, officer
 
 pytestmark = pytest.mark.django_db

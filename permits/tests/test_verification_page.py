@@ -10,8 +10,8 @@ from django.utils import translation
 from django.utils.formats import date_format
 
 from approvals import workflow
+from approvals.permit_flow import permit_render
 from permits.models import Permit
-from permits.services import permit_render
 
 pytestmark = pytest.mark.django_db
 

@@ -14,10 +14,10 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 
 from accounts.models import Role
+from approvals.permit_flow import permit_reissue, permit_render, permit_revoke
 from approvals.simulation import blank_pdf
 from audit.models import Action, AuditEvent
 from permits.models import Permit, PermitStatus
-from permits.services import permit_reissue, permit_render, permit_revoke
 from tests.factories import DepartmentFactory, UserFactory, officer
 
 from .conftest import approve_all

@@ -6,9 +6,9 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from approvals import workflow
+from approvals.permit_flow import permit_render
 from catalogue.tests.conftest import DEMO
 from permits.models import Permit
-from permits.services import permit_render
 from tests.browser.steps import sign_in
 from tests.factories import PASSWORD, UserFactory
 

@@ -14,11 +14,11 @@ from playwright.sync_api import expect
 
 from approvals import workflow
 from approvals.models import Application, ApplicationStatus, ReviewStatus
+from approvals.permit_flow import permit_render
 from approvals.sla import local_today
 from catalogue.models import Service
 from catalogue.tests.conftest import DEMO
 from permits.models import Permit
-from permits.services import permit_render
 from tests.browser.steps import register, verification_link
 from tests.factories import PASSWORD, PDF_BYTES, UserFactory, officer
 

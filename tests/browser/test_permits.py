@@ -10,8 +10,8 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
+from approvals.permit_flow import permit_render
 from permits.models import Permit, PermitStatus
-from permits.services import permit_render
 from tests.engine_fixtures import submitted_application
 from tests.factories import PASSWORD
 

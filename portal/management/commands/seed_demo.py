@@ -16,12 +16,12 @@ from accounts.models import Role
 from accounts.services import staff_upsert
 from approvals import consultation, workflow
 from approvals.models import Application, ReviewStatus
+from approvals.permit_flow import permit_render
 from approvals.simulation import sample_answers, sample_upload
 from catalogue.models import Service
 from catalogue.schema import Schema
 from departments.models import Department
 from permits.models import Permit
-from permits.services import permit_render
 from portal import demo
 
 DEMO_CATALOGUE = Path(settings.BASE_DIR) / "catalogue" / "demo" / "catalogue.yaml"

@@ -1,0 +1,56 @@
+"""Who may do what to the engine's objects: one place answers, for the services, the views,
+the templates (as context flags) and the API (through the services) alike. ``role`` is the
+actor's role in the review's department (None: not an active member of it)."""
+
+from accounts.models import Role
+from departments.models import Membership, MembershipRole
+
+from .models import REVIEW_OPEN, Application, ApplicationStatus, ReviewStatus
+from .transitions import transition_allowed
+
+
+def may_withdraw(application) -> bool:
+    """The applicant may withdraw a draft or an application still under review."""
+    return transition_allowed(Application, application.status, ApplicationStatus.WITHDRAWN)
+
+
+def may_claim(review, *, role) -> bool:
+    """Any officer of the department may take a review waiting in its queue."""
+    return role is not None and review.status == ReviewStatus.PENDING
+
+
+def may_release(review, *, actor_id, role) -> bool:
+    """The officer holding a review, or a supervisor of its department, may put it back."""
+    return review.status == ReviewStatus.IN_PROGRESS and (
+        role == MembershipRole.SUPERVISOR or (role is not None and review.assignee_id == actor_id))
+
+
+def may_decide(review, *, actor_id, role) -> bool:
+    """An open review may be decided by an officer of its department unless another officer
+    holds it; a supervisor may decide it whoever holds it."""
+    if role is None or review.status not in REVIEW_OPEN:
+        return False
+    return review.status == ReviewStatus.PENDING or review.assignee_id == actor_id or role == MembershipRole.SUPERVISOR
+
+
+def _signed_in(actor) -> bool:
+    return actor is not None and actor.is_authenticated and actor.is_active
+
+
+def may_manage_permit(actor, permit) -> bool:
+    """An administrator, or a supervisor of a department that reviewed the application."""
+    if not _signed_in(actor):
+        return False
+    if actor.role == Role.ADMIN:
+        return True
+    return actor.role == Role.SUPERVISOR and Membership.objects.filter(
+        user=actor, role=MembershipRole.SUPERVISOR, department__reviews__application_id=permit.application_id,
+    ).exists()
+
+
+def may_manage_any_permit(actor) -> bool:
+    """Whether the staff's permit pages are open to this user at all."""
+    if not _signed_in(actor):
+        return False
+    return actor.role == Role.ADMIN or (
+        actor.role == Role.SUPERVISOR and Membership.objects.filter(user=actor, role=MembershipRole.SUPERVISOR).exists())

@@ -1,0 +1,20 @@
+"""The one builder of the engine's audit events: every event about an application, one of its
+reviews, shares or permits names the application and, when the application is given, its
+applicant (whose "who viewed my data" page reads them), with the actor and their address,
+the department, the purpose and the details."""
+
+from audit.services import Event
+
+
+def engine_event(action, application=None, *, obj=None, actor=None, ip=None, department_code="", purpose="",
+                 **details) -> Event:
+    """An event about ``obj`` (default: the application itself); empty details are left out.
+    Without ``application`` the event names ``obj.application_id`` and no subject."""
+    obj = obj or application
+    return Event(
+        action=action, object_type=obj._meta.model_name, object_id=obj.pk, actor=actor, ip=ip,
+        subject_id=application.applicant_id if application is not None else None,
+        application_id=application.pk if application is not None else obj.application_id,
+        department_code=department_code, purpose=purpose,
+        details={k: v for k, v in details.items() if v not in (None, "", [], {})},
+    )

@@ -1,0 +1,103 @@
+"""The staff's permit pages: the list of permits they manage, one permit with its history,
+and revoking or re-issuing it (engine steps, approvals.permit_flow). Served under /permits/
+in the permits namespace, beside the public verification pages."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from audit.services import access_denied, client_ip
+from permits import selectors
+from permits.forms import ReissueForm, RevokeForm
+from permits.models import PermitStatus
+from permits.services import CORRECTABLE
+
+from .access import may_manage_any_permit
+from .errors import ValidationFailed, WorkflowError
+from .forms import apply_errors
+from .permit_flow import permit_reissue, permit_revoke
+
+# --- Staff: list, revoke, re-issue ----------------------------------------------------------------
+
+
+def _staff_only(request):
+    if not may_manage_any_permit(request.user):
+        access_denied(request, object_type="permit", object_id="list")
+        raise Http404
+
+
+@require_GET
+@login_required
+def manage_list(request):
+    _staff_only(request)
+    query = request.GET.get("q", "")[:40]
+    try:
+        before = int(request.GET.get("before", "") or 0) or None
+    except ValueError:
+        before = None
+    permits, more = selectors.staff_permits(request.user, query=query, before=before)
+    return render(request, "permits/manage_list.html", {"permits": permits, "more": more, "q": query})
+
+
+def _managed(request, number):
+    try:
+        return selectors.staff_permit(request.user, number)
+    except Http404:
+        access_denied(request, object_type="permit", object_id=number[:40])
+        raise
+
+
+def _render_manage(request, permit, history, *, revoke_form=None, reissue_form=None, status=200):
+    data = selectors.permit_data(permit)
+    initial = {key: data.get(key, "") for key in CORRECTABLE}
+    return render(request, "permits/manage.html", {
+        "permit": permit, "history": history, "state": permit.state(),
+        "can_change": permit.status == PermitStatus.VALID,
+        "revoke_form": revoke_form or RevokeForm(),
+        "reissue_form": reissue_form or ReissueForm(initial=initial),
+    }, status=status)
+
+
+@require_GET
+@login_required
+def manage(request, number):
+    permit, history = _managed(request, number)
+    return _render_manage(request, permit, history)
+
+
+def _act(request, number, form_class, action, success):
+    permit, history = _managed(request, number)
+    form = form_class(request.POST)
+    if form.is_valid():
+        try:
+            result = action(permit, form.cleaned_data)
+        except ValidationFailed as exc:
+            apply_errors(form, exc.errors)
+        except WorkflowError as exc:
+            messages.error(request, exc.message)
+            return redirect("permits:manage", number=permit.number)
+        else:
+            messages.success(request, success % {"number": result.number})
+            return redirect("permits:manage", number=result.number)
+    forms = {"revoke_form" if form_class is RevokeForm else "reissue_form": form}
+    return _render_manage(request, permit, history, status=400, **forms)
+
+
+@require_POST
+@login_required
+def revoke(request, number):
+    return _act(request, number, RevokeForm, lambda permit, data: permit_revoke(
+        permit_id=permit.pk, actor=request.user, reason=data["reason"], ip=client_ip(request),
+    ), _("Permit %(number)s is revoked. The holder has been told."))
+
+
+@require_POST
+@login_required
+def reissue(request, number):
+    return _act(request, number, ReissueForm, lambda permit, data: permit_reissue(
+        permit_id=permit.pk, actor=request.user, reason=data["reason"], ip=client_ip(request),
+        corrections={key: data[key] for key in CORRECTABLE},
+    ), _("Permit %(number)s is issued in place of the old one; its file is being produced."))

@@ -1,0 +1,88 @@
+"""The declared states of applications, reviews and permits, and the only code that writes them.
+
+Each table maps a state to the states it may move to. Every status write of the portal goes
+through this module (a source scan test keeps it so): ``status_move`` for one instance the
+caller then saves, ``status_move_rows`` for a conditional UPDATE of many rows,
+``status_enter`` for a row being created. A move the table does not allow raises
+``InvalidTransition``; the services check their own, more specific conditions first, so
+this is the backstop that keeps every path inside the declared machine."""
+
+from collections.abc import Iterable
+
+from django.db import models
+
+from permits.models import Permit, PermitStatus
+
+from .errors import InvalidTransition
+from .models import Application, ApplicationStatus, Review, ReviewStatus
+
+A, R, P = ApplicationStatus, ReviewStatus, PermitStatus
+
+APPLICATION_TRANSITIONS: dict[str, frozenset[str]] = {
+    A.DRAFT: frozenset({A.IN_REVIEW, A.WITHDRAWN}),  # submit, withdraw
+    A.IN_REVIEW: frozenset({A.NEEDS_CORRECTION, A.APPROVED, A.REJECTED, A.WITHDRAWN}),  # decide, fan-in, withdraw
+    A.NEEDS_CORRECTION: frozenset({A.IN_REVIEW, A.REJECTED, A.WITHDRAWN}),  # correct, decide, withdraw
+    A.APPROVED: frozenset({A.ISSUED}),  # the permit's file is produced
+    A.ISSUED: frozenset(),
+    A.REJECTED: frozenset(),
+    A.WITHDRAWN: frozenset(),
+}
+
+REVIEW_TRANSITIONS: dict[str, frozenset[str]] = {
+    R.WAITING: frozenset({R.PENDING, R.CANCELLED}),  # next stage, rejection or withdrawal
+    R.PENDING: frozenset({R.IN_PROGRESS, R.APPROVED, R.REJECTED, R.CORRECTION_REQUESTED, R.CANCELLED}),
+    # Assigning a held review to another officer keeps it in progress (it changes hands).
+    R.IN_PROGRESS: frozenset({R.IN_PROGRESS, R.PENDING, R.APPROVED, R.REJECTED, R.CORRECTION_REQUESTED, R.CANCELLED}),
+    R.CORRECTION_REQUESTED: frozenset({R.IN_PROGRESS, R.PENDING, R.CANCELLED}),  # corrected, or ended
+    R.APPROVED: frozenset({R.PENDING}),  # a correction changed the department's answers
+    R.REJECTED: frozenset(),
+    R.CANCELLED: frozenset(),
+}
+
+PERMIT_TRANSITIONS: dict[str, frozenset[str]] = {
+    P.VALID: frozenset({P.REVOKED, P.SUPERSEDED}),  # revoke, re-issue
+    P.REVOKED: frozenset(),
+    P.SUPERSEDED: frozenset(),
+}
+
+TRANSITIONS: dict[type[models.Model], dict[str, frozenset[str]]] = {
+    Application: APPLICATION_TRANSITIONS, Review: REVIEW_TRANSITIONS, Permit: PERMIT_TRANSITIONS,
+}
+
+# The states a row may be created in.
+INITIAL: dict[type[models.Model], frozenset[str]] = {
+    Application: frozenset({A.DRAFT}), Review: frozenset({R.WAITING, R.PENDING}), Permit: frozenset({P.VALID}),
+}
+
+
+def transition_allowed(model: type[models.Model], current: str, new: str) -> bool:
+    return new in TRANSITIONS[model].get(current, frozenset())
+
+
+def transition_check(model: type[models.Model], current: str, new: str) -> None:
+    """Raise InvalidTransition unless ``model`` may move from ``current`` to ``new``."""
+    if not transition_allowed(model, current, new):
+        raise InvalidTransition()
+
+
+def status_enter(obj: models.Model, status: str) -> models.Model:
+    """Give a row being created its first state; returns the row."""
+    if status not in INITIAL[type(obj)]:
+        raise InvalidTransition()
+    obj.status = status
+    return obj
+
+
+def status_move(obj: models.Model, new: str) -> None:
+    """Move one instance to ``new`` (the caller saves it with ``status`` among its fields)."""
+    transition_check(type(obj), obj.status, new)
+    obj.status = new
+
+
+def status_move_rows(queryset: models.QuerySet, new: str, *, from_states: Iterable[str], **fields) -> int:
+    """Move the rows of ``queryset`` that are in one of ``from_states`` to ``new`` in one
+    conditional UPDATE (also setting ``fields``); returns how many moved."""
+    from_states = list(from_states)
+    for current in from_states:
+        transition_check(queryset.model, current, new)
+    return queryset.filter(status__in=from_states).update(status=new, **fields)
