@@ -70,6 +70,10 @@ def test_full_flow_through_the_api_alone(citizen_api, dept_api, start_worker, se
         results = decide_at_once([(code, dept_api[code][1], pk) for code, pk in stage_one.items()])
         assert results == dict.fromkeys(stage_one, (200, 200, "approved"))
 
+        # The worker routes stage 2 (its review.routed event is one of fire's webhooks); a fire
+        # decision before that would leave routing nothing to do and the event unwritten.
+        wait_for(lambda: not Review.objects.filter(application_id=app_id, stage=2, routed_at__isnull=True).exists(),
+                 timeout=60, what="stage 2 routed")
         fire_rows = fire.get("/api/v1/reviews/?status=pending").json()["results"]
         assert [r["application_id"] for r in fire_rows] == [app_id]
         decision = fire.post(f"/api/v1/reviews/{fire_rows[0]['id']}/decision/", {"decision": "approve"}, key="fire-1")
