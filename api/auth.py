@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle
 from rest_framework.views import APIView
 
-from approvals.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
+from core.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
 
 from .models import TokenKind
 

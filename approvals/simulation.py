@@ -23,12 +23,12 @@ from django.utils import timezone
 from accounts.models import Role
 from catalogue.models import Service
 from catalogue.schema import Schema, date_bound
+from core.errors import Conflict, InvalidTransition
+from core.nudges import flush_nudges
 from departments.models import Membership
 
 from . import workflow
-from .errors import Conflict, InvalidTransition
 from .models import Application, ApplicationStatus, Review, ReviewStatus
-from .nudges import flush_nudges
 from .sla import local_today
 
 

@@ -17,11 +17,12 @@ from django.utils.translation import gettext as _
 from audit.models import Action
 from audit.services import Event, audit_record
 from catalogue.schema import frozen_department_ids
+from core.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
+from core.nudges import nudge_ids_on_commit
 from departments.models import Membership, MembershipRole
 from permits.services import permit_create
 
 from .answers import clean_answers, complete_answers, unknown_keys
-from .errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
 from .locks import lock_application, lock_application_of_review, lock_person, reviews_of
 from .models import (
     REVIEW_UNDECIDED,
@@ -35,7 +36,6 @@ from .models import (
     business_name_of,
 )
 from .notifications import department_staff_ids, departments_staff_ids, notifications_create, notify
-from .nudges import nudge_ids_on_commit
 from .sla import clock_extend, clock_resume, clock_start, local_today, sla_calendar
 from .uploads import check_upload, display_name
 

@@ -29,9 +29,9 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from core.i18n import REQUIRED_LANGUAGES
 from departments.models import Department
 
-from .i18n import REQUIRED_LANGUAGES
 from .models import Field, FieldKind, Holiday, Requirement, Service, WorkCalendar
 from .schema import date_bound, date_rule_text, parse_date_rule, service_publish
 

@@ -9,11 +9,11 @@ from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
-from approvals.errors import Conflict, NotAllowed, ValidationFailed
 from approvals.models import REVIEW_OPEN, NotificationKind, Review, ReviewStatus
 from approvals.notifications import notify
 from audit.models import Action
 from audit.services import Event, audit_record
+from core.errors import Conflict, NotAllowed, ValidationFailed
 
 from .models import Membership, MembershipRole
 

@@ -11,10 +11,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm
 
-from approvals.errors import Conflict, NotAllowed, ValidationFailed
 from approvals.models import Review
 from audit.models import Action
 from audit.services import Event, audit_record
+from core.errors import Conflict, NotAllowed, ValidationFailed
 
 from .models import (
     NOTE_MAX_LENGTH,

@@ -15,9 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role
-from approvals.errors import InvalidTransition, NotAllowed, ValidationFailed
 from audit.models import Action
 from audit.services import Event, audit_record
+from core.errors import InvalidTransition, NotAllowed, ValidationFailed
 from departments.models import Membership, MembershipRole
 
 from .models import Permit, PermitStatus
@@ -228,7 +228,7 @@ def permit_reissue(*, permit_id: int, actor, corrections: dict, reason: str, ip:
         _event(Action.PERMIT_ISSUED, new, actor=actor, ip=ip, number=new.number, replaces=permit.number,
                corrected=",".join(sorted(changes))),
     )
-    from approvals.nudges import nudge_ids_on_commit
+    from core.nudges import nudge_ids_on_commit
 
     nudge_ids_on_commit(permit_render_task, [new.pk], one_per_message=True)
     return new

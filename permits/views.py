@@ -10,9 +10,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_ratelimit.core import is_ratelimited
 
-from approvals.errors import ValidationFailed, WorkflowError
-from approvals.forms import apply_errors
 from audit.services import access_denied, client_ip
+from core.errors import ValidationFailed, WorkflowError
+from core.forms import apply_errors
 
 from . import selectors, services
 from .forms import ReissueForm, RevokeForm, VerifyFileForm, VerifyNumberForm

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 from accounts.models import Role
-from approvals.errors import InvalidTransition, NotAllowed, ValidationFailed
 from approvals.models import Notification, NotificationKind
 from audit.models import Action, AuditEvent
+from core.errors import InvalidTransition, NotAllowed, ValidationFailed
 from permits.models import Permit, PermitState, PermitStatus
 from permits.selectors import FileOutcome, check_file
 from permits.services import permit_reissue, permit_render, permit_revoke
