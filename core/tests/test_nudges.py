@@ -1,10 +1,12 @@
 """Nudges name the task they send: nothing imports a task module to publish it."""
 
+import threading
 from unittest import mock
 
 from celery import current_app
 
 from core import nudges
+from portal.celery import app as portal_app
 
 
 def test_publish_sends_the_task_by_name_without_retrying():
@@ -28,3 +30,15 @@ def test_every_name_the_portal_publishes_is_a_registered_task():
              "permits.tasks.permit_render_task", "api.tasks.webhook_deliver_task"}
     current_app.loader.import_default_modules()
     assert names <= set(current_app.tasks)
+
+
+def test_a_nudge_sent_from_another_thread_goes_through_the_portals_celery_app():
+    # Officers' requests, the nudge batcher and the simulator publish from threads of their own.
+    nudges.reset_backoff()
+    results = []
+    with mock.patch.object(portal_app, "send_task") as send_task:
+        thread = threading.Thread(target=lambda: results.append(nudges.publish("permits.tasks.permit_render_task", 9)))
+        thread.start()
+        thread.join()
+    assert results == [True]
+    send_task.assert_called_once_with("permits.tasks.permit_render_task", args=(9,), retry=False)

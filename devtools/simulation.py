@@ -21,15 +21,14 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from accounts.models import Role
+from approvals import workflow
+from approvals.models import Application, ApplicationStatus, Review, ReviewStatus
+from approvals.sla import local_today
 from catalogue.models import Service
 from catalogue.schema import Schema, date_bound
 from core.errors import Conflict, InvalidTransition
 from core.nudges import flush_nudges
 from departments.models import Membership
-
-from . import workflow
-from .models import Application, ApplicationStatus, Review, ReviewStatus
-from .sla import local_today
 
 
 def blank_pdf() -> bytes:

@@ -39,6 +39,10 @@ from django.core.files.storage import default_storage
 from django.db import connection, transaction
 
 from accounts.models import Role
+from approvals.models import ApplicationStatus as A
+from approvals.models import ReviewStatus as R
+from approvals.models import business_name_of
+from approvals.sla import reminder_day
 from audit.chain import audit_seal
 from audit.models import Action, AuditEvent
 from catalogue.calendar import load_calendar
@@ -46,11 +50,6 @@ from catalogue.models import Service
 from catalogue.schema import Schema, date_bound
 from core.calendar import WorkingDays
 from departments.models import Department, Membership, MembershipRole
-
-from .models import ApplicationStatus as A
-from .models import ReviewStatus as R
-from .models import business_name_of
-from .sla import reminder_day
 
 HISTORY_DAYS = 730
 CITIZEN_DOMAIN = "history.example.org"
