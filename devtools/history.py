@@ -51,6 +51,8 @@ from catalogue.schema import Schema, date_bound
 from core.calendar import WorkingDays
 from departments.models import Department, Membership, MembershipRole
 
+from .samples import blank_pdf
+
 HISTORY_DAYS = 730
 CITIZEN_DOMAIN = "history.example.org"
 STAFF_DOMAIN = "history.example.gov"
@@ -604,8 +606,6 @@ def ensure_citizens(*, seed: int, count: int, now: datetime) -> list[tuple[int, 
 
 
 def _sample_attachment() -> tuple[int, str]:
-    from .simulation import blank_pdf
-
     content = blank_pdf()
     if not default_storage.exists(SAMPLE_ATTACHMENT):
         default_storage.save(SAMPLE_ATTACHMENT, ContentFile(content))

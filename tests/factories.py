@@ -7,7 +7,7 @@ from accounts.models import Role
 from catalogue.models import Field, Requirement, Service
 from catalogue.schema import service_publish
 from departments.models import Department, Membership, MembershipRole
-from devtools.simulation import blank_pdf
+from devtools.samples import blank_pdf
 
 PASSWORD = "correct-horse-battery"
 

@@ -15,7 +15,7 @@ from django.utils.formats import date_format
 
 from accounts.models import Role
 from audit.models import Action, AuditEvent
-from devtools.simulation import blank_pdf
+from devtools.samples import blank_pdf
 from permits.models import Permit, PermitStatus
 from permits.services import permit_reissue, permit_render, permit_revoke
 from tests.factories import DepartmentFactory, UserFactory, officer

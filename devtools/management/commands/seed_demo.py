@@ -20,7 +20,7 @@ from catalogue.models import Service
 from catalogue.schema import Schema
 from departments.models import Department
 from devtools import demo
-from devtools.simulation import sample_answers, sample_upload
+from devtools.samples import sample_answers, sample_upload
 from permits.models import Permit
 from permits.services import permit_render
 
