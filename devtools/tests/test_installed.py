@@ -2,6 +2,7 @@
 neither install the app nor know its commands (seed_demo creates an administrator with a
 published password; generate_history seals synthetic events into the audit chain)."""
 
+import ast
 import os
 import secrets
 import subprocess
@@ -42,3 +43,18 @@ def test_the_tools_commands_are_unknown_under_the_production_settings(tmp_path, 
     result = production(tmp_path, "manage.py", command)
     assert result.returncode == 1
     assert f"Unknown command: '{command}'" in result.stderr
+
+
+def test_no_production_module_imports_the_tools():
+    apps = {p.parent for p in ROOT.glob("*/apps.py")} - {ROOT / "devtools"}
+    importers = []
+    for path in (p for app in apps for p in app.rglob("*.py")):
+        if "tests" in path.relative_to(ROOT).parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            if any(name.split(".")[0] == "devtools" for name in names):
+                importers.append(str(path.relative_to(ROOT)))
+    assert len(apps) >= 10
+    assert importers == []
