@@ -26,6 +26,7 @@ from catalogue.schema import Schema
 from core.errors import Conflict, InvalidTransition
 from core.nudges import flush_nudges
 from departments.models import Membership
+from permits.models import Permit
 
 from .samples import sample_answers, sample_upload
 
@@ -354,8 +355,6 @@ class Simulation:
         return None
 
     def _summary(self, merged: dict, totals: dict, timing: dict, final_seconds: float | None) -> dict:
-        from permits.models import Permit
-
         ids = self.application_ids
         n = len(ids)
         states = dict.fromkeys(ApplicationStatus.values, 0)
