@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
-from approvals.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
+from core.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
 
 ERROR_CODES = {
     400: "invalid_request", 401: "not_authenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",

@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from approvals.errors import ValidationFailed
+from core.errors import ValidationFailed
 
 from . import selectors
 from .models import ApiToken, TokenKind

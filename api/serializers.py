@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from approvals.models import ApplicationStatus, ReviewStatus
 from approvals.workflow import Decision
-from catalogue.i18n import translated
+from core.i18n import translated
 
 from .models import WebhookEvent
 

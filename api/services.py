@@ -10,9 +10,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import SERVICE_ACCOUNT_DOMAIN, Role
-from approvals.errors import ValidationFailed
 from audit.models import Action
 from audit.services import Event, audit_record
+from core.errors import ValidationFailed
 from departments.models import Department, Membership, MembershipRole
 
 from .models import ApiToken, TokenKind, WebhookEvent, WebhookSubscription

@@ -25,9 +25,9 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from approvals.models import Application, Review
-from approvals.nudges import publish
 from audit.chain import audit_seal
 from audit.models import Action, AuditEvent
+from core.nudges import publish
 
 from .models import DeliveryStatus, WebhookCursor, WebhookDelivery, WebhookEvent, WebhookSubscription
 
@@ -149,10 +149,8 @@ def _deliveries_for(events: list[AuditEvent]) -> list[WebhookDelivery]:
 
 
 def publish_deliveries(ids) -> None:
-    from .tasks import webhook_deliver_task
-
     for pk in ids:
-        publish(webhook_deliver_task, pk)
+        publish("api.tasks.webhook_deliver_task", pk)
 
 
 def backoff_seconds(attempts: int) -> int:

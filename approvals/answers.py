@@ -14,8 +14,8 @@ from django.utils import formats, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from catalogue.i18n import translated
 from catalogue.schema import Schema, date_bound
+from core.i18n import translated
 
 from .sla import local_today
 

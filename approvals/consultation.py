@@ -13,9 +13,9 @@ from django.utils.translation import gettext as _
 
 from audit.models import Action
 from audit.services import audit_record
+from core.errors import InvalidTransition, ValidationFailed
 from departments.models import MembershipRole
 
-from .errors import InvalidTransition, ValidationFailed
 from .events import engine_event
 from .models import MESSAGE_MAX_LENGTH, Application, Message, MessageSide, NotificationKind, Review
 from .notifications import department_staff_ids, notify

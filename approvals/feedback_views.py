@@ -13,10 +13,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from audit.services import client_ip
+from core.errors import ValidationFailed, WorkflowError
+from core.forms import apply_errors
 
 from . import consultation, ratings, selectors
-from .errors import ValidationFailed, WorkflowError
-from .forms import MessageForm, RatingForm, apply_errors
+from .forms import MessageForm, RatingForm
 from .models import Review
 from .views import citizen_required, own_application
 

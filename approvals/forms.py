@@ -5,7 +5,7 @@ from crispy_forms.layout import Submit
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from catalogue.i18n import translated
+from core.i18n import translated
 
 from .answers import file_max_mb, file_types, form_field, to_form_initial
 from .models import MESSAGE_MAX_LENGTH, RATING_COMMENT_MAX_LENGTH
@@ -178,10 +178,3 @@ class RatingForm(forms.Form):
         self.helper.form_tag = False
         self.helper.disable_csrf = True
         self.helper.add_input(Submit("rate", _("Send your rating")))
-
-
-def apply_errors(form, errors: dict) -> None:
-    """Show an engine ValidationFailed's errors on the form: by field where it has one, else on top."""
-    for key, messages in errors.items():
-        for message in messages:
-            form.add_error(key if key in form.fields else None, message)

@@ -13,7 +13,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import pgettext
 
-from catalogue.i18n import translated
+from core.i18n import translated
+from core.nudges import nudge_ids_on_commit
 from departments.models import Membership, MembershipRole
 
 from .models import EmailStatus, Notification, NotificationKind
@@ -36,13 +37,9 @@ def notify(
 
 def notifications_create(rows: list[Notification]) -> list[Notification]:
     """Insert prepared notifications in one statement; their emails go out after commit."""
-    from .tasks import notification_email_task  # tasks import this module
-
     rows = Notification.objects.bulk_create(rows) if rows else []
     if rows:
-        from .nudges import nudge_ids_on_commit
-
-        nudge_ids_on_commit(notification_email_task, [n.pk for n in rows])
+        nudge_ids_on_commit("approvals.tasks.notification_email_task", [n.pk for n in rows])
     return rows
 
 

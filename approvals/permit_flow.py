@@ -9,6 +9,8 @@ from django.utils.translation import gettext as _
 
 from audit.models import Action
 from audit.services import audit_record
+from core.errors import InvalidTransition, NotAllowed, ValidationFailed
+from core.nudges import nudge_ids_on_commit
 from permits.models import Permit, PermitStatus
 from permits.selectors import permit_data
 from permits.services import (
@@ -21,12 +23,10 @@ from permits.services import (
 )
 
 from .access import may_manage_permit
-from .errors import InvalidTransition, NotAllowed, ValidationFailed
 from .events import engine_event
 from .locks import lock_application
 from .models import NotificationKind
 from .notifications import notify
-from .nudges import nudge_ids_on_commit
 from .transitions import status_move
 from .workflow import application_mark_issued
 

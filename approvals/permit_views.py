@@ -10,14 +10,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from audit.services import access_denied, client_ip
+from core.errors import ValidationFailed, WorkflowError
+from core.forms import apply_errors
 from permits import selectors
 from permits.forms import ReissueForm, RevokeForm
 from permits.models import PermitStatus
 from permits.services import CORRECTABLE
 
 from .access import may_manage_any_permit
-from .errors import ValidationFailed, WorkflowError
-from .forms import apply_errors
 from .permit_flow import permit_reissue, permit_revoke
 
 # --- Staff: list, revoke, re-issue ----------------------------------------------------------------

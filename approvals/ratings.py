@@ -7,9 +7,9 @@ from django.utils.translation import gettext as _
 
 from audit.models import Action
 from audit.services import audit_record
+from core.errors import InvalidTransition, ValidationFailed
 from departments.models import MembershipRole
 
-from .errors import InvalidTransition, ValidationFailed
 from .events import engine_event
 from .locks import lock_application
 from .models import (

@@ -11,7 +11,8 @@ from datetime import date
 
 from django.utils import timezone, translation
 
-from catalogue.i18n import translated
+from core.i18n import translated
+from core.pdf import render_pdf
 
 from .answers import answer_sections
 from .models import REVIEW_UNDECIDED, Application, Review
@@ -84,6 +85,4 @@ def receipt_context(application: Application) -> dict:
 
 def render_receipt_pdf(application: Application) -> bytes:
     """The receipt in the active language (the citizen's), as PDF bytes."""
-    from permits.rendering import render_pdf  # WeasyPrint is imported only when a receipt is asked for
-
     return render_pdf("approvals/receipt_pdf.html", receipt_context(application))

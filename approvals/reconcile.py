@@ -10,18 +10,16 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from core.nudges import publish
 from permits.models import Permit
 
 from .models import EmailStatus, Notification, Review, ReviewStatus
-from .nudges import publish
 
 BATCH = 500
 EMAIL_BATCH = 50
 
 
 def reconcile(*, older_than_seconds: int | None = None) -> dict:
-    from .tasks import notification_email_task, permit_render_task, route_application_task  # tasks import this module
-
     age = settings.PORTAL_RECONCILE_AFTER_SECONDS if older_than_seconds is None else older_than_seconds
     before = timezone.now() - timedelta(seconds=age)
 
@@ -30,7 +28,7 @@ def reconcile(*, older_than_seconds: int | None = None) -> dict:
         .values_list("application_id", flat=True).distinct()[:BATCH]
     )
     if applications:
-        publish(route_application_task, applications)  # routing takes them all in one transaction
+        publish("approvals.tasks.route_application_task", applications)  # routing takes them all in one transaction
 
     permits = list(
         Permit.objects.filter(rendered_at__isnull=True, issued_at__lte=before)
@@ -38,7 +36,7 @@ def reconcile(*, older_than_seconds: int | None = None) -> dict:
         .values_list("pk", flat=True)[:BATCH]
     )
     for permit_id in permits:
-        publish(permit_render_task, permit_id)
+        publish("permits.tasks.permit_render_task", permit_id)
 
     notifications = list(
         Notification.objects.filter(
@@ -47,6 +45,6 @@ def reconcile(*, older_than_seconds: int | None = None) -> dict:
         ).values_list("pk", flat=True).order_by("pk")[: BATCH * 4]
     )
     for start in range(0, len(notifications), EMAIL_BATCH):
-        publish(notification_email_task, notifications[start:start + EMAIL_BATCH])
+        publish("approvals.tasks.notification_email_task", notifications[start:start + EMAIL_BATCH])
 
     return {"applications": len(applications), "permits": len(permits), "notifications": len(notifications)}

@@ -29,7 +29,8 @@ from django.utils import timezone
 
 from audit.models import Action
 from audit.services import audit_record
-from catalogue.calendar import Calendar, cached_calendar
+from catalogue.calendar import cached_calendar
+from core.calendar import Calendar
 from departments.models import MembershipRole
 
 from .events import engine_event

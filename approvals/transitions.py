@@ -11,9 +11,9 @@ from collections.abc import Iterable
 
 from django.db import models
 
+from core.errors import InvalidTransition
 from permits.models import Permit, PermitStatus
 
-from .errors import InvalidTransition
 from .models import Application, ApplicationStatus, Review, ReviewStatus
 
 A, R, P = ApplicationStatus, ReviewStatus, PermitStatus

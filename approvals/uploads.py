@@ -11,9 +11,10 @@ import unicodedata
 import magic
 from django.utils.translation import gettext as _
 
+from core.errors import ValidationFailed
+
 from .answers import DEFAULT_FILE_MAX_MB as DEFAULT_MAX_MB
 from .answers import field_name, file_messages
-from .errors import ValidationFailed
 from .file_checks import FileRefused, check_image, check_pdf
 
 DEFAULT_ACCEPT = ("application/pdf", "image/png", "image/jpeg")

@@ -13,14 +13,15 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.services import access_denied, client_ip
-from catalogue.i18n import translated
 from catalogue.models import Service
+from core.errors import InvalidTransition, ValidationFailed, WorkflowError
+from core.forms import apply_errors
+from core.i18n import translated
 
 from . import consultation, receipts, selectors, workflow
 from .access import may_withdraw
 from .answers import answer_sections, first_incomplete_step, section_of
-from .errors import InvalidTransition, ValidationFailed, WorkflowError
-from .forms import SchemaForm, apply_errors
+from .forms import SchemaForm
 from .models import Application, ApplicationStatus, Attachment, ReviewStatus
 from .prefill import prefill_answers
 

@@ -16,12 +16,13 @@ from django.utils.translation import gettext as _
 from audit.models import Action
 from audit.services import Event, audit_record
 from catalogue.schema import frozen_department_ids
+from core.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
+from core.nudges import nudge_ids_on_commit
 from departments.models import Membership, MembershipRole
 from permits.services import permit_create
 
 from .access import may_decide, may_release
 from .answers import clean_answers, complete_answers, unknown_keys
-from .errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
 from .events import engine_event
 from .locks import (
     lock_application,
@@ -44,7 +45,6 @@ from .models import (
     business_name_of,
 )
 from .notifications import department_staff_ids, departments_staff_ids, notifications_create, notify
-from .nudges import nudge_ids_on_commit
 from .sla import clock_extend, clock_resume, clock_start, local_today, sla_calendar
 from .transitions import status_enter, status_move, status_move_rows
 from .uploads import check_upload, display_name

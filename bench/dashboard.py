@@ -21,11 +21,11 @@ from django.utils import timezone  # noqa: E402
 from officer_workspace import RUNS, WARMUP, measure, percentile  # noqa: E402 (sets Django up)
 
 from accounts.models import Role  # noqa: E402
-from approvals.history import STAFF_DOMAIN  # noqa: E402
 from approvals.models import Application, Review  # noqa: E402
 from dashboards.models import ApplicationFact, BacklogStat, DayStat, DurationStat, MonthDurationStat, ReviewFact  # noqa: E402
 from dashboards.stats import stats_refresh  # noqa: E402
 from departments.models import Membership, MembershipRole  # noqa: E402
+from devtools.history import STAFF_DOMAIN  # noqa: E402
 
 REFRESH_BATCH = 1000
 

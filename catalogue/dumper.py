@@ -10,10 +10,10 @@ import yaml
 from django.conf import settings
 from django.db.models import Prefetch
 
+from core.i18n import REQUIRED_LANGUAGES
 from departments.models import Department
 
 from .calendar import DEFAULT_WORKDAYS
-from .i18n import REQUIRED_LANGUAGES
 from .loading.schema import RULE_KEYS, WEEKDAYS
 from .models import Field, FieldKind, Holiday, Requirement, Service, WorkCalendar
 from .schema import parse_date_rule

@@ -2,7 +2,7 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .i18n import translated
+from core.i18n import translated
 
 
 class FieldKind(models.TextChoices):

@@ -18,7 +18,8 @@ from functools import cached_property
 
 from django.db import transaction
 
-from .i18n import translated
+from core.i18n import translated
+
 from .models import Service, ServiceVersion
 
 

@@ -7,7 +7,8 @@ from functools import cached_property
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA, Levenshtein
 
-from .i18n import translated
+from core.i18n import translated
+
 from .models import Service
 from .schema import Schema
 

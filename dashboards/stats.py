@@ -23,10 +23,10 @@ from functools import lru_cache
 from django.db import connection, transaction
 from django.utils import timezone
 
-from approvals.history import WorkingDays
 from approvals.models import REVIEW_UNDECIDED, Application, Rating, Review, ReviewStatus
 from approvals.sla import sla_calendar
 from audit.models import Action, AuditEvent
+from core.calendar import WorkingDays
 from permits.models import Permit
 
 from .models import (
@@ -65,7 +65,7 @@ def _working_days(calendar) -> WorkingDays:
 
 
 def working_days_between(start: date, end: date) -> int:
-    """Working days in (start, end], as catalogue.calendar.Calendar.working_days_between counts them."""
+    """Working days in (start, end], as core.calendar.Calendar.working_days_between counts them."""
     return _working_days(sla_calendar()).between(start, end)
 
 

@@ -9,7 +9,6 @@ from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
-from approvals.errors import Conflict, NotAllowed, ValidationFailed
 from approvals.events import engine_event
 from approvals.locks import lock_reviews
 from approvals.models import REVIEW_OPEN, NotificationKind, Review, ReviewStatus
@@ -17,6 +16,7 @@ from approvals.notifications import notify
 from approvals.transitions import status_move_rows
 from audit.models import Action
 from audit.services import audit_record
+from core.errors import Conflict, NotAllowed, ValidationFailed
 
 from .models import Membership, MembershipRole
 

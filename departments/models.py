@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from accounts.models import SERVICE_ACCOUNT_DOMAIN
-from catalogue.i18n import translated
+from core.i18n import translated
 
 code_validator = RegexValidator(r"^[a-z0-9_-]+$", _("Use lowercase letters, digits, - and _ only."))
 

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from approvals.models import ReviewStatus
-from catalogue.i18n import translated
+from core.i18n import translated
 
 # Each route is reversed once per page with this stand-in id, which is then replaced per row.
 PK_MARK = "2147483647"

@@ -11,11 +11,11 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from approvals.access import may_release
-from approvals.errors import ValidationFailed, WorkflowError
 from approvals.models import REVIEW_OPEN, Review
 from approvals.sla import local_today, sla_calendar
 from audit.services import client_ip
 from catalogue.models import Service
+from core.errors import ValidationFailed, WorkflowError
 
 from . import assignment, queue_rows, selectors
 from .models import MembershipRole

@@ -20,8 +20,8 @@ from approvals.models import (
     ReviewStatus,
 )
 from approvals.sla import local_today, sla_calendar
-from catalogue.i18n import translated
 from catalogue.models import Service
+from core.i18n import translated
 
 from .models import Membership, MembershipRole
 

@@ -11,12 +11,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm
 
-from approvals.errors import Conflict, NotAllowed, ValidationFailed
 from approvals.events import engine_event
 from approvals.locks import lock_share
 from approvals.models import Review
 from audit.models import Action
 from audit.services import audit_record
+from core.errors import Conflict, NotAllowed, ValidationFailed
 
 from .models import (
     NOTE_MAX_LENGTH,

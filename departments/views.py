@@ -13,14 +13,15 @@ from django.views.decorators.http import require_POST
 
 from approvals import consultation, workflow
 from approvals.access import may_claim, may_decide, may_release
-from approvals.errors import NotAllowed, ValidationFailed, WorkflowError
 from approvals.events import engine_event
-from approvals.forms import DecisionForm, ReplyForm, apply_errors
+from approvals.forms import DecisionForm, ReplyForm
 from approvals.models import Review
 from approvals.selectors import department_thread
 from audit.models import Action
 from audit.services import access_denied, audit_record, client_ip
-from catalogue.i18n import translated
+from core.errors import NotAllowed, ValidationFailed, WorkflowError
+from core.forms import apply_errors
+from core.i18n import translated
 
 from . import selectors, sharing
 from .forms import ExtendForm, NoteForm, ShareForm

@@ -1,25 +1,20 @@
-"""Rendering permits and receipts to PDF with WeasyPrint.
-
-Only our own templates are rendered, with autoescaped data, and WeasyPrint may fetch nothing
-but our static files and data: URLs (its default fetcher would read local files). A permit is
-one bilingual page (English / Simplified Chinese, Noto CJK embedded), PDF/A-3b with its data
-attached as permit.json for machines, a QR code to the public verification page, and a PAdES
-signature (permits.signing)."""
+"""Rendering permits to PDF, through core.pdf (our own templates only, and a fetcher that reads
+nothing but our static files and data: URLs). A permit is one bilingual page (English /
+Simplified Chinese, Noto CJK embedded), PDF/A-3b with its data attached as permit.json for
+machines, a QR code to the public verification page, and a PAdES signature (permits.signing)."""
 
 import json
 import re
-import threading
 import unicodedata
-from pathlib import Path
 
 from django.conf import settings
-from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
 from catalogue.durations import calendar_duration
-from catalogue.i18n import translated
+from core import pdf as core_pdf
+from core.i18n import translated
 
 PERMIT_TEMPLATE = "permits/permit.html"
 DATA_ATTACHMENT = "permit.json"
@@ -29,69 +24,6 @@ TEXT_LIMITS = {"holder": 120, "business_name": 200, "site_address": 300, "condit
 # Bidirectional overrides and isolates would reorder what is printed around them; other control
 # characters have no place on a certificate. Both are dropped from printed text.
 _INVISIBLE = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
-
-
-class FetchRefused(ValueError):
-    pass
-
-
-def _static_base() -> str:
-    return f"{settings.SITE_URL}{settings.STATIC_URL}"
-
-
-def safe_url_fetcher():
-    """A WeasyPrint fetcher that serves data: URLs, and URLs under our static base from our
-    own static directories (read locally, never over the network); it refuses the rest."""
-    from weasyprint.urls import URLFetcher, URLFetcherResponse
-
-    class SafeFetcher(URLFetcher):
-        def fetch(self, url, headers=None):
-            if url.startswith("data:"):
-                return super().fetch(url, headers)
-            base = _static_base()
-            if url.startswith(base):
-                relative = url[len(base):].split("?")[0].split("#")[0]
-                path = finders.find(relative) if ".." not in Path(relative).parts else None
-                if path:
-                    return URLFetcherResponse(url, Path(path).read_bytes(), {"Content-Type": _mime(path)})
-            raise FetchRefused(f"refused to fetch {url!r}")
-
-    return SafeFetcher(allowed_protocols=["data", "http", "https"], fail_on_errors=False, allow_redirects=False)
-
-
-def _mime(path: str) -> str:
-    return {".css": "text/css", ".png": "image/png", ".svg": "image/svg+xml", ".ttf": "font/ttf"}.get(
-        Path(path).suffix, "application/octet-stream"
-    )
-
-
-_local = threading.local()
-
-
-def _font_config():
-    """One font configuration per rendering thread, reused from one document to the next
-    (building it loads fontconfig's configuration each time)."""
-    from weasyprint.text.fonts import FontConfiguration
-
-    if getattr(_local, "font_config", None) is None:
-        _local.font_config = FontConfiguration()
-    return _local.font_config
-
-
-def html_to_pdf(html: str, **options) -> bytes:
-    """One HTML document of ours to PDF, through the safe fetcher."""
-    from weasyprint import HTML  # heavy import: only in processes that render
-
-    return HTML(string=html, base_url=_static_base(), url_fetcher=safe_url_fetcher()).write_pdf(
-        font_config=_font_config(), **options)
-
-
-def render_pdf(template: str, context: dict) -> bytes:
-    """A template of ours as a plain (unsigned) PDF: the submission receipt."""
-    return html_to_pdf(render_to_string(template, context))
-
-
-# --- Permits ------------------------------------------------------------------------------------
 
 
 def printable(value, limit: int | None = None) -> str:
@@ -187,8 +119,8 @@ def permit_pdf_unsigned(permit, facts: dict) -> bytes:
 
     document = json.dumps(permit_document(permit, facts), ensure_ascii=False, indent=1, sort_keys=True)
     attachment = Attachment(string=document, name=DATA_ATTACHMENT, relationship="Data",
-                            description="Permit data (JSON)", url_fetcher=safe_url_fetcher())
-    return html_to_pdf(permit_html(permit, facts), pdf_variant=PDF_VARIANT, attachments=[attachment],
+                            description="Permit data (JSON)", url_fetcher=core_pdf.safe_url_fetcher())
+    return core_pdf.html_to_pdf(permit_html(permit, facts), pdf_variant=PDF_VARIANT, attachments=[attachment],
                        finisher=_producer_as_the_signature_writes_it)
 
 

@@ -81,8 +81,8 @@ def wait_for(check, *, timeout: float, what: str, every: float = 0.2, between=No
 
 def reconcile_now() -> dict:
     """One run of the beat reconciler, resending everything still undone (no age threshold)."""
-    from approvals.nudges import reset_backoff
     from approvals.reconcile import reconcile
+    from core.nudges import reset_backoff
 
     reset_backoff()
     return reconcile(older_than_seconds=0)
@@ -178,7 +178,7 @@ def publishing_to(*, broker_url: str, queue: str):
 @pytest.fixture
 def celery_queue():
     """A queue of this test's own on a flushed Redis database; this process publishes to it."""
-    from approvals.nudges import reset_backoff
+    from core.nudges import reset_backoff
     from tests.services import redis_url
 
     redis_client().flushdb()

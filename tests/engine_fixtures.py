@@ -4,9 +4,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from approvals import workflow
-from approvals.nudges import reset_backoff
 from catalogue.calendar import clear_calendar_cache
 from catalogue.schema import frozen_department_ids, frozen_schema
+from core.nudges import reset_backoff
 
 from .factories import PDF_BYTES, VALID_ANSWERS, UserFactory, officer, restaurant_service
 

@@ -4,10 +4,10 @@ import factory
 from django.contrib.auth import get_user_model
 
 from accounts.models import Role
-from approvals.simulation import blank_pdf
 from catalogue.models import Field, Requirement, Service
 from catalogue.schema import service_publish
 from departments.models import Department, Membership, MembershipRole
+from devtools.samples import blank_pdf
 
 PASSWORD = "correct-horse-battery"
 

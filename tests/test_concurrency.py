@@ -14,13 +14,14 @@ import pytest
 from django.core import mail
 from django.db import connection
 
-from approvals import nudges, workflow
+from approvals import workflow
 from approvals.models import Application, ApplicationStatus, Notification, NotificationKind, Review, ReviewStatus
 from approvals.notifications import notification_send_email
 from approvals.permit_flow import permit_render
 from approvals.sla import local_today, sla_scan
 from approvals.tasks import notification_email_task, permit_render_task, route_application_task
 from audit.models import Action, AuditEvent
+from core import nudges
 from departments.models import Department
 from permits.models import Permit
 from tests.concurrent import run_together
@@ -42,7 +43,7 @@ def sent_nudges(monkeypatch):
 
     def record(task, *args):
         with lock:
-            sent.append((task.name, args))
+            sent.append((task, args))
         return True
 
     monkeypatch.setattr(nudges, "publish", record)

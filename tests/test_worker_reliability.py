@@ -24,9 +24,9 @@ from approvals.models import (
     Review,
     ReviewStatus,
 )
-from approvals.nudges import publish, reset_backoff
 from approvals.tasks import notification_email_task, permit_render_task, route_application_task
 from audit.models import Action, AuditEvent
+from core.nudges import publish, reset_backoff
 from permits.models import Permit
 from tests.celery_worker import *  # noqa: F403  (the fixtures celery_queue and start_worker)
 from tests.celery_worker import (

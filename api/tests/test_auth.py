@@ -228,7 +228,7 @@ def test_create_api_token_prints_it_once_and_stores_only_its_digest(restaurant, 
 
 
 def test_citizen_token_needs_a_citizen(officers):
-    from approvals.errors import ValidationFailed
+    from core.errors import ValidationFailed
 
     with pytest.raises(ValidationFailed):
         api_token_create(kind=TokenKind.CITIZEN, name="x", user=officers["tax"])

@@ -4,8 +4,8 @@ import pytest
 
 from approvals import workflow
 from approvals.access import may_claim, may_decide, may_release, may_withdraw
-from approvals.errors import Conflict
 from approvals.models import Application, ApplicationStatus, Review, ReviewStatus
+from core.errors import Conflict
 from tests.factories import officer
 
 WITHDRAWABLE = {"draft", "in_review", "needs_correction"}

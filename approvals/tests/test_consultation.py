@@ -11,11 +11,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from approvals import consultation, workflow
-from approvals.errors import InvalidTransition, ValidationFailed
 from approvals.models import EmailStatus, Message, MessageSide, Notification, NotificationKind, Review
 from approvals.notifications import build_email
 from approvals.selectors import department_thread, feedback_context, message_threads_for_citizen
 from audit.models import Action, AuditEvent
+from core.errors import InvalidTransition, ValidationFailed
 from departments.models import Department
 from tests.factories import DepartmentFactory, UserFactory
 

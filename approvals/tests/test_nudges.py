@@ -7,9 +7,11 @@ import time
 
 import pytest
 
-from approvals import nudges, workflow
+from approvals import workflow
 from approvals.models import Review, ReviewStatus
 from approvals.tasks import notification_email_task, route_application_task
+from core import nudges
+from portal.celery import app as celery_app
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -22,7 +24,7 @@ def published(monkeypatch, settings):
 
     def record(task, *args):
         with lock:
-            sent.append((task.name, args[0], threading.current_thread().name))
+            sent.append((task, args[0], threading.current_thread().name))
         return True
 
     monkeypatch.setattr(nudges, "publish", record)
@@ -170,8 +172,7 @@ def test_a_broker_failure_in_the_batcher_is_swallowed(submit, monkeypatch, setti
         raise ConnectionError("broker down")
 
     nudges.reset_backoff()
-    monkeypatch.setattr(route_application_task, "apply_async", broken)
-    monkeypatch.setattr(notification_email_task, "apply_async", broken)
+    monkeypatch.setattr(celery_app, "send_task", broken)
     application = submit()
     assert wait_until(lambda: len(calls) >= 1)
     nudges.flush_nudges()

@@ -24,13 +24,13 @@ from django.db import connection
 from django.utils import timezone
 
 from approvals import sla, workflow
-from approvals.errors import NotAllowed, ValidationFailed
 from approvals.models import ApplicationStatus, Notification, NotificationKind, Review, ReviewStatus
 from approvals.notifications import notify
 from approvals.sla import clock_resume, clock_start, local_today, sla_scan
 from audit.models import Action, AuditEvent
-from catalogue.calendar import Calendar
 from catalogue.models import Holiday
+from core.calendar import Calendar
+from core.errors import NotAllowed, ValidationFailed
 
 # The autouse fixture by name: the star import in approvals/tests/conftest.py skips underscored names.
 from tests.engine_fixtures import submitted_application

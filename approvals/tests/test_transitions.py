@@ -5,7 +5,6 @@ from itertools import product
 import pytest
 
 from approvals import workflow
-from approvals.errors import InvalidTransition
 from approvals.models import Application, ApplicationStatus, Review, ReviewStatus
 from approvals.transitions import (
     TRANSITIONS,
@@ -15,6 +14,7 @@ from approvals.transitions import (
     transition_allowed,
     transition_check,
 )
+from core.errors import InvalidTransition
 from permits.models import Permit, PermitStatus
 
 # The machine as specified, written out independently of the module under test.

@@ -14,9 +14,9 @@ from PIL import Image, ImageFile
 from pypdf.actions import JavaScript
 
 from approvals import file_checks, workflow
-from approvals.errors import ValidationFailed
 from approvals.models import Attachment
 from approvals.uploads import check_upload, display_name
+from core.errors import ValidationFailed
 
 SPEC = {"key": "floor_plan", "kind": "file", "accept": ["application/pdf", "image/png", "image/jpeg"], "max_size_mb": 1}
 

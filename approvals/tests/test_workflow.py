@@ -4,9 +4,9 @@ import pytest
 from django.utils import timezone
 
 from approvals import workflow
-from approvals.errors import Conflict, InvalidTransition, ValidationFailed
 from approvals.models import Application, ApplicationStatus, Notification, NotificationKind, Review, ReviewStatus
 from audit.models import Action, AuditEvent
+from core.errors import Conflict, InvalidTransition, ValidationFailed
 from permits.models import Permit
 from tests.engine_fixtures import pdf_upload
 from tests.factories import VALID_ANSWERS, UserFactory

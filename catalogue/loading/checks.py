@@ -14,9 +14,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
+from core.i18n import REQUIRED_LANGUAGES
 from departments.models import Department
 
-from ..i18n import REQUIRED_LANGUAGES
 from ..models import Field, FieldKind
 from ..schema import date_bound, date_rule_text, parse_date_rule
 from .schema import (

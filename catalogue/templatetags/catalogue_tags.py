@@ -1,7 +1,7 @@
 from django import template
 
 from catalogue import durations
-from catalogue.i18n import translated
+from core.i18n import translated
 
 register = template.Library()
 

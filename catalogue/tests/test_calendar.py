@@ -6,8 +6,9 @@ from datetime import date, timedelta
 import pytest
 
 from catalogue import calendar as calendar_module
-from catalogue.calendar import Calendar, cached_calendar, clear_calendar_cache, load_calendar
+from catalogue.calendar import cached_calendar, clear_calendar_cache, load_calendar
 from catalogue.models import Holiday, WorkCalendar
+from core.calendar import Calendar
 
 MON_FRI = frozenset({0, 1, 2, 3, 4})
 NATIONAL_DAY = frozenset({date(2026, 10, 1), date(2026, 10, 2)})  # a Thursday and a Friday

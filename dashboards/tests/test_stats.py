@@ -15,7 +15,6 @@ from django.urls import reverse
 
 from accounts.models import Role
 from approvals import ratings, workflow
-from approvals.history import generate_history
 from approvals.models import REVIEW_UNDECIDED, Application, Rating, Review
 from audit.chain import audit_seal
 from audit.models import Action, AuditEvent
@@ -25,8 +24,9 @@ from dashboards import selectors
 from dashboards.models import DayStat
 from dashboards.stats import stats_consume, stats_rebuild
 from departments.models import Department
+from devtools.history import generate_history
+from devtools.management.commands.seed_demo import DEMO_CATALOGUE
 from permits.models import Permit
-from portal.management.commands.seed_demo import DEMO_CATALOGUE
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]

@@ -9,8 +9,8 @@ from django.utils import timezone
 from guardian.shortcuts import get_perms
 
 from approvals import workflow
-from approvals.errors import NotAllowed, ValidationFailed
 from audit.models import Action, AuditEvent
+from core.errors import NotAllowed, ValidationFailed
 from departments import selectors, sharing
 from departments.models import ApplicationShare, ApplicationUserObjectPermission, Department
 from tests.factories import officer

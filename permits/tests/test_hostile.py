@@ -9,6 +9,7 @@ from pypdf import PdfReader
 
 from approvals.models import Review
 from approvals.permit_flow import permit_render
+from core import pdf
 from permits import rendering
 from tests.factories import VALID_ANSWERS
 
@@ -29,7 +30,7 @@ HOSTILE = {
 def fetched(monkeypatch):
     """Every URL WeasyPrint asks the fetcher for, and what it answered."""
     asked = []
-    real = rendering.safe_url_fetcher
+    real = pdf.safe_url_fetcher
 
     def recording():
         fetcher = real()
@@ -38,7 +39,7 @@ def fetched(monkeypatch):
         def spy(url, headers=None):
             try:
                 response = fetch(url, headers)
-            except rendering.FetchRefused:
+            except pdf.FetchRefused:
                 asked.append((url, "refused"))
                 raise
             asked.append((url.split(",")[0], "served"))
@@ -47,7 +48,7 @@ def fetched(monkeypatch):
         fetcher.fetch = spy
         return fetcher
 
-    monkeypatch.setattr(rendering, "safe_url_fetcher", recording)
+    monkeypatch.setattr(pdf, "safe_url_fetcher", recording)
     return asked
 
 
@@ -101,8 +102,8 @@ def test_very_long_values_are_cut_gracefully(submit, citizen, officers, fetched)
     "http://127.0.0.1:8000/media-not-served/permits/P-2026-000001.pdf", "ftp://example.org/a",
 ])
 def test_the_fetcher_refuses_everything_but_our_static_files_and_data_urls(url):
-    fetcher = rendering.safe_url_fetcher()
-    with pytest.raises(rendering.FetchRefused):
+    fetcher = pdf.safe_url_fetcher()
+    with pytest.raises(pdf.FetchRefused):
         fetcher.fetch(url)
     assert fetcher.fetch("http://127.0.0.1:8000/static/permits/permit.css").headers["Content-Type"] == "text/css"
     assert fetcher.fetch("data:text/plain,hello").read() == b"hello"

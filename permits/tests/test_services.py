@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 
 from accounts.models import Role
-from approvals.errors import InvalidTransition, NotAllowed, ValidationFailed
 from approvals.models import Notification, NotificationKind
 from approvals.permit_flow import permit_reissue, permit_render, permit_revoke
 from audit.models import Action, AuditEvent
+from core.errors import InvalidTransition, NotAllowed, ValidationFailed
 from permits.models import Permit, PermitState, PermitStatus
 from permits.selectors import FileOutcome, check_file
 from tests.factories import DepartmentFactory, UserFactory, officer

@@ -8,8 +8,8 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 
+from core.pdf import html_to_pdf
 from permits import signing
-from permits.rendering import html_to_pdf
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ from django.utils.formats import date_format
 
 from accounts.models import Role
 from approvals.permit_flow import permit_reissue, permit_render, permit_revoke
-from approvals.simulation import blank_pdf
 from audit.models import Action, AuditEvent
+from devtools.samples import blank_pdf
 from permits.models import Permit, PermitStatus
 from tests.factories import DepartmentFactory, UserFactory, officer
 

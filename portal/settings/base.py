@@ -34,6 +34,8 @@ INSTALLED_APPS = [
     "guardian",
     "axes",
     "csp",
+    # infrastructure (no models)
+    "core",
     # base
     "accounts",
     "audit",
@@ -219,7 +221,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 else:
     # A web request must never hang on the broker: short socket timeouts, no retry loop on
-    # publish (approvals.nudges logs the failure and the reconciler catches up).
+    # publish (core.nudges logs the failure and the reconciler catches up).
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "socket_timeout": 1.0,
         "socket_connect_timeout": 1.0,
@@ -263,7 +265,7 @@ CELERY_BEAT_SCHEDULE = {
 # tasks' hard time limit (90 s): a claim never expires under a task that is still running.
 PORTAL_RECONCILE_AFTER_SECONDS = env.int("PORTAL_RECONCILE_AFTER_SECONDS", default=120)
 # Routing and mail nudges committed within this many seconds go out as one message per task
-# (approvals.nudges); 0 publishes each at commit.
+# (core.nudges); 0 publishes each at commit.
 PORTAL_NUDGE_BATCH_SECONDS = env.float("PORTAL_NUDGE_BATCH_SECONDS", default=0.1)
 
 # --- Logging --------------------------------------------------------------------------------

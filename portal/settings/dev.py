@@ -4,7 +4,7 @@ import secrets
 from pathlib import Path
 
 from .base import *  # noqa: F403
-from .base import MIDDLEWARE, SITE_URL, STATIC_ROOT, VAR_DIR, env
+from .base import INSTALLED_APPS, MIDDLEWARE, SITE_URL, STATIC_ROOT, VAR_DIR, env
 
 # Off by default, so the demo shows people the portal's own error pages, never Django's debug
 # page (which lists every URL); DEBUG=1 brings tracebacks back while developing.
@@ -31,3 +31,7 @@ def _dev_secret_key() -> str:
 
 
 SECRET_KEY = env.str("SECRET_KEY", default="") or _dev_secret_key()
+
+# The demo, the synthetic history and the simulator (seed_demo, generate_history, simulate):
+# development and tests only, never in production.
+INSTALLED_APPS = [*INSTALLED_APPS, "devtools"]

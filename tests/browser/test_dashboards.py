@@ -11,9 +11,9 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from accounts.models import Role
-from approvals.history import generate_history
 from audit.models import Action, AuditEvent
-from portal.management.commands.seed_demo import DEMO_CATALOGUE
+from devtools.history import generate_history
+from devtools.management.commands.seed_demo import DEMO_CATALOGUE
 from tests.factories import UserFactory
 
 from .test_officer_journey import sign_in

@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from api.models import TokenKind
 from api.services import api_token_create
-from approvals.errors import ValidationFailed
+from core.errors import ValidationFailed
 from departments.models import Department
 
 

@@ -3,8 +3,8 @@ import os
 
 from django.core.management.base import BaseCommand, CommandError
 
-from approvals.simulation import Simulation
 from catalogue.models import Service
+from devtools.simulation import Simulation
 
 
 class Command(BaseCommand):

@@ -10,7 +10,6 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from approvals.history import generate_history
 from approvals.models import (
     APPLICATION_RATEABLE,
     REVIEW_UNDECIDED,
@@ -25,9 +24,10 @@ from audit.chain import audit_verify
 from audit.models import Action, AuditEvent
 from catalogue.calendar import load_calendar
 from departments.models import Membership
+from devtools.history import generate_history
+from devtools.management.commands.seed_demo import DEMO_CATALOGUE
 from permits.models import Permit
 from permits.services import permit_number
-from portal.management.commands.seed_demo import DEMO_CATALOGUE
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 A, R = ApplicationStatus, ReviewStatus

@@ -27,7 +27,6 @@ at one sample PDF."""
 import hashlib
 import json
 import random
-from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -40,17 +39,19 @@ from django.core.files.storage import default_storage
 from django.db import connection, transaction
 
 from accounts.models import Role
+from approvals.models import ApplicationStatus as A
+from approvals.models import ReviewStatus as R
+from approvals.models import business_name_of
+from approvals.sla import reminder_day
 from audit.chain import audit_seal
 from audit.models import Action, AuditEvent
-from catalogue.calendar import Calendar, load_calendar
+from catalogue.calendar import load_calendar
 from catalogue.models import Service
 from catalogue.schema import Schema, date_bound
+from core.calendar import WorkingDays
 from departments.models import Department, Membership, MembershipRole
 
-from .models import ApplicationStatus as A
-from .models import ReviewStatus as R
-from .models import business_name_of
-from .sla import reminder_day
+from .samples import blank_pdf
 
 HISTORY_DAYS = 730
 CITIZEN_DOMAIN = "history.example.org"
@@ -113,36 +114,6 @@ CORRECTION_MESSAGES = [
 ]
 RATING_COMMENTS = ["Fast and clear, thank you.", "办理很快，服务很好。", "Had to correct the form twice.",
                    "一次都没跑，很方便。", "The fire inspection took too long.", ""]
-
-
-# --- Working days, precomputed ----------------------------------------------------------------------
-
-
-class WorkingDays:
-    """``Calendar.add_working_days`` over a fixed range of dates, by table lookup instead of a
-    day-by-day walk (millions of reviews need three dates each)."""
-
-    def __init__(self, calendar: Calendar, first: date, last: date):
-        self.first, self.last = first, last
-        self.days = [d for d in (first + timedelta(i) for i in range((last - first).days + 1))
-                     if calendar.is_working_day(d)]
-        self.ordinals = [d.toordinal() for d in self.days]
-
-    def _after(self, day: date) -> int:
-        # Index of the first working day strictly after ``day``.
-        return bisect_right(self.ordinals, day.toordinal())
-
-    def add(self, start: date, days: int) -> date:
-        return start if days == 0 else self.days[self._after(start) + days - 1]
-
-    def back(self, end: date, days: int) -> date:
-        """A working day ``days`` working days before ``end`` (``end`` when 0)."""
-        if days == 0:
-            return end
-        return self.days[max(0, self._after(end) - 1 - days)]
-
-    def between(self, start: date, end: date) -> int:
-        return max(0, self._after(end) - self._after(start)) if end > start else 0
 
 
 # --- The context of a run ------------------------------------------------------------------------------
@@ -635,8 +606,6 @@ def ensure_citizens(*, seed: int, count: int, now: datetime) -> list[tuple[int, 
 
 
 def _sample_attachment() -> tuple[int, str]:
-    from .simulation import blank_pdf
-
     content = blank_pdf()
     if not default_storage.exists(SAMPLE_ATTACHMENT):
         default_storage.save(SAMPLE_ATTACHMENT, ContentFile(content))

@@ -2,7 +2,7 @@
 applications in every state, each moved by the engine as the worker would (routed, so due dates
 and processing times are real). Idempotent: running it again changes nothing, except that demo
 permits pointing at another address than SITE_URL are rendered again. Ends with the summary
-`make run` shows (portal.demo)."""
+`make run` shows (devtools.demo)."""
 
 from io import StringIO
 from pathlib import Path
@@ -17,12 +17,12 @@ from accounts.services import staff_upsert
 from approvals import consultation, workflow
 from approvals.models import Application, ReviewStatus
 from approvals.permit_flow import permit_render
-from approvals.simulation import sample_answers, sample_upload
 from catalogue.models import Service
 from catalogue.schema import Schema
 from departments.models import Department
+from devtools import demo
+from devtools.samples import sample_answers, sample_upload
 from permits.models import Permit
-from portal import demo
 
 DEMO_CATALOGUE = Path(settings.BASE_DIR) / "catalogue" / "demo" / "catalogue.yaml"
 DEFAULT_PASSWORD = "demo-portal-2026"  # noqa: S105 -- demo accounts only, printed at start

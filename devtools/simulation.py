@@ -7,7 +7,6 @@ different threads at the same time, exactly as officers of different departments
 A decision that opens the next stage, or a correction answered, enqueues the new pending
 reviews. Each thread has its own database connection."""
 
-import io
 import queue
 import random
 import threading
@@ -16,72 +15,20 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, connections
 from django.utils import timezone
 
 from accounts.models import Role
+from approvals import workflow
+from approvals.models import Application, ApplicationStatus, Review, ReviewStatus
 from catalogue.models import Service
-from catalogue.schema import Schema, date_bound
+from catalogue.schema import Schema
+from core.errors import Conflict, InvalidTransition
+from core.nudges import flush_nudges
 from departments.models import Membership
+from permits.models import Permit
 
-from . import workflow
-from .errors import Conflict, InvalidTransition
-from .models import Application, ApplicationStatus, Review, ReviewStatus
-from .nudges import flush_nudges
-from .sla import local_today
-
-
-def blank_pdf() -> bytes:
-    """A one-page, well-formed PDF with no active content: it passes every upload check."""
-    from pypdf import PdfWriter
-
-    writer, out = PdfWriter(), io.BytesIO()
-    writer.add_blank_page(width=595, height=842)
-    writer.write(out)
-    return out.getvalue()
-
-
-# Tiny but real files, recognised by libmagic and accepted by the upload checks.
-SAMPLE_FILES = {
-    "application/pdf": (blank_pdf(), "document.pdf"),
-    "image/png": (bytes.fromhex(
-        "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de0000000c49444154789c63f8ffff3f0005fe02fe"
-        "0def46b80000000049454e44ae426082"), "image.png"),
-}
-
-
-def sample_answers(schema: Schema) -> dict:
-    answers = {}
-    for spec in schema.fields:
-        kind, key = spec["kind"], spec["key"]
-        if kind == "file":
-            continue
-        if kind in ("text", "textarea"):
-            answers[key] = f"Sample {key.replace('_', ' ')}"[: spec.get("max_length") or 200]
-        elif kind == "email":
-            answers[key] = "applicant@example.org"
-        elif kind == "phone":
-            answers[key] = "+86 10 6512 3456"
-        elif kind in ("integer", "decimal"):
-            answers[key] = str(spec.get("min") if spec.get("min") is not None else 1)
-        elif kind == "date":
-            answers[key] = (date_bound(spec["min"], local_today()) if spec.get("min") else local_today()).isoformat()
-        elif kind == "choice":
-            answers[key] = spec["choices"][0]["value"]
-        elif kind == "multichoice":
-            answers[key] = [spec["choices"][0]["value"]]
-        elif kind == "boolean":
-            answers[key] = "true"
-    return answers
-
-
-def sample_upload(spec: dict) -> SimpleUploadedFile:
-    for content_type in spec.get("accept") or ["application/pdf"]:
-        if content_type in SAMPLE_FILES:
-            content, name = SAMPLE_FILES[content_type]
-            return SimpleUploadedFile(name, content, content_type=content_type)
-    raise ValueError(f"no sample file for {spec['key']}: accepts {spec.get('accept')}")
+from .samples import sample_answers, sample_upload
 
 
 class StatementCounter:
@@ -412,8 +359,6 @@ class Simulation:
         return None
 
     def _summary(self, merged: dict, totals: dict, timing: dict, final_seconds: float | None) -> dict:
-        from permits.models import Permit
-
         ids = self.application_ids
         n = len(ids)
         states = dict.fromkeys(ApplicationStatus.values, 0)

@@ -12,7 +12,10 @@ which should spread over the worker's processes. A request then never talks to t
 all, and one routing or mail task serves many transactions (a publish costs about 1.2 ms of
 CPU here; under load the batch is what lets routing keep up with submissions). Inside a Celery
 task, or with the setting at 0, they are published at commit instead. A buffer lost with its
-process is found by the reconciler, like any lost nudge."""
+process is found by the reconciler, like any lost nudge.
+
+A task is named, never imported ("approvals.tasks.route_application_task"): the module that
+sends a nudge does not depend on the module that handles it."""
 
 import atexit
 import logging
@@ -20,6 +23,7 @@ import os
 import threading
 import time
 
+from celery import current_app, current_task
 from django.conf import settings
 from django.db import transaction
 
@@ -31,33 +35,39 @@ MAX_BATCH_SECONDS = 1.0
 _broker_down_until = 0.0
 
 
-def publish(task, *args) -> bool:
-    """Publish now; True when the broker took it."""
+def task_name(task) -> str:
+    """The name a nudge is published under: a task's name is accepted as is; a task object
+    passed by older callers is reduced to its name."""
+    return task if isinstance(task, str) else task.name
+
+
+def publish(task: str, *args) -> bool:
+    """Publish the task named ``task`` now; True when the broker took it."""
     global _broker_down_until
+    task = task_name(task)
     if time.monotonic() < _broker_down_until:
-        log.info("nudge %s%r skipped: broker recently unavailable", task.name, args)
+        log.info("nudge %s%r skipped: broker recently unavailable", task, args)
         return False
     try:
-        task.apply_async(args=args, retry=False)
+        current_app.send_task(task, args=args, retry=False)
         return True
     except Exception as exc:  # any broker failure: the reconciler will catch up
         _broker_down_until = time.monotonic() + BROKER_BACKOFF_SECONDS
-        log.warning("nudge %s%r not sent (%s); the reconciler will resend it", task.name, args, exc)
+        log.warning("nudge %s%r not sent (%s); the reconciler will resend it", task, args, exc)
         return False
 
 
-def nudge_ids_on_commit(task, ids, *, one_per_message: bool = False) -> None:
-    """Nudge ``task(ids)`` after commit, batched with the other transactions' ids. With
-    ``one_per_message`` each id goes out as ``task(id)``, for work that should spread over a
-    worker's processes (rendering), still sent by the batch thread, not by the request."""
-    ids = list(ids)
+def nudge_ids_on_commit(task: str, ids, *, one_per_message: bool = False) -> None:
+    """Nudge the task named ``task`` with ``ids`` after commit, batched with the other
+    transactions' ids. With ``one_per_message`` each id goes out on its own, for work that should
+    spread over a worker's processes (rendering), still sent by the batch thread, not by the
+    request."""
+    ids, name = list(ids), task_name(task)
     if ids:
-        transaction.on_commit(lambda: _batcher.add(task, ids, one_per_message=one_per_message))
+        transaction.on_commit(lambda: _batcher.add(name, ids, one_per_message=one_per_message))
 
 
 def _in_celery_task() -> bool:
-    from celery import current_task
-
     return bool(current_task and current_task.request.id)
 
 

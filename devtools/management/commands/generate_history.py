@@ -3,7 +3,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from approvals.history import DEFAULT_BATCH, generate_history
+from devtools.history import DEFAULT_BATCH, generate_history
 
 
 class Command(BaseCommand):

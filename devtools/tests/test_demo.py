@@ -19,12 +19,12 @@ from approvals.models import Review, ReviewStatus
 from audit.chain import audit_seal
 from dashboards.stats import stats_consume
 from dashboards.tests.test_stats import expected, shown
+from devtools import demo
+from devtools.management.commands.seed_demo import CITIZENS, DEFAULT_PASSWORD
 from permits.models import Permit
-from portal import demo
-from portal.management.commands.seed_demo import CITIZENS, DEFAULT_PASSWORD
 from tests.factories import UserFactory
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DECIDED = (ReviewStatus.APPROVED, ReviewStatus.REJECTED)
 CLEARED = ("DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE", "SITE_URL", "PORTAL_PORT", "CACHE_URL",
            "EMAIL_URL", "DEBUG")
