@@ -23,6 +23,7 @@ from approvals.sla import local_today, sla_calendar
 from catalogue.i18n import translated
 from catalogue.models import Service
 
+from .access import member_role
 from .models import Membership, MembershipRole
 
 # --- The queue ------------------------------------------------------------------------------------
@@ -400,7 +401,7 @@ def review_for_officer(user, pk: int) -> tuple[Review, str]:
     )
     role = None
     if review is not None:
-        role = Membership.objects.filter(user=user, department_id=review.department_id).values_list("role", flat=True).first()
+        role = member_role(user, review.department_id)
     if role is None:
         raise Http404
     return review, role

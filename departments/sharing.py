@@ -16,6 +16,7 @@ from approvals.models import Review
 from audit.models import Action
 from audit.services import Event, audit_record
 
+from .access import member_role
 from .models import (
     NOTE_MAX_LENGTH,
     SHARE_MAX_DAYS,
@@ -24,7 +25,6 @@ from .models import (
     ApplicationUserObjectPermission,
     Department,
     InternalNote,
-    Membership,
     MembershipRole,
 )
 
@@ -32,18 +32,11 @@ VIEW_APPLICATION = "approvals.view_application"
 SWEEP_BATCH = 500  # expired shares ended per sweep
 
 
-def _role(actor, department_id: int) -> str | None:
-    return (
-        Membership.objects.filter(user_id=getattr(actor, "pk", None), user__is_active=True, department_id=department_id)
-        .values_list("role", flat=True).first()
-    )
-
-
 def _review_for_member(actor, review_id: int) -> tuple[Review, str]:
     """The review and the actor's role in its department; another department's review does not
     exist for this actor."""
     review = Review.objects.select_related("department", "application").get(pk=review_id)
-    role = _role(actor, review.department_id)
+    role = member_role(actor, review.department_id)
     if role is None:
         raise Review.DoesNotExist
     return review, role
@@ -114,7 +107,7 @@ def share_revoke(*, share_id: int, actor, ip: str | None = None) -> ApplicationS
         ApplicationShare.objects.select_for_update(of=("self",))
         .select_related("application", "department", "from_department").get(pk=share_id)
     )
-    role = _role(actor, share.from_department_id)
+    role = member_role(actor, share.from_department_id)
     if role is None:
         raise ApplicationShare.DoesNotExist
     if role != MembershipRole.SUPERVISOR:

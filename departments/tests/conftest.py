@@ -1,6 +1,7 @@
 import pytest
 
 from approvals import workflow
+from tests.factories import DepartmentFactory
 
 
 @pytest.fixture
@@ -11,3 +12,8 @@ def application(submit, citizen):
     application = submit()
     workflow.application_route(application_ids=[application.pk])
     return application
+
+
+@pytest.fixture
+def departments(db):
+    return {code: DepartmentFactory(code=code) for code in ("health", "tax", "fire")}
