@@ -4,6 +4,7 @@ from celery import shared_task
 
 from .notifications import notification_send_email
 from .reconcile import reconcile
+from .sharing import shares_expire
 from .sla import sla_scan
 from .workflow import application_route
 
@@ -27,3 +28,8 @@ def sla_scan_task() -> dict:
 @shared_task(ignore_result=True)
 def reconcile_task() -> dict:
     return reconcile()
+
+
+@shared_task(ignore_result=True)
+def shares_expire_task() -> int:
+    return shares_expire()

@@ -10,13 +10,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from approvals import assignment
 from approvals.errors import ValidationFailed, WorkflowError
 from approvals.models import REVIEW_OPEN, Review, ReviewStatus
 from approvals.sla import local_today, sla_calendar
 from audit.services import client_ip
 from catalogue.models import Service
 
-from . import assignment, queue_rows, selectors
+from . import queue_rows, selectors
 from .queue_forms import AssignForm, BulkAssignForm, QueueFilterForm
 from .views import safe_next, staff_required
 

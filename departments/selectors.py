@@ -15,6 +15,8 @@ from approvals.models import (
     QUEUE_NO_DUE_DATE,
     REVIEW_OPEN,
     Application,
+    ApplicationShare,
+    InternalNote,
     NameWords,
     Review,
     ReviewStatus,
@@ -453,8 +455,6 @@ _INTERNAL_ACTIONS = ("review.viewed", "attachment.viewed", "application.viewed",
 
 
 def internal_notes(review: Review):
-    from .models import InternalNote
-
     return InternalNote.objects.filter(review=review).select_related("author").order_by("created_at", "pk")
 
 
@@ -543,8 +543,6 @@ def standard_reasons(department_id: int):
 
 def shares_of_application(review: Review):
     """The shares the review's department made for this application, newest first."""
-    from .models import ApplicationShare
-
     return (
         ApplicationShare.objects.filter(application_id=review.application_id, from_department_id=review.department_id)
         .select_related("department", "granted_by").order_by("-created_at", "-pk")
@@ -560,8 +558,6 @@ def share_targets(review: Review):
 def shared_applications_for(user):
     """Active shares (not expired, not revoked) with any department the user belongs to."""
     from django.utils import timezone
-
-    from .models import ApplicationShare
 
     return (
         ApplicationShare.objects.filter(
@@ -603,8 +599,6 @@ def share_of_asking_department(user, pk: int):
     """A share made by one of the user's departments, with the asking department's review id
     (``review_id``), or None."""
     from django.db.models import OuterRef, Subquery
-
-    from .models import ApplicationShare
 
     asking_review = Review.objects.filter(application_id=OuterRef("application_id"),
                                           department_id=OuterRef("from_department_id")).values("pk")[:1]

@@ -11,7 +11,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from approvals import consultation, workflow
+from approvals import consultation, sharing, workflow
 from approvals.errors import NotAllowed, ValidationFailed, WorkflowError
 from approvals.forms import DecisionForm, ReplyForm, apply_errors
 from approvals.models import Review
@@ -20,7 +20,7 @@ from audit.models import Action
 from audit.services import Event, access_denied, audit_record, client_ip
 from catalogue.i18n import translated
 
-from . import selectors, sharing
+from . import selectors
 from .forms import ExtendForm, NoteForm, ShareForm
 from .models import MembershipRole
 

@@ -11,21 +11,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm
 
-from approvals.errors import Conflict, NotAllowed, ValidationFailed
-from approvals.models import Review
 from audit.models import Action
 from audit.services import Event, audit_record
+from departments.access import member_role
+from departments.models import Department, MembershipRole
 
-from .access import member_role
+from .errors import Conflict, NotAllowed, ValidationFailed
 from .models import (
     NOTE_MAX_LENGTH,
     SHARE_MAX_DAYS,
     SHARE_MIN_DAYS,
     ApplicationShare,
     ApplicationUserObjectPermission,
-    Department,
     InternalNote,
-    MembershipRole,
+    Review,
 )
 
 VIEW_APPLICATION = "approvals.view_application"

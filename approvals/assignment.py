@@ -9,14 +9,14 @@ from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
-from approvals.errors import Conflict, NotAllowed, ValidationFailed
-from approvals.models import REVIEW_OPEN, NotificationKind, Review, ReviewStatus
-from approvals.notifications import notify
 from audit.models import Action
 from audit.services import Event, audit_record
+from departments.access import member_roles
+from departments.models import MembershipRole
 
-from .access import member_roles
-from .models import MembershipRole
+from .errors import Conflict, NotAllowed, ValidationFailed
+from .models import REVIEW_OPEN, NotificationKind, Review, ReviewStatus
+from .notifications import notify
 
 BULK_MAX = 200
 
