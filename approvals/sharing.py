@@ -1,6 +1,5 @@
-"""Writes of the review workspace outside the approval workflow: internal notes, and sharing an
-application with another department for an opinion (time-limited, held as a guardian object
-permission on the application and recorded as an ApplicationShare)."""
+"""Sharing an application with another department for an opinion: time-limited, held as a guardian
+object permission on the application and recorded as an ApplicationShare."""
 
 from datetime import timedelta
 
@@ -18,39 +17,15 @@ from departments.models import Department, MembershipRole
 
 from .errors import Conflict, NotAllowed, ValidationFailed
 from .models import (
-    NOTE_MAX_LENGTH,
     SHARE_MAX_DAYS,
     SHARE_MIN_DAYS,
     ApplicationShare,
     ApplicationUserObjectPermission,
-    InternalNote,
-    Review,
 )
+from .notes import review_for_member
 
 VIEW_APPLICATION = "approvals.view_application"
 SWEEP_BATCH = 500  # expired shares ended per sweep
-
-
-def _review_for_member(actor, review_id: int) -> tuple[Review, str]:
-    """The review and the actor's role in its department; another department's review does not
-    exist for this actor."""
-    review = Review.objects.select_related("department", "application").get(pk=review_id)
-    role = member_role(actor, review.department_id)
-    if role is None:
-        raise Review.DoesNotExist
-    return review, role
-
-
-@transaction.atomic
-def note_add(*, review_id: int, actor, body: str) -> InternalNote:
-    """A note kept inside the department of the review."""
-    review, _role_name = _review_for_member(actor, review_id)
-    body = (body or "").strip()
-    if not body:
-        raise ValidationFailed({"body": [_("Write the note.")]})
-    if len(body) > NOTE_MAX_LENGTH:
-        raise ValidationFailed({"body": [_("A note is at most %(max)s characters.") % {"max": NOTE_MAX_LENGTH}]})
-    return InternalNote.objects.create(review=review, author=actor, body=body)
 
 
 def _share_event(share: ApplicationShare, *, action: str, actor, ip, event: str, **details) -> Event:
@@ -71,7 +46,7 @@ def application_share(
     """A supervisor of the reviewing department shares the application with another department
     for an opinion, for ``days`` days. Every officer and supervisor of that department gets the
     view permission on the application while the share lasts."""
-    review, role = _review_for_member(actor, review_id)
+    review, role = review_for_member(actor, review_id)
     if role != MembershipRole.SUPERVISOR:
         raise NotAllowed(_("Only a supervisor of the department can share an application."))
     errors = {}

@@ -11,7 +11,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from approvals import consultation, sharing, workflow
+from approvals import consultation, notes, sharing, workflow
 from approvals.errors import NotAllowed, ValidationFailed, WorkflowError
 from approvals.forms import DecisionForm, ReplyForm, apply_errors
 from approvals.models import Review
@@ -243,7 +243,7 @@ def note_add(request, pk):
     review, role = _review(request, pk)
     return _post_on_review(
         request, review, role, NoteForm(request.POST), form_name="note_form", success=_("Note added."), anchor="notes",
-        action=lambda data: sharing.note_add(review_id=pk, actor=request.user, body=data["body"]),
+        action=lambda data: notes.note_add(review_id=pk, actor=request.user, body=data["body"]),
     )
 
 
