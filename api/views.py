@@ -15,9 +15,9 @@ from approvals import workflow
 from approvals.consultation import message_send_by_department
 from approvals.errors import ValidationFailed
 from approvals.models import ReviewStatus
+from approvals.need_to_know import department_attachment, need_to_know
 from audit.models import Action
 from audit.services import Event, access_denied, audit_record, client_ip
-from departments.selectors import department_attachment, need_to_know
 from permits.selectors import verification_by_number
 
 from . import selectors, serializers

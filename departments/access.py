@@ -41,3 +41,11 @@ def member_role_sql(*, department: str) -> str:
         f"(SELECT m.role FROM {table} m JOIN {users} u ON u.id = m.user_id"  # noqa: S608 -- identifiers from metadata
         f" WHERE m.department_id = {department} AND m.user_id = %s AND u.is_active LIMIT 1)"
     )
+
+
+def department_members(department_ids: list[int]) -> list[Membership]:
+    """The active officers and supervisors of these departments (whom a review can be assigned to)."""
+    return list(
+        Membership.objects.people().filter(department_id__in=department_ids)
+        .select_related("user").order_by("department_id", "user__full_name", "user_id")
+    )

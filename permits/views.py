@@ -11,8 +11,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_ratelimit.core import is_ratelimited
 
 from approvals.errors import ValidationFailed, WorkflowError
-from approvals.forms import apply_errors
 from audit.services import access_denied, client_ip
+from core.forms import apply_errors
 
 from . import selectors, services
 from .forms import ReissueForm, RevokeForm, VerifyFileForm, VerifyNumberForm

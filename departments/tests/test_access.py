@@ -1,9 +1,7 @@
 """The one lookup of what a person may do in a department."""
 
 import pytest
-from django.http import Http404
 
-from departments import selectors
 from departments.access import member_role, member_roles
 from departments.models import Membership, MembershipRole
 from tests.factories import DepartmentFactory, officer
@@ -28,13 +26,3 @@ def test_a_deactivated_account_may_do_nothing_in_its_departments():
     person.is_active = False
     person.save(update_fields=["is_active"])
     assert (member_roles(person), member_role(person, health.pk)) == ({}, None)
-
-
-def test_the_review_page_of_a_deactivated_officer_does_not_exist(application, officers):
-    review = application.reviews.get(department__code="health")
-    person = officers["health"]
-    assert selectors.review_for_officer(person, review.pk) == (review, "officer")
-    person.is_active = False
-    person.save(update_fields=["is_active"])
-    with pytest.raises(Http404):
-        selectors.review_for_officer(person, review.pk)

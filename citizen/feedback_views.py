@@ -12,12 +12,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from approvals import consultation, ratings, selectors
+from approvals.errors import ValidationFailed, WorkflowError
+from approvals.models import Review
 from audit.services import client_ip
+from core.forms import apply_errors
 
-from . import consultation, ratings, selectors
-from .errors import ValidationFailed, WorkflowError
-from .forms import MessageForm, RatingForm, apply_errors
-from .models import Review
+from .forms import MessageForm, RatingForm
 from .views import citizen_required, own_application
 
 

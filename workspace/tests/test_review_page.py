@@ -11,8 +11,8 @@ from approvals import workflow
 from approvals.models import InternalNote, ReviewStatus
 from approvals.sla import local_today
 from audit.models import Action, AuditEvent
-from departments import selectors
 from departments.models import StandardReason
+from workspace import selectors
 
 pytestmark = pytest.mark.django_db
 

@@ -16,6 +16,7 @@ from approvals.models import REVIEW_OPEN, Review, ReviewStatus
 from approvals.sla import local_today, sla_calendar
 from audit.services import client_ip
 from catalogue.models import Service
+from departments.access import department_members
 
 from . import queue_rows, selectors
 from .queue_forms import AssignForm, BulkAssignForm, QueueFilterForm
@@ -61,7 +62,7 @@ def queue(request):
     counts = selectors.queue_counts(user=request.user, department_ids=dept_ids, filters=filters)
 
     supervised = selectors.supervised_department_ids(memberships)
-    members = selectors.department_members(supervised) if supervised else []
+    members = department_members(supervised) if supervised else []
     staffed = {m.department_id for m in members}
     for review in reviews:
         review.supervised = review.department_id in supervised

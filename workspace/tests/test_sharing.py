@@ -12,9 +12,9 @@ from approvals import sharing, workflow
 from approvals.errors import NotAllowed, ValidationFailed
 from approvals.models import ApplicationShare, ApplicationUserObjectPermission
 from audit.models import Action, AuditEvent
-from departments import selectors
 from departments.models import Department
 from tests.factories import officer
+from workspace import selectors
 
 pytestmark = pytest.mark.django_db
 

@@ -13,16 +13,19 @@ from django.views.decorators.http import require_POST
 
 from approvals import consultation, notes, sharing, workflow
 from approvals.errors import NotAllowed, ValidationFailed, WorkflowError
-from approvals.forms import DecisionForm, ReplyForm, apply_errors
 from approvals.models import Review
+from approvals.need_to_know import department_attachment, need_to_know
 from approvals.selectors import department_thread
 from audit.models import Action
 from audit.services import Event, access_denied, audit_record, client_ip
 from catalogue.i18n import translated
+from core.forms import apply_errors
+from departments.access import department_members
+from departments.models import MembershipRole
 
 from . import selectors
 from .forms import ExtendForm, NoteForm, ShareForm
-from .models import MembershipRole
+from .review_forms import DecisionForm, ReplyForm
 
 
 def staff_required(view):
@@ -176,11 +179,11 @@ def _render_review(request, review, role, form, status=200, reply_form=None, not
         "thread": department_thread(review), "reply_form": reply_form or ReplyForm(),
         "notes": selectors.internal_notes(review), "note_form": note_form or NoteForm(),
         "history": history, "history_rows": selectors.history_rows(review, history), "history_earlier": history_earlier,
-        **selectors.need_to_know(review),
+        **need_to_know(review),
     }
     if supervisor:
         if review.is_open:
-            context["assign_members"] = selectors.department_members([review.department_id])
+            context["assign_members"] = department_members([review.department_id])
         if review.is_open and review.due_date:
             context["extend_form"] = extend_form or ExtendForm()
         context["shares"] = selectors.shares_of_application(review)
@@ -228,7 +231,7 @@ def message(request, pk):
 @staff_required
 def attachment(request, pk, attachment_id):
     review, _role = _review(request, pk)
-    item = selectors.department_attachment(review, attachment_id)
+    item = department_attachment(review, attachment_id)
     if item is None:
         access_denied(request, object_type="attachment", object_id=attachment_id)
         raise Http404
@@ -322,7 +325,7 @@ def opinion(request, pk):
 def opinion_attachment(request, pk, attachment_id):
     share = _share_for_opinion(request, pk)
     review = selectors.opinion_view(share)["review"]
-    item = selectors.department_attachment(review, attachment_id)
+    item = department_attachment(review, attachment_id)
     if item is None:
         access_denied(request, object_type="attachment", object_id=attachment_id)
         raise Http404
