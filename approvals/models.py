@@ -194,7 +194,7 @@ class Review(models.Model):
         ]
         indexes = [
             models.Index(fields=["department", "status", "due_date"], name="review_queue"),
-            # The officers' queue pages walk these in keyset order (departments.selectors), so
+            # The officers' queue pages walk these in keyset order (workspace.selectors), so
             # a page costs the same at a million reviews as at a hundred.
             models.Index(F("department"), F("status"), Coalesce(F("due_date"), Value(QUEUE_NO_DUE_DATE)), F("id"),
                          name="review_queue_keyset"),
