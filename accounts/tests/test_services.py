@@ -30,10 +30,6 @@ PASSWORD = "quiet-harbour-lantern-42"
 REGISTRATION = {"email": "chen.jianguo@example.org", "full_name": "Chen Jianguo", "password": PASSWORD}
 
 
-def memberships(user) -> list[tuple[str, str]]:
-    return list(Membership.objects.filter(user=user).order_by("department__code").values_list("department__code", "role"))
-
-
 def snapshot() -> tuple:
     """Everything a refused change must leave alone."""
     users = list(User.objects.order_by("pk").values_list(
