@@ -16,30 +16,23 @@ from django.utils import translation
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from approvals.models import Review
-from departments.models import Department, Membership, MembershipRole
 
 from . import mail
 from .errors import (
     AccountError,
     InvalidProfile,
-    UnknownDepartment,
-    UnknownRole,
     VerificationExpired,
     VerificationFailed,
     WeakPassword,
 )
-from .models import SERVICE_ACCOUNT_DOMAIN, STAFF_ROLES, Role
+from .models import SERVICE_ACCOUNT_DOMAIN, Role
 from .tokens import TokenState, email_verification_token
 from .validators import PROFILE_VALIDATORS
 
 User = get_user_model()
 
-# Staff roles in the order they are offered, and the department role each one holds.
-STAFF_ROLE_ORDER = [r.value for r in Role if r in STAFF_ROLES]
-DEPARTMENT_ROLES = {Role.OFFICER: MembershipRole.OFFICER, Role.SUPERVISOR: MembershipRole.SUPERVISOR}
 DEFAULT_RESEND_INTERVAL = 60
 
 
@@ -53,7 +46,7 @@ def normalize_email(email: str) -> str:
     return email
 
 
-def _check_password(password: str, user) -> None:
+def password_check(password: str, user) -> None:
     try:
         password_validation.validate_password(password, user=user)
     except ValidationError as exc:
@@ -72,55 +65,6 @@ def _mail_allowed(kind: str, user) -> bool:
     return interval <= 0 or cache.add(f"accounts:{kind}:{user.pk}", 1, timeout=interval)
 
 
-# --- Staff --------------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def staff_upsert(*, email: str, password: str, role: str, departments: list[str], full_name: str = "") -> User:
-    """Create or update a staff account.
-
-    Admins get the admin site and every permission; other roles neither. Officers and
-    supervisors belong to exactly the departments listed (memberships of other departments are
-    removed); the other roles belong to none. Staff addresses count as verified."""
-    email = normalize_email(email)
-    if role not in STAFF_ROLES:
-        raise UnknownRole(_("Unknown staff role “%(role)s”. Choose one of: %(roles)s.") % {
-            "role": role, "roles": ", ".join(STAFF_ROLE_ORDER)})
-    role = Role(role)
-    codes = list(dict.fromkeys(c.strip() for c in departments if c and c.strip()))
-    if role in DEPARTMENT_ROLES and not codes:
-        raise UnknownDepartment(_("An officer or a supervisor must belong to at least one department."))
-    if role not in DEPARTMENT_ROLES and codes:
-        raise UnknownDepartment(_("Only officers and supervisors belong to departments, not the role “%(role)s”.") % {
-            "role": role.value})
-    found = dict(Department.objects.filter(code__in=codes).values_list("code", "pk"))
-    if unknown := [c for c in codes if c not in found]:
-        raise UnknownDepartment(ngettext(
-            "Unknown department code: %(codes)s.", "Unknown department codes: %(codes)s.", len(unknown),
-        ) % {"codes": ", ".join(unknown)})
-
-    user = User.objects.select_for_update().filter(email__iexact=email).first()
-    if user is not None and user.role == Role.CITIZEN:
-        raise AccountError(_("%(email)s is a citizen's account. Staff need an account of their own.") % {"email": email},
-                           field="email")
-    if user is None:
-        user = User(email=email)
-    user.full_name = full_name.strip() or user.full_name
-    user.role = role
-    user.is_staff = user.is_superuser = role == Role.ADMIN
-    user.email_verified = True
-    _check_password(password, user)
-    user.set_password(password)
-    user.save()
-
-    membership_role = DEPARTMENT_ROLES.get(role)
-    kept = [found[c] for c in codes]
-    Membership.objects.filter(user=user).exclude(department_id__in=kept).delete()
-    for department_id in kept:
-        Membership.objects.update_or_create(user=user, department_id=department_id, defaults={"role": membership_role})
-    return user
-
-
 # --- Citizens -----------------------------------------------------------------------------------
 
 
@@ -137,7 +81,7 @@ def citizen_register(*, email: str, full_name: str, password: str, phone: str = 
     email = normalize_email(email)
     details = _clean_profile(full_name=full_name, phone=phone, id_number=id_number, address=address)
     user = User(email=email, role=Role.CITIZEN, email_verified=False, language=language_supported(language), **details)
-    _check_password(password, user)
+    password_check(password, user)
     user.set_password(password)  # hashed for a known address too: both answers take as long
     existing = User.objects.filter(email__iexact=email).first()
     if existing is None:
@@ -200,7 +144,7 @@ def email_verification_resend(*, email: str, next_url: str = "") -> None:
 def user_password_reset(*, user, password: str) -> User:
     """Set a new password from a reset link. The link reached the mailbox, so the address
     counts as verified from now on."""
-    _check_password(password, user)
+    password_check(password, user)
     user.set_password(password)
     user.email_verified = True
     user.save(update_fields=["password", "email_verified"])

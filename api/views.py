@@ -14,10 +14,10 @@ from rest_framework.response import Response
 from approvals import workflow
 from approvals.consultation import message_send_by_department
 from approvals.models import ReviewStatus
+from approvals.need_to_know import department_attachment, need_to_know
 from audit.models import Action
 from audit.services import Event, access_denied, audit_record, client_ip
 from core.errors import ValidationFailed
-from departments.selectors import department_attachment, need_to_know
 from permits.selectors import verification_by_number
 
 from . import selectors, serializers

@@ -14,12 +14,13 @@ from django.utils.translation import gettext as _
 from audit.models import Action
 from audit.services import audit_record
 from core.errors import InvalidTransition, ValidationFailed
+from departments.access import member_role
 from departments.models import MembershipRole
 
 from .events import engine_event
 from .models import MESSAGE_MAX_LENGTH, Application, Message, MessageSide, NotificationKind, Review
 from .notifications import department_staff_ids, notify
-from .workflow import _membership_role, _own
+from .workflow import _own
 
 
 def clean_body(body) -> str:
@@ -74,7 +75,7 @@ def message_send_by_department(*, review_id: int, actor, body: str, ip: str | No
     """An officer or supervisor of the review's department writes to the applicant. A review
     of another department does not exist for this actor."""
     review = Review.objects.select_related("department", "application").get(pk=review_id)
-    if _membership_role(actor, review.department_id) is None:
+    if member_role(actor, review.department_id) is None:
         raise Review.DoesNotExist
     body = clean_body(body)
     application = review.application
@@ -105,7 +106,7 @@ def thread_mark_read_by_department(*, review_id: int, actor) -> int:
     either among them or counted on top (its sender's increment waits for, or is waited on by,
     this update of the review's row), never lost."""
     review = Review.objects.only("application_id", "department_id").get(pk=review_id)
-    if _membership_role(actor, review.department_id) is None:
+    if member_role(actor, review.department_id) is None:
         raise Review.DoesNotExist
     marked = Message.objects.filter(
         application_id=review.application_id, department_id=review.department_id,

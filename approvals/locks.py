@@ -16,9 +16,10 @@ the same database converters the ORM applies."""
 from django.contrib.auth import get_user_model
 from django.db import connection, models
 
-from departments.models import ApplicationShare, Department, Membership
+from departments.access import member_role_sql
+from departments.models import Department
 
-from .models import Application, Attachment, Review, ReviewStatus
+from .models import Application, ApplicationShare, Attachment, Review, ReviewStatus
 
 _APPLICATION_FIELDS = tuple(Application._meta.concrete_fields)
 _REVIEW_FIELDS = tuple(Review._meta.concrete_fields)
@@ -96,11 +97,9 @@ def lock_application_of_review(review_id: int, *, actor_id: int | None = None) -
     carries ``actor_role``: the role of user ``actor_id`` in the review's department, or None
     when they are not an active member of it."""
     # Identifiers come from the models' metadata; every value is a query parameter.
+    role = member_role_sql(department=f"(SELECT r.department_id FROM {Review._meta.db_table} r WHERE r.id = %s)")  # noqa: S608
     sql = (
-        f"SELECT {_columns('a', _APPLICATION_FIELDS)}, "  # noqa: S608
-        f"(SELECT m.role FROM {Membership._meta.db_table} m JOIN {get_user_model()._meta.db_table} u ON u.id = m.user_id"
-        f" JOIN {Review._meta.db_table} r ON r.department_id = m.department_id"
-        " WHERE r.id = %s AND m.user_id = %s AND u.is_active LIMIT 1) "
+        f"SELECT {_columns('a', _APPLICATION_FIELDS)}, {role} "  # noqa: S608
         f"FROM {Application._meta.db_table} a WHERE a.id = (SELECT application_id FROM {Review._meta.db_table} WHERE id = %s)"
         + _for_update()
     )

@@ -10,6 +10,7 @@ from django.db.models.functions import Coalesce, Length
 from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from catalogue.schema import Schema, frozen_schema
 
@@ -193,7 +194,7 @@ class Review(models.Model):
         ]
         indexes = [
             models.Index(fields=["department", "status", "due_date"], name="review_queue"),
-            # The officers' queue pages walk these in keyset order (departments.selectors), so
+            # The officers' queue pages walk these in keyset order (workspace.selectors), so
             # a page costs the same at a million reviews as at a hundred.
             models.Index(F("department"), F("status"), Coalesce(F("due_date"), Value(QUEUE_NO_DUE_DATE)), F("id"),
                          name="review_queue_keyset"),
@@ -362,3 +363,97 @@ class Rating(models.Model):
     @property
     def is_low(self) -> bool:
         return self.score <= LOW_RATING_MAX
+
+
+# --- The review workspace: internal notes, shares for an opinion ----------------------------------
+# Created by the departments app; the tables keep their names.
+
+NOTE_MAX_LENGTH = 4000
+SHARE_MIN_DAYS, SHARE_MAX_DAYS = 1, 30
+
+
+class InternalNote(models.Model):
+    """A note kept inside the reviewing department: never shown to the applicant or to another
+    department."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="internal_notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                               verbose_name=_("author"))
+    body = models.TextField(_("note"), max_length=NOTE_MAX_LENGTH)
+    created_at = models.DateTimeField(_("written"), default=timezone.now)
+
+    class Meta:
+        db_table = "departments_internalnote"  # the table it was created as
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(body=""), name="internal_note_body_not_empty"),
+            models.CheckConstraint(condition=LessThanOrEqual(Length("body"), NOTE_MAX_LENGTH),
+                                   name="internal_note_body_max_length"),
+        ]
+        indexes = [models.Index(fields=["review", "created_at"], name="internal_note_review")]
+        verbose_name = _("internal note")
+        verbose_name_plural = _("internal notes")
+
+    def __str__(self):
+        return f"{self.review_id} / {self.author_id} / {self.created_at:%Y-%m-%d}"
+
+
+class ApplicationShare(models.Model):
+    """An application shared by its reviewing department with another department for an opinion,
+    until ``expires_at`` or revocation. The object permission itself is held by guardian
+    (ApplicationUserObjectPermission); the share says for how long and why."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="shares")
+    # The department asking for the opinion: the opinion page shows what its requirement lists.
+    from_department = models.ForeignKey("departments.Department", on_delete=models.PROTECT, related_name="+",
+                                        verbose_name=_("asking department"))
+    department = models.ForeignKey("departments.Department", on_delete=models.PROTECT, related_name="shares",
+                                   verbose_name=_("shared with"))
+    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                   verbose_name=_("granted by"))
+    reason = models.TextField(_("reason"), max_length=2000)
+    expires_at = models.DateTimeField(_("expires"))
+    created_at = models.DateTimeField(_("shared"), default=timezone.now)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+", verbose_name=_("revoked by"))
+    # When the view permission was taken back (on revocation, or by the beat sweep once expired).
+    ended_at = models.DateTimeField(_("access ended"), null=True, blank=True)
+
+    class Meta:
+        db_table = "departments_applicationshare"
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(department=models.F("from_department")), name="share_other_department"),
+            models.CheckConstraint(condition=Q(expires_at__gt=models.F("created_at")), name="share_expires_after_created"),
+            models.CheckConstraint(condition=~Q(reason=""), name="share_reason_not_empty"),
+        ]
+        indexes = [
+            models.Index(fields=["department", "expires_at"], name="share_department_active",
+                         condition=Q(revoked_at__isnull=True)),
+            models.Index(fields=["expires_at"], name="share_unended", condition=Q(ended_at__isnull=True)),
+        ]
+        verbose_name = _("application share")
+        verbose_name_plural = _("application shares")
+
+    def __str__(self):
+        return f"{self.application_id} → {self.department_id}"
+
+    def is_active(self, now=None) -> bool:
+        return self.revoked_at is None and self.expires_at > (now or timezone.now())
+
+
+class ApplicationUserObjectPermission(UserObjectPermissionBase):
+    """guardian's direct foreign-key table for per-user rights on an application."""
+
+    content_object = models.ForeignKey(Application, on_delete=models.CASCADE)
+
+    class Meta(UserObjectPermissionBase.Meta):
+        db_table = "departments_applicationuserobjectpermission"
+
+
+class ApplicationGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Application, on_delete=models.CASCADE)
+
+    class Meta(GroupObjectPermissionBase.Meta):
+        db_table = "departments_applicationgroupobjectpermission"

@@ -5,7 +5,6 @@ from datetime import date, datetime
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Exists, OuterRef, Prefetch
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext
 
@@ -221,25 +220,6 @@ def rating_for(application: Application) -> Rating | None:
 
 def can_rate(application: Application, rating: Rating | None) -> bool:
     return rating is None and application.status in APPLICATION_RATEABLE
-
-
-def feedback_context(application: Application, user) -> dict:
-    """What templates/approvals/includes/thread.html and rating.html need, for the application
-    page to merge into its context: {"threads", "rating", "message_form", "rating_form"}.
-    ``message_form`` is None on a draft and ``rating_form`` None unless the applicant can rate now."""
-    from .forms import MessageForm, RatingForm  # forms belong to the faces; built here for the page
-
-    if application.applicant_id != getattr(user, "pk", None):
-        raise Http404
-    threads = message_threads_for_citizen(application) if application.submitted_at else []
-    rating = rating_for(application)
-    departments = [(t.department.pk, t.department.display_name) for t in threads]
-    return {
-        "threads": threads,
-        "rating": rating,
-        "message_form": MessageForm(departments=departments) if departments else None,
-        "rating_form": RatingForm() if can_rate(application, rating) else None,
-    }
 
 
 def ratings_for_department(department_id: int):

@@ -5,6 +5,7 @@ from celery import shared_task
 from .notifications import notification_send_email
 from .permit_flow import permit_render
 from .reconcile import reconcile
+from .sharing import shares_expire
 from .sla import sla_scan
 from .workflow import application_route
 
@@ -35,3 +36,8 @@ def reconcile_task() -> dict:
 @shared_task(name="permits.tasks.permit_render_task", ignore_result=True, soft_time_limit=60, time_limit=90)
 def permit_render_task(permit_id: int) -> str:
     return permit_render(permit_id=permit_id)
+
+
+@shared_task(ignore_result=True)
+def shares_expire_task() -> int:
+    return shares_expire()

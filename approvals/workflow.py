@@ -18,6 +18,7 @@ from audit.services import Event, audit_record
 from catalogue.schema import frozen_department_ids
 from core.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
 from core.nudges import nudge_ids_on_commit
+from departments.access import member_role
 from departments.models import Membership, MembershipRole
 from permits.services import permit_create
 
@@ -412,18 +413,11 @@ def application_withdraw(*, application_id: int, actor, ip: str | None = None) -
 # --- Officers: claim, release, decide, extend ------------------------------------------------------
 
 
-def _membership_role(actor, department_id: int) -> str | None:
-    return (
-        Membership.objects.filter(user_id=getattr(actor, "pk", None), department_id=department_id, user__is_active=True)
-        .values_list("role", flat=True).first()
-    )
-
-
 def _review_for(actor, review_id: int) -> tuple[Review, str]:
     """The review and the actor's role in its department; a review of another department
     does not exist for this actor."""
     review = Review.objects.select_related("department").get(pk=review_id)
-    role = _membership_role(actor, review.department_id)
+    role = member_role(actor, review.department_id)
     if role is None:
         raise Review.DoesNotExist
     return review, role

@@ -31,8 +31,8 @@ from django.urls import reverse  # noqa: E402
 from approvals.models import QUEUE_NEVER_DECIDED, QUEUE_NO_DUE_DATE, Application, ApplicationStatus, Review, ReviewStatus  # noqa: E402
 from catalogue.models import Service  # noqa: E402
 from departments.models import Department, Membership, MembershipRole  # noqa: E402
-from departments.selectors import Cursor  # noqa: E402
 from devtools.history import STAFF_DOMAIN  # noqa: E402
+from workspace.selectors import Cursor  # noqa: E402
 
 RUNS = int(os.environ.get("BENCH_QUEUE_RUNS", "40"))
 WARMUP = 3

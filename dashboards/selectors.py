@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.models import Role
 from approvals.models import REVIEW_OPEN, Review, ReviewStatus
 from catalogue.models import Service
+from departments.access import member_roles
 from departments.models import Department, Membership, MembershipRole
 
 from .models import ALL_DEPARTMENTS, BacklogStat, DayStat, DurationStat, MonthDurationStat
@@ -41,8 +42,7 @@ def dashboard_scope(user) -> Scope | None:
     if user.role in (Role.MANAGER, Role.ADMIN):
         return Scope(None)
     if user.role == Role.SUPERVISOR:
-        supervised = frozenset(Membership.objects.filter(user=user, role=MembershipRole.SUPERVISOR)
-                               .values_list("department_id", flat=True))
+        supervised = frozenset(d for d, role in member_roles(user).items() if role == MembershipRole.SUPERVISOR)
         return Scope(supervised) if supervised else None
     return None
 

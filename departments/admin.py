@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from catalogue.admin import TranslationsMixin, publish
 from catalogue.models import Service
 
-from .models import ApplicationShare, Department, Membership, StandardReason
+from .models import Department, Membership, StandardReason
 
 
 class DepartmentAdminForm(TranslationsMixin, forms.ModelForm):
@@ -69,20 +69,3 @@ class StandardReasonAdmin(admin.ModelAdmin):
     @admin.display(description=_("text"))
     def display_text(self, obj):
         return obj.display_text
-
-
-@admin.register(ApplicationShare)
-class ApplicationShareAdmin(admin.ModelAdmin):
-    """Shares are made and revoked on the review page, where they are audited; here they are read-only."""
-
-    list_display = ("application", "from_department", "department", "granted_by", "expires_at", "revoked_at")
-    list_filter = ("department", "from_department")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

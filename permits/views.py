@@ -1,6 +1,6 @@
 """Permit pages: the holder's download and public verification (no sign-in, rate-limited per
-client address). The staff's list, revoke and re-issue pages are the engine's
-(approvals.permit_views), as they change permits."""
+client address). The staff's list, revoke and re-issue pages are in the officer workspace
+(workspace.permit_views), through the engine's permit flow."""
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required

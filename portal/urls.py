@@ -3,8 +3,8 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts import views as account_views
-from approvals import permit_urls
 from permits import urls as permits_urls
+from workspace import permit_urls
 
 from . import views
 from .models import SitePage
@@ -18,8 +18,8 @@ urlpatterns = [
     *[path(f"{slug}/", views.site_page, {"slug": slug}, name=f"page_{slug}") for slug in SitePage.Slug.values],
     path("i18n/setlang/", account_views.set_language, name="set_language"),
     path("accounts/", include("accounts.urls")),
-    path("applications/", include("approvals.urls")),
-    path("officer/", include("departments.urls")),
+    path("applications/", include("citizen.urls")),
+    path("officer/", include("workspace.urls")),
     path("permits/", include(([*permits_urls.urlpatterns, *permit_urls.urlpatterns], permits_urls.app_name))),
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),

@@ -6,8 +6,8 @@ import pytest
 from approvals import workflow
 from approvals.models import Notification, NotificationKind
 from approvals.notifications import departments_staff_ids
+from departments.access import department_members
 from departments.models import Department, Membership
-from departments.selectors import department_members
 
 from .conftest import department_token
 

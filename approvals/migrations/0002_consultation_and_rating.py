@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('approvals', '0001_initial'),
-        ('departments', '0001_initial'),
+        ('departments', '0001_squashed_0005_departments_without_workspace'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

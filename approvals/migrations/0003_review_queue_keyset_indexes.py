@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('approvals', '0002_consultation_and_rating'),
-        ('departments', '0002_review_workspace'),
+        ('departments', '0001_squashed_0005_departments_without_workspace'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

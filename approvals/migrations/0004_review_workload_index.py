@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('approvals', '0003_review_queue_keyset_indexes'),
-        ('departments', '0004_applicant_name_search_trgm'),
+        ('departments', '0001_squashed_0005_departments_without_workspace'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

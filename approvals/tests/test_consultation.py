@@ -13,8 +13,9 @@ from django.urls import reverse
 from approvals import consultation, workflow
 from approvals.models import EmailStatus, Message, MessageSide, Notification, NotificationKind, Review
 from approvals.notifications import build_email
-from approvals.selectors import department_thread, feedback_context, message_threads_for_citizen
+from approvals.selectors import department_thread, message_threads_for_citizen
 from audit.models import Action, AuditEvent
+from citizen.views import feedback_context
 from core.errors import InvalidTransition, ValidationFailed
 from departments.models import Department
 from tests.factories import DepartmentFactory, UserFactory

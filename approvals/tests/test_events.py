@@ -25,7 +25,7 @@ def test_an_event_about_a_review_without_its_application_names_no_subject():
             event.purpose, event.details) == ("review", 7, None, 5, "fire", "p", {})
 
 
-@pytest.mark.parametrize("app", ["approvals", "departments"])
+@pytest.mark.parametrize("app", ["approvals", "citizen", "departments", "workspace"])
 def test_no_other_engine_module_builds_an_audit_event(app):
     built = {path.relative_to(ROOT).as_posix() for path in (ROOT / app).rglob("*.py")
              if "tests" not in path.parts and re.search(r"(?<![\w.])Event\(", path.read_text())}

@@ -11,8 +11,9 @@ from django.urls import reverse
 from approvals import ratings, workflow
 from approvals.models import Application, ApplicationStatus, Notification, NotificationKind, Rating
 from approvals.notifications import build_email
-from approvals.selectors import feedback_context, ratings_for_department
+from approvals.selectors import ratings_for_department
 from audit.models import Action, AuditEvent
+from citizen.views import feedback_context
 from core.errors import InvalidTransition, ValidationFailed
 from departments.models import Department
 from tests.factories import UserFactory

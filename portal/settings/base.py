@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "dashboards",
+    "citizen",
+    "workspace",
 ]
 
 MIDDLEWARE = [
@@ -256,7 +258,7 @@ CELERY_BEAT_SCHEDULE = {
     "reconcile": {"task": "approvals.tasks.reconcile_task", "schedule": 30.0},
     "sla-scan": {"task": "approvals.tasks.sla_scan_task", "schedule": 300.0},
     "audit-seal": {"task": "audit.tasks.audit_seal_task", "schedule": 10.0},
-    "shares-expire": {"task": "departments.tasks.shares_expire_task", "schedule": 300.0},
+    "shares-expire": {"task": "approvals.tasks.shares_expire_task", "schedule": 300.0},
     "sla-scan-morning": {"task": "approvals.tasks.sla_scan_task", "schedule": crontab(hour=8, minute=0)},
     "dashboard-stats": {"task": "dashboards.tasks.stats_consume_task", "schedule": 30.0},
 }

@@ -13,13 +13,13 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts.models import Role
-from accounts.services import staff_upsert
 from approvals import consultation, workflow
 from approvals.models import Application, ReviewStatus
 from approvals.permit_flow import permit_render
 from catalogue.models import Service
 from catalogue.schema import Schema
 from departments.models import Department
+from departments.services import staff_upsert
 from devtools import demo
 from devtools.samples import sample_answers, sample_upload
 from permits.models import Permit

@@ -12,13 +12,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from approvals import consultation, ratings, selectors
+from approvals.models import Review
 from audit.services import client_ip
 from core.errors import ValidationFailed, WorkflowError
 from core.forms import apply_errors
 
-from . import consultation, ratings, selectors
 from .forms import MessageForm, RatingForm
-from .models import Review
 from .views import citizen_required, own_application
 
 

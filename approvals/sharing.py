@@ -1,6 +1,5 @@
-"""Writes of the review workspace outside the approval workflow: internal notes, and sharing an
-application with another department for an opinion (time-limited, held as a guardian object
-permission on the application and recorded as an ApplicationShare)."""
+"""Sharing an application with another department for an opinion: time-limited, held as a guardian
+object permission on the application and recorded as an ApplicationShare."""
 
 from datetime import timedelta
 
@@ -11,56 +10,24 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm
 
-from approvals.events import engine_event
-from approvals.locks import lock_share
-from approvals.models import Review
 from audit.models import Action
 from audit.services import audit_record
 from core.errors import Conflict, NotAllowed, ValidationFailed
+from departments.access import member_role
+from departments.models import Department, MembershipRole
 
+from .events import engine_event
+from .locks import lock_share
 from .models import (
-    NOTE_MAX_LENGTH,
     SHARE_MAX_DAYS,
     SHARE_MIN_DAYS,
     ApplicationShare,
     ApplicationUserObjectPermission,
-    Department,
-    InternalNote,
-    Membership,
-    MembershipRole,
 )
+from .notes import review_for_member
 
 VIEW_APPLICATION = "approvals.view_application"
 SWEEP_BATCH = 500  # expired shares ended per sweep
-
-
-def _role(actor, department_id: int) -> str | None:
-    return (
-        Membership.objects.filter(user_id=getattr(actor, "pk", None), user__is_active=True, department_id=department_id)
-        .values_list("role", flat=True).first()
-    )
-
-
-def _review_for_member(actor, review_id: int) -> tuple[Review, str]:
-    """The review and the actor's role in its department; another department's review does not
-    exist for this actor."""
-    review = Review.objects.select_related("department", "application").get(pk=review_id)
-    role = _role(actor, review.department_id)
-    if role is None:
-        raise Review.DoesNotExist
-    return review, role
-
-
-@transaction.atomic
-def note_add(*, review_id: int, actor, body: str) -> InternalNote:
-    """A note kept inside the department of the review."""
-    review, _role_name = _review_for_member(actor, review_id)
-    body = (body or "").strip()
-    if not body:
-        raise ValidationFailed({"body": [_("Write the note.")]})
-    if len(body) > NOTE_MAX_LENGTH:
-        raise ValidationFailed({"body": [_("A note is at most %(max)s characters.") % {"max": NOTE_MAX_LENGTH}]})
-    return InternalNote.objects.create(review=review, author=actor, body=body)
 
 
 def _share_event(share: ApplicationShare, *, action: str, actor, ip, event: str, **details):
@@ -77,7 +44,7 @@ def application_share(
     """A supervisor of the reviewing department shares the application with another department
     for an opinion, for ``days`` days. Every officer and supervisor of that department gets the
     view permission on the application while the share lasts."""
-    review, role = _review_for_member(actor, review_id)
+    review, role = review_for_member(actor, review_id)
     if role != MembershipRole.SUPERVISOR:
         raise NotAllowed(_("Only a supervisor of the department can share an application."))
     errors = {}
@@ -109,7 +76,7 @@ def share_revoke(*, share_id: int, actor, ip: str | None = None) -> ApplicationS
     """A supervisor of the asking department ends a share before it expires; the view permission
     goes, unless another active share of the application still gives it."""
     share = lock_share(share_id)
-    role = _role(actor, share.from_department_id)
+    role = member_role(actor, share.from_department_id)
     if role is None:
         raise ApplicationShare.DoesNotExist
     if role != MembershipRole.SUPERVISOR:

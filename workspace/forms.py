@@ -5,7 +5,7 @@ from crispy_forms.layout import Submit
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import NOTE_MAX_LENGTH, SHARE_MAX_DAYS, SHARE_MIN_DAYS
+from approvals.models import NOTE_MAX_LENGTH, SHARE_MAX_DAYS, SHARE_MIN_DAYS
 
 
 def _helper(label: str, name: str) -> FormHelper:

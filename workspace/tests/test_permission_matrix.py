@@ -8,10 +8,9 @@ from django.conf import settings
 from django.urls import reverse
 
 from accounts.models import Role
-from approvals.models import Review
+from approvals import sharing
+from approvals.models import ApplicationShare, ApplicationUserObjectPermission, InternalNote, Review
 from audit.models import Action, AuditEvent
-from departments import sharing
-from departments.models import ApplicationShare, ApplicationUserObjectPermission, InternalNote
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

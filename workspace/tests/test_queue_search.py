@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from approvals import workflow
 from approvals.models import Application, Review
-from departments import selectors
+from workspace import selectors
 
 from .queue_helpers import RawEditor, make_review
 

@@ -9,16 +9,17 @@ from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
-from approvals.events import engine_event
-from approvals.locks import lock_reviews
-from approvals.models import REVIEW_OPEN, NotificationKind, Review, ReviewStatus
-from approvals.notifications import notify
-from approvals.transitions import status_move_rows
 from audit.models import Action
 from audit.services import audit_record
 from core.errors import Conflict, NotAllowed, ValidationFailed
+from departments.access import member_roles
+from departments.models import MembershipRole
 
-from .models import Membership, MembershipRole
+from .events import engine_event
+from .locks import lock_reviews
+from .models import REVIEW_OPEN, NotificationKind, Review, ReviewStatus
+from .notifications import notify
+from .transitions import status_move_rows
 
 BULK_MAX = 200
 
@@ -35,14 +36,6 @@ class SkipReason:
 class BulkResult:
     assigned: list[int] = field(default_factory=list)
     skipped: dict[int, str] = field(default_factory=dict)  # review id → SkipReason
-
-
-def _roles(user_id, department_ids=None) -> dict[int, str]:
-    """The user's role per department (only among ``department_ids`` when given)."""
-    memberships = Membership.objects.filter(user_id=user_id, user__is_active=True)
-    if department_ids is not None:
-        memberships = memberships.filter(department_id__in=department_ids)
-    return dict(memberships.values_list("department_id", "role"))
 
 
 def _locked(review_ids, *, department_ids) -> list[Review]:
@@ -69,14 +62,14 @@ def _apply(reviews: list[Review], *, actor, assignee_id: int, ip: str | None) ->
 def review_assign(*, review_id: int, actor, assignee_id: int, ip: str | None = None) -> Review:
     """A supervisor gives an open review to an officer of its department: a pending review
     becomes in progress with that officer, one in progress changes hands."""
-    roles = _roles(getattr(actor, "pk", None))
+    roles = member_roles(actor)
     reviews = _locked([review_id], department_ids=list(roles))
     if not reviews:
         raise Review.DoesNotExist  # another department's review does not exist for the actor
     review = reviews[0]
     if roles[review.department_id] != MembershipRole.SUPERVISOR:
         raise NotAllowed(_("Only a supervisor of the department can assign its reviews."))
-    if review.department_id not in _roles(assignee_id, [review.department_id]):
+    if review.department_id not in member_roles(assignee_id, [review.department_id]):
         raise ValidationFailed({"assignee": [_("Choose an officer of the review's department.")]})
     if review.status not in REVIEW_OPEN:
         raise Conflict(_("This review is no longer open: it was decided or is waiting on the applicant."))
@@ -96,11 +89,11 @@ def reviews_assign_bulk(*, review_ids, actor, assignee_id: int, ip: str | None =
         raise ValidationFailed({"reviews": [_("Select at least one review.")]})
     if len(ids) > BULK_MAX:
         raise ValidationFailed({"reviews": [_("Select at most %(max)d reviews at a time.") % {"max": BULK_MAX}]})
-    actor_roles = _roles(getattr(actor, "pk", None))
+    actor_roles = member_roles(actor)
     supervised = [d for d, role in actor_roles.items() if role == MembershipRole.SUPERVISOR]
     if not supervised:
         raise NotAllowed(_("Only a supervisor of the department can assign its reviews."))
-    assignee_departments = set(_roles(assignee_id, supervised))
+    assignee_departments = set(member_roles(assignee_id, supervised))
     if not assignee_departments:
         raise ValidationFailed({"assignee": [_("Choose an officer of the reviews' department.")]})
     reviews = _locked(ids, department_ids=list(actor_roles))

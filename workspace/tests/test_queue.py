@@ -10,10 +10,11 @@ from django.urls import reverse
 
 from approvals.models import QUEUE_NO_DUE_DATE, Review, ReviewStatus
 from approvals.sla import local_today, sla_calendar
-from departments import selectors
+from departments.access import department_members
 from departments.models import Department
-from departments.selectors import Cursor, QueueFilters
 from tests.factories import UserFactory, officer, restaurant_service
+from workspace import selectors
+from workspace.selectors import Cursor, QueueFilters
 
 from .queue_helpers import count_queries as _count_queries
 from .queue_helpers import make_review
@@ -430,7 +431,7 @@ def test_workload_counts_and_query_count(restaurant, officers):
     make_review(restaurant, "registration", status=S.IN_PROGRESS, assignee=reg)
 
     def panel():
-        members = selectors.department_members([dept.pk])
+        members = department_members([dept.pk])
         with CaptureQueriesContext(connection) as queries:
             panels = selectors.workload(departments=[dept], members=members)
         return panels, queries
@@ -464,7 +465,7 @@ def test_a_row_of_a_service_the_department_no_longer_reviews_keeps_its_name(clie
 def test_row_words_are_translated_once_a_page():
     from django.utils import translation
 
-    from departments.queue_rows import row_labels
+    from workspace.queue_rows import row_labels
 
     with translation.override("zh-hans"):
         labels = row_labels()

@@ -3,10 +3,10 @@
 import pytest
 from django.urls import reverse
 
+from approvals.assignment import SkipReason, review_assign, reviews_assign_bulk
 from approvals.models import Notification, NotificationKind, Review, ReviewStatus
 from audit.models import Action, AuditEvent
 from core.errors import Conflict, NotAllowed, ValidationFailed
-from departments.assignment import SkipReason, review_assign, reviews_assign_bulk
 from departments.models import Department
 from tests.factories import officer
 

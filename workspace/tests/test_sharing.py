@@ -8,12 +8,13 @@ from django.urls import reverse
 from django.utils import timezone
 from guardian.shortcuts import get_perms
 
-from approvals import workflow
+from approvals import sharing, workflow
+from approvals.models import ApplicationShare, ApplicationUserObjectPermission
 from audit.models import Action, AuditEvent
 from core.errors import NotAllowed, ValidationFailed
-from departments import selectors, sharing
-from departments.models import ApplicationShare, ApplicationUserObjectPermission, Department
+from departments.models import Department
 from tests.factories import officer
+from workspace import selectors
 
 pytestmark = pytest.mark.django_db
 
@@ -228,7 +229,7 @@ def test_the_sweep_takes_back_expired_shares_once(application, health, officers,
         None, "share_expired", str(expired.pk), "building")
 
     # A second sweep (or the task) finds nothing left to do and writes nothing.
-    from departments.tasks import shares_expire_task
+    from approvals.tasks import shares_expire_task
 
     assert sharing.shares_expire() == 0
     assert shares_expire_task.apply().get() == 0

@@ -11,21 +11,23 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from approvals import consultation, workflow
+from approvals import consultation, notes, sharing, workflow
 from approvals.access import may_claim, may_decide, may_release
 from approvals.events import engine_event
-from approvals.forms import DecisionForm, ReplyForm
 from approvals.models import Review
+from approvals.need_to_know import department_attachment, need_to_know
 from approvals.selectors import department_thread
 from audit.models import Action
 from audit.services import access_denied, audit_record, client_ip
 from core.errors import NotAllowed, ValidationFailed, WorkflowError
 from core.forms import apply_errors
 from core.i18n import translated
+from departments.access import department_members
+from departments.models import MembershipRole
 
-from . import selectors, sharing
+from . import selectors
 from .forms import ExtendForm, NoteForm, ShareForm
-from .models import MembershipRole
+from .review_forms import DecisionForm, ReplyForm
 
 
 def staff_required(view):
@@ -176,14 +178,14 @@ def _render_review(request, review, role, form, status=200, reply_form=None, not
         "thread": department_thread(review), "reply_form": reply_form or ReplyForm(),
         "notes": selectors.internal_notes(review), "note_form": note_form or NoteForm(),
         "history": history, "history_rows": selectors.history_rows(review, history), "history_earlier": history_earlier,
-        **selectors.need_to_know(review),
+        **need_to_know(review),
         "may_claim": may_claim(review, role=role),
         "may_release": may_release(review, actor_id=request.user.pk, role=role),
         "may_decide": may_decide(review, actor_id=request.user.pk, role=role),
     }
     if supervisor:
         if review.is_open:
-            context["assign_members"] = selectors.department_members([review.department_id])
+            context["assign_members"] = department_members([review.department_id])
         if review.is_open and review.due_date:
             context["extend_form"] = extend_form or ExtendForm()
         context["shares"] = selectors.shares_of_application(review)
@@ -231,7 +233,7 @@ def message(request, pk):
 @staff_required
 def attachment(request, pk, attachment_id):
     review, _role = _review(request, pk)
-    item = selectors.department_attachment(review, attachment_id)
+    item = department_attachment(review, attachment_id)
     if item is None:
         access_denied(request, object_type="attachment", object_id=attachment_id)
         raise Http404
@@ -246,7 +248,7 @@ def note_add(request, pk):
     review, role = _review(request, pk)
     return _post_on_review(
         request, review, role, NoteForm(request.POST), form_name="note_form", success=_("Note added."), anchor="notes",
-        action=lambda data: sharing.note_add(review_id=pk, actor=request.user, body=data["body"]),
+        action=lambda data: notes.note_add(review_id=pk, actor=request.user, body=data["body"]),
     )
 
 
@@ -325,7 +327,7 @@ def opinion(request, pk):
 def opinion_attachment(request, pk, attachment_id):
     share = _share_for_opinion(request, pk)
     review = selectors.opinion_view(share)["review"]
-    item = selectors.department_attachment(review, attachment_id)
+    item = department_attachment(review, attachment_id)
     if item is None:
         access_denied(request, object_type="attachment", object_id=attachment_id)
         raise Http404

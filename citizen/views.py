@@ -12,18 +12,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
+from approvals import consultation, receipts, selectors, workflow
+from approvals.access import may_withdraw
+from approvals.answers import answer_sections, first_incomplete_step, section_of
+from approvals.models import Application, ApplicationStatus, Attachment, ReviewStatus
+from approvals.prefill import prefill_answers
 from audit.services import access_denied, client_ip
 from catalogue.models import Service
 from core.errors import InvalidTransition, ValidationFailed, WorkflowError
 from core.forms import apply_errors
 from core.i18n import translated
 
-from . import consultation, receipts, selectors, workflow
-from .access import may_withdraw
-from .answers import answer_sections, first_incomplete_step, section_of
-from .forms import SchemaForm
-from .models import Application, ApplicationStatus, Attachment, ReviewStatus
-from .prefill import prefill_answers
+from .forms import MessageForm, RatingForm, SchemaForm
 
 # "My applications", in the order the citizen should look at them.
 GROUPS = (
@@ -273,6 +273,23 @@ def my_applications(request):
     return render(request, "approvals/my_applications.html", {"groups": groups, "applications": applications})
 
 
+def feedback_context(application, user) -> dict:
+    """What templates/approvals/includes/thread.html and rating.html need, for the application
+    page to merge into its context: {"threads", "rating", "message_form", "rating_form"}.
+    ``message_form`` is None on a draft and ``rating_form`` None unless the applicant can rate now."""
+    if application.applicant_id != getattr(user, "pk", None):
+        raise Http404
+    threads = selectors.message_threads_for_citizen(application) if application.submitted_at else []
+    rating = selectors.rating_for(application)
+    departments = [(t.department.pk, t.department.display_name) for t in threads]
+    return {
+        "threads": threads,
+        "rating": rating,
+        "message_form": MessageForm(departments=departments) if departments else None,
+        "rating_form": RatingForm() if selectors.can_rate(application, rating) else None,
+    }
+
+
 def detail_context(request, application) -> dict:
     """Everything the application page shows. Further panels add their own keys."""
     reviews = list(application.reviews.all())
@@ -298,7 +315,7 @@ def detail_context(request, application) -> dict:
 def detail(request, pk):
     application = own_application(request, pk)
     context = detail_context(request, application)
-    context.update(selectors.feedback_context(application, request.user))
+    context.update(feedback_context(application, request.user))
     response = render(request, "approvals/detail.html", context)
     consultation.thread_mark_read_by_citizen(application_id=pk, actor=request.user)  # the citizen has seen the replies
     return response

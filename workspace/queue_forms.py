@@ -4,7 +4,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from .assignment import BULK_MAX
+from approvals.assignment import BULK_MAX
+
 from .selectors import QUEUE_TABS, SEARCH_MAX_LENGTH
 
 

@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.errors import AccountError
-from accounts.services import STAFF_ROLE_ORDER, staff_upsert
+from departments.services import STAFF_ROLE_ORDER, staff_upsert
 
 
 class Command(BaseCommand):

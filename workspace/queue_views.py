@@ -10,15 +10,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from approvals import assignment
 from approvals.access import may_release
 from approvals.models import REVIEW_OPEN, Review
 from approvals.sla import local_today, sla_calendar
 from audit.services import client_ip
 from catalogue.models import Service
 from core.errors import ValidationFailed, WorkflowError
+from departments.access import department_members
+from departments.models import MembershipRole
 
-from . import assignment, queue_rows, selectors
-from .models import MembershipRole
+from . import queue_rows, selectors
 from .queue_forms import AssignForm, BulkAssignForm, QueueFilterForm
 from .views import safe_next, staff_required
 
@@ -62,7 +64,7 @@ def queue(request):
     counts = selectors.queue_counts(user=request.user, department_ids=dept_ids, filters=filters)
 
     supervised = selectors.supervised_department_ids(memberships)
-    members = selectors.department_members(supervised) if supervised else []
+    members = department_members(supervised) if supervised else []
     staffed = {m.department_id for m in members}
     for review in reviews:
         review.supervised = review.department_id in supervised

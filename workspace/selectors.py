@@ -5,9 +5,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, QuerySet, Value
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Reverse
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from approvals.models import (
@@ -15,15 +16,19 @@ from approvals.models import (
     QUEUE_NO_DUE_DATE,
     REVIEW_OPEN,
     Application,
+    ApplicationShare,
+    InternalNote,
     NameWords,
     Review,
     ReviewStatus,
 )
+from approvals.need_to_know import need_to_know
 from approvals.sla import local_today, sla_calendar
+from audit.models import Action, AuditEvent
 from catalogue.models import Service
 from core.i18n import translated
-
-from .models import Membership, MembershipRole
+from departments.access import member_role
+from departments.models import Department, Membership, MembershipRole, StandardReason
 
 # --- The queue ------------------------------------------------------------------------------------
 
@@ -352,14 +357,6 @@ def count_cap(filters: QueueFilters) -> int:
     return FILTERED_COUNT_CAP if narrowed else COUNT_CAP
 
 
-def department_members(department_ids: list[int]) -> list[Membership]:
-    """The active officers and supervisors of these departments (whom a review can be assigned to)."""
-    return list(
-        Membership.objects.people().filter(department_id__in=department_ids)
-        .select_related("user").order_by("department_id", "user__full_name", "user_id")
-    )
-
-
 def supervised_department_ids(memberships: list[Membership]) -> list[int]:
     return [m.department_id for m in memberships if m.role == MembershipRole.SUPERVISOR]
 
@@ -400,47 +397,10 @@ def review_for_officer(user, pk: int) -> tuple[Review, str]:
     )
     role = None
     if review is not None:
-        role = Membership.objects.filter(user=user, department_id=review.department_id).values_list("role", flat=True).first()
+        role = member_role(user, review.department_id)
     if role is None:
         raise Http404
     return review, role
-
-
-# The applicant's identity on the review page: the account's name and email, which every
-# applicant gave at registration, and a profile detail only where the service's form asks for it
-# (the field key that asks it). What no one asked for is not shown, not even as an empty row.
-IDENTITY_ROWS = (
-    ("full_name", _("Name"), None),
-    ("email", _("Email"), None),
-    ("phone", _("Phone"), "contact_phone"),
-    ("id_number", _("Identity document number"), "id_number"),
-)
-
-
-def identity_rows(applicant, schema) -> list[tuple[str, str]]:
-    """(label, value) of the applicant's identity that this form asked for, in that order."""
-    return [
-        (str(label), value) for attribute, label, asked_by in IDENTITY_ROWS
-        if (asked_by is None or asked_by in schema.fields_by_key) and (value := getattr(applicant, attribute, ""))
-    ]
-
-
-def need_to_know(review: Review) -> dict:
-    """Only the answers and files the department's requirement lists, and the identity the form asked."""
-    schema = review.application.schema
-    keys = schema.department_fields(review.department.code)
-    specs = [schema.fields_by_key[k] for k in keys if k in schema.fields_by_key]
-    answers = review.application.answers
-    files = list(review.application.attachments.filter(field_key__in=keys))
-    return {
-        "identity": identity_rows(review.application.applicant, schema),
-        "rows": [{"spec": s, "value": answers.get(s["key"]),
-                  "files": [f for f in files if f.field_key == s["key"]]} for s in specs],
-        "keys": keys,
-        "other_reviews": list(
-            review.application.reviews.exclude(pk=review.pk).select_related("department").order_by("stage", "department__code")
-        ),
-    }
 
 
 # --- The review page: notes, history, sharing for an opinion ------------------------------------
@@ -452,8 +412,6 @@ _INTERNAL_ACTIONS = ("review.viewed", "attachment.viewed", "application.viewed",
 
 
 def internal_notes(review: Review):
-    from .models import InternalNote
-
     return InternalNote.objects.filter(review=review).select_related("author").order_by("created_at", "pk")
 
 
@@ -475,10 +433,6 @@ def recent_history(review: Review, *, everything: bool = False) -> tuple[list, b
 def application_history(review: Review):
     """The application's audit trail as the review's department may see it: every transition and
     decision, and the views and internal steps of this department only."""
-    from django.db.models import Q
-
-    from audit.models import AuditEvent
-
     return (
         AuditEvent.objects.filter(application_id=review.application_id)
         .exclude(Q(action__in=_INTERNAL_ACTIONS) & ~Q(department_code=review.department.code))
@@ -514,10 +468,6 @@ class HistoryRow:
 def history_rows(review: Review, events: list) -> list[HistoryRow]:
     """The events as the review page shows them. The person is named for this department's own
     events (and the applicant for theirs); another department's officers stay anonymous."""
-    from audit.models import Action
-
-    from .models import Department
-
     codes = {e.department_code for e in events if e.department_code}
     names = {code: translated(name) for code, name in Department.objects.filter(code__in=codes).values_list("code", "name")}
     labels = dict(Action.choices)
@@ -535,15 +485,11 @@ def history_rows(review: Review, events: list) -> list[HistoryRow]:
 
 
 def standard_reasons(department_id: int):
-    from .models import StandardReason
-
     return StandardReason.objects.filter(department_id=department_id, active=True).order_by("position", "pk")
 
 
 def shares_of_application(review: Review):
     """The shares the review's department made for this application, newest first."""
-    from .models import ApplicationShare
-
     return (
         ApplicationShare.objects.filter(application_id=review.application_id, from_department_id=review.department_id)
         .select_related("department", "granted_by").order_by("-created_at", "-pk")
@@ -551,17 +497,11 @@ def shares_of_application(review: Review):
 
 
 def share_targets(review: Review):
-    from .models import Department
-
     return Department.objects.exclude(pk=review.department_id).order_by("code")
 
 
 def shared_applications_for(user):
     """Active shares (not expired, not revoked) with any department the user belongs to."""
-    from django.utils import timezone
-
-    from .models import ApplicationShare
-
     return (
         ApplicationShare.objects.filter(
             department_id__in=department_ids(user), revoked_at__isnull=True, expires_at__gt=timezone.now(),
@@ -590,21 +530,9 @@ def opinion_view(share) -> dict:
     return {"review": review, **need_to_know(review)}
 
 
-def department_attachment(review: Review, attachment_id: int):
-    """One of the files the review's department may see, or None."""
-    from approvals.models import Attachment
-
-    keys = review.application.schema.department_fields(review.department.code)
-    return Attachment.objects.filter(pk=attachment_id, application_id=review.application_id, field_key__in=keys).first()
-
-
 def share_of_asking_department(user, pk: int):
     """A share made by one of the user's departments, with the asking department's review id
     (``review_id``), or None."""
-    from django.db.models import OuterRef, Subquery
-
-    from .models import ApplicationShare
-
     asking_review = Review.objects.filter(application_id=OuterRef("application_id"),
                                           department_id=OuterRef("from_department_id")).values("pk")[:1]
     return (

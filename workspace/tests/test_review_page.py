@@ -8,12 +8,12 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from approvals import workflow
-from approvals.models import ReviewStatus
+from approvals.models import InternalNote, ReviewStatus
 from approvals.sla import local_today
 from audit.models import Action, AuditEvent
-from departments import selectors
-from departments.models import InternalNote, StandardReason
+from departments.models import StandardReason
 from tests.factories import officer
+from workspace import selectors
 
 pytestmark = pytest.mark.django_db
 
@@ -281,8 +281,7 @@ def test_review_page_query_count_is_constant(client, application, officers, citi
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from approvals import consultation
-    from departments import sharing
+    from approvals import consultation, sharing
     from departments.models import Department
 
     health, supervisor = review_of(application, "health"), officers["health_supervisor"]

@@ -9,6 +9,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from approvals.access import may_manage_any_permit
+from approvals.permit_flow import permit_reissue, permit_revoke
 from audit.services import access_denied, client_ip
 from core.errors import ValidationFailed, WorkflowError
 from core.forms import apply_errors
@@ -16,9 +18,6 @@ from permits import selectors
 from permits.forms import ReissueForm, RevokeForm
 from permits.models import PermitStatus
 from permits.services import CORRECTABLE
-
-from .access import may_manage_any_permit
-from .permit_flow import permit_reissue, permit_revoke
 
 # --- Staff: list, revoke, re-issue ----------------------------------------------------------------
 

@@ -1,0 +1,51 @@
+"""What a person may do in a department: the one lookup of their role there.
+
+A person acts in a department through an active account's membership; a deactivated account has
+no role anywhere, whatever memberships it still holds. Every check of "is this person an officer
+or a supervisor of this department" asks this module."""
+
+from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
+
+from .models import Membership
+
+
+def active_memberships() -> QuerySet:
+    """Memberships through which someone can act: those of active accounts."""
+    return Membership.objects.filter(user__is_active=True)
+
+
+def member_roles(user, department_ids=None) -> dict[int, str]:
+    """Department id → the person's role (``MembershipRole``) there, for every department they
+    may act in (only among ``department_ids`` when given). ``user`` is a user or a user id."""
+    memberships = active_memberships().filter(user_id=getattr(user, "pk", user))
+    if department_ids is not None:
+        memberships = memberships.filter(department_id__in=department_ids)
+    return dict(memberships.values_list("department_id", "role"))
+
+
+def member_role(user, department_id: int) -> str | None:
+    """The person's role in the department, or None when they may not act there."""
+    return (
+        active_memberships().filter(user_id=getattr(user, "pk", user), department_id=department_id)
+        .values_list("role", flat=True).first()
+    )
+
+
+def member_role_sql(*, department: str) -> str:
+    """The same rule as a scalar SQL subquery, for raw statements that read the role in the
+    statement that locks a row: the role of the user given as the query parameter that follows
+    ``department`` (an SQL expression for the department's id, with its own parameters), or NULL."""
+    table, users = Membership._meta.db_table, get_user_model()._meta.db_table
+    return (
+        f"(SELECT m.role FROM {table} m JOIN {users} u ON u.id = m.user_id"  # noqa: S608 -- identifiers from metadata
+        f" WHERE m.department_id = {department} AND m.user_id = %s AND u.is_active LIMIT 1)"
+    )
+
+
+def department_members(department_ids: list[int]) -> list[Membership]:
+    """The active officers and supervisors of these departments (whom a review can be assigned to)."""
+    return list(
+        Membership.objects.people().filter(department_id__in=department_ids)
+        .select_related("user").order_by("department_id", "user__full_name", "user_id")
+    )
