@@ -23,6 +23,7 @@ bench:
 
 lint:
 	@.venv/bin/ruff check .
+	@.venv/bin/lint-imports --no-logo
 
 check:
 	@$(PY) manage.py check

@@ -10,7 +10,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views import View
@@ -29,7 +29,7 @@ from .forms import (
     ResendVerificationForm,
     apply_errors,
 )
-from .landing import landing_url, safe_next
+from .redirects import safe_next
 from .tokens import verification_timeout_text
 
 
@@ -41,7 +41,7 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def get_default_redirect_url(self):
-        return landing_url(self.request.user)
+        return reverse("landing")
 
 
 class LogoutView(auth_views.LogoutView):
@@ -56,7 +56,7 @@ class LogoutView(auth_views.LogoutView):
 class AnonymousOnlyMixin:
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated:
-            return redirect(landing_url(request.user))
+            return redirect("landing")
         return super().dispatch(request, *args, **kwargs)
 
 
@@ -112,7 +112,7 @@ class VerifyView(View):
                 status=400)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, _("Your email address is confirmed and you are signed in."))
-        return redirect(safe_next(request, request.GET.get("next")) or landing_url(user))
+        return redirect(safe_next(request, request.GET.get("next")) or reverse("landing"))
 
 
 class ResendVerificationView(KeepsNextMixin, FormView):

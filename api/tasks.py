@@ -1,6 +1,7 @@
 from celery import shared_task
 
 from . import webhooks
+from .idempotency import idempotency_purge
 
 
 @shared_task(ignore_result=True, soft_time_limit=20, time_limit=30)
@@ -15,6 +16,4 @@ def webhook_tick_task():
 
 @shared_task(ignore_result=True)
 def idempotency_purge_task():
-    from .idempotency import idempotency_purge
-
     return idempotency_purge()

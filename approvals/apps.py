@@ -7,6 +7,6 @@ class ApprovalsConfig(AppConfig):
     verbose_name = _("Applications and reviews")
 
     def ready(self):
-        from .audit_names import register
+        from .audit_names import register  # reads models: importable once the registry is ready
 
         register()  # how the audit log names this app's objects

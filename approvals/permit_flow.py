@@ -28,13 +28,7 @@ from .locks import lock_application
 from .models import NotificationKind
 from .notifications import notify
 from .transitions import status_move
-from .workflow import application_mark_issued
-
-
-def _tasks():
-    from . import tasks  # tasks import this module; resolved at call time
-
-    return tasks
+from .workflow import RENDER_TASK, application_mark_issued
 
 
 def permit_render(*, permit_id: int) -> str:
@@ -155,5 +149,5 @@ def permit_reissue(*, permit_id: int, actor, corrections: dict, reason: str, ip:
         engine_event(Action.PERMIT_ISSUED, permit.application, obj=new, actor=actor, ip=ip, number=new.number,
                      replaces=permit.number, corrected=",".join(sorted(changes))),
     )
-    nudge_ids_on_commit(_tasks().permit_render_task, [new.pk], one_per_message=True)
+    nudge_ids_on_commit(RENDER_TASK, [new.pk], one_per_message=True)
     return new

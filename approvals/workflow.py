@@ -54,17 +54,17 @@ EDITABLE = (ApplicationStatus.DRAFT,)
 OPEN_APPLICATION = (ApplicationStatus.IN_REVIEW, ApplicationStatus.NEEDS_CORRECTION)
 
 
+# The tasks this module nudges, by name (core.nudges publishes by name: the tasks module imports
+# this one, so it is never imported here).
+ROUTE_TASK = "approvals.tasks.route_application_task"
+RENDER_TASK = "permits.tasks.permit_render_task"
+
+
 class Decision:
     APPROVE = "approve"
     REJECT = "reject"
     CORRECTION = "correction"
     ALL = (APPROVE, REJECT, CORRECTION)
-
-
-def _tasks():
-    from . import tasks  # tasks import the workflow; resolved at call time
-
-    return tasks
 
 
 def _own(application: Application, actor) -> None:
@@ -294,7 +294,7 @@ def application_submit(*, application_id: int, actor, ip: str | None = None) -> 
     audit_record(engine_event(Action.APPLICATION_SUBMITTED, application, actor=actor, ip=ip,
                         version=schema.version_number))
     notify(recipient_ids=[application.applicant_id], kind=NotificationKind.SUBMITTED, application=application)
-    nudge_ids_on_commit(_tasks().route_application_task, [application.pk])
+    nudge_ids_on_commit(ROUTE_TASK, [application.pk])
     return application
 
 
@@ -375,7 +375,7 @@ def application_resubmit(*, application_id: int, actor, data: dict, uploads: lis
     status_move(application, ApplicationStatus.IN_REVIEW)
     application.save(update_fields=["answers", "status", "updated_at"])
     audit_record(engine_event(Action.APPLICATION_RESUBMITTED, application, actor=actor, ip=ip, changed=sorted(changed)), *events)
-    nudge_ids_on_commit(_tasks().route_application_task, [application.pk])
+    nudge_ids_on_commit(ROUTE_TASK, [application.pk])
     return application
 
 
@@ -563,7 +563,7 @@ def _settle(application: Application, reviews: list[Review], *, decision, review
                          from_states=[ReviewStatus.WAITING], pending_since=now)
         application.current_stage = next_stage
         application.save(update_fields=["current_stage", "updated_at"])
-        nudge_ids_on_commit(_tasks().route_application_task, [application.pk])
+        nudge_ids_on_commit(ROUTE_TASK, [application.pk])
         return events
 
     # Fan-in: every department approved. The partial UNIQUE constraint on the permit is the
@@ -576,7 +576,7 @@ def _settle(application: Application, reviews: list[Review], *, decision, review
            params={"permit_number": permit.number})
     events.append(engine_event(Action.APPLICATION_APPROVED, application))
     events.append(engine_event(Action.PERMIT_ISSUED, application, obj=permit, number=permit.number))
-    nudge_ids_on_commit(_tasks().permit_render_task, [permit.pk], one_per_message=True)
+    nudge_ids_on_commit(RENDER_TASK, [permit.pk], one_per_message=True)
     return events
 
 
@@ -667,6 +667,4 @@ def application_mark_issued(*, application_id: int, permit) -> None:
 
 
 def notifications_mark_read(*, user) -> int:
-    from .models import Notification
-
     return Notification.objects.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())

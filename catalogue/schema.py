@@ -19,6 +19,7 @@ from functools import cached_property
 from django.db import transaction
 
 from core.i18n import translated
+from departments.models import Department
 
 from .models import Service, ServiceVersion
 
@@ -125,8 +126,6 @@ def frozen_department_ids(version_id: int) -> dict[str, int]:
     """Department code → id for the reviews of a published version, read once per process
     (each submit creates those reviews). Departments are never deleted, and the ids found stay
     right even if a code is renamed later."""
-    from departments.models import Department
-
     codes = [r["department"] for r in frozen_schema(version_id).reviews]
     return dict(Department.objects.filter(code__in=codes).values_list("code", "pk"))
 

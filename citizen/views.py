@@ -128,6 +128,21 @@ def resume(request, pk):
     return redirect("approvals:edit", pk=pk, step=step)
 
 
+def _send_whole(request, pk: int, form, save):
+    """Send a page whole or not at all: ``save(check_only=…)`` checks every answer and every file
+    either way, so each problem is reported at once (on ``form``); nothing is stored when the
+    form itself found a problem. Returns a redirect when the application can no longer take it."""
+    form_ok = form.is_valid()
+    try:
+        save(check_only=not form_ok)
+    except ValidationFailed as exc:
+        apply_errors(form, {k: v for k, v in exc.errors.items() if form_ok or k not in form.errors})
+    except WorkflowError as exc:
+        messages.error(request, exc.message)
+        return redirect("approvals:detail", pk=pk)
+    return None
+
+
 @require_http_methods(["GET", "POST"])
 @citizen_required
 def edit(request, pk, step):
@@ -144,17 +159,10 @@ def edit(request, pk, step):
     back_to_check = request.GET.get("return") == "check"
     form = SchemaForm(request.POST or None, request.FILES or None, specs=specs, answers=application.answers)
     if request.method == "POST":
-        # The page is saved whole or not at all; every answer and every file on it is checked
-        # either way, so each problem is reported at once.
-        form_ok = form.is_valid()
-        try:
-            workflow.application_save_page(application_id=pk, actor=request.user, data=form.answer_data(),
-                                           uploads=form.uploads(), check_only=not form_ok)
-        except ValidationFailed as exc:
-            apply_errors(form, {k: v for k, v in exc.errors.items() if form_ok or k not in form.errors})
-        except WorkflowError as exc:
-            messages.error(request, exc.message)
-            return redirect("approvals:detail", pk=pk)
+        refused = _send_whole(request, pk, form, lambda check_only: workflow.application_save_page(
+            application_id=pk, actor=request.user, data=form.answer_data(), uploads=form.uploads(), check_only=check_only))
+        if refused:
+            return refused
         if not form.errors:
             if "save_later" in request.POST:
                 messages.success(request, _("Your answers are saved. Continue your application from “My applications” "
@@ -333,17 +341,11 @@ def correct(request, pk):
     specs = [s for s in schema.fields if s["key"] in keys]
     form = SchemaForm(request.POST or None, request.FILES or None, specs=specs, answers=application.answers)
     if request.method == "POST":
-        # Sent whole or not at all; every answer and every file is checked either way, so each
-        # problem is reported at once.
-        form_ok = form.is_valid()
-        try:
-            workflow.application_resubmit(application_id=pk, actor=request.user, data=form.answer_data(),
-                                          uploads=form.uploads(), ip=client_ip(request), check_only=not form_ok)
-        except ValidationFailed as exc:
-            apply_errors(form, {k: v for k, v in exc.errors.items() if form_ok or k not in form.errors})
-        except WorkflowError as exc:
-            messages.error(request, exc.message)
-            return redirect("approvals:detail", pk=pk)
+        refused = _send_whole(request, pk, form, lambda check_only: workflow.application_resubmit(
+            application_id=pk, actor=request.user, data=form.answer_data(), uploads=form.uploads(), ip=client_ip(request),
+            check_only=check_only))
+        if refused:
+            return refused
         if not form.errors:
             messages.success(request, _("Your corrections were sent to the departments."))
             return redirect("approvals:detail", pk=pk)

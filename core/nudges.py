@@ -35,16 +35,9 @@ MAX_BATCH_SECONDS = 1.0
 _broker_down_until = 0.0
 
 
-def task_name(task) -> str:
-    """The name a nudge is published under: a task's name is accepted as is; a task object
-    passed by older callers is reduced to its name."""
-    return task if isinstance(task, str) else task.name
-
-
 def publish(task: str, *args) -> bool:
     """Publish the task named ``task`` now; True when the broker took it."""
     global _broker_down_until
-    task = task_name(task)
     if time.monotonic() < _broker_down_until:
         log.info("nudge %s%r skipped: broker recently unavailable", task, args)
         return False
@@ -62,9 +55,9 @@ def nudge_ids_on_commit(task: str, ids, *, one_per_message: bool = False) -> Non
     transactions' ids. With ``one_per_message`` each id goes out on its own, for work that should
     spread over a worker's processes (rendering), still sent by the batch thread, not by the
     request."""
-    ids, name = list(ids), task_name(task)
+    ids = list(ids)
     if ids:
-        transaction.on_commit(lambda: _batcher.add(name, ids, one_per_message=one_per_message))
+        transaction.on_commit(lambda: _batcher.add(task, ids, one_per_message=one_per_message))
 
 
 def _in_celery_task() -> bool:

@@ -16,6 +16,8 @@ from catalogue.durations import calendar_duration
 from core import pdf as core_pdf
 from core.i18n import translated
 
+from .signing import sign_pdf
+
 PERMIT_TEMPLATE = "permits/permit.html"
 DATA_ATTACHMENT = "permit.json"
 PDF_VARIANT = "pdf/a-3b"
@@ -126,6 +128,4 @@ def permit_pdf_unsigned(permit, facts: dict) -> bytes:
 
 def render_permit_pdf(permit) -> bytes:
     """The signed permit PDF. Uses the facts stored on the permit (Permit.data)."""
-    from .signing import sign_pdf
-
     return sign_pdf(permit_pdf_unsigned(permit, permit.data or permit_facts(permit.application)))

@@ -13,6 +13,8 @@ from accounts.models import Role
 from departments.models import MembershipRole
 
 from .models import Permit
+from .rendering import permit_facts
+from .signing import NotAPdf, check_signature
 
 # P-2026-000123, and P-2026-000123-2 for its re-issues.
 NUMBER_PATTERN = re.compile(r"P-[0-9]{4}-[0-9]{6,10}(?:-[0-9]{1,3})?", re.ASCII)
@@ -67,8 +69,6 @@ def permit_data(permit: Permit) -> dict:
     before the facts were stored, read from its application."""
     if permit.data or not permit.rendered_at:
         return permit.data or {}
-    from .rendering import permit_facts
-
     return permit_facts(permit.application)
 
 
@@ -117,8 +117,6 @@ def check_file(data: bytes) -> FileCheck:
     """Is this file one we issued? First by its SHA-256 (every issued file's hash is stored,
     superseded ones too), then by its signature, which tells an altered copy of ours from a
     file that never was ours."""
-    from .signing import NotAPdf, check_signature
-
     digest = hashlib.sha256(data).hexdigest()
     try:
         signature = check_signature(data)

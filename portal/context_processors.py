@@ -1,5 +1,7 @@
 from django.conf import settings
 
+from approvals.selectors import unread_count
+
 from .display import large_text
 
 
@@ -7,8 +9,6 @@ def site(request):
     context = {"SITE_URL": settings.SITE_URL, "large_text": large_text(request)}
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
-        # Lazy: only pages that show the badge pay for the count.
-        from approvals.selectors import unread_count
-
+        # A callable: only pages that show the badge pay for the count.
         context["unread_notifications"] = lambda: unread_count(user)
     return context

@@ -14,6 +14,7 @@ urlpatterns = [
     path("search/", views.search, name="search"),
     path("services/<slug:slug>/", views.service_detail, name="service_detail"),
     path("healthz", views.healthz, name="healthz"),
+    path("start/", views.landing, name="landing"),
     path("text-size/", views.text_size, name="text_size"),
     *[path(f"{slug}/", views.site_page, {"slug": slug}, name=f"page_{slug}") for slug in SitePage.Slug.values],
     path("i18n/setlang/", account_views.set_language, name="set_language"),

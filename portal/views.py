@@ -2,7 +2,7 @@
 pages (help, contact, privacy, accessibility, terms) and health."""
 
 from django.http import Http404, HttpResponseRedirect, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -14,6 +14,7 @@ from catalogue.durations import expected_working_days
 from . import display, selectors
 from .forms import SearchForm
 from .health import check_health
+from .landing import landing_url
 
 
 @require_GET
@@ -74,3 +75,8 @@ def text_size(request):
 def healthz(request):
     report = check_health()
     return JsonResponse(report, status=200 if report["status"] == "ok" else 503)
+
+
+def landing(request):
+    """Where the sign-in pages send a person when nothing asked for another page."""
+    return redirect(landing_url(request.user))

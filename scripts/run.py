@@ -59,6 +59,21 @@ def manage(env: dict, *args: str, capture: bool = False) -> str:
     return result.stdout or ""
 
 
+class StopRequest:
+    """Set by the signal handlers. A plain attribute, not a threading.Event: a handler runs in the
+    main thread between two bytecodes, possibly while that thread holds the Event's lock inside
+    Event.wait(), and Event.set() would then wait for that lock forever."""
+
+    def __init__(self):
+        self.requested = False
+
+    def handle(self, *_):
+        self.requested = True
+
+    def __bool__(self) -> bool:
+        return self.requested
+
+
 class Foreground:
     """Hold the terminal's foreground process group, so that Ctrl-C signals this script only."""
 
@@ -141,27 +156,28 @@ def wait_until_up(url: str, processes: Processes, seconds: float = 60) -> bool:
 def main() -> int:
     port = os.environ.setdefault("PORTAL_PORT", "8000")
     env = {**os.environ, "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"), "PYTHONUNBUFFERED": "1"}
-    stop = threading.Event()
+    stop = StopRequest()
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, lambda *_: stop.set())
+        signal.signal(sig, stop.handle)
 
     with Foreground():
         say("==> Preparing the database")
         manage(env, "migrate", "--noinput", "-v", "0")
-        if stop.is_set():
+        if stop:
             return 0
         say("==> Loading the demo: catalogue, staff, citizens, sample applications")
         summary = manage(env, "seed_demo", capture=True)
-        if stop.is_set():
+        if stop:
             return 0
         say("==> Starting the web server, the Celery worker and beat")
         processes = Processes(env)
         processes.start(procfile())
         try:
-            if wait_until_up(f"http://127.0.0.1:{port}/healthz", processes) and not stop.is_set():
+            if wait_until_up(f"http://127.0.0.1:{port}/healthz", processes) and not stop:
                 settle()
                 say(f"{summary.rstrip()}\nCtrl-C stops the web server, the worker and beat.")
-            while not stop.wait(0.5):
+            while not stop:
+                time.sleep(0.2)
                 if ended := processes.exited():
                     say(f"{ended[0]} stopped (exit code {ended[1]}); stopping the others")
                     processes.stop()

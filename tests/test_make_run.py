@@ -35,6 +35,31 @@ def read_until(fd: int, out: bytearray, marker: bytes, seconds: float) -> bool:
     return marker in out
 
 
+def exit_status(pid: int, fd: int, out: bytearray, seconds: float) -> int | None:
+    """The child's wait status once it exits, reading its terminal meanwhile; None after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            read_until(fd, out, b"\0", 0.5)
+            return status
+        read_until(fd, out, b"\0", 0.2)
+    return None
+
+
+def kill_started_from(var_dir: Path) -> None:
+    """SIGKILL every process whose environment names ``var_dir`` (the run's web server, worker
+    and beat each run in a session of their own, so killing make would leave them behind)."""
+    marker = f"PORTAL_VAR_DIR={var_dir}".encode()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and entry.name != str(os.getpid()):
+            try:
+                if marker in (entry / "environ").read_bytes().split(b"\0"):
+                    os.kill(int(entry.name), signal.SIGKILL)
+            except OSError:
+                pass
+
+
 @pytest.mark.skipif(not os.path.exists("/usr/bin/make"), reason="make is not installed")
 def test_make_run_says_where_and_who_then_stops_cleanly_on_ctrl_c(tmp_path):
     port = free_port()
@@ -44,20 +69,20 @@ def test_make_run_says_where_and_who_then_stops_cleanly_on_ctrl_c(tmp_path):
         env.update(PORT=str(port), PORTAL_VAR_DIR=str(tmp_path / "var"))
         os.chdir(ROOT)
         os.execvpe("make", ["make", "--no-print-directory", "run"], env)  # noqa: S606 -- a fixed command
-    out = bytearray()
+    out, status = bytearray(), None
     try:
         assert read_until(fd, out, b"Ctrl-C stops the web server, the worker and beat.", 240), out.decode()
         time.sleep(1)
         os.write(fd, b"\x03")  # Ctrl-C: the terminal signals its foreground process group
         started = time.monotonic()
-        read_until(fd, out, b"\0", 30)
-        _, status = os.waitpid(pid, 0)
+        status = exit_status(pid, fd, out, seconds=60)
         took = time.monotonic() - started
+        assert status is not None, "make run did not stop within 60 s of Ctrl-C\n" + out.decode()
     finally:
-        try:
+        if status is None:  # never leave a portal running behind a failed test
+            kill_started_from(tmp_path / "var")
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+            os.waitpid(pid, 0)
     text = out.decode().replace("\r\n", "\n")
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, text
     assert took < 20, text

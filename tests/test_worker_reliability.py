@@ -108,8 +108,8 @@ def test_every_nudge_delivered_three_times_leaves_the_state_of_one(submit, offic
     permit = Permit.objects.get(application=to_issue)
     for _ in range(2):
         for application in (to_route, to_issue):
-            publish(route_application_task, application.pk)
-        publish(permit_render_task, permit.pk)
+            publish(route_application_task.name, application.pk)
+        publish(permit_render_task.name, permit.pk)
 
     def settled():
         return (stage_one_routed([to_route]) and Application.objects.get(pk=to_issue.pk).status == ApplicationStatus.ISSUED
@@ -118,7 +118,7 @@ def test_every_nudge_delivered_three_times_leaves_the_state_of_one(submit, offic
     wait_for(settled, timeout=60, what="routing and rendering", details=state_summary)
     ids = list(Notification.objects.values_list("pk", flat=True))
     for _ in range(2):
-        publish(notification_email_task, ids)
+        publish(notification_email_task.name, ids)
     wait_for(lambda: not Notification.objects.exclude(email_status=EmailStatus.SENT).exists() and idle_twice(celery_queue),
              timeout=60, what="every email sent", details=state_summary)
 

@@ -61,7 +61,7 @@ def test_register_verify_from_the_mail_file_signs_in_once(client, mail_dir, djan
     assert signed_in_user_id(client) is None
 
     response = client.get(path, follow=True)
-    assert response.redirect_chain == [(reverse("home"), 302)]  # nothing to do yet: the home page
+    assert response.redirect_chain == [(reverse("landing"), 302), (reverse("home"), 302)]  # nothing to do yet: the home page
     assert [str(m) for m in response.context["messages"]] == ["Your email address is confirmed and you are signed in."]
     user.refresh_from_db()
     assert user.email_verified is True
@@ -77,7 +77,7 @@ def test_register_verify_from_the_mail_file_signs_in_once(client, mail_dir, djan
     assert signed_in_user_id(client) is None  # a used link signs nobody in
 
     response = client.post(LOGIN, {"username": "Chen.Jianguo@example.org", "password": NEW_PASSWORD})
-    assert (response.status_code, response.url) == (302, reverse("home"))
+    assert (response.status_code, response.url) == (302, reverse("landing"))
     assert signed_in_user_id(client) == str(user.pk)
 
 
@@ -124,7 +124,7 @@ def test_register_ignores_an_unsafe_next(client, mail_dir, django_capture_on_com
     path = link_path(text, "/accounts/verify/")
     # An unsafe next added to the link by hand is ignored too.
     response = client.get(path, {"next": unsafe})
-    assert (response.status_code, response.url) == (302, reverse("home"))
+    assert (response.status_code, response.url) == (302, reverse("landing"))
     assert signed_in_user_id(client) == str(User.objects.get().pk)
 
 
@@ -143,7 +143,7 @@ def test_expired_verification_link(client, mail_dir, django_capture_on_commit_ca
     assert signed_in_user_id(client) is None  # an expired link signs nobody in
     time_machine.move_to(start + timedelta(hours=24), tick=False)  # the last second of validity
     response = client.get(path)
-    assert (response.status_code, response.url) == (302, reverse("home"))
+    assert (response.status_code, response.url) == (302, reverse("landing"))
     assert User.objects.get().email_verified is True
     assert signed_in_user_id(client) == str(User.objects.get().pk)
 
@@ -306,7 +306,7 @@ def test_login_issues_a_new_session_key(client):
     before = client.session.session_key
     assert Session.objects.filter(session_key=before).exists()
     response = client.post(LOGIN, {"username": "C@Example.org", "password": PASSWORD})
-    assert (response.status_code, response.url) == (302, reverse("home"))
+    assert (response.status_code, response.url) == (302, reverse("landing"))
     after = client.session.session_key
     assert after != before
     assert not Session.objects.filter(session_key=before).exists()
@@ -460,5 +460,5 @@ def test_profile_needs_a_signed_in_citizen(client, departments):
 
 def test_signed_in_user_is_sent_away_from_register_and_login(client):
     client.force_login(UserFactory(email="c@example.org"))
-    assert client.get(REGISTER).url == reverse("home")
-    assert client.get(LOGIN).url == reverse("home")
+    assert client.get(REGISTER).url == reverse("landing")
+    assert client.get(LOGIN).url == reverse("landing")

@@ -78,7 +78,7 @@ def test_ids_of_many_commits_share_a_message_and_repeat_once(batcher, published)
 
     for ids in ([1, 2], [2, 3], [3]):
         with transaction.atomic():
-            nudges.nudge_ids_on_commit(route_application_task, ids)
+            nudges.nudge_ids_on_commit(route_application_task.name, ids)
     assert published == []
     batcher.flush()
     assert published == [(route_application_task.name, [1, 2, 3], threading.current_thread().name)]
@@ -93,8 +93,8 @@ def test_one_per_message_ids_leave_one_message_each_from_the_batcher(batcher, pu
 
     for ids in ([5], [6], [5]):
         with transaction.atomic():
-            nudges.nudge_ids_on_commit(permit_render_task, ids, one_per_message=True)
-            nudges.nudge_ids_on_commit(route_application_task, ids)
+            nudges.nudge_ids_on_commit(permit_render_task.name, ids, one_per_message=True)
+            nudges.nudge_ids_on_commit(route_application_task.name, ids)
     assert published == []
     batcher.flush()
     here = threading.current_thread().name
@@ -119,7 +119,7 @@ def test_a_final_flush_waits_for_the_flush_in_progress(batcher, monkeypatch):
 
     monkeypatch.setattr(nudges, "publish", slow)
     with transaction.atomic():
-        nudges.nudge_ids_on_commit(route_application_task, [1])
+        nudges.nudge_ids_on_commit(route_application_task.name, [1])
     in_progress = threading.Thread(target=batcher.flush)
     in_progress.start()
     assert entered.wait(5)
@@ -137,7 +137,7 @@ def test_a_rolled_back_transaction_nudges_nothing(batcher, published):
     from django.db import transaction
 
     with pytest.raises(RuntimeError), transaction.atomic():
-        nudges.nudge_ids_on_commit(route_application_task, [7])
+        nudges.nudge_ids_on_commit(route_application_task.name, [7])
         raise RuntimeError
     batcher.flush()
     assert published == []
@@ -147,7 +147,7 @@ def test_more_ids_than_a_message_holds_are_split(batcher, published):
     from django.db import transaction
 
     with transaction.atomic():
-        nudges.nudge_ids_on_commit(notification_email_task, range(nudges.BATCH_CHUNK + 1))
+        nudges.nudge_ids_on_commit(notification_email_task.name, range(nudges.BATCH_CHUNK + 1))
     batcher.flush()
     assert [len(ids) for _name, ids, _thread in published] == [nudges.BATCH_CHUNK, 1]
 

@@ -1,16 +1,15 @@
-"""Where a person goes after signing in, and which ``next`` addresses the portal follows.
+"""Where a person goes after signing in.
 
 ``landing_url`` is the one place that decides the page a person lands on when nothing asked for
-another one: a citizen with something to do (a draft to finish, a correction to make, a permit to
-download) on My applications, an officer or supervisor on the queue, a manager on the dashboard,
-an auditor on the audit log, everyone else on the home page."""
+another one (the sign-in pages send them to the ``landing`` address, which asks it): a citizen
+with something to do (a draft to finish, a correction to make, a permit to download) on My
+applications, an officer or supervisor on the queue, a manager on the dashboard, an auditor on
+the audit log, everyone else on the home page."""
 
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 
+from accounts.models import Role
 from approvals.models import Application, ApplicationStatus
-
-from .models import Role
 
 # Application states in which a citizen has something to do or to fetch.
 CITIZEN_WORK_STATES = (ApplicationStatus.DRAFT, ApplicationStatus.NEEDS_CORRECTION, ApplicationStatus.ISSUED)
@@ -35,11 +34,3 @@ def landing_url(user) -> str:
         if user.is_citizen and citizen_has_work(user):
             return reverse("approvals:my_applications")
     return reverse("home")
-
-
-def safe_next(request, url: str | None) -> str:
-    """``url`` when it is an address on this site (a path, or this host), else ""."""
-    url = (url or "").strip()
-    if url and url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return url
-    return ""

@@ -1,18 +1,19 @@
-"""Where a person lands after signing in (accounts.landing)."""
+"""Where a person lands after signing in (portal.landing)."""
 
 import pytest
 from django.urls import reverse
 
-from accounts.landing import landing_url
 from accounts.mail import verification_url
 from accounts.models import Role
 from approvals.models import Application, ApplicationStatus
+from portal.landing import landing_url
 from tests.factories import PASSWORD, DepartmentFactory, UserFactory, officer, restaurant_service
 
 pytestmark = pytest.mark.django_db
 
 LOGIN = reverse("accounts:login")
 HOME = reverse("home")
+LANDING = reverse("landing")
 MY_APPLICATIONS = reverse("approvals:my_applications")
 
 
@@ -30,6 +31,14 @@ def sign_in(client, user, **extra):
     return client.post(LOGIN, {"username": user.email, "password": PASSWORD, **extra})
 
 
+def lands_on(client, response) -> str:
+    """The page a redirect to the landing address ends on."""
+    assert (response.status_code, response.url) == (302, LANDING)
+    landing = client.get(LANDING)
+    assert landing.status_code == 302
+    return landing.url
+
+
 @pytest.mark.parametrize(("statuses", "landing"), [
     ((), HOME),
     ((ApplicationStatus.DRAFT,), MY_APPLICATIONS),
@@ -41,8 +50,7 @@ def sign_in(client, user, **extra):
 def test_citizen_lands_on_my_applications_when_there_is_something_to_do(client, statuses, landing):
     user = citizen_with(*statuses)
     assert landing_url(user) == landing
-    response = sign_in(client, user)
-    assert (response.status_code, response.url) == (302, landing)
+    assert lands_on(client, sign_in(client, user)) == landing
 
 
 @pytest.mark.parametrize(("role", "landing"), [
@@ -57,11 +65,10 @@ def test_staff_land_on_their_work(client, role, landing):
         user = officer(DepartmentFactory(code="health"), role=role.value)
     else:
         user = UserFactory(email=f"{role.value}@example.gov", role=role)
-    response = sign_in(client, user)
-    assert (response.status_code, response.url) == (302, landing)
+    assert lands_on(client, sign_in(client, user)) == landing
     # Already signed in: the sign-in and registration pages send them there too.
-    assert client.get(LOGIN).url == landing
-    assert client.get(reverse("accounts:register")).url == landing
+    assert lands_on(client, client.get(LOGIN)) == landing
+    assert lands_on(client, client.get(reverse("accounts:register"))) == landing
 
 
 def test_an_explicit_next_wins_and_an_unsafe_one_is_ignored(client):
@@ -69,8 +76,7 @@ def test_an_explicit_next_wins_and_an_unsafe_one_is_ignored(client):
     response = sign_in(client, user, next=reverse("accounts:profile"))
     assert response.url == reverse("accounts:profile")
     client.post(reverse("accounts:logout"))
-    response = sign_in(client, user, next="https://evil.example/")
-    assert (response.status_code, response.url) == (302, MY_APPLICATIONS)
+    assert lands_on(client, sign_in(client, user, next="https://evil.example/")) == MY_APPLICATIONS
 
 
 def test_verification_link_lands_a_citizen_with_a_draft_on_my_applications(client):
@@ -78,6 +84,9 @@ def test_verification_link_lands_a_citizen_with_a_draft_on_my_applications(clien
     user.email_verified = False
     user.save(update_fields=["email_verified"])
     path = verification_url(user).split("/accounts/", 1)[1]
-    response = client.get(f"/accounts/{path}")
-    assert (response.status_code, response.url) == (302, MY_APPLICATIONS)
+    assert lands_on(client, client.get(f"/accounts/{path}")) == MY_APPLICATIONS
     assert client.session["_auth_user_id"] == str(user.pk)
+
+
+def test_the_landing_address_sends_a_visitor_home(client):
+    assert client.get(LANDING).url == HOME
