@@ -1,11 +1,9 @@
-from django.contrib import admin
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from .models import User
-from .services import applicant_name_sync
 
 
 class EmailCleanMixin:
@@ -33,8 +31,9 @@ class UserChangeForm(EmailCleanMixin, auth_forms.UserChangeForm):
         fields = "__all__"
 
 
-@admin.register(User)
 class UserAdmin(BaseUserAdmin):
+    """The people's admin pages; registered by portal.admin, which adds the engine's side of a rename."""
+
     """Accounts sign in with their email address; there is no username. Staff roles and
     department memberships are best set with ``manage.py add_staff``."""
 
@@ -62,8 +61,3 @@ class UserAdmin(BaseUserAdmin):
         }),
     )
 
-    def save_model(self, request, obj, form, change):
-        # In the admin's transaction (changeform_view is atomic), like the profile page's rename.
-        super().save_model(request, obj, form, change)
-        if change and "full_name" in form.changed_data:
-            applicant_name_sync(obj)

@@ -88,5 +88,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.role == Role.CITIZEN
 
     @property
+    def may_read_audit_log(self) -> bool:
+        """Auditors and administrators read the audit log and check its chain."""
+        return self.role in (Role.AUDITOR, Role.ADMIN)
+
+    @property
     def is_department_staff(self) -> bool:
         return self.role in (Role.OFFICER, Role.SUPERVISOR)

@@ -17,8 +17,6 @@ from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
 from django.utils.translation import gettext as _
 
-from approvals.models import Review
-
 from . import mail
 from .errors import (
     AccountError,
@@ -168,25 +166,15 @@ def _clean_profile(**values) -> dict:
 
 @transaction.atomic
 def citizen_profile_update(*, user, full_name: str, phone: str = "", id_number: str = "", address: str = "") -> User:
-    """Save the details a citizen gives once and every combined form reuses."""
+    """Save the details a citizen gives once and every combined form reuses. A rename reaches
+    the reviews through approvals.applicants.applicant_profile_update, which calls this."""
     if not user.is_citizen:
         raise AccountError(_("Only citizens keep a profile here."))
     details = _clean_profile(full_name=full_name, phone=phone, id_number=id_number, address=address)
-    renamed = details["full_name"] != user.full_name
     for name, value in details.items():
         setattr(user, name, value)
     user.save(update_fields=list(details))
-    if renamed:
-        applicant_name_sync(user)
     return user
-
-
-def applicant_name_sync(user) -> int:
-    """Copy a renamed person's name onto the reviews of their applications, which the queues
-    show and search (Review.applicant_name); the number of reviews updated. Call it in the
-    transaction that saved the name: the row lock it holds makes a submission in flight wait."""
-    return Review.objects.filter(application__applicant_id=user.pk).exclude(
-        applicant_name=user.full_name).update(applicant_name=user.full_name)
 
 
 def language_supported(code: str | None) -> str:

@@ -7,8 +7,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.mixins import LoginRequiredMixin
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import translation
@@ -24,7 +22,6 @@ from .forms import (
     LoginForm,
     NewPasswordForm,
     PasswordResetRequestForm,
-    ProfileForm,
     RegisterForm,
     ResendVerificationForm,
     apply_errors,
@@ -126,32 +123,6 @@ class ResendVerificationView(KeepsNextMixin, FormView):
             "If that address has an account still waiting for verification, we have sent it a new link. "
             "The link works for %(valid_for)s."
         ) % {"valid_for": verification_timeout_text()})
-        return super().form_valid(form)
-
-
-class ProfileView(LoginRequiredMixin, FormView):
-    """A citizen's details, asked once and reused in every application."""
-
-    form_class = ProfileForm
-    template_name = "accounts/profile.html"
-    success_url = reverse_lazy("accounts:profile")
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not request.user.is_citizen:
-            raise Http404
-        return super().dispatch(request, *args, **kwargs)
-
-    def get_initial(self):
-        user = self.request.user
-        return {"full_name": user.full_name, "phone": user.phone, "id_number": user.id_number, "address": user.address}
-
-    def form_valid(self, form):
-        try:
-            services.citizen_profile_update(user=self.request.user, **form.cleaned_data)
-        except AccountError as exc:
-            apply_errors(form, exc)
-            return self.form_invalid(form)
-        messages.success(self.request, _("Your details are saved."))
         return super().form_valid(form)
 
 

@@ -139,7 +139,7 @@ class Review(models.Model):
     department = models.ForeignKey("departments.Department", on_delete=models.PROTECT, related_name="reviews")
     # The applicant's name, copied so that a queue's name search filters the rows it walks in due
     # order instead of joining the application and the person for each; a rename updates it
-    # (accounts.services.applicant_name_sync).
+    # (approvals.applicants.applicant_name_sync).
     applicant_name = models.CharField(_("applicant"), max_length=150, blank=True, default="")
     # The application's business name (its BUSINESS_NAME_KEY answer, where the service asks it),
     # copied for the same reason: the queue searches it with the applicant's name. Written at

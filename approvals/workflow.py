@@ -275,7 +275,7 @@ def application_submit(*, application_id: int, actor, ip: str | None = None) -> 
     first_stage = schema.stages[0]
     departments = frozen_department_ids(application.service_version_id)
     # Locked so that a rename in flight either waits for these reviews or is read by them
-    # (accounts.services.applicant_name_sync updates the reviews that exist when it runs).
+    # (approvals.applicants.applicant_name_sync updates the reviews that exist when it runs).
     applicant_name = lock_person_name(actor.pk)
     Review.objects.bulk_create([
         status_enter(Review(

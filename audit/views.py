@@ -11,8 +11,6 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts.models import Role
-
 from .chain import audit_chain_status
 from .exports import csv_response
 from .forms import AuditFilterForm
@@ -21,7 +19,6 @@ from .selectors import AUDIT_PAGE, audit_log, audit_log_all, chain_checks
 from .services import Event, access_denied, audit_record, chain_check_revive, chain_check_start, client_ip
 from .tasks import chain_check_nudge_on_commit
 
-AUDITORS = frozenset({Role.AUDITOR, Role.ADMIN})
 FILTERS = ("actor", "department", "application", "action", "date_from", "date_to")
 
 
@@ -29,7 +26,7 @@ def auditors_only(view):
     @login_required
     @wraps(view)
     def wrapped(request, *args, **kwargs):
-        if request.user.role not in AUDITORS:
+        if not request.user.may_read_audit_log:
             access_denied(request, object_type="url", object_id=request.path[:40])
             raise Http404
         return view(request, *args, **kwargs)

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 from django.core import mail
-from django.db import connection
+from django.db import connection, transaction
 
 from approvals import workflow
+from approvals.applicants import applicant_profile_update
 from approvals.models import Application, ApplicationStatus, Notification, NotificationKind, Review, ReviewStatus
 from approvals.notifications import notification_send_email
 from approvals.permit_flow import permit_render
@@ -421,9 +422,6 @@ def sessions_waiting_for_a_lock() -> int:
 def test_a_submission_waits_for_a_rename_in_flight_and_its_reviews_carry_the_new_name(citizen, sent_nudges):
     """The rename has saved the name but not committed when the applicant submits: the
     submission waits for it and copies the new name onto the reviews."""
-    from django.db import transaction
-
-    from accounts.services import citizen_profile_update
 
     service, _ = service_with({1: ["registration", "health"]}, slug="rename-race")
     application = workflow.application_start(applicant=citizen, service=service, answers=VALID_ANSWERS)
@@ -432,7 +430,7 @@ def test_a_submission_waits_for_a_rename_in_flight_and_its_reviews_carry_the_new
     def rename():
         try:
             with transaction.atomic():
-                citizen_profile_update(user=citizen, full_name="Zhou Renamed")
+                applicant_profile_update(user=citizen, full_name="Zhou Renamed")
                 renamed.set()
                 for _ in range(200):  # commit once the submission waits for this row lock
                     if sessions_waiting_for_a_lock():

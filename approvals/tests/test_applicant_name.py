@@ -8,8 +8,8 @@ from django.apps import apps
 from django.db import connection
 from django.urls import reverse
 
-from accounts import services
 from accounts.models import Role
+from approvals.applicants import applicant_name_sync, applicant_profile_update
 from approvals.models import Review
 from tests.factories import UserFactory
 
@@ -30,11 +30,11 @@ def test_submission_copies_the_applicants_name_onto_every_review(submit, citizen
 
 def test_a_profile_rename_updates_the_applicants_reviews_and_no_one_elses(submit, citizen):
     mine, theirs = submit(), submit(applicant=UserFactory(email="other@example.org", full_name="Other Person"))
-    services.citizen_profile_update(user=citizen, full_name="  Zhou   Min ")
+    applicant_profile_update(user=citizen, full_name="  Zhou   Min ")
     assert names(mine) == ["Zhou Min"]
     assert names(theirs) == ["Other Person"]
     # Saving the same name again writes no review.
-    assert services.applicant_name_sync(citizen) == 0
+    assert applicant_name_sync(citizen) == 0
 
 
 def test_a_rename_in_the_admin_site_updates_the_reviews(client, submit, citizen):

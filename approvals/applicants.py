@@ -1,0 +1,28 @@
+"""The engine's side of a person's details: their name is copied onto the reviews of their
+applications (Review.applicant_name), which the queues show and search, so a rename goes through
+here to keep that copy current."""
+
+from django.db import transaction
+
+from accounts.services import citizen_profile_update
+
+from .models import Review
+
+
+@transaction.atomic
+def applicant_profile_update(*, user, **details):
+    """Save a citizen's details (accounts.services.citizen_profile_update checks them) and carry
+    a new name onto their reviews in the same transaction."""
+    renamed = user.full_name
+    user = citizen_profile_update(user=user, **details)
+    if user.full_name != renamed:
+        applicant_name_sync(user)
+    return user
+
+
+def applicant_name_sync(user) -> int:
+    """Copy a renamed person's name onto the reviews of their applications; the number of reviews
+    updated. Call it in the transaction that saved the name: the row lock it holds makes a
+    submission in flight wait (approvals.workflow.application_submit reads the name under it)."""
+    return Review.objects.filter(application__applicant_id=user.pk).exclude(
+        applicant_name=user.full_name).update(applicant_name=user.full_name)

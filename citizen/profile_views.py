@@ -1,0 +1,40 @@
+"""The citizen's details, asked once and reused in every application: the page is the citizen's,
+and a save goes through the engine, which carries a new name onto the reviews the queues show."""
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import Http404
+from django.urls import reverse_lazy
+from django.utils.translation import gettext as _
+from django.views.generic import FormView
+
+from accounts.errors import AccountError
+from accounts.forms import ProfileForm, apply_errors
+from approvals.applicants import applicant_profile_update
+
+
+class ProfileView(LoginRequiredMixin, FormView):
+    """A citizen's details, asked once and reused in every application."""
+
+    form_class = ProfileForm
+    template_name = "accounts/profile.html"
+    success_url = reverse_lazy("accounts:profile")
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not request.user.is_citizen:
+            raise Http404
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_initial(self):
+        user = self.request.user
+        return {"full_name": user.full_name, "phone": user.phone, "id_number": user.id_number, "address": user.address}
+
+    def form_valid(self, form):
+        try:
+            applicant_profile_update(user=self.request.user, **form.cleaned_data)
+        except AccountError as exc:
+            apply_errors(form, exc)
+            return self.form_invalid(form)
+        messages.success(self.request, _("Your details are saved."))
+        return super().form_valid(form)
+
