@@ -3,7 +3,8 @@ the templates (as context flags) and the API (through the services) alike. ``rol
 actor's role in the review's department (None: not an active member of it)."""
 
 from accounts.models import Role
-from departments.models import Membership, MembershipRole
+from departments.access import active_memberships
+from departments.models import MembershipRole
 
 from .models import REVIEW_OPEN, Application, ApplicationStatus, ReviewStatus
 from .transitions import transition_allowed
@@ -43,7 +44,7 @@ def may_manage_permit(actor, permit) -> bool:
         return False
     if actor.role == Role.ADMIN:
         return True
-    return actor.role == Role.SUPERVISOR and Membership.objects.filter(
+    return actor.role == Role.SUPERVISOR and active_memberships().filter(
         user=actor, role=MembershipRole.SUPERVISOR, department__reviews__application_id=permit.application_id,
     ).exists()
 
@@ -53,4 +54,4 @@ def may_manage_any_permit(actor) -> bool:
     if not _signed_in(actor):
         return False
     return actor.role == Role.ADMIN or (
-        actor.role == Role.SUPERVISOR and Membership.objects.filter(user=actor, role=MembershipRole.SUPERVISOR).exists())
+        actor.role == Role.SUPERVISOR and active_memberships().filter(user=actor, role=MembershipRole.SUPERVISOR).exists())

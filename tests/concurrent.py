@@ -2,7 +2,7 @@
 
 import threading
 
-from django.db import connection
+from django.db import connection, transaction
 
 
 def run_together(*calls, timeout: float = 60) -> list:
@@ -32,12 +32,20 @@ def run_together(*calls, timeout: float = 60) -> list:
     return results
 
 
-def run_while_waited_on(hold, then, *, waiting, timeout: float = 30) -> list:
+def sessions_waiting_for_a_lock() -> int:
+    """How many sessions of this database wait for a lock now (PostgreSQL)."""
+    with connection.cursor() as cursor:
+        # Inside a transaction the activity view is a snapshot taken at its first read.
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                       " AND wait_event_type = 'Lock'")
+        return cursor.fetchone()[0]
+
+
+def run_while_waited_on(hold, then, *, waiting=sessions_waiting_for_a_lock, timeout: float = 30) -> list:
     """Run ``hold`` in a transaction that stays open until ``then``, started in another thread
     once ``hold`` has run, waits for a lock (``waiting()`` counts the sessions waiting); then
     commit. The errors of both threads, and one if ``then`` never waited."""
-    from django.db import transaction
-
     held, errors = threading.Event(), []
 
     def holder():

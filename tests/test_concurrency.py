@@ -25,7 +25,7 @@ from audit.models import Action, AuditEvent
 from core import nudges
 from departments.models import Department
 from permits.models import Permit
-from tests.concurrent import run_together
+from tests.concurrent import run_together, run_while_waited_on
 from tests.factories import FIELDS, VALID_ANSWERS, officer, restaurant_service
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -248,7 +248,6 @@ def test_routing_and_a_decision_on_the_same_application_do_not_deadlock(submit, 
     routed, release = threading.Event(), threading.Event()
 
     def route_and_hold():
-        from django.db import transaction
 
         with transaction.atomic():
             count = workflow.application_route(application_ids=[application.pk])
@@ -410,51 +409,16 @@ def test_two_sla_scans_at_once_escalate_each_review_once(submit, officers, sent_
 # --- A rename while the applicant submits -----------------------------------------------------------
 
 
-def sessions_waiting_for_a_lock() -> int:
-    with connection.cursor() as cursor:
-        # Inside a transaction the activity view is a snapshot taken at its first read.
-        cursor.execute("SELECT pg_stat_clear_snapshot()")
-        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                       " AND wait_event_type = 'Lock'")
-        return cursor.fetchone()[0]
-
-
 def test_a_submission_waits_for_a_rename_in_flight_and_its_reviews_carry_the_new_name(citizen, sent_nudges):
     """The rename has saved the name but not committed when the applicant submits: the
     submission waits for it and copies the new name onto the reviews."""
 
     service, _ = service_with({1: ["registration", "health"]}, slug="rename-race")
     application = workflow.application_start(applicant=citizen, service=service, answers=VALID_ANSWERS)
-    renamed, errors = threading.Event(), []
-
-    def rename():
-        try:
-            with transaction.atomic():
-                applicant_profile_update(user=citizen, full_name="Zhou Renamed")
-                renamed.set()
-                for _ in range(200):  # commit once the submission waits for this row lock
-                    if sessions_waiting_for_a_lock():
-                        break
-                    threading.Event().wait(0.05)
-                else:
-                    errors.append(AssertionError("the submission never waited for the rename"))
-        finally:
-            connection.close()
-
-    def submit():
-        try:
-            renamed.wait(30)
-            workflow.application_submit(application_id=application.pk, actor=citizen)
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=rename), threading.Thread(target=submit)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    errors = run_while_waited_on(
+        lambda: applicant_profile_update(user=citizen, full_name="Zhou Renamed"),
+        lambda: workflow.application_submit(application_id=application.pk, actor=citizen),
+    )
     assert errors == []
     assert sorted(Review.objects.filter(application=application).values_list("applicant_name", flat=True)) == [
         "Zhou Renamed", "Zhou Renamed"]

@@ -8,8 +8,6 @@ import socket
 import time
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 CLEARED = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE", "SITE_URL", "PORTAL_PORT",
            "CACHE_URL", "EMAIL_URL", "LOG_LEVEL", "MAKEFLAGS", "MAKELEVEL", "MFLAGS")
@@ -60,7 +58,6 @@ def kill_started_from(var_dir: Path) -> None:
                 pass
 
 
-@pytest.mark.skipif(not os.path.exists("/usr/bin/make"), reason="make is not installed")
 def test_make_run_says_where_and_who_then_stops_cleanly_on_ctrl_c(tmp_path):
     port = free_port()
     pid, fd = pty.fork()

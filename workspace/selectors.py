@@ -27,7 +27,7 @@ from approvals.sla import local_today, sla_calendar
 from audit.models import Action, AuditEvent
 from catalogue.models import Service
 from core.i18n import translated
-from departments.access import member_role
+from departments.access import active_memberships, member_role
 from departments.models import Department, Membership, MembershipRole, StandardReason
 
 # --- The queue ------------------------------------------------------------------------------------
@@ -66,13 +66,13 @@ CURSOR_RE = re.compile(r"(?P<key>-?\d{1,18})\.(?P<pk>\d{1,18})", re.ASCII)
 
 
 def department_ids(user) -> list[int]:
-    return list(Membership.objects.filter(user=user, user__is_active=True).values_list("department_id", flat=True))
+    return list(active_memberships().filter(user=user).values_list("department_id", flat=True))
 
 
 def queue_memberships(user) -> list[Membership]:
     """The user's departments with the user's role in each, in code order."""
     return list(
-        Membership.objects.filter(user=user, user__is_active=True)
+        active_memberships().filter(user=user)
         .select_related("department").order_by("department__code")
     )
 

@@ -12,8 +12,6 @@ from approvals import workflow
 from approvals.models import Attachment
 from tests.factories import PDF_BYTES, restaurant_service
 
-from .test_answers import chinese_compiled
-
 pytestmark = pytest.mark.django_db
 
 FIELDS = [
@@ -77,7 +75,6 @@ def test_optional_questions_say_so_and_required_ones_are_marked(client, citizen,
 
 
 def test_optional_marking_in_chinese(client, citizen, draft):
-    chinese_compiled()
     client.force_login(citizen)
     html = page(client, draft, 1, language="zh-hans").content.decode()
     assert label_of(html, "opening_date") == "opening_date（选填）"

@@ -6,7 +6,6 @@ import pytest
 from approvals import consultation
 from approvals.models import Message, MessageSide, Review
 from tests.concurrent import run_together, run_while_waited_on
-from tests.test_concurrency import sessions_waiting_for_a_lock
 
 from .queue_helpers import make_review
 
@@ -50,7 +49,6 @@ def test_a_message_committed_while_the_department_marks_read_stays_unread(restau
     errors = run_while_waited_on(
         lambda: send("Late"),
         lambda: consultation.thread_mark_read_by_department(review_id=review.pk, actor=officer),
-        waiting=sessions_waiting_for_a_lock,
     )
     assert errors == []
     assert Message.objects.get(body="Early").read_by_department_at is not None
