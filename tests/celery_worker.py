@@ -24,6 +24,11 @@ from urllib.parse import quote, urlparse
 
 import pytest
 
+from approvals.reconcile import reconcile
+from core.nudges import reset_backoff
+from portal.celery import app
+from tests.services import redis_url
+
 __all__ = ["celery_queue", "start_worker"]  # the fixtures; import helpers by name
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,8 +86,6 @@ def wait_for(check, *, timeout: float, what: str, every: float = 0.2, between=No
 
 def reconcile_now() -> dict:
     """One run of the beat reconciler, resending everything still undone (no age threshold)."""
-    from approvals.reconcile import reconcile
-    from core.nudges import reset_backoff
 
     reset_backoff()
     return reconcile(older_than_seconds=0)
@@ -95,7 +98,6 @@ def reconcile_now() -> dict:
 def redis_client():
     import redis
 
-    from tests.services import redis_url
 
     return redis.Redis.from_url(redis_url(), socket_timeout=5, socket_connect_timeout=5)
 
@@ -127,7 +129,6 @@ def redeliver_unacked(queue: str, *, timeout: float = 20) -> int:
     it). Returns how many of them were ``queue``'s."""
     from kombu import Connection
 
-    from tests.services import redis_url
 
     tags = _unacked_tags(queue)
     deadline = time.monotonic() + timeout
@@ -156,7 +157,6 @@ def publishing_to(*, broker_url: str, queue: str):
 
     CELERY_BROKER_URL in the environment wins over the app's configuration, so it is set too;
     the cached connection and producer pools are dropped so the next publish connects anew."""
-    from portal.celery import app
 
     conf = app.conf
     saved_env = os.environ.get("CELERY_BROKER_URL")
@@ -178,8 +178,6 @@ def publishing_to(*, broker_url: str, queue: str):
 @pytest.fixture
 def celery_queue():
     """A queue of this test's own on a flushed Redis database; this process publishes to it."""
-    from core.nudges import reset_backoff
-    from tests.services import redis_url
 
     redis_client().flushdb()
     queue = f"reliability-{uuid.uuid4().hex[:10]}"
@@ -209,7 +207,6 @@ class Worker:
                  claim_seconds: int = WORKER_CLAIM_SECONDS):
         from django.conf import settings
 
-        from tests.services import redis_url
 
         self.name = name
         self.queue = queue

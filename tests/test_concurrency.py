@@ -24,6 +24,7 @@ from approvals.tasks import notification_email_task, permit_render_task, route_a
 from audit.models import Action, AuditEvent
 from core import nudges
 from departments.models import Department
+from permits import rendering
 from permits.models import Permit
 from tests.concurrent import run_together, run_while_waited_on
 from tests.factories import FIELDS, VALID_ANSWERS, officer, restaurant_service
@@ -296,7 +297,6 @@ def test_permit_render_overtaken_after_its_claim_went_stale_leaves_the_winners_f
         submit, officers, settings, sent_nudges, monkeypatch):
     """A render slower than the claim lifetime is started again by the reconciler; the two
     finish in either order, and the file on disk is the one the permit row describes."""
-    from permits import rendering
 
     application = approved_application(submit, officers)
     permit = Permit.objects.get(application=application)

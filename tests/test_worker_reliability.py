@@ -28,6 +28,7 @@ from approvals.tasks import notification_email_task, permit_render_task, route_a
 from audit.models import Action, AuditEvent
 from core.nudges import publish, reset_backoff
 from permits.models import Permit
+from portal.celery import app
 from tests.celery_worker import *  # noqa: F403  (the fixtures celery_queue and start_worker)
 from tests.celery_worker import (
     HungBroker,
@@ -140,7 +141,6 @@ def test_every_nudge_delivered_three_times_leaves_the_state_of_one(submit, offic
 
 def test_hung_broker_never_holds_up_a_submission_and_the_reconciler_catches_up(
         client, restaurant, citizen, officers, start_worker, celery_queue, settings, tmp_path):
-    from portal.celery import app
 
     settings.MEDIA_ROOT = str(tmp_path / "media")
     options = app.conf.broker_transport_options or {}

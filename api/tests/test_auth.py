@@ -8,7 +8,9 @@ from api.models import ApiToken, TokenKind
 from api.services import api_token_create, api_token_revoke, token_digest
 from api.tests.conftest import Api, department_token
 from api.throttles import PublicRateThrottle, TokenRateThrottle
+from approvals.models import Application
 from audit.models import Action, AuditEvent
+from core.errors import ValidationFailed
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -149,7 +151,6 @@ def test_front_desk_files_for_a_citizen_and_sees_only_its_filings(citizen, desk_
     assert response.status_code == 201, response.json()
     filed = response.json()
     assert filed["answers"] == {"business_name": "Counter Café"}
-    from approvals.models import Application
 
     application = Application.objects.get(pk=filed["id"])
     assert application.applicant_id == citizen.pk
@@ -228,7 +229,6 @@ def test_create_api_token_prints_it_once_and_stores_only_its_digest(restaurant, 
 
 
 def test_citizen_token_needs_a_citizen(officers):
-    from core.errors import ValidationFailed
 
     with pytest.raises(ValidationFailed):
         api_token_create(kind=TokenKind.CITIZEN, name="x", user=officers["tax"])

@@ -5,6 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from api.models import ApiToken, TokenKind
+from api.services import api_token_create
 from api.tests.conftest import Api
 from audit.models import Action, AuditEvent
 
@@ -68,7 +69,6 @@ def test_citizen_makes_sees_once_and_revokes_a_token(client, citizen, restaurant
 
 
 def test_nobody_revokes_anothers_token(client, citizen, restaurant, officers):
-    from api.services import api_token_create
 
     theirs, _ = api_token_create(kind=TokenKind.CITIZEN, name="x", user=citizen)
     other = officers["tax"]

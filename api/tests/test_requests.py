@@ -6,7 +6,9 @@ import json
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from api.idempotency import idempotency_purge
 from api.models import IdempotencyRecord
+from api.tests.conftest import Api
 from approvals.models import Application, ApplicationStatus, Message, Review, ReviewStatus
 from audit.models import Action, AuditEvent
 from tests.factories import PDF_BYTES, VALID_ANSWERS
@@ -50,7 +52,6 @@ def test_without_a_key_every_post_acts(citizen_api, restaurant):
 
 
 def test_keys_belong_to_one_token(citizen_api, desk_token, restaurant, citizen):
-    from api.tests.conftest import Api
 
     citizen_api.post("/api/v1/applications/", {"service": SERVICE}, key="shared")
     desk = Api(desk_token[1])
@@ -237,7 +238,6 @@ def test_old_keys_are_forgotten(citizen_api, restaurant):
 
     from django.utils import timezone
 
-    from api.idempotency import idempotency_purge
 
     citizen_api.post("/api/v1/applications/", {"service": SERVICE}, key="old")
     citizen_api.post("/api/v1/applications/", {"service": SERVICE}, key="new")
@@ -263,7 +263,6 @@ def test_text_postgresql_cannot_keep_is_a_malformed_body(citizen_api, restaurant
 
 
 def test_permit_number_with_a_nul_is_not_found(restaurant):
-    from api.tests.conftest import Api
 
     response = Api().get("/api/v1/permits/P-2026%00/verification/")
     assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"

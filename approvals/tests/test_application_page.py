@@ -25,8 +25,10 @@ from django.urls import reverse
 from django.utils import translation
 
 from approvals import workflow
-from approvals.permit_flow import permit_render
+from approvals.models import Application, Review
+from approvals.permit_flow import permit_render, permit_revoke
 from permits.models import Permit
+from tests.engine_fixtures import submitted_application
 from tests.factories import restaurant_service
 
 pytestmark = pytest.mark.django_db
@@ -222,7 +224,6 @@ def test_a_withdrawn_application_says_who_stopped_it(submit, citizen, officers, 
 def _corrected_application(service, citizen, officers, codes):
     """An application of ``service``: the first department asked for a correction that was
     answered, the second approved; the rest in their queues."""
-    from tests.engine_fixtures import submitted_application
 
     application = submitted_application(service, citizen)
     workflow.application_route(application_ids=[application.pk])
@@ -264,7 +265,6 @@ def test_the_page_in_chinese_after_a_correction(corrected, client, citizen):
 
 def test_my_applications_and_the_application_page_say_how_long_the_permit_is_valid(submit, citizen, officers, client,
                                                                                   travel):
-    from approvals.permit_flow import permit_revoke
 
     travel(date(2026, 11, 20), 10)
     application = submit()
@@ -303,7 +303,6 @@ APPLICATION_WORDING = {
 @pytest.mark.parametrize("application_status", list(APPLICATION_WORDING))
 @pytest.mark.parametrize("review_status", list(REVIEW_WORDING))
 def test_every_status_pair_has_one_wording(submit, client, travel, application_status, review_status):
-    from approvals.models import Application, Review
 
     travel(date(2026, 11, 20), 10)
     application = submit()

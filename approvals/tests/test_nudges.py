@@ -9,7 +9,7 @@ import pytest
 
 from approvals import workflow
 from approvals.models import Review, ReviewStatus
-from approvals.tasks import notification_email_task, route_application_task
+from approvals.tasks import notification_email_task, permit_render_task, route_application_task
 from core import nudges
 from portal.celery import app as celery_app
 
@@ -89,7 +89,6 @@ def test_ids_of_many_commits_share_a_message_and_repeat_once(batcher, published)
 def test_one_per_message_ids_leave_one_message_each_from_the_batcher(batcher, published):
     from django.db import transaction
 
-    from approvals.tasks import permit_render_task
 
     for ids in ([5], [6], [5]):
         with transaction.atomic():

@@ -7,12 +7,15 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.formats import date_format
 
-from approvals.models import Application, ApplicationStatus, ReviewStatus
+from approvals import workflow
+from approvals.models import Application, ApplicationStatus, NotificationKind, ReviewStatus
+from approvals.notifications import notify
 from approvals.permit_flow import permit_render
+from approvals.sla import local_today, sla_calendar
 from audit.models import Action, AuditEvent
 from permits.models import Permit
 from tests.engine_fixtures import pdf_upload
-from tests.factories import UserFactory
+from tests.factories import UserFactory, restaurant_service
 
 pytestmark = pytest.mark.django_db
 
@@ -230,7 +233,6 @@ def test_double_submit_gives_one_application_and_the_confirmation(client, restau
 
 
 def test_submit_racing_another_request_lands_on_the_confirmation(client, restaurant, citizen, media, monkeypatch):
-    from approvals import workflow
 
     client.force_login(citizen)
     client.post(reverse("approvals:start", args=[restaurant.slug]))
@@ -251,7 +253,6 @@ def test_submit_racing_another_request_lands_on_the_confirmation(client, restaur
 
 
 def test_confirmation_lists_stages_and_expected_date(client, restaurant, citizen, media):
-    from approvals.sla import local_today, sla_calendar
 
     client.force_login(citizen)
     application = fill_and_submit(client, restaurant)
@@ -268,7 +269,6 @@ def test_confirmation_lists_stages_and_expected_date(client, restaurant, citizen
 
 
 def test_confirmation_uses_due_dates_once_routed(client, submit, citizen):
-    from approvals import workflow
 
     application = submit()
     workflow.application_route(application_ids=[application.pk])
@@ -297,7 +297,6 @@ def test_receipt_is_a_pdf_for_the_applicant_only(client, submit, citizen, restau
 
 
 def test_my_applications_groups_by_what_the_citizen_must_do(client, submit, citizen, restaurant, officers):
-    from approvals import workflow
 
     draft = workflow.application_start(applicant=citizen, service=restaurant)
     in_review = submit()
@@ -321,9 +320,6 @@ def test_my_applications_groups_by_what_the_citizen_must_do(client, submit, citi
 
 
 def _application_with(service, citizen, *, files: int, notifications: int):
-    from approvals import workflow
-    from approvals.models import NotificationKind
-    from approvals.notifications import notify
 
     application = workflow.application_start(applicant=citizen, service=service, answers={"business_name": "Golden Dragon"})
     for n in range(files):
@@ -338,7 +334,6 @@ def _application_with(service, citizen, *, files: int, notifications: int):
 
 
 def test_application_page_query_count_is_constant(client, citizen, media):
-    from tests.factories import restaurant_service
 
     one = restaurant_service(slug="one-department", reviews=[("registration", 1, 3, ["business_name", "floor_plan"])])
     three = restaurant_service(slug="three-departments", reviews=[
@@ -360,7 +355,6 @@ def test_application_page_query_count_is_constant(client, citizen, media):
 
 
 def test_application_page_shows_timeline_correction_and_permit(client, submit, citizen, officers):
-    from approvals import workflow
 
     application = submit()
     workflow.application_route(application_ids=[application.pk])
@@ -380,7 +374,6 @@ def test_application_page_shows_timeline_correction_and_permit(client, submit, c
 
 
 def test_correction_page_asks_only_what_was_requested(client, submit, citizen, officers):
-    from approvals import workflow
 
     application = submit()
     review = application.reviews.get(department__code="health")
@@ -446,7 +439,6 @@ def test_withdraw_asks_for_confirmation(client, submit, citizen):
 
 
 def test_another_citizens_urls_are_404_and_change_nothing(client, submit, restaurant, citizen, officers):
-    from approvals import workflow
 
     application = submit()
     draft = workflow.application_start(applicant=citizen, service=restaurant, answers={"business_name": "Mine"})

@@ -9,7 +9,7 @@ from audit.models import Action, AuditEvent
 from core.errors import Conflict, InvalidTransition, ValidationFailed
 from permits.models import Permit
 from tests.engine_fixtures import pdf_upload
-from tests.factories import VALID_ANSWERS, UserFactory
+from tests.factories import VALID_ANSWERS, UserFactory, officer
 
 pytestmark = pytest.mark.django_db
 
@@ -151,7 +151,6 @@ def test_officer_of_another_department_cannot_decide(submit, officers):
 def test_claimed_review_cannot_be_decided_by_a_colleague(submit, officers):
     application = submit()
     review = application.reviews.get(department__code="health")
-    from tests.factories import officer
 
     colleague = officer(review.department, email="second.health@example.gov")
     workflow.review_claim(review_id=review.pk, actor=officers["health"])

@@ -4,9 +4,11 @@ from datetime import date
 
 import pytest
 
+from catalogue.dumper import catalogue_dump
 from catalogue.models import Field
 from catalogue.schema import date_bound, parse_date_rule
 
+from .test_admin import change_url, form_data
 from .test_loader import DATE_RULE_PROBLEM, field
 
 
@@ -61,7 +63,6 @@ def test_a_fixed_and_a_relative_bound_are_not_compared(write, load):
 
 
 def test_dump_writes_rules_back(write, load, tmp_path):
-    from catalogue.dumper import catalogue_dump
 
     load(write("f.yaml", field("min: today-18y\nmax: today", kind="date")))
     assert "min: today-18y" in catalogue_dump() and "max: today" in catalogue_dump()
@@ -69,7 +70,6 @@ def test_dump_writes_rules_back(write, load, tmp_path):
 
 @pytest.fixture
 def opening_date_in_admin(base, admin_client):
-    from .test_admin import change_url, form_data
 
     opening = Field.objects.get(key="opening_date")
     return opening, change_url(opening), form_data(admin_client.get(change_url(opening)))

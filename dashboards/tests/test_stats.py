@@ -21,7 +21,7 @@ from audit.models import Action, AuditEvent
 from catalogue.calendar import load_calendar
 from catalogue.models import Service
 from dashboards import selectors
-from dashboards.models import DayStat
+from dashboards.models import DayStat, ReviewFact
 from dashboards.stats import stats_consume, stats_rebuild
 from departments.models import Department
 from devtools.history import generate_history
@@ -220,7 +220,6 @@ def test_the_upgrade_forgets_open_correction_requests_counted_as_decisions(db):
 
     from django.apps import apps as django_apps
 
-    from dashboards.models import ReviewFact
     common = {"application_id": 1, "department_id": 1, "service_id": 1, "stage": 1, "decision_day": date(2026, 11, 2),
               "working_days": 3, "sla_met": True}
     ReviewFact.objects.create(review_id=1, status="correction_requested", **common)

@@ -4,6 +4,8 @@ and a contact link, never Django's debug page."""
 import pytest
 from django.test import Client
 
+from tests.factories import UserFactory
+
 pytestmark = pytest.mark.django_db
 
 DEBUG_MARKERS = ("Traceback", "Using the URLconf", "SECRET-TRACEBACK-DETAIL", "staff only", "Django tried these URL",
@@ -78,7 +80,6 @@ def test_static_files_are_served_with_debug_off(client, settings):
 
 def test_sign_in_lockout_is_the_same_429_page(client, settings):
     """django-axes' lockout uses the portal's 429 layout: the same ways on and contact link."""
-    from tests.factories import UserFactory
 
     UserFactory(email="c@example.org")
     for _ in range(settings.AXES_FAILURE_LIMIT):

@@ -6,7 +6,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.factories import restaurant_service
+from catalogue.tests.conftest import DEMO
+from tests.factories import UserFactory, restaurant_service
 
 pytestmark = pytest.mark.django_db
 
@@ -15,7 +16,6 @@ pytestmark = pytest.mark.django_db
 def demo(db):
     from django.core.management import call_command
 
-    from catalogue.tests.conftest import DEMO
 
     call_command("load_catalogue", str(DEMO), verbosity=0)
 
@@ -111,7 +111,6 @@ def test_service_page_links_to_sign_in_and_register_and_back(client, demo):
 
 
 def test_service_page_for_a_signed_in_citizen_starts_the_application(client, demo):
-    from tests.factories import UserFactory
 
     client.force_login(UserFactory(email="applicant@example.org"))
     page = client.get("/services/open-a-restaurant/").content.decode()

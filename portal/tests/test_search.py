@@ -4,8 +4,10 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
+from catalogue.models import Service
 from catalogue.selectors import search_services, search_terms
 from catalogue.tests.conftest import DEMO
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +48,6 @@ def test_every_term_must_match_when_some_service_matches_all(demo):
 
 
 def test_inactive_services_are_not_found(demo):
-    from catalogue.models import Service
 
     Service.objects.filter(slug="open-a-restaurant").update(is_active=False)
     assert "open-a-restaurant" not in slugs("restaurant")
@@ -88,7 +89,6 @@ def test_search_page_without_a_query_and_the_home_page_box(client, demo):
 
 
 def test_service_page_shows_fee_validity_and_a_post_start_button(client, demo):
-    from tests.factories import UserFactory
 
     client.force_login(UserFactory(email="applicant@example.org"))
     page = client.get(reverse("service_detail", args=["open-a-restaurant"])).content.decode()

@@ -21,6 +21,8 @@ from django.template.loader import render_to_string
 from django.test import RequestFactory
 from django.utils import translation
 
+from approvals.models import ApplicationStatus
+
 LC_MESSAGES = Path(settings.BASE_DIR) / "locale" / "zh_Hans" / "LC_MESSAGES"
 PO = LC_MESSAGES / "django.po"
 MO = LC_MESSAGES / "django.mo"
@@ -261,7 +263,6 @@ def test_plural_and_placeholders_render_in_chinese():
 
 
 def test_lazy_labels_and_template_tags_render_in_chinese():
-    from approvals.models import ApplicationStatus
 
     template = Template(
         "{% load i18n %}{% trans 'Review queue' %}|"

@@ -9,8 +9,8 @@ from django.utils import timezone, translation
 from playwright.sync_api import expect
 
 from accounts.models import Role
-from audit.models import ChainCheck
-from audit.services import chain_check_run
+from audit.models import Action, ChainCheck
+from audit.services import Event, audit_record, chain_check_run
 from dashboards.forms import month_label
 from tests.factories import UserFactory
 
@@ -54,8 +54,6 @@ def checking(monkeypatch):
 
 
 def _events(n: int) -> None:
-    from audit.models import Action
-    from audit.services import Event, audit_record
 
     audit_record(*[Event(action=Action.APPLICATION_VIEWED, object_type="application", object_id=i) for i in range(n)])
 

@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from approvals.permit_flow import permit_render
 from permits.models import Permit, PermitStatus
+from permits.tests.conftest import approve_all
 from tests.engine_fixtures import submitted_application
 from tests.factories import PASSWORD
 
@@ -21,7 +22,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def issued_permit(restaurant, citizen, officers):
-    from permits.tests.conftest import approve_all
 
     permit = approve_all(submitted_application(restaurant, citizen), officers)
     assert permit_render(permit_id=permit.pk) == "rendered"

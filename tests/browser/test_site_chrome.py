@@ -7,6 +7,11 @@ import pytest
 from django.apps import apps
 from playwright.sync_api import expect
 
+from accounts.models import User
+from approvals.models import Application, ApplicationStatus
+from departments.models import MembershipRole
+from tests.factories import DepartmentFactory, UserFactory, officer
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
@@ -30,6 +35,20 @@ def test_not_found_page(page, site_pages, assert_accessible, language):
     page.get_by_role("link", name=back).click()
     page.wait_for_url("**/search/")
     assert "/search/" in page.url
+
+
+@pytest.mark.parametrize(("status", "heading"), [
+    (403, "您无权打开此页面"), (429, "请求过于频繁"), (500, "抱歉，我们这边出了问题"),
+])
+def test_the_other_error_pages(page, site_pages, assert_accessible, settings, status, heading):
+    settings.ROOT_URLCONF = "portal.tests.error_urls"  # views that fail on purpose
+    page.goto("/")
+    page.context.add_cookies([{"name": "django_language", "value": "zh-hans", "url": page.url}])
+    response = page.goto(f"/test-errors/{status}/")
+    assert response.status == status
+    assert page.locator("h1").inner_text() == heading
+    assert page.get_by_role("link", name="前往首页").count() == 1
+    assert_accessible(page)
 
 
 def test_footer_page(page, site_pages, assert_accessible):
@@ -72,9 +91,6 @@ HEADER_ROWS = """() => {
 
 
 def staff_with_most_links():
-    from accounts.models import User
-    from departments.models import MembershipRole
-    from tests.factories import DepartmentFactory, officer
 
     supervisor = officer(DepartmentFactory(code="registration"), role=MembershipRole.SUPERVISOR)
     User.objects.filter(pk=supervisor.pk).update(full_name="Supervisor (registration)")
@@ -155,8 +171,6 @@ ROOT_FONT = "parseFloat(getComputedStyle(document.documentElement).fontSize)"
 
 
 def test_larger_text_is_remembered_for_a_visitor_and_on_the_account(page, assert_accessible):
-    from accounts.models import User
-    from tests.factories import UserFactory
 
     page.goto("/search/")
     assert page.evaluate(ROOT_FONT) == 16
@@ -213,7 +227,6 @@ def demo(settings, tmp_path):
 
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
 def test_wide_tables_stay_inside_the_page_at_1280(page, demo, language, assert_accessible):
-    from accounts.models import User
 
     page.set_viewport_size({"width": 1280, "height": 900})
     set_language(page, language)
@@ -276,8 +289,6 @@ def test_pages_stay_usable_at_200_percent_text(page, demo, language):
     """Text at 200 % (the root font size doubled, as a browser's text-size setting does): the home
     page, a page of the combined form and the officer's queue show everything, nothing on top of
     anything else, at 1280 px and on a phone."""
-    from accounts.models import User
-    from approvals.models import Application, ApplicationStatus
 
     draft = Application.objects.filter(status=ApplicationStatus.DRAFT).select_related("applicant").first()
     officer = User.objects.get(email="officer.health@demo.example.gov")

@@ -7,7 +7,7 @@ from approvals.assignment import SkipReason, review_assign, reviews_assign_bulk
 from approvals.models import Notification, NotificationKind, Review, ReviewStatus
 from audit.models import Action, AuditEvent
 from core.errors import Conflict, NotAllowed, ValidationFailed
-from departments.models import Department
+from departments.models import Department, Membership
 from tests.factories import officer
 
 from .queue_helpers import make_review
@@ -132,7 +132,6 @@ def test_bulk_assigns_the_open_ones_and_reports_the_rest(restaurant, officers, s
 
 
 def test_bulk_skips_departments_the_actor_only_works_in(restaurant, officers, second):
-    from departments.models import Membership
 
     sup = officers["registration_supervisor"]
     Membership.objects.create(user=sup, department=Department.objects.get(code="tax"))  # officer there

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from accounts.models import Role
-from approvals import sharing
+from approvals import sharing, workflow
 from approvals.models import ApplicationShare, ApplicationUserObjectPermission, InternalNote, Review
 from audit.models import Action, AuditEvent
 from tests.factories import UserFactory
@@ -43,7 +43,6 @@ CASES = [(name, role) for name in MATRIX for role in ROLES]
 
 @pytest.fixture
 def world(submit, citizen, officers):
-    from approvals import workflow
 
     application = submit()
     workflow.application_route(application_ids=[application.pk])

@@ -10,10 +10,12 @@ from django.urls import reverse
 
 from approvals.models import QUEUE_NO_DUE_DATE, Review, ReviewStatus
 from approvals.sla import local_today, sla_calendar
+from catalogue.models import Requirement
 from departments.access import department_members
-from departments.models import Department
+from departments.models import Department, Membership
 from tests.factories import UserFactory, officer, restaurant_service
 from workspace import selectors
+from workspace.queue_rows import row_labels
 from workspace.selectors import Cursor, QueueFilters
 
 from .queue_helpers import count_queries as _count_queries
@@ -312,7 +314,6 @@ def test_officers_never_see_another_departments_reviews(client, restaurant, offi
 def test_officer_of_two_departments_sees_both_and_can_filter(client, restaurant, officers):
     both = officers["registration"]
     tax = Department.objects.get(code="tax")
-    from departments.models import Membership
 
     Membership.objects.create(user=both, department=tax)
     r1 = make_review(restaurant, "registration", due=local_today())
@@ -451,7 +452,6 @@ def test_workload_counts_and_query_count(restaurant, officers):
 
 
 def test_a_row_of_a_service_the_department_no_longer_reviews_keeps_its_name(client, restaurant, reg):
-    from catalogue.models import Requirement
 
     review = make_review(restaurant, "registration")
     Requirement.objects.filter(service=restaurant, department__code="registration").delete()
@@ -465,7 +465,6 @@ def test_a_row_of_a_service_the_department_no_longer_reviews_keeps_its_name(clie
 def test_row_words_are_translated_once_a_page():
     from django.utils import translation
 
-    from workspace.queue_rows import row_labels
 
     with translation.override("zh-hans"):
         labels = row_labels()

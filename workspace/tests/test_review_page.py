@@ -7,11 +7,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from approvals import workflow
+from approvals import consultation, sharing, workflow
 from approvals.models import InternalNote, ReviewStatus
 from approvals.sla import local_today
 from audit.models import Action, AuditEvent
-from departments.models import StandardReason
+from departments.models import Department, StandardReason
 from tests.factories import officer
 from workspace import selectors
 
@@ -281,8 +281,6 @@ def test_review_page_query_count_is_constant(client, application, officers, citi
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from approvals import consultation, sharing
-    from departments.models import Department
 
     health, supervisor = review_of(application, "health"), officers["health_supervisor"]
     others = Department.objects.exclude(code="health").order_by("code")

@@ -10,7 +10,9 @@ from guardian.shortcuts import get_perms
 
 from approvals import sharing, workflow
 from approvals.models import ApplicationShare, ApplicationUserObjectPermission
+from approvals.tasks import shares_expire_task
 from audit.models import Action, AuditEvent
+from audit.selectors import staff_accesses
 from core.errors import NotAllowed, ValidationFailed
 from departments.models import Department
 from tests.factories import officer
@@ -202,7 +204,6 @@ def test_sharing_and_revoking_are_audited_under_their_own_actions(client, applic
         (Action.SHARE_REVOKED, "share_revoked", officers["health_supervisor"], "health"),
     ]
     # The applicant sees both under "who viewed my data".
-    from audit.selectors import staff_accesses
 
     assert [e.action for e in staff_accesses(application.applicant_id).filter(object_type="applicationshare")] == [
         Action.SHARE_REVOKED, Action.APPLICATION_SHARED]
@@ -229,7 +230,6 @@ def test_the_sweep_takes_back_expired_shares_once(application, health, officers,
         None, "share_expired", str(expired.pk), "building")
 
     # A second sweep (or the task) finds nothing left to do and writes nothing.
-    from approvals.tasks import shares_expire_task
 
     assert sharing.shares_expire() == 0
     assert shares_expire_task.apply().get() == 0
