@@ -14,6 +14,17 @@ class Role(models.TextChoices):
     ADMIN = "admin", _("Administrator")
 
 
+class Assurance(models.TextChoices):
+    """How sure the portal is of who the person is (eIDAS levels for an identity service's
+    assertion; "in person" when an officer checked an identity document at a counter)."""
+
+    NONE = "", _("Not verified")
+    LOW = "low", _("Low (identity service)")
+    SUBSTANTIAL = "substantial", _("Substantial (identity service)")
+    HIGH = "high", _("High (identity service)")
+    IN_PERSON = "in_person", _("Verified in person")
+
+
 STAFF_ROLES = frozenset({Role.OFFICER, Role.SUPERVISOR, Role.MANAGER, Role.AUDITOR, Role.ADMIN})
 # The accounts that API tokens act as (a department system, a front desk) live on this domain:
 # they never sign in, receive mail or take work from a supervisor.
@@ -60,6 +71,17 @@ class User(AbstractBaseUser, PermissionsMixin):
     # The larger-text mode chosen in the header, remembered across devices.
     large_text = models.BooleanField(_("larger text"), default=False, db_default=False)
     email_verified = models.BooleanField(_("email verified"), default=False)
+    # Who vouched for the person's identity, and how well. Once verified, the identity number
+    # is the one the identity service (or the counter) confirmed, and the citizen cannot edit it.
+    assurance = models.CharField(_("identity assurance"), max_length=16, choices=Assurance.choices, blank=True,
+                                 default=Assurance.NONE, db_default=Assurance.NONE)
+    identity_verified_by = models.CharField(_("identity verified by"), max_length=150, blank=True, default="",
+                                            db_default="")
+    identity_verified_at = models.DateTimeField(_("identity verified at"), null=True, blank=True)
+    identity_verifier = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("officer who checked the identity document"),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("may use the admin site"), default=False)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
@@ -84,6 +106,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.full_name or self.email
 
     @property
+    def identity_verified(self) -> bool:
+        return bool(self.assurance)
+
+    @property
     def is_citizen(self) -> bool:
         return self.role == Role.CITIZEN
 
@@ -95,3 +121,25 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_department_staff(self) -> bool:
         return self.role in (Role.OFFICER, Role.SUPERVISOR)
+
+
+class ExternalIdentity(models.Model):
+    """An identity an OpenID Connect provider asserted, bound to one account: the provider's
+    issuer and its subject identifier (``sub``) name the person for good, whatever their e-mail."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="external_identities",
+                             verbose_name=_("account"))
+    issuer = models.CharField(_("issuer"), max_length=255)
+    subject = models.CharField(_("subject identifier"), max_length=255)
+    provider_name = models.CharField(_("identity service"), max_length=150)
+    assurance = models.CharField(_("assurance"), max_length=16, choices=Assurance.choices, blank=True)
+    linked_at = models.DateTimeField(_("linked at"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("last used at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("external identity")
+        verbose_name_plural = _("external identities")
+        constraints = [models.UniqueConstraint(fields=["issuer", "subject"], name="external_identity_unique")]
+
+    def __str__(self):
+        return f"{self.provider_name}: {self.subject}"

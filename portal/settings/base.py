@@ -3,6 +3,7 @@ environment (django-environ); the defaults run with no external service: SQLite 
 Celery broker under ``var/``, mail written to files under ``var/mail/``."""
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from celery.schedules import crontab
@@ -34,6 +35,10 @@ INSTALLED_APPS = [
     "guardian",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     # infrastructure (no models)
     "core",
     # base
@@ -63,6 +68,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -112,6 +118,22 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth -----------------------------------------------------------------------------------
+
+
+def webauthn_relying_party(site_url: str) -> tuple[str, list[str]]:
+    """Passkeys are bound to the portal's host name and origin: both follow SITE_URL. A passkey
+    cannot belong to an IP address, so a development server on 127.0.0.1 offers them at
+    http://localhost on the same port (browsers count it as a secure origin)."""
+    parts = urlsplit(site_url)
+    host = parts.hostname or "localhost"
+    if parts.scheme == "http" and host in ("127.0.0.1", "::1"):
+        host = "localhost"
+    port = f":{parts.port}" if parts.port else ""
+    return host, [f"{parts.scheme or 'https'}://{host}{port}"]
+
+
+OTP_WEBAUTHN_RP_NAME = env.str("OTP_WEBAUTHN_RP_NAME", default="Government Service Portal")
+OTP_WEBAUTHN_RP_ID, OTP_WEBAUTHN_ALLOWED_ORIGINS = webauthn_relying_party(SITE_URL)
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",

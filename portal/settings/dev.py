@@ -4,7 +4,7 @@ import secrets
 from pathlib import Path
 
 from .base import *  # noqa: F403
-from .base import INSTALLED_APPS, MIDDLEWARE, SITE_URL, STATIC_ROOT, VAR_DIR, env
+from .base import INSTALLED_APPS, MIDDLEWARE, SITE_URL, STATIC_ROOT, VAR_DIR, env, webauthn_relying_party
 
 # Off by default, so the demo shows people the portal's own error pages, never Django's debug
 # page (which lists every URL); DEBUG=1 brings tracebacks back while developing.
@@ -18,6 +18,7 @@ Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # WhiteNoise warns about a
 # server, the worker and seed_demo the same PORTAL_PORT (PORT=8080 make run). SITE_URL overrides.
 PORTAL_PORT = env.int("PORTAL_PORT", default=8000)
 SITE_URL = SITE_URL or f"http://127.0.0.1:{PORTAL_PORT}"
+OTP_WEBAUTHN_RP_ID, OTP_WEBAUTHN_ALLOWED_ORIGINS = webauthn_relying_party(SITE_URL)
 
 
 def _dev_secret_key() -> str:

@@ -4,7 +4,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import SITE_URL, env
+from .base import SITE_URL, env, webauthn_relying_party
 
 DEBUG = False
 SECRET_KEY = env.str("SECRET_KEY", default="")
@@ -15,6 +15,7 @@ if len(SECRET_KEY) < 50:
 # Mails and permit QR codes carry this address: it is never guessed in production.
 if not SITE_URL.startswith(("https://", "http://")):
     raise ImproperlyConfigured("SITE_URL must be set to the portal's public address (https://...) in production.")
+OTP_WEBAUTHN_RP_ID, OTP_WEBAUTHN_ALLOWED_ORIGINS = webauthn_relying_party(SITE_URL)
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
