@@ -39,6 +39,23 @@ class Action(models.TextChoices):
     ACCESS_DENIED = "access.denied", _("Access denied")
     MESSAGE_SENT = "message.sent", _("Message sent")
     RATING_GIVEN = "rating.given", _("Service rated")
+    SIGNED_IN = "auth.signed_in", _("Signed in")
+    SIGN_IN_FAILED = "auth.sign_in_failed", _("Sign-in failed")
+    LOCKED_OUT = "auth.locked_out", _("Sign-in slowed down after failures")
+    SPRAYING_SUSPECTED = "auth.spraying", _("Password spraying suspected")
+    SIGNED_OUT = "auth.signed_out", _("Signed out")
+    SECOND_FACTOR_ADDED = "auth.factor_added", _("Second factor added")
+    SECOND_FACTOR_REMOVED = "auth.factor_removed", _("Second factor removed")
+    RECOVERY_CODE_USED = "auth.recovery_code_used", _("Recovery code used")
+    REAUTHENTICATED = "auth.reauthenticated", _("Second factor confirmed again")
+    PASSWORD_CHANGED = "auth.password_changed", _("Password changed")
+    PASSWORD_RESET = "auth.password_reset", _("Password reset")
+    IDENTITY_LINKED = "auth.identity_linked", _("Identity service linked")
+    IDENTITY_VERIFIED = "auth.identity_verified", _("Identity verified in person")
+    ACCOUNT_CLAIMED = "auth.account_claimed", _("Account claimed")
+    ROLE_CHANGED = "staff.role_changed", _("Role changed")
+    MEMBERSHIP_CHANGED = "staff.membership_changed", _("Department membership changed")
+    PERSONAL_DATA_VIEWED = "person.viewed", _("Personal details viewed")
 
 
 class AuditEvent(models.Model):
