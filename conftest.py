@@ -10,8 +10,9 @@ import pytest
 
 from tests.services import postgres_configured, redis_reachable, redis_url
 
-# Fixtures shared across apps: the approval engine's (service, citizen, officers, submit).
-pytest_plugins = ["tests.engine_fixtures"]
+# Fixtures shared across apps: the approval engine's (service, citizen, officers, submit), and a
+# real OpenID Connect provider run by node (tests/oidc_provider).
+pytest_plugins = ["tests.engine_fixtures", "tests.oidc_provider.fixtures"]
 
 STRICT = os.environ.get("STRICT") == "1"
 _skipped_for = {}

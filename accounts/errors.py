@@ -50,3 +50,16 @@ class VerificationFailed(AccountError):
 
 class VerificationExpired(VerificationFailed):
     default_message = _("This verification link has expired. Ask for a new one below.")
+
+
+class IdentityServiceError(AccountError):
+    """The identity service's answer cannot be used (not answering, a sign-in not started here or
+    already finished, a token that does not verify, details that are not valid): nobody is signed
+    in and nothing is written."""
+
+    default_message = _("The sign-in with the identity service could not be completed. Start it again.")
+
+
+class IdentityRefused(AccountError):
+    """The identity is genuine but cannot be bound to an account (see accounts.identities)."""
+

@@ -4,15 +4,16 @@ writes the <form> tag, the CSRF token and the button, and shows the error summar
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Layout
 from django import forms
+from django.conf import settings
+from django.contrib.auth import authenticate, get_user_model, password_validation
 from django.contrib.auth import forms as auth_forms
-from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from . import services
+from . import oidc, services
 from .errors import AccountError
 from .validators import PROFILE_VALIDATORS
 
@@ -63,6 +64,7 @@ class LoginForm(auth_forms.AuthenticationForm):
         "invalid_login": _("The email address or the password is not right. Check both and try again."),
         "unverified": _("Verify your email address before you sign in: follow the link in the mail we sent when you "
                         "registered."),
+        "identity_service_only": _("Citizens sign in with %(service)s here, not with a password."),
     }
 
     def __init__(self, request=None, *args, **kwargs):
@@ -71,6 +73,9 @@ class LoginForm(auth_forms.AuthenticationForm):
 
     def confirm_login_allowed(self, user):
         super().confirm_login_allowed(user)
+        if user.is_citizen and not settings.CITIZEN_PASSWORD_SIGN_IN:
+            raise ValidationError(self.error_messages["identity_service_only"], code="identity_service_only",
+                                  params={"service": oidc.provider_name()})
         if user.is_citizen and not user.email_verified:
             raise ValidationError(
                 format_html('{} <a href="{}">{}</a>', self.error_messages["unverified"],
@@ -126,6 +131,9 @@ class ResendVerificationForm(forms.Form):
 
 
 class ProfileForm(forms.Form):
+    """The citizen's details. A verified identity number is not among the fields: the page shows
+    it, and nobody but the identity service or a counter changes it."""
+
     full_name = forms.CharField(
         label=_("Full name"), max_length=150, validators=PROFILE_VALIDATORS["full_name"],
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
@@ -145,9 +153,11 @@ class ProfileForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "street-address"}),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, identity_verified: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = fields_helper("full_name", "phone", "id_number", "address")
+        if identity_verified:
+            del self.fields["id_number"]
+        self.helper = fields_helper(*self.fields)
 
 
 class PasswordResetRequestForm(auth_forms.PasswordResetForm):
@@ -182,3 +192,40 @@ class NewPasswordForm(auth_forms.SetPasswordForm):
 
     def save(self, commit=True):
         return services.user_password_reset(user=self.user, password=self.cleaned_data["new_password1"])
+
+
+class IdentityEmailForm(forms.Form):
+    """The e-mail address of a citizen the identity service signed in without giving one."""
+
+    email = email_field(help_text=_("We send a link to this address to confirm it is yours."))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = fields_helper("email")
+
+
+class IdentityLinkForm(forms.Form):
+    """The password of the account that has the identity service's e-mail address: it proves the
+    person signed in with the service holds that account. Checked through authenticate(), so a
+    wrong password counts towards the sign-in throttle as on the sign-in page."""
+
+    password = forms.CharField(
+        label=_("Password of that account"), strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args, request=None, account=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.request, self.account, self.user = request, account, None
+        self.helper = fields_helper("password")
+
+    def clean(self):
+        cleaned_data = super().clean()
+        password = cleaned_data.get("password")
+        if password:
+            self.user = authenticate(self.request, username=self.account.email, password=password)
+            if self.user is None or self.user.pk != self.account.pk:
+                self.user = None
+                raise ValidationError(_("The password is not right. Check it and try again, or use another email "
+                                        "address for your account."), code="invalid_login")
+        return cleaned_data

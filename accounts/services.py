@@ -167,10 +167,18 @@ def _clean_profile(**values) -> dict:
 @transaction.atomic
 def citizen_profile_update(*, user, full_name: str, phone: str = "", id_number: str = "", address: str = "") -> User:
     """Save the details a citizen gives once and every combined form reuses. A rename reaches
-    the reviews through approvals.applicants.applicant_profile_update, which calls this."""
+    the reviews through approvals.applicants.applicant_profile_update, which calls this. Once the
+    identity is verified (by an identity service or at a counter), the identity number stays."""
     if not user.is_citizen:
         raise AccountError(_("Only citizens keep a profile here."))
     details = _clean_profile(full_name=full_name, phone=phone, id_number=id_number, address=address)
+    if user.identity_verified and details["id_number"].upper() != user.id_number.upper():
+        raise InvalidProfile({"id_number": [_(
+            "Your identity number was verified by %(verifier)s and cannot be changed here. If it is wrong, contact "
+            "the help desk."
+        ) % {"verifier": user.identity_verified_by or _("the portal")}]})
+    if user.identity_verified:
+        details["id_number"] = user.id_number  # as it was verified, whatever the letter case typed
     for name, value in details.items():
         setattr(user, name, value)
     user.save(update_fields=list(details))

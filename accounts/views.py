@@ -16,7 +16,7 @@ from django.views import i18n as i18n_views
 from django.views.decorators.http import require_POST
 from django.views.generic import FormView, TemplateView
 
-from . import services
+from . import oidc, services
 from .errors import AccountError, VerificationExpired, VerificationFailed
 from .forms import (
     LoginForm,
@@ -42,12 +42,15 @@ class LoginView(auth_views.LoginView):
 
 
 class LogoutView(auth_views.LogoutView):
-    """POST only (Django's default); the header's sign-out button posts here."""
+    """POST only (Django's default); the header's sign-out button posts here. A session signed in
+    with the identity service ends there too, when the provider offers it (RP-initiated logout)."""
 
     def post(self, request, *args, **kwargs):
+        id_token = request.session.get(oidc.SESSION_ID_TOKEN, "")
         response = super().post(request, *args, **kwargs)
         messages.info(request, _("You have signed out."))
-        return response
+        provider_logout = oidc.end_session_url(id_token)
+        return redirect(provider_logout) if provider_logout else response
 
 
 class AnonymousOnlyMixin:
@@ -74,6 +77,11 @@ class RegisterView(AnonymousOnlyMixin, KeepsNextMixin, FormView):
     form_class = RegisterForm
     template_name = "accounts/register.html"
     success_url = reverse_lazy("accounts:register_done")
+
+    def post(self, request, *args, **kwargs):
+        if not settings.CITIZEN_PASSWORD_SIGN_IN:  # accounts come from the identity service only
+            return redirect("accounts:register")
+        return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
         data = form.cleaned_data

@@ -25,13 +25,18 @@ class ProfileView(LoginRequiredMixin, FormView):
             raise Http404
         return super().dispatch(request, *args, **kwargs)
 
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "identity_verified": self.request.user.identity_verified}
+
     def get_initial(self):
         user = self.request.user
         return {"full_name": user.full_name, "phone": user.phone, "id_number": user.id_number, "address": user.address}
 
     def form_valid(self, form):
         try:
-            applicant_profile_update(user=self.request.user, **form.cleaned_data)
+            # A verified identity number is not on the form: it stays as it is.
+            applicant_profile_update(user=self.request.user, **{"id_number": self.request.user.id_number,
+                                                                **form.cleaned_data})
         except AccountError as exc:
             apply_errors(form, exc)
             return self.form_invalid(form)

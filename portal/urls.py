@@ -2,14 +2,18 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts import oidc_urls
 from accounts import urls as account_urls
 from accounts import views as account_views
 from citizen import profile_urls
 from permits import urls as permits_urls
 from workspace import permit_urls
 
-from . import views
+from . import identity, views
 from .models import SitePage
+
+# The identity service's pages, given the services that bind an identity and audit it.
+identity_urlpatterns = oidc_urls.identity_urlpatterns(sign_in=identity.identity_sign_in, link=identity.identity_link)
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -20,7 +24,8 @@ urlpatterns = [
     path("text-size/", views.text_size, name="text_size"),
     *[path(f"{slug}/", views.site_page, {"slug": slug}, name=f"page_{slug}") for slug in SitePage.Slug.values],
     path("i18n/setlang/", account_views.set_language, name="set_language"),
-    path("accounts/", include(([*account_urls.urlpatterns, *profile_urls.urlpatterns], account_urls.app_name))),
+    path("accounts/", include(([*account_urls.urlpatterns, *identity_urlpatterns, *profile_urls.urlpatterns],
+                               account_urls.app_name))),
     path("applications/", include("citizen.urls")),
     path("officer/", include("workspace.urls")),
     path("permits/", include(([*permits_urls.urlpatterns, *permit_urls.urlpatterns], permits_urls.app_name))),

@@ -15,7 +15,7 @@ from accounts.errors import (
     VerificationFailed,
     WeakPassword,
 )
-from accounts.models import Role
+from accounts.models import Assurance, Role
 from accounts.tokens import email_verification_token
 from departments.models import Membership
 from tests.concurrent import run_together
@@ -237,6 +237,24 @@ def test_citizen_profile_update_refuses_bad_details_and_changes_nothing():
         "address": ["Ensure this value has at most 255 characters (it has 256)."],
     }
     assert snapshot() == before
+
+
+def test_citizen_profile_update_keeps_a_verified_identity_number():
+    user = UserFactory(email="c@example.org", full_name="Old Name", id_number="11010519491231002X",
+                       assurance=Assurance.SUBSTANTIAL, identity_verified_by="National e-ID")
+    before = snapshot()
+    with pytest.raises(InvalidProfile) as exc:
+        services.citizen_profile_update(user=user, full_name="New Name", id_number="110105194912310011")
+    assert exc.value.errors == {"id_number": [
+        "Your identity number was verified by National e-ID and cannot be changed here. If it is wrong, contact the "
+        "help desk."]}
+    assert snapshot() == before
+    with pytest.raises(InvalidProfile):  # nor removed
+        services.citizen_profile_update(user=user, full_name="New Name", id_number="")
+    # The same number (in any letter case) with other changes is saved.
+    services.citizen_profile_update(user=user, full_name="New Name", id_number="11010519491231002x", phone="+86 138 1")
+    user.refresh_from_db()
+    assert (user.full_name, user.phone, user.id_number) == ("New Name", "+86 138 1", "11010519491231002X")
 
 
 def test_citizen_profile_update_is_for_citizens_only(departments):

@@ -172,6 +172,29 @@ AXES_USERNAME_FORM_FIELD = "username"
 PROXY_COUNT = env.int("PROXY_COUNT", default=0)
 AXES_CLIENT_IP_CALLABLE = "accounts.client_ip.client_ip"
 
+# Citizens sign in with the national identity service through OpenID Connect (accounts.oidc) when
+# a client id and the provider's issuer (or its discovery document) are set. The claims named here
+# carry a person's identity number, checked with python-stdnum's scheme (cn.ric: a mainland resident
+# identity number), or an organisation's (cn.uscc: a unified social credit code). OIDC_ACR_ASSURANCE
+# maps the provider's acr values to the portal's assurance levels (low, substantial, high), e.g.
+# "http://eidas.europa.eu/LoA/high=high"; an acr it does not name counts as OIDC_DEFAULT_ASSURANCE.
+OIDC_PROVIDER_NAME = env.str("OIDC_PROVIDER_NAME", default="")
+OIDC_ISSUER = env.str("OIDC_ISSUER", default="").rstrip("/")
+OIDC_DISCOVERY_URL = env.str("OIDC_DISCOVERY_URL", default="")
+OIDC_CLIENT_ID = env.str("OIDC_CLIENT_ID", default="")
+OIDC_CLIENT_SECRET = env.str("OIDC_CLIENT_SECRET", default="")
+OIDC_SCOPES = env.list("OIDC_SCOPES", default=["openid", "profile", "email", "phone"])
+OIDC_ACR_VALUES = env.str("OIDC_ACR_VALUES", default="")
+OIDC_ID_NUMBER_CLAIM = env.str("OIDC_ID_NUMBER_CLAIM", default="")
+OIDC_ID_NUMBER_SCHEME = env.str("OIDC_ID_NUMBER_SCHEME", default="cn.ric")
+OIDC_ORGANISATION_ID_NUMBER_CLAIM = env.str("OIDC_ORGANISATION_ID_NUMBER_CLAIM", default="")
+OIDC_ORGANISATION_ID_NUMBER_SCHEME = env.str("OIDC_ORGANISATION_ID_NUMBER_SCHEME", default="cn.uscc")
+OIDC_ACR_ASSURANCE = env.dict("OIDC_ACR_ASSURANCE", default={})
+OIDC_DEFAULT_ASSURANCE = env.str("OIDC_DEFAULT_ASSURANCE", default="low")
+OIDC_TIMEOUT_SECONDS = env.float("OIDC_TIMEOUT_SECONDS", default=10.0)
+# Off: citizens sign in only with the identity service (staff always use their password).
+CITIZEN_PASSWORD_SIGN_IN = env.bool("CITIZEN_PASSWORD_SIGN_IN", default=True)
+
 # --- I18n -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
