@@ -54,8 +54,9 @@ if [ ! -f "$stamp" ]; then
   touch "$stamp"
 fi
 
-# --- Test tools from npm (axe-core, injected into pages by the browser tests) -------------------
-if [ "$DEV" = 1 ] && [ ! -f node_modules/axe-core/axe.min.js ]; then
-  say "Installing axe-core from the npm registry"
+# --- Test tools from npm (axe-core, injected into pages by the browser tests; oidc-provider, the
+# OpenID Connect provider the identity tests start) -------------------------------------------------
+if [ "$DEV" = 1 ] && { [ ! -f node_modules/axe-core/axe.min.js ] || [ ! -f node_modules/oidc-provider/package.json ]; }; then
+  say "Installing the test tools from the npm registry (package-lock.json)"
   npm ci --no-audit --no-fund --silent
 fi
