@@ -64,23 +64,20 @@ class CallbackView(IdentityServiceMixin, View):
     def get(self, request):
         try:
             assertion, id_token = oidc.callback_assertion(request)
-        except AccountError as exc:
-            messages.error(request, exc.message)
-            return redirect(_login_url(request.session.get(SESSION_NEXT, "")))
-        try:
             binding = self.sign_in(assertion=assertion, language=translation.get_language(), ip=client_ip(request))
         except AccountError as exc:
+            messages.error(request, exc.message)
             if exc.field == "email":  # the service's address is a staff account's: ask for another
                 _pending_save(request, assertion, id_token)
-                messages.error(request, exc.message)
                 return redirect("accounts:oidc_email")
-            messages.error(request, exc.message)
             return redirect(_login_url(request.session.get(SESSION_NEXT, "")))
         return _go_on(request, binding, assertion, id_token)
 
 
 class PendingMixin(IdentityServiceMixin):
     """The pages of a first sign-in that waits for an answer; without one, back to the start."""
+
+    needs_account = False  # the page asks about the account that has the address
 
     def dispatch(self, request, *args, **kwargs):
         pending = request.session.get(SESSION_PENDING)
@@ -92,6 +89,8 @@ class PendingMixin(IdentityServiceMixin):
         self.assertion = Assertion(**pending["assertion"])
         self.id_token = pending["id_token"]
         self.account = User.objects.filter(pk=pending["account"], is_active=True).first() if pending["account"] else None
+        if self.needs_account and self.account is None:  # no account waits for a password: an address is missing
+            return redirect("accounts:oidc_email")
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
@@ -124,16 +123,7 @@ class LinkView(PendingMixin, FormView):
     form_class = IdentityLinkForm
     template_name = "accounts/oidc_link.html"
     link = None  # portal.identity.identity_link
-
-    def get(self, request, *args, **kwargs):
-        if self.account is None:  # no account waits for a password: an address is what is missing
-            return redirect("accounts:oidc_email")
-        return super().get(request, *args, **kwargs)
-
-    def post(self, request, *args, **kwargs):
-        if self.account is None:
-            return redirect("accounts:oidc_email")
-        return super().post(request, *args, **kwargs)
+    needs_account = True
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "request": self.request, "account": self.account}
