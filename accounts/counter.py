@@ -286,6 +286,12 @@ def claim_letter_issue(*, desk, user_id: int) -> ClaimLetter:
     return _letter_new(user)
 
 
+def claim_codes_withdraw(*, user) -> int:
+    """Every claim code of the account stops working: it is claimed (by a code here, or by signing in
+    with the national e-ID, which calls this when it links a walk-in's account)."""
+    return AccountClaim.objects.filter(user=user, used_at__isnull=True).update(used_at=timezone.now())
+
+
 def _claim_usable(claim: AccountClaim | None) -> AccountClaim:
     if claim is None or claim.used_at is not None or not claim.user.is_active:
         raise ClaimFailed()
@@ -344,7 +350,7 @@ def account_claim(*, code: str, id_number: str, password: str, email: str = "") 
             user.save(update_fields=["password", "email", "email_verified"])
     except IntegrityError:  # the address was registered a moment ago
         raise InvalidProfile({"email": [_("This address already has an account on the portal: use another one.")]})
-    AccountClaim.objects.filter(user=user, used_at__isnull=True).update(used_at=timezone.now())
+    claim_codes_withdraw(user=user)
     if not user.email_verified:
         _send_verification_on_commit(user)
     return Claimed(user=user, channel=claim.channel, verification_mailed=not user.email_verified)

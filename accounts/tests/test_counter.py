@@ -273,3 +273,10 @@ def test_a_code_sent_twice_at_once_claims_once(walk_in):
     assert sorted(run_together(claim, claim)) == ["ClaimFailed", "mail"]
     user.refresh_from_db()
     assert user.check_password(PASSWORD) and user.email_verified
+
+
+def test_signing_in_with_the_e_id_can_withdraw_every_code(walk_in):
+    user, code = walk_in(letter=True)
+    assert counter.claim_codes_withdraw(user=user) == 2  # the mailed link and the letter
+    with pytest.raises(counter.ClaimFailed):
+        counter.claim_check(code=code)
