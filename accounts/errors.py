@@ -63,3 +63,44 @@ class IdentityServiceError(AccountError):
 class IdentityRefused(AccountError):
     """The identity is genuine but cannot be bound to an account (see accounts.identities)."""
 
+
+# --- Walk-ins registered at a front desk (accounts.counter) --------------------------------------
+
+
+class DocumentAlreadyVerified(AccountError):
+    """Another account already has this identity document verified; its details stay private."""
+
+    default_message = _(
+        "This identity document is already verified on another account, so no new account was made. The citizen "
+        "may already have one: ask them to sign in with the national e-ID or their e-mail address, and file for "
+        "that account."
+    )
+    field = "document_number"
+
+
+class EmailHasAccount(AccountError):
+    default_message = _(
+        "A citizen account already uses this e-mail address, so no new account was made. File for the citizen "
+        "with this address (applicant_email) and their signed consent."
+    )
+    field = "email"
+
+
+class NotRegisteredHere(AccountError):
+    default_message = _("No citizen registered at this front desk has this id.")
+
+
+class ClaimFailed(AccountError):
+    default_message = _(
+        "This link or code is not valid, or it has already been used. If you have set a password already, sign "
+        "in; otherwise ask the front desk for a new letter."
+    )
+    field = "code"
+
+
+class ClaimExpired(ClaimFailed):
+    default_message = _("This link or code has expired. Ask the front desk for a new letter.")
+
+
+class AlreadyClaimed(ClaimFailed):
+    default_message = _("This account already has a password: sign in with it, or reset it if you forgot it.")

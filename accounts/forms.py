@@ -229,3 +229,51 @@ class IdentityLinkForm(forms.Form):
                 raise ValidationError(_("The password is not right. Check it and try again, or use another email "
                                         "address for your account."), code="invalid_login")
         return cleaned_data
+
+
+class ClaimCodeForm(forms.Form):
+    """The code of a claim letter from a front desk, typed in."""
+
+    code = forms.CharField(
+        label=_("Claim code"), max_length=40,
+        help_text=_("As printed on the letter from the front desk, for example ABCD-EFGH-JKMN-PQRS-TVWX."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"}),
+        error_messages={"required": _("Enter the code from your letter.")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = fields_helper("code")
+
+
+class ClaimForm(forms.Form):
+    """Setting the password of an account a front desk registered. A printed letter also asks for the
+    address to sign in with; a mailed link has proved its address already."""
+
+    id_number = forms.CharField(
+        label=_("Identity document number"), max_length=40,
+        help_text=_("The number of the identity document the front desk checked, as printed on it."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        error_messages={"required": _("Enter the number of your identity document.")},
+    )
+    email = email_field(help_text=_("You sign in with it. We send a link to this address to confirm it is yours."))
+    password = forms.CharField(
+        label=_("Password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password_confirm = forms.CharField(
+        label=_("Confirm the password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args, ask_email: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["password"].help_text = password_help_text()
+        if not ask_email:
+            del self.fields["email"]
+        self.helper = fields_helper(*self.fields)
+
+    def clean(self):
+        cleaned_data = super().clean()
+        password, confirm = cleaned_data.get("password"), cleaned_data.get("password_confirm")
+        if password and confirm and password != confirm:
+            self.add_error("password_confirm", _("The two passwords are not the same."))
+        return cleaned_data

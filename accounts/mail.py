@@ -1,7 +1,8 @@
-"""Account mails: verification, and the warning to the holder of an address someone tried to
-register again. Built after commit (a mail never announces an account that was rolled back), in
-the language the citizen used or, for the holder of an address, their own. A failed send is
-logged, not raised; the citizen can ask for a new link."""
+"""Account mails: verification, the warning to the holder of an address someone tried to
+register again, and the link with which a citizen registered at a front desk claims the account.
+Built after commit (a mail never announces an account that was rolled back), in the language the
+citizen used or, for the holder of an address, their own; never to a reserved address. A failed
+send is logged, not raised; the citizen can ask for a new link."""
 
 import logging
 from urllib.parse import urlencode
@@ -15,7 +16,8 @@ from django.utils import translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from .tokens import email_verification_token, verification_timeout_text
+from .models import mailable
+from .tokens import duration_text, email_verification_token, verification_timeout_text
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +42,7 @@ def verification_message(user, next_url: str = "") -> EmailMessage:
 
 def _send(user_id: int, language: str | None, build, **filters) -> None:
     user = get_user_model().objects.filter(pk=user_id, is_active=True, **filters).first()
-    if user is None:
+    if user is None or not mailable(user.email):
         return
     try:
         with translation.override(language or user.language):
@@ -65,3 +67,22 @@ def registration_attempt_message(user) -> EmailMessage:
 def send_registration_attempt(user_id: int) -> None:
     """Tell the holder of an address that someone tried to register with it, in their language."""
     _send(user_id, None, registration_attempt_message)
+
+
+def claim_url(code: str) -> str:
+    """The address of a claim code (mailed, or printed on the desk's letter)."""
+    return settings.SITE_URL + reverse("accounts:claim_link", kwargs={"code": code})
+
+
+def claim_message(user, code: str, valid_for: str) -> EmailMessage:
+    return _message("claim", user, url=claim_url(code), valid_for=valid_for)
+
+
+def send_claim(user_id: int, code: str, language: str, valid_seconds: int) -> None:
+    """The claim link for a citizen registered at a front desk, who gave this address there. The
+    clear code lives only in this mail (the database keeps its digest)."""
+
+    def claim(user):
+        return claim_message(user, code, duration_text(valid_seconds))
+
+    _send(user_id, language, claim, email_verified=False)

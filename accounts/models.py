@@ -29,6 +29,15 @@ STAFF_ROLES = frozenset({Role.OFFICER, Role.SUPERVISOR, Role.MANAGER, Role.AUDIT
 # The accounts that API tokens act as (a department system, a front desk) live on this domain:
 # they never sign in, receive mail or take work from a supervisor.
 SERVICE_ACCOUNT_DOMAIN = "api.portal.invalid"
+# A citizen registered at a front desk without an e-mail address gets a login on this domain: the
+# e-mail field is the login and must be unique, but nothing is ever sent there.
+WALK_IN_DOMAIN = "counter.portal.invalid"
+
+
+def mailable(address: str) -> bool:
+    """Whether mail may be sent to ``address``: never to a reserved one (".invalid" never
+    resolves, RFC 2606), which service accounts and walk-ins without an address have."""
+    return bool(address) and not address.lower().rstrip(".").endswith(".invalid")
 
 
 class UserManager(BaseUserManager):
@@ -110,6 +119,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         return bool(self.assurance)
 
     @property
+    def has_mailbox(self) -> bool:
+        """False for a reserved login (a service account, a walk-in who gave no address)."""
+        return mailable(self.email)
+
+    @property
     def is_citizen(self) -> bool:
         return self.role == Role.CITIZEN
 
@@ -143,3 +157,68 @@ class ExternalIdentity(models.Model):
 
     def __str__(self):
         return f"{self.provider_name}: {self.subject}"
+
+
+class DocumentType(models.TextChoices):
+    """The identity documents a front desk checks. A resident identity card's number is checked
+    with its checksum, birth date and region (stdnum.cn.ric); the others by their form."""
+
+    RESIDENT_ID_CARD = "resident_id_card", _("Resident identity card")
+    PASSPORT = "passport", _("Passport")
+    TRAVEL_PERMIT = "travel_permit", _("Mainland travel permit for Hong Kong, Macao or Taiwan residents")
+    PERMANENT_RESIDENCE = "permanent_residence", _("Foreign permanent resident identity card")
+
+
+class CounterRegistration(models.Model):
+    """A citizen a front desk registered after its officer checked an identity document in person.
+    The officer is the desk system's clerk, not a portal account: the desk sends the name and
+    staff number, kept here as sent."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="counter_registration", verbose_name=_("citizen"))
+    # The desk's service account (the one its API token acts as): only that desk prints letters.
+    desk = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                             verbose_name=_("front desk"))
+    desk_name = models.CharField(_("front desk name"), max_length=100)
+    officer_name = models.CharField(_("officer's name"), max_length=150)
+    officer_staff_number = models.CharField(_("officer's staff number"), max_length=32)
+    document_type = models.CharField(_("identity document"), max_length=24, choices=DocumentType.choices)
+    document_number = models.CharField(_("document number"), max_length=32)
+    registered_at = models.DateTimeField(_("registered at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("registration at a front desk")
+        verbose_name_plural = _("registrations at a front desk")
+        constraints = [
+            models.UniqueConstraint(fields=["document_type", "document_number"], name="counter_document_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.desk_name}: {self.user_id}"
+
+
+class ClaimChannel(models.TextChoices):
+    MAIL = "mail", _("Link mailed to the citizen")
+    LETTER = "letter", _("Letter printed at the front desk")
+
+
+class AccountClaim(models.Model):
+    """A single-use code with which a citizen registered at a front desk sets the password of their
+    account. Only its SHA-256 digest is stored (the code is 100 random bits); the clear code is in
+    the mail or on the printed letter, nowhere else."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="account_claims",
+                             verbose_name=_("account"))
+    channel = models.CharField(_("sent by"), max_length=8, choices=ClaimChannel.choices)
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"))
+    used_at = models.DateTimeField(_("used or withdrawn"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("account claim code")
+        verbose_name_plural = _("account claim codes")
+        indexes = [models.Index(fields=["user", "channel"], name="account_claim_user")]
+
+    def __str__(self):
+        return f"{self.get_channel_display()} ({self.user_id})"

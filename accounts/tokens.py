@@ -28,7 +28,11 @@ def verification_timeout() -> int:
 
 def verification_timeout_text() -> str:
     """The validity of a link in words, for mails and pages: hours up to two days ("24 hours")."""
-    seconds = verification_timeout()
+    return duration_text(verification_timeout())
+
+
+def duration_text(seconds: int) -> str:
+    """A link's validity in words: hours up to two days ("24 hours"), then whole days ("3 days")."""
     if seconds >= 2 * 86400 and seconds % 86400 == 0:
         days = seconds // 86400
         return ngettext("%(count)d day", "%(count)d days", days) % {"count": days}

@@ -7,6 +7,14 @@ from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
+from accounts.errors import (
+    AccountError,
+    AlreadyClaimed,
+    DocumentAlreadyVerified,
+    EmailHasAccount,
+    InvalidProfile,
+    NotRegisteredHere,
+)
 from core.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
 
 ERROR_CODES = {
@@ -14,6 +22,9 @@ ERROR_CODES = {
     406: "not_acceptable", 409: "conflict", 413: "too_large", 415: "unsupported_media_type", 422: "idempotency_mismatch",
     429: "throttled",
 }
+# Refusals of accounts (a front desk registering a walk-in) that are a state, not a bad value.
+ACCOUNT_CONFLICTS = ((DocumentAlreadyVerified, "document_already_verified"), (EmailHasAccount, "account_exists"),
+                     (AlreadyClaimed, "already_claimed"))
 
 
 def error_response(status_code: int, message, *, code: str | None = None, fields: dict | None = None, headers=None):
@@ -47,6 +58,8 @@ def exception_handler(exc, context):
         return error_response(409, exc.message, code="invalid_state")
     if isinstance(exc, NotAllowed):
         return error_response(403, exc.message, code="forbidden")
+    if isinstance(exc, AccountError):
+        return _account_error(exc)
     if isinstance(exc, (Http404, ObjectDoesNotExist)):
         return error_response(404, _("Not found."))
     if isinstance(exc, RequestDataTooBig):
@@ -66,6 +79,18 @@ def exception_handler(exc, context):
         detail = exc.detail if not isinstance(exc.detail, (list, dict)) else _("The request could not be processed.")
         return error_response(exc.status_code, detail, headers=headers)
     return None
+
+
+def _account_error(exc: AccountError):
+    if isinstance(exc, InvalidProfile):
+        return error_response(400, _("Some values need your attention."), code="validation_failed", fields=exc.errors)
+    if isinstance(exc, NotRegisteredHere):
+        return error_response(404, exc.message)
+    for cls, code in ACCOUNT_CONFLICTS:
+        if isinstance(exc, cls):
+            return error_response(409, exc.message, code=code)
+    return error_response(400, exc.message, code="validation_failed",
+                          fields={exc.field: exc.messages} if exc.field else None)
 
 
 class RequestTooLarge(exceptions.APIException):

@@ -78,12 +78,15 @@ def idempotency_begin(request) -> IdempotencyRecord | None:
 
 
 def idempotency_finish(record: IdempotencyRecord, response) -> None:
-    """Keep the answer for replays; a server error gives the key back."""
+    """Keep the answer for replays; a server error gives the key back. A view sets
+    ``response.replay_data`` when the answer holds a secret shown once (a claim code): the replay
+    gets that instead."""
     if response.status_code >= 500 or not hasattr(response, "data"):
         record.delete()
         return
+    body = getattr(response, "replay_data", response.data)
     IdempotencyRecord.objects.filter(pk=record.pk).update(
-        status_code=response.status_code, body=json.loads(JSONRenderer().render(response.data)))
+        status_code=response.status_code, body=json.loads(JSONRenderer().render(body)))
 
 
 def idempotency_purge(*, older_than_hours: float | None = None) -> int:

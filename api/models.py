@@ -1,3 +1,5 @@
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -60,6 +62,46 @@ class ApiFiling(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["token", "-created_at"], name="api_filing_token")]
+
+
+class ConsentMethod(models.TextChoices):
+    PAPER_SCAN = "paper_scan", _("Paper form, signed and scanned")
+    SIGNATURE_PAD = "signature_pad", _("Signed on a signature pad")
+
+
+def consent_upload_to(instance, filename):
+    # Server-generated name: the desk's file name never reaches the file system.
+    return f"consents/{uuid.uuid4().hex}"
+
+
+class FilingConsent(models.Model):
+    """The citizen's signed consent to a front desk filing on their behalf, kept with the filing:
+    how and when it was signed, the officer who took it, and the signed document (stored here,
+    with its SHA-256) or the desk archive's reference to it."""
+
+    filing = models.OneToOneField(ApiFiling, on_delete=models.CASCADE, related_name="consent")
+    method = models.CharField(_("signed by"), max_length=16, choices=ConsentMethod.choices)
+    signed_at = models.DateTimeField(_("signed at"))
+    officer_name = models.CharField(_("officer's name"), max_length=150)
+    officer_staff_number = models.CharField(_("officer's staff number"), max_length=32)
+    document = models.FileField(_("signed document"), upload_to=consent_upload_to, max_length=200, blank=True)
+    document_name = models.CharField(_("file name"), max_length=200, blank=True)
+    document_content_type = models.CharField(_("content type"), max_length=100, blank=True)
+    document_size = models.PositiveBigIntegerField(_("size"), null=True, blank=True)
+    document_sha256 = models.CharField(max_length=64, blank=True)
+    document_reference = models.CharField(_("document reference"), max_length=200, blank=True)
+    recorded_at = models.DateTimeField(_("recorded"), default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=~Q(document="") | ~Q(document_reference=""),
+                                   name="filing_consent_has_document"),
+        ]
+        verbose_name = _("filing consent")
+        verbose_name_plural = _("filing consents")
+
+    def __str__(self):
+        return f"{self.get_method_display()} ({self.signed_at:%Y-%m-%d})"
 
 
 class IdempotencyRecord(models.Model):

@@ -1,16 +1,18 @@
-"""The citizen's API tokens page (linked from the profile): make a token (shown once), revoke one."""
+"""The citizen's pages of the API app: API tokens (linked from the profile: make a token, shown
+once; revoke one), and the signed consent a front desk filed an application with."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from audit.services import access_denied
 from core.errors import ValidationFailed
 
 from . import selectors
-from .models import ApiToken, TokenKind
+from .models import ApiToken, FilingConsent, TokenKind
 from .services import api_token_create, api_token_revoke
 
 
@@ -39,3 +41,15 @@ def token_revoke(request, pk):
         raise Http404
     messages.success(request, _("The token is revoked: it no longer works."))
     return redirect("api:tokens")
+
+
+@login_required
+def consent_document(request, pk):
+    """The citizen downloads the consent they signed at the front desk; anyone else gets a 404, on record."""
+    try:
+        consent = selectors.consent_document_of(request.user, pk)
+    except FilingConsent.DoesNotExist:
+        access_denied(request, object_type="filing_consent", object_id=pk)
+        raise Http404
+    return FileResponse(consent.document.open("rb"), as_attachment=True, filename=consent.document_name,
+                        content_type="application/octet-stream")

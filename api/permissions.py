@@ -1,5 +1,5 @@
-"""Which kind of token may call a view: department systems, or those applying (a citizen's own
-token or a front desk's)."""
+"""Which kind of token may call a view: department systems, those applying (a citizen's own
+token or a front desk's), or front desks alone (registering walk-in citizens)."""
 
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
@@ -21,3 +21,4 @@ def _kind_permission(*kinds):
 
 IsDepartmentToken = _kind_permission(TokenKind.DEPARTMENT)
 IsApplicantToken = _kind_permission(TokenKind.CITIZEN, TokenKind.FRONT_DESK)
+IsFrontDeskToken = _kind_permission(TokenKind.FRONT_DESK)

@@ -1,6 +1,7 @@
 """Reads of the API: what a token may see. Another department's review, another citizen's
 application, or an application a front desk did not file does not exist for the token."""
 
+from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, QuerySet
 
 from accounts.models import Role
@@ -8,7 +9,7 @@ from approvals.models import Application, Attachment, Review
 from catalogue.models import Service
 from permits.models import Permit, PermitStatus
 
-from .models import ApiFiling, ApiToken, TokenKind, WebhookSubscription
+from .models import ApiFiling, ApiToken, FilingConsent, TokenKind, WebhookSubscription
 
 
 def reviews_for_department(token: ApiToken, *, status: str | None = None, service: str | None = None,
@@ -43,7 +44,8 @@ def applications_for(token: ApiToken) -> QuerySet:
 
 def application_for(token: ApiToken, pk: int) -> Application:
     return (
-        applications_for(token).select_related("service_version", "applicant")
+        applications_for(token).select_related("service_version", "applicant", "api_filing__token",
+                                               "api_filing__consent")
         .prefetch_related(
             Prefetch("reviews", queryset=Review.objects.select_related("department").order_by("stage", "department__code")),
             "attachments",
@@ -55,10 +57,25 @@ def application_for(token: ApiToken, pk: int) -> Application:
 
 def filing_applicant(email: str):
     """The citizen a front desk files for, by the email of their account, or None."""
-    from django.contrib.auth import get_user_model
-
     return get_user_model().objects.filter(email__iexact=(email or "").strip(), role=Role.CITIZEN,
                                            is_active=True).first()
+
+
+def walk_in_applicant(user_id: int):
+    """A citizen registered at a front desk (any desk: they may come back to another), by id, or None."""
+    return get_user_model().objects.filter(pk=user_id, role=Role.CITIZEN, is_active=True,
+                                           counter_registration__isnull=False).first()
+
+
+def filing_of(application_id: int) -> ApiFiling | None:
+    """The front desk's filing of an application, with its consent (for the pages), or None."""
+    return ApiFiling.objects.select_related("token", "consent").filter(application_id=application_id).first()
+
+
+def consent_document_of(user, application_id: int) -> FilingConsent:
+    """The signed consent document of one of ``user``'s own applications."""
+    return FilingConsent.objects.exclude(document="").get(filing__application_id=application_id,
+                                                          filing__application__applicant=user)
 
 
 def attachment_of(application: Application, pk: int) -> Attachment:

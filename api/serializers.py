@@ -1,15 +1,23 @@
 """Request and response shapes. Validation of answers is the engine's (approvals.answers), the
 same as the web form's; these only check the JSON's form."""
 
+import base64
+import binascii
+from datetime import timedelta
+
+from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
+from accounts.counter import ClaimLetter, WalkIn
+from accounts.models import Assurance, DocumentType
 from approvals.models import ApplicationStatus, ReviewStatus
 from approvals.workflow import Decision
 from core.i18n import translated
 
-from .models import WebhookEvent
+from .models import ConsentMethod, WebhookEvent
 
 
 class FieldErrors(serializers.DictField):
@@ -264,10 +272,73 @@ class AnswersField(serializers.DictField):
         return check_answer_values(super().to_internal_value(data))
 
 
+class ConsentDocumentSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200, help_text="The file's name, as shown to people.")
+    content = serializers.CharField(trim_whitespace=False, help_text=(
+        "The signed document, base64-encoded: a PDF, PNG or JPEG of at most COUNTER_CONSENT_MAX_MB (3 MB)."))
+
+    def validate_content(self, value):
+        try:
+            return base64.b64decode("".join(value.split()), validate=True)
+        except (binascii.Error, ValueError):
+            raise serializers.ValidationError(_("Send the document's content in base64."))
+
+
+class ConsentSerializer(serializers.Serializer):
+    """The citizen's signed consent to a front desk filing for them."""
+
+    method = serializers.ChoiceField(choices=ConsentMethod.choices)
+    signed_at = serializers.DateTimeField()
+    officer_name = serializers.CharField(max_length=150, help_text="The desk's officer who took the consent.")
+    officer_staff_number = serializers.CharField(max_length=32)
+    document = ConsentDocumentSerializer(required=False, help_text="The signed document itself …")
+    document_reference = serializers.CharField(max_length=200, required=False, help_text=(
+        "… or where the desk keeps it (its archive's reference). At least one of the two."))
+
+    def validate_signed_at(self, value):
+        if value > timezone.now() + CLOCK_SKEW:
+            raise serializers.ValidationError(_("The consent cannot have been signed in the future."))
+        return value
+
+    def validate(self, data):
+        if "document" not in data and not data.get("document_reference"):
+            raise serializers.ValidationError({"document": [
+                _("Send the signed document, or its reference in the desk's archive (document_reference).")]})
+        return data
+
+
+CLOCK_SKEW = timedelta(minutes=5)
+
+
 class ApplicationCreateSerializer(serializers.Serializer):
+    """A front desk names the citizen (by id or e-mail) and sends their consent; a citizen sends neither."""
+
     service = serializers.SlugField(max_length=100)
     answers = AnswersField(required=False, default=dict)
+    applicant_id = serializers.IntegerField(required=False, min_value=1, max_value=2**62, help_text=(
+        "Front-desk tokens only: a citizen registered at a front desk, by the id POST /citizens/ returned."))
     applicant_email = serializers.EmailField(required=False, help_text="Front-desk tokens only: the citizen's account.")
+    consent = ConsentSerializer(required=False, help_text="Front-desk tokens only, and required for them.")
+
+    def validate(self, data):
+        named = [key for key in ("applicant_id", "applicant_email") if key in data]
+        if not self.context.get("front_desk"):
+            if stray := [key for key in (*named, "consent") if key in data]:
+                raise serializers.ValidationError({key: [_("Only a front desk files for someone else.")]
+                                                   for key in stray})
+            return data
+        errors = {}
+        if not named:
+            errors["applicant_id"] = [_("Name the citizen: their id (applicant_id) or their e-mail address "
+                                        "(applicant_email).")]
+        elif len(named) > 1:
+            errors["applicant_id"] = [_("Name the citizen once: by id or by e-mail address, not both.")]
+        if "consent" not in data:
+            errors["consent"] = [_("A front desk files only with the citizen's signed consent: send how and when it "
+                                   "was signed, the officer who took it, and the signed document or its reference.")]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return data
 
 
 class AnswersSerializer(serializers.Serializer):
@@ -309,11 +380,32 @@ class ApplicationSummarySerializer(serializers.Serializer):
     decided_at = serializers.DateTimeField(allow_null=True)
 
 
+class ConsentDocumentOutSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    content_type = serializers.CharField()
+    size = serializers.IntegerField()
+    sha256 = serializers.CharField()
+
+
+class FilingSerializer(serializers.Serializer):
+    """Who filed the application on the citizen's behalf, with which consent."""
+
+    desk = serializers.CharField(help_text="The front desk's name.")
+    filed_at = serializers.DateTimeField()
+    consent_method = serializers.ChoiceField(choices=ConsentMethod.choices, allow_null=True)
+    consent_signed_at = serializers.DateTimeField(allow_null=True)
+    officer_name = serializers.CharField(allow_blank=True)
+    officer_staff_number = serializers.CharField(allow_blank=True)
+    document = ConsentDocumentOutSerializer(allow_null=True)
+    document_reference = serializers.CharField(allow_blank=True)
+
+
 class ApplicationDetailSerializer(ApplicationSummarySerializer):
     answers = serializers.DictField(child=serializers.JSONField(allow_null=True))
     attachments = AttachmentSerializer(many=True)
     reviews = ApplicationReviewSerializer(many=True)
     permit = PermitSerializer(allow_null=True)
+    filed_at_counter = FilingSerializer(allow_null=True, help_text="Null unless a front desk filed it.")
 
 
 def application_summary(application) -> dict:
@@ -334,9 +426,98 @@ def application_detail(application) -> dict:
             "status": r.status, "due_date": r.due_date, "conditions": r.conditions, "reason": r.reason,
             "correction_fields": list(r.correction_fields), "correction_message": r.correction_message,
         } for r in application.reviews.all()],
+        "filed_at_counter": filing_row(getattr(application, "api_filing", None)),
         "permit": None if permit is None else {
             "number": permit.number, "status": permit.status, "valid_from": permit.valid_from,
             "valid_until": permit.valid_until,
             "download_url": reverse("api:application-permit", args=[application.pk]) if permit.file else None,
         },
     }
+
+
+def filing_row(filing) -> dict | None:
+    if filing is None:
+        return None
+    consent = getattr(filing, "consent", None)
+    document = None
+    if consent is not None and consent.document:
+        document = {"name": consent.document_name, "content_type": consent.document_content_type,
+                    "size": consent.document_size, "sha256": consent.document_sha256}
+    return {
+        "desk": filing.token.name, "filed_at": filing.created_at,
+        "consent_method": consent.method if consent else None, "consent_signed_at": consent.signed_at if consent else None,
+        "officer_name": consent.officer_name if consent else "",
+        "officer_staff_number": consent.officer_staff_number if consent else "",
+        "document": document, "document_reference": consent.document_reference if consent else "",
+    }
+
+
+# --- Walk-in citizens at a front desk ----------------------------------------------------------------
+
+
+class CitizenRegistrationSerializer(serializers.Serializer):
+    """A walk-in citizen, after the desk's officer checked their identity document in person."""
+
+    full_name = serializers.CharField(max_length=150, help_text="As on the identity document.")
+    document_type = serializers.ChoiceField(choices=DocumentType.choices)
+    document_number = serializers.CharField(max_length=40, help_text=(
+        "A resident identity card's is checked by checksum, birth date and region and stored in stdnum's "
+        "compact form (18 characters, upper-case X); others: letters, digits and hyphens."))
+    phone = serializers.CharField(max_length=32)
+    email = serializers.EmailField(required=False, allow_blank=True, max_length=254, help_text=(
+        "Optional: the citizen is mailed a link to set a password. Without it, the account is claimed with the "
+        "national e-ID or a printed claim letter."))
+    address = serializers.CharField(required=False, allow_blank=True, max_length=255)
+    language = serializers.ChoiceField(choices=settings.LANGUAGES, required=False, help_text=(
+        "The language of the citizen's mail; default the portal's."))
+    officer_name = serializers.CharField(max_length=150, help_text="The desk's officer who checked the document.")
+    officer_staff_number = serializers.CharField(max_length=32)
+    claim_letter = serializers.BooleanField(required=False, default=False, help_text=(
+        "Also return a claim code to print on a letter for the citizen."))
+
+
+class ClaimLetterSerializer(serializers.Serializer):
+    code = serializers.CharField(allow_null=True, help_text=(
+        "Shown once: null when an Idempotency-Key replays the answer (ask for a new letter)."))
+    url = serializers.CharField(allow_null=True, help_text="Where the citizen uses the code; null in a replay.")
+    expires_at = serializers.DateTimeField()
+
+
+class CitizenRegisteredSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="Name the citizen by it when filing (applicant_id).")
+    full_name = serializers.CharField()
+    email = serializers.CharField(allow_null=True)
+    phone = serializers.CharField(allow_blank=True)
+    address = serializers.CharField(allow_blank=True)
+    document_type = serializers.ChoiceField(choices=DocumentType.choices)
+    document_number = serializers.CharField()
+    assurance = serializers.ChoiceField(choices=[Assurance.IN_PERSON.value])
+    identity_verified_by = serializers.CharField()
+    identity_verified_at = serializers.DateTimeField()
+    claim_mailed = serializers.BooleanField(help_text="A claim link was mailed to the e-mail address.")
+    claim_letter = ClaimLetterSerializer(allow_null=True)
+
+
+def claim_letter_row(letter: ClaimLetter | None) -> dict | None:
+    if letter is None:
+        return None
+    return {"code": letter.code, "url": letter.url, "expires_at": letter.expires_at}
+
+
+def citizen_registered(walk_in: WalkIn) -> dict:
+    user, registration = walk_in.user, walk_in.registration
+    return {
+        "id": user.pk, "full_name": user.full_name, "email": user.email if user.has_mailbox else None,
+        "phone": user.phone, "address": user.address, "document_type": registration.document_type,
+        "document_number": registration.document_number, "assurance": user.assurance,
+        "identity_verified_by": user.identity_verified_by, "identity_verified_at": user.identity_verified_at,
+        "claim_mailed": walk_in.claim_mailed, "claim_letter": claim_letter_row(walk_in.letter),
+    }
+
+
+def without_claim_code(body: dict) -> dict:
+    """A registration's or a claim letter's answer as an Idempotency-Key replays it: the code is
+    kept only hashed, so it is not given again."""
+    if "claim_letter" in body:
+        return {**body, "claim_letter": body["claim_letter"] and without_claim_code(body["claim_letter"])}
+    return {**body, "code": None, "url": None}

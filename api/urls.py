@@ -31,5 +31,8 @@ urlpatterns = [
     path("v1/applications/<str:pk>/corrections/", views.ApplicationCorrectionView.as_view(),
          name="application-corrections"),
     path("v1/applications/<str:pk>/permit/", views.ApplicationPermitView.as_view(), name="application-permit"),
+    path("v1/citizens/", views.CitizenListView.as_view(), name="citizens"),
+    path("v1/citizens/<str:pk>/claim-letter/", views.CitizenClaimLetterView.as_view(), name="citizen-claim-letter"),
+    path("applications/<int:pk>/consent/", pages.consent_document, name="consent-document"),
     re_path(r"^", views.NotFoundView.as_view(), name="not-found"),
 ]

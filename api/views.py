@@ -1,6 +1,5 @@
 """REST API v1: thin views over the engine's services and the selectors."""
 
-from django.db import transaction
 from django.http import FileResponse, Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -23,10 +22,12 @@ from permits.selectors import verification_by_number
 from . import selectors, serializers
 from .base import ApiView
 from .errors import error_response
+from .front_desk import claim_letter_print, walk_in_register
+from .front_desk import filing_create as front_desk_filing
 from .idempotency import Replay, idempotency_begin, idempotency_finish
-from .models import ApiFiling, TokenKind
+from .models import TokenKind
 from .parsers import StrictJSONParser
-from .permissions import IsApplicantToken, IsDepartmentToken
+from .permissions import IsApplicantToken, IsDepartmentToken, IsFrontDeskToken
 from .services import webhook_subscribe, webhook_unsubscribe
 from .throttles import PublicRateThrottle, TokenRateThrottle
 
@@ -329,28 +330,38 @@ class ApplicationListView(ApplicantView):
     @extend_schema(request=serializers.ApplicationCreateSerializer, parameters=[IDEMPOTENCY_KEY],
                    responses={201: serializers.ApplicationDetailSerializer, **errors(*WRITE_ERRORS)})
     def post(self, request):
-        """Start a draft for a service, with first answers if given (checked as the web form does)."""
-        data = serializers.ApplicationCreateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        """Start a draft for a service, with first answers if given (checked as the web form does).
+        A front desk names the citizen (a walk-in by `applicant_id`, anyone by `applicant_email`) and
+        sends the citizen's signed consent, kept with the filing."""
         token = request.auth
-        if token.kind == TokenKind.FRONT_DESK:
-            applicant = selectors.filing_applicant(data.validated_data.get("applicant_email", ""))
-            if applicant is None:
-                raise ValidationFailed({"applicant_email": [_("No citizen account has this email address.")]})
-        else:
-            if "applicant_email" in data.validated_data:
-                raise ValidationFailed({"applicant_email": [_("Only a front desk files for someone else.")]})
-            applicant = token.user
+        front_desk = token.kind == TokenKind.FRONT_DESK
+        data = serializers.ApplicationCreateSerializer(data=request.data, context={"front_desk": front_desk})
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        applicant = self._applicant(values) if front_desk else token.user
         try:
-            service = selectors.public_service(data.validated_data["service"])
+            service = selectors.public_service(values["service"])
         except Exception:
             raise ValidationFailed({"service": [_("No open service has this name.")]})
-        with transaction.atomic():
-            application = workflow.application_start(applicant=applicant, service=service,
-                                                     answers=data.validated_data["answers"], ip=self.ip())
-            if token.kind == TokenKind.FRONT_DESK:
-                ApiFiling.objects.create(token=token, application=application)
+        if front_desk:
+            application = front_desk_filing(token=token, applicant=applicant, service=service, answers=values["answers"],
+                                            consent=values["consent"], ip=self.ip())
+        else:
+            application = workflow.application_start(applicant=applicant, service=service, answers=values["answers"],
+                                                     ip=self.ip())
         return self.detail(application.pk, status=201)
+
+    @staticmethod
+    def _applicant(values):
+        if "applicant_id" in values:
+            applicant = selectors.walk_in_applicant(values["applicant_id"])
+            if applicant is None:
+                raise ValidationFailed({"applicant_id": [_("No citizen registered at a front desk has this id.")]})
+            return applicant
+        applicant = selectors.filing_applicant(values["applicant_email"])
+        if applicant is None:
+            raise ValidationFailed({"applicant_email": [_("No citizen account has this email address.")]})
+        return applicant
 
 
 @extend_schema(parameters=[ID], tags=["applications"],
@@ -432,6 +443,48 @@ class ApplicationPermitView(ApplicantView):
                             content_type="application/pdf")
 
 
+
+
+# --- Front desks: walk-in citizens ---------------------------------------------------------------
+
+
+class FrontDeskView(TokenView):
+    permission_classes = [IsFrontDeskToken]
+
+
+def _shown_once(body: dict, status: int) -> Response:
+    """An answer with a claim code: an Idempotency-Key replays it without the code."""
+    response = Response(body, status=status)
+    response.replay_data = serializers.without_claim_code(body)
+    return response
+
+
+@extend_schema(tags=["front desk"], request=serializers.CitizenRegistrationSerializer, parameters=[IDEMPOTENCY_KEY],
+               responses={201: serializers.CitizenRegisteredSerializer, **errors(*WRITE_ERRORS)})
+class CitizenListView(FrontDeskView):
+    """Register a walk-in citizen who has no account, after the desk's officer checked their identity
+    document in person: the account is "verified in person" by the desk and the officer, with no
+    password. A document already verified on another account, or an e-mail address that already has
+    an account, is a 409 (`document_already_verified`, `account_exists`) and nothing is made. With an
+    e-mail address the citizen is mailed a link to set a password; `claim_letter` returns a code to
+    print instead (shown once)."""
+
+    def post(self, request):
+        data = serializers.CitizenRegistrationSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        walk_in = walk_in_register(token=request.auth, ip=self.ip(), **data.validated_data)
+        return _shown_once(serializers.citizen_registered(walk_in), 201)
+
+
+@extend_schema(tags=["front desk"], request=None, parameters=[ID, IDEMPOTENCY_KEY],
+               responses={201: serializers.ClaimLetterSerializer, **errors(*WRITE_ERRORS)})
+class CitizenClaimLetterView(FrontDeskView):
+    """A new claim letter (code and link, shown once) for a walk-in this desk registered who has not set
+    a password yet (else 409 `already_claimed`); the earlier letter stops working."""
+
+    def post(self, request, pk):
+        letter = claim_letter_print(token=request.auth, user_id=_path_id(pk))
+        return _shown_once(serializers.claim_letter_row(letter), 201)
 
 
 class NotFoundView(ApiView):

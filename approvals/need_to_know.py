@@ -4,6 +4,8 @@ opinion page and the API read it here)."""
 
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import mailable
+
 from .models import Attachment, Review
 
 # The applicant's identity on the review page: the account's name and email, which every
@@ -18,10 +20,12 @@ IDENTITY_ROWS = (
 
 
 def identity_rows(applicant, schema) -> list[tuple[str, str]]:
-    """(label, value) of the applicant's identity that this form asked for, in that order."""
+    """(label, value) of the applicant's identity that this form asked for, in that order. A reserved
+    login (a walk-in registered at a front desk without an address) is no e-mail address to show."""
     return [
         (str(label), value) for attribute, label, asked_by in IDENTITY_ROWS
         if (asked_by is None or asked_by in schema.fields_by_key) and (value := getattr(applicant, attribute, ""))
+        and (attribute != "email" or mailable(value))
     ]
 
 

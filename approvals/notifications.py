@@ -13,6 +13,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import pgettext
 
+from accounts.models import mailable
 from core.i18n import translated
 from core.nudges import nudge_ids_on_commit
 from departments.models import Membership, MembershipRole
@@ -73,6 +74,9 @@ def notification_send_email(*, notification_id: int) -> str:
     if not _claim(notification_id, stale_before):
         return "skipped"
     n = Notification.objects.select_related("recipient", "application", "review__department").get(pk=notification_id)
+    if not mailable(n.recipient.email):  # a walk-in registered at a front desk without an address
+        Notification.objects.filter(pk=n.pk).update(email_status=EmailStatus.NONE)
+        return "no_address"
     try:
         with translation.override(n.recipient.language or settings.LANGUAGE_CODE):
             message = build_email(n)

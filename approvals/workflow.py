@@ -77,9 +77,12 @@ def _own(application: Application, actor) -> None:
 
 
 @transaction.atomic
-def application_start(*, applicant, service, answers: dict | None = None, ip: str | None = None) -> Application:
+def application_start(*, applicant, service, answers: dict | None = None, ip: str | None = None, filed_by=None,
+                      filed_by_label: str = "", filing: dict | None = None) -> Application:
     """A new draft on the service's current version, optionally with first answers (checked
-    like a draft page: invalid answers are refused, missing ones are fine)."""
+    like a draft page: invalid answers are refused, missing ones are fine). A draft filed on the
+    applicant's behalf (a front desk) names ``filed_by`` as the actor of its audit event, with
+    ``filing`` (the consent it was filed with) in the event's details."""
     if not service.is_active or service.current_version_id is None:
         raise InvalidTransition(_("This service is not open for applications."))
     application = Application(applicant=applicant, service=service, service_version_id=service.current_version_id)
@@ -91,7 +94,9 @@ def application_start(*, applicant, service, answers: dict | None = None, ip: st
         if errors:
             raise ValidationFailed(errors)
     application.save()
-    audit_record(engine_event(Action.APPLICATION_CREATED, application, actor=applicant, ip=ip))
+    event = engine_event(Action.APPLICATION_CREATED, application, actor=filed_by or applicant, ip=ip, filing=filing)
+    event.actor_label = filed_by_label
+    audit_record(event)
     return application
 
 

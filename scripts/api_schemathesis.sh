@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # schemathesis against the live API schema: a fresh database with the demo data, the portal
-# served by gunicorn on a free local port, then one run with a department token and one with
-# a citizen token. Fails on any server error or any response that does not match the schema.
+# served by gunicorn on a free local port, then one run each with a department, a citizen and a
+# front-desk token. Fails on any server error or any response that does not match the schema.
 #
 #   scripts/api_schemathesis.sh            (SCHEMATHESIS_EXAMPLES=N to generate more per operation)
 set -euo pipefail
@@ -42,8 +42,9 @@ department = Department.objects.order_by("code").first()
 citizen = User.objects.filter(role=Role.CITIZEN).order_by("pk").first()
 print(api_token_create(kind=TokenKind.DEPARTMENT, name="schemathesis", department=department)[1],
       api_token_create(kind=TokenKind.CITIZEN, name="schemathesis", user=citizen)[1],
+      api_token_create(kind=TokenKind.FRONT_DESK, name="schemathesis")[1],
       file=open(os.environ["TOKENS_FILE"], "w"))'
-read -r dept_token citizen_token < "$PORTAL_VAR_DIR/tokens"
+read -r dept_token citizen_token desk_token < "$PORTAL_VAR_DIR/tokens"
 
 port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 .venv/bin/gunicorn portal.wsgi:application --bind "127.0.0.1:$port" --workers 2 --timeout 60 \
@@ -52,7 +53,7 @@ server_pid=$!
 
 checks=not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance
 status=0
-for token in "$dept_token" "$citizen_token"; do
+for token in "$dept_token" "$citizen_token" "$desk_token"; do
   # Run from the scratch directory: schemathesis keeps its working files in the current one.
   (cd "$PORTAL_VAR_DIR" && "$root/.venv/bin/schemathesis" run "http://127.0.0.1:$port/api/schema/" --wait-for-schema 30 \
     -H "Authorization: Bearer $token" --checks "$checks" -n "${SCHEMATHESIS_EXAMPLES:-25}" \

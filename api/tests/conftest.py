@@ -1,12 +1,17 @@
 """Tokens and a client that speaks the API, for the API's tests."""
 
+import base64
+from datetime import timedelta
+
 import pytest
 from django.core.cache import cache
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from api.models import TokenKind
 from api.services import api_token_create
 from departments.models import Department
+from tests.factories import PDF_BYTES
 
 
 class Api:
@@ -64,3 +69,10 @@ def citizen_api(citizen_token):
 @pytest.fixture
 def desk_token(db):
     return api_token_create(kind=TokenKind.FRONT_DESK, name="counter 3")
+
+
+def signed_consent(**changes) -> dict:
+    """The consent a front desk sends with a filing: a scanned paper form signed ten minutes ago."""
+    return {"method": "paper_scan", "signed_at": (timezone.now() - timedelta(minutes=10)).isoformat(),
+            "officer_name": "Li Na", "officer_staff_number": "A1023",
+            "document": {"name": "consent.pdf", "content": base64.b64encode(PDF_BYTES).decode()}, **changes}

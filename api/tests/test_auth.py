@@ -6,7 +6,7 @@ from rest_framework.settings import api_settings
 
 from api.models import ApiToken, TokenKind
 from api.services import api_token_create, api_token_revoke, token_digest
-from api.tests.conftest import Api, department_token
+from api.tests.conftest import Api, department_token, signed_consent
 from api.throttles import PublicRateThrottle, TokenRateThrottle
 from approvals.models import Application
 from audit.models import Action, AuditEvent
@@ -147,7 +147,8 @@ def test_front_desk_files_for_a_citizen_and_sees_only_its_filings(citizen, desk_
     token, clear = desk_token
     desk = Api(clear)
     response = desk.post("/api/v1/applications/", {"service": "open-a-restaurant", "applicant_email": "WANG.FANG@example.org",
-                                                    "answers": {"business_name": "Counter Café"}})
+                                                    "answers": {"business_name": "Counter Café"},
+                                                    "consent": signed_consent()})
     assert response.status_code == 201, response.json()
     filed = response.json()
     assert filed["answers"] == {"business_name": "Counter Café"}
@@ -157,7 +158,8 @@ def test_front_desk_files_for_a_citizen_and_sees_only_its_filings(citizen, desk_
     own = submit()  # the citizen's own, not filed by the desk
     assert desk.get(f"/api/v1/applications/{own.pk}/").status_code == 404
     assert [a["id"] for a in desk.get("/api/v1/applications/").json()["results"]] == [application.pk]
-    unknown = desk.post("/api/v1/applications/", {"service": "open-a-restaurant", "applicant_email": "nobody@example.org"})
+    unknown = desk.post("/api/v1/applications/", {"service": "open-a-restaurant", "applicant_email": "nobody@example.org",
+                                                  "consent": signed_consent()})
     assert unknown.status_code == 400
     assert error_of(unknown)["fields"] == {"applicant_email": ["No citizen account has this email address."]}
     # The desk's read of the citizen's data is on record, naming the token.

@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from api.idempotency import idempotency_purge
 from api.models import IdempotencyRecord
-from api.tests.conftest import Api
+from api.tests.conftest import Api, signed_consent
 from approvals.models import Application, ApplicationStatus, Message, Review, ReviewStatus
 from audit.models import Action, AuditEvent
 from tests.factories import PDF_BYTES, VALID_ANSWERS
@@ -55,7 +55,8 @@ def test_keys_belong_to_one_token(citizen_api, desk_token, restaurant, citizen):
 
     citizen_api.post("/api/v1/applications/", {"service": SERVICE}, key="shared")
     desk = Api(desk_token[1])
-    response = desk.post("/api/v1/applications/", {"service": SERVICE, "applicant_email": citizen.email}, key="shared")
+    response = desk.post("/api/v1/applications/", {"service": SERVICE, "applicant_email": citizen.email,
+                                                   "consent": signed_consent()}, key="shared")
     assert response.status_code == 201
     assert Application.objects.count() == 2
 

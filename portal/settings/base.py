@@ -368,7 +368,8 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "ENUM_NAME_OVERRIDES": {"ReviewStatus": "approvals.models.ReviewStatus",
-                            "ApplicationStatus": "approvals.models.ApplicationStatus"},
+                            "ApplicationStatus": "approvals.models.ApplicationStatus",
+                            "ConsentMethod": "api.models.ConsentMethod", "DocumentType": "accounts.models.DocumentType"},
 }
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=DATA_UPLOAD_MAX_MEMORY_SIZE)
 API_WEBHOOK_RETRY_HOURS = env.float("API_WEBHOOK_RETRY_HOURS", default=48)
@@ -380,3 +381,11 @@ API_WEBHOOK_CLAIM_SECONDS = env.int("API_WEBHOOK_CLAIM_SECONDS", default=60)
 API_IDEMPOTENCY_HOURS = env.float("API_IDEMPOTENCY_HOURS", default=24)
 CELERY_BEAT_SCHEDULE["webhooks"] = {"task": "api.tasks.webhook_tick_task", "schedule": 10.0}
 CELERY_BEAT_SCHEDULE["idempotency-purge"] = {"task": "api.tasks.idempotency_purge_task", "schedule": 3600.0}
+
+# --- Walk-in citizens at a front desk (accounts.counter, api.front_desk) ------------------------
+# A claim link mailed to a walk-in works this long; a claim letter printed at the desk this long.
+ACCOUNT_CLAIM_MAIL_HOURS = env.float("ACCOUNT_CLAIM_MAIL_HOURS", default=72)
+ACCOUNT_CLAIM_LETTER_DAYS = env.float("ACCOUNT_CLAIM_LETTER_DAYS", default=30)
+# The largest signed consent document a front desk sends with a filing (base64 in the JSON body,
+# so it also stays within API_MAX_BODY_BYTES).
+COUNTER_CONSENT_MAX_MB = env.float("COUNTER_CONSENT_MAX_MB", default=3)
