@@ -50,6 +50,7 @@ from .hostile_files import (
     png_chunk_types,
     png_declaring,
     pypdf_document,
+    srgb_profile,
     truncated_jpeg,
     zip_bomb,
 )
@@ -580,3 +581,14 @@ def test_a_truncated_image_is_refused_even_though_weasyprint_allows_them():
     assert weasyprint.images.ImageFile.LOAD_TRUNCATED_IMAGES is True  # set for the whole process on import
     assert refusal(truncated_jpeg(), name="photo.jpg", content_type="image/jpeg") == [IMAGE_UNREADABLE]
     assert ImageFile.LOAD_TRUNCATED_IMAGES is True
+
+
+def test_a_photo_in_another_colour_space_is_converted_and_its_profile_dropped():
+    profile = srgb_profile().replace("sRGB".encode("utf-16-be"), "Wide".encode("utf-16-be"))  # not named sRGB
+    buffer = io.BytesIO()
+    Image.new("RGB", (32, 24), (200, 120, 40)).save(buffer, "JPEG", icc_profile=profile, quality=95)
+    copy = disarm.disarm_image(buffer.getvalue(), "image/jpeg")
+    assert 0xE2 not in jpeg_markers(copy)
+    with Image.open(io.BytesIO(copy)) as image:
+        assert "icc_profile" not in image.info
+        assert all(abs(a - b) <= 3 for a, b in zip(image.getpixel((16, 12)), (200, 120, 40), strict=True))
