@@ -9,13 +9,14 @@ from .errors import RequestTooLarge
 
 
 class ApiView(APIView):
-    """Base of every API view: a body larger than API_MAX_BODY_BYTES is refused before it is read."""
+    """Base of every API view: a body larger than API_MAX_BODY_BYTES (an upload route: the limit
+    portal.request_limits set for it) is refused before it is read."""
 
     def initial(self, request, *args, **kwargs):
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             raise exceptions.ParseError(_("Content-Length is not a number."))
-        if length > settings.API_MAX_BODY_BYTES:
+        if length > (getattr(request, "body_limit", None) or settings.API_MAX_BODY_BYTES):
             raise RequestTooLarge()
         super().initial(request, *args, **kwargs)

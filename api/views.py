@@ -11,6 +11,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from approvals import workflow
+from approvals.attachments import CopyUnavailable, disarmed_copy
 from approvals.consultation import message_send_by_department
 from approvals.models import ReviewStatus
 from approvals.need_to_know import department_attachment, need_to_know
@@ -218,9 +219,12 @@ class ReviewDetailView(DepartmentView):
 
 
 @extend_schema(parameters=[ID, ATTACHMENT_ID], tags=["department"], responses={
-    (200, "application/octet-stream"): OpenApiTypes.BINARY, **errors(*READ_ERRORS)})
+    (200, "application/octet-stream"): OpenApiTypes.BINARY, **errors(*READ_ERRORS, 409)})
 class ReviewAttachmentView(DepartmentView):
-    """Download one of the files the department may see."""
+    """Download one of the files the department may see: the disarmed copy (a PDF rewritten without
+    actions, scripts, embedded files, forms or annotations; an image re-encoded without metadata).
+    ``size`` and ``sha256`` in the review describe the file as uploaded. 409 when no safe copy
+    can be made."""
 
     def get(self, request, pk, attachment_id):
         review = self.review(pk)
@@ -228,9 +232,13 @@ class ReviewAttachmentView(DepartmentView):
         if attachment is None:
             self.denied("attachment", attachment_id)
             return error_response(404, _("Not found."))
+        try:  # the disarmed copy, never the upload as it came (approvals.attachments)
+            copy = disarmed_copy(attachment)
+        except CopyUnavailable as unavailable:
+            return error_response(409, unavailable.message, code="invalid_state")
         self.viewed(Action.ATTACHMENT_VIEWED, "attachment", attachment.pk, review.application,
                     department_code=review.department.code)
-        return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name,
+        return FileResponse(copy, as_attachment=True, filename=attachment.original_name,
                             content_type="application/octet-stream")
 
 

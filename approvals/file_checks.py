@@ -5,12 +5,14 @@ fails closed: a file we cannot fully inspect is refused. Nothing here decompress
 
 - PDF: it must start with ``%PDF-``. Objects, cross-reference rows and streams are counted
   cheaply before parsing, so a small file cannot make pypdf work for long. The raw bytes must not
-  name active content (name tokens are read with their ``#xx`` escapes undone, so
-  ``/J#61vaScript`` counts as ``/JavaScript``; the bodies of compressed streams are skipped, as
-  their raw bytes are not PDF syntax). pypdf must parse it, with its decompression capped; it must
-  not be encrypted; no object pypdf can reach, from the trailer or from the cross-reference data
-  (objects inside object streams included), may name active content, and the decoded text of every
-  object stream is scanned like raw bytes; it must have at least one page.
+  name active content nor an action that reaches outside the document (name tokens are read with
+  their ``#xx`` escapes undone, so ``/J#61vaScript`` counts as ``/JavaScript``; the bodies of
+  compressed streams are skipped, as their raw bytes are not PDF syntax). pypdf must parse it,
+  with its decompression capped; it must not be encrypted; no object pypdf can reach, from the
+  trailer or from the cross-reference data (objects inside object streams included), may name
+  either, and the decoded text of every object stream is scanned like raw bytes; it must have at
+  least one page. What passes is still never served as it came: officers get the copy that
+  approvals.disarm writes.
 - PNG and JPEG: Pillow reads the header only (never the pixels); the declared size must fit the
   limits below; a PNG's chunks are read to the end and their checksums verified, which finds a
   truncated or corrupt file without inflating the image data.
@@ -40,6 +42,12 @@ ACTIVE_PDF_NAMES = frozenset({
     "JavaScript", "JS", "AA", "Launch", "EmbeddedFile", "EmbeddedFiles", "EF", "FileAttachment",
     "RichMedia", "3D", "XFA",
 })
+# Action types that reach outside the document when a link is followed or the page is shown:
+# a web address (tracking), another file or a UNC path (/GoToR to \\host\share hands the
+# host an officer's Windows credentials), a file inside another one, sending or loading form
+# data, and media that a player fetches. (/Launch is active content above.)
+OUTWARD_PDF_ACTIONS = frozenset({"URI", "GoToR", "GoToE", "SubmitForm", "ImportData", "Rendition", "Sound", "Movie"})
+WATCHED_PDF_NAMES = ACTIVE_PDF_NAMES | OUTWARD_PDF_ACTIONS
 
 # PDF white-space and delimiter characters end a name token.
 _NAME_END = rb"\x00\t\n\x0c\r ()<>\[\]{}/%"
@@ -53,10 +61,10 @@ def _spelled(name: str) -> bytes:
     return b"".join(char(c) for c in name)
 
 
-_FIRST_CHARACTERS = re.escape(bytes(sorted({ord(n[0]) for n in ACTIVE_PDF_NAMES} | {ord("#")})))
+_FIRST_CHARACTERS = re.escape(bytes(sorted({ord(n[0]) for n in WATCHED_PDF_NAMES} | {ord("#")})))
 _ACTIVE_NAME_TOKEN = re.compile(
     rb"/(?=[" + _FIRST_CHARACTERS + rb"])("
-    + b"|".join(_spelled(n) for n in sorted(ACTIVE_PDF_NAMES, key=len, reverse=True))
+    + b"|".join(_spelled(n) for n in sorted(WATCHED_PDF_NAMES, key=len, reverse=True))
     + rb")(?=[" + _NAME_END + rb"]|$)"
 )
 _HEX_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
@@ -98,6 +106,13 @@ def pdf_active_content_message() -> str:
     )
 
 
+def pdf_outward_action_message() -> str:
+    return _(
+        "The PDF contains links or actions that reach outside the document (web addresses, other files, "
+        "sending form data, sound or video), which we do not accept. Please print it to a new PDF and upload that file."
+    )
+
+
 def image_too_large_message() -> str:
     return _(
         "The image is too large: it may be at most %(side)s pixels wide, %(side)s pixels high and %(mp)s megapixels "
@@ -113,7 +128,7 @@ def image_unreadable_message() -> str:
 
 
 def active_names_in_bytes(data: bytes, *, skip_compressed_streams: bool = True) -> set[str]:
-    """Active-content names written in the raw bytes, with #xx escapes undone. The bodies of
+    """Active-content and outward-action names written in the raw bytes, with #xx escapes undone. The bodies of
     streams compressed with a binary filter are skipped: a reader decodes them first, so their raw
     bytes are never PDF syntax, and scanning them would refuse ordinary scans by chance."""
     found: set[str] = set()
@@ -148,7 +163,7 @@ def _syntax_segments(data: bytes):
 
 
 def active_names_in_document(reader: pypdf.PdfReader) -> set[str]:
-    """Active-content names in every object pypdf can reach from the trailer (catalog, /Names,
+    """Active-content and outward-action names in every object pypdf can reach from the trailer (catalog, /Names,
     /OpenAction, /AA, /AcroForm, pages, annotations, ...) or finds in the cross-reference data.
     Objects are resolved, so names inside compressed object streams are seen; the decoded text of
     every object stream met is also scanned like raw bytes, which finds objects no table lists."""
@@ -184,14 +199,14 @@ def active_names_in_document(reader: pypdf.PdfReader) -> set[str]:
             obj = obj.get_object()
         if isinstance(obj, DictionaryObject):  # a stream's dictionary; its data is decoded only for object streams
             for key, value in obj.items():
-                if key[1:] in ACTIVE_PDF_NAMES:
+                if key[1:] in WATCHED_PDF_NAMES:
                     found.add(key[1:])
                 stack.append(value)
             if isinstance(obj, StreamObject) and obj.get("/Type") == "/ObjStm":
                 found |= active_names_in_bytes(decode(obj), skip_compressed_streams=False)
         elif isinstance(obj, ArrayObject):
             stack.extend(obj)
-        elif isinstance(obj, NameObject) and obj[1:] in ACTIVE_PDF_NAMES:
+        elif isinstance(obj, NameObject) and obj[1:] in WATCHED_PDF_NAMES:
             found.add(obj[1:])
     return found
 
@@ -218,15 +233,13 @@ def check_pdf(data: bytes) -> None:
     rows = sum(data.count(b" %s%s" % (kind, end)) for kind in (b"n", b"f") for end in (b" \r", b" \n", b"\r", b"\n"))
     if max(objects, rows, data.count(b"stream") // 2) > 2 * MAX_PDF_OBJECTS:
         raise FileRefused(pdf_too_complex_message())
-    if active_names_in_bytes(data):
-        raise FileRefused(pdf_active_content_message())
+    _refuse_names(active_names_in_bytes(data))
     with _pdf_limits():
         try:
             reader = pypdf.PdfReader(io.BytesIO(data), strict=False, xref_stream_maximum_entries=2 * MAX_PDF_OBJECTS)
             if reader.is_encrypted:
                 raise FileRefused(pdf_encrypted_message())
-            if active_names_in_document(reader):
-                raise FileRefused(pdf_active_content_message())
+            _refuse_names(active_names_in_document(reader))
             root = reader.trailer["/Root"].get_object()
             if not isinstance(root, DictionaryObject) or len(reader.pages) < 1:
                 raise FileRefused(pdf_unreadable_message())
@@ -234,6 +247,13 @@ def check_pdf(data: bytes) -> None:
             raise
         except Exception as error:  # a hostile file can make the parser fail in any way: refuse, never crash
             raise FileRefused(pdf_too_complex_message() if _hit_a_limit(error) else pdf_unreadable_message())
+
+
+def _refuse_names(found: set[str]) -> None:
+    if found & ACTIVE_PDF_NAMES:
+        raise FileRefused(pdf_active_content_message())
+    if found:
+        raise FileRefused(pdf_outward_action_message())
 
 
 def _hit_a_limit(error: BaseException | None) -> bool:

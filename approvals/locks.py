@@ -132,6 +132,11 @@ def reviews_of(application_id: int) -> list[Review]:
     return reviews
 
 
+def lock_attachment(attachment_id: int) -> Attachment:
+    """Lock an attachment row: its disarmed copy is written once, whoever asks for it first."""
+    return Attachment.objects.select_for_update(no_key=True).get(pk=attachment_id)
+
+
 def lock_person_name(user_id: int) -> str:
     """Lock a person's user row (FOR UPDATE) and return their full name: a rename in flight
     either waits for what is written under this lock or is read by it."""

@@ -54,6 +54,10 @@ def upload_to(instance, filename):
     return f"attachments/{instance.application_id}/{uuid.uuid4().hex}"
 
 
+def disarmed_upload_to(instance, filename):
+    return f"attachments/{instance.application_id}/{uuid.uuid4().hex}.disarmed"
+
+
 class Application(models.Model):
     reference = models.CharField(_("reference"), max_length=20, unique=True, null=True, blank=True)
     applicant = models.ForeignKey(
@@ -93,6 +97,12 @@ class Application(models.Model):
 
 
 class Attachment(models.Model):
+    """A file a citizen uploaded. ``file`` is the upload as it came, kept for the record (only an
+    auditor or an administrator retrieves it); everyone else is given ``disarmed_file``, the copy
+    approvals.disarm wrote (empty for files stored before copies were made, until
+    ``manage.py disarm_attachments`` or the first download makes one). ``size`` and ``sha256``
+    describe the upload."""
+
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="attachments")
     field_key = models.CharField(_("field"), max_length=64)
     file = models.FileField(_("file"), upload_to=upload_to, max_length=200)
@@ -100,6 +110,8 @@ class Attachment(models.Model):
     content_type = models.CharField(_("content type"), max_length=100)
     size = models.PositiveBigIntegerField(_("size"))
     sha256 = models.CharField(max_length=64)
+    disarmed_file = models.FileField(_("disarmed copy"), upload_to=disarmed_upload_to, max_length=200, blank=True)
+    disarmed_sha256 = models.CharField(max_length=64, blank=True)
     uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
 
     class Meta:

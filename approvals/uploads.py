@@ -1,7 +1,8 @@
 """Checking an uploaded file against its schema field: count, size, type by content (libmagic,
 never the file name or the browser's content type), then a deep check of that content
-(approvals.file_checks). The file itself is stored under a server-generated name; the citizen's
-file name is kept only as a sanitised display name."""
+(approvals.file_checks), then the disarmed copy people will be given (approvals.disarm), so that
+a file no copy can be made of is refused now. The file itself is stored under a server-generated
+name; the citizen's file name is kept only as a sanitised display name."""
 
 import hashlib
 import os
@@ -15,6 +16,7 @@ from core.errors import ValidationFailed
 
 from .answers import DEFAULT_FILE_MAX_MB as DEFAULT_MAX_MB
 from .answers import field_name, file_messages
+from .disarm import disarmed
 from .file_checks import FileRefused, check_image, check_pdf
 
 DEFAULT_ACCEPT = ("application/pdf", "image/png", "image/jpeg")
@@ -29,7 +31,8 @@ _TEXTUAL_TYPES = ("text/xml", "application/xml", "text/html", "text/plain")
 
 
 def check_upload(spec: dict, uploaded, *, existing_count: int = 0) -> dict:
-    """Validate one upload for a file field; returns its metadata or raises ValidationFailed."""
+    """Validate one upload for a file field; returns its metadata, with the bytes of its disarmed
+    copy under "disarmed", or raises ValidationFailed."""
     key = spec["key"]
     accept = [t for t in (spec.get("accept") or DEFAULT_ACCEPT) if t in CHECKED_TYPES]
     max_mb = spec.get("max_size_mb") or DEFAULT_MAX_MB
@@ -61,6 +64,8 @@ def check_upload(spec: dict, uploaded, *, existing_count: int = 0) -> dict:
             check_pdf(uploaded.read(max_bytes + 1))
         else:
             check_image(uploaded, content_type)
+        uploaded.seek(0)
+        copy = disarmed(uploaded.read(max_bytes + 1), content_type)
     except FileRefused as refused:
         raise refuse(refused.message)
     finally:
@@ -70,7 +75,7 @@ def check_upload(spec: dict, uploaded, *, existing_count: int = 0) -> dict:
         digest.update(chunk)
     uploaded.seek(0)
     return {"content_type": content_type, "size": uploaded.size, "sha256": digest.hexdigest(),
-            "original_name": display_name(uploaded.name)}
+            "original_name": display_name(uploaded.name), "disarmed": copy}
 
 
 def display_name(name: str | None) -> str:

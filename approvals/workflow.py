@@ -24,6 +24,7 @@ from permits.services import permit_create
 
 from .access import may_decide, may_release
 from .answers import clean_answers, complete_answers, unknown_keys
+from .attachments import attachment_store
 from .events import engine_event
 from .locks import (
     lock_application,
@@ -219,10 +220,7 @@ def _file_spec(application: Application, field_key: str) -> dict:
 
 
 def _store_attachment(application: Application, field_key: str, uploaded, meta: dict) -> Attachment:
-    attachment = Attachment(application=application, field_key=field_key, **meta)
-    attachment.file.save("upload", uploaded, save=False)
-    attachment.save()
-    return attachment
+    return attachment_store(application=application, field_key=field_key, uploaded=uploaded, meta=meta)
 
 
 def _correction_requested_fields(reviews) -> set[str]:
@@ -253,8 +251,10 @@ def application_remove_attachment(*, attachment_id: int, actor) -> None:
             raise ValidationFailed({attachment.field_key: [_("No department asked you to change this.")]})
     elif application.status not in EDITABLE:
         raise InvalidTransition(_("Files can no longer be changed on this application."))
-    attachment.file.delete(save=False)
     attachment.delete()
+    # The files go once the row is gone for good: a rolled-back removal keeps both.
+    stored = [(f.storage, f.name) for f in (attachment.file, attachment.disarmed_file) if f]
+    transaction.on_commit(lambda: [storage.delete(name) for storage, name in stored])
 
 
 def _validate_complete(application: Application, answers: dict) -> dict:

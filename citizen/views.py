@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from approvals import consultation, receipts, selectors, workflow
 from approvals.access import may_withdraw
 from approvals.answers import answer_sections, first_incomplete_step, section_of
+from approvals.attachments import CopyUnavailable, disarmed_copy
 from approvals.models import Application, ApplicationStatus, Attachment, ReviewStatus
 from approvals.prefill import prefill_answers
 from audit.services import access_denied, client_ip
@@ -378,8 +379,12 @@ def withdraw(request, pk):
 def attachment(request, pk, attachment_id):
     application = own_application(request, pk)
     item = own_attachment(request, application, attachment_id)
-    return FileResponse(item.file.open("rb"), as_attachment=True, filename=item.original_name,
-                        content_type=item.content_type)
+    try:  # the same disarmed copy the departments are given
+        copy = disarmed_copy(item)
+    except CopyUnavailable as unavailable:
+        messages.error(request, unavailable.message)
+        return redirect("approvals:detail", pk=pk)
+    return FileResponse(copy, as_attachment=True, filename=item.original_name, content_type=item.content_type)
 
 
 @login_required

@@ -1,4 +1,4 @@
-"""The friendly error pages: 404, 403, 429 and 500, in the site's layout and the visitor's language.
+"""The friendly error pages: 404, 403, 413, 429 and 500, in the site's layout and the visitor's language.
 
 Each offers a way back (the home page, and the previous page when it was one of ours) and the
 contact page. The 500 page is rendered without context processors and without the signed-in user,
@@ -45,6 +45,12 @@ def permission_denied(request, exception=None):
 def too_many_requests(request, exception=None, *, template: str = "429.html", extra=None):
     """Every web rate limit answers with this page (the API answers JSON of its own)."""
     return _render(request, template, 429, extra=extra)
+
+
+def request_too_large(request, *, reason: str):
+    """What was sent is larger than its page accepts (portal.request_limits), and was not read.
+    The way back is the page itself: the form it was sent from, to choose again."""
+    return _render(request, "413.html", 413, extra={"reason": reason, "previous_page": request.get_full_path()})
 
 
 def server_error(request):

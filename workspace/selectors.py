@@ -452,6 +452,7 @@ HISTORY_WORDS = {
     ("attachment.viewed", ""): _("Downloaded a file"),
     ("attachment.viewed", "download"): _("Downloaded a file"),
     ("attachment.viewed", "opinion"): _("Downloaded a file to give an opinion"),
+    ("attachment.viewed", "audit"): _("Retrieved a file as it was uploaded, for an audit"),
     ("application.viewed", ""): _("Viewed the application"),
     ("application.viewed", "opinion"): _("Viewed to give an opinion"),
 }

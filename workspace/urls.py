@@ -21,4 +21,5 @@ urlpatterns = [
     path("shared/<int:pk>/", views.opinion, name="opinion"),
     path("shared/<int:pk>/files/<int:attachment_id>/", views.opinion_attachment, name="opinion_attachment"),
     path("shared/<int:pk>/revoke/", views.share_revoke, name="share_revoke"),
+    path("files/<int:attachment_id>/original/", views.attachment_original, name="attachment_original"),
 ]

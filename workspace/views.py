@@ -13,8 +13,9 @@ from django.views.decorators.http import require_POST
 
 from approvals import consultation, notes, sharing, workflow
 from approvals.access import may_claim, may_decide, may_release
+from approvals.attachments import CopyUnavailable, disarmed_copy, original_for_record
 from approvals.events import engine_event
-from approvals.models import Review
+from approvals.models import Attachment, Review
 from approvals.need_to_know import department_attachment, need_to_know
 from approvals.selectors import department_thread
 from audit.models import Action
@@ -237,8 +238,33 @@ def attachment(request, pk, attachment_id):
     if item is None:
         access_denied(request, object_type="attachment", object_id=attachment_id)
         raise Http404
-    _viewed(request, review, Action.ATTACHMENT_VIEWED, obj=item, purpose="download")
-    return FileResponse(item.file.open("rb"), as_attachment=True, filename=item.original_name, content_type=item.content_type)
+    return _serve_disarmed(request, review, item, purpose="download", back=reverse("departments:review", args=[pk]))
+
+
+def _serve_disarmed(request, review, item, *, purpose, back, department_code=None):
+    """The disarmed copy of a file, its download on record; back to ``back`` with a message
+    when no safe copy can be made (the original is never the fallback)."""
+    try:
+        copy = disarmed_copy(item)
+    except CopyUnavailable as unavailable:
+        messages.error(request, unavailable.message)
+        return redirect(back)
+    _viewed(request, review, Action.ATTACHMENT_VIEWED, obj=item, purpose=purpose, department_code=department_code)
+    return FileResponse(copy, as_attachment=True, filename=item.original_name, content_type=item.content_type)
+
+
+@login_required
+def attachment_original(request, attachment_id):
+    """The file as the citizen uploaded it, kept for the record: for auditors and administrators
+    only (anyone else gets a 404, on record), and every retrieval is audited."""
+    item = Attachment.objects.select_related("application").filter(pk=attachment_id).first()
+    if item is None or not request.user.may_read_audit_log:
+        access_denied(request, object_type="attachment", object_id=attachment_id)
+        raise Http404
+    original = original_for_record(item)
+    audit_record(engine_event(Action.ATTACHMENT_VIEWED, item.application, obj=item, actor=request.user,
+                              ip=client_ip(request), purpose="audit", copy="original"))
+    return FileResponse(original, as_attachment=True, filename=item.original_name, content_type="application/octet-stream")
 
 
 @require_POST
@@ -331,5 +357,5 @@ def opinion_attachment(request, pk, attachment_id):
     if item is None:
         access_denied(request, object_type="attachment", object_id=attachment_id)
         raise Http404
-    _viewed(request, review, Action.ATTACHMENT_VIEWED, obj=item, purpose="opinion", department_code=share.department.code)
-    return FileResponse(item.file.open("rb"), as_attachment=True, filename=item.original_name, content_type=item.content_type)
+    return _serve_disarmed(request, review, item, purpose="opinion", department_code=share.department.code,
+                           back=reverse("departments:opinion", args=[pk]))

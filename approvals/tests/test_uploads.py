@@ -1,4 +1,6 @@
-"""Uploads against hostile files. Every file is built here, in memory, and is small."""
+"""Uploads against hostile files (the corpus in approvals/tests/hostile_files.py): what is
+refused, with which message, and what the copy people are given keeps of what is accepted.
+Where the filter used to pass a file, the test shows that first."""
 
 import hashlib
 import io
@@ -7,16 +9,51 @@ import zipfile
 import zlib
 from pathlib import Path
 
+import pikepdf
 import pypdf
 import pytest
+import weasyprint.images
 from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import Image, ImageFile
-from pypdf.actions import JavaScript
+from django.db import DataError, transaction
+from PIL import ExifTags, Image, ImageFile
 
-from approvals import file_checks, workflow
+from approvals import disarm, file_checks, workflow
+from approvals.attachments import attachment_store
 from approvals.models import Attachment
 from approvals.uploads import check_upload, display_name
 from core.errors import ValidationFailed
+
+from .hostile_files import (
+    ACTING_NAMES,
+    ACTIVE_PDFS,
+    CAMERA_MODEL,
+    DISARMED_PDFS,
+    FILLED_IN_NAME,
+    GPS,
+    JPEG_METADATA,
+    OUTWARD_PDFS,
+    TRAILING_DATA,
+    UNREADABLE_PDFS,
+    corrupt,
+    document,
+    encrypted_pdf,
+    image_bytes,
+    jpeg_declaring,
+    jpeg_markers,
+    largest_image,
+    pdf_names,
+    pdf_page_texts,
+    pdf_warnings,
+    pdf_with_object_stream,
+    pdf_with_script_in_object_stream,
+    photo,
+    png_chunk_types,
+    png_declaring,
+    pypdf_document,
+    srgb_profile,
+    truncated_jpeg,
+    zip_bomb,
+)
 
 SPEC = {"key": "floor_plan", "kind": "file", "accept": ["application/pdf", "image/png", "image/jpeg"], "max_size_mb": 1}
 
@@ -30,6 +67,9 @@ PDF_ACTIVE = ("The PDF contains active content (scripts, automatic actions, embe
 IMAGE_TOO_LARGE = ("The image is too large: it may be at most 10000 pixels wide, 10000 pixels high and 40 megapixels "
                    "in total. Please reduce its size and upload it again.")
 IMAGE_UNREADABLE = "The image could not be read. It may be damaged or incomplete: please save it again and upload the new file."
+PDF_OUTWARD = ("The PDF contains links or actions that reach outside the document (web addresses, other files, "
+               "sending form data, sound or video), which we do not accept. Please print it to a new PDF and upload "
+               "that file.")
 
 
 def upload(content: bytes, name="plan.pdf", content_type="application/pdf"):
@@ -43,143 +83,34 @@ def refusal(content: bytes, spec=SPEC, **kwargs) -> list[str]:
     return excinfo.value.errors[spec["key"]]
 
 
-# --- Building PDFs ---------------------------------------------------------------------------------
-
-CATALOG = b"<< /Type /Catalog /Pages 2 0 R %s >>"
-PAGES = b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>"
-PAGE = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] %s >>"
-
-
-def raw_pdf(*objects: bytes, unlisted: bytes = b"") -> bytes:
-    """A well-formed PDF: objects numbered from 1 (object 1 is the catalog) and a correct
-    cross-reference table; ``unlisted`` is written in the body but left out of that table."""
-    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    out += unlisted
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
-
-
-def document(catalog_extra=b"", page_extra=b"", *more: bytes, unlisted=b"") -> bytes:
-    return raw_pdf(CATALOG % catalog_extra, PAGES, PAGE % page_extra, *more, unlisted=unlisted)
-
-
-def pypdf_document(build=None) -> bytes:
-    writer = pypdf.PdfWriter()
-    writer.add_blank_page(200, 200)
-    if build:
-        build(writer)
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    return buffer.getvalue()
-
-
-def pdf_with_object_stream(hidden: bytes, *, compress=True) -> bytes:
-    """The catalog's /OpenAction is object 5, which lives in an object stream (object 4, listed by
-    a cross-reference stream); compressed, ``hidden`` never appears in the raw bytes."""
-    index = b"5 0 "
-    packed = zlib.compress(index + hidden, 9) if compress else index + hidden
-    stream_filter = b"/Filter /FlateDecode" if compress else b""
-    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-    offsets = {}
-    for number, body in (
-        (1, CATALOG % b"/OpenAction 5 0 R"), (2, PAGES), (3, PAGE % b""),
-        (4, b"<< /Type /ObjStm /N 1 /First %d %s /Length %d >>\nstream\n%s\nendstream"
-            % (len(index), stream_filter, len(packed), packed)),
-    ):
-        offsets[number] = len(out)
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    offsets[6] = len(out)
-    rows = [struct.pack(">BIH", 0, 0, 65535)]
-    rows += [struct.pack(">BIH", 1, offsets[n], 0) for n in (1, 2, 3, 4)]
-    rows += [struct.pack(">BIH", 2, 4, 0), struct.pack(">BIH", 1, offsets[6], 0)]
-    table = b"".join(rows)
-    out += b"6 0 obj\n<< /Type /XRef /Size 7 /W [1 4 2] /Root 1 0 R /Length %d >>\nstream\n%s\nendstream\nendobj\n" % (
-        len(table), table)
-    out += b"startxref\n%d\n%%%%EOF\n" % offsets[6]
-    return bytes(out)
-
-
-def pdf_with_script_in_object_stream() -> bytes:
-    return pdf_with_object_stream(b"<< /S /JavaScript /JS (app.alert(1)) >>")
-
-
-JS_ACTION = b"<< /Type /Action /S /JavaScript /JS (app.alert(1)) >>"
-
-ACTIVE_PDFS = {
-    "open action runs JavaScript": lambda: document(b"/OpenAction 4 0 R", b"", JS_ACTION),
-    "document-level script in /Names": lambda: document(
-        b"/Names << /JavaScript 4 0 R >>", b"", b"<< /Names [(init) 5 0 R] >>", JS_ACTION),
-    "catalog additional action": lambda: document(b"/AA << /WC << /S /URI /URI (https://example.org) >> >>"),
-    "page additional action": lambda: document(b"", b"/AA << /O << /S /URI /URI (https://example.org) >> >>"),
-    "link annotation launches a program": lambda: document(
-        b"", b"/Annots [4 0 R]", b"<< /Type /Annot /Subtype /Link /Rect [0 0 9 9] /A << /S /Launch /F (cmd.exe) >> >>"),
-    "annotation additional action": lambda: document(
-        b"", b"/Annots [4 0 R]", b"<< /Type /Annot /Subtype /Widget /Rect [0 0 9 9] /AA << /E 5 0 R >> >>", JS_ACTION),
-    "rich media annotation": lambda: document(b"", b"/Annots [4 0 R]", b"<< /Type /Annot /Subtype /RichMedia /Rect [0 0 9 9] >>"),
-    "XFA form": lambda: document(b"/AcroForm << /Fields [] /XFA (<xdp:xdp/>) >>"),
-    "embedded files (written by pypdf)": lambda: pypdf_document(lambda w: w.add_attachment("run.exe", b"MZ")),
-    "open action script (written by pypdf)": lambda: pypdf_document(lambda w: w.add_open_action(JavaScript("app.alert(1)"))),
-    "hex-escaped names": lambda: document(b"/OpenAction << /S /J#61vaScript /J#53 (app.alert(1)) >>"),
-    "script in an object outside the cross-reference table": lambda: document(
-        unlisted=b"9 0 obj\n<< /S /J#61va#53cript /JS (app.alert(1)) >>\nendobj\n"),
-    "script inside a compressed object stream": pdf_with_script_in_object_stream,
-    "script inside an uncompressed object stream": lambda: pdf_with_object_stream(JS_ACTION, compress=False),
-    "script in a compressed object stream after its listed objects": lambda: pdf_with_object_stream(
-        b"[3 0 R /Fit]\n" + JS_ACTION),
-}
-
-
-# --- Building images -------------------------------------------------------------------------------
-
-
-def image_bytes(fmt="PNG", size=(20, 10)) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", size, (200, 30, 30)).save(buffer, fmt)
-    return buffer.getvalue()
-
-
-def png_chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-
-def png_declaring(width: int, height: int) -> bytes:
-    """A PNG whose header declares width x height; its pixel data is a few bytes."""
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", zlib.compress(b"\x00" * 64))
-            + png_chunk(b"IEND", b""))
-
-
-def jpeg_declaring(width: int, height: int) -> bytes:
-    """A small real JPEG with its frame header (SOF0) rewritten to declare width x height."""
-    data = bytearray(image_bytes("JPEG", (16, 16)))
-    sof = data.index(b"\xff\xc0")
-    data[sof + 5: sof + 9] = struct.pack(">HH", height, width)
-    return bytes(data)
-
-
 # --- Accepted files --------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("content, content_type", [
     (pypdf_document(), "application/pdf"),
     (document(b"/OpenAction [3 0 R /Fit]", b"/Annots [4 0 R]",
-              b"<< /Type /Annot /Subtype /Link /Rect [0 0 9 9] /A << /S /URI /URI (https://example.org) >> >>"),
+              b"<< /Type /Annot /Subtype /Link /Rect [0 0 9 9] /A << /S /GoTo /D [3 0 R /XYZ 0 0 2] >> >>"),
      "application/pdf"),
     (image_bytes("PNG"), "image/png"),
     (image_bytes("JPEG"), "image/jpeg"),
-    (png_declaring(10_000, 4_000), "image/png"),
-])
-def test_valid_files_are_accepted_with_their_metadata(content, content_type):
+], ids=["pdf", "pdf with links inside itself", "png", "jpeg"])
+def test_valid_files_are_accepted_with_their_metadata_and_a_disarmed_copy(content, content_type):
     meta = check_upload(SPEC, upload(content, name="scan.bin", content_type="application/octet-stream"), existing_count=0)
+    copy = meta.pop("disarmed")
     assert meta == {"content_type": content_type, "size": len(content), "sha256": hashlib.sha256(content).hexdigest(),
                     "original_name": "scan.bin"}
+    assert copy == disarm.disarmed(content, content_type)
+
+
+def test_the_largest_image_accepted_is_read_whole():
+    """40 megapixels in a few kilobytes (a decompression bomb as far as the size allows): read,
+    and written again, within the limit."""
+    content = largest_image()
+    assert len(content) < 20_000
+    meta = check_upload(SPEC, upload(content, name="plan.png"))
+    assert meta["content_type"] == "image/png"
+    with Image.open(io.BytesIO(meta["disarmed"])) as copy:
+        assert (copy.size, copy.mode) == ((10_000, 4_000), "1")
 
 
 def test_content_decides_not_the_name_or_browser_type():
@@ -190,13 +121,6 @@ def test_content_decides_not_the_name_or_browser_type():
 
 
 # --- Wrong type, whatever the name -----------------------------------------------------------------
-
-
-def zip_bomb() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("plan.pdf", b"\0" * 20_000_000)
-    return buffer.getvalue()
 
 
 @pytest.mark.parametrize("content", [
@@ -286,24 +210,9 @@ def test_byte_scan_reads_whole_name_tokens_with_escapes_undone():
     assert scan(b"/JSans /AAA /JavaScripts /EFx /Launcher (JavaScript) /javascript") == set()
 
 
-def encrypted_pdf(user_password: str) -> bytes:
-    def encrypt(writer):
-        writer.encrypt(user_password, owner_password="owner-secret", algorithm="RC4-128")
-    return pypdf_document(encrypt)
-
-
 @pytest.mark.parametrize("user_password", ["secret", ""], ids=["user password", "owner password only"])
 def test_encrypted_pdf_is_refused(user_password):
     assert refusal(encrypted_pdf(user_password)) == [PDF_ENCRYPTED]
-
-
-UNREADABLE_PDFS = {
-    "header then garbage": b"%PDF-1.7\n" + bytes(range(256)) * 4,
-    "cut in half": pypdf_document()[:200],
-    "no catalog": b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n",
-    "no pages": raw_pdf(CATALOG % b"", b"<< /Type /Pages /Kids [] /Count 0 >>"),
-    "text before the header": b"<html><body>hello</body></html>\n" + pypdf_document(),
-}
 
 
 @pytest.mark.parametrize("content", UNREADABLE_PDFS.values(), ids=UNREADABLE_PDFS.keys())
@@ -358,6 +267,111 @@ def test_a_harmless_object_stream_is_read():
     assert check_upload(SPEC, upload(content))["content_type"] == "application/pdf"
 
 
+# --- PDF: actions that reach outside the document -------------------------------------------------
+
+
+@pytest.mark.parametrize("kind, build", OUTWARD_PDFS.values(), ids=OUTWARD_PDFS.keys())
+def test_pdf_acting_outside_the_document_passed_the_filter_and_is_refused_now(kind, build):
+    content = build()
+    # The attack: the file holds the action, and names no active content, which is all the filter
+    # looked for: it was accepted and handed to officers as it came.
+    assert f"/{kind}" in pdf_names(content)
+    assert not file_checks.active_names_in_bytes(content) & file_checks.ACTIVE_PDF_NAMES
+    assert not file_checks.active_names_in_document(pypdf.PdfReader(io.BytesIO(content))) & file_checks.ACTIVE_PDF_NAMES
+    assert refusal(content) == [PDF_OUTWARD]
+
+
+def test_actions_inside_the_document_are_accepted():
+    for build in (DISARMED_PDFS["link to another page"], DISARMED_PDFS["open action prints the document"]):
+        assert check_upload(SPEC, upload(build()))["content_type"] == "application/pdf"
+
+
+# --- PDF: the copy people are given ----------------------------------------------------------------
+
+ACTING_PDFS = {
+    **{name: build for name, (_kind, build) in OUTWARD_PDFS.items()},
+    **ACTIVE_PDFS,
+    **{name: DISARMED_PDFS[name] for name in ("link to another page", "open action prints the document",
+                                              "a form filled in")},
+}
+
+
+@pytest.mark.parametrize("build", ACTING_PDFS.values(), ids=ACTING_PDFS.keys())
+def test_nothing_in_the_disarmed_copy_acts(build):
+    """Every file of the corpus that acts, refused or not (files stored before the checks were
+    as strict are copied too): the copy keeps the page and nothing else."""
+    content = build()
+    assert pdf_names(content) & ACTING_NAMES or file_checks.active_names_in_bytes(content)
+    copy = disarm.disarm_pdf(content)
+    assert pdf_names(copy) & ACTING_NAMES == set()  # no /OpenAction, /AA, /JavaScript, /EmbeddedFiles, /AcroForm, ...
+    with pikepdf.open(io.BytesIO(copy)) as pdf:
+        assert set(pdf.Root.keys()) == {"/Type", "/Pages"}
+        assert len(pdf.pages) == 1 and list(pdf.pages[0].mediabox) == [0, 0, 200, 200]
+        assert pdf.get_warnings() == []
+
+
+def test_a_filled_in_form_keeps_its_answers_drawn_on_the_page():
+    content = DISARMED_PDFS["a form filled in"]()
+    assert check_upload(SPEC, upload(content))["content_type"] == "application/pdf"
+    assert FILLED_IN_NAME not in pdf_page_texts(content)  # only the form field holds it
+    copy = disarm.disarm_pdf(content)
+    assert FILLED_IN_NAME in pdf_page_texts(copy)
+    assert {"/AcroForm", "/Annots"} & pdf_names(copy) == set()
+
+
+def test_data_after_the_end_of_the_pdf_is_not_copied():
+    content = DISARMED_PDFS["data after %%EOF"]()
+    assert content.endswith(TRAILING_DATA)
+    assert check_upload(SPEC, upload(content))["content_type"] == "application/pdf"  # the filter passes it
+    copy = disarm.disarm_pdf(content)
+    assert copy.endswith(b"%%EOF\n") and copy.count(b"%%EOF") == 1
+    assert b"<script>" not in copy and b"PK\x05\x06" not in copy
+
+
+def xref_offsets(data: bytes) -> dict[int, int]:
+    """Object number -> offset, from the file's (last) classic cross-reference table."""
+    table = data[data.rindex(b"\nxref\n") + 6: data.rindex(b"trailer")].split(b"\n")
+    first, _count = map(int, table[0].split())
+    return {first + i: int(row[:10]) for i, row in enumerate(table[1:]) if row.endswith(b" n ")}
+
+
+def test_a_damaged_cross_reference_table_is_written_anew():
+    content = DISARMED_PDFS["broken cross-reference table"]()
+    assert any("file is damaged" in warning for warning in pdf_warnings(content))  # readers must guess
+    assert any(not content[offset:].startswith(b"%d 0 obj" % number) for number, offset in xref_offsets(content).items())
+    assert check_upload(SPEC, upload(content))["content_type"] == "application/pdf"
+    copy = disarm.disarm_pdf(content)
+    assert pdf_warnings(copy) == []
+    offsets = xref_offsets(copy)
+    assert len(offsets) == 3 and all(copy[offset:].startswith(b"%d 0 obj" % n) for n, offset in offsets.items())
+
+
+def test_compressed_page_data_is_copied_without_being_inflated():
+    """A page stream that inflates to 24 MB is copied as the 24 kB it is: the copy never
+    decompresses stream data."""
+    bomb = zlib.compress(b"0 0 m\n" * 4_000_000)
+    content = document(b"", b"/Contents 4 0 R", b"<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream" % (
+        len(bomb), bomb))
+    assert len(content) < 100_000
+    copy = disarm.disarm_pdf(content)
+    with pikepdf.open(io.BytesIO(copy)) as pdf:
+        assert pdf.pages[0].obj.Contents.read_raw_bytes() == bomb
+
+
+@pytest.mark.parametrize("name", [name for name in UNREADABLE_PDFS if name != "text before the header"])
+def test_the_copy_refuses_what_qpdf_cannot_read(name):
+    with pytest.raises(file_checks.FileRefused) as refused:
+        disarm.disarm_pdf(UNREADABLE_PDFS[name])
+    assert refused.value.message == PDF_UNREADABLE
+
+
+@pytest.mark.parametrize("user_password", ["secret", ""], ids=["user password", "owner password only"])
+def test_the_copy_refuses_an_encrypted_pdf(user_password):
+    with pytest.raises(file_checks.FileRefused) as refused:
+        disarm.disarm_pdf(encrypted_pdf(user_password))
+    assert refused.value.message == PDF_ENCRYPTED
+
+
 # --- Images ----------------------------------------------------------------------------------------
 
 
@@ -374,8 +388,10 @@ def test_image_bomb_is_refused_from_its_header(content):
     assert refusal(content, name="photo.png", content_type="image/png") == [IMAGE_TOO_LARGE]
 
 
-def test_image_pixels_are_never_decoded(monkeypatch):
-    png, jpeg = image_bytes("PNG"), image_bytes("JPEG")
+def test_the_size_is_checked_before_any_pixel_is_decoded(monkeypatch):
+    """The header check reads no pixel; a bomb is refused by it, before the copy would decode one."""
+    files = ((image_bytes("PNG"), "image/png"), (image_bytes("JPEG"), "image/jpeg"))
+    bombs = png_declaring(10_000, 10_000), jpeg_declaring(12_000, 100)
 
     def never(*args, **kwargs):
         raise AssertionError("pixels decoded")
@@ -383,12 +399,20 @@ def test_image_pixels_are_never_decoded(monkeypatch):
     monkeypatch.setattr(Image.Image, "load", never)
     monkeypatch.setattr(ImageFile.ImageFile, "load", never)
     monkeypatch.setattr(Image, "_getdecoder", never)
-    assert check_upload(SPEC, upload(png, name="a.png"))["content_type"] == "image/png"
-    assert check_upload(SPEC, upload(jpeg, name="a.jpg"))["content_type"] == "image/jpeg"
+    for content, content_type in files:
+        assert file_checks.check_image(io.BytesIO(content), content_type) is None
+    assert refusal(bombs[0], name="a.png") == [IMAGE_TOO_LARGE]
+    assert refusal(bombs[1], name="a.jpg") == [IMAGE_TOO_LARGE]
 
 
-def corrupt(data: bytes, offset: int) -> bytes:
-    return data[:offset] + bytes([data[offset] ^ 0xFF]) + data[offset + 1:]
+@pytest.mark.parametrize("content", [png_declaring(10_000, 10_000), png_declaring(9_000, 9_000)],
+                         ids=["over Pillow's own limit", "over the portal's limit"])
+def test_the_copy_refuses_a_bomb_by_itself(content):
+    """The copy does not rely on the header check: Pillow's guard (lowered to the portal's limit)
+    stops it before the pixels are decoded."""
+    with pytest.raises(file_checks.FileRefused) as refused:
+        disarm.disarm_image(content, "image/png")
+    assert refused.value.message == IMAGE_TOO_LARGE
 
 
 UNREADABLE_IMAGES = {
@@ -403,6 +427,52 @@ UNREADABLE_IMAGES = {
 @pytest.mark.parametrize("content", UNREADABLE_IMAGES.values(), ids=UNREADABLE_IMAGES.keys())
 def test_image_that_cannot_be_read_is_refused(content):
     assert refusal(content, name="photo.png", content_type="image/png") == [IMAGE_UNREADABLE]
+
+
+# --- Images: the copy people are given -------------------------------------------------------------
+
+
+def test_a_photo_s_location_and_other_metadata_are_not_copied():
+    content = photo("JPEG")
+    # The attack: the filter passed the photo as it was, and officers downloaded where it was taken.
+    assert file_checks.check_image(io.BytesIO(content), "image/jpeg") is None
+    with Image.open(io.BytesIO(content)) as original:
+        assert original.getexif().get_ifd(ExifTags.IFD.GPSInfo) == GPS
+        assert original.getexif()[ExifTags.Base.Model] == CAMERA_MODEL
+    assert all(marker in content for marker in JPEG_METADATA)
+    assert 0xE1 in jpeg_markers(content) and 0xE2 in jpeg_markers(content) and 0xFE in jpeg_markers(content)
+    copy = check_upload(SPEC, upload(content, name="photo.jpg"))["disarmed"]
+    # Only the JFIF header, the tables, the frame and the image data: no APP1 (EXIF, XMP), APP2
+    # (ICC profile) or COM segment.
+    assert jpeg_markers(copy) == [0xE0, 0xDB, 0xDB, 0xC0, 0xC4, 0xC4, 0xC4, 0xC4, 0xDA]
+    assert not any(marker in copy for marker in JPEG_METADATA)
+    with Image.open(io.BytesIO(copy)) as image:
+        assert image.size == (64, 48) and dict(image.getexif()) == {}
+
+
+def test_a_png_s_text_profile_and_exif_chunks_are_not_copied():
+    content = photo("PNG")
+    assert png_chunk_types(content) == [b"IHDR", b"iCCP", b"tEXt", b"zTXt", b"iTXt", b"eXIf", b"IDAT", b"IEND"]
+    assert file_checks.check_image(io.BytesIO(content), "image/png") is None
+    copy = check_upload(SPEC, upload(content, name="photo.png"))["disarmed"]
+    assert png_chunk_types(copy) == [b"IHDR", b"IDAT", b"IEND"]
+    assert CAMERA_MODEL.encode() not in copy and b"Wang Fang" not in copy
+    with Image.open(io.BytesIO(copy)) as image, Image.open(io.BytesIO(content)) as original:
+        assert image.tobytes() == original.convert("RGB").tobytes()  # the same pixels (the profile was sRGB)
+
+
+def test_a_photo_turned_by_its_exif_orientation_is_copied_upright():
+    copy = disarm.disarm_image(photo("JPEG", size=(64, 48), orientation=6), "image/jpeg")
+    with Image.open(io.BytesIO(copy)) as image:
+        assert image.size == (48, 64) and dict(image.getexif()) == {}
+
+
+@pytest.mark.parametrize("content, content_type", [
+    (truncated_jpeg(), "image/jpeg"), (png_declaring(100, 100), "image/png"),
+], ids=["jpeg whose data stops short", "png whose data stops short"])
+def test_an_image_whose_pixels_are_missing_passed_the_filter_and_is_refused_now(content, content_type):
+    assert file_checks.check_image(io.BytesIO(content), content_type) is None  # the header is whole
+    assert refusal(content, name="photo", content_type=content_type) == [IMAGE_UNREADABLE]
 
 
 # --- File names ------------------------------------------------------------------------------------
@@ -443,7 +513,13 @@ def files_under(root: Path) -> list[Path]:
      "Upload the floor plan as a PDF or PNG file. SVG images are not accepted, because they can contain scripts."),
     (zip_bomb(), "plan.pdf", "application/pdf", "Upload the floor plan as a PDF or PNG file."),
     (encrypted_pdf("secret"), "plan.pdf", "application/pdf", PDF_ENCRYPTED),
-], ids=["pdf script", "image bomb", "svg", "zip bomb", "encrypted pdf"])
+    (encrypted_pdf(""), "plan.pdf", "application/pdf", PDF_ENCRYPTED),
+    (OUTWARD_PDFS["open action opens a file on a UNC path (leaks Windows credentials)"][1](), "plan.pdf",
+     "application/pdf", PDF_OUTWARD),
+    (png_declaring(100, 100), "plan.png", "image/png", IMAGE_UNREADABLE),
+    (UNREADABLE_PDFS["cut in half"], "plan.pdf", "application/pdf", PDF_UNREADABLE),
+], ids=["pdf script", "image bomb", "svg", "zip bomb", "encrypted pdf", "pdf with an owner password only",
+        "pdf opening a UNC path", "png whose pixels are missing", "pdf cut in half"])
 def test_attach_refuses_hostile_file_and_stores_nothing(restaurant, citizen, settings, tmp_path,
                                                         content, name, content_type, message):
     settings.MEDIA_ROOT = str(tmp_path)
@@ -457,7 +533,7 @@ def test_attach_refuses_hostile_file_and_stores_nothing(restaurant, citizen, set
 
 
 @pytest.mark.django_db
-def test_attach_stores_a_valid_pdf_under_a_server_name(restaurant, citizen, settings, tmp_path):
+def test_attach_stores_a_valid_pdf_and_its_disarmed_copy_under_server_names(restaurant, citizen, settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path)
     application = workflow.application_start(applicant=citizen, service=restaurant)
     content = pypdf_document()
@@ -466,8 +542,53 @@ def test_attach_stores_a_valid_pdf_under_a_server_name(restaurant, citizen, sett
     assert attachment.original_name == "plan.pdf"
     assert attachment.content_type == "application/pdf"
     assert attachment.sha256 == hashlib.sha256(content).hexdigest()
-    stored = files_under(tmp_path)
-    assert len(stored) == 1
-    assert stored[0].read_bytes() == content
-    assert stored[0].parent == tmp_path / "attachments" / str(application.pk)
-    assert "plan" not in stored[0].name
+    folder = tmp_path / "attachments" / str(application.pk)
+    original, copy = folder / Path(attachment.file.name).name, folder / Path(attachment.disarmed_file.name).name
+    assert sorted(files_under(tmp_path)) == sorted([original, copy])
+    assert original.read_bytes() == content
+    assert copy.read_bytes() == disarm.disarm_pdf(content)
+    assert attachment.disarmed_sha256 == hashlib.sha256(copy.read_bytes()).hexdigest()
+    assert copy.name.endswith(".disarmed") and "plan" not in original.name + copy.name
+
+
+@pytest.mark.django_db
+def test_a_file_whose_row_cannot_be_written_leaves_no_file_behind(restaurant, citizen, settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path)
+    application = workflow.application_start(applicant=citizen, service=restaurant)
+    uploaded = upload(pypdf_document())
+    meta = check_upload(SPEC, uploaded)
+    with pytest.raises(DataError), transaction.atomic():  # the database refuses the row, after both files
+        attachment_store(application=application, field_key="k" * 65, uploaded=uploaded, meta=meta)
+    assert files_under(tmp_path) == []
+    assert Attachment.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_removing_an_attachment_removes_both_files_once_committed(restaurant, citizen, settings, tmp_path,
+                                                                  django_capture_on_commit_callbacks):
+    settings.MEDIA_ROOT = str(tmp_path)
+    application = workflow.application_start(applicant=citizen, service=restaurant)
+    attachment = workflow.application_attach(application_id=application.pk, actor=citizen, field_key="floor_plan",
+                                             uploaded=upload(pypdf_document()))
+    assert len(files_under(tmp_path)) == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.application_remove_attachment(attachment_id=attachment.pk, actor=citizen)
+        assert len(files_under(tmp_path)) == 2  # until the removal is committed
+    assert files_under(tmp_path) == []
+
+
+def test_a_truncated_image_is_refused_even_though_weasyprint_allows_them():
+    assert weasyprint.images.ImageFile.LOAD_TRUNCATED_IMAGES is True  # set for the whole process on import
+    assert refusal(truncated_jpeg(), name="photo.jpg", content_type="image/jpeg") == [IMAGE_UNREADABLE]
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True
+
+
+def test_a_photo_in_another_colour_space_is_converted_and_its_profile_dropped():
+    profile = srgb_profile().replace("sRGB".encode("utf-16-be"), "Wide".encode("utf-16-be"))  # not named sRGB
+    buffer = io.BytesIO()
+    Image.new("RGB", (32, 24), (200, 120, 40)).save(buffer, "JPEG", icc_profile=profile, quality=95)
+    copy = disarm.disarm_image(buffer.getvalue(), "image/jpeg")
+    assert 0xE2 not in jpeg_markers(copy)
+    with Image.open(io.BytesIO(copy)) as image:
+        assert "icc_profile" not in image.info
+        assert all(abs(a - b) <= 3 for a, b in zip(image.getpixel((16, 12)), (200, 120, 40), strict=True))

@@ -66,6 +66,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before anything reads a body (CsrfViewMiddleware reads a form's fields): 413 from Content-Length.
+    "portal.request_limits.RequestSizeMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -217,6 +219,17 @@ MEDIA_URL = "/media-not-served/"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_PERMISSIONS = 0o640
+# The largest body a page with file questions, or the API's attachment upload, accepts: refused
+# with 413 from its Content-Length before it is read (portal.request_limits). Set the proxy's
+# limit (nginx: client_max_body_size) to the same. Every other page accepts at most
+# DATA_UPLOAD_MAX_MEMORY_SIZE (the API: API_MAX_BODY_BYTES; the permit-file check:
+# PERMIT_VERIFY_UPLOAD_MAX_BYTES and its form).
+UPLOAD_MAX_REQUEST_BYTES = env.int("UPLOAD_MAX_REQUEST_BYTES", default=32 * 1024 * 1024)
+FILE_UPLOAD_HANDLERS = [
+    "portal.request_limits.CappedUploadHandler",  # stops at the route's limit while files stream in
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
@@ -323,7 +336,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # WeasyPrint logs each of its seven rendering steps at INFO, a dozen lines per permit.
-    "loggers": {"axes": {"level": "WARNING"}, "weasyprint.progress": {"level": "WARNING"}},
+    "loggers": {"axes": {"level": "WARNING"}, "weasyprint.progress": {"level": "WARNING"},
+                "pikepdf": {"level": "WARNING"}},  # it announces its logger bridge at INFO on import
 }
 
 # --- Permits: signing and verification ------------------------------------------------------

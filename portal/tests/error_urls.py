@@ -4,6 +4,7 @@ from django.core.exceptions import PermissionDenied
 from django.urls import path
 from django_ratelimit.exceptions import Ratelimited
 
+from portal.request_limits import too_large
 from portal.urls import handler403, handler404, handler500  # noqa: F401
 from portal.urls import urlpatterns as portal_urlpatterns
 
@@ -24,5 +25,6 @@ urlpatterns = [
     path("test-errors/403/", forbidden),
     path("test-errors/429/", limited),
     path("test-errors/500/", broken),
+    path("test-errors/413/", too_large),
     *portal_urlpatterns,
 ]

@@ -68,6 +68,19 @@ def test_permit_verification_limit_uses_the_friendly_429(client, settings, db):
     assert 'href="/contact/"' in html and 'href="/" class="btn btn-primary"' in html
 
 
+def test_too_large_page_in_the_site_layout(error_urls, settings):
+    """The 413 page (portal.request_limits) has the same layout, and its way back is the form."""
+    response = fetch("/test-errors/413/?step=3", "en")
+    html = response.content.decode()
+    assert response.status_code == 413
+    assert "<h1>What you sent is too large</h1>" in html
+    assert "The files you chose come to more than 5.0\xa0MB, the most we accept at once." in html
+    assert 'class="portal-header' in html and "<footer" in html and 'href="/contact/"' in html
+    assert '<a href="/test-errors/413/?step=3">Go back to the previous page</a>' in html
+    for marker in DEBUG_MARKERS:
+        assert marker not in html
+
+
 def test_static_files_are_served_with_debug_off(client, settings):
     """The development profile (and `make run`'s demo) runs with DEBUG off: WhiteNoise serves the
     static files straight from the source folders, no collectstatic needed."""

@@ -51,6 +51,15 @@ def test_the_other_error_pages(page, site_pages, assert_accessible, settings, st
     assert_accessible(page)
 
 
+def test_the_too_large_page(page, site_pages, assert_accessible, settings):
+    settings.ROOT_URLCONF = "portal.tests.error_urls"
+    response = page.goto("/test-errors/413/")
+    assert response.status == 413
+    assert page.locator("h1").inner_text() == "What you sent is too large"
+    assert page.get_by_role("link", name="Go back to the previous page").get_attribute("href") == "/test-errors/413/"
+    assert_accessible(page)
+
+
 def test_footer_page(page, site_pages, assert_accessible):
     page.goto("/")
     page.get_by_role("contentinfo").get_by_role("link", name="Accessibility statement").click()
