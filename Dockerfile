@@ -29,5 +29,7 @@ RUN SECRET_KEY=build-only-not-a-secret-build-only-not-a-secret-build-only SITE_U
 
 USER portal
 EXPOSE 8000
+# `migrate` runs as the owner of the tables; every other command as the application role.
+ENTRYPOINT ["/app/scripts/docker-entrypoint.sh"]
 CMD ["gunicorn", "portal.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", \
      "--max-requests", "1000", "--max-requests-jitter", "100", "--timeout", "30", "--access-logfile", "-"]

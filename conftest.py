@@ -10,8 +10,9 @@ import pytest
 
 from tests.services import postgres_configured, redis_reachable, redis_url
 
-# Fixtures shared across apps: the approval engine's (service, citizen, officers, submit).
-pytest_plugins = ["tests.engine_fixtures"]
+# Fixtures shared across apps: the approval engine's (service, citizen, officers, submit), and the
+# database roles (the owner for the test process, the application role where it matters).
+pytest_plugins = ["tests.engine_fixtures", "tests.database_roles"]
 
 STRICT = os.environ.get("STRICT") == "1"
 _skipped_for = {}

@@ -100,9 +100,14 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 # SQLite by default (WAL, immediate transactions so writers serialize instead of failing with
 # "database is locked"); PostgreSQL with DATABASE_URL=postgres://user@host:5432/name.
-DATABASES = {
-    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'portal.sqlite3'}")
-}
+# On PostgreSQL, DATABASE_URL names the application role, which owns no table: on the audit log it
+# may only add, read and seal events (audit.privileges). The owner of the tables is named by
+# MIGRATE_DATABASE_URL, given only to what migrates (the compose stack's migrate job, the test
+# runner): a process that has it connects as the owner, and `manage.py db_roles` grants the role
+# of DATABASE_URL its privileges (APPLICATION_DATABASE).
+_DATABASE_URL = env.str("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'portal.sqlite3'}")
+DATABASES = {"default": env.db_url_config(env.str("MIGRATE_DATABASE_URL", default="") or _DATABASE_URL)}
+APPLICATION_DATABASE = env.db_url_config(_DATABASE_URL)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
