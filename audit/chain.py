@@ -2,15 +2,24 @@
 
 Events are inserted unsealed by the transactions that cause them. ``audit_seal`` then takes
 the chain lock, appends every committed unsealed event in id order, and stores
-``hash = sha256(prev_hash + canonical(event))``. Ordering by seal time rather than by id is
-what lets business transactions commit without waiting for each other on the chain."""
+``hash = HMAC-SHA256(key, prev_hash + canonical(event))`` with the id of the chain key
+(``audit.keys``), which lives outside the database: whoever rewrites rows cannot compute the links
+again. Ordering by seal time rather than by id is what lets business transactions commit without
+waiting for each other on the chain.
+
+Links sealed before the chain was keyed name no key and keep ``sha256(prev_hash + canonical(event))``;
+they verify as before. Such a link is accepted only where one can stand: before the first keyed
+link, since sealing never goes back to plain hashes. An attacker who re-hashes rows with plain
+SHA-256 therefore breaks the chain at the first row rewritten after a keyed link."""
 
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 
 from django.db import connection, transaction
 
+from .keys import ChainKeys, chain_keys
 from .models import AuditEvent
 
 GENESIS = "0" * 64
@@ -36,8 +45,12 @@ def canonical(event: AuditEvent) -> bytes:
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode()
 
 
-def link_hash(prev_hash: str, event: AuditEvent) -> str:
-    return hashlib.sha256(prev_hash.encode() + canonical(event)).hexdigest()
+def link_hash(prev_hash: str, event: AuditEvent, key: bytes | None) -> str:
+    """HMAC-SHA256 under ``key``; plain SHA-256 for a link sealed before the chain was keyed (None)."""
+    message = prev_hash.encode() + canonical(event)
+    if key is None:
+        return hashlib.sha256(message).hexdigest()
+    return hmac.digest(key, message, "sha256").hex()
 
 
 def _lock_chain() -> None:
@@ -53,20 +66,23 @@ def _store_links(events: list[AuditEvent]) -> None:
     if not events:
         return
     if connection.vendor != "postgresql":
-        AuditEvent.objects.bulk_update(events, ["seq", "prev_hash", "hash"])
+        AuditEvent.objects.bulk_update(events, ["seq", "prev_hash", "hash", "key_id"])
         return
     table = AuditEvent._meta.db_table
-    rows = ", ".join(["(%s::bigint, %s::bigint, %s, %s)"] * len(events))
-    params = [value for e in events for value in (e.pk, e.seq, e.prev_hash, e.hash)]
+    rows = ", ".join(["(%s::bigint, %s::bigint, %s, %s, %s)"] * len(events))
+    params = [value for e in events for value in (e.pk, e.seq, e.prev_hash, e.hash, e.key_id)]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET seq = v.seq, prev_hash = v.prev_hash, hash = v.hash "  # noqa: S608 -- our table name
-            f"FROM (VALUES {rows}) AS v(id, seq, prev_hash, hash) WHERE {table}.id = v.id", params)
+            f"UPDATE {table} SET seq = v.seq, prev_hash = v.prev_hash, hash = v.hash, key_id = v.key_id "  # noqa: S608
+            f"FROM (VALUES {rows}) AS v(id, seq, prev_hash, hash, key_id) WHERE {table}.id = v.id", params)
 
 
 def audit_seal(*, batch: int = SEAL_BATCH) -> int:
-    """Seal committed unsealed events into the chain; returns how many were sealed."""
+    """Seal committed unsealed events into the chain with the current chain key; returns how many
+    were sealed. Without a key (none provisioned in production) nothing is sealed: the error says
+    what to do, and the events wait, unsealed, for the next run."""
     total = 0
+    key_id, key = chain_keys().current
     while True:
         with transaction.atomic():
             _lock_chain()
@@ -75,8 +91,8 @@ def audit_seal(*, batch: int = SEAL_BATCH) -> int:
             events = list(AuditEvent.objects.filter(seq__isnull=True).order_by("id")[:batch])
             for event in events:
                 seq += 1
-                event.seq, event.prev_hash = seq, prev
-                event.hash = prev = link_hash(prev, event)
+                event.seq, event.prev_hash, event.key_id = seq, prev, key_id
+                event.hash = prev = link_hash(prev, event, key)
             _store_links(events)
         total += len(events)
         if len(events) < batch:
@@ -90,6 +106,9 @@ REASONS = {
     "gap": "missing position {position}",
     "previous": "previous hash does not match",
     "content": "event content does not match its hash",
+    "key": "sealed with a chain key that is not configured",
+    "unkeyed": "no key where every link must be keyed",
+    "checkpoint": "does not match the checkpoint written outside the database",
 }
 
 
@@ -101,6 +120,7 @@ class VerifyState:
     next_position: int = 1
     prev_hash: str = GENESIS
     checked: int = 0
+    keyed: bool = False  # a keyed link lies behind: every later one must be keyed too
     done: bool = False
     broken_position: int | None = None
     broken_event_id: int | None = None
@@ -111,26 +131,40 @@ class VerifyState:
         return REASONS[self.reason_code].format(position=self.broken_position) if self.reason_code else ""
 
 
-def audit_verify_batch(state: VerifyState, *, upto: int | None = None, batch: int = VERIFY_BATCH) -> VerifyState:
+def link_fault(event: AuditEvent, *, position: int, prev_hash: str, keyed: bool, keys: ChainKeys) -> str:
+    """What is wrong with ``event`` as the link at ``position`` after ``prev_hash`` (a REASONS
+    code), or "" when it holds."""
+    if event.seq != position:
+        return "gap"
+    if event.prev_hash != prev_hash:
+        return "previous"
+    key = None
+    if event.key_id:
+        key = keys.get(event.key_id)
+        if key is None:
+            return "key"
+    elif keyed:
+        return "unkeyed"
+    if not hmac.compare_digest(link_hash(prev_hash, event, key), event.hash):
+        return "content"
+    return ""
+
+
+def audit_verify_batch(state: VerifyState, *, upto: int | None = None, batch: int = VERIFY_BATCH,
+                       keys: ChainKeys | None = None) -> VerifyState:
     """Check the next ``batch`` links after ``state`` (up to position ``upto``, if given): the one
     step both ``verify_audit`` and the check run from the auditor's page are made of."""
+    keys = keys or chain_keys()
     query = AuditEvent.objects.filter(seq__gte=state.next_position).order_by("seq")
     if upto is not None:
         query = query.filter(seq__lte=upto)
     events = list(query[:batch])
-    prev, expected, checked = state.prev_hash, state.next_position, state.checked
+    prev, expected, checked, keyed = state.prev_hash, state.next_position, state.checked, state.keyed
     for event in events:
-        code = ""
-        if event.seq != expected:
-            code = "gap"
-        elif event.prev_hash != prev:
-            code = "previous"
-        elif link_hash(prev, event) != event.hash:
-            code = "content"
-        if code:
-            return VerifyState(expected, prev, checked, True, expected, event.pk, code)
-        prev, expected, checked = event.hash, expected + 1, checked + 1
-    return VerifyState(expected, prev, checked, done=len(events) < batch)
+        if code := link_fault(event, position=expected, prev_hash=prev, keyed=keyed, keys=keys):
+            return VerifyState(expected, prev, checked, keyed, True, expected, event.pk, code)
+        prev, expected, checked, keyed = event.hash, expected + 1, checked + 1, keyed or bool(event.key_id)
+    return VerifyState(expected, prev, checked, keyed, done=len(events) < batch)
 
 
 @dataclass
@@ -145,9 +179,9 @@ class VerifyResult:
 
 def audit_verify(*, batch: int = VERIFY_BATCH) -> VerifyResult:
     """Walk the sealed chain in order; report the first broken link."""
-    state = VerifyState()
+    state, keys = VerifyState(), chain_keys()
     while not state.done:
-        state = audit_verify_batch(state, batch=batch)
+        state = audit_verify_batch(state, batch=batch, keys=keys)
     return VerifyResult(not state.reason_code, state.checked, unsealed_count(), state.broken_position, state.broken_event_id,
                         state.reason)
 

@@ -21,7 +21,7 @@ from django.db.utils import ProgrammingError
 
 from .models import AuditEvent
 
-SEAL_COLUMNS = ("seq", "prev_hash", "hash")
+SEAL_COLUMNS = ("seq", "prev_hash", "hash", "key_id")
 # Tables the application reads but never writes.
 READ_ONLY_TABLES = ("django_migrations",)
 

@@ -223,6 +223,7 @@ class Worker:
             "PORTAL_VAR_DIR": str(directory / "var"),
             "MEDIA_ROOT": str(settings.MEDIA_ROOT),
             "PORTAL_RECONCILE_AFTER_SECONDS": str(claim_seconds),
+            "AUDIT_CHAIN_KEYS_FILE": str(settings.AUDIT_CHAIN_KEYS_FILE),  # the chain the test verifies
             "LOG_LEVEL": "WARNING",
             "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
             READY_FILE_ENV: str(self.ready_file),

@@ -95,7 +95,7 @@ def test_db_roles_grants_again_alike_and_refuses_the_owner_itself(application_ro
         assert [p for (p,) in cursor.fetchall()] == ["INSERT", "SELECT"]
         cursor.execute("SELECT column_name FROM information_schema.column_privileges WHERE grantee = %s "
                        "AND table_name = 'audit_auditevent' AND privilege_type = 'UPDATE' ORDER BY 1", [role])
-        assert [c for (c,) in cursor.fetchall()] == ["hash", "prev_hash", "seq"]
+        assert [c for (c,) in cursor.fetchall()] == ["hash", "key_id", "prev_hash", "seq"]
 
     settings.APPLICATION_DATABASE = {**settings.APPLICATION_DATABASE, "USER": connection.settings_dict["USER"]}
     with pytest.raises(CommandError) as error:

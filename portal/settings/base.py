@@ -323,6 +323,13 @@ PERMIT_VERIFY_RATE = env.str("PERMIT_VERIFY_RATE", default="60/m")
 PERMIT_VERIFY_UPLOAD_RATE = env.str("PERMIT_VERIFY_UPLOAD_RATE", default="10/m")
 PERMIT_VERIFY_UPLOAD_MAX_BYTES = env.int("PERMIT_VERIFY_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
 
+# --- Audit trail: what lies outside the database -------------------------------------------------
+# The chain's HMAC keys, one "<key id> <secret, base64>" per line, the last sealing (audit.keys;
+# `manage.py audit_keys` creates the file, `--rotate` appends a key). With AUDIT_KEYS_AUTOCREATE
+# (off in production) a missing file is created on first use, mode 0600.
+AUDIT_CHAIN_KEYS_FILE = env.str("AUDIT_CHAIN_KEYS_FILE", default=str(VAR_DIR / "keys" / "audit-chain.keys"))
+AUDIT_KEYS_AUTOCREATE = env.bool("AUDIT_KEYS_AUTOCREATE", default=True)
+
 # --- REST API and webhooks (api/) -------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.TokenAuthentication"],

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from django.conf import settings
 from django.db import connection
 
 from tests.database_roles import application_credentials
@@ -37,7 +36,7 @@ def test_migrate_needs_the_owners_address():
 
 
 @pytest.mark.postgres
-def test_migrate_migrates_as_the_owner_and_grants_the_application_role(db):
+def test_migrate_migrates_as_the_owner_grants_the_application_role_and_makes_the_keys(db, tmp_path):
     owner = connection.settings_dict
     role = application_credentials()
     name = f"portal_entrypoint_{uuid.uuid4().hex[:8]}"
@@ -49,9 +48,11 @@ def test_migrate_migrates_as_the_owner_and_grants_the_application_role(db):
         conn.execute(f'CREATE DATABASE "{name}"')
     try:
         done = entrypoint("migrate", MIGRATE_DATABASE_URL=f"postgres://{owner_auth}@{server}/{name}",
-                          DATABASE_URL=f"postgres://{app_auth}@{server}/{name}", PORTAL_VAR_DIR=str(settings.VAR_DIR))
+                          DATABASE_URL=f"postgres://{app_auth}@{server}/{name}", PORTAL_VAR_DIR=str(tmp_path))
         assert done.returncode == 0, done.stderr[-2000:]
-        assert done.stdout.strip().endswith("on the audit log only INSERT, SELECT and sealing.")
+        keys = tmp_path / "keys" / "audit-chain.keys"
+        assert "on the audit log only INSERT, SELECT and sealing.\nChain keys: " + str(keys) in done.stdout
+        assert keys.stat().st_mode & 0o777 == 0o600
         with psycopg.connect(f"postgres://{app_auth}@{server}/{name}", autocommit=True) as conn:
             assert conn.execute("SELECT count(*) FROM audit_auditevent").fetchone() == (0,)
             with pytest.raises(psycopg.errors.InsufficientPrivilege, match="permission denied for table audit_auditevent"):
