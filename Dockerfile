@@ -25,7 +25,8 @@ COPY . .
 RUN SECRET_KEY=build-only-not-a-secret-build-only-not-a-secret-build-only SITE_URL=https://build.invalid \
       python manage.py collectstatic --noinput \
  && mkdir -p /var/lib/portal/media \
- && chown -R portal:portal /var/lib/portal
+ && chown -R portal:portal /var/lib/portal \
+ && install -d -m 0700 -o portal -g portal /var/lib/portal-anchors
 
 USER portal
 EXPOSE 8000

@@ -15,7 +15,7 @@ SHA-256 therefore breaks the chain at the first row rewritten after a keyed link
 import hashlib
 import hmac
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 
@@ -112,6 +112,11 @@ REASONS = {
 }
 
 
+# What the checkpoints outside the database (audit.anchors) recorded: position -> the head hashes
+# written for it (several checkpoints may name one position when nothing was sealed in between).
+Checkpoints = dict[int, set[str]]
+
+
 @dataclass(frozen=True)
 class VerifyState:
     """How far a walk along the chain has come: the next position to check and the hash it must
@@ -131,40 +136,102 @@ class VerifyState:
         return REASONS[self.reason_code].format(position=self.broken_position) if self.reason_code else ""
 
 
-def link_fault(event: AuditEvent, *, position: int, prev_hash: str, keyed: bool, keys: ChainKeys) -> str:
+def _own_fault(event: AuditEvent, *, keyed: bool, keys: ChainKeys, checkpoints: Checkpoints) -> str:
+    """What is wrong with the link in itself, over the previous hash it names. A plain link (no key)
+    stands only before the first keyed link, and never after the first checkpoint: checkpoints are
+    written by the keyed chain alone, so everything sealed after one is keyed."""
+    key = None
+    if event.key_id:
+        key = keys.get(event.key_id)
+        if key is None:
+            return "key"
+    elif keyed or (checkpoints and event.seq > min(checkpoints)):
+        return "unkeyed"
+    if not hmac.compare_digest(link_hash(event.prev_hash, event, key), event.hash):
+        return "content"
+    if checkpoints.get(event.seq, {event.hash}) != {event.hash}:
+        return "checkpoint"
+    return ""
+
+
+def link_fault(event: AuditEvent, *, position: int, prev_hash: str, keyed: bool, keys: ChainKeys,
+               checkpoints: Checkpoints) -> str:
     """What is wrong with ``event`` as the link at ``position`` after ``prev_hash`` (a REASONS
     code), or "" when it holds."""
     if event.seq != position:
         return "gap"
     if event.prev_hash != prev_hash:
         return "previous"
-    key = None
-    if event.key_id:
-        key = keys.get(event.key_id)
-        if key is None:
-            return "key"
-    elif keyed:
-        return "unkeyed"
-    if not hmac.compare_digest(link_hash(prev_hash, event, key), event.hash):
-        return "content"
-    return ""
+    return _own_fault(event, keyed=keyed, keys=keys, checkpoints=checkpoints)
 
 
 def audit_verify_batch(state: VerifyState, *, upto: int | None = None, batch: int = VERIFY_BATCH,
-                       keys: ChainKeys | None = None) -> VerifyState:
+                       keys: ChainKeys | None = None, checkpoints: Checkpoints | None = None) -> VerifyState:
     """Check the next ``batch`` links after ``state`` (up to position ``upto``, if given): the one
-    step both ``verify_audit`` and the check run from the auditor's page are made of."""
-    keys = keys or chain_keys()
+    step both ``verify_audit`` and the check run from the auditor's page are made of. At the end,
+    a checkpoint beyond the last link means the links after it were removed."""
+    keys = keys or chain_keys(create=False)
+    checkpoints = checkpoints or {}
     query = AuditEvent.objects.filter(seq__gte=state.next_position).order_by("seq")
     if upto is not None:
         query = query.filter(seq__lte=upto)
     events = list(query[:batch])
     prev, expected, checked, keyed = state.prev_hash, state.next_position, state.checked, state.keyed
     for event in events:
-        if code := link_fault(event, position=expected, prev_hash=prev, keyed=keyed, keys=keys):
+        if code := link_fault(event, position=expected, prev_hash=prev, keyed=keyed, keys=keys,
+                              checkpoints=checkpoints):
             return VerifyState(expected, prev, checked, keyed, True, expected, event.pk, code)
         prev, expected, checked, keyed = event.hash, expected + 1, checked + 1, keyed or bool(event.key_id)
-    return VerifyState(expected, prev, checked, keyed, done=len(events) < batch)
+    done = len(events) < batch
+    if done and checkpoints and max(checkpoints) >= expected and not AuditEvent.objects.filter(
+            seq=max(checkpoints)).exists():
+        return VerifyState(expected, prev, checked, keyed, True, expected, None, "gap")
+    return VerifyState(expected, prev, checked, keyed, done=done)
+
+
+class _Runs:
+    """Positions collected in increasing order, kept as runs (start, end)."""
+
+    def __init__(self):
+        self.runs: list[tuple[int, int]] = []
+
+    def add(self, start: int, end: int) -> None:
+        while self.runs and self.runs[-1][1] >= start - 1:
+            last = self.runs.pop()
+            start, end = min(start, last[0]), max(end, last[1])
+        self.runs.append((start, end))
+
+
+def rewritten_ranges(*, keys: ChainKeys, checkpoints: Checkpoints, batch: int = VERIFY_BATCH) -> list[tuple[int, int]]:
+    """The runs of positions whose links no longer hold what was sealed: missing, failing in
+    themselves (``_own_fault``), or named wrongly by the link after them. A keyed link proves itself,
+    so the runs end where keyed links hold again. Plain links prove nothing on their own: when a
+    checkpoint, or the first keyed link, does not name a plain link's hash, the run reaches back to
+    the last checkpoint that still holds (or to the start)."""
+    runs, keyed, previous, held = _Runs(), False, None, 0
+    for event in AuditEvent.objects.filter(seq__isnull=False).order_by("seq").iterator(chunk_size=batch):
+        expected = previous.seq + 1 if previous else 1
+        if event.seq > expected:
+            runs.add(expected, event.seq - 1)
+        named = GENESIS if event.seq == 1 else (previous.hash if previous and previous.seq == event.seq - 1 else None)
+        if fault := _own_fault(event, keyed=keyed, keys=keys, checkpoints=checkpoints):
+            # A plain link that hashes right but misses its checkpoint was hashed again with those before it.
+            runs.add(held + 1 if fault == "checkpoint" and not event.key_id else event.seq, event.seq)
+        elif named is not None and event.prev_hash != named:
+            # A link that holds names the hash its predecessor had when it was sealed.
+            if event.seq == 1:
+                runs.add(1, 1)
+            elif previous.key_id:
+                runs.add(event.seq - 1, event.seq - 1)
+            else:
+                runs.add(min(held + 1, event.seq - 1), event.seq - 1)
+        elif event.seq in checkpoints:
+            held = event.seq
+        keyed, previous = keyed or bool(event.key_id), event
+    end = previous.seq if previous else 0
+    if checkpoints and max(checkpoints) > end:
+        runs.add(end + 1, max(checkpoints))
+    return runs.runs
 
 
 @dataclass
@@ -175,15 +242,18 @@ class VerifyResult:
     broken_position: int | None = None
     broken_event_id: int | None = None
     reason: str = ""
+    rewritten: list[tuple[int, int]] = field(default_factory=list)
 
 
-def audit_verify(*, batch: int = VERIFY_BATCH) -> VerifyResult:
-    """Walk the sealed chain in order; report the first broken link."""
-    state, keys = VerifyState(), chain_keys()
+def audit_verify(*, batch: int = VERIFY_BATCH, checkpoints: Checkpoints | None = None) -> VerifyResult:
+    """Walk the sealed chain in order and report the first broken link; when there is one, also the
+    runs of positions that were rewritten or removed."""
+    state, keys, checkpoints = VerifyState(), chain_keys(create=False), checkpoints or {}
     while not state.done:
-        state = audit_verify_batch(state, batch=batch, keys=keys)
-    return VerifyResult(not state.reason_code, state.checked, unsealed_count(), state.broken_position, state.broken_event_id,
-                        state.reason)
+        state = audit_verify_batch(state, batch=batch, keys=keys, checkpoints=checkpoints)
+    rewritten = rewritten_ranges(keys=keys, checkpoints=checkpoints, batch=batch) if state.reason_code else []
+    return VerifyResult(not state.reason_code, state.checked, unsealed_count(), state.broken_position,
+                        state.broken_event_id, state.reason, rewritten)
 
 
 def last_position() -> int:

@@ -1,21 +1,30 @@
-"""The audit chain's keys, held outside the database: someone who can rewrite the audit table
-cannot make rewritten links verify without them.
+"""The audit trail's keys, held outside the database: someone who can rewrite the audit table
+cannot make rewritten links verify, nor sign a checkpoint, without them.
 
 AUDIT_CHAIN_KEYS_FILE holds one ``<key id> <secret, base64>`` per line. The last line seals new
 links (HMAC-SHA256, ``audit.chain``); every line verifies the links that name its id. Rotating
 appends a line (``manage.py audit_keys --rotate``); a line is never removed while links name it.
 Links sealed before the chain was keyed name no key (key id "") and keep their plain SHA-256.
 
+AUDIT_ANCHOR_KEY_FILE holds the Ed25519 key (PEM, PKCS #8) that signs the checkpoints written
+outside the database (``audit.anchors``); a checkpoint names it by fingerprint. Checkpoints signed
+before a change of key verify with the earlier public keys listed in AUDIT_ANCHOR_TRUSTED_KEYS.
+A key of its own, not the permits' signing key: it signs for the auditor, not for the public, and
+one key's loss must not let the other's documents be forged.
+
 With AUDIT_KEYS_AUTOCREATE (on except in production) a missing file is created on first use,
-mode 0600 from the start; production expects a provisioned one (``manage.py audit_keys``)."""
+mode 0600 from the start; production expects provisioned ones (``manage.py audit_keys``)."""
 
 import base64
 import binascii
+import hashlib
 import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
@@ -79,6 +88,19 @@ def parse_chain_keys(text: str, path: Path) -> ChainKeys:
     return ChainKeys(keys, path)
 
 
+def _key_file(path: Path, *, create: bool, content) -> tuple[int, int] | None:
+    """The file's version (modification time, size) to reload it by; a missing file is created with
+    ``content()`` when ``create``, else None."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        if not create:
+            return None
+        create_private_file(path, content())  # or another process just did
+        stat = path.stat()
+    return stat.st_mtime_ns, stat.st_size
+
+
 _loaded: dict[str, tuple[tuple[int, int], ChainKeys]] = {}
 
 
@@ -89,14 +111,9 @@ def chain_keys(*, create: bool | None = None) -> ChainKeys:
     path = Path(settings.AUDIT_CHAIN_KEYS_FILE)
     if create is None:
         create = settings.AUDIT_KEYS_AUTOCREATE
-    try:
-        stat = path.stat()
-    except FileNotFoundError:
-        if not create:
-            return ChainKeys({}, path)
-        create_private_file(path, new_key_line().encode())  # or another process just did
-        stat = path.stat()
-    version = (stat.st_mtime_ns, stat.st_size)
+    version = _key_file(path, create=create, content=lambda: new_key_line().encode())
+    if version is None:
+        return ChainKeys({}, path)
     loaded = _loaded.get(str(path))
     if loaded is None or loaded[0] != version:
         loaded = _loaded[str(path)] = (version, parse_chain_keys(path.read_text(), path))
@@ -114,3 +131,63 @@ def chain_key_rotate() -> str:
             line = line if file.read(1) == b"\n" else "\n" + line
     append_private_file(keys.path, line.encode())
     return line.split()[0]
+
+
+# --- The checkpoints' signing key -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AnchorSigner:
+    key: Ed25519PrivateKey
+    fingerprint: str
+    path: Path
+
+
+def fingerprint(public_key: Ed25519PublicKey) -> str:
+    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
+_signers: dict[str, tuple[tuple[int, int], AnchorSigner]] = {}
+
+
+def anchor_signer(*, create: bool | None = None) -> AnchorSigner:
+    """The key that signs checkpoints, read once per process and again when the file changes."""
+    path = Path(settings.AUDIT_ANCHOR_KEY_FILE)
+    if create is None:
+        create = settings.AUDIT_KEYS_AUTOCREATE
+    version = _key_file(path, create=create, content=lambda: Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    if version is None:
+        raise AuditKeyError(f"The checkpoint signing key {path} is missing: create it with `manage.py audit_keys` "
+                            f"or point AUDIT_ANCHOR_KEY_FILE at the provisioned one.")
+    loaded = _signers.get(str(path))
+    if loaded is None or loaded[0] != version:
+        try:
+            key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        except ValueError as error:
+            raise AuditKeyError(f"{path}: not a PEM private key without a password ({error}).")
+        if not isinstance(key, Ed25519PrivateKey):
+            raise AuditKeyError(f"{path}: the checkpoint signing key must be an Ed25519 key.")
+        loaded = _signers[str(path)] = (version, AnchorSigner(key, fingerprint(key.public_key()), path))
+    return loaded[1]
+
+
+def trusted_anchor_keys() -> dict[str, Ed25519PublicKey]:
+    """The public keys checkpoints may be signed with, by fingerprint: the current signing key's
+    (when this host has it) and those of AUDIT_ANCHOR_TRUSTED_KEYS."""
+    trusted = {}
+    try:
+        signer = anchor_signer(create=False)
+        trusted[signer.fingerprint] = signer.key.public_key()
+    except AuditKeyError:
+        pass  # verifying elsewhere, with the public keys alone
+    for name in settings.AUDIT_ANCHOR_TRUSTED_KEYS:
+        try:
+            key = serialization.load_pem_public_key(Path(name).read_bytes())
+        except (OSError, ValueError) as error:
+            raise AuditKeyError(f"AUDIT_ANCHOR_TRUSTED_KEYS: {name} is not a readable PEM public key ({error}).")
+        if not isinstance(key, Ed25519PublicKey):
+            raise AuditKeyError(f"AUDIT_ANCHOR_TRUSTED_KEYS: {name} is not an Ed25519 public key.")
+        trusted[fingerprint(key)] = key
+    return trusted

@@ -173,3 +173,25 @@ class ChainCheck(models.Model):
     @property
     def percent(self) -> int:
         return min(100, self.checked * 100 // self.total) if self.total else 100
+
+
+class AuditAnchor(models.Model):
+    """The database's note of a checkpoint written outside it (``audit.anchors``): one per period.
+    Its UNIQUE period is what makes the checkpoint job write once per period however many beats
+    send it. ``verify_audit`` reads the checkpoint files, never this table: whoever can change the
+    database could change it too."""
+
+    period = models.DateTimeField(unique=True)  # the start of the period
+    position = models.BigIntegerField()
+    head = models.CharField(max_length=64)
+    key_id = models.CharField(max_length=40, blank=True)
+    written_at = models.DateTimeField(default=timezone.now)
+    file = models.CharField(max_length=200)
+    time_stamped = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("audit checkpoint")
+        verbose_name_plural = _("audit checkpoints")
+
+    def __str__(self):
+        return f"checkpoint {self.period:%Y-%m-%d %H:%M} at position {self.position}"

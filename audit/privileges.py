@@ -2,7 +2,8 @@
 
 The portal connects as a role that owns nothing (DATABASE_URL). It reads and writes the business
 tables, but on the audit log it may only add events, read them and seal them: UPDATE of the chain
-columns alone, which the append-only trigger allows once per event. Not owning the table, it can
+columns alone, which the append-only trigger allows once per event. The notes of the checkpoints
+(``AuditAnchor``) it may add and read, not change. Not owning the table, it can
 neither truncate it, nor switch its triggers off, nor drop them; ``session_replication_role`` is a
 superuser's. The owner of the tables (MIGRATE_DATABASE_URL) runs the migrations, then this grant.
 
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.db.utils import ProgrammingError
 
-from .models import AuditEvent
+from .models import AuditAnchor, AuditEvent
 
 SEAL_COLUMNS = ("seq", "prev_hash", "hash", "key_id")
 # Tables the application reads but never writes.
@@ -104,6 +105,7 @@ def application_role_grant(*, role: str, password: str = "") -> GrantResult:
                 f"REVOKE ALL ON {quote(audit_table)} FROM {{role}}",
                 f"GRANT SELECT, INSERT ON {quote(audit_table)} TO {{role}}",
                 f"GRANT UPDATE ({', '.join(SEAL_COLUMNS)}) ON {quote(audit_table)} TO {{role}}",
+                f"REVOKE UPDATE, DELETE ON {quote(AuditAnchor._meta.db_table)} FROM {{role}}",
                 *(f"REVOKE INSERT, UPDATE, DELETE ON {quote(table)} FROM {{role}}" for table in READ_ONLY_TABLES),
             ]
             for statement in statements:

@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from .anchors import checkpoints_read
 from .chain import VERIFY_BATCH, VerifyState, audit_seal, audit_verify_batch, last_position, unsealed_count
 from .models import Action, AuditEvent, ChainCheck, ChainCheckStatus
 
@@ -109,9 +110,10 @@ def chain_check_run(*, check_id: int, seconds: float = CHECK_SLICE_SECONDS, batc
             return "taken"
         check.refresh_from_db()
     state = VerifyState(check.next_position, check.prev_hash, check.checked, check.keyed)
+    checkpoints = checkpoints_read().heads()
     deadline = time.monotonic() + seconds
     while True:
-        step = audit_verify_batch(state, upto=check.total, batch=batch)
+        step = audit_verify_batch(state, upto=check.total, batch=batch, checkpoints=checkpoints)
         changes = {"checked": step.checked, "next_position": step.next_position, "prev_hash": step.prev_hash,
                    "keyed": step.keyed, "updated_at": timezone.now()}
         if step.done:

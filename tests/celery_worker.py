@@ -223,7 +223,10 @@ class Worker:
             "PORTAL_VAR_DIR": str(directory / "var"),
             "MEDIA_ROOT": str(settings.MEDIA_ROOT),
             "PORTAL_RECONCILE_AFTER_SECONDS": str(claim_seconds),
-            "AUDIT_CHAIN_KEYS_FILE": str(settings.AUDIT_CHAIN_KEYS_FILE),  # the chain the test verifies
+            # The keys and checkpoints of the chain the test verifies.
+            "AUDIT_CHAIN_KEYS_FILE": str(settings.AUDIT_CHAIN_KEYS_FILE),
+            "AUDIT_ANCHOR_KEY_FILE": str(settings.AUDIT_ANCHOR_KEY_FILE),
+            "AUDIT_ANCHOR_DIR": str(settings.AUDIT_ANCHOR_DIR),
             "LOG_LEVEL": "WARNING",
             "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
             READY_FILE_ENV: str(self.ready_file),

@@ -14,7 +14,7 @@ from django.core.management import CommandError, call_command
 
 from audit import keys as audit_keys
 from audit.chain import GENESIS, audit_seal, audit_verify, canonical
-from audit.keys import AuditKeyError, chain_key_rotate, chain_keys
+from audit.keys import AuditKeyError, anchor_signer, chain_key_rotate, chain_keys
 from audit.models import AuditEvent
 
 from .test_chain import bypassing_triggers, record
@@ -25,6 +25,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def key_file(tmp_path, settings):
     settings.AUDIT_CHAIN_KEYS_FILE = str(tmp_path / "keys" / "audit-chain.keys")
+    settings.AUDIT_ANCHOR_KEY_FILE = str(tmp_path / "keys" / "audit-anchor.key")
     return tmp_path / "keys" / "audit-chain.keys"
 
 
@@ -67,7 +68,7 @@ def test_each_link_is_an_hmac_under_the_key_it_names_and_rotation_keeps_old_link
     first = chain_keys().current[0]
     call_command("audit_keys", "--rotate", stdout=(out := StringIO()))
     second = chain_keys().current[0]
-    assert out.getvalue() == f"Chain keys: {key_file} (2 keys; new links are sealed with {second}).\n"
+    assert out.getvalue().splitlines()[0] == f"Chain keys: {key_file} (2 keys; new links are sealed with {second})."
     record(2)
     audit_seal()
 
@@ -147,7 +148,11 @@ def test_without_a_provisioned_key_nothing_is_sealed_and_the_error_says_why(key_
                                 f"audit_keys` or point AUDIT_CHAIN_KEYS_FILE at the provisioned one.")
     assert AuditEvent.objects.filter(seq__isnull=True).count() == 2
     call_command("audit_keys", stdout=(out := StringIO()))
-    assert out.getvalue() == f"Chain keys: {key_file} (1 key; new links are sealed with {chain_keys().current[0]}).\n"
+    signer = anchor_signer(create=False)
+    assert out.getvalue().splitlines() == [
+        f"Chain keys: {key_file} (1 key; new links are sealed with {chain_keys().current[0]}).",
+        f"Checkpoint signing key: {signer.path} (Ed25519, fingerprint {signer.fingerprint})."]
+    assert signer.path.stat().st_mode & 0o777 == 0o600
     assert audit_seal() == 2
 
 

@@ -329,6 +329,20 @@ PERMIT_VERIFY_UPLOAD_MAX_BYTES = env.int("PERMIT_VERIFY_UPLOAD_MAX_BYTES", defau
 # (off in production) a missing file is created on first use, mode 0600.
 AUDIT_CHAIN_KEYS_FILE = env.str("AUDIT_CHAIN_KEYS_FILE", default=str(VAR_DIR / "keys" / "audit-chain.keys"))
 AUDIT_KEYS_AUTOCREATE = env.bool("AUDIT_KEYS_AUTOCREATE", default=True)
+# Checkpoints (audit.anchors): once per AUDIT_ANCHOR_SECONDS the chain's head, signed with the Ed25519
+# key of AUDIT_ANCHOR_KEY_FILE, is appended to a file in AUDIT_ANCHOR_DIR, a directory the database
+# cannot write (production mounts it append-only or ships the lines off-host). Earlier signing keys'
+# public halves (PEM files) in AUDIT_ANCHOR_TRUSTED_KEYS. With AUDIT_ANCHOR_TSA_URL each checkpoint
+# also gets an RFC 3161 time-stamp, checked against the CA certificates of AUDIT_ANCHOR_TSA_ROOTS.
+AUDIT_ANCHOR_DIR = env.str("AUDIT_ANCHOR_DIR", default=str(VAR_DIR / "audit-anchors"))
+AUDIT_ANCHOR_KEY_FILE = env.str("AUDIT_ANCHOR_KEY_FILE", default=str(VAR_DIR / "keys" / "audit-anchor.key"))
+AUDIT_ANCHOR_TRUSTED_KEYS = env.list("AUDIT_ANCHOR_TRUSTED_KEYS", default=[])
+AUDIT_ANCHOR_SECONDS = env.int("AUDIT_ANCHOR_SECONDS", default=3600)
+AUDIT_ANCHOR_TSA_URL = env.str("AUDIT_ANCHOR_TSA_URL", default="")
+AUDIT_ANCHOR_TSA_ROOTS = env.list("AUDIT_ANCHOR_TSA_ROOTS", default=[])
+AUDIT_ANCHOR_TSA_TIMEOUT = env.float("AUDIT_ANCHOR_TSA_TIMEOUT", default=5.0)
+# Beat asks every minute; the job writes only when the period has no checkpoint yet.
+CELERY_BEAT_SCHEDULE["audit-anchor"] = {"task": "audit.tasks.audit_anchor_task", "schedule": 60.0}
 
 # --- REST API and webhooks (api/) -------------------------------------------------------------
 REST_FRAMEWORK = {
