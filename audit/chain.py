@@ -136,7 +136,13 @@ class VerifyState:
         return REASONS[self.reason_code].format(position=self.broken_position) if self.reason_code else ""
 
 
-def _own_fault(event: AuditEvent, *, keyed: bool, keys: ChainKeys, checkpoints: Checkpoints) -> str:
+def _plain_until(checkpoints: Checkpoints) -> int | None:
+    """The last position a plain link may hold: none after the first checkpoint."""
+    return min(checkpoints) if checkpoints else None
+
+
+def _own_fault(event: AuditEvent, *, keyed: bool, keys: ChainKeys, checkpoints: Checkpoints,
+               plain_until: int | None) -> str:
     """What is wrong with the link in itself, over the previous hash it names. A plain link (no key)
     stands only before the first keyed link, and never after the first checkpoint: checkpoints are
     written by the keyed chain alone, so everything sealed after one is keyed."""
@@ -145,7 +151,7 @@ def _own_fault(event: AuditEvent, *, keyed: bool, keys: ChainKeys, checkpoints: 
         key = keys.get(event.key_id)
         if key is None:
             return "key"
-    elif keyed or (checkpoints and event.seq > min(checkpoints)):
+    elif keyed or (plain_until is not None and event.seq > plain_until):
         return "unkeyed"
     if not hmac.compare_digest(link_hash(event.prev_hash, event, key), event.hash):
         return "content"
@@ -155,14 +161,14 @@ def _own_fault(event: AuditEvent, *, keyed: bool, keys: ChainKeys, checkpoints: 
 
 
 def link_fault(event: AuditEvent, *, position: int, prev_hash: str, keyed: bool, keys: ChainKeys,
-               checkpoints: Checkpoints) -> str:
+               checkpoints: Checkpoints, plain_until: int | None) -> str:
     """What is wrong with ``event`` as the link at ``position`` after ``prev_hash`` (a REASONS
     code), or "" when it holds."""
     if event.seq != position:
         return "gap"
     if event.prev_hash != prev_hash:
         return "previous"
-    return _own_fault(event, keyed=keyed, keys=keys, checkpoints=checkpoints)
+    return _own_fault(event, keyed=keyed, keys=keys, checkpoints=checkpoints, plain_until=plain_until)
 
 
 def audit_verify_batch(state: VerifyState, *, upto: int | None = None, batch: int = VERIFY_BATCH,
@@ -177,9 +183,10 @@ def audit_verify_batch(state: VerifyState, *, upto: int | None = None, batch: in
         query = query.filter(seq__lte=upto)
     events = list(query[:batch])
     prev, expected, checked, keyed = state.prev_hash, state.next_position, state.checked, state.keyed
+    plain_until = _plain_until(checkpoints)
     for event in events:
         if code := link_fault(event, position=expected, prev_hash=prev, keyed=keyed, keys=keys,
-                              checkpoints=checkpoints):
+                              checkpoints=checkpoints, plain_until=plain_until):
             return VerifyState(expected, prev, checked, keyed, True, expected, event.pk, code)
         prev, expected, checked, keyed = event.hash, expected + 1, checked + 1, keyed or bool(event.key_id)
     done = len(events) < batch
@@ -208,13 +215,13 @@ def rewritten_ranges(*, keys: ChainKeys, checkpoints: Checkpoints, batch: int = 
     so the runs end where keyed links hold again. Plain links prove nothing on their own: when a
     checkpoint, or the first keyed link, does not name a plain link's hash, the run reaches back to
     the last checkpoint that still holds (or to the start)."""
-    runs, keyed, previous, held = _Runs(), False, None, 0
+    runs, keyed, previous, held, plain_until = _Runs(), False, None, 0, _plain_until(checkpoints)
     for event in AuditEvent.objects.filter(seq__isnull=False).order_by("seq").iterator(chunk_size=batch):
         expected = previous.seq + 1 if previous else 1
         if event.seq > expected:
             runs.add(expected, event.seq - 1)
         named = GENESIS if event.seq == 1 else (previous.hash if previous and previous.seq == event.seq - 1 else None)
-        if fault := _own_fault(event, keyed=keyed, keys=keys, checkpoints=checkpoints):
+        if fault := _own_fault(event, keyed=keyed, keys=keys, checkpoints=checkpoints, plain_until=plain_until):
             # A plain link that hashes right but misses its checkpoint was hashed again with those before it.
             runs.add(held + 1 if fault == "checkpoint" and not event.key_id else event.seq, event.seq)
         elif named is not None and event.prev_hash != named:

@@ -18,6 +18,9 @@ from audit.chain import audit_seal
 from audit.keys import anchor_signer, fingerprint
 from audit.models import AuditAnchor, AuditEvent, ChainCheck, ChainCheckStatus
 from audit.services import chain_check_run, chain_check_start
+from audit.tasks import audit_anchor_task
+from tests.celery_worker import *  # noqa: F403  (the fixtures celery_queue and start_worker)
+from tests.celery_worker import wait_for
 from tests.concurrent import run_while_waited_on
 
 from .test_chain import bypassing_triggers, record
@@ -170,3 +173,16 @@ def test_checkpoints_signed_with_an_earlier_key_verify_when_it_is_trusted(anchor
     settings.AUDIT_ANCHOR_TRUSTED_KEYS = [str(tmp_path / "earlier.pub")]
     assert len(checkpoints_read().checkpoints) == 2
     assert verify().startswith("OK: 3 events verified, 0 not yet sealed; 2 checkpoints in ")
+
+
+@pytest.mark.postgres
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_beats_job_runs_in_a_real_worker_as_the_application_role(anchor_dir, start_worker, settings):
+    assert settings.CELERY_BEAT_SCHEDULE["audit-anchor"] == {"task": "audit.tasks.audit_anchor_task", "schedule": 60.0}
+    record(3)
+    start_worker(concurrency=1)
+    audit_anchor_task.apply_async()
+    note = wait_for(AuditAnchor.objects.first, timeout=60, what="the worker to write the checkpoint")
+    assert [line["position"] for line in lines(anchor_dir, f"{note.written_at:%Y-%m}")] == [3] == [note.position]
+    assert verify().startswith("OK: 3 events verified, 0 not yet sealed; 1 checkpoint in ")

@@ -60,6 +60,9 @@ def test_the_application_role_adds_reads_and_seals_and_can_change_nothing_sealed
         'permission denied to set parameter "session_replication_role"')
     assert refused("INSERT INTO django_migrations (app, name, applied) VALUES ('audit', 'x', now())") == (
         "permission denied for table django_migrations")
+    # The database's notes of the checkpoints: added, never changed.
+    assert refused("DELETE FROM audit_auditanchor") == "permission denied for table audit_auditanchor"
+    assert refused("UPDATE audit_auditanchor SET head = ''") == "permission denied for table audit_auditanchor"
 
     assert AuditEvent.objects.get().purpose == "review" and audit_verify().ok
 
