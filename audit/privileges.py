@@ -15,10 +15,11 @@ webhooks) keeps reading one table.
 The grant starts by revoking everything, so a privilege given by hand is taken back, and is safe to
 run again (after every migration, so a new table is never left out)."""
 
+import time
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.utils import ProgrammingError
+from django.db.utils import InternalError, ProgrammingError
 
 from .models import AuditAnchor, AuditEvent
 
@@ -53,6 +54,20 @@ def _owned_tables(role: str) -> list[str]:
             "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'S') "
             "AND c.relowner = (SELECT oid FROM pg_roles WHERE rolname = %s) ORDER BY c.relname", [role])
         return [name for (name,) in cursor.fetchall()]
+
+
+def _set_password(cursor, role: str, password: str, *, attempts: int = 5) -> None:
+    """ALTER ROLE, again when another database's run changed the same role at the same moment
+    (PostgreSQL then answers "tuple concurrently updated": roles belong to the whole server)."""
+    for attempt in range(attempts):
+        try:
+            with transaction.atomic():
+                cursor.execute(f"ALTER ROLE {role} WITH LOGIN PASSWORD %s", [password])
+            return
+        except InternalError as error:
+            if "concurrently" not in str(error) or attempt == attempts - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
 
 
 def application_role_grant(*, role: str, password: str = "") -> GrantResult:
@@ -95,7 +110,7 @@ def application_role_grant(*, role: str, password: str = "") -> GrantResult:
         audit_table = AuditEvent._meta.db_table
         with connection.cursor() as cursor:
             if password:
-                cursor.execute(f"ALTER ROLE {quote(role)} WITH LOGIN PASSWORD %s", [password])
+                _set_password(cursor, quote(role), password)
             statements = [
                 f"GRANT CONNECT ON DATABASE {quote(database)} TO {{role}}",
                 "GRANT USAGE ON SCHEMA public TO {role}",
