@@ -25,9 +25,12 @@ COPY . .
 RUN SECRET_KEY=build-only-not-a-secret-build-only-not-a-secret-build-only SITE_URL=https://build.invalid \
       python manage.py collectstatic --noinput \
  && mkdir -p /var/lib/portal/media \
- && chown -R portal:portal /var/lib/portal
+ && chown -R portal:portal /var/lib/portal \
+ && install -d -m 0700 -o portal -g portal /var/lib/portal-anchors
 
 USER portal
 EXPOSE 8000
+# `migrate` runs as the owner of the tables; every other command as the application role.
+ENTRYPOINT ["/app/scripts/docker-entrypoint.sh"]
 CMD ["gunicorn", "portal.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", \
      "--max-requests", "1000", "--max-requests-jitter", "100", "--timeout", "30", "--access-logfile", "-"]

@@ -10,7 +10,7 @@ export REDIS_URL ?= redis://127.0.0.1:6379/15
 # scripts/run.py migrates, loads the demo and runs the Procfile; PORTAL_PORT reaches every process.
 run:
 	@scripts/bootstrap.sh
-	@env -u DATABASE_URL -u REDIS_URL PORTAL_PORT=$(PORT) $(PY) scripts/run.py
+	@env -u DATABASE_URL -u MIGRATE_DATABASE_URL -u REDIS_URL PORTAL_PORT=$(PORT) $(PY) scripts/run.py
 
 test:
 	@scripts/bootstrap.sh --dev

@@ -10,9 +10,10 @@ import pytest
 
 from tests.services import postgres_configured, redis_reachable, redis_url
 
-# Fixtures shared across apps: the approval engine's (service, citizen, officers, submit), and a
-# real OpenID Connect provider run by node (tests/oidc_provider).
-pytest_plugins = ["tests.engine_fixtures", "tests.oidc_provider.fixtures"]
+# Fixtures shared across apps: the approval engine's (service, citizen, officers, submit), a real
+# OpenID Connect provider run by node (tests/oidc_provider), and the database roles (the owner for
+# the test process, the application role where it matters).
+pytest_plugins = ["tests.engine_fixtures", "tests.oidc_provider.fixtures", "tests.database_roles"]
 
 STRICT = os.environ.get("STRICT") == "1"
 _skipped_for = {}

@@ -87,10 +87,13 @@ class AuditEvent(models.Model):
     ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     purpose = models.CharField(_("purpose"), max_length=200, blank=True)
     details = models.JSONField(_("details"), default=dict, blank=True)
-    # Chain: position in the sealed chain and sha256(prev_hash + canonical event).
+    # Chain: position in the sealed chain and HMAC-SHA256(key, prev_hash + canonical event) under the
+    # chain key named by key_id (audit.keys); links sealed before the chain was keyed name no key and
+    # hold sha256(prev_hash + canonical event).
     seq = models.BigIntegerField(_("chain position"), null=True, blank=True, unique=True)
     prev_hash = models.CharField(max_length=64, blank=True)
     hash = models.CharField(max_length=64, blank=True)
+    key_id = models.CharField(max_length=40, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["id"]
@@ -122,6 +125,9 @@ CHECK_REASONS = {
     "gap": _("position %(position)s is missing"),
     "previous": _("its previous hash does not match the event before it"),
     "content": _("the event's content does not match its hash"),
+    "key": _("it names a chain key that is not configured"),
+    "unkeyed": _("it carries no key where every link must be keyed"),
+    "checkpoint": _("it does not match the checkpoint written outside the database"),
 }
 
 
@@ -145,6 +151,7 @@ class ChainCheck(models.Model):
     checked = models.BigIntegerField(_("events checked"), default=0)
     next_position = models.BigIntegerField(default=1)
     prev_hash = models.CharField(max_length=64, default="0" * 64)
+    keyed = models.BooleanField(default=False)  # a keyed link lies behind: every later one must be keyed
     unsealed = models.BigIntegerField(null=True, blank=True)
     broken_position = models.BigIntegerField(null=True, blank=True)
     broken_event_id = models.BigIntegerField(null=True, blank=True)
@@ -166,3 +173,25 @@ class ChainCheck(models.Model):
     @property
     def percent(self) -> int:
         return min(100, self.checked * 100 // self.total) if self.total else 100
+
+
+class AuditAnchor(models.Model):
+    """The database's note of a checkpoint written outside it (``audit.anchors``): one per period.
+    Its UNIQUE period is what makes the checkpoint job write once per period however many beats
+    send it. ``verify_audit`` reads the checkpoint files, never this table: whoever can change the
+    database could change it too."""
+
+    period = models.DateTimeField(unique=True)  # the start of the period
+    position = models.BigIntegerField()
+    head = models.CharField(max_length=64)
+    key_id = models.CharField(max_length=40, blank=True)
+    written_at = models.DateTimeField(default=timezone.now)
+    file = models.CharField(max_length=200)
+    time_stamped = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("audit checkpoint")
+        verbose_name_plural = _("audit checkpoints")
+
+    def __str__(self):
+        return f"checkpoint {self.period:%Y-%m-%d %H:%M} at position {self.position}"

@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from .anchors import checkpoints_read
 from .chain import VERIFY_BATCH, VerifyState, audit_seal, audit_verify_batch, last_position, unsealed_count
 from .models import Action, AuditEvent, ChainCheck, ChainCheckStatus
 
@@ -108,12 +109,13 @@ def chain_check_run(*, check_id: int, seconds: float = CHECK_SLICE_SECONDS, batc
                 status=ChainCheckStatus.RUNNING, started_at=now, updated_at=now, total=last_position()):
             return "taken"
         check.refresh_from_db()
-    state = VerifyState(check.next_position, check.prev_hash, check.checked)
+    state = VerifyState(check.next_position, check.prev_hash, check.checked, check.keyed)
+    checkpoints = checkpoints_read().heads()
     deadline = time.monotonic() + seconds
     while True:
-        step = audit_verify_batch(state, upto=check.total, batch=batch)
+        step = audit_verify_batch(state, upto=check.total, batch=batch, checkpoints=checkpoints)
         changes = {"checked": step.checked, "next_position": step.next_position, "prev_hash": step.prev_hash,
-                   "updated_at": timezone.now()}
+                   "keyed": step.keyed, "updated_at": timezone.now()}
         if step.done:
             changes.update(active=False, finished_at=changes["updated_at"], unsealed=unsealed_count(),
                            status=ChainCheckStatus.BROKEN if step.reason_code else ChainCheckStatus.INTACT,

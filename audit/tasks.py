@@ -3,6 +3,7 @@ import logging
 from celery import shared_task
 from django.db import transaction
 
+from .anchors import audit_anchor
 from .chain import audit_seal
 from .services import chain_check_run
 
@@ -12,6 +13,13 @@ log = logging.getLogger(__name__)
 @shared_task(ignore_result=True)
 def audit_seal_task():
     return audit_seal()
+
+
+@shared_task(ignore_result=True)
+def audit_anchor_task():
+    """Beat asks every minute; a checkpoint is written once per period (audit.anchors)."""
+    checkpoint = audit_anchor()
+    return checkpoint.position if checkpoint else None
 
 
 @shared_task(ignore_result=True)

@@ -39,6 +39,7 @@ HISTORY_REUSE = os.environ.get("BENCH_HISTORY_REUSE") == "1"
 def env(db_url: str = DB_URL) -> dict:
     return {
         **os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings.dev", "DEBUG": "false", "DATABASE_URL": db_url,
+        "MIGRATE_DATABASE_URL": "",  # the benchmarks connect as the owner of their own databases
         "CELERY_BROKER_URL": BROKER, "CELERY_QUEUE": "bench", "CELERY_PERMITS_QUEUE": "bench.permits",
         "CELERY_MAIL_QUEUE": "bench.mail",
         "PORTAL_VAR_DIR": str(VAR), "LOG_LEVEL": "WARNING",

@@ -11,14 +11,18 @@ services=$(STRICT=1 scripts/services.sh) && eval "$services"
 PY=.venv/bin/python
 root=$(pwd)
 db_name="portal_schemathesis_$$"
+# The owner creates, migrates and seeds the scratch database; the server runs as the application role.
+owner_url="${MIGRATE_DATABASE_URL:-$DATABASE_URL}"
+owner_url="${owner_url%/*}/$db_name"
 export DATABASE_URL="${DATABASE_URL%/*}/$db_name"
+unset MIGRATE_DATABASE_URL
 export DJANGO_SETTINGS_MODULE=portal.settings.test
 export PORTAL_VAR_DIR
 PORTAL_VAR_DIR=$(mktemp -d)
 export MEDIA_ROOT="$PORTAL_VAR_DIR/media"
 export CELERY_BROKER_URL=memory://  # nudges only: the state they point to is in the database
 export API_TOKEN_RATE=100000/min API_PUBLIC_RATE=100000/min
-admin_url="${DATABASE_URL%/*}/postgres"
+admin_url="${owner_url%/*}/postgres"
 
 psql_do() { "$PY" -c 'import sys, psycopg; c = psycopg.connect(sys.argv[1], autocommit=True); c.execute(sys.argv[2])' "$admin_url" "$1"; }
 server_pid=""
@@ -30,9 +34,10 @@ cleanup() {
 trap cleanup EXIT
 psql_do "CREATE DATABASE $db_name"
 
-"$PY" manage.py migrate --noinput -v 0
-"$PY" manage.py seed_demo >/dev/null
-TOKENS_FILE="$PORTAL_VAR_DIR/tokens" "$PY" manage.py shell -c '
+MIGRATE_DATABASE_URL=$owner_url "$PY" manage.py migrate --noinput -v 0
+if [ "$owner_url" != "$DATABASE_URL" ]; then MIGRATE_DATABASE_URL=$owner_url "$PY" manage.py db_roles >/dev/null; fi
+MIGRATE_DATABASE_URL=$owner_url "$PY" manage.py seed_demo >/dev/null
+MIGRATE_DATABASE_URL=$owner_url TOKENS_FILE="$PORTAL_VAR_DIR/tokens" "$PY" manage.py shell -c '
 import os
 from accounts.models import Role, User
 from api.models import TokenKind

@@ -37,9 +37,16 @@ if [ "$ok" = 0 ] && [ "$STRICT" = 1 ]; then
   echo "STRICT=1: the tests need real PostgreSQL and Redis." >&2
   exit 1
 fi
-if pg_up; then echo "export DATABASE_URL=$DATABASE_URL"; else
+# Two roles, as in production: the owner (MIGRATE_DATABASE_URL) creates and migrates the test
+# database, the application role (DATABASE_URL) is what the workers and the privilege tests use.
+# Given one URL, it names the owner and the application role is portal_app on the same server.
+if [ -z "${MIGRATE_DATABASE_URL:-}" ]; then
+  MIGRATE_DATABASE_URL=$DATABASE_URL
+  DATABASE_URL=$(python3 -c 'import sys,urllib.parse as u; p=u.urlsplit(sys.argv[1]); host=p.netloc.rsplit("@",1)[-1]; print(p._replace(netloc="portal_app:portal_app@"+host).geturl())' "$DATABASE_URL")
+fi
+if pg_up; then echo "export MIGRATE_DATABASE_URL=$MIGRATE_DATABASE_URL DATABASE_URL=$DATABASE_URL"; else
   echo "!!! PostgreSQL missing: tests run on SQLite and skip what needs row locks !!!" >&2
-  echo "unset DATABASE_URL"
+  echo "unset DATABASE_URL MIGRATE_DATABASE_URL"
 fi
 echo "export REDIS_URL=$REDIS_URL"
 if redis_up; then echo "export CELERY_BROKER_URL=$REDIS_URL"; else

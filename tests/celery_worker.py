@@ -3,7 +3,8 @@
 A test gets a unique queue: the test process publishes to it (``celery_queue``) and every
 worker it starts (``start_worker``) consumes only it, so stale messages from other runs never
 reach them. Workers run ``celery -A portal worker`` in their own process group against the
-test's PostgreSQL database and Redis, with PORTAL_VAR_DIR and MEDIA_ROOT in the test's tmp dir.
+test's PostgreSQL database (as the application role) and Redis, with PORTAL_VAR_DIR and MEDIA_ROOT in
+the test's tmp dir.
 
 This module is also imported inside each worker (``--include``): there it writes a ready file
 when the worker starts consuming, and sends mail to files the test can count."""
@@ -190,10 +191,11 @@ def celery_queue():
 # --- Workers -------------------------------------------------------------------------------------
 
 
-def _database_url() -> str:
+def _database_url(role: dict | None = None) -> str:
+    """The test database, as the application role when it is given (tests.database_roles)."""
     from django.conf import settings
 
-    db = settings.DATABASES["default"]  # pytest-django has renamed it to the test database
+    db = {**settings.DATABASES["default"], **(role or {})}  # pytest-django has renamed it to the test database
     auth = quote(db.get("USER") or "postgres", safe="")
     if db.get("PASSWORD"):
         auth += ":" + quote(db["PASSWORD"], safe="")
@@ -204,7 +206,7 @@ class Worker:
     """One ``celery -A portal worker`` process group serving one queue."""
 
     def __init__(self, *, queue: str, directory: Path, name: str, concurrency: int = 2, mail_dir: Path | None = None,
-                 claim_seconds: int = WORKER_CLAIM_SECONDS):
+                 claim_seconds: int = WORKER_CLAIM_SECONDS, database_role: dict | None = None):
         from django.conf import settings
 
 
@@ -215,18 +217,22 @@ class Worker:
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "portal.settings.test",
-            "DATABASE_URL": _database_url(),
+            "DATABASE_URL": _database_url(database_role),
             "CELERY_BROKER_URL": redis_url(),
             "CELERY_QUEUE": queue,
             "PORTAL_VAR_DIR": str(directory / "var"),
             "MEDIA_ROOT": str(settings.MEDIA_ROOT),
             "PORTAL_RECONCILE_AFTER_SECONDS": str(claim_seconds),
+            # The keys and checkpoints of the chain the test verifies.
+            "AUDIT_CHAIN_KEYS_FILE": str(settings.AUDIT_CHAIN_KEYS_FILE),
+            "AUDIT_ANCHOR_KEY_FILE": str(settings.AUDIT_ANCHOR_KEY_FILE),
+            "AUDIT_ANCHOR_DIR": str(settings.AUDIT_ANCHOR_DIR),
             "LOG_LEVEL": "WARNING",
             "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
             READY_FILE_ENV: str(self.ready_file),
         }
         for key in ("CELERY_PERMITS_QUEUE", "CELERY_MAIL_QUEUE", "CELERY_BROKER_READ_URL", "CELERY_BROKER_WRITE_URL",
-                    MAIL_DIR_ENV):
+                    "MIGRATE_DATABASE_URL", MAIL_DIR_ENV):
             env.pop(key, None)
         if mail_dir is not None:
             mail_dir.mkdir(parents=True, exist_ok=True)
@@ -281,13 +287,14 @@ class Worker:
 
 
 @pytest.fixture
-def start_worker(transactional_db, celery_queue, tmp_path):
-    """Start real workers on the test's queue; every one is stopped when the test ends, before
-    the database is flushed."""
+def start_worker(transactional_db, celery_queue, tmp_path, application_role):
+    """Start real workers on the test's queue, connected as the application role, as in production;
+    every one is stopped when the test ends, before the database is flushed."""
     workers = []
 
     def _start(name: str = "worker", **kwargs) -> Worker:
-        worker = Worker(queue=celery_queue, directory=tmp_path, name=f"{name}{len(workers) + 1}", **kwargs)
+        worker = Worker(queue=celery_queue, directory=tmp_path, name=f"{name}{len(workers) + 1}",
+                        database_role=application_role, **kwargs)
         workers.append(worker)
         return worker.start()
 

@@ -102,9 +102,14 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 # SQLite by default (WAL, immediate transactions so writers serialize instead of failing with
 # "database is locked"); PostgreSQL with DATABASE_URL=postgres://user@host:5432/name.
-DATABASES = {
-    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'portal.sqlite3'}")
-}
+# On PostgreSQL, DATABASE_URL names the application role, which owns no table: on the audit log it
+# may only add, read and seal events (audit.privileges). The owner of the tables is named by
+# MIGRATE_DATABASE_URL, given only to what migrates (the compose stack's migrate job, the test
+# runner): a process that has it connects as the owner, and `manage.py db_roles` grants the role
+# of DATABASE_URL its privileges (APPLICATION_DATABASE).
+_DATABASE_URL = env.str("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'portal.sqlite3'}")
+DATABASES = {"default": env.db_url_config(env.str("MIGRATE_DATABASE_URL", default="") or _DATABASE_URL)}
+APPLICATION_DATABASE = env.db_url_config(_DATABASE_URL)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
@@ -354,6 +359,27 @@ PERMIT_TRUSTED_CERTS = env.list("PERMIT_TRUSTED_CERTS", default=[])
 PERMIT_VERIFY_RATE = env.str("PERMIT_VERIFY_RATE", default="60/m")
 PERMIT_VERIFY_UPLOAD_RATE = env.str("PERMIT_VERIFY_UPLOAD_RATE", default="10/m")
 PERMIT_VERIFY_UPLOAD_MAX_BYTES = env.int("PERMIT_VERIFY_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
+
+# --- Audit trail: what lies outside the database -------------------------------------------------
+# The chain's HMAC keys, one "<key id> <secret, base64>" per line, the last sealing (audit.keys;
+# `manage.py audit_keys` creates the file, `--rotate` appends a key). With AUDIT_KEYS_AUTOCREATE
+# (off in production) a missing file is created on first use, mode 0600.
+AUDIT_CHAIN_KEYS_FILE = env.str("AUDIT_CHAIN_KEYS_FILE", default=str(VAR_DIR / "keys" / "audit-chain.keys"))
+AUDIT_KEYS_AUTOCREATE = env.bool("AUDIT_KEYS_AUTOCREATE", default=True)
+# Checkpoints (audit.anchors): once per AUDIT_ANCHOR_SECONDS the chain's head, signed with the Ed25519
+# key of AUDIT_ANCHOR_KEY_FILE, is appended to a file in AUDIT_ANCHOR_DIR, a directory the database
+# cannot write (production mounts it append-only or ships the lines off-host). Earlier signing keys'
+# public halves (PEM files) in AUDIT_ANCHOR_TRUSTED_KEYS. With AUDIT_ANCHOR_TSA_URL each checkpoint
+# also gets an RFC 3161 time-stamp, checked against the CA certificates of AUDIT_ANCHOR_TSA_ROOTS.
+AUDIT_ANCHOR_DIR = env.str("AUDIT_ANCHOR_DIR", default=str(VAR_DIR / "audit-anchors"))
+AUDIT_ANCHOR_KEY_FILE = env.str("AUDIT_ANCHOR_KEY_FILE", default=str(VAR_DIR / "keys" / "audit-anchor.key"))
+AUDIT_ANCHOR_TRUSTED_KEYS = env.list("AUDIT_ANCHOR_TRUSTED_KEYS", default=[])
+AUDIT_ANCHOR_SECONDS = env.int("AUDIT_ANCHOR_SECONDS", default=3600)
+AUDIT_ANCHOR_TSA_URL = env.str("AUDIT_ANCHOR_TSA_URL", default="")
+AUDIT_ANCHOR_TSA_ROOTS = env.list("AUDIT_ANCHOR_TSA_ROOTS", default=[])
+AUDIT_ANCHOR_TSA_TIMEOUT = env.float("AUDIT_ANCHOR_TSA_TIMEOUT", default=5.0)
+# Beat asks every minute; the job writes only when the period has no checkpoint yet.
+CELERY_BEAT_SCHEDULE["audit-anchor"] = {"task": "audit.tasks.audit_anchor_task", "schedule": 60.0}
 
 # --- REST API and webhooks (api/) -------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -37,3 +37,5 @@ STORAGES = {
 }
 # Permits are signed with a provisioned key: never a self-signed one made on the fly.
 PERMIT_SIGNING_AUTOCREATE = env.bool("PERMIT_SIGNING_AUTOCREATE", default=False)
+# The audit trail's keys too (`manage.py audit_keys`; the image's migrate job runs it).
+AUDIT_KEYS_AUTOCREATE = env.bool("AUDIT_KEYS_AUTOCREATE", default=False)

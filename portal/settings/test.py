@@ -3,6 +3,8 @@
 DATABASE_URL and CELERY_BROKER_URL come from the environment (`make test` points them at
 PostgreSQL and Redis)."""
 
+import tempfile
+
 from .dev import *  # noqa: F403
 
 DEBUG = False
@@ -19,3 +21,7 @@ PORTAL_NUDGE_BATCH_SECONDS = env.float("PORTAL_NUDGE_BATCH_SECONDS", default=0) 
 if not env.str("CELERY_BROKER_URL", default=""):  # noqa: F405
     CELERY_BROKER_URL = "memory://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {}
+
+# Checkpoints of the audit chain go to a scratch directory of this run, never to var/; the audit
+# tests give each test one of its own (audit/tests/conftest.py).
+AUDIT_ANCHOR_DIR = env.str("AUDIT_ANCHOR_DIR", default="") or tempfile.mkdtemp(prefix="portal-test-anchors-")  # noqa: F405

@@ -1,0 +1,15 @@
+#!/bin/sh
+# The image's entrypoint. `migrate` (the compose stack's one-shot job) connects as the owner of the
+# tables, MIGRATE_DATABASE_URL: it migrates, then grants the application role of DATABASE_URL its
+# privileges (manage.py db_roles), and creates the audit trail's keys where none are provisioned
+# (manage.py audit_keys). Every other command runs as the application role: the owner's address is
+# taken out of its environment, whatever the deployment passed.
+set -eu
+if [ "${1:-}" = "migrate" ]; then
+  : "${MIGRATE_DATABASE_URL:?the migrate job connects as the owner of the tables: set MIGRATE_DATABASE_URL}"
+  python manage.py migrate --noinput
+  python manage.py db_roles
+  exec python manage.py audit_keys
+fi
+unset MIGRATE_DATABASE_URL
+exec "$@"
