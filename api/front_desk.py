@@ -13,9 +13,10 @@ from django.utils.translation import gettext as _
 from accounts import counter
 from accounts.models import Assurance
 from approvals import workflow
+from approvals.events import person_event
 from approvals.uploads import DEFAULT_ACCEPT, check_upload
 from audit.models import Action
-from audit.services import Event, audit_record
+from audit.services import audit_record
 
 from .models import ApiFiling, ApiToken, FilingConsent
 
@@ -27,14 +28,13 @@ def walk_in_register(*, token: ApiToken, ip: str | None = None, **details) -> co
     """Register the citizen (accounts.counter.walk_in_register) and record who verified whom."""
     walk_in = counter.walk_in_register(desk=token.user, desk_name=token.name, **details)
     registration = walk_in.registration
-    audit_record(Event(
-        action=Action.IDENTITY_VERIFIED, object_type="user", object_id=walk_in.user.pk, actor=token.user,
-        actor_label=token.label, subject_id=walk_in.user.pk, ip=ip, purpose="counter",
-        details={"token": token.prefix, "assurance": Assurance.IN_PERSON.value,
-                 "document_type": registration.document_type, "officer_name": registration.officer_name,
-                 "officer_staff_number": registration.officer_staff_number, "claim_mailed": walk_in.claim_mailed,
-                 "claim_letter": walk_in.letter is not None},
-    ))
+    event = person_event(Action.IDENTITY_VERIFIED, walk_in.user, actor=token.user, ip=ip, purpose="counter",
+                         token=token.prefix, assurance=Assurance.IN_PERSON.value,
+                         document_type=registration.document_type, officer_name=registration.officer_name,
+                         officer_staff_number=registration.officer_staff_number, claim_mailed=walk_in.claim_mailed,
+                         claim_letter=walk_in.letter is not None)
+    event.actor_label = token.label
+    audit_record(event)
     return walk_in
 
 

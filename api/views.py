@@ -474,8 +474,8 @@ class CitizenListView(FrontDeskView):
     document in person: the account is "verified in person" by the desk and the officer, with no
     password. A document already verified on another account, or an e-mail address that already has
     an account, is a 409 (`document_already_verified`, `account_exists`) and nothing is made. With an
-    e-mail address the citizen is mailed a link to set a password; `claim_letter` returns a code to
-    print instead (shown once)."""
+    e-mail address the citizen is mailed a link to set a password; `claim_letter` also returns a code
+    to print on a letter (shown once)."""
 
     def post(self, request):
         data = serializers.CitizenRegistrationSerializer(data=request.data)

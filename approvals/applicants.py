@@ -1,11 +1,16 @@
 """The engine's side of a person's details: their name is copied onto the reviews of their
 applications (Review.applicant_name), which the queues show and search, so a rename goes through
-here to keep that copy current."""
+here to keep that copy current; and the claim of an account a front desk registered, which is on
+record in the audit log."""
 
 from django.db import transaction
 
+from accounts import counter
 from accounts.services import citizen_profile_update
+from audit.models import Action
+from audit.services import audit_record
 
+from .events import person_event
 from .models import Review
 
 
@@ -26,3 +31,14 @@ def applicant_name_sync(user) -> int:
     submission in flight wait (approvals.workflow.application_submit reads the name under it)."""
     return Review.objects.filter(application__applicant_id=user.pk).exclude(
         applicant_name=user.full_name).update(applicant_name=user.full_name)
+
+
+@transaction.atomic
+def applicant_account_claim(*, code: str, id_number: str, password: str, email: str = "",
+                            ip: str | None = None) -> counter.Claimed:
+    """A walk-in citizen claims their account with a mailed link's or a printed letter's code
+    (accounts.counter.account_claim checks it all), on record in the same transaction."""
+    claimed = counter.account_claim(code=code, id_number=id_number, password=password, email=email)
+    audit_record(person_event(Action.ACCOUNT_CLAIMED, claimed.user, actor=claimed.user, ip=ip, purpose="claim",
+                              channel=claimed.channel))
+    return claimed

@@ -1,7 +1,7 @@
 """The one builder of the engine's audit events: every event about an application, one of its
 reviews, shares or permits names the application and, when the application is given, its
 applicant (whose "who viewed my data" page reads them), with the actor and their address,
-the department, the purpose and the details."""
+the department, the purpose and the details. An event about a person's account names the person."""
 
 from audit.services import Event
 
@@ -18,3 +18,9 @@ def engine_event(action, application=None, *, obj=None, actor=None, ip=None, dep
         department_code=department_code, purpose=purpose,
         details={k: v for k, v in details.items() if v not in (None, "", [], {})},
     )
+
+
+def person_event(action, person, *, actor=None, ip=None, purpose="", **details) -> Event:
+    """An event about a person's account (claimed, verified …): the person is its subject."""
+    return Event(action=action, object_type="user", object_id=person.pk, actor=actor, ip=ip, subject_id=person.pk,
+                 purpose=purpose, details={k: v for k, v in details.items() if v not in (None, "", [], {})})

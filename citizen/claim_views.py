@@ -1,10 +1,9 @@
 """Claiming an account a front desk registered: the citizen follows the mailed link (or types the
 code of the printed letter), confirms the number of the identity document the desk checked, and
-chooses a password. The claim and its audit event are one transaction."""
+chooses a password; the engine records the claim with its audit event (approvals.applicants)."""
 
 from django.contrib import messages
 from django.contrib.auth import login
-from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
@@ -16,8 +15,8 @@ from accounts.errors import AlreadyClaimed, ClaimExpired, ClaimFailed, InvalidPr
 from accounts.forms import ClaimCodeForm, ClaimForm, apply_errors
 from accounts.models import ClaimChannel
 from accounts.views import AnonymousOnlyMixin
-from audit.models import Action
-from audit.services import Event, audit_record, client_ip
+from approvals.applicants import applicant_account_claim
+from audit.services import client_ip
 
 # The code is kept in the session between the link and the form, so that it leaves the address bar
 # (and any Referer) at once, as Django's password reset does with its token.
@@ -90,12 +89,9 @@ class ClaimView(AnonymousOnlyMixin, FormView):
     def form_valid(self, form):
         data = form.cleaned_data
         try:
-            with transaction.atomic():
-                claimed = counter.account_claim(code=self.request.session[SESSION_KEY], id_number=data["id_number"],
-                                                 password=data["password"], email=data.get("email", ""))
-                audit_record(Event(action=Action.ACCOUNT_CLAIMED, object_type="user", object_id=claimed.user.pk,
-                                   actor=claimed.user, subject_id=claimed.user.pk, ip=client_ip(self.request),
-                                   purpose="claim", details={"channel": claimed.channel}))
+            claimed = applicant_account_claim(code=self.request.session[SESSION_KEY], id_number=data["id_number"],
+                                              password=data["password"], email=data.get("email", ""),
+                                              ip=client_ip(self.request))
         except InvalidProfile as exc:
             apply_errors(form, exc)
             return self.form_invalid(form)
