@@ -22,7 +22,7 @@ whatever the batch size. A plan keeps the invariants the engine keeps (approvals
 
 The audit log holds only those correction requests (the dashboards count them), sealed into the
 chain. Not generated: other audit events, notifications and message threads. Attachments all point
-at one sample PDF."""
+at one sample PDF and its disarmed copy."""
 
 import hashlib
 import json
@@ -39,6 +39,7 @@ from django.core.files.storage import default_storage
 from django.db import connection, transaction
 
 from accounts.models import Role
+from approvals.disarm import disarm_pdf
 from approvals.models import ApplicationStatus as A
 from approvals.models import ReviewStatus as R
 from approvals.models import business_name_of
@@ -60,6 +61,7 @@ OFFICERS_PER_DEPARTMENT = 12
 SUPERVISORS_PER_DEPARTMENT = 2
 DEFAULT_BATCH = 5000
 SAMPLE_ATTACHMENT = "attachments/history/sample.pdf"
+SAMPLE_DISARMED = "attachments/history/sample.pdf.disarmed"
 
 # Shares of final states over two years, and of the states still open now.
 STATE_WEIGHTS = {
@@ -142,6 +144,7 @@ class Context:
     tz: ZoneInfo
     sample_size: int = 0
     sample_sha256: str = ""
+    sample_disarmed_sha256: str = ""
 
 
 @dataclass
@@ -448,7 +451,8 @@ def plan_application(ctx: Context, index: int, app_id: int) -> Plan:
     plan.attachments = [
         {"application_id": app_id, "field_key": key, "file": SAMPLE_ATTACHMENT,
          "original_name": f"{key.replace('_', '-')}.pdf", "content_type": "application/pdf", "size": ctx.sample_size,
-         "sha256": ctx.sample_sha256, "uploaded_at": created + (submitted - created) * rng.uniform(0.2, 0.9)}
+         "sha256": ctx.sample_sha256, "uploaded_at": created + (submitted - created) * rng.uniform(0.2, 0.9),
+         "disarmed_file": SAMPLE_DISARMED, "disarmed_sha256": ctx.sample_disarmed_sha256}
         for key in service.file_keys
     ]
     return plan
@@ -528,7 +532,7 @@ PERMIT_COLUMNS = ["application_id", "number", "status", "issued_at", "valid_from
                   "rendered_at", "render_claimed_at", "render_attempts", "revoked_at", "revocation_reason"]
 RATING_COLUMNS = ["application_id", "rated_by_id", "score", "comment", "created_at"]
 ATTACHMENT_COLUMNS = ["application_id", "field_key", "file", "original_name", "content_type", "size", "sha256",
-                      "uploaded_at"]
+                      "uploaded_at", "disarmed_file", "disarmed_sha256"]
 AUDIT_COLUMNS = ["at", "actor_id", "actor_label", "action", "object_type", "object_id", "subject_id", "application_id",
                  "department_code", "ip", "purpose", "details", "prev_hash", "hash"]
 TOTALS = ("applications", "reviews", "permits", "ratings", "attachments", "correction_requests")
@@ -605,11 +609,14 @@ def ensure_citizens(*, seed: int, count: int, now: datetime) -> list[tuple[int, 
     return [pool[f"citizen{n:07d}@{CITIZEN_DOMAIN}"] for n in range(1, count + 1)]
 
 
-def _sample_attachment() -> tuple[int, str]:
+def _sample_attachment() -> tuple[int, str, str]:
+    """The sample PDF and its disarmed copy, stored once: (size, SHA-256, the copy's SHA-256)."""
     content = blank_pdf()
-    if not default_storage.exists(SAMPLE_ATTACHMENT):
-        default_storage.save(SAMPLE_ATTACHMENT, ContentFile(content))
-    return len(content), hashlib.sha256(content).hexdigest()
+    copy = disarm_pdf(content)
+    for name, data in ((SAMPLE_ATTACHMENT, content), (SAMPLE_DISARMED, copy)):
+        if not default_storage.exists(name):
+            default_storage.save(name, ContentFile(data))
+    return len(content), hashlib.sha256(content).hexdigest(), hashlib.sha256(copy).hexdigest()
 
 
 def build_context(*, seed: int, applications: int, now: datetime | None = None,
@@ -621,11 +628,12 @@ def build_context(*, seed: int, applications: int, now: datetime | None = None,
         raise ValueError("No active service: load the catalogue first (manage.py seed_demo or load_catalogue).")
     today = now.astimezone(tz).date()
     workdays = WorkingDays(load_calendar(), today - timedelta(days=HISTORY_DAYS + 400), today + timedelta(days=400))
-    size, digest = _sample_attachment()
+    size, digest, disarmed_digest = _sample_attachment()
     return Context(
         seed=seed, now=now, services=services, service_weights=weights,
         citizens=ensure_citizens(seed=seed, count=citizens or max(20, applications // 3), now=now),
         officers=ensure_staff(seed=seed), workdays=workdays, tz=tz, sample_size=size, sample_sha256=digest,
+        sample_disarmed_sha256=disarmed_digest,
     )
 
 

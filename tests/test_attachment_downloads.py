@@ -4,6 +4,7 @@ for the record, and only an auditor or an administrator retrieves it. Files stor
 were made get one from manage.py disarm_attachments (or their first download)."""
 
 import hashlib
+import html
 import io
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pikepdf
 import pytest
 from django.contrib.messages import get_messages
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
 from PIL import Image
@@ -19,6 +21,7 @@ from accounts.models import Role
 from api.models import TokenKind
 from api.services import api_token_create
 from approvals import disarm, sharing, workflow
+from approvals.answers import section_of
 from approvals.models import Attachment
 from approvals.tests.hostile_files import (
     ACTING_NAMES,
@@ -26,9 +29,11 @@ from approvals.tests.hostile_files import (
     FILLED_IN_NAME,
     OUTWARD_PDFS,
     UNREADABLE_PDFS,
+    encrypted_pdf,
     pdf_names,
     pdf_page_texts,
     photo,
+    png_declaring,
 )
 from audit.models import Action, AuditEvent
 from departments.models import Department
@@ -241,3 +246,31 @@ def test_a_file_no_copy_can_be_made_of_is_never_served(client, restaurant, citiz
     assert AuditEvent.objects.filter(action=Action.ATTACHMENT_VIEWED).count() == 0
     broken.refresh_from_db()
     assert not broken.disarmed_file
+
+
+# --- What the citizen is told -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("content, name, message", [
+    (OUTWARD_PDFS["link annotation opens a file on a UNC path"][1](), "plan.pdf",
+     "The PDF contains links or actions that reach outside the document (web addresses, other files, sending form "
+     "data, sound or video), which we do not accept. Please print it to a new PDF and upload that file."),
+    (encrypted_pdf(""), "plan.pdf", "The PDF is password-protected. Please upload a copy that opens without a password."),
+    (UNREADABLE_PDFS["cut in half"], "plan.pdf",
+     "The PDF could not be read. It may be damaged: please save or export it again as a PDF and upload the new file."),
+    (png_declaring(100, 100), "plan.png",
+     "The image could not be read. It may be damaged or incomplete: please save it again and upload the new file."),
+    (png_declaring(10_000, 10_000), "plan.png",
+     "The image is too large: it may be at most 10000 pixels wide, 10000 pixels high and 40 megapixels in total. "
+     "Please reduce its size and upload it again."),
+], ids=["pdf opening a UNC path", "pdf with a password", "pdf cut in half", "png whose pixels are missing", "image bomb"])
+def test_the_form_page_says_why_a_file_is_refused_and_keeps_nothing(client, restaurant, citizen, media, content, name,
+                                                                   message):
+    client.force_login(citizen)
+    application = workflow.application_start(applicant=citizen, service=restaurant)
+    url = reverse("approvals:edit", args=[application.pk, section_of(application.schema, "floor_plan")])
+    response = client.post(url, {"floor_plan": SimpleUploadedFile(name, content)})
+    assert response.status_code == 400
+    assert html.escape(message) in response.content.decode()
+    assert not application.attachments.exists()
+    assert not media.exists() or not any(path.is_file() for path in media.rglob("*"))

@@ -59,6 +59,7 @@ def test_a_seed_gives_the_same_history_whatever_the_batch(catalogue, batch):
     assert Permit.objects.count() == totals["permits"] == states[A.APPROVED] + states[A.ISSUED]
     assert Rating.objects.count() == totals["ratings"]
     assert Attachment.objects.count() == totals["attachments"]
+    assert not Attachment.objects.filter(disarmed_file="").exists()  # every one has the copy people are given
     assert AuditEvent.objects.filter(seq__isnull=False).count() == totals["correction_requests"]
 
 
