@@ -19,7 +19,15 @@ FALLBACK_ROLE = "portal_app"
 
 
 def pytest_configure(config):
+    import os
+
     from django.db.backends.postgresql.operations import DatabaseOperations
+
+    # The owner's address is the test process's alone: once its settings have read it, it leaves the
+    # environment, so what the tests start (manage.py, workers, settings profiles) connects as
+    # DATABASE_URL says, as in production.
+    if settings.DATABASES:
+        os.environ.pop("MIGRATE_DATABASE_URL", None)
 
     original = DatabaseOperations.execute_sql_flush
 
