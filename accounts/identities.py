@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import mail
+from .counter import claim_codes_withdraw
 from .errors import IdentityRefused
 from .models import SERVICE_ACCOUNT_DOMAIN, Assurance, ExternalIdentity, Role
 from .services import language_supported
@@ -125,6 +126,8 @@ def _resolve(assertion: Assertion, language: str) -> Binding:
     if holder is not None:
         _check_usable(holder)
         _check_linkable(holder, assertion)
+        # A walk-in's account is claimed now: the letters and links a front desk handed out stop working.
+        claim_codes_withdraw(user=holder)
         return Binding(Outcome.LINKED, user=_bind(holder, assertion), proof="identity_number")
     if not assertion.email:
         return Binding(Outcome.NEEDS_EMAIL)

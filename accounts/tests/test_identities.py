@@ -8,9 +8,10 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from accounts.errors import IdentityRefused
+from accounts import counter
+from accounts.errors import ClaimFailed, IdentityRefused
 from accounts.identities import Assertion, Outcome, identity_link, identity_sign_in
-from accounts.models import Assurance, ExternalIdentity, Role, User
+from accounts.models import AccountClaim, Assurance, ExternalIdentity, Role, User
 from tests.factories import UserFactory
 from tests.oidc_provider.fixtures import COUNTER_NUMBER, LI_MEI_NUMBER
 
@@ -102,6 +103,20 @@ def test_an_account_verified_in_person_with_the_same_number_is_linked_without_a_
     assert (walk_in.assurance, walk_in.identity_verified_by, walk_in.identity_verified_at, walk_in.email) == (
         Assurance.IN_PERSON, "Central district counter", verified_at, "wu.fang@example.org")
     assert ExternalIdentity.objects.get().user == walk_in
+
+
+def test_linking_a_walk_in_by_the_national_e_id_withdraws_the_claim_letter():
+    walk_in = UserFactory(email="wu.fang@example.org", id_number=COUNTER_NUMBER, assurance=Assurance.IN_PERSON,
+                          identity_verified_by="Central district counter", identity_verified_at=timezone.now())
+    walk_in.set_unusable_password()
+    walk_in.save()
+    letter = counter._letter_new(walk_in)
+
+    identity_sign_in(assertion=replace(LI_MEI, subject="sub-wu", email="", id_number=COUNTER_NUMBER))
+
+    with pytest.raises(ClaimFailed):
+        counter.claim_check(code=letter.code)
+    assert AccountClaim.objects.get(user=walk_in).used_at is not None
 
 
 def test_a_number_someone_only_typed_in_is_no_proof():
