@@ -8,12 +8,28 @@ import os
 
 import pytest
 
+from tests.client import PortalClient
 from tests.services import postgres_configured, redis_reachable, redis_url
 
 # Fixtures shared across apps: the approval engine's (service, citizen, officers, submit).
 pytest_plugins = ["tests.engine_fixtures"]
 
 STRICT = os.environ.get("STRICT") == "1"
+
+
+@pytest.fixture
+def client():
+    """pytest-django's client, whose force_login also completes a staff account's second factor
+    (tests.client.PortalClient)."""
+    return PortalClient()
+
+
+@pytest.fixture
+def admin_client(db, admin_user):
+    client = PortalClient()
+    client.force_login(admin_user)
+    return client
+
 _skipped_for = {}
 
 
