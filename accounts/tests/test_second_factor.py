@@ -115,6 +115,11 @@ def test_a_citizen_is_never_asked(client):
     assert client.get(STEP).url == reverse("landing")
     assert not TOTPDevice.objects.exists()
     assert "Sign-in security" not in client.get("/applications/").content.decode()
+    staff_page = PortalClient()
+    staff_page.force_login(staff(Role.MANAGER))
+    assert re.search(rf'<a class="nav-link user-name" href="{SECURITY}" title="[^"]+">[^<]+'
+                     r'<span class="visually-hidden"> \(Sign-in security\)</span></a>',
+                     staff_page.get("/dashboards/").content.decode())  # staff: the header's name leads there
 
 
 def test_the_admins_own_sign_in_page_leads_to_the_portals(client):
@@ -356,3 +361,19 @@ def test_the_sign_in_stamps_the_time_the_second_factor_was_given(client, time_ma
     assert FRESH_AT not in client.session
     client.post(STEP, {"code": totp_code(SECRET)})
     assert client.session[FRESH_AT] == int(time.time())
+
+
+def test_an_administrator_removes_a_lost_factor_and_the_person_sets_up_a_new_one(admin_client, admin_user):
+    user = with_app(staff())
+    factors.recovery_codes_issue(user=user)
+    [device] = factors.totp_devices(user)
+    listing = admin_client.get(reverse("admin:otp_totp_totpdevice_changelist"))
+    assert listing.status_code == 200 and user.email in listing.content.decode()
+    assert reverse("admin:otp_totp_totpdevice_add") not in listing.content.decode()  # people set up their own
+    page = admin_client.get(reverse("admin:otp_totp_totpdevice_change", args=[device.pk])).content.decode()
+    assert device.key not in page and SECRET not in page
+    response = admin_client.post(reverse("admin:otp_totp_totpdevice_delete", args=[device.pk]), {"post": "yes"})
+    assert response.status_code == 302
+    assert not factors.has_factor(user)
+    assert events(Action.SECOND_FACTOR_REMOVED) == [(admin_user.pk, str(user.pk), {"kind": "totp", "device": device.pk})]
+    assert sign_in(PortalClient(), user).url == ENROL
