@@ -178,7 +178,6 @@ class EnrolView(StaffOnlyMixin, NextMixin, FormView):
         except AccountError as exc:
             apply_errors(form, exc)
             return self.form_invalid(form)
-        device.confirmed = True
         if not session_verified(request):
             second_factor_passed(request, device)
         messages.success(request, _("Your authenticator app is set up."))

@@ -138,7 +138,7 @@ def assign(request, pk):
 
 @require_POST
 @staff_required
-@fresh_second_factor_required(form_page=lambda request: _back(request))
+@fresh_second_factor_required(form_page=_back)
 def assign_bulk(request):
     form = BulkAssignForm(request.POST)
     if not form.is_valid():
