@@ -8,6 +8,7 @@ import os
 
 import pytest
 
+from tests.client import PortalClient
 from tests.services import postgres_configured, redis_reachable, redis_url
 
 # Fixtures shared across apps: the approval engine's (service, citizen, officers, submit), a real
@@ -16,6 +17,21 @@ from tests.services import postgres_configured, redis_reachable, redis_url
 pytest_plugins = ["tests.engine_fixtures", "tests.oidc_provider.fixtures", "tests.database_roles"]
 
 STRICT = os.environ.get("STRICT") == "1"
+
+
+@pytest.fixture
+def client():
+    """pytest-django's client, whose force_login also completes a staff account's second factor
+    (tests.client.PortalClient)."""
+    return PortalClient()
+
+
+@pytest.fixture
+def admin_client(db, admin_user):
+    client = PortalClient()
+    client.force_login(admin_user)
+    return client
+
 _skipped_for = {}
 
 

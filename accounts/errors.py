@@ -1,6 +1,7 @@
 """Domain errors of accounts. Views, forms and commands turn them into a message, never a 500."""
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 
 class AccountError(ValueError):
@@ -104,3 +105,43 @@ class ClaimExpired(ClaimFailed):
 
 class AlreadyClaimed(ClaimFailed):
     default_message = _("This account already has a password: sign in with it, or reset it if you forgot it.")
+
+
+# --- Second factor ------------------------------------------------------------------------------
+
+
+class WrongCode(AccountError):
+    default_message = _("That code is not right, or it has been used already. Enter the code your app shows now.")
+    field = "code"
+
+
+class WrongRecoveryCode(WrongCode):
+    default_message = _("That recovery code is not right, or it has been used already. Each code works once.")
+
+
+class WrongPassword(AccountError):
+    default_message = _("That password is not right.")
+    field = "password"
+
+
+class TooManyCodes(AccountError):
+    """Wrong codes in a row slow the device down (django-otp: 1, 2, 4, 8 … seconds)."""
+
+    field = "code"
+
+    def __init__(self, seconds: int):
+        self.seconds = max(int(seconds), 1)
+        super().__init__(ngettext(
+            "Too many wrong codes. Wait %(seconds)d second, then try again.",
+            "Too many wrong codes. Wait %(seconds)d seconds, then try again.", self.seconds,
+        ) % {"seconds": self.seconds})
+
+
+class InvalidTotpSecret(AccountError):
+    default_message = _("The TOTP secret must be base32 (the letters A to Z and the digits 2 to 7) of 16 to 64 "
+                        "characters.")
+    field = "totp_secret"
+
+
+class LastFactor(AccountError):
+    default_message = _("This is your only way to confirm it is you. Add another one before you remove it.")

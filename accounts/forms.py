@@ -277,3 +277,53 @@ class ClaimForm(forms.Form):
         if password and confirm and password != confirm:
             self.add_error("password_confirm", _("The two passwords are not the same."))
         return cleaned_data
+
+
+# --- Second factor ------------------------------------------------------------------------------
+
+CODE_ATTRS = {"spellcheck": "false", "autocapitalize": "none", "autocorrect": "off"}
+
+
+class CodeForm(forms.Form):
+    """A code from an authenticator app: six digits, spaces forgiven."""
+
+    code = forms.CharField(
+        label=_("Code from your authenticator app"), max_length=16,
+        help_text=_("The 6-digit number your app shows for this portal now."),
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", **CODE_ATTRS}),
+        error_messages={"required": _("Enter the code from your authenticator app.")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = fields_helper("code")
+
+    def clean_code(self):
+        code = "".join(self.cleaned_data["code"].split())
+        if not (len(code) == 6 and code.isascii() and code.isdigit()):
+            raise ValidationError(_("Enter the 6 digits your authenticator app shows, for example 123456."))
+        return code
+
+
+class RecoveryCodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Recovery code"), max_length=32,
+        help_text=_("One of the recovery codes you saved when you set up your second factor. Each code works once."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", **CODE_ATTRS}),
+        error_messages={"required": _("Enter one of your recovery codes.")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = fields_helper("code")
+
+
+class PasswordConfirmForm(forms.Form):
+    password = forms.CharField(
+        label=_("Password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": _("Enter your password.")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = fields_helper("password")

@@ -27,11 +27,14 @@ from .forms import (
     apply_errors,
 )
 from .redirects import safe_next
+from .second_factor import mark_fresh, second_factor_required, second_step_url, session_verified
 from .tokens import verification_timeout_text
 
 
 class LoginView(auth_views.LoginView):
-    """Goes on to a safe ``next``; without one, to the person's landing page."""
+    """Goes on to a safe ``next``; without one, to the person's landing page. Staff go there
+    through the second step (or, without a second factor yet, its enrolment): the password
+    alone leaves their session unverified (accounts.second_factor)."""
 
     authentication_form = LoginForm
     template_name = "accounts/login.html"
@@ -39,6 +42,19 @@ class LoginView(auth_views.LoginView):
 
     def get_default_redirect_url(self):
         return reverse("landing")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        if not second_factor_required(form.get_user()):
+            mark_fresh(self.request)  # a citizen's password is all they have to confirm it is them
+        return response
+
+    def get_success_url(self):
+        url = super().get_success_url()
+        user = self.request.user
+        if second_factor_required(user) and not session_verified(self.request):
+            return second_step_url(user, url if url != self.get_default_redirect_url() else "")
+        return url
 
 
 class LogoutView(auth_views.LogoutView):

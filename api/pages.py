@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.second_factor import fresh_second_factor_required
 from audit.services import access_denied
 from core.errors import ValidationFailed
 
@@ -18,6 +19,7 @@ from .services import api_token_create, api_token_revoke
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@fresh_second_factor_required(methods=["POST"])
 def tokens(request):
     if not request.user.is_citizen:
         raise Http404

@@ -15,7 +15,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from django.contrib.auth import get_user_model  # noqa: E402
-from django.test import Client  # noqa: E402
 from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from officer_workspace import RUNS, WARMUP, measure, percentile  # noqa: E402 (sets Django up)
@@ -26,6 +25,7 @@ from dashboards.models import ApplicationFact, BacklogStat, DayStat, DurationSta
 from dashboards.stats import stats_refresh  # noqa: E402
 from departments.models import Membership, MembershipRole  # noqa: E402
 from devtools.history import STAFF_DOMAIN  # noqa: E402
+from tests.client import PortalClient as Client  # noqa: E402  (force_login completes the second factor)
 
 REFRESH_BATCH = 1000
 

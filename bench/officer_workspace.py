@@ -24,7 +24,6 @@ django.setup()
 from django.db import connection  # noqa: E402
 from django.db.models import Count, F, Value  # noqa: E402
 from django.db.models.functions import Coalesce  # noqa: E402
-from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
@@ -32,6 +31,7 @@ from approvals.models import QUEUE_NEVER_DECIDED, QUEUE_NO_DUE_DATE, Application
 from catalogue.models import Service  # noqa: E402
 from departments.models import Department, Membership, MembershipRole  # noqa: E402
 from devtools.history import STAFF_DOMAIN  # noqa: E402
+from tests.client import PortalClient as Client  # noqa: E402  (force_login completes the second factor)
 from workspace.selectors import Cursor  # noqa: E402
 
 RUNS = int(os.environ.get("BENCH_QUEUE_RUNS", "40"))

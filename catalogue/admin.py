@@ -11,6 +11,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts.second_factor import FreshSecondFactorAdminMixin
 from departments.models import Department, Membership, StandardReason
 
 from .calendar import clear_calendar_cache
@@ -297,7 +298,9 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Department)
-class DepartmentAdmin(admin.ModelAdmin):
+class DepartmentAdmin(FreshSecondFactorAdminMixin, admin.ModelAdmin):
+    """Its memberships (who is an officer or a supervisor where) ask for a fresh second factor."""
+
     form = DepartmentAdminForm
     inlines = [MembershipInline]
     list_display = ("code", "display_name", "email")

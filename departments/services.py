@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.errors import AccountError, UnknownDepartment, UnknownRole
+from accounts.factors import totp_device_set, totp_secret_key
 from accounts.models import STAFF_ROLES, Role
 from accounts.services import normalize_email, password_check
 
@@ -25,13 +26,18 @@ DEPARTMENT_ROLES = {Role.OFFICER: MembershipRole.OFFICER, Role.SUPERVISOR: Membe
 
 
 @transaction.atomic
-def staff_upsert(*, email: str, password: str, role: str, departments: list[str], full_name: str = "") -> User:
+def staff_upsert(*, email: str, password: str, role: str, departments: list[str], full_name: str = "",
+                 totp_secret: str | None = None) -> User:
     """Create or update a staff account.
 
     Admins get the admin site and every permission; other roles neither. Officers and
     supervisors belong to exactly the departments listed (memberships of other departments are
-    removed); the other roles belong to none. Staff addresses count as verified."""
+    removed); the other roles belong to none. Staff addresses count as verified. With
+    ``totp_secret`` (base32), the authenticator app holding it becomes the account's second
+    factor, for scripted set-ups; without it the person sets one up at their first sign-in."""
     email = normalize_email(email)
+    if totp_secret is not None:
+        totp_secret_key(totp_secret)  # a bad secret changes nothing
     if role not in STAFF_ROLES:
         raise UnknownRole(_("Unknown staff role “%(role)s”. Choose one of: %(roles)s.") % {
             "role": role, "roles": ", ".join(STAFF_ROLE_ORDER)})
@@ -67,4 +73,6 @@ def staff_upsert(*, email: str, password: str, role: str, departments: list[str]
     Membership.objects.filter(user=user).exclude(department_id__in=kept).delete()
     for department_id in kept:
         Membership.objects.update_or_create(user=user, department_id=department_id, defaults={"role": membership_role})
+    if totp_secret is not None:
+        totp_device_set(user=user, secret=totp_secret)
     return user

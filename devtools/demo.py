@@ -64,9 +64,10 @@ def _citizen_line(email: str) -> str:
     return "; ".join(parts) or "no applications yet"
 
 
-def summary(*, citizens: list[str], password: str) -> str:
+def summary(*, citizens: list[str], password: str, totp_secret: str) -> str:
     """The block `make run` prints once the portal answers: where it runs, and the demo
-    accounts grouped by role, each with what it is good for."""
+    accounts grouped by role, each with what it is good for, and how staff give their second
+    factor."""
     waiting = dict(Review.objects.filter(status__in=(ReviewStatus.PENDING, ReviewStatus.IN_PROGRESS))
                    .values_list("department__code").annotate(n=Count("pk")).order_by())
     officers = (Membership.objects.people().filter(role=MembershipRole.OFFICER, department__code__in=waiting)
@@ -83,6 +84,9 @@ def summary(*, citizens: list[str], password: str) -> str:
     lines += ["Supervisors (supervisor.<department>@demo.example.gov): extend due dates, revoke or re-issue permits",
               "Manager, auditor, administrator"]
     lines += [f"  {email:<{width}}{purpose}" for email, purpose in others]
+    lines += ["", "Staff confirm each sign-in with a code from an authenticator app. Add this key to one",
+              f"(time-based): {totp_secret}",
+              "or print the current code: .venv/bin/python manage.py totp_code <email>"]
     if settings.EMAIL_BACKEND.endswith("filebased.EmailBackend"):
         lines += ["", f"Mails (verification, password reset, notices) are written to {settings.EMAIL_FILE_PATH}/"]
     return "\n".join([*lines, RULE])

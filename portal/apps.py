@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class PortalConfig(AppConfig):
     name = "portal"
     verbose_name = _("Portal")
+
+    def ready(self):
+        from accounts import events  # the project joins the layers' siblings here, once
+        from audit.services import account_event_write
+
+        events.connect(account_event_write)

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from accounts import oidc_urls
 from accounts import urls as account_urls
@@ -26,9 +27,12 @@ urlpatterns = [
     path("i18n/setlang/", account_views.set_language, name="set_language"),
     path("accounts/", include(([*account_urls.urlpatterns, *identity_urlpatterns, *profile_urls.urlpatterns],
                                account_urls.app_name))),
+    path("accounts/passkeys/", include("accounts.passkey_urls")),
     path("applications/", include("citizen.urls")),
     path("officer/", include("workspace.urls")),
     path("permits/", include(([*permits_urls.urlpatterns, *permit_urls.urlpatterns], permits_urls.app_name))),
+    # One sign-in for the whole site, the admin's included: password, then the second factor.
+    path("admin/login/", RedirectView.as_view(pattern_name="accounts:login", query_string=True)),
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
     path("dashboards/", include("dashboards.urls")),

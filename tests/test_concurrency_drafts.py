@@ -4,10 +4,10 @@ one draft, on real PostgreSQL, through the web views."""
 from collections import Counter
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from approvals.models import Application, ApplicationStatus
+from tests.client import PortalClient
 from tests.factories import UserFactory, restaurant_service
 from tests.test_concurrency import race_rounds
 
@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 ROUNDS = 30
 
 
-def click(client: Client, slug: str, data=None):
+def click(client: PortalClient, slug: str, data=None):
     def post():
         response = client.post(reverse("approvals:start", args=[slug]), data or {})
         assert response.status_code == 302, response.status_code
@@ -28,7 +28,7 @@ def signed_in_pairs(citizens):
     for citizen in citizens:
         pair = []
         for _lane in range(2):
-            client = Client()
+            client = PortalClient()
             client.force_login(citizen)
             pair.append(client)
         pairs.append(pair)

@@ -6,9 +6,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.second_factor import fresh_second_factor_required
 from approvals.access import may_manage_any_permit
 from approvals.permit_flow import permit_reissue, permit_revoke
 from audit.services import access_denied, client_ip
@@ -85,8 +87,13 @@ def _act(request, number, form_class, action, success):
     return _render_manage(request, permit, history, status=400, **forms)
 
 
+def _manage_page(request, number) -> str:
+    return reverse("permits:manage", args=[number])
+
+
 @require_POST
 @login_required
+@fresh_second_factor_required(form_page=_manage_page)
 def revoke(request, number):
     return _act(request, number, RevokeForm, lambda permit, data: permit_revoke(
         permit_id=permit.pk, actor=request.user, reason=data["reason"], ip=client_ip(request),
@@ -95,6 +102,7 @@ def revoke(request, number):
 
 @require_POST
 @login_required
+@fresh_second_factor_required(form_page=_manage_page)
 def reissue(request, number):
     return _act(request, number, ReissueForm, lambda permit, data: permit_reissue(
         permit_id=permit.pk, actor=request.user, reason=data["reason"], ip=client_ip(request),

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from accounts.second_factor import fresh_second_factor_required
 from approvals import assignment
 from approvals.access import may_release
 from approvals.models import REVIEW_OPEN, Review
@@ -137,6 +138,7 @@ def assign(request, pk):
 
 @require_POST
 @staff_required
+@fresh_second_factor_required(form_page=_back)
 def assign_bulk(request):
     form = BulkAssignForm(request.POST)
     if not form.is_valid():

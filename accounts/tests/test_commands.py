@@ -3,10 +3,14 @@ import io
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Role
+from audit.models import Action, AuditEvent
 from departments.models import Membership
 from tests.factories import UserFactory
+from tests.totp import totp_code
 
 pytestmark = pytest.mark.django_db
 
@@ -88,3 +92,43 @@ def test_add_staff_without_password_and_no_terminal(departments, monkeypatch):
         add_staff("--email", "m@example.gov", "--role", "manager")
     assert str(exc.value) == "Give --password, or run the command at a terminal to be asked for it."
     assert User.objects.count() == 0
+
+
+# --- add_staff --totp-secret: a second factor for scripted set-ups ----------------------------------
+
+SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def test_add_staff_enrols_the_authenticator_app_holding_the_secret(client, departments):
+    out = add_staff("--email", "officer@example.gov", "--password", PASSWORD, "--role", "officer",
+                    "--department", "health", "--totp-secret", "jbsw y3dp ehpk 3pxp jbsw y3dp ehpk 3pxp")
+    assert out == ("Created officer officer@example.gov in health. Second factor: the authenticator app with the "
+                   "given TOTP secret.\n")
+    user = User.objects.get()
+    [device] = TOTPDevice.objects.filter(user=user)
+    assert (device.confirmed, device.bin_key) == (True, b"Hello!\xde\xad\xbe\xefHello!\xde\xad\xbe\xef")
+    assert list(AuditEvent.objects.filter(action=Action.SECOND_FACTOR_ADDED).values_list("actor_id", "details")) == [
+        (None, {"kind": "totp", "device": device.pk})]
+    # The person signs in with it at once: no enrolment page.
+    response = client.post(reverse("accounts:login"), {"username": user.email, "password": PASSWORD})
+    assert response.url == reverse("accounts:second_factor")
+    assert client.post(response.url, {"code": totp_code(SECRET)}).url == reverse("landing")
+    # Run again with the same secret: nothing changes, nothing more is audited.
+    add_staff("--email", "officer@example.gov", "--password", PASSWORD, "--role", "officer", "--department", "health",
+              "--totp-secret", SECRET)
+    assert list(TOTPDevice.objects.values_list("pk", flat=True)) == [device.pk]
+    assert AuditEvent.objects.filter(action=Action.SECOND_FACTOR_ADDED).count() == 1
+
+
+@pytest.mark.parametrize("secret", ["not base32!", "JBSWY3DP", "JBSWY3DPEHPK3PX1", "", "A" * 65])
+def test_add_staff_refuses_a_bad_secret_and_changes_nothing(departments, secret):
+    UserFactory(email="existing@example.gov", role=Role.OFFICER)
+    before = state()
+    for email in ["new@example.gov", "existing@example.gov"]:
+        with pytest.raises(CommandError) as exc:
+            add_staff("--email", email, "--password", PASSWORD, "--role", "officer", "--department", "health",
+                      "--totp-secret", secret)
+        assert str(exc.value) == ("The TOTP secret must be base32 (the letters A to Z and the digits 2 to 7) of 16 to "
+                                  "64 characters.")
+    assert state() == before
+    assert not TOTPDevice.objects.exists() and not AuditEvent.objects.exists()

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from accounts.models import Role
+from tests.client import PortalClient
 from tests.factories import PASSWORD, UserFactory, officer
 
 from .conftest import link_path, mail_text, read_mail_files
@@ -291,9 +292,7 @@ def test_resend_verification_answers_the_same_for_any_address(client, mailoutbox
 
 
 def test_login_page_fields():
-    from django.test import Client
-
-    page = Client().get(LOGIN).content.decode()
+    page = PortalClient().get(LOGIN).content.decode()
     assert 'type="email" name="username"' in page
     assert 'autocomplete="email"' in page
     assert 'autocomplete="current-password"' in page

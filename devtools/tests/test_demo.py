@@ -10,17 +10,18 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Role
+from accounts import factors
+from accounts.models import Role, User
 from approvals.models import Review, ReviewStatus
 from audit.chain import audit_seal
 from dashboards.stats import stats_consume
 from dashboards.tests.test_stats import expected, shown
 from devtools import demo
-from devtools.management.commands.seed_demo import CITIZENS, DEFAULT_PASSWORD
+from devtools.management.commands.seed_demo import CITIZENS, DEFAULT_PASSWORD, DEMO_TOTP_SECRET
 from permits.models import Permit
 from tests.factories import UserFactory
 
@@ -132,7 +133,8 @@ def test_the_summary_says_what_each_demo_account_is_good_for(seeded):
     number = Permit.objects.get(application__applicant__email="wang.fang@demo.example.org").number
     assert seeded.startswith("Demo: 8 sample applications created.\n" + "─" * 72 + "\nPortal:   http://127.0.0.1:8080/\n")
     rule = "─" * 72
-    assert demo.summary(citizens=[e for e, _ in CITIZENS], password=DEFAULT_PASSWORD).splitlines() == [
+    assert demo.summary(citizens=[e for e, _ in CITIZENS], password=DEFAULT_PASSWORD,
+                        totp_secret=DEMO_TOTP_SECRET).splitlines() == [
         rule,
         "Portal:   http://127.0.0.1:8080/",
         "Password of every demo account: demo-portal-2026",
@@ -151,5 +153,29 @@ def test_the_summary_says_what_each_demo_account_is_good_for(seeded):
         "  manager@demo.example.gov               dashboards of every department, the monthly scorecard",
         "  auditor@demo.example.gov               the audit log and its chain check",
         "  admin@demo.example.gov                 the administration (/admin/): catalogue, staff, API tokens",
+        "",
+        "Staff confirm each sign-in with a code from an authenticator app. Add this key to one",
+        "(time-based): OCGJPCKDSCHGEJK7PG7IBOMA4UVEWSWL",
+        "or print the current code: .venv/bin/python manage.py totp_code <email>",
         rule,
     ]
+
+
+@pytest.mark.postgres
+def test_demo_staff_sign_in_with_the_code_the_command_prints(seeded, client):
+    staff = User.objects.exclude(role=Role.CITIZEN).exclude(email__endswith="@api.portal.invalid")
+    assert staff.count() == 8 * 2 + 3  # an officer and a supervisor per department; manager, auditor, admin
+    assert {tuple(factors.totp_devices(u).values_list("key", flat=True)) for u in staff} == {
+        (factors.totp_secret_key(DEMO_TOTP_SECRET),)}
+    out, err = StringIO(), StringIO()
+    call_command("totp_code", "Manager@demo.example.gov", stdout=out, stderr=err)
+    assert re.fullmatch(r"\d{6}\n", out.getvalue())
+    assert re.fullmatch(r"\(valid for about \d+ more seconds; each code works once\)\n", err.getvalue())
+    response = client.post(reverse("accounts:login"), {"username": "manager@demo.example.gov",
+                                                       "password": DEFAULT_PASSWORD})
+    assert response.url == reverse("accounts:second_factor")
+    response = client.post(response.url, {"code": out.getvalue().strip()})
+    assert (response.status_code, response.url) == (302, reverse("landing"))
+    with pytest.raises(CommandError) as exc:
+        call_command("totp_code", "wang.fang@demo.example.org")
+    assert str(exc.value) == "wang.fang@demo.example.org has no authenticator app set up."

@@ -9,12 +9,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from django.test import Client
 from pypdf import PdfReader
 
 from approvals.permit_flow import permit_revoke
 from permits.rendering import printable
 from permits.signing import check_signature
+from tests.client import PortalClient
 
 pytestmark = pytest.mark.django_db
 
@@ -117,12 +117,12 @@ def test_the_qr_code_decodes_to_the_verification_page_which_says_valid_then_revo
     assert url == f"http://127.0.0.1:8000/permits/verify/{issued_permit.number}/"
 
     path = url.removeprefix(settings.SITE_URL)
-    page = Client().get(path)
+    page = PortalClient().get(path)
     assert page.status_code == 200
     assert f"Permit {issued_permit.number} was issued by this portal and is valid." in page.content.decode()
 
     permit_revoke(permit_id=issued_permit.pk, actor=officers["fire_supervisor"], reason="Kitchen closed by inspection.")
-    page = Client().get(path).content.decode()
+    page = PortalClient().get(path).content.decode()
     assert "was revoked on" in page and "Kitchen closed by inspection." in page
     assert "is valid" not in page
 

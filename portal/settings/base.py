@@ -75,6 +75,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "accounts.middleware.IdleTimeoutMiddleware",
+    # After authentication and OTPMiddleware: a staff session without its second factor reaches
+    # only the sign-in's second step or the enrolment page.
+    "accounts.middleware.SecondFactorMiddleware",
     # AxesMiddleware last: it turns a lockout into a response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -141,6 +144,15 @@ def webauthn_relying_party(site_url: str) -> tuple[str, list[str]]:
 
 OTP_WEBAUTHN_RP_NAME = env.str("OTP_WEBAUTHN_RP_NAME", default="Government Service Portal")
 OTP_WEBAUTHN_RP_ID, OTP_WEBAUTHN_ALLOWED_ORIGINS = webauthn_relying_party(SITE_URL)
+# A passkey is a second factor after the password, never a sign-in of its own.
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+# The name authenticator apps show beside the code.
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="One-stop portal")
+# The admin's device pages never show TOTP keys or recovery codes.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# Revoking or re-issuing a permit, assigning in bulk, creating API tokens and changing roles ask
+# for a second factor given within this many minutes (accounts.second_factor).
+SECOND_FACTOR_FRESH_MINUTES = env.int("SECOND_FACTOR_FRESH_MINUTES", default=10)
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",

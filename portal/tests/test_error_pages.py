@@ -2,8 +2,8 @@
 and a contact link, never Django's debug page."""
 
 import pytest
-from django.test import Client
 
+from tests.client import PortalClient
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +26,7 @@ def error_urls(settings):
 
 
 def fetch(url, language, **headers):
-    client = Client(raise_request_exception=False)
+    client = PortalClient(raise_request_exception=False)
     client.cookies["django_language"] = language
     return client.get(url, **headers)
 

@@ -3,11 +3,13 @@
 import pytest
 from django.urls import reverse
 
+from accounts import factors
 from accounts.mail import verification_url
 from accounts.models import Role
 from approvals.models import Application, ApplicationStatus
 from portal.landing import landing_url
 from tests.factories import PASSWORD, DepartmentFactory, UserFactory, officer, restaurant_service
+from tests.totp import totp_code
 
 pytestmark = pytest.mark.django_db
 
@@ -15,6 +17,7 @@ LOGIN = reverse("accounts:login")
 HOME = reverse("home")
 LANDING = reverse("landing")
 MY_APPLICATIONS = reverse("approvals:my_applications")
+SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
 def citizen_with(*statuses):
@@ -65,7 +68,10 @@ def test_staff_land_on_their_work(client, role, landing):
         user = officer(DepartmentFactory(code="health"), role=role.value)
     else:
         user = UserFactory(email=f"{role.value}@example.gov", role=role)
-    assert lands_on(client, sign_in(client, user)) == landing
+    factors.totp_device_set(user=user, secret=SECRET)
+    second_step = sign_in(client, user)
+    assert second_step.url == reverse("accounts:second_factor")  # the password, then the code
+    assert lands_on(client, client.post(second_step.url, {"code": totp_code(SECRET)})) == landing
     # Already signed in: the sign-in and registration pages send them there too.
     assert lands_on(client, client.get(LOGIN)) == landing
     assert lands_on(client, client.get(reverse("accounts:register"))) == landing

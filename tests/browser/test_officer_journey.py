@@ -13,6 +13,7 @@ from approvals import consultation, workflow
 from approvals.models import ReviewStatus
 from audit.models import Action, AuditEvent
 from permits.models import Permit
+from tests.browser import steps
 from tests.engine_fixtures import submitted_application
 from tests.factories import PASSWORD
 
@@ -20,10 +21,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def sign_in(page, email):
-    page.goto("/accounts/login/")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    steps.sign_in(page, email=email, password=PASSWORD)
     expect(page.get_by_role("button", name="Sign out")).to_have_count(1)
 
 

@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from accounts.models import User
 from approvals.models import Application, ApplicationStatus
 from departments.models import MembershipRole
+from tests.client import PortalClient
 from tests.factories import DepartmentFactory, UserFactory, officer
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -73,9 +74,7 @@ def test_footer_page(page, site_pages, assert_accessible):
 
 def sign_in_as(page, user):
     """Sign in by session cookie (the sign-in form has tests of its own)."""
-    from django.test import Client
-
-    client = Client()
+    client = PortalClient()
     client.force_login(user)
     page.goto("/")
     page.context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": page.url}])

@@ -1,9 +1,12 @@
 """Create or update a staff account:
 
     manage.py add_staff --email E --password P --role officer --department health [--department tax]
+                        [--totp-secret BASE32]
 
 Running it again for the same address updates the account: role, password, and (for officers
-and supervisors) exactly the departments listed."""
+and supervisors) exactly the departments listed. ``--totp-secret`` makes the authenticator app
+holding that secret the account's second factor (scripted set-ups); without it the person sets
+one up at their first sign-in."""
 
 import getpass
 import sys
@@ -26,18 +29,22 @@ class Command(BaseCommand):
         parser.add_argument("--department", action="append", dest="departments", default=[], metavar="CODE",
                             help="A department code (officers and supervisors; repeat for several).")
         parser.add_argument("--full-name", default="", help="The name shown to colleagues and citizens.")
+        parser.add_argument("--totp-secret", metavar="BASE32",
+                            help="Enrol the authenticator app holding this base32 secret as the second factor.")
 
-    def handle(self, *args, email, password, role, departments, full_name, **options):
+    def handle(self, *args, email, password, role, departments, full_name, totp_secret, **options):
         if password is None:
             password = self._ask_password()
         existed = get_user_model().objects.filter(email__iexact=email.strip()).exists()
         try:
-            user = staff_upsert(email=email, password=password, role=role, departments=departments, full_name=full_name)
+            user = staff_upsert(email=email, password=password, role=role, departments=departments, full_name=full_name,
+                                totp_secret=totp_secret)
         except AccountError as exc:
             raise CommandError(" ".join(str(m) for m in exc.messages))
         codes = ", ".join(user.memberships.order_by("department__code").values_list("department__code", flat=True))
         self.stdout.write(self.style.SUCCESS(
             f"{'Updated' if existed else 'Created'} {user.role} {user.email}" + (f" in {codes}" if codes else "") + "."
+            + (" Second factor: the authenticator app with the given TOTP secret." if totp_secret is not None else "")
         ))
         if not user.is_active:
             self.stderr.write(self.style.WARNING(f"{user.email} is deactivated and cannot sign in until reactivated."))

@@ -26,6 +26,9 @@ from permits.models import Permit
 
 DEMO_CATALOGUE = Path(settings.BASE_DIR) / "catalogue" / "demo" / "catalogue.yaml"
 DEFAULT_PASSWORD = "demo-portal-2026"  # noqa: S105 -- demo accounts only, printed at start
+# The demo staff's second factor: one authenticator app key for all of them, printed at start
+# (`manage.py totp_code EMAIL` prints the code it shows now).
+DEMO_TOTP_SECRET = "OCGJPCKDSCHGEJK7PG7IBOMA4UVEWSWL"  # noqa: S105 -- demo accounts only
 CITIZENS = [
     ("wang.fang@demo.example.org", "Wang Fang 王芳"),
     ("li.lei@demo.example.org", "Li Lei 李雷"),
@@ -37,12 +40,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--password", default=DEFAULT_PASSWORD, help="Password for every demo account.")
+        parser.add_argument("--totp-secret", default=DEMO_TOTP_SECRET, metavar="BASE32",
+                            help="Authenticator app key (the second factor) of every demo staff account.")
 
-    def handle(self, *args, password, verbosity, **options):
+    def handle(self, *args, password, totp_secret, verbosity, **options):
         # The catalogue's counts are for whoever loads a catalogue by hand (-v 2).
         call_command("load_catalogue", str(DEMO_CATALOGUE), stdout=self.stdout if verbosity > 1 else StringIO(),
                      stderr=self.stderr)
-        self._staff(password)
+        self._staff(password, totp_secret)
         citizens = self._citizens(password)
         created = self._samples(citizens)
         readdressed = demo.permits_readdress([email for email, _name in CITIZENS])
@@ -51,17 +56,19 @@ class Command(BaseCommand):
                 self.stdout.write(f"Demo: {created} sample applications created.")
             if readdressed:
                 self.stdout.write(f"Demo permits rendered again for {settings.SITE_URL}: {', '.join(readdressed)}")
-            self.stdout.write(demo.summary(citizens=[email for email, _name in CITIZENS], password=password))
+            self.stdout.write(demo.summary(citizens=[email for email, _name in CITIZENS], password=password,
+                                           totp_secret=totp_secret))
 
-    def _staff(self, password):
+    def _staff(self, password, totp_secret):
         for department in Department.objects.order_by("code"):
             for role in (Role.OFFICER, Role.SUPERVISOR):
                 email = f"{role}.{department.code}@demo.example.gov"
                 staff_upsert(email=email, password=password, role=role, departments=[department.code],
-                             full_name=f"{role.label} ({department.code})")
+                             full_name=f"{role.label} ({department.code})", totp_secret=totp_secret)
         for role in (Role.MANAGER, Role.AUDITOR, Role.ADMIN):
             email = f"{role}@demo.example.gov"
-            staff_upsert(email=email, password=password, role=role, departments=[], full_name=str(role.label))
+            staff_upsert(email=email, password=password, role=role, departments=[], full_name=str(role.label),
+                         totp_secret=totp_secret)
 
     def _citizens(self, password):
         from django.contrib.auth import get_user_model
