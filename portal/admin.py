@@ -1,8 +1,13 @@
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.db import transaction
 
 from accounts.admin import UserAdmin
-from accounts.models import User
+from accounts.models import Role, User
 from approvals.applicants import applicant_name_sync
+from audit.models import Action
+from audit.services import Event, audit_record, client_ip
+from departments.services import role_state, staff_change_events
 
 from .models import SitePage
 
@@ -10,13 +15,37 @@ from .models import SitePage
 @admin.register(User)
 class PeopleAdmin(UserAdmin):
     """Registered here, above the engine: a rename carries the new name onto the person's
-    reviews, as the profile page's does."""
+    reviews, as the profile page's does. Opening a citizen's page, changing a role and setting a
+    password are audited (a citizen sees the first under "who viewed my data")."""
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if request.method == "GET" and response.status_code == 200:
+            citizen = User.objects.filter(pk=unquote(object_id), role=Role.CITIZEN).values_list("pk", flat=True).first()
+            if citizen is not None:
+                audit_record(Event(action=Action.PERSONAL_DATA_VIEWED, object_type="user", object_id=citizen,
+                                   actor=request.user, subject_id=citizen, ip=client_ip(request),
+                                   purpose="administration"))
+        return response
 
     def save_model(self, request, obj, form, change):
         # In the admin's transaction (changeform_view is atomic), like the profile page's rename.
+        before = role_state(User.objects.get(pk=obj.pk)) if change else None
         super().save_model(request, obj, form, change)
         if change and "full_name" in form.changed_data:
             applicant_name_sync(obj)
+        audit_record(*staff_change_events([obj], {obj.pk: before}, {}, actor=request.user, ip=client_ip(request)))
+
+    @transaction.atomic
+    def user_change_password(self, request, id, form_url=""):
+        response = super().user_change_password(request, id, form_url)
+        # Saved: the page goes on to the person's page (a refused form comes back to itself).
+        if request.method == "POST" and response.status_code == 302 and response.url != request.get_full_path():
+            person = User.objects.get(pk=unquote(id))
+            audit_record(Event(action=Action.PASSWORD_CHANGED, object_type="user", object_id=person.pk,
+                               actor=request.user, subject_id=person.pk if person.is_citizen else None,
+                               ip=client_ip(request), purpose="administration"))
+        return response
 
 
 @admin.register(SitePage)

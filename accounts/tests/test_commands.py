@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
 from accounts.models import Role
+from audit.models import Action, AuditEvent
 from departments.models import Membership
 from tests.factories import UserFactory
 
@@ -88,3 +89,35 @@ def test_add_staff_without_password_and_no_terminal(departments, monkeypatch):
         add_staff("--email", "m@example.gov", "--role", "manager")
     assert str(exc.value) == "Give --password, or run the command at a terminal to be asked for it."
     assert User.objects.count() == 0
+
+
+def test_add_staff_audits_role_membership_and_password_changes(departments):
+    def events():
+        return list(AuditEvent.objects.order_by("id").values_list(
+            "action", "actor_id", "actor_label", "object_type", "object_id", "subject_id", "details"))
+
+    add_staff("--email", "officer@example.gov", "--password", PASSWORD, "--role", "officer", "--department", "health")
+    user = User.objects.get()
+    label = "manage.py add_staff"
+    assert events() == [
+        (Action.ROLE_CHANGED, None, label, "user", str(user.pk), None, {
+            "before": None, "after": {"role": "officer", "is_staff": False, "is_superuser": False}}),
+        (Action.MEMBERSHIP_CHANGED, None, label, "user", str(user.pk), None, {
+            "before": {}, "after": {"health": "officer"}}),
+    ]
+    first = AuditEvent.objects.count()
+
+    # The same again changes nothing, and records nothing.
+    add_staff("--email", "officer@example.gov", "--password", PASSWORD, "--role", "officer", "--department", "health")
+    assert AuditEvent.objects.count() == first
+
+    add_staff("--email", "officer@example.gov", "--password", "another-long-passphrase", "--role", "supervisor",
+              "--department", "health", "--department", "tax")
+    assert events()[first:] == [
+        (Action.ROLE_CHANGED, None, label, "user", str(user.pk), None, {
+            "before": {"role": "officer", "is_staff": False, "is_superuser": False},
+            "after": {"role": "supervisor", "is_staff": False, "is_superuser": False}}),
+        (Action.MEMBERSHIP_CHANGED, None, label, "user", str(user.pk), None, {
+            "before": {"health": "officer"}, "after": {"health": "supervisor", "tax": "supervisor"}}),
+        (Action.PASSWORD_CHANGED, None, label, "user", str(user.pk), None, {}),
+    ]

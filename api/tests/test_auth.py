@@ -197,6 +197,25 @@ def test_public_endpoints_are_rate_limited(restaurant, settings):
     assert codes == [200, 200, 200, 429, 429]
 
 
+def test_a_forged_forwarded_for_does_not_escape_the_public_rate_limit(restaurant, settings):
+    """A new X-Forwarded-For on every request once made each one a new client to DRF; the address
+    is the portal's one rule (accounts.client_ip), so only the proxy's word counts."""
+    PublicRateThrottle.THROTTLE_RATES = {**api_settings.DEFAULT_THROTTLE_RATES, "public": "3/min"}
+    try:
+        api = Api()
+        direct = [api.get("/api/v1/services/", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}").status_code for n in range(5)]
+        # Behind one proxy: the client's own entries on the left are ignored, the proxy's one is counted.
+        settings.PROXY_COUNT = 1
+        proxied = [api.get("/api/v1/services/", REMOTE_ADDR="10.0.0.2",
+                           HTTP_X_FORWARDED_FOR=f"198.51.100.{n}, 203.0.113.9").status_code for n in range(5)]
+        other = api.get("/api/v1/services/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="203.0.113.10").status_code
+    finally:
+        PublicRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+    assert direct == [200, 200, 200, 429, 429]
+    assert proxied == [200, 200, 200, 429, 429]
+    assert other == 200
+
+
 def test_throttling_is_per_token(dept_api, restaurant):
     TokenRateThrottle.THROTTLE_RATES = {**api_settings.DEFAULT_THROTTLE_RATES, "token": "2/min"}
     try:
