@@ -101,8 +101,8 @@ def retry_after(request, username: str) -> timedelta | None:
     """How long the client of ``request`` must wait before an attempt on ``username`` is checked
     (None: it may go ahead). Check it before a second-factor code, as the password form does."""
     AxesProxyHandler.update_request(request)
-    wait = _longest(waits(attempted_username(request, {settings.AXES_USERNAME_FORM_FIELD: username}),
-                          request.axes_ip_address, request.axes_attempt_time))
+    request.login_wait = wait = _longest(waits(attempted_username(request, {settings.AXES_USERNAME_FORM_FIELD: username}),
+                                               request.axes_ip_address, request.axes_attempt_time))
     return wait.remaining(request.axes_attempt_time) if wait else None
 
 
@@ -116,7 +116,7 @@ def record_failure(request, username: str, *, stage: str = "second_factor") -> N
 
 
 def lockout_response(request, username: str):
-    """The lockout page (429) for an attempt on ``username`` that must wait."""
+    """The lockout page (429) for an attempt on ``username`` that must wait (after ``retry_after``)."""
     AxesProxyHandler.update_request(request)
     return get_lockout_response(request, None, {settings.AXES_USERNAME_FORM_FIELD: username})
 

@@ -11,6 +11,7 @@ from api.throttles import PublicRateThrottle, TokenRateThrottle
 from approvals.models import Application
 from audit.models import Action, AuditEvent
 from core.errors import ValidationFailed
+from departments.models import Department
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -254,3 +255,16 @@ def test_citizen_token_needs_a_citizen(officers):
     token, _ = department_token("tax")
     assert token.user.memberships.get().department.code == "tax"
     assert not token.user.has_usable_password()
+
+
+def test_a_department_tokens_account_is_recorded_as_a_staff_change(restaurant):
+    admin = UserFactory(email="root@example.gov", role="admin")
+    token, _ = api_token_create(kind=TokenKind.DEPARTMENT, name="Tax case system", department=Department.objects.get(code="tax"),
+                                created_by=admin)
+    account = token.user
+    assert list(AuditEvent.objects.filter(action__in=[Action.ROLE_CHANGED, Action.MEMBERSHIP_CHANGED]).order_by("id")
+                .values_list("action", "actor_id", "object_id", "department_code", "details")) == [
+        (Action.ROLE_CHANGED, admin.pk, str(account.pk), "", {
+            "before": None, "after": {"role": "officer", "is_staff": False, "is_superuser": False}}),
+        (Action.MEMBERSHIP_CHANGED, admin.pk, str(account.pk), "tax", {"before": {}, "after": {"tax": "officer"}}),
+    ]
