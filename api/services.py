@@ -14,7 +14,7 @@ from audit.models import Action
 from audit.services import Event, audit_record
 from core.errors import ValidationFailed
 from departments.models import Department, Membership, MembershipRole
-from departments.services import staff_change_events
+from departments.staff_events import staff_change_events
 
 from .models import ApiToken, TokenKind, WebhookEvent, WebhookSubscription
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.services import audit_record, client_ip
 from departments.models import Department, Membership, StandardReason
-from departments.services import memberships_of, staff_change_events
+from departments.staff_events import memberships_of, staff_change_events
 
 from .calendar import clear_calendar_cache
 from .loading.checks import check_field, check_synonyms, check_translations

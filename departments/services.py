@@ -2,7 +2,7 @@
 
 Officers and supervisors act in departments through their memberships; managers, auditors and
 administrators belong to none. ``manage.py add_staff`` calls this. Every change of a role or a
-membership, here or in the admin, is audited with its before and after (``staff_change_events``)."""
+membership, here or in the admin, is audited with its before and after (departments.staff_events)."""
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -12,10 +12,10 @@ from django.utils.translation import ngettext
 from accounts.errors import AccountError, UnknownDepartment, UnknownRole
 from accounts.models import STAFF_ROLES, Role
 from accounts.services import normalize_email, password_check
-from audit.models import Action
-from audit.services import Event, audit_record
+from audit.services import audit_record
 
 from .models import Department, Membership, MembershipRole
+from .staff_events import memberships_of, password_set_event, role_state, staff_change_events
 
 User = get_user_model()
 
@@ -78,46 +78,7 @@ def staff_upsert(*, email: str, password: str, role: str, departments: list[str]
     events = staff_change_events([user], {user.pk: roles_before}, memberships_before or {user.pk: {}}, actor=actor,
                                  actor_label=actor_label)
     if password_changed:
-        events.append(Event(action=Action.PASSWORD_CHANGED, object_type="user", object_id=user.pk, actor=actor,
-                            actor_label=actor_label))
+        events.append(password_set_event(user, actor=actor, actor_label=actor_label))
     audit_record(*events)
     return user
 
-
-# --- Audit of role and membership changes -----------------------------------------------------------
-
-
-def role_state(user) -> dict:
-    """What a person may do, as the audit log records it before and after a change."""
-    return {"role": user.role, "is_staff": user.is_staff, "is_superuser": user.is_superuser}
-
-
-def memberships_of(user_ids) -> dict[int, dict[str, str]]:
-    """Each person's memberships, department code -> role."""
-    found = {pk: {} for pk in user_ids}
-    rows = (Membership.objects.filter(user_id__in=found).order_by("department__code")
-            .values_list("user_id", "department__code", "role"))
-    for user_id, code, role in rows:
-        found[user_id][code] = role
-    return found
-
-
-def staff_change_events(users, roles_before: dict, memberships_before: dict, *, actor=None, actor_label: str = "",
-                        ip: str | None = None, department_code: str = "") -> list[Event]:
-    """ROLE_CHANGED and MEMBERSHIP_CHANGED events for ``users`` whose role state or memberships
-    differ from ``roles_before`` / ``memberships_before`` (by user id; a missing role state is a
-    new account, a missing user in ``memberships_before`` is not compared). Call it after saving,
-    in the same transaction."""
-    memberships_after = memberships_of([user.pk for user in users if user.pk in memberships_before])
-    events = []
-    for user in users:
-        common = {"object_type": "user", "object_id": user.pk, "actor": actor, "actor_label": actor_label, "ip": ip,
-                  "subject_id": user.pk if Role.CITIZEN in (user.role, (roles_before.get(user.pk) or {}).get("role"))
-                  else None}
-        if user.pk in roles_before and roles_before[user.pk] != role_state(user):
-            events.append(Event(action=Action.ROLE_CHANGED, details={
-                "before": roles_before[user.pk], "after": role_state(user)}, **common))
-        if user.pk in memberships_before and memberships_before[user.pk] != memberships_after[user.pk]:
-            events.append(Event(action=Action.MEMBERSHIP_CHANGED, department_code=department_code, details={
-                "before": memberships_before[user.pk], "after": memberships_after[user.pk]}, **common))
-    return events

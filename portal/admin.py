@@ -7,7 +7,7 @@ from accounts.models import Role, User
 from approvals.applicants import applicant_name_sync
 from audit.models import Action
 from audit.services import Event, audit_record, client_ip
-from departments.services import role_state, staff_change_events
+from departments.staff_events import password_set_event, role_state, staff_change_events
 
 from .models import SitePage
 
@@ -41,10 +41,8 @@ class PeopleAdmin(UserAdmin):
         response = super().user_change_password(request, id, form_url)
         # Saved: the page goes on to the person's page (a refused form comes back to itself).
         if request.method == "POST" and response.status_code == 302 and response.url != request.get_full_path():
-            person = User.objects.get(pk=unquote(id))
-            audit_record(Event(action=Action.PASSWORD_CHANGED, object_type="user", object_id=person.pk,
-                               actor=request.user, subject_id=person.pk if person.is_citizen else None,
-                               ip=client_ip(request), purpose="administration"))
+            audit_record(password_set_event(User.objects.get(pk=unquote(id)), actor=request.user, ip=client_ip(request),
+                                            purpose="administration"))
         return response
 
 

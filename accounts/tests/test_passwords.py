@@ -36,19 +36,23 @@ def change(client, current, new=NEW_PASSWORD, confirm=None, **extra):
 
 
 def test_the_page_is_linked_from_the_header_and_the_profile(client):
-    citizen = UserFactory(email="c@example.org")
+    """The name in the header opens the person's account: a citizen's details, which link to the
+    password page, or for staff the password page itself."""
+    citizen = UserFactory(email="c@example.org", full_name="Chen Jianguo")
     client.force_login(citizen)
-    link = f'<a class="nav-link" href="{CHANGE}">Change password</a>'
-    assert link in client.get(reverse("home")).content.decode()
-    assert f'<a href="{CHANGE}">Change your password</a>' in client.get(reverse("accounts:profile")).content.decode()
+    profile = reverse("accounts:profile")
+    assert (f'<a class="nav-link user-name" href="{profile}" title="Chen Jianguo">'
+            '<span class="visually-hidden">Your account: </span>Chen Jianguo</a>') in client.get(reverse("home")).content.decode()
+    assert f'<a href="{CHANGE}">Change your password</a>' in client.get(profile).content.decode()
     page = client.get(CHANGE).content.decode()
     for field, autocomplete in (("old_password", "current-password"), ("new_password1", "new-password"),
                                 ("new_password2", "new-password")):
         assert re.search(rf'<label\s+for="id_{field}"', page)
         assert f'autocomplete="{autocomplete}"' in page
-    officer = UserFactory(email="officer@example.gov", role="officer")
+    officer = UserFactory(email="officer@example.gov", full_name="Zhao Min", role="officer")
     client.force_login(officer)
-    assert link in client.get(reverse("home")).content.decode()
+    assert f'<a class="nav-link user-name" href="{CHANGE}" title="Zhao Min"><span class="visually-hidden">' in client.get(
+        reverse("home")).content.decode()
     assert client.get(CHANGE).status_code == 200
 
 
@@ -85,6 +89,9 @@ def test_a_wrong_current_password_is_refused_and_counts_as_a_failed_sign_in(clie
     assert officer.check_password(PASSWORD)
     assert list(AccessAttempt.objects.values_list("username", "ip_address", "failures_since_start")) == [
         ("officer@example.gov", "192.0.2.5", 1)]
+    kept = AccessAttempt.objects.get().post_data  # what axes keeps of the form: no password of any kind
+    assert "not-my-password" not in kept and NEW_PASSWORD not in kept
+    assert "old_password=********************" in kept and "new_password1=********************" in kept
     assert audit_rows(Action.SIGN_IN_FAILED) == [
         (None, "anonymous", "user", str(officer.pk), None, "192.0.2.5", {"stage": "password_change"})]
     # The new passwords are checked first, so every problem shows at once; nothing is counted for them.

@@ -206,6 +206,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/lockout.html"
 AXES_USERNAME_FORM_FIELD = "username"
+# axes keeps the form of a failed attempt: these fields are masked as "password" is (a wrong current
+# password on the password page would otherwise store the new one; a second-factor code).
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "old_password", "new_password1", "new_password2", "otp_token"]
 # The client address comes from accounts.client_ip: X-Forwarded-For is read only when the
 # deployment says how many proxies stand in front (PROXY_COUNT), each overwriting or appending
 # the address it saw; otherwise a spoofed header would let a client pick its address.

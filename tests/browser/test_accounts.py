@@ -45,9 +45,9 @@ def test_lockout_page(page, assert_accessible):
 
 
 def test_password_change_page(page, assert_accessible):
-    officer(DepartmentFactory(code="health"), email="officer@example.gov")
+    person = officer(DepartmentFactory(code="health"), email="officer@example.gov")
     sign_in(page, email="officer@example.gov", password=PASSWORD)
-    page.get_by_role("link", name="Change password").click()
+    page.get_by_role("link", name=f"Your account: {person.full_name}").click()  # the name in the header
     assert page.locator("h1").inner_text() == "Change your password"
     assert_accessible(page)
     page.get_by_label("Current password").fill("not-my-password")
