@@ -180,8 +180,9 @@ class NewPasswordForm(auth_forms.SetPasswordForm):
     )
     error_messages = {"password_mismatch": _("The two passwords are not the same.")}
 
-    def __init__(self, user, *args, **kwargs):
+    def __init__(self, user, *args, ip=None, **kwargs):
         super().__init__(user, *args, **kwargs)
+        self.ip = ip  # the client's address, for the audit log
         self.fields["new_password1"].help_text = password_help_text()
         self.helper = fields_helper("new_password1", "new_password2")
 
@@ -191,7 +192,27 @@ class NewPasswordForm(auth_forms.SetPasswordForm):
         return forms.Form.clean(self)
 
     def save(self, commit=True):
-        return services.user_password_reset(user=self.user, password=self.cleaned_data["new_password1"])
+        return services.user_password_reset(user=self.user, password=self.cleaned_data["new_password1"], ip=self.ip)
+
+
+class PasswordChangeForm(NewPasswordForm):
+    """The current password and a new one, for a signed-in person. The service checks the
+    current password (a wrong one counts as a failed sign-in: accounts.throttling)."""
+
+    old_password = forms.CharField(
+        label=_("Current password"), strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    field_order = ["old_password", "new_password1", "new_password2"]
+
+    def __init__(self, user, *args, **kwargs):
+        super().__init__(user, *args, **kwargs)
+        self.order_fields(self.field_order)
+        self.helper = fields_helper("old_password", "new_password1", "new_password2")
+
+    def save(self, commit=True):
+        return services.user_password_change(user=self.user, current_password=self.cleaned_data["old_password"],
+                                             password=self.cleaned_data["new_password1"], ip=self.ip)
 
 
 class IdentityEmailForm(forms.Form):

@@ -51,6 +51,11 @@ class Assertion:
     def as_dict(self) -> dict:
         return asdict(self)
 
+    def sign_in_details(self) -> dict:
+        """What the audit log keeps of a sign-in with this identity."""
+        return {"method": "identity_service", "provider": self.provider_name, "issuer": self.issuer,
+                "assurance": self.assurance}
+
 
 class Outcome(enum.StrEnum):
     RETURNING = "returning"  # bound before: its account signs in

@@ -27,6 +27,7 @@ from .forms import IdentityEmailForm, IdentityLinkForm, apply_errors
 from .identities import Assertion, Binding, Outcome
 from .models import User
 from .redirects import safe_next
+from .second_factor import mark_fresh
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 SESSION_NEXT = "oidc_next"  # where the person goes once signed in
@@ -158,7 +159,9 @@ def _go_on(request, binding: Binding, assertion: Assertion, id_token: str):
     user = binding.user
     next_url = request.session.pop(SESSION_NEXT, "")
     request.session.pop(SESSION_PENDING, None)
+    request.sign_in_details = assertion.sign_in_details()  # for the audit event (portal.auth_audit)
     login(request, user, backend=BACKEND)
+    mark_fresh(request)  # the identity service has just confirmed it is them
     request.session[oidc.SESSION_ID_TOKEN] = id_token
     service = {"service": assertion.provider_name, "email": user.email}
     if binding.outcome == Outcome.CREATED:

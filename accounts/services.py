@@ -17,7 +17,7 @@ from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
 from django.utils.translation import gettext as _
 
-from . import mail
+from . import mail, signals
 from .errors import (
     AccountError,
     InvalidProfile,
@@ -139,13 +139,28 @@ def email_verification_resend(*, email: str, next_url: str = "") -> None:
 
 
 @transaction.atomic
-def user_password_reset(*, user, password: str) -> User:
+def user_password_reset(*, user, password: str, ip: str | None = None) -> User:
     """Set a new password from a reset link. The link reached the mailbox, so the address
-    counts as verified from now on."""
+    counts as verified from now on. Every other session of the account ends (Django checks
+    the password's hash on each request)."""
     password_check(password, user)
     user.set_password(password)
     user.email_verified = True
     user.save(update_fields=["password", "email_verified"])
+    signals.password_changed.send(sender=__name__, user=user, ip=ip, reset=True)
+    return user
+
+
+@transaction.atomic
+def user_password_change(*, user, current_password: str, password: str, ip: str | None = None) -> User:
+    """A signed-in person chooses a new password, giving the current one. Every other session of
+    the account ends; the caller keeps the current one (update_session_auth_hash)."""
+    if not user.check_password(current_password):
+        raise AccountError(_("Your current password is not right. Enter it again."), field="old_password")
+    password_check(password, user)
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    signals.password_changed.send(sender=__name__, user=user, ip=ip, reset=False)
     return user
 
 

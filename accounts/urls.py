@@ -12,6 +12,7 @@ urlpatterns = [
     path("register/done/", views.RegisterDoneView.as_view(), name="register_done"),
     path("verify/resend/", views.ResendVerificationView.as_view(), name="resend_verification"),
     path("verify/<uidb64>/<token>/", views.VerifyView.as_view(), name="verify"),
+    path("password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("password-reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path("password-reset/sent/", views.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path("password-reset/done/", views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),

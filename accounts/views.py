@@ -1,12 +1,13 @@
-"""Sign-in, registration with email verification, password reset and the citizen profile.
+"""Sign-in, registration with email verification, password change and reset.
 
 Django's authentication views do the sign-in, sign-out and reset flows with the portal's forms
 and templates; the other views validate, call one service and render or redirect."""
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.mixins import LoginRequiredMixin
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import translation
@@ -16,19 +17,22 @@ from django.views import i18n as i18n_views
 from django.views.decorators.http import require_POST
 from django.views.generic import FormView, TemplateView
 
-from . import oidc, services
+from . import oidc, services, throttling
+from .client_ip import client_ip
 from .errors import AccountError, VerificationExpired, VerificationFailed
 from .forms import (
     LoginForm,
     NewPasswordForm,
+    PasswordChangeForm,
     PasswordResetRequestForm,
     RegisterForm,
     ResendVerificationForm,
     apply_errors,
 )
+from .ratelimits import form_limited, too_many_sent
 from .redirects import safe_next
 from .second_factor import mark_fresh, second_factor_required, second_step_url, session_verified
-from .tokens import verification_timeout_text
+from .tokens import citizen_password_reset_token, password_reset_token_for, verification_timeout_text
 
 
 class LoginView(auth_views.LoginView):
@@ -101,6 +105,8 @@ class RegisterView(AnonymousOnlyMixin, KeepsNextMixin, FormView):
 
     def form_valid(self, form):
         data = form.cleaned_data
+        if form_limited(self.request, "register", data["email"]):
+            return too_many_sent(self.request, "register")
         try:
             services.citizen_register(email=data["email"], full_name=data["full_name"], phone=data["phone"],
                                       password=data["password"], language=translation.get_language(),
@@ -157,13 +163,20 @@ class ResetEmailContextMixin:
 
 
 class PasswordResetView(ResetEmailContextMixin, auth_views.PasswordResetView):
-    """Always answers the same page, whether or not the address has an account."""
+    """Always answers the same page, whether or not the address has an account. Rate-limited per
+    client address and per address asked for: over either, a 429 page and no mail."""
 
     form_class = PasswordResetRequestForm
     template_name = "accounts/password_reset_form.html"
     email_template_name = "accounts/email/password_reset_body.txt"
     subject_template_name = "accounts/email/password_reset_subject.txt"
     success_url = reverse_lazy("accounts:password_reset_done")
+    token_generator = citizen_password_reset_token  # links are made alike; checked per role
+
+    def form_valid(self, form):
+        if form_limited(self.request, "password_reset", form.cleaned_data["email"]):
+            return too_many_sent(self.request, "password_reset")
+        return super().form_valid(form)
 
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):
@@ -171,13 +184,52 @@ class PasswordResetDoneView(auth_views.PasswordResetDoneView):
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """A staff member's link works for an hour, a citizen's for PASSWORD_RESET_TIMEOUT."""
+
     form_class = NewPasswordForm
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password_reset_complete")
 
+    @property
+    def token_generator(self):
+        return password_reset_token_for(getattr(self, "user", None))
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "ip": client_ip(self.request)}
+
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
     template_name = "accounts/password_reset_complete.html"
+
+
+class PasswordChangeView(LoginRequiredMixin, FormView):
+    """Anyone signed in changes their password, giving the current one. A wrong current password
+    counts as a failed sign-in on the account (accounts.throttling), so the page cannot be used to
+    guess it; the person's other sessions end, this one goes on."""
+
+    form_class = PasswordChangeForm
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("landing")
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user, "ip": client_ip(self.request)}
+
+    def post(self, request, *args, **kwargs):
+        if throttling.retry_after(request, request.user.email):
+            return throttling.lockout_response(request, request.user.email)
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        try:
+            user = form.save()
+        except AccountError as exc:
+            if exc.field == "old_password":
+                throttling.record_failure(self.request, self.request.user.email, stage="password_change")
+            apply_errors(form, exc)
+            return self.form_invalid(form)
+        update_session_auth_hash(self.request, user)
+        messages.success(self.request, _("Your password is changed. Use the new one from now on."))
+        return super().form_valid(form)
 
 
 @require_POST

@@ -14,6 +14,7 @@ from audit.models import Action
 from audit.services import Event, audit_record
 from core.errors import ValidationFailed
 from departments.models import Department, Membership, MembershipRole
+from departments.staff_events import staff_change_events
 
 from .models import ApiToken, TokenKind, WebhookEvent, WebhookSubscription
 
@@ -58,6 +59,9 @@ def api_token_create(*, kind: str, name: str, user=None, department: Department 
             raise ValidationFailed({"department": [_("Choose the department.")]})
         user = _service_account(label=f"dept-{department.code}", department=department,
                                 full_name=_("%(department)s system: %(name)s") % {"department": department.code, "name": name})
+        # The system's account is an officer of the department: on record like any staff change.
+        audit_record(*staff_change_events([user], {user.pk: None}, {user.pk: {}}, actor=created_by,
+                                          department_code=department.code))
     elif kind == TokenKind.FRONT_DESK:
         user = _service_account(label="desk", department=None,
                                 full_name=_("Front desk: %(name)s") % {"name": name})

@@ -21,6 +21,7 @@ STAFF_ACCESS_ACTIONS = (
     Action.REVIEW_CORRECTION,
     Action.APPLICATION_SHARED,
     Action.SHARE_REVOKED,
+    Action.PERSONAL_DATA_VIEWED,
 )
 
 # The same actions in the words of the person whose data it is.
@@ -33,6 +34,7 @@ ACCESS_DESCRIPTIONS = {
     Action.REVIEW_CORRECTION: _("Asked you to correct your application"),
     Action.APPLICATION_SHARED: _("Shared your application with another department for its opinion"),
     Action.SHARE_REVOKED: _("Ended another department's access to your application"),
+    Action.PERSONAL_DATA_VIEWED: _("Opened your account and personal details in the administration site"),
 }
 
 PURPOSES = {
@@ -44,6 +46,7 @@ PURPOSES = {
     "share_expired": _("Ending another department's access"),
     "audit": _("Auditing"),
     "supervision": _("Supervising the departments"),
+    "administration": _("Administering the portal's accounts"),
 }
 DECISIONS = frozenset({Action.REVIEW_APPROVED, Action.REVIEW_REJECTED, Action.REVIEW_CORRECTION})
 
@@ -80,6 +83,8 @@ OBJECT_TYPES = {
     "api_token": pgettext_lazy("audit object", "API token"),
     "department": pgettext_lazy("audit object", "Department"),
     "url": pgettext_lazy("audit object", "Address"),
+    "user": pgettext_lazy("audit object", "Account"),
+    "address": pgettext_lazy("audit object", "Network address"),
     "chain_check": pgettext_lazy("audit object", "Chain check"),
 }
 # Pages that were looked at or exported, by the name their events record.

@@ -3,16 +3,20 @@
 with the same rules as catalogue files, so what the admin saves can be dumped and loaded again."""
 
 import json
+from contextlib import contextmanager
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.second_factor import FreshSecondFactorAdminMixin
+from audit.services import audit_record, client_ip
 from departments.models import Department, Membership, StandardReason
+from departments.staff_events import memberships_of, staff_change_events
 
 from .calendar import clear_calendar_cache
 from .loading.checks import check_field, check_synonyms, check_translations
@@ -315,6 +319,32 @@ class DepartmentAdmin(FreshSecondFactorAdminMixin, admin.ModelAdmin):
         # A service's published form names its reviewing departments.
         services = Service.objects.filter(requirements__department=form.instance).distinct().order_by("position", "slug")
         publish(request, services, self.message_user)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Membership:
+            return super().save_formset(request, form, formset, change)
+        # Everyone who is a member now or is named in the inline: each change is audited.
+        members = set(Membership.objects.filter(department=form.instance).values_list("user_id", flat=True))
+        members |= {f.cleaned_data["user"].pk for f in formset.forms if f.cleaned_data.get("user")}
+        with self._memberships_audited(request, members, form.instance.code):
+            return super().save_formset(request, form, formset, change)
+
+    def delete_model(self, request, obj):
+        with self._memberships_audited(request, set(obj.memberships.values_list("user_id", flat=True)), obj.code):
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        members = set(Membership.objects.filter(department__in=queryset).values_list("user_id", flat=True))
+        with self._memberships_audited(request, members, ""):
+            super().delete_queryset(request, queryset)
+
+    @contextmanager
+    def _memberships_audited(self, request, user_ids, department_code):
+        before = memberships_of(user_ids)
+        yield
+        people = list(get_user_model().objects.filter(pk__in=user_ids).order_by("pk"))
+        audit_record(*staff_change_events(people, {}, before, actor=request.user, ip=client_ip(request),
+                                          department_code=department_code))
 
 
 class StandardReasonAdminForm(TranslationsMixin, forms.ModelForm):

@@ -26,18 +26,11 @@ def identity_link(*, assertion: Assertion, user, ip: str | None = None) -> Bindi
 
 
 def _events(binding: Binding, assertion: Assertion, ip: str | None) -> list[Event]:
-    """IDENTITY_LINKED when the identity was bound now (how the person proved it), then SIGNED_IN;
-    nothing while an e-mail address or a password is still asked."""
+    """IDENTITY_LINKED when the identity was bound now (how the person proved it); the sign-in
+    itself is recorded with every other (portal.auth_audit), with ``assertion.sign_in_details()``."""
     user = binding.user
-    if user is None:
+    if user is None or not binding.bound_now:
         return []
-    details = {"method": "identity_service", "provider": assertion.provider_name, "issuer": assertion.issuer,
-               "assurance": assertion.assurance}
-    common = {"object_type": "user", "object_id": user.pk, "actor": user, "subject_id": user.pk, "ip": ip}
-    events = []
-    if binding.bound_now:
-        events.append(Event(action=Action.IDENTITY_LINKED, **common,
-                            details={**details, "proof": binding.proof,
-                                     "new_account": binding.outcome == Outcome.CREATED}))
-    events.append(Event(action=Action.SIGNED_IN, **common, details=details))
-    return events
+    return [Event(action=Action.IDENTITY_LINKED, object_type="user", object_id=user.pk, actor=user,
+                  subject_id=user.pk, ip=ip, details={**assertion.sign_in_details(), "proof": binding.proof,
+                                                      "new_account": binding.outcome == Outcome.CREATED})]

@@ -20,6 +20,8 @@ packages=(libharfbuzz-subset0 fonts-noto-cjk libmagic1 libpango-1.0-0 libpangoft
 [ "$DEV" = 1 ] && packages+=(chromium gettext)
 # Permit tests: poppler (pdfsig, pdffonts, pdftotext, pdftoppm, pdfdetach) and zbarimg for the QR code.
 [ "$DEV" = 1 ] && packages+=(poppler-utils zbar-tools)
+# The compose stack's proxy (deploy/Caddyfile), run in front of a test server.
+[ "$DEV" = 1 ] && packages+=(caddy)
 missing=()
 if command -v dpkg-query >/dev/null; then
   for p in "${packages[@]}"; do

@@ -3,6 +3,8 @@ from datetime import timedelta
 
 from django import template
 
+from accounts.tokens import password_reset_valid_for
+
 register = template.Library()
 
 
@@ -12,3 +14,9 @@ def minutes(value) -> int:
     if isinstance(value, timedelta):
         return max(1, math.ceil(value.total_seconds() / 60))
     return 0
+
+
+@register.filter
+def reset_link_valid_for(user) -> str:
+    """How long a password reset link for ``user`` works, in words: an hour for staff."""
+    return password_reset_valid_for(user)

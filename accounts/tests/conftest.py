@@ -3,6 +3,7 @@ import re
 from urllib.parse import urlsplit
 
 import pytest
+from django.core.cache import cache
 
 from tests.factories import DepartmentFactory
 
@@ -13,6 +14,14 @@ FILE_SEPARATOR = b"\n" + b"-" * 79 + b"\n"
 def _no_resend_throttle(settings):
     # The throttle lives in the cache, which outlives a test; tests of the throttle turn it on.
     settings.EMAIL_VERIFICATION_RESEND_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    # The forms' rate limits count in the cache too: each test starts from none.
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

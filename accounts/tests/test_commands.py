@@ -132,3 +132,35 @@ def test_add_staff_refuses_a_bad_secret_and_changes_nothing(departments, secret)
                                   "64 characters.")
     assert state() == before
     assert not TOTPDevice.objects.exists() and not AuditEvent.objects.exists()
+
+
+def test_add_staff_audits_role_membership_and_password_changes(departments):
+    def events():
+        return list(AuditEvent.objects.order_by("id").values_list(
+            "action", "actor_id", "actor_label", "object_type", "object_id", "subject_id", "details"))
+
+    add_staff("--email", "officer@example.gov", "--password", PASSWORD, "--role", "officer", "--department", "health")
+    user = User.objects.get()
+    label = "manage.py add_staff"
+    assert events() == [
+        (Action.ROLE_CHANGED, None, label, "user", str(user.pk), None, {
+            "before": None, "after": {"role": "officer", "is_staff": False, "is_superuser": False}}),
+        (Action.MEMBERSHIP_CHANGED, None, label, "user", str(user.pk), None, {
+            "before": {}, "after": {"health": "officer"}}),
+    ]
+    first = AuditEvent.objects.count()
+
+    # The same again changes nothing, and records nothing.
+    add_staff("--email", "officer@example.gov", "--password", PASSWORD, "--role", "officer", "--department", "health")
+    assert AuditEvent.objects.count() == first
+
+    add_staff("--email", "officer@example.gov", "--password", "another-long-passphrase", "--role", "supervisor",
+              "--department", "health", "--department", "tax")
+    assert events()[first:] == [
+        (Action.ROLE_CHANGED, None, label, "user", str(user.pk), None, {
+            "before": {"role": "officer", "is_staff": False, "is_superuser": False},
+            "after": {"role": "supervisor", "is_staff": False, "is_superuser": False}}),
+        (Action.MEMBERSHIP_CHANGED, None, label, "user", str(user.pk), None, {
+            "before": {"health": "officer"}, "after": {"health": "supervisor", "tax": "supervisor"}}),
+        (Action.PASSWORD_CHANGED, None, label, "user", str(user.pk), None, {}),
+    ]

@@ -11,6 +11,7 @@ from api.throttles import PublicRateThrottle, TokenRateThrottle
 from approvals.models import Application
 from audit.models import Action, AuditEvent
 from core.errors import ValidationFailed
+from departments.models import Department
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -199,6 +200,25 @@ def test_public_endpoints_are_rate_limited(restaurant, settings):
     assert codes == [200, 200, 200, 429, 429]
 
 
+def test_a_forged_forwarded_for_does_not_escape_the_public_rate_limit(restaurant, settings):
+    """A new X-Forwarded-For on every request once made each one a new client to DRF; the address
+    is the portal's one rule (accounts.client_ip), so only the proxy's word counts."""
+    PublicRateThrottle.THROTTLE_RATES = {**api_settings.DEFAULT_THROTTLE_RATES, "public": "3/min"}
+    try:
+        api = Api()
+        direct = [api.get("/api/v1/services/", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}").status_code for n in range(5)]
+        # Behind one proxy: the client's own entries on the left are ignored, the proxy's one is counted.
+        settings.PROXY_COUNT = 1
+        proxied = [api.get("/api/v1/services/", REMOTE_ADDR="10.0.0.2",
+                           HTTP_X_FORWARDED_FOR=f"198.51.100.{n}, 203.0.113.9").status_code for n in range(5)]
+        other = api.get("/api/v1/services/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="203.0.113.10").status_code
+    finally:
+        PublicRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+    assert direct == [200, 200, 200, 429, 429]
+    assert proxied == [200, 200, 200, 429, 429]
+    assert other == 200
+
+
 def test_throttling_is_per_token(dept_api, restaurant):
     TokenRateThrottle.THROTTLE_RATES = {**api_settings.DEFAULT_THROTTLE_RATES, "token": "2/min"}
     try:
@@ -237,3 +257,16 @@ def test_citizen_token_needs_a_citizen(officers):
     token, _ = department_token("tax")
     assert token.user.memberships.get().department.code == "tax"
     assert not token.user.has_usable_password()
+
+
+def test_a_department_tokens_account_is_recorded_as_a_staff_change(restaurant):
+    admin = UserFactory(email="root@example.gov", role="admin")
+    token, _ = api_token_create(kind=TokenKind.DEPARTMENT, name="Tax case system", department=Department.objects.get(code="tax"),
+                                created_by=admin)
+    account = token.user
+    assert list(AuditEvent.objects.filter(action__in=[Action.ROLE_CHANGED, Action.MEMBERSHIP_CHANGED]).order_by("id")
+                .values_list("action", "actor_id", "object_id", "department_code", "details")) == [
+        (Action.ROLE_CHANGED, admin.pk, str(account.pk), "", {
+            "before": None, "after": {"role": "officer", "is_staff": False, "is_superuser": False}}),
+        (Action.MEMBERSHIP_CHANGED, admin.pk, str(account.pk), "tax", {"before": {}, "after": {"tax": "officer"}}),
+    ]

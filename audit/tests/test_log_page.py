@@ -63,7 +63,8 @@ def test_objects_that_no_longer_resolve_keep_their_raw_name(client, auditor):
                        department_code="gone"))
     rows = rows_of(client.get(reverse("audit:log")))
     assert rows == [{"object": "Review 987654", "application": "987654", "department": "gone"},
-                    {"object": "Permit P-2026-999999", "application": "", "department": ""}]
+                    {"object": "Permit P-2026-999999", "application": "", "department": ""},
+                    {"object": f"Account {auditor.pk}", "application": "", "department": ""}]  # signing in
 
 
 def test_pages_and_purposes_are_named_in_words(client, auditor):
@@ -72,7 +73,7 @@ def test_pages_and_purposes_are_named_in_words(client, auditor):
     client.get(reverse("audit:log"))
     events = client.get(reverse("audit:log")).context["events"]
     assert [(e.object_label, e.purpose_label) for e in events] == [
-        ("Audit log", "Auditing"), ("Department scorecard", "Supervising the departments")]
+        ("Audit log", "Auditing"), ("Department scorecard", "Supervising the departments"), (f"Account {auditor.pk}", "")]
 
 
 def _count(client, url, params=None):

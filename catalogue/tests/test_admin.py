@@ -5,6 +5,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
+from audit.models import Action, AuditEvent
 from catalogue.models import Field, Holiday, Requirement, Service, ServiceVersion, WorkCalendar
 from departments.models import Department, Membership
 
@@ -251,3 +252,41 @@ def test_adding_a_holiday(base, admin_client):
 
     assert response.status_code == 302
     assert counts()["holidays"] == 3
+
+
+def test_membership_changes_in_the_department_admin_are_audited(base, admin_client):
+    users = get_user_model().objects
+    admin = users.get(email="admin@example.gov")
+    health, fire = Department.objects.get(code="health"), Department.objects.get(code="fire")
+    moved = users.create_user(email="moved@example.gov", password="correct-horse-battery", role="officer")
+    joining = users.create_user(email="joining@example.gov", password="correct-horse-battery", role="supervisor")
+    Membership.objects.create(user=moved, department=health, role="officer")
+    Membership.objects.create(user=moved, department=fire, role="officer")
+    data = form_data(admin_client.get(change_url(health)))
+    data.update({"memberships-0-role": "supervisor", "memberships-TOTAL_FORMS": 2, "memberships-1-user": joining.pk,
+                 "memberships-1-role": "supervisor", "memberships-1-department": health.pk})
+
+    assert admin_client.post(change_url(health), data, REMOTE_ADDR="192.0.2.4").status_code == 302
+
+    common = {"action": Action.MEMBERSHIP_CHANGED, "actor_id": admin.pk, "object_type": "user", "subject_id": None,
+              "department_code": "health", "ip": "192.0.2.4"}
+    assert membership_events() == [
+        {**common, "object_id": str(moved.pk),
+         "details": {"before": {"fire": "officer", "health": "officer"}, "after": {"fire": "officer", "health": "supervisor"}}},
+        {**common, "object_id": str(joining.pk), "details": {"before": {}, "after": {"health": "supervisor"}}},
+    ]
+
+    # Deleting a department ends its memberships: audited too.
+    parks = Department.objects.create(code="parks", name={"en": "Parks", "zh-hans": "公园"})
+    Membership.objects.create(user=joining, department=parks, role="supervisor")
+    response = admin_client.post(reverse("admin:departments_department_delete", args=[parks.pk]), {"post": "yes"},
+                                 REMOTE_ADDR="192.0.2.4")
+    assert response.status_code == 302
+    assert membership_events()[2:] == [{
+        **common, "department_code": "parks", "object_id": str(joining.pk),
+        "details": {"before": {"health": "supervisor", "parks": "supervisor"}, "after": {"health": "supervisor"}}}]
+
+
+def membership_events():
+    return list(AuditEvent.objects.filter(action=Action.MEMBERSHIP_CHANGED).order_by("id").values(
+        "action", "actor_id", "object_type", "object_id", "subject_id", "department_code", "ip", "details"))

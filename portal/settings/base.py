@@ -172,22 +172,65 @@ LOGOUT_REDIRECT_URL = "home"
 ANONYMOUS_USER_NAME = None  # guardian: no anonymous user row
 GUARDIAN_RAISE_403 = False
 
-# Sessions end after SESSION_IDLE_SECONDS without a request (accounts.middleware) and at most
-# after SESSION_COOKIE_AGE; Django's login() already issues a new session id.
+# Sessions end after SESSION_IDLE_SECONDS without a request and, however active, a fixed time
+# after signing in: SESSION_STAFF_MAX_SECONDS for staff, SESSION_CITIZEN_MAX_SECONDS for citizens
+# (accounts.middleware). The session row and the cookie expire at the same moment, never later.
+# SESSION_COOKIE_AGE only bounds the sessions of people not signed in (language, forms).
+# Django's login() already issues a new session id.
 SESSION_IDLE_SECONDS = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
+SESSION_STAFF_MAX_SECONDS = env.int("SESSION_STAFF_MAX_SECONDS", default=12 * 3600)
+SESSION_CITIZEN_MAX_SECONDS = env.int("SESSION_CITIZEN_MAX_SECONDS", default=12 * 3600)
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=12 * 3600)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
-# Login throttling. The client address comes from accounts.client_ip: X-Forwarded-For is read
-# only when the deployment says how many proxies stand in front (PROXY_COUNT); otherwise a
-# spoofed header would let an attacker pick the address that gets locked out.
-AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
-AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
+# Password reset links: citizens' work for PASSWORD_RESET_TIMEOUT (Django's, 3 days), staff's for
+# STAFF_PASSWORD_RESET_TIMEOUT (accounts.tokens).
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3 * 86400)
+STAFF_PASSWORD_RESET_TIMEOUT = env.int("STAFF_PASSWORD_RESET_TIMEOUT", default=3600)
+# Registration and password-reset requests that would send a mail, per client address and per
+# address mailed (django-ratelimit on the default cache: set CACHE_URL to Redis in production).
+REGISTER_RATE_PER_ADDRESS = env.str("REGISTER_RATE_PER_ADDRESS", default="10/h")
+REGISTER_RATE_PER_EMAIL = env.str("REGISTER_RATE_PER_EMAIL", default="3/h")
+PASSWORD_RESET_RATE_PER_ADDRESS = env.str("PASSWORD_RESET_RATE_PER_ADDRESS", default="10/h")
+PASSWORD_RESET_RATE_PER_EMAIL = env.str("PASSWORD_RESET_RATE_PER_EMAIL", default="3/h")
+
+# Sign-in throttling (accounts.throttling, on django-axes): a progressive delay, never a hard
+# lock. After LOGIN_ACCOUNT_FREE_FAILURES failures on one account (from any address) or
+# LOGIN_ADDRESS_FREE_FAILURES from one address (on any account: password spraying), the next
+# attempt waits LOGIN_DELAY_SECONDS, and each further failure doubles the wait up to
+# LOGIN_DELAY_MAX_SECONDS. Attempts refused while waiting are not checked and do not count. An
+# address the account signed in from within LOGIN_KNOWN_ADDRESS_DAYS counts only its own failures,
+# so an attacker elsewhere cannot keep the person out; from a new address the wait after the last
+# counted failure is at most LOGIN_DELAY_MAX_SECONDS. Failures are forgotten
+# LOGIN_FAILURE_MEMORY_HOURS after the last one; signing in clears the account's from that address.
+# An address failing on LOGIN_SPRAYING_ACCOUNTS different accounts raises a spraying alert.
+LOGIN_ACCOUNT_FREE_FAILURES = env.int("LOGIN_ACCOUNT_FREE_FAILURES", default=5)
+LOGIN_ADDRESS_FREE_FAILURES = env.int("LOGIN_ADDRESS_FREE_FAILURES", default=20)
+LOGIN_DELAY_SECONDS = env.int("LOGIN_DELAY_SECONDS", default=60)
+LOGIN_DELAY_MAX_SECONDS = env.int("LOGIN_DELAY_MAX_SECONDS", default=15 * 60)
+LOGIN_FAILURE_MEMORY_HOURS = env.int("LOGIN_FAILURE_MEMORY_HOURS", default=24)
+LOGIN_KNOWN_ADDRESS_DAYS = env.int("LOGIN_KNOWN_ADDRESS_DAYS", default=90)
+LOGIN_SPRAYING_ACCOUNTS = env.int("LOGIN_SPRAYING_ACCOUNTS", default=5)
+# django-axes records every failure (one row per account, address and browser) and answers a
+# refused attempt with the lockout page; the decision and the wait are accounts.throttling's.
+AXES_HANDLER = "accounts.throttling.LoginThrottleHandler"
+AXES_FAILURE_LIMIT = LOGIN_ACCOUNT_FREE_FAILURES
+AXES_LOCK_OUT_AT_FAILURE = False  # the handler decides, after each failure, whether a wait begins
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # a refused attempt never lengthens the wait
+AXES_COOLOFF_TIME = "accounts.throttling.cool_off"  # the wait left, shown on the lockout page
+AXES_USERNAME_CALLABLE = "accounts.throttling.attempted_username"  # case and spaces never make a new account
+# Resetting on success deletes the rows of this account from this address only (the parameters).
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/lockout.html"
 AXES_USERNAME_FORM_FIELD = "username"
+# axes keeps the form of a failed attempt: these fields are masked as "password" is (a wrong current
+# password on the password page would otherwise store the new one; a second-factor code).
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "old_password", "new_password1", "new_password2", "otp_token"]
+# The client address comes from accounts.client_ip: X-Forwarded-For is read only when the
+# deployment says how many proxies stand in front (PROXY_COUNT), each overwriting or appending
+# the address it saw; otherwise a spoofed header would let a client pick its address.
 PROXY_COUNT = env.int("PROXY_COUNT", default=0)
 AXES_CLIENT_IP_CALLABLE = "accounts.client_ip.client_ip"
 

@@ -1,13 +1,13 @@
 """The account pages in real Chromium, checked by axe-core on every page visited: a citizen
 registers, verifies the address from the mail file and signs in; sign-in errors, the lockout
-page, password reset and the profile."""
+page, password reset and change, the rate-limited form and the profile."""
 
 
 import pytest
 from django.test import override_settings
 
 from tests.browser.steps import register, sign_in, verification_link
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD, DepartmentFactory, UserFactory, officer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -33,7 +33,7 @@ def test_sign_in_register_reset_pages(page, assert_accessible):
         assert_accessible(page)
 
 
-@override_settings(AXES_FAILURE_LIMIT=1)
+@override_settings(LOGIN_ACCOUNT_FREE_FAILURES=1)
 def test_lockout_page(page, assert_accessible):
     UserFactory(email="c@example.org")
     page.goto("/accounts/login/")
@@ -41,6 +41,37 @@ def test_lockout_page(page, assert_accessible):
     page.get_by_label("Password").fill("wrong-password")
     page.get_by_role("button", name="Sign in").click()
     assert page.locator("h1").inner_text() == "Sign-in is paused for this account"
+    assert_accessible(page)
+
+
+def test_password_change_page(page, assert_accessible):
+    person = officer(DepartmentFactory(code="health"), email="officer@example.gov")
+    sign_in(page, email="officer@example.gov", password=PASSWORD)
+    page.get_by_role("link", name=f"Your account: {person.full_name}").click()  # the name in the header
+    assert page.locator("h1").inner_text() == "Change your password"
+    assert_accessible(page)
+    page.get_by_label("Current password").fill("not-my-password")
+    page.locator("#id_new_password1").fill("Harbour-lantern-42")
+    page.get_by_label("Confirm the new password").fill("Harbour-lantern-42")
+    page.get_by_role("button", name="Change the password").click()
+    assert page.locator(".error-summary").inner_text().endswith(
+        "Current password: Your current password is not right. Enter it again.")
+    assert_accessible(page)
+    page.get_by_label("Current password").fill(PASSWORD)
+    page.locator("#id_new_password1").fill("Harbour-lantern-42")
+    page.get_by_label("Confirm the new password").fill("Harbour-lantern-42")
+    page.get_by_role("button", name="Change the password").click()
+    assert page.get_by_text("Your password is changed. Use the new one from now on.").count() == 1
+
+
+@override_settings(PASSWORD_RESET_RATE_PER_EMAIL="1/h")
+def test_rate_limited_form_page(page, assert_accessible):
+    for _ in range(2):
+        page.goto("/accounts/password-reset/")
+        page.get_by_label("Email address").fill("limited.browser@example.org")
+        page.get_by_role("button", name="Send the link").click()
+    assert page.locator("h1").inner_text() == "Too many requests"
+    assert page.get_by_text("We have sent nothing this time.").count() == 1
     assert_accessible(page)
 
 

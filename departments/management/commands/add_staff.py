@@ -38,7 +38,7 @@ class Command(BaseCommand):
         existed = get_user_model().objects.filter(email__iexact=email.strip()).exists()
         try:
             user = staff_upsert(email=email, password=password, role=role, departments=departments, full_name=full_name,
-                                totp_secret=totp_secret)
+                                totp_secret=totp_secret, actor_label="manage.py add_staff")
         except AccountError as exc:
             raise CommandError(" ".join(str(m) for m in exc.messages))
         codes = ", ".join(user.memberships.order_by("department__code").values_list("department__code", flat=True))
