@@ -21,16 +21,13 @@ import time
 from functools import wraps
 from urllib.parse import urlencode
 
-from axes.handlers.proxy import AxesProxyHandler
-from axes.helpers import get_lockout_response
 from django.conf import settings
 from django.contrib.auth import logout
-from django.contrib.auth.signals import user_login_failed
 from django.shortcuts import redirect
 from django.urls import reverse
 from django_otp import login as otp_login
 
-from . import factors
+from . import factors, throttling
 from .models import STAFF_ROLES
 from .redirects import safe_next
 
@@ -78,26 +75,21 @@ def is_fresh(request) -> bool:
 # --- Failures: one door for the sign-in throttle ------------------------------------------------
 
 
-def _credentials(user) -> dict:
-    return {settings.AXES_USERNAME_FORM_FIELD: user.get_username()}
-
-
 def second_factor_failed(request, user) -> None:
     """A wrong code, recovery code or passkey, or a wrong password typed to confirm it is them:
-    told to the sign-in throttle as a failed sign-in of ``user`` from this address (Django's
-    ``user_login_failed``, which django-axes counts like a wrong password)."""
-    user_login_failed.send(sender=__name__, credentials=_credentials(user), request=request)
+    counted by the sign-in throttle like a wrong password (accounts.throttling)."""
+    throttling.record_failure(request, user.get_username(), stage="second_factor")
 
 
 def second_factor_locked(request, user) -> bool:
-    """Whether the sign-in throttle holds ``user`` at this address (wrong passwords and codes)."""
-    return AxesProxyHandler.is_locked(request, _credentials(user))
+    """Whether the sign-in throttle makes ``user`` wait at this address (wrong passwords and codes)."""
+    return throttling.retry_after(request, user.get_username()) is not None
 
 
 def lockout_response(request, user):
     """Sign the half-signed-in session out and answer the throttle's page."""
     logout(request)
-    return get_lockout_response(request, None, _credentials(user))
+    return throttling.lockout_response(request, user.get_username())
 
 
 # --- Sensitive actions: a fresh second factor ---------------------------------------------------

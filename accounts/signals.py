@@ -17,3 +17,6 @@ spraying_suspected = Signal()
 # A password was changed by its holder (reset=False) or set from a reset link (reset=True):
 # user, ip.
 password_changed = Signal()
+# Any other event of an account (accounts.events.record): action (a member name of
+# audit.models.Action), user, actor, ip, details.
+account_event = Signal()

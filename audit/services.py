@@ -43,13 +43,6 @@ def audit_record(*events: Event) -> None:
         AuditEvent.objects.bulk_create([e.to_model() for e in events])
 
 
-def account_event_write(*, action: str, user, actor, ip: str | None, details: dict) -> None:
-    """An event about a person's account, named by its ``Action`` member name (accounts.events
-    hands its events here: accounts does not import audit)."""
-    audit_record(Event(action=Action[action], object_type="user", object_id=user.pk, actor=actor, ip=ip,
-                       details=details))
-
-
 def client_ip(request) -> str | None:
     """The client address as the login throttle sees it (one rule for the whole portal)."""
     if request is None:

@@ -7,10 +7,6 @@ class PortalConfig(AppConfig):
     verbose_name = _("Portal")
 
     def ready(self):
-        from accounts import events  # the project joins the layers' siblings here, once
-        from audit.services import account_event_write
-
         from . import auth_audit
 
-        events.connect(account_event_write)
         auth_audit.connect()  # sign-in, sign-out and password events into the audit log

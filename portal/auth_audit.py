@@ -1,5 +1,5 @@
-"""Signing in and out, failed and slowed-down sign-ins, password spraying and password changes in
-the audit log. accounts sits beside audit and never imports it: it sends signals (Django's
+"""Signing in and out, failed and slowed-down sign-ins, password spraying, password changes and
+second factors (accounts.events) in the audit log. accounts sits beside audit and never imports it: it sends signals (Django's
 user_logged_in and user_logged_out, and accounts.signals), and this module, above both, records
 them. Failed sign-ins come from accounts.throttling once django-axes has counted them, so that an
 attempt refused during a wait (neither checked nor counted) leaves no event for an attacker to
@@ -54,6 +54,12 @@ def password_changed(sender, user, ip, reset, **kwargs):
     audit_record(_account_event(action, None, user, actor=user, ip=ip))
 
 
+def account_event(sender, action, user, actor, ip, details, **kwargs):
+    # A command run by the deployment (actor None) is the system, not an anonymous visitor.
+    audit_record(Event(action=Action[action], object_type="user", object_id=user.pk, actor=actor,
+                       subject_id=_subject(user), ip=ip, details=details))
+
+
 def connect() -> None:
     user_logged_in.connect(signed_in, dispatch_uid="portal.auth_audit.signed_in")
     user_logged_out.connect(signed_out, dispatch_uid="portal.auth_audit.signed_out")
@@ -61,3 +67,4 @@ def connect() -> None:
     signals.sign_in_delayed.connect(sign_in_delayed, dispatch_uid="portal.auth_audit.sign_in_delayed")
     signals.spraying_suspected.connect(spraying_suspected, dispatch_uid="portal.auth_audit.spraying_suspected")
     signals.password_changed.connect(password_changed, dispatch_uid="portal.auth_audit.password_changed")
+    signals.account_event.connect(account_event, dispatch_uid="portal.auth_audit.account_event")

@@ -36,8 +36,8 @@ def change(client, current, new=NEW_PASSWORD, confirm=None, **extra):
 
 
 def test_the_page_is_linked_from_the_header_and_the_profile(client):
-    """The name in the header opens the person's account: a citizen's details, which link to the
-    password page, or for staff the password page itself."""
+    """The name in the header opens the person's account: a citizen's details or staff's sign-in
+    security page, each linking to the password page."""
     citizen = UserFactory(email="c@example.org", full_name="Chen Jianguo")
     client.force_login(citizen)
     profile = reverse("accounts:profile")
@@ -51,8 +51,10 @@ def test_the_page_is_linked_from_the_header_and_the_profile(client):
         assert f'autocomplete="{autocomplete}"' in page
     officer = UserFactory(email="officer@example.gov", full_name="Zhao Min", role="officer")
     client.force_login(officer)
-    assert f'<a class="nav-link user-name" href="{CHANGE}" title="Zhao Min"><span class="visually-hidden">' in client.get(
+    security = reverse("accounts:security")
+    assert f'<a class="nav-link user-name" href="{security}" title="Zhao Min"><span class="visually-hidden">' in client.get(
         reverse("home")).content.decode()
+    assert f'<a href="{CHANGE}">Change your password</a>' in client.get(security).content.decode()
     assert client.get(CHANGE).status_code == 200
 
 

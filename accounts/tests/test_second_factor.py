@@ -117,8 +117,8 @@ def test_a_citizen_is_never_asked(client):
     assert "Sign-in security" not in client.get("/applications/").content.decode()
     staff_page = PortalClient()
     staff_page.force_login(staff(Role.MANAGER))
-    assert re.search(rf'<a class="nav-link user-name" href="{SECURITY}" title="[^"]+">[^<]+'
-                     r'<span class="visually-hidden"> \(Sign-in security\)</span></a>',
+    assert re.search(rf'<a class="nav-link user-name" href="{SECURITY}" title="[^"]+">'
+                     r'<span class="visually-hidden">Your account: </span>[^<]+</a>',
                      staff_page.get("/dashboards/").content.decode())  # staff: the header's name leads there
 
 
@@ -221,7 +221,7 @@ def test_a_right_code_signs_in_once_and_a_reused_expired_or_wrong_one_does_not(c
 
 
 def test_wrong_codes_count_as_failed_sign_ins_and_lock_the_account_out(client, settings):
-    settings.AXES_FAILURE_LIMIT = 3
+    settings.LOGIN_ACCOUNT_FREE_FAILURES = 3
     user = with_app(staff())
     sign_in(client, user)
     for attempt in (1, 2):

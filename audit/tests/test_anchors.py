@@ -129,12 +129,12 @@ def test_a_chain_hashed_again_from_its_first_link_fails_at_the_checkpoints(ancho
 
 @pytest.mark.postgres
 def test_events_removed_after_the_last_checkpoint_are_missed(client, auditor, anchor_dir, signing_key):
-    record(5)
+    record(5)  # after the auditor's sign-in (position 1): positions 2-6
     audit_anchor(now=NOON)
     with bypassing_triggers():
         AuditEvent.objects.filter(seq__gte=4).delete()
     assert verify() == ("BROKEN at position 4 (no event there): missing position 4; 3 events before it verified.\n"
-                        "Rewritten or removed: positions 4-5.")
+                        "Rewritten or removed: positions 4-6.")
     # From the page: the request for the check is sealed at position 4 first, and position 5 is missing.
     check, _fresh = chain_check_start(actor=auditor)
     chain_check_run(check_id=check.pk)
