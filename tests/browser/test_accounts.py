@@ -48,6 +48,8 @@ def test_password_change_page(page, assert_accessible):
     person = officer(DepartmentFactory(code="health"), email="officer@example.gov")
     sign_in(page, email="officer@example.gov", password=PASSWORD)
     page.get_by_role("link", name=f"Your account: {person.full_name}").click()  # the name in the header
+    assert page.locator("h1").inner_text() == "Sign-in security"
+    page.get_by_role("link", name="Change your password").click()
     assert page.locator("h1").inner_text() == "Change your password"
     assert_accessible(page)
     page.get_by_label("Current password").fill("not-my-password")
