@@ -337,6 +337,8 @@ def queue_counts(*, user, department_ids: list[int], filters: QueueFilters, toda
     counting would read every row of every tab; the page of results is the answer."""
     if search_of(filters).names:
         return None
+    if not department_ids:  # a member of no department yet: nothing to count (and no SQL to compile)
+        return {tab: QueueCount(0, False) for tab in QUEUE_TABS}
     base = _filtered(department_ids=department_ids, filters=filters, today=today)
     cap = count_cap(filters)
     # One statement for the five tabs: a scalar subquery each, counting at most cap + 1 rows.

@@ -86,6 +86,17 @@ def test_each_tab_lists_exactly_its_reviews(client, reg, tabs):
     }
 
 
+def test_an_officer_of_no_department_yet_gets_an_empty_queue(client, tabs):
+    client.force_login(UserFactory(email="new.officer@example.gov", role="officer"))
+    response = page(client)
+    assert response.status_code == 200
+    assert ids(response) == []
+    assert {k: (c.value, c.capped) for k, c in response.context["counts"].items()} == {
+        "pending": (0, False), "mine": (0, False), "in_progress": (0, False), "waiting": (0, False),
+        "decided": (0, False),
+    }
+
+
 def test_counts_are_readable_by_screen_readers(client, reg, tabs):
     client.force_login(reg)
     html = page(client).content.decode()
