@@ -23,3 +23,15 @@ def redis_reachable() -> bool:
         return bool(redis.Redis.from_url(redis_url(), socket_timeout=1, socket_connect_timeout=1).ping())
     except redis.RedisError:
         return False
+
+
+def require_tool(present: bool, message: str) -> None:
+    """A test that needs a tool the bootstrap installs: skipped without it, failed under STRICT=1
+    (CI), so that a machine missing it can never pass by skipping."""
+    import pytest
+
+    if present:
+        return
+    if os.environ.get("STRICT") == "1":
+        pytest.fail(f"STRICT=1: {message}")
+    pytest.skip(message)

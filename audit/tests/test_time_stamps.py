@@ -22,12 +22,17 @@ from rfc3161_client import decode_timestamp_response
 
 from audit.anchors import audit_anchor, checkpoints_read
 from audit.models import AuditAnchor
+from tests.services import require_tool
 
 from .test_anchors import NOON, lines, verify
 from .test_chain import record
 
-pytestmark = [pytest.mark.django_db,
-              pytest.mark.skipif(not shutil.which("openssl"), reason="needs the openssl command (the TSA)")]
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _openssl():
+    require_tool(shutil.which("openssl") is not None, "the openssl command (the time-stamping authority) is required")
 
 
 def _certificate(subject: str, key, issuer: x509.Certificate | None, issuer_key, *, tsa: bool) -> x509.Certificate:

@@ -6,7 +6,6 @@ that test is skipped, unless STRICT=1, when it fails."""
 
 import ast
 import gettext
-import os
 import re
 import shutil
 import subprocess
@@ -22,11 +21,11 @@ from django.test import RequestFactory
 from django.utils import translation
 
 from approvals.models import ApplicationStatus
+from tests.services import require_tool
 
 LC_MESSAGES = Path(settings.BASE_DIR) / "locale" / "zh_Hans" / "LC_MESSAGES"
 PO = LC_MESSAGES / "django.po"
 MO = LC_MESSAGES / "django.mo"
-STRICT = os.environ.get("STRICT") == "1"
 
 # printf-style conversions as Python's % operator reads them; "%%" is a literal percent sign.
 PERCENT = re.compile(r"%(?:\((?P<name>[^)]*)\))?[#0 +-]*(?:\*|\d+)?(?:\.(?:\*|\d+))?(?P<conv>[diouxXeEfFgGcrsa%])")
@@ -226,10 +225,7 @@ def test_committed_mo_matches_po(messages):
 
 def test_msgfmt_check_passes_and_compiles_every_message(messages, tmp_path):
     msgfmt = shutil.which("msgfmt")
-    if msgfmt is None:
-        if STRICT:
-            pytest.fail("STRICT=1 and GNU gettext's msgfmt is not installed")
-        pytest.skip("GNU gettext's msgfmt is not installed (STRICT=1 makes this a failure)")
+    require_tool(msgfmt is not None, "GNU gettext's msgfmt is required")
     out = tmp_path / "django.mo"
     result = subprocess.run([msgfmt, "--check", "-o", str(out), str(PO)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.services import require_tool
+
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
@@ -29,10 +31,8 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session")
 def chromium():
-    if not Path(CHROMIUM).exists() or not AXE.exists():
-        if os.environ.get("STRICT") == "1":
-            pytest.fail(f"STRICT=1: Chromium ({CHROMIUM}) and axe-core ({AXE}) are required; run scripts/bootstrap.sh --dev")
-        pytest.skip("Chromium or axe-core missing (scripts/bootstrap.sh --dev installs them)")
+    require_tool(Path(CHROMIUM).exists() and AXE.exists(),
+                 f"Chromium ({CHROMIUM}) and axe-core ({AXE}) are required; run scripts/bootstrap.sh --dev")
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make

@@ -7,7 +7,6 @@ for the Django test client (http://testserver). ``sign_in_at_provider`` walks it
 pages with httpx, as a browser would, and returns where the provider sends the browser back to."""
 
 import json
-import os
 import queue
 import re
 import secrets
@@ -22,6 +21,8 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 import pytest
 from stdnum.cn import ric
+
+from tests.services import require_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "tests" / "oidc_provider" / "provider.mjs"
@@ -111,11 +112,8 @@ class LocalProvider:
 def start_provider(directory: Path, *, site_url: str = TEST_SERVER, timeout: float = 20.0) -> LocalProvider:
     """Start provider.mjs on a free port of 127.0.0.1 and wait until it serves its discovery document."""
     node = shutil.which("node")
-    if node is None or not PACKAGE.exists():
-        message = "node and the npm package oidc-provider are required (scripts/bootstrap.sh --dev installs them)"
-        if os.environ.get("STRICT") == "1":
-            pytest.fail("STRICT=1: " + message)
-        pytest.skip(message)
+    require_tool(node is not None and PACKAGE.exists(),
+                 "node and the npm package oidc-provider are required (scripts/bootstrap.sh --dev installs them)")
     directory.mkdir(parents=True, exist_ok=True)
     accounts = directory / "accounts.json"
     accounts.write_text(json.dumps({login: {**record, "password": PASSWORD} for login, record in ACCOUNTS.items()}))
