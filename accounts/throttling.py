@@ -121,6 +121,22 @@ def lockout_response(request, username: str):
     return get_lockout_response(request, None, {settings.AXES_USERNAME_FORM_FIELD: username})
 
 
+def _forget_failures(now) -> int:
+    count, _ = AccessAttempt.objects.filter(
+        attempt_time__lte=now - timedelta(hours=settings.LOGIN_FAILURE_MEMORY_HOURS)).delete()
+    return count
+
+
+def sign_in_records_prune(now=None) -> dict:
+    """Delete what no longer decides a wait: failures after LOGIN_FAILURE_MEMORY_HOURS, records of
+    signing in (address, browser) after LOGIN_KNOWN_ADDRESS_DAYS. Both are personal data."""
+    now = now or timezone.now()
+    failures = _forget_failures(now)
+    sign_ins, _ = AccessLog.objects.filter(
+        attempt_time__lt=now - timedelta(days=settings.LOGIN_KNOWN_ADDRESS_DAYS)).delete()
+    return {"failures": failures, "sign_ins": sign_ins}
+
+
 def cool_off(request=None) -> timedelta:
     """AXES_COOLOFF_TIME: the wait left for this request, which the lockout page shows."""
     wait = getattr(request, "login_wait", None)
@@ -179,8 +195,5 @@ class LoginThrottleHandler(AxesDatabaseHandler):
     def clean_expired_user_attempts(self, request=None, credentials=None) -> int:
         """Forget failures LOGIN_FAILURE_MEMORY_HOURS after the last one of their row (axes would
         use the cool-off, which here is a request's own wait)."""
-        now = getattr(request, "axes_attempt_time", None) or timezone.now()
-        memory = timedelta(hours=settings.LOGIN_FAILURE_MEMORY_HOURS)
-        count, _ = AccessAttempt.objects.filter(attempt_time__lte=now - memory).delete()
-        return count
+        return _forget_failures(getattr(request, "axes_attempt_time", None) or timezone.now())
 

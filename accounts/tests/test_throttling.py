@@ -175,3 +175,22 @@ def test_delays():
     assert [throttling.delay_after(n, 5) for n in (0, 4)] == [None, None]
     assert [throttling.delay_after(n, 5).total_seconds() for n in (5, 6, 7, 8, 9, 10, 500)] == [
         60, 120, 240, 480, 900, 900, 900]
+
+
+def test_sign_in_records_are_pruned_once_they_no_longer_count(clock, settings):
+    """Addresses and browsers of sign-ins are personal data: kept only while they decide a wait
+    (LOGIN_KNOWN_ADDRESS_DAYS for a known address, LOGIN_FAILURE_MEMORY_HOURS for failures)."""
+    from axes.models import AccessLog
+
+    from accounts.tasks import sign_in_records_prune_task
+
+    person = UserFactory(email="clerk@example.org")
+    assert attempt(person.email, PASSWORD, "198.51.100.7").status_code == 302
+    assert attempt(person.email, "wrong", "198.51.100.8").status_code == 200
+    clock.move_to(START + timedelta(hours=settings.LOGIN_FAILURE_MEMORY_HOURS, seconds=1), tick=False)
+    assert sign_in_records_prune_task() == {"failures": 1, "sign_ins": 0}
+    assert AccessLog.objects.count() == 1
+    clock.move_to(START + timedelta(days=settings.LOGIN_KNOWN_ADDRESS_DAYS, seconds=1), tick=False)
+    assert sign_in_records_prune_task() == {"failures": 0, "sign_ins": 1}
+    assert (AccessLog.objects.count(), AccessAttempt.objects.count()) == (0, 0)
+    assert sign_in_records_prune_task() == {"failures": 0, "sign_ins": 0}

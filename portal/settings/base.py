@@ -379,6 +379,7 @@ CELERY_BEAT_SCHEDULE = {
     "shares-expire": {"task": "approvals.tasks.shares_expire_task", "schedule": 300.0},
     "sla-scan-morning": {"task": "approvals.tasks.sla_scan_task", "schedule": crontab(hour=8, minute=0)},
     "dashboard-stats": {"task": "dashboards.tasks.stats_consume_task", "schedule": 30.0},
+    "sign-in-records-prune": {"task": "accounts.tasks.sign_in_records_prune_task", "schedule": crontab(hour=3, minute=15)},
 }
 # How long a nudge may stay unprocessed before the reconciler sends it again.
 # It is also how long a worker's claim on a permit render or a mail lasts, so it must outlast the
