@@ -279,3 +279,25 @@ def test_a_page_renders_in_chinese():
     assert "跳至主要内容" in html
     assert "一网通办政务服务平台。一次申请，各部门并联审批。" in html
     assert "Sign in" not in html and ">登录<" in html
+
+
+def test_passkey_scripts_speak_chinese(client):
+    """django-otp-webauthn's scripts take their messages from its JavaScript catalogue, which also
+    reads the portal's djangojs.po: every message the scripts ask for is there in Chinese, and the
+    compiled file is current."""
+    import json
+
+    import django_otp_webauthn
+    from django.urls import reverse
+
+    scripts = Path(django_otp_webauthn.__file__).parent / "static" / "django_otp_webauthn"
+    asked = set()
+    for script in scripts.glob("*.js"):
+        asked |= {ast.literal_eval(m) for m in re.findall(r'gettext\(("(?:[^"\\]|\\.)*")\)', script.read_text())}
+    assert "Verify with Passkey" in asked and "Register a Passkey" in asked
+    entries = [e for e in parse_po((LC_MESSAGES / "djangojs.po").read_text(encoding="utf-8")) if e.msgid]
+    assert read_mo(LC_MESSAGES / "djangojs.mo") == expected_catalog(entries)
+    response = client.get(reverse("otp_webauthn:js-i18n-catalog"), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    catalog = json.loads(re.search(r"const newcatalog = (\{.*?\});", response.content.decode(), re.S).group(1))
+    assert sorted(m for m in asked if not catalog.get(m)) == []
+    assert catalog["Verify with Passkey"] == "使用通行密钥验证"
