@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import FormView
 
-from accounts import counter
+from accounts import counter, throttling
 from accounts.errors import AlreadyClaimed, ClaimExpired, ClaimFailed, InvalidProfile
 from accounts.forms import ClaimCodeForm, ClaimForm, apply_errors
 from accounts.models import ClaimChannel
@@ -21,6 +21,22 @@ from audit.services import client_ip
 # The code is kept in the session between the link and the form, so that it leaves the address bar
 # (and any Referer) at once, as Django's password reset does with its token.
 SESSION_KEY = "accounts.claim_code"
+
+
+# Guessing a code or a document number is guessing a sign-in: wrong ones count on the sign-in
+# throttle (accounts.throttling), unknown codes on the client's address, wrong numbers on the
+# account, and an attempt that must wait is not even checked.
+UNKNOWN_CODE, WRONG_DOCUMENT = "claim_code", "claim_document"
+
+
+def _must_wait(request, username: str = "") -> bool:
+    return throttling.retry_after(request, username) is not None
+
+
+def _wrong(request, stage: str, username: str = "") -> bool:
+    """Count a wrong guess; True when it starts a wait (answer with the lockout page)."""
+    throttling.record_failure(request, username, stage=stage)
+    return getattr(request, "axes_locked_out", False)
 
 
 def claim_failed(request, exc: ClaimFailed):
@@ -38,9 +54,13 @@ class ClaimStartView(AnonymousOnlyMixin, FormView):
     success_url = reverse_lazy("accounts:claim")
 
     def form_valid(self, form):
+        if _must_wait(self.request):
+            return throttling.lockout_response(self.request, "")
         try:
             counter.claim_check(code=form.cleaned_data["code"])
         except ClaimFailed as exc:
+            if _wrong(self.request, UNKNOWN_CODE):
+                return throttling.lockout_response(self.request, "")
             form.add_error("code", exc.message)
             return self.form_invalid(form)
         self.request.session[SESSION_KEY] = counter.claim_code_clean(form.cleaned_data["code"])
@@ -52,9 +72,13 @@ class ClaimLinkView(AnonymousOnlyMixin, View):
     unknown one gets a page that says so."""
 
     def get(self, request, code):
+        if _must_wait(request):
+            return throttling.lockout_response(request, "")
         try:
             counter.claim_check(code=code)
         except ClaimFailed as exc:
+            if _wrong(request, UNKNOWN_CODE):
+                return throttling.lockout_response(request, "")
             return claim_failed(request, exc)
         request.session[SESSION_KEY] = counter.claim_code_clean(code)
         return redirect("accounts:claim")
@@ -87,12 +111,16 @@ class ClaimView(AnonymousOnlyMixin, FormView):
         return super().get_context_data(claim=self.claim, **kwargs)
 
     def form_valid(self, form):
-        data = form.cleaned_data
+        data, username = form.cleaned_data, self.claim.user.get_username()
+        if _must_wait(self.request, username):
+            return throttling.lockout_response(self.request, username)
         try:
             claimed = applicant_account_claim(code=self.request.session[SESSION_KEY], id_number=data["id_number"],
                                               password=data["password"], email=data.get("email", ""),
                                               ip=client_ip(self.request))
         except InvalidProfile as exc:
+            if "id_number" in exc.errors and _wrong(self.request, WRONG_DOCUMENT, username):
+                return throttling.lockout_response(self.request, username)
             apply_errors(form, exc)
             return self.form_invalid(form)
         except ClaimFailed as exc:

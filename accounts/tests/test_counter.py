@@ -280,3 +280,51 @@ def test_signing_in_with_the_e_id_can_withdraw_every_code(walk_in):
     assert counter.claim_codes_withdraw(user=user) == 2  # the mailed link and the letter
     with pytest.raises(counter.ClaimFailed):
         counter.claim_check(code=code)
+
+
+# --- Guessing: the sign-in throttle's progressive delay ----------------------------------------------
+
+
+def test_guessing_the_document_number_waits_like_guessing_a_password(client, walk_in, time_machine, settings):
+    """Whoever holds a link or a letter must still know the document number: wrong numbers count
+    on the account like wrong passwords, so guessing it soon waits."""
+    time_machine.move_to(timezone.now(), tick=False)
+    user, code = walk_in()
+    client.get(f"/accounts/claim/{code}/")
+    wrong = {"id_number": "360426199101010071", "password": PASSWORD, "password_confirm": PASSWORD}
+    statuses = [client.post("/accounts/claim/account/", wrong).status_code
+                for _ in range(settings.LOGIN_ACCOUNT_FREE_FAILURES + 1)]
+    # The failure that starts the wait answers with the lockout page, as a wrong password does.
+    assert statuses == [200] * (settings.LOGIN_ACCOUNT_FREE_FAILURES - 1) + [429, 429]
+    right = client.post("/accounts/claim/account/", {**wrong, "id_number": RIC})
+    assert right.status_code == 429  # waiting: not even checked
+    user.refresh_from_db()
+    assert not user.has_usable_password()
+    failed = AuditEvent.objects.filter(action=Action.SIGN_IN_FAILED).order_by("id")
+    assert [(e.subject_id, e.details) for e in failed] == [
+        (user.pk, {"stage": "claim_document"})] * settings.LOGIN_ACCOUNT_FREE_FAILURES
+    assert AuditEvent.objects.filter(action=Action.LOCKED_OUT, subject_id=user.pk).count() == 1
+    time_machine.shift(timedelta(seconds=settings.LOGIN_DELAY_SECONDS + 1))
+    assert client.post("/accounts/claim/account/", {**wrong, "id_number": RIC}).status_code == 302
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
+
+
+@pytest.mark.parametrize("how", ["typed", "link"])
+def test_guessing_codes_from_one_address_waits(client, walk_in, time_machine, settings, how):
+    time_machine.move_to(timezone.now(), tick=False)
+    settings.LOGIN_ADDRESS_FREE_FAILURES = 3
+    _user, code = walk_in(email="", letter=True)
+
+    def send(candidate):
+        if how == "typed":
+            return client.post("/accounts/claim/", {"code": candidate}).status_code
+        return client.get(f"/accounts/claim/{candidate.replace('-', '')}/").status_code
+
+    unknown = 400 if how == "link" else 200
+    guesses = [send(f"ABCD-EFGH-JKMN-PQRS-TV{n:02}") for n in range(4)]
+    assert guesses == [unknown, unknown, 429, 429]
+    assert send(code) == 429  # the real code waits too, from this address
+    assert AuditEvent.objects.filter(action=Action.SIGN_IN_FAILED, details={"stage": "claim_code"}).count() == 3
+    other = type(client)()
+    assert other.post("/accounts/claim/", {"code": code}, REMOTE_ADDR="198.51.100.9").status_code == 302
