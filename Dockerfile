@@ -21,8 +21,9 @@ WORKDIR /app
 COPY requirements.txt .
 RUN pip install -r requirements.txt
 COPY . .
-# collectstatic needs a key and an address to import the production settings; neither is kept in the image.
+# collectstatic needs keys and an address to import the production settings; none is kept in the image.
 RUN SECRET_KEY=build-only-not-a-secret-build-only-not-a-secret-build-only SITE_URL=https://build.invalid \
+      API_WEBHOOK_SECRET_KEYS=build-only-not-a-key \
       python manage.py collectstatic --noinput \
  && mkdir -p /var/lib/portal/media \
  && chown -R portal:portal /var/lib/portal \

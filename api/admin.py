@@ -34,7 +34,17 @@ class ApiTokenAdmin(admin.ModelAdmin):
 class WebhookSubscriptionAdmin(admin.ModelAdmin):
     list_display = ("department", "url", "active", "created_at")
     list_filter = ("active", "department")
-    readonly_fields = ("secret", "created_at")
+    # Made through the API, where the address is checked and the secret shown once: here the
+    # administrator switches a subscription off or changes its events. The secret never shows.
+    fields = ("department", "url", "events", "active", "signing_secret", "created_at")
+    readonly_fields = ("department", "url", "signing_secret", "created_at")
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description=_("signing secret"))
+    def signing_secret(self, obj):
+        return _("Shown once, to the department system that subscribed; kept encrypted.")
 
 
 @admin.register(WebhookDelivery)

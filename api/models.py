@@ -133,8 +133,9 @@ class WebhookSubscription(models.Model):
                                    verbose_name=_("department"))
     url = models.URLField(_("URL"), max_length=500)
     events = models.JSONField(_("events"), default=list)
-    # The receiver checks signatures with it, so it is kept as it is (shown once on creation).
-    secret = models.CharField(_("signing secret"), max_length=100)
+    # The receiver checks signatures with the secret, so it is encrypted, not hashed
+    # (api.webhook_secrets); it is shown once, when made or rotated.
+    secret_sealed = models.TextField(_("signing secret, encrypted"))
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 

@@ -103,6 +103,11 @@ def subscriptions_for(token: ApiToken) -> QuerySet:
     return WebhookSubscription.objects.filter(department_id=token.department_id).order_by("pk")
 
 
+def subscription_for(token: ApiToken, pk: int) -> WebhookSubscription:
+    """The token's department's subscription; another department's raises DoesNotExist (404)."""
+    return subscriptions_for(token).get(pk=pk)
+
+
 def tokens_of_citizen(user) -> list[ApiToken]:
     return list(ApiToken.objects.filter(user=user, kind=TokenKind.CITIZEN).order_by("-created_at", "-pk"))
 

@@ -18,6 +18,7 @@ from approvals.workflow import Decision
 from core.i18n import translated
 
 from .models import ConsentMethod, WebhookEvent
+from .webhook_targets import TargetRefused, check_url_form
 
 
 class FieldErrors(serializers.DictField):
@@ -227,9 +228,17 @@ class MessageOutSerializer(serializers.Serializer):
 
 
 class WebhookInSerializer(serializers.Serializer):
-    url = serializers.URLField(max_length=500)
+    url = serializers.CharField(max_length=500, help_text=(
+        "An https address of a public host (see the API documentation for the addresses refused)."))
     events = serializers.ListField(child=serializers.ChoiceField(choices=WebhookEvent.choices), min_length=1,
                                    max_length=len(WebhookEvent.values))
+
+    def validate_url(self, value):
+        try:
+            check_url_form(value)
+        except TargetRefused as refused:
+            raise serializers.ValidationError(refused.message)
+        return value
 
 
 class WebhookOutSerializer(serializers.Serializer):
@@ -241,14 +250,22 @@ class WebhookOutSerializer(serializers.Serializer):
 
 
 class WebhookCreatedSerializer(WebhookOutSerializer):
-    secret = serializers.CharField(help_text="The signing secret: shown only in this answer.")
+    secret = serializers.CharField(allow_null=True, help_text=(
+        "The signing secret: shown only in this answer. An Idempotency-Key replay of it answers null: "
+        "the portal keeps the secret only encrypted, and gives it once."))
 
 
-def webhook_row(sub, *, with_secret=False) -> dict:
+def webhook_row(sub, *, secret: str | None = None) -> dict:
+    """A subscription as the API shows it; with ``secret``, the answer that gives it (once)."""
     row = {"id": sub.pk, "url": sub.url, "events": list(sub.events), "active": sub.active, "created_at": sub.created_at}
-    if with_secret:
-        row["secret"] = sub.secret
+    if secret is not None:
+        row["secret"] = secret
     return row
+
+
+def without_secret(body: dict) -> dict:
+    """A subscription's answer with its secret as an Idempotency-Key replays it: without it."""
+    return {**body, "secret": None}
 
 
 # --- Applications on a citizen's behalf ------------------------------------------------------------

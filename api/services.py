@@ -4,6 +4,7 @@ import hashlib
 import secrets
 import uuid
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
@@ -17,6 +18,8 @@ from departments.models import Department, Membership, MembershipRole
 from departments.staff_events import staff_change_events
 
 from .models import ApiToken, TokenKind, WebhookEvent, WebhookSubscription
+from .webhook_secrets import new_secret, secret_seal
+from .webhook_targets import TargetRefused, webhook_target
 
 TOKEN_PREFIX = "pt_"  # noqa: S105  (the marker of a portal token, not a secret)
 NAME_MAX_LENGTH = 100
@@ -112,20 +115,50 @@ def api_token_authenticate(clear: str) -> ApiToken | None:
     return token
 
 
-@transaction.atomic
-def webhook_subscribe(*, department: Department, url: str, events: list[str]) -> WebhookSubscription:
+def webhook_subscribe(*, department: Department, url: str, events: list[str]) -> tuple[WebhookSubscription, str]:
+    """A new subscription and its signing secret, which is stored only encrypted and cannot be
+    shown again. The address must be one webhooks may go to (api.webhook_targets), and the
+    department may have at most API_WEBHOOK_MAX_PER_DEPARTMENT active subscriptions."""
     events = list(dict.fromkeys(events or []))
     errors = {}
     if not events:
         errors["events"] = [_("Choose at least one event.")]
     elif stray := [e for e in events if e not in WebhookEvent.values]:
         errors["events"] = [_("Unknown events: %(events)s.") % {"events": ", ".join(map(str, stray))}]
-    if not str(url).lower().startswith(("http://", "https://")):
-        errors["url"] = [_("Give an http or https address.")]
+    url = str(url or "").strip()
+    try:
+        webhook_target(url)  # looked up before the lock below is taken, never while holding it
+    except TargetRefused as refused:
+        errors["url"] = [refused.message]
     if errors:
         raise ValidationFailed(errors)
-    return WebhookSubscription.objects.create(department=department, url=url, events=events,
-                                              secret=f"whsec_{secrets.token_urlsafe(32)}")
+    return _subscription_create(department=department, url=url, events=events)
+
+
+@transaction.atomic
+def _subscription_create(*, department: Department, url: str, events: list[str]) -> tuple[WebhookSubscription, str]:
+    # The department's row lock serializes its subscribes, so two at the last place cannot both
+    # count one free (NO KEY: rows that point at the department are still inserted meanwhile).
+    Department.objects.select_for_update(no_key=True).filter(pk=department.pk).first()
+    cap = settings.API_WEBHOOK_MAX_PER_DEPARTMENT
+    if WebhookSubscription.objects.filter(department=department, active=True).count() >= cap:
+        raise ValidationFailed({}, _("Your department already has %(max)s active webhook subscriptions, the most "
+                                     "allowed; delete one first.") % {"max": cap})
+    secret = new_secret()
+    sub = WebhookSubscription.objects.create(department=department, url=url, events=events,
+                                             secret_sealed=secret_seal(secret))
+    return sub, secret
+
+
+@transaction.atomic
+def webhook_rotate_secret(*, department: Department, subscription_id: int) -> tuple[WebhookSubscription, str]:
+    """A new signing secret for the department's subscription, shown once; deliveries sent from
+    now on are signed with it."""
+    sub = WebhookSubscription.objects.select_for_update().get(department=department, pk=subscription_id)
+    secret = new_secret()
+    sub.secret_sealed = secret_seal(secret)
+    sub.save(update_fields=["secret_sealed"])
+    return sub, secret
 
 
 @transaction.atomic

@@ -22,6 +22,7 @@ urlpatterns = [
     path("v1/reviews/<str:pk>/messages/", views.ReviewMessageView.as_view(), name="review-messages"),
     path("v1/webhooks/", views.WebhookListView.as_view(), name="webhooks"),
     path("v1/webhooks/<str:pk>/", views.WebhookDetailView.as_view(), name="webhook"),
+    path("v1/webhooks/<str:pk>/rotate-secret/", views.WebhookSecretView.as_view(), name="webhook-rotate-secret"),
     path("v1/applications/", views.ApplicationListView.as_view(), name="applications"),
     path("v1/applications/<str:pk>/", views.ApplicationDetailView.as_view(), name="application"),
     path("v1/applications/<str:pk>/answers/", views.ApplicationAnswersView.as_view(), name="application-answers"),

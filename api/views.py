@@ -29,7 +29,7 @@ from .idempotency import Replay, idempotency_begin, idempotency_finish
 from .models import TokenKind
 from .parsers import StrictJSONParser
 from .permissions import IsApplicantToken, IsDepartmentToken, IsFrontDeskToken
-from .services import webhook_subscribe, webhook_unsubscribe
+from .services import webhook_rotate_secret, webhook_subscribe, webhook_unsubscribe
 from .throttles import PublicRateThrottle, TokenRateThrottle
 
 E = serializers.ErrorSerializer
@@ -112,6 +112,15 @@ class TokenView(ApiView):
     def denied(self, obj_type, obj_id):
         access_denied(self.request._request, object_type=obj_type, object_id=obj_id)
 
+    def owned(self, obj_type, lookup, pk):
+        """``lookup(token, id)``, the token's own object for the path's ``pk``; anything else is a
+        404 whose attempt is on record."""
+        try:
+            return lookup(self.request.auth, _path_id(pk))
+        except Exception:
+            self.denied(obj_type, pk)
+            raise
+
 
 def _path_id(value) -> int:
     """A path's id: anything but a positive integer names nothing (404)."""
@@ -119,6 +128,14 @@ def _path_id(value) -> int:
     if not text.isascii() or not text.isdigit() or not 0 < int(text) < 2**62:
         raise Http404
     return int(text)
+
+
+def _shown_once(body: dict, status: int, *, replay: dict) -> Response:
+    """An answer with something shown once (a claim code, a signing secret): an Idempotency-Key
+    replays ``replay``, the answer without it."""
+    response = Response(body, status=status)
+    response.replay_data = replay
+    return response
 
 
 # --- Public -------------------------------------------------------------------------------------
@@ -170,11 +187,10 @@ class DepartmentView(TokenView):
     permission_classes = [IsDepartmentToken]
 
     def review(self, pk):
-        try:
-            return selectors.review_for_department(self.request.auth, _path_id(pk))
-        except Exception:
-            self.denied("review", pk)
-            raise
+        return self.owned("review", selectors.review_for_department, pk)
+
+    def subscription(self, pk):
+        return self.owned("webhook_subscription", selectors.subscription_for, pk)
 
 
 @extend_schema(
@@ -292,17 +308,37 @@ class WebhookListView(DepartmentView):
     @extend_schema(request=serializers.WebhookInSerializer, parameters=[IDEMPOTENCY_KEY],
                    responses={201: serializers.WebhookCreatedSerializer, **errors(*WRITE_ERRORS)})
     def post(self, request):
+        """Subscribe: the answer gives the signing secret, once."""
         data = serializers.WebhookInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        sub = webhook_subscribe(department=request.auth.department, **data.validated_data)
-        return Response(serializers.webhook_row(sub, with_secret=True), status=201)
+        sub, secret = webhook_subscribe(department=request.auth.department, **data.validated_data)
+        row = serializers.webhook_row(sub, secret=secret)
+        return _shown_once(row, 201, replay=serializers.without_secret(row))
 
 
-@extend_schema(parameters=[ID], tags=["department"], responses={204: None, **errors(*READ_ERRORS)})
+@extend_schema(parameters=[ID], tags=["department"])
 class WebhookDetailView(DepartmentView):
+    """One of the department's webhook subscriptions (without its secret)."""
+
+    @extend_schema(responses={200: serializers.WebhookOutSerializer, **errors(*READ_ERRORS)})
+    def get(self, request, pk):
+        return Response(serializers.webhook_row(self.subscription(pk)))
+
+    @extend_schema(responses={204: None, **errors(*READ_ERRORS)})
     def delete(self, request, pk):
-        webhook_unsubscribe(department=request.auth.department, subscription_id=_path_id(pk))
+        webhook_unsubscribe(department=request.auth.department, subscription_id=self.subscription(pk).pk)
         return Response(status=204)
+
+
+@extend_schema(tags=["department"], request=None, parameters=[ID, IDEMPOTENCY_KEY],
+               responses={200: serializers.WebhookCreatedSerializer, **errors(*WRITE_ERRORS)})
+class WebhookSecretView(DepartmentView):
+    """A new signing secret, shown once in this answer; deliveries sent from now on are signed with it."""
+
+    def post(self, request, pk):
+        sub, secret = webhook_rotate_secret(department=request.auth.department, subscription_id=self.subscription(pk).pk)
+        row = serializers.webhook_row(sub, secret=secret)
+        return _shown_once(row, 200, replay=serializers.without_secret(row))
 
 
 # --- Applications: citizens and front desks -------------------------------------------------------
@@ -312,11 +348,7 @@ class ApplicantView(TokenView):
     permission_classes = [IsApplicantToken]
 
     def application(self, pk):
-        try:
-            return selectors.application_for(self.request.auth, _path_id(pk))
-        except Exception:
-            self.denied("application", pk)
-            raise
+        return self.owned("application", selectors.application_for, pk)
 
     def detail(self, pk, *, status=200):
         application = selectors.application_for(self.request.auth, pk)
@@ -460,13 +492,6 @@ class FrontDeskView(TokenView):
     permission_classes = [IsFrontDeskToken]
 
 
-def _shown_once(body: dict, status: int) -> Response:
-    """An answer with a claim code: an Idempotency-Key replays it without the code."""
-    response = Response(body, status=status)
-    response.replay_data = serializers.without_claim_code(body)
-    return response
-
-
 @extend_schema(tags=["front desk"], request=serializers.CitizenRegistrationSerializer, parameters=[IDEMPOTENCY_KEY],
                responses={201: serializers.CitizenRegisteredSerializer, **errors(*WRITE_ERRORS)})
 class CitizenListView(FrontDeskView):
@@ -481,7 +506,8 @@ class CitizenListView(FrontDeskView):
         data = serializers.CitizenRegistrationSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         walk_in = walk_in_register(token=request.auth, ip=self.ip(), **data.validated_data)
-        return _shown_once(serializers.citizen_registered(walk_in), 201)
+        body = serializers.citizen_registered(walk_in)
+        return _shown_once(body, 201, replay=serializers.without_claim_code(body))
 
 
 @extend_schema(tags=["front desk"], request=None, parameters=[ID, IDEMPOTENCY_KEY],
@@ -492,7 +518,8 @@ class CitizenClaimLetterView(FrontDeskView):
 
     def post(self, request, pk):
         letter = claim_letter_print(token=request.auth, user_id=_path_id(pk))
-        return _shown_once(serializers.claim_letter_row(letter), 201)
+        body = serializers.claim_letter_row(letter)
+        return _shown_once(body, 201, replay=serializers.without_claim_code(body))
 
 
 class NotFoundView(ApiView):

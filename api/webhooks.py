@@ -8,7 +8,8 @@ under a row lock on the cursor, and writes one delivery row per matching subscri
 event (UNIQUE, so a rerun adds nothing), in the same transaction that moves the cursor. The
 engine never knows webhooks exist.
 
-``webhook_deliver`` sends one delivery: signed, with short timeouts and no redirects followed.
+``webhook_deliver`` sends one delivery: signed, with short timeouts and no redirects followed, to
+an address checked just before (``api.webhook_targets``) and connected to as checked.
 A failure schedules the next attempt in a column (exponential backoff) that beat scans; after
 ``API_WEBHOOK_RETRY_HOURS`` the delivery is failed, and the admin can send it again."""
 
@@ -16,6 +17,7 @@ import hashlib
 import hmac
 import json
 import logging
+import ssl
 import time
 from datetime import timedelta
 
@@ -30,6 +32,8 @@ from audit.models import Action, AuditEvent
 from core.nudges import publish
 
 from .models import DeliveryStatus, WebhookCursor, WebhookDelivery, WebhookEvent, WebhookSubscription
+from .webhook_secrets import SecretUnreadable, secret_open
+from .webhook_targets import Target, TargetRefused, webhook_target
 
 log = logging.getLogger(__name__)
 
@@ -169,23 +173,50 @@ def _claim(delivery_id: int) -> bool:
     )
 
 
-def _post(url: str, body: bytes, headers: dict) -> tuple[int | None, str]:
-    """(HTTP status or None, error). Short connect and read timeouts, redirects not followed,
-    at most a few KiB of the answer read."""
+def _post(target: Target, body: bytes, headers: dict) -> tuple[int | None, str]:
+    """(HTTP status or None, error). The connection goes to the address checked, never to a
+    second lookup of the name: the request's URL names that address, its Host header the host, and
+    TLS asks for and checks the host's certificate (the ``sni_hostname`` extension). Short connect
+    and read timeouts, redirects not followed, no proxy, at most a few KiB of the answer read."""
     import httpx
 
     timeout = httpx.Timeout(connect=settings.API_WEBHOOK_CONNECT_TIMEOUT, read=settings.API_WEBHOOK_READ_TIMEOUT,
                             write=settings.API_WEBHOOK_READ_TIMEOUT, pool=settings.API_WEBHOOK_CONNECT_TIMEOUT)
+    url = httpx.URL(target.url)
+    extensions = {} if url.host == target.address else {"sni_hostname": target.host}
+    verify = ssl.create_default_context(cafile=settings.API_WEBHOOK_CA_FILE) if settings.API_WEBHOOK_CA_FILE else True
     try:
-        with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
-            with client.stream("POST", url, content=body, headers=headers) as response:
+        with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False, verify=verify) as client:
+            request = client.build_request("POST", url.copy_with(host=target.address), content=body,
+                                           headers={**headers, "Host": url.netloc.decode("ascii")},
+                                           extensions=extensions)
+            response = client.send(request, stream=True)
+            try:
                 for _chunk in response.iter_bytes(4096):
                     break
                 return response.status_code, ""
+            finally:
+                response.close()
     except httpx.TimeoutException as exc:
         return None, f"timeout: {type(exc).__name__}"
     except httpx.HTTPError as exc:
         return None, f"{type(exc).__name__}: {exc}"[:300]
+
+
+def _send(delivery: WebhookDelivery, body: bytes, headers: dict) -> tuple[int | None, str]:
+    """Check the address again (the name may point elsewhere since the subscription was made) and
+    send there; a refused address, or a secret no key opens, is never connected to."""
+    subscription = delivery.subscription
+    try:
+        target = webhook_target(subscription.url)
+        secret = secret_open(subscription.secret_sealed)
+    except (TargetRefused, SecretUnreadable) as refused:
+        error = f"refused: {getattr(refused, 'message', refused)}"[:300]
+        log.warning("Webhook delivery %s to subscription %s not sent: %s", delivery.pk, subscription.pk, error)
+        return None, error
+    timestamp = str(int(time.time()))
+    headers = {**headers, TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: sign(secret, timestamp, body)}
+    return _post(target, body, headers)
 
 
 def webhook_deliver(*, delivery_id: int) -> str:
@@ -194,16 +225,13 @@ def webhook_deliver(*, delivery_id: int) -> str:
         return "skipped"
     delivery = WebhookDelivery.objects.select_related("subscription").get(pk=delivery_id)
     body = json.dumps(delivery.payload, sort_keys=True, separators=(",", ":")).encode()
-    timestamp = str(int(time.time()))
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "portal-webhooks/1",
         EVENT_ID_HEADER: delivery.event_id,
         EVENT_TYPE_HEADER: delivery.event_type,
-        TIMESTAMP_HEADER: timestamp,
-        SIGNATURE_HEADER: sign(delivery.subscription.secret, timestamp, body),
     }
-    status_code, error = _post(delivery.subscription.url, body, headers)
+    status_code, error = _send(delivery, body, headers)
     now = timezone.now()
     attempts = delivery.attempts + 1
     fields = {"attempts": attempts, "last_attempt_at": now, "last_status_code": status_code, "claimed_at": None}

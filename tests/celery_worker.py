@@ -227,6 +227,9 @@ class Worker:
             "AUDIT_CHAIN_KEYS_FILE": str(settings.AUDIT_CHAIN_KEYS_FILE),
             "AUDIT_ANCHOR_KEY_FILE": str(settings.AUDIT_ANCHOR_KEY_FILE),
             "AUDIT_ANCHOR_DIR": str(settings.AUDIT_ANCHOR_DIR),
+            # The key of the webhook secrets the test made, and whether its receiver on 127.0.0.1 is allowed.
+            "API_WEBHOOK_SECRET_KEYS": ",".join(settings.API_WEBHOOK_SECRET_KEYS),
+            "API_WEBHOOK_ALLOW_LOOPBACK": "1" if settings.API_WEBHOOK_ALLOW_LOOPBACK else "0",
             "LOG_LEVEL": "WARNING",
             "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
             READY_FILE_ENV: str(self.ready_file),

@@ -76,3 +76,32 @@ def signed_consent(**changes) -> dict:
     return {"method": "paper_scan", "signed_at": (timezone.now() - timedelta(minutes=10)).isoformat(),
             "officer_name": "Li Na", "officer_staff_number": "A1023",
             "document": {"name": "consent.pdf", "content": base64.b64encode(PDF_BYTES).decode()}, **changes}
+
+
+class FakeDns:
+    """Answers for ``api.webhook_targets.resolve``, the one place webhooks look up a host: each
+    name has a list of answers, given in turn (the last one again and again); every question is
+    kept in ``asked``. A name without answers is not found, as the real resolver would say."""
+
+    def __init__(self):
+        self.answers: dict[str, list[list[str]]] = {}
+        self.asked: list[tuple[str, int]] = []
+
+    def set(self, host: str, *answers: list[str]) -> None:
+        self.answers[host] = list(answers)
+
+    def __call__(self, host: str, port: int) -> list[str]:
+        import socket
+
+        self.asked.append((host, port))
+        answers = self.answers.get(host)
+        if not answers:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return answers.pop(0) if len(answers) > 1 else answers[0]
+
+
+@pytest.fixture
+def dns(monkeypatch):
+    fake = FakeDns()
+    monkeypatch.setattr("api.webhook_targets.resolve", fake)
+    return fake

@@ -37,6 +37,7 @@ def decide_at_once(apis_and_reviews):
 
 def test_full_flow_through_the_api_alone(citizen_api, dept_api, start_worker, settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.API_WEBHOOK_ALLOW_LOOPBACK = True  # the receiver listens on 127.0.0.1 (the worker gets it too)
     start_worker()
     receiver = Receiver()
     try:

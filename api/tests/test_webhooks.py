@@ -22,15 +22,16 @@ ALL_EVENTS = ["review.routed", "review.decided", "application.approved", "applic
 
 
 @pytest.fixture
-def receiver():
+def receiver(settings):
+    settings.API_WEBHOOK_ALLOW_LOOPBACK = True  # the receiver listens on 127.0.0.1
     server = Receiver()
     yield server
     server.close()
 
 
 def subscribe(receiver, code, events=ALL_EVENTS):
-    sub = webhook_subscribe(department=Department.objects.get(code=code), url=receiver.url, events=events)
-    receiver.secret = sub.secret
+    sub, receiver.secret = webhook_subscribe(department=Department.objects.get(code=code), url=receiver.url,
+                                             events=events)
     return sub
 
 

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from django.conf import settings
 from django.core.management import get_commands
 
@@ -22,6 +23,7 @@ def production(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in CLEARED}
     env.update(DJANGO_SETTINGS_MODULE="portal.settings.production", SECRET_KEY=secrets.token_urlsafe(64),
                SITE_URL="https://portal.example.gov", PORTAL_VAR_DIR=str(tmp_path / "var"),
+               API_WEBHOOK_SECRET_KEYS=Fernet.generate_key().decode(),
                DATABASE_URL=os.environ.get("DATABASE_URL") or f"sqlite:///{tmp_path / 'portal.sqlite3'}")
     return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
 

@@ -474,6 +474,19 @@ API_WEBHOOK_BACKOFF_MAX_SECONDS = env.int("API_WEBHOOK_BACKOFF_MAX_SECONDS", def
 API_WEBHOOK_CONNECT_TIMEOUT = env.float("API_WEBHOOK_CONNECT_TIMEOUT", default=2.0)
 API_WEBHOOK_READ_TIMEOUT = env.float("API_WEBHOOK_READ_TIMEOUT", default=3.0)
 API_WEBHOOK_CLAIM_SECONDS = env.int("API_WEBHOOK_CLAIM_SECONDS", default=60)
+# Where webhooks may go (api/webhook_targets.py): https addresses of public hosts only, checked when
+# a department subscribes and before every send. Development allows http, and loopback addresses
+# when asked (portal.settings.dev); production neither, whatever the environment says.
+API_WEBHOOK_ALLOW_HTTP = False
+API_WEBHOOK_ALLOW_LOOPBACK = False
+# When not empty, the only hosts (exact names) webhooks may be sent to.
+API_WEBHOOK_ALLOWED_HOSTS = env.list("API_WEBHOOK_ALLOWED_HOSTS", default=[])
+API_WEBHOOK_MAX_PER_DEPARTMENT = env.int("API_WEBHOOK_MAX_PER_DEPARTMENT", default=10)
+# CA certificates (a PEM file) receivers' certificates must chain to; empty: certifi's public ones.
+API_WEBHOOK_CA_FILE = env.str("API_WEBHOOK_CA_FILE", default="")
+# Fernet keys (comma-separated) that encrypt the signing secrets at rest: the first seals, every
+# one opens (api/webhook_secrets.py). Production requires them; development keeps one in var/.
+API_WEBHOOK_SECRET_KEYS = env.list("API_WEBHOOK_SECRET_KEYS", default=[])
 API_IDEMPOTENCY_HOURS = env.float("API_IDEMPOTENCY_HOURS", default=24)
 CELERY_BEAT_SCHEDULE["webhooks"] = {"task": "api.tasks.webhook_tick_task", "schedule": 10.0}
 CELERY_BEAT_SCHEDULE["idempotency-purge"] = {"task": "api.tasks.idempotency_purge_task", "schedule": 3600.0}

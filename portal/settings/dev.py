@@ -33,6 +33,24 @@ def _dev_secret_key() -> str:
 
 SECRET_KEY = env.str("SECRET_KEY", default="") or _dev_secret_key()
 
+
+def _dev_webhook_secret_key() -> str:
+    # Like the secret key: made once per checkout into var/keys/ (mode 0600 from the start).
+    from cryptography.fernet import Fernet
+
+    from core.secret_files import create_private_file
+
+    path = VAR_DIR / "keys" / "webhook-secrets.key"
+    if not path.exists():
+        create_private_file(path, Fernet.generate_key())  # or another process just did
+    return path.read_text().strip()
+
+
+API_WEBHOOK_SECRET_KEYS = env.list("API_WEBHOOK_SECRET_KEYS", default=[]) or [_dev_webhook_secret_key()]
+# Receivers on this machine while developing: http, and loopback addresses when asked.
+API_WEBHOOK_ALLOW_HTTP = env.bool("API_WEBHOOK_ALLOW_HTTP", default=True)
+API_WEBHOOK_ALLOW_LOOPBACK = env.bool("API_WEBHOOK_ALLOW_LOOPBACK", default=False)
+
 # The demo, the synthetic history and the simulator (seed_demo, generate_history, simulate):
 # development and tests only, never in production.
 INSTALLED_APPS = [*INSTALLED_APPS, "devtools"]

@@ -4,7 +4,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import SITE_URL, env, webauthn_relying_party
+from .base import API_WEBHOOK_SECRET_KEYS, SITE_URL, env, webauthn_relying_party
 
 DEBUG = False
 SECRET_KEY = env.str("SECRET_KEY", default="")
@@ -16,6 +16,11 @@ if len(SECRET_KEY) < 50:
 if not SITE_URL.startswith(("https://", "http://")):
     raise ImproperlyConfigured("SITE_URL must be set to the portal's public address (https://...) in production.")
 OTP_WEBAUTHN_RP_ID, OTP_WEBAUTHN_ALLOWED_ORIGINS = webauthn_relying_party(SITE_URL)
+# Webhook signing secrets are encrypted with a provisioned key, never one made on the fly.
+if not API_WEBHOOK_SECRET_KEYS:
+    raise ImproperlyConfigured(
+        "API_WEBHOOK_SECRET_KEYS must be set in production: one Fernet key or more, comma-separated, the first one "
+        "encrypting. Make one with: python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)

@@ -22,14 +22,16 @@ PROBE = (
     "'site_url': s.SITE_URL, 'silenced': s.SILENCED_SYSTEM_CHECKS}))"
 )
 KEY = secrets.token_urlsafe(64)
+WEBHOOK_KEY = "x" * 43 + "="  # the production profile only asks that one is given
 CLEARED = ("DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY", "DEBUG", "EMAIL_URL", "ALLOWED_HOSTS", "TIME_ZONE",
-           "DJANGO_ALLOW_ASYNC_UNSAFE", "SITE_URL", "PORTAL_PORT")
+           "DJANGO_ALLOW_ASYNC_UNSAFE", "SITE_URL", "PORTAL_PORT", "API_WEBHOOK_SECRET_KEYS")
 SITE = "https://portal.example.gov"
 
 
 def run_profile(profile: str, tmp_path: Path, **env) -> subprocess.CompletedProcess:
     environment = {k: v for k, v in os.environ.items() if k not in CLEARED}
-    environment.update(DJANGO_SETTINGS_MODULE=f"portal.settings.{profile}", PORTAL_VAR_DIR=str(tmp_path / "var"), **env)
+    environment.update({"DJANGO_SETTINGS_MODULE": f"portal.settings.{profile}", "PORTAL_VAR_DIR": str(tmp_path / "var"),
+                        "API_WEBHOOK_SECRET_KEYS": WEBHOOK_KEY, **env})
     return subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env=environment, capture_output=True, text=True,
                           timeout=60)
 
@@ -117,6 +119,12 @@ def test_production_refuses_to_start_without_an_explicit_site_url(tmp_path, site
     assert "SITE_URL must be set to the portal's public address (https://...) in production." in result.stderr
 
 
+def test_production_refuses_to_start_without_keys_for_the_webhook_secrets(tmp_path):
+    result = run_profile("production", tmp_path, SECRET_KEY=KEY, SITE_URL=SITE, API_WEBHOOK_SECRET_KEYS="")
+    assert result.returncode != 0
+    assert "API_WEBHOOK_SECRET_KEYS must be set in production" in result.stderr
+
+
 def test_production_takes_the_site_url_as_given_whatever_the_port(tmp_path):
     assert read_profile("production", tmp_path, SECRET_KEY=KEY, SITE_URL=SITE + "/", PORTAL_PORT="8080")["site_url"] == SITE
 
@@ -124,7 +132,7 @@ def test_production_takes_the_site_url_as_given_whatever_the_port(tmp_path):
 def test_production_passes_the_deployment_checks(tmp_path):
     environment = {k: v for k, v in os.environ.items() if k not in CLEARED}
     environment.update(DJANGO_SETTINGS_MODULE="portal.settings.production", PORTAL_VAR_DIR=str(tmp_path / "var"),
-                       SECRET_KEY=KEY, SITE_URL=SITE)
+                       SECRET_KEY=KEY, SITE_URL=SITE, API_WEBHOOK_SECRET_KEYS=WEBHOOK_KEY)
     result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=ROOT,
                             env=environment, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
