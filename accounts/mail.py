@@ -29,34 +29,44 @@ def verification_url(user, next_url: str = "") -> str:
     return f"{url}?{urlencode({'next': next_url})}" if next_url else url
 
 
-def _message(template: str, user, **context) -> EmailMessage:
+def user_message(user, template: str, **context) -> EmailMessage:
+    """The mail of ``template`` (``<app>/email/<name>``: its ``_subject.txt`` and ``_body.txt``)
+    to ``user``, rendered in the active language."""
     context = {"user": user, "SITE_URL": settings.SITE_URL, **context}
-    subject = " ".join(render_to_string(f"accounts/email/{template}_subject.txt", context).split())
-    body = render_to_string(f"accounts/email/{template}_body.txt", context)
+    subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
+    body = render_to_string(f"{template}_body.txt", context)
     return EmailMessage(subject=subject, body=body, to=[user.email])
+
+
+def _message(template: str, user, **context) -> EmailMessage:
+    return user_message(user, f"accounts/email/{template}", **context)
 
 
 def verification_message(user, next_url: str = "") -> EmailMessage:
     return _message("verify", user, url=verification_url(user, next_url), valid_for=verification_timeout_text())
 
 
-def _send(user_id: int, language: str | None, build, **filters) -> None:
+def send_user_mail(user_id: int, language: str | None, build, **filters) -> str:
+    """Send ``build(user)`` to the active user (matching ``filters``), written in ``language`` or
+    else their own: "sent", "no_address" (gone, or a reserved address) or "failed" (logged)."""
     user = get_user_model().objects.filter(pk=user_id, is_active=True, **filters).first()
     if user is None or not mailable(user.email):
-        return
+        return "no_address"
     try:
         with translation.override(language or user.language):
             message = build(user)
         message.send()
     except Exception:
         log.exception("%s mail to user %s failed", build.__name__, user_id)
+        return "failed"
+    return "sent"
 
 
 def send_verification(user_id: int, language: str, next_url: str = "") -> None:
     def verification(user):
         return verification_message(user, next_url)
 
-    _send(user_id, language, verification, email_verified=False)
+    send_user_mail(user_id, language, verification, email_verified=False)
 
 
 def registration_attempt_message(user) -> EmailMessage:
@@ -66,7 +76,7 @@ def registration_attempt_message(user) -> EmailMessage:
 
 def send_registration_attempt(user_id: int) -> None:
     """Tell the holder of an address that someone tried to register with it, in their language."""
-    _send(user_id, None, registration_attempt_message)
+    send_user_mail(user_id, None, registration_attempt_message)
 
 
 def claim_url(code: str) -> str:
@@ -85,4 +95,4 @@ def send_claim(user_id: int, code: str, language: str, valid_seconds: int) -> No
     def claim(user):
         return claim_message(user, code, duration_text(valid_seconds))
 
-    _send(user_id, language, claim, email_verified=False)
+    send_user_mail(user_id, language, claim, email_verified=False)

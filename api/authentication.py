@@ -4,12 +4,13 @@ from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
-from .services import api_token_authenticate
+from .errors import ExpiredToken
+from .services import TokenExpired, api_token_authenticate
 
 
 class TokenAuthentication(BaseAuthentication):
     """``Authorization: Bearer pt_…``. A wrong, malformed or revoked token is a 401, never a
-    silent fall-back to anonymous."""
+    silent fall-back to anonymous; an expired one is a 401 that says so (``token_expired``)."""
 
     keyword = b"bearer"
 
@@ -23,7 +24,10 @@ class TokenAuthentication(BaseAuthentication):
             clear = header[1].decode("ascii")
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed(_("The token is not valid."))
-        token = api_token_authenticate(clear)
+        try:
+            token = api_token_authenticate(clear)
+        except TokenExpired:
+            raise ExpiredToken()
         if token is None:
             raise exceptions.AuthenticationFailed(_("The token is not valid or has been revoked."))
         return token.user, token

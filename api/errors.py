@@ -71,13 +71,14 @@ def exception_handler(exc, context):
                               fields=_field_errors(exc.detail))
     if isinstance(exc, exceptions.APIException):
         headers = {}
+        code = getattr(exc, "api_code", None)  # an answer more precise than its status's
         if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
             headers["WWW-Authenticate"] = 'Bearer realm="api"'
-            return error_response(401, exc.detail, headers=headers)
+            return error_response(401, exc.detail, code=code, headers=headers)
         if isinstance(exc, exceptions.Throttled) and exc.wait:
             headers["Retry-After"] = str(int(exc.wait))
         detail = exc.detail if not isinstance(exc.detail, (list, dict)) else _("The request could not be processed.")
-        return error_response(exc.status_code, detail, headers=headers)
+        return error_response(exc.status_code, detail, code=code, headers=headers)
     return None
 
 
@@ -97,3 +98,22 @@ class RequestTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = "The request body is too large."
     default_code = "too_large"
+
+
+class ExpiredToken(exceptions.AuthenticationFailed):
+    """A known token past its ``expires_at``: a 401 of its own, so its holder knows to get a new one."""
+
+    api_code = "token_expired"
+
+    def __init__(self):
+        super().__init__(_("The token has expired."))
+
+
+class InsufficientScope(exceptions.PermissionDenied):
+    """The token lacks the scope the call needs (api.scopes)."""
+
+    api_code = "insufficient_scope"
+
+    def __init__(self, scope: str | None):
+        super().__init__(_("This call needs a token with the %(scope)s scope.") % {"scope": scope} if scope
+                         else _("No token scope allows this call."))

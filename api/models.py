@@ -13,11 +13,23 @@ class TokenKind(models.TextChoices):
     FRONT_DESK = "front_desk", _("Front desk")
 
 
+class Scope(models.TextChoices):
+    """What a token may do within its kind (api.scopes: which kind may hold which, and which
+    scope each endpoint needs)."""
+
+    READ = "read", _("Read")
+    DECIDE = "decide", _("Decide reviews")
+    WEBHOOKS = "webhooks", _("Manage webhooks")
+    FILE = "file", _("File applications")
+    REGISTER = "register", _("Register walk-in citizens")
+
+
 class ApiToken(models.Model):
     """A bearer token. Only its SHA-256 digest is stored (the token is 256 random bits, so a
     fast digest is enough); the token itself is shown once when it is made. It acts as
     ``user``: the citizen for a citizen token, a service account that is a member of the
-    department for a department token, the desk's service account for a front-desk token."""
+    department for a department token, the desk's service account for a front-desk token.
+    It works until ``expires_at`` and only for the calls its ``scopes`` allow."""
 
     name = models.CharField(_("name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=12, choices=TokenKind.choices)
@@ -30,6 +42,13 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires"))
+    scopes = models.JSONField(_("scopes"), default=list)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+", verbose_name=_("issued by"))
+    # The smallest of API_TOKEN_EXPIRY_WARNING_DAYS whose warning was mailed (api.expiry): each
+    # threshold's mail is claimed by one conditional UPDATE of this column, so it goes out once.
+    expiry_warned_days = models.PositiveSmallIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -37,6 +56,7 @@ class ApiToken(models.Model):
             models.CheckConstraint(condition=~Q(kind="department") | Q(department__isnull=False),
                                    name="api_token_department_has_department"),
         ]
+        indexes = [models.Index(fields=["expires_at"], name="api_token_expiry", condition=Q(revoked_at__isnull=True))]
         verbose_name = _("API token")
         verbose_name_plural = _("API tokens")
 
@@ -49,8 +69,16 @@ class ApiToken(models.Model):
         return f"API token {self.prefix} ({self.name})"[:200]
 
     @property
+    def scope_labels(self) -> list[str]:
+        return [Scope(s).label for s in self.scopes if s in Scope.values]
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+    @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and not self.is_expired
 
 
 class ApiFiling(models.Model):

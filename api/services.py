@@ -3,6 +3,7 @@
 import hashlib
 import secrets
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -13,11 +14,12 @@ from django.utils.translation import gettext as _
 from accounts.models import SERVICE_ACCOUNT_DOMAIN, Role
 from audit.models import Action
 from audit.services import Event, audit_record
-from core.errors import ValidationFailed
+from core.errors import ValidationFailed, WorkflowError
 from departments.models import Department, Membership, MembershipRole
 from departments.staff_events import staff_change_events
 
 from .models import ApiToken, TokenKind, WebhookEvent, WebhookSubscription
+from .scopes import scopes_of_kind
 from .webhook_secrets import new_secret, secret_seal
 from .webhook_targets import TargetRefused, webhook_target
 
@@ -38,6 +40,39 @@ def _clean_name(name: str) -> str:
     return name
 
 
+class TokenExpired(WorkflowError):
+    """A known, unrevoked token past its expiry."""
+
+
+def _clean_lifetime(days) -> int:
+    """Days the token works: at most API_TOKEN_LIFETIME_DAYS (the default), never unlimited."""
+    longest = settings.API_TOKEN_LIFETIME_DAYS
+    if days in (None, ""):
+        return longest
+    try:
+        days = int(days)
+    except (TypeError, ValueError):
+        days = 0
+    if not 1 <= days <= longest:
+        raise ValidationFailed({"lifetime_days": [
+            _("Give a number of days from 1 to %(max)s.") % {"max": longest}]})
+    return days
+
+
+def _clean_scopes(kind: str, scopes) -> list[str]:
+    """The scopes asked for, in the table's order; none asked for: all of the kind's."""
+    allowed = scopes_of_kind(kind)
+    if scopes is None:
+        return list(allowed)
+    asked = {scopes} if isinstance(scopes, str) else {str(s) for s in scopes}
+    if not asked:
+        raise ValidationFailed({"scopes": [_("Choose at least one scope.")]})
+    if stray := sorted(asked - set(allowed)):
+        raise ValidationFailed({"scopes": [
+            _("A token of this kind cannot have these scopes: %(scopes)s.") % {"scopes": ", ".join(stray)}]})
+    return [s for s in allowed if s in asked]
+
+
 def _service_account(*, label: str, full_name: str, department: Department | None):
     """A user the token acts as: never signs in (no usable password), a member of the
     department for a department system, so the engine applies its ordinary rules."""
@@ -54,9 +89,16 @@ def _service_account(*, label: str, full_name: str, department: Department | Non
 
 @transaction.atomic
 def api_token_create(*, kind: str, name: str, user=None, department: Department | None = None,
-                     created_by=None) -> tuple[ApiToken, str]:
-    """A new token and its clear text, which is never stored and cannot be shown again."""
+                     created_by=None, lifetime_days: int | None = None,
+                     scopes: list[str] | None = None) -> tuple[ApiToken, str]:
+    """A new token and its clear text, which is never stored and cannot be shown again. It works
+    for ``lifetime_days`` (at most, and by default, API_TOKEN_LIFETIME_DAYS) and for ``scopes``
+    (by default every scope of its kind, api.scopes)."""
     name = _clean_name(name)
+    if kind not in TokenKind.values:
+        raise ValidationFailed({"kind": [_("Unknown kind of token.")]})
+    lifetime_days = _clean_lifetime(lifetime_days)
+    scopes = _clean_scopes(kind, scopes)
     if kind == TokenKind.DEPARTMENT:
         if department is None:
             raise ValidationFailed({"department": [_("Choose the department.")]})
@@ -71,16 +113,18 @@ def api_token_create(*, kind: str, name: str, user=None, department: Department 
     elif kind == TokenKind.CITIZEN:
         if user is None or user.role != Role.CITIZEN:
             raise ValidationFailed({"user": [_("Only a citizen account can have a citizen token.")]})
-    else:
-        raise ValidationFailed({"kind": [_("Unknown kind of token.")]})
     prefix = secrets.token_hex(5)
     clear = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    now = timezone.now()
     token = ApiToken.objects.create(name=name, kind=kind, prefix=prefix, digest=token_digest(clear), user=user,
-                                    department=department if kind == TokenKind.DEPARTMENT else None)
+                                    department=department if kind == TokenKind.DEPARTMENT else None,
+                                    created_at=now, expires_at=now + timedelta(days=lifetime_days), scopes=scopes,
+                                    created_by=created_by)
     audit_record(Event(action=Action.API_TOKEN_CREATED, object_type="api_token", object_id=token.pk,
                        actor=created_by or (user if kind == TokenKind.CITIZEN else None),
                        department_code=department.code if department else "",
-                       details={"kind": kind, "prefix": prefix, "name": name}))
+                       details={"kind": kind, "prefix": prefix, "name": name, "scopes": scopes,
+                                "expires_at": token.expires_at.isoformat()}))
     return token, clear
 
 
@@ -102,7 +146,8 @@ def api_token_revoke(*, token_id: int, actor=None, owner=None) -> ApiToken:
 
 
 def api_token_authenticate(clear: str) -> ApiToken | None:
-    """The active token with this clear text, or None (unknown, malformed or revoked)."""
+    """The active token with this clear text, or None (unknown, malformed or revoked); raises
+    TokenExpired for one past its expiry."""
     if not clear.startswith(TOKEN_PREFIX) or len(clear) > 200:
         return None
     token = (ApiToken.objects.select_related("user", "department")
@@ -110,6 +155,8 @@ def api_token_authenticate(clear: str) -> ApiToken | None:
     if token is None:
         return None
     now = timezone.now()
+    if token.expires_at <= now:
+        raise TokenExpired()
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)  # at most once a minute per token
     return token

@@ -1,6 +1,7 @@
 from celery import shared_task
 
 from . import webhooks
+from .expiry import api_token_expiry_warn
 from .idempotency import idempotency_purge
 
 
@@ -17,3 +18,8 @@ def webhook_tick_task():
 @shared_task(ignore_result=True)
 def idempotency_purge_task():
     return idempotency_purge()
+
+
+@shared_task(ignore_result=True, soft_time_limit=240, time_limit=300)
+def api_token_expiry_warn_task():
+    return api_token_expiry_warn()

@@ -28,7 +28,7 @@ from .front_desk import filing_create as front_desk_filing
 from .idempotency import Replay, idempotency_begin, idempotency_finish
 from .models import TokenKind
 from .parsers import StrictJSONParser
-from .permissions import IsApplicantToken, IsDepartmentToken, IsFrontDeskToken
+from .permissions import HasScope, IsApplicantToken, IsDepartmentToken, IsFrontDeskToken
 from .services import webhook_rotate_secret, webhook_subscribe, webhook_unsubscribe
 from .throttles import PublicRateThrottle, TokenRateThrottle
 
@@ -72,6 +72,10 @@ class TokenView(ApiView):
 
     throttle_classes = [TokenRateThrottle]
     parser_classes = [StrictJSONParser]
+
+    def get_permissions(self):
+        # The kind of token the view's group serves, then the scope this call needs (api.scopes).
+        return [*super().get_permissions(), HasScope()]
 
     def initial(self, request, *args, **kwargs):
         self._idempotency = None

@@ -52,12 +52,13 @@ def client_ip(request) -> str | None:
     return get_client_ip_address(request) or None
 
 
-def access_denied(request, *, object_type: str, object_id) -> None:
-    """Log a refused access to someone else's object; the caller then answers 404, so that
-    references cannot be probed, but the attempt is on record."""
+def access_denied(request, *, object_type: str, object_id, details: dict | None = None) -> None:
+    """Log a refused access: to someone else's object (the caller then answers 404, so that
+    references cannot be probed, but the attempt is on record), or to a call an API token's
+    scopes do not allow. ``details`` add to the path."""
     audit_record(Event(action=Action.ACCESS_DENIED, object_type=object_type, object_id=object_id,
                        actor=request.user if request.user.is_authenticated else None, ip=client_ip(request),
-                       details={"path": request.path[:200]}))
+                       details={"path": request.path[:200], **(details or {})}))
 
 
 # --- Checking the chain from the auditor's page --------------------------------------------------

@@ -137,10 +137,10 @@ def test_a_citizen_confirms_with_the_password_before_making_an_api_token(client,
     response = client.post(reverse("accounts:login"), {"username": citizen.email, "password": PASSWORD})
     assert response.url == reverse("landing")
     tokens = reverse("api:tokens")
-    assert client.post(tokens, {"name": "Family app"}).status_code == 200  # just signed in: fresh
+    assert client.post(tokens, {"name": "Family app", "scopes": ["read", "file"]}).status_code == 200  # just signed in: fresh
     stale(client)
     assert client.get(tokens).status_code == 200
-    response = client.post(tokens, {"name": "Another app"})
+    response = client.post(tokens, {"name": "Another app", "scopes": ["read"]})
     assert response.url == confirm_url(tokens)
     assert list(ApiToken.objects.values_list("name", flat=True)) == ["Family app"]
 
@@ -152,7 +152,7 @@ def test_a_citizen_confirms_with_the_password_before_making_an_api_token(client,
     assert client.get(reverse("accounts:confirm_recovery")).status_code == 404
     assert client.post(response.url, {"password": PASSWORD, "next": tokens}).url == tokens
     assert reauthentications() == [(citizen.pk, {"method": "password"})]
-    assert client.post(tokens, {"name": "Another app"}).status_code == 200
+    assert client.post(tokens, {"name": "Another app", "scopes": ["read"]}).status_code == 200
     assert ApiToken.objects.count() == 2
 
 

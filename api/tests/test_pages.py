@@ -1,8 +1,11 @@
 """Constant query counts on the API's lists, and the citizen's API tokens page."""
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from api.models import ApiToken, TokenKind
 from api.services import api_token_create
@@ -53,7 +56,7 @@ def test_citizen_makes_sees_once_and_revokes_a_token(client, citizen, restaurant
     profile = client.get("/accounts/profile/")
     assert b'href="/api/tokens/"' in profile.content
     assert client.post("/api/tokens/", {"name": ""}).status_code == 400
-    page = client.post("/api/tokens/", {"name": "Family app"})
+    page = client.post("/api/tokens/", {"name": "Family app", "scopes": ["read", "file"]})
     assert page.status_code == 200
     token = ApiToken.objects.get(user=citizen)
     clear = page.context["new_token"]
@@ -66,6 +69,47 @@ def test_citizen_makes_sees_once_and_revokes_a_token(client, citizen, restaurant
     assert client.post(f"/api/tokens/{token.pk}/revoke/").status_code == 302
     assert api.get("/api/v1/applications/").status_code == 401
     assert AuditEvent.objects.filter(action=Action.API_TOKEN_REVOKED, actor=citizen).count() == 1
+
+
+def test_citizen_chooses_what_a_token_may_do_and_how_long_it_works(client, citizen, restaurant):
+    client.force_login(citizen)
+    form = client.get("/api/tokens/").content.decode()
+    assert '<input class="form-check-input" type="checkbox" name="scopes" value="read" id="id_scope_read" ' \
+           'aria-describedby="id_scope_read_help" checked>' in form
+    assert [(days, label) for days, label in client.get("/api/tokens/").context["lifetime_choices"]] == [
+        (30, "30 days"), (90, "90 days"), (180, "180 days"), (365, "365 days")]
+    assert '<option value="365" selected>365 days</option>' in form
+
+    page = client.post("/api/tokens/", {"name": "Permit viewer", "scopes": ["read"], "lifetime_days": "30"})
+    token = ApiToken.objects.get(user=citizen)
+    assert (token.scopes, token.expires_at - token.created_at) == (["read"], timedelta(days=30))
+    expires = timezone.localtime(token.expires_at).strftime("%Y-%m-%d %H:%M")
+    assert f"It works until {expires}." in page.content.decode()
+    listing = client.get("/api/tokens/").content.decode()
+    assert "<td>Read</td>" in listing and f"<td>Expires on {expires}</td>" in listing
+    assert Api(page.context["new_token"]).post("/api/v1/applications/", {"service": "open-a-restaurant"}).status_code == 403
+
+    for data, field, message in (
+        ({"name": "x", "lifetime_days": "30"}, "scopes", "Choose at least one scope."),
+        ({"name": "x", "scopes": ["read", "decide"]}, "scopes", "A token of this kind cannot have these scopes: decide."),
+        ({"name": "x", "scopes": ["read"], "lifetime_days": "999"}, "lifetime_days",
+         "Give a number of days from 1 to 365."),
+    ):
+        refused = client.post("/api/tokens/", data)
+        assert refused.status_code == 400 and refused.context["errors"] == {field: [message]}
+        anchor = "#id_scope_read" if field == "scopes" else "#id_lifetime_days"
+        assert f'<li><a href="{anchor}">{message}</a></li>' in refused.content.decode()
+    assert ApiToken.objects.count() == 1
+
+
+def test_an_expired_token_shows_as_expired(client, citizen, citizen_token, time_machine):
+    token, _ = citizen_token
+    client.force_login(citizen)
+    assert b"Revoke my phone" in client.get("/api/tokens/").content
+    time_machine.move_to(token.expires_at + timedelta(minutes=1))
+    client.force_login(citizen)
+    page = client.get("/api/tokens/").content.decode()
+    assert "<td>Expired</td>" in page and "Revoke my phone" not in page
 
 
 def test_nobody_revokes_anothers_token(client, citizen, restaurant, officers):

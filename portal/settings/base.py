@@ -448,7 +448,7 @@ REST_FRAMEWORK = {
         "public": env.str("API_PUBLIC_RATE", default="60/min"),
     },
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "api.schema.ScopedAutoSchema",
     "UNAUTHENTICATED_USER": None,
 }
 SPECTACULAR_SETTINGS = {
@@ -490,6 +490,14 @@ API_WEBHOOK_SECRET_KEYS = env.list("API_WEBHOOK_SECRET_KEYS", default=[])
 API_IDEMPOTENCY_HOURS = env.float("API_IDEMPOTENCY_HOURS", default=24)
 CELERY_BEAT_SCHEDULE["webhooks"] = {"task": "api.tasks.webhook_tick_task", "schedule": 10.0}
 CELERY_BEAT_SCHEDULE["idempotency-purge"] = {"task": "api.tasks.idempotency_purge_task", "schedule": 3600.0}
+# API tokens work this many days from issue (the default and the longest an issuer may choose),
+# and their owners are mailed this many days before the end, once per threshold (api.expiry).
+API_TOKEN_LIFETIME_DAYS = env.int("API_TOKEN_LIFETIME_DAYS", default=365)
+API_TOKEN_EXPIRY_WARNING_DAYS = sorted({int(d) for d in env.list("API_TOKEN_EXPIRY_WARNING_DAYS", default=["30", "7"])
+                                        if d.strip()})
+CELERY_BEAT_SCHEDULE["api-token-expiry"] = {"task": "api.tasks.api_token_expiry_warn_task",
+                                            "schedule": crontab(hour=9, minute=0)}
+CELERY_TASK_ROUTES["api.tasks.api_token_expiry_warn_task"] = {"queue": CELERY_MAIL_QUEUE}
 
 # --- Walk-in citizens at a front desk (accounts.counter, api.front_desk) ------------------------
 # A claim link mailed to a walk-in works this long; a claim letter printed at the desk this long.

@@ -2,6 +2,7 @@
 API docs rendering from the portal's own assets under its Content Security Policy."""
 
 import pytest
+from django.utils import timezone
 
 from api.models import ApiToken
 from tests.browser.steps import sign_in
@@ -21,10 +22,22 @@ def test_citizen_creates_and_revokes_a_token(page, assert_accessible):
     assert page.get_by_role("alert").count() == 1  # a name is needed
     assert_accessible(page)
     page.get_by_label("Name of the app").fill("Family app")
+    page.get_by_label("Read", exact=True).uncheck()
+    page.get_by_label("File applications").uncheck()
+    page.get_by_role("button", name="Create a token").click()
+    page.get_by_role("link", name="Choose at least one scope.").click()  # the summary leads to the choice
+    assert page.evaluate("document.activeElement.id") == "id_scope_read"
+    assert_accessible(page)
+    page.get_by_label("Name of the app").fill("Family app")
+    page.get_by_label("Read", exact=True).check()
+    page.get_by_label("Works for").select_option("90")
     page.get_by_label("Name of the app").press("Enter")
     token = ApiToken.objects.get(user=citizen)
     shown = page.locator("#new-token").inner_text()
     assert shown.startswith(f"pt_{token.prefix}_")
+    assert (token.scopes, (token.expires_at - token.created_at).days) == (["read"], 90)
+    expires = timezone.localtime(token.expires_at).strftime("%Y-%m-%d %H:%M")
+    assert page.get_by_role("cell", name=f"Expires on {expires}").count() == 1
     assert_accessible(page)
     page.get_by_role("button", name="Revoke Family app").click()
     assert page.get_by_role("cell", name="Revoked").count() == 1
