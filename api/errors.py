@@ -1,5 +1,6 @@
 """The one error shape of the API: {"error": {"code", "message", "fields"}} for every error,
-domain or HTTP, so nothing the engine raises becomes a 500."""
+domain or HTTP, so nothing the engine raises becomes a 500. Every 401 and 403 is put on record
+here (api.refusals), whichever check refused."""
 
 from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404
@@ -16,6 +17,8 @@ from accounts.errors import (
     NotRegisteredHere,
 )
 from core.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
+
+from .refusals import refusal_record
 
 ERROR_CODES = {
     400: "invalid_request", 401: "not_authenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
@@ -57,6 +60,7 @@ def exception_handler(exc, context):
     if isinstance(exc, InvalidTransition):
         return error_response(409, exc.message, code="invalid_state")
     if isinstance(exc, NotAllowed):
+        refusal_record(context, "not_allowed")
         return error_response(403, exc.message, code="forbidden")
     if isinstance(exc, AccountError):
         return _account_error(exc)
@@ -72,8 +76,12 @@ def exception_handler(exc, context):
     if isinstance(exc, exceptions.APIException):
         headers = {}
         if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
+            refusal_record(context, getattr(exc, "reason", "no_token"), getattr(exc, "prefix", ""))
             headers["WWW-Authenticate"] = 'Bearer realm="api"'
             return error_response(401, exc.detail, headers=headers)
+        if isinstance(exc, exceptions.PermissionDenied):
+            codes = exc.get_codes()
+            refusal_record(context, codes if isinstance(codes, str) else "forbidden")
         if isinstance(exc, exceptions.Throttled) and exc.wait:
             headers["Retry-After"] = str(int(exc.wait))
         detail = exc.detail if not isinstance(exc.detail, (list, dict)) else _("The request could not be processed.")
@@ -91,6 +99,15 @@ def _account_error(exc: AccountError):
             return error_response(409, exc.message, code=code)
     return error_response(400, exc.message, code="validation_failed",
                           fields={exc.field: exc.messages} if exc.field else None)
+
+
+class TokenRefused(exceptions.AuthenticationFailed):
+    """A 401 that says why, for the audit log: ``reason`` in a word, and the token's ``prefix``
+    when what was sent has a token's shape (never the token)."""
+
+    def __init__(self, detail, *, reason: str, prefix: str = ""):
+        super().__init__(detail)
+        self.reason, self.prefix = reason, prefix
 
 
 class RequestTooLarge(exceptions.APIException):

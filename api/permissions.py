@@ -10,6 +10,8 @@ from .models import TokenKind
 
 def _kind_permission(*kinds):
     class HasKind(BasePermission):
+        code = "wrong_token_kind"  # the 403's reason on record (api.errors)
+
         def has_permission(self, request, view):
             token = request.auth
             if token is None:

@@ -1,6 +1,7 @@
 """Writes of the API app: tokens and webhook subscriptions. Webhook delivery is in webhooks.py."""
 
 import hashlib
+import re
 import secrets
 import uuid
 
@@ -19,6 +20,7 @@ from departments.staff_events import staff_change_events
 from .models import ApiToken, TokenKind, WebhookEvent, WebhookSubscription
 
 TOKEN_PREFIX = "pt_"  # noqa: S105  (the marker of a portal token, not a secret)
+TOKEN_SHAPE = re.compile(r"pt_([0-9a-f]{10})_")  # the marker, the token's public prefix, then the secret
 NAME_MAX_LENGTH = 100
 
 
@@ -110,6 +112,25 @@ def api_token_authenticate(clear: str) -> ApiToken | None:
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)  # at most once a minute per token
     return token
+
+
+def api_token_refusal(clear: str) -> dict:
+    """Why ``api_token_authenticate`` refused ``clear``, for the audit log: {"reason", "prefix"}.
+    The reason is "revoked_token", "inactive_account" (its user is deactivated) or
+    "unknown_token"; the prefix is the token's public part when ``clear`` has a token's shape
+    (it names the token, as the token list does; the secret part is never kept)."""
+    match = TOKEN_SHAPE.match(clear)
+    prefix = match.group(1) if match else ""
+    row = None
+    if prefix and len(clear) <= 200:
+        row = ApiToken.objects.filter(digest=token_digest(clear)).values_list("revoked_at", "user__is_active").first()
+    if row is not None and row[0] is not None:
+        reason = "revoked_token"
+    elif row is not None and not row[1]:
+        reason = "inactive_account"
+    else:
+        reason = "unknown_token"
+    return {"reason": reason, "prefix": prefix}
 
 
 @transaction.atomic
