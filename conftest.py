@@ -26,6 +26,17 @@ def client():
     return PortalClient()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache: rate limits and the audit log's count of repeated
+    refusals (audit.services.access_denied) live there, and row ids repeat between tests."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def admin_client(db, admin_user):
     client = PortalClient()

@@ -1,5 +1,6 @@
 """The one error shape of the API: {"error": {"code", "message", "fields"}} for every error,
-domain or HTTP, so nothing the engine raises becomes a 500."""
+domain or HTTP, so nothing the engine raises becomes a 500. Every 401 and 403 is put on record
+here (api.refusals), whichever check refused."""
 
 from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404
@@ -16,6 +17,8 @@ from accounts.errors import (
     NotRegisteredHere,
 )
 from core.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
+
+from .refusals import refusal_record
 
 ERROR_CODES = {
     400: "invalid_request", 401: "not_authenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
@@ -57,6 +60,7 @@ def exception_handler(exc, context):
     if isinstance(exc, InvalidTransition):
         return error_response(409, exc.message, code="invalid_state")
     if isinstance(exc, NotAllowed):
+        refusal_record(context, "not_allowed")
         return error_response(403, exc.message, code="forbidden")
     if isinstance(exc, AccountError):
         return _account_error(exc)
@@ -73,8 +77,13 @@ def exception_handler(exc, context):
         headers = {}
         code = getattr(exc, "api_code", None)  # an answer more precise than its status's
         if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
+            refusal_record(context, getattr(exc, "reason", "no_token"), getattr(exc, "prefix", ""))
             headers["WWW-Authenticate"] = 'Bearer realm="api"'
             return error_response(401, exc.detail, code=code, headers=headers)
+        if isinstance(exc, exceptions.PermissionDenied):
+            codes = exc.get_codes()
+            refusal_record(context, code or (codes if isinstance(codes, str) else "forbidden"),
+                           **getattr(exc, "details", {}))
         if isinstance(exc, exceptions.Throttled) and exc.wait:
             headers["Retry-After"] = str(int(exc.wait))
         detail = exc.detail if not isinstance(exc.detail, (list, dict)) else _("The request could not be processed.")
@@ -94,19 +103,28 @@ def _account_error(exc: AccountError):
                           fields={exc.field: exc.messages} if exc.field else None)
 
 
+class TokenRefused(exceptions.AuthenticationFailed):
+    """A 401 that says why, for the audit log: ``reason`` in a word, and the token's ``prefix``
+    when what was sent has a token's shape (never the token)."""
+
+    def __init__(self, detail, *, reason: str, prefix: str = ""):
+        super().__init__(detail)
+        self.reason, self.prefix = reason, prefix
+
+
 class RequestTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = "The request body is too large."
     default_code = "too_large"
 
 
-class ExpiredToken(exceptions.AuthenticationFailed):
+class ExpiredToken(TokenRefused):
     """A known token past its ``expires_at``: a 401 of its own, so its holder knows to get a new one."""
 
     api_code = "token_expired"
 
-    def __init__(self):
-        super().__init__(_("The token has expired."))
+    def __init__(self, prefix: str):
+        super().__init__(_("The token has expired."), reason="expired_token", prefix=prefix)
 
 
 class InsufficientScope(exceptions.PermissionDenied):
@@ -115,5 +133,6 @@ class InsufficientScope(exceptions.PermissionDenied):
     api_code = "insufficient_scope"
 
     def __init__(self, scope: str | None):
+        self.details = {"scope": scope or ""}  # on record with the refusal (api.refusals)
         super().__init__(_("This call needs a token with the %(scope)s scope.") % {"scope": scope} if scope
                          else _("No token scope allows this call."))

@@ -11,7 +11,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.second_factor import fresh_second_factor_required
-from audit.services import access_denied
+from audit.services import access_denied, page_denied
 from core.errors import ValidationFailed
 
 from . import selectors
@@ -25,6 +25,7 @@ from .services import api_token_create, api_token_revoke
 @fresh_second_factor_required(methods=["POST"])
 def tokens(request):
     if not request.user.is_citizen:
+        page_denied(request, reason="citizen_only")
         raise Http404
     context = {"new_token": None, "errors": {}, "chosen_scopes": scopes_of_kind(TokenKind.CITIZEN),
                "chosen_days": settings.API_TOKEN_LIFETIME_DAYS}
@@ -55,7 +56,8 @@ def lifetime_choices() -> list[tuple[int, str]]:
 def token_revoke(request, pk):
     try:
         api_token_revoke(token_id=pk, actor=request.user, owner=request.user)
-    except ApiToken.DoesNotExist:
+    except ApiToken.DoesNotExist:  # another's token, or none: a 404, on record
+        access_denied(request, object_type="api_token", object_id=pk)
         raise Http404
     messages.success(request, _("The token is revoked: it no longer works."))
     return redirect("api:tokens")

@@ -6,8 +6,6 @@ from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.permissions import BasePermission
 
-from audit.services import access_denied
-
 from .errors import InsufficientScope
 from .models import TokenKind
 from .scopes import required_scope
@@ -15,6 +13,8 @@ from .scopes import required_scope
 
 def _kind_permission(*kinds):
     class HasKind(BasePermission):
+        code = "wrong_token_kind"  # the 403's reason on record (api.errors)
+
         def has_permission(self, request, view):
             token = request.auth
             if token is None:
@@ -31,7 +31,7 @@ IsFrontDeskToken = _kind_permission(TokenKind.FRONT_DESK)
 
 class HasScope(BasePermission):
     """The token holds the scope the endpoint needs for this method; refused: 403
-    ``insufficient_scope`` naming it, and an ``access.denied`` audit event. A method the view
+    ``insufficient_scope`` naming it (put on record by api.errors, with the scope). A method the view
     does not answer passes on to its 405; OPTIONS only describes the endpoint."""
 
     def has_permission(self, request, view):
@@ -44,6 +44,4 @@ class HasScope(BasePermission):
         scope = required_scope(view, method)
         if scope is not None and scope in token.scopes:
             return True
-        access_denied(request._request, object_type="api_scope", object_id=scope or "-",
-                      details={"token": token.prefix, "scope": scope or ""})
-        raise InsufficientScope(scope)
+        raise InsufficientScope(scope)  # on record by the exception handler, as every 403 (api.errors)

@@ -1,6 +1,7 @@
 """Writes of the API app: tokens and webhook subscriptions. Webhook delivery is in webhooks.py."""
 
 import hashlib
+import re
 import secrets
 import uuid
 from datetime import timedelta
@@ -24,6 +25,7 @@ from .webhook_secrets import new_secret, secret_seal
 from .webhook_targets import TargetRefused, webhook_target
 
 TOKEN_PREFIX = "pt_"  # noqa: S105  (the marker of a portal token, not a secret)
+TOKEN_SHAPE = re.compile(r"pt_([0-9a-f]{10})_")  # the marker, the token's public prefix, then the secret
 NAME_MAX_LENGTH = 100
 
 
@@ -41,7 +43,11 @@ def _clean_name(name: str) -> str:
 
 
 class TokenExpired(WorkflowError):
-    """A known, unrevoked token past its expiry."""
+    """A known, unrevoked token past its expiry (``prefix`` names it)."""
+
+    def __init__(self, prefix: str):
+        self.prefix = prefix
+        super().__init__()
 
 
 def _clean_lifetime(days) -> int:
@@ -156,10 +162,29 @@ def api_token_authenticate(clear: str) -> ApiToken | None:
         return None
     now = timezone.now()
     if token.expires_at <= now:
-        raise TokenExpired()
+        raise TokenExpired(token.prefix)
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)  # at most once a minute per token
     return token
+
+
+def api_token_refusal(clear: str) -> dict:
+    """Why ``api_token_authenticate`` refused ``clear``, for the audit log: {"reason", "prefix"}.
+    The reason is "revoked_token", "inactive_account" (its user is deactivated) or
+    "unknown_token"; the prefix is the token's public part when ``clear`` has a token's shape
+    (it names the token, as the token list does; the secret part is never kept)."""
+    match = TOKEN_SHAPE.match(clear)
+    prefix = match.group(1) if match else ""
+    row = None
+    if prefix and len(clear) <= 200:
+        row = ApiToken.objects.filter(digest=token_digest(clear)).values_list("revoked_at", "user__is_active").first()
+    if row is not None and row[0] is not None:
+        reason = "revoked_token"
+    elif row is not None and not row[1]:
+        reason = "inactive_account"
+    else:
+        reason = "unknown_token"
+    return {"reason": reason, "prefix": prefix}
 
 
 def webhook_subscribe(*, department: Department, url: str, events: list[str]) -> tuple[WebhookSubscription, str]:

@@ -16,19 +16,20 @@ from approvals.consultation import message_send_by_department
 from approvals.models import ReviewStatus
 from approvals.need_to_know import department_attachment, need_to_know
 from audit.models import Action
-from audit.services import Event, access_denied, audit_record, client_ip
+from audit.services import Event, audit_record, client_ip
 from core.errors import ValidationFailed
 from permits.selectors import verification_by_number
 
 from . import selectors, serializers
 from .base import ApiView
 from .errors import error_response
-from .front_desk import claim_letter_print, walk_in_register
+from .front_desk import claim_letter_print, front_desk_of, walk_in_register
 from .front_desk import filing_create as front_desk_filing
 from .idempotency import Replay, idempotency_begin, idempotency_finish
 from .models import TokenKind
 from .parsers import StrictJSONParser
 from .permissions import HasScope, IsApplicantToken, IsDepartmentToken, IsFrontDeskToken
+from .refusals import api_denied
 from .services import webhook_rotate_secret, webhook_subscribe, webhook_unsubscribe
 from .throttles import PublicRateThrottle, TokenRateThrottle
 
@@ -106,15 +107,16 @@ class TokenView(ApiView):
         return client_ip(self.request._request)
 
     def viewed(self, action, obj_type, obj_id, application, *, department_code=""):
-        """An API read of personal data, on record with the token that read it."""
+        """An API read of personal data, on record with the token that read it (a front desk's: the desk's)."""
         token = self.request.auth
-        audit_record(Event(action=action, object_type=obj_type, object_id=obj_id, actor=token.user,
-                           actor_label=token.label, subject_id=application.applicant_id, application_id=application.pk,
-                           department_code=department_code, ip=self.ip(), purpose="api",
-                           details={"token": token.prefix}))
+        event = Event(action=action, object_type=obj_type, object_id=obj_id, actor=token.user,
+                      actor_label=token.label, subject_id=application.applicant_id, application_id=application.pk,
+                      department_code=department_code, ip=self.ip(), purpose="api", details={"token": token.prefix})
+        desk = front_desk_of(token)
+        audit_record(desk.stamp(event) if desk else event)
 
     def denied(self, obj_type, obj_id):
-        access_denied(self.request._request, object_type=obj_type, object_id=obj_id)
+        api_denied(self.request, object_type=obj_type, object_id=obj_id, reason="not_found", token=self.request.auth)
 
     def owned(self, obj_type, lookup, pk):
         """``lookup(token, id)``, the token's own object for the path's ``pk``; anything else is a
@@ -354,6 +356,10 @@ class ApplicantView(TokenView):
     def application(self, pk):
         return self.owned("application", selectors.application_for, pk)
 
+    def desk(self):
+        """A front desk acting for the applicant (None: the citizen's own token)."""
+        return front_desk_of(self.request.auth)
+
     def detail(self, pk, *, status=200):
         application = selectors.application_for(self.request.auth, pk)
         self.viewed(Action.APPLICATION_VIEWED, "application", application.pk, application)
@@ -427,7 +433,7 @@ class ApplicationAnswersView(ApplicantView):
         data = serializers.AnswersSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         workflow.application_save_answers(application_id=application.pk, actor=application.applicant,
-                                          data=data.validated_data["answers"])
+                                          data=data.validated_data["answers"], ip=self.ip(), desk=self.desk())
         return self.detail(application.pk)
 
 
@@ -445,7 +451,7 @@ class ApplicationAttachmentView(ApplicantView):
         data.is_valid(raise_exception=True)
         attachment = workflow.application_attach(application_id=application.pk, actor=application.applicant,
                                                  field_key=data.validated_data["field_key"],
-                                                 uploaded=data.validated_data["file"])
+                                                 uploaded=data.validated_data["file"], ip=self.ip(), desk=self.desk())
         return Response(serializers.attachment_row(attachment, ""), status=201)
 
 
@@ -456,7 +462,8 @@ class ApplicationSubmitView(ApplicantView):
 
     def post(self, request, pk):
         application = self.application(pk)
-        workflow.application_submit(application_id=application.pk, actor=application.applicant, ip=self.ip())
+        workflow.application_submit(application_id=application.pk, actor=application.applicant, ip=self.ip(),
+                                    desk=self.desk())
         return self.detail(application.pk)
 
 
@@ -470,7 +477,7 @@ class ApplicationCorrectionView(ApplicantView):
         data = serializers.AnswersSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         workflow.application_resubmit(application_id=application.pk, actor=application.applicant,
-                                      data=data.validated_data["answers"], ip=self.ip())
+                                      data=data.validated_data["answers"], ip=self.ip(), desk=self.desk())
         return self.detail(application.pk)
 
 
@@ -521,7 +528,7 @@ class CitizenClaimLetterView(FrontDeskView):
     a password yet (else 409 `already_claimed`); the earlier letter stops working."""
 
     def post(self, request, pk):
-        letter = claim_letter_print(token=request.auth, user_id=_path_id(pk))
+        letter = claim_letter_print(token=request.auth, user_id=_path_id(pk), ip=self.ip())
         body = serializers.claim_letter_row(letter)
         return _shown_once(body, 201, replay=serializers.without_claim_code(body))
 

@@ -39,6 +39,6 @@ def applicant_account_claim(*, code: str, id_number: str, password: str, email: 
     """A walk-in citizen claims their account with a mailed link's or a printed letter's code
     (accounts.counter.account_claim checks it all), on record in the same transaction."""
     claimed = counter.account_claim(code=code, id_number=id_number, password=password, email=email)
-    audit_record(person_event(Action.ACCOUNT_CLAIMED, claimed.user, actor=claimed.user, ip=ip, purpose="claim",
+    audit_record(person_event(Action.ACCOUNT_CLAIMED, claimed.user.pk, actor=claimed.user, ip=ip, purpose="claim",
                               channel=claimed.channel))
     return claimed

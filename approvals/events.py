@@ -1,26 +1,33 @@
 """The one builder of the engine's audit events: every event about an application, one of its
 reviews, shares or permits names the application and, when the application is given, its
 applicant (whose "who viewed my data" page reads them), with the actor and their address,
-the department, the purpose and the details. An event about a person's account names the person."""
+the department, the purpose and the details. An event about a person's account names the person.
+What a front desk does for the person (``desk``) is the desk's event (audit.services.FrontDesk)."""
 
-from audit.services import Event
+from audit.services import Event, FrontDesk
 
 
-def engine_event(action, application=None, *, obj=None, actor=None, ip=None, department_code="", purpose="",
-                 **details) -> Event:
+def engine_event(action, application=None, *, obj=None, actor=None, desk: FrontDesk | None = None, ip=None,
+                 department_code="", purpose="", **details) -> Event:
     """An event about ``obj`` (default: the application itself); empty details are left out.
     Without ``application`` the event names ``obj.application_id`` and no subject."""
     obj = obj or application
-    return Event(
+    return _by(desk, Event(
         action=action, object_type=obj._meta.model_name, object_id=obj.pk, actor=actor, ip=ip,
         subject_id=application.applicant_id if application is not None else None,
         application_id=application.pk if application is not None else obj.application_id,
         department_code=department_code, purpose=purpose,
         details={k: v for k, v in details.items() if v not in (None, "", [], {})},
-    )
+    ))
 
 
-def person_event(action, person, *, actor=None, ip=None, purpose="", **details) -> Event:
+def person_event(action, person_id: int, *, actor=None, desk: FrontDesk | None = None, ip=None, purpose="",
+                 **details) -> Event:
     """An event about a person's account (claimed, verified …): the person is its subject."""
-    return Event(action=action, object_type="user", object_id=person.pk, actor=actor, ip=ip, subject_id=person.pk,
-                 purpose=purpose, details={k: v for k, v in details.items() if v not in (None, "", [], {})})
+    return _by(desk, Event(action=action, object_type="user", object_id=person_id, actor=actor, ip=ip,
+                           subject_id=person_id, purpose=purpose,
+                           details={k: v for k, v in details.items() if v not in (None, "", [], {})}))
+
+
+def _by(desk: FrontDesk | None, event: Event) -> Event:
+    return desk.stamp(event) if desk is not None else event

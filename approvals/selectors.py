@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext
 
 from audit.models import Action, AuditEvent
-from audit.selectors import describe_access, describe_purpose, staff_accesses
+from audit.selectors import describe_access, describe_purpose, front_desk_name, staff_accesses
 from departments.models import Department
 from permits.models import Permit, PermitStatus
 
@@ -247,7 +247,8 @@ class Access:
 
 
 def who_viewed_page(user, page_number=None, *, per_page: int = WHO_VIEWED_PAGE_SIZE) -> Page:
-    """One page (newest first) of staff accesses to the user's data; ``page.object_list`` holds
+    """One page (newest first) of staff accesses to the user's data, and of what a front desk did
+    for them (named "Front desk: <name>", never as the citizen); ``page.object_list`` holds
     ``Access`` rows. At most four queries whatever the page holds: count, events with their
     actors, the applications' references, the departments' names."""
     page = Paginator(staff_accesses(user.pk), per_page).get_page(page_number)
@@ -258,13 +259,17 @@ def who_viewed_page(user, page_number=None, *, per_page: int = WHO_VIEWED_PAGE_S
     )
     codes = {e.department_code for e in events if e.department_code}
     departments = {d.code: d.display_name for d in Department.objects.filter(code__in=codes)} if codes else {}
-    page.object_list = [
-        Access(
-            at=e.at, staff_name=e.actor.full_name or gettext("A member of staff"), staff_role=e.actor.get_role_display(),
-            department=departments.get(e.department_code, e.department_code), action=describe_access(e),
-            purpose=describe_purpose(e), application_id=e.application_id if e.application_id in references else None,
-            reference=references.get(e.application_id) or "",
-        )
-        for e in events
-    ]
+    page.object_list = [_access(e, references, departments) for e in events]
     return page
+
+
+def _access(event, references: dict, departments: dict) -> Access:
+    desk = front_desk_name(event)
+    mine = event.application_id in references
+    return Access(
+        at=event.at, staff_name=desk or event.actor.full_name or gettext("A member of staff"),
+        staff_role="" if desk else event.actor.get_role_display(),
+        department=departments.get(event.department_code, event.department_code), action=describe_access(event),
+        purpose=describe_purpose(event), application_id=event.application_id if mine else None,
+        reference=(references[event.application_id] or gettext("Draft")) if mine else "",
+    )

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.models import Action
-from audit.services import Event, audit_record
+from audit.services import Event, FrontDesk, audit_record
 from catalogue.schema import frozen_department_ids
 from core.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
 from core.nudges import nudge_ids_on_commit
@@ -78,12 +78,12 @@ def _own(application: Application, actor) -> None:
 
 
 @transaction.atomic
-def application_start(*, applicant, service, answers: dict | None = None, ip: str | None = None, filed_by=None,
-                      filed_by_label: str = "", filing: dict | None = None) -> Application:
+def application_start(*, applicant, service, answers: dict | None = None, ip: str | None = None,
+                      desk: FrontDesk | None = None, filing: dict | None = None) -> Application:
     """A new draft on the service's current version, optionally with first answers (checked
-    like a draft page: invalid answers are refused, missing ones are fine). A draft filed on the
-    applicant's behalf (a front desk) names ``filed_by`` as the actor of its audit event, with
-    ``filing`` (the consent it was filed with) in the event's details."""
+    like a draft page: invalid answers are refused, missing ones are fine; the audit event names
+    their questions). A draft a front desk files for the applicant is the desk's event (``desk``),
+    with ``filing`` (the consent it was filed with) in its details."""
     if not service.is_active or service.current_version_id is None:
         raise InvalidTransition(_("This service is not open for applications."))
     application = Application(applicant=applicant, service=service, service_version_id=service.current_version_id)
@@ -95,9 +95,8 @@ def application_start(*, applicant, service, answers: dict | None = None, ip: st
         if errors:
             raise ValidationFailed(errors)
     application.save()
-    event = engine_event(Action.APPLICATION_CREATED, application, actor=filed_by or applicant, ip=ip, filing=filing)
-    event.actor_label = filed_by_label
-    audit_record(event)
+    audit_record(engine_event(Action.APPLICATION_CREATED, application, actor=applicant, desk=desk, ip=ip,
+                              fields=sorted(application.answers), filing=filing))
     return application
 
 
@@ -155,22 +154,36 @@ def _editable_draft(application_id: int, actor) -> Application:
     return application
 
 
+def _answers_saved(application: Application, before: dict, *, actor, desk, ip) -> list[Event]:
+    """The event of a save that changed answers, naming the questions whose answer changed (added,
+    changed or cleared), never an answer: the audit log keeps no personal data. A save that
+    changed nothing (a page sent again) has none."""
+    after = application.answers
+    changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+    if not changed:
+        return []
+    return [engine_event(Action.ANSWERS_SAVED, application, actor=actor, desk=desk, ip=ip, fields=changed)]
+
+
 @transaction.atomic
-def application_save_answers(*, application_id: int, actor, data: dict, keys=None) -> Application:
+def application_save_answers(*, application_id: int, actor, data: dict, keys=None, ip: str | None = None,
+                             desk: FrontDesk | None = None) -> Application:
     """Save a draft's answers for ``keys`` (default: those present in ``data``). A missing
-    required answer is fine in a draft; an invalid one is refused and nothing is saved."""
+    required answer is fine in a draft; an invalid one is refused and nothing is saved.
+    ``actor`` is the applicant; ``desk`` a front desk saving them for the applicant."""
     application = _editable_draft(application_id, actor)
     answers, errors = _draft_answers(application, data, keys)
     if errors:
         raise ValidationFailed(errors)
-    application.answers = answers
+    before, application.answers = application.answers, answers
     application.save(update_fields=["answers", "updated_at"])
+    audit_record(*_answers_saved(application, before, actor=actor, desk=desk, ip=ip))
     return application
 
 
 @transaction.atomic
 def application_save_page(*, application_id: int, actor, data: dict, uploads: list[tuple[str, object]],
-                          check_only: bool = False) -> Application:
+                          check_only: bool = False, ip: str | None = None) -> Application:
     """Save one page of a draft: its answers and the files chosen on it (field key, file), all
     or nothing. Every invalid answer and every refused file is reported at once; a file's
     message names it when several were chosen for one question. With ``check_only`` (the
@@ -182,10 +195,10 @@ def application_save_page(*, application_id: int, actor, data: dict, uploads: li
         raise ValidationFailed(errors)
     if check_only:
         return application
-    application.answers = answers
+    before, application.answers = application.answers, answers
     application.save(update_fields=["answers", "updated_at"])
-    for key, uploaded, meta in checked:
-        _store_attachment(application, key, uploaded, meta)
+    audit_record(*_answers_saved(application, before, actor=actor, desk=None, ip=ip),
+                 *_store_attachments(application, checked, actor=actor, desk=None, ip=ip))
     return application
 
 
@@ -219,8 +232,26 @@ def _file_spec(application: Application, field_key: str) -> dict:
     return spec
 
 
-def _store_attachment(application: Application, field_key: str, uploaded, meta: dict) -> Attachment:
-    return attachment_store(application=application, field_key=field_key, uploaded=uploaded, meta=meta)
+def _store_attachment(application: Application, key: str, uploaded, meta: dict, *, actor, desk,
+                      ip) -> tuple[Attachment, Event]:
+    """Store a checked upload; returns it and its audit event."""
+    attachment = attachment_store(application=application, field_key=key, uploaded=uploaded, meta=meta)
+    return attachment, _file_event(Action.ATTACHMENT_UPLOADED, application, attachment, actor=actor, desk=desk, ip=ip)
+
+
+def _store_attachments(application: Application, checked: list[tuple], *, actor, desk, ip) -> list[Event]:
+    """Store the checked uploads (field key, file, metadata); returns their audit events."""
+    return [_store_attachment(application, key, uploaded, meta, actor=actor, desk=desk, ip=ip)[1]
+            for key, uploaded, meta in checked]
+
+
+def _file_event(action, application: Application, attachment: Attachment, *, actor, desk, ip) -> Event:
+    """A file uploaded or removed, named by its id, question, size, type and SHA-256: never by the
+    name it was uploaded with, which often holds the applicant's name or identity number, while
+    the audit log can never forget what it holds. The name stays on the attachment, for those who
+    may see the file, and goes with it."""
+    return engine_event(action, application, obj=attachment, actor=actor, desk=desk, ip=ip, field=attachment.field_key,
+                        size=attachment.size, sha256=attachment.sha256, content_type=attachment.content_type)
 
 
 def _correction_requested_fields(reviews) -> set[str]:
@@ -228,7 +259,8 @@ def _correction_requested_fields(reviews) -> set[str]:
 
 
 @transaction.atomic
-def application_attach(*, application_id: int, actor, field_key: str, uploaded) -> Attachment:
+def application_attach(*, application_id: int, actor, field_key: str, uploaded, ip: str | None = None,
+                       desk: FrontDesk | None = None) -> Attachment:
     application = lock_application(application_id)
     _own(application, actor)
     spec = _file_spec(application, field_key)
@@ -238,11 +270,14 @@ def application_attach(*, application_id: int, actor, field_key: str, uploaded) 
     elif application.status not in EDITABLE:
         raise InvalidTransition(_("Files can no longer be changed on this application."))
     existing = application.attachments.filter(field_key=field_key).count()
-    return _store_attachment(application, field_key, uploaded, check_upload(spec, uploaded, existing_count=existing))
+    attachment, event = _store_attachment(application, field_key, uploaded,
+                                          check_upload(spec, uploaded, existing_count=existing), actor=actor, desk=desk, ip=ip)
+    audit_record(event)
+    return attachment
 
 
 @transaction.atomic
-def application_remove_attachment(*, attachment_id: int, actor) -> None:
+def application_remove_attachment(*, attachment_id: int, actor, ip: str | None = None) -> None:
     attachment = Attachment.objects.select_related("application").get(pk=attachment_id)
     application = lock_application(attachment.application_id)
     _own(application, actor)
@@ -251,6 +286,7 @@ def application_remove_attachment(*, attachment_id: int, actor) -> None:
             raise ValidationFailed({attachment.field_key: [_("No department asked you to change this.")]})
     elif application.status not in EDITABLE:
         raise InvalidTransition(_("Files can no longer be changed on this application."))
+    audit_record(_file_event(Action.ATTACHMENT_REMOVED, application, attachment, actor=actor, desk=None, ip=ip))
     attachment.delete()
     # The files go once the row is gone for good: a rolled-back removal keeps both.
     stored = [(f.storage, f.name) for f in (attachment.file, attachment.disarmed_file) if f]
@@ -267,8 +303,9 @@ def _validate_complete(application: Application, answers: dict) -> dict:
 
 
 @transaction.atomic
-def application_submit(*, application_id: int, actor, ip: str | None = None) -> Application:
-    """Freeze the answers, create one review per department, start stage 1."""
+def application_submit(*, application_id: int, actor, ip: str | None = None, desk: FrontDesk | None = None) -> Application:
+    """Freeze the answers, create one review per department, start stage 1. ``actor`` is the
+    applicant; ``desk`` a front desk submitting for them."""
     application = lock_application(application_id, with_attachment_keys=True)
     _own(application, actor)
     if application.status != ApplicationStatus.DRAFT:
@@ -296,8 +333,8 @@ def application_submit(*, application_id: int, actor, ip: str | None = None) -> 
     application.reference = f"A-{timezone.localdate(now).year}-{application.pk:06d}"
     application.save(update_fields=["status", "submitted_at", "current_stage", "reference", "answers", "updated_at"])
 
-    audit_record(engine_event(Action.APPLICATION_SUBMITTED, application, actor=actor, ip=ip,
-                        version=schema.version_number))
+    audit_record(engine_event(Action.APPLICATION_SUBMITTED, application, actor=actor, desk=desk, ip=ip,
+                              version=schema.version_number))
     notify(recipient_ids=[application.applicant_id], kind=NotificationKind.SUBMITTED, application=application)
     nudge_ids_on_commit(ROUTE_TASK, [application.pk])
     return application
@@ -305,7 +342,7 @@ def application_submit(*, application_id: int, actor, ip: str | None = None) -> 
 
 @transaction.atomic
 def application_resubmit(*, application_id: int, actor, data: dict, uploads: list[tuple[str, object]] = (),
-                          ip: str | None = None, check_only: bool = False) -> Application:
+                          ip: str | None = None, check_only: bool = False, desk: FrontDesk | None = None) -> Application:
     """Answer correction requests, with the files chosen for them (field key, file): only the
     requested answers may change. All or nothing: every refused answer and file is reported at
     once and nothing is kept. The requesting reviews return to their officers or queues with
@@ -337,8 +374,7 @@ def application_resubmit(*, application_id: int, actor, data: dict, uploads: lis
         raise ValidationFailed(errors)
     if check_only:
         return application
-    for key, uploaded, meta in checked:
-        _store_attachment(application, key, uploaded, meta)
+    uploaded = _store_attachments(application, checked, actor=actor, desk=desk, ip=ip)
 
     requested_at = min(r.decided_at for r in requesting)
     changed = {k for k in allowed - schema.file_keys if application.answers.get(k) != cleaned.get(k)}
@@ -349,7 +385,7 @@ def application_resubmit(*, application_id: int, actor, data: dict, uploads: lis
 
     now, today, calendar = timezone.now(), local_today(), sla_calendar()
     askers = _askers_still_members(requesting)
-    events = []
+    reopened = []
     for review in requesting:
         # Back to the officer who asked, still theirs; to the department's queue if they have left.
         asker = askers.get(review.pk)
@@ -357,8 +393,8 @@ def application_resubmit(*, application_id: int, actor, data: dict, uploads: lis
                   **clock_resume(calendar=calendar, review=review, today=today)}
         status_move_rows(Review.objects.filter(pk=review.pk), ReviewStatus.IN_PROGRESS if asker else ReviewStatus.PENDING,
                          from_states=[ReviewStatus.CORRECTION_REQUESTED], **fields)
-        events.append(engine_event(Action.REVIEW_REOPENED, application, actor=actor, obj=review, ip=ip,
-                             department_code=review.department.code, reason="correction answered"))
+        reopened.append(engine_event(Action.REVIEW_REOPENED, application, actor=actor, desk=desk, obj=review, ip=ip,
+                                     department_code=review.department.code, reason="correction answered"))
         recipients = [asker] if asker else department_staff_ids(review.department_id)
         notify(recipient_ids=recipients, kind=NotificationKind.REVIEW_ROUTED, application=application, review=review,
                params={"due_date": (fields.get("due_date") or review.due_date or today).isoformat()})
@@ -370,16 +406,17 @@ def application_resubmit(*, application_id: int, actor, data: dict, uploads: lis
                 remind_on=None, red_on=None, paused_days=0, reminded_at=None, yellow_at=None, red_at=None,
                 decided_at=None, decided_by=None, conditions="", version=review.version + 1,
             )
-            events.append(engine_event(Action.REVIEW_REOPENED, application, actor=actor, obj=review, ip=ip,
-                                 department_code=review.department.code, reason="fields changed",
-                                 fields=sorted(changed & set(schema.department_fields(review.department.code)))))
+            reopened.append(engine_event(Action.REVIEW_REOPENED, application, actor=actor, desk=desk, obj=review, ip=ip,
+                                         department_code=review.department.code, reason="fields changed",
+                                         fields=sorted(changed & set(schema.department_fields(review.department.code)))))
 
     if (business_name := business_name_of(cleaned)) != business_name_of(application.answers):
         Review.objects.filter(application_id=application.pk).update(business_name=business_name)
     application.answers = cleaned
     status_move(application, ApplicationStatus.IN_REVIEW)
     application.save(update_fields=["answers", "status", "updated_at"])
-    audit_record(engine_event(Action.APPLICATION_RESUBMITTED, application, actor=actor, ip=ip, changed=sorted(changed)), *events)
+    audit_record(*uploaded, engine_event(Action.APPLICATION_RESUBMITTED, application, actor=actor, desk=desk, ip=ip,
+                                       changed=sorted(changed)), *reopened)
     nudge_ids_on_commit(ROUTE_TASK, [application.pk])
     return application
 

@@ -3,15 +3,18 @@
 from collections.abc import Iterator
 from datetime import datetime, time, timedelta
 
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from . import objects
 from .models import Action, AuditEvent, ChainCheck
+from .services import FRONT_DESK
 
 # What a citizen sees under "who viewed my data": staff opening, downloading or deciding on
-# their data. Their own actions and the system's are not accesses by someone else.
+# their data, and everything a front desk did for them (audit.services.FrontDesk). Their own
+# actions and the system's are not accesses by someone else.
 STAFF_ACCESS_ACTIONS = (
     Action.APPLICATION_VIEWED,
     Action.REVIEW_VIEWED,
@@ -35,6 +38,15 @@ ACCESS_DESCRIPTIONS = {
     Action.APPLICATION_SHARED: _("Shared your application with another department for its opinion"),
     Action.SHARE_REVOKED: _("Ended another department's access to your application"),
     Action.PERSONAL_DATA_VIEWED: _("Opened your account and personal details in the administration site"),
+    # What a front desk does for the citizen.
+    Action.IDENTITY_VERIFIED: _("Verified your identity in person"),
+    Action.CLAIM_LETTER_PRINTED: _("Printed a letter to claim your account"),
+    Action.APPLICATION_CREATED: _("Started an application for you, with your signed consent"),
+    Action.ANSWERS_SAVED: _("Saved answers on your application"),
+    Action.ATTACHMENT_UPLOADED: _("Uploaded a document to your application"),
+    Action.APPLICATION_SUBMITTED: _("Submitted your application"),
+    Action.APPLICATION_RESUBMITTED: _("Sent your corrections"),
+    Action.REVIEW_REOPENED: _("Sent your corrections to the department"),
 }
 
 PURPOSES = {
@@ -47,18 +59,28 @@ PURPOSES = {
     "audit": _("Auditing"),
     "supervision": _("Supervising the departments"),
     "administration": _("Administering the portal's accounts"),
+    "api": _("Reviewing the application, through the department's system"),
+    "counter": _("Serving you at a front desk"),
 }
 DECISIONS = frozenset({Action.REVIEW_APPROVED, Action.REVIEW_REJECTED, Action.REVIEW_CORRECTION})
 
 
 def staff_accesses(subject_id: int):
-    """Every access by someone else to this person's data, newest first, with the actor."""
+    """Every access by someone else to this person's data, and everything a front desk did for
+    them, newest first, with the actor."""
     return (
-        AuditEvent.objects.filter(subject_id=subject_id, action__in=STAFF_ACCESS_ACTIONS, actor__isnull=False)
+        AuditEvent.objects.filter(Q(action__in=STAFF_ACCESS_ACTIONS) | Q(details__has_key=FRONT_DESK),
+                                  subject_id=subject_id, actor__isnull=False)
         .exclude(actor_id=subject_id)
         .select_related("actor")
         .order_by("-at", "-id")
     )
+
+
+def front_desk_name(event: AuditEvent) -> str:
+    """"Front desk: <its name>" for what a front desk did, else ""."""
+    name = event.details.get(FRONT_DESK) if isinstance(event.details, dict) else None
+    return gettext("Front desk: %(name)s") % {"name": name} if name else ""
 
 
 def describe_access(event: AuditEvent) -> str:

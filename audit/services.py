@@ -1,16 +1,22 @@
 """Writing audit events. Called inside the business transaction: the event commits or rolls
 back with the change it describes. Sealing into the hash chain happens later (audit.chain)."""
 
+import hashlib
+import logging
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .anchors import checkpoints_read
 from .chain import VERIFY_BATCH, VerifyState, audit_seal, audit_verify_batch, last_position, unsealed_count
 from .models import Action, AuditEvent, ChainCheck, ChainCheckStatus
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -43,6 +49,29 @@ def audit_record(*events: Event) -> None:
         AuditEvent.objects.bulk_create([e.to_model() for e in events])
 
 
+# The details key that marks an event as a front desk's doing, naming the desk.
+FRONT_DESK = "front_desk"
+
+
+@dataclass(frozen=True)
+class FrontDesk:
+    """A front desk acting for a citizen through its API token (registering them, printing their
+    claim letter, filing, answering, uploading, submitting for them, reading their application).
+    Its events are the desk's, never the citizen's: the token's service account is the actor, the
+    token's label the actor label, the purpose "counter", and the details carry the token's prefix
+    and the desk's name, which the citizen's page of who acted on their data shows."""
+
+    user: object
+    label: str
+    token: str  # the token's prefix, never the token
+    name: str
+
+    def stamp(self, event: Event) -> Event:
+        event.actor, event.actor_label, event.purpose = self.user, self.label, "counter"
+        event.details = {**event.details, "token": self.token, FRONT_DESK: self.name}
+        return event
+
+
 def client_ip(request) -> str | None:
     """The client address as the login throttle sees it (one rule for the whole portal)."""
     if request is None:
@@ -52,13 +81,62 @@ def client_ip(request) -> str | None:
     return get_client_ip_address(request) or None
 
 
-def access_denied(request, *, object_type: str, object_id, details: dict | None = None) -> None:
-    """Log a refused access: to someone else's object (the caller then answers 404, so that
-    references cannot be probed, but the attempt is on record), or to a call an API token's
-    scopes do not allow. ``details`` add to the path."""
-    audit_record(Event(action=Action.ACCESS_DENIED, object_type=object_type, object_id=object_id,
-                       actor=request.user if request.user.is_authenticated else None, ip=client_ip(request),
-                       details={"path": request.path[:200], **(details or {})}))
+DENIED_WINDOW_SECONDS = 60
+UNRECORDED_KEEP_SECONDS = 24 * 3600
+
+
+def access_denied(request, *, object_type: str, object_id, reason: str = "", actor=None, actor_label: str = "",
+                  **details) -> None:
+    """Put a refused access on record; the caller then refuses as it always does (404 for someone
+    else's object, so that references cannot be probed; 401 or 403 in the API). ``actor``
+    defaults to the signed-in user (none: "anonymous"); ``reason`` says why, in a word, and
+    ``details`` add what identifies the attempt (an API token's prefix, never the token).
+
+    Refusals cost nothing to cause, so they are counted before they are written (in the cache,
+    AUDIT_DENIED_WINDOW_SECONDS apart): without a user, one per client address, reason and kind
+    of object (a storm of bad tokens writes one row a minute per address); with one, one per
+    person, address, reason, object and request (the same page reloaded is one row, every other
+    object or request someone tries is on record). The next event written for a refusal counts
+    those left out in "unrecorded". Without a working cache every refusal is written."""
+    user = getattr(request, "user", None)
+    if actor is None and user is not None and user.is_authenticated:
+        actor = user
+    path = request.path[:200]
+    unrecorded = _denial_admitted(
+        (client_ip(request) or "-", reason, object_type)
+        + ((str(actor.pk), str(object_id), request.method, path) if actor is not None else ()))
+    if unrecorded is None:
+        return
+    details = {"path": path, **({"reason": reason} if reason else {}), **details}
+    if unrecorded:
+        details["unrecorded"] = unrecorded
+    audit_record(Event(action=Action.ACCESS_DENIED, object_type=object_type, object_id=str(object_id)[:40],
+                       actor=actor, actor_label=actor_label or ("" if actor is not None else "anonymous"),
+                       ip=client_ip(request), details=details))
+
+
+def page_denied(request, *, reason: str) -> None:
+    """A whole page refused (a citizen's page to a member of staff …), on record by its path."""
+    access_denied(request, object_type="url", object_id=request.path[:40], reason=reason)
+
+
+def _denial_admitted(parts: tuple) -> int | None:
+    """None when a refusal like this one was recorded within the window; else how many like it
+    were left out since the last one recorded."""
+    key = "audit:denied:" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+    window = getattr(settings, "AUDIT_DENIED_WINDOW_SECONDS", DENIED_WINDOW_SECONDS)
+    try:
+        if cache.add(key, 1, timeout=window):
+            left_out = cache.get(f"{key}:n") or 0
+            if left_out:
+                cache.decr(f"{key}:n", left_out)
+            return left_out
+        cache.add(f"{key}:n", 0, timeout=UNRECORDED_KEEP_SECONDS)
+        cache.incr(f"{key}:n")
+        return None
+    except Exception:  # the cache is down: a refusal too many on record beats one missing
+        logger.warning("access.denied: the cache did not answer; recording every refusal", exc_info=True)
+        return 0
 
 
 # --- Checking the chain from the auditor's page --------------------------------------------------

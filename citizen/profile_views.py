@@ -12,6 +12,8 @@ from accounts.errors import AccountError
 from accounts.forms import ProfileForm, apply_errors
 from approvals.applicants import applicant_profile_update
 
+from .views import staff_refused
+
 
 class ProfileView(LoginRequiredMixin, FormView):
     """A citizen's details, asked once and reused in every application."""
@@ -22,6 +24,7 @@ class ProfileView(LoginRequiredMixin, FormView):
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated and not request.user.is_citizen:
+            staff_refused(request)
             raise Http404
         return super().dispatch(request, *args, **kwargs)
 

@@ -18,7 +18,7 @@ from approvals.answers import answer_sections, first_incomplete_step, section_of
 from approvals.attachments import CopyUnavailable, disarmed_copy
 from approvals.models import Application, ApplicationStatus, Attachment, ReviewStatus
 from approvals.prefill import prefill_answers
-from audit.services import access_denied, client_ip
+from audit.services import access_denied, client_ip, page_denied
 from catalogue.models import Service
 from core.errors import InvalidTransition, ValidationFailed, WorkflowError
 from core.forms import apply_errors
@@ -40,16 +40,22 @@ def group_titles() -> dict[str, str]:
 
 
 def citizen_required(view):
-    """Signed-in citizens only; staff accounts do not apply for themselves."""
+    """Signed-in citizens only; staff accounts do not apply for themselves (a 404, on record)."""
 
     @login_required
     def wrapped(request, *args, **kwargs):
         if not request.user.is_citizen:
+            staff_refused(request)
             raise Http404
         return view(request, *args, **kwargs)
 
     wrapped.__name__ = view.__name__
     return wrapped
+
+
+def staff_refused(request) -> None:
+    """A member of staff asked for a citizen's page: on record before the 404."""
+    page_denied(request, reason="citizen_only")
 
 
 def own_application(request, pk: int) -> Application:
@@ -161,7 +167,8 @@ def edit(request, pk, step):
     form = SchemaForm(request.POST or None, request.FILES or None, specs=specs, answers=application.answers)
     if request.method == "POST":
         refused = _send_whole(request, pk, form, lambda check_only: workflow.application_save_page(
-            application_id=pk, actor=request.user, data=form.answer_data(), uploads=form.uploads(), check_only=check_only))
+            application_id=pk, actor=request.user, data=form.answer_data(), uploads=form.uploads(), check_only=check_only,
+            ip=client_ip(request)))
         if refused:
             return refused
         if not form.errors:
@@ -190,7 +197,7 @@ def attachment_remove(request, pk, attachment_id):
     application = own_application(request, pk)
     item = own_attachment(request, application, attachment_id)
     try:
-        workflow.application_remove_attachment(attachment_id=item.pk, actor=request.user)
+        workflow.application_remove_attachment(attachment_id=item.pk, actor=request.user, ip=client_ip(request))
     except ValidationFailed as exc:
         messages.error(request, " ".join(str(m) for errors in exc.errors.values() for m in errors))
     except WorkflowError as exc:

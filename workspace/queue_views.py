@@ -15,9 +15,9 @@ from approvals import assignment
 from approvals.access import may_release
 from approvals.models import REVIEW_OPEN, Review
 from approvals.sla import local_today, sla_calendar
-from audit.services import client_ip
+from audit.services import access_denied, client_ip
 from catalogue.models import Service
-from core.errors import ValidationFailed, WorkflowError
+from core.errors import NotAllowed, ValidationFailed, WorkflowError
 from departments.access import department_members
 from departments.models import MembershipRole
 
@@ -111,11 +111,28 @@ def _back(request) -> str:
     return safe_next(request, reverse("departments:queue"))
 
 
-def _run(request, action, **kwargs):
+# Assigning reviews of another department, or without being their department's supervisor, is
+# refused, and each review refused is on record; the other skips are states, not refusals.
+REFUSALS = (assignment.SkipReason.NOT_FOUND, assignment.SkipReason.NOT_SUPERVISOR)
+
+
+def _refused(request, reasons: dict[int, str]) -> None:
+    """Each refused review (review id -> SkipReason) on record."""
+    for pk, reason in reasons.items():
+        access_denied(request, object_type="review", object_id=pk, reason=reason)
+
+
+def _run(request, action, reviews: list[int], **kwargs):
+    """Run an assignment for ``reviews``; a refusal is a message (a 404 for another department's
+    review), on record."""
     try:
         return action(actor=request.user, ip=client_ip(request), **kwargs)
     except Review.DoesNotExist:
+        _refused(request, dict.fromkeys(reviews, assignment.SkipReason.NOT_FOUND))
         raise Http404
+    except NotAllowed as exc:
+        _refused(request, dict.fromkeys(reviews, assignment.SkipReason.NOT_SUPERVISOR))
+        messages.error(request, exc.message)
     except ValidationFailed as exc:
         for errors in exc.errors.values():
             for error in errors:
@@ -131,7 +148,7 @@ def assign(request, pk):
     form = AssignForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose an officer to assign the review to."))
-    elif _run(request, assignment.review_assign, review_id=pk, assignee_id=form.cleaned_data["assignee"]):
+    elif _run(request, assignment.review_assign, [pk], review_id=pk, assignee_id=form.cleaned_data["assignee"]):
         messages.success(request, _("The review is assigned."))
     return redirect(_back(request))
 
@@ -146,9 +163,10 @@ def assign_bulk(request):
             for error in errors:
                 messages.error(request, error)
         return redirect(_back(request))
-    result = _run(request, assignment.reviews_assign_bulk, review_ids=form.cleaned_data["review"],
-                  assignee_id=form.cleaned_data["assignee"])
+    result = _run(request, assignment.reviews_assign_bulk, form.cleaned_data["review"],
+                  review_ids=form.cleaned_data["review"], assignee_id=form.cleaned_data["assignee"])
     if result is not None:
+        _refused(request, {pk: why for pk, why in result.skipped.items() if why in REFUSALS})
         if result.assigned:
             messages.success(request, ngettext("%(n)d review assigned.", "%(n)d reviews assigned.",
                                                len(result.assigned)) % {"n": len(result.assigned)})

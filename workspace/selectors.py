@@ -25,6 +25,7 @@ from approvals.models import (
 from approvals.need_to_know import need_to_know
 from approvals.sla import local_today, sla_calendar
 from audit.models import Action, AuditEvent
+from audit.selectors import front_desk_name
 from catalogue.models import Service
 from core.i18n import translated
 from departments.access import active_memberships, member_role
@@ -411,6 +412,9 @@ def review_for_officer(user, pk: int) -> tuple[Review, str]:
 _INTERNAL_ACTIONS = ("review.viewed", "attachment.viewed", "application.viewed", "access.denied", "message.sent",
                      "application.shared", "application.share_revoked",
                      "review.claimed", "review.released", "review.assigned")
+# The applicant filling in the form, page by page: what they sent is in "submitted" and
+# "corrections submitted".
+_DRAFTING_ACTIONS = (Action.ANSWERS_SAVED, Action.ATTACHMENT_UPLOADED, Action.ATTACHMENT_REMOVED)
 
 
 def internal_notes(review: Review):
@@ -434,10 +438,11 @@ def recent_history(review: Review, *, everything: bool = False) -> tuple[list, b
 
 def application_history(review: Review):
     """The application's audit trail as the review's department may see it: every transition and
-    decision, and the views and internal steps of this department only."""
+    decision, and the views and internal steps of this department only; not the drafting."""
     return (
         AuditEvent.objects.filter(application_id=review.application_id)
         .exclude(Q(action__in=_INTERNAL_ACTIONS) & ~Q(department_code=review.department.code))
+        .exclude(action__in=_DRAFTING_ACTIONS)
         .select_related("actor")
         .order_by("at", "id")
     )
@@ -470,7 +475,8 @@ class HistoryRow:
 
 def history_rows(review: Review, events: list) -> list[HistoryRow]:
     """The events as the review page shows them. The person is named for this department's own
-    events (and the applicant for theirs); another department's officers stay anonymous."""
+    events (the applicant for theirs, a front desk for what it did for them); another department's
+    officers stay anonymous."""
     codes = {e.department_code for e in events if e.department_code}
     names = {code: translated(name) for code, name in Department.objects.filter(code__in=codes).values_list("code", "name")}
     labels = dict(Action.choices)
@@ -478,13 +484,19 @@ def history_rows(review: Review, events: list) -> list[HistoryRow]:
     for event in events:
         what = HISTORY_WORDS.get((event.action, event.purpose)) or HISTORY_WORDS.get((event.action, "")) \
             or labels.get(event.action) or _("Other event")
-        who = ""
-        if event.department_code == review.department.code and event.actor:
-            who = event.actor.full_name
-        elif not event.department_code and event.actor_id == review.application.applicant_id:
-            who = _("Applicant")
-        rows.append(HistoryRow(at=event.at, what=str(what), department=names.get(event.department_code, ""), who=str(who)))
+        rows.append(HistoryRow(at=event.at, what=str(what), department=names.get(event.department_code, ""),
+                               who=str(_who(event, review))))
     return rows
+
+
+def _who(event, review: Review) -> str:
+    if desk := front_desk_name(event):
+        return desk
+    if event.department_code == review.department.code and event.actor:
+        return event.actor.full_name
+    if not event.department_code and event.actor_id == review.application.applicant_id:
+        return _("Applicant")
+    return ""
 
 
 def standard_reasons(department_id: int):

@@ -81,7 +81,8 @@ def test_a_walk_in_with_an_address_is_registered_verified_in_person_and_mailed_a
     event = AuditEvent.objects.get(action=Action.IDENTITY_VERIFIED)
     assert (event.actor_id, event.actor_label, event.object_type, event.object_id, event.subject_id, event.purpose,
             event.application_id) == (token.user_id, token.label, "user", str(user.pk), user.pk, "counter", None)
-    assert event.details == {"token": token.prefix, "assurance": "in_person", "document_type": "resident_id_card",
+    assert event.details == {"token": token.prefix, "front_desk": "counter 3", "assurance": "in_person",
+                             "document_type": "resident_id_card",
                              "officer_name": "Li Na", "officer_staff_number": "A1023", "claim_mailed": True,
                              "claim_letter": False}
 
@@ -255,9 +256,11 @@ def test_a_desk_files_for_its_walk_in_with_signed_consent(desk, desk_token, rest
     event = AuditEvent.objects.get(action=Action.APPLICATION_CREATED, application_id=application.pk)
     assert (event.actor_id, event.actor_label, event.subject_id, event.object_type, event.object_id) == (
         token.user_id, token.label, walk_in["id"], "application", str(application.pk))
-    assert event.details == {"filing": {"token": token.prefix, "consent": {
-        "method": "paper_scan", "signed_at": stored.signed_at.isoformat(), "officer_name": "Li Na",
-        "officer_staff_number": "A1023", "document_sha256": sha}}}
+    assert event.details == {"token": token.prefix, "front_desk": "counter 3", "fields": ["business_name"],
+                             "filing": {"consent": {
+                                 "method": "paper_scan", "signed_at": stored.signed_at.isoformat(), "officer_name": "Li Na",
+                                 "officer_staff_number": "A1023", "document_sha256": sha,
+                                 "document_size": len(PDF_BYTES)}}}
 
 
 def test_filing_by_email_with_a_reference_instead_of_the_document(desk, citizen, restaurant):

@@ -19,6 +19,7 @@ from api.models import ApiToken, TokenKind
 from api.services import api_token_create, api_token_revoke
 from api.tasks import api_token_expiry_warn_task
 from api.tests.conftest import Api, department_token
+from audit.models import Action, AuditEvent
 from core.errors import ValidationFailed
 from tests.celery_worker import *  # noqa: F403  (the fixtures celery_queue and start_worker)
 from tests.celery_worker import broker_idle, mails_in, wait_for
@@ -83,6 +84,9 @@ def test_an_expired_token_is_a_401_that_says_so(citizen, citizen_token, time_mac
     assert response.status_code == 401
     assert response.json() == {"error": {"code": "token_expired", "message": "The token has expired.", "fields": {}}}
     assert response["WWW-Authenticate"] == 'Bearer realm="api"'
+    [denied] = AuditEvent.objects.filter(action=Action.ACCESS_DENIED)
+    assert (denied.actor_id, denied.actor_label, denied.details) == (
+        None, "anonymous", {"path": "/api/v1/applications/", "reason": "expired_token", "token": token.prefix})
     # Revoked and expired: the revocation is what is said; an unknown token is not "expired".
     api_token_revoke(token_id=token.pk)
     assert api.get("/api/v1/applications/").json()["error"] == {

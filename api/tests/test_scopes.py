@@ -40,8 +40,8 @@ def token_routes() -> list:
 
 
 def scope_denials():
-    return list(AuditEvent.objects.filter(action=Action.ACCESS_DENIED, object_type="api_scope")
-                .values_list("object_id", "details"))
+    return list(AuditEvent.objects.filter(action=Action.ACCESS_DENIED, details__reason="insufficient_scope")
+                .order_by("id").values_list("object_id", "details"))
 
 
 def issue(kind, scope, citizen):
@@ -72,7 +72,8 @@ def test_each_scope_allows_exactly_its_endpoints(pattern, method, restaurant, ci
                 assert response.json() == {"error": {
                     "code": "insufficient_scope", "message": f"This call needs a token with the {required} scope.",
                     "fields": {}}}
-                assert scope_denials() == [*before, (required, {"path": path, "token": token.prefix, "scope": required})]
+                assert scope_denials() == [*before, (path[:40], {"path": path, "reason": "insufficient_scope",
+                                                                 "token": token.prefix, "scope": required})]
 
 
 def test_the_refusal_is_audited_with_the_token_and_changes_nothing(restaurant, citizen, submit):
@@ -87,10 +88,11 @@ def test_the_refusal_is_audited_with_the_token_and_changes_nothing(restaurant, c
     assert response.json()["error"]["code"] == "insufficient_scope"
     review.refresh_from_db()
     assert (review.status, review.assignee_id) == ("pending", None)
-    denied = AuditEvent.objects.get(action=Action.ACCESS_DENIED, object_type="api_scope")
-    assert (denied.actor_id, denied.object_id, denied.details) == (
-        token.user_id, "decide", {"path": f"/api/v1/reviews/{review.pk}/decision/", "token": token.prefix,
-                                  "scope": "decide"})
+    denied = AuditEvent.objects.get(action=Action.ACCESS_DENIED, details__reason="insufficient_scope")
+    path = f"/api/v1/reviews/{review.pk}/decision/"
+    assert (denied.actor_id, denied.actor_label, denied.object_type, denied.object_id, denied.details) == (
+        token.user_id, token.label, "url", path[:40],
+        {"path": path, "reason": "insufficient_scope", "token": token.prefix, "scope": "decide"})
     # A method the endpoint does not answer is still a 405, whatever the scopes.
     assert reader.post("/api/v1/reviews/", {}).status_code == 405
 

@@ -36,7 +36,7 @@ def test_submit_fans_out_one_review_per_department(submit, citizen, officers):
     assert application.answers == {**VALID_ANSWERS, "seats": 40}
     assert list(Notification.objects.filter(recipient=citizen).values_list("kind", flat=True)) == [NotificationKind.SUBMITTED]
     assert list(AuditEvent.objects.filter(application_id=application.pk).values_list("action", flat=True)) == [
-        Action.APPLICATION_CREATED, Action.APPLICATION_SUBMITTED,
+        Action.APPLICATION_CREATED, Action.ANSWERS_SAVED, Action.ATTACHMENT_UPLOADED, Action.APPLICATION_SUBMITTED,
     ]
 
 
