@@ -162,6 +162,7 @@ class PermitVerifyCodeView(PublicView):
     """The permit with this number and verification code (both printed on it): its state and
     what it prints. A wrong code is answered like a number never issued."""
 
+    @extend_schema(operation_id="permits_verification_by_code_retrieve")
     def get(self, request, number, code):
         number = normalize_number(number) if number.isprintable() else None
         v = verification_by_code(number, code[:64]) if number else None
