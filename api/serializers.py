@@ -104,15 +104,29 @@ def service_detail(service) -> dict:
     }
 
 
+class PermitValiditySerializer(serializers.Serializer):
+    """By the number alone: only whether a permit with it is valid (numbers are sequential)."""
+
+    number = serializers.CharField()
+    valid = serializers.BooleanField()
+
+
 class PermitVerificationSerializer(serializers.Serializer):
+    """By the number and the verification code printed on the permit: its state and what it prints."""
+
     number = serializers.CharField()
     state = serializers.ChoiceField(choices=["valid", "expired", "revoked", "superseded", "pending"])
     holder = serializers.CharField()
+    business_name = serializers.CharField(allow_blank=True)
+    site_address = serializers.CharField(allow_blank=True)
     service = serializers.CharField()
+    application = serializers.CharField(allow_blank=True)
     departments = serializers.ListField(child=serializers.CharField())
     issued_at = serializers.DateTimeField()
     valid_from = serializers.DateField()
     valid_until = serializers.DateField()
+    replaces = serializers.CharField(allow_null=True)
+    replaced_by = serializers.CharField(allow_null=True)
 
 
 # --- Department systems -------------------------------------------------------------------------

@@ -13,6 +13,8 @@ urlpatterns = [
     path("v1/services/", views.ServiceListView.as_view(), name="services"),
     path("v1/services/<slug:slug>/", views.ServiceDetailView.as_view(), name="service"),
     path("v1/permits/<str:number>/verification/", views.PermitVerifyView.as_view(), name="permit-verify"),
+    path("v1/permits/<str:number>/verification/<str:code>/", views.PermitVerifyCodeView.as_view(),
+         name="permit-verify-code"),
     path("v1/reviews/", views.ReviewListView.as_view(), name="reviews"),
     path("v1/reviews/<str:pk>/", views.ReviewDetailView.as_view(), name="review"),
     path("v1/reviews/<str:pk>/attachments/<str:attachment_id>/", views.ReviewAttachmentView.as_view(),

@@ -18,7 +18,7 @@ from approvals.need_to_know import department_attachment, need_to_know
 from audit.models import Action
 from audit.services import Event, audit_record, client_ip
 from core.errors import ValidationFailed
-from permits.selectors import verification_by_number
+from permits.selectors import normalize_number, valid_by_number, verification_by_code
 
 from . import selectors, serializers
 from .base import ApiView
@@ -169,20 +169,35 @@ class ServiceDetailView(PublicView):
         return Response(serializers.service_detail(selectors.public_service(slug)))
 
 
-@extend_schema(tags=["public"], responses={200: serializers.PermitVerificationSerializer, **errors(404, 406, 429)})
+@extend_schema(tags=["public"], responses={200: serializers.PermitValiditySerializer, **errors(404, 406, 429)})
 class PermitVerifyView(PublicView):
-    """Is this permit genuine, and is it valid today? Only what the permit itself shows."""
+    """Is a permit with this number valid today? Nothing more: permit numbers are sequential."""
 
     def get(self, request, number):
-        verification = verification_by_number(number[:30]) if number.isprintable() else None
-        if verification is None:
-            return error_response(404, _("No permit has this number."))
+        number = normalize_number(number) if number.isprintable() else None
+        if number is None or not valid_by_number(number):
+            return error_response(404, _("No valid permit has this number."))
+        return Response({"number": number, "valid": True})
+
+
+@extend_schema(tags=["public"], responses={200: serializers.PermitVerificationSerializer, **errors(404, 406, 429)})
+class PermitVerifyCodeView(PublicView):
+    """The permit with this number and verification code (both printed on it): its state and
+    what it prints. A wrong code is answered like a number never issued."""
+
+    @extend_schema(operation_id="permits_verification_by_code_retrieve")
+    def get(self, request, number, code):
+        number = normalize_number(number) if number.isprintable() else None
+        v = verification_by_code(number, code[:64]) if number else None
+        if v is None:
+            return error_response(404, _("No permit has this number and verification code."))
+        permit = v.permit
         # One reading of a permit for the page and the API: what the permit itself prints.
-        permit = verification.permit
         return Response({
-            "number": permit.number, "state": verification.state, "holder": verification.holder,
-            "service": verification.service, "departments": verification.departments,
-            "issued_at": permit.issued_at, "valid_from": permit.valid_from, "valid_until": permit.valid_until,
+            "number": permit.number, "state": v.state, "holder": v.holder, "business_name": v.business_name,
+            "site_address": v.site_address, "service": v.service, "application": v.application,
+            "departments": v.departments, "issued_at": permit.issued_at, "valid_from": permit.valid_from,
+            "valid_until": permit.valid_until, "replaces": v.replaces or None, "replaced_by": v.replaced_by or None,
         })
 
 

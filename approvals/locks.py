@@ -18,6 +18,7 @@ from django.db import connection, models
 
 from departments.access import member_role_sql
 from departments.models import Department
+from permits.models import ReissueRequest
 
 from .models import Application, ApplicationShare, Attachment, Review, ReviewStatus
 
@@ -177,3 +178,9 @@ def lock_share(share_id: int) -> ApplicationShare:
         ApplicationShare.objects.select_for_update(of=("self",))
         .select_related("application", "department", "from_department").get(pk=share_id)
     )
+
+
+def lock_reissue_request(request_id: int) -> ReissueRequest:
+    """Lock a proposed correction of a permit (taken under its application's lock, which every
+    change of the application's permits takes first)."""
+    return ReissueRequest.objects.select_for_update(no_key=True).get(pk=request_id)

@@ -1,7 +1,12 @@
 """The engine's permit steps: the produced file (which issues the application), and the
 staff's revocation and re-issue after a correction. Each takes the application's row lock,
 where every change of an application's permits serializes with the render task; numbering,
-rendering, signing and storing the file are the permits app's (a leaf called from here)."""
+rendering, signing and storing the file are the permits app's (a leaf called from here).
+
+A re-issue changes what a signed permit prints (its holder, business, site), so it takes four
+eyes: one person proposes the correction, another person allowed to manage the permit approves
+it, and only the approval issues the corrected permit. Every re-issue corrects something
+printed (one that changes nothing is refused), so there is no single-person path."""
 
 from django.db import transaction
 from django.utils import timezone
@@ -11,7 +16,7 @@ from audit.models import Action
 from audit.services import audit_record
 from core.errors import InvalidTransition, NotAllowed, ValidationFailed
 from core.nudges import nudge_ids_on_commit
-from permits.models import Permit, PermitStatus
+from permits.models import Permit, PermitStatus, ReissueRequest, ReissueRequestStatus
 from permits.selectors import permit_data
 from permits.services import (
     CORRECTABLE,
@@ -24,10 +29,10 @@ from permits.services import (
 
 from .access import may_manage_permit
 from .events import engine_event
-from .locks import lock_application
+from .locks import lock_application, lock_reissue_request
 from .models import NotificationKind
 from .notifications import notify
-from .transitions import status_move
+from .transitions import status_enter, status_move, status_move_rows
 from .workflow import RENDER_TASK, application_mark_issued
 
 
@@ -97,6 +102,10 @@ def permit_revoke(*, permit_id: int, actor, reason: str, ip: str | None = None) 
            application=permit.application, params={"permit_number": permit.number, "reason": reason})
     audit_record(engine_event(Action.PERMIT_REVOKED, permit.application, obj=permit, actor=actor, ip=ip,
                               number=permit.number, reason=reason))
+    # A correction waiting for approval has nothing left to correct.
+    for request in ReissueRequest.objects.filter(permit=permit, status=ReissueRequestStatus.PENDING):
+        request.permit = permit
+        _decide(request, ReissueRequestStatus.REJECTED, actor=actor, note=reason, ip=ip)
     return permit
 
 
@@ -121,18 +130,98 @@ def _corrections(permit: Permit, corrections: dict) -> tuple[dict, dict]:
     return facts, changes
 
 
-@transaction.atomic
-def permit_reissue(*, permit_id: int, actor, corrections: dict, reason: str, ip: str | None = None) -> Permit:
-    """Issue a corrected permit in place of a valid one. The old permit is kept, superseded
-    (its file still verifies, as superseded, and points to the new one); the new permit has a
-    new number, the same validity end date, and its file is produced by the worker."""
-    permit = _locked_permit(permit_id, actor)
-    reason = _reason(reason)
+def _check_reissuable(permit: Permit) -> None:
     if permit.status != PermitStatus.VALID:
         raise InvalidTransition(_("Only a valid permit can be re-issued; this one is %(status)s.") % {
             "status": permit.get_status_display().lower()})
     if not permit.rendered_at:
         raise InvalidTransition(_("The permit's file is still being produced. Try again in a moment."))
+
+
+@transaction.atomic
+def permit_reissue_propose(*, permit_id: int, actor, corrections: dict, reason: str,
+                           ip: str | None = None) -> ReissueRequest:
+    """Propose a corrected permit in place of a valid one. Nothing is issued: the correction
+    waits for another person allowed to manage the permit (permit_reissue_approve). One
+    correction waits per permit at a time."""
+    permit = _locked_permit(permit_id, actor)
+    reason = _reason(reason)
+    _check_reissuable(permit)
+    changes = _corrections(permit, corrections)[1]
+    if ReissueRequest.objects.filter(permit=permit, status=ReissueRequestStatus.PENDING).exists():
+        raise InvalidTransition(_("A correction of this permit is already waiting for a second supervisor: "
+                                  "approve or reject it first."))
+    request = status_enter(ReissueRequest(permit=permit, corrections=changes, reason=reason, proposed_by=actor),
+                           ReissueRequestStatus.PENDING)
+    request.save()
+    audit_record(engine_event(Action.PERMIT_REISSUE_PROPOSED, permit.application, obj=permit, actor=actor, ip=ip,
+                              number=permit.number, request=request.pk, corrected=",".join(sorted(changes)),
+                              reason=reason))
+    return request
+
+
+def _locked_request(request_id: int, actor) -> ReissueRequest:
+    """A waiting correction, under its application's row lock and its own (two deciders at once
+    take turns, and the second finds it decided); NotAllowed for whoever may not manage the permit."""
+    permit_id = ReissueRequest.objects.filter(pk=request_id).values_list("permit_id", flat=True).first()
+    if permit_id is None:
+        raise ReissueRequest.DoesNotExist
+    permit = _locked_permit(permit_id, actor)
+    request = lock_reissue_request(request_id)
+    request.permit = permit
+    if request.status != ReissueRequestStatus.PENDING:
+        raise InvalidTransition(_("This correction has been decided already."))
+    return request
+
+
+def _decide(request: ReissueRequest, status: str, *, actor, note: str = "", reissued: Permit | None = None,
+            ip: str | None = None) -> None:
+    """Record the decision, only if the correction still waits (a conditional UPDATE: the row
+    lock already serializes deciders; this keeps a second decision from ever being written)."""
+    now = timezone.now()
+    moved = status_move_rows(ReissueRequest.objects.filter(pk=request.pk), status,
+                             from_states=[ReissueRequestStatus.PENDING], decided_by=actor, decided_at=now,
+                             decision_note=note, reissued=reissued)
+    if moved != 1:
+        raise InvalidTransition(_("This correction has been decided already."))
+    status_move(request, status)  # the instance follows the row
+    request.decided_by, request.decided_at, request.decision_note, request.reissued = actor, now, note, reissued
+    permit = request.permit
+    if status == ReissueRequestStatus.APPROVED:
+        event = engine_event(Action.PERMIT_REISSUE_APPROVED, permit.application, obj=permit, actor=actor, ip=ip,
+                             number=permit.number, request=request.pk, by=reissued.number)
+    else:
+        event = engine_event(Action.PERMIT_REISSUE_REJECTED, permit.application, obj=permit, actor=actor, ip=ip,
+                             number=permit.number, request=request.pk, reason=note)
+    audit_record(event)
+
+
+@transaction.atomic
+def permit_reissue_approve(*, request_id: int, actor, ip: str | None = None) -> Permit:
+    """Approve a proposed correction: the corrected permit is issued in place of the old one.
+    The proposer cannot approve their own."""
+    request = _locked_request(request_id, actor)
+    if request.proposed_by_id == actor.pk:
+        raise NotAllowed(_("You proposed this correction: another supervisor must approve it."))
+    new = _reissue(request.permit, actor=actor, corrections=request.corrections, reason=request.reason, ip=ip)
+    _decide(request, ReissueRequestStatus.APPROVED, actor=actor, reissued=new, ip=ip)
+    return new
+
+
+@transaction.atomic
+def permit_reissue_reject(*, request_id: int, actor, reason: str, ip: str | None = None) -> ReissueRequest:
+    """Reject a proposed correction (its proposer may, to withdraw it); the permit is unchanged."""
+    request = _locked_request(request_id, actor)
+    _decide(request, ReissueRequestStatus.REJECTED, actor=actor, note=_reason(reason), ip=ip)
+    return request
+
+
+def _reissue(permit: Permit, *, actor, corrections: dict, reason: str, ip: str | None) -> Permit:
+    """Issue a corrected permit in place of a valid one (the caller holds the application's lock
+    and has the correction approved). The old permit is kept, superseded (its file still
+    verifies, as superseded, and names the new one); the new permit has a new number and its
+    own verification code, the same validity end date, and its file is produced by the worker."""
+    _check_reissuable(permit)
     facts, changes = _corrections(permit, corrections)
     now = timezone.now()
     status_move(permit, PermitStatus.SUPERSEDED)

@@ -1,4 +1,5 @@
-"""The declared states of applications, reviews and permits, and the only code that writes them.
+"""The declared states of applications, reviews, permits and permit corrections, and the only code
+that writes them.
 
 Each table maps a state to the states it may move to. Every status write of the portal goes
 through this module (a source scan test keeps it so): ``status_move`` for one instance the
@@ -12,11 +13,11 @@ from collections.abc import Iterable
 from django.db import models
 
 from core.errors import InvalidTransition
-from permits.models import Permit, PermitStatus
+from permits.models import Permit, PermitStatus, ReissueRequest, ReissueRequestStatus
 
 from .models import Application, ApplicationStatus, Review, ReviewStatus
 
-A, R, P = ApplicationStatus, ReviewStatus, PermitStatus
+A, R, P, C = ApplicationStatus, ReviewStatus, PermitStatus, ReissueRequestStatus
 
 APPLICATION_TRANSITIONS: dict[str, frozenset[str]] = {
     A.DRAFT: frozenset({A.IN_REVIEW, A.WITHDRAWN}),  # submit, withdraw
@@ -45,13 +46,23 @@ PERMIT_TRANSITIONS: dict[str, frozenset[str]] = {
     P.SUPERSEDED: frozenset(),
 }
 
+# A proposed correction of a permit: a second person approves (the corrected permit is issued)
+# or rejects it; the proposer may withdraw it (a rejection); revoking the permit rejects it.
+REISSUE_REQUEST_TRANSITIONS: dict[str, frozenset[str]] = {
+    C.PENDING: frozenset({C.APPROVED, C.REJECTED}),
+    C.APPROVED: frozenset(),
+    C.REJECTED: frozenset(),
+}
+
 TRANSITIONS: dict[type[models.Model], dict[str, frozenset[str]]] = {
     Application: APPLICATION_TRANSITIONS, Review: REVIEW_TRANSITIONS, Permit: PERMIT_TRANSITIONS,
+    ReissueRequest: REISSUE_REQUEST_TRANSITIONS,
 }
 
 # The states a row may be created in.
 INITIAL: dict[type[models.Model], frozenset[str]] = {
     Application: frozenset({A.DRAFT}), Review: frozenset({R.WAITING, R.PENDING}), Permit: frozenset({P.VALID}),
+    ReissueRequest: frozenset({C.PENDING}),
 }
 
 

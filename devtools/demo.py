@@ -43,7 +43,7 @@ def permits_readdress(applicant_emails) -> list[str]:
     again = []
     for permit in (Permit.objects.filter(application__applicant__email__in=applicant_emails,
                                          rendered_at__isnull=False).exclude(file="").order_by("pk")):
-        if recorded_verify_url(permit) == verify_url(permit.number):
+        if recorded_verify_url(permit) == verify_url(permit):
             continue
         # Unrendered again, the permit goes through the one renderer the worker uses; its
         # application is issued already, so nothing is announced twice.

@@ -51,6 +51,7 @@ from catalogue.models import Service
 from catalogue.schema import Schema, date_bound
 from core.calendar import WorkingDays
 from departments.models import Department, Membership, MembershipRole
+from permits.codes import new_verify_code
 
 from .samples import blank_pdf
 
@@ -505,7 +506,7 @@ def _permit(ctx, rng, service: ServicePlan, app_id, submitted: datetime, decided
         "file": "", "sha256": "",
         "rendered_at": min(decided + timedelta(seconds=rng.uniform(1, 30)), ctx.now) if rendered else None,
         "render_claimed_at": None, "render_attempts": 1 if rendered else 0, "revoked_at": None,
-        "revocation_reason": "",
+        "revocation_reason": "", "verify_code": new_verify_code(),
     }
 
 
@@ -529,7 +530,8 @@ REVIEW_COLUMNS = [
     "extension_reason", "paused_days", "applicant_name", "business_name", "unread_messages",
 ]
 PERMIT_COLUMNS = ["application_id", "number", "status", "issued_at", "valid_from", "valid_until", "file", "sha256",
-                  "rendered_at", "render_claimed_at", "render_attempts", "revoked_at", "revocation_reason"]
+                  "rendered_at", "render_claimed_at", "render_attempts", "revoked_at", "revocation_reason",
+                  "verify_code"]
 RATING_COLUMNS = ["application_id", "rated_by_id", "score", "comment", "created_at"]
 ATTACHMENT_COLUMNS = ["application_id", "field_key", "file", "original_name", "content_type", "size", "sha256",
                       "uploaded_at", "disarmed_file", "disarmed_sha256"]

@@ -1,4 +1,5 @@
-"""Forms of public verification and of the staff's revoke / re-issue actions."""
+"""Forms of public verification and of the staff's revoke / re-issue actions (a re-issue is
+proposed by one person and approved or rejected by another)."""
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
@@ -8,7 +9,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 from .selectors import normalize_number
-from .services import CORRECTABLE, REASON_MAX_LENGTH
+from .services import CORRECTABLE, CORRECTABLE_LABELS, REASON_MAX_LENGTH
 
 
 def _helper(label: str, name: str, *, method: str = "post", css_class: str = "btn-primary") -> FormHelper:
@@ -61,7 +62,8 @@ class VerifyFileForm(forms.Form):
 class RevokeForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason for the revocation"), max_length=REASON_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("Shown on the public verification page and sent to the holder."),
+        help_text=_("Sent to the holder and kept on record. The public verification page says only that the "
+                    "permit is revoked, and since when."),
     )
 
     def __init__(self, *args, **kwargs):
@@ -70,13 +72,31 @@ class RevokeForm(forms.Form):
 
 
 class ReissueForm(forms.Form):
-    holder = forms.CharField(label=_("Holder"), max_length=CORRECTABLE["holder"])
-    business_name = forms.CharField(label=_("Business name"), max_length=CORRECTABLE["business_name"], required=False)
-    site_address = forms.CharField(label=_("Business site"), max_length=CORRECTABLE["site_address"], required=False)
+    """The proposal of a correction: it waits for a second person's approval."""
+
+    holder = forms.CharField(label=CORRECTABLE_LABELS["holder"], max_length=CORRECTABLE["holder"])
+    business_name = forms.CharField(label=CORRECTABLE_LABELS["business_name"], max_length=CORRECTABLE["business_name"],
+                                    required=False)
+    site_address = forms.CharField(label=CORRECTABLE_LABELS["site_address"], max_length=CORRECTABLE["site_address"],
+                                   required=False)
     reason = forms.CharField(
         label=_("What was corrected, and why"), max_length=REASON_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2}),
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, prefix="reissue", **kwargs)
-        self.helper = _helper(_("Re-issue the corrected permit"), "reissue_submit", css_class="btn-outline-primary")
+        self.helper = _helper(_("Propose the correction"), "reissue_submit", css_class="btn-outline-primary")
+
+
+class RejectCorrectionForm(forms.Form):
+    """Rejecting a proposed correction; for its proposer, withdrawing it."""
+
+    reason = forms.CharField(label=_("Why you reject it"), max_length=REASON_MAX_LENGTH,
+                             widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, withdraw: bool = False, **kwargs):
+        super().__init__(*args, prefix="reject", **kwargs)
+        if withdraw:
+            self.fields["reason"].label = _("Why you withdraw it")
+        self.helper = _helper(_("Withdraw the proposal") if withdraw else _("Reject the correction"), "reject_submit",
+                              css_class="btn-outline-danger")

@@ -1,8 +1,10 @@
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from .codes import new_verify_code
 
 
 class PermitStatus(models.TextChoices):
@@ -34,6 +36,9 @@ class Permit(models.Model):
 
     application = models.ForeignKey("approvals.Application", on_delete=models.PROTECT, related_name="permits")
     number = models.CharField(_("permit number"), max_length=30, unique=True)
+    # The unguessable part of the verification address printed on the permit (permits.codes);
+    # each issue has its own.
+    verify_code = models.CharField(_("verification code"), max_length=32, default=new_verify_code, editable=False)
     status = models.CharField(_("status"), max_length=12, choices=PermitStatus.choices, default=PermitStatus.VALID)
     issued_at = models.DateTimeField(_("issued"))
     valid_from = models.DateField(_("valid from"))
@@ -93,3 +98,50 @@ class Permit(models.Model):
         if self.valid_until < (today or timezone.localdate()):
             return PermitState.EXPIRED
         return PermitState.VALID
+
+
+class ReissueRequestStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for a second supervisor")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+
+
+class ReissueRequest(models.Model):
+    """A correction of what a permit prints, proposed by one person and approved or rejected by
+    another (four eyes): only the approval issues the corrected permit (approvals.permit_flow).
+    At most one waits per permit; the constraints keep an approval from being the proposer's."""
+
+    permit = models.ForeignKey(Permit, on_delete=models.PROTECT, related_name="reissue_requests",
+                               verbose_name=_("permit"))
+    status = models.CharField(_("status"), max_length=12, choices=ReissueRequestStatus.choices,
+                              default=ReissueRequestStatus.PENDING)
+    # Only the printed details that change, with their new values: {"holder": "Li Lei"}.
+    corrections = models.JSONField(_("corrections"), default=dict)
+    reason = models.TextField(_("reason for the re-issue"))
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                    verbose_name=_("proposed by"))
+    proposed_at = models.DateTimeField(_("proposed"), default=timezone.now)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+", verbose_name=_("decided by"))
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decision_note = models.TextField(_("reason for the rejection"), blank=True)
+    reissued = models.OneToOneField(Permit, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="reissue_request", verbose_name=_("corrected permit"))
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["permit"], condition=Q(status="pending"),
+                                    name="permit_one_waiting_reissue"),
+            models.CheckConstraint(
+                condition=~Q(status="approved") | (Q(reissued__isnull=False) & Q(decided_by__isnull=False)
+                                                   & ~Q(decided_by=F("proposed_by"))),
+                name="permit_reissue_four_eyes",
+            ),
+        ]
+        indexes = [models.Index(fields=["id"], name="permit_reissue_waiting", condition=Q(status="pending"))]
+        verbose_name = _("permit correction")
+        verbose_name_plural = _("permit corrections")
+
+    def __str__(self):
+        return f"correction {self.pk} of {self.permit_id}"

@@ -1,7 +1,8 @@
 """Rendering permits to PDF, through core.pdf (our own templates only, and a fetcher that reads
 nothing but our static files and data: URLs). A permit is one bilingual page (English /
 Simplified Chinese, Noto CJK embedded), PDF/A-3b with its data attached as permit.json for
-machines, a QR code to the public verification page, and a PAdES signature (permits.signing)."""
+machines, a QR code to its public verification address (with its verification code), and a
+PAdES signature (permits.signing)."""
 
 import json
 import re
@@ -64,8 +65,9 @@ def permit_facts(application) -> dict:
     }
 
 
-def verify_url(number: str) -> str:
-    return f"{settings.SITE_URL}{reverse('permits:verify', args=[number])}"
+def verify_url(permit) -> str:
+    """The address printed on the permit and in its QR code: its number and its own code."""
+    return f"{settings.SITE_URL}{reverse('permits:verify_code', args=[permit.number, permit.verify_code])}"
 
 
 def permit_document(permit, facts: dict) -> dict:
@@ -77,7 +79,7 @@ def permit_document(permit, facts: dict) -> dict:
         "valid_from": permit.valid_from.isoformat(),
         "valid_until": permit.valid_until.isoformat(),
         "replaces": permit.replaces.number if permit.replaces_id else None,
-        "verify_url": verify_url(permit.number),
+        "verify_url": verify_url(permit),
         **facts,
     }
 

@@ -1,5 +1,9 @@
-"""Reads of permits: the holder's download, public verification (by number and by file) and
-the staff list. Verification shows what the permit itself prints, the holder's name masked."""
+"""Reads of permits: the holder's download, public verification and the staff's pages.
+
+Permit numbers are sequential, so public verification tells by the number alone only whether a
+valid permit has it. What the permit prints (and nothing more) is shown with the number and the
+permit's verification code (printed on it, in its QR code), or for its file: whoever has either
+holds the permit's text already. A wrong code is answered like a number never issued."""
 
 import hashlib
 import re
@@ -12,8 +16,10 @@ from django.utils.translation import get_language
 from accounts.models import Role
 from departments.models import MembershipRole
 
-from .models import Permit
+from .codes import codes_match, normalize_code
+from .models import Permit, PermitState, ReissueRequest, ReissueRequestStatus
 from .rendering import permit_facts
+from .services import CORRECTABLE, CORRECTABLE_LABELS
 from .signing import NotAPdf, check_signature
 
 # P-2026-000123, and P-2026-000123-2 for its re-issues.
@@ -34,11 +40,6 @@ def normalize_number(raw) -> str | None:
     return text if NUMBER_PATTERN.fullmatch(text) else None
 
 
-def mask_name(name: str) -> str:
-    """Show enough to recognise the holder, not enough to learn a full name: 'W** F**'."""
-    return " ".join(part[:1] + "*" * max(1, len(part) - 1) for part in name.split()) if name else ""
-
-
 def _local(text: dict | str) -> str:
     if isinstance(text, str):
         return text
@@ -48,7 +49,7 @@ def _local(text: dict | str) -> str:
 
 @dataclass
 class Verification:
-    """What the public verification page says about one permit."""
+    """What verification says about one permit to whoever holds it: its state, and what it prints."""
 
     permit: Permit
     state: str
@@ -56,6 +57,7 @@ class Verification:
     business_name: str = ""
     site_address: str = ""
     service: str = ""
+    application: str = ""
     departments: list = field(default_factory=list)
     replaced_by: str = ""
     replaces: str = ""
@@ -77,9 +79,9 @@ def _verification(permit: Permit) -> Verification:
     replaced_by = getattr(permit, "replaced_by", None) if permit.status == "superseded" else None
     return Verification(
         permit=permit, state=permit.state(),
-        holder=mask_name(data.get("holder", "")),
+        holder=data.get("holder", ""),
         business_name=data.get("business_name", ""), site_address=data.get("site_address", ""),
-        service=_local(data.get("service", "")),
+        service=_local(data.get("service", "")), application=data.get("application", ""),
         departments=[_local(a["name"]) for a in data.get("approvals", [])],
         conditions=[(_local(a["name"]), a["conditions"]) for a in data.get("approvals", []) if a.get("conditions")],
         valid_days=permit.valid_days,
@@ -93,9 +95,20 @@ def _verification_query():
                                          "application__service_version")
 
 
-def verification_by_number(number: str) -> Verification | None:
-    permit = _verification_query().filter(number=number).first()
-    return _verification(permit) if permit else None
+def valid_by_number(number: str) -> bool:
+    """All the number alone tells: whether a permit with it is valid today."""
+    permit = Permit.objects.only("status", "rendered_at", "valid_until").filter(number=number).first()
+    return permit is not None and permit.state() == PermitState.VALID
+
+
+def verification_by_code(number: str, code: str) -> Verification | None:
+    """The permit with this number and verification code (any issue, superseded ones too), or
+    None: a wrong code and a number never issued are the same answer."""
+    code = normalize_code(code)
+    permit = _verification_query().filter(number=number).first() if code else None
+    if permit is None or not codes_match(code, permit.verify_code):
+        return None
+    return _verification(permit)
 
 
 class FileOutcome:
@@ -140,25 +153,75 @@ def _staff_scope(user):
                                  application__reviews__department__memberships__role=MembershipRole.SUPERVISOR).distinct()
 
 
+def _page(queryset, *, past: int | None = None, newest_first: bool = True) -> tuple[list, int | None]:
+    """A keyset page by id (continuing past the id ``past``), and the id to continue past, if there is more."""
+    if past:
+        queryset = queryset.filter(pk__lt=past) if newest_first else queryset.filter(pk__gt=past)
+    page = list(queryset.order_by("-pk" if newest_first else "pk")[: STAFF_PAGE_SIZE + 1])
+    more = page[STAFF_PAGE_SIZE - 1].pk if len(page) > STAFF_PAGE_SIZE else None
+    return page[:STAFF_PAGE_SIZE], more
+
+
 def staff_permits(user, *, query: str = "", before: int | None = None) -> tuple[list[Permit], int | None]:
     """A page of the permits this supervisor (or administrator) manages, newest first, keyset
     by id; returns the page and the id to continue before, if there is more."""
     permits = _staff_scope(user).select_related("application__applicant", "application__service")
     if query:
         permits = permits.filter(Q(number__istartswith=query.strip()) | Q(application__reference__iexact=query.strip()))
-    if before:
-        permits = permits.filter(pk__lt=before)
-    page = list(permits.order_by("-pk")[: STAFF_PAGE_SIZE + 1])
-    more = page[STAFF_PAGE_SIZE - 1].pk if len(page) > STAFF_PAGE_SIZE else None
-    return page[:STAFF_PAGE_SIZE], more
+    return _page(permits, past=before)
 
 
 def staff_permit(user, number: str) -> tuple[Permit, list[Permit]]:
     """One permit this user manages and every issue of its application (the history); 404 else."""
-    permit = (_staff_scope(user).select_related("application__applicant", "application__service", "revoked_by")
+    permit = (_staff_scope(user).select_related("application__applicant", "application__service", "revoked_by",
+                                                "reissue_request__proposed_by", "reissue_request__decided_by")
               .filter(number=number).first())
     if permit is None:
         raise Http404
     history = list(Permit.objects.filter(application_id=permit.application_id).order_by("issued_at", "pk"))
     return permit, history
 
+
+# --- Staff: corrections waiting for a second person (four eyes) ----------------------------------
+
+
+def _staff_requests(user):
+    return ReissueRequest.objects.filter(permit__in=_staff_scope(user))
+
+
+def waiting_correction(permit: Permit) -> ReissueRequest | None:
+    """The correction of this permit waiting for approval, if one does."""
+    return (ReissueRequest.objects.select_related("proposed_by")
+            .filter(permit=permit, status=ReissueRequestStatus.PENDING).first())
+
+
+def waiting_corrections(user, *, after: int | None = None) -> tuple[list[ReissueRequest], int | None]:
+    """A page of the corrections waiting for approval on the permits this user manages, the
+    longest waiting first; returns the page and the id to continue after, if there is more."""
+    requests = (_staff_requests(user).filter(status=ReissueRequestStatus.PENDING)
+                .select_related("permit__application__service", "proposed_by"))
+    page, more = _page(requests, past=after, newest_first=False)
+    for request in page:
+        request.changed_labels = [CORRECTABLE_LABELS[key] for key in CORRECTABLE if key in request.corrections]
+    return page, more
+
+
+def waiting_corrections_count(user) -> int:
+    return _staff_requests(user).filter(status=ReissueRequestStatus.PENDING).count()
+
+
+def staff_correction(user, pk) -> ReissueRequest:
+    """One correction of a permit this user manages (whatever its state); 404 else."""
+    request = (_staff_requests(user).select_related("permit__application__service", "proposed_by", "decided_by",
+                                                    "reissued")
+               .filter(pk=pk).first())
+    if request is None:
+        raise Http404
+    return request
+
+
+def correction_rows(request: ReissueRequest) -> list[tuple[str, str, str]]:
+    """What a correction changes on the permit: (detail, printed now, proposed), in form order."""
+    facts = permit_data(request.permit)
+    return [(CORRECTABLE_LABELS[key], facts.get(key, ""), request.corrections[key])
+            for key in CORRECTABLE if key in request.corrections]

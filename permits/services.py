@@ -11,6 +11,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from . import rendering
 from .models import Permit, PermitStatus
@@ -36,6 +37,7 @@ def permit_create(*, application, now=None) -> Permit:
 REASON_MAX_LENGTH = 1000
 # What a re-issue may correct on the permit, with the longest value it accepts.
 CORRECTABLE = {"holder": 120, "business_name": 200, "site_address": 300}
+CORRECTABLE_LABELS = {"holder": _("Holder"), "business_name": _("Business name"), "site_address": _("Business site")}
 
 
 def reissue_number(permit: Permit) -> str:

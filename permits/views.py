@@ -1,6 +1,7 @@
 """Permit pages: the holder's download and public verification (no sign-in, rate-limited per
-client address). The staff's list, revoke and re-issue pages are in the officer workspace
-(workspace.permit_views), through the engine's permit flow."""
+client address: by number, by number and code, and by file). The staff's list, revoke and
+re-issue pages are in the officer workspace (workspace.permit_views), through the engine's
+permit flow."""
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -12,6 +13,7 @@ from django_ratelimit.core import is_ratelimited
 from audit.services import access_denied, client_ip
 
 from . import selectors
+from .codes import normalize_code
 from .forms import VerifyFileForm, VerifyNumberForm
 
 
@@ -61,18 +63,45 @@ def verify_start(request):
     return _start(request, number_form=form, status=400)
 
 
-@require_GET
-def verify(request, number):
-    """Public: is this permit genuine and valid? Only what the permit itself shows."""
-    if _limited(request, "permits.verify", settings.PERMIT_VERIFY_RATE):
-        return _too_many(request)
+def _checked_number(request, number):
+    """The canonical number, or the page that answers a number that cannot be one."""
     canonical = selectors.normalize_number(number)
     if canonical is None:
-        return render(request, "permits/verify.html", {"number": number[:40], "malformed": True}, status=400)
+        return None, render(request, "permits/verify.html", {"number": number[:40], "malformed": True}, status=400)
+    return canonical, None
+
+
+@require_GET
+def verify(request, number):
+    """Public, by the number alone: is a permit with this number valid? Nothing more, since
+    numbers are sequential and anyone can try them."""
+    if _limited(request, "permits.verify", settings.PERMIT_VERIFY_RATE):
+        return _too_many(request)
+    canonical, answer = _checked_number(request, number)
+    if answer:
+        return answer
     if canonical != number:
         return redirect("permits:verify", number=canonical)
-    verification = selectors.verification_by_number(canonical)
-    return render(request, "permits/verify.html", {"number": canonical, "v": verification},
+    valid = selectors.valid_by_number(canonical)
+    return render(request, "permits/verify.html", {"number": canonical, "valid": valid},
+                  status=200 if valid else 404)
+
+
+@require_GET
+def verify_code(request, number, code):
+    """Public, by the address printed on the permit: its state and what it prints. A wrong code
+    gets the same answer as a number never issued, and counts on the same rate limit."""
+    if _limited(request, "permits.verify", settings.PERMIT_VERIFY_RATE):
+        return _too_many(request)
+    canonical, answer = _checked_number(request, number)
+    if answer:
+        return answer
+    code = code[:64]
+    canonical_code = normalize_code(code) or code  # one that cannot be a code is answered like a wrong one
+    if (canonical, canonical_code) != (number, code):
+        return redirect("permits:verify_code", number=canonical, code=canonical_code)
+    verification = selectors.verification_by_code(canonical, code)
+    return render(request, "permits/verify_code.html", {"number": canonical, "v": verification},
                   status=200 if verification else 404)
 
 

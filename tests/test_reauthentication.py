@@ -1,7 +1,7 @@
-"""Sensitive actions ask for a second factor given within SECOND_FACTOR_FRESH_MINUTES: revoking or
-re-issuing a permit, assigning in bulk, creating API tokens, changing roles and memberships in the
-admin. A form sent while it is stale is not replayed: the person confirms it is them and comes
-back to the page with the form."""
+"""Sensitive actions ask for a second factor given within SECOND_FACTOR_FRESH_MINUTES: revoking a
+permit, proposing, approving or rejecting its correction, assigning in bulk, creating API tokens,
+changing roles and memberships in the admin. A form sent while it is stale is not replayed: the
+person confirms it is them and comes back to the page with the form."""
 
 import pytest
 from django.urls import reverse
@@ -13,7 +13,7 @@ from accounts.models import Role
 from accounts.second_factor import FRESH_AT
 from api.models import ApiToken
 from approvals.models import Review, ReviewStatus
-from approvals.permit_flow import permit_render
+from approvals.permit_flow import permit_reissue_propose, permit_render
 from audit.models import Action, AuditEvent
 from departments.models import Department, Membership
 from permits.models import Permit, PermitStatus
@@ -94,6 +94,19 @@ def test_reissuing_a_permit_asks_again(client, permit, supervisor):
         "reissue-site_address": "1 Harbour Road", "reissue-reason": "Name as registered."})
     assert response.url == confirm_url(reverse("permits:manage", args=[permit.number]))
     assert Permit.objects.count() == 1
+
+
+def test_approving_or_rejecting_a_correction_asks_again(client, permit, supervisor, officers):
+    request = permit_reissue_propose(permit_id=permit.pk, actor=officers["health_supervisor"], reason="Name.",
+                                     corrections={"business_name": "Golden Dragon Noodles"})
+    client.force_login(supervisor)
+    stale(client)
+    page = reverse("permits:reissue_request", args=[request.pk])
+    assert client.post(reverse("permits:reissue_approve", args=[request.pk])).url == confirm_url(page)
+    response = client.post(reverse("permits:reissue_reject", args=[request.pk]), {"reject-reason": "No."})
+    assert response.url == confirm_url(page)
+    request.refresh_from_db()
+    assert (request.status, Permit.objects.count()) == ("pending", 1)
 
 
 def test_within_the_window_nothing_is_asked(client, permit, supervisor):

@@ -1,5 +1,5 @@
-"""Only the engine's transition module writes the status of an application, a review or a
-permit (the development tools that fabricate rows aside): a scan of the source keeps it so."""
+"""Only the engine's transition module writes the status of an application, a review, a
+permit or a permit correction (the development tools that fabricate rows aside): a scan of the source keeps it so."""
 
 import ast
 from pathlib import Path
@@ -15,11 +15,11 @@ ALLOWED = {
     "devtools/history.py",
 }
 SKIPPED_DIRS = {".venv", "node_modules", "var", "migrations", "tests", ".git", "__pycache__"}
-ENGINE_ENUMS = {"ApplicationStatus", "ReviewStatus", "PermitStatus"}
+ENGINE_ENUMS = {"ApplicationStatus", "ReviewStatus", "PermitStatus", "ReissueRequestStatus"}
 ENGINE_STATES = {"draft", "in_review", "needs_correction", "approved", "issued", "rejected", "withdrawn", "waiting",
                  "pending", "in_progress", "correction_requested", "cancelled", "valid", "revoked", "superseded"}
 WRITING_CALLS = {"update", "create", "get_or_create", "update_or_create", "bulk_create"}
-ENGINE_MODELS = {"Application", "Review", "Permit"}
+ENGINE_MODELS = {"Application", "Review", "Permit", "ReissueRequest"}
 
 
 def _names(node) -> set[str]:

@@ -1,6 +1,8 @@
 """The staff's permit pages: the list of permits they manage, one permit with its history,
-and revoking or re-issuing it (engine steps, approvals.permit_flow). Served under /permits/
-in the permits namespace, beside the public verification pages."""
+revoking it, and correcting it with four eyes: one person proposes the corrected permit, and
+another approves (which re-issues it) or rejects the proposal (engine steps,
+approvals.permit_flow). Served under /permits/ in the permits namespace, beside the public
+verification pages."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,16 +14,16 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.second_factor import fresh_second_factor_required
 from approvals.access import may_manage_any_permit
-from approvals.permit_flow import permit_reissue, permit_revoke
+from approvals.permit_flow import permit_reissue_approve, permit_reissue_propose, permit_reissue_reject, permit_revoke
 from audit.services import access_denied, client_ip
 from core.errors import ValidationFailed, WorkflowError
 from core.forms import apply_errors
 from permits import selectors
-from permits.forms import ReissueForm, RevokeForm
+from permits.forms import ReissueForm, RejectCorrectionForm, RevokeForm
 from permits.models import PermitStatus
 from permits.services import CORRECTABLE
 
-# --- Staff: list, revoke, re-issue ----------------------------------------------------------------
+# --- Staff: list, revoke, propose a correction ----------------------------------------------------
 
 
 def _staff_only(request):
@@ -40,7 +42,9 @@ def manage_list(request):
     except ValueError:
         before = None
     permits, more = selectors.staff_permits(request.user, query=query, before=before)
-    return render(request, "permits/manage_list.html", {"permits": permits, "more": more, "q": query})
+    return render(request, "permits/manage_list.html", {
+        "permits": permits, "more": more, "q": query, "waiting": selectors.waiting_corrections_count(request.user),
+    })
 
 
 def _managed(request, number):
@@ -57,6 +61,7 @@ def _render_manage(request, permit, history, *, revoke_form=None, reissue_form=N
     return render(request, "permits/manage.html", {
         "permit": permit, "history": history, "state": permit.state(),
         "can_change": permit.status == PermitStatus.VALID,
+        "waiting": selectors.waiting_correction(permit),
         "revoke_form": revoke_form or RevokeForm(),
         "reissue_form": reissue_form or ReissueForm(initial=initial),
     }, status=status)
@@ -69,22 +74,32 @@ def manage(request, number):
     return _render_manage(request, permit, history)
 
 
-def _act(request, number, form_class, action, success):
-    permit, history = _managed(request, number)
-    form = form_class(request.POST)
+def _submit(request, form, action, *, back: str, again):
+    """Run ``action(cleaned_data)`` for a valid form and answer what it answers; the engine's
+    refusal is a message on the page ``back``; invalid input (the form's or the engine's) is the
+    page again with the form's errors (``again(form)``)."""
     if form.is_valid():
         try:
-            result = action(permit, form.cleaned_data)
+            return action(form.cleaned_data)
         except ValidationFailed as exc:
             apply_errors(form, exc.errors)
         except WorkflowError as exc:
             messages.error(request, exc.message)
-            return redirect("permits:manage", number=permit.number)
-        else:
-            messages.success(request, success % {"number": result.number})
-            return redirect("permits:manage", number=result.number)
-    forms = {"revoke_form" if form_class is RevokeForm else "reissue_form": form}
-    return _render_manage(request, permit, history, status=400, **forms)
+            return redirect(back)
+    return again(form)
+
+
+def _act(request, number, form_class, action, success):
+    permit, history = _managed(request, number)
+
+    def done(data):
+        result = action(permit, data)
+        messages.success(request, success % {"number": result.number})
+        return redirect("permits:manage", number=result.number)
+
+    key = "revoke_form" if form_class is RevokeForm else "reissue_form"
+    return _submit(request, form_class(request.POST), done, back=_manage_page(request, permit.number),
+                   again=lambda form: _render_manage(request, permit, history, status=400, **{key: form}))
 
 
 def _manage_page(request, number) -> str:
@@ -104,7 +119,86 @@ def revoke(request, number):
 @login_required
 @fresh_second_factor_required(form_page=_manage_page)
 def reissue(request, number):
-    return _act(request, number, ReissueForm, lambda permit, data: permit_reissue(
+    """Propose a correction: nothing is issued until another person approves it."""
+    return _act(request, number, ReissueForm, lambda permit, data: permit_reissue_propose(
         permit_id=permit.pk, actor=request.user, reason=data["reason"], ip=client_ip(request),
         corrections={key: data[key] for key in CORRECTABLE},
-    ), _("Permit %(number)s is issued in place of the old one; its file is being produced."))
+    ).permit, _("Your correction of permit %(number)s waits for the approval of a second supervisor."))
+
+
+# --- Staff: corrections waiting for a second person -----------------------------------------------
+
+
+@require_GET
+@login_required
+def corrections(request):
+    _staff_only(request)
+    try:
+        after = int(request.GET.get("after", "") or 0) or None
+    except ValueError:
+        after = None
+    waiting, more = selectors.waiting_corrections(request.user, after=after)
+    return render(request, "permits/corrections.html", {"requests": waiting, "more": more})
+
+
+def _correction(request, pk):
+    try:
+        return selectors.staff_correction(request.user, pk)
+    except Http404:
+        access_denied(request, object_type="permit_correction", object_id=str(pk)[:40])
+        raise
+
+
+def _render_correction(request, item, *, reject_form=None, status=200):
+    own = item.proposed_by_id == request.user.pk
+    return render(request, "permits/correction.html", {
+        "item": item, "rows": selectors.correction_rows(item), "own": own,
+        "reject_form": reject_form or RejectCorrectionForm(withdraw=own),
+    }, status=status)
+
+
+@require_GET
+@login_required
+def correction(request, pk):
+    return _render_correction(request, _correction(request, pk))
+
+
+def _correction_page(request, pk) -> str:
+    return reverse("permits:reissue_request", args=[pk])
+
+
+@require_POST
+@login_required
+@fresh_second_factor_required(form_page=_correction_page)
+def correction_approve(request, pk):
+    item = _correction(request, pk)
+    try:
+        new = permit_reissue_approve(request_id=item.pk, actor=request.user, ip=client_ip(request))
+    except ValidationFailed as exc:  # the permit's details changed since: nothing left to correct
+        for errors in exc.errors.values():
+            for message in errors:
+                messages.error(request, message)
+    except WorkflowError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Permit %(number)s is issued in place of the old one; its file is being "
+                                    "produced.") % {"number": new.number})
+        return redirect("permits:manage", number=new.number)
+    return redirect("permits:reissue_request", pk=item.pk)
+
+
+@require_POST
+@login_required
+@fresh_second_factor_required(form_page=_correction_page)
+def correction_reject(request, pk):
+    item = _correction(request, pk)
+    page = _correction_page(request, item.pk)
+
+    def done(data):
+        permit_reissue_reject(request_id=item.pk, actor=request.user, reason=data["reason"], ip=client_ip(request))
+        messages.success(request, _("The correction of permit %(number)s is closed; the permit is unchanged.")
+                         % {"number": item.permit.number})
+        return redirect(page)
+
+    return _submit(request, RejectCorrectionForm(request.POST, withdraw=item.proposed_by_id == request.user.pk), done,
+                   back=page, again=lambda form: _render_correction(request, item, reject_form=form, status=400))

@@ -15,7 +15,7 @@ from approvals.transitions import (
     transition_check,
 )
 from core.errors import InvalidTransition
-from permits.models import Permit, PermitStatus
+from permits.models import Permit, PermitStatus, ReissueRequest, ReissueRequestStatus
 
 # The machine as specified, written out independently of the module under test.
 EXPECTED = {
@@ -37,14 +37,16 @@ EXPECTED = {
         ("approved", "pending"),
     },
     Permit: {("valid", "revoked"), ("valid", "superseded")},
+    ReissueRequest: {("pending", "approved"), ("pending", "rejected")},
 }
-STATES = {Application: ApplicationStatus.values, Review: ReviewStatus.values, Permit: PermitStatus.values}
+STATES = {Application: ApplicationStatus.values, Review: ReviewStatus.values, Permit: PermitStatus.values,
+          ReissueRequest: ReissueRequestStatus.values}
 PAIRS = [(model, a, b) for model, states in STATES.items() for a, b in product(states, states)]
 
 
 def test_the_table_declares_every_state_of_each_model():
     assert {model: set(table) for model, table in TRANSITIONS.items()} == {m: set(s) for m, s in STATES.items()}
-    assert len(PAIRS) == 7 * 7 + 7 * 7 + 3 * 3
+    assert len(PAIRS) == 7 * 7 + 7 * 7 + 3 * 3 + 3 * 3
 
 
 @pytest.mark.parametrize(("model", "current", "new"), PAIRS, ids=lambda v: getattr(v, "__name__", v))
@@ -69,6 +71,9 @@ def test_rows_are_created_only_in_their_first_states():
     assert status_enter(Review(), ReviewStatus.PENDING).status == ReviewStatus.PENDING
     assert status_enter(Application(), ApplicationStatus.DRAFT).status == ApplicationStatus.DRAFT
     assert status_enter(Permit(), PermitStatus.VALID).status == PermitStatus.VALID
+    assert status_enter(ReissueRequest(), ReissueRequestStatus.PENDING).status == ReissueRequestStatus.PENDING
+    with pytest.raises(InvalidTransition):
+        status_enter(ReissueRequest(), ReissueRequestStatus.APPROVED)
     for status in set(ReviewStatus.values) - {"waiting", "pending"}:
         with pytest.raises(InvalidTransition):
             status_enter(Review(), status)

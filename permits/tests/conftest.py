@@ -4,9 +4,14 @@ rendered and signed by the real renderer."""
 import pytest
 from django.core.cache import cache
 
+from accounts.models import Role
 from approvals import workflow
-from approvals.permit_flow import permit_render
+from approvals.permit_flow import permit_reissue_approve, permit_reissue_propose, permit_render
 from permits.models import Permit
+from tests.factories import DepartmentFactory, UserFactory, officer
+
+# People who may not manage the tests' permit.
+OUTSIDERS = ["officer", "other_supervisor", "citizen", "manager"]
 
 
 def approve_all(application, officers):
@@ -36,3 +41,23 @@ def issued_permit(approved_permit):
     assert permit_render(permit_id=approved_permit.pk) == "rendered"
     approved_permit.refresh_from_db()
     return approved_permit
+
+
+def reissued(permit, officers, corrections: dict, reason: str = "Corrected.") -> Permit:
+    """The corrected permit issued in place of ``permit``: proposed by one supervisor, approved
+    by another (four eyes), its file not produced yet."""
+    request = permit_reissue_propose(permit_id=permit.pk, actor=officers["health_supervisor"],
+                                     corrections=corrections, reason=reason)
+    return permit_reissue_approve(request_id=request.pk, actor=officers["fire_supervisor"])
+
+
+def outsider(who: str, officers, citizen):
+    """One of OUTSIDERS: an officer (not a supervisor) of an approving department, a supervisor
+    of a department that did not review it, the citizen, a manager."""
+    if who == "officer":
+        return officers["health"]
+    if who == "other_supervisor":
+        return officer(DepartmentFactory(code="parks"), role="supervisor")
+    if who == "citizen":
+        return citizen
+    return UserFactory(email="manager@example.gov", role=Role.MANAGER)

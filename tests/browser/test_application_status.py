@@ -72,7 +72,7 @@ def test_an_application_back_with_the_department_and_its_permits_verification(
                                conditions="Keep the kitchen door closed." if code == "health" else "")
     permit = Permit.objects.get(application=application)
     permit_render(permit_id=permit.pk)
-    page.goto(f"/permits/verify/{permit.number}/")
+    page.goto(f"/permits/verify/{permit.number}/{permit.verify_code}/")  # the address its QR code holds
     expect(page.get_by_text("Health Bureau: Keep the kitchen door closed.")).to_have_count(1)
     expect(page.get_by_text("(valid for 3 years)")).to_have_count(1)
     check_both_widths(page, assert_accessible)

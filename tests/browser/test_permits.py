@@ -1,6 +1,8 @@
-"""Checking a permit in real Chromium, as an inspector would: open the address of its QR code,
-type its number, upload its file; a supervisor revokes it from the staff page and the same
-address then says revoked. axe-core checks every page on the way."""
+"""Checking a permit in real Chromium, as an inspector would: open the address of its QR code
+(number and verification code: what the permit prints), type its number (valid or not, nothing
+more), upload its file; a supervisor revokes it from the staff page and the same address then
+says revoked. Two supervisors correct a permit (four eyes), by keyboard. axe-core checks every
+page on the way."""
 
 import re
 import subprocess
@@ -36,11 +38,12 @@ def test_an_inspector_checks_a_permit_and_a_supervisor_revokes_it(
     subprocess.run(["pdftoppm", "-r", "150", "-png", "-singlefile", permit.file.path, str(tmp_path / "page")], check=True)
     qr = subprocess.run(["zbarimg", "-q", "--raw", str(tmp_path / "page.png")], capture_output=True, text=True).stdout.strip()
     path = qr.removeprefix(settings.SITE_URL)
-    assert path == reverse("permits:verify", args=[permit.number])
+    assert path == reverse("permits:verify_code", args=[permit.number, permit.verify_code])
 
     page.goto(path)
     expect(page.get_by_role("status")).to_contain_text(f"Permit {permit.number} was issued by this portal and is valid.")
-    expect(page.locator("dl")).to_contain_text("W*** F***")
+    expect(page.locator("dl")).to_contain_text("Wang Fang")
+    expect(page.locator("dl")).to_contain_text("1 Harbour Road")
     assert_accessible(page)
 
     page.get_by_role("link", name="Check another permit, or a permit file").click()
@@ -50,7 +53,11 @@ def test_an_inspector_checks_a_permit_and_a_supervisor_revokes_it(
     assert_accessible(page)
     page.get_by_label("Permit number").fill(permit.number.lower())
     page.get_by_role("button", name="Check the number").click()
-    expect(page).to_have_url(re.compile(re.escape(path) + "$"))
+    expect(page).to_have_url(re.compile(re.escape(reverse("permits:verify", args=[permit.number])) + "$"))
+    expect(page.get_by_role("status")).to_contain_text(f"Permit {permit.number} was issued by this portal and is valid.")
+    expect(page.locator("main")).not_to_contain_text("Wang Fang")
+    expect(page.locator("main")).not_to_contain_text("Harbour Road")
+    assert_accessible(page)
 
     page.goto(reverse("permits:verify_start"))
     page.get_by_label("The permit file (PDF)").set_input_files(permit.file.path)
@@ -70,6 +77,45 @@ def test_an_inspector_checks_a_permit_and_a_supervisor_revokes_it(
 
     page.goto(path)
     expect(page.get_by_role("status")).to_contain_text(f"Permit {permit.number} was revoked on")
-    expect(page.get_by_role("status")).to_contain_text("Kitchen closed by the inspection of 2 December.")
+    expect(page.locator("main")).not_to_contain_text("Kitchen closed by the inspection of 2 December.")
     assert_accessible(page)
     assert Path(permit.file.path).exists()
+    page.goto(reverse("permits:verify", args=[permit.number]))
+    expect(page.get_by_role("alert")).to_contain_text(f"No valid permit has the number {permit.number}")
+
+
+def test_two_supervisors_correct_a_permit_by_keyboard(
+        page, assert_accessible, restaurant, citizen, officers, settings, tmp_path, live_server):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    permit = issued_permit(restaurant, citizen, officers)
+
+    sign_in(page, email=officers["health_supervisor"].email, password=PASSWORD)
+    page.goto(reverse("permits:manage", args=[permit.number]))
+    page.get_by_label("Holder").fill("Li Lei")
+    page.get_by_label("What was corrected, and why").fill("The business was sold to Li Lei.")
+    page.get_by_role("button", name="Propose the correction").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator(".alert-success")).to_contain_text(
+        f"Your correction of permit {permit.number} waits for the approval of a second supervisor.")
+    expect(page.get_by_role("status").last).to_contain_text("A correction of this permit waits for a second supervisor")
+    assert_accessible(page)
+    page.get_by_role("link", name="Open the correction").click()
+    expect(page.get_by_role("button", name="Approve and issue the corrected permit")).to_have_count(0)
+    assert_accessible(page)
+    page.get_by_role("button", name="Sign out").click()
+
+    sign_in(page, email=officers["fire_supervisor"].email, password=PASSWORD)
+    page.goto(reverse("permits:manage_list"))
+    page.get_by_role("link", name="1 correction waits for a second supervisor").click()
+    assert_accessible(page)
+    page.get_by_role("link", name=f"Review the correction of permit {permit.number}").click()
+    expect(page.get_by_role("table")).to_contain_text("Wang Fang")
+    expect(page.get_by_role("table")).to_contain_text("Li Lei")
+    assert_accessible(page)
+    page.get_by_role("button", name="Approve and issue the corrected permit").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator(".alert-success")).to_contain_text("is issued in place of the old one")
+    new = Permit.objects.get(replaces=permit)
+    expect(page.locator(".alert-success")).to_contain_text(f"Permit {new.number} is issued in place of the old one")
+    expect(page.locator("dl")).to_contain_text("Li Lei")
+    assert_accessible(page)
