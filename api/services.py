@@ -5,6 +5,7 @@ import re
 import secrets
 import uuid
 from datetime import timedelta
+from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -187,7 +188,17 @@ def api_token_refusal(clear: str) -> dict:
     return {"reason": reason, "prefix": prefix}
 
 
-def webhook_subscribe(*, department: Department, url: str, events: list[str]) -> tuple[WebhookSubscription, str]:
+def _webhook_event(action: str, sub: WebhookSubscription, token, **details) -> Event:
+    """A change of a subscription, by ``token`` (the department system's), on record. The address
+    without its query, fragment or credentials: a receiver may carry a key in them."""
+    parts = urlsplit(sub.url)
+    url = urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
+    return Event(action=action, object_type="webhook", object_id=sub.pk, actor=getattr(token, "user", None),
+                 actor_label=getattr(token, "label", ""), department_code=sub.department.code,
+                 details={"url": url, **details})
+
+
+def webhook_subscribe(*, department: Department, url: str, events: list[str], token=None) -> tuple[WebhookSubscription, str]:
     """A new subscription and its signing secret, which is stored only encrypted and cannot be
     shown again. The address must be one webhooks may go to (api.webhook_targets), and the
     department may have at most API_WEBHOOK_MAX_PER_DEPARTMENT active subscriptions."""
@@ -204,11 +215,11 @@ def webhook_subscribe(*, department: Department, url: str, events: list[str]) ->
         errors["url"] = [refused.message]
     if errors:
         raise ValidationFailed(errors)
-    return _subscription_create(department=department, url=url, events=events)
+    return _subscription_create(department=department, url=url, events=events, token=token)
 
 
 @transaction.atomic
-def _subscription_create(*, department: Department, url: str, events: list[str]) -> tuple[WebhookSubscription, str]:
+def _subscription_create(*, department: Department, url: str, events: list[str], token) -> tuple[WebhookSubscription, str]:
     # The department's row lock serializes its subscribes, so two at the last place cannot both
     # count one free (NO KEY: rows that point at the department are still inserted meanwhile).
     Department.objects.select_for_update(no_key=True).filter(pk=department.pk).first()
@@ -219,20 +230,24 @@ def _subscription_create(*, department: Department, url: str, events: list[str])
     secret = new_secret()
     sub = WebhookSubscription.objects.create(department=department, url=url, events=events,
                                              secret_sealed=secret_seal(secret))
+    audit_record(_webhook_event(Action.WEBHOOK_SUBSCRIBED, sub, token, events=events))
     return sub, secret
 
 
 @transaction.atomic
-def webhook_rotate_secret(*, department: Department, subscription_id: int) -> tuple[WebhookSubscription, str]:
+def webhook_rotate_secret(*, department: Department, subscription_id: int, token=None) -> tuple[WebhookSubscription, str]:
     """A new signing secret for the department's subscription, shown once; deliveries sent from
     now on are signed with it."""
     sub = WebhookSubscription.objects.select_for_update().get(department=department, pk=subscription_id)
     secret = new_secret()
     sub.secret_sealed = secret_seal(secret)
     sub.save(update_fields=["secret_sealed"])
+    audit_record(_webhook_event(Action.WEBHOOK_SECRET_ROTATED, sub, token))
     return sub, secret
 
 
 @transaction.atomic
-def webhook_unsubscribe(*, department: Department, subscription_id: int) -> None:
-    WebhookSubscription.objects.filter(department=department, pk=subscription_id).get().delete()
+def webhook_unsubscribe(*, department: Department, subscription_id: int, token=None) -> None:
+    sub = WebhookSubscription.objects.select_related("department").get(department=department, pk=subscription_id)
+    audit_record(_webhook_event(Action.WEBHOOK_UNSUBSCRIBED, sub, token))
+    sub.delete()

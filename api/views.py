@@ -332,7 +332,7 @@ class WebhookListView(DepartmentView):
         """Subscribe: the answer gives the signing secret, once."""
         data = serializers.WebhookInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        sub, secret = webhook_subscribe(department=request.auth.department, **data.validated_data)
+        sub, secret = webhook_subscribe(department=request.auth.department, token=request.auth, **data.validated_data)
         row = serializers.webhook_row(sub, secret=secret)
         return _shown_once(row, 201, replay=serializers.without_secret(row))
 
@@ -347,7 +347,8 @@ class WebhookDetailView(DepartmentView):
 
     @extend_schema(responses={204: None, **errors(*READ_ERRORS)})
     def delete(self, request, pk):
-        webhook_unsubscribe(department=request.auth.department, subscription_id=self.subscription(pk).pk)
+        webhook_unsubscribe(department=request.auth.department, subscription_id=self.subscription(pk).pk,
+                            token=request.auth)
         return Response(status=204)
 
 
@@ -357,7 +358,8 @@ class WebhookSecretView(DepartmentView):
     """A new signing secret, shown once in this answer; deliveries sent from now on are signed with it."""
 
     def post(self, request, pk):
-        sub, secret = webhook_rotate_secret(department=request.auth.department, subscription_id=self.subscription(pk).pk)
+        sub, secret = webhook_rotate_secret(department=request.auth.department, subscription_id=self.subscription(pk).pk,
+                                            token=request.auth)
         row = serializers.webhook_row(sub, secret=secret)
         return _shown_once(row, 200, replay=serializers.without_secret(row))
 

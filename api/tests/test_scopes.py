@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 # Routes that take no token (the schema, its docs, the catalogue, permit verification, the 404
 # of any other address) and the citizen's own pages (a signed-in session, not a token).
-PUBLIC = {"schema", "docs", "services", "service", "permit-verify", "not-found"}
+PUBLIC = {"schema", "docs", "services", "service", "permit-verify", "permit-verify-code", "not-found"}
 PAGES = {"tokens", "token-revoke", "consent-document"}
 KINDS_OF = {IsDepartmentToken: [TokenKind.DEPARTMENT], IsApplicantToken: [TokenKind.CITIZEN, TokenKind.FRONT_DESK],
             IsFrontDeskToken: [TokenKind.FRONT_DESK]}
@@ -178,7 +178,8 @@ def test_the_schema_names_each_operations_scope(client):
             found[(path, method)] = scope
             assert operation["description"].endswith(f"Needs a token with the `{scope}` scope."), (path, method)
     assert found == SCHEMA_SCOPES
-    assert sorted(public) == ["/api/v1/permits/{number}/verification/", "/api/v1/services/",
+    assert sorted(public) == ["/api/v1/permits/{number}/verification/",
+                              "/api/v1/permits/{number}/verification/{code}/", "/api/v1/services/",
                               "/api/v1/services/{slug}/"]
     description = schema["components"]["securitySchemes"]["bearer"]["description"]
     for scope in Scope.values:

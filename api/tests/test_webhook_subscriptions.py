@@ -221,3 +221,30 @@ def test_another_departments_subscription_is_404_and_the_attempt_audited(public_
     # Tax's subscription and its secret are as they were.
     assert WebhookSubscription.objects.filter(pk=created["id"]).exists()
     assert tax.get(path).status_code == 200
+
+
+# --- On record --------------------------------------------------------------------------------------
+
+
+def test_subscribing_rotating_and_unsubscribing_are_on_record_with_the_token(public_host, dept_api):
+    token, tax = dept_api["tax"]
+    created = tax.post("/api/v1/webhooks/", subscribe_body(("review.routed", "permit.issued"))).json()
+    path = f"/api/v1/webhooks/{created['id']}/"
+    assert tax.post(path + "rotate-secret/").status_code == 200
+    assert tax.delete(path).status_code == 204
+    events = AuditEvent.objects.filter(object_type="webhook").order_by("id")
+    expected_url = {"url": "https://hooks.example.test/portal"}
+    assert [(e.action, e.actor_id, e.actor_label, e.object_id, e.department_code, e.details) for e in events] == [
+        (Action.WEBHOOK_SUBSCRIBED, token.user_id, token.label, str(created["id"]), "tax",
+         {**expected_url, "events": ["review.routed", "permit.issued"]}),
+        (Action.WEBHOOK_SECRET_ROTATED, token.user_id, token.label, str(created["id"]), "tax", expected_url),
+        (Action.WEBHOOK_UNSUBSCRIBED, token.user_id, token.label, str(created["id"]), "tax", expected_url),
+    ]
+    assert not any(created["secret"] in json.dumps(e.details) for e in events)
+
+
+def test_an_address_is_on_record_without_its_query_or_credentials(public_host, dept_api):
+    _, tax = dept_api["tax"]
+    created = tax.post("/api/v1/webhooks/", {"url": URL + "?key=s3cret#frag", "events": ["review.routed"]}).json()
+    event = AuditEvent.objects.get(action=Action.WEBHOOK_SUBSCRIBED, object_id=str(created["id"]))
+    assert event.details["url"] == "https://hooks.example.test/portal"

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('audit', '0011_audit_anchor'),
+        ('audit', '0012_answers_uploads_and_claim_letter_actions'),
     ]
 
     operations = [
