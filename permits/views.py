@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 from django_ratelimit.core import is_ratelimited
 
@@ -62,6 +63,7 @@ def verify_start(request):
 
 
 @require_GET
+@never_cache  # the holder's name, and a revocation must show at once: no cache keeps the answer
 def verify(request, number):
     """Public: is this permit genuine and valid? Only what the permit itself shows."""
     if _limited(request, "permits.verify", settings.PERMIT_VERIFY_RATE):
@@ -77,6 +79,7 @@ def verify(request, number):
 
 
 @require_http_methods(["GET", "POST"])
+@never_cache
 def verify_file(request):
     """Public: "is this file the one you issued?" by its hash and its signature."""
     if request.method == "GET":
