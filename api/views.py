@@ -16,7 +16,7 @@ from approvals.consultation import message_send_by_department
 from approvals.models import ReviewStatus
 from approvals.need_to_know import department_attachment, need_to_know
 from audit.models import Action
-from audit.services import Event, access_denied, audit_record, client_ip
+from audit.services import Event, access_denied, access_record, client_ip
 from core.errors import ValidationFailed
 from permits.selectors import verification_by_number
 
@@ -102,12 +102,12 @@ class TokenView(ApiView):
         return client_ip(self.request._request)
 
     def viewed(self, action, obj_type, obj_id, application, *, department_code=""):
-        """An API read of personal data, on record with the token that read it."""
+        """An API read of personal data, on record with the token that read it (once a minute)."""
         token = self.request.auth
-        audit_record(Event(action=action, object_type=obj_type, object_id=obj_id, actor=token.user,
-                           actor_label=token.label, subject_id=application.applicant_id, application_id=application.pk,
-                           department_code=department_code, ip=self.ip(), purpose="api",
-                           details={"token": token.prefix}))
+        access_record(Event(action=action, object_type=obj_type, object_id=obj_id, actor=token.user,
+                            actor_label=token.label, subject_id=application.applicant_id, application_id=application.pk,
+                            department_code=department_code, ip=self.ip(), purpose="api",
+                            details={"token": token.prefix}))
 
     def denied(self, obj_type, obj_id):
         access_denied(self.request._request, object_type=obj_type, object_id=obj_id)

@@ -3,11 +3,17 @@
 No cache keeps them (portal.cache_headers): every response to a signed-in person, to a request
 with a token, to a session that holds something (a claim code, an identity waiting to be linked),
 and every file download carries Django's never-cache headers. Public pages for anonymous visitors
-and static files stay cacheable."""
+and static files stay cacheable.
 
+Opening them writes nothing but the record of the access (and, at most once a minute, the
+session's or the token's last activity): marking something read takes a POST of its own."""
+
+import re
 from functools import cached_property, partial
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -210,3 +216,21 @@ def test_static_files_stay_cacheable(client, citizen):
     assert response.status_code == 200
     assert "no-store" not in response["Cache-Control"] and "private" not in response["Cache-Control"]
 
+
+WRITE = re.compile(r'^\s*(INSERT INTO|UPDATE|DELETE FROM)\s+"?(\w+)"?', re.IGNORECASE)
+# What opening a page may write: the record of the access, and, at most once a minute, the
+# session's or the API token's last activity.
+MAY_WRITE = {"audit_auditevent", "django_session", "api_apitoken"}
+GETS = [case for case in PRIVATE if PRIVATE[case].__name__ != "_walk_in" and "shown once" not in case
+        and "claim-letter" not in case]
+
+
+@pytest.mark.parametrize("case", GETS)
+def test_opening_a_page_writes_nothing_but_its_access_record(world, case):
+    send = PRIVATE[case](world)
+    with CaptureQueriesContext(connection) as queries:
+        response = send()
+    assert response.status_code == STATUS.get(case, 200)
+    writes = [m.group(2) for q in queries.captured_queries if (m := WRITE.match(q["sql"]))]
+    assert set(writes) <= MAY_WRITE, [q["sql"][:200] for q in queries.captured_queries if WRITE.match(q["sql"])]
+    assert writes.count("audit_auditevent") <= 1
