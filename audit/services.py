@@ -71,7 +71,7 @@ def access_record(event: Event) -> bool:
         since = timezone.now() - timedelta(seconds=ACCESS_RECORD_SECONDS)
         if AuditEvent.objects.filter(at__gt=since, **same).exists():
             return False
-        row.save(force_insert=True)
+        audit_record(event)
     return True
 
 

@@ -45,7 +45,7 @@ def staff_required(view):
 
 def _viewed(request, review, action, obj=None, purpose="review", department_code=None):
     access_record(engine_event(action, review.application, obj=obj or review, actor=request.user, ip=client_ip(request),
-                              department_code=department_code or review.department.code, purpose=purpose))
+                               department_code=department_code or review.department.code, purpose=purpose))
 
 
 def _review(request, pk):
