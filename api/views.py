@@ -16,7 +16,7 @@ from approvals.consultation import message_send_by_department
 from approvals.models import ReviewStatus
 from approvals.need_to_know import department_attachment, need_to_know
 from audit.models import Action
-from audit.services import Event, audit_record, client_ip
+from audit.services import Event, access_record, client_ip
 from core.errors import ValidationFailed
 from permits.selectors import normalize_number, valid_by_number, verification_by_code
 
@@ -107,13 +107,14 @@ class TokenView(ApiView):
         return client_ip(self.request._request)
 
     def viewed(self, action, obj_type, obj_id, application, *, department_code=""):
-        """An API read of personal data, on record with the token that read it (a front desk's: the desk's)."""
+        """An API read of personal data, on record with the token that read it (a front desk's: the desk's),
+        once a minute."""
         token = self.request.auth
         event = Event(action=action, object_type=obj_type, object_id=obj_id, actor=token.user,
                       actor_label=token.label, subject_id=application.applicant_id, application_id=application.pk,
                       department_code=department_code, ip=self.ip(), purpose="api", details={"token": token.prefix})
         desk = front_desk_of(token)
-        audit_record(desk.stamp(event) if desk else event)
+        access_record(desk.stamp(event) if desk else event)
 
     def denied(self, obj_type, obj_id):
         api_denied(self.request, object_type=obj_type, object_id=obj_id, reason="not_found", token=self.request.auth)

@@ -20,7 +20,7 @@ from departments.models import MembershipRole
 from .events import engine_event
 from .models import MESSAGE_MAX_LENGTH, Application, Message, MessageSide, NotificationKind, Review
 from .notifications import department_staff_ids, notify
-from .workflow import _own
+from .workflow import _own, shown_up_to
 
 
 def clean_body(body) -> str:
@@ -91,26 +91,26 @@ def message_send_by_department(*, review_id: int, actor, body: str, ip: str | No
     return message
 
 
-def thread_mark_read_by_citizen(*, application_id: int, actor) -> int:
-    """The applicant has seen every department's messages on this application."""
+def thread_mark_read_by_citizen(*, application_id: int, actor, up_to: int | None = None) -> int:
+    """The applicant has seen every department's messages on this application (up to ``up_to``)."""
     return Message.objects.filter(
         application_id=application_id, application__applicant_id=getattr(actor, "pk", None),
-        side=MessageSide.DEPARTMENT, read_by_citizen_at__isnull=True,
+        side=MessageSide.DEPARTMENT, read_by_citizen_at__isnull=True, **shown_up_to(up_to),
     ).update(read_by_citizen_at=timezone.now())
 
 
 @transaction.atomic
-def thread_mark_read_by_department(*, review_id: int, actor) -> int:
-    """The department of the review has seen the applicant's messages of its thread. The review's
-    count goes down by the messages marked, after marking them: a message sent meanwhile is
-    either among them or counted on top (its sender's increment waits for, or is waited on by,
-    this update of the review's row), never lost."""
+def thread_mark_read_by_department(*, review_id: int, actor, up_to: int | None = None) -> int:
+    """The department of the review has seen the applicant's messages of its thread (up to
+    ``up_to``). The review's count goes down by the messages marked, after marking them: a
+    message sent meanwhile is either among them or counted on top (its sender's increment waits
+    for, or is waited on by, this update of the review's row), never lost."""
     review = Review.objects.only("application_id", "department_id").get(pk=review_id)
     if member_role(actor, review.department_id) is None:
         raise Review.DoesNotExist
     marked = Message.objects.filter(
         application_id=review.application_id, department_id=review.department_id,
-        side=MessageSide.CITIZEN, read_by_department_at__isnull=True,
+        side=MessageSide.CITIZEN, read_by_department_at__isnull=True, **shown_up_to(up_to),
     ).update(read_by_department_at=timezone.now())
     # Writes the review's row only when it counts something (most views of a review find nothing new).
     Review.objects.filter(pk=review_id, unread_messages__gt=0).update(

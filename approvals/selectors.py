@@ -190,9 +190,17 @@ class Thread:
     review: Review
     messages: list = field(default_factory=list)
 
+    def _unread(self) -> list:
+        return [m for m in self.messages if m.side == MessageSide.DEPARTMENT and m.read_by_citizen_at is None]
+
     @property
     def unread(self) -> int:
-        return sum(1 for m in self.messages if m.side == MessageSide.DEPARTMENT and m.read_by_citizen_at is None)
+        return len(self._unread())
+
+    @property
+    def newest_unread(self) -> int | None:
+        """The id of the newest message the applicant has not read (what "Mark as read" marks up to)."""
+        return max((m.pk for m in self._unread()), default=None)
 
 
 def message_threads_for_citizen(application: Application) -> list[Thread]:

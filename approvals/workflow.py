@@ -708,5 +708,13 @@ def application_mark_issued(*, application_id: int, permit) -> None:
 
 
 
-def notifications_mark_read(*, user) -> int:
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())
+def shown_up_to(up_to: int | None) -> dict:
+    """Rows up to the newest one a page showed (its "Mark as read" sends that one's id): what
+    arrived after the page was drawn stays new. None: every row."""
+    return {} if up_to is None else {"pk__lte": up_to}
+
+
+def notifications_mark_read(*, user, up_to: int | None = None) -> int:
+    """The user has read their notifications (up to ``up_to``)."""
+    return Notification.objects.filter(recipient=user, read_at__isnull=True, **shown_up_to(up_to)).update(
+        read_at=timezone.now())

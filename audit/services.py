@@ -2,6 +2,7 @@
 back with the change it describes. Sealing into the hash chain happens later (audit.chain)."""
 
 import hashlib
+import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -9,7 +10,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from .anchors import checkpoints_read
@@ -70,6 +71,36 @@ class FrontDesk:
         event.actor, event.actor_label, event.purpose = self.user, self.label, "counter"
         event.details = {**event.details, "token": self.token, FRONT_DESK: self.name}
         return event
+
+
+# An access repeated within this time (a reload, a browser's prefetch, an integration polling) is
+# the same visit: "who viewed my data" lists visits, not requests.
+ACCESS_RECORD_SECONDS = 60
+_ACCESS_LOCK_SPACE = 0x41434345  # names the advisory locks of access records (a key space of its own)
+_SAME_ACCESS = ("actor_id", "actor_label", "action", "object_type", "object_id", "subject_id", "application_id",
+                "department_code", "ip", "purpose", "details")
+
+
+def access_record(event: Event) -> bool:
+    """Record an access to someone's data (a page viewed, a file downloaded, an API read) unless
+    the same access was recorded in the last ACCESS_RECORD_SECONDS: the same person or token, object,
+    department, purpose, address and details. Events are never changed, so the check comes before
+    the insert, under a transaction-level advisory lock on the access (on SQLite the immediate
+    transaction serializes writers): of two requests at once, one records it. True when recorded."""
+    row = event.to_model()
+    same = {name: getattr(row, name) for name in _SAME_ACCESS}
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            access = json.dumps(same, sort_keys=True, default=str).encode()
+            key = hashlib.blake2b(access, digest_size=4).digest()
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)",
+                               [_ACCESS_LOCK_SPACE, int.from_bytes(key, "big", signed=True)])
+        since = timezone.now() - timedelta(seconds=ACCESS_RECORD_SECONDS)
+        if AuditEvent.objects.filter(at__gt=since, **same).exists():
+            return False
+        audit_record(event)
+    return True
 
 
 def client_ip(request) -> str | None:

@@ -16,7 +16,7 @@ from .exports import csv_response
 from .forms import AuditFilterForm
 from .models import Action
 from .selectors import AUDIT_PAGE, audit_log, audit_log_all, chain_checks
-from .services import Event, access_denied, audit_record, chain_check_revive, chain_check_start, client_ip
+from .services import Event, access_denied, access_record, chain_check_revive, chain_check_start, client_ip
 from .tasks import chain_check_nudge_on_commit
 
 FILTERS = ("actor", "department", "application", "action", "date_from", "date_to")
@@ -45,8 +45,8 @@ def _filters(form) -> tuple[dict, dict]:
 
 
 def _audit(request, action, object_id: str, details: dict) -> None:
-    audit_record(Event(action=action, object_type="audit_log", object_id=object_id, actor=request.user,
-                       ip=client_ip(request), purpose="audit", details=details))
+    access_record(Event(action=action, object_type="audit_log", object_id=object_id, actor=request.user,
+                        ip=client_ip(request), purpose="audit", details=details))
 
 
 @auditors_only

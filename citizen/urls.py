@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.my_applications, name="my_applications"),
     path("start/<slug:slug>/", views.start, name="start"),
     path("notifications/", views.notifications, name="notifications"),
+    path("notifications/read/", views.notifications_read, name="notifications_read"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/continue/", views.resume, name="resume"),
     path("<int:pk>/step/<int:step>/", views.edit, name="edit"),
@@ -19,6 +20,7 @@ urlpatterns = [
     path("<int:pk>/files/<int:attachment_id>/remove/", views.attachment_remove, name="attachment_remove"),
     path("<int:pk>/receipt/", views.receipt, name="receipt"),
     path("<int:pk>/messages/", feedback_views.message_send, name="message_send"),
+    path("<int:pk>/messages/read/", views.messages_read, name="messages_read"),
     path("<int:pk>/rate/", feedback_views.rate, name="rate"),
     path("who-viewed-my-data/", feedback_views.who_viewed, name="who_viewed"),
 ]

@@ -21,7 +21,7 @@ from approvals.prefill import prefill_answers
 from audit.services import access_denied, client_ip, page_denied
 from catalogue.models import Service
 from core.errors import InvalidTransition, ValidationFailed, WorkflowError
-from core.forms import apply_errors
+from core.forms import apply_errors, mark_read
 from core.i18n import translated
 
 from .forms import MessageForm, RatingForm, SchemaForm
@@ -291,8 +291,9 @@ def my_applications(request):
 
 def feedback_context(application, user) -> dict:
     """What templates/approvals/includes/thread.html and rating.html need, for the application
-    page to merge into its context: {"threads", "rating", "message_form", "rating_form"}.
-    ``message_form`` is None on a draft and ``rating_form`` None unless the applicant can rate now."""
+    page to merge into its context: {"threads", "unread_up_to", "rating", "message_form", "rating_form"}.
+    ``unread_up_to`` is the newest message not read yet (None: nothing new), ``message_form`` is None
+    on a draft and ``rating_form`` None unless the applicant can rate now."""
     if application.applicant_id != getattr(user, "pk", None):
         raise Http404
     threads = selectors.message_threads_for_citizen(application) if application.submitted_at else []
@@ -300,6 +301,7 @@ def feedback_context(application, user) -> dict:
     departments = [(t.department.pk, t.department.display_name) for t in threads]
     return {
         "threads": threads,
+        "unread_up_to": max((t.newest_unread for t in threads if t.newest_unread), default=None),
         "rating": rating,
         "message_form": MessageForm(departments=departments) if departments else None,
         "rating_form": RatingForm() if selectors.can_rate(application, rating) else None,
@@ -332,9 +334,16 @@ def detail(request, pk):
     application = own_application(request, pk)
     context = detail_context(request, application)
     context.update(feedback_context(application, request.user))
-    response = render(request, "approvals/detail.html", context)
-    consultation.thread_mark_read_by_citizen(application_id=pk, actor=request.user)  # the citizen has seen the replies
-    return response
+    return render(request, "approvals/detail.html", context)
+
+
+@require_POST
+@citizen_required
+def messages_read(request, pk):
+    """The applicant read the departments' messages the application page showed them."""
+    own_application(request, pk)
+    return mark_read(request, lambda up_to: consultation.thread_mark_read_by_citizen(
+        application_id=pk, actor=request.user, up_to=up_to), back=reverse("approvals:detail", args=[pk]) + "#messages")
 
 
 @require_http_methods(["GET", "POST"])
@@ -396,7 +405,15 @@ def attachment(request, pk, attachment_id):
 
 @login_required
 def notifications(request):
-    """Everyone's in-app notifications; opening the list marks them read."""
+    """Everyone's in-app notifications, the new ones marked; reading them is a post of its own."""
     items = list(selectors.notifications_for(request.user, limit=50))
-    workflow.notifications_mark_read(user=request.user)
-    return render(request, "approvals/notifications.html", {"notifications": items})
+    unread_up_to = max((n.pk for n in items if n.read_at is None), default=None)
+    return render(request, "approvals/notifications.html", {"notifications": items, "unread_up_to": unread_up_to})
+
+
+@require_POST
+@login_required
+def notifications_read(request):
+    """The notifications page was read, up to the newest one it showed."""
+    return mark_read(request, lambda up_to: workflow.notifications_mark_read(user=request.user, up_to=up_to),
+                     back=reverse("approvals:notifications"))

@@ -16,11 +16,9 @@ def private_directory(path: Path | str) -> Path:
     return path
 
 
-def create_private_file(path: Path | str, data: bytes) -> bool:
-    """Write ``data`` to a new file at ``path``, mode 0600, whole or not at all: it is written under
-    a temporary name and linked into place, so a reader never sees half of it. False, and nothing
-    changed, when ``path`` exists already (another process created it first)."""
-    path = Path(path)
+def _scratch_copy(path: Path, data: bytes) -> Path:
+    """``data`` in a new file beside ``path`` (``.<name>.<random>``), created with mode 0600
+    (O_CREAT|O_EXCL: never an existing file, never a wider mode) and flushed to disk."""
     private_directory(path.parent)
     scratch = path.with_name(f".{path.name}.{secrets.token_hex(6)}")
     descriptor = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
@@ -29,12 +27,37 @@ def create_private_file(path: Path | str, data: bytes) -> bool:
             file.write(data)
             file.flush()
             os.fsync(file.fileno())
+    except BaseException:
+        scratch.unlink(missing_ok=True)
+        raise
+    return scratch
+
+
+def create_private_file(path: Path | str, data: bytes) -> bool:
+    """Write ``data`` to a new file at ``path``, mode 0600, whole or not at all: it is written under
+    a temporary name and linked into place, so a reader never sees half of it. False, and nothing
+    changed, when ``path`` exists already (another process created it first)."""
+    path = Path(path)
+    scratch = _scratch_copy(path, data)
+    try:
         os.link(scratch, path)
     except FileExistsError:
         return False
     finally:
         scratch.unlink(missing_ok=True)
     return True
+
+
+def replace_private_file(path: Path | str, data: bytes) -> None:
+    """Write ``data`` to ``path``, mode 0600, replacing what is there in one step (a rename): a
+    reader sees the old file or the new one, whole."""
+    path = Path(path)
+    scratch = _scratch_copy(path, data)
+    try:
+        os.replace(scratch, path)
+    except BaseException:
+        scratch.unlink(missing_ok=True)
+        raise
 
 
 def append_private_file(path: Path | str, data: bytes) -> None:

@@ -8,7 +8,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from audit.models import Action
-from audit.services import Event, access_denied, audit_record, client_ip
+from audit.services import Event, access_denied, access_record, client_ip
 
 from . import charts, selectors
 from .forms import DashboardFilterForm, MonthForm
@@ -32,9 +32,9 @@ def dashboard_access(view):
 
 
 def _audit(request, action, page: str, **details):
-    audit_record(Event(action=action, object_type="dashboard", object_id=page, actor=request.user,
-                       ip=client_ip(request), purpose="supervision",
-                       details={k: v for k, v in details.items() if v not in (None, "")}))
+    access_record(Event(action=action, object_type="dashboard", object_id=page, actor=request.user,
+                        ip=client_ip(request), purpose="supervision",
+                        details={k: v for k, v in details.items() if v not in (None, "")}))
 
 
 def _filter_form(request, scope):

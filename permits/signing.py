@@ -16,6 +16,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from core.secret_files import replace_private_file
+
 log = logging.getLogger(__name__)
 # pyHanko imports cryptography's DSA key class (to recognise DSA keys), and cryptography warns on
 # that import. Permits are signed with EC or RSA keys; nothing here uses DSA. Only this module
@@ -56,12 +58,10 @@ def create_key_pair(*, key_path: Path, cert_path: Path, common_name: str, days: 
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .sign(key, hashes.SHA256())
     )
-    key_path.parent.mkdir(parents=True, exist_ok=True)
-    cert_path.parent.mkdir(parents=True, exist_ok=True)
-    key_path.write_bytes(key.private_bytes(
+    replace_private_file(key_path, key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
-    key_path.chmod(0o600)
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    cert_path.parent.mkdir(parents=True, exist_ok=True)
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))  # public
     clear_cache()
     return True
 

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 from django_ratelimit.core import is_ratelimited
 
@@ -72,6 +73,7 @@ def _checked_number(request, number):
 
 
 @require_GET
+@never_cache  # a revocation must show at once: no cache keeps the answer
 def verify(request, number):
     """Public, by the number alone: is a permit with this number valid? Nothing more, since
     numbers are sequential and anyone can try them."""
@@ -88,6 +90,7 @@ def verify(request, number):
 
 
 @require_GET
+@never_cache  # what the permit prints (the holder's name), and a revocation must show at once
 def verify_code(request, number, code):
     """Public, by the address printed on the permit: its state and what it prints. A wrong code
     gets the same answer as a number never issued, and counts on the same rate limit."""
@@ -106,6 +109,7 @@ def verify_code(request, number, code):
 
 
 @require_http_methods(["GET", "POST"])
+@never_cache
 def verify_file(request):
     """Public: "is this file the one you issued?" by its hash and its signature."""
     if request.method == "GET":

@@ -11,7 +11,7 @@ from accounts.models import Role, User
 from accounts.second_factor import FreshSecondFactorAdminMixin, fresh_second_factor_required
 from approvals.applicants import applicant_name_sync
 from audit.models import Action
-from audit.services import Event, audit_record
+from audit.services import Event, access_record, audit_record
 from departments.staff_events import password_set_event, role_state, staff_change_events
 
 from .models import SitePage
@@ -32,9 +32,9 @@ class PeopleAdmin(FreshSecondFactorAdminMixin, UserAdmin):
         if request.method == "GET" and response.status_code == 200:
             citizen = User.objects.filter(pk=unquote(object_id), role=Role.CITIZEN).values_list("pk", flat=True).first()
             if citizen is not None:
-                audit_record(Event(action=Action.PERSONAL_DATA_VIEWED, object_type="user", object_id=citizen,
-                                   actor=request.user, subject_id=citizen, ip=client_ip(request),
-                                   purpose="administration"))
+                access_record(Event(action=Action.PERSONAL_DATA_VIEWED, object_type="user", object_id=citizen,
+                                    actor=request.user, subject_id=citizen, ip=client_ip(request),
+                                    purpose="administration"))
         return response
 
     def save_model(self, request, obj, form, change):

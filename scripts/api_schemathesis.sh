@@ -5,6 +5,7 @@
 #
 #   scripts/api_schemathesis.sh            (SCHEMATHESIS_EXAMPLES=N to generate more per operation)
 set -euo pipefail
+umask 077  # the scratch directory holds API tokens: nothing it creates is readable by others
 cd "$(dirname "$0")/.."
 services=$(STRICT=1 scripts/services.sh) && eval "$services"
 

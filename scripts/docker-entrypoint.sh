@@ -7,6 +7,7 @@
 set -eu
 if [ "${1:-}" = "migrate" ]; then
   : "${MIGRATE_DATABASE_URL:?the migrate job connects as the owner of the tables: set MIGRATE_DATABASE_URL}"
+  umask 077  # it may create the audit trail's keys (mode 0600 in any case, core.secret_files)
   python manage.py migrate --noinput
   python manage.py db_roles
   exec python manage.py audit_keys

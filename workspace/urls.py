@@ -13,6 +13,7 @@ urlpatterns = [
     path("reviews/<int:pk>/release/", views.release, name="release"),
     path("reviews/<int:pk>/decide/", views.decide, name="decide"),
     path("reviews/<int:pk>/messages/", views.message, name="message"),
+    path("reviews/<int:pk>/messages/read/", views.messages_read, name="messages_read"),
     path("reviews/<int:pk>/files/<int:attachment_id>/", views.attachment, name="attachment"),
     path("reviews/<int:pk>/notes/", views.note_add, name="note_add"),
     path("reviews/<int:pk>/extend/", views.extend, name="extend"),

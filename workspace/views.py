@@ -15,13 +15,13 @@ from approvals import consultation, notes, sharing, workflow
 from approvals.access import may_claim, may_decide, may_release
 from approvals.attachments import CopyUnavailable, disarmed_copy, original_for_record
 from approvals.events import engine_event
-from approvals.models import Attachment, Review
+from approvals.models import Attachment, MessageSide, Review
 from approvals.need_to_know import department_attachment, need_to_know
 from approvals.selectors import department_thread
 from audit.models import Action
-from audit.services import access_denied, audit_record, client_ip
+from audit.services import access_denied, access_record, client_ip
 from core.errors import NotAllowed, ValidationFailed, WorkflowError
-from core.forms import apply_errors
+from core.forms import apply_errors, mark_read
 from core.i18n import translated
 from departments.access import department_members
 from departments.models import MembershipRole
@@ -44,8 +44,8 @@ def staff_required(view):
 
 
 def _viewed(request, review, action, obj=None, purpose="review", department_code=None):
-    audit_record(engine_event(action, review.application, obj=obj or review, actor=request.user, ip=client_ip(request),
-                              department_code=department_code or review.department.code, purpose=purpose))
+    access_record(engine_event(action, review.application, obj=obj or review, actor=request.user, ip=client_ip(request),
+                               department_code=department_code or review.department.code, purpose=purpose))
 
 
 def _review(request, pk):
@@ -79,9 +79,16 @@ def _decision_form(review, data=None):
 def review_page(request, pk):
     review, role = _review(request, pk)
     _viewed(request, review, Action.REVIEW_VIEWED, purpose="review")
-    response = _render_review(request, review, role, _decision_form(review))
-    consultation.thread_mark_read_by_department(review_id=review.pk, actor=request.user)
-    return response
+    return _render_review(request, review, role, _decision_form(review))
+
+
+@require_POST
+@staff_required
+def messages_read(request, pk):
+    """The department read the applicant's messages the review page showed."""
+    _review(request, pk)
+    return mark_read(request, lambda up_to: consultation.thread_mark_read_by_department(
+        review_id=pk, actor=request.user, up_to=up_to), back=reverse("departments:review", args=[pk]) + "#messages")
 
 
 @require_POST
@@ -173,10 +180,13 @@ def _render_review(request, review, role, form, status=200, reply_form=None, not
                    share_form=None):
     supervisor = role == MembershipRole.SUPERVISOR
     history, history_earlier = selectors.recent_history(review, everything=request.GET.get("history") == "all")
+    thread = department_thread(review)
     context = {
         "review": review, "role": role, "is_supervisor": supervisor, "application": review.application,
         "applicant": review.application.applicant, "form": form,
-        "thread": department_thread(review), "reply_form": reply_form or ReplyForm(),
+        "thread": thread, "reply_form": reply_form or ReplyForm(),
+        "unread_up_to": max((m.pk for m in thread if m.side == MessageSide.CITIZEN and m.read_by_department_at is None),
+                            default=None),
         "notes": selectors.internal_notes(review), "note_form": note_form or NoteForm(),
         "history": history, "history_rows": selectors.history_rows(review, history), "history_earlier": history_earlier,
         **need_to_know(review),
@@ -262,8 +272,8 @@ def attachment_original(request, attachment_id):
         access_denied(request, object_type="attachment", object_id=attachment_id)
         raise Http404
     original = original_for_record(item)
-    audit_record(engine_event(Action.ATTACHMENT_VIEWED, item.application, obj=item, actor=request.user,
-                              ip=client_ip(request), purpose="audit", copy="original"))
+    access_record(engine_event(Action.ATTACHMENT_VIEWED, item.application, obj=item, actor=request.user,
+                               ip=client_ip(request), purpose="audit", copy="original"))
     return FileResponse(original, as_attachment=True, filename=item.original_name, content_type="application/octet-stream")
 
 

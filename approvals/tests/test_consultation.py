@@ -228,7 +228,7 @@ def test_citizen_sees_every_thread_grouped_by_department(submit, citizen, office
 def test_draft_has_no_threads_and_no_form(restaurant, citizen):
     draft = workflow.application_start(applicant=citizen, service=restaurant)
     context = feedback_context(draft, citizen)
-    assert context == {"threads": [], "rating": None, "message_form": None, "rating_form": None}
+    assert context == {"threads": [], "unread_up_to": None, "rating": None, "message_form": None, "rating_form": None}
     assert render_to_string("approvals/includes/thread.html", {"application": draft, **context}).strip() == ""
 
 
@@ -321,7 +321,7 @@ def test_officer_replies_from_the_review_page(client, submit, citizen, officers)
     page = client.get(url).content.decode()
     assert "Question?" in page
     assert f'action="{reverse("departments:message", args=[health.pk])}"' in page
-    assert Message.objects.get(body="Question?").read_by_department_at is not None  # the page was seen
+    assert Message.objects.get(body="Question?").read_by_department_at is None  # read by "Mark as read" (a POST)
 
     response = client.post(reverse("departments:message", args=[health.pk]), {"body": "  Answer.  "})
     assert response.status_code == 302

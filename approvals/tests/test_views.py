@@ -141,13 +141,16 @@ def test_queue_query_count_is_constant(client, submit, officers):
     assert len(three) == len(one), "\n".join(q["sql"] for q in three.captured_queries)
 
 
-def test_notifications_page_marks_read(client, submit, citizen):
+def test_the_notifications_pages_button_marks_them_read(client, submit, citizen):
     submit()
     client.force_login(citizen)
     home = client.get(reverse("home")).content.decode()
     assert '1<span class="visually-hidden"> unread</span>' in home
     page = client.get(reverse("approvals:notifications")).content.decode()
     assert "Application received" in page
+    assert citizen.notifications.filter(read_at__isnull=True).count() == 1  # opening it reads nothing
+    newest = citizen.notifications.latest("pk").pk
+    assert client.post(reverse("approvals:notifications_read"), {"up_to": newest}).status_code == 302
     assert citizen.notifications.filter(read_at__isnull=True).count() == 0
     assert "unread</span>" not in client.get(reverse("home")).content.decode()
 

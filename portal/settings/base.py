@@ -64,6 +64,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Around everything below, so its responses (errors, redirects, the API's) are covered too.
+    "portal.cache_headers.NoStoreMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Before anything reads a body (CsrfViewMiddleware reads a form's fields): 413 from Content-Length.

@@ -3,6 +3,8 @@
 import secrets
 from pathlib import Path
 
+from core.secret_files import create_private_file
+
 from .base import *  # noqa: F403
 from .base import INSTALLED_APPS, MIDDLEWARE, SITE_URL, STATIC_ROOT, VAR_DIR, env, webauthn_relying_party
 
@@ -23,11 +25,11 @@ OTP_WEBAUTHN_RP_ID, OTP_WEBAUTHN_ALLOWED_ORIGINS = webauthn_relying_party(SITE_U
 
 def _dev_secret_key() -> str:
     # Generated once per checkout into var/ (ignored by git), so sessions survive restarts
-    # and no key is ever committed.
+    # and no key is ever committed; mode 0600 from the start (of two processes starting at once,
+    # the second reads the first one's).
     path = VAR_DIR / "secret_key"
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
+        create_private_file(path, secrets.token_urlsafe(50).encode())
     return path.read_text().strip()
 
 

@@ -35,4 +35,34 @@
     markScrollingTables();
   }
   window.addEventListener("resize", markScrollingTables);
+
+  // A form marked data-send-when-seen ("Mark as read") sends itself once its section has been on
+  // screen in a tab the person looks at: opening the page reads what it shows, but a prefetch, a
+  // link preview or a tab opened in the background reads nothing. The answer is an empty 204; the
+  // button then goes, its work done. Without JavaScript (or if sending fails) the button stays.
+  function sendWhenSeen(form) {
+    var seen = false;
+    var sent = false;
+    function send() {
+      if (sent || !seen || document.visibilityState !== "visible") { return; }
+      sent = true;
+      fetch(form.action, {
+        method: "POST", body: new FormData(form), credentials: "same-origin", redirect: "manual",
+        headers: {"X-Requested-With": "fetch"}
+      }).then(function (response) {
+        if (response.status === 204) { form.hidden = true; }
+      }).catch(function () { /* the button stays */ });
+    }
+    if (!("IntersectionObserver" in window) || !window.fetch) { return; }
+    var observer = new IntersectionObserver(function (entries) {
+      if (entries.some(function (entry) { return entry.isIntersecting; })) {
+        seen = true;
+        observer.disconnect();
+        send();
+      }
+    });
+    observer.observe(form.closest("section") || form);
+    document.addEventListener("visibilitychange", send);
+  }
+  document.querySelectorAll("form[data-send-when-seen]").forEach(sendWhenSeen);
 })();

@@ -61,8 +61,11 @@ def test_officer_reviews_asks_for_a_correction_and_approves(page, assert_accessi
     link.first.click()
     expect(page).to_have_url(re.compile(reverse("departments:review", args=[review.pk]) + "$"))
     expect(page.locator("h1")).to_contain_text(application.reference)
+    # Once the messages have been on screen the page marks them read by itself.
+    page.locator("#messages").scroll_into_view_if_needed()
+    expect(page.get_by_role("button", name="Mark messages as read")).to_be_hidden()
     page.goto(reverse("departments:queue"))
-    expect(page.get_by_text("1 unread message from the applicant")).to_have_count(0)  # opened: read
+    expect(page.get_by_text("1 unread message from the applicant")).to_have_count(0)  # seen: read
     page.goto(reverse("departments:review", args=[review.pk]))
 
     page.get_by_role("button", name="Claim this review").click()
@@ -122,8 +125,9 @@ def test_officer_reviews_asks_for_a_correction_and_approves(page, assert_accessi
     decide(application, "registration", officers)
     decide(application, "fire", officers)
     assert Permit.objects.filter(application=application).count() == 1
+    # Every opening of the review within a minute of the last one recorded is the same visit.
     assert AuditEvent.objects.filter(action=Action.REVIEW_VIEWED, application_id=application.pk,
-                                     department_code="health", purpose="review").count() >= 2
+                                     department_code="health", purpose="review").count() >= 1
 
 
 def test_supervisor_extends_and_shares_for_an_opinion(page, assert_accessible, restaurant, citizen, officers,

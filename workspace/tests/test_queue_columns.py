@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from approvals import consultation
-from approvals.models import Review, ReviewStatus
+from approvals.models import MessageSide, Review, ReviewStatus
 
 from .queue_helpers import RawEditor, count_queries, make_review
 
@@ -82,7 +82,7 @@ def badge(row: str) -> str:
     return match.group(0) if match else ""
 
 
-def test_unread_citizen_messages_are_marked_until_an_officer_opens_the_review(client, restaurant, officers):
+def test_unread_citizen_messages_are_marked_until_an_officer_reads_them(client, restaurant, officers):
     review = make_review(restaurant, "registration")
     quiet = make_review(restaurant, "registration")
     send(review, "One")
@@ -95,9 +95,13 @@ def test_unread_citizen_messages_are_marked_until_an_officer_opens_the_review(cl
         '<span aria-hidden="true">✉ 2</span><span class="visually-hidden">2 unread messages from the applicant</span></span>')
     assert badge(row_of(html, quiet)) == ""
 
-    # A supervisor of the department opens the review: read for every officer of the department.
+    # A supervisor of the department opens the review, which leaves them unread, and reads them
+    # ("Mark as read"): read for every officer of the department.
     client.force_login(officers["registration_supervisor"])
     assert client.get(reverse("departments:review", args=[review.pk])).status_code == 200
+    assert Review.objects.get(pk=review.pk).unread_messages == 2
+    newest = review.application.messages.filter(side=MessageSide.CITIZEN).latest("pk").pk
+    assert client.post(reverse("departments:messages_read", args=[review.pk]), {"up_to": newest}).status_code == 302
     client.force_login(officers["registration"])
     assert badge(row_of(queue(client), review)) == ""
     review.refresh_from_db()
