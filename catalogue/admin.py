@@ -294,8 +294,22 @@ class DepartmentAdminForm(TranslationsMixin, forms.ModelForm):
         return cleaned_data
 
 
+class MembershipForm(forms.ModelForm):
+    class Meta:
+        model = Membership
+        fields = ("user", "role")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            # Whose membership it is stays fixed: rights given through it (an application shared
+            # with the department) go with it when it is deleted, never to another person.
+            self.fields["user"].disabled = True
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
+    form = MembershipForm
     extra = 0
     fields = ("user", "role")
     raw_id_fields = ("user",)
