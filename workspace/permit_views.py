@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.second_factor import fresh_second_factor_required
 from approvals.access import may_manage_any_permit
+from approvals.need_to_know import names_shown_to_supervisor
 from approvals.permit_flow import permit_reissue, permit_revoke
 from audit.services import access_denied, client_ip
 from core.errors import ValidationFailed, WorkflowError
@@ -40,7 +41,23 @@ def manage_list(request):
     except ValueError:
         before = None
     permits, more = selectors.staff_permits(request.user, query=query, before=before)
+    shown = names_shown_to_supervisor(request.user, [p.application for p in permits])
+    for permit in permits:
+        permit.holder_display = _holder(permit, permit.application_id in shown)
     return render(request, "permits/manage_list.html", {"permits": permits, "more": more, "q": query})
+
+
+def _holder(permit, shown: bool) -> str:
+    """The holder as the permit states it, masked as the public verification page shows it for a
+    supervisor whose departments are not shown the applicant's name (approvals.need_to_know)."""
+    holder = (permit.data or {}).get("holder") or permit.application.applicant.full_name
+    return holder if shown else selectors.mask_name(holder)
+
+
+def _name_shown(request, permit) -> bool:
+    return permit.application_id in names_shown_to_supervisor(request.user, [permit.application])
+
+
 
 
 def _managed(request, number):
@@ -53,12 +70,14 @@ def _managed(request, number):
 
 def _render_manage(request, permit, history, *, revoke_form=None, reissue_form=None, status=200):
     data = selectors.permit_data(permit)
-    initial = {key: data.get(key, "") for key in CORRECTABLE}
+    shown = _name_shown(request, permit)
+    # The re-issue form corrects the holder only for someone shown the applicant's name.
+    reissue_form = reissue_form or ReissueForm(initial={key: data.get(key, "") for key in CORRECTABLE}, holder=shown)
     return render(request, "permits/manage.html", {
-        "permit": permit, "history": history, "state": permit.state(),
+        "permit": permit, "history": history, "state": permit.state(), "holder": _holder(permit, shown),
         "can_change": permit.status == PermitStatus.VALID,
         "revoke_form": revoke_form or RevokeForm(),
-        "reissue_form": reissue_form or ReissueForm(initial=initial),
+        "reissue_form": reissue_form,
     }, status=status)
 
 
@@ -71,7 +90,10 @@ def manage(request, number):
 
 def _act(request, number, form_class, action, success):
     permit, history = _managed(request, number)
-    form = form_class(request.POST)
+    if form_class is ReissueForm:
+        form = ReissueForm(request.POST, holder=_name_shown(request, permit))
+    else:
+        form = form_class(request.POST)
     if form.is_valid():
         try:
             result = action(permit, form.cleaned_data)
@@ -106,5 +128,5 @@ def revoke(request, number):
 def reissue(request, number):
     return _act(request, number, ReissueForm, lambda permit, data: permit_reissue(
         permit_id=permit.pk, actor=request.user, reason=data["reason"], ip=client_ip(request),
-        corrections={key: data[key] for key in CORRECTABLE},
+        corrections={key: data[key] for key in CORRECTABLE if key in data},
     ), _("Permit %(number)s is issued in place of the old one; its file is being produced."))

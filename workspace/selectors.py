@@ -470,7 +470,8 @@ class HistoryRow:
 
 def history_rows(review: Review, events: list) -> list[HistoryRow]:
     """The events as the review page shows them. The person is named for this department's own
-    events (and the applicant for theirs); another department's officers stay anonymous."""
+    events; the applicant is "Applicant" (their name is shown only where need to know allows, in
+    the identity block); another department's officers stay anonymous."""
     codes = {e.department_code for e in events if e.department_code}
     names = {code: translated(name) for code, name in Department.objects.filter(code__in=codes).values_list("code", "name")}
     labels = dict(Action.choices)
@@ -479,10 +480,10 @@ def history_rows(review: Review, events: list) -> list[HistoryRow]:
         what = HISTORY_WORDS.get((event.action, event.purpose)) or HISTORY_WORDS.get((event.action, "")) \
             or labels.get(event.action) or _("Other event")
         who = ""
-        if event.department_code == review.department.code and event.actor:
-            who = event.actor.full_name
-        elif not event.department_code and event.actor_id == review.application.applicant_id:
+        if event.actor_id is not None and event.actor_id == review.application.applicant_id:
             who = _("Applicant")
+        elif event.department_code == review.department.code and event.actor:
+            who = event.actor.full_name
         rows.append(HistoryRow(at=event.at, what=str(what), department=names.get(event.department_code, ""), who=str(who)))
     return rows
 
@@ -517,7 +518,7 @@ def shared_applications_for(user):
 def share_for_opinion(user, pk: int):
     """An active share with one of the user's departments that guardian also lets the user see;
     anything else is a 404."""
-    share = shared_applications_for(user).select_related("application__service_version", "application__applicant").filter(
+    share = shared_applications_for(user).select_related("application__service_version").filter(
         pk=pk).first()
     if share is None or not user.has_perm("approvals.view_application", share.application):
         raise Http404
@@ -525,12 +526,14 @@ def share_for_opinion(user, pk: int):
 
 
 def opinion_view(share) -> dict:
-    """The need-to-know view of the asking department's review, for the department giving an opinion."""
+    """The need-to-know view of the asking department's review, for the department giving an
+    opinion: its answers and files, not the applicant's identity (an opinion is on the case;
+    the department asked has no requirement of its own listing any of it)."""
     review = (
-        Review.objects.select_related("application__service_version", "application__applicant", "department")
+        Review.objects.select_related("application__service_version", "department")
         .get(application_id=share.application_id, department_id=share.from_department_id)
     )
-    return {"review": review, **need_to_know(review)}
+    return {"review": review, **need_to_know(review, identity=False)}
 
 
 def share_of_asking_department(user, pk: int):

@@ -174,8 +174,7 @@ def _render_review(request, review, role, form, status=200, reply_form=None, not
     supervisor = role == MembershipRole.SUPERVISOR
     history, history_earlier = selectors.recent_history(review, everything=request.GET.get("history") == "all")
     context = {
-        "review": review, "role": role, "is_supervisor": supervisor, "application": review.application,
-        "applicant": review.application.applicant, "form": form,
+        "review": review, "role": role, "is_supervisor": supervisor, "application": review.application, "form": form,
         "thread": department_thread(review), "reply_form": reply_form or ReplyForm(),
         "notes": selectors.internal_notes(review), "note_form": note_form or NoteForm(),
         "history": history, "history_rows": selectors.history_rows(review, history), "history_earlier": history_earlier,

@@ -203,6 +203,7 @@ def test_catalogue_help_text_is_shown_as_text_never_as_markup(client, citizen, s
     service = restaurant_service(slug="open-a-shop", fields=FIELDS, reviews=REVIEWS)
     for key, text in HOSTILE_HELP.items():
         Field.objects.filter(key=key).update(help={"en": text, "zh-hans": text})
+    Field.objects.filter(key="seats").update(label={"en": "<i onclick=alert(3)>Seats</i>", "zh-hans": "座位"})
     service_publish(service=service)
     service.refresh_from_db()
     draft = workflow.application_start(applicant=citizen, service=service)
@@ -213,10 +214,12 @@ def test_catalogue_help_text_is_shown_as_text_never_as_markup(client, citizen, s
 
     assert helptext(business, "business_name") == "&lt;script&gt;alert(&quot;help&quot;)&lt;/script&gt;As on the licence"
     assert helptext(business, "seats") == "&lt;img src=x onerror=alert(1)&gt;"
+    assert label_of(business, "seats") == "&lt;i onclick=alert(3)&gt;Seats&lt;/i&gt;"
     assert helptext(business, "opening_date") == (
         "&lt;b onmouseover=&quot;alert(2)&quot;&gt;when&lt;/b&gt; Type the date as DD/MM/YYYY, for example 27/03/2026.")
     assert helptext(documents, "floor_plan") == (
         "&lt;script src=&quot;https://evil.example/x.js&quot;&gt;&lt;/script&gt; PDF or PNG, up to 1 MB.")
     for html in (business, documents):
         assert "<script>alert" not in html and "<img src=x" not in html and "<b onmouseover" not in html
+        assert "<i onclick" not in html
         assert 'src="https://evil.example' not in html

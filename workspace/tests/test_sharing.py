@@ -23,7 +23,7 @@ from workspace import selectors
 
 pytestmark = pytest.mark.django_db
 
-grants_migration = importlib.import_module("approvals.migrations.0017_share_grants_on_record")
+grants_migration = importlib.import_module("approvals.migrations.0017_grants_by_share_and_names_by_need")
 
 
 @pytest.fixture

@@ -1,8 +1,15 @@
-"""A right an opinion share gives is its own row of guardian's table, naming the share and the
+"""Two steps of need to know.
+
+A right an opinion share gives is its own row of guardian's table, naming the share and the
 membership it came through, so that ending the share or leaving the department removes exactly
 it. Rows given before are put on record: one per active share of the application that the
 person's membership of the shared department explains; a row nothing explains any more (a
-member who left, a share ended) is a leftover and is deleted."""
+member who left, a share ended) is a leftover and is deleted.
+
+The queues' copy of the applicant's name (Review.applicant_name) is kept only on the reviews of
+departments whose requirement lists the name; a version published before requirements listed
+identity lists nothing, so its reviews keep no name.
+"""
 
 import django.db.models.deletion
 from django.conf import settings
@@ -35,11 +42,25 @@ def grants_on_record(apps, schema_editor):
         ])
 
 
+def names_by_need_to_know(apps, schema_editor):
+    ServiceVersion = apps.get_model("catalogue", "ServiceVersion")
+    Review = apps.get_model("approvals", "Review")
+    Department = apps.get_model("departments", "Department")
+    departments = dict(Department.objects.values_list("code", "pk"))
+    for version_id, schema in ServiceVersion.objects.order_by("pk").values_list("pk", "schema"):
+        hidden = [departments[r["department"]] for r in schema.get("reviews", [])
+                  if "name" not in r.get("identity", []) and r["department"] in departments]
+        if hidden:
+            Review.objects.filter(application__service_version_id=version_id, department_id__in=hidden).exclude(
+                applicant_name="").update(applicant_name="")
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
         ('approvals', '0016_attachment_disarmed_copy'),
         ('auth', '0012_alter_user_first_name_max_length'),
+        ('catalogue', '0003_requirement_identity'),
         ('departments', '0001_squashed_0005_departments_without_workspace'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
@@ -60,6 +81,7 @@ class Migration(migrations.Migration):
             field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='grants', to='approvals.applicationshare'),
         ),
         migrations.RunPython(grants_on_record, migrations.RunPython.noop),
+        migrations.RunPython(names_by_need_to_know, migrations.RunPython.noop),
         migrations.AddConstraint(
             model_name='applicationuserobjectpermission',
             constraint=models.UniqueConstraint(condition=models.Q(('share__isnull', True)), fields=('user', 'permission', 'content_object'), name='appuserperm_unique_unshared'),
