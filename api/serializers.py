@@ -174,8 +174,14 @@ def attachment_row(attachment, url: str) -> dict:
 
 
 class ApplicantSerializer(serializers.Serializer):
-    full_name = serializers.CharField(allow_blank=True)
-    id_number = serializers.CharField(allow_blank=True)
+    """The details of the applicant's identity the department's requirement lists, from its
+    review's stage on; a detail not listed (or not given) is absent, and before the stage starts
+    the object is empty."""
+
+    full_name = serializers.CharField(required=False)
+    email = serializers.CharField(required=False)
+    phone = serializers.CharField(required=False)
+    id_number = serializers.CharField(required=False)
 
 
 class OtherReviewSerializer(serializers.Serializer):
@@ -207,7 +213,7 @@ def review_detail(review, view: dict) -> dict:
         "assignee": review.assignee.full_name if review.assignee_id else None, "decided_at": review.decided_at,
         "conditions": review.conditions, "reason": review.reason, "correction_fields": list(review.correction_fields),
         "correction_message": review.correction_message,
-        "applicant": {"full_name": application.applicant.full_name, "id_number": application.applicant.id_number},
+        "applicant": {row.attribute: row.value for row in view["identity"]},
         "answers": [{"key": row["spec"]["key"], "label": _text(row["spec"].get("label")) or row["spec"]["key"],
                      "kind": row["spec"]["kind"], "value": row["value"]} for row in view["rows"]],
         "attachments": [

@@ -246,7 +246,9 @@ class _ReviewFilters(drf_serializers.Serializer):
 
 @extend_schema(parameters=[ID], tags=["department"], responses={200: serializers.ReviewDetailSerializer, **errors(*READ_ERRORS)})
 class ReviewDetailView(DepartmentView):
-    """One review with the answers and files the department needs, and the applicant's identity."""
+    """One review with the answers and files the department needs, and the details of the
+    applicant's identity its requirement lists; nothing of the application before the review's
+    stage starts."""
 
     def get(self, request, pk):
         review = self.review(pk)

@@ -412,8 +412,9 @@ class InternalNote(models.Model):
 
 class ApplicationShare(models.Model):
     """An application shared by its reviewing department with another department for an opinion,
-    until ``expires_at`` or revocation. The object permission itself is held by guardian
-    (ApplicationUserObjectPermission); the share says for how long and why."""
+    until ``expires_at`` or revocation. The object permissions themselves are held by guardian
+    (ApplicationUserObjectPermission), one row per member, each naming this share; the share says
+    for how long and why."""
 
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="shares")
     # The department asking for the opinion: the opinion page shows what its requirement lists.
@@ -456,12 +457,30 @@ class ApplicationShare(models.Model):
 
 
 class ApplicationUserObjectPermission(UserObjectPermissionBase):
-    """guardian's direct foreign-key table for per-user rights on an application."""
+    """guardian's direct foreign-key table for per-user rights on an application.
+
+    A right a share gave is its own row, naming the share and the membership it came through:
+    ending the share removes exactly its rows, and a member leaving the department takes theirs
+    with the membership (CASCADE), by whatever path the membership goes. A member holding the
+    same right through another share keeps that share's row. guardian's one row per (user,
+    permission, application) holds for rights given otherwise (``share`` empty)."""
 
     content_object = models.ForeignKey(Application, on_delete=models.CASCADE)
+    share = models.ForeignKey(ApplicationShare, on_delete=models.CASCADE, null=True, blank=True, related_name="grants")
+    membership = models.ForeignKey("departments.Membership", on_delete=models.CASCADE, null=True, blank=True,
+                                   related_name="+")
 
     class Meta(UserObjectPermissionBase.Meta):
         db_table = "departments_applicationuserobjectpermission"
+        unique_together = ()
+        constraints = [
+            models.UniqueConstraint(fields=["user", "permission", "content_object"], condition=Q(share__isnull=True),
+                                    name="appuserperm_unique_unshared"),
+            models.UniqueConstraint(fields=["share", "membership", "permission"], name="appuserperm_unique_share_member"),
+            models.CheckConstraint(condition=Q(share__isnull=True, membership__isnull=True)
+                                   | Q(share__isnull=False, membership__isnull=False),
+                                   name="appuserperm_share_with_membership"),
+        ]
 
 
 class ApplicationGroupObjectPermission(GroupObjectPermissionBase):

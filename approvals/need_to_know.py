@@ -1,53 +1,103 @@
 """What a reviewing department sees of an application: the answers and files its requirement
-lists, and the applicant's identity the form asked for; nothing else (the review page, the
-opinion page and the API read it here)."""
+lists, and the details of the applicant's identity it lists (a review's ``identity`` in the
+catalogue), from the moment its review's stage starts; before that nothing of the application,
+and never anything else. The review page, the opinion page, the API, the queues' copy of the
+name, the supervisors' tables of reviews and the permit pages all ask here."""
 
-from django.utils.translation import gettext_lazy as _
+from dataclasses import dataclass
 
-from accounts.models import mailable
+from accounts.models import Role, mailable
+from catalogue.models import IdentityDetail
+from catalogue.schema import Schema
+from departments.access import active_memberships
+from departments.models import MembershipRole
 
 from .models import Attachment, Review
 
-# The applicant's identity on the review page: the account's name and email, which every
-# applicant gave at registration, and a profile detail only where the service's form asks for it
-# (the field key that asks it). What no one asked for is not shown, not even as an empty row.
-IDENTITY_ROWS = (
-    ("full_name", _("Name"), None),
-    ("email", _("Email"), None),
-    ("phone", _("Phone"), "contact_phone"),
-    ("id_number", _("Identity document number"), "id_number"),
-)
+# Each detail of the identity and the attribute of the applicant's account it is read from (the
+# API names the details by these).
+IDENTITY_ATTRIBUTES = {
+    IdentityDetail.NAME: "full_name",
+    IdentityDetail.EMAIL: "email",
+    IdentityDetail.PHONE: "phone",
+    IdentityDetail.ID_NUMBER: "id_number",
+}
 
 
-def identity_rows(applicant, schema) -> list[tuple[str, str]]:
-    """(label, value) of the applicant's identity that this form asked for, in that order. A reserved
-    login (a walk-in registered at a front desk without an address) is no e-mail address to show."""
-    return [
-        (str(label), value) for attribute, label, asked_by in IDENTITY_ROWS
-        if (asked_by is None or asked_by in schema.fields_by_key) and (value := getattr(applicant, attribute, ""))
-        and (attribute != "email" or mailable(value))
-    ]
+@dataclass(frozen=True)
+class IdentityRow:
+    attribute: str
+    label: str
+    value: str
 
 
-def need_to_know(review: Review) -> dict:
-    """Only the answers and files the department's requirement lists, and the identity the form asked."""
-    schema = review.application.schema
-    keys = schema.department_fields(review.department.code)
-    specs = [schema.fields_by_key[k] for k in keys if k in schema.fields_by_key]
-    answers = review.application.answers
-    files = list(review.application.attachments.filter(field_key__in=keys))
-    return {
-        "identity": identity_rows(review.application.applicant, schema),
-        "rows": [{"spec": s, "value": answers.get(s["key"]),
-                  "files": [f for f in files if f.field_key == s["key"]]} for s in specs],
-        "keys": keys,
+def review_started(review: Review) -> bool:
+    """Whether the review's stage has started: the review has been in its department's queue.
+    A later stage's review waiting for an earlier one, or cancelled while waiting, never was."""
+    return review.pending_since is not None
+
+
+def name_shown(schema: Schema, department_code: str) -> bool:
+    """Whether the department's requirement lists the applicant's name (the queues' copy of it,
+    Review.applicant_name, is kept for these reviews only)."""
+    return IdentityDetail.NAME in schema.department_identity(department_code)
+
+
+def identity_rows(applicant, schema: Schema, department_code: str) -> list[IdentityRow]:
+    """The details of the applicant's identity the department's requirement lists, in
+    IdentityDetail's order. A detail the applicant has not given is no row, and a reserved login
+    (a walk-in registered at a front desk without an address) is no e-mail address to show."""
+    rows = []
+    for detail in schema.department_identity(department_code):
+        attribute = IDENTITY_ATTRIBUTES[detail]
+        value = getattr(applicant, attribute, "") or ""
+        if value and (attribute != "email" or mailable(value)):
+            rows.append(IdentityRow(attribute, str(IdentityDetail(detail).label), value))
+    return rows
+
+
+def need_to_know(review: Review, *, identity: bool = True) -> dict:
+    """The answers and files the department's requirement lists and, with ``identity``, the
+    details of the applicant it lists; all empty until the review's stage starts.
+    ``applicant_name`` is the name where it is shown, else ""."""
+    application = review.application
+    view = {
+        "started": review_started(review), "identity": [], "rows": [], "applicant_name": "",
         "other_reviews": list(
-            review.application.reviews.exclude(pk=review.pk).select_related("department").order_by("stage", "department__code")
+            application.reviews.exclude(pk=review.pk).select_related("department").order_by("stage", "department__code")
         ),
     }
+    if not view["started"]:
+        return view
+    schema = application.schema
+    code = review.department.code
+    keys = schema.department_fields(code)
+    specs = [schema.fields_by_key[k] for k in keys if k in schema.fields_by_key]
+    files = list(application.attachments.filter(field_key__in=keys))
+    view["rows"] = [{"spec": s, "value": application.answers.get(s["key"]),
+                     "files": [f for f in files if f.field_key == s["key"]]} for s in specs]
+    if identity:
+        view["identity"] = identity_rows(application.applicant, schema, code)
+        view["applicant_name"] = next((row.value for row in view["identity"] if row.attribute == "full_name"), "")
+    return view
 
 
 def department_attachment(review: Review, attachment_id: int):
-    """One of the files the review's department may see, or None."""
+    """One of the files the review's department may see, or None (none before its stage starts)."""
+    if not review_started(review):
+        return None
     keys = review.application.schema.department_fields(review.department.code)
     return Attachment.objects.filter(pk=attachment_id, application_id=review.application_id, field_key__in=keys).first()
+
+
+def names_shown_to_supervisor(user, applications) -> set[int]:
+    """The ids of the applications whose applicant's name this member of staff may see on the
+    permit pages: an administrator every one; a supervisor those that a department they
+    supervise reviews with a requirement listing the name (a permit is issued once every review
+    approved, so every stage has started)."""
+    if user.role == Role.ADMIN:
+        return {application.pk for application in applications}
+    supervised = set(active_memberships().filter(user=user, role=MembershipRole.SUPERVISOR)
+                     .values_list("department__code", flat=True))
+    return {application.pk for application in applications
+            if any(name_shown(application.schema, code) for code in supervised)}

@@ -1,20 +1,21 @@
-"""Sharing an application with another department for an opinion: time-limited, held as a guardian
-object permission on the application and recorded as an ApplicationShare."""
+"""Sharing an application with another department for an opinion: time-limited, held as guardian
+object permissions on the application (one per member, each naming the share and the membership
+it came through) and recorded as an ApplicationShare. What a share gave is taken back by that
+record, never recomputed from who belongs where today."""
 
 from datetime import timedelta
 
-from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from guardian.shortcuts import assign_perm
 
 from audit.models import Action
 from audit.services import audit_record
 from core.errors import Conflict, NotAllowed, ValidationFailed
 from departments.access import member_role
-from departments.models import Department, MembershipRole
+from departments.models import Department, Membership, MembershipRole
 
 from .events import engine_event
 from .locks import lock_share
@@ -43,7 +44,7 @@ def application_share(
 ) -> ApplicationShare:
     """A supervisor of the reviewing department shares the application with another department
     for an opinion, for ``days`` days. Every officer and supervisor of that department gets the
-    view permission on the application while the share lasts."""
+    view permission on the application while the share lasts and they stay members."""
     review, role = review_for_member(actor, review_id)
     if role != MembershipRole.SUPERVISOR:
         raise NotAllowed(_("Only a supervisor of the department can share an application."))
@@ -63,9 +64,7 @@ def application_share(
         application=review.application, from_department=review.department, department=department, granted_by=actor,
         reason=reason, expires_at=now + timedelta(days=days), created_at=now,
     )
-    members = get_user_model().objects.filter(memberships__department=department, is_active=True).distinct()
-    if members:
-        assign_perm(VIEW_APPLICATION, members, review.application)
+    _grant(share, department)
     audit_record(_share_event(share, action=Action.APPLICATION_SHARED, actor=actor, ip=ip, event="share",
                               reason=reason, days=days))
     return share
@@ -73,8 +72,8 @@ def application_share(
 
 @transaction.atomic
 def share_revoke(*, share_id: int, actor, ip: str | None = None) -> ApplicationShare:
-    """A supervisor of the asking department ends a share before it expires; the view permission
-    goes, unless another active share of the application still gives it."""
+    """A supervisor of the asking department ends a share before it expires; the view permissions
+    it gave go (what another share gave stays)."""
     share = lock_share(share_id)
     role = member_role(actor, share.from_department_id)
     if role is None:
@@ -87,23 +86,29 @@ def share_revoke(*, share_id: int, actor, ip: str | None = None) -> ApplicationS
     share.revoked_at, share.revoked_by = now, actor
     share.ended_at = share.ended_at or now
     share.save(update_fields=["revoked_at", "revoked_by", "ended_at"])
-    _withdraw_permission(share, now=now)
+    _withdraw_permission(share)
     audit_record(_share_event(share, action=Action.SHARE_REVOKED, actor=actor, ip=ip, event="share_revoked"))
     return share
 
 
-def _withdraw_permission(share: ApplicationShare, *, now) -> None:
-    """Take the view permission back from the shared department's members, unless another
-    active share of the application still gives it to them. Deleting what is already gone does
-    nothing, so this is safe to run twice."""
-    still_shared = ApplicationShare.objects.filter(
-        application_id=share.application_id, revoked_at__isnull=True, expires_at__gt=now,
-    ).values("department_id")
-    ApplicationUserObjectPermission.objects.filter(
-        content_object_id=share.application_id, permission__codename="view_application",
-        permission__content_type__app_label="approvals",
-        user__memberships__department_id=share.department_id,
-    ).exclude(user__memberships__department_id__in=still_shared).delete()
+def _grant(share: ApplicationShare, department: Department) -> None:
+    """The view permission for every active member of the department now, each on record as
+    given by this share through that membership (someone joining later gets nothing from it)."""
+    app_label, codename = VIEW_APPLICATION.split(".")
+    permission = Permission.objects.get(content_type__app_label=app_label, codename=codename)
+    ApplicationUserObjectPermission.objects.bulk_create([
+        ApplicationUserObjectPermission(user_id=user_id, permission=permission, content_object=share.application,
+                                        share=share, membership_id=membership_id)
+        for membership_id, user_id in Membership.objects.filter(department=department, user__is_active=True)
+        .order_by("pk").values_list("pk", "user_id")
+    ])
+
+
+def _withdraw_permission(share: ApplicationShare) -> None:
+    """Take back exactly what this share gave: its own rows. A member who holds the permission
+    through another share keeps that share's row; deleting what is already gone does nothing,
+    so this is safe to run twice."""
+    share.grants.all().delete()
 
 
 def _expired(now) -> Q:
@@ -125,6 +130,6 @@ def _share_expire(*, share_id: int, now) -> bool:
     if not ApplicationShare.objects.filter(_expired(now), pk=share_id).update(ended_at=now):
         return False
     share = ApplicationShare.objects.select_related("application", "department", "from_department").get(pk=share_id)
-    _withdraw_permission(share, now=now)
+    _withdraw_permission(share)
     audit_record(_share_event(share, action=Action.SHARE_REVOKED, actor=None, ip=None, event="share_expired"))
     return True

@@ -46,6 +46,7 @@ from .models import (
     ReviewStatus,
     business_name_of,
 )
+from .need_to_know import name_shown
 from .notifications import department_staff_ids, departments_staff_ids, notifications_create, notify
 from .sla import clock_extend, clock_resume, clock_start, local_today, sla_calendar
 from .transitions import status_enter, status_move, status_move_rows
@@ -318,11 +319,13 @@ def application_submit(*, application_id: int, actor, ip: str | None = None, des
     departments = frozen_department_ids(application.service_version_id)
     # Locked so that a rename in flight either waits for these reviews or is read by them
     # (approvals.applicants.applicant_name_sync updates the reviews that exist when it runs).
+    # Copied only onto the reviews of departments shown the name (need to know).
     applicant_name = lock_person_name(actor.pk)
     Review.objects.bulk_create([
         status_enter(Review(
             application=application, service_id=application.service_id, department_id=departments[r["department"]],
-            applicant_name=applicant_name, business_name=business_name_of(application.answers), stage=r["stage"],
+            applicant_name=applicant_name if name_shown(schema, r["department"]) else "",
+            business_name=business_name_of(application.answers), stage=r["stage"],
             sla_days=r["sla_days"], pending_since=now if r["stage"] == first_stage else None,
         ), ReviewStatus.PENDING if r["stage"] == first_stage else ReviewStatus.WAITING)
         for r in schema.reviews

@@ -19,9 +19,19 @@ from departments.models import Department, Membership, StandardReason
 from departments.staff_events import memberships_of, staff_change_events
 
 from .calendar import clear_calendar_cache
-from .loading.checks import check_field, check_synonyms, check_translations
+from .loading.checks import check_field, check_identity_asked, check_synonyms, check_translations
 from .loading.schema import RULE_KEYS
-from .models import Field, Holiday, Requirement, Service, ServiceVersion, Weekday, WorkCalendar
+from .models import (
+    Field,
+    Holiday,
+    IdentityDetail,
+    Requirement,
+    Service,
+    ServiceVersion,
+    Weekday,
+    WorkCalendar,
+    identity_in_order,
+)
 from .schema import service_publish
 
 
@@ -131,6 +141,22 @@ class FieldAdminForm(forms.ModelForm):
         return cleaned_data
 
 
+class RequirementForm(forms.ModelForm):
+    identity = forms.MultipleChoiceField(
+        label=_("applicant's identity shown"), choices=IdentityDetail.choices, required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("What the department sees of the applicant, besides the fields it reviews; a phone or an "
+                    "identity document number only where the form asks for contact_phone or id_number."),
+    )
+
+    class Meta:
+        model = Requirement
+        fields = ("department", "stage", "sla_days", "fields", "identity", "position")
+
+    def clean_identity(self):
+        return identity_in_order(self.cleaned_data["identity"])
+
+
 class RequirementFormSet(forms.BaseInlineFormSet):
     def clean(self):
         super().clean()
@@ -143,16 +169,20 @@ class RequirementFormSet(forms.BaseInlineFormSet):
         if stages != list(range(1, len(stages) + 1)):
             raise ValidationError(gettext("Stages must start at 1 and have no gaps, found %(stages)s.") % {
                 "stages": ", ".join(map(str, stages))})
+        asked = {field.key for form in kept for field in form.cleaned_data.get("fields") or []}
         for form in kept:
             if not form.cleaned_data.get("fields"):
                 form.add_error("fields", gettext("Choose at least one field."))
+            check_identity_asked(form.cleaned_data.get("identity") or [], asked, "",
+                                 lambda _path, message, form=form: form.add_error("identity", message))
 
 
 class RequirementInline(admin.StackedInline):
     model = Requirement
+    form = RequirementForm
     formset = RequirementFormSet
     extra = 0
-    fields = ("department", "stage", "sla_days", "fields", "position")
+    fields = ("department", "stage", "sla_days", "fields", "identity", "position")
     filter_horizontal = ("fields",)
 
 
@@ -294,8 +324,22 @@ class DepartmentAdminForm(TranslationsMixin, forms.ModelForm):
         return cleaned_data
 
 
+class MembershipForm(forms.ModelForm):
+    class Meta:
+        model = Membership
+        fields = ("user", "role")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            # Whose membership it is stays fixed: rights given through it (an application shared
+            # with the department) go with it when it is deleted, never to another person.
+            self.fields["user"].disabled = True
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
+    form = MembershipForm
     extra = 0
     fields = ("user", "role")
     raw_id_fields = ("user",)

@@ -111,8 +111,11 @@ def _service(service: Service) -> dict:
     reviews = []
     for requirement in service.requirements.all():
         keys = [f.key for f in sorted(requirement.fields.all(), key=lambda f: (f.position, f.key))]
-        reviews.append(_Flow(department=requirement.department.code, stage=requirement.stage,
-                             sla_days=requirement.sla_days, fields=_FlowList(keys)))
+        review = _Flow(department=requirement.department.code, stage=requirement.stage,
+                       sla_days=requirement.sla_days, fields=_FlowList(keys))
+        if requirement.identity:
+            review["identity"] = _FlowList(requirement.identity)
+        reviews.append(review)
     entry["reviews"] = reviews
     return entry
 

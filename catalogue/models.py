@@ -19,6 +19,25 @@ class FieldKind(models.TextChoices):
     FILE = "file", _("File")
 
 
+class IdentityDetail(models.TextChoices):
+    """A detail of the applicant's identity a department's review may show, in the order shown."""
+
+    NAME = "name", _("Name")
+    EMAIL = "email", _("Email")
+    PHONE = "phone", _("Phone")
+    ID_NUMBER = "id_number", _("Identity document number")
+
+
+# A detail that comes from the applicant's profile is shown only in a service whose form asks for
+# it, by this field key of the dictionary (every applicant gave a name and an address at registration).
+IDENTITY_ASKED_BY = {IdentityDetail.PHONE: "contact_phone", IdentityDetail.ID_NUMBER: "id_number"}
+
+
+def identity_in_order(details) -> list[str]:
+    """The details as stored and frozen: each once, in IdentityDetail's order."""
+    return [d.value for d in IdentityDetail if d.value in set(details)]
+
+
 class Weekday(models.IntegerChoices):
     MON = 0, _("Monday")
     TUE = 1, _("Tuesday")
@@ -125,6 +144,9 @@ class Requirement(models.Model):
     stage = models.PositiveSmallIntegerField(_("stage"), default=1, validators=[MinValueValidator(1)])
     sla_days = models.PositiveSmallIntegerField(_("time limit (working days)"), validators=[MinValueValidator(1)])
     fields = models.ManyToManyField(Field, related_name="requirements", verbose_name=_("fields"))
+    # What of the applicant's identity the department sees (IdentityDetail values, in that order):
+    # need to know, like ``fields``. Nothing listed, nothing shown.
+    identity = models.JSONField(_("applicant's identity shown"), default=list, blank=True)
     position = models.PositiveIntegerField(_("position"), default=0)
 
     class Meta:
@@ -147,7 +169,7 @@ class ServiceVersion(models.Model):
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="versions")
     number = models.PositiveIntegerField(_("version"))
     # {"fields": [<field definition>...], "reviews": [{"department", "stage", "sla_days",
-    #  "fields"}...], "service": {...}}; see catalogue.schema.
+    #  "fields", "identity"}...], "service": {...}}; see catalogue.schema.
     schema = models.JSONField(_("schema"))
     created_at = models.DateTimeField(_("published"), auto_now_add=True)
 

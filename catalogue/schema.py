@@ -4,9 +4,12 @@ A schema is plain JSON so that it can be stored on a version and never change:
 
     {"service": {"slug", "name", "permit_title", "permit_valid_days"},
      "fields": [{"key", "kind", "label", "help", "section", "required", <rules>}, ...],
-     "reviews": [{"department", "department_name", "stage", "sla_days", "fields": [key, ...]}, ...]}
+     "reviews": [{"department", "department_name", "stage", "sla_days", "fields": [key, ...],
+                  "identity": [detail, ...]}, ...]}
 
-Fields are the union of the reviews' fields, each once, in dictionary order.
+Fields are the union of the reviews' fields, each once, in dictionary order. ``identity`` lists
+what of the applicant's identity the department sees (catalogue.models.IdentityDetail); a version
+published before reviews had it shows none.
 """
 
 import calendar
@@ -21,7 +24,7 @@ from django.db import transaction
 from core.i18n import translated
 from departments.models import Department
 
-from .models import Service, ServiceVersion
+from .models import IDENTITY_ASKED_BY, Service, ServiceVersion, identity_in_order
 
 
 @dataclass(frozen=True)
@@ -45,11 +48,17 @@ class Schema:
     def stages(self) -> list[int]:
         return sorted({r["stage"] for r in self.reviews})
 
+    def _review(self, department_code: str) -> dict:
+        return next((review for review in self.reviews if review["department"] == department_code), {})
+
     def department_fields(self, department_code: str) -> list[str]:
-        for review in self.reviews:
-            if review["department"] == department_code:
-                return list(review["fields"])
-        return []
+        return list(self._review(department_code).get("fields", []))
+
+    def department_identity(self, department_code: str) -> list[str]:
+        """The details of the applicant's identity the department's requirement lists, those
+        from the profile only where this form asks for them (IDENTITY_ASKED_BY)."""
+        return [detail for detail in self._review(department_code).get("identity", [])
+                if detail not in IDENTITY_ASKED_BY or IDENTITY_ASKED_BY[detail] in self.fields_by_key]
 
     def sections(self) -> list[tuple[str, list[dict]]]:
         """Fields grouped by section title (in the active language), in first-seen order."""
@@ -146,6 +155,7 @@ def build_schema(service: Service) -> dict:
             "stage": req.stage,
             "sla_days": req.sla_days,
             "fields": keys,
+            "identity": identity_in_order(req.identity or []),
         })
     fields = []
     for f in sorted(used.values(), key=lambda f: (f.position, f.key)):

@@ -290,7 +290,7 @@ def dashboard_counts(filters: Filters, scope: Scope) -> dict[int, dict]:
 
 
 def _review_rows(query):
-    return query.select_related("application__applicant", "application__service", "department", "assignee")
+    return query.select_related("application__service", "department", "assignee")
 
 
 def overdue_reviews(*, department: Department, offset: int = 0, today: date | None = None) -> list[Review]:

@@ -115,7 +115,9 @@ def review_table(name: str, caption, reviews, supervisors: dict[int, list[str]])
 
     return Table(name, caption, [
         Column(_("Reference"), lambda r: r.application.reference, False),
-        Column(_("Applicant"), lambda r: r.application.applicant.get_full_name(), False),
+        # The name as the review's department sees it (approvals.need_to_know): blank where its
+        # requirement does not list it.
+        Column(_("Applicant"), lambda r: r.applicant_name, False),
         Column(_("Service"), lambda r: r.application.service.display_name, False),
         Column(_("Department"), lambda r: r.department.display_name, False),
         Column(_("Stage"), lambda r: r.stage),

@@ -43,6 +43,7 @@ from approvals.disarm import disarm_pdf
 from approvals.models import ApplicationStatus as A
 from approvals.models import ReviewStatus as R
 from approvals.models import business_name_of
+from approvals.need_to_know import name_shown
 from approvals.sla import reminder_day
 from audit.chain import audit_seal
 from audit.models import Action, AuditEvent
@@ -252,7 +253,8 @@ def _answers(rng: random.Random, schema: Schema, name: str, partial: bool) -> di
 def _review(app_id: int, service_id: int, applicant_name: str, spec: dict, stage: int, business_name: str = "") -> dict:
     return {
         "application_id": app_id, "service_id": service_id, "department_id": spec["department_id"], "stage": stage,
-        "applicant_name": applicant_name, "business_name": business_name, "unread_messages": 0,
+        "applicant_name": applicant_name if spec["name_shown"] else "", "business_name": business_name,
+        "unread_messages": 0,
         "sla_days": spec["sla_days"],
         "status": R.WAITING, "assignee_id": None, "pending_since": None, "routed_at": None, "started_on": None,
         "due_date": None, "remind_on": None, "red_on": None, "paused_on": None, "reminded_at": None,
@@ -557,7 +559,8 @@ def _services() -> tuple[list[ServicePlan], list[float]]:
         schema = Schema(service.current_version.schema)
         stages = [
             [{"department_id": departments[r["department"]], "code": r["department"], "sla_days": r["sla_days"],
-              "fields": list(r["fields"]), "stage": r["stage"]} for r in schema.reviews if r["stage"] == stage]
+              "fields": list(r["fields"]), "stage": r["stage"], "name_shown": name_shown(schema, r["department"])}
+             for r in schema.reviews if r["stage"] == stage]
             for stage in schema.stages
         ]
         plans.append(ServicePlan(

@@ -83,8 +83,11 @@ class ReissueForm(forms.Form):
         label=_("What was corrected, and why"), max_length=REASON_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2}),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, holder: bool = True, **kwargs):
         super().__init__(*args, prefix="reissue", **kwargs)
+        if not holder:  # someone not shown the applicant's name neither sees nor corrects it
+            del self.fields["holder"]
+            self.initial.pop("holder", None)
         self.helper = _helper(_("Propose the correction"), "reissue_submit", css_class="btn-outline-primary")
 
 

@@ -220,8 +220,18 @@ def staff_correction(user, pk) -> ReissueRequest:
     return request
 
 
+def correction_keys(request: ReissueRequest) -> list[str]:
+    """The details a correction changes, in form order."""
+    return [key for key in CORRECTABLE if key in request.corrections]
+
+
 def correction_rows(request: ReissueRequest) -> list[tuple[str, str, str]]:
     """What a correction changes on the permit: (detail, printed now, proposed), in form order."""
     facts = permit_data(request.permit)
-    return [(CORRECTABLE_LABELS[key], facts.get(key, ""), request.corrections[key])
-            for key in CORRECTABLE if key in request.corrections]
+    return [(CORRECTABLE_LABELS[key], facts.get(key, ""), request.corrections[key]) for key in correction_keys(request)]
+
+
+def mask_name(name: str) -> str:
+    """Enough to recognise a name, not enough to learn it: 'W** F**' (the staff pages of someone
+    whose departments are not shown the applicant's name, approvals.need_to_know)."""
+    return " ".join(part[:1] + "*" * max(1, len(part) - 1) for part in name.split()) if name else ""

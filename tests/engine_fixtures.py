@@ -8,7 +8,15 @@ from catalogue.calendar import clear_calendar_cache
 from catalogue.schema import frozen_department_ids, frozen_schema
 from core.nudges import reset_backoff
 
-from .factories import PDF_BYTES, VALID_ANSWERS, UserFactory, officer, restaurant_service
+from .factories import (
+    IDENTITY,
+    PDF_BYTES,
+    VALID_ANSWERS,
+    UserFactory,
+    identity_asking_service,
+    officer,
+    restaurant_service,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -64,3 +72,15 @@ def submit(restaurant, citizen, settings, tmp_path):
         return submitted_application(restaurant, applicant or citizen, answers)
 
     return _submit
+
+
+@pytest.fixture
+def identity_application(citizen, settings, tmp_path):
+    """A routed application of a citizen with a phone and an identity document number in their
+    profile, to a service whose form asks for both (tests.factories.ASKING_REVIEWS: who sees what)."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    citizen.phone, citizen.id_number = IDENTITY["phone"], IDENTITY["id_number"]
+    citizen.save(update_fields=["phone", "id_number"])
+    application = submitted_application(identity_asking_service(), citizen)
+    workflow.application_route(application_ids=[application.pk])
+    return application

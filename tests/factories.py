@@ -67,11 +67,11 @@ SECTIONS = {
     "documents": {"en": "Documents", "zh-hans": "材料"},
 }
 REVIEWS = [
-    # department, stage, sla_days, fields
-    ("registration", 1, 3, ["business_name", "cuisine"]),
+    # department, stage, sla_days, fields, and (optional) the applicant's identity it sees
+    ("registration", 1, 3, ["business_name", "cuisine"], ["name", "email"]),
     ("health", 1, 5, ["business_name", "seats", "floor_plan"]),
-    ("tax", 1, 2, ["business_name"]),
-    ("fire", 2, 5, ["seats", "site_address", "floor_plan"]),
+    ("tax", 1, 2, ["business_name"], ["name", "email", "phone", "id_number"]),
+    ("fire", 2, 5, ["seats", "site_address", "floor_plan"], ["name"]),
 ]
 
 
@@ -91,15 +91,34 @@ def restaurant_service(*, slug="open-a-restaurant", reviews=REVIEWS, fields=FIEL
         "permit_title": {"en": "Restaurant operating permit", "zh-hans": "餐饮经营许可证"},
         "permit_valid_days": 1095,
     })
-    for position, (code, stage, sla, keys) in enumerate(reviews):
+    for position, (code, stage, sla, keys, *identity) in enumerate(reviews):
         department = DepartmentFactory(code=code)
         req, _ = Requirement.objects.update_or_create(
-            service=service, department=department, defaults={"stage": stage, "sla_days": sla, "position": position},
+            service=service, department=department,
+            defaults={"stage": stage, "sla_days": sla, "position": position, "identity": identity[0] if identity else []},
         )
         req.fields.set([by_key[k] for k in keys])
     service_publish(service=service)
     service.refresh_from_db()
     return service
+
+
+# A citizen's identity as their profile holds it, and a restaurant service whose form asks for a
+# contact phone and an identity document number, each department seeing a different part of it.
+IDENTITY = {"full_name": "Wang Fang", "email": "wang.fang@example.org", "phone": "+86 138 0000 0000",
+            "id_number": "110101199001011234"}
+ASKING_FIELDS = [("contact_phone", "phone", "business", False, {"max_length": 20}),
+                 ("id_number", "text", "business", False, {"max_length": 32}), *FIELDS]
+ASKING_REVIEWS = [
+    ("registration", 1, 3, ["business_name", "cuisine"], ["name", "email"]),
+    ("health", 1, 5, ["business_name", "seats", "floor_plan"], []),
+    ("tax", 1, 2, ["business_name", "contact_phone", "id_number"], ["name", "email", "phone", "id_number"]),
+    ("fire", 2, 5, ["seats", "site_address", "floor_plan"], ["name", "phone"]),
+]
+
+
+def identity_asking_service():
+    return restaurant_service(slug="open-a-licensed-restaurant", fields=ASKING_FIELDS, reviews=ASKING_REVIEWS)
 
 
 VALID_ANSWERS = {

@@ -85,12 +85,12 @@ def race_rounds(lanes: list[str], rounds: list[dict], timeout: float = 60) -> li
     return errors
 
 
-def service_with(stages: dict[int, list[str]], slug: str):
-    """A restaurant-like service without a document, with the given departments per stage, and
-    one officer and one supervisor per department."""
+def service_with(stages: dict[int, list[str]], slug: str, identity: tuple[str, ...] = ()):
+    """A restaurant-like service without a document, with the given departments per stage (each
+    shown ``identity`` of the applicant), and one officer and one supervisor per department."""
     keys = list(VALID_ANSWERS)
     service = restaurant_service(slug=slug, fields=NO_DOCUMENT_FIELDS, reviews=[
-        (code, stage, 5, keys) for stage, codes in stages.items() for code in codes])
+        (code, stage, 5, keys, list(identity)) for stage, codes in stages.items() for code in codes])
     people = {}
     for code in [c for codes in stages.values() for c in codes]:
         department = Department.objects.get(code=code)
@@ -413,7 +413,7 @@ def test_a_submission_waits_for_a_rename_in_flight_and_its_reviews_carry_the_new
     """The rename has saved the name but not committed when the applicant submits: the
     submission waits for it and copies the new name onto the reviews."""
 
-    service, _ = service_with({1: ["registration", "health"]}, slug="rename-race")
+    service, _ = service_with({1: ["registration", "health"]}, slug="rename-race", identity=("name",))
     application = workflow.application_start(applicant=citizen, service=service, answers=VALID_ANSWERS)
     errors = run_while_waited_on(
         lambda: applicant_profile_update(user=citizen, full_name="Zhou Renamed"),

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.second_factor import fresh_second_factor_required
 from approvals.access import may_manage_any_permit
+from approvals.need_to_know import names_shown_to_supervisor
 from approvals.permit_flow import permit_reissue_approve, permit_reissue_propose, permit_reissue_reject, permit_revoke
 from audit.services import access_denied, client_ip
 from core.errors import ValidationFailed, WorkflowError
@@ -42,9 +43,23 @@ def manage_list(request):
     except ValueError:
         before = None
     permits, more = selectors.staff_permits(request.user, query=query, before=before)
+    shown = names_shown_to_supervisor(request.user, [p.application for p in permits])
+    for permit in permits:
+        permit.holder_display = _holder(permit, permit.application_id in shown)
     return render(request, "permits/manage_list.html", {
         "permits": permits, "more": more, "q": query, "waiting": selectors.waiting_corrections_count(request.user),
     })
+
+
+def _holder(permit, shown: bool) -> str:
+    """The holder as the permit states it, masked as the public verification page shows it for a
+    supervisor whose departments are not shown the applicant's name (approvals.need_to_know)."""
+    holder = (permit.data or {}).get("holder") or permit.application.applicant.full_name
+    return holder if shown else selectors.mask_name(holder)
+
+
+def _name_shown(request, permit) -> bool:
+    return permit.application_id in names_shown_to_supervisor(request.user, [permit.application])
 
 
 def _managed(request, number):
@@ -57,13 +72,15 @@ def _managed(request, number):
 
 def _render_manage(request, permit, history, *, revoke_form=None, reissue_form=None, status=200):
     data = selectors.permit_data(permit)
-    initial = {key: data.get(key, "") for key in CORRECTABLE}
+    shown = _name_shown(request, permit)
+    # The re-issue form corrects the holder only for someone shown the applicant's name.
+    reissue_form = reissue_form or ReissueForm(initial={key: data.get(key, "") for key in CORRECTABLE}, holder=shown)
     return render(request, "permits/manage.html", {
-        "permit": permit, "history": history, "state": permit.state(),
+        "permit": permit, "history": history, "state": permit.state(), "holder": _holder(permit, shown),
         "can_change": permit.status == PermitStatus.VALID,
         "waiting": selectors.waiting_correction(permit),
         "revoke_form": revoke_form or RevokeForm(),
-        "reissue_form": reissue_form or ReissueForm(initial=initial),
+        "reissue_form": reissue_form,
     }, status=status)
 
 
@@ -97,8 +114,11 @@ def _act(request, number, form_class, action, success):
         messages.success(request, success % {"number": result.number})
         return redirect("permits:manage", number=result.number)
 
-    key = "revoke_form" if form_class is RevokeForm else "reissue_form"
-    return _submit(request, form_class(request.POST), done, back=_manage_page(request, permit.number),
+    if form_class is ReissueForm:  # the holder is corrected only by someone shown the applicant's name
+        form, key = ReissueForm(request.POST, holder=_name_shown(request, permit)), "reissue_form"
+    else:
+        form, key = form_class(request.POST), "revoke_form"
+    return _submit(request, form, done, back=_manage_page(request, permit.number),
                    again=lambda form: _render_manage(request, permit, history, status=400, **{key: form}))
 
 
@@ -122,7 +142,7 @@ def reissue(request, number):
     """Propose a correction: nothing is issued until another person approves it."""
     return _act(request, number, ReissueForm, lambda permit, data: permit_reissue_propose(
         permit_id=permit.pk, actor=request.user, reason=data["reason"], ip=client_ip(request),
-        corrections={key: data[key] for key in CORRECTABLE},
+        corrections={key: data[key] for key in CORRECTABLE if key in data},
     ).permit, _("Your correction of permit %(number)s waits for the approval of a second supervisor."))
 
 
@@ -151,8 +171,12 @@ def _correction(request, pk):
 
 def _render_correction(request, item, *, reject_form=None, status=200):
     own = item.proposed_by_id == request.user.pk
+    rows = selectors.correction_rows(item)
+    if not _name_shown(request, item.permit):  # the holder, as now and as proposed, masked
+        rows = [(label, *(selectors.mask_name(v) for v in values)) if key == "holder" else (label, *values)
+                for key, (label, *values) in zip(selectors.correction_keys(item), rows, strict=True)]
     return render(request, "permits/correction.html", {
-        "item": item, "rows": selectors.correction_rows(item), "own": own,
+        "item": item, "rows": rows, "own": own,
         "reject_form": reject_form or RejectCorrectionForm(withdraw=own),
     }, status=status)
 

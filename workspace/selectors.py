@@ -475,8 +475,8 @@ class HistoryRow:
 
 def history_rows(review: Review, events: list) -> list[HistoryRow]:
     """The events as the review page shows them. The person is named for this department's own
-    events (the applicant for theirs, a front desk for what it did for them); another department's
-    officers stay anonymous."""
+    events (the applicant as "Applicant": their name is shown only where need to know allows, in the
+    identity block; a front desk for what it did for them); another department's officers stay anonymous."""
     codes = {e.department_code for e in events if e.department_code}
     names = {code: translated(name) for code, name in Department.objects.filter(code__in=codes).values_list("code", "name")}
     labels = dict(Action.choices)
@@ -529,7 +529,7 @@ def shared_applications_for(user):
 def share_for_opinion(user, pk: int):
     """An active share with one of the user's departments that guardian also lets the user see;
     anything else is a 404."""
-    share = shared_applications_for(user).select_related("application__service_version", "application__applicant").filter(
+    share = shared_applications_for(user).select_related("application__service_version").filter(
         pk=pk).first()
     if share is None or not user.has_perm("approvals.view_application", share.application):
         raise Http404
@@ -537,12 +537,14 @@ def share_for_opinion(user, pk: int):
 
 
 def opinion_view(share) -> dict:
-    """The need-to-know view of the asking department's review, for the department giving an opinion."""
+    """The need-to-know view of the asking department's review, for the department giving an
+    opinion: its answers and files, not the applicant's identity (an opinion is on the case;
+    the department asked has no requirement of its own listing any of it)."""
     review = (
-        Review.objects.select_related("application__service_version", "application__applicant", "department")
+        Review.objects.select_related("application__service_version", "department")
         .get(application_id=share.application_id, department_id=share.from_department_id)
     )
-    return {"review": review, **need_to_know(review)}
+    return {"review": review, **need_to_know(review, identity=False)}
 
 
 def share_of_asking_department(user, pk: int):

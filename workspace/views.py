@@ -182,8 +182,7 @@ def _render_review(request, review, role, form, status=200, reply_form=None, not
     history, history_earlier = selectors.recent_history(review, everything=request.GET.get("history") == "all")
     thread = department_thread(review)
     context = {
-        "review": review, "role": role, "is_supervisor": supervisor, "application": review.application,
-        "applicant": review.application.applicant, "form": form,
+        "review": review, "role": role, "is_supervisor": supervisor, "application": review.application, "form": form,
         "thread": thread, "reply_form": reply_form or ReplyForm(),
         "unread_up_to": max((m.pk for m in thread if m.side == MessageSide.CITIZEN and m.read_by_department_at is None),
                             default=None),

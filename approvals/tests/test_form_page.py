@@ -10,6 +10,8 @@ from django.urls import reverse
 
 from approvals import workflow
 from approvals.models import Attachment
+from catalogue.models import Field
+from catalogue.schema import service_publish
 from tests.factories import PDF_BYTES, restaurant_service
 
 pytestmark = pytest.mark.django_db
@@ -178,3 +180,46 @@ def test_check_page_lists_each_missing_answer_once_in_plain_words(client, citize
     assert summary_items(response.content.decode()) == [
         "Enter the business name.", "Enter the seats.", "Upload the floor plan.", "Upload the fire escape plan.",
     ]
+
+
+# --- Help text an administrator wrote --------------------------------------------------------------------
+
+HOSTILE_HELP = {
+    "business_name": '<script>alert("help")</script>As on the licence',
+    "seats": "<img src=x onerror=alert(1)>",
+    "opening_date": '<b onmouseover="alert(2)">when</b>',
+    "floor_plan": '<script src="https://evil.example/x.js"></script>',
+}
+
+
+def helptext(html: str, key: str) -> str:
+    return re.search(rf'id="id_{key}_helptext"[^>]*>(.*?)</(?:div|span)>', html, re.S).group(1).strip()
+
+
+def test_catalogue_help_text_is_shown_as_text_never_as_markup(client, citizen, settings, tmp_path):
+    """Help text comes from the catalogue (an administrator types it): the form shows it as words,
+    through crispy's templates and the date question's own layout alike."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    service = restaurant_service(slug="open-a-shop", fields=FIELDS, reviews=REVIEWS)
+    for key, text in HOSTILE_HELP.items():
+        Field.objects.filter(key=key).update(help={"en": text, "zh-hans": text})
+    Field.objects.filter(key="seats").update(label={"en": "<i onclick=alert(3)>Seats</i>", "zh-hans": "座位"})
+    service_publish(service=service)
+    service.refresh_from_db()
+    draft = workflow.application_start(applicant=citizen, service=service)
+    client.force_login(citizen)
+
+    business = page(client, draft, 1).content.decode()
+    documents = page(client, draft, 2).content.decode()
+
+    assert helptext(business, "business_name") == "&lt;script&gt;alert(&quot;help&quot;)&lt;/script&gt;As on the licence"
+    assert helptext(business, "seats") == "&lt;img src=x onerror=alert(1)&gt;"
+    assert label_of(business, "seats") == "&lt;i onclick=alert(3)&gt;Seats&lt;/i&gt;"
+    assert helptext(business, "opening_date") == (
+        "&lt;b onmouseover=&quot;alert(2)&quot;&gt;when&lt;/b&gt; Type the date as DD/MM/YYYY, for example 27/03/2026.")
+    assert helptext(documents, "floor_plan") == (
+        "&lt;script src=&quot;https://evil.example/x.js&quot;&gt;&lt;/script&gt; PDF or PNG, up to 1 MB.")
+    for html in (business, documents):
+        assert "<script>alert" not in html and "<img src=x" not in html and "<b onmouseover" not in html
+        assert "<i onclick" not in html
+        assert 'src="https://evil.example' not in html

@@ -3,9 +3,10 @@
 import pytest
 from django.core import mail
 
-from approvals import workflow
+from approvals import consultation, workflow
 from approvals.models import Notification, NotificationKind
 from approvals.notifications import notification_send_email
+from tests.factories import IDENTITY
 
 pytestmark = pytest.mark.django_db
 
@@ -67,3 +68,33 @@ def test_the_mail_keeps_the_fields_asked_when_sent_after_the_answer(correction_m
     mail.outbox.clear()
     assert notification_send_email(notification_id=notification.pk) == "sent"
     assert "What to correct: Seats, Floor plan.\n" in mail.outbox[0].body
+
+
+def test_mails_to_a_department_carry_no_identity_of_the_applicant(officers, identity_application, citizen, settings):
+    """A department's officers hear which application needs them and open it on the review page,
+    where need to know applies: the mail itself names no one."""
+    settings.SITE_URL = "https://portal.example.gov"
+    health = identity_application.reviews.select_related("department").get(department__code="health")
+    health_officer = officers["health"]  # a member before the application was routed
+    consultation.message_send_by_citizen(application_id=identity_application.pk, department_id=health.department_id,
+                                         actor=citizen, body="When will you visit?")
+    sent = {}
+    for notification in Notification.objects.filter(recipient=health_officer):
+        mail.outbox.clear()
+        assert notification_send_email(notification_id=notification.pk) == "sent"
+        sent[notification.kind] = mail.outbox[0]
+    reference, url = identity_application.reference, f"https://portal.example.gov/officer/reviews/{health.pk}/"
+
+    assert {kind: message.body for kind, message in sent.items()} == {
+        NotificationKind.REVIEW_ROUTED: (
+            f"Dear {health_officer.get_short_name()},\n\n"
+            f"Application {reference} is in your department's queue, due {health.due_date.isoformat()}.\n\n"
+            f"{url}\n\nOne-stop government service portal\n"),
+        NotificationKind.MESSAGE_FROM_CITIZEN: (
+            f"Dear {health_officer.get_short_name()},\n\n"
+            f"The applicant of application {reference} sent your department a message. Open the review to read and "
+            f"answer it.\n\n{url}\n\nOne-stop government service portal\n"),
+    }
+    for message in sent.values():
+        for text in IDENTITY.values():
+            assert text not in message.subject and text not in message.alternatives[0][0]

@@ -12,7 +12,8 @@ The format (every top-level key optional in a given file)::
     departments: [{code, name, email}, ...]
     fields: [{key, kind, label, help, section, required, <rules by kind>}, ...]
     services: [{slug, name, life_event, description, synonyms: {en: [word, ...], ...}, fee,
-                permit: {title, valid_days}, reviews: [{department, stage, sla_days, fields: [key, ...]}, ...]}, ...]
+                permit: {title, valid_days},
+                reviews: [{department, stage, sla_days, fields: [key, ...], identity: [detail, ...]}, ...]}, ...]
 
 The modules, in the order a load runs:
 

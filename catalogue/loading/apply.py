@@ -131,7 +131,7 @@ def _apply_reviews(service: Service, reviews: list[ReviewSpec], departments: dic
     counts = summary.requirements
     for spec in reviews:
         department = departments[spec.department]
-        values = {"stage": spec.stage, "sla_days": spec.sla_days, "position": spec.position}
+        values = {"stage": spec.stage, "sla_days": spec.sla_days, "position": spec.position, "identity": spec.identity}
         wanted = {fields[key].pk for key in spec.fields}
         row = existing.pop(department.pk, None)
         if row is None:

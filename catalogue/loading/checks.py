@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from core.i18n import REQUIRED_LANGUAGES
 from departments.models import Department
 
-from ..models import Field, FieldKind
+from ..models import IDENTITY_ASKED_BY, Field, FieldKind, IdentityDetail, identity_in_order
 from ..schema import date_bound, date_rule_text, parse_date_rule
 from .schema import (
     CALENDAR_KEYS,
@@ -35,6 +35,7 @@ from .schema import (
     MIME_RE,
     PERMIT_KEYS,
     REVIEW_KEYS,
+    REVIEW_REQUIRED,
     RULE_KEYS,
     RULES_BY_KIND,
     SERVICE_KEYS,
@@ -370,7 +371,7 @@ def check_review(value, path: str, report: Report, *, position: int = 0) -> Revi
     if entry is None:
         return None
     _check_keys(entry, REVIEW_KEYS, path, report)
-    _require(entry, REVIEW_KEYS, path, report)
+    _require(entry, REVIEW_REQUIRED, path, report)
     department = entry.get("department")
     if "department" in entry and not isinstance(department, str):
         report(join_path(path, "department"), _("must be a department code, not %(value)r") % {"value": department})
@@ -388,9 +389,42 @@ def check_review(value, path: str, report: Report, *, position: int = 0) -> Revi
         elif key in keys[:i]:
             report(f"{path}.fields[{i}]", _("field %(key)r is listed twice") % {"key": key})
             ok = False
-    if not ok or None in (department, stage, sla) or set(entry) - set(REVIEW_KEYS):
+    identity = check_identity(entry["identity"], join_path(path, "identity"), report) if "identity" in entry else []
+    if not ok or None in (department, stage, sla, identity) or set(entry) - set(REVIEW_KEYS):
         return None
-    return ReviewSpec(department=department, stage=stage, sla_days=sla, fields=list(keys), position=position)
+    return ReviewSpec(department=department, stage=stage, sla_days=sla, fields=list(keys), position=position,
+                      identity=identity)
+
+
+def check_identity(value, path: str, report: Report) -> list[str] | None:
+    """The details of the applicant's identity a review shows: known ones, each once (stored in
+    IdentityDetail's order)."""
+    details = check_list(value, path, report, non_empty=False)
+    if details is None:
+        return None
+    ok = True
+    for i, detail in enumerate(details):
+        if detail not in IdentityDetail.values:
+            report(f"{path}[{i}]", _("unknown identity detail %(value)r (expected one of %(details)s)") % {
+                "value": detail, "details": ", ".join(IdentityDetail.values)})
+            ok = False
+        elif detail in details[:i]:
+            report(f"{path}[{i}]", _("identity detail %(value)r is listed twice") % {"value": detail})
+            ok = False
+    return identity_in_order(details) if ok else None
+
+
+def check_identity_asked(identity: list[str], asked: set[str], path: str, report: Report) -> bool:
+    """A detail from the applicant's profile needs the service's form (``asked``, the keys its
+    reviews list) to ask for it; reported at the detail's place in ``identity`` as written."""
+    ok = True
+    for i, detail in enumerate(identity):
+        key = IDENTITY_ASKED_BY.get(detail)
+        if key is not None and key not in asked:
+            report(f"{path}[{i}]", _("%(detail)s is shown only where the service's form asks for %(key)s: "
+                                     "list %(key)s in a review's fields") % {"detail": detail, "key": key})
+            ok = False
+    return ok
 
 
 def check_synonyms(value, path: str, report: Report) -> dict | None:
@@ -498,6 +532,11 @@ def check_service(value, path: str, report: Report, *, position: int = 0,
         report(join_path(path, "reviews"), _("stages must start at 1 and have no gaps, found %(stages)s") % {
             "stages": ", ".join(map(str, sorted(stages)))})
         ok = False
+    asked = {key for item in items or [] if isinstance(item, dict) and isinstance(item.get("fields"), list)
+             for key in item["fields"] if isinstance(key, str)}
+    for i, item in enumerate(items or []):
+        if isinstance(item, dict) and isinstance(item.get("identity"), list):
+            ok &= check_identity_asked(item["identity"], asked, f"{path}.reviews[{i}].identity", report)
     if not ok or None in (slug, title, valid_days, *texts.values()):
         return None
     return ServiceSpec(

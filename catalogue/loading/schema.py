@@ -20,15 +20,16 @@ FIELD_KEYS = ("key", "kind", "label", "help", "section", "required", *RULE_KEYS)
 SERVICE_KEYS = ("slug", "name", "life_event", "description", "synonyms", "fee", "permit", "reviews")
 SYNONYM_MAX = 100  # characters of one synonym
 PERMIT_KEYS = ("title", "valid_days")
-REVIEW_KEYS = ("department", "stage", "sla_days", "fields")
+REVIEW_KEYS = ("department", "stage", "sla_days", "fields", "identity")
 CHOICE_KEYS = ("value", "label")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
-# The keys an entry cannot do without (the others are optional); a permit, a review and a
-# choice need every key they may have.
+# The keys an entry cannot do without (the others are optional); a permit and a choice need
+# every key they may have.
 DEPARTMENT_REQUIRED = ("code", "name")
 FIELD_REQUIRED = ("key", "kind", "label")
 SERVICE_REQUIRED = ("slug", "name", "life_event", "permit", "reviews")
+REVIEW_REQUIRED = ("department", "stage", "sla_days", "fields")
 
 RULES_BY_KIND = {
     FieldKind.TEXT: ("max_length",),
@@ -92,6 +93,7 @@ class ReviewSpec:
     sla_days: int
     fields: list[str]
     position: int
+    identity: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -348,7 +348,7 @@ INVALID = [
      ["services[0].reviews[1].fields[1]: field 'seats' is listed twice",
       "services[0].reviews[1].department: department 'health' already reviews this service (reviews[0])"]),
     (SERVICE.replace("sla_days: 3, ", "sla_days: 3, colour: red, "),
-     ["services[0].reviews[0].colour: unknown key (expected one of department, stage, sla_days, fields)"]),
+     ["services[0].reviews[0].colour: unknown key (expected one of department, stage, sla_days, fields, identity)"]),
     (SERVICE.replace("valid_days: 30}", "valid_days: 30, fee: 5}"),
      ["services[0].permit.fee: unknown key (expected one of title, valid_days)"]),
 ]

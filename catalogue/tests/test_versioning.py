@@ -38,7 +38,7 @@ def test_first_load_publishes_version_1(base):
         ],
         "reviews": [
             {"department": "health", "department_name": {"en": "Public Health Bureau", "zh-hans": "卫生健康局"},
-             "stage": 1, "sla_days": 4, "fields": ["business_name", "seats"]},
+             "stage": 1, "sla_days": 4, "fields": ["business_name", "seats"], "identity": []},
         ],
     }
 
@@ -56,6 +56,11 @@ CHANGES = {
     ),
     "requirement fields": (
         [("sla_days: 4, fields: [business_name, seats]", "sla_days: 4, fields: [business_name, seats, opening_date]")],
+        {"open-a-restaurant": 1, "open-a-cafe": 2, "extend-opening-hours": 1},
+    ),
+    # what a department sees of the applicant's identity
+    "requirement identity": (
+        [("sla_days: 4, fields: [business_name, seats]", "sla_days: 4, fields: [business_name, seats], identity: [name]")],
         {"open-a-restaurant": 1, "open-a-cafe": 2, "extend-opening-hours": 1},
     ),
     "sla_days": (

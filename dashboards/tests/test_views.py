@@ -277,3 +277,24 @@ def test_pages_cost_the_same_queries_for_n_and_n_plus_one_rows(client, submit, o
     before = [_queries(client, url, params) for url, params in urls]
     one_more()
     assert [_queries(client, url, params) for url, params in urls] == before
+
+
+def test_review_tables_name_the_applicant_only_where_the_department_is_shown_the_name(client, submit, officers):
+    """Supervisors' tables of reviews are the department's view of them: health's requirement lists
+    none of the applicant's identity, tax's lists the name."""
+    application = submit()
+    workflow.application_route(application_ids=[application.pk])
+    today = timezone.localdate(timezone=timezone.get_default_timezone())
+    Review.objects.filter(application=application).update(due_date=today - timedelta(days=1))
+
+    client.force_login(officers["health_supervisor"])
+    assert "Wang Fang" not in client.get(reverse("dashboards:overdue", args=["health"])).content.decode()
+    assert "Wang Fang" not in client.get(reverse("dashboards:bottlenecks")).content.decode()
+    _header, row = rows(client.get(reverse("dashboards:export", args=["overdue"]), {"department": "health"}))
+    assert row[:2] == [application.reference, ""]
+    _header, row = rows(client.get(reverse("dashboards:export", args=["oldest"])))
+    assert row[:2] == [application.reference, ""]
+
+    client.force_login(officers["tax_supervisor"])
+    _header, row = rows(client.get(reverse("dashboards:export", args=["overdue"]), {"department": "tax"}))
+    assert row[:2] == [application.reference, "Wang Fang"]

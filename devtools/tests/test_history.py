@@ -166,8 +166,10 @@ def test_the_history_keeps_the_engine_invariants(catalogue):
 
 def test_the_officer_workspace_works_on_the_history(catalogue, client):
     generated(300)
-    review = (Review.objects.filter(status=R.IN_PROGRESS, application__status=A.IN_REVIEW)
+    # A review of a department shown the applicant's name (need to know): the copy the queue shows.
+    review = (Review.objects.filter(status=R.IN_PROGRESS, application__status=A.IN_REVIEW).exclude(applicant_name="")
               .select_related("assignee", "application__applicant").order_by("pk").first())
+    assert review.applicant_name == review.application.applicant.full_name
     client.force_login(review.assignee)
     for tab in ("pending", "mine", "in_progress", "waiting", "decided"):
         assert client.get(reverse("departments:queue"), {"tab": tab}).status_code == 200

@@ -260,8 +260,8 @@ def test_staff_list_query_count_does_not_grow_with_permits(client, issued_permit
     one = count()
     approve_all(submit(), officers)
     # The session, the person, the device of their second factor, their role, the page, the corrections
-    # waiting, the header's notices.
-    assert count() == one == 7
+    # waiting, the departments they supervise (whether the holder's name is shown), the header's notices.
+    assert count() == one == 8
     history_url = reverse("permits:manage", args=[issued_permit.number])
     client.get(history_url)
     with CaptureQueriesContext(connection) as ctx:
@@ -291,3 +291,29 @@ def test_a_permit_produced_before_its_facts_were_stored_still_verifies_and_can_b
     new = reissued(issued_permit, officers, {"business_name": "Golden Dragon Inn"})
     assert (new.data["holder"], new.data["business_name"], len(new.data["approvals"])) == (
         "Wang Fang", "Golden Dragon Inn", 4)
+
+
+def test_staff_pages_show_the_holder_only_to_departments_shown_the_applicants_name(client, issued_permit, officers):
+    """Health's requirement lists none of the applicant's identity: its supervisor manages the
+    permit with the holder masked as the public sees it, and re-issues it without the holder's
+    name; registration's lists the name."""
+    client.force_login(officers["health_supervisor"])
+    listing = client.get(reverse("permits:manage_list")).content.decode()
+    page = client.get(reverse("permits:manage", args=[issued_permit.number]))
+    html = page.content.decode()
+
+    assert "Wang Fang" not in listing and "<td>W*** F***</td>" in listing
+    assert "Wang Fang" not in html and "<bdi>W*** F***</bdi>" in html
+    assert list(page.context["reissue_form"].fields) == ["business_name", "site_address", "reason"]
+    response = client.post(reverse("permits:reissue", args=[issued_permit.number]), {
+        "reissue-holder": "Someone Else", "reissue-business_name": "Golden Dragon Noodles",
+        "reissue-site_address": "1 Harbour Road", "reissue-reason": "Name as registered."})
+    assert response.status_code == 302
+    new = Permit.objects.get(replaces=issued_permit)
+    assert (new.data["holder"], new.data["business_name"]) == ("Wang Fang", "Golden Dragon Noodles")
+
+    client.force_login(officers["registration_supervisor"])
+    listing = client.get(reverse("permits:manage_list")).content.decode()
+    page = client.get(reverse("permits:manage", args=[new.number]))
+    assert "<td>Wang Fang</td>" in listing and "<bdi>Wang Fang</bdi>" in page.content.decode()
+    assert page.context["reissue_form"].initial["holder"] == "Wang Fang"

@@ -1,9 +1,11 @@
 """Sharing an application with another department for an opinion: time-limited, held as a
 guardian object permission (direct foreign-key table), audited, revocable."""
 
+import importlib
 from datetime import timedelta
 
 import pytest
+from django.apps import apps
 from django.urls import reverse
 from django.utils import timezone
 from guardian.shortcuts import get_perms
@@ -14,11 +16,14 @@ from approvals.tasks import shares_expire_task
 from audit.models import Action, AuditEvent
 from audit.selectors import staff_accesses
 from core.errors import NotAllowed, ValidationFailed
-from departments.models import Department
+from departments.models import Department, Membership
+from departments.services import staff_upsert
 from tests.factories import officer
 from workspace import selectors
 
 pytestmark = pytest.mark.django_db
+
+grants_migration = importlib.import_module("approvals.migrations.0017_grants_by_share_and_names_by_need")
 
 
 @pytest.fixture
@@ -281,3 +286,134 @@ def test_shared_list_query_count_is_constant(client, application, health, office
     three_response, three = count()
     assert len(three_response.context["shares"]) == 3
     assert len(three) == len(one), "\n".join(q["sql"] for q in three.captured_queries)
+
+
+# --- Grants are kept by their own record: the share and the membership each grant came through --------
+
+
+def grants(application):
+    """(member's email, share's department) of every view grant on the application."""
+    return sorted(ApplicationUserObjectPermission.objects.filter(content_object=application)
+                  .values_list("user__email", "share__department__code"))
+
+
+def test_a_member_who_leaves_the_department_loses_the_shares_grant(client, application, health, officers, building):
+    share = sharing.application_share(review_id=health.pk, actor=officers["health_supervisor"],
+                                      department_id=building["department"].pk, days=7, reason="Kitchen?")
+    leaver = building["officer"]
+    assert fresh(leaver).has_perm("approvals.view_application", application)
+
+    staff_upsert(email=leaver.email, password="another-long-passphrase", role="officer", departments=["fire"])
+
+    assert not fresh(leaver).has_perm("approvals.view_application", application)
+    assert grants(application) == [("supervisor.building@example.gov", "building")]
+    client.force_login(fresh(leaver))  # signed in with the new password
+    assert client.get(reverse("departments:opinion", args=[share.pk])).status_code == 404
+    # Coming back to the department later gives no grant from a share made before.
+    staff_upsert(email=leaver.email, password="another-long-passphrase", role="officer", departments=["building"])
+    assert not fresh(leaver).has_perm("approvals.view_application", application)
+
+
+def test_a_membership_removed_in_the_admin_takes_its_grants_with_it(admin_client, application, health, officers,
+                                                                     building):
+    sharing.application_share(review_id=health.pk, actor=officers["health_supervisor"],
+                              department_id=building["department"].pk, days=7, reason="Kitchen?")
+    department = building["department"]
+    url = reverse("admin:departments_department_change", args=[department.pk])
+    page = admin_client.get(url)
+    formset = next(i.formset for i in page.context["inline_admin_formsets"] if i.formset.prefix == "memberships")
+    data = {"code": department.code, "name": '{"en": "Building Bureau", "zh-hans": "建设局"}', "email": "",
+            **{f"memberships-{k}": v for k, v in formset.management_form.initial.items()}}
+    for i, form in enumerate(formset.forms):
+        data.update({f"memberships-{i}-id": form.instance.pk, f"memberships-{i}-user": form.instance.user_id,
+                     f"memberships-{i}-role": form.instance.role, f"memberships-{i}-department": department.pk})
+        if form.instance.user_id == building["officer"].pk:
+            data[f"memberships-{i}-DELETE"] = "on"
+        else:  # an existing membership's person cannot be swapped for another: that would be a leave unseen
+            data[f"memberships-{i}-user"] = officers["tax"].pk
+
+    assert admin_client.post(url, data).status_code == 302
+
+    assert list(department.memberships.values_list("user__email", flat=True)) == ["supervisor.building@example.gov"]
+    assert not fresh(building["officer"]).has_perm("approvals.view_application", application)
+    assert grants(application) == [("supervisor.building@example.gov", "building")]
+    assert not fresh(officers["tax"]).has_perm("approvals.view_application", application)
+
+
+def test_revoking_removes_the_grants_of_members_who_moved_on(application, health, officers, building):
+    """The grant is found by its share, not by who belongs to the department today."""
+    share = sharing.application_share(review_id=health.pk, actor=officers["health_supervisor"],
+                                      department_id=building["department"].pk, days=7, reason="Kitchen?")
+    fire = Department.objects.get(code="fire")
+    Membership.objects.create(user=building["officer"], department=fire, role="officer")  # joins fire too
+    tax = application.reviews.get(department__code="tax")
+    sharing.application_share(review_id=tax.pk, actor=officers["tax_supervisor"], department_id=fire.pk, days=7,
+                              reason="Exits?")
+    assert grants(application) == [
+        ("officer.building@example.gov", "building"), ("officer.building@example.gov", "fire"),
+        ("officer.fire@example.gov", "fire"), ("supervisor.building@example.gov", "building"),
+        ("supervisor.fire@example.gov", "fire")]
+
+    sharing.share_revoke(share_id=share.pk, actor=officers["health_supervisor"])
+
+    # The member of both keeps the grant fire's share gave them; building's are all gone.
+    assert grants(application) == [("officer.building@example.gov", "fire"), ("officer.fire@example.gov", "fire"),
+                                   ("supervisor.fire@example.gov", "fire")]
+    assert fresh(building["officer"]).has_perm("approvals.view_application", application)
+    assert not fresh(building["supervisor"]).has_perm("approvals.view_application", application)
+
+
+def test_joining_a_shared_department_later_does_not_keep_a_revoked_grant(application, health, officers, building):
+    """A member of building who joined fire after fire's share got nothing from that share: when
+    building's share ends, nothing is left to them."""
+    tax = application.reviews.get(department__code="tax")
+    fire = Department.objects.get(code="fire")
+    sharing.application_share(review_id=tax.pk, actor=officers["tax_supervisor"], department_id=fire.pk, days=7,
+                              reason="Exits?")
+    share = sharing.application_share(review_id=health.pk, actor=officers["health_supervisor"],
+                                      department_id=building["department"].pk, days=7, reason="Kitchen?")
+    Membership.objects.create(user=building["officer"], department=fire, role="officer")
+
+    sharing.share_revoke(share_id=share.pk, actor=officers["health_supervisor"])
+
+    assert not fresh(building["officer"]).has_perm("approvals.view_application", application)
+    assert grants(application) == [("officer.fire@example.gov", "fire"), ("supervisor.fire@example.gov", "fire")]
+
+
+def test_the_sweep_removes_the_grants_of_an_expired_share_by_its_record(application, health, officers, building):
+    share = sharing.application_share(review_id=health.pk, actor=officers["health_supervisor"],
+                                      department_id=building["department"].pk, days=7, reason="Kitchen?")
+    staff_upsert(email=building["officer"].email, password="another-long-passphrase", role="officer",
+                 departments=["building", "fire"])  # a role kept, a department added: the grant stays
+    assert fresh(building["officer"]).has_perm("approvals.view_application", application)
+    expire(share)
+
+    assert sharing.shares_expire() == 1
+
+    assert grants(application) == []
+
+
+def test_the_migration_puts_earlier_grants_on_record_and_drops_leftovers(application, health, officers, building):
+    fire = Department.objects.get(code="fire")
+    Membership.objects.create(user=building["officer"], department=fire, role="officer")
+    sharing.application_share(review_id=health.pk, actor=officers["health_supervisor"],
+                              department_id=building["department"].pk, days=7, reason="Kitchen?")
+    tax = application.reviews.get(department__code="tax")
+    sharing.application_share(review_id=tax.pk, actor=officers["tax_supervisor"], department_id=fire.pk, days=7,
+                              reason="Exits?")
+    permission = ApplicationUserObjectPermission.objects.values_list("permission_id", flat=True).first()
+    # As rows were before they named their share: one per person, and a leftover of someone no
+    # share explains (a member who left long ago).
+    people = {*ApplicationUserObjectPermission.objects.values_list("user_id", flat=True), officers["registration"].pk}
+    ApplicationUserObjectPermission.objects.all().delete()
+    ApplicationUserObjectPermission.objects.bulk_create([
+        ApplicationUserObjectPermission(user_id=pk, permission_id=permission, content_object=application) for pk in people])
+
+    grants_migration.grants_on_record(apps, None)
+
+    assert grants(application) == [
+        ("officer.building@example.gov", "building"), ("officer.building@example.gov", "fire"),
+        ("officer.fire@example.gov", "fire"), ("supervisor.building@example.gov", "building"),
+        ("supervisor.fire@example.gov", "fire")]
+    assert set(ApplicationUserObjectPermission.objects.values_list("share__department_id", "membership__department_id")) \
+        == {(building["department"].pk, building["department"].pk), (fire.pk, fire.pk)}
