@@ -492,10 +492,10 @@ def history_rows(review: Review, events: list) -> list[HistoryRow]:
 def _who(event, review: Review) -> str:
     if desk := front_desk_name(event):
         return desk
+    if event.actor_id is not None and event.actor_id == review.application.applicant_id:
+        return _("Applicant")  # also on events that name a department (a message to it)
     if event.department_code == review.department.code and event.actor:
         return event.actor.full_name
-    if not event.department_code and event.actor_id == review.application.applicant_id:
-        return _("Applicant")
     return ""
 
 

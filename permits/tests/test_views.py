@@ -14,10 +14,10 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 
 from accounts.models import Role
-from approvals.permit_flow import permit_render, permit_revoke
+from approvals.permit_flow import permit_reissue_approve, permit_render, permit_revoke
 from audit.models import Action, AuditEvent
 from devtools.samples import blank_pdf
-from permits.models import Permit, PermitStatus
+from permits.models import Permit, PermitStatus, ReissueRequest
 from tests.factories import DepartmentFactory, UserFactory, officer
 
 from .conftest import approve_all, reissued
@@ -309,7 +309,9 @@ def test_staff_pages_show_the_holder_only_to_departments_shown_the_applicants_na
         "reissue-holder": "Someone Else", "reissue-business_name": "Golden Dragon Noodles",
         "reissue-site_address": "1 Harbour Road", "reissue-reason": "Name as registered."})
     assert response.status_code == 302
-    new = Permit.objects.get(replaces=issued_permit)
+    proposal = ReissueRequest.objects.get(permit=issued_permit)  # the holder posted is ignored
+    assert proposal.corrections == {"business_name": "Golden Dragon Noodles"}  # the site was already so
+    new = permit_reissue_approve(request_id=proposal.pk, actor=officers["registration_supervisor"])
     assert (new.data["holder"], new.data["business_name"]) == ("Wang Fang", "Golden Dragon Noodles")
 
     client.force_login(officers["registration_supervisor"])

@@ -58,9 +58,10 @@ def test_manager_reads_the_dashboard_scorecard_and_bottlenecks(page, assert_acce
     assert_accessible(page)
     # Every look is on record, the refused (reversed dates) one too.
     looks = AuditEvent.objects.filter(actor=manager, action=Action.DASHBOARD_VIEWED).order_by("id")
-    # Signing in lands a manager on the dashboard: that is the first look.
-    assert [e.object_id for e in looks] == ["dashboard", "dashboard", "dashboard", "dashboard", "scorecard", "bottlenecks"]
-    assert looks[3].details == {"refused": "invalid filters"}
+    # Signing in lands a manager on the dashboard: that is the first look; opening it again within
+    # the minute is the same visit (audit.services.access_record), the filtered and refused looks are others.
+    assert [e.object_id for e in looks] == ["dashboard", "dashboard", "dashboard", "scorecard", "bottlenecks"]
+    assert looks[2].details == {"refused": "invalid filters"}
 
 
 def test_auditor_browses_the_audit_log(page, assert_accessible, history):
@@ -72,5 +73,6 @@ def test_auditor_browses_the_audit_log(page, assert_accessible, history):
     page.get_by_role("button", name="Show").click()
     expect(page.get_by_role("table")).to_contain_text("No event matches these filters.")
     assert_accessible(page)
-    # Signing in lands an auditor on the log; then the link, then the filter.
-    assert AuditEvent.objects.filter(actor=auditor, action=Action.AUDIT_LOG_VIEWED).count() == 3
+    # Signing in lands an auditor on the log, and the link opens it again within the minute: one
+    # visit (audit.services.access_record); the filtered look is another.
+    assert AuditEvent.objects.filter(actor=auditor, action=Action.AUDIT_LOG_VIEWED).count() == 2

@@ -89,7 +89,7 @@ def test_two_supervisors_correct_a_permit_by_keyboard(
     settings.MEDIA_ROOT = str(tmp_path / "media")
     permit = issued_permit(restaurant, citizen, officers)
 
-    sign_in(page, email=officers["health_supervisor"].email, password=PASSWORD)
+    sign_in(page, email=officers["registration_supervisor"].email, password=PASSWORD)
     page.goto(reverse("permits:manage", args=[permit.number]))
     page.get_by_label("Holder").fill("Li Lei")
     page.get_by_label("What was corrected, and why").fill("The business was sold to Li Lei.")
