@@ -281,6 +281,7 @@ MEDIA_URL = "/media-not-served/"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_PERMISSIONS = 0o640
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750  # citizens' files: never readable by other local users
 # The largest body a page with file questions, or the API's attachment upload, accepts: refused
 # with 413 from its Content-Length before it is read (portal.request_limits). Set the proxy's
 # limit (nginx: client_max_body_size) to the same. Every other page accepts at most
