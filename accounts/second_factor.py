@@ -27,7 +27,8 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django_otp import login as otp_login
 
-from . import factors, throttling
+from . import events, factors, throttling
+from .client_ip import client_ip
 from .models import STAFF_ROLES
 from .redirects import safe_next
 
@@ -42,7 +43,7 @@ def second_factor_required(user) -> bool:
 def session_verified(request) -> bool:
     """Whether a second factor verified this session (False right after the password: login()
     puts a user without django-otp's marks on the request)."""
-    return getattr(request.user, "otp_device", None) is not None
+    return getattr(getattr(request, "user", None), "otp_device", None) is not None
 
 
 def second_step_url(user, next_url: str = "") -> str:
@@ -58,10 +59,16 @@ def mark_fresh(request) -> None:
 
 def second_factor_passed(request, device) -> None:
     """The person gave ``device``'s second factor, at sign-in or to confirm it is them: the
-    session is verified (django-otp) and fresh, under a new session id."""
+    session is verified (django-otp) and fresh, under a new session id. At sign-in this is when
+    a member of staff is signed in, and the audit log says so here, naming the factor (the
+    password step records nothing: portal.auth_audit)."""
+    signing_in = not session_verified(request)
     request.session.cycle_key()
     otp_login(request, device)
     mark_fresh(request)
+    if signing_in:
+        events.record("SIGNED_IN", user=request.user, actor=request.user, ip=client_ip(request),
+                      details={"second_factor": str(factors.kind_of(device) or "recovery_code")})
 
 
 def is_fresh(request) -> bool:

@@ -3,11 +3,13 @@ second factors (accounts.events) in the audit log. accounts sits beside audit an
 user_logged_in and user_logged_out, and accounts.signals), and this module, above both, records
 them. Failed sign-ins come from accounts.throttling once django-axes has counted them, so that an
 attempt refused during a wait (neither checked nor counted) leaves no event for an attacker to
-multiply. Events about a citizen carry them as subject."""
+multiply. A member of staff is signed in on record when the second factor is given
+(accounts.second_factor), not at the password. Events about a citizen carry them as subject."""
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out
 
 from accounts import signals
+from accounts.second_factor import second_factor_required, session_verified
 from audit.models import Action
 from audit.services import Event, audit_record, client_ip
 
@@ -23,6 +25,8 @@ def _account_event(action, request, user, *, actor=None, details=None, ip=None) 
 
 
 def signed_in(sender, request, user, **kwargs):
+    if second_factor_required(user) and not session_verified(request):
+        return  # the password alone: on record once the second factor is given (accounts.second_factor)
     # How, when not with the password (the identity service's sign-in says which service).
     details = getattr(request, "sign_in_details", None)
     audit_record(_account_event(Action.SIGNED_IN, request, user, actor=user, details=details))

@@ -6,6 +6,8 @@ were made get one from manage.py disarm_attachments (or their first download).""
 import hashlib
 import html
 import io
+import os
+import stat
 from pathlib import Path
 
 import pikepdf
@@ -274,3 +276,17 @@ def test_the_form_page_says_why_a_file_is_refused_and_keeps_nothing(client, rest
     assert html.escape(message) in response.content.decode()
     assert not application.attachments.exists()
     assert not media.exists() or not any(path.is_file() for path in media.rglob("*"))
+
+
+def test_stored_files_and_their_folders_are_not_readable_by_other_local_users(restaurant, citizen, media):
+    previous = os.umask(0o022)  # a common default: without the settings, files would be 0644, folders 0755
+    try:
+        application = submitted_with(restaurant, citizen, FORM)
+    finally:
+        os.umask(previous)
+    attachment = application.attachments.get()
+    for stored in (Path(attachment.file.path), Path(attachment.disarmed_file.path)):
+        assert stat.S_IMODE(stored.stat().st_mode) == 0o640
+        for folder in stored.relative_to(media).parents:
+            if folder != Path("."):
+                assert stat.S_IMODE((media / folder).stat().st_mode) == 0o750, folder

@@ -377,3 +377,23 @@ def test_an_administrator_removes_a_lost_factor_and_the_person_sets_up_a_new_one
     assert not factors.has_factor(user)
     assert events(Action.SECOND_FACTOR_REMOVED) == [(admin_user.pk, str(user.pk), {"kind": "totp", "device": device.pk})]
     assert sign_in(PortalClient(), user).url == ENROL
+
+
+def test_staff_are_signed_in_on_record_once_their_second_factor_is_given(client):
+    """The password alone signs no member of staff in: the audit log says "signed in" when the
+    second step is done, naming the factor; a wrong code is a failed sign-in, not a sign-in."""
+    user = with_app(staff())
+    codes = factors.recovery_codes_issue(user=user)
+    sign_in(client, user)
+    assert events(Action.SIGNED_IN) == []
+    client.post(STEP, {"code": "000000" if totp_code(SECRET) != "000000" else "111111"})
+    assert events(Action.SIGNED_IN) == []
+    assert client.post(STEP, {"code": totp_code(SECRET)}).status_code == 302
+    assert events(Action.SIGNED_IN) == [(user.pk, str(user.pk), {"second_factor": "totp"})]
+    client.post(reverse("accounts:logout"))
+    sign_in(client, user)
+    assert client.post(RECOVERY, {"code": codes[0]}).status_code == 302
+    assert events(Action.SIGNED_IN)[1:] == [(user.pk, str(user.pk), {"second_factor": "recovery_code"})]
+    # Confirming it is them again later is no new sign-in.
+    assert client.get(reverse("accounts:confirm")).status_code == 200
+    assert len(events(Action.SIGNED_IN)) == 2

@@ -281,6 +281,11 @@ MEDIA_URL = "/media-not-served/"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_PERMISSIONS = 0o640
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750  # citizens' files: never readable by other local users
+# Files no row names (an upload whose transaction rolled back) are deleted by a nightly sweep once
+# this old (portal.media_sweep); only these folders of MEDIA_ROOT, where the file fields write.
+MEDIA_SWEEP_GRACE_HOURS = env.float("MEDIA_SWEEP_GRACE_HOURS", default=24)
+MEDIA_SWEEP_FOLDERS = ("attachments", "consents", "permits")
 # The largest body a page with file questions, or the API's attachment upload, accepts: refused
 # with 413 from its Content-Length before it is read (portal.request_limits). Set the proxy's
 # limit (nginx: client_max_body_size) to the same. Every other page accepts at most
@@ -382,6 +387,7 @@ CELERY_BEAT_SCHEDULE = {
     "sla-scan-morning": {"task": "approvals.tasks.sla_scan_task", "schedule": crontab(hour=8, minute=0)},
     "dashboard-stats": {"task": "dashboards.tasks.stats_consume_task", "schedule": 30.0},
     "sign-in-records-prune": {"task": "accounts.tasks.sign_in_records_prune_task", "schedule": crontab(hour=3, minute=15)},
+    "media-sweep": {"task": "portal.tasks.media_sweep_task", "schedule": crontab(hour=3, minute=45)},
 }
 # How long a nudge may stay unprocessed before the reconciler sends it again.
 # It is also how long a worker's claim on a permit render or a mail lasts, so it must outlast the
