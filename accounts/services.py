@@ -97,24 +97,38 @@ def citizen_register(*, email: str, full_name: str, password: str, phone: str = 
     return None
 
 
-def _user_from_uid(uidb64: str):
+def _user_from_uid(uidb64: str, *, lock: bool):
     try:
         pk = int(force_str(urlsafe_base64_decode(uidb64)))
     except (TypeError, ValueError, OverflowError):
         return None
-    return User.objects.select_for_update().filter(pk=pk).first()
+    users = User.objects.select_for_update() if lock else User.objects
+    return users.filter(pk=pk).first()
 
 
-@transaction.atomic
-def email_verify(*, uidb64: str, token: str) -> User:
-    """Follow a verification link: marks the address verified. The row is locked while the
-    token is checked, so a link works exactly once even when followed twice at the same time."""
-    user = _user_from_uid(uidb64)
+def _verification_user(uidb64: str, token: str, *, lock: bool) -> User:
+    """The account a verification link is for, if the link is genuine, unused and in time, and
+    the account active; else VerificationExpired or VerificationFailed."""
+    user = _user_from_uid(uidb64, lock=lock)
     state = email_verification_token.token_state(user, token) if user is not None else TokenState.INVALID
     if state is TokenState.EXPIRED:
         raise VerificationExpired()
     if state is not TokenState.VALID or not user.is_active:
         raise VerificationFailed()
+    return user
+
+
+def email_verification_check(*, uidb64: str, token: str) -> User:
+    """Whether a verification link works, changing nothing. Opening the link only checks it: mail
+    scanners and link previews open links before the person does, so verifying takes a POST."""
+    return _verification_user(uidb64, token, lock=False)
+
+
+@transaction.atomic
+def email_verify(*, uidb64: str, token: str) -> User:
+    """Confirm the address of a verification link: marks it verified. The row is locked while the
+    token is checked, so a link works exactly once even when confirmed twice at the same time."""
+    user = _verification_user(uidb64, token, lock=True)
     user.email_verified = True
     user.save(update_fields=["email_verified"])
     return user

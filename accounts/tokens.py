@@ -22,7 +22,7 @@ class TokenState(enum.Enum):
 
 def verification_timeout() -> int:
     """Seconds a verification link stays valid (settings.EMAIL_VERIFICATION_TIMEOUT, default 24 hours):
-    the link signs the citizen in, so it is kept short."""
+    confirming it signs the citizen in, so it is kept short."""
     return int(getattr(settings, "EMAIL_VERIFICATION_TIMEOUT", DEFAULT_EMAIL_VERIFICATION_TIMEOUT))
 
 

@@ -124,22 +124,64 @@ class RegisterDoneView(TemplateView):
         return super().get_context_data(valid_for=verification_timeout_text(), **kwargs)
 
 
-class VerifyView(View):
-    """A valid link (single use, short-lived: accounts.tokens) verifies the address, signs the
-    citizen in and goes on to the link's safe ``next`` or their landing page. A used, expired or
-    altered link signs nobody in and offers a new one."""
+# The token of the link opened is kept in the session until the button is pressed, so that it
+# leaves the address bar (and any Referer) at once, as Django's password reset does with its own.
+VERIFICATION_SESSION_KEY = "accounts.verification"
+
+
+def verify_failed(request, exc: VerificationFailed, next_url: str = ""):
+    """A used, expired or altered link: nobody is signed in, and a new link is offered."""
+    request.session.pop(VERIFICATION_SESSION_KEY, None)
+    return render(request, "accounts/verify_failed.html", {
+        "message": exc.message, "expired": isinstance(exc, VerificationExpired), "next": next_url}, status=400)
+
+
+class VerifyLinkView(View):
+    """The link in the mail. Mail scanners and link previews open links before the person does,
+    so opening it changes nothing: a working link goes on to the button that confirms
+    (VerifyConfirmView), a used, expired or altered one gets a page that says so."""
 
     def get(self, request, uidb64, token):
+        next_url = safe_next(request, request.GET.get("next"))
         try:
-            user = services.email_verify(uidb64=uidb64, token=token)
+            services.email_verification_check(uidb64=uidb64, token=token)
         except VerificationFailed as exc:
-            expired = isinstance(exc, VerificationExpired)
-            return render(request, "accounts/verify_failed.html", {
-                "message": exc.message, "expired": expired, "next": safe_next(request, request.GET.get("next"))},
-                status=400)
+            return verify_failed(request, exc, next_url)
+        request.session[VERIFICATION_SESSION_KEY] = {"uidb64": uidb64, "token": token, "next": next_url}
+        return redirect("accounts:verify_confirm")
+
+
+class VerifyConfirmView(View):
+    """The page with one button, "Confirm my email address". Pressing it verifies the address of
+    the link opened in this browser (single use, short-lived: accounts.tokens), signs the citizen
+    in and goes on to the link's safe ``next`` or their landing page. A link used, expired or made void (a changed
+    address, a closed account) since it was opened signs nobody in. Pressed again after
+    confirming, it changes nothing and goes to the landing page."""
+
+    def dispatch(self, request, *args, **kwargs):
+        self.link = request.session.get(VERIFICATION_SESSION_KEY)
+        if self.link is None:
+            if request.user.is_authenticated:
+                return redirect("landing")
+            return verify_failed(request, VerificationFailed())
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request):
+        try:
+            user = services.email_verification_check(uidb64=self.link["uidb64"], token=self.link["token"])
+        except VerificationFailed as exc:
+            return verify_failed(request, exc, self.link["next"])
+        return render(request, "accounts/verify_confirm.html", {"email": user.email})
+
+    def post(self, request):
+        try:
+            user = services.email_verify(uidb64=self.link["uidb64"], token=self.link["token"])
+        except VerificationFailed as exc:
+            return verify_failed(request, exc, self.link["next"])
+        request.session.pop(VERIFICATION_SESSION_KEY)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, _("Your email address is confirmed and you are signed in."))
-        return redirect(safe_next(request, request.GET.get("next")) or reverse("landing"))
+        return redirect(self.link["next"] or reverse("landing"))
 
 
 class ResendVerificationView(KeepsNextMixin, FormView):

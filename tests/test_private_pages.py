@@ -10,6 +10,7 @@ session's or the token's last activity): marking something read takes a POST of 
 
 import re
 from functools import cached_property, partial
+from urllib.parse import urlsplit
 
 import pytest
 from django.db import connection
@@ -17,6 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from accounts.mail import verification_url
 from accounts.models import Role
 from api.models import TokenKind
 from api.services import api_token_create
@@ -120,6 +122,17 @@ def _claim_page(w):
     return partial(client.get, reverse("accounts:claim"))
 
 
+def _verification_path() -> str:
+    return urlsplit(verification_url(UserFactory(email="waiting@example.org", email_verified=False))).path
+
+
+def _verification_button(w):
+    """Anonymous, but the session holds the mailed link's token and the page names the address."""
+    client = PortalClient()
+    assert client.get(_verification_path()).url == reverse("accounts:verify_confirm")
+    return partial(client.get, reverse("accounts:verify_confirm"))
+
+
 # Each case prepares a request (signing in, making what it shows) and returns it, to be sent.
 PRIVATE = {
     # The citizen's pages and files.
@@ -174,10 +187,14 @@ PRIVATE = {
     # Anonymous, yet personal: the claim of a front desk's account, the public check of a permit
     # (the holder's name; a revocation shows at once).
     "accounts:claim": _claim_page,
+    # Opening the mailed verification link (a mail scanner may, before the person) only checks it
+    # and keeps its token in the session; the button's page names the address.
+    "accounts:verify": lambda w: partial(PortalClient().get, _verification_path()),
+    "accounts:verify_confirm": _verification_button,
     "permits:verify": lambda w: partial(PortalClient().get, reverse("permits:verify", args=[w.permit.number])),
 }
 STATUS = {"404 (signed in)": 404, "api:citizens (a claim letter, shown once)": 201, "api:citizen-claim-letter": 201,
-          "api:reviews (a wrong token)": 401}
+          "api:reviews (a wrong token)": 401, "accounts:verify": 302}
 
 
 @pytest.fixture

@@ -54,6 +54,14 @@ def link_path(text: str, marker: str) -> str:
     return urlsplit(urls[0]).path
 
 
+def confirm_email(client, link: str, **post):
+    """Open a verification link (its path, with any query) as a person does, then press "Confirm
+    my email address"; returns the answer to the press."""
+    opened = client.get(link)
+    assert (opened.status_code, opened.url) == (302, "/accounts/verify/confirm/")
+    return client.post(opened.url, **post)
+
+
 @pytest.fixture
 def departments(db):
     return {code: DepartmentFactory(code=code) for code in ("health", "tax", "fire")}

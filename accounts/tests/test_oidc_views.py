@@ -26,7 +26,7 @@ from tests.oidc_provider.fixtures import (
     start_provider,
 )
 
-from .conftest import link_path
+from .conftest import confirm_email, link_path
 
 pytestmark = pytest.mark.django_db
 
@@ -267,9 +267,10 @@ def test_without_an_email_address_the_person_gives_one_and_confirms_it(client, i
         "We have sent a link to zhao.lei@example.org: follow it to confirm your email address, so that the portal can "
         "write to you."]
     assert [m.to for m in mailoutbox] == [["zhao.lei@example.org"]]
-    client.get(link_path(mailoutbox[0].body, "/accounts/verify/"))
+    assert confirm_email(client, link_path(mailoutbox[0].body, "/accounts/verify/")).url == reverse("landing")
     user.refresh_from_db()
     assert user.email_verified is True
+    assert signed_in_as(client) == user
 
 
 def test_an_account_with_the_address_is_linked_once_its_password_is_given(client, identity_service):

@@ -3,7 +3,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
@@ -170,6 +171,31 @@ def test_email_verify_refuses_altered_links(uidb64, token):
     assert type(exc.value) is VerificationFailed
     user.refresh_from_db()
     assert user.email_verified is False
+
+
+def test_checking_a_link_changes_nothing(time_machine):
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    time_machine.move_to(start, tick=False)
+    user = UserFactory(email="c@example.org", email_verified=False)
+    link = _link(user)
+    with CaptureQueriesContext(connection) as queries:
+        for _ in range(2):  # a scanner, then the person: the link still works
+            assert services.email_verification_check(**link).pk == user.pk
+    assert [q["sql"].split()[0] for q in queries.captured_queries] == ["SELECT", "SELECT"]
+    assert not any("FOR UPDATE" in q["sql"] for q in queries.captured_queries)
+    user.refresh_from_db()
+    assert user.email_verified is False
+    with pytest.raises(VerificationFailed) as exc:
+        services.email_verification_check(uidb64=link["uidb64"], token="c0ffee-0123456789abcdef0123")
+    assert type(exc.value) is VerificationFailed
+    time_machine.move_to(start + timedelta(hours=24, seconds=1), tick=False)
+    with pytest.raises(VerificationExpired):
+        services.email_verification_check(**link)
+    time_machine.move_to(start + timedelta(hours=24), tick=False)
+    services.email_verify(**link)
+    with pytest.raises(VerificationFailed) as exc:  # used
+        services.email_verification_check(**link)
+    assert type(exc.value) is VerificationFailed
 
 
 def test_email_verify_link_of_another_address_is_refused():

@@ -1,19 +1,23 @@
 import re
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 from axes.models import AccessAttempt
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
 from django.urls import reverse
+from django.utils.encoding import force_bytes
 from django.utils.html import escape
+from django.utils.http import urlsafe_base64_encode
 
+from accounts.mail import verification_url
 from accounts.models import Role
+from audit.models import Action, AuditEvent
 from tests.client import PortalClient
 from tests.factories import PASSWORD, UserFactory, officer
 
-from .conftest import link_path, mail_text, read_mail_files
+from .conftest import confirm_email, link_path, mail_text, read_mail_files
 
 pytestmark = pytest.mark.django_db
 
@@ -26,6 +30,8 @@ INVALID_LOGIN = "The email address or the password is not right. Check both and 
 USED_LINK = ("This verification link is not valid or has already been used. If your email address is already verified, "
              "sign in; otherwise ask for a new link.")
 EXPIRED_LINK = "This verification link has expired. Ask for a new one below."
+CONFIRM = "/accounts/verify/confirm/"
+CONFIRM_BUTTON = '<button type="submit" class="btn btn-primary">Confirm my email address</button>'
 
 
 def registration(**overrides):
@@ -61,7 +67,7 @@ def test_register_verify_from_the_mail_file_signs_in_once(client, mail_dir, djan
     assert "The link works for 24 hours and only once." in done.content.decode()
     assert signed_in_user_id(client) is None
 
-    response = client.get(path, follow=True)
+    response = confirm_email(client, path, follow=True)
     assert response.redirect_chain == [(reverse("landing"), 302), (reverse("home"), 302)]  # nothing to do yet: the home page
     assert [str(m) for m in response.context["messages"]] == ["Your email address is confirmed and you are signed in."]
     user.refresh_from_db()
@@ -104,7 +110,7 @@ def test_register_keeps_next_from_sign_in_to_the_verification_link(client, mail_
     user = User.objects.get()
 
     parts = urlsplit(url)
-    response = client.get(f"{parts.path}?{parts.query}")
+    response = confirm_email(client, f"{parts.path}?{parts.query}")
     assert (response.status_code, response.url) == (302, service_page)
     assert signed_in_user_id(client) == str(user.pk)
 
@@ -124,7 +130,7 @@ def test_register_ignores_an_unsafe_next(client, mail_dir, django_capture_on_com
     assert "next=" not in text and "evil" not in text
     path = link_path(text, "/accounts/verify/")
     # An unsafe next added to the link by hand is ignored too.
-    response = client.get(path, {"next": unsafe})
+    response = confirm_email(client, f"{path}?{urlencode({'next': unsafe})}")
     assert (response.status_code, response.url) == (302, reverse("landing"))
     assert signed_in_user_id(client) == str(User.objects.get().pk)
 
@@ -143,7 +149,7 @@ def test_expired_verification_link(client, mail_dir, django_capture_on_commit_ca
     assert User.objects.get().email_verified is False
     assert signed_in_user_id(client) is None  # an expired link signs nobody in
     time_machine.move_to(start + timedelta(hours=24), tick=False)  # the last second of validity
-    response = client.get(path)
+    response = confirm_email(client, path)
     assert (response.status_code, response.url) == (302, reverse("landing"))
     assert User.objects.get().email_verified is True
     assert signed_in_user_id(client) == str(User.objects.get().pk)
@@ -171,7 +177,7 @@ def test_a_new_link_asked_for_from_an_expired_one_still_goes_on_to_where_they_we
     [url] = [u for u in links if u != url]
     assert url.endswith("/?next=%2Fservices%2Fopen-a-restaurant%2F")
     parts = urlsplit(url)
-    response = client.get(f"{parts.path}?{parts.query}")
+    response = confirm_email(client, f"{parts.path}?{parts.query}")
     assert (response.status_code, response.url) == (302, service_page)
 
 
@@ -196,6 +202,132 @@ def test_tampered_verification_link(client):
     user.refresh_from_db()
     assert user.email_verified is False
     assert signed_in_user_id(client) is None
+
+
+def signed_in_sessions() -> list[str]:
+    """The accounts signed in by any session in the database (a scanner's included)."""
+    return [user_id for s in Session.objects.all() if (user_id := s.get_decoded().get("_auth_user_id"))]
+
+
+def sign_ins(user) -> list[dict]:
+    return list(AuditEvent.objects.filter(action=Action.SIGNED_IN).values("actor_id", "subject_id", "details"))
+
+
+def csrf_of(page) -> str:
+    return re.search(r'<form method="post" action="/accounts/verify/confirm/">\s*'
+                     r'<input type="hidden" name="csrfmiddlewaretoken" value="([^"]+)">', page.content.decode()).group(1)
+
+
+def test_a_scanner_opening_the_link_changes_nothing_and_the_person_confirms_with_the_button(
+        mail_dir, django_capture_on_commit_callbacks):
+    path = register_and_read_link(PortalClient(), mail_dir, django_capture_on_commit_callbacks)
+    user = User.objects.get()
+
+    # A mail scanner or a link preview opens the link before the person does, following redirects.
+    scanned = PortalClient().get(path, follow=True)
+    assert scanned.status_code == 200
+    user.refresh_from_db()
+    assert user.email_verified is False
+    assert signed_in_sessions() == []
+    assert sign_ins(user) == []
+
+    # The person's own click still works, and opening the link changes nothing either: it moves the
+    # token out of the address bar into the session and shows one button.
+    person = PortalClient(enforce_csrf_checks=True)
+    opened = person.get(path)
+    assert (opened.status_code, opened.url) == (302, CONFIRM)
+    page = person.get(CONFIRM)
+    assert page.status_code == 200
+    assert [t.name for t in page.templates][0] == "accounts/verify_confirm.html"
+    html = page.content.decode()
+    assert '<h1 tabindex="-1" autofocus>Confirm your email address</h1>' in html
+    assert "Press the button to confirm that chen.jianguo@example.org is your address." in html
+    assert CONFIRM_BUTTON in html
+    assert path.split("/")[-2] not in html  # the token is not on the page
+    assert page["Cache-Control"] == "max-age=0, no-cache, no-store, must-revalidate, private"
+    user.refresh_from_db()
+    assert (user.email_verified, signed_in_sessions(), sign_ins(user)) == (False, [], [])
+
+    # A POST without the page's CSRF token (another site's form) is refused and changes nothing.
+    assert person.post(CONFIRM).status_code == 403
+    user.refresh_from_db()
+    assert (user.email_verified, signed_in_sessions(), sign_ins(user)) == (False, [], [])
+
+    confirmed = person.post(CONFIRM, {"csrfmiddlewaretoken": csrf_of(page)}, follow=True)
+    assert confirmed.redirect_chain == [(reverse("landing"), 302), (reverse("home"), 302)]
+    assert [str(m) for m in confirmed.context["messages"]] == ["Your email address is confirmed and you are signed in."]
+    user.refresh_from_db()
+    assert user.email_verified is True
+    assert signed_in_user_id(person) == str(user.pk)
+    assert signed_in_sessions() == [str(user.pk)]  # the person's; the scanner's session holds no one
+    assert sign_ins(user) == [{"actor_id": user.pk, "subject_id": user.pk, "details": {}}]
+
+    # A second press (Back, then the button again) is harmless: the old page's CSRF token ended
+    # with the sign-in, and a current one lands where the first press did, changing nothing.
+    assert person.post(CONFIRM, {"csrfmiddlewaretoken": csrf_of(page)}).status_code == 403
+    again = person.post(CONFIRM, {"csrfmiddlewaretoken": person.cookies["csrftoken"].value})
+    assert (again.status_code, again.url) == (302, reverse("landing"))
+    assert person.get(CONFIRM).url == reverse("landing")
+    assert signed_in_user_id(person) == str(user.pk)
+    assert sign_ins(user) == [{"actor_id": user.pk, "subject_id": user.pk, "details": {}}]
+
+
+def test_confirming_a_link_used_meanwhile_gets_the_clear_page(client, mail_dir, django_capture_on_commit_callbacks):
+    path = register_and_read_link(client, mail_dir, django_capture_on_commit_callbacks)
+    assert client.get(path).url == CONFIRM
+    elsewhere = PortalClient()  # the same link, confirmed on another device first
+    assert elsewhere.get(path).url == CONFIRM
+    assert elsewhere.post(CONFIRM).url == reverse("landing")
+
+    response = client.post(CONFIRM)
+    assert response.status_code == 400
+    assert [t.name for t in response.templates][0] == "accounts/verify_failed.html"
+    assert USED_LINK in response.content.decode()
+    assert signed_in_user_id(client) is None
+    assert len(sign_ins(User.objects.get())) == 1  # the other device's
+    # The session no longer holds the link: the page says so again, and nothing is offered.
+    page = client.get(CONFIRM)
+    assert page.status_code == 400 and USED_LINK in page.content.decode()
+    assert CONFIRM_BUTTON not in page.content.decode()
+
+
+def test_confirming_an_expired_link_gets_the_clear_page(client, mail_dir, django_capture_on_commit_callbacks,
+                                                        time_machine):
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    time_machine.move_to(start, tick=False)
+    path = register_and_read_link(client, mail_dir, django_capture_on_commit_callbacks)
+    time_machine.move_to(start + timedelta(hours=23, minutes=59), tick=False)
+    assert client.get(path).url == CONFIRM
+    time_machine.move_to(start + timedelta(hours=24, seconds=1), tick=False)  # the page was left open
+    response = client.post(CONFIRM)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "This link has expired" in page and EXPIRED_LINK in page
+    assert reverse("accounts:resend_verification") in page
+    assert User.objects.get().email_verified is False
+    assert signed_in_user_id(client) is None
+    assert sign_ins(User.objects.get()) == []
+
+
+def test_confirming_without_a_link_or_with_a_wrong_one_gets_the_clear_page(client):
+    user = UserFactory(email="c@example.org", email_verified=False)
+    for response in (client.get(CONFIRM), client.post(CONFIRM)):  # nothing opened in this browser
+        assert response.status_code == 400
+        assert USED_LINK in response.content.decode()
+    # A wrong link never reaches the session: opening it answers the clear page at once.
+    wrong = client.get(reverse("accounts:verify", args=[urlsafe_base64_encode(force_bytes(user.pk)),
+                                                        "c0ffee-0123456789abcdef0123"]))
+    assert wrong.status_code == 400 and USED_LINK in wrong.content.decode()
+    response = client.post(CONFIRM)
+    assert response.status_code == 400 and USED_LINK in response.content.decode()
+    # A link whose account changed after it was opened (here: closed) is refused when confirmed.
+    with_link = PortalClient()
+    assert with_link.get(urlsplit(verification_url(user)).path).url == CONFIRM
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    response = with_link.post(CONFIRM)
+    assert response.status_code == 400 and USED_LINK in response.content.decode()
+    user.refresh_from_db()
+    assert (user.email_verified, signed_in_sessions(), sign_ins(user)) == (False, [], [])
 
 
 def test_unverified_citizen_cannot_sign_in(client):

@@ -6,6 +6,7 @@ from django.urls import reverse
 from accounts import factors
 from accounts.mail import verification_url
 from accounts.models import Role
+from accounts.tests.conftest import confirm_email
 from approvals.models import Application, ApplicationStatus
 from portal.landing import landing_url
 from tests.factories import PASSWORD, DepartmentFactory, UserFactory, officer, restaurant_service
@@ -90,7 +91,7 @@ def test_verification_link_lands_a_citizen_with_a_draft_on_my_applications(clien
     user.email_verified = False
     user.save(update_fields=["email_verified"])
     path = verification_url(user).split("/accounts/", 1)[1]
-    assert lands_on(client, client.get(f"/accounts/{path}")) == MY_APPLICATIONS
+    assert lands_on(client, confirm_email(client, f"/accounts/{path}")) == MY_APPLICATIONS
     assert client.session["_auth_user_id"] == str(user.pk)
 
 

@@ -32,6 +32,13 @@ def verification_link(mail_dir: Path) -> str:
     return re.search(r"(http://\S+/accounts/verify/\S+)", mails[0].read_text()).group(1)
 
 
+def confirm_email(page, link: str) -> None:
+    """Open the verification link and press its page's one button: opening the link alone changes
+    nothing (a mail scanner may open it first)."""
+    page.goto(link)
+    page.get_by_role("button", name="Confirm my email address").click()
+
+
 def sign_in(page, *, email: str, password: str) -> None:
     """The password, then, for staff, the code their authenticator app shows (computed with
     django-otp's TOTP). Staff without a second factor get the tests' app first."""

@@ -1,10 +1,11 @@
 """The account pages in real Chromium, checked by axe-core on every page visited: a citizen
-registers, verifies the address from the mail file and signs in; sign-in errors, the lockout
-page, password reset and change, the rate-limited form and the profile."""
+registers, confirms the address with the button the mail file's link opens and is signed in;
+sign-in errors, the lockout page, password reset and change, the rate-limited form and the profile."""
 
 
 import pytest
 from django.test import override_settings
+from playwright.sync_api import expect
 
 from tests.browser.steps import register, sign_in, verification_link
 from tests.factories import PASSWORD, DepartmentFactory, UserFactory, officer
@@ -107,10 +108,20 @@ def test_register_from_sign_in_and_the_link_goes_on_to_where_they_were(page, ass
     sign_in(page, email="zhang.wei@example.org", password="Harbour-lantern-42")
     assert page.get_by_role("link", name="Send me a new link.").count() == 1
 
-    # The link signs the citizen in and goes on to the page they came from.
+    # Opening the link changes nothing: it shows one button, the heading focused for a screen reader.
     link = verification_link(tmp_path / "mail")
     page.goto(link)
-    assert page.url == f"{live_server.url}/accounts/profile/"
+    assert page.url == f"{live_server.url}/accounts/verify/confirm/"  # the token left the address bar
+    expect(page.get_by_role("heading", level=1, name="Confirm your email address")).to_be_focused()
+    assert page.get_by_text("Press the button to confirm that zhang.wei@example.org is your address.").count() == 1
+    assert page.get_by_role("button", name="Sign out").count() == 0
+    assert_accessible(page)
+
+    # The button, pressed from the keyboard, signs the citizen in and goes on to the page they came from.
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Confirm my email address")).to_be_focused()
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_server.url}/accounts/profile/")
     assert page.get_by_text("Your email address is confirmed and you are signed in.").count() == 1
     assert page.get_by_role("button", name="Sign out").count() == 1
     assert page.get_by_label("Full name").input_value() == "Zhang Wei"

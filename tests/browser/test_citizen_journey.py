@@ -19,7 +19,7 @@ from approvals.sla import local_today
 from catalogue.models import Service
 from catalogue.tests.conftest import DEMO
 from permits.models import Permit
-from tests.browser.steps import register, verification_link
+from tests.browser.steps import confirm_email, register, verification_link
 from tests.factories import PASSWORD, PDF_BYTES, UserFactory, officer
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -68,7 +68,7 @@ def test_open_a_restaurant_from_search_to_permit(page, assert_accessible, demo, 
     page.goto("/accounts/register/")
     register(page, email="wang.fang@example.org", full_name="Wang Fang", password="Harbour-lantern-42",
              phone="+86 138 0000 0000")
-    page.goto(verification_link(tmp_path / "mail"))  # the link signs the citizen in
+    confirm_email(page, verification_link(tmp_path / "mail"))  # the button signs the citizen in
     expect(page.get_by_role("button", name="Sign out")).to_have_count(1)
 
     # Find the service.
