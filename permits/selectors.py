@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.http import Http404
 from django.utils.translation import get_language
 
-from departments.access import acts_as_administrator, supervisor_memberships
+from departments.access import acting_supervisors, acts_as_administrator, administrator_ids, supervisor_memberships
 
 from .codes import codes_match, normalize_code
 from .models import Permit, PermitState, ReissueRequest, ReissueRequestStatus
@@ -155,6 +155,14 @@ def managed_permits(user):
         return Permit.objects.all()
     departments = supervisor_memberships(user).values("department_id")
     return Permit.objects.filter(application__reviews__department_id__in=departments).distinct()
+
+
+def permit_manager_ids(permit) -> list[int]:
+    """Everyone ``managed_permits`` gives this permit (the same rule, from the permit's side), by
+    id: the active administrators, and the acting supervisors of the departments that reviewed
+    its application."""
+    supervisors = acting_supervisors().filter(department__reviews__application_id=permit.application_id)
+    return sorted({*administrator_ids(), *supervisors.values_list("user_id", flat=True)})
 
 
 def _page(queryset, *, past: int | None = None, newest_first: bool = True) -> tuple[list, int | None]:

@@ -14,7 +14,7 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 
 from accounts.models import Role
-from approvals.permit_flow import permit_render, permit_reissue_approve, permit_revoke
+from approvals.permit_flow import permit_reissue_approve, permit_render, permit_revoke
 from audit.models import Action, AuditEvent
 from devtools.samples import blank_pdf
 from permits.models import Permit, PermitStatus, ReissueRequest
