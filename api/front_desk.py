@@ -1,7 +1,7 @@
 """The front desk's writes: registering a walk-in citizen whose identity document the desk's officer
 checked in person, printing a claim letter for them, and filing an application on a citizen's behalf
 with their signed consent. Each is one transaction with its audit event, the desk's doing
-(``front_desk_of``: the token's service account and label, never the citizen); the account writes
+(api.acting: the token's service account and label, never the citizen); the account writes
 themselves are accounts.counter's."""
 
 from datetime import UTC
@@ -17,19 +17,12 @@ from approvals import workflow
 from approvals.events import person_event
 from approvals.uploads import DEFAULT_ACCEPT, check_upload
 from audit.models import Action
-from audit.services import FrontDesk, audit_record
+from audit.services import audit_record
 
-from .models import ApiFiling, ApiToken, FilingConsent, TokenKind
+from .acting import token_actor
+from .models import ApiFiling, ApiToken, FilingConsent
 
 DEFAULT_CONSENT_MAX_MB = 3
-
-
-def front_desk_of(token: ApiToken) -> FrontDesk | None:
-    """The desk a front-desk token is, for the audit events of what it does for a citizen; None for
-    any other token (a citizen's own acts are the citizen's, a department system's its account's)."""
-    if token.kind != TokenKind.FRONT_DESK:
-        return None
-    return FrontDesk(user=token.user, label=token.label, token=token.prefix, name=token.name)
 
 
 @transaction.atomic
@@ -37,7 +30,7 @@ def walk_in_register(*, token: ApiToken, ip: str | None = None, **details) -> co
     """Register the citizen (accounts.counter.walk_in_register) and record who verified whom."""
     walk_in = counter.walk_in_register(desk=token.user, desk_name=token.name, **details)
     registration = walk_in.registration
-    audit_record(person_event(Action.IDENTITY_VERIFIED, walk_in.user.pk, desk=front_desk_of(token), ip=ip,
+    audit_record(person_event(Action.IDENTITY_VERIFIED, walk_in.user.pk, via=token_actor(token), ip=ip,
                               assurance=Assurance.IN_PERSON.value, document_type=registration.document_type,
                               officer_name=registration.officer_name,
                               officer_staff_number=registration.officer_staff_number,
@@ -49,7 +42,7 @@ def walk_in_register(*, token: ApiToken, ip: str | None = None, **details) -> co
 def claim_letter_print(*, token: ApiToken, user_id: int, ip: str | None = None) -> counter.ClaimLetter:
     """A new claim letter for a walk-in this desk registered; earlier letters stop working."""
     letter = counter.claim_letter_issue(desk=token.user, user_id=user_id)
-    audit_record(person_event(Action.CLAIM_LETTER_PRINTED, user_id, desk=front_desk_of(token), ip=ip))
+    audit_record(person_event(Action.CLAIM_LETTER_PRINTED, user_id, via=token_actor(token), ip=ip))
     return letter
 
 
@@ -85,7 +78,7 @@ def filing_create(*, token: ApiToken, applicant, service, answers: dict, consent
     if consent.get("document_reference"):
         record["document_reference"] = consent["document_reference"]
     application = workflow.application_start(applicant=applicant, service=service, answers=answers, ip=ip,
-                                             desk=front_desk_of(token), filing={"consent": record})
+                                             via=token_actor(token), filing={"consent": record})
     filing = ApiFiling.objects.create(token=token, application=application)
     row = FilingConsent(filing=filing, method=consent["method"], signed_at=consent["signed_at"],
                         officer_name=consent["officer_name"], officer_staff_number=consent["officer_staff_number"],

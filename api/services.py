@@ -20,6 +20,7 @@ from core.errors import ValidationFailed, WorkflowError
 from departments.models import Department, Membership, MembershipRole
 from departments.staff_events import staff_change_events
 
+from .acting import token_actor
 from .models import ApiToken, TokenKind, WebhookEvent, WebhookSubscription
 from .scopes import scopes_of_kind
 from .webhook_secrets import new_secret, secret_seal
@@ -109,8 +110,10 @@ def api_token_create(*, kind: str, name: str, user=None, department: Department 
     if kind == TokenKind.DEPARTMENT:
         if department is None:
             raise ValidationFailed({"department": [_("Choose the department.")]})
+        # Named after the department, as the citizen ("who viewed my data") and its officers read it.
         user = _service_account(label=f"dept-{department.code}", department=department,
-                                full_name=_("%(department)s system: %(name)s") % {"department": department.code, "name": name})
+                                full_name=_("%(department)s system: %(name)s") % {
+                                    "department": department.display_name, "name": name})
         # The system's account is an officer of the department: on record like any staff change.
         audit_record(*staff_change_events([user], {user.pk: None}, {user.pk: {}}, actor=created_by,
                                           department_code=department.code))
@@ -189,13 +192,13 @@ def api_token_refusal(clear: str) -> dict:
 
 
 def _webhook_event(action: str, sub: WebhookSubscription, token, **details) -> Event:
-    """A change of a subscription, by ``token`` (the department system's), on record. The address
-    without its query, fragment or credentials: a receiver may carry a key in them."""
+    """A change of a subscription, by ``token`` (the department system's: api.acting), on record.
+    The address without its query, fragment or credentials: a receiver may carry a key in them."""
     parts = urlsplit(sub.url)
     url = urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
-    return Event(action=action, object_type="webhook", object_id=sub.pk, actor=getattr(token, "user", None),
-                 actor_label=getattr(token, "label", ""), department_code=sub.department.code,
-                 details={"url": url, **details})
+    event = Event(action=action, object_type="webhook", object_id=sub.pk, department_code=sub.department.code,
+                  details={"url": url, **details})
+    return token_actor(token).stamp(event) if token is not None else event
 
 
 def webhook_subscribe(*, department: Department, url: str, events: list[str], token=None) -> tuple[WebhookSubscription, str]:

@@ -21,9 +21,10 @@ from core.errors import ValidationFailed
 from permits.selectors import normalize_number, valid_by_number, verification_by_code
 
 from . import selectors, serializers
+from .acting import token_actor
 from .base import ApiView
 from .errors import error_response
-from .front_desk import claim_letter_print, front_desk_of, walk_in_register
+from .front_desk import claim_letter_print, walk_in_register
 from .front_desk import filing_create as front_desk_filing
 from .idempotency import Replay, idempotency_begin, idempotency_finish
 from .models import TokenKind
@@ -106,15 +107,16 @@ class TokenView(ApiView):
     def ip(self):
         return client_ip(self.request._request)
 
+    def acting(self):
+        """The token acting, for the audit events of what it writes and reads (api.acting)."""
+        return token_actor(self.request.auth)
+
     def viewed(self, action, obj_type, obj_id, application, *, department_code=""):
         """An API read of personal data, on record with the token that read it (a front desk's: the desk's),
         once a minute."""
-        token = self.request.auth
-        event = Event(action=action, object_type=obj_type, object_id=obj_id, actor=token.user,
-                      actor_label=token.label, subject_id=application.applicant_id, application_id=application.pk,
-                      department_code=department_code, ip=self.ip(), purpose="api", details={"token": token.prefix})
-        desk = front_desk_of(token)
-        access_record(desk.stamp(event) if desk else event)
+        access_record(self.acting().stamp(Event(
+            action=action, object_type=obj_type, object_id=obj_id, subject_id=application.applicant_id,
+            application_id=application.pk, department_code=department_code, ip=self.ip(), purpose="api")))
 
     def denied(self, obj_type, obj_id):
         api_denied(self.request, object_type=obj_type, object_id=obj_id, reason="not_found", token=self.request.auth)
@@ -289,7 +291,7 @@ class ReviewClaimView(DepartmentView):
 
     def post(self, request, pk):
         review = self.review(pk)
-        review = workflow.review_claim(review_id=review.pk, actor=request.auth.user, ip=self.ip())
+        review = workflow.review_claim(review_id=review.pk, actor=request.auth.user, ip=self.ip(), via=self.acting())
         return Response(serializers.review_summary(selectors.review_for_department(request.auth, review.pk)))
 
 
@@ -302,7 +304,8 @@ class ReviewDecisionView(DepartmentView):
         review = self.review(pk)
         data = serializers.DecisionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        workflow.review_decide(review_id=review.pk, actor=request.auth.user, ip=self.ip(), **data.validated_data)
+        workflow.review_decide(review_id=review.pk, actor=request.auth.user, ip=self.ip(), via=self.acting(),
+                               **data.validated_data)
         return Response(serializers.review_summary(selectors.review_for_department(request.auth, review.pk)))
 
 
@@ -316,7 +319,7 @@ class ReviewMessageView(DepartmentView):
         data = serializers.MessageInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         message = message_send_by_department(review_id=review.pk, actor=request.auth.user, body=data.validated_data["body"],
-                                             ip=self.ip())
+                                             ip=self.ip(), via=self.acting())
         return Response({"id": message.pk, "side": message.side, "body": message.body,
                          "created_at": message.created_at}, status=201)
 
@@ -376,10 +379,6 @@ class ApplicantView(TokenView):
     def application(self, pk):
         return self.owned("application", selectors.application_for, pk)
 
-    def desk(self):
-        """A front desk acting for the applicant (None: the citizen's own token)."""
-        return front_desk_of(self.request.auth)
-
     def detail(self, pk, *, status=200):
         application = selectors.application_for(self.request.auth, pk)
         self.viewed(Action.APPLICATION_VIEWED, "application", application.pk, application)
@@ -418,7 +417,7 @@ class ApplicationListView(ApplicantView):
                                             consent=values["consent"], ip=self.ip())
         else:
             application = workflow.application_start(applicant=applicant, service=service, answers=values["answers"],
-                                                     ip=self.ip())
+                                                     ip=self.ip(), via=self.acting())
         return self.detail(application.pk, status=201)
 
     @staticmethod
@@ -453,7 +452,7 @@ class ApplicationAnswersView(ApplicantView):
         data = serializers.AnswersSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         workflow.application_save_answers(application_id=application.pk, actor=application.applicant,
-                                          data=data.validated_data["answers"], ip=self.ip(), desk=self.desk())
+                                          data=data.validated_data["answers"], ip=self.ip(), via=self.acting())
         return self.detail(application.pk)
 
 
@@ -471,7 +470,7 @@ class ApplicationAttachmentView(ApplicantView):
         data.is_valid(raise_exception=True)
         attachment = workflow.application_attach(application_id=application.pk, actor=application.applicant,
                                                  field_key=data.validated_data["field_key"],
-                                                 uploaded=data.validated_data["file"], ip=self.ip(), desk=self.desk())
+                                                 uploaded=data.validated_data["file"], ip=self.ip(), via=self.acting())
         return Response(serializers.attachment_row(attachment, ""), status=201)
 
 
@@ -483,7 +482,7 @@ class ApplicationSubmitView(ApplicantView):
     def post(self, request, pk):
         application = self.application(pk)
         workflow.application_submit(application_id=application.pk, actor=application.applicant, ip=self.ip(),
-                                    desk=self.desk())
+                                    via=self.acting())
         return self.detail(application.pk)
 
 
@@ -497,7 +496,7 @@ class ApplicationCorrectionView(ApplicantView):
         data = serializers.AnswersSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         workflow.application_resubmit(application_id=application.pk, actor=application.applicant,
-                                      data=data.validated_data["answers"], ip=self.ip(), desk=self.desk())
+                                      data=data.validated_data["answers"], ip=self.ip(), via=self.acting())
         return self.detail(application.pk)
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.models import Action
-from audit.services import audit_record
+from audit.services import TokenActor, audit_record
 from core.errors import InvalidTransition, ValidationFailed
 from departments.access import member_role
 from departments.models import MembershipRole
@@ -71,9 +71,10 @@ def message_send_by_citizen(
 
 
 @transaction.atomic
-def message_send_by_department(*, review_id: int, actor, body: str, ip: str | None = None) -> Message:
-    """An officer or supervisor of the review's department writes to the applicant. A review
-    of another department does not exist for this actor."""
+def message_send_by_department(*, review_id: int, actor, body: str, ip: str | None = None,
+                               via: TokenActor | None = None) -> Message:
+    """An officer or supervisor of the review's department (or its system, ``via`` its API token)
+    writes to the applicant. A review of another department does not exist for this actor."""
     review = Review.objects.select_related("department", "application").get(pk=review_id)
     if member_role(actor, review.department_id) is None:
         raise Review.DoesNotExist
@@ -86,7 +87,7 @@ def message_send_by_department(*, review_id: int, actor, body: str, ip: str | No
     )
     notify(recipient_ids=[application.applicant_id], kind=NotificationKind.MESSAGE_FROM_DEPARTMENT,
            application=application, review=review)
-    audit_record(engine_event(Action.MESSAGE_SENT, application, actor=actor, obj=message, ip=ip,
+    audit_record(engine_event(Action.MESSAGE_SENT, application, actor=actor, via=via, obj=message, ip=ip,
                         department_code=review.department.code))
     return message
 

@@ -2,17 +2,18 @@
 reviews, shares or permits names the application and, when the application is given, its
 applicant (whose "who viewed my data" page reads them), with the actor and their address,
 the department, the purpose and the details. An event about a person's account names the person.
-What a front desk does for the person (``desk``) is the desk's event (audit.services.FrontDesk)."""
+What an API token does (``via``) names the token (audit.services.TokenActor): a front desk's
+doing for the person is the desk's event."""
 
-from audit.services import Event, FrontDesk
+from audit.services import Event, TokenActor
 
 
-def engine_event(action, application=None, *, obj=None, actor=None, desk: FrontDesk | None = None, ip=None,
+def engine_event(action, application=None, *, obj=None, actor=None, via: TokenActor | None = None, ip=None,
                  department_code="", purpose="", **details) -> Event:
     """An event about ``obj`` (default: the application itself); empty details are left out.
     Without ``application`` the event names ``obj.application_id`` and no subject."""
     obj = obj or application
-    return _by(desk, Event(
+    return _by(via, Event(
         action=action, object_type=obj._meta.model_name, object_id=obj.pk, actor=actor, ip=ip,
         subject_id=application.applicant_id if application is not None else None,
         application_id=application.pk if application is not None else obj.application_id,
@@ -21,13 +22,13 @@ def engine_event(action, application=None, *, obj=None, actor=None, desk: FrontD
     ))
 
 
-def person_event(action, person_id: int, *, actor=None, desk: FrontDesk | None = None, ip=None, purpose="",
+def person_event(action, person_id: int, *, actor=None, via: TokenActor | None = None, ip=None, purpose="",
                  **details) -> Event:
     """An event about a person's account (claimed, verified …): the person is its subject."""
-    return _by(desk, Event(action=action, object_type="user", object_id=person_id, actor=actor, ip=ip,
-                           subject_id=person_id, purpose=purpose,
-                           details={k: v for k, v in details.items() if v not in (None, "", [], {})}))
+    return _by(via, Event(action=action, object_type="user", object_id=person_id, actor=actor, ip=ip,
+                          subject_id=person_id, purpose=purpose,
+                          details={k: v for k, v in details.items() if v not in (None, "", [], {})}))
 
 
-def _by(desk: FrontDesk | None, event: Event) -> Event:
-    return desk.stamp(event) if desk is not None else event
+def _by(via: TokenActor | None, event: Event) -> Event:
+    return via.stamp(event) if via is not None else event

@@ -253,6 +253,10 @@ class NotificationKind(models.TextChoices):
     MESSAGE_FROM_DEPARTMENT = "message_from_department", _("New message from a department")
     LOW_RATING = "low_rating", _("Low rating from an applicant")
     PERMIT_REVOKED = "permit_revoked", _("Permit revoked")
+    # Four eyes on a permit's correction: to those who may approve it, then to its proposer.
+    PERMIT_CORRECTION_PROPOSED = "permit_correction_proposed", _("Permit correction waiting for your approval")
+    PERMIT_CORRECTION_APPROVED = "permit_correction_approved", _("Your permit correction was approved")
+    PERMIT_CORRECTION_REJECTED = "permit_correction_rejected", _("Your permit correction was rejected")
 
 
 class EmailStatus(models.TextChoices):

@@ -6,11 +6,10 @@ name, the supervisors' tables of reviews and the permit pages all ask here."""
 
 from dataclasses import dataclass
 
-from accounts.models import Role, mailable
+from accounts.models import mailable
 from catalogue.models import IdentityDetail
 from catalogue.schema import Schema
-from departments.access import active_memberships
-from departments.models import MembershipRole
+from departments.access import acts_as_administrator, supervisor_memberships
 
 from .models import Attachment, Review
 
@@ -95,9 +94,8 @@ def names_shown_to_supervisor(user, applications) -> set[int]:
     permit pages: an administrator every one; a supervisor those that a department they
     supervise reviews with a requirement listing the name (a permit is issued once every review
     approved, so every stage has started)."""
-    if user.role == Role.ADMIN:
+    if acts_as_administrator(user):
         return {application.pk for application in applications}
-    supervised = set(active_memberships().filter(user=user, role=MembershipRole.SUPERVISOR)
-                     .values_list("department__code", flat=True))
+    supervised = set(supervisor_memberships(user).values_list("department__code", flat=True))
     return {application.pk for application in applications
             if any(name_shown(application.schema, code) for code in supervised)}

@@ -17,6 +17,7 @@ from accounts.models import mailable
 from core.i18n import translated
 from core.nudges import nudge_ids_on_commit
 from departments.models import Membership, MembershipRole
+from permits.services import CORRECTABLE_LABELS
 
 from .models import EmailStatus, Notification, NotificationKind
 
@@ -105,11 +106,20 @@ def correction_labels(n: Notification) -> str:
     return pgettext("list separator", ", ").join(translated(specs[k].get("label")) if k in specs else k for k in keys)
 
 
+def corrected_details(n: Notification) -> str:
+    """The details a proposed permit correction changes, by their labels in the active language
+    ("Business name, Business site"); never their values, which its page shows to whom it may."""
+    if n.kind != NotificationKind.PERMIT_CORRECTION_PROPOSED:
+        return ""
+    return pgettext("list separator", ", ").join(
+        str(CORRECTABLE_LABELS[key]) for key in n.params.get("details", []) if key in CORRECTABLE_LABELS)
+
+
 def build_email(n: Notification) -> EmailMultiAlternatives:
     context = {
         "n": n, "kind": n.kind, "title": NotificationKind(n.kind).label, "recipient": n.recipient,
         "application": n.application, "review": n.review, "params": n.params, "SITE_URL": settings.SITE_URL,
-        "correction_fields": correction_labels(n),
+        "correction_fields": correction_labels(n), "corrected_details": corrected_details(n),
     }
     subject = render_to_string("approvals/email/subject.txt", context).strip()
     body = render_to_string("approvals/email/body.txt", context)

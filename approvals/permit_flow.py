@@ -6,7 +6,8 @@ rendering, signing and storing the file are the permits app's (a leaf called fro
 A re-issue changes what a signed permit prints (its holder, business, site), so it takes four
 eyes: one person proposes the correction, another person allowed to manage the permit approves
 it, and only the approval issues the corrected permit. Every re-issue corrects something
-printed (one that changes nothing is refused), so there is no single-person path."""
+printed (one that changes nothing is refused), so there is no single-person path. A proposal
+tells everyone else who may approve it; a decision tells the proposer."""
 
 from django.db import transaction
 from django.utils import timezone
@@ -17,7 +18,7 @@ from audit.services import audit_record
 from core.errors import InvalidTransition, NotAllowed, ValidationFailed
 from core.nudges import nudge_ids_on_commit
 from permits.models import Permit, PermitStatus, ReissueRequest, ReissueRequestStatus
-from permits.selectors import permit_data
+from permits.selectors import permit_data, permit_manager_ids
 from permits.services import (
     CORRECTABLE,
     REASON_MAX_LENGTH,
@@ -154,6 +155,11 @@ def permit_reissue_propose(*, permit_id: int, actor, corrections: dict, reason: 
     request = status_enter(ReissueRequest(permit=permit, corrections=changes, reason=reason, proposed_by=actor),
                            ReissueRequestStatus.PENDING)
     request.save()
+    # Those who may approve it hear of it (mail after commit); the values stay on its page.
+    notify(recipient_ids=[pk for pk in permit_manager_ids(permit) if pk != actor.pk],
+           kind=NotificationKind.PERMIT_CORRECTION_PROPOSED, application=permit.application,
+           params={"permit_number": permit.number, "request": request.pk, "by": actor.get_short_name(),
+                   "details": [key for key in CORRECTABLE if key in changes]})
     audit_record(engine_event(Action.PERMIT_REISSUE_PROPOSED, permit.application, obj=permit, actor=actor, ip=ip,
                               number=permit.number, request=request.pk, corrected=",".join(sorted(changes)),
                               reason=reason))
@@ -194,6 +200,12 @@ def _decide(request: ReissueRequest, status: str, *, actor, note: str = "", reis
         event = engine_event(Action.PERMIT_REISSUE_REJECTED, permit.application, obj=permit, actor=actor, ip=ip,
                              number=permit.number, request=request.pk, reason=note)
     audit_record(event)
+    if request.proposed_by_id != actor.pk:  # a proposer withdrawing their own knows
+        approved = status == ReissueRequestStatus.APPROVED
+        notify(recipient_ids=[request.proposed_by_id], application=permit.application,
+               kind=NotificationKind.PERMIT_CORRECTION_APPROVED if approved else NotificationKind.PERMIT_CORRECTION_REJECTED,
+               params={"permit_number": permit.number, "request": request.pk, "by": actor.get_short_name(),
+                       **({"reissued": reissued.number} if approved else {})})
 
 
 @transaction.atomic

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext
 
 from audit.models import Action, AuditEvent
-from audit.selectors import describe_access, describe_purpose, front_desk_name, staff_accesses
+from audit.selectors import department_system, describe_access, describe_purpose, front_desk_name, staff_accesses
 from departments.models import Department
 from permits.models import Permit, PermitStatus
 
@@ -256,7 +256,8 @@ class Access:
 
 def who_viewed_page(user, page_number=None, *, per_page: int = WHO_VIEWED_PAGE_SIZE) -> Page:
     """One page (newest first) of staff accesses to the user's data, and of what a front desk did
-    for them (named "Front desk: <name>", never as the citizen); ``page.object_list`` holds
+    for them (named "Front desk: <name>", never as the citizen); a department's system is named by
+    its account ("<department> system: <name>") as a "Department system"; ``page.object_list`` holds
     ``Access`` rows. At most four queries whatever the page holds: count, events with their
     actors, the applications' references, the departments' names."""
     page = Paginator(staff_accesses(user.pk), per_page).get_page(page_number)
@@ -272,11 +273,14 @@ def who_viewed_page(user, page_number=None, *, per_page: int = WHO_VIEWED_PAGE_S
 
 
 def _access(event, references: dict, departments: dict) -> Access:
-    desk = front_desk_name(event)
+    name, role = event.actor.full_name or gettext("A member of staff"), event.actor.get_role_display()
+    if desk := front_desk_name(event):
+        name, role = desk, ""
+    elif department_system(event):  # its account is an officer only so that the engine's rules apply
+        role = gettext("Department system")
     mine = event.application_id in references
     return Access(
-        at=event.at, staff_name=desk or event.actor.full_name or gettext("A member of staff"),
-        staff_role="" if desk else event.actor.get_role_display(),
+        at=event.at, staff_name=name, staff_role=role,
         department=departments.get(event.department_code, event.department_code), action=describe_access(event),
         purpose=describe_purpose(event), application_id=event.application_id if mine else None,
         reference=(references[event.application_id] or gettext("Draft")) if mine else "",

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.models import Action
-from audit.services import Event, FrontDesk, audit_record
+from audit.services import Event, TokenActor, audit_record
 from catalogue.schema import frozen_department_ids
 from core.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
 from core.nudges import nudge_ids_on_commit
@@ -80,11 +80,12 @@ def _own(application: Application, actor) -> None:
 
 @transaction.atomic
 def application_start(*, applicant, service, answers: dict | None = None, ip: str | None = None,
-                      desk: FrontDesk | None = None, filing: dict | None = None) -> Application:
+                      via: TokenActor | None = None, filing: dict | None = None) -> Application:
     """A new draft on the service's current version, optionally with first answers (checked
     like a draft page: invalid answers are refused, missing ones are fine; the audit event names
-    their questions). A draft a front desk files for the applicant is the desk's event (``desk``),
-    with ``filing`` (the consent it was filed with) in its details."""
+    their questions). ``via`` is the API token that starts it (audit.services.TokenActor): a draft
+a front desk files for the applicant is the desk's event, with ``filing`` (the consent it was
+filed with) in its details."""
     if not service.is_active or service.current_version_id is None:
         raise InvalidTransition(_("This service is not open for applications."))
     application = Application(applicant=applicant, service=service, service_version_id=service.current_version_id)
@@ -96,7 +97,7 @@ def application_start(*, applicant, service, answers: dict | None = None, ip: st
         if errors:
             raise ValidationFailed(errors)
     application.save()
-    audit_record(engine_event(Action.APPLICATION_CREATED, application, actor=applicant, desk=desk, ip=ip,
+    audit_record(engine_event(Action.APPLICATION_CREATED, application, actor=applicant, via=via, ip=ip,
                               fields=sorted(application.answers), filing=filing))
     return application
 
@@ -155,7 +156,7 @@ def _editable_draft(application_id: int, actor) -> Application:
     return application
 
 
-def _answers_saved(application: Application, before: dict, *, actor, desk, ip) -> list[Event]:
+def _answers_saved(application: Application, before: dict, *, actor, via, ip) -> list[Event]:
     """The event of a save that changed answers, naming the questions whose answer changed (added,
     changed or cleared), never an answer: the audit log keeps no personal data. A save that
     changed nothing (a page sent again) has none."""
@@ -163,22 +164,23 @@ def _answers_saved(application: Application, before: dict, *, actor, desk, ip) -
     changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
     if not changed:
         return []
-    return [engine_event(Action.ANSWERS_SAVED, application, actor=actor, desk=desk, ip=ip, fields=changed)]
+    return [engine_event(Action.ANSWERS_SAVED, application, actor=actor, via=via, ip=ip, fields=changed)]
 
 
 @transaction.atomic
 def application_save_answers(*, application_id: int, actor, data: dict, keys=None, ip: str | None = None,
-                             desk: FrontDesk | None = None) -> Application:
+                             via: TokenActor | None = None) -> Application:
     """Save a draft's answers for ``keys`` (default: those present in ``data``). A missing
     required answer is fine in a draft; an invalid one is refused and nothing is saved.
-    ``actor`` is the applicant; ``desk`` a front desk saving them for the applicant."""
+    ``actor`` is the applicant; ``via`` the API token saving them (the applicant's own, or a
+    front desk's for the applicant)."""
     application = _editable_draft(application_id, actor)
     answers, errors = _draft_answers(application, data, keys)
     if errors:
         raise ValidationFailed(errors)
     before, application.answers = application.answers, answers
     application.save(update_fields=["answers", "updated_at"])
-    audit_record(*_answers_saved(application, before, actor=actor, desk=desk, ip=ip))
+    audit_record(*_answers_saved(application, before, actor=actor, via=via, ip=ip))
     return application
 
 
@@ -198,8 +200,8 @@ def application_save_page(*, application_id: int, actor, data: dict, uploads: li
         return application
     before, application.answers = application.answers, answers
     application.save(update_fields=["answers", "updated_at"])
-    audit_record(*_answers_saved(application, before, actor=actor, desk=None, ip=ip),
-                 *_store_attachments(application, checked, actor=actor, desk=None, ip=ip))
+    audit_record(*_answers_saved(application, before, actor=actor, via=None, ip=ip),
+                 *_store_attachments(application, checked, actor=actor, via=None, ip=ip))
     return application
 
 
@@ -233,25 +235,25 @@ def _file_spec(application: Application, field_key: str) -> dict:
     return spec
 
 
-def _store_attachment(application: Application, key: str, uploaded, meta: dict, *, actor, desk,
+def _store_attachment(application: Application, key: str, uploaded, meta: dict, *, actor, via,
                       ip) -> tuple[Attachment, Event]:
     """Store a checked upload; returns it and its audit event."""
     attachment = attachment_store(application=application, field_key=key, uploaded=uploaded, meta=meta)
-    return attachment, _file_event(Action.ATTACHMENT_UPLOADED, application, attachment, actor=actor, desk=desk, ip=ip)
+    return attachment, _file_event(Action.ATTACHMENT_UPLOADED, application, attachment, actor=actor, via=via, ip=ip)
 
 
-def _store_attachments(application: Application, checked: list[tuple], *, actor, desk, ip) -> list[Event]:
+def _store_attachments(application: Application, checked: list[tuple], *, actor, via, ip) -> list[Event]:
     """Store the checked uploads (field key, file, metadata); returns their audit events."""
-    return [_store_attachment(application, key, uploaded, meta, actor=actor, desk=desk, ip=ip)[1]
+    return [_store_attachment(application, key, uploaded, meta, actor=actor, via=via, ip=ip)[1]
             for key, uploaded, meta in checked]
 
 
-def _file_event(action, application: Application, attachment: Attachment, *, actor, desk, ip) -> Event:
+def _file_event(action, application: Application, attachment: Attachment, *, actor, via, ip) -> Event:
     """A file uploaded or removed, named by its id, question, size, type and SHA-256: never by the
     name it was uploaded with, which often holds the applicant's name or identity number, while
     the audit log can never forget what it holds. The name stays on the attachment, for those who
     may see the file, and goes with it."""
-    return engine_event(action, application, obj=attachment, actor=actor, desk=desk, ip=ip, field=attachment.field_key,
+    return engine_event(action, application, obj=attachment, actor=actor, via=via, ip=ip, field=attachment.field_key,
                         size=attachment.size, sha256=attachment.sha256, content_type=attachment.content_type)
 
 
@@ -261,7 +263,7 @@ def _correction_requested_fields(reviews) -> set[str]:
 
 @transaction.atomic
 def application_attach(*, application_id: int, actor, field_key: str, uploaded, ip: str | None = None,
-                       desk: FrontDesk | None = None) -> Attachment:
+                       via: TokenActor | None = None) -> Attachment:
     application = lock_application(application_id)
     _own(application, actor)
     spec = _file_spec(application, field_key)
@@ -272,7 +274,7 @@ def application_attach(*, application_id: int, actor, field_key: str, uploaded, 
         raise InvalidTransition(_("Files can no longer be changed on this application."))
     existing = application.attachments.filter(field_key=field_key).count()
     attachment, event = _store_attachment(application, field_key, uploaded,
-                                          check_upload(spec, uploaded, existing_count=existing), actor=actor, desk=desk, ip=ip)
+                                          check_upload(spec, uploaded, existing_count=existing), actor=actor, via=via, ip=ip)
     audit_record(event)
     return attachment
 
@@ -287,7 +289,7 @@ def application_remove_attachment(*, attachment_id: int, actor, ip: str | None =
             raise ValidationFailed({attachment.field_key: [_("No department asked you to change this.")]})
     elif application.status not in EDITABLE:
         raise InvalidTransition(_("Files can no longer be changed on this application."))
-    audit_record(_file_event(Action.ATTACHMENT_REMOVED, application, attachment, actor=actor, desk=None, ip=ip))
+    audit_record(_file_event(Action.ATTACHMENT_REMOVED, application, attachment, actor=actor, via=None, ip=ip))
     attachment.delete()
     # The files go once the row is gone for good: a rolled-back removal keeps both.
     stored = [(f.storage, f.name) for f in (attachment.file, attachment.disarmed_file) if f]
@@ -304,9 +306,9 @@ def _validate_complete(application: Application, answers: dict) -> dict:
 
 
 @transaction.atomic
-def application_submit(*, application_id: int, actor, ip: str | None = None, desk: FrontDesk | None = None) -> Application:
+def application_submit(*, application_id: int, actor, ip: str | None = None, via: TokenActor | None = None) -> Application:
     """Freeze the answers, create one review per department, start stage 1. ``actor`` is the
-    applicant; ``desk`` a front desk submitting for them."""
+    applicant; ``via`` the API token submitting (their own, or a front desk's for them)."""
     application = lock_application(application_id, with_attachment_keys=True)
     _own(application, actor)
     if application.status != ApplicationStatus.DRAFT:
@@ -336,7 +338,7 @@ def application_submit(*, application_id: int, actor, ip: str | None = None, des
     application.reference = f"A-{timezone.localdate(now).year}-{application.pk:06d}"
     application.save(update_fields=["status", "submitted_at", "current_stage", "reference", "answers", "updated_at"])
 
-    audit_record(engine_event(Action.APPLICATION_SUBMITTED, application, actor=actor, desk=desk, ip=ip,
+    audit_record(engine_event(Action.APPLICATION_SUBMITTED, application, actor=actor, via=via, ip=ip,
                               version=schema.version_number))
     notify(recipient_ids=[application.applicant_id], kind=NotificationKind.SUBMITTED, application=application)
     nudge_ids_on_commit(ROUTE_TASK, [application.pk])
@@ -345,7 +347,7 @@ def application_submit(*, application_id: int, actor, ip: str | None = None, des
 
 @transaction.atomic
 def application_resubmit(*, application_id: int, actor, data: dict, uploads: list[tuple[str, object]] = (),
-                          ip: str | None = None, check_only: bool = False, desk: FrontDesk | None = None) -> Application:
+                          ip: str | None = None, check_only: bool = False, via: TokenActor | None = None) -> Application:
     """Answer correction requests, with the files chosen for them (field key, file): only the
     requested answers may change. All or nothing: every refused answer and file is reported at
     once and nothing is kept. The requesting reviews return to their officers or queues with
@@ -377,7 +379,7 @@ def application_resubmit(*, application_id: int, actor, data: dict, uploads: lis
         raise ValidationFailed(errors)
     if check_only:
         return application
-    uploaded = _store_attachments(application, checked, actor=actor, desk=desk, ip=ip)
+    uploaded = _store_attachments(application, checked, actor=actor, via=via, ip=ip)
 
     requested_at = min(r.decided_at for r in requesting)
     changed = {k for k in allowed - schema.file_keys if application.answers.get(k) != cleaned.get(k)}
@@ -396,7 +398,7 @@ def application_resubmit(*, application_id: int, actor, data: dict, uploads: lis
                   **clock_resume(calendar=calendar, review=review, today=today)}
         status_move_rows(Review.objects.filter(pk=review.pk), ReviewStatus.IN_PROGRESS if asker else ReviewStatus.PENDING,
                          from_states=[ReviewStatus.CORRECTION_REQUESTED], **fields)
-        reopened.append(engine_event(Action.REVIEW_REOPENED, application, actor=actor, desk=desk, obj=review, ip=ip,
+        reopened.append(engine_event(Action.REVIEW_REOPENED, application, actor=actor, via=via, obj=review, ip=ip,
                                      department_code=review.department.code, reason="correction answered"))
         recipients = [asker] if asker else department_staff_ids(review.department_id)
         notify(recipient_ids=recipients, kind=NotificationKind.REVIEW_ROUTED, application=application, review=review,
@@ -409,7 +411,7 @@ def application_resubmit(*, application_id: int, actor, data: dict, uploads: lis
                 remind_on=None, red_on=None, paused_days=0, reminded_at=None, yellow_at=None, red_at=None,
                 decided_at=None, decided_by=None, conditions="", version=review.version + 1,
             )
-            reopened.append(engine_event(Action.REVIEW_REOPENED, application, actor=actor, desk=desk, obj=review, ip=ip,
+            reopened.append(engine_event(Action.REVIEW_REOPENED, application, actor=actor, via=via, obj=review, ip=ip,
                                          department_code=review.department.code, reason="fields changed",
                                          fields=sorted(changed & set(schema.department_fields(review.department.code)))))
 
@@ -418,7 +420,7 @@ def application_resubmit(*, application_id: int, actor, data: dict, uploads: lis
     application.answers = cleaned
     status_move(application, ApplicationStatus.IN_REVIEW)
     application.save(update_fields=["answers", "status", "updated_at"])
-    audit_record(*uploaded, engine_event(Action.APPLICATION_RESUBMITTED, application, actor=actor, desk=desk, ip=ip,
+    audit_record(*uploaded, engine_event(Action.APPLICATION_RESUBMITTED, application, actor=actor, via=via, ip=ip,
                                        changed=sorted(changed)), *reopened)
     nudge_ids_on_commit(ROUTE_TASK, [application.pk])
     return application
@@ -469,7 +471,8 @@ def _review_for(actor, review_id: int) -> tuple[Review, str]:
 
 
 @transaction.atomic
-def review_claim(*, review_id: int, actor, ip: str | None = None) -> Review:
+def review_claim(*, review_id: int, actor, ip: str | None = None, via: TokenActor | None = None) -> Review:
+    """Take a review from the department's queue; ``via``: the department system's API token."""
     review, _role = _review_for(actor, review_id)
     claimed = status_move_rows(Review.objects.filter(pk=review.pk), ReviewStatus.IN_PROGRESS,
                                from_states=[ReviewStatus.PENDING], assignee=actor, version=review.version + 1)
@@ -479,7 +482,7 @@ def review_claim(*, review_id: int, actor, ip: str | None = None) -> Review:
             return review
         raise Conflict(_("This review is no longer waiting in the queue: someone else claimed or decided it."))
     review.refresh_from_db()
-    audit_record(engine_event(Action.REVIEW_CLAIMED, obj=review, actor=actor, ip=ip,
+    audit_record(engine_event(Action.REVIEW_CLAIMED, obj=review, actor=actor, via=via, ip=ip,
                               department_code=review.department.code))
     return review
 
@@ -512,8 +515,11 @@ def review_decision_check(*, decision: str, reason: str = "") -> None:
 def review_decide(
     *, review_id: int, actor, decision: str, conditions: str = "", reason: str = "",
     correction_fields=(), message: str = "", expected_version: int | None = None, ip: str | None = None,
+    via: TokenActor | None = None,
 ) -> Review:
-    """Record a department's decision, then settle the application under its row lock."""
+    """Record a department's decision, then settle the application under its row lock. ``via``:
+    the department system's API token deciding; what the decision leads to (the application
+    rejected or approved, the permit issued) is the system's."""
     review_decision_check(decision=decision, reason=reason)
     conditions, reason, message = (conditions or "").strip(), (reason or "").strip(), (message or "").strip()
 
@@ -568,8 +574,9 @@ def review_decide(
         "status", "decided_at", "decided_by", "assignee", "conditions", "reason", "correction_fields",
         "correction_message", "paused_on", "version", "updated_at",
     ])
-    events = [engine_event(action, application, actor=actor, obj=review, ip=ip, department_code=review.department.code,
-                     conditions=conditions, reason=reason, fields=list(correction_fields or []), message=message)]
+    events = [engine_event(action, application, actor=actor, via=via, obj=review, ip=ip,
+                           department_code=review.department.code, conditions=conditions, reason=reason,
+                           fields=list(correction_fields or []), message=message)]
     events += _settle(application, reviews, decision=decision, review=review, actor=actor, now=now)
     audit_record(*events)
     return review

@@ -10,11 +10,12 @@ from django.utils.translation import gettext_lazy as _
 
 from . import objects
 from .models import Action, AuditEvent, ChainCheck
-from .services import FRONT_DESK
+from .services import API_TOKEN, FRONT_DESK
 
-# What a citizen sees under "who viewed my data": staff opening, downloading or deciding on
-# their data, and everything a front desk did for them (audit.services.FrontDesk). Their own
-# actions and the system's are not accesses by someone else.
+# What a citizen sees under "who viewed my data": staff and department systems opening,
+# downloading or deciding on their data, and everything a front desk did for them
+# (audit.services.TokenActor). Their own actions (through their own API token too) and the
+# system's are not accesses by someone else.
 STAFF_ACCESS_ACTIONS = (
     Action.APPLICATION_VIEWED,
     Action.REVIEW_VIEWED,
@@ -81,6 +82,13 @@ def front_desk_name(event: AuditEvent) -> str:
     """"Front desk: <its name>" for what a front desk did, else ""."""
     name = event.details.get(FRONT_DESK) if isinstance(event.details, dict) else None
     return gettext("Front desk: %(name)s") % {"name": name} if name else ""
+
+
+def department_system(event: AuditEvent) -> bool:
+    """Whether a department's system did it, through its API token: a token's act that is no
+    front desk's (a citizen's own token acts as the citizen, whose own acts are not listed)."""
+    details = event.details if isinstance(event.details, dict) else {}
+    return API_TOKEN in details and FRONT_DESK not in details
 
 
 def describe_access(event: AuditEvent) -> str:

@@ -50,26 +50,37 @@ def audit_record(*events: Event) -> None:
         AuditEvent.objects.bulk_create([e.to_model() for e in events])
 
 
-# The details key that marks an event as a front desk's doing, naming the desk.
+# The details keys of an API token's events: the token's prefix (never the token), and for a front
+# desk its name, which marks the event as the desk's doing for a citizen.
+API_TOKEN = "token"  # noqa: S105  (a details key, not a secret)
 FRONT_DESK = "front_desk"
 
 
 @dataclass(frozen=True)
-class FrontDesk:
-    """A front desk acting for a citizen through its API token (registering them, printing their
-    claim letter, filing, answering, uploading, submitting for them, reading their application).
-    Its events are the desk's, never the citizen's: the token's service account is the actor, the
-    token's label the actor label, the purpose "counter", and the details carry the token's prefix
-    and the desk's name, which the citizen's page of who acted on their data shows."""
+class TokenActor:
+    """An API token acting: every event of what it reads or writes names it. The actor is the
+    account the token acts as (``user``): a citizen's own token writes as the citizen, a
+    department system's token as its service account. The actor label is the token's label
+    ("API token <prefix> (<name>)") and the details carry its prefix, so that the log tells the
+    token from the person or the system it belongs to.
+
+    A front desk (``front_desk``: its name) acts for a citizen (registering them, printing their
+    claim letter, filing, answering, uploading, submitting for them, reading their application):
+    its events are the desk's, never the citizen's, with the purpose "counter" and the desk's name
+    in the details, which the citizen's page of who acted on their data shows."""
 
     user: object
     label: str
     token: str  # the token's prefix, never the token
-    name: str
+    front_desk: str = ""
 
     def stamp(self, event: Event) -> Event:
-        event.actor, event.actor_label, event.purpose = self.user, self.label, "counter"
-        event.details = {**event.details, "token": self.token, FRONT_DESK: self.name}
+        event.actor, event.actor_label = self.user, self.label
+        marks = {API_TOKEN: self.token}
+        if self.front_desk:
+            event.purpose = "counter"
+            marks[FRONT_DESK] = self.front_desk
+        event.details = {**event.details, **marks}
         return event
 
 

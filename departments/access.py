@@ -7,12 +7,42 @@ or a supervisor of this department" asks this module."""
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
-from .models import Membership
+from accounts.models import Role
+
+from .models import Membership, MembershipRole
 
 
 def active_memberships() -> QuerySet:
     """Memberships through which someone can act: those of active accounts."""
     return Membership.objects.filter(user__is_active=True)
+
+
+def acting_supervisors() -> QuerySet:
+    """Supervisor memberships through which someone acts as a supervisor: those of an active
+    account whose role is supervisor (a membership left behind when the role changed acts not)."""
+    return active_memberships().filter(role=MembershipRole.SUPERVISOR, user__role=Role.SUPERVISOR)
+
+
+def supervisor_memberships(user) -> QuerySet:
+    """The memberships through which ``user`` acts as a supervisor (none for anyone else)."""
+    if not _acting(user):
+        return Membership.objects.none()
+    return acting_supervisors().filter(user_id=user.pk)
+
+
+def acts_as_administrator(user) -> bool:
+    """An active administrator's account (rules that admit administrators, e.g. the permits')."""
+    return _acting(user) and user.role == Role.ADMIN
+
+
+def administrator_ids() -> list[int]:
+    """Everyone ``acts_as_administrator`` admits."""
+    return list(get_user_model().objects.filter(is_active=True, role=Role.ADMIN).order_by("pk")
+                .values_list("pk", flat=True))
+
+
+def _acting(user) -> bool:
+    return user is not None and user.is_authenticated and user.is_active
 
 
 def member_roles(user, department_ids=None) -> dict[int, str]:

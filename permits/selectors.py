@@ -13,8 +13,7 @@ from django.db.models import Q
 from django.http import Http404
 from django.utils.translation import get_language
 
-from accounts.models import Role
-from departments.models import MembershipRole
+from departments.access import acting_supervisors, acts_as_administrator, administrator_ids, supervisor_memberships
 
 from .codes import codes_match, normalize_code
 from .models import Permit, PermitState, ReissueRequest, ReissueRequestStatus
@@ -146,11 +145,24 @@ def check_file(data: bytes) -> FileCheck:
 # --- Staff ----------------------------------------------------------------------------------------
 
 
-def _staff_scope(user):
-    if user.role == Role.ADMIN:
+def managed_permits(user):
+    """The permits ``user`` manages: every permit for an active administrator; for an active
+    supervisor, the permits of applications one of their departments reviewed (it approved them:
+    a permit is issued only when every department has); none for anyone else
+    (departments.access: who acts as a supervisor or an administrator). The one rule of the
+    staff's permit pages and of the permit actions (approvals.access.may_manage_permit)."""
+    if acts_as_administrator(user):
         return Permit.objects.all()
-    return Permit.objects.filter(application__reviews__department__memberships__user=user,
-                                 application__reviews__department__memberships__role=MembershipRole.SUPERVISOR).distinct()
+    departments = supervisor_memberships(user).values("department_id")
+    return Permit.objects.filter(application__reviews__department_id__in=departments).distinct()
+
+
+def permit_manager_ids(permit) -> list[int]:
+    """Everyone ``managed_permits`` gives this permit (the same rule, from the permit's side), by
+    id: the active administrators, and the acting supervisors of the departments that reviewed
+    its application."""
+    supervisors = acting_supervisors().filter(department__reviews__application_id=permit.application_id)
+    return sorted({*administrator_ids(), *supervisors.values_list("user_id", flat=True)})
 
 
 def _page(queryset, *, past: int | None = None, newest_first: bool = True) -> tuple[list, int | None]:
@@ -165,7 +177,7 @@ def _page(queryset, *, past: int | None = None, newest_first: bool = True) -> tu
 def staff_permits(user, *, query: str = "", before: int | None = None) -> tuple[list[Permit], int | None]:
     """A page of the permits this supervisor (or administrator) manages, newest first, keyset
     by id; returns the page and the id to continue before, if there is more."""
-    permits = _staff_scope(user).select_related("application__applicant", "application__service")
+    permits = managed_permits(user).select_related("application__applicant", "application__service")
     if query:
         permits = permits.filter(Q(number__istartswith=query.strip()) | Q(application__reference__iexact=query.strip()))
     return _page(permits, past=before)
@@ -173,7 +185,7 @@ def staff_permits(user, *, query: str = "", before: int | None = None) -> tuple[
 
 def staff_permit(user, number: str) -> tuple[Permit, list[Permit]]:
     """One permit this user manages and every issue of its application (the history); 404 else."""
-    permit = (_staff_scope(user).select_related("application__applicant", "application__service", "revoked_by",
+    permit = (managed_permits(user).select_related("application__applicant", "application__service", "revoked_by",
                                                 "reissue_request__proposed_by", "reissue_request__decided_by")
               .filter(number=number).first())
     if permit is None:
@@ -186,7 +198,7 @@ def staff_permit(user, number: str) -> tuple[Permit, list[Permit]]:
 
 
 def _staff_requests(user):
-    return ReissueRequest.objects.filter(permit__in=_staff_scope(user))
+    return ReissueRequest.objects.filter(permit__in=managed_permits(user))
 
 
 def waiting_correction(permit: Permit) -> ReissueRequest | None:

@@ -475,8 +475,10 @@ class HistoryRow:
 
 def history_rows(review: Review, events: list) -> list[HistoryRow]:
     """The events as the review page shows them. The person is named for this department's own
-    events (the applicant as "Applicant": their name is shown only where need to know allows, in the
-    identity block; a front desk for what it did for them); another department's officers stay anonymous."""
+    events (the applicant as "Applicant", whatever the event, through the API too: their name is
+    shown only where need to know allows, in the identity block; a front desk for what it did for
+    them; the department's system by its name); another department's officers and systems stay
+    anonymous."""
     codes = {e.department_code for e in events if e.department_code}
     names = {code: translated(name) for code, name in Department.objects.filter(code__in=codes).values_list("code", "name")}
     labels = dict(Action.choices)
@@ -492,10 +494,11 @@ def history_rows(review: Review, events: list) -> list[HistoryRow]:
 def _who(event, review: Review) -> str:
     if desk := front_desk_name(event):
         return desk
+    # The applicant first: their messages and answered corrections carry a department's code too.
     if event.actor_id is not None and event.actor_id == review.application.applicant_id:
-        return _("Applicant")  # also on events that name a department (a message to it)
+        return _("Applicant")
     if event.department_code == review.department.code and event.actor:
-        return event.actor.full_name
+        return event.actor.full_name  # a department system: its account's name, "<department> system: <name>"
     return ""
 
 

@@ -233,7 +233,7 @@ def test_subscribing_rotating_and_unsubscribing_are_on_record_with_the_token(pub
     assert tax.post(path + "rotate-secret/").status_code == 200
     assert tax.delete(path).status_code == 204
     events = AuditEvent.objects.filter(object_type="webhook").order_by("id")
-    expected_url = {"url": "https://hooks.example.test/portal"}
+    expected_url = {"url": "https://hooks.example.test/portal", "token": token.prefix}
     assert [(e.action, e.actor_id, e.actor_label, e.object_id, e.department_code, e.details) for e in events] == [
         (Action.WEBHOOK_SUBSCRIBED, token.user_id, token.label, str(created["id"]), "tax",
          {**expected_url, "events": ["review.routed", "permit.issued"]}),

@@ -102,7 +102,8 @@ def test_files_sent_with_a_correction_are_on_record(client, citizen, draft, offi
 
 def test_the_citizens_api_saves_and_uploads_on_record(citizen, restaurant, settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")
-    api = Api(api_token_create(kind="citizen", name="my phone", user=citizen)[1])
+    token, clear = api_token_create(kind="citizen", name="my phone", user=citizen)
+    api = Api(clear)
     created = api.post("/api/v1/applications/", {"service": "open-a-restaurant"}).json()
     application = Application.objects.get(pk=created["id"])
     base = f"/api/v1/applications/{application.pk}/"
@@ -111,8 +112,11 @@ def test_the_citizens_api_saves_and_uploads_on_record(citizen, restaurant, setti
     uploaded = api.post(base + "attachments/", {"field_key": "floor_plan", "file": SimpleUploadedFile(
         NAME, PDF_BYTES, content_type="application/pdf")}, fmt="multipart")
     assert uploaded.status_code == 201
-    who = (citizen.pk, citizen.email, citizen.pk, application.pk)
+    # The citizen's doing, through their token: the label and details name it.
+    who, marks = (citizen.pk, token.label, citizen.pk, application.pk), {"token": token.prefix}
     assert edits(application) == [
-        (Action.ANSWERS_SAVED, *who, "application", str(application.pk), "127.0.0.1", {"fields": ["cuisine", "seats"]}),
-        (Action.ATTACHMENT_UPLOADED, *who, "attachment", str(uploaded.json()["id"]), "127.0.0.1", file_details()),
+        (Action.ANSWERS_SAVED, *who, "application", str(application.pk), "127.0.0.1",
+         {**marks, "fields": ["cuisine", "seats"]}),
+        (Action.ATTACHMENT_UPLOADED, *who, "attachment", str(uploaded.json()["id"]), "127.0.0.1",
+         {**marks, **file_details()}),
     ]

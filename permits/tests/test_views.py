@@ -295,8 +295,8 @@ def test_a_permit_produced_before_its_facts_were_stored_still_verifies_and_can_b
 
 def test_staff_pages_show_the_holder_only_to_departments_shown_the_applicants_name(client, issued_permit, officers):
     """Health's requirement lists none of the applicant's identity: its supervisor manages the
-    permit with the holder masked as the public sees it, and re-issues it without the holder's
-    name; registration's lists the name."""
+    permit with the holder masked as the public sees it, and proposes a correction without the
+    holder's name; registration's lists the name (and approves it: four eyes)."""
     client.force_login(officers["health_supervisor"])
     listing = client.get(reverse("permits:manage_list")).content.decode()
     page = client.get(reverse("permits:manage", args=[issued_permit.number]))
@@ -309,9 +309,9 @@ def test_staff_pages_show_the_holder_only_to_departments_shown_the_applicants_na
         "reissue-holder": "Someone Else", "reissue-business_name": "Golden Dragon Noodles",
         "reissue-site_address": "1 Harbour Road", "reissue-reason": "Name as registered."})
     assert response.status_code == 302
-    proposal = ReissueRequest.objects.get(permit=issued_permit)  # the holder posted is ignored
-    assert proposal.corrections == {"business_name": "Golden Dragon Noodles"}  # the site was already so
-    new = permit_reissue_approve(request_id=proposal.pk, actor=officers["registration_supervisor"])
+    proposed = ReissueRequest.objects.get(permit=issued_permit)
+    assert proposed.corrections == {"business_name": "Golden Dragon Noodles"}  # the holder is not health's to touch
+    new = permit_reissue_approve(request_id=proposed.pk, actor=officers["registration_supervisor"])
     assert (new.data["holder"], new.data["business_name"]) == ("Wang Fang", "Golden Dragon Noodles")
 
     client.force_login(officers["registration_supervisor"])
