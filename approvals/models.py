@@ -258,6 +258,8 @@ class NotificationKind(models.TextChoices):
     PERMIT_CORRECTION_APPROVED = "permit_correction_approved", _("Your permit correction was approved")
     PERMIT_CORRECTION_REJECTED = "permit_correction_rejected", _("Your permit correction was rejected")
     OPINION_GIVEN = "opinion_given", _("Another department gave its opinion")
+    OPINION_DUE = "opinion_due", _("Opinion due tomorrow")
+    OPINION_OVERDUE = "opinion_overdue", _("Opinion overdue")
 
 
 class EmailStatus(models.TextChoices):
@@ -437,6 +439,11 @@ class ApplicationShare(models.Model):
                                    related_name="+", verbose_name=_("revoked by"))
     # When the view permission was taken back (on revocation, or by the beat sweep once expired).
     ended_at = models.DateTimeField(_("access ended"), null=True, blank=True)
+    # The day the opinion is due (approvals/opinions.py); when its members were told it is due
+    # tomorrow, and that it is overdue (each once, claimed by a conditional UPDATE).
+    opinion_due = models.DateField(_("opinion due"), null=True, blank=True)
+    opinion_reminded_at = models.DateTimeField(null=True, blank=True)
+    opinion_overdue_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "departments_applicationshare"
@@ -459,6 +466,9 @@ class ApplicationShare(models.Model):
 
     def is_active(self, now=None) -> bool:
         return self.revoked_at is None and self.expires_at > (now or timezone.now())
+
+    def opinion_overdue(self, today: date) -> bool:
+        return self.opinion_due is not None and self.opinion_due < today
 
 
 OPINION_TEXT_MAX = 2000  # conditions, reasons and the optional comment, each

@@ -26,6 +26,7 @@ from .models import (
     ApplicationUserObjectPermission,
 )
 from .notes import review_for_member
+from .opinion_deadlines import opinion_due_date
 
 VIEW_APPLICATION = "approvals.view_application"
 SWEEP_BATCH = 500  # expired shares ended per sweep
@@ -60,9 +61,10 @@ def application_share(
     if errors:
         raise ValidationFailed(errors)
     now = timezone.now()
+    expires_at = now + timedelta(days=days)
     share = ApplicationShare.objects.create(
         application=review.application, from_department=review.department, department=department, granted_by=actor,
-        reason=reason, expires_at=now + timedelta(days=days), created_at=now,
+        reason=reason, expires_at=expires_at, created_at=now, opinion_due=opinion_due_date(now, expires_at),
     )
     _grant(share, department)
     audit_record(share_event(share, action=Action.APPLICATION_SHARED, actor=actor, ip=ip, event="share",

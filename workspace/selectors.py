@@ -524,7 +524,7 @@ def shared_applications_for(user):
         ApplicationShare.objects.filter(
             department_id__in=department_ids(user), revoked_at__isnull=True, expires_at__gt=timezone.now(),
         )
-        .select_related("application__service", "from_department", "department")
+        .select_related("application__service", "from_department", "department", "opinion")
         .order_by("expires_at", "pk")
     )
 

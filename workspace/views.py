@@ -18,6 +18,7 @@ from approvals.events import engine_event
 from approvals.models import ApplicationShare, Attachment, MessageSide, Review, ShareOpinion
 from approvals.need_to_know import department_attachment, need_to_know
 from approvals.selectors import department_thread
+from approvals.sla import local_today
 from audit.models import Action
 from audit.services import access_denied, access_record, client_ip
 from core.errors import NotAllowed, ValidationFailed, WorkflowError
@@ -198,7 +199,7 @@ def _render_review(request, review, role, form, status=200, reply_form=None, not
             context["assign_members"] = department_members([review.department_id])
         if review.is_open and review.due_date:
             context["extend_form"] = extend_form or ExtendForm()
-        context["shares"] = selectors.shares_of_application(review)
+        context["shares"], context["today"] = selectors.shares_of_application(review), local_today()
         context["share_form"] = share_form or _share_form(review)
     return render(request, "departments/review.html", context, status=status)
 
@@ -337,7 +338,8 @@ def share_revoke(request, pk):
 @staff_required
 def shared(request):
     """Applications other departments shared with the user's departments for an opinion."""
-    return render(request, "departments/shared.html", {"shares": selectors.shared_applications_for(request.user)})
+    return render(request, "departments/shared.html", {"shares": selectors.shared_applications_for(request.user),
+                                                        "today": local_today()})
 
 
 def _share_for_opinion(request, pk):
@@ -358,7 +360,7 @@ def opinion(request, pk, *, opinion_form=None, status=200):
             department_code=share.department.code)
     given = ShareOpinion.objects.filter(share=share).select_related("given_by").first()
     return render(request, "departments/opinion.html", {
-        "share": share, "application": share.application, "given": given,
+        "share": share, "application": share.application, "given": given, "today": local_today(),
         "opinion_form": None if given else opinion_form or OpinionForm(), **view,
     }, status=status)
 

@@ -1,15 +1,19 @@
 """The department asked gives its opinion on a share: structured, one per share, final, audited;
 the asking department sees it on its review page and its supervisors are told."""
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
 from approvals import opinions, sharing
 from approvals.models import ApplicationShare, Notification, NotificationKind, ShareOpinion
 from approvals.notifications import build_email
+from approvals.opinion_deadlines import opinion_scan
+from approvals.tasks import sla_scan_task
 from audit.models import Action, AuditEvent
 from core.errors import Conflict, ValidationFailed
 from tests.concurrent import run_together
@@ -133,3 +137,75 @@ def test_two_people_answering_at_once_yield_one_opinion(share, building):
     assert sorted(results, key=str) in (["agree", "refused"], ["disagree", "refused"])
     assert ShareOpinion.objects.count() == 1
     assert AuditEvent.objects.filter(action=Action.OPINION_GIVEN).count() == 1
+
+
+# --- The deadline and its reminders ---------------------------------------------------------------
+
+FRIDAY = datetime(2026, 12, 4, 10, 0, tzinfo=ZoneInfo(settings.TIME_ZONE))
+
+
+@pytest.fixture
+def friday_share(time_machine, health, officers, building):
+    time_machine.move_to(FRIDAY, tick=False)
+    return sharing.application_share(review_id=health.pk, actor=officers["health_supervisor"],
+                                     department_id=building["department"].pk, days=7, reason="Is the layout safe?")
+
+
+def test_the_opinion_is_due_three_working_days_after_the_share_never_after_it_ends(friday_share, health, officers,
+                                                                                  building, settings):
+    assert friday_share.opinion_due == date(2026, 12, 9)  # Friday + 3 working days: Wednesday
+    settings.OPINION_SLA_DAYS = 5
+    short = sharing.application_share(review_id=health.pk, actor=officers["health_supervisor"],
+                                      department_id=building["department"].pk, days=1, reason="Quick look?")
+    assert short.opinion_due == date(2026, 12, 5)  # the share ends on Saturday
+
+
+def test_the_department_asked_is_reminded_once_before_and_once_after_the_due_date(friday_share, building):
+    asked = {building["officer"].pk, building["supervisor"].pk}
+    assert opinion_scan(today=date(2026, 12, 7)) == {"opinion_due": 0, "opinion_overdue": 0}
+    assert opinion_scan(today=date(2026, 12, 8)) == {"opinion_due": 1, "opinion_overdue": 0}
+    assert opinion_scan(today=date(2026, 12, 9)) == {"opinion_due": 0, "opinion_overdue": 0}
+    reminded = Notification.objects.filter(kind=NotificationKind.OPINION_DUE)
+    assert {n.recipient_id for n in reminded} == asked
+    assert {n.params["due_date"] for n in reminded} == {"2026-12-09"}
+    assert opinion_scan(today=date(2026, 12, 10)) == {"opinion_due": 0, "opinion_overdue": 1}
+    assert opinion_scan(today=date(2026, 12, 11)) == {"opinion_due": 0, "opinion_overdue": 0}
+    overdue = Notification.objects.filter(kind=NotificationKind.OPINION_OVERDUE)
+    assert {n.recipient_id for n in overdue} == asked
+    assert "was due on 2026-12-09 and is overdue" in build_email(overdue.first()).body
+    friday_share.refresh_from_db()
+    assert friday_share.opinion_reminded_at == friday_share.opinion_overdue_at == FRIDAY
+
+
+def test_an_answered_or_revoked_share_is_not_reminded(friday_share, building, health, officers):
+    give(friday_share, building["officer"])
+    other = sharing.application_share(review_id=health.pk, actor=officers["health_supervisor"],
+                                      department_id=building["department"].pk, days=7, reason="And the yard?")
+    sharing.share_revoke(share_id=other.pk, actor=officers["health_supervisor"])
+    assert opinion_scan(today=date(2026, 12, 10)) == {"opinion_due": 0, "opinion_overdue": 0}
+    assert not Notification.objects.filter(kind__in=[NotificationKind.OPINION_DUE,
+                                                     NotificationKind.OPINION_OVERDUE]).exists()
+
+
+def test_the_shared_queue_marks_an_overdue_opinion(client, friday_share, building, time_machine):
+    client.force_login(building["officer"])
+    page = client.get(reverse("departments:shared")).content.decode()
+    assert "Opinion due 9 Dec 2026" in page and "overdue" not in page
+    time_machine.move_to(datetime(2026, 12, 10, 9, 0, tzinfo=ZoneInfo(settings.TIME_ZONE)), tick=False)
+    client.force_login(building["officer"])  # a new session: the first went idle
+    page = client.get(reverse("departments:shared")).content.decode()
+    assert '<span class="badge text-bg-danger">overdue</span>' in page
+    opinion_page = client.get(reverse("departments:opinion", args=[friday_share.pk])).content.decode()
+    assert '<span class="badge text-bg-danger">overdue</span>' in opinion_page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_scans_at_once_remind_once(friday_share, building):
+    results = run_together(*[lambda: opinion_scan(today=date(2026, 12, 8))] * 2)
+    assert sorted(r["opinion_due"] for r in results) == [0, 1]
+    assert Notification.objects.filter(kind=NotificationKind.OPINION_DUE).count() == 2  # officer and supervisor
+
+
+def test_the_beat_scan_sends_the_opinion_reminders(friday_share, time_machine):
+    time_machine.move_to(datetime(2026, 12, 8, 9, 0, tzinfo=ZoneInfo(settings.TIME_ZONE)), tick=False)
+    assert sla_scan_task() == {"reminders": 0, "yellow": 0, "red": 0, "opinion_due": 1, "opinion_overdue": 0}
