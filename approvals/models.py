@@ -257,6 +257,9 @@ class NotificationKind(models.TextChoices):
     PERMIT_CORRECTION_PROPOSED = "permit_correction_proposed", _("Permit correction waiting for your approval")
     PERMIT_CORRECTION_APPROVED = "permit_correction_approved", _("Your permit correction was approved")
     PERMIT_CORRECTION_REJECTED = "permit_correction_rejected", _("Your permit correction was rejected")
+    OPINION_GIVEN = "opinion_given", _("Another department gave its opinion")
+    OPINION_DUE = "opinion_due", _("Opinion due tomorrow")
+    OPINION_OVERDUE = "opinion_overdue", _("Opinion overdue")
 
 
 class EmailStatus(models.TextChoices):
@@ -436,6 +439,11 @@ class ApplicationShare(models.Model):
                                    related_name="+", verbose_name=_("revoked by"))
     # When the view permission was taken back (on revocation, or by the beat sweep once expired).
     ended_at = models.DateTimeField(_("access ended"), null=True, blank=True)
+    # The day the opinion is due (approvals/opinions.py); when its members were told it is due
+    # tomorrow, and that it is overdue (each once, claimed by a conditional UPDATE).
+    opinion_due = models.DateField(_("opinion due"), null=True, blank=True)
+    opinion_reminded_at = models.DateTimeField(null=True, blank=True)
+    opinion_overdue_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "departments_applicationshare"
@@ -458,6 +466,47 @@ class ApplicationShare(models.Model):
 
     def is_active(self, now=None) -> bool:
         return self.revoked_at is None and self.expires_at > (now or timezone.now())
+
+    def opinion_overdue(self, today: date) -> bool:
+        return self.opinion_due is not None and self.opinion_due < today
+
+
+OPINION_TEXT_MAX = 2000  # conditions, reasons and the optional comment, each
+
+
+class OpinionVerdict(models.TextChoices):
+    AGREE = "agree", _("Agree")
+    AGREE_WITH_CONDITIONS = "agree_with_conditions", _("Agree with conditions")
+    DISAGREE = "disagree", _("Disagree")
+
+
+class ShareOpinion(models.Model):
+    """The opinion the department asked gives back on a share: one per share, final once given
+    (part of the application's record, never edited)."""
+
+    share = models.OneToOneField(ApplicationShare, on_delete=models.CASCADE, related_name="opinion",
+                                 verbose_name=_("share"))
+    verdict = models.CharField(_("opinion"), max_length=24, choices=OpinionVerdict.choices)
+    conditions = models.TextField(_("conditions"), max_length=OPINION_TEXT_MAX, blank=True)
+    reasons = models.TextField(_("reasons"), max_length=OPINION_TEXT_MAX, blank=True)
+    comment = models.TextField(_("comment"), max_length=OPINION_TEXT_MAX, blank=True)
+    given_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                 verbose_name=_("given by"))
+    given_at = models.DateTimeField(_("given"), default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(verdict__in=OpinionVerdict.values), name="opinion_verdict_known"),
+            models.CheckConstraint(condition=~Q(verdict=OpinionVerdict.AGREE_WITH_CONDITIONS) | ~Q(conditions=""),
+                                   name="opinion_conditions_given"),
+            models.CheckConstraint(condition=~Q(verdict=OpinionVerdict.DISAGREE) | ~Q(reasons=""),
+                                   name="opinion_reasons_given"),
+        ]
+        verbose_name = _("opinion")
+        verbose_name_plural = _("opinions")
+
+    def __str__(self):
+        return f"{self.share_id}: {self.verdict}"
 
 
 class ApplicationUserObjectPermission(UserObjectPermissionBase):

@@ -26,12 +26,13 @@ from .models import (
     ApplicationUserObjectPermission,
 )
 from .notes import review_for_member
+from .opinion_deadlines import opinion_due_date
 
 VIEW_APPLICATION = "approvals.view_application"
 SWEEP_BATCH = 500  # expired shares ended per sweep
 
 
-def _share_event(share: ApplicationShare, *, action: str, actor, ip, event: str, **details):
+def share_event(share: ApplicationShare, *, action: str, actor, ip, event: str, **details):
     # On the asking department's record: the event is in the purpose and the details.
     return engine_event(action, share.application, obj=share, actor=actor, ip=ip,
                         department_code=share.from_department.code, purpose=event, event=event,
@@ -60,12 +61,13 @@ def application_share(
     if errors:
         raise ValidationFailed(errors)
     now = timezone.now()
+    expires_at = now + timedelta(days=days)
     share = ApplicationShare.objects.create(
         application=review.application, from_department=review.department, department=department, granted_by=actor,
-        reason=reason, expires_at=now + timedelta(days=days), created_at=now,
+        reason=reason, expires_at=expires_at, created_at=now, opinion_due=opinion_due_date(now, expires_at),
     )
     _grant(share, department)
-    audit_record(_share_event(share, action=Action.APPLICATION_SHARED, actor=actor, ip=ip, event="share",
+    audit_record(share_event(share, action=Action.APPLICATION_SHARED, actor=actor, ip=ip, event="share",
                               reason=reason, days=days))
     return share
 
@@ -87,7 +89,7 @@ def share_revoke(*, share_id: int, actor, ip: str | None = None) -> ApplicationS
     share.ended_at = share.ended_at or now
     share.save(update_fields=["revoked_at", "revoked_by", "ended_at"])
     _withdraw_permission(share)
-    audit_record(_share_event(share, action=Action.SHARE_REVOKED, actor=actor, ip=ip, event="share_revoked"))
+    audit_record(share_event(share, action=Action.SHARE_REVOKED, actor=actor, ip=ip, event="share_revoked"))
     return share
 
 
@@ -131,5 +133,5 @@ def _share_expire(*, share_id: int, now) -> bool:
         return False
     share = ApplicationShare.objects.select_related("application", "department", "from_department").get(pk=share_id)
     _withdraw_permission(share)
-    audit_record(_share_event(share, action=Action.SHARE_REVOKED, actor=None, ip=None, event="share_expired"))
+    audit_record(share_event(share, action=Action.SHARE_REVOKED, actor=None, ip=None, event="share_expired"))
     return True

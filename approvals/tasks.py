@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from .notifications import notification_send_email
+from .opinion_deadlines import opinion_scan
 from .permit_flow import permit_render
 from .reconcile import reconcile
 from .sharing import shares_expire
@@ -23,7 +24,7 @@ def notification_email_task(notification_ids: list[int]) -> list[str]:
 
 @shared_task(ignore_result=True)
 def sla_scan_task() -> dict:
-    return sla_scan()
+    return {**sla_scan(), **opinion_scan()}
 
 
 @shared_task(ignore_result=True)

@@ -36,6 +36,7 @@ class Action(models.TextChoices):
     PERMIT_REISSUE_REJECTED = "permit.reissue_rejected", _("Permit correction rejected")
     APPLICATION_SHARED = "application.shared", _("Application shared for an opinion")
     SHARE_REVOKED = "application.share_revoked", _("Sharing withdrawn")
+    OPINION_GIVEN = "application.opinion_given", _("Opinion given on a shared application")
     DASHBOARD_VIEWED = "dashboard.viewed", _("Dashboard viewed")
     AUDIT_LOG_VIEWED = "audit.viewed", _("Audit log viewed")
     CHAIN_CHECK_REQUESTED = "audit.check_requested", _("Audit chain check requested")

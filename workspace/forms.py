@@ -5,7 +5,7 @@ from crispy_forms.layout import Submit
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from approvals.models import NOTE_MAX_LENGTH, SHARE_MAX_DAYS, SHARE_MIN_DAYS
+from approvals.models import NOTE_MAX_LENGTH, OPINION_TEXT_MAX, SHARE_MAX_DAYS, SHARE_MIN_DAYS, OpinionVerdict
 
 
 def _helper(label: str, name: str) -> FormHelper:
@@ -51,3 +51,21 @@ class ShareForm(forms.Form):
         super().__init__(*args, prefix="share", **kwargs)
         self.fields["department"].choices = [("", _("Choose a department")), *departments]
         self.helper = _helper(_("Share for an opinion"), "share")
+
+
+class OpinionForm(forms.Form):
+    """The department asked answers a share; the engine checks the same rules again."""
+
+    verdict = forms.ChoiceField(label=_("Your department's opinion"), choices=OpinionVerdict.choices,
+                                widget=forms.RadioSelect)
+    conditions = forms.CharField(label=_("Conditions"), max_length=OPINION_TEXT_MAX, required=False,
+                                 widget=forms.Textarea(attrs={"rows": 2}),
+                                 help_text=_("Required when you agree with conditions."))
+    reasons = forms.CharField(label=_("Reasons"), max_length=OPINION_TEXT_MAX, required=False,
+                              widget=forms.Textarea(attrs={"rows": 2}), help_text=_("Required when you disagree."))
+    comment = forms.CharField(label=_("Comment (optional)"), max_length=OPINION_TEXT_MAX, required=False,
+                              widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, prefix="opinion", **kwargs)
+        self.helper = _helper(_("Give the opinion (final)"), "give_opinion")

@@ -410,7 +410,7 @@ def review_for_officer(user, pk: int) -> tuple[Review, str]:
 
 # Events about looking at an application, not changing it: another department's are its own business.
 _INTERNAL_ACTIONS = ("review.viewed", "attachment.viewed", "application.viewed", "access.denied", "message.sent",
-                     "application.shared", "application.share_revoked",
+                     "application.shared", "application.share_revoked", "application.opinion_given",
                      "review.claimed", "review.released", "review.assigned")
 # The applicant filling in the form, page by page: what they sent is in "submitted" and
 # "corrections submitted".
@@ -510,7 +510,7 @@ def shares_of_application(review: Review):
     """The shares the review's department made for this application, newest first."""
     return (
         ApplicationShare.objects.filter(application_id=review.application_id, from_department_id=review.department_id)
-        .select_related("department", "granted_by").order_by("-created_at", "-pk")
+        .select_related("department", "granted_by", "opinion__given_by").order_by("-created_at", "-pk")
     )
 
 
@@ -524,7 +524,7 @@ def shared_applications_for(user):
         ApplicationShare.objects.filter(
             department_id__in=department_ids(user), revoked_at__isnull=True, expires_at__gt=timezone.now(),
         )
-        .select_related("application__service", "from_department", "department")
+        .select_related("application__service", "from_department", "department", "opinion")
         .order_by("expires_at", "pk")
     )
 

@@ -11,13 +11,14 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from approvals import consultation, notes, sharing, workflow
+from approvals import consultation, notes, opinions, sharing, workflow
 from approvals.access import may_claim, may_decide, may_release
 from approvals.attachments import CopyUnavailable, disarmed_copy, original_for_record
 from approvals.events import engine_event
-from approvals.models import Attachment, MessageSide, Review
+from approvals.models import ApplicationShare, Attachment, MessageSide, Review, ShareOpinion
 from approvals.need_to_know import department_attachment, need_to_know
 from approvals.selectors import department_thread
+from approvals.sla import local_today
 from audit.models import Action
 from audit.services import access_denied, access_record, client_ip
 from core.errors import NotAllowed, ValidationFailed, WorkflowError
@@ -27,7 +28,7 @@ from departments.access import department_members
 from departments.models import MembershipRole
 
 from . import selectors
-from .forms import ExtendForm, NoteForm, ShareForm
+from .forms import ExtendForm, NoteForm, OpinionForm, ShareForm
 from .review_forms import DecisionForm, ReplyForm
 
 
@@ -198,7 +199,7 @@ def _render_review(request, review, role, form, status=200, reply_form=None, not
             context["assign_members"] = department_members([review.department_id])
         if review.is_open and review.due_date:
             context["extend_form"] = extend_form or ExtendForm()
-        context["shares"] = selectors.shares_of_application(review)
+        context["shares"], context["today"] = selectors.shares_of_application(review), local_today()
         context["share_form"] = share_form or _share_form(review)
     return render(request, "departments/review.html", context, status=status)
 
@@ -337,7 +338,8 @@ def share_revoke(request, pk):
 @staff_required
 def shared(request):
     """Applications other departments shared with the user's departments for an opinion."""
-    return render(request, "departments/shared.html", {"shares": selectors.shared_applications_for(request.user)})
+    return render(request, "departments/shared.html", {"shares": selectors.shared_applications_for(request.user),
+                                                        "today": local_today()})
 
 
 def _share_for_opinion(request, pk):
@@ -349,13 +351,41 @@ def _share_for_opinion(request, pk):
 
 
 @staff_required
-def opinion(request, pk):
-    """The asking department's need-to-know view, read-only, while the share is active."""
+def opinion(request, pk, *, opinion_form=None, status=200):
+    """The asking department's need-to-know view, read-only, while the share is active, with
+    the form for the opinion until one is given."""
     share = _share_for_opinion(request, pk)
     view = selectors.opinion_view(share)
     _viewed(request, view["review"], Action.APPLICATION_VIEWED, obj=share.application, purpose="opinion",
             department_code=share.department.code)
-    return render(request, "departments/opinion.html", {"share": share, "application": share.application, **view})
+    given = ShareOpinion.objects.filter(share=share).select_related("given_by").first()
+    return render(request, "departments/opinion.html", {
+        "share": share, "application": share.application, "given": given, "today": local_today(),
+        "opinion_form": None if given else opinion_form or OpinionForm(), **view,
+    }, status=status)
+
+
+@require_POST
+@staff_required
+def opinion_give(request, pk):
+    """A member of the department asked gives its opinion (final)."""
+    share = _share_for_opinion(request, pk)
+    form = OpinionForm(request.POST)
+    if form.is_valid():
+        try:
+            opinions.opinion_give(share_id=share.pk, actor=request.user, ip=client_ip(request), **form.cleaned_data)
+        except ApplicationShare.DoesNotExist:
+            access_denied(request, object_type="applicationshare", object_id=pk)
+            raise Http404
+        except ValidationFailed as exc:
+            apply_errors(form, exc.errors)
+        except WorkflowError as exc:
+            messages.error(request, exc.message)
+            return redirect("departments:opinion", pk=pk)
+        else:
+            messages.success(request, _("Your department's opinion was given."))
+            return redirect("departments:opinion", pk=pk)
+    return opinion(request, pk, opinion_form=form, status=400)
 
 
 @staff_required

@@ -1,0 +1,75 @@
+"""The working-day deadline of an opinion asked for by sharing: due OPINION_SLA_DAYS working
+days after the share was made, never after it ends. The beat SLA scan tells the members of the
+department asked once when the opinion is due tomorrow and once when it is overdue."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from departments.models import MembershipRole
+
+from .models import ApplicationShare, NotificationKind, ShareOpinion
+from .notifications import department_staff_ids, notify
+from .sla import SCAN_BATCH, local_today, sla_calendar
+
+
+def _local_date(moment: datetime) -> date:
+    return timezone.localdate(moment, timezone=timezone.get_default_timezone())
+
+
+def opinion_due_date(created_at: datetime, expires_at: datetime) -> date:
+    due = sla_calendar().add_working_days(_local_date(created_at), settings.OPINION_SLA_DAYS)
+    return min(due, _local_date(expires_at))
+
+
+@dataclass(frozen=True)
+class Notice:
+    kind: str
+    stamp: str  # the share's column that records it was sent
+    reached: Callable[[date], Q]
+
+
+NOTICES = {
+    "opinion_due": Notice(NotificationKind.OPINION_DUE, "opinion_reminded_at",
+                          lambda today: Q(opinion_due__gte=today, opinion_due__lte=today + timedelta(days=1))),
+    "opinion_overdue": Notice(NotificationKind.OPINION_OVERDUE, "opinion_overdue_at",
+                              lambda today: Q(opinion_due__lt=today)),
+}
+
+
+def _unsent(notice: Notice, today: date, now: datetime) -> Q:
+    # An active share, reached by the notice and not told yet (the claim reads only its own row).
+    return (Q(revoked_at__isnull=True, ended_at__isnull=True, expires_at__gt=now, **{f"{notice.stamp}__isnull": True})
+            & notice.reached(today))
+
+
+def opinion_scan(*, today: date | None = None) -> dict[str, int]:
+    """Send the opinion reminders due today; returns how many of each were sent."""
+    today, now = today or local_today(), timezone.now()
+    result = {}
+    for name, notice in NOTICES.items():
+        ids = list(ApplicationShare.objects.filter(_unsent(notice, today, now), opinion__isnull=True)
+                   .order_by("pk").values_list("pk", flat=True)[:SCAN_BATCH])
+        result[name] = sum(_send(notice=notice, share_id=pk, today=today, now=now) for pk in ids)
+    return result
+
+
+def _send(*, notice: Notice, share_id: int, today: date, now: datetime) -> bool:
+    """Claim one share's notice and tell the department asked; False when another scan claimed
+    it or the opinion came meanwhile (giving it holds the share's row, so the claim waits for it)."""
+    with transaction.atomic():
+        if not ApplicationShare.objects.filter(_unsent(notice, today, now), pk=share_id).update(**{notice.stamp: now}):
+            return False
+        if ShareOpinion.objects.filter(share_id=share_id).exists():
+            return False
+        share = ApplicationShare.objects.select_related("application").get(pk=share_id)
+        members = [*department_staff_ids(share.department_id),
+                   *department_staff_ids(share.department_id, role=MembershipRole.SUPERVISOR)]
+        notify(recipient_ids=members, kind=notice.kind, application=share.application,
+               params={"due_date": share.opinion_due.isoformat()})
+    return True
