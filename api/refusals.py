@@ -5,18 +5,19 @@ refused, named as its reads are (its service account, its label, its prefix)."""
 
 from audit.services import access_denied
 
+from .acting import token_actor
+
 
 def api_denied(request, *, object_type: str, object_id, reason: str, token=None, prefix: str = "",
                **details) -> None:
     """``request``: DRF's or Django's; ``token``: the authenticated API token, if any; ``prefix``:
     that of a token refused at authentication; ``details``: what else identifies the attempt."""
     django_request = getattr(request, "_request", request)
-    if token is not None:
-        access_denied(django_request, object_type=object_type, object_id=object_id, reason=reason, actor=token.user,
-                      actor_label=token.label, token=token.prefix, **details)
-    else:
-        access_denied(django_request, object_type=object_type, object_id=object_id, reason=reason,
-                      **({"token": prefix} if prefix else {}), **details)
+    acting = token_actor(token) if token is not None else None  # named as the token's reads and writes are
+    prefix = acting.token if acting else prefix
+    access_denied(django_request, object_type=object_type, object_id=object_id, reason=reason,
+                  actor=acting.user if acting else None, actor_label=acting.label if acting else "",
+                  **({"token": prefix} if prefix else {}), **details)
 
 
 def refusal_record(context: dict, reason: str, prefix: str = "", **details) -> None:
