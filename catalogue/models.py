@@ -103,6 +103,30 @@ class Field(models.Model):
         return translated(self.label) or self.key
 
 
+class CertificateType(models.Model):
+    """A kind of e-certificate the government issues ("business licence", "fire safety approval"):
+    the permit of a service, or a certificate a department system issues outside the portal. A
+    document question can be answered by a valid certificate of a type instead of an upload."""
+
+    code = models.CharField(
+        _("code"), max_length=64, unique=True,
+        validators=[RegexValidator(r"^[a-z0-9_]+$", _("Use lowercase letters, digits and _ only."))],
+    )
+    name = models.JSONField(_("name"))
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("certificate type")
+        verbose_name_plural = _("certificate types")
+
+    def __str__(self):
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return translated(self.name) or self.code
+
+
 class Service(models.Model):
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
     name = models.JSONField(_("name"))
@@ -116,6 +140,12 @@ class Service(models.Model):
     )
     permit_title = models.JSONField(_("permit title"))
     permit_valid_days = models.PositiveIntegerField(_("permit validity (days)"), validators=[MinValueValidator(1)])
+    # The certificate type the service's permit is: it enters the holder's wallet as one, and a
+    # service asking for that type says this service issues it.
+    certificate_type = models.ForeignKey(
+        CertificateType, on_delete=models.PROTECT, null=True, blank=True, related_name="issuing_services",
+        verbose_name=_("certificate type of the permit"),
+    )
     position = models.PositiveIntegerField(_("position"), default=0)
     is_active = models.BooleanField(_("open for applications"), default=True)
     current_version = models.ForeignKey(

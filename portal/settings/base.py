@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "catalogue",
     # engine
     "approvals",
+    "certificates",
     "permits",
     # faces
     "portal",
