@@ -8,6 +8,7 @@ from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
+from .codes import normalize_code
 from .selectors import normalize_number
 from .services import CORRECTABLE, CORRECTABLE_LABELS, REASON_MAX_LENGTH
 
@@ -27,6 +28,14 @@ class VerifyNumberForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"}),
     )
 
+    # Optional: with it, the number opens what the permit states (as its QR code does).
+    code = forms.CharField(
+        label=_("Verification code"), max_length=64, required=False,
+        help_text=_("Optional. The last part of the verification address printed at the foot of the permit: "
+                    "with it you also see what the permit states."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = _helper(_("Check the number"), "check")
@@ -36,6 +45,17 @@ class VerifyNumberForm(forms.Form):
         if number is None:
             raise forms.ValidationError(_("This is not a permit number. Permit numbers look like P-2026-000123."))
         return number
+
+    def clean_code(self):
+        raw = self.cleaned_data["code"].strip()
+        if not raw:
+            return ""
+        code = normalize_code(raw)
+        if code is None:
+            raise forms.ValidationError(
+                _("This is not a verification code. It is the last part of the verification address at the foot "
+                  "of the permit: 26 letters and digits 2 to 7."))
+        return code
 
 
 class VerifyFileForm(forms.Form):

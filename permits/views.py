@@ -53,13 +53,15 @@ def _start(request, *, number_form=None, file_form=None, status=200):
 
 @require_GET
 def verify_start(request):
-    """Check a permit by its number (the form sends ?number=) or by its file."""
+    """Check a permit by its number (the form sends ?number=, and ?code= when typed) or by its file."""
     if "number" not in request.GET:
         return _start(request)
     if _limited(request, "permits.verify", settings.PERMIT_VERIFY_RATE):
         return _too_many(request)
     form = VerifyNumberForm(request.GET)
     if form.is_valid():
+        if code := form.cleaned_data["code"]:
+            return redirect("permits:verify_code", number=form.cleaned_data["number"], code=code)
         return redirect("permits:verify", number=form.cleaned_data["number"])
     return _start(request, number_form=form, status=400)
 

@@ -118,6 +118,21 @@ def test_the_start_page_checks_a_number(client, issued_permit):
     assert "Permit number: This is not a permit number." in text(response)
 
 
+def test_the_start_page_takes_the_code_printed_under_the_qr_code(client, issued_permit):
+    """Typed from paper with the code that ends the printed address, the number opens what the permit states."""
+    page = client.get(reverse("permits:verify_start")).content.decode()
+    assert 'name="code"' in page
+    response = client.get(reverse("permits:verify_start"),
+                          {"number": issued_permit.number, "code": f" {issued_permit.verify_code.upper()} "})
+    assert response.url == reverse("permits:verify_code", args=[issued_permit.number, issued_permit.verify_code])
+    response = client.get(reverse("permits:verify_start"), {"number": issued_permit.number, "code": "0O1I"})
+    assert response.status_code == 400
+    assert ("Verification code: This is not a verification code. It is the last part of the verification address"
+            " at the foot of the permit: 26 letters and digits 2 to 7.") in text(response)
+    response = client.get(reverse("permits:verify_start"), {"number": issued_permit.number, "code": ""})
+    assert response.url == reverse("permits:verify", args=[issued_permit.number])
+
+
 def upload(client, content: bytes, name="permit.pdf", content_type="application/pdf"):
     return client.post(reverse("permits:verify_file"), {"file": SimpleUploadedFile(name, content, content_type)})
 
