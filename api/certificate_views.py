@@ -11,7 +11,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from catalogue.models import CertificateType
-from certificates.models import Certificate
+from certificates.models import Certificate, CertificateState
 from certificates.services import ConsentRequired, certificate_check, certificate_push, certificate_revoke, push_check
 
 from .errors import error_response
@@ -58,7 +58,7 @@ class CertificateSerializer(serializers.Serializer):
     type = serializers.CharField()
     number = serializers.CharField()
     issuer = serializers.CharField()
-    state = serializers.ChoiceField(choices=["valid", "not_yet_valid", "expired", "revoked", "superseded", "pending"])
+    state = serializers.ChoiceField(choices=CertificateState.choices)
     holder = HolderSerializer()
     valid_from = serializers.DateField()
     valid_until = serializers.DateField(allow_null=True)
@@ -73,7 +73,7 @@ class CertificateStatusSerializer(serializers.Serializer):
 
     type = serializers.CharField()
     number = serializers.CharField()
-    state = serializers.ChoiceField(choices=["valid", "not_yet_valid", "expired", "revoked", "superseded", "pending"])
+    state = serializers.ChoiceField(choices=CertificateState.choices)
     valid_from = serializers.DateField()
     valid_until = serializers.DateField(allow_null=True)
 

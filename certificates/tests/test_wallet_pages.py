@@ -13,6 +13,7 @@ from django.utils import timezone
 from approvals.permit_flow import permit_revoke
 from audit.models import Action, AuditEvent
 from certificates.models import CertificateConsent, CertificateStatus
+from certificates.services import consent_grant
 
 from .conftest import pushed, verify
 
@@ -160,3 +161,17 @@ def test_the_wallet_reads_a_constant_number_of_queries(client, citizen, licence_
     pushed(licence_type, market, number="N-1")
     issue()
     assert count() == n, "the wallet's queries grow with the certificates it lists"
+
+
+def test_a_consent_of_another_certificate_is_a_404_and_stays(client, citizen, licence_type, market):
+    verify(citizen)
+    mine, other = pushed(licence_type, market), pushed(licence_type, market, number="SP-2026-0002")
+    consent = consent_grant(user=citizen, certificate_id=other.pk, department_code="market", days=7)
+    client.force_login(citizen)
+    url = reverse("certificates:consent_withdraw", args=[mine.pk, consent.pk])
+    assert client.post(url).status_code == 404
+    assert client.get(reverse("certificates:consent_withdraw", args=[other.pk, consent.pk])).status_code == 405
+    consent.refresh_from_db()
+    assert consent.withdrawn_at is None
+    assert AuditEvent.objects.filter(action=Action.ACCESS_DENIED, object_type="certificate_consent",
+                                     object_id=str(consent.pk)).count() == 1
