@@ -22,6 +22,8 @@ class Scope(models.TextChoices):
     WEBHOOKS = "webhooks", _("Manage webhooks")
     FILE = "file", _("File applications")
     REGISTER = "register", _("Register walk-in citizens")
+    CERTIFICATES_WRITE = "certificates:write", _("Push and revoke e-certificates")
+    CERTIFICATES_VERIFY = "certificates:verify", _("Check e-certificates, with the holder's consent")
 
 
 class ApiToken(models.Model):
@@ -130,6 +132,27 @@ class FilingConsent(models.Model):
 
     def __str__(self):
         return f"{self.get_method_display()} ({self.signed_at:%Y-%m-%d})"
+
+
+class SigningSecret(models.Model):
+    """A department system's secret for signing what it writes into the wallet (api.request_signing):
+    issued by an administrator (``manage.py certificate_signing_secret``), never through the API, so
+    that a bearer token alone cannot push or revoke a certificate. Kept sealed as webhook secrets
+    are (api.webhook_secrets); two may be active while a system moves to a new one."""
+
+    department = models.ForeignKey("departments.Department", on_delete=models.PROTECT,
+                                   related_name="signing_secrets", verbose_name=_("department"))
+    secret_sealed = models.TextField(_("signing secret, encrypted"))
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    retired_at = models.DateTimeField(_("retired"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["department", "-created_at", "-pk"]
+        verbose_name = _("request signing secret")
+        verbose_name_plural = _("request signing secrets")
+
+    def __str__(self):
+        return f"{self.department_id} #{self.pk}"
 
 
 class IdempotencyRecord(models.Model):

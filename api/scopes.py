@@ -9,7 +9,7 @@ from .models import Scope, TokenKind
 # department's case system, a citizen's app or a front desk does from the start (narrower
 # tokens are chosen when issuing, e.g. only `read` for a reporting tool).
 KIND_SCOPES = {
-    TokenKind.DEPARTMENT: (Scope.READ, Scope.DECIDE, Scope.WEBHOOKS),
+    TokenKind.DEPARTMENT: (Scope.READ, Scope.DECIDE, Scope.WEBHOOKS, Scope.CERTIFICATES_WRITE, Scope.CERTIFICATES_VERIFY),
     TokenKind.CITIZEN: (Scope.READ, Scope.FILE),
     TokenKind.FRONT_DESK: (Scope.READ, Scope.FILE, Scope.REGISTER),
 }
@@ -20,6 +20,9 @@ SCOPE_HELP = {
     Scope.WEBHOOKS: _("List, add and remove the department's webhook subscriptions and renew their secrets"),
     Scope.FILE: _("Start, fill in, attach files to, submit and correct applications"),
     Scope.REGISTER: _("Register walk-in citizens and print their claim letters"),
+    Scope.CERTIFICATES_WRITE: _("Push e-certificates the department issued into their holders' wallets and revoke "
+                                "them (signed with the department's signing secret as well)"),
+    Scope.CERTIFICATES_VERIFY: _("Check whether an e-certificate is valid, when its holder gave the department consent"),
 }
 
 # View → HTTP method → the scope it needs. HEAD is answered as GET; OPTIONS only describes the
@@ -43,6 +46,9 @@ ENDPOINT_SCOPES = {
     "ApplicationPermitView": {"GET": Scope.READ},
     "CitizenListView": {"POST": Scope.REGISTER},
     "CitizenClaimLetterView": {"POST": Scope.REGISTER},
+    "CertificateListView": {"POST": Scope.CERTIFICATES_WRITE},
+    "CertificateRevokeView": {"POST": Scope.CERTIFICATES_WRITE},
+    "CertificateStatusView": {"GET": Scope.CERTIFICATES_VERIFY},
 }
 
 

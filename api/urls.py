@@ -1,7 +1,7 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import pages, views
+from . import certificate_views, pages, views
 
 app_name = "api"
 
@@ -36,6 +36,11 @@ urlpatterns = [
     path("v1/applications/<str:pk>/permit/", views.ApplicationPermitView.as_view(), name="application-permit"),
     path("v1/citizens/", views.CitizenListView.as_view(), name="citizens"),
     path("v1/citizens/<str:pk>/claim-letter/", views.CitizenClaimLetterView.as_view(), name="citizen-claim-letter"),
+    path("v1/certificates/", certificate_views.CertificateListView.as_view(), name="certificates"),
+    path("v1/certificates/<str:type>/<str:number>/revoke/", certificate_views.CertificateRevokeView.as_view(),
+         name="certificate-revoke"),
+    path("v1/certificates/<str:type>/<str:number>/status/", certificate_views.CertificateStatusView.as_view(),
+         name="certificate-status"),
     path("applications/<int:pk>/consent/", pages.consent_document, name="consent-document"),
     re_path(r"^", views.NotFoundView.as_view(), name="not-found"),
 ]

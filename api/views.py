@@ -83,7 +83,12 @@ class TokenView(ApiView):
         self._idempotency = None
         super().initial(request, *args, **kwargs)
         if request.method == "POST":
+            self.check_write(request)
             self._idempotency = idempotency_begin(request)
+
+    def check_write(self, request):
+        """What a write must carry besides its token, checked before its Idempotency-Key is taken
+        (a signed write: its signature, api.certificate_views)."""
 
     def handle_exception(self, exc):
         if isinstance(exc, Replay):

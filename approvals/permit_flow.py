@@ -1,4 +1,5 @@
-"""The engine's permit steps: the produced file (which issues the application), and the
+"""The engine's permit steps: the produced file (which issues the application and puts the permit
+into its holder's wallet as an e-certificate, certificates.services), and the
 staff's revocation and re-issue after a correction. Each takes the application's row lock,
 where every change of an application's permits serializes with the render task; numbering,
 rendering, signing and storing the file are the permits app's (a leaf called from here).
@@ -15,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from audit.models import Action
 from audit.services import audit_record
+from certificates.services import certificate_of_permit
 from core.errors import InvalidTransition, NotAllowed, ValidationFailed
 from core.nudges import nudge_ids_on_commit
 from permits.models import Permit, PermitStatus, ReissueRequest, ReissueRequestStatus
@@ -51,6 +53,8 @@ def permit_render(*, permit_id: int) -> str:
         lock_application(permit.application_id)
         if not permit_file_store(permit, pdf):
             return "skipped"
+        # Issued: the permit enters its holder's wallet as what it prints, once (the file is stored once).
+        certificate_of_permit(permit)
         if permit.replaces_id:  # a re-issue: the application is issued already
             _reissued_ready(permit)
         else:

@@ -67,6 +67,12 @@ class Action(models.TextChoices):
     ROLE_CHANGED = "staff.role_changed", _("Role changed")
     MEMBERSHIP_CHANGED = "staff.membership_changed", _("Department membership changed")
     PERSONAL_DATA_VIEWED = "person.viewed", _("Personal details viewed")
+    CERTIFICATE_ADDED = "certificate.added", _("E-certificate added by a department system")
+    CERTIFICATE_REVOKED = "certificate.revoked", _("E-certificate revoked")
+    CERTIFICATE_SUPERSEDED = "certificate.superseded", _("E-certificate superseded")
+    CERTIFICATE_CHECKED = "certificate.checked", _("E-certificate checked")
+    CERTIFICATE_CONSENT_GIVEN = "certificate.consent_given", _("Consent to check an e-certificate given")
+    CERTIFICATE_CONSENT_WITHDRAWN = "certificate.consent_withdrawn", _("Consent to check an e-certificate withdrawn")
 
 
 class AuditEvent(models.Model):

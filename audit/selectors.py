@@ -26,6 +26,9 @@ STAFF_ACCESS_ACTIONS = (
     Action.APPLICATION_SHARED,
     Action.SHARE_REVOKED,
     Action.PERSONAL_DATA_VIEWED,
+    Action.CERTIFICATE_CHECKED,
+    Action.CERTIFICATE_ADDED,
+    Action.CERTIFICATE_REVOKED,
 )
 
 # The same actions in the words of the person whose data it is.
@@ -39,6 +42,9 @@ ACCESS_DESCRIPTIONS = {
     Action.APPLICATION_SHARED: _("Shared your application with another department for its opinion"),
     Action.SHARE_REVOKED: _("Ended another department's access to your application"),
     Action.PERSONAL_DATA_VIEWED: _("Opened your account and personal details in the administration site"),
+    Action.CERTIFICATE_CHECKED: _("Checked whether one of your e-certificates is valid"),
+    Action.CERTIFICATE_ADDED: _("Added an e-certificate it issued to your wallet"),
+    Action.CERTIFICATE_REVOKED: _("Revoked an e-certificate it issued to you"),
     # What a front desk does for the citizen.
     Action.IDENTITY_VERIFIED: _("Verified your identity in person"),
     Action.CLAIM_LETTER_PRINTED: _("Printed a letter to claim your account"),
@@ -62,6 +68,8 @@ PURPOSES = {
     "administration": _("Administering the portal's accounts"),
     "api": _("Reviewing the application, through the department's system"),
     "counter": _("Serving you at a front desk"),
+    "certificate_issue": _("Keeping the register of the certificates it issues"),
+    "certificate_check": _("Checking a certificate of yours, with your consent or as its issuer"),
 }
 DECISIONS = frozenset({Action.REVIEW_APPROVED, Action.REVIEW_REJECTED, Action.REVIEW_CORRECTION})
 
@@ -116,6 +124,7 @@ OBJECT_TYPES = {
     "user": pgettext_lazy("audit object", "Account"),
     "address": pgettext_lazy("audit object", "Network address"),
     "chain_check": pgettext_lazy("audit object", "Chain check"),
+    "certificate": pgettext_lazy("audit object", "E-certificate"),
 }
 # Pages that were looked at or exported, by the name their events record.
 PAGES = {
@@ -207,6 +216,8 @@ def _object_label(event, references, permits, review_departments) -> str:
         return gettext("Review %(id)s") % {"id": key}
     if kind == "permit":
         return gettext("Permit %(number)s") % {"number": permits.get(key, key)}
+    if kind == "certificate" and isinstance(event.details, dict) and event.details.get("number"):
+        return gettext("E-certificate %(number)s") % {"number": event.details["number"]}
     if kind in ("audit_log", "dashboard") and key in PAGES:
         return str(PAGES[key])
     return f"{OBJECT_TYPES.get(kind, kind)} {key}"

@@ -62,6 +62,11 @@ class Certificate(models.Model):
     data = models.JSONField(_("certificate data"), default=dict, blank=True)
     permit = models.OneToOneField("permits.Permit", on_delete=models.PROTECT, null=True, blank=True,
                                   related_name="certificate", verbose_name=_("permit"))
+    # The certificate this one was issued in place of (a department's push naming it, or a
+    # permit's re-issue); the old one stays on record as superseded.
+    replaces = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="replaced_by", verbose_name=_("replaces"))
+    superseded_at = models.DateTimeField(_("superseded"), null=True, blank=True)
     created_at = models.DateTimeField(_("added"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -102,3 +107,37 @@ class Certificate(models.Model):
         if self.valid_until is not None and self.valid_until < today:
             return CertificateState.EXPIRED
         return CertificateState.VALID
+
+
+class CertificateConsent(models.Model):
+    """The holder's consent that one department's systems may ask whether one of their
+    certificates is valid (api: the status check). Given on the wallet page for a number of days,
+    withdrawn there at any time; each check made under it is on the holder's "who viewed my data"
+    page. A department without one is told only that consent is needed, whether or not the number
+    exists."""
+
+    certificate = models.ForeignKey(Certificate, on_delete=models.PROTECT, related_name="consents",
+                                    verbose_name=_("e-certificate"))
+    department = models.ForeignKey("departments.Department", on_delete=models.PROTECT, related_name="+",
+                                   verbose_name=_("department"))
+    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                   verbose_name=_("given by"))
+    granted_at = models.DateTimeField(_("given"), default=timezone.now)
+    expires_at = models.DateTimeField(_("ends"))
+    withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-granted_at", "-pk"]
+        constraints = [
+            # One open consent per certificate and department: giving it again replaces it.
+            models.UniqueConstraint(fields=["certificate", "department"], condition=Q(withdrawn_at__isnull=True),
+                                    name="certificate_consent_one_open"),
+        ]
+        verbose_name = _("consent to check a certificate")
+        verbose_name_plural = _("consents to check certificates")
+
+    def __str__(self):
+        return f"{self.certificate_id} → {self.department_id}"
+
+    def is_active(self, now=None) -> bool:
+        return self.withdrawn_at is None and self.expires_at > (now or timezone.now())

@@ -29,6 +29,7 @@ urlpatterns = [
                                account_urls.app_name))),
     path("accounts/passkeys/", include("accounts.passkey_urls")),
     path("applications/", include("citizen.urls")),
+    path("my/certificates/", include("citizen.wallet_urls")),
     path("officer/", include("workspace.urls")),
     path("permits/", include(([*permits_urls.urlpatterns, *permit_urls.urlpatterns], permits_urls.app_name))),
     # One sign-in for the whole site, the admin's included: password, then the second factor.

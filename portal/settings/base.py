@@ -476,7 +476,8 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "ENUM_NAME_OVERRIDES": {"ReviewStatus": "approvals.models.ReviewStatus",
                             "ApplicationStatus": "approvals.models.ApplicationStatus",
-                            "ConsentMethod": "api.models.ConsentMethod", "DocumentType": "accounts.models.DocumentType"},
+                            "ConsentMethod": "api.models.ConsentMethod", "DocumentType": "accounts.models.DocumentType",
+                            "CertificateState": "certificates.models.CertificateState"},
 }
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=DATA_UPLOAD_MAX_MEMORY_SIZE)
 API_WEBHOOK_RETRY_HOURS = env.float("API_WEBHOOK_RETRY_HOURS", default=48)
