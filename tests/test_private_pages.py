@@ -186,6 +186,8 @@ PRIVATE = {
     "audit:export": lambda w: partial(w.with_role(Role.AUDITOR).get, reverse("audit:export")),
     "departments:attachment_original": lambda w: partial(
         w.with_role(Role.AUDITOR).get, reverse("departments:attachment_original", args=[w.attachment.pk])),
+    "departments:opinion_file_original": lambda w: partial(
+        w.with_role(Role.AUDITOR).get, reverse("departments:opinion_file_original", args=[w.opinion_file.pk])),
     "admin:index": lambda w: partial(w.signed_in(w.admin_user).get, reverse("admin:index")),
     "admin:accounts_user_change": lambda w: partial(
         w.signed_in(w.admin_user).get, reverse("admin:accounts_user_change", args=[w.citizen.pk])),

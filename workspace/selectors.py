@@ -531,6 +531,11 @@ def opinion_file_for(user, share_pk: int, file_pk: int) -> tuple[OpinionAttachme
     return item, share, department_id == share.from_department_id
 
 
+def opinion_file_on_record(file_pk: int) -> OpinionAttachment | None:
+    """A file given with an opinion, with its application (for the record's retrieval)."""
+    return OpinionAttachment.objects.select_related("opinion__share__application").filter(pk=file_pk).first()
+
+
 def asking_review_id(share: ApplicationShare) -> int:
     """The asking department's review of the shared application."""
     return Review.objects.values_list("pk", flat=True).get(application_id=share.application_id,

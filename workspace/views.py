@@ -272,11 +272,22 @@ def attachment_original(request, attachment_id):
     """The file as the citizen uploaded it, kept for the record: for auditors and administrators
     only (anyone else gets a 404, on record), and every retrieval is audited."""
     item = Attachment.objects.select_related("application").filter(pk=attachment_id).first()
+    return _original(request, item, item and item.application, "attachment", attachment_id)
+
+
+@login_required
+def opinion_file_original(request, file_id):
+    """A file given with an opinion as it was uploaded, kept for the record: as a citizen's."""
+    item = selectors.opinion_file_on_record(file_id)
+    return _original(request, item, item and item.opinion.share.application, "opinionattachment", file_id)
+
+
+def _original(request, item, application, object_type: str, object_id):
     if item is None or not request.user.may_read_audit_log:
-        access_denied(request, object_type="attachment", object_id=attachment_id)
+        access_denied(request, object_type=object_type, object_id=object_id)
         raise Http404
     original = original_for_record(item)
-    access_record(engine_event(Action.ATTACHMENT_VIEWED, item.application, obj=item, actor=request.user,
+    access_record(engine_event(Action.ATTACHMENT_VIEWED, application, obj=item, actor=request.user,
                                ip=client_ip(request), purpose="audit", copy="original"))
     return FileResponse(original, as_attachment=True, filename=item.original_name, content_type="application/octet-stream")
 

@@ -19,13 +19,15 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import Role
 from approvals import disarm, opinions, sharing
 from approvals.models import ApplicationShare, Notification, NotificationKind, OpinionAttachment, ShareOpinion
+from approvals.selectors import who_viewed_page
 from approvals.tests.hostile_files import ACTIVE_PDFS, image_bytes
 from audit.models import Action, AuditEvent
 from core.errors import ValidationFailed
 from departments.models import Department
-from tests.factories import PDF_BYTES, officer
+from tests.factories import PDF_BYTES, UserFactory, officer
 
 from .share_fixtures import *  # noqa: F403 -- application, health, building
 
@@ -314,3 +316,35 @@ def test_the_department_asked_sees_its_own_opinion_and_files_on_the_opinion_page
     assert "Agree with conditions" in page and "Fire exits marked" in page
     assert f'<a href="{reverse("departments:opinion_file", args=[share.pk, item.pk])}">statement.pdf</a>' in page
     assert 'name="opinion-verdict"' not in page
+
+
+def test_the_citizen_is_told_of_each_download_in_words_that_fit(client, answered, officers, citizen):
+    share, item = answered
+    download(client, officers["health"], share, item)
+    access = who_viewed_page(citizen).object_list[0]  # the newest
+    assert (access.action, access.purpose, access.department, access.reference) == (
+        "Downloaded a file a department gave with its opinion on your application",
+        "Reading a department's opinion on the application", "Health Bureau", share.application.reference)
+
+
+@pytest.mark.parametrize("role", [Role.AUDITOR, Role.ADMIN])
+def test_an_auditor_or_administrator_retrieves_the_upload_as_it_came_and_nobody_else(client, answered, officers,
+                                                                                    citizen, role):
+    share, item = answered
+    url = reverse("departments:opinion_file_original", args=[item.pk])
+    for user in (officers["health"], building_officer(share), citizen):
+        client.force_login(user)
+        assert client.get(url).status_code == 404
+    assert AuditEvent.objects.filter(action=Action.ACCESS_DENIED, object_type="opinionattachment").count() == 3
+    staff = UserFactory(email=f"{role}@example.gov", role=role)
+    client.force_login(staff)
+    response = client.get(url)
+    assert (response.status_code, response["Content-Type"]) == (200, "application/octet-stream")
+    assert body(response) == PDF_BYTES
+    event = AuditEvent.objects.get(action=Action.ATTACHMENT_VIEWED)
+    assert (event.actor, event.object_type, event.purpose, event.details, event.application_id) == (
+        staff, "opinionattachment", "audit", {"copy": "original"}, share.application_id)
+
+
+def building_officer(share):
+    return share.department.memberships.filter(role="officer").get().user
