@@ -31,6 +31,8 @@ ENDPOINT_SCOPES = {
     "ReviewListView": {"GET": Scope.READ},
     "ReviewDetailView": {"GET": Scope.READ},
     "ReviewAttachmentView": {"GET": Scope.READ},
+    "ReviewOpinionListView": {"GET": Scope.READ},
+    "ReviewOpinionFileView": {"GET": Scope.READ},
     "ReviewClaimView": {"POST": Scope.DECIDE},
     "ReviewDecisionView": {"POST": Scope.DECIDE},
     "ReviewMessageView": {"POST": Scope.DECIDE},

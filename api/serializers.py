@@ -13,7 +13,7 @@ from rest_framework import serializers
 
 from accounts.counter import ClaimLetter, WalkIn
 from accounts.models import Assurance, DocumentType
-from approvals.models import ApplicationStatus, ReviewStatus
+from approvals.models import ApplicationStatus, OpinionVerdict, ReviewStatus
 from approvals.workflow import Decision
 from core.i18n import translated
 
@@ -157,14 +157,17 @@ class AnswerSerializer(serializers.Serializer):
     value = serializers.JSONField(allow_null=True)
 
 
-class AttachmentSerializer(serializers.Serializer):
+class FileSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    field_key = serializers.CharField()
     name = serializers.CharField()
     content_type = serializers.CharField()
-    size = serializers.IntegerField()
-    sha256 = serializers.CharField()
+    size = serializers.IntegerField(help_text="Of the file as uploaded; the download is its disarmed copy.")
+    sha256 = serializers.CharField(help_text="Of the file as uploaded.")
     download_url = serializers.CharField()
+
+
+class AttachmentSerializer(FileSerializer):
+    field_key = serializers.CharField()
 
 
 def attachment_row(attachment, url: str) -> dict:
@@ -222,6 +225,48 @@ def review_detail(review, view: dict) -> dict:
         ],
         "other_reviews": [{"department": r.department.code, "stage": r.stage, "status": r.status}
                           for r in view["other_reviews"]],
+    }
+
+
+class OpinionSerializer(serializers.Serializer):
+    verdict = serializers.ChoiceField(choices=OpinionVerdict.choices)
+    conditions = serializers.CharField(allow_blank=True, help_text="Stated when the verdict is agree_with_conditions.")
+    reasons = serializers.CharField(allow_blank=True, help_text="Stated when the verdict is disagree.")
+    comment = serializers.CharField(allow_blank=True)
+    given_at = serializers.DateTimeField()
+    given_by = serializers.CharField()
+    files = FileSerializer(many=True)
+
+
+class AskedOpinionSerializer(serializers.Serializer):
+    """One department the review's department asked for an opinion (a share of the application),
+    and its opinion once given (final)."""
+
+    id = serializers.IntegerField()
+    department = serializers.CharField()
+    department_name = serializers.CharField()
+    reason = serializers.CharField()
+    shared_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+    state = serializers.ChoiceField(choices=["active", "revoked", "expired"])
+    opinion_due = serializers.DateField(allow_null=True)
+    opinion = OpinionSerializer(allow_null=True)
+
+
+def asked_opinion(review, share) -> dict:
+    opinion = getattr(share, "opinion", None)
+    state = "revoked" if share.revoked_at else "active" if share.is_active() else "expired"
+    return {
+        "id": share.pk, "department": share.department.code, "department_name": _text(share.department.name),
+        "reason": share.reason, "shared_at": share.created_at, "expires_at": share.expires_at, "state": state,
+        "opinion_due": share.opinion_due,
+        "opinion": None if opinion is None else {
+            "verdict": opinion.verdict, "conditions": opinion.conditions, "reasons": opinion.reasons,
+            "comment": opinion.comment, "given_at": opinion.given_at, "given_by": opinion.given_by.full_name,
+            "files": [{"id": f.pk, "name": f.original_name, "content_type": f.content_type, "size": f.size,
+                       "sha256": f.sha256, "download_url": reverse("api:review-opinion-file", args=[review.pk, f.pk])}
+                      for f in opinion.attachments.all()],
+        },
     }
 
 

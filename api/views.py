@@ -15,6 +15,7 @@ from approvals.attachments import CopyUnavailable, disarmed_copy
 from approvals.consultation import message_send_by_department
 from approvals.models import ReviewStatus
 from approvals.need_to_know import department_attachment, need_to_know
+from approvals.opinions import asked_opinion_file, asked_opinions
 from audit.models import Action
 from audit.services import Event, access_record, client_ip
 from core.errors import ValidationFailed
@@ -221,6 +222,19 @@ class DepartmentView(TokenView):
     def subscription(self, pk):
         return self.owned("webhook_subscription", selectors.subscription_for, pk)
 
+    def download(self, review, item, obj_type: str, obj_id):
+        """A file of ``review`` the department may download (``item``, None: a 404 on record) as its
+        disarmed copy, never the upload as it came (approvals.attachments); the read on record."""
+        if item is None:
+            self.denied(obj_type, obj_id)
+            return error_response(404, _("Not found."))
+        try:
+            copy = disarmed_copy(item)
+        except CopyUnavailable as unavailable:
+            return error_response(409, unavailable.message, code="invalid_state")
+        self.viewed(Action.ATTACHMENT_VIEWED, obj_type, item.pk, review.application, department_code=review.department.code)
+        return FileResponse(copy, as_attachment=True, filename=item.original_name, content_type="application/octet-stream")
+
 
 @extend_schema(
     tags=["department"],
@@ -275,18 +289,38 @@ class ReviewAttachmentView(DepartmentView):
 
     def get(self, request, pk, attachment_id):
         review = self.review(pk)
-        attachment = department_attachment(review, _path_id(attachment_id))
-        if attachment is None:
-            self.denied("attachment", attachment_id)
-            return error_response(404, _("Not found."))
-        try:  # the disarmed copy, never the upload as it came (approvals.attachments)
-            copy = disarmed_copy(attachment)
-        except CopyUnavailable as unavailable:
-            return error_response(409, unavailable.message, code="invalid_state")
-        self.viewed(Action.ATTACHMENT_VIEWED, "attachment", attachment.pk, review.application,
-                    department_code=review.department.code)
-        return FileResponse(copy, as_attachment=True, filename=attachment.original_name,
-                            content_type="application/octet-stream")
+        return self.download(review, department_attachment(review, _path_id(attachment_id)), "attachment",
+                             attachment_id)
+
+
+@extend_schema(parameters=[ID], tags=["department"],
+               responses={200: serializers.AskedOpinionSerializer(many=True), **errors(*READ_ERRORS)})
+class ReviewOpinionListView(DepartmentView):
+    """The departments the review's department asked for an opinion on this application (newest
+    first), each with its opinion once given: agree, agree with conditions or disagree, the text,
+    who gave it and when, and the files given with it. An opinion is final. Not paged: a review
+    asks few departments."""
+
+    def get(self, request, pk):
+        review = self.review(pk)
+        shares = list(asked_opinions(review))
+        self.viewed(Action.REVIEW_VIEWED, "review", review.pk, review.application, department_code=review.department.code)
+        return Response([serializers.asked_opinion(review, share) for share in shares])
+
+
+OPINION_FILE_ID = OpenApiParameter("file_id", OpenApiTypes.INT, OpenApiParameter.PATH)
+
+
+@extend_schema(parameters=[ID, OPINION_FILE_ID], tags=["department"], responses={
+    (200, "application/octet-stream"): OpenApiTypes.BINARY, **errors(*READ_ERRORS, 409)})
+class ReviewOpinionFileView(DepartmentView):
+    """Download a file another department gave with its opinion on this application: its disarmed
+    copy, as for the review's attachments. ``size`` and ``sha256`` in the opinion describe the
+    file as uploaded."""
+
+    def get(self, request, pk, file_id):
+        review = self.review(pk)
+        return self.download(review, asked_opinion_file(review, _path_id(file_id)), "opinionattachment", file_id)
 
 
 @extend_schema(tags=["department"], request=None, parameters=[ID, IDEMPOTENCY_KEY],

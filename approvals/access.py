@@ -2,11 +2,12 @@
 the templates (as context flags) and the API (through the services) alike. ``role`` is the
 actor's role in the review's department (None: not an active member of it)."""
 
-from departments.access import acts_as_administrator, supervisor_memberships
+from departments.access import acts_as_administrator, member_roles, supervisor_memberships
 from departments.models import MembershipRole
 from permits.selectors import managed_permits
 
-from .models import REVIEW_OPEN, Application, ApplicationStatus, ReviewStatus
+from .models import REVIEW_OPEN, Application, ApplicationShare, ApplicationStatus, ReviewStatus
+from .sharing import VIEW_APPLICATION
 from .transitions import transition_allowed
 
 
@@ -43,3 +44,17 @@ def may_manage_permit(actor, permit) -> bool:
 def may_manage_any_permit(actor) -> bool:
     """Whether the staff's permit pages are open to this user at all."""
     return acts_as_administrator(actor) or supervisor_memberships(actor).exists()
+
+
+def opinion_reader_department(actor, share: ApplicationShare, *, now=None) -> int | None:
+    """The department through which ``actor`` may read the opinion on ``share`` and download its
+    files, or None. Every officer and supervisor of the asking department: the opinion is part of
+    its review's record, after the share ends too. A member of the department asked while the
+    share is active and the member holds the view right it gave (as its opinion page). Nobody
+    else: not another department, not the applicant."""
+    roles = member_roles(actor, [share.from_department_id, share.department_id])
+    if share.from_department_id in roles:
+        return share.from_department_id
+    if share.department_id in roles and share.is_active(now) and actor.has_perm(VIEW_APPLICATION, share.application):
+        return share.department_id
+    return None

@@ -1,8 +1,8 @@
 """Where an upload and its disarmed copy are stored, and which of the two a person is given.
 
 Every download that serves a citizen's file (the officer workspace, a shared opinion, the API's
-review attachments, the citizen's own page) goes through ``disarmed_copy``; only
-``original_for_record`` opens the upload as it came."""
+review attachments, the citizen's own page) or a file given with an opinion goes through
+``disarmed_copy``; only ``original_for_record`` opens the upload as it came."""
 
 import hashlib
 import logging
@@ -34,22 +34,36 @@ class CopyUnavailable(WorkflowError):
 def attachment_store(*, application: Application, field_key: str, uploaded, meta: dict) -> Attachment:
     """Store a checked upload (``meta`` from approvals.uploads.check_upload, with its disarmed
     copy under "disarmed") and its row. If anything fails, neither file is left behind."""
+    return stored_file_save(Attachment(application=application, field_key=field_key), uploaded, meta)
+
+
+def stored_file_save(row, uploaded, meta: dict):
+    """Write a checked upload and its disarmed copy (``meta`` from check_upload) into ``row``'s
+    ``file`` and ``disarmed_file`` (a citizen's Attachment, an OpinionAttachment) and save the
+    row. If anything fails, neither file is left behind."""
     meta = dict(meta)
     copy = meta.pop("disarmed")
-    attachment = Attachment(application=application, field_key=field_key,
-                            disarmed_sha256=hashlib.sha256(copy).hexdigest(), **meta)
+    for name, value in meta.items():
+        setattr(row, name, value)
+    row.disarmed_sha256 = hashlib.sha256(copy).hexdigest()
     written = []
     try:
-        attachment.file.save("upload", uploaded, save=False)
-        written.append(attachment.file)
-        attachment.disarmed_file.save("copy", ContentFile(copy), save=False)
-        written.append(attachment.disarmed_file)
-        attachment.save()
+        row.file.save("upload", uploaded, save=False)
+        written.append(row.file)
+        row.disarmed_file.save("copy", ContentFile(copy), save=False)
+        written.append(row.disarmed_file)
+        row.save()
     except BaseException:
-        for field_file in written:
-            field_file.storage.delete(field_file.name)
+        stored_files_delete(written)
         raise
-    return attachment
+    return row
+
+
+def stored_files_delete(field_files) -> None:
+    """Delete files written for rows that will not be kept (their transaction is failing)."""
+    for field_file in field_files:
+        if field_file:
+            field_file.storage.delete(field_file.name)
 
 
 def attachment_disarm(*, attachment_id: int) -> Attachment:
@@ -81,9 +95,12 @@ def attachment_disarm(*, attachment_id: int) -> Attachment:
     return attachment
 
 
-def disarmed_copy(attachment: Attachment):
-    """The copy to serve, open for reading (made now if the attachment has none yet)."""
+def disarmed_copy(attachment):
+    """The copy to serve, open for reading (made now if a citizen's attachment has none yet;
+    an opinion's files are stored with theirs)."""
     if not attachment.disarmed_file:
+        if not isinstance(attachment, Attachment):
+            raise CopyUnavailable("stored without a disarmed copy")
         attachment = attachment_disarm(attachment_id=attachment.pk)
     return attachment.disarmed_file.open("rb")
 

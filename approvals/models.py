@@ -439,8 +439,9 @@ class ApplicationShare(models.Model):
                                    related_name="+", verbose_name=_("revoked by"))
     # When the view permission was taken back (on revocation, or by the beat sweep once expired).
     ended_at = models.DateTimeField(_("access ended"), null=True, blank=True)
-    # The day the opinion is due (approvals/opinions.py); when its members were told it is due
-    # tomorrow, and that it is overdue (each once, claimed by a conditional UPDATE).
+    # The day the opinion is due (approvals/opinion_deadlines.py); when its members were told it
+    # is due tomorrow, and that it is overdue (each once, claimed by a conditional UPDATE; a due
+    # date the backfill of approvals 0021 found already past is claimed by it, told to nobody).
     opinion_due = models.DateField(_("opinion due"), null=True, blank=True)
     opinion_reminded_at = models.DateTimeField(null=True, blank=True)
     opinion_overdue_at = models.DateTimeField(null=True, blank=True)
@@ -507,6 +508,49 @@ class ShareOpinion(models.Model):
 
     def __str__(self):
         return f"{self.share_id}: {self.verdict}"
+
+
+OPINION_MAX_FILES = 5  # files given with one opinion
+OPINION_FILE_MAX_MB = 10  # each (and the request as a whole: UPLOAD_MAX_REQUEST_BYTES)
+
+
+def opinion_upload_to(instance, filename):
+    # Server-generated name, as for citizens' files; a folder per share (MEDIA_SWEEP_FOLDERS).
+    return f"opinions/{instance.opinion.share_id}/{uuid.uuid4().hex}"
+
+
+def opinion_disarmed_upload_to(instance, filename):
+    return f"opinions/{instance.opinion.share_id}/{uuid.uuid4().hex}.disarmed"
+
+
+class OpinionAttachment(models.Model):
+    """A file the department asked gave with its opinion (a signed statement, a marked-up plan),
+    checked like a citizen's upload and as final as the opinion: written with it, never changed
+    or removed. ``file`` is the upload as it came, kept for the record; everyone is given
+    ``disarmed_file``, the copy approvals.disarm wrote at upload (always there: a file no copy
+    can be made of is refused). ``size`` and ``sha256`` describe the upload."""
+
+    opinion = models.ForeignKey(ShareOpinion, on_delete=models.CASCADE, related_name="attachments",
+                                verbose_name=_("opinion"))
+    file = models.FileField(_("file"), upload_to=opinion_upload_to, max_length=200)
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size"))
+    sha256 = models.CharField(max_length=64)
+    disarmed_file = models.FileField(_("disarmed copy"), upload_to=opinion_disarmed_upload_to, max_length=200)
+    disarmed_sha256 = models.CharField(max_length=64)
+    uploaded_at = models.DateTimeField(_("uploaded"), default=timezone.now)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(disarmed_file="") & ~Q(file=""), name="opinion_attachment_stored"),
+        ]
+        verbose_name = _("opinion file")
+        verbose_name_plural = _("opinion files")
+
+    def __str__(self):
+        return self.original_name
 
 
 class ApplicationUserObjectPermission(UserObjectPermissionBase):

@@ -1,6 +1,7 @@
 """The working-day deadline of an opinion asked for by sharing: due OPINION_SLA_DAYS working
 days after the share was made, never after it ends. The beat SLA scan tells the members of the
-department asked once when the opinion is due tomorrow and once when it is overdue."""
+department asked once when the opinion is due tomorrow and once when it is overdue, each time
+with a link to the share's opinion page."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -70,6 +71,26 @@ def _send(*, notice: Notice, share_id: int, today: date, now: datetime) -> bool:
         share = ApplicationShare.objects.select_related("application").get(pk=share_id)
         members = [*department_staff_ids(share.department_id),
                    *department_staff_ids(share.department_id, role=MembershipRole.SUPERVISOR)]
+        # The share names the opinion page the notification and its mail link to.
         notify(recipient_ids=members, kind=notice.kind, application=share.application,
-               params={"due_date": share.opinion_due.isoformat()})
+               params={"due_date": share.opinion_due.isoformat(), "share": share.pk})
     return True
+
+
+def opinion_due_backfill(share_model=ApplicationShare, *, now: datetime | None = None) -> int:
+    """Give each share still waiting for its opinion (active, unanswered) that has no due date,
+    made before opinions had one, the date a new share gets (``opinion_due_date``). A date
+    already past is not told as overdue: nobody was ever told of it, and the first they would
+    hear is a reproach, so its overdue notice is claimed here, sent to nobody (the pages still
+    mark it overdue). A date today or later is reminded of as any other. Returns how many shares
+    got a date. ``share_model`` is the migration's historical model (approvals 0021)."""
+    now = now or timezone.now()
+    today = _local_date(now)
+    shares = list(share_model.objects.filter(opinion_due__isnull=True, opinion__isnull=True, revoked_at__isnull=True,
+                                             ended_at__isnull=True, expires_at__gt=now).order_by("pk"))
+    for share in shares:
+        share.opinion_due = opinion_due_date(share.created_at, share.expires_at)
+        if share.opinion_due < today:
+            share.opinion_overdue_at = now
+    share_model.objects.bulk_update(shares, ["opinion_due", "opinion_overdue_at"], batch_size=500)
+    return len(shares)

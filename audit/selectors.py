@@ -60,6 +60,7 @@ PURPOSES = {
     "review": _("Reviewing the application"),
     "download": _("Reviewing the application"),
     "opinion": _("Giving the reviewing department an opinion"),
+    "opinion_file": _("Reading a department's opinion on the application"),
     "share": _("Asking another department for an opinion"),
     "share_revoked": _("Ending another department's access"),
     "share_expired": _("Ending another department's access"),
@@ -99,7 +100,13 @@ def department_system(event: AuditEvent) -> bool:
     return API_TOKEN in details and FRONT_DESK not in details
 
 
+# A file a department gave with its opinion on the application, not one the person attached.
+OPINION_FILE = "opinionattachment"
+
+
 def describe_access(event: AuditEvent) -> str:
+    if event.action == Action.ATTACHMENT_VIEWED and event.object_type == OPINION_FILE:
+        return str(_("Downloaded a file a department gave with its opinion on your application"))
     return str(ACCESS_DESCRIPTIONS.get(event.action) or event.get_action_display())
 
 
@@ -115,6 +122,7 @@ EXPORT_CHUNK = 1000
 # The kinds of object the log names that have no reader of their own.
 OBJECT_TYPES = {
     "attachment": pgettext_lazy("audit object", "Attachment"),
+    OPINION_FILE: pgettext_lazy("audit object", "File of an opinion"),
     "applicationshare": pgettext_lazy("audit object", "Sharing"),
     "dashboard": pgettext_lazy("audit object", "Dashboard"),
     "audit_log": pgettext_lazy("audit object", "Audit log"),

@@ -1,9 +1,9 @@
 """How large a request body may be, decided from its route before any of it is read.
 
-Uploads come in on three kinds of route: the citizen's form pages (a draft's page, a correction),
-the API's attachment upload, and the public permit-file check. A body larger than its route
-allows is answered 413 (a page, or the API's JSON error) from its ``Content-Length``, before
-CSRF or a view reads it. The proxy in front refuses bodies over UPLOAD_MAX_REQUEST_BYTES the same
+Uploads come in on three kinds of route: the form pages (a citizen's draft page and correction,
+an opinion with its files), the API's attachment upload, and the public permit-file check. A
+body larger than its route allows is answered 413 (a page, or the API's JSON error) from its
+``Content-Length``, before CSRF or a view reads it. The proxy in front refuses bodies over UPLOAD_MAX_REQUEST_BYTES the same
 way (README, "Upload limits").
 
 A body that arrives without a ``Content-Length`` (chunked) is never read under WSGI (Django takes
@@ -23,7 +23,7 @@ from .errors import request_too_large
 # Room for a form's other fields and the multipart headers around one file.
 FORM_OVERHEAD_BYTES = 64 * 1024
 
-FORM_UPLOAD_ROUTES = frozenset({"approvals:edit", "approvals:correct"})
+FORM_UPLOAD_ROUTES = frozenset({"approvals:edit", "approvals:correct", "departments:opinion_give"})
 API_UPLOAD_ROUTES = frozenset({"api:application-attachments"})
 PERMIT_FILE_ROUTE = "permits:verify_file"
 

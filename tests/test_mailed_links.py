@@ -19,6 +19,7 @@ from accounts.models import DocumentType
 from api.expiry import api_token_expiry_warn
 from api.models import TokenKind
 from api.services import api_token_create
+from approvals import sharing
 from approvals.models import Notification, NotificationKind
 from approvals.notifications import build_email
 from approvals.permit_flow import permit_render
@@ -62,15 +63,21 @@ def _claim(ctx):
 
 
 def _notifications(ctx):
-    """To the applicant (their application, the correction asked for) and to an officer (the review)."""
+    """To the applicant (their application, the correction asked for), to an officer (the review)
+    and to a department asked for an opinion (the opinion page)."""
     application = ctx["submit"]()
     review = application.reviews.filter(stage=1).select_related("department").first()
     officer = ctx["officers"][review.department.code]
+    share = sharing.application_share(review_id=review.pk, actor=ctx["officers"][f"{review.department.code}_supervisor"],
+                                      department_id=ctx["officers"]["fire"].memberships.get().department_id, days=7,
+                                      reason="Fire exits?")
     mails = [Notification(recipient=ctx["citizen"], kind=NotificationKind.SUBMITTED, application=application),
              Notification(recipient=ctx["citizen"], kind=NotificationKind.CORRECTION_REQUESTED,
                           application=application, review=review, params={"fields": ["seats"]}),
              Notification(recipient=officer, kind=NotificationKind.REVIEW_ROUTED, application=application,
-                          review=review)]
+                          review=review),
+             Notification(recipient=ctx["officers"]["fire"], kind=NotificationKind.OPINION_OVERDUE,
+                          application=application, params={"due_date": "2026-12-09", "share": share.pk})]
     return [url for n in mails for url in links(build_email(n))]
 
 
@@ -93,7 +100,7 @@ SOURCES = {
     "registration attempt": (_registration_attempt, ["/accounts/login/", "/accounts/password-reset/"]),
     "password reset": (_password_reset, ["/accounts/password-reset/"]),
     "claim (mail and letter)": (_claim, ["/accounts/claim/", "/accounts/claim/"]),
-    "notifications": (_notifications, ["/applications/", "/applications/", "/officer/reviews/"]),
+    "notifications": (_notifications, ["/applications/", "/applications/", "/officer/reviews/", "/officer/shared/"]),
     "API token expiry": (_token_expiry, ["/api/tokens/"]),
     "permit": (_permit, ["/permits/verify/"]),
 }

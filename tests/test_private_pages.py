@@ -13,6 +13,7 @@ from functools import cached_property, partial
 from urllib.parse import urlsplit
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -22,12 +23,12 @@ from accounts.mail import verification_url
 from accounts.models import Role
 from api.models import TokenKind
 from api.services import api_token_create
-from approvals import consultation
-from approvals.models import Attachment
+from approvals import consultation, opinions, sharing
+from approvals.models import Attachment, OpinionAttachment
 from approvals.permit_flow import permit_render
 from permits.tests.conftest import approve_all
 from tests.client import PortalClient
-from tests.factories import UserFactory
+from tests.factories import PDF_BYTES, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -67,6 +68,15 @@ class World:
     @cached_property
     def attachment(self) -> Attachment:
         return self.application.attachments.get()
+
+    @cached_property
+    def opinion_file(self) -> OpinionAttachment:
+        """A file tax gave with its opinion on health's review."""
+        share = sharing.application_share(review_id=self.review().pk, actor=self.officers["health_supervisor"],
+                                          department_id=self.review("tax").department_id, days=7, reason="The name?")
+        opinions.opinion_give(share_id=share.pk, actor=self.officers["tax"], verdict="agree",
+                              files=[SimpleUploadedFile("extract.pdf", PDF_BYTES)])
+        return OpinionAttachment.objects.get(opinion__share=share)
 
     def signed_in(self, user) -> PortalClient:
         client = PortalClient()
@@ -122,6 +132,12 @@ def _claim_page(w):
     return partial(client.get, reverse("accounts:claim"))
 
 
+def _opinions_read(w):
+    """Health's system reads the opinion tax gave on its review."""
+    assert w.opinion_file
+    return partial(w.department_api().get, reverse("api:review-opinions", args=[w.review().pk]))
+
+
 def _verification_path() -> str:
     return urlsplit(verification_url(UserFactory(email="waiting@example.org", email_verified=False))).path
 
@@ -156,6 +172,8 @@ PRIVATE = {
     "departments:attachment": lambda w: partial(
         w.staff().get, reverse("departments:attachment", args=[w.review().pk, w.attachment.pk])),
     "departments:shared": lambda w: partial(w.staff().get, reverse("departments:shared")),
+    "departments:opinion_file": lambda w: partial(w.staff().get, reverse(
+        "departments:opinion_file", args=[w.opinion_file.opinion.share_id, w.opinion_file.pk])),
     "approvals:notifications (an officer)": lambda w: partial(w.staff().get, reverse("approvals:notifications")),
     "permits:manage_list": lambda w: partial(w.staff("registration_supervisor").get, reverse("permits:manage_list")),
     "permits:manage": lambda w: partial(
@@ -168,6 +186,8 @@ PRIVATE = {
     "audit:export": lambda w: partial(w.with_role(Role.AUDITOR).get, reverse("audit:export")),
     "departments:attachment_original": lambda w: partial(
         w.with_role(Role.AUDITOR).get, reverse("departments:attachment_original", args=[w.attachment.pk])),
+    "departments:opinion_file_original": lambda w: partial(
+        w.with_role(Role.AUDITOR).get, reverse("departments:opinion_file_original", args=[w.opinion_file.pk])),
     "admin:index": lambda w: partial(w.signed_in(w.admin_user).get, reverse("admin:index")),
     "admin:accounts_user_change": lambda w: partial(
         w.signed_in(w.admin_user).get, reverse("admin:accounts_user_change", args=[w.citizen.pk])),
@@ -176,6 +196,9 @@ PRIVATE = {
     "api:review": lambda w: partial(w.department_api().get, reverse("api:review", args=[w.review().pk])),
     "api:review-attachment": lambda w: partial(
         w.department_api().get, reverse("api:review-attachment", args=[w.review().pk, w.attachment.pk])),
+    "api:review-opinions": _opinions_read,
+    "api:review-opinion-file": lambda w: partial(w.department_api().get, reverse(
+        "api:review-opinion-file", args=[w.review().pk, w.opinion_file.pk])),
     "api:applications": lambda w: partial(w.citizen_api().get, reverse("api:applications")),
     "api:application": lambda w: partial(w.citizen_api().get, reverse("api:application", args=[w.application.pk])),
     "api:application-permit": lambda w: partial(

@@ -5,7 +5,17 @@ from crispy_forms.layout import Submit
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from approvals.models import NOTE_MAX_LENGTH, OPINION_TEXT_MAX, SHARE_MAX_DAYS, SHARE_MIN_DAYS, OpinionVerdict
+from approvals.answers import file_types
+from approvals.models import (
+    NOTE_MAX_LENGTH,
+    OPINION_FILE_MAX_MB,
+    OPINION_MAX_FILES,
+    OPINION_TEXT_MAX,
+    SHARE_MAX_DAYS,
+    SHARE_MIN_DAYS,
+    OpinionVerdict,
+)
+from approvals.uploads import DEFAULT_ACCEPT
 
 
 def _helper(label: str, name: str) -> FormHelper:
@@ -53,8 +63,22 @@ class ShareForm(forms.Form):
         self.helper = _helper(_("Share for an opinion"), "share")
 
 
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class FilesField(forms.FileField):
+    """Several files in one input. Each is checked by the engine (approvals.opinions), as a
+    citizen's upload is, so this only collects them."""
+
+    widget = MultipleFileInput
+
+    def clean(self, data, initial=None):
+        return [f for f in (data if isinstance(data, list | tuple) else [data]) if f]
+
+
 class OpinionForm(forms.Form):
-    """The department asked answers a share; the engine checks the same rules again."""
+    """The department asked answers a share; the engine checks the same rules again, and the files."""
 
     verdict = forms.ChoiceField(label=_("Your department's opinion"), choices=OpinionVerdict.choices,
                                 widget=forms.RadioSelect)
@@ -65,7 +89,13 @@ class OpinionForm(forms.Form):
                               widget=forms.Textarea(attrs={"rows": 2}), help_text=_("Required when you disagree."))
     comment = forms.CharField(label=_("Comment (optional)"), max_length=OPINION_TEXT_MAX, required=False,
                               widget=forms.Textarea(attrs={"rows": 2}))
+    files = FilesField(label=_("Files (optional)"), required=False,
+                       widget=MultipleFileInput(attrs={"accept": ",".join(DEFAULT_ACCEPT)}))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, prefix="opinion", **kwargs)
+        self.fields["files"].help_text = _(
+            "For example a signed statement or a marked-up plan: up to %(n)s files, each %(types)s of %(mb)s MB or "
+            "less. They are final with the opinion.") % {"n": OPINION_MAX_FILES, "types": file_types({}),
+                                                          "mb": OPINION_FILE_MAX_MB}
         self.helper = _helper(_("Give the opinion (final)"), "give_opinion")

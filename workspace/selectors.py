@@ -11,6 +11,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from approvals.access import opinion_reader_department
 from approvals.models import (
     QUEUE_NEVER_DECIDED,
     QUEUE_NO_DUE_DATE,
@@ -19,8 +20,10 @@ from approvals.models import (
     ApplicationShare,
     InternalNote,
     NameWords,
+    OpinionAttachment,
     Review,
     ReviewStatus,
+    ShareOpinion,
 )
 from approvals.need_to_know import need_to_know
 from approvals.sla import local_today, sla_calendar
@@ -460,6 +463,7 @@ HISTORY_WORDS = {
     ("attachment.viewed", "download"): _("Downloaded a file"),
     ("attachment.viewed", "opinion"): _("Downloaded a file to give an opinion"),
     ("attachment.viewed", "audit"): _("Retrieved a file as it was uploaded, for an audit"),
+    ("attachment.viewed", "opinion_file"): _("Downloaded a file given with an opinion"),
     ("application.viewed", ""): _("Viewed the application"),
     ("application.viewed", "opinion"): _("Viewed to give an opinion"),
 }
@@ -506,12 +510,36 @@ def standard_reasons(department_id: int):
     return StandardReason.objects.filter(department_id=department_id, active=True).order_by("position", "pk")
 
 
-def shares_of_application(review: Review):
-    """The shares the review's department made for this application, newest first."""
-    return (
-        ApplicationShare.objects.filter(application_id=review.application_id, from_department_id=review.department_id)
-        .select_related("department", "granted_by", "opinion__given_by").order_by("-created_at", "-pk")
-    )
+def opinion_of(share: ApplicationShare) -> ShareOpinion | None:
+    """The opinion given on a share, with who gave it and its files, or None."""
+    return ShareOpinion.objects.filter(share=share).select_related("given_by").prefetch_related("attachments").first()
+
+
+def opinion_file_for(user, share_pk: int, file_pk: int) -> tuple[OpinionAttachment, ApplicationShare, bool] | None:
+    """A file given with the opinion on a share, the share, and whether the user reads it as a
+    member of the asking department (else of the department asked); None when the file is not
+    that opinion's or the user may not read it (approvals.access.opinion_reader_department)."""
+    item = (OpinionAttachment.objects.select_related("opinion__share__application", "opinion__share__department",
+                                                     "opinion__share__from_department")
+            .filter(pk=file_pk, opinion__share_id=share_pk).first())
+    if item is None:
+        return None
+    share = item.opinion.share
+    department_id = opinion_reader_department(user, share)
+    if department_id is None:
+        return None
+    return item, share, department_id == share.from_department_id
+
+
+def opinion_file_on_record(file_pk: int) -> OpinionAttachment | None:
+    """A file given with an opinion, with its application (for the record's retrieval)."""
+    return OpinionAttachment.objects.select_related("opinion__share__application").filter(pk=file_pk).first()
+
+
+def asking_review_id(share: ApplicationShare) -> int:
+    """The asking department's review of the shared application."""
+    return Review.objects.values_list("pk", flat=True).get(application_id=share.application_id,
+                                                           department_id=share.from_department_id)
 
 
 def share_targets(review: Review):

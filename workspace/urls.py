@@ -23,5 +23,7 @@ urlpatterns = [
     path("shared/<int:pk>/files/<int:attachment_id>/", views.opinion_attachment, name="opinion_attachment"),
     path("shared/<int:pk>/revoke/", views.share_revoke, name="share_revoke"),
     path("shared/<int:pk>/opinion/", views.opinion_give, name="opinion_give"),
+    path("shared/<int:pk>/opinion/files/<int:file_id>/", views.opinion_file, name="opinion_file"),
     path("files/<int:attachment_id>/original/", views.attachment_original, name="attachment_original"),
+    path("opinion-files/<int:file_id>/original/", views.opinion_file_original, name="opinion_file_original"),
 ]

@@ -15,7 +15,7 @@ from approvals import consultation, notes, opinions, sharing, workflow
 from approvals.access import may_claim, may_decide, may_release
 from approvals.attachments import CopyUnavailable, disarmed_copy, original_for_record
 from approvals.events import engine_event
-from approvals.models import ApplicationShare, Attachment, MessageSide, Review, ShareOpinion
+from approvals.models import ApplicationShare, Attachment, MessageSide, Review
 from approvals.need_to_know import department_attachment, need_to_know
 from approvals.selectors import department_thread
 from approvals.sla import local_today
@@ -194,12 +194,13 @@ def _render_review(request, review, role, form, status=200, reply_form=None, not
         "may_release": may_release(review, actor_id=request.user.pk, role=role),
         "may_decide": may_decide(review, actor_id=request.user.pk, role=role),
     }
+    # Every member of the department sees whom it asked for an opinion and what they answered.
+    context["shares"], context["today"] = opinions.asked_opinions(review), local_today()
     if supervisor:
         if review.is_open:
             context["assign_members"] = department_members([review.department_id])
         if review.is_open and review.due_date:
             context["extend_form"] = extend_form or ExtendForm()
-        context["shares"], context["today"] = selectors.shares_of_application(review), local_today()
         context["share_form"] = share_form or _share_form(review)
     return render(request, "departments/review.html", context, status=status)
 
@@ -248,18 +249,21 @@ def attachment(request, pk, attachment_id):
     if item is None:
         access_denied(request, object_type="attachment", object_id=attachment_id)
         raise Http404
-    return _serve_disarmed(request, review, item, purpose="download", back=reverse("departments:review", args=[pk]))
+    return _serve_disarmed(request, review.application, item, purpose="download", department_code=review.department.code,
+                           back=reverse("departments:review", args=[pk]))
 
 
-def _serve_disarmed(request, review, item, *, purpose, back, department_code=None):
-    """The disarmed copy of a file, its download on record; back to ``back`` with a message
-    when no safe copy can be made (the original is never the fallback)."""
+def _serve_disarmed(request, application, item, *, purpose, department_code, back):
+    """The disarmed copy of a file (a citizen's, or one given with an opinion), its download on
+    record; back to ``back`` with a message when no safe copy can be made (the original is never
+    the fallback)."""
     try:
         copy = disarmed_copy(item)
     except CopyUnavailable as unavailable:
         messages.error(request, unavailable.message)
         return redirect(back)
-    _viewed(request, review, Action.ATTACHMENT_VIEWED, obj=item, purpose=purpose, department_code=department_code)
+    access_record(engine_event(Action.ATTACHMENT_VIEWED, application, obj=item, actor=request.user,
+                               ip=client_ip(request), department_code=department_code, purpose=purpose))
     return FileResponse(copy, as_attachment=True, filename=item.original_name, content_type=item.content_type)
 
 
@@ -268,11 +272,22 @@ def attachment_original(request, attachment_id):
     """The file as the citizen uploaded it, kept for the record: for auditors and administrators
     only (anyone else gets a 404, on record), and every retrieval is audited."""
     item = Attachment.objects.select_related("application").filter(pk=attachment_id).first()
+    return _original(request, item, item and item.application, "attachment", attachment_id)
+
+
+@login_required
+def opinion_file_original(request, file_id):
+    """A file given with an opinion as it was uploaded, kept for the record: as a citizen's."""
+    item = selectors.opinion_file_on_record(file_id)
+    return _original(request, item, item and item.opinion.share.application, "opinionattachment", file_id)
+
+
+def _original(request, item, application, object_type: str, object_id):
     if item is None or not request.user.may_read_audit_log:
-        access_denied(request, object_type="attachment", object_id=attachment_id)
+        access_denied(request, object_type=object_type, object_id=object_id)
         raise Http404
     original = original_for_record(item)
-    access_record(engine_event(Action.ATTACHMENT_VIEWED, item.application, obj=item, actor=request.user,
+    access_record(engine_event(Action.ATTACHMENT_VIEWED, application, obj=item, actor=request.user,
                                ip=client_ip(request), purpose="audit", copy="original"))
     return FileResponse(original, as_attachment=True, filename=item.original_name, content_type="application/octet-stream")
 
@@ -351,17 +366,17 @@ def _share_for_opinion(request, pk):
 
 
 @staff_required
-def opinion(request, pk, *, opinion_form=None, status=200):
+def opinion(request, pk, *, opinion_form=None, status=200, files_chosen=False):
     """The asking department's need-to-know view, read-only, while the share is active, with
     the form for the opinion until one is given."""
     share = _share_for_opinion(request, pk)
     view = selectors.opinion_view(share)
     _viewed(request, view["review"], Action.APPLICATION_VIEWED, obj=share.application, purpose="opinion",
             department_code=share.department.code)
-    given = ShareOpinion.objects.filter(share=share).select_related("given_by").first()
+    given = selectors.opinion_of(share)
     return render(request, "departments/opinion.html", {
         "share": share, "application": share.application, "given": given, "today": local_today(),
-        "opinion_form": None if given else opinion_form or OpinionForm(), **view,
+        "opinion_form": None if given else opinion_form or OpinionForm(), "files_chosen": files_chosen, **view,
     }, status=status)
 
 
@@ -370,7 +385,7 @@ def opinion(request, pk, *, opinion_form=None, status=200):
 def opinion_give(request, pk):
     """A member of the department asked gives its opinion (final)."""
     share = _share_for_opinion(request, pk)
-    form = OpinionForm(request.POST)
+    form = OpinionForm(request.POST, request.FILES)
     if form.is_valid():
         try:
             opinions.opinion_give(share_id=share.pk, actor=request.user, ip=client_ip(request), **form.cleaned_data)
@@ -385,7 +400,7 @@ def opinion_give(request, pk):
         else:
             messages.success(request, _("Your department's opinion was given."))
             return redirect("departments:opinion", pk=pk)
-    return opinion(request, pk, opinion_form=form, status=400)
+    return opinion(request, pk, opinion_form=form, status=400, files_chosen=bool(request.FILES))
 
 
 @staff_required
@@ -396,5 +411,24 @@ def opinion_attachment(request, pk, attachment_id):
     if item is None:
         access_denied(request, object_type="attachment", object_id=attachment_id)
         raise Http404
-    return _serve_disarmed(request, review, item, purpose="opinion", department_code=share.department.code,
+    return _serve_disarmed(request, review.application, item, purpose="opinion", department_code=share.department.code,
                            back=reverse("departments:opinion", args=[pk]))
+
+
+@staff_required
+def opinion_file(request, pk, file_id):
+    """A file given with the opinion on share ``pk``: for every officer and supervisor of the
+    asking department, and for the department asked while the share lasts (approvals.access);
+    anyone else gets a 404, on record. Every download is on record."""
+    found = selectors.opinion_file_for(request.user, pk, file_id)
+    if found is None:
+        access_denied(request, object_type="opinionattachment", object_id=file_id)
+        raise Http404
+    item, share, asking = found
+    if asking:
+        back = reverse("departments:review", args=[selectors.asking_review_id(share)]) + "#sharing"
+    else:
+        back = reverse("departments:opinion", args=[pk])
+    department = share.from_department if asking else share.department
+    return _serve_disarmed(request, share.application, item, purpose="opinion_file", department_code=department.code,
+                           back=back)

@@ -147,6 +147,8 @@ SCHEMA_SCOPES = {
     ("/api/v1/reviews/", "get"): "read",
     ("/api/v1/reviews/{id}/", "get"): "read",
     ("/api/v1/reviews/{id}/attachments/{attachment_id}/", "get"): "read",
+    ("/api/v1/reviews/{id}/opinions/", "get"): "read",
+    ("/api/v1/reviews/{id}/opinions/files/{file_id}/", "get"): "read",
     ("/api/v1/reviews/{id}/claim/", "post"): "decide",
     ("/api/v1/reviews/{id}/decision/", "post"): "decide",
     ("/api/v1/reviews/{id}/messages/", "post"): "decide",

@@ -15,7 +15,7 @@ from audit.models import Action, AuditEvent
 from permits.models import Permit
 from tests.browser import steps
 from tests.engine_fixtures import submitted_application
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, PDF_BYTES
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -165,3 +165,21 @@ def test_supervisor_extends_and_shares_for_an_opinion(page, assert_accessible, r
     expect(page.get_by_text("1 Harbour Road")).to_have_count(0)
     expect(page.get_by_role("button", name="Record decision")).to_have_count(0)
     assert_accessible(page)
+
+    # The department asked answers with a file; a plain officer of health reads it and downloads the file.
+    page.get_by_label("Agree with conditions").check()
+    page.get_by_label("Conditions", exact=True).fill("Register the name before opening.")
+    page.get_by_label("Files (optional)").set_input_files(
+        [{"name": "register extract.pdf", "mimeType": "application/pdf", "buffer": PDF_BYTES}])
+    page.get_by_role("button", name="Give the opinion (final)").click()
+    expect(page.get_by_text("Your department's opinion was given.")).to_be_visible()
+    expect(page.get_by_role("link", name="register extract.pdf")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, officers["health"].email)
+    page.goto(reverse("departments:review", args=[review.pk]))
+    expect(page.get_by_role("heading", name="Opinions of other departments")).to_be_visible()
+    expect(page.get_by_text("Register the name before opening.")).to_be_visible()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="register extract.pdf").click()
+    assert download.value.suggested_filename == "register extract.pdf"

@@ -1,6 +1,7 @@
 """The department asked gives its opinion on a share: structured, one per share, final, audited;
 the asking department sees it on its review page and its supervisors are told."""
 
+import importlib
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,7 +13,7 @@ from django.utils import timezone
 from approvals import opinions, sharing
 from approvals.models import ApplicationShare, Notification, NotificationKind, ShareOpinion
 from approvals.notifications import build_email
-from approvals.opinion_deadlines import opinion_scan
+from approvals.opinion_deadlines import opinion_due_backfill, opinion_scan
 from approvals.tasks import sla_scan_task
 from audit.models import Action, AuditEvent
 from core.errors import Conflict, ValidationFailed
@@ -21,6 +22,8 @@ from tests.concurrent import run_together
 from .share_fixtures import *  # noqa: F403 -- application, health, building
 
 pytestmark = pytest.mark.django_db
+
+backfill_migration = importlib.import_module("approvals.migrations.0021_opinion_due_backfill")
 
 
 @pytest.fixture
@@ -209,3 +212,65 @@ def test_two_scans_at_once_remind_once(friday_share, building):
 def test_the_beat_scan_sends_the_opinion_reminders(friday_share, time_machine):
     time_machine.move_to(datetime(2026, 12, 8, 9, 0, tzinfo=ZoneInfo(settings.TIME_ZONE)), tick=False)
     assert sla_scan_task() == {"reminders": 0, "yellow": 0, "red": 0, "opinion_due": 1, "opinion_overdue": 0}
+
+
+def test_the_reminders_link_straight_to_the_opinion_page(client, friday_share, building, settings):
+    settings.SITE_URL = "https://portal.example.gov"
+    opinion_scan(today=date(2026, 12, 8))
+    opinion_scan(today=date(2026, 12, 10))
+    page = reverse("departments:opinion", args=[friday_share.pk])
+    for kind in (NotificationKind.OPINION_DUE, NotificationKind.OPINION_OVERDUE):
+        told = Notification.objects.filter(kind=kind, recipient=building["officer"]).get()
+        assert told.params == {"due_date": "2026-12-09", "share": friday_share.pk}
+        email = build_email(told)
+        assert email.body.split("\n\n")[2] == f"https://portal.example.gov{page}"
+        assert f'<a href="https://portal.example.gov{page}">Give your department\'s opinion</a>' in \
+            email.alternatives[0][0]
+    client.force_login(building["officer"])
+    listing = client.get(reverse("approvals:notifications")).content.decode()
+    assert listing.count(f'<a href="{page}">{friday_share.application.reference}</a>') == 2
+    assert client.get(page).status_code == 200
+
+
+# --- Shares made before opinions had a deadline ---------------------------------------------------
+
+
+def test_the_backfill_dates_the_shares_still_waiting_and_tells_nobody_of_a_past_date(friday_share, health, officers,
+                                                                                      building, time_machine):
+    def shared(reason, **changes):
+        share = sharing.application_share(review_id=health.pk, actor=officers["health_supervisor"],
+                                          department_id=building["department"].pk, days=7, reason=reason)
+        ApplicationShare.objects.filter(pk=share.pk).update(opinion_due=None, **changes)
+        return share
+
+    ApplicationShare.objects.filter(pk=friday_share.pk).update(opinion_due=None)  # Friday 4 Dec: due Wednesday 9
+    time_machine.move_to(datetime(2026, 12, 7, 11, 0, tzinfo=ZoneInfo(settings.TIME_ZONE)), tick=False)
+    monday = shared("Made on Monday")  # due Thursday 10 December
+    answered = shared("Answered")
+    give(answered, building["officer"])
+    revoked = shared("Revoked", revoked_at=timezone.now(), ended_at=timezone.now())
+    ended = shared("Expired", expires_at=timezone.now() + timedelta(minutes=1))
+
+    time_machine.move_to(datetime(2026, 12, 10, 8, 0, tzinfo=ZoneInfo(settings.TIME_ZONE)), tick=False)
+    migrated = timezone.now()
+    assert opinion_due_backfill() == 2
+    dates = {s.pk: (s.opinion_due, s.opinion_reminded_at, s.opinion_overdue_at)
+             for s in ApplicationShare.objects.all()}
+    assert dates == {
+        friday_share.pk: (date(2026, 12, 9), None, migrated),  # past: claimed, told to nobody
+        monday.pk: (date(2026, 12, 10), None, None),  # due today: reminded as any other
+        answered.pk: (None, None, None), revoked.pk: (None, None, None), ended.pk: (None, None, None)}
+    assert opinion_scan(today=date(2026, 12, 10)) == {"opinion_due": 1, "opinion_overdue": 0}
+    assert opinion_scan(today=date(2026, 12, 11)) == {"opinion_due": 0, "opinion_overdue": 1}
+    told = Notification.objects.filter(kind__in=[NotificationKind.OPINION_DUE, NotificationKind.OPINION_OVERDUE])
+    assert {n.params["share"] for n in told} == {monday.pk}
+    assert opinion_due_backfill() == 0  # run again: nothing left to date
+
+
+def test_the_migration_calls_the_backfill_with_its_historical_model(monkeypatch):
+    from django.apps import apps
+
+    called = []
+    monkeypatch.setattr("approvals.opinion_deadlines.opinion_due_backfill", lambda model: called.append(model))
+    backfill_migration.backfill(apps, None)
+    assert called == [apps.get_model("approvals", "ApplicationShare")]
