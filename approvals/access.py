@@ -43,3 +43,14 @@ def may_manage_permit(actor, permit) -> bool:
 def may_manage_any_permit(actor) -> bool:
     """Whether the staff's permit pages are open to this user at all."""
     return acts_as_administrator(actor) or supervisor_memberships(actor).exists()
+
+
+def may_see_filing(filing, *, role) -> bool:
+    """A filing is its department's alone: any active officer or supervisor of it reads it (what
+    it lists: approvals.need_to_know) and may acknowledge it; nobody else sees it at all."""
+    return role is not None
+
+
+def may_acknowledge(filing, *, role) -> bool:
+    """Once: a filing acknowledged stays so."""
+    return may_see_filing(filing, role=role) and filing.acknowledged_at is None

@@ -18,6 +18,7 @@ from .models import (
     REVIEW_OPEN,
     Application,
     ApplicationStatus,
+    Filing,
     Message,
     MessageSide,
     Notification,
@@ -164,6 +165,14 @@ def application_progress(application: Application) -> list[StageProgress]:
         progress.append(StageProgress(number=stage.number, state=state, reviews=reviews,
                                       expected_by=stage.expected_by if open_stage else None))
     return progress
+
+
+def filings_for_citizen(application: Application) -> list:
+    """The bodies told of the application's approval by filing, with when they acknowledged it:
+    the departments only, never who in them."""
+    return list(Filing.objects.filter(application=application).select_related("department")
+                .only("application_id", "department__code", "department__name", "created_at", "acknowledged_at")
+                .order_by("department__code"))
 
 
 def notifications_for(user, *, limit: int = 20):

@@ -156,10 +156,11 @@ def frozen_schema(version_id: int) -> Schema:
 
 @functools.lru_cache(maxsize=512)
 def frozen_department_ids(version_id: int) -> dict[str, int]:
-    """Department code → id for the reviews of a published version, read once per process
-    (each submit creates those reviews). Departments are never deleted, and the ids found stay
-    right even if a code is renamed later."""
-    codes = [r["department"] for r in frozen_schema(version_id).reviews]
+    """Department code → id for the reviews and filings of a published version, read once per
+    process (each submit creates those reviews, each approval those filings). Departments are
+    never deleted, and the ids found stay right even if a code is renamed later."""
+    schema = frozen_schema(version_id)
+    codes = [entry["department"] for entry in [*schema.reviews, *schema.filings]]
     return dict(Department.objects.filter(code__in=codes).values_list("code", "pk"))
 
 

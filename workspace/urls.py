@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import queue_views, views
+from . import filing_views, queue_views, views
 
 app_name = "departments"
 
@@ -24,4 +24,7 @@ urlpatterns = [
     path("shared/<int:pk>/revoke/", views.share_revoke, name="share_revoke"),
     path("shared/<int:pk>/opinion/", views.opinion_give, name="opinion_give"),
     path("files/<int:attachment_id>/original/", views.attachment_original, name="attachment_original"),
+    path("filings/", filing_views.filing_list, name="filings"),
+    path("filings/<int:pk>/", filing_views.filing, name="filing"),
+    path("filings/<int:pk>/acknowledge/", filing_views.filing_acknowledge, name="filing_acknowledge"),
 ]
