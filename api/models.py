@@ -22,6 +22,7 @@ class Scope(models.TextChoices):
     WEBHOOKS = "webhooks", _("Manage webhooks")
     FILE = "file", _("File applications")
     REGISTER = "register", _("Register walk-in citizens")
+    ACKNOWLEDGE = "acknowledge", _("Acknowledge filings")
 
 
 class ApiToken(models.Model):
@@ -154,6 +155,7 @@ class WebhookEvent(models.TextChoices):
     APPLICATION_REJECTED = "application.rejected", _("Application rejected")
     PERMIT_ISSUED = "permit.issued", _("Permit issued")
     PERMIT_REVOKED = "permit.revoked", _("Permit revoked")
+    FILING_CREATED = "filing.created", _("Approval filed with the department")
 
 
 class WebhookSubscription(models.Model):

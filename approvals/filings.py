@@ -85,5 +85,5 @@ def filing_acknowledge(*, filing_id: int, actor, ip: str | None = None, via: Tok
             "when": formats.date_format(timezone.localtime(filing.acknowledged_at), "SHORT_DATETIME_FORMAT")})
     filing.acknowledged_at, filing.acknowledged_by = now, actor
     audit_record(engine_event(Action.FILING_ACKNOWLEDGED, filing.application, obj=filing, actor=actor, via=via, ip=ip,
-                              department_code=filing.department.code))
+                              department_code=filing.department.code, purpose="filing"))
     return filing

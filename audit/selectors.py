@@ -26,6 +26,8 @@ STAFF_ACCESS_ACTIONS = (
     Action.APPLICATION_SHARED,
     Action.SHARE_REVOKED,
     Action.PERSONAL_DATA_VIEWED,
+    Action.FILING_VIEWED,
+    Action.FILING_ACKNOWLEDGED,
 )
 
 # The same actions in the words of the person whose data it is.
@@ -39,6 +41,8 @@ ACCESS_DESCRIPTIONS = {
     Action.APPLICATION_SHARED: _("Shared your application with another department for its opinion"),
     Action.SHARE_REVOKED: _("Ended another department's access to your application"),
     Action.PERSONAL_DATA_VIEWED: _("Opened your account and personal details in the administration site"),
+    Action.FILING_VIEWED: _("Read what it is told of your approved application"),
+    Action.FILING_ACKNOWLEDGED: _("Acknowledged being told of your approved application"),
     # What a front desk does for the citizen.
     Action.IDENTITY_VERIFIED: _("Verified your identity in person"),
     Action.CLAIM_LETTER_PRINTED: _("Printed a letter to claim your account"),
@@ -62,6 +66,7 @@ PURPOSES = {
     "administration": _("Administering the portal's accounts"),
     "api": _("Reviewing the application, through the department's system"),
     "counter": _("Serving you at a front desk"),
+    "filing": _("Being told of your approved application (filing after approval)"),
 }
 DECISIONS = frozenset({Action.REVIEW_APPROVED, Action.REVIEW_REJECTED, Action.REVIEW_CORRECTION})
 

@@ -157,3 +157,54 @@ def test_anyone_else_finds_no_such_filing_and_changes_nothing(approved, told_sta
     filing.refresh_from_db()
     assert (filing.acknowledged_at, filing.acknowledged_by) == (None, None)
     assert not AuditEvent.objects.filter(action=Action.FILING_ACKNOWLEDGED).exists()
+
+
+# --- The applicant's page --------------------------------------------------------------------------
+
+
+def test_the_applicant_sees_which_bodies_were_told_and_whether_they_acknowledged(
+        client, told_submit, told_staff, citizen):
+    from django.urls import reverse
+
+    application = told_submit()
+    client.force_login(citizen)
+    url = reverse("approvals:detail", args=[application.pk])
+    assert "Told of your approval" not in client.get(url).content.decode()
+
+    approve(application, told_staff)
+    filing = Filing.objects.get(application=application, department__code="subdistrict")
+    filing_acknowledge(filing_id=filing.pk, actor=told_staff["subdistrict"])
+    response = client.get(url)
+
+    page = " ".join(response.content.decode().split())
+    local = filing.created_at.astimezone(ZoneInfo(settings.TIME_ZONE))
+    day = f"{local.day} {local:%b %Y}"
+    assert [(b.department.code, b.answers, b.identity) for b in response.context["told"]] == [
+        ("statistics", [{"en": "Cuisine", "zh-hans": "cuisine"}], []),
+        ("subdistrict", [{"en": "Contact phone", "zh-hans": "contact_phone"}, {"en": "Business name",
+                                                                              "zh-hans": "business_name"},
+                         {"en": "Seats", "zh-hans": "seats"}], ["Name", "Phone"])]
+    assert f"<strong>Statistics Bureau</strong>: told on {day}, not acknowledged yet" in page
+    assert f"<strong>Subdistrict Bureau</strong>: told on {day}, acknowledged on {day}" in page
+    assert "Told: Contact phone, Business name, Seats, your name, your phone</div>" in page
+    assert "Told: Cuisine</div>" in page
+    # The department, never who in it.
+    assert told_staff["subdistrict"].full_name not in page
+
+
+def test_the_applicant_sees_who_read_and_acknowledged_their_filing(client, approved, told_staff, citizen):
+    from django.urls import reverse
+
+    from approvals.selectors import who_viewed_page
+
+    filing = Filing.objects.get(application=approved, department__code="subdistrict")
+    client.force_login(told_staff["subdistrict"])
+    client.get(reverse("departments:filing", args=[filing.pk]))
+    client.post(reverse("departments:filing_acknowledge", args=[filing.pk]))
+
+    rows = [r for r in who_viewed_page(citizen).object_list if r.department == "Subdistrict Bureau"]
+    assert [(r.staff_name, r.department, r.action, r.purpose, r.reference) for r in rows] == [
+        (told_staff["subdistrict"].full_name, "Subdistrict Bureau", "Acknowledged being told of your approved application",
+         "Being told of your approved application (filing after approval)", approved.reference),
+        (told_staff["subdistrict"].full_name, "Subdistrict Bureau", "Read what it is told of your approved application",
+         "Being told of your approved application (filing after approval)", approved.reference)]
