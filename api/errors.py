@@ -55,8 +55,8 @@ def exception_handler(exc, context):
     """Every error, domain or HTTP, in the documented shape; nothing the engine raises is a 500."""
     if isinstance(exc, ValidationFailed):
         return error_response(400, exc.message, code="validation_failed", fields=exc.errors)
-    if isinstance(exc, Conflict):
-        return error_response(409, exc.message, code="conflict")
+    if isinstance(exc, Conflict):  # a conflict with an answer of its own (already_acknowledged) says so
+        return error_response(409, exc.message, code=getattr(exc, "api_code", "conflict"))
     if isinstance(exc, InvalidTransition):
         return error_response(409, exc.message, code="invalid_state")
     if isinstance(exc, NotAllowed):

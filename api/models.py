@@ -24,6 +24,7 @@ class Scope(models.TextChoices):
     REGISTER = "register", _("Register walk-in citizens")
     CERTIFICATES_WRITE = "certificates:write", _("Push and revoke e-certificates")
     CERTIFICATES_VERIFY = "certificates:verify", _("Check e-certificates, with the holder's consent")
+    ACKNOWLEDGE = "acknowledge", _("Acknowledge filings")
 
 
 class ApiToken(models.Model):
@@ -177,6 +178,7 @@ class WebhookEvent(models.TextChoices):
     APPLICATION_REJECTED = "application.rejected", _("Application rejected")
     PERMIT_ISSUED = "permit.issued", _("Permit issued")
     PERMIT_REVOKED = "permit.revoked", _("Permit revoked")
+    FILING_CREATED = "filing.created", _("Approval filed with the department")
 
 
 class WebhookSubscription(models.Model):

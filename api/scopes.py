@@ -9,13 +9,15 @@ from .models import Scope, TokenKind
 # department's case system, a citizen's app or a front desk does from the start (narrower
 # tokens are chosen when issuing, e.g. only `read` for a reporting tool).
 KIND_SCOPES = {
-    TokenKind.DEPARTMENT: (Scope.READ, Scope.DECIDE, Scope.WEBHOOKS, Scope.CERTIFICATES_WRITE, Scope.CERTIFICATES_VERIFY),
+    TokenKind.DEPARTMENT: (Scope.READ, Scope.DECIDE, Scope.WEBHOOKS, Scope.ACKNOWLEDGE, Scope.CERTIFICATES_WRITE,
+                           Scope.CERTIFICATES_VERIFY),
     TokenKind.CITIZEN: (Scope.READ, Scope.FILE),
     TokenKind.FRONT_DESK: (Scope.READ, Scope.FILE, Scope.REGISTER),
 }
 
 SCOPE_HELP = {
-    Scope.READ: _("Read (GET): a department's reviews and their files; applications and their permits"),
+    Scope.READ: _("Read (GET): a department's reviews and their files, and its filings; applications and their "
+                  "permits"),
     Scope.DECIDE: _("Claim reviews, decide them (approve, reject, ask for a correction) and write to the applicant"),
     Scope.WEBHOOKS: _("List, add and remove the department's webhook subscriptions and renew their secrets"),
     Scope.FILE: _("Start, fill in, attach files to, submit and correct applications"),
@@ -23,6 +25,7 @@ SCOPE_HELP = {
     Scope.CERTIFICATES_WRITE: _("Push e-certificates the department issued into their holders' wallets and revoke "
                                 "them (signed with the department's signing secret as well)"),
     Scope.CERTIFICATES_VERIFY: _("Check whether an e-certificate is valid, when its holder gave the department consent"),
+    Scope.ACKNOWLEDGE: _("Acknowledge the filings the department is told of after an approval"),
 }
 
 # View → HTTP method → the scope it needs. HEAD is answered as GET; OPTIONS only describes the
@@ -36,6 +39,9 @@ ENDPOINT_SCOPES = {
     "ReviewClaimView": {"POST": Scope.DECIDE},
     "ReviewDecisionView": {"POST": Scope.DECIDE},
     "ReviewMessageView": {"POST": Scope.DECIDE},
+    "FilingListView": {"GET": Scope.READ},
+    "FilingDetailView": {"GET": Scope.READ},
+    "FilingAcknowledgeView": {"POST": Scope.ACKNOWLEDGE},
     "WebhookListView": {"GET": Scope.WEBHOOKS, "POST": Scope.WEBHOOKS},
     "WebhookDetailView": {"GET": Scope.WEBHOOKS, "DELETE": Scope.WEBHOOKS},
     "WebhookSecretView": {"POST": Scope.WEBHOOKS},

@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, QuerySet
 
 from accounts.models import Role
-from approvals.models import Application, Attachment, Review
+from approvals.models import Application, Attachment, Filing, Review
 from catalogue.models import Service
 from permits.models import Permit, PermitStatus
 
@@ -31,6 +31,23 @@ def review_for_department(token: ApiToken, pk: int) -> Review:
                                       "department", "assignee")
         .get(pk=pk, department_id=token.department_id)
     )
+
+
+def filings_for_department(token: ApiToken, *, acknowledged: bool | None = None, filed_since=None) -> QuerySet:
+    """The department's filings after approval (another department's do not exist for the token)."""
+    filings = Filing.objects.filter(department_id=token.department_id).select_related("application__service",
+                                                                                      "department")
+    if acknowledged is not None:
+        filings = filings.filter(acknowledged_at__isnull=not acknowledged)
+    if filed_since is not None:
+        filings = filings.filter(created_at__gte=filed_since)
+    return filings
+
+
+def filing_for_department(token: ApiToken, pk: int) -> Filing:
+    return (Filing.objects.select_related("application__service_version", "application__service",
+                                          "application__applicant", "department")
+            .get(pk=pk, department_id=token.department_id))
 
 
 def applications_for(token: ApiToken) -> QuerySet:

@@ -67,12 +67,22 @@ class ServiceSummarySerializer(serializers.Serializer):
     version = serializers.IntegerField()
 
 
+class CatalogueFilingSerializer(serializers.Serializer):
+    """A body told of the service's approvals without reviewing them, and what it is told."""
+
+    department = serializers.CharField()
+    department_name = serializers.CharField()
+    fields = serializers.ListField(child=serializers.CharField())
+    identity = serializers.ListField(child=serializers.CharField())
+
+
 class ServiceDetailSerializer(ServiceSummarySerializer):
     description = serializers.CharField(allow_blank=True)
     permit_title = serializers.CharField(allow_blank=True)
     permit_valid_days = serializers.IntegerField(allow_null=True)
     fields = CatalogueFieldSerializer(many=True)
     reviews = CatalogueReviewSerializer(many=True)
+    filings = CatalogueFilingSerializer(many=True)
 
 
 RULE_KEYS = ("max_length", "min", "max", "accept", "max_size_mb", "max_files")
@@ -101,6 +111,10 @@ def service_detail(service) -> dict:
             "department": r["department"], "department_name": _text(r.get("department_name")), "stage": r["stage"],
             "time_limit_working_days": r["sla_days"], "fields": list(r.get("fields", [])),
         } for r in schema.get("reviews", [])],
+        "filings": [{
+            "department": f["department"], "department_name": _text(f.get("department_name")),
+            "fields": list(f.get("fields", [])), "identity": list(f.get("identity", [])),
+        } for f in schema.get("filings", [])],
     }
 
 
@@ -132,11 +146,16 @@ class PermitVerificationSerializer(serializers.Serializer):
 # --- Department systems -------------------------------------------------------------------------
 
 
-class ReviewSummarySerializer(serializers.Serializer):
+class OfApplicationSerializer(serializers.Serializer):
+    """What names the application a department's review or filing is of."""
+
     id = serializers.IntegerField()
     application_id = serializers.IntegerField()
     reference = serializers.CharField(allow_null=True)
     service = serializers.CharField()
+
+
+class ReviewSummarySerializer(OfApplicationSerializer):
     stage = serializers.IntegerField()
     status = serializers.ChoiceField(choices=ReviewStatus.choices)
     due_date = serializers.DateField(allow_null=True)
@@ -208,6 +227,15 @@ class ReviewDetailSerializer(ReviewSummarySerializer):
     other_reviews = OtherReviewSerializer(many=True)
 
 
+def need_to_know_data(view: dict) -> dict:
+    """The applicant's details and the answers a need-to-know view holds (approvals.need_to_know)."""
+    return {
+        "applicant": {row.attribute: row.value for row in view["identity"]},
+        "answers": [{"key": row["spec"]["key"], "label": _text(row["spec"].get("label")) or row["spec"]["key"],
+                     "kind": row["spec"]["kind"], "value": row["value"]} for row in view["rows"]],
+    }
+
+
 def review_detail(review, view: dict) -> dict:
     application = review.application
     return {
@@ -216,9 +244,7 @@ def review_detail(review, view: dict) -> dict:
         "assignee": review.assignee.full_name if review.assignee_id else None, "decided_at": review.decided_at,
         "conditions": review.conditions, "reason": review.reason, "correction_fields": list(review.correction_fields),
         "correction_message": review.correction_message,
-        "applicant": {row.attribute: row.value for row in view["identity"]},
-        "answers": [{"key": row["spec"]["key"], "label": _text(row["spec"].get("label")) or row["spec"]["key"],
-                     "kind": row["spec"]["kind"], "value": row["value"]} for row in view["rows"]],
+        **need_to_know_data(view),
         "attachments": [
             attachment_row(f, reverse("api:review-attachment", args=[review.pk, f.pk]))
             for row in view["rows"] for f in row["files"]
@@ -267,6 +293,43 @@ def asked_opinion(review, share) -> dict:
                        "sha256": f.sha256, "download_url": reverse("api:review-opinion-file", args=[review.pk, f.pk])}
                       for f in opinion.attachments.all()],
         },
+    }
+
+
+class FilingSummarySerializer(OfApplicationSerializer):
+    department = serializers.CharField()
+    filed_at = serializers.DateTimeField()
+    acknowledge_by = serializers.DateField()
+    acknowledged_at = serializers.DateTimeField(allow_null=True)
+
+
+def filing_summary(filing) -> dict:
+    return {"id": filing.pk, "application_id": filing.application_id, "reference": filing.application.reference,
+            "service": filing.application.service.slug, "department": filing.department.code,
+            "filed_at": filing.created_at, "acknowledge_by": filing.acknowledge_by,
+            "acknowledged_at": filing.acknowledged_at}
+
+
+class FilingPermitSerializer(serializers.Serializer):
+    number = serializers.CharField()
+    status = serializers.CharField()
+    valid_from = serializers.DateField()
+    valid_until = serializers.DateField()
+
+
+class FilingDetailSerializer(FilingSummarySerializer):
+    applicant = ApplicantSerializer(help_text="The details of the applicant's identity the filing lists.")
+    answers = AnswerSerializer(many=True, help_text="The answers the filing lists, and no other.")
+    permit = FilingPermitSerializer(allow_null=True)
+
+
+def filing_detail(filing, view: dict) -> dict:
+    permit = view["permit"]
+    return {
+        **filing_summary(filing),
+        **need_to_know_data(view),
+        "permit": {"number": permit.number, "status": permit.status, "valid_from": permit.valid_from,
+                   "valid_until": permit.valid_until} if permit else None,
     }
 
 

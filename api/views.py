@@ -10,11 +10,11 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from approvals import workflow
+from approvals import filings, workflow
 from approvals.attachments import CopyUnavailable, disarmed_copy
 from approvals.consultation import message_send_by_department
 from approvals.models import ReviewStatus
-from approvals.need_to_know import department_attachment, need_to_know
+from approvals.need_to_know import department_attachment, filing_need_to_know, need_to_know
 from approvals.opinions import asked_opinion_file, asked_opinions
 from audit.models import Action
 from audit.services import Event, access_record, client_ip
@@ -64,6 +64,10 @@ class Pages(CursorPagination):
 
 class ReviewPages(Pages):
     ordering = ("updated_at", "pk")
+
+
+class FilingPages(Pages):
+    ordering = ("created_at", "pk")
 
 
 class ApplicationPages(Pages):
@@ -117,12 +121,12 @@ class TokenView(ApiView):
         """The token acting, for the audit events of what it writes and reads (api.acting)."""
         return token_actor(self.request.auth)
 
-    def viewed(self, action, obj_type, obj_id, application, *, department_code=""):
+    def viewed(self, action, obj_type, obj_id, application, *, department_code="", purpose="api"):
         """An API read of personal data, on record with the token that read it (a front desk's: the desk's),
         once a minute."""
         access_record(self.acting().stamp(Event(
             action=action, object_type=obj_type, object_id=obj_id, subject_id=application.applicant_id,
-            application_id=application.pk, department_code=department_code, ip=self.ip(), purpose="api")))
+            application_id=application.pk, department_code=department_code, ip=self.ip(), purpose=purpose)))
 
     def denied(self, obj_type, obj_id):
         api_denied(self.request, object_type=obj_type, object_id=obj_id, reason="not_found", token=self.request.auth)
@@ -235,6 +239,18 @@ class DepartmentView(TokenView):
         self.viewed(Action.ATTACHMENT_VIEWED, obj_type, item.pk, review.application, department_code=review.department.code)
         return FileResponse(copy, as_attachment=True, filename=item.original_name, content_type="application/octet-stream")
 
+    def filing(self, pk):
+        return self.owned("filing", selectors.filing_for_department, pk)
+
+    def listed(self, filters, select, summary):
+        """A cursor page of ``select(token, **filters)`` (the query's filters checked: 400 when bad),
+        each row as ``summary`` gives it."""
+        filters = filters(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(select(self.request.auth, **filters.validated_data), self.request, view=self)
+        return paginator.get_paginated_response([summary(row) for row in page])
+
 
 @extend_schema(
     tags=["department"],
@@ -251,12 +267,7 @@ class ReviewListView(DepartmentView):
     pagination_class = ReviewPages
 
     def get(self, request):
-        filters = _ReviewFilters(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        reviews = selectors.reviews_for_department(request.auth, **filters.validated_data)
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(reviews, request, view=self)
-        return paginator.get_paginated_response([serializers.review_summary(r) for r in page])
+        return self.listed(_ReviewFilters, selectors.reviews_for_department, serializers.review_summary)
 
 
 class _ReviewFilters(drf_serializers.Serializer):
@@ -361,6 +372,56 @@ class ReviewMessageView(DepartmentView):
                                              ip=self.ip(), via=self.acting())
         return Response({"id": message.pk, "side": message.side, "body": message.body,
                          "created_at": message.created_at}, status=201)
+
+
+@extend_schema(
+    tags=["department"],
+    parameters=[
+        OpenApiParameter("acknowledged", OpenApiTypes.BOOL, description="Only those acknowledged (true) or not (false)"),
+        OpenApiParameter("filed_since", OpenApiTypes.DATETIME),
+    ],
+    responses={200: serializers.FilingSummarySerializer(many=True), **errors(*READ_ERRORS)},
+)
+class FilingListView(DepartmentView):
+    """The approvals the department is told of by filing (record filing after approval), oldest
+    first (cursor pages); the webhook event ``filing.created`` names each new one."""
+
+    pagination_class = FilingPages
+
+    def get(self, request):
+        return self.listed(_FilingFilters, selectors.filings_for_department, serializers.filing_summary)
+
+
+class _FilingFilters(drf_serializers.Serializer):
+    acknowledged = drf_serializers.BooleanField(required=False, allow_null=True, default=None)
+    filed_since = drf_serializers.DateTimeField(required=False)
+
+
+@extend_schema(parameters=[ID], tags=["department"], responses={200: serializers.FilingDetailSerializer,
+                                                                **errors(*READ_ERRORS)})
+class FilingDetailView(DepartmentView):
+    """One filing: the answers and the details of the applicant's identity the department's filing
+    lists, nothing more, and the permit issued. Its reading is on record, as a review's."""
+
+    def get(self, request, pk):
+        filing = self.filing(pk)
+        view = filing_need_to_know(filing)
+        self.viewed(Action.FILING_VIEWED, "filing", filing.pk, filing.application,
+                    department_code=filing.department.code, purpose="filing")
+        return Response(serializers.filing_detail(filing, view))
+
+
+@extend_schema(tags=["department"], request=None, parameters=[ID, IDEMPOTENCY_KEY],
+               responses={200: serializers.FilingSummarySerializer, **errors(*WRITE_ERRORS)})
+class FilingAcknowledgeView(DepartmentView):
+    """Acknowledge the filing, once. Acknowledged already (by an officer on the portal, or an
+    earlier call): 409 ``already_acknowledged``, saying when, and nothing is recorded again; an
+    ``Idempotency-Key`` replays the first answer instead."""
+
+    def post(self, request, pk):
+        filing = self.filing(pk)
+        filings.filing_acknowledge(filing_id=filing.pk, actor=request.auth.user, ip=self.ip(), via=self.acting())
+        return Response(serializers.filing_summary(selectors.filing_for_department(request.auth, filing.pk)))
 
 
 @extend_schema(tags=["department"])

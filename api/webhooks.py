@@ -54,13 +54,14 @@ EVENT_OF_ACTION = {
     Action.APPLICATION_REJECTED: WebhookEvent.APPLICATION_REJECTED,
     Action.PERMIT_ISSUED: WebhookEvent.PERMIT_ISSUED,
     Action.PERMIT_REVOKED: WebhookEvent.PERMIT_REVOKED,
+    Action.FILING_CREATED: WebhookEvent.FILING_CREATED,
 }
 DECISION_OF_ACTION = {
     Action.REVIEW_APPROVED: "approve", Action.REVIEW_REJECTED: "reject", Action.REVIEW_CORRECTION: "correction",
 }
-# Events about one department's review go to that department; the others to every department
-# reviewing the application.
-DEPARTMENT_EVENTS = frozenset({WebhookEvent.REVIEW_ROUTED, WebhookEvent.REVIEW_DECIDED})
+# Events about one department's review or filing go to that department; the others to every
+# department reviewing the application.
+DEPARTMENT_EVENTS = frozenset({WebhookEvent.REVIEW_ROUTED, WebhookEvent.REVIEW_DECIDED, WebhookEvent.FILING_CREATED})
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -73,6 +74,8 @@ def _payload(event: AuditEvent, event_type: str, reference: str | None) -> dict:
     data = {"application_id": event.application_id, "reference": reference}
     if event.object_type == "review":
         data["review_id"] = int(event.object_id)
+    if event.object_type == "filing":  # ids only: the system reads the filing through the API
+        data["filing_id"] = int(event.object_id)
     if event.department_code:
         data["department"] = event.department_code
     if event.action in DECISION_OF_ACTION:

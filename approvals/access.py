@@ -58,3 +58,12 @@ def opinion_reader_department(actor, share: ApplicationShare, *, now=None) -> in
     if share.department_id in roles and share.is_active(now) and actor.has_perm(VIEW_APPLICATION, share.application):
         return share.department_id
     return None
+def may_see_filing(filing, *, role) -> bool:
+    """A filing is its department's alone: any active officer or supervisor of it reads it (what
+    it lists: approvals.need_to_know) and may acknowledge it; nobody else sees it at all."""
+    return role is not None
+
+
+def may_acknowledge(filing, *, role) -> bool:
+    """Once: a filing acknowledged stays so."""
+    return may_see_filing(filing, role=role) and filing.acknowledged_at is None

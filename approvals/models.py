@@ -238,6 +238,54 @@ class Review(models.Model):
         return self.status in REVIEW_OPEN
 
 
+class Filing(models.Model):
+    """An approved application told to a body its service names for it, without a review (record
+    filing after approval, 登记后备案: catalogue.FilingRequirement, frozen in the version's
+    ``filings``). Made once, in the transaction that approves the application; the department
+    reads exactly what its filing lists (approvals.need_to_know) and acknowledges it, once
+    (approvals.filings). Not a front desk filing an application for a citizen (api.ApiFiling)."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="filings")
+    department = models.ForeignKey("departments.Department", on_delete=models.PROTECT, related_name="filings",
+                                   verbose_name=_("department"))
+    created_at = models.DateTimeField(_("filed"), default=timezone.now)
+    # FILING_ACKNOWLEDGE_DAYS working days after the approval; later, the dashboard flags it.
+    acknowledge_by = models.DateField(_("to acknowledge by"))
+    acknowledged_at = models.DateTimeField(_("acknowledged"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                        related_name="+", verbose_name=_("acknowledged by"))
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # The backstop of "exactly once": the approval runs under the application's row lock.
+            models.UniqueConstraint(fields=["application", "department"], name="filing_unique_application_department"),
+            models.CheckConstraint(condition=Q(acknowledged_at__isnull=True, acknowledged_by__isnull=True)
+                                   | Q(acknowledged_at__isnull=False, acknowledged_by__isnull=False),
+                                   name="filing_acknowledged_by_someone"),
+        ]
+        indexes = [
+            # A department's filings to acknowledge, oldest first, and the dashboard's figures of
+            # them (count, oldest, overdue), from the index alone.
+            models.Index(fields=["department", "created_at", "id"], include=["acknowledge_by"],
+                         name="filing_unacknowledged", condition=Q(acknowledged_at__isnull=True)),
+            models.Index(fields=["department", "-acknowledged_at", "-id"], name="filing_acknowledged",
+                         condition=Q(acknowledged_at__isnull=False)),
+        ]
+        verbose_name = _("filing after approval")
+        verbose_name_plural = _("filings after approval")
+
+    def __str__(self):
+        return f"{self.application_id} → {self.department_id}"
+
+    @property
+    def acknowledged(self) -> bool:
+        return self.acknowledged_at is not None
+
+    def overdue(self, today: date) -> bool:
+        return self.acknowledged_at is None and self.acknowledge_by < today
+
+
 class NotificationKind(models.TextChoices):
     SUBMITTED = "submitted", _("Application received")
     CORRECTION_REQUESTED = "correction_requested", _("Correction requested")
@@ -260,6 +308,7 @@ class NotificationKind(models.TextChoices):
     OPINION_GIVEN = "opinion_given", _("Another department gave its opinion")
     OPINION_DUE = "opinion_due", _("Opinion due tomorrow")
     OPINION_OVERDUE = "opinion_overdue", _("Opinion overdue")
+    FILING_RECEIVED = "filing_received", _("Approved application filed with your department")
 
 
 class EmailStatus(models.TextChoices):

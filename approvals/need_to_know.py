@@ -2,16 +2,18 @@
 lists, and the details of the applicant's identity it lists (a review's ``identity`` in the
 catalogue), from the moment its review's stage starts; before that nothing of the application,
 and never anything else. The review page, the opinion page, the API, the queues' copy of the
-name, the supervisors' tables of reviews and the permit pages all ask here."""
+name, the supervisors' tables of reviews and the permit pages all ask here. A department told of
+an approval by filing sees what its filing lists, the same way (``filing_need_to_know``)."""
 
 from dataclasses import dataclass
 
 from accounts.models import mailable
-from catalogue.models import IdentityDetail
+from catalogue.models import FieldKind, IdentityDetail
 from catalogue.schema import Schema
 from departments.access import acts_as_administrator, supervisor_memberships
+from permits.models import Permit, PermitStatus
 
-from .models import Attachment, Review
+from .models import Attachment, Filing, Review
 
 # Each detail of the identity and the attribute of the applicant's account it is read from (the
 # API names the details by these).
@@ -46,8 +48,12 @@ def identity_rows(applicant, schema: Schema, department_code: str) -> list[Ident
     """The details of the applicant's identity the department's requirement lists, in
     IdentityDetail's order. A detail the applicant has not given is no row, and a reserved login
     (a walk-in registered at a front desk without an address) is no e-mail address to show."""
+    return _identity_rows(applicant, schema.department_identity(department_code))
+
+
+def _identity_rows(applicant, details: list[str]) -> list[IdentityRow]:
     rows = []
-    for detail in schema.department_identity(department_code):
+    for detail in details:
         attribute = IDENTITY_ATTRIBUTES[detail]
         value = getattr(applicant, attribute, "") or ""
         if value and (attribute != "email" or mailable(value)):
@@ -79,6 +85,23 @@ def need_to_know(review: Review, *, identity: bool = True) -> dict:
         view["identity"] = identity_rows(application.applicant, schema, code)
         view["applicant_name"] = next((row.value for row in view["identity"] if row.attribute == "full_name"), "")
     return view
+
+
+def filing_need_to_know(filing: Filing) -> dict:
+    """What a department told of an approval by filing sees: the answers its filing lists (never
+    a file) and the details of the applicant it lists (as a review's, from the profile only where
+    the form asks), with the application's reference, service and permit; nothing else."""
+    application = filing.application
+    schema = application.schema
+    code = filing.department.code
+    specs = [schema.fields_by_key[key] for key in schema.filing_fields(code)]
+    return {
+        "rows": [{"spec": spec, "value": application.answers.get(spec["key"])}
+                 for spec in specs if spec["kind"] != FieldKind.FILE],
+        "identity": _identity_rows(application.applicant, schema.filing_identity(code)),
+        "permit": Permit.objects.filter(application_id=application.pk).exclude(status=PermitStatus.SUPERSEDED)
+        .order_by("-pk").first(),
+    }
 
 
 def department_attachment(review: Review, attachment_id: int):

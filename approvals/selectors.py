@@ -10,6 +10,7 @@ from django.utils.translation import gettext
 
 from audit.models import Action, AuditEvent
 from audit.selectors import department_system, describe_access, describe_purpose, front_desk_name, staff_accesses
+from catalogue.models import IdentityDetail
 from departments.models import Department
 from permits.models import Permit, PermitStatus
 
@@ -18,6 +19,7 @@ from .models import (
     REVIEW_OPEN,
     Application,
     ApplicationStatus,
+    Filing,
     Message,
     MessageSide,
     Notification,
@@ -164,6 +166,34 @@ def application_progress(application: Application) -> list[StageProgress]:
         progress.append(StageProgress(number=stage.number, state=state, reviews=reviews,
                                       expected_by=stage.expected_by if open_stage else None))
     return progress
+
+
+@dataclass
+class ToldBody:
+    """A body told of the applicant's approval, as the applicant reads it: the department, what it
+    was told (the questions' labels, the details of their identity), when, and whether it
+    acknowledged it; never who in it."""
+
+    filing: Filing
+    answers: list  # the labels (translations) of the answers it was told
+    identity: list[str]  # the labels of the applicant's details it was told
+
+    @property
+    def department(self) -> Department:
+        return self.filing.department
+
+
+def filings_for_citizen(application: Application) -> list[ToldBody]:
+    """The bodies told of the application's approval by filing (none before it is approved)."""
+    if application.status not in (ApplicationStatus.APPROVED, ApplicationStatus.ISSUED):
+        return []
+    schema = application.schema
+    filings = (Filing.objects.filter(application=application).select_related("department")
+               .only("application_id", "department__code", "department__name", "created_at", "acknowledged_at")
+               .order_by("department__code"))
+    return [ToldBody(filing=f, answers=[schema.fields_by_key[k].get("label") for k in schema.filing_fields(
+        f.department.code)], identity=[str(IdentityDetail(d).label) for d in schema.filing_identity(f.department.code)])
+        for f in filings]
 
 
 def notifications_for(user, *, limit: int = 20):

@@ -26,6 +26,7 @@ from .access import may_decide, may_release
 from .answers import clean_answers, complete_answers, unknown_keys
 from .attachments import attachment_store
 from .events import engine_event
+from .filings import filings_create
 from .locks import (
     lock_application,
     lock_application_of_review,
@@ -628,6 +629,8 @@ def _settle(application: Application, reviews: list[Review], *, decision, review
            params={"permit_number": permit.number})
     events.append(engine_event(Action.APPLICATION_APPROVED, application))
     events.append(engine_event(Action.PERMIT_ISSUED, application, obj=permit, number=permit.number))
+    # The bodies told of the approval without reviewing it, in this same transaction.
+    events += filings_create(application=application, now=now)
     nudge_ids_on_commit(RENDER_TASK, [permit.pk], one_per_message=True)
     return events
 

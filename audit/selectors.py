@@ -29,6 +29,8 @@ STAFF_ACCESS_ACTIONS = (
     Action.CERTIFICATE_CHECKED,
     Action.CERTIFICATE_ADDED,
     Action.CERTIFICATE_REVOKED,
+    Action.FILING_VIEWED,
+    Action.FILING_ACKNOWLEDGED,
 )
 
 # The same actions in the words of the person whose data it is.
@@ -45,6 +47,8 @@ ACCESS_DESCRIPTIONS = {
     Action.CERTIFICATE_CHECKED: _("Checked whether one of your e-certificates is valid"),
     Action.CERTIFICATE_ADDED: _("Added an e-certificate it issued to your wallet"),
     Action.CERTIFICATE_REVOKED: _("Revoked an e-certificate it issued to you"),
+    Action.FILING_VIEWED: _("Read what it is told of your approved application"),
+    Action.FILING_ACKNOWLEDGED: _("Acknowledged being told of your approved application"),
     # What a front desk does for the citizen.
     Action.IDENTITY_VERIFIED: _("Verified your identity in person"),
     Action.CLAIM_LETTER_PRINTED: _("Printed a letter to claim your account"),
@@ -71,6 +75,7 @@ PURPOSES = {
     "counter": _("Serving you at a front desk"),
     "certificate_issue": _("Keeping the register of the certificates it issues"),
     "certificate_check": _("Checking a certificate of yours, with your consent or as its issuer"),
+    "filing": _("Being told of your approved application (filing after approval)"),
 }
 DECISIONS = frozenset({Action.REVIEW_APPROVED, Action.REVIEW_REJECTED, Action.REVIEW_CORRECTION})
 

@@ -9,6 +9,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -23,6 +24,8 @@ from .loading.checks import check_field, check_identity_asked, check_synonyms, c
 from .loading.schema import RULE_KEYS
 from .models import (
     Field,
+    FieldKind,
+    FilingRequirement,
     Holiday,
     IdentityDetail,
     Requirement,
@@ -141,20 +144,25 @@ class FieldAdminForm(forms.ModelForm):
         return cleaned_data
 
 
-class RequirementForm(forms.ModelForm):
-    identity = forms.MultipleChoiceField(
-        label=_("applicant's identity shown"), choices=IdentityDetail.choices, required=False,
-        widget=forms.CheckboxSelectMultiple,
-        help_text=_("What the department sees of the applicant, besides the fields it reviews; a phone or an "
-                    "identity document number only where the form asks for contact_phone or id_number."),
-    )
+def identity_field(help_text) -> forms.MultipleChoiceField:
+    return forms.MultipleChoiceField(label=_("applicant's identity shown"), choices=IdentityDetail.choices,
+                                     required=False, widget=forms.CheckboxSelectMultiple, help_text=help_text)
+
+
+class IdentityFormMixin:
+    """The details of the applicant's identity a review or a filing lists, stored in order."""
+
+    def clean_identity(self):
+        return identity_in_order(self.cleaned_data["identity"])
+
+
+class RequirementForm(IdentityFormMixin, forms.ModelForm):
+    identity = identity_field(_("What the department sees of the applicant, besides the fields it reviews; a phone or "
+                                "an identity document number only where the form asks for contact_phone or id_number."))
 
     class Meta:
         model = Requirement
         fields = ("department", "stage", "sla_days", "fields", "identity", "position")
-
-    def clean_identity(self):
-        return identity_in_order(self.cleaned_data["identity"])
 
 
 class RequirementFormSet(forms.BaseInlineFormSet):
@@ -186,10 +194,79 @@ class RequirementInline(admin.StackedInline):
     filter_horizontal = ("fields",)
 
 
+class FilingRequirementForm(IdentityFormMixin, forms.ModelForm):
+    identity = identity_field(_("What the department is told of the applicant when an application is approved; a "
+                                "phone or an identity document number only where the form asks for contact_phone or "
+                                "id_number."))
+
+    class Meta:
+        model = FilingRequirement
+        fields = ("department", "fields", "identity", "position")
+        help_texts = {"fields": _("Answers of the service's form the department is told of (never files).")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["fields"].queryset = Field.objects.exclude(kind=FieldKind.FILE)
+
+
+def posted_reviews(data) -> list[tuple[str, list[str]]]:
+    """The department reviews the service's page posts, as (department id, field ids) for the rows
+    kept: the filings are checked against them, which the reviews' own inline holds."""
+    prefix = RequirementInline.model._meta.get_field("service").remote_field.get_accessor_name()
+    try:
+        total = int(data.get(f"{prefix}-TOTAL_FORMS", 0))
+    except (TypeError, ValueError):
+        return []
+    return [(data.get(f"{prefix}-{i}-department", ""), data.getlist(f"{prefix}-{i}-fields"))
+            for i in range(min(total, 1000)) if not data.get(f"{prefix}-{i}-DELETE")
+            and data.get(f"{prefix}-{i}-department")]
+
+
+class FilingRequirementFormSet(forms.BaseInlineFormSet):
+    """As in catalogue files: a department is told once, never one that reviews the service, and
+    only of answers the service's form asks for."""
+
+    def clean(self):
+        super().clean()
+        if any(self.errors) or not self.is_bound:
+            return
+        reviews = posted_reviews(self.data)
+        reviewing = {department for department, _fields in reviews}
+        asked_ids = {field_id for _department, fields in reviews for field_id in fields}
+        asked = set(Field.objects.filter(pk__in=[i for i in asked_ids if str(i).isdigit()]).values_list("key", flat=True))
+        told = set()
+        for form in self.forms:
+            data = form.cleaned_data
+            if not data or data.get("DELETE") or not data.get("department"):
+                continue
+            department = data["department"]
+            if str(department.pk) in reviewing:
+                form.add_error("department", gettext("%(name)s reviews this service: a department that reviews is not "
+                                                     "also told by filing.") % {"name": department.display_name})
+            elif department.pk in told:
+                form.add_error("department", gettext("%(name)s is already told of this service's approvals.") % {
+                    "name": department.display_name})
+            told.add(department.pk)
+            if stray := sorted(f.key for f in data.get("fields") or [] if f.key not in asked):
+                form.add_error("fields", gettext("Not in the service's form: %(keys)s. List them in a review's fields "
+                                                 "first.") % {"keys": ", ".join(stray)})
+            check_identity_asked(data.get("identity") or [], asked, "",
+                                 lambda _path, message, form=form: form.add_error("identity", message))
+
+
+class FilingRequirementInline(admin.StackedInline):
+    model = FilingRequirement
+    form = FilingRequirementForm
+    formset = FilingRequirementFormSet
+    extra = 0
+    fields = ("department", "fields", "identity", "position")
+    filter_horizontal = ("fields",)
+
+
 @admin.register(Service)
 class ServiceAdmin(admin.ModelAdmin):
     form = ServiceAdminForm
-    inlines = [RequirementInline]
+    inlines = [RequirementInline, FilingRequirementInline]
     list_display = ("slug", "display_name", "current_version", "is_active", "position")
     list_filter = ("is_active",)
     search_fields = ("slug", "name")
@@ -360,8 +437,10 @@ class DepartmentAdmin(FreshSecondFactorAdminMixin, admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        # A service's published form names its reviewing departments.
-        services = Service.objects.filter(requirements__department=form.instance).distinct().order_by("position", "slug")
+        # A service's published form names its reviewing departments and those told by filing.
+        services = Service.objects.filter(Q(requirements__department=form.instance)
+                                          | Q(filing_requirements__department=form.instance)).distinct().order_by(
+            "position", "slug")
         publish(request, services, self.message_user)
 
     def save_formset(self, request, form, formset, change):

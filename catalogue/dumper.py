@@ -15,7 +15,7 @@ from departments.models import Department
 
 from .calendar import DEFAULT_WORKDAYS
 from .loading.schema import RULE_KEYS, WEEKDAYS
-from .models import Field, FieldKind, Holiday, Requirement, Service, WorkCalendar
+from .models import Field, FieldKind, FilingRequirement, Holiday, Requirement, Service, WorkCalendar
 from .schema import parse_date_rule
 
 FLOW_TEXT_MAX = 80  # total characters of a translation mapping still written on one line
@@ -117,6 +117,15 @@ def _service(service: Service) -> dict:
             review["identity"] = _FlowList(requirement.identity)
         reviews.append(review)
     entry["reviews"] = reviews
+    filings = []
+    for filing in service.filing_requirements.all():
+        keys = [f.key for f in sorted(filing.fields.all(), key=lambda f: (f.position, f.key))]
+        told = _Flow(department=filing.department.code, fields=_FlowList(keys))
+        if filing.identity:
+            told["identity"] = _FlowList(filing.identity)
+        filings.append(told)
+    if filings:
+        entry["filings"] = filings
     return entry
 
 
@@ -128,6 +137,8 @@ def catalogue_dump() -> str:
         "fields": [_field(f) for f in Field.objects.order_by("position", "key")],
         "services": [_service(s) for s in Service.objects.order_by("position", "slug").prefetch_related(
             Prefetch("requirements", queryset=Requirement.objects.select_related("department")
+                     .prefetch_related("fields").order_by("position", "id")),
+            Prefetch("filing_requirements", queryset=FilingRequirement.objects.select_related("department")
                      .prefetch_related("fields").order_by("position", "id")),
         )],
     }

@@ -191,15 +191,43 @@ class Requirement(models.Model):
         return f"{self.service.slug}: {self.department.code} (stage {self.stage})"
 
 
+class FilingRequirement(models.Model):
+    """A body told of an approval without reviewing the application (record filing after
+    approval, 登记后备案): when the service's application is approved it receives, through its queue
+    or its webhooks, the answers and the details of the applicant's identity listed here (need to
+    know, like a review's), and acknowledges them. A department that reviews a service is never
+    also told of it by filing: it has the application already."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="filing_requirements")
+    department = models.ForeignKey("departments.Department", on_delete=models.PROTECT,
+                                   related_name="filing_requirements")
+    # Answers of the service's form (never files: a filing passes on facts, not documents).
+    fields = models.ManyToManyField(Field, related_name="filing_requirements", blank=True, verbose_name=_("fields"))
+    identity = models.JSONField(_("applicant's identity shown"), default=list, blank=True)
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["service", "department"], name="filing_requirement_unique_service_department"),
+        ]
+        verbose_name = _("filing after approval")
+        verbose_name_plural = _("filings after approval")
+
+    def __str__(self):
+        return f"{self.service.slug}: {self.department.code} (filing)"
+
+
 class ServiceVersion(models.Model):
-    """An immutable snapshot of a service's form and reviews. A change to the service, its
+    """An immutable snapshot of a service's form, reviews and filings. A change to the service, its
     requirements or any field it uses publishes a new version; an application keeps the
     version it was started on."""
 
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="versions")
     number = models.PositiveIntegerField(_("version"))
     # {"fields": [<field definition>...], "reviews": [{"department", "stage", "sla_days",
-    #  "fields", "identity"}...], "service": {...}}; see catalogue.schema.
+    #  "fields", "identity"}...], "filings": [{"department", "fields", "identity"}...] (only when
+    #  there are some), "service": {...}}; see catalogue.schema.
     schema = models.JSONField(_("schema"))
     created_at = models.DateTimeField(_("published"), auto_now_add=True)
 

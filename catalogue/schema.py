@@ -5,11 +5,15 @@ A schema is plain JSON so that it can be stored on a version and never change:
     {"service": {"slug", "name", "permit_title", "permit_valid_days"},
      "fields": [{"key", "kind", "label", "help", "section", "required", <rules>}, ...],
      "reviews": [{"department", "department_name", "stage", "sla_days", "fields": [key, ...],
-                  "identity": [detail, ...]}, ...]}
+                  "identity": [detail, ...]}, ...],
+     "filings": [{"department", "department_name", "fields": [key, ...], "identity": [detail, ...]}, ...]}
 
 Fields are the union of the reviews' fields, each once, in dictionary order. ``identity`` lists
 what of the applicant's identity the department sees (catalogue.models.IdentityDetail); a version
-published before reviews had it shows none.
+published before reviews had it shows none. ``filings`` are the bodies told of an approval
+without reviewing (catalogue.models.FilingRequirement), with the answers and details they
+receive; the key is there only when the service has some, so a service without filings keeps the
+schema (and the version) it had.
 """
 
 import calendar
@@ -48,8 +52,16 @@ class Schema:
     def stages(self) -> list[int]:
         return sorted({r["stage"] for r in self.reviews})
 
+    @cached_property
+    def filings(self) -> list[dict]:
+        """The bodies told of an approval by filing (none in a version published before filings)."""
+        return self.data.get("filings", [])
+
     def _review(self, department_code: str) -> dict:
         return next((review for review in self.reviews if review["department"] == department_code), {})
+
+    def _filing(self, department_code: str) -> dict:
+        return next((filing for filing in self.filings if filing["department"] == department_code), {})
 
     def department_fields(self, department_code: str) -> list[str]:
         return list(self._review(department_code).get("fields", []))
@@ -57,7 +69,19 @@ class Schema:
     def department_identity(self, department_code: str) -> list[str]:
         """The details of the applicant's identity the department's requirement lists, those
         from the profile only where this form asks for them (IDENTITY_ASKED_BY)."""
-        return [detail for detail in self._review(department_code).get("identity", [])
+        return self._asked(self._review(department_code).get("identity", []))
+
+    def filing_fields(self, department_code: str) -> list[str]:
+        """The answers the department is told of by filing, those of this form only."""
+        return [key for key in self._filing(department_code).get("fields", []) if key in self.fields_by_key]
+
+    def filing_identity(self, department_code: str) -> list[str]:
+        """The details of the applicant's identity the department is told of by filing, as
+        ``department_identity`` reads a review's."""
+        return self._asked(self._filing(department_code).get("identity", []))
+
+    def _asked(self, identity: list[str]) -> list[str]:
+        return [detail for detail in identity
                 if detail not in IDENTITY_ASKED_BY or IDENTITY_ASKED_BY[detail] in self.fields_by_key]
 
     def sections(self) -> list[tuple[str, list[dict]]]:
@@ -132,10 +156,11 @@ def frozen_schema(version_id: int) -> Schema:
 
 @functools.lru_cache(maxsize=512)
 def frozen_department_ids(version_id: int) -> dict[str, int]:
-    """Department code → id for the reviews of a published version, read once per process
-    (each submit creates those reviews). Departments are never deleted, and the ids found stay
-    right even if a code is renamed later."""
-    codes = [r["department"] for r in frozen_schema(version_id).reviews]
+    """Department code → id for the reviews and filings of a published version, read once per
+    process (each submit creates those reviews, each approval those filings). Departments are
+    never deleted, and the ids found stay right even if a code is renamed later."""
+    schema = frozen_schema(version_id)
+    codes = [entry["department"] for entry in [*schema.reviews, *schema.filings]]
     return dict(Department.objects.filter(code__in=codes).values_list("code", "pk"))
 
 
@@ -163,7 +188,7 @@ def build_schema(service: Service) -> dict:
                  "section": f.section or {}, "required": f.required}
         entry.update(f.rules or {})
         fields.append(entry)
-    return {
+    schema = {
         "service": {
             "slug": service.slug,
             "name": service.name,
@@ -173,6 +198,16 @@ def build_schema(service: Service) -> dict:
         "fields": fields,
         "reviews": reviews,
     }
+    filings = [{
+        "department": filing.department.code,
+        "department_name": filing.department.name,
+        "fields": [f.key for f in sorted(filing.fields.all(), key=lambda f: (f.position, f.key))],
+        "identity": identity_in_order(filing.identity or []),
+    } for filing in service.filing_requirements.select_related("department").prefetch_related("fields")
+        .order_by("position", "id")]
+    if filings:  # absent otherwise: a service without filings keeps its schema, and its version
+        schema["filings"] = filings
+    return schema
 
 
 @transaction.atomic

@@ -326,6 +326,7 @@ def detail_context(request, application) -> dict:
         "notifications": selectors.notifications_for_application(request.user, application),
         "sections": answer_sections(schema, application.answers, application.attachments.all()),
         "can_withdraw": may_withdraw(application),
+        "told": selectors.filings_for_citizen(application),
     }
 
 

@@ -1,17 +1,19 @@
 """Reads of the dashboards. Every figure comes from the summary tables (dashboards.models), a few
 thousand rows whatever the size of the history; only the overdue and oldest reviews are read from
-the reviews themselves, a bounded page along the open-review indexes."""
+the reviews themselves, a bounded page along the open-review indexes, and the filings not yet
+acknowledged from theirs (one grouped read of the index of unacknowledged filings)."""
 
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import Q, Sum
+from django.conf import settings
+from django.db.models import Count, Min, Q, Sum
 from django.utils import timezone
 
 from accounts.models import Role
-from approvals.models import REVIEW_OPEN, Review, ReviewStatus
+from approvals.models import REVIEW_OPEN, Filing, Review, ReviewStatus
 from catalogue.models import Service
 from departments.access import member_roles
 from departments.models import Department, Membership, MembershipRole
@@ -180,6 +182,7 @@ def dashboard(filters: Filters, scope: Scope) -> dict:
     service_names = {s.pk: s for s in services()}
     backlog = _backlog(filters, department_ids, names)
     return {
+        "filings": unacknowledged_filings(filters, department_ids, names),
         "totals": totals,
         "departments": department_rows,
         "daily": [{"day": filters.date_from + timedelta(days=i),
@@ -195,6 +198,29 @@ def dashboard(filters: Filters, scope: Scope) -> dict:
         "backlog_total": sum(row["total"] for row in backlog),
         "waits": _waits(histograms, names),
     }
+
+
+def unacknowledged_filings(filters: Filters, department_ids, names: dict, *, today: date | None = None) -> dict:
+    """The filings after approval not acknowledged now, per department within the scope (and the
+    filters' service and department): how many, the oldest, and how many are past the day they were
+    to be acknowledged by (FILING_ACKNOWLEDGE_DAYS working days after the approval); with the totals.
+    One grouped read, whatever the number of filings."""
+    today = today or timezone.localdate(timezone=timezone.get_default_timezone())
+    query = Filing.objects.filter(acknowledged_at__isnull=True)
+    if department_ids is not None:
+        query = query.filter(department_id__in=department_ids)
+    if filters.service_id:
+        query = query.filter(application__service_id=filters.service_id)
+    rows = []
+    for department_id, count, oldest, overdue in (
+            query.values_list("department_id").annotate(n=Count("id"), oldest=Min("created_at"),
+                                                        overdue=Count("id", filter=Q(acknowledge_by__lt=today)))
+            .order_by()):
+        if department_id in names:
+            rows.append({"department": names[department_id], "count": count, "oldest": oldest, "overdue": overdue})
+    rows.sort(key=lambda row: row["department"].code)
+    return {"departments": rows, "count": sum(r["count"] for r in rows), "overdue": sum(r["overdue"] for r in rows),
+            "oldest": min((r["oldest"] for r in rows), default=None), "days": settings.FILING_ACKNOWLEDGE_DAYS}
 
 
 def _rates(row: dict) -> dict:

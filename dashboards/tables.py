@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.utils.formats import localize
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
 from audit import exports
@@ -88,6 +89,10 @@ def dashboard_tables(figures: dict) -> dict[str, Table]:
             _col(_("Average rating"), "average_rating"), _col(_("Low ratings (1–2)"), "low_ratings")],
               figures["departments"]),
         waits_table(figures["waits"]),
+        Table("filings", _("Filings after approval not acknowledged, by department"), [
+            _col(_("Department"), _name("department"), False), _col(_("Not acknowledged"), "count"),
+            _col(_("Oldest filed"), lambda row: localtime(row["oldest"]), False),
+            _col(_("Past their acknowledge-by day"), "overdue")], figures["filings"]["departments"]),
     ]}
 
 

@@ -1,7 +1,7 @@
 """The demo's upkeep and what `make run` tells a newcomer about it; ``manage.py seed_demo`` uses both.
 
 Everything the summary says is read from the data: which citizen holds a permit, which
-officer has reviews waiting."""
+officer has reviews waiting or filings to acknowledge."""
 
 import json
 from collections import Counter
@@ -9,7 +9,7 @@ from collections import Counter
 from django.conf import settings
 from django.db.models import Count
 
-from approvals.models import Application, ApplicationStatus, Review, ReviewStatus
+from approvals.models import Application, ApplicationStatus, Filing, Review, ReviewStatus
 from approvals.permit_flow import permit_render
 from departments.models import Membership, MembershipRole
 from permits.models import Permit, PermitStatus
@@ -70,7 +70,10 @@ def summary(*, citizens: list[str], password: str, totp_secret: str) -> str:
     factor."""
     waiting = dict(Review.objects.filter(status__in=(ReviewStatus.PENDING, ReviewStatus.IN_PROGRESS))
                    .values_list("department__code").annotate(n=Count("pk")).order_by())
-    officers = (Membership.objects.people().filter(role=MembershipRole.OFFICER, department__code__in=waiting)
+    filings = dict(Filing.objects.filter(acknowledged_at__isnull=True).values_list("department__code")
+                   .annotate(n=Count("pk")).order_by())
+    officers = (Membership.objects.people().filter(role=MembershipRole.OFFICER,
+                                                   department__code__in=set(waiting) | set(filings))
                 .select_related("user", "department").order_by("department__code", "user__email"))
     others = [(f"{role}@demo.example.gov", purpose) for role, purpose in PURPOSES.items()]
     width = max(len(e) for e in [*citizens, *(m.user.email for m in officers), *dict(others)]) + 2
@@ -79,8 +82,12 @@ def summary(*, citizens: list[str], password: str, totp_secret: str) -> str:
     lines += [f"  {email:<{width}}{_citizen_line(email)}" for email in citizens]
     lines += ["Officers (one per department: officer.<department>@demo.example.gov), with work waiting"]
     for membership in officers:
-        n = waiting[membership.department.code]
-        lines.append(f"  {membership.user.email:<{width}}{n} review{'s' if n != 1 else ''} waiting")
+        code, work = membership.department.code, []
+        if n := waiting.get(code):
+            work.append(f"{n} review{'s' if n != 1 else ''} waiting")
+        if n := filings.get(code):
+            work.append(f"{n} filing{'s' if n != 1 else ''} to acknowledge")
+        lines.append(f"  {membership.user.email:<{width}}{'; '.join(work)}")
     lines += ["Supervisors (supervisor.<department>@demo.example.gov): extend due dates, revoke or re-issue permits",
               "Manager, auditor, administrator"]
     lines += [f"  {email:<{width}}{purpose}" for email, purpose in others]

@@ -4,7 +4,7 @@ import factory
 from django.contrib.auth import get_user_model
 
 from accounts.models import Role
-from catalogue.models import Field, Requirement, Service
+from catalogue.models import Field, FilingRequirement, Requirement, Service
 from catalogue.schema import service_publish
 from departments.models import Department, Membership, MembershipRole
 from devtools.samples import blank_pdf
@@ -75,8 +75,9 @@ REVIEWS = [
 ]
 
 
-def restaurant_service(*, slug="open-a-restaurant", reviews=REVIEWS, fields=FIELDS):
-    """A service like the demo's restaurant: 4 departments, 2 stages, one document."""
+def restaurant_service(*, slug="open-a-restaurant", reviews=REVIEWS, fields=FIELDS, filings=()):
+    """A service like the demo's restaurant: 4 departments, 2 stages, one document; ``filings``:
+    the bodies told of its approvals, as (department, fields, identity)."""
     by_key = {}
     for position, (key, kind, section, required, rules) in enumerate(fields):
         by_key[key], _ = Field.objects.update_or_create(key=key, defaults={
@@ -98,6 +99,11 @@ def restaurant_service(*, slug="open-a-restaurant", reviews=REVIEWS, fields=FIEL
             defaults={"stage": stage, "sla_days": sla, "position": position, "identity": identity[0] if identity else []},
         )
         req.fields.set([by_key[k] for k in keys])
+    for position, (code, keys, identity) in enumerate(filings):
+        told, _ = FilingRequirement.objects.update_or_create(
+            service=service, department=DepartmentFactory(code=code),
+            defaults={"position": position, "identity": identity})
+        told.fields.set([by_key[k] for k in keys])
     service_publish(service=service)
     service.refresh_from_db()
     return service

@@ -95,6 +95,8 @@ def queue(request):
         "bulk_available": any(r.supervised and r.assignable for r in reviews),
         "workload": selectors.workload(departments=[d for d in departments if d.pk in supervised], members=members)
         if supervised else [],
+        "filings_waiting": selectors.filings_waiting(dept_ids)[:selectors.COUNT_CAP + 1].count() if dept_ids else 0,
+        "filings_cap": selectors.COUNT_CAP,
     })
 
 

@@ -1,4 +1,5 @@
-"""Reads for officers: their queues and the need-to-know view of one review."""
+"""Reads for officers: their queues, the need-to-know view of one review, and their departments'
+filings after approval."""
 
 import re
 from dataclasses import dataclass
@@ -11,13 +12,14 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from approvals.access import opinion_reader_department
+from approvals.access import may_see_filing, opinion_reader_department
 from approvals.models import (
     QUEUE_NEVER_DECIDED,
     QUEUE_NO_DUE_DATE,
     REVIEW_OPEN,
     Application,
     ApplicationShare,
+    Filing,
     InternalNote,
     NameWords,
     OpinionAttachment,
@@ -413,6 +415,7 @@ def review_for_officer(user, pk: int) -> tuple[Review, str]:
 
 # Events about looking at an application, not changing it: another department's are its own business.
 _INTERNAL_ACTIONS = ("review.viewed", "attachment.viewed", "application.viewed", "access.denied", "message.sent",
+                     "filing.viewed",
                      "application.shared", "application.share_revoked", "application.opinion_given",
                      "review.claimed", "review.released", "review.assigned")
 # The applicant filling in the form, page by page: what they sent is in "submitted" and
@@ -587,3 +590,37 @@ def share_of_asking_department(user, pk: int):
         ApplicationShare.objects.filter(pk=pk, from_department_id__in=department_ids(user))
         .annotate(review_id=Subquery(asking_review)).first()
     )
+
+
+# --- Filings after approval: the department's list and one filing -------------------------------
+
+FILINGS_PAGE_SIZE = 50
+
+
+def filings_for_officer(user, *, acknowledged: bool = False) -> QuerySet:
+    """The filings of the user's departments: those to acknowledge, oldest first (the index of
+    unacknowledged filings), or those acknowledged, latest first. A row holds the reference, the
+    service, the department and the dates, never what the filing lists: that is the filing's page,
+    read and recorded one at a time."""
+    filings = Filing.objects.filter(department_id__in=department_ids(user), acknowledged_at__isnull=not acknowledged)
+    order = ("-acknowledged_at", "-id") if acknowledged else ("created_at", "id")
+    return (filings.select_related("application__service", "department")
+            .only("application__reference", "application__service__name", "department__code", "department__name",
+                  "created_at", "acknowledge_by", "acknowledged_at")
+            .order_by(*order))
+
+
+def filings_waiting(department_ids: list[int]) -> QuerySet:
+    """The filings these departments have yet to acknowledge (counted up to COUNT_CAP)."""
+    return Filing.objects.filter(department_id__in=department_ids, acknowledged_at__isnull=True)
+
+
+def filing_for_officer(user, pk: int) -> tuple[Filing, str]:
+    """The filing with its application, and the user's role in its department; 404 for another
+    department's filing (approvals.access.may_see_filing)."""
+    filing = (Filing.objects.select_related("application__service_version", "application__applicant", "department",
+                                            "acknowledged_by").filter(pk=pk).first())
+    role = member_role(user, filing.department_id) if filing is not None else None
+    if filing is None or not may_see_filing(filing, role=role):
+        raise Http404
+    return filing, role

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import queue_views, views
+from . import filing_views, queue_views, views
 
 app_name = "departments"
 
@@ -26,4 +26,7 @@ urlpatterns = [
     path("shared/<int:pk>/opinion/files/<int:file_id>/", views.opinion_file, name="opinion_file"),
     path("files/<int:attachment_id>/original/", views.attachment_original, name="attachment_original"),
     path("opinion-files/<int:file_id>/original/", views.opinion_file_original, name="opinion_file_original"),
+    path("filings/", filing_views.filing_list, name="filings"),
+    path("filings/<int:pk>/", filing_views.filing, name="filing"),
+    path("filings/<int:pk>/acknowledge/", filing_views.filing_acknowledge, name="filing_acknowledge"),
 ]

@@ -49,14 +49,19 @@ def _viewed(request, review, action, obj=None, purpose="review", department_code
                                department_code=department_code or review.department.code, purpose=purpose))
 
 
+def found_or_denied(request, object_type: str, pk, lookup):
+    """``lookup(user, pk)``; its 404 (another department's object) is on record first."""
+    try:
+        return lookup(request.user, pk)
+    except Http404:
+        access_denied(request, object_type=object_type, object_id=pk)
+        raise
+
+
 def _review(request, pk):
     """The review and the user's role in its department; another department's review is a 404,
     and the attempt is on record."""
-    try:
-        return selectors.review_for_officer(request.user, pk)
-    except Http404:
-        access_denied(request, object_type="review", object_id=pk)
-        raise
+    return found_or_denied(request, "review", pk, selectors.review_for_officer)
 
 
 def _supervisor_only(request, role, object_type, object_id):
@@ -358,11 +363,7 @@ def shared(request):
 
 
 def _share_for_opinion(request, pk):
-    try:
-        return selectors.share_for_opinion(request.user, pk)
-    except Http404:
-        access_denied(request, object_type="applicationshare", object_id=pk)
-        raise
+    return found_or_denied(request, "applicationshare", pk, selectors.share_for_opinion)
 
 
 @staff_required

@@ -103,7 +103,7 @@ def test_the_refusal_is_audited_with_the_token_and_changes_nothing(restaurant, c
 def test_a_kinds_tokens_get_all_its_scopes_unless_chosen(restaurant, citizen):
     department = Department.objects.get(code="tax")
     assert api_token_create(kind=TokenKind.DEPARTMENT, name="d", department=department)[0].scopes == [
-        "read", "decide", "webhooks", "certificates:write", "certificates:verify"]
+        "read", "decide", "webhooks", "acknowledge", "certificates:write", "certificates:verify"]
     assert api_token_create(kind=TokenKind.CITIZEN, name="c", user=citizen)[0].scopes == ["read", "file"]
     assert api_token_create(kind=TokenKind.FRONT_DESK, name="f")[0].scopes == ["read", "file", "register"]
     # Chosen: kept in the table's order, duplicates once.
@@ -152,6 +152,9 @@ SCHEMA_SCOPES = {
     ("/api/v1/reviews/{id}/claim/", "post"): "decide",
     ("/api/v1/reviews/{id}/decision/", "post"): "decide",
     ("/api/v1/reviews/{id}/messages/", "post"): "decide",
+    ("/api/v1/filings/", "get"): "read",
+    ("/api/v1/filings/{id}/", "get"): "read",
+    ("/api/v1/filings/{id}/acknowledge/", "post"): "acknowledge",
     ("/api/v1/webhooks/", "get"): "webhooks",
     ("/api/v1/webhooks/", "post"): "webhooks",
     ("/api/v1/webhooks/{id}/", "get"): "webhooks",
@@ -192,8 +195,8 @@ def test_the_schema_names_each_operations_scope(client):
     description = schema["components"]["securitySchemes"]["bearer"]["description"]
     for scope in Scope.values:
         assert f"- `{scope}`: " in description
-    assert ("- Department system: `read`, `decide`, `webhooks`, `certificates:write`, `certificates:verify`"
-            in description)
+    assert ("- Department system: `read`, `decide`, `webhooks`, `acknowledge`, `certificates:write`,"
+            " `certificates:verify`" in description)
     assert "- Citizen: `read`, `file`" in description
     assert "- Front desk: `read`, `file`, `register`" in description
     assert "401 `token_expired`" in description

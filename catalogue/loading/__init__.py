@@ -13,7 +13,12 @@ The format (every top-level key optional in a given file)::
     fields: [{key, kind, label, help, section, required, <rules by kind>}, ...]
     services: [{slug, name, life_event, description, synonyms: {en: [word, ...], ...}, fee,
                 permit: {title, valid_days},
-                reviews: [{department, stage, sla_days, fields: [key, ...], identity: [detail, ...]}, ...]}, ...]
+                reviews: [{department, stage, sla_days, fields: [key, ...], identity: [detail, ...]}, ...],
+                filings: [{department, fields: [key, ...], identity: [detail, ...]}, ...]}, ...]
+
+``filings`` (optional) name the bodies told of an approval without reviewing (record filing after
+approval): each department once, none that reviews the service, only answers the form asks for
+(never a file) and the applicant's details as a review lists them.
 
 The modules, in the order a load runs:
 

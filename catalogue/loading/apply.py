@@ -1,6 +1,7 @@
 """A checked catalogue written to the database in one transaction: upserts by code, key and slug
-(an unchanged row is not written), a service's reviews become exactly those of the file, and a
-new version is published for every service whose form changed, so applying twice changes nothing."""
+(an unchanged row is not written), a service's reviews and filings become exactly those of the
+file, and a new version is published for every service whose form changed, so applying twice
+changes nothing."""
 
 from dataclasses import dataclass, field
 
@@ -9,9 +10,9 @@ from django.utils.translation import gettext as _
 
 from departments.models import Department
 
-from ..models import Field, Holiday, Requirement, Service, WorkCalendar
+from ..models import Field, FilingRequirement, Holiday, Requirement, Service, WorkCalendar
 from ..schema import service_publish
-from .schema import CalendarSpec, Catalogue, ReviewSpec
+from .schema import CalendarSpec, Catalogue, FilingSpec, ReviewSpec
 
 
 @dataclass
@@ -32,6 +33,8 @@ class LoadSummary:
     services: Counts = field(default_factory=Counts)
     requirements: Counts = field(default_factory=Counts)
     requirements_removed: int = 0
+    filings: Counts = field(default_factory=Counts)
+    filings_removed: int = 0
     calendar_changed: bool = False
     holidays_added: int = 0
     holidays_removed: int = 0
@@ -75,8 +78,8 @@ def _apply_calendar(spec: CalendarSpec, summary: LoadSummary) -> None:
 
 @transaction.atomic
 def catalogue_apply(*, catalogue: Catalogue) -> LoadSummary:
-    """Write a checked catalogue: upsert by code, key and slug; a service's reviews become exactly
-    those of the file; then publish a new version of every service whose form changed."""
+    """Write a checked catalogue: upsert by code, key and slug; a service's reviews and filings
+    become exactly those of the file; then publish a new version of every service whose form changed."""
     summary = LoadSummary()
     if catalogue.calendar is not None:
         _apply_calendar(catalogue.calendar, summary)
@@ -99,7 +102,7 @@ def catalogue_apply(*, catalogue: Catalogue) -> LoadSummary:
         if changed:
             changed_fields.add(spec.key)
 
-    used_codes = {r.department for s in catalogue.services for r in s.reviews}
+    used_codes = {r.department for s in catalogue.services for r in [*s.reviews, *s.filings]}
     used_keys = {k for s in catalogue.services for r in s.reviews for k in r.fields}
     departments = Department.objects.in_bulk(used_codes, field_name="code")
     fields = Field.objects.in_bulk(used_keys, field_name="key")
@@ -111,13 +114,16 @@ def catalogue_apply(*, catalogue: Catalogue) -> LoadSummary:
             "synonyms": spec.synonyms,
         }, summary.services, existing_services.get(spec.slug))
         _apply_reviews(service, spec.reviews, departments, fields, summary)
+        _apply_filings(service, spec.filings, departments, fields, summary)
 
     # Every service whose schema may differ now: those in the files, and any other that uses a
     # changed field or department (its schema embeds field definitions and department names).
     affected = Service.objects.filter(slug__in=[s.slug for s in catalogue.services]).values_list("pk", flat=True)
     others = Service.objects.filter(requirements__fields__key__in=changed_fields).values_list("pk", flat=True)
     by_department = Service.objects.filter(requirements__department__code__in=changed_departments).values_list("pk", flat=True)
-    ids = set(affected) | set(others) | set(by_department)
+    filed_with = Service.objects.filter(
+        filing_requirements__department__code__in=changed_departments).values_list("pk", flat=True)
+    ids = set(affected) | set(others) | set(by_department) | set(filed_with)
     for service in Service.objects.filter(pk__in=ids).order_by("position", "slug"):
         version = service_publish(service=service)
         if version is not None:
@@ -127,22 +133,38 @@ def catalogue_apply(*, catalogue: Catalogue) -> LoadSummary:
 
 def _apply_reviews(service: Service, reviews: list[ReviewSpec], departments: dict, fields: dict,
                    summary: LoadSummary) -> None:
-    existing = {r.department_id: r for r in service.requirements.prefetch_related("fields")}
-    counts = summary.requirements
-    for spec in reviews:
+    summary.requirements_removed += _apply_rows(
+        Requirement, service, service.requirements, reviews, departments, fields, summary.requirements,
+        values=lambda spec: {"stage": spec.stage, "sla_days": spec.sla_days, "position": spec.position,
+                             "identity": spec.identity})
+
+
+def _apply_filings(service: Service, filings: list[FilingSpec], departments: dict, fields: dict,
+                   summary: LoadSummary) -> None:
+    summary.filings_removed += _apply_rows(
+        FilingRequirement, service, service.filing_requirements, filings, departments, fields, summary.filings,
+        values=lambda spec: {"position": spec.position, "identity": spec.identity})
+
+
+def _apply_rows(model, service: Service, rows, specs: list, departments: dict, fields: dict, counts: Counts, *,
+                values) -> int:
+    """A service's rows of one department each (its reviews, its filings) become exactly ``specs``:
+    the file describes them completely. Returns how many rows were removed."""
+    existing = {row.department_id: row for row in rows.prefetch_related("fields")}
+    for spec in specs:
         department = departments[spec.department]
-        values = {"stage": spec.stage, "sla_days": spec.sla_days, "position": spec.position, "identity": spec.identity}
+        wanted_values = values(spec)
         wanted = {fields[key].pk for key in spec.fields}
         row = existing.pop(department.pk, None)
         if row is None:
-            row = Requirement.objects.create(service=service, department=department, **values)
+            row = model.objects.create(service=service, department=department, **wanted_values)
             row.fields.set(wanted)
             counts.created += 1
             continue
-        changed = [name for name, value in values.items() if getattr(row, name) != value]
+        changed = [name for name, value in wanted_values.items() if getattr(row, name) != value]
         if changed:
             for name in changed:
-                setattr(row, name, values[name])
+                setattr(row, name, wanted_values[name])
             row.save(update_fields=changed)
         fields_changed = {f.pk for f in row.fields.all()} != wanted
         if fields_changed:
@@ -151,8 +173,6 @@ def _apply_reviews(service: Service, reviews: list[ReviewSpec], departments: dic
             counts.updated += 1
         else:
             counts.unchanged += 1
-    # Departments no longer listed for this service: the file describes its reviews completely.
     if existing:
-        Requirement.objects.filter(pk__in=[r.pk for r in existing.values()]).delete()
-        summary.requirements_removed += len(existing)
-
+        model.objects.filter(pk__in=[row.pk for row in existing.values()]).delete()
+    return len(existing)

@@ -1,8 +1,8 @@
 """The checks of a catalogue file's entries, each on its own: every problem is reported at its
 path through ``report(path, reason)`` and the entry becomes its checked data, or None. The admin
 checks what people type with the same functions. The references (departments and fields that
-reviews name) are checked against the whole catalogue once every file is read; duplicates across
-files are the reader's."""
+reviews and filings name) are checked against the whole catalogue once every file is read;
+duplicates across files are the reader's."""
 
 import math
 import re
@@ -29,6 +29,8 @@ from .schema import (
     EMAIL_MAX,
     FIELD_KEYS,
     FIELD_REQUIRED,
+    FILING_KEYS,
+    FILING_REQUIRED,
     INT_MAX,
     KEY_MAX,
     KEY_RE,
@@ -48,6 +50,7 @@ from .schema import (
     CalendarSpec,
     DepartmentSpec,
     FieldSpec,
+    FilingSpec,
     ReviewSpec,
     ServiceSpec,
 )
@@ -366,21 +369,40 @@ def check_field(value, path: str, report: Report, *, position: int = 0) -> Field
                      rules={k: rules[k] for k in RULE_KEYS if k in rules}, position=position)
 
 
-def check_review(value, path: str, report: Report, *, position: int = 0) -> ReviewSpec | None:
+def _department_entry(value, path: str, report: Report, keys: Sequence[str],
+                      required: Sequence[str]) -> tuple[dict | None, str | None]:
+    """A review's or a filing's mapping, its keys checked, and the department code it names."""
     entry = _mapping(value, path, report)
     if entry is None:
-        return None
-    _check_keys(entry, REVIEW_KEYS, path, report)
-    _require(entry, REVIEW_REQUIRED, path, report)
+        return None, None
+    _check_keys(entry, keys, path, report)
+    _require(entry, required, path, report)
     department = entry.get("department")
     if "department" in entry and not isinstance(department, str):
         report(join_path(path, "department"), _("must be a department code, not %(value)r") % {"value": department})
         department = None
+    return entry, department
+
+
+def check_review(value, path: str, report: Report, *, position: int = 0) -> ReviewSpec | None:
+    entry, department = _department_entry(value, path, report, REVIEW_KEYS, REVIEW_REQUIRED)
+    if entry is None:
+        return None
     stage, sla = (
         _positive_int(entry[key], join_path(path, key), report, maximum=SMALL_INT_MAX) if key in entry else None
         for key in ("stage", "sla_days")
     )
-    keys = check_list(entry["fields"], join_path(path, "fields"), report) if "fields" in entry else None
+    keys = check_field_keys(entry, path, report) if "fields" in entry else None
+    identity = check_identity(entry["identity"], join_path(path, "identity"), report) if "identity" in entry else []
+    if None in (department, stage, sla, keys, identity) or set(entry) - set(REVIEW_KEYS):
+        return None
+    return ReviewSpec(department=department, stage=stage, sla_days=sla, fields=list(keys), position=position,
+                      identity=identity)
+
+
+def check_field_keys(entry: dict, path: str, report: Report, *, non_empty: bool = True) -> list[str] | None:
+    """The ``fields`` of a review or a filing: field keys, each once."""
+    keys = check_list(entry["fields"], join_path(path, "fields"), report, non_empty=non_empty)
     ok = keys is not None
     for i, key in enumerate(keys or []):
         if not isinstance(key, str):
@@ -389,11 +411,20 @@ def check_review(value, path: str, report: Report, *, position: int = 0) -> Revi
         elif key in keys[:i]:
             report(f"{path}.fields[{i}]", _("field %(key)r is listed twice") % {"key": key})
             ok = False
-    identity = check_identity(entry["identity"], join_path(path, "identity"), report) if "identity" in entry else []
-    if not ok or None in (department, stage, sla, identity) or set(entry) - set(REVIEW_KEYS):
+    return list(keys) if ok else None
+
+
+def check_filing(value, path: str, report: Report, *, position: int = 0) -> FilingSpec | None:
+    """A body told of the service's approvals by filing, on its own: its department, the answers
+    it is told (none is fine: it hears of the approval itself) and the applicant's details."""
+    entry, department = _department_entry(value, path, report, FILING_KEYS, FILING_REQUIRED)
+    if entry is None:
         return None
-    return ReviewSpec(department=department, stage=stage, sla_days=sla, fields=list(keys), position=position,
-                      identity=identity)
+    keys = check_field_keys(entry, path, report, non_empty=False) if "fields" in entry else []
+    identity = check_identity(entry["identity"], join_path(path, "identity"), report) if "identity" in entry else []
+    if None in (department, keys, identity) or set(entry) - set(FILING_KEYS):
+        return None
+    return FilingSpec(department=department, fields=keys, identity=identity, position=position)
 
 
 def check_identity(value, path: str, report: Report) -> list[str] | None:
@@ -419,7 +450,7 @@ def check_identity_asked(identity: list[str], asked: set[str], path: str, report
     reviews list) to ask for it; reported at the detail's place in ``identity`` as written."""
     ok = True
     for i, detail in enumerate(identity):
-        key = IDENTITY_ASKED_BY.get(detail)
+        key = IDENTITY_ASKED_BY.get(detail) if isinstance(detail, str) else None  # others: check_identity's
         if key is not None and key not in asked:
             report(f"{path}[{i}]", _("%(detail)s is shown only where the service's form asks for %(key)s: "
                                      "list %(key)s in a review's fields") % {"detail": detail, "key": key})
@@ -537,27 +568,88 @@ def check_service(value, path: str, report: Report, *, position: int = 0,
     for i, item in enumerate(items or []):
         if isinstance(item, dict) and isinstance(item.get("identity"), list):
             ok &= check_identity_asked(item["identity"], asked, f"{path}.reviews[{i}].identity", report)
+    filings = check_filings(entry["filings"], join_path(path, "filings"), report, reviewing=departments, asked=asked,
+                            references=references) if "filings" in entry else []
+    ok &= filings is not None
     if not ok or None in (slug, title, valid_days, *texts.values()):
         return None
     return ServiceSpec(
         slug=slug, name=texts["name"], life_event=texts["life_event"], description=texts["description"],
         fee=texts["fee"], permit_title=title, permit_valid_days=valid_days, reviews=reviews, position=position,
-        synonyms=synonyms,
+        synonyms=synonyms, filings=filings,
     )
+
+
+def check_filings(value, path: str, report: Report, *, reviewing: dict[str, int], asked: set[str],
+                  references: list | None = None) -> list[FilingSpec] | None:
+    """A service's filings: each department once, none that reviews the service (``reviewing``:
+    code → its review's index), only answers the form asks for (``asked``). The departments named
+    and the answers listed are appended to ``references`` (kinds ``department`` and ``answer``, an
+    answer being no file), for the caller to check against the whole catalogue."""
+    items = check_list(value, path, report, non_empty=False)
+    if items is None:
+        return None
+    filings, told, ok = [], {}, True
+    for i, item in enumerate(items):
+        filing_path = f"{path}[{i}]"
+        filing = check_filing(item, filing_path, report, position=i)
+        ok &= filing is not None
+        if not isinstance(item, dict):
+            continue
+        code = item.get("department")
+        if isinstance(code, str) and code in reviewing:
+            report(join_path(filing_path, "department"), _(
+                "department %(code)r reviews this service (reviews[%(index)d]): a department that reviews is not also "
+                "told by filing") % {"code": code, "index": reviewing[code]})
+            ok, filing = False, None
+        elif isinstance(code, str) and code in told:
+            report(join_path(filing_path, "department"), _(
+                "department %(code)r is already told of this service's approvals (filings[%(index)d])") % {
+                "code": code, "index": told[code]})
+            ok, filing = False, None
+        elif isinstance(code, str):
+            told[code] = i
+            if references is not None:
+                references.append(("department", code, join_path(filing_path, "department")))
+        for j, key in enumerate(item["fields"] if isinstance(item.get("fields"), list) else []):
+            if not isinstance(key, str):
+                continue
+            if key not in asked:
+                report(f"{filing_path}.fields[{j}]", _(
+                    "field %(key)r is not in the service's form: a filing passes on answers the form asks for "
+                    "(list %(key)s in a review's fields)") % {"key": key})
+                ok = False
+            elif references is not None:
+                references.append(("answer", key, f"{filing_path}.fields[{j}]"))
+        if isinstance(item.get("identity"), list):
+            ok &= check_identity_asked(item["identity"], asked, f"{filing_path}.identity", report)
+        if filing is not None:
+            filings.append(filing)
+    return filings if ok else None
 
 
 # -- checks across the whole catalogue -------------------------------------------------------------
 
 
-def check_references(references: Iterable[tuple[Report, str, str, str]], *, departments: set[str], fields: set[str]) -> None:
-    """The departments and fields reviews name, as (report, kind, value, path), must be defined in
-    the catalogue's files (``departments``, ``fields``) or exist already."""
+def check_references(references: Iterable[tuple[Report, str, str, str]], *, departments: set[str], fields: set[str],
+                     file_fields: set[str] = frozenset()) -> None:
+    """The departments and fields reviews and filings name, as (report, kind, value, path), must be
+    defined in the catalogue's files (``departments``, ``fields``) or exist already. An answer a
+    filing lists (kind ``answer``, a field the form asks for) must not be a file: a field of the
+    files (``file_fields``: those of kind file) or else of the database. Filings pass on answers,
+    never documents."""
     references = list(references)
     known = {"department": set(departments), "field": set(fields)}
     wanted = {kind: {value for _r, k, value, _p in references if k == kind} - known[kind] for kind in known}
     known["department"] |= set(Department.objects.filter(code__in=wanted["department"]).values_list("code", flat=True))
     known["field"] |= set(Field.objects.filter(key__in=wanted["field"]).values_list("key", flat=True))
+    answers = {value for _r, kind, value, _p in references if kind == "answer"}
+    files = set(file_fields) | set(Field.objects.filter(key__in=answers - set(fields), kind=FieldKind.FILE)
+                                   .values_list("key", flat=True)) if answers else set()
     messages = {"department": _("unknown department %(value)r"), "field": _("unknown field %(value)r")}
     for report, kind, value, path in references:
-        if value not in known[kind]:
+        if kind == "answer":
+            if value in files:
+                report(path, _("%(value)r is a file: a filing passes on answers, not documents") % {"value": value})
+        elif value not in known[kind]:
             report(path, messages[kind] % {"value": value})

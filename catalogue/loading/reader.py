@@ -1,5 +1,5 @@
 """Catalogue files read as one catalogue: YAML parsed safely, each entry checked, duplicates
-across files and the departments and fields reviews name checked against the whole catalogue.
+across files and the departments and fields reviews and filings name checked against the whole catalogue.
 Every problem is collected (file, path, reason); nothing is returned unless there is none."""
 
 from collections.abc import Sequence
@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 from django.utils.translation import gettext as _
 
+from ..models import FieldKind
 from .checks import (
     Report,
     check_calendar,
@@ -97,7 +98,7 @@ class _Reader:
         self.origins: dict[str, dict[str, str]] = {"departments": {}, "fields": {}, "services": {}}
         self.field_count = 0
         self.service_count = 0
-        # (report, kind, value, path) of each department and field a review names, checked at the end
+        # (report, kind, value, path) of each department and field a review or filing names, checked at the end
         self.references: list[tuple[Report, str, str, str]] = []
 
     def reporter(self, file: str) -> Report:
@@ -186,7 +187,8 @@ class _Reader:
             self.catalogue.services.append(spec)
 
     def check_references(self) -> None:
-        check_references(self.references, departments=set(self.origins["departments"]), fields=set(self.origins["fields"]))
+        check_references(self.references, departments=set(self.origins["departments"]), fields=set(self.origins["fields"]),
+                         file_fields={f.key for f in self.catalogue.fields if f.kind == FieldKind.FILE})
         # Report in the order the files were given, then in the order found (sort is stable).
         order = {file: i for i, file in enumerate(self.files)}
         self.problems.sort(key=lambda p: order[p.file])

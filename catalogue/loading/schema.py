@@ -17,10 +17,11 @@ CALENDAR_KEYS = ("workdays", "holidays")
 DEPARTMENT_KEYS = ("code", "name", "email")
 RULE_KEYS = ("max_length", "min", "max", "choices", "accept", "max_size_mb")
 FIELD_KEYS = ("key", "kind", "label", "help", "section", "required", *RULE_KEYS)
-SERVICE_KEYS = ("slug", "name", "life_event", "description", "synonyms", "fee", "permit", "reviews")
+SERVICE_KEYS = ("slug", "name", "life_event", "description", "synonyms", "fee", "permit", "reviews", "filings")
 SYNONYM_MAX = 100  # characters of one synonym
 PERMIT_KEYS = ("title", "valid_days")
 REVIEW_KEYS = ("department", "stage", "sla_days", "fields", "identity")
+FILING_KEYS = ("department", "fields", "identity")
 CHOICE_KEYS = ("value", "label")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -30,6 +31,7 @@ DEPARTMENT_REQUIRED = ("code", "name")
 FIELD_REQUIRED = ("key", "kind", "label")
 SERVICE_REQUIRED = ("slug", "name", "life_event", "permit", "reviews")
 REVIEW_REQUIRED = ("department", "stage", "sla_days", "fields")
+FILING_REQUIRED = ("department",)
 
 RULES_BY_KIND = {
     FieldKind.TEXT: ("max_length",),
@@ -97,6 +99,16 @@ class ReviewSpec:
 
 
 @dataclass
+class FilingSpec:
+    """A body told of the service's approvals by filing, with what it is told."""
+
+    department: str
+    fields: list[str]
+    identity: list[str]
+    position: int
+
+
+@dataclass
 class ServiceSpec:
     slug: str
     name: dict
@@ -108,6 +120,7 @@ class ServiceSpec:
     reviews: list[ReviewSpec]
     position: int
     synonyms: dict = field(default_factory=dict)
+    filings: list[FilingSpec] = field(default_factory=list)
 
 
 @dataclass

@@ -144,6 +144,8 @@ def test_the_admin_edits_a_reviews_identity_and_publishes(base, admin_client):
         "requirements-0-sla_days": 4, "requirements-0-position": 0,
         "requirements-0-fields": list(requirement_row.fields.values_list("pk", flat=True)),
         "requirements-0-identity": ["email", "name"],
+        "filing_requirements-TOTAL_FORMS": 0, "filing_requirements-INITIAL_FORMS": 0,
+        "filing_requirements-MIN_NUM_FORMS": 0, "filing_requirements-MAX_NUM_FORMS": 1000,
     }
 
     assert admin_client.post(url, data).status_code == 302

@@ -196,18 +196,19 @@ def test_demo_catalogue_loads(load):
     output = load(DEMO)
 
     assert output == (
-        "Departments: 8 created, 0 updated, 0 unchanged\n"
+        "Departments: 9 created, 0 updated, 0 unchanged\n"
         "Fields: 30 created, 0 updated, 0 unchanged\n"
         "Services: 5 created, 0 updated, 0 unchanged\n"
         "Department reviews: 16 created, 0 updated, 0 unchanged\n"
+        "Filings after approval: 4 created, 0 updated, 0 unchanged\n"
         "Calendar: working weekdays changed, 46 holidays added, 0 removed\n"
         "New versions published (5): open-a-restaurant v1, open-a-retail-shop v1, register-a-small-manufacturer v1, "
         "renovate-a-shop-front v1, host-a-public-event v1\n"
     )
-    assert counts() == {"departments": 8, "fields": 30, "services": 5, "requirements": 16, "versions": 5,
+    assert counts() == {"departments": 9, "fields": 30, "services": 5, "requirements": 16, "versions": 5,
                         "holidays": 46, "calendars": 1}
     assert list(Department.objects.values_list("code", flat=True)) == [
-        "environment", "fire", "health", "planning", "police", "registration", "tax", "urban"]
+        "environment", "fire", "health", "planning", "police", "registration", "subdistrict", "tax", "urban"]
     assert {s.life_event["en"] for s in Service.objects.all()} == {
         "Starting a business", "Running a business", "Organising an event"}
     restaurant = Service.objects.get(slug="open-a-restaurant")

@@ -149,6 +149,7 @@ def test_the_summary_says_what_each_demo_account_is_good_for(seeded):
         "  officer.fire@demo.example.gov          1 review waiting",
         "  officer.health@demo.example.gov        2 reviews waiting",
         "  officer.registration@demo.example.gov  1 review waiting",
+        "  officer.subdistrict@demo.example.gov   1 filing to acknowledge",
         "  officer.tax@demo.example.gov           2 reviews waiting",
         "Supervisors (supervisor.<department>@demo.example.gov): extend due dates, revoke or re-issue permits",
         "Manager, auditor, administrator",
@@ -166,7 +167,7 @@ def test_the_summary_says_what_each_demo_account_is_good_for(seeded):
 @pytest.mark.postgres
 def test_demo_staff_sign_in_with_the_code_the_command_prints(seeded, client):
     staff = User.objects.exclude(role=Role.CITIZEN).exclude(email__endswith="@api.portal.invalid")
-    assert staff.count() == 8 * 2 + 3  # an officer and a supervisor per department; manager, auditor, admin
+    assert staff.count() == 9 * 2 + 3  # an officer and a supervisor per department; manager, auditor, admin
     assert {tuple(factors.totp_devices(u).values_list("key", flat=True)) for u in staff} == {
         (factors.totp_secret_key(DEMO_TOTP_SECRET),)}
     out, err = StringIO(), StringIO()

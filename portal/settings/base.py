@@ -193,6 +193,9 @@ PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3 * 86400)
 STAFF_PASSWORD_RESET_TIMEOUT = env.int("STAFF_PASSWORD_RESET_TIMEOUT", default=3600)
 # Working days a department asked for an opinion has to give it (never beyond the share's end).
 OPINION_SLA_DAYS = env.int("OPINION_SLA_DAYS", default=3)
+# Working days a department told of an approval by filing has to acknowledge it; older
+# unacknowledged filings are flagged on the managers' dashboard.
+FILING_ACKNOWLEDGE_DAYS = env.int("FILING_ACKNOWLEDGE_DAYS", default=5)
 # Registration and password-reset requests that would send a mail, per client address and per
 # address mailed (django-ratelimit on the default cache: set CACHE_URL to Redis in production).
 REGISTER_RATE_PER_ADDRESS = env.str("REGISTER_RATE_PER_ADDRESS", default="10/h")

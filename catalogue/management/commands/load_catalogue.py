@@ -9,7 +9,7 @@ class Command(BaseCommand):
     help = (
         "Load catalogue files (YAML) as one catalogue: a department or field defined in one file may be used "
         "in another. Departments, fields and services are created or updated by code, key and slug; objects "
-        "missing from the files are NOT deleted. A service's reviews become exactly those listed for it, and a "
+        "missing from the files are NOT deleted. A service's reviews and filings become exactly those listed for it, and a "
         "calendar section replaces the working weekdays and the whole holiday list. Every problem in every file "
         "is reported and nothing changes unless all files are valid. A service whose form changed gets a new "
         "version; loading the same files again changes nothing."
@@ -35,6 +35,10 @@ class Command(BaseCommand):
         self.stdout.write(f"Services: {summary.services}")
         removed = f", {summary.requirements_removed} removed" if summary.requirements_removed else ""
         self.stdout.write(f"Department reviews: {summary.requirements}{removed}")
+        filings = summary.filings
+        if filings.created or filings.updated or filings.unchanged or summary.filings_removed:
+            removed = f", {summary.filings_removed} removed" if summary.filings_removed else ""
+            self.stdout.write(f"Filings after approval: {filings}{removed}")
         if catalogue.calendar is not None:
             self.stdout.write(
                 f"Calendar: working weekdays {'changed' if summary.calendar_changed else 'unchanged'}, "

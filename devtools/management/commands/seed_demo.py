@@ -14,7 +14,8 @@ from django.db import transaction
 
 from accounts.models import Role
 from approvals import consultation, workflow
-from approvals.models import Application, ReviewStatus
+from approvals.filings import filing_acknowledge
+from approvals.models import Application, Filing, ReviewStatus
 from approvals.permit_flow import permit_render
 from catalogue.models import Service
 from catalogue.schema import Schema
@@ -146,6 +147,9 @@ class Command(BaseCommand):
         consultation.thread_mark_read_by_citizen(application_id=issued.pk, actor=citizen)  # read, then answered
         consultation.message_send_by_citizen(application_id=issued.pk, department_id=asked.department_id, actor=citizen,
                                              body="Thank you, it will be at the counter.")
+        # The sub-district office is told of both approvals; it acknowledged the first.
+        for told in Filing.objects.filter(application=issued).select_related("department"):
+            filing_acknowledge(filing_id=told.pk, actor=officer_of(told))
         approved = new(other)  # approved; its permit file is produced by the worker
         decide_all(approved)
         decide_all(approved)
