@@ -67,6 +67,10 @@ class Action(models.TextChoices):
     ROLE_CHANGED = "staff.role_changed", _("Role changed")
     MEMBERSHIP_CHANGED = "staff.membership_changed", _("Department membership changed")
     PERSONAL_DATA_VIEWED = "person.viewed", _("Personal details viewed")
+    REGISTER_LOOKUP = "register.lookup", _("Looked up in a register")
+    REGISTER_LOOKUP_FAILED = "register.lookup_failed", _("Register lookup without a usable answer")
+    REGISTER_CONSENT = "register.consent", _("Agreement to a register lookup answered")
+    REGISTER_VALUE_DISPUTED = "register.disputed", _("A register's value reported wrong")
 
 
 class AuditEvent(models.Model):
