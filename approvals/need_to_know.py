@@ -11,7 +11,7 @@ from catalogue.models import IdentityDetail
 from catalogue.schema import Schema
 from departments.access import acts_as_administrator, supervisor_memberships
 
-from .models import Attachment, Review
+from .models import ApplicationRegisterValue, Attachment, Review
 
 # Each detail of the identity and the attribute of the applicant's account it is read from (the
 # API names the details by these).
@@ -73,8 +73,17 @@ def need_to_know(review: Review, *, identity: bool = True) -> dict:
     keys = schema.department_fields(code)
     specs = [schema.fields_by_key[k] for k in keys if k in schema.fields_by_key]
     files = list(application.attachments.filter(field_key__in=keys))
+    # Where an answer taken from a register came from (approvals.register_values): its source and
+    # time, or that the applicant typed it; read only for a form that takes something from one.
+    bound = [s["key"] for s in specs if s.get("register")]
+    sources = {v.field_key: v for v in ApplicationRegisterValue.objects.filter(
+        application_id=application.pk, field_key__in=bound)} if bound else {}
+    registers = schema.registers
     view["rows"] = [{"spec": s, "value": application.answers.get(s["key"]),
-                     "files": [f for f in files if f.field_key == s["key"]]} for s in specs]
+                     "files": [f for f in files if f.field_key == s["key"]],
+                     "source": sources.get(s["key"]),
+                     "register_name": (registers.get(s["register"]["register"]) or {}).get("name") if s.get("register") else None}
+                    for s in specs]
     if identity:
         view["identity"] = identity_rows(application.applicant, schema, code)
         view["applicant_name"] = next((row.value for row in view["identity"] if row.attribute == "full_name"), "")

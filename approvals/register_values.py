@@ -221,6 +221,37 @@ def state_of_field(states: list[GroupState], field_key: str) -> GroupState | Non
     return next((s for s in states if any(spec["key"] == field_key for spec in s.group.fields)), None)
 
 
+def register_summary(application: Application, applicant, sections: list[dict]) -> dict:
+    """What "check your answers" says of the registers before submitting: ``taken``, the groups
+    whose values will be taken from their register (name, time, the questions); ``typed``, the
+    answers to questions a register could give that are the citizen's typing (the department sees
+    them as not verified), each with the reason; ``waiting``, the registers still waiting for the
+    citizen's agreement (with the form page that asks). Each summary row of a question taken from
+    a register gets its ``source``."""
+    states = register_states(application, applicant)
+    rows = {row["spec"]["key"]: (section, row) for section in sections for row in section["rows"]}
+    taken, typed, waiting = [], [], []
+    for state in states:
+        specs = [spec for spec in state.group.fields if spec["key"] in rows]
+        from_register = [spec for spec in specs if state.register_value(spec) is not None
+                         and application.answers.get(spec["key"]) == state.register_value(spec)]
+        if from_register:
+            taken.append({"name": state.group.display_name, "looked_up_at": state.lookup.looked_up_at,
+                          "labels": [translated(spec.get("label")) for spec in from_register]})
+        if state.asks_consent and specs:
+            waiting.append({"name": state.group.display_name, "step": rows[specs[0]["key"]][0]["step"]})
+        for spec in specs:
+            row = rows[spec["key"]][1]
+            answer = application.answers.get(spec["key"])
+            reason = state.reason(spec, answer)
+            verified = reason == RegisterValueReason.VERIFIED
+            row["source"] = {"name": state.group.display_name, "verified": verified,
+                             "looked_up_at": state.lookup.looked_up_at if verified else None}
+            if not verified and answer not in (None, "", []):
+                typed.append({"label": translated(spec.get("label")), "reason": RegisterValueReason(reason).label})
+    return {"taken": taken, "typed": typed, "waiting": waiting}
+
+
 # --- writes ---------------------------------------------------------------------------------------
 
 
