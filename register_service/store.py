@@ -24,7 +24,8 @@ class Store:
         if scheme in ("postgres", "postgresql"):
             self.kind = "postgres"
         elif scheme == "sqlite":
-            self.kind, self.path = "sqlite", url.split("://", 1)[1] or ":memory:"
+            # sqlite:///relative/path or sqlite:////absolute/path, as SQLAlchemy and django-environ read them
+            self.kind, self.path = "sqlite", url.split(":///", 1)[1] if ":///" in url else ":memory:"
         else:
             raise ValueError(f"unsupported database URL {url!r}: use postgres://... or sqlite:///path")
 

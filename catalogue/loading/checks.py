@@ -674,15 +674,16 @@ def check_references(references: Iterable[tuple[Report, str, str, str]], *, depa
 
 
 def check_register_bindings(bindings: list[tuple[Report, str, dict, str]], services: list[tuple[Report, str, set[str]]],
-                            *, registers: set[str], key_formats: dict[str, str | None]) -> None:
+                            *, registers: set[str], key_formats: dict[str, str | None], defined: set[str]) -> None:
     """Across the whole catalogue: each binding (report, field key, binding, path) names a
     register the catalogue defines (``registers``, or one already loaded) and a key field that
     exists with the register's key format (``key_formats``: field key → its format, for the
-    fields of the files); each service (report, path, the fields it asks) that asks a bound field
+    valid fields of the files; a field ``defined`` in them but invalid has its own problems
+    reported already); each service (report, path, the fields it asks) that asks a bound field
     asks its key too. Bindings of fields already loaded are read from the database."""
     codes = {b["register"] for _r, _k, b, _p in bindings} - registers
     registers = registers | set(Register.objects.filter(code__in=codes).values_list("code", flat=True))
-    wanted = {b["key"] for _r, _k, b, _p in bindings if "key" in b} - set(key_formats)
+    wanted = {b["key"] for _r, _k, b, _p in bindings if "key" in b} - set(key_formats) - defined
     formats = dict(key_formats)
     formats.update({key: (rules or {}).get("format") for key, rules in
                     Field.objects.filter(key__in=wanted).values_list("key", "rules")})
@@ -693,6 +694,8 @@ def check_register_bindings(bindings: list[tuple[Report, str, dict, str]], servi
         if "key" not in binding:
             continue
         expected = REGISTERS[binding["register"]].key_format
+        if binding["key"] in defined and binding["key"] not in key_formats:
+            continue  # an invalid field of the files: reported on its own
         if binding["key"] not in formats:
             report(join_path(path, "key"), _("unknown field %(value)r") % {"value": binding["key"]})
         elif formats[binding["key"]] != expected:
@@ -704,7 +707,7 @@ def check_register_bindings(bindings: list[tuple[Report, str, dict, str]], servi
     for report, path, asked in services:
         for key in sorted(asked):
             binding = bound.get(key)
-            if binding and "key" in binding and binding["key"] not in asked:
+            if binding and "key" in binding and binding["key"] in formats and binding["key"] not in asked:
                 report(join_path(path, "reviews"), _(
                     "%(field)s is taken from the %(register)s register by the answer to %(key)s: list %(key)s in a "
                     "review's fields too") % {"field": key, "register": binding["register"], "key": binding["key"]})

@@ -205,7 +205,8 @@ class _Reader:
     def check_references(self) -> None:
         check_references(self.references, departments=set(self.origins["departments"]), fields=set(self.origins["fields"]))
         check_register_bindings(self.bindings, self.asking, registers=set(self.origins["registers"]),
-                                key_formats={f.key: f.rules.get("format") for f in self.catalogue.fields})
+                                key_formats={f.key: f.rules.get("format") for f in self.catalogue.fields},
+                                defined=set(self.origins["fields"]))
         # Report in the order the files were given, then in the order found (sort is stable).
         order = {file: i for i, file in enumerate(self.files)}
         self.problems.sort(key=lambda p: order[p.file])

@@ -106,3 +106,21 @@ def test_an_answer_that_breaks_the_interface_is_not_used(misbehaving_register, b
     with pytest.raises(RegisterFailed) as failed:
         register_fetch("company", COMPANY)
     assert (failed.value.outcome, failed.value.detail) == ("invalid_answer", detail)
+
+
+def test_manage_py_check_refuses_register_settings_a_lookup_would_trip_over(settings):
+    from registers.checks import register_settings
+
+    settings.REGISTER_URLS = {"company": "ftp://registers.example.gov", "vehicles": "https://v.example.gov",
+                              "address": "http://addresses.example.gov"}
+    settings.REGISTER_READ_TIMEOUT_SECONDS = 0
+    settings.REGISTER_REQUIRE_HTTPS = True
+    assert [(p.id, p.msg) for p in register_settings()] == [
+        ("registers.E002", "REGISTER_URLS: company='ftp://registers.example.gov' is not an http(s) address."),
+        ("registers.E001", "REGISTER_URLS names 'vehicles', which the register interface does not know."),
+        ("registers.W001", "REGISTER_URLS: address is reached without TLS (http://addresses.example.gov)."),
+        ("registers.E003", "REGISTER_READ_TIMEOUT_SECONDS must be greater than 0."),
+    ]
+    settings.REGISTER_URLS = {"company": "https://registers.example.gov"}
+    settings.REGISTER_READ_TIMEOUT_SECONDS = 5
+    assert register_settings() == []
