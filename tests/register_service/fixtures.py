@@ -21,8 +21,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import quote
 
-import httpx
 import pytest
+
+from tests.services import wait_until_answering
 
 ROOT = Path(__file__).resolve().parents[2]
 RECORDS = Path(__file__).resolve().parent / "records.json"
@@ -90,16 +91,8 @@ def start_register_service(directory: Path, *, timeout: float = 20.0) -> Registe
         if match is None:
             raise ValueError("no address announced")
         service = RegisterProcess(url=match.group(1), process=process, log=log)
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                if httpx.get(service.url + "/v1/health", timeout=2).status_code == 200:
-                    return service
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError("the register service did not answer")
-            time.sleep(0.05)
+        wait_until_answering(service.url + "/v1/health", seconds=timeout, what="the register service")
+        return service
     except (queue.Empty, ValueError, TimeoutError) as exc:
         process.kill()
         process.wait(timeout=5)
