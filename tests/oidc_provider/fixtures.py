@@ -120,7 +120,7 @@ def start_provider(directory: Path, *, site_url: str = TEST_SERVER, timeout: flo
     log = directory / "provider.log"
     with log.open("w") as stderr:
         process = subprocess.Popen(
-            [node, str(SCRIPT), "--accounts", str(accounts), "--client-id", CLIENT_ID, "--client-secret", secret,
+            [node, str(SCRIPT), "--accounts", str(accounts), "--client-id", CLIENT_ID, f"--client-secret={secret}",
              "--redirect-uri", f"{site_url}/accounts/oidc/callback/", "--post-logout-redirect-uri", f"{site_url}/"],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=stderr, text=True,
         )
