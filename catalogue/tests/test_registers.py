@@ -138,3 +138,22 @@ def test_a_binding_to_a_field_or_register_loaded_earlier_is_checked_against_the_
     out, err = io.StringIO(), io.StringIO()
     call_command("load_catalogue", str(write("later.yaml", as_choice)), stdout=out, stderr=err)
     assert "Fields: 1 created" in out.getvalue(), err.getvalue()
+
+
+def test_the_admin_changes_a_registers_agreement_and_publishes_the_services_that_use_it(write, load, client):
+    from django.contrib.auth import get_user_model
+    from django.urls import reverse
+
+    load(write("catalogue.yaml", CATALOGUE))
+    client.force_login(get_user_model().objects.create_superuser(email="admin@example.gov", password="horse-battery-9"))
+    register = Register.objects.get(code="company")
+    url = reverse("admin:catalogue_register_change", args=[register.pk])
+    assert client.get(url).status_code == 200
+    response = client.post(url, {"name": '{"en": "Company register", "zh-hans": "企业登记信息系统"}',
+                                 "consent_required": "on", "position": "0"})
+    assert response.status_code == 302
+    version = Service.objects.get(slug="put-up-a-sign").current_version
+    assert (version.number, version.schema["registers"]["company"]["consent_required"]) == (2, True)
+    assert client.post(reverse("admin:catalogue_register_add"), {
+        "code": "vehicles", "name": '{"en": "Vehicles", "zh-hans": "车辆"}', "position": "3"}).status_code == 200
+    assert not Register.objects.filter(code="vehicles").exists()
