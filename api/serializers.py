@@ -169,11 +169,30 @@ def review_summary(review) -> dict:
             "due_date": review.due_date, "version": review.version, "updated_at": review.updated_at}
 
 
+class RegisterSourceSerializer(serializers.Serializer):
+    """Where an answer taken from a register came from (docs/registers.md)."""
+
+    register = serializers.CharField(help_text="The register's code: company, population or address.")
+    attribute = serializers.CharField()
+    verified = serializers.BooleanField(help_text="True: the register's value, kept by the applicant.")
+    looked_up_at = serializers.DateTimeField(allow_null=True)
+    reason = serializers.CharField(allow_blank=True, help_text="Why not verified (empty when verified): reported, "
+                                   "refused, unavailable, not_found, mismatch, invalid_answer, no_key, typed, corrected.")
+
+
 class AnswerSerializer(serializers.Serializer):
     key = serializers.CharField()
     label = serializers.CharField()
     kind = serializers.CharField()
     value = serializers.JSONField(allow_null=True)
+    source = RegisterSourceSerializer(allow_null=True, help_text="Null unless the form takes this answer from a register.")
+
+
+def register_source(value) -> dict | None:
+    if value is None:
+        return None
+    return {"register": value.register, "attribute": value.attribute, "verified": value.verified,
+            "looked_up_at": value.looked_up_at, "reason": value.reason}
 
 
 class FileSerializer(serializers.Serializer):
@@ -232,7 +251,8 @@ def need_to_know_data(view: dict) -> dict:
     return {
         "applicant": {row.attribute: row.value for row in view["identity"]},
         "answers": [{"key": row["spec"]["key"], "label": _text(row["spec"].get("label")) or row["spec"]["key"],
-                     "kind": row["spec"]["kind"], "value": row["value"]} for row in view["rows"]],
+                     "kind": row["spec"]["kind"], "value": row["value"], "source": register_source(row.get("source"))}
+                    for row in view["rows"]],
     }
 
 

@@ -14,6 +14,7 @@ from django.utils import formats, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from catalogue.registers import key_normalized, key_valid
 from catalogue.schema import Schema, date_bound
 from core.i18n import translated
 
@@ -104,6 +105,15 @@ def _messages(spec: dict) -> dict:
     if kind == "phone":
         messages["invalid"] = _("Enter %(name)s as a phone number in digits, for example 010 1234 5678 or "
                                 "+86 10 1234 5678.") % safe
+    if spec.get("format") == "uscc":
+        messages["invalid"] = _("Enter %(name)s as on the business licence: 18 characters, the last one a check "
+                                "character. Check it for a typing mistake.") % {"name": name}
+    elif spec.get("format") == "ric":
+        messages["invalid"] = _("Enter %(name)s as on the identity card: 18 characters, the last one a check digit "
+                                "(0 to 9 or X). Check it for a typing mistake.") % {"name": name}
+    elif spec.get("format") == "address_code":
+        messages["invalid"] = _("Enter %(name)s as its 16 digits, as on the house number certificate.") % {
+            "name": name}
     if kind in ("choice", "multichoice", "boolean"):
         if kind == "choice":
             text = _("Select %(name)s from the list.")
@@ -150,6 +160,8 @@ def form_field(spec: dict, *, required: bool | None = None) -> forms.Field:
         "required": spec.get("required", False) if required is None else required,
         "error_messages": _messages(spec),
     }
+    if kind == "text" and spec.get("format"):
+        return KeyField(spec["format"], max_length=spec.get("max_length"), **common)
     if kind in ("text", "textarea", "phone"):
         field = forms.CharField(
             max_length=spec.get("max_length"), widget=forms.Textarea(attrs={"rows": 4}) if kind == "textarea" else None,
@@ -186,6 +198,24 @@ def form_field(spec: dict, *, required: bool | None = None) -> forms.Field:
             coerce=lambda v: v == "true", empty_value=None, **common,
         )
     raise ValueError(f"no form field for kind {kind!r}")
+
+
+class KeyField(forms.CharField):
+    """A code a register is looked up by (catalogue.registers.KEY_FORMATS): kept without spaces and
+    in capitals, and refused unless well formed, its check character or digit included."""
+
+    def __init__(self, key_format: str, **kwargs):
+        self.key_format = key_format
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return key_normalized(self.key_format, value) if value else value
+
+    def validate(self, value):
+        super().validate(value)
+        if value and not key_valid(self.key_format, value):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
 
 
 class _DateRules:

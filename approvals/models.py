@@ -96,6 +96,50 @@ class Application(models.Model):
         return self.status in APPLICATION_FINAL
 
 
+class RegisterValueReason(models.TextChoices):
+    """Why a value of a field taken from a register was not verified by it (empty: verified)."""
+
+    VERIFIED = "", _("Taken from the register")
+    REPORTED = "reported", _("The applicant reported the register's value wrong and typed it")
+    REFUSED = "refused", _("The applicant did not agree to the lookup and typed it")
+    UNAVAILABLE = "unavailable", _("The register did not answer; the applicant typed it")
+    NOT_FOUND = "not_found", _("The register had no record; the applicant typed it")
+    MISMATCH = "mismatch", _("The register named someone else; the applicant typed it")
+    INVALID_ANSWER = "invalid_answer", _("The register's answer could not be used; the applicant typed it")
+    NO_KEY = "no_key", _("Nothing to look it up by; the applicant typed it")
+    TYPED = "typed", _("Typed by the applicant")
+    CORRECTED = "corrected", _("Changed by the applicant in a correction")
+
+
+class ApplicationRegisterValue(models.Model):
+    """What a field taken from a register held when the application was submitted: one row per
+    such field and application, written in the submit transaction. ``verified`` is true only
+    for a value the register gave and the applicant kept; ``reason`` says why not otherwise."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="register_values")
+    field_key = models.CharField(_("field"), max_length=64)
+    register = models.CharField(_("register"), max_length=32)
+    attribute = models.CharField(_("attribute"), max_length=64)
+    value = models.TextField(_("value"), blank=True)
+    looked_up_at = models.DateTimeField(_("looked up at"), null=True, blank=True)
+    verified = models.BooleanField(_("verified by the register"))
+    reason = models.CharField(_("why not verified"), max_length=20, blank=True, choices=RegisterValueReason.choices)
+    created_at = models.DateTimeField(_("recorded"), default=timezone.now)
+
+    class Meta:
+        ordering = ["application", "field_key"]
+        constraints = [
+            models.UniqueConstraint(fields=["application", "field_key"], name="register_value_once_per_field"),
+            models.CheckConstraint(condition=Q(verified=False) | Q(reason=""), name="register_value_verified_no_reason"),
+        ]
+        indexes = [models.Index(fields=["register", "created_at"], name="register_value_register_at")]
+        verbose_name = _("value taken from a register")
+        verbose_name_plural = _("values taken from registers")
+
+    def __str__(self):
+        return f"{self.application_id}: {self.field_key} ({'verified' if self.verified else 'not verified'})"
+
+
 class Attachment(models.Model):
     """A file a citizen uploaded. ``file`` is the upload as it came, kept for the record (only an
     auditor or an administrator retrieves it); everyone else is given ``disarmed_file``, the copy

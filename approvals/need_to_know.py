@@ -13,7 +13,7 @@ from catalogue.schema import Schema
 from departments.access import acts_as_administrator, supervisor_memberships
 from permits.models import Permit, PermitStatus
 
-from .models import Attachment, Filing, Review
+from .models import ApplicationRegisterValue, Attachment, Filing, Review
 
 # Each detail of the identity and the attribute of the applicant's account it is read from (the
 # API names the details by these).
@@ -61,6 +61,19 @@ def _identity_rows(applicant, details: list[str]) -> list[IdentityRow]:
     return rows
 
 
+def _answer_rows(application, specs: list[dict]) -> list[dict]:
+    """Each answer with where it came from when the form takes it from a register
+    (approvals.register_values): its source and time, or that the applicant typed it; the
+    sources are read only for a form that takes something from one."""
+    bound = [s["key"] for s in specs if s.get("register")]
+    sources = {v.field_key: v for v in ApplicationRegisterValue.objects.filter(
+        application_id=application.pk, field_key__in=bound)} if bound else {}
+    registers = application.schema.registers
+    return [{"spec": s, "value": application.answers.get(s["key"]), "source": sources.get(s["key"]),
+             "register_name": (registers.get(s["register"]["register"]) or {}).get("name") if s.get("register") else None}
+            for s in specs]
+
+
 def need_to_know(review: Review, *, identity: bool = True) -> dict:
     """The answers and files the department's requirement lists and, with ``identity``, the
     details of the applicant it lists; all empty until the review's stage starts.
@@ -79,8 +92,8 @@ def need_to_know(review: Review, *, identity: bool = True) -> dict:
     keys = schema.department_fields(code)
     specs = [schema.fields_by_key[k] for k in keys if k in schema.fields_by_key]
     files = list(application.attachments.filter(field_key__in=keys))
-    view["rows"] = [{"spec": s, "value": application.answers.get(s["key"]),
-                     "files": [f for f in files if f.field_key == s["key"]]} for s in specs]
+    view["rows"] = [{**row, "files": [f for f in files if f.field_key == row["spec"]["key"]]}
+                    for row in _answer_rows(application, specs)]
     if identity:
         view["identity"] = identity_rows(application.applicant, schema, code)
         view["applicant_name"] = next((row.value for row in view["identity"] if row.attribute == "full_name"), "")
@@ -96,8 +109,7 @@ def filing_need_to_know(filing: Filing) -> dict:
     code = filing.department.code
     specs = [schema.fields_by_key[key] for key in schema.filing_fields(code)]
     return {
-        "rows": [{"spec": spec, "value": application.answers.get(spec["key"])}
-                 for spec in specs if spec["kind"] != FieldKind.FILE],
+        "rows": _answer_rows(application, [spec for spec in specs if spec["kind"] != FieldKind.FILE]),
         "identity": _identity_rows(application.applicant, schema.filing_identity(code)),
         "permit": Permit.objects.filter(application_id=application.pk).exclude(status=PermitStatus.SUPERSEDED)
         .order_by("-pk").first(),

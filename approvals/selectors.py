@@ -10,7 +10,8 @@ from django.utils.translation import gettext
 
 from audit.models import Action, AuditEvent
 from audit.selectors import department_system, describe_access, describe_purpose, front_desk_name, staff_accesses
-from catalogue.models import IdentityDetail
+from catalogue.models import IdentityDetail, Register
+from catalogue.registers import REGISTERS
 from departments.models import Department
 from permits.models import Permit, PermitStatus
 
@@ -287,9 +288,11 @@ class Access:
 def who_viewed_page(user, page_number=None, *, per_page: int = WHO_VIEWED_PAGE_SIZE) -> Page:
     """One page (newest first) of staff accesses to the user's data, and of what a front desk did
     for them (named "Front desk: <name>", never as the citizen); a department's system is named by
-    its account ("<department> system: <name>") as a "Department system"; ``page.object_list`` holds
-    ``Access`` rows. At most four queries whatever the page holds: count, events with their
-    actors, the applications' references, the departments' names."""
+    its account ("<department> system: <name>") as a "Department system"; a register that answered
+    the portal with their data by its name ("Company register") as a "Government register";
+    ``page.object_list`` holds ``Access`` rows. At most five queries whatever the page holds: count,
+    events with their actors, the applications' references, the departments' names, the registers'
+    names (only with a register's answer on the page)."""
     page = Paginator(staff_accesses(user.pk), per_page).get_page(page_number)
     events = list(page.object_list)
     references = dict(
@@ -298,17 +301,38 @@ def who_viewed_page(user, page_number=None, *, per_page: int = WHO_VIEWED_PAGE_S
     )
     codes = {e.department_code for e in events if e.department_code}
     departments = {d.code: d.display_name for d in Department.objects.filter(code__in=codes)} if codes else {}
-    page.object_list = [_access(e, references, departments) for e in events]
+    register_codes = {e.details.get("register") for e in events if e.actor_id is None and isinstance(e.details, dict)}
+    registers = ({r.code: r.display_name for r in Register.objects.filter(code__in=register_codes)}
+                 if register_codes else {})
+    page.object_list = [_access(e, references, departments, registers) for e in events]
     return page
 
 
-def _access(event, references: dict, departments: dict) -> Access:
+def _register_access(event, registers: dict) -> tuple[str, str, str]:
+    """A register's answer, in the citizen's words: its name, "Government register", what it gave."""
+    code = event.details.get("register", "") if isinstance(event.details, dict) else ""
+    kind = REGISTERS.get(code)
+    labels = [str(kind.attributes[a].label) for a in event.details.get("attributes", []) if kind and a in kind.attributes]
+    if event.details.get("outcome") == "found":
+        action = gettext("Gave the portal your %(details)s for your application") % {"details": ", ".join(labels)}
+    else:
+        action = gettext("Answered the portal's question about your application; its answer named someone else "
+                         "and was not used")
+    return registers.get(code, code), gettext("Government register"), action
+
+
+def _access(event, references: dict, departments: dict, registers: dict) -> Access:
+    mine = event.application_id in references
+    if event.actor_id is None:
+        name, role, action = _register_access(event, registers)
+        return Access(at=event.at, staff_name=name, staff_role=role, department="", action=action,
+                      purpose=describe_purpose(event), application_id=event.application_id if mine else None,
+                      reference=(references[event.application_id] or gettext("Draft")) if mine else "")
     name, role = event.actor.full_name or gettext("A member of staff"), event.actor.get_role_display()
     if desk := front_desk_name(event):
         name, role = desk, ""
     elif department_system(event):  # its account is an officer only so that the engine's rules apply
         role = gettext("Department system")
-    mine = event.application_id in references
     return Access(
         at=event.at, staff_name=name, staff_role=role,
         department=departments.get(event.department_code, event.department_code), action=describe_access(event),

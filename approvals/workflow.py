@@ -39,6 +39,7 @@ from .locks import (
 from .models import (
     REVIEW_UNDECIDED,
     Application,
+    ApplicationRegisterValue,
     ApplicationStatus,
     Attachment,
     Notification,
@@ -49,6 +50,7 @@ from .models import (
 )
 from .need_to_know import name_shown
 from .notifications import department_staff_ids, departments_staff_ids, notifications_create, notify
+from .register_values import register_values_corrected, register_values_rows
 from .sla import clock_extend, clock_resume, clock_start, local_today, sla_calendar
 from .transitions import status_enter, status_move, status_move_rows
 from .uploads import check_upload, display_name
@@ -338,6 +340,8 @@ def application_submit(*, application_id: int, actor, ip: str | None = None, via
     application.current_stage = first_stage
     application.reference = f"A-{timezone.localdate(now).year}-{application.pk:06d}"
     application.save(update_fields=["status", "submitted_at", "current_stage", "reference", "answers", "updated_at"])
+    # What was taken from the registers, and what the applicant typed instead (approvals.register_values).
+    ApplicationRegisterValue.objects.bulk_create(register_values_rows(application, actor, now))
 
     audit_record(engine_event(Action.APPLICATION_SUBMITTED, application, actor=actor, via=via, ip=ip,
                               version=schema.version_number))
@@ -418,6 +422,7 @@ def application_resubmit(*, application_id: int, actor, data: dict, uploads: lis
 
     if (business_name := business_name_of(cleaned)) != business_name_of(application.answers):
         Review.objects.filter(application_id=application.pk).update(business_name=business_name)
+    register_values_corrected(application, changed, cleaned, now)
     application.answers = cleaned
     status_move(application, ApplicationStatus.IN_REVIEW)
     application.save(update_fields=["answers", "status", "updated_at"])

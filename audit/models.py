@@ -76,6 +76,10 @@ class Action(models.TextChoices):
     CERTIFICATE_CHECKED = "certificate.checked", _("E-certificate checked")
     CERTIFICATE_CONSENT_GIVEN = "certificate.consent_given", _("Consent to check an e-certificate given")
     CERTIFICATE_CONSENT_WITHDRAWN = "certificate.consent_withdrawn", _("Consent to check an e-certificate withdrawn")
+    REGISTER_LOOKUP = "register.lookup", _("Looked up in a register")
+    REGISTER_LOOKUP_FAILED = "register.lookup_failed", _("Register lookup without a usable answer")
+    REGISTER_CONSENT = "register.consent", _("Agreement to a register lookup answered")
+    REGISTER_VALUE_DISPUTED = "register.disputed", _("A register's value reported wrong")
 
 
 class AuditEvent(models.Model):

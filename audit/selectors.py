@@ -33,6 +33,10 @@ STAFF_ACCESS_ACTIONS = (
     Action.FILING_ACKNOWLEDGED,
 )
 
+# A register answering the portal with the person's data for their application: the register is
+# the event's actor (no account: ``actor_label``, the register's code in the details).
+REGISTER_ACCESS_ACTIONS = (Action.REGISTER_LOOKUP,)
+
 # The same actions in the words of the person whose data it is.
 ACCESS_DESCRIPTIONS = {
     Action.APPLICATION_VIEWED: _("Viewed your application"),
@@ -76,16 +80,17 @@ PURPOSES = {
     "certificate_issue": _("Keeping the register of the certificates it issues"),
     "certificate_check": _("Checking a certificate of yours, with your consent or as its issuer"),
     "filing": _("Being told of your approved application (filing after approval)"),
+    "register_lookup": _("Filling in your application from the registers the government keeps"),
 }
 DECISIONS = frozenset({Action.REVIEW_APPROVED, Action.REVIEW_REJECTED, Action.REVIEW_CORRECTION})
 
 
 def staff_accesses(subject_id: int):
-    """Every access by someone else to this person's data, and everything a front desk did for
-    them, newest first, with the actor."""
+    """Every access by someone else to this person's data, everything a front desk did for them,
+    and every register that answered the portal with their data, newest first, with the actor."""
+    by_people = (Q(action__in=STAFF_ACCESS_ACTIONS) | Q(details__has_key=FRONT_DESK)) & Q(actor__isnull=False)
     return (
-        AuditEvent.objects.filter(Q(action__in=STAFF_ACCESS_ACTIONS) | Q(details__has_key=FRONT_DESK),
-                                  subject_id=subject_id, actor__isnull=False)
+        AuditEvent.objects.filter(by_people | Q(action__in=REGISTER_ACCESS_ACTIONS), subject_id=subject_id)
         .exclude(actor_id=subject_id)
         .select_related("actor")
         .order_by("-at", "-id")

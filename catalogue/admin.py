@@ -28,6 +28,7 @@ from .models import (
     FilingRequirement,
     Holiday,
     IdentityDetail,
+    Register,
     Requirement,
     Service,
     ServiceVersion,
@@ -35,6 +36,7 @@ from .models import (
     WorkCalendar,
     identity_in_order,
 )
+from .registers import REGISTERS
 from .schema import service_publish
 
 
@@ -309,6 +311,51 @@ class FieldAdmin(admin.ModelAdmin):
         services = services_using_fields(list(queryset.values_list("pk", flat=True)))
         super().delete_queryset(request, queryset)
         publish(request, services, self.message_user)
+
+
+class RegisterAdminForm(TranslationsMixin, forms.ModelForm):
+    complete = ("name",)
+
+    class Meta:
+        model = Register
+        fields = ("code", "name", "consent_required", "position")
+
+    def clean_code(self):
+        code = self.cleaned_data["code"]
+        if code not in REGISTERS:
+            raise ValidationError(gettext("unknown register %(value)r (the register interface knows %(codes)s)") % {
+                "value": code, "codes": ", ".join(REGISTERS)})
+        return code
+
+    def clean(self):
+        cleaned_data = super().clean()
+        self._check_translations()
+        return cleaned_data
+
+
+@admin.register(Register)
+class RegisterAdmin(admin.ModelAdmin):
+    """A register's name and whether the citizen must agree first are frozen into the versions of
+    the services that take answers from it: a change publishes them again. Fields name a register
+    by its code, so it is neither renamed nor deleted here."""
+
+    form = RegisterAdminForm
+    list_display = ("code", "display_name", "consent_required", "position")
+
+    @admin.display(description=_("name"))
+    def display_name(self, obj):
+        return obj.display_name
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("code",) if obj is not None else ()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        bound = Field.objects.filter(register__register=obj.code).values_list("pk", flat=True)
+        publish(request, services_using_fields(list(bound)), self.message_user)
 
 
 @admin.register(ServiceVersion)

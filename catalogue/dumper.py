@@ -15,7 +15,7 @@ from departments.models import Department
 
 from .calendar import DEFAULT_WORKDAYS
 from .loading.schema import RULE_KEYS, WEEKDAYS
-from .models import Field, FieldKind, FilingRequirement, Holiday, Requirement, Service, WorkCalendar
+from .models import Field, FieldKind, FilingRequirement, Holiday, Register, Requirement, Service, WorkCalendar
 from .schema import parse_date_rule
 
 FLOW_TEXT_MAX = 80  # total characters of a translation mapping still written on one line
@@ -96,7 +96,13 @@ def _field(f: Field) -> dict:
         elif f.kind == FieldKind.DATE and isinstance(parse_date_rule(value), date):
             value = date.fromisoformat(value)  # written as a YAML date, as in a hand-written file
         entry[key] = value
+    if f.register:
+        entry["register"] = _Flow((k, f.register[k]) for k in ("register", "attribute", "key") if k in f.register)
     return entry
+
+
+def _register(register: Register) -> dict:
+    return {"code": register.code, "name": _text(register.name), "consent_required": register.consent_required}
 
 
 def _service(service: Service) -> dict:
@@ -130,10 +136,11 @@ def _service(service: Service) -> dict:
 
 
 def catalogue_dump() -> str:
-    """The whole catalogue as YAML text: calendar, departments, fields, services."""
+    """The whole catalogue as YAML text: calendar, departments, registers, fields, services."""
     sections = {
         "calendar": _calendar(),
         "departments": [_department(d) for d in Department.objects.order_by("code")],
+        "registers": [_register(r) for r in Register.objects.order_by("position", "code")],
         "fields": [_field(f) for f in Field.objects.order_by("position", "key")],
         "services": [_service(s) for s in Service.objects.order_by("position", "slug").prefetch_related(
             Prefetch("requirements", queryset=Requirement.objects.select_related("department")

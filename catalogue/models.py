@@ -85,9 +85,13 @@ class Field(models.Model):
     help = models.JSONField(_("help text"), default=dict, blank=True)
     section = models.JSONField(_("section"), default=dict, blank=True)
     required = models.BooleanField(_("required"), default=False)
-    # Kind-specific rules, exactly as in the catalogue file: max_length, min, max, choices,
+    # Kind-specific rules, exactly as in the catalogue file: max_length, format, min, max, choices,
     # accept, max_size_mb.
     rules = models.JSONField(_("rules"), default=dict, blank=True)
+    # Where the answer is taken from instead of asking: {"register": code, "attribute": name,
+    # "key": field key} (no key for a register looked up by the applicant's identity number), as
+    # in the catalogue file and checked against catalogue.registers; empty: the citizen answers.
+    register = models.JSONField(_("taken from a register"), default=dict, blank=True)
     position = models.PositiveIntegerField(_("position"), default=0)
 
     class Meta:
@@ -118,6 +122,29 @@ class CertificateType(models.Model):
         ordering = ["code"]
         verbose_name = _("certificate type")
         verbose_name_plural = _("certificate types")
+
+    def __str__(self):
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return translated(self.name) or self.code
+
+
+class Register(models.Model):
+    """A register the government keeps that answers some fields (catalogue.registers.REGISTERS
+    holds what each may answer), by its name to citizens and whether the deployment's law needs the
+    citizen's agreement before the portal looks them up in it."""
+
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.JSONField(_("name"))
+    consent_required = models.BooleanField(_("the citizen's agreement is required"), default=False)
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["position", "code"]
+        verbose_name = _("register")
+        verbose_name_plural = _("registers")
 
     def __str__(self):
         return self.display_name

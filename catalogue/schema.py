@@ -6,7 +6,12 @@ A schema is plain JSON so that it can be stored on a version and never change:
      "fields": [{"key", "kind", "label", "help", "section", "required", <rules>}, ...],
      "reviews": [{"department", "department_name", "stage", "sla_days", "fields": [key, ...],
                   "identity": [detail, ...]}, ...],
-     "filings": [{"department", "department_name", "fields": [key, ...], "identity": [detail, ...]}, ...]}
+     "filings": [{"department", "department_name", "fields": [key, ...], "identity": [detail, ...]}, ...],
+     "registers": {code: {"name", "consent_required"}}}
+
+A field taken from a register carries ``"register": {"register", "attribute", "key"}`` and the
+schema then names those registers under ``registers`` (only then: a version of a form that takes
+nothing from a register is the same as before registers existed).
 
 Fields are the union of the reviews' fields, each once, in dictionary order. ``identity`` lists
 what of the applicant's identity the department sees (catalogue.models.IdentityDetail); a version
@@ -28,7 +33,7 @@ from django.db import transaction
 from core.i18n import translated
 from departments.models import Department
 
-from .models import IDENTITY_ASKED_BY, Service, ServiceVersion, identity_in_order
+from .models import IDENTITY_ASKED_BY, Register, Service, ServiceVersion, identity_in_order
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,16 @@ class Schema:
         for field in self.fields:
             groups.setdefault(translated(field.get("section")) or "", []).append(field)
         return list(groups.items())
+
+    @cached_property
+    def registers(self) -> dict[str, dict]:
+        """The registers this form takes answers from: code → {"name", "consent_required"}."""
+        return self.data.get("registers") or {}
+
+    @cached_property
+    def register_fields(self) -> list[dict]:
+        """The fields taken from a register, in form order."""
+        return [f for f in self.fields if f.get("register")]
 
     @property
     def file_keys(self) -> set[str]:
@@ -187,7 +202,10 @@ def build_schema(service: Service) -> dict:
         entry = {"key": f.key, "kind": f.kind, "label": f.label, "help": f.help or {},
                  "section": f.section or {}, "required": f.required}
         entry.update(f.rules or {})
+        if f.register:
+            entry["register"] = dict(f.register)
         fields.append(entry)
+    codes = {entry["register"]["register"] for entry in fields if "register" in entry}
     schema = {
         "service": {
             "slug": service.slug,
@@ -198,6 +216,9 @@ def build_schema(service: Service) -> dict:
         "fields": fields,
         "reviews": reviews,
     }
+    if codes:
+        schema["registers"] = {r.code: {"name": r.name, "consent_required": r.consent_required}
+                               for r in Register.objects.filter(code__in=codes).order_by("position", "code")}
     filings = [{
         "department": filing.department.code,
         "department_name": filing.department.name,

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from approvals.answers import file_max_mb, file_types, form_field, to_form_initial
 from approvals.models import MESSAGE_MAX_LENGTH, RATING_COMMENT_MAX_LENGTH
+from approvals.register_values import state_of_field
 from core.i18n import translated
 
 
@@ -22,14 +23,28 @@ def optional_label(label: str) -> str:
 
 
 class SchemaForm(forms.Form):
-    """Questions ``specs`` of a schema; file questions take one file per post (more can follow)."""
+    """Questions ``specs`` of a schema; file questions take one file per post (more can follow).
+    A question taken from a register (``register_states``, approvals.register_values) is no input
+    while the register's value stands or the citizen's agreement is awaited: it is shown, read-only,
+    with its source (``register_rows``)."""
 
-    def __init__(self, *args, specs, answers=None, submit_label=None, **kwargs):
+    def __init__(self, *args, specs, answers=None, submit_label=None, register_states=(), **kwargs):
         super().__init__(*args, **kwargs)
         answers = answers or {}
         self.file_keys = []
+        self.specs = list(specs)
+        self.register_rows = {}
+        noticed = set()
         for spec in specs:
             key = spec["key"]
+            state = state_of_field(register_states, key)
+            if state is not None:
+                row = self._register_row(spec, state, first=state.group.register not in noticed)
+                noticed.add(state.group.register)
+                if row["value"] is not None or state.asks_consent:
+                    self.register_rows[key] = row
+                    continue
+                self.register_rows[key] = row
             if spec["kind"] == "file":
                 self.file_keys.append(key)
                 self.fields[key] = forms.FileField(
@@ -52,15 +67,35 @@ class SchemaForm(forms.Form):
         if submit_label:
             self.helper.add_input(Submit("continue", submit_label))
 
+    @staticmethod
+    def _register_row(spec: dict, state, *, first: bool) -> dict:
+        """What the page shows of a question taken from a register: the register's value (None:
+        the citizen types it), the group's notice and agreement question on its first question."""
+        return {
+            "spec": spec, "register": state.group.register, "register_name": state.group.display_name,
+            "value": state.register_value(spec), "looked_up_at": state.lookup.looked_up_at if state.found else None,
+            "reported": state.reported(spec), "first": first, "asks_consent": state.asks_consent and first,
+            "waiting": state.asks_consent, "notice": state.message if first and not state.found else "",
+            "retry": state.retryable and first,
+        }
+
     def rows(self, attachments=()) -> list[dict]:
-        """Each bound field with the files already attached to it (file questions only). A date
+        """Each question in order: a bound field with the files already attached to it (file
+        questions only), or a question taken from a register shown read-only (``register``). A date
         question is laid out by the template (its hint under the label), with its input here."""
         files: dict[str, list] = {}
         for attachment in attachments:
             files.setdefault(attachment.field_key, []).append(attachment)
-        return [{"field": self[name], "is_file": name in self.file_keys, "attachments": files.get(name, []),
-                 "date_input": self._date_input(name) if name in self.date_keys else None}
-                for name in self.fields]
+        rows = []
+        for spec in self.specs:
+            name = spec["key"]
+            if name not in self.fields:
+                rows.append({"field": None, "register": self.register_rows[name]})
+                continue
+            rows.append({"field": self[name], "is_file": name in self.file_keys, "attachments": files.get(name, []),
+                         "date_input": self._date_input(name) if name in self.date_keys else None,
+                         "register": self.register_rows.get(name)})
+        return rows
 
     def _date_input(self, name: str) -> str:
         field = self[name]

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from approvals import consultation, receipts, selectors, workflow
+from approvals import consultation, receipts, register_values, selectors, workflow
 from approvals.access import may_withdraw
 from approvals.answers import answer_sections, first_incomplete_step, section_of
 from approvals.attachments import CopyUnavailable, disarmed_copy
@@ -164,7 +164,9 @@ def edit(request, pk, step):
         raise Http404
     title, specs = sections[step - 1]
     back_to_check = request.GET.get("return") == "check"
-    form = SchemaForm(request.POST or None, request.FILES or None, specs=specs, answers=application.answers)
+    states = register_values.register_states(application, request.user)
+    form = SchemaForm(request.POST or None, request.FILES or None, specs=specs, answers=application.answers,
+                      register_states=states)
     if request.method == "POST":
         refused = _send_whole(request, pk, form, lambda check_only: workflow.application_save_page(
             application_id=pk, actor=request.user, data=form.answer_data(), uploads=form.uploads(), check_only=check_only,
@@ -172,6 +174,9 @@ def edit(request, pk, step):
         if refused:
             return refused
         if not form.errors:
+            if _registers_after_save(request, application, specs):
+                url = reverse("approvals:edit", args=[pk, step])
+                return redirect(url + ("?return=check" if back_to_check else ""))
             if "save_later" in request.POST:
                 messages.success(request, _("Your answers are saved. Continue your application from “My applications” "
                                             "whenever you are ready."))
@@ -189,6 +194,40 @@ def edit(request, pk, step):
         "step_count": len(sections) + 1, "back_url": reverse("approvals:check", args=[pk]) if back_to_check else back_url,
         "files_chosen": bool(form.file_keys and form.errors and request.FILES),
     }, status=400 if form.errors else 200)
+
+
+def _registers_after_save(request, application, specs) -> bool:
+    """After a page was saved: the citizen's answers to "may we ask the register?", a value they
+    report wrong, then the lookups now possible (or asked again). True when the page must be shown
+    again: something on it was taken from a register, or changed how it is asked."""
+    groups = register_values.register_groups(application.schema)
+    if not groups:
+        return False
+    pk, ip, on_page = application.pk, client_ip(request), {spec["key"] for spec in specs}
+    again = False
+    for group in groups:
+        answer = request.POST.get(f"register_consent_{group.register}")
+        if group.consent_required and answer in ("yes", "no"):
+            register_values.application_register_consent(application_id=pk, actor=request.user, register=group.register,
+                                                          agreed=answer == "yes", ip=ip)
+            again = True
+    if report := request.POST.get("register_report"):
+        if report in on_page:
+            register_values.application_register_report(application_id=pk, actor=request.user, field_key=report, ip=ip)
+            messages.info(request, _("Type the answer as it should be. The department will see that it was not taken "
+                                     "from the register."))
+            again = True
+    retry = request.POST.get("register_retry", "")
+    asked = register_values.application_register_lookup(application_id=pk, actor=request.user, ip=ip,
+                                                         retry=[retry] if retry else [])
+    for state in asked:
+        if not any(spec["key"] in on_page for spec in state.group.fields):
+            continue
+        again = True
+        if state.found:
+            messages.success(request, _("We took these details from %(register)s. Check them; if one is wrong, say so "
+                                        "and type it yourself.") % {"register": state.group.in_a_message})
+    return again or bool(retry)
 
 
 @require_POST
@@ -244,8 +283,10 @@ def check(request, pk):
     sections = answer_sections(application.schema, application.answers, application.attachments.all(), errors)
     field_errors = [(section, row, message) for section in sections for row in section["rows"]
                     for message in row["errors"]]
+    taken = register_values.register_summary(application, request.user, sections)
     return render(request, "approvals/check.html", {
         "application": application, "sections": sections, "errors": errors, "field_errors": field_errors,
+        "registers_taken": taken["taken"], "registers_typed": taken["typed"], "registers_waiting": taken["waiting"],
         "declaration_error": errors.get("declaration"), "steps": _form_steps(application, "check"),
         "step_count": len(sections) + 1, "back_url": reverse("approvals:edit", args=[pk, len(sections)]),
     }, status=400 if errors else 200)

@@ -80,6 +80,8 @@ def summary(*, citizens: list[str], password: str, totp_secret: str) -> str:
     lines = [RULE, f"Portal:   {settings.SITE_URL}/", f"Password of every demo account: {password}", "",
              "Citizens"]
     lines += [f"  {email:<{width}}{_citizen_line(email)}" for email in citizens]
+    lines += ["  Registers (answered by the reference register service): Wang Fang runs the company 91110105MA01GD8N3Q,",
+              "  Li Lei 91110105MA01HX2K7B; site address codes 1101050010000088 (commercial), 1101080020000003 (industrial)"]
     lines += ["Officers (one per department: officer.<department>@demo.example.gov), with work waiting"]
     for membership in officers:
         code, work = membership.department.code, []

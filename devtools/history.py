@@ -27,6 +27,7 @@ at one sample PDF and its disarmed copy."""
 import hashlib
 import json
 import random
+import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -37,6 +38,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
+from stdnum.cn import uscc
 
 from accounts.models import Role
 from approvals.disarm import disarm_pdf
@@ -222,7 +224,10 @@ def _answers(rng: random.Random, schema: Schema, name: str, partial: bool) -> di
         elif key in ("site_address", "event_venue"):
             value = address
         elif key == "unified_social_credit_code":
-            value = "".join(rng.choice("0123456789ABCDEFGHJKLMNPQRTUWXY") for _ in range(18))
+            code = "".join(rng.choice("0123456789ABCDEFGHJKLMNPQRTUWXY") for _ in range(18))
+            value = code[:17] + uscc.calc_check_digit(code[:17])  # well formed: the form checks the check character
+        elif spec.get("format") == "address_code":
+            value = f"110105{zlib.crc32(address.encode()) % 10 ** 10:010d}"  # the site's, well formed
         elif kind == "textarea":
             value = f"{business}: catering services; retail of packaged food."
         elif kind == "text":

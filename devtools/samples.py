@@ -30,6 +30,11 @@ def sample_files() -> dict[str, tuple[bytes, str]]:
     }
 
 
+# A well-formed code of each format (catalogue.registers.KEY_FORMATS): the demo's company, person
+# and address in the reference register service (register_service.demo).
+SAMPLE_KEYS = {"uscc": "91110105MA01GD8N3Q", "ric": "110105198806150024", "address_code": "1101050010000088"}
+
+
 def sample_answers(schema: Schema) -> dict:
     """An answer to every question but the files, within the question's bounds."""
     answers = {}
@@ -37,7 +42,9 @@ def sample_answers(schema: Schema) -> dict:
         kind, key = spec["kind"], spec["key"]
         if kind == "file":
             continue
-        if kind in ("text", "textarea"):
+        if spec.get("format"):
+            answers[key] = SAMPLE_KEYS[spec["format"]]
+        elif kind in ("text", "textarea"):
             answers[key] = f"Sample {key.replace('_', ' ')}"[: spec.get("max_length") or 200]
         elif kind == "email":
             answers[key] = "applicant@example.org"

@@ -1,12 +1,15 @@
 #!/usr/bin/env python
-"""`make run`: set up the demo, start what the Procfile names (web server, Celery worker, beat),
+"""`make run`: set up the demo, start what the Procfile names (web server, Celery worker, beat, the
+reference register service),
 say where the portal runs and who can sign in, and stop everything cleanly on Ctrl-C.
 
 Each process runs in a session of its own, so Ctrl-C reaches this script alone: it sends every
 process SIGTERM once (for the worker a warm shutdown: running tasks finish), waits for them and
 exits 0. While it runs it holds the terminal's foreground, so `make` is not interrupted either
 (no "Error 130"). PORTAL_PORT is the port (the web server, the worker and seed_demo all read it,
-so mails and permit QR codes carry it); LOG_LEVEL defaults to WARNING here.
+so mails and permit QR codes carry it); the reference register service listens ten ports above it
+(REGISTER_SERVICE_PORT, which the portal's development settings read too); LOG_LEVEL defaults to
+WARNING here.
 
     PORTAL_PORT=8080 .venv/bin/python scripts/run.py     # what `PORT=8080 make run` does
 """
@@ -155,7 +158,8 @@ def wait_until_up(url: str, processes: Processes, seconds: float = 60) -> bool:
 
 def main() -> int:
     port = os.environ.setdefault("PORTAL_PORT", "8000")
-    env = {**os.environ, "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"), "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"), "PYTHONUNBUFFERED": "1",
+           "REGISTER_SERVICE_PORT": os.environ.get("REGISTER_SERVICE_PORT", str(int(port) + 10))}
     stop = StopRequest()
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, stop.handle)

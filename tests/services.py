@@ -35,3 +35,22 @@ def require_tool(present: bool, message: str) -> None:
     if os.environ.get("STRICT") == "1":
         pytest.fail(f"STRICT=1: {message}")
     pytest.skip(message)
+
+
+def wait_until_answering(url: str, *, seconds: float, what: str) -> None:
+    """Poll ``url`` until it answers 200 (a process of the tests' own just started); TimeoutError
+    naming ``what`` after ``seconds``."""
+    import time
+
+    import httpx
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} did not answer")
+        time.sleep(0.05)

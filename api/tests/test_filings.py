@@ -50,9 +50,10 @@ def test_the_system_lists_reads_and_acknowledges_its_filings(approved, subdistri
         # The name and the profile's phone: not the e-mail address, not the identity document number.
         "applicant": {"full_name": "Wang Fang", "phone": "+86 138 0000 0000"},
         "answers": [
-            {"key": "contact_phone", "label": "Contact phone", "kind": "phone", "value": "+86 21 5555 0100"},
-            {"key": "business_name", "label": "Business name", "kind": "text", "value": "Golden Dragon"},
-            {"key": "seats", "label": "Seats", "kind": "integer", "value": 40}],
+            {"key": "contact_phone", "label": "Contact phone", "kind": "phone", "value": "+86 21 5555 0100",
+             "source": None},
+            {"key": "business_name", "label": "Business name", "kind": "text", "value": "Golden Dragon", "source": None},
+            {"key": "seats", "label": "Seats", "kind": "integer", "value": 40, "source": None}],
         "permit": {"number": permit.number, "status": "valid", "valid_from": permit.valid_from.isoformat(),
                    "valid_until": permit.valid_until.isoformat()},
     }

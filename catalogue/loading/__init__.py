@@ -10,7 +10,9 @@ The format (every top-level key optional in a given file)::
 
     calendar: {workdays: [mon, ...], holidays: [2026-10-01, ...]}
     departments: [{code, name, email}, ...]
-    fields: [{key, kind, label, help, section, required, <rules by kind>}, ...]
+    registers: [{code, name, consent_required}, ...]
+    fields: [{key, kind, label, help, section, required, <rules by kind>,
+              register: {register, attribute, key}}, ...]
     services: [{slug, name, life_event, description, synonyms: {en: [word, ...], ...}, fee,
                 permit: {title, valid_days},
                 reviews: [{department, stage, sla_days, fields: [key, ...], identity: [detail, ...]}, ...],

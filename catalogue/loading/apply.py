@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from departments.models import Department
 
-from ..models import Field, FilingRequirement, Holiday, Requirement, Service, WorkCalendar
+from ..models import Field, FilingRequirement, Holiday, Register, Requirement, Service, WorkCalendar
 from ..schema import service_publish
 from .schema import CalendarSpec, Catalogue, FilingSpec, ReviewSpec
 
@@ -29,6 +29,7 @@ class Counts:
 @dataclass
 class LoadSummary:
     departments: Counts = field(default_factory=Counts)
+    registers: Counts = field(default_factory=Counts)
     fields: Counts = field(default_factory=Counts)
     services: Counts = field(default_factory=Counts)
     requirements: Counts = field(default_factory=Counts)
@@ -92,12 +93,21 @@ def catalogue_apply(*, catalogue: Catalogue) -> LoadSummary:
         if changed:
             changed_departments.add(spec.code)
 
+    existing_registers = Register.objects.in_bulk([r.code for r in catalogue.registers], field_name="code")
+    changed_registers = set()
+    for spec in catalogue.registers:
+        _row, changed = _upsert(Register, {"code": spec.code}, {
+            "name": spec.name, "consent_required": spec.consent_required, "position": spec.position,
+        }, summary.registers, existing_registers.get(spec.code))
+        if changed:
+            changed_registers.add(spec.code)
+
     existing_fields = Field.objects.in_bulk([f.key for f in catalogue.fields], field_name="key")
     changed_fields = set()
     for spec in catalogue.fields:
         _row, changed = _upsert(Field, {"key": spec.key}, {
             "kind": spec.kind, "label": spec.label, "help": spec.help, "section": spec.section,
-            "required": spec.required, "rules": spec.rules, "position": spec.position,
+            "required": spec.required, "rules": spec.rules, "position": spec.position, "register": spec.register,
         }, summary.fields, existing_fields.get(spec.key))
         if changed:
             changed_fields.add(spec.key)
@@ -117,7 +127,10 @@ def catalogue_apply(*, catalogue: Catalogue) -> LoadSummary:
         _apply_filings(service, spec.filings, departments, fields, summary)
 
     # Every service whose schema may differ now: those in the files, and any other that uses a
-    # changed field or department (its schema embeds field definitions and department names).
+    # changed field, department or register (its schema embeds field definitions, department
+    # names and the registers its fields are taken from).
+    changed_fields |= {key for key, binding in Field.objects.exclude(register={}).values_list("key", "register")
+                       if binding.get("register") in changed_registers}
     affected = Service.objects.filter(slug__in=[s.slug for s in catalogue.services]).values_list("pk", flat=True)
     others = Service.objects.filter(requirements__fields__key__in=changed_fields).values_list("pk", flat=True)
     by_department = Service.objects.filter(requirements__department__code__in=changed_departments).values_list("pk", flat=True)

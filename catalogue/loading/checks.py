@@ -17,9 +17,11 @@ from django.utils.translation import gettext as _
 from core.i18n import REQUIRED_LANGUAGES
 from departments.models import Department
 
-from ..models import IDENTITY_ASKED_BY, Field, FieldKind, IdentityDetail, identity_in_order
+from ..models import IDENTITY_ASKED_BY, Field, FieldKind, IdentityDetail, Register, identity_in_order
+from ..registers import KEY_FORMATS, KEY_LENGTHS, REGISTERS
 from ..schema import date_bound, date_rule_text, parse_date_rule
 from .schema import (
+    BINDING_KEYS,
     CALENDAR_KEYS,
     CHOICE_KEYS,
     CODE_MAX,
@@ -36,6 +38,8 @@ from .schema import (
     KEY_RE,
     MIME_RE,
     PERMIT_KEYS,
+    REGISTER_KEYS,
+    REGISTER_REQUIRED,
     REVIEW_KEYS,
     REVIEW_REQUIRED,
     RULE_KEYS,
@@ -51,6 +55,7 @@ from .schema import (
     DepartmentSpec,
     FieldSpec,
     FilingSpec,
+    RegisterSpec,
     ReviewSpec,
     ServiceSpec,
 )
@@ -343,6 +348,17 @@ def check_field(value, path: str, report: Report, *, position: int = 0) -> Field
             max_length = _positive_int(entry["max_length"], join_path(path, "max_length"), report)
             ok &= max_length is not None
             rules["max_length"] = max_length
+        if "format" in entry and "format" in allowed:
+            if entry["format"] not in KEY_FORMATS:
+                report(join_path(path, "format"), _("unknown format %(value)r (expected one of %(formats)s)") % {
+                    "value": entry["format"], "formats": ", ".join(KEY_FORMATS)})
+                ok = False
+            elif isinstance(rules.get("max_length"), int) and rules["max_length"] < KEY_LENGTHS[entry["format"]]:
+                report(join_path(path, "max_length"), _("must be at least %(length)d for the format %(format)s") % {
+                    "length": KEY_LENGTHS[entry["format"]], "format": entry["format"]})
+                ok = False
+            else:
+                rules["format"] = entry["format"]
         if "min" in allowed:
             ok &= _check_bounds(entry, kind, path, report, rules)
         if "choices" in allowed:
@@ -363,10 +379,104 @@ def check_field(value, path: str, report: Report, *, position: int = 0) -> Field
                 report(join_path(path, "max_size_mb"), _("must be a number greater than 0, not %(value)r") % {"value": size})
                 ok = False
             rules["max_size_mb"] = size
+    register = {}
+    if "register" in entry:
+        register = check_binding(entry["register"], join_path(path, "register"), report, kind=kind, rules=rules,
+                                 field_key=key)
+        ok &= register is not None
     if not ok:
         return None
     return FieldSpec(key=key, kind=str(kind), label=label, help=help_, section=section, required=required,
-                     rules={k: rules[k] for k in RULE_KEYS if k in rules}, position=position)
+                     rules={k: rules[k] for k in RULE_KEYS if k in rules}, position=position, register=register)
+
+
+def check_register(value, path: str, report: Report, *, position: int = 0) -> RegisterSpec | None:
+    """A register of the catalogue: one the register interface knows (catalogue.registers), its
+    name, and whether the citizen must agree before it is asked."""
+    entry = _mapping(value, path, report)
+    if entry is None:
+        return None
+    _check_keys(entry, REGISTER_KEYS, path, report)
+    _require(entry, REGISTER_REQUIRED, path, report)
+    ok = not (set(entry) - set(REGISTER_KEYS)) and all(k in entry for k in REGISTER_REQUIRED)
+    code = entry.get("code")
+    if "code" in entry and code not in REGISTERS:
+        report(join_path(path, "code"), _("unknown register %(value)r (the register interface knows %(codes)s)") % {
+            "value": code, "codes": ", ".join(REGISTERS)})
+        ok = False
+    name = check_translations(entry["name"], join_path(path, "name"), report) if "name" in entry else None
+    consent = entry.get("consent_required", False)
+    if not isinstance(consent, bool):
+        report(join_path(path, "consent_required"), _("must be true or false, not %(value)r") % {"value": consent})
+        ok = False
+    if not ok or name is None:
+        return None
+    return RegisterSpec(code=code, name=name, consent_required=consent, position=position)
+
+
+def check_binding(value, path: str, report: Report, *, kind, rules: dict, field_key) -> dict | None:
+    """A field taken from a register: {register, attribute, key}. The register and attribute must
+    be ones the register interface defines; the key (the field whose answer it is looked up by)
+    is required unless the register is looked up by the applicant's identity number, and it is
+    checked against the whole catalogue later (check_register_bindings). An attribute that is one
+    of a list needs a choice field offering every value of the list; any other a text field long
+    enough for the longest answer the interface allows."""
+    entry = _mapping(value, path, report)
+    if entry is None:
+        return None
+    _check_keys(entry, BINDING_KEYS, path, report)
+    ok = not (set(entry) - set(BINDING_KEYS))
+    register = REGISTERS.get(entry.get("register")) if isinstance(entry.get("register"), str) else None
+    if "register" not in entry:
+        report(join_path(path, "register"), _("is required"))
+        return None
+    if register is None:
+        report(join_path(path, "register"), _("unknown register %(value)r (the register interface knows %(codes)s)") % {
+            "value": entry["register"], "codes": ", ".join(REGISTERS)})
+        return None
+    attribute = register.attributes.get(entry.get("attribute")) if isinstance(entry.get("attribute"), str) else None
+    if attribute is None:
+        report(join_path(path, "attribute"), _("the %(register)s register answers %(attributes)s, not %(value)r") % {
+            "register": register.code, "attributes": ", ".join(register.attributes), "value": entry.get("attribute")})
+        ok = False
+    key = entry.get("key")
+    if register.key_from_account:
+        if "key" in entry:
+            report(join_path(path, "key"), _("the %(register)s register is looked up by the applicant's verified "
+                                             "identity number: give no key") % {"register": register.code})
+            ok = False
+    elif not isinstance(key, str) or not key:
+        report(join_path(path, "key"), _("name the field whose answer the %(register)s register is looked up by") % {
+            "register": register.code})
+        ok = False
+    elif key == field_key:
+        report(join_path(path, "key"), _("a field cannot be looked up by its own answer"))
+        ok = False
+    if attribute is not None and kind is not None:
+        if attribute.choices:
+            offered = {c["value"] for c in rules.get("choices") or []}
+            if kind != FieldKind.CHOICE:
+                report(path, _("the %(attribute)s is one of a list: the field must be of kind choice") % {
+                    "attribute": entry["attribute"]})
+                ok = False
+            elif missing := [c for c in attribute.choices if c not in offered]:
+                report(path, _("the field's choices must offer every value the register may answer; missing: "
+                               "%(values)s") % {"values": ", ".join(missing)})
+                ok = False
+        elif kind not in (FieldKind.TEXT, FieldKind.TEXTAREA):
+            report(path, _("the %(attribute)s is text: the field must be of kind text or textarea") % {
+                "attribute": entry["attribute"]})
+            ok = False
+        elif isinstance(rules.get("max_length"), int) and rules["max_length"] < attribute.max_length:
+            report(path, _("the register's %(attribute)s may be %(length)d characters long: give the field a "
+                           "max_length of at least that") % {"attribute": entry["attribute"], "length": attribute.max_length})
+            ok = False
+    if not ok:
+        return None
+    binding = {"register": register.code, "attribute": entry["attribute"]}
+    if not register.key_from_account:
+        binding["key"] = key
+    return binding
 
 
 def _department_entry(value, path: str, report: Report, keys: Sequence[str],
@@ -653,3 +763,43 @@ def check_references(references: Iterable[tuple[Report, str, str, str]], *, depa
                 report(path, _("%(value)r is a file: a filing passes on answers, not documents") % {"value": value})
         elif value not in known[kind]:
             report(path, messages[kind] % {"value": value})
+
+
+def check_register_bindings(bindings: list[tuple[Report, str, dict, str]], services: list[tuple[Report, str, set[str]]],
+                            *, registers: set[str], key_formats: dict[str, str | None], defined: set[str]) -> None:
+    """Across the whole catalogue: each binding (report, field key, binding, path) names a
+    register the catalogue defines (``registers``, or one already loaded) and a key field that
+    exists with the register's key format (``key_formats``: field key → its format, for the
+    valid fields of the files; a field ``defined`` in them but invalid has its own problems
+    reported already); each service (report, path, the fields it asks) that asks a bound field
+    asks its key too. Bindings of fields already loaded are read from the database."""
+    codes = {b["register"] for _r, _k, b, _p in bindings} - registers
+    registers = registers | set(Register.objects.filter(code__in=codes).values_list("code", flat=True))
+    wanted = {b["key"] for _r, _k, b, _p in bindings if "key" in b} - set(key_formats) - defined
+    formats = dict(key_formats)
+    formats.update({key: (rules or {}).get("format") for key, rules in
+                    Field.objects.filter(key__in=wanted).values_list("key", "rules")})
+    for report, _key, binding, path in bindings:
+        if binding["register"] not in registers:
+            report(join_path(path, "register"), _("register %(value)r is not defined: add it to registers") % {
+                "value": binding["register"]})
+        if "key" not in binding:
+            continue
+        expected = REGISTERS[binding["register"]].key_format
+        if binding["key"] in defined and binding["key"] not in key_formats:
+            continue  # an invalid field of the files: reported on its own
+        if binding["key"] not in formats:
+            report(join_path(path, "key"), _("unknown field %(value)r") % {"value": binding["key"]})
+        elif formats[binding["key"]] != expected:
+            report(join_path(path, "key"), _("field %(value)r must be a text field with format: %(format)s") % {
+                "value": binding["key"], "format": expected})
+    bound = {key: binding for _r, key, binding, _p in bindings}
+    asked_elsewhere = set().union(*(asked for _r, _p, asked in services)) - set(bound) - set(key_formats)
+    bound.update(dict(Field.objects.filter(key__in=asked_elsewhere).exclude(register={}).values_list("key", "register")))
+    for report, path, asked in services:
+        for key in sorted(asked):
+            binding = bound.get(key)
+            if binding and "key" in binding and binding["key"] in formats and binding["key"] not in asked:
+                report(join_path(path, "reviews"), _(
+                    "%(field)s is taken from the %(register)s register by the answer to %(key)s: list %(key)s in a "
+                    "review's fields too") % {"field": key, "register": binding["register"], "key": binding["key"]})

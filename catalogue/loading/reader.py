@@ -17,6 +17,8 @@ from .checks import (
     check_field,
     check_list,
     check_references,
+    check_register,
+    check_register_bindings,
     check_service,
     join_path,
 )
@@ -95,9 +97,14 @@ class _Reader:
         self.catalogue = Catalogue()
         self.calendar_origin: str | None = None
         # code/key/slug -> "file: path" of its first definition, for duplicates across files
-        self.origins: dict[str, dict[str, str]] = {"departments": {}, "fields": {}, "services": {}}
+        self.origins: dict[str, dict[str, str]] = {"departments": {}, "registers": {}, "fields": {}, "services": {}}
         self.field_count = 0
         self.service_count = 0
+        self.register_count = 0
+        # (report, field key, binding, path) of each field taken from a register, and (report, path,
+        # fields asked) of each service, checked against each other at the end.
+        self.bindings: list[tuple[Report, str, dict, str]] = []
+        self.asking: list[tuple[Report, str, set[str]]] = []
         # (report, kind, value, path) of each department and field a review or filing names, checked at the end
         self.references: list[tuple[Report, str, str, str]] = []
 
@@ -140,7 +147,7 @@ class _Reader:
                 report(str(key), _("unknown top-level key (expected one of %(keys)s)") % {"keys": ", ".join(TOP_LEVEL_KEYS)})
         if "calendar" in data:
             self._calendar(file, data["calendar"], report)
-        for kind in ("departments", "fields", "services"):
+        for kind in ("departments", "registers", "fields", "services"):
             if kind in data:
                 items = check_list(data[kind], kind, report, non_empty=False)
                 for i, item in enumerate(items or []):
@@ -170,12 +177,21 @@ class _Reader:
         if self._unique("departments", code, file, join_path(path, "code"), report, _("department")) and spec:
             self.catalogue.departments.append(spec)
 
+    def _registers(self, file, path, item, report):
+        spec = check_register(item, path, report, position=self.register_count)
+        self.register_count += 1
+        code = item.get("code") if isinstance(item, dict) else None
+        if self._unique("registers", code, file, join_path(path, "code"), report, _("register")) and spec:
+            self.catalogue.registers.append(spec)
+
     def _fields(self, file, path, item, report):
         spec = check_field(item, path, report, position=self.field_count)
         self.field_count += 1
         key = item.get("key") if isinstance(item, dict) else None
         if self._unique("fields", key, file, join_path(path, "key"), report, _("field")) and spec:
             self.catalogue.fields.append(spec)
+            if spec.register:
+                self.bindings.append((report, spec.key, spec.register, join_path(path, "register")))
 
     def _services(self, file, path, item, report):
         references = []
@@ -185,10 +201,14 @@ class _Reader:
         slug = item.get("slug") if isinstance(item, dict) else None
         if self._unique("services", slug, file, join_path(path, "slug"), report, _("service")) and spec:
             self.catalogue.services.append(spec)
+            self.asking.append((report, path, {key for review in spec.reviews for key in review.fields}))
 
     def check_references(self) -> None:
         check_references(self.references, departments=set(self.origins["departments"]), fields=set(self.origins["fields"]),
                          file_fields={f.key for f in self.catalogue.fields if f.kind == FieldKind.FILE})
+        check_register_bindings(self.bindings, self.asking, registers=set(self.origins["registers"]),
+                                key_formats={f.key: f.rules.get("format") for f in self.catalogue.fields},
+                                defined=set(self.origins["fields"]))
         # Report in the order the files were given, then in the order found (sort is stable).
         order = {file: i for i, file in enumerate(self.files)}
         self.problems.sort(key=lambda p: order[p.file])

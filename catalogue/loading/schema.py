@@ -12,11 +12,14 @@ from departments.models import Department
 
 from ..models import Field, FieldKind, Service
 
-TOP_LEVEL_KEYS = ("calendar", "departments", "fields", "services")
+TOP_LEVEL_KEYS = ("calendar", "departments", "registers", "fields", "services")
 CALENDAR_KEYS = ("workdays", "holidays")
 DEPARTMENT_KEYS = ("code", "name", "email")
-RULE_KEYS = ("max_length", "min", "max", "choices", "accept", "max_size_mb")
-FIELD_KEYS = ("key", "kind", "label", "help", "section", "required", *RULE_KEYS)
+RULE_KEYS = ("max_length", "format", "min", "max", "choices", "accept", "max_size_mb")
+FIELD_KEYS = ("key", "kind", "label", "help", "section", "required", *RULE_KEYS, "register")
+REGISTER_KEYS = ("code", "name", "consent_required")
+REGISTER_REQUIRED = ("code", "name")
+BINDING_KEYS = ("register", "attribute", "key")
 SERVICE_KEYS = ("slug", "name", "life_event", "description", "synonyms", "fee", "permit", "reviews", "filings")
 SYNONYM_MAX = 100  # characters of one synonym
 PERMIT_KEYS = ("title", "valid_days")
@@ -34,7 +37,7 @@ REVIEW_REQUIRED = ("department", "stage", "sla_days", "fields")
 FILING_REQUIRED = ("department",)
 
 RULES_BY_KIND = {
-    FieldKind.TEXT: ("max_length",),
+    FieldKind.TEXT: ("max_length", "format"),
     FieldKind.TEXTAREA: ("max_length",),
     FieldKind.EMAIL: ("max_length",),
     FieldKind.PHONE: ("max_length",),
@@ -77,6 +80,14 @@ class DepartmentSpec:
 
 
 @dataclass
+class RegisterSpec:
+    code: str
+    name: dict
+    consent_required: bool
+    position: int
+
+
+@dataclass
 class FieldSpec:
     key: str
     kind: str
@@ -86,6 +97,7 @@ class FieldSpec:
     required: bool
     rules: dict
     position: int
+    register: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -127,5 +139,6 @@ class ServiceSpec:
 class Catalogue:
     calendar: CalendarSpec | None = None
     departments: list[DepartmentSpec] = field(default_factory=list)
+    registers: list[RegisterSpec] = field(default_factory=list)
     fields: list[FieldSpec] = field(default_factory=list)
     services: list[ServiceSpec] = field(default_factory=list)

@@ -191,7 +191,7 @@ def test_changing_a_field_rule_publishes_and_stores_the_rule(base, admin_client)
 @pytest.mark.parametrize(("rules", "error"), [
     ('{"accept": ["application/pdf"]}', "accept: is not allowed for kind integer"),
     ('{"min": 10, "max": 1}', "min: must not be greater than max"),
-    ('{"colour": "red"}', "unknown rule colour (expected one of max_length, min, max, choices, accept, max_size_mb)"),
+    ('{"colour": "red"}', "unknown rule colour (expected one of max_length, format, min, max, choices, accept, max_size_mb)"),
 ])
 def test_invalid_field_rules_are_refused(base, admin_client, rules, error):
     seats = Field.objects.get(key="seats")

@@ -145,6 +145,8 @@ def test_the_summary_says_what_each_demo_account_is_good_for(seeded):
         f"  wang.fang@demo.example.org             permit {number} issued; 1 draft; 1 in review; "
         "1 needs your correction",
         "  li.lei@demo.example.org                1 in review; 1 approved; 1 rejected; 1 withdrawn",
+        "  Registers (answered by the reference register service): Wang Fang runs the company 91110105MA01GD8N3Q,",
+        "  Li Lei 91110105MA01HX2K7B; site address codes 1101050010000088 (commercial), 1101080020000003 (industrial)",
         "Officers (one per department: officer.<department>@demo.example.gov), with work waiting",
         "  officer.fire@demo.example.gov          1 review waiting",
         "  officer.health@demo.example.gov        2 reviews waiting",

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     # engine
     "approvals",
     "certificates",
+    "registers",
     "permits",
     # faces
     "portal",
@@ -196,6 +197,14 @@ OPINION_SLA_DAYS = env.int("OPINION_SLA_DAYS", default=3)
 # Working days a department told of an approval by filing has to acknowledge it; older
 # unacknowledged filings are flagged on the managers' dashboard.
 FILING_ACKNOWLEDGE_DAYS = env.int("FILING_ACKNOWLEDGE_DAYS", default=5)
+# The registers the government keeps (registers.client): each register's address, as
+# "company=https://...,population=https://...,address=https://..." (the development profile points
+# every one at the reference register service that `make run` starts); a register without one is
+# never asked, and citizens type what it would have given. Waits on a register, in seconds.
+REGISTER_URLS = env.dict("REGISTER_URLS", default={})
+REGISTER_CONNECT_TIMEOUT_SECONDS = env.float("REGISTER_CONNECT_TIMEOUT_SECONDS", default=2.0)
+REGISTER_READ_TIMEOUT_SECONDS = env.float("REGISTER_READ_TIMEOUT_SECONDS", default=5.0)
+REGISTER_REQUIRE_HTTPS = env.bool("REGISTER_REQUIRE_HTTPS", default=False)
 # Registration and password-reset requests that would send a mail, per client address and per
 # address mailed (django-ratelimit on the default cache: set CACHE_URL to Redis in production).
 REGISTER_RATE_PER_ADDRESS = env.str("REGISTER_RATE_PER_ADDRESS", default="10/h")

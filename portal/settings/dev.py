@@ -21,6 +21,11 @@ Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # WhiteNoise warns about a
 PORTAL_PORT = env.int("PORTAL_PORT", default=8000)
 SITE_URL = SITE_URL or f"http://127.0.0.1:{PORTAL_PORT}"
 OTP_WEBAUTHN_RP_ID, OTP_WEBAUTHN_ALLOWED_ORIGINS = webauthn_relying_party(SITE_URL)
+# The reference register service `make run` starts (Procfile) answers for every register, ten
+# ports above the portal's unless REGISTER_SERVICE_PORT says otherwise.
+REGISTER_SERVICE_PORT = env.int("REGISTER_SERVICE_PORT", default=PORTAL_PORT + 10)
+REGISTER_URLS = env.dict("REGISTER_URLS", default={}) or dict.fromkeys(
+    ("company", "population", "address"), f"http://127.0.0.1:{REGISTER_SERVICE_PORT}")
 
 
 def _dev_secret_key() -> str:

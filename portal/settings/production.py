@@ -44,3 +44,6 @@ STORAGES = {
 PERMIT_SIGNING_AUTOCREATE = env.bool("PERMIT_SIGNING_AUTOCREATE", default=False)
 # The audit trail's keys too (`manage.py audit_keys`; the image's migrate job runs it).
 AUDIT_KEYS_AUTOCREATE = env.bool("AUDIT_KEYS_AUTOCREATE", default=False)
+
+# Registers answer with personal data: `manage.py check --deploy` warns of one reached without TLS.
+REGISTER_REQUIRE_HTTPS = env.bool("REGISTER_REQUIRE_HTTPS", default=True)

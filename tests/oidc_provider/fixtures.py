@@ -13,7 +13,6 @@ import secrets
 import shutil
 import subprocess
 import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -22,7 +21,7 @@ import httpx
 import pytest
 from stdnum.cn import ric
 
-from tests.services import require_tool
+from tests.services import require_tool, wait_until_answering
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "tests" / "oidc_provider" / "provider.mjs"
@@ -121,7 +120,7 @@ def start_provider(directory: Path, *, site_url: str = TEST_SERVER, timeout: flo
     log = directory / "provider.log"
     with log.open("w") as stderr:
         process = subprocess.Popen(
-            [node, str(SCRIPT), "--accounts", str(accounts), "--client-id", CLIENT_ID, "--client-secret", secret,
+            [node, str(SCRIPT), "--accounts", str(accounts), "--client-id", CLIENT_ID, f"--client-secret={secret}",
              "--redirect-uri", f"{site_url}/accounts/oidc/callback/", "--post-logout-redirect-uri", f"{site_url}/"],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=stderr, text=True,
         )
@@ -131,16 +130,9 @@ def start_provider(directory: Path, *, site_url: str = TEST_SERVER, timeout: flo
     try:
         first = lines.get(timeout=timeout)
         provider = LocalProvider(issuer=json.loads(first)["issuer"], client_secret=secret, process=process, log=log)
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                if httpx.get(provider.issuer + "/.well-known/openid-configuration", timeout=2).status_code == 200:
-                    return provider
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError("the provider's discovery document did not answer")
-            time.sleep(0.1)
+        wait_until_answering(provider.issuer + "/.well-known/openid-configuration", seconds=timeout,
+                             what="the provider's discovery document")
+        return provider
     except (queue.Empty, ValueError, KeyError, TimeoutError) as exc:
         process.kill()
         process.wait(timeout=5)

@@ -31,6 +31,8 @@ class Command(BaseCommand):
         except DatabaseError as exc:
             raise CommandError(f"The catalogue could not be saved; nothing was changed. ({exc})")
         self.stdout.write(f"Departments: {summary.departments}")
+        if catalogue.registers:
+            self.stdout.write(f"Registers: {summary.registers}")
         self.stdout.write(f"Fields: {summary.fields}")
         self.stdout.write(f"Services: {summary.services}")
         removed = f", {summary.requirements_removed} removed" if summary.requirements_removed else ""

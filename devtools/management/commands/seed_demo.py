@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import Role
 from approvals import consultation, workflow
@@ -34,6 +35,9 @@ CITIZENS = [
     ("wang.fang@demo.example.org", "Wang Fang 王芳"),
     ("li.lei@demo.example.org", "Li Lei 李雷"),
 ]
+# The demo citizens' verified identity numbers: the population register of the reference register
+# service (register_service.demo) knows them, so the demo can take their registered residence.
+IDENTITY_NUMBERS = {"wang.fang@demo.example.org": "110105198806150024", "li.lei@demo.example.org": "110108199002220043"}
 
 
 class Command(BaseCommand):
@@ -83,6 +87,10 @@ class Command(BaseCommand):
             if created:
                 user.set_password(password)
                 user.save(update_fields=["password"])
+            if not user.id_number:
+                User.objects.filter(pk=user.pk).update(
+                    id_number=IDENTITY_NUMBERS[email], assurance="substantial", identity_verified_by="Demo front desk",
+                    identity_verified_at=timezone.now())
             users.append(user)
         return users
 
