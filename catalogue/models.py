@@ -88,6 +88,12 @@ class Field(models.Model):
     # Kind-specific rules, exactly as in the catalogue file: max_length, min, max, choices,
     # accept, max_size_mb.
     rules = models.JSONField(_("rules"), default=dict, blank=True)
+    # A file question a valid certificate of this type answers instead of an upload: the citizen
+    # who holds one is asked nothing, the departments see it as verified evidence.
+    certificate_type = models.ForeignKey(
+        "CertificateType", on_delete=models.PROTECT, null=True, blank=True, related_name="fields",
+        verbose_name=_("answered by a certificate of type"),
+    )
     position = models.PositiveIntegerField(_("position"), default=0)
 
     class Meta:

@@ -3,11 +3,14 @@
 A schema is plain JSON so that it can be stored on a version and never change:
 
     {"service": {"slug", "name", "permit_title", "permit_valid_days"},
-     "fields": [{"key", "kind", "label", "help", "section", "required", <rules>}, ...],
+     "fields": [{"key", "kind", "label", "help", "section", "required", <rules>,
+                 "certificate": {"type", "name", "issued_by": [slug, ...]}}, ...],
      "reviews": [{"department", "department_name", "stage", "sla_days", "fields": [key, ...],
                   "identity": [detail, ...]}, ...]}
 
-Fields are the union of the reviews' fields, each once, in dictionary order. ``identity`` lists
+Fields are the union of the reviews' fields, each once, in dictionary order. A file field a valid
+certificate answers names its ``certificate`` type (its code and name) and the slugs of the
+services whose permit is of that type (``issued_by``: where the citizen gets one). ``identity`` lists
 what of the applicant's identity the department sees (catalogue.models.IdentityDetail); a version
 published before reviews had it shows none.
 """
@@ -24,7 +27,7 @@ from django.db import transaction
 from core.i18n import translated
 from departments.models import Department
 
-from .models import IDENTITY_ASKED_BY, Service, ServiceVersion, identity_in_order
+from .models import IDENTITY_ASKED_BY, CertificateType, Service, ServiceVersion, identity_in_order
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,11 @@ class Schema:
     @property
     def file_keys(self) -> set[str]:
         return {f["key"] for f in self.fields if f["kind"] == "file"}
+
+    @cached_property
+    def certificate_keys(self) -> list[str]:
+        """The file questions a valid certificate answers (``certificate`` in their definition)."""
+        return [f["key"] for f in self.fields if f["kind"] == "file" and f.get("certificate")]
 
 
 # Date rules (``min`` and ``max`` of a date field) are a fixed day, YYYY-MM-DD, or a day relative
@@ -157,11 +165,14 @@ def build_schema(service: Service) -> dict:
             "fields": keys,
             "identity": identity_in_order(req.identity or []),
         })
+    certificates = _certificates({f.certificate_type_id for f in used.values() if f.certificate_type_id})
     fields = []
     for f in sorted(used.values(), key=lambda f: (f.position, f.key)):
         entry = {"key": f.key, "kind": f.kind, "label": f.label, "help": f.help or {},
                  "section": f.section or {}, "required": f.required}
         entry.update(f.rules or {})
+        if f.certificate_type_id:
+            entry["certificate"] = certificates[f.certificate_type_id]
         fields.append(entry)
     return {
         "service": {
@@ -173,6 +184,18 @@ def build_schema(service: Service) -> dict:
         "fields": fields,
         "reviews": reviews,
     }
+
+
+def _certificates(type_ids: set[int]) -> dict[int, dict]:
+    """Each certificate type as a schema freezes it: code, name, and the services issuing it."""
+    if not type_ids:
+        return {}
+    issued_by: dict[int, list[str]] = {}
+    for type_id, slug in (Service.objects.filter(certificate_type_id__in=type_ids).order_by("position", "slug")
+                          .values_list("certificate_type_id", "slug")):
+        issued_by.setdefault(type_id, []).append(slug)
+    return {t.pk: {"type": t.code, "name": t.name, "issued_by": issued_by.get(t.pk, [])}
+            for t in CertificateType.objects.filter(pk__in=type_ids)}
 
 
 @transaction.atomic

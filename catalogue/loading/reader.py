@@ -12,10 +12,12 @@ from django.utils.translation import gettext as _
 from .checks import (
     Report,
     check_calendar,
+    check_certificate_type,
     check_department,
     check_field,
     check_list,
     check_references,
+    check_required_certificates,
     check_service,
     join_path,
 )
@@ -94,11 +96,15 @@ class _Reader:
         self.catalogue = Catalogue()
         self.calendar_origin: str | None = None
         # code/key/slug -> "file: path" of its first definition, for duplicates across files
-        self.origins: dict[str, dict[str, str]] = {"departments": {}, "fields": {}, "services": {}}
+        self.origins: dict[str, dict[str, str]] = {"certificate_types": {}, "departments": {}, "fields": {},
+                                                   "services": {}}
         self.field_count = 0
         self.service_count = 0
-        # (report, kind, value, path) of each department and field a review names, checked at the end
+        # (report, kind, value, path) of each department and field a review names, and each
+        # certificate type a field or a permit names, checked at the end
         self.references: list[tuple[Report, str, str, str]] = []
+        # (report, path, the type the permit is, the reviews' field keys) of each service issuing a type
+        self.issuing: list[tuple[Report, str, str, list[str]]] = []
 
     def reporter(self, file: str) -> Report:
         return lambda path, message: self.problems.append(Problem(file, path, message))
@@ -139,7 +145,7 @@ class _Reader:
                 report(str(key), _("unknown top-level key (expected one of %(keys)s)") % {"keys": ", ".join(TOP_LEVEL_KEYS)})
         if "calendar" in data:
             self._calendar(file, data["calendar"], report)
-        for kind in ("departments", "fields", "services"):
+        for kind in ("certificate_types", "departments", "fields", "services"):
             if kind in data:
                 items = check_list(data[kind], kind, report, non_empty=False)
                 for i, item in enumerate(items or []):
@@ -163,6 +169,12 @@ class _Reader:
         origins[identity] = f"{file}: {path}"
         return True
 
+    def _certificate_types(self, file, path, item, report):
+        spec = check_certificate_type(item, path, report)
+        code = item.get("code") if isinstance(item, dict) else None
+        if self._unique("certificate_types", code, file, join_path(path, "code"), report, _("certificate type")) and spec:
+            self.catalogue.certificate_types.append(spec)
+
     def _departments(self, file, path, item, report):
         spec = check_department(item, path, report)
         code = item.get("code") if isinstance(item, dict) else None
@@ -170,7 +182,9 @@ class _Reader:
             self.catalogue.departments.append(spec)
 
     def _fields(self, file, path, item, report):
-        spec = check_field(item, path, report, position=self.field_count)
+        references = []
+        spec = check_field(item, path, report, position=self.field_count, references=references)
+        self.references.extend((report, *reference) for reference in references)
         self.field_count += 1
         key = item.get("key") if isinstance(item, dict) else None
         if self._unique("fields", key, file, join_path(path, "key"), report, _("field")) and spec:
@@ -184,9 +198,15 @@ class _Reader:
         slug = item.get("slug") if isinstance(item, dict) else None
         if self._unique("services", slug, file, join_path(path, "slug"), report, _("service")) and spec:
             self.catalogue.services.append(spec)
+            if spec.certificate_type:
+                self.issuing.append((report, join_path(path, "permit.certificate_type"), spec.certificate_type,
+                                     [key for review in spec.reviews for key in review.fields]))
 
     def check_references(self) -> None:
-        check_references(self.references, departments=set(self.origins["departments"]), fields=set(self.origins["fields"]))
+        check_references(self.references, departments=set(self.origins["departments"]), fields=set(self.origins["fields"]),
+                         certificate_types=set(self.origins["certificate_types"]))
+        check_required_certificates(self.issuing, field_certificates={
+            spec.key: spec.certificate for spec in self.catalogue.fields})
         # Report in the order the files were given, then in the order found (sort is stable).
         order = {file: i for i, file in enumerate(self.files)}
         self.problems.sort(key=lambda p: order[p.file])

@@ -267,8 +267,9 @@ INVALID = [
     ("fields: key: a\n", ["line 1, column 12: invalid YAML: mapping values are not allowed in this context"]),
     ("fields:\n  - key: a\n    key: b\n",
      ["line 3, column 5: invalid YAML: found duplicate key 'key' (while constructing a mapping)"]),
-    ("- just a list\n", ["must be a mapping with any of the keys calendar, departments, fields, services"]),
-    ("colour: red\n", ["colour: unknown top-level key (expected one of calendar, departments, fields, services)"]),
+    ("- just a list\n", ["must be a mapping with any of the keys calendar, certificate_types, departments, fields, services"]),
+    ("colour: red\n",
+     ["colour: unknown top-level key (expected one of calendar, certificate_types, departments, fields, services)"]),
     ("departments: {code: x}\n", ["departments: must be a list"]),
     ("departments:\n  - {code: tax, name: {en: Tax, zh-hans: 税务}, colour: red}\n",
      ["departments[0].colour: unknown key (expected one of code, name, email)"]),
@@ -296,7 +297,7 @@ INVALID = [
     (field("help: {zh-hans: 帮助}"), ["fields[0].help: missing en translation"]),
     (field("colour: red"),
      ["fields[0].colour: unknown key (expected one of key, kind, label, help, section, required, max_length, min, max, "
-      "choices, accept, max_size_mb)"]),
+      "choices, accept, max_size_mb, certificate)"]),
     (field("required: yes please"), ["fields[0].required: must be true or false, not 'yes please'"]),
     (field("max_length: 0"), ["fields[0].max_length: must be a whole number greater than 0, not 0"]),
     (field("max_length: 12.5"), ["fields[0].max_length: must be a whole number greater than 0, not 12.5"]),
@@ -350,7 +351,7 @@ INVALID = [
     (SERVICE.replace("sla_days: 3, ", "sla_days: 3, colour: red, "),
      ["services[0].reviews[0].colour: unknown key (expected one of department, stage, sla_days, fields, identity)"]),
     (SERVICE.replace("valid_days: 30}", "valid_days: 30, fee: 5}"),
-     ["services[0].permit.fee: unknown key (expected one of title, valid_days)"]),
+     ["services[0].permit.fee: unknown key (expected one of title, valid_days, certificate_type)"]),
 ]
 
 
@@ -623,5 +624,5 @@ def test_problems_are_listed_in_the_order_of_the_files(write, load_errors):
     assert load_errors(first, second) == [
         f"{first}: services[0].reviews[0].department: unknown department 'fyre'",
         f"{first}: services[0].reviews[0].fields[0]: unknown field 'business_name'",
-        f"{second}: colour: unknown top-level key (expected one of calendar, departments, fields, services)",
+        f"{second}: colour: unknown top-level key (expected one of calendar, certificate_types, departments, fields, services)",
     ]
