@@ -196,15 +196,16 @@ def test_demo_catalogue_loads(load):
     output = load(DEMO)
 
     assert output == (
+        "Certificate types: 7 created, 0 updated, 0 unchanged\n"
         "Departments: 8 created, 0 updated, 0 unchanged\n"
-        "Fields: 30 created, 0 updated, 0 unchanged\n"
-        "Services: 5 created, 0 updated, 0 unchanged\n"
-        "Department reviews: 16 created, 0 updated, 0 unchanged\n"
+        "Fields: 33 created, 0 updated, 0 unchanged\n"
+        "Services: 6 created, 0 updated, 0 unchanged\n"
+        "Department reviews: 18 created, 0 updated, 0 unchanged\n"
         "Calendar: working weekdays changed, 46 holidays added, 0 removed\n"
-        "New versions published (5): open-a-restaurant v1, open-a-retail-shop v1, register-a-small-manufacturer v1, "
-        "renovate-a-shop-front v1, host-a-public-event v1\n"
+        "New versions published (6): open-a-restaurant v1, open-a-retail-shop v1, register-a-small-manufacturer v1, "
+        "renovate-a-shop-front v1, host-a-public-event v1, outdoor-seating v1\n"
     )
-    assert counts() == {"departments": 8, "fields": 30, "services": 5, "requirements": 16, "versions": 5,
+    assert counts() == {"departments": 8, "fields": 33, "services": 6, "requirements": 18, "versions": 6,
                         "holidays": 46, "calendars": 1}
     assert list(Department.objects.values_list("code", flat=True)) == [
         "environment", "fire", "health", "planning", "police", "registration", "tax", "urban"]
@@ -216,9 +217,26 @@ def test_demo_catalogue_loads(load):
     assert len(restaurant.current_version.schema["fields"]) == 15
     # One key, one meaning: every field of the dictionary is used, most by more than one service.
     used = Field.objects.filter(requirements__isnull=False).distinct()
-    assert used.count() == 30
+    assert used.count() == 33
     shared = [f.key for f in Field.objects.all() if f.requirements.values("service").distinct().count() > 1]
     assert len(shared) == 13
+    # Every permit is a certificate type; outdoor seating asks for the restaurant's, which opening
+    # a restaurant issues.
+    assert dict(Service.objects.values_list("slug", "certificate_type__code")) == {
+        "open-a-restaurant": "restaurant_operating_permit", "open-a-retail-shop": "retail_business_permit",
+        "register-a-small-manufacturer": "small_manufacturer_certificate", "renovate-a-shop-front": "shop_sign_permit",
+        "host-a-public-event": "public_event_safety_permit", "outdoor-seating": "outdoor_seating_permit"}
+    seating = Service.objects.get(slug="outdoor-seating").current_version.schema
+    assert [f["key"] for f in seating["fields"]] == [
+        "business_name", "unified_social_credit_code", "site_address", "outdoor_area", "outdoor_seats", "restaurant_permit"]
+    assert seating["fields"][-1]["certificate"] == {
+        "type": "restaurant_operating_permit", "name": {"en": "Restaurant operating permit", "zh-hans": "餐饮经营许可证"},
+        "issued_by": ["open-a-restaurant"]}
+    assert [(r["department"], r["fields"]) for r in seating["reviews"]] == [
+        ("urban", ["business_name", "unified_social_credit_code", "site_address", "outdoor_area", "outdoor_seats",
+                   "restaurant_permit"]),
+        ("planning", ["site_address", "outdoor_area"]),
+    ]
     assert Holiday.objects.filter(date__year=2026).count() == 33
     assert Holiday.objects.filter(date__year=2027).count() == 13
 
@@ -592,7 +610,10 @@ def test_load_dump_load_is_a_fixed_point(source, write, load, tmp_path):
     output = load(first)
     second = catalogue_dump()
 
-    assert output.splitlines()[:4] == [
+    lines = output.splitlines()
+    if source == "demo":
+        assert lines.pop(0) == "Certificate types: 0 created, 0 updated, 7 unchanged"
+    assert lines[:4] == [
         f"{name}: 0 created, 0 updated, {counts} unchanged"
         for name, counts in zip(["Departments", "Fields", "Services", "Department reviews"], before[0].values(), strict=False)
     ]
