@@ -1,5 +1,6 @@
 """What a reviewing department sees of an application: the answers and files its requirement
-lists, and the details of the applicant's identity it lists (a review's ``identity`` in the
+lists (and the certificates answering the documents among them, as verified evidence), and the
+details of the applicant's identity it lists (a review's ``identity`` in the
 catalogue), from the moment its review's stage starts; before that nothing of the application,
 and never anything else. The review page, the opinion page, the API, the queues' copy of the
 name, the supervisors' tables of reviews and the permit pages all ask here."""
@@ -11,7 +12,7 @@ from catalogue.models import IdentityDetail
 from catalogue.schema import Schema
 from departments.access import acts_as_administrator, supervisor_memberships
 
-from .models import Attachment, Review
+from .models import ApplicationCertificate, Attachment, Review
 
 # Each detail of the identity and the attribute of the applicant's account it is read from (the
 # API names the details by these).
@@ -73,12 +74,31 @@ def need_to_know(review: Review, *, identity: bool = True) -> dict:
     keys = schema.department_fields(code)
     specs = [schema.fields_by_key[k] for k in keys if k in schema.fields_by_key]
     files = list(application.attachments.filter(field_key__in=keys))
+    evidence = {row.field_key: row for row in evidence_of(review, keys)}
     view["rows"] = [{"spec": s, "value": application.answers.get(s["key"]),
-                     "files": [f for f in files if f.field_key == s["key"]]} for s in specs]
+                     "files": [f for f in files if f.field_key == s["key"]], "evidence": evidence.get(s["key"])}
+                    for s in specs]
     if identity:
         view["identity"] = identity_rows(application.applicant, schema, code)
         view["applicant_name"] = next((row.value for row in view["identity"] if row.attribute == "full_name"), "")
     return view
+
+
+def evidence_of(review: Review, keys):
+    """The certificates relied on for the documents ``keys`` (the department's own), each with
+    its type, issuer and permit, so that its state is read live on every view, never copied."""
+    return (ApplicationCertificate.objects.filter(application_id=review.application_id, field_key__in=list(keys),
+                                                  submitted_at__isnull=False)
+            .select_related("certificate__type", "certificate__issuer", "certificate__permit"))
+
+
+def department_evidence(review: Review, field_key: str):
+    """The certificate relied on for one of the documents the review's department may see, or
+    None (none before its stage starts)."""
+    if not review_started(review):
+        return None
+    keys = review.application.schema.department_fields(review.department.code)
+    return evidence_of(review, [field_key] if field_key in keys else []).first()
 
 
 def department_attachment(review: Review, attachment_id: int):
