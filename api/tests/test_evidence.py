@@ -5,32 +5,24 @@ requirement lists, with its state read live."""
 from datetime import date
 
 import pytest
-import time_machine
 
 from api.models import TokenKind
 from api.services import api_token_create
 from approvals import workflow
 from audit.models import Action, AuditEvent
 from certificates.models import CertificateStatus
-from tests.factories import UserFactory, seating_service, wallet_certificate
+from tests.factories import UserFactory, wallet_certificate
 
 from .conftest import Api, department_token
 
-pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres, pytest.mark.usefixtures("on_certificate_day")]
 
 ANSWERS = {"business_name": "Golden Dragon", "outdoor_seats": 12}
 
 
-@pytest.fixture(autouse=True)
-def _today():
-    with time_machine.travel("2026-12-07 10:00 +0800", tick=False):
-        yield
-
-
 @pytest.fixture
-def seating(db, settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    return seating_service()[0]
+def seating(seating_services):
+    return seating_services[0]
 
 
 @pytest.fixture

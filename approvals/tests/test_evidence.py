@@ -6,7 +6,6 @@ replace a lapsed one by a current certificate or an upload."""
 from datetime import date
 
 import pytest
-import time_machine
 from django.utils import timezone
 
 from accounts.models import Assurance
@@ -18,24 +17,17 @@ from audit.models import Action, AuditEvent
 from certificates.models import CertificateStatus
 from core.errors import ValidationFailed
 from tests.engine_fixtures import pdf_upload, submitted_application
-from tests.factories import UserFactory, officer, permit_certificate, seating_service, wallet_certificate
+from tests.factories import UserFactory, officer, permit_certificate, wallet_certificate
 
-pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres, pytest.mark.usefixtures("on_certificate_day")]
 
 ANSWERS = {"business_name": "Golden Dragon", "outdoor_seats": "12"}
 TODAY = date(2026, 12, 7)
 
 
-@pytest.fixture(autouse=True)
-def _today():
-    with time_machine.travel("2026-12-07 10:00 +0800", tick=False):
-        yield
-
-
 @pytest.fixture
-def seating(db, settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    return seating_service()[0]
+def seating(seating_services):
+    return seating_services[0]
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import re
 from datetime import date
 
 import pytest
-import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -15,23 +14,16 @@ from approvals import workflow
 from approvals.models import Application, ApplicationCertificate, ApplicationStatus
 from audit.models import Action, AuditEvent
 from certificates.models import CertificateStatus
-from tests.factories import PDF_BYTES, UserFactory, officer, seating_service, wallet_certificate
+from tests.factories import PDF_BYTES, UserFactory, officer, wallet_certificate
 
-pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres, pytest.mark.usefixtures("on_certificate_day")]
 
 DOCUMENTS = 2  # the form's second page: the restaurant's permit
 
 
-@pytest.fixture(autouse=True)
-def _today():
-    with time_machine.travel("2026-12-07 10:00 +0800", tick=False):
-        yield
-
-
 @pytest.fixture
-def draft(db, citizen, settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    seating, _restaurant = seating_service()
+def draft(citizen, seating_services):
+    seating, _restaurant = seating_services
     application = workflow.application_start(applicant=citizen, service=seating)
     workflow.application_save_answers(application_id=application.pk, actor=citizen,
                                       data={"business_name": "Golden Dragon", "outdoor_seats": "12"})

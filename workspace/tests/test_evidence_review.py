@@ -7,7 +7,6 @@ import re
 from datetime import date
 
 import pytest
-import time_machine
 from django.urls import reverse
 
 from approvals import workflow
@@ -16,21 +15,14 @@ from approvals.permit_flow import permit_revoke
 from audit.models import Action, AuditEvent
 from certificates.models import CertificateStatus
 from tests.engine_fixtures import submitted_application
-from tests.factories import officer, permit_certificate, seating_service, wallet_certificate
+from tests.factories import officer, permit_certificate, wallet_certificate
 
-pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
-
-
-@pytest.fixture(autouse=True)
-def _today():
-    with time_machine.travel("2026-12-07 10:00 +0800", tick=False):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres, pytest.mark.usefixtures("on_certificate_day")]
 
 
 @pytest.fixture
-def services(db, settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    return seating_service()
+def services(seating_services):
+    return seating_services
 
 
 def relying_on(seating, citizen, certificate):
