@@ -44,6 +44,12 @@ def _text(value) -> str:
 # --- Catalogue ---------------------------------------------------------------------------------
 
 
+class CatalogueCertificateSerializer(serializers.Serializer):
+    type = serializers.CharField(help_text="The certificate type's code.")
+    name = serializers.CharField()
+    issued_by = serializers.ListField(child=serializers.CharField(), help_text="Slugs of the services issuing it.")
+
+
 class CatalogueFieldSerializer(serializers.Serializer):
     key = serializers.CharField()
     kind = serializers.CharField()
@@ -52,6 +58,8 @@ class CatalogueFieldSerializer(serializers.Serializer):
     section = serializers.CharField(allow_blank=True)
     choices = serializers.ListField(child=serializers.DictField(), required=False)
     rules = serializers.DictField()
+    certificate = CatalogueCertificateSerializer(required=False, help_text=(
+        "A document a valid certificate of this type answers: a citizen holding one uploads nothing."))
 
 
 class CatalogueReviewSerializer(serializers.Serializer):
@@ -98,6 +106,8 @@ def service_detail(service) -> dict:
             **({"choices": [{"value": c["value"], "label": _text(c.get("label"))} for c in f["choices"]]}
                if f.get("choices") else {}),
             "rules": {k: f[k] for k in RULE_KEYS if f.get(k) is not None},
+            **({"certificate": {"type": f["certificate"]["type"], "name": _text(f["certificate"].get("name")),
+                                "issued_by": list(f["certificate"].get("issued_by", []))}} if f.get("certificate") else {}),
         } for f in schema.get("fields", [])],
         "reviews": [{
             "department": r["department"], "department_name": _text(r.get("department_name")), "stage": r["stage"],

@@ -30,6 +30,14 @@ def certificate_label(certificate) -> str:
     return " · ".join(str(p) for p in parts if p)
 
 
+class HeldCertificateInput(forms.HiddenInput):
+    """The one certificate held, sent back as it is. The page names it in words at id_<key>,
+    where the error summary's links lead (a hidden input takes no focus)."""
+
+    def id_for_label(self, id_):
+        return id_.removesuffix("_chosen")
+
+
 class SchemaForm(forms.Form):
     """Questions ``specs`` of a schema; file questions take one file per post (more can follow).
     A document question a certificate answers (``offers``: approvals.evidence.Offer by question)
@@ -63,7 +71,7 @@ class SchemaForm(forms.Form):
                 # Required answers are enforced at submit time, so a draft page can be left half done.
                 self.fields[key] = form_field(spec, required=False)
                 self.fields[key].initial = to_form_initial(spec, answers.get(key))
-            if spec.get("required"):
+            if spec.get("required") and not isinstance(self.fields[key].widget, HeldCertificateInput):
                 self.fields[key].widget.attrs["aria-required"] = "true"
             else:
                 self.fields[key].label = optional_label(self.fields[key].label)
@@ -79,7 +87,7 @@ class SchemaForm(forms.Form):
         picked when several (any value posted reaches the engine, which checks it)."""
         held = offer.held
         if len(held) == 1:
-            widget = forms.HiddenInput()
+            widget = HeldCertificateInput(attrs={"id": f"id_{spec['key']}_chosen"})
         else:
             widget = forms.RadioSelect(choices=[(str(c.pk), certificate_label(c)) for c in held])
         field = forms.CharField(

@@ -112,3 +112,10 @@ def test_a_department_system_reads_the_evidence_it_needs_with_its_state_now(seat
     type(certificate).objects.filter(pk=certificate.pk).update(status=CertificateStatus.REVOKED)
 
     assert urban_api.get(f"/api/v1/reviews/{urban.pk}/").json()["evidence"][0]["state"] == "revoked"
+
+
+def test_the_catalogue_says_which_documents_a_certificate_answers(seating):
+    fields = Api().get("/api/v1/services/outdoor-seating/").json()["fields"]
+
+    assert [f.get("certificate") for f in fields] == [None, None, {
+        "type": "restaurant_operating_permit", "name": "Restaurant operating permit", "issued_by": ["open-a-restaurant"]}]

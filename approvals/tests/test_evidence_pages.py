@@ -61,7 +61,9 @@ def test_the_form_names_the_certificate_held_and_asks_for_no_file(signed_in, dra
 
     assert "We already have your Restaurant operating permit RP-2026-000042, valid until 1 Jun 2027." in text(html)
     assert not re.search(r'<input[^>]*type="file"[^>]*name="restaurant_permit"', html)
-    assert re.search(rf'<input type="hidden" name="restaurant_permit" value="{held.pk}"', html)
+    assert re.search(rf'<input type="hidden" name="restaurant_permit" value="{held.pk}" id="id_restaurant_permit_chosen">',
+                     html)
+    assert re.search(r'<p class="mb-1" id="id_restaurant_permit" tabindex="-1">We already have your', html)
 
     response = signed_in.post(edit_url(draft), {"restaurant_permit": str(held.pk), "continue": "1"})
 
