@@ -290,8 +290,7 @@ def application_attach(*, application_id: int, actor, field_key: str, uploaded, 
     existing = application.attachments.filter(field_key=field_key).count()
     attachment, event = _store_attachment(application, field_key, uploaded,
                                           check_upload(spec, uploaded, existing_count=existing), actor=actor, via=via, ip=ip)
-    if application.status in EDITABLE:
-        evidence_keep(application, {field_key: None})  # a file uploaded answers the question now
+    evidence_keep(application, {field_key: None})  # a file uploaded answers the question now
     audit_record(event)
     return attachment
 

@@ -263,6 +263,16 @@ def test_a_correction_may_upload_the_document_instead(relied_on, citizen):
     assert AuditEvent.objects.get(action=Action.APPLICATION_RESUBMITTED).details["changed"] == ["restaurant_permit"]
 
 
+def test_a_file_attached_on_its_own_answers_the_correction_too(relied_on, citizen):
+    # As the API does it: the file first, then the corrections.
+    workflow.application_attach(application_id=relied_on.pk, actor=citizen, field_key="restaurant_permit",
+                                uploaded=pdf_upload("permit.pdf"))
+    workflow.application_resubmit(application_id=relied_on.pk, actor=citizen, data={})
+
+    assert rows(relied_on) == []
+    assert AuditEvent.objects.get(action=Action.APPLICATION_RESUBMITTED).details["changed"] == ["restaurant_permit"]
+
+
 def test_a_correction_naming_another_holders_certificate_is_refused(relied_on, citizen):
     theirs = wallet_certificate(UserFactory(email="li.lei@example.org"), number="RP-2026-000070")
 
