@@ -13,8 +13,10 @@ from rest_framework import serializers
 
 from accounts.counter import ClaimLetter, WalkIn
 from accounts.models import Assurance, DocumentType
+from approvals.evidence import chosen_of
 from approvals.models import ApplicationStatus, OpinionVerdict, ReviewStatus
 from approvals.workflow import Decision
+from certificates.models import CertificateState
 from core.i18n import translated
 
 from .models import ConsentMethod, WebhookEvent
@@ -42,6 +44,12 @@ def _text(value) -> str:
 # --- Catalogue ---------------------------------------------------------------------------------
 
 
+class CatalogueCertificateSerializer(serializers.Serializer):
+    type = serializers.CharField(help_text="The certificate type's code.")
+    name = serializers.CharField()
+    issued_by = serializers.ListField(child=serializers.CharField(), help_text="Slugs of the services issuing it.")
+
+
 class CatalogueFieldSerializer(serializers.Serializer):
     key = serializers.CharField()
     kind = serializers.CharField()
@@ -50,6 +58,8 @@ class CatalogueFieldSerializer(serializers.Serializer):
     section = serializers.CharField(allow_blank=True)
     choices = serializers.ListField(child=serializers.DictField(), required=False)
     rules = serializers.DictField()
+    certificate = CatalogueCertificateSerializer(required=False, help_text=(
+        "A document a valid certificate of this type answers: a citizen holding one uploads nothing."))
 
 
 class CatalogueReviewSerializer(serializers.Serializer):
@@ -106,6 +116,8 @@ def service_detail(service) -> dict:
             **({"choices": [{"value": c["value"], "label": _text(c.get("label"))} for c in f["choices"]]}
                if f.get("choices") else {}),
             "rules": {k: f[k] for k in RULE_KEYS if f.get(k) is not None},
+            **({"certificate": {"type": f["certificate"]["type"], "name": _text(f["certificate"].get("name")),
+                                "issued_by": list(f["certificate"].get("issued_by", []))}} if f.get("certificate") else {}),
         } for f in schema.get("fields", [])],
         "reviews": [{
             "department": r["department"], "department_name": _text(r.get("department_name")), "stage": r["stage"],
@@ -231,6 +243,40 @@ class OtherReviewSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=ReviewStatus.choices)
 
 
+class EvidenceSerializer(serializers.Serializer):
+    """A certificate answering a document question instead of a file: what it is, whose, who
+    issued it, and its state now (read live on every request; ``state_at_submit`` is what it was
+    when the application, or the correction, was submitted with it)."""
+
+    field_key = serializers.CharField()
+    type = serializers.CharField(help_text="The certificate type's code.")
+    type_name = serializers.CharField()
+    number = serializers.CharField()
+    holder_name = serializers.CharField()
+    company_name = serializers.CharField(allow_blank=True)
+    company_code = serializers.CharField(allow_blank=True)
+    issuer = serializers.CharField(allow_null=True, help_text="The issuing department's code; null: this portal.")
+    valid_from = serializers.DateField()
+    valid_until = serializers.DateField(allow_null=True)
+    state = serializers.ChoiceField(choices=CertificateState.choices)
+    state_at_submit = serializers.CharField(allow_blank=True, help_text="Empty while a draft only chose it.")
+    submitted_at = serializers.DateTimeField(allow_null=True)
+    verification_url = serializers.CharField(allow_null=True, help_text="A portal permit's public verification page.")
+
+
+def evidence_row(row) -> dict:
+    certificate = row.certificate
+    permit = certificate.permit if certificate.permit_id else None
+    return {
+        "field_key": row.field_key, "type": certificate.type.code, "type_name": _text(certificate.type.name),
+        "number": certificate.number, "holder_name": certificate.holder_name, "company_name": certificate.company_name,
+        "company_code": certificate.company_code, "issuer": certificate.issuer.code if certificate.issuer_id else None,
+        "valid_from": certificate.valid_from, "valid_until": permit.valid_until if permit else certificate.valid_until,
+        "state": certificate.state(), "state_at_submit": row.state_at_submit, "submitted_at": row.submitted_at,
+        "verification_url": reverse("permits:verify_code", args=[permit.number, permit.verify_code]) if permit else None,
+    }
+
+
 class ReviewDetailSerializer(ReviewSummarySerializer):
     department = serializers.CharField()
     submitted_at = serializers.DateTimeField(allow_null=True)
@@ -243,6 +289,7 @@ class ReviewDetailSerializer(ReviewSummarySerializer):
     applicant = ApplicantSerializer()
     answers = AnswerSerializer(many=True)
     attachments = AttachmentSerializer(many=True)
+    evidence = EvidenceSerializer(many=True, help_text="The certificates answering documents the department sees.")
     other_reviews = OtherReviewSerializer(many=True)
 
 
@@ -269,6 +316,7 @@ def review_detail(review, view: dict) -> dict:
             attachment_row(f, reverse("api:review-attachment", args=[review.pk, f.pk]))
             for row in view["rows"] for f in row["files"]
         ],
+        "evidence": [evidence_row(row["evidence"]) for row in view["rows"] if row.get("evidence")],
         "other_reviews": [{"department": r.department.code, "stage": r.stage, "status": r.status}
                           for r in view["other_reviews"]],
     }
@@ -508,6 +556,10 @@ class ApplicationCreateSerializer(serializers.Serializer):
 
 class AnswersSerializer(serializers.Serializer):
     answers = AnswersField()
+    certificates = serializers.DictField(
+        child=serializers.IntegerField(allow_null=True, min_value=1, max_value=2**62), required=False, default=dict,
+        help_text=("For a document question a certificate answers: the id of the citizen's valid certificate of its "
+                   "type, or null for none (a file answers it). Left out, submitting uses the newest one held."))
 
 
 class AttachmentUploadSerializer(serializers.Serializer):
@@ -568,6 +620,7 @@ class FilingSerializer(serializers.Serializer):
 class ApplicationDetailSerializer(ApplicationSummarySerializer):
     answers = serializers.DictField(child=serializers.JSONField(allow_null=True))
     attachments = AttachmentSerializer(many=True)
+    certificates = EvidenceSerializer(many=True, help_text="The certificates chosen for, or answering, documents.")
     reviews = ApplicationReviewSerializer(many=True)
     permit = PermitSerializer(allow_null=True)
     filed_at_counter = FilingSerializer(allow_null=True, help_text="Null unless a front desk filed it.")
@@ -586,6 +639,7 @@ def application_detail(application) -> dict:
         **application_summary(application),
         "answers": dict(application.answers),
         "attachments": [attachment_row(a, "") for a in application.attachments.all()],
+        "certificates": [evidence_row(row) for row in chosen_of(application).values()],
         "reviews": [{
             "department": r.department.code, "department_name": r.department.display_name, "stage": r.stage,
             "status": r.status, "due_date": r.due_date, "conditions": r.conditions, "reason": r.reason,

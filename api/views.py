@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from approvals import filings, workflow
 from approvals.attachments import CopyUnavailable, disarmed_copy
 from approvals.consultation import message_send_by_department
+from approvals.evidence import CertificateRefused
 from approvals.models import ReviewStatus
 from approvals.need_to_know import department_attachment, filing_need_to_know, need_to_know
 from approvals.opinions import asked_opinion_file, asked_opinions
@@ -479,6 +480,16 @@ class ApplicantView(TokenView):
     def application(self, pk):
         return self.owned("application", selectors.application_for, pk)
 
+    def write(self, action, **kwargs):
+        """An engine write for the token; a certificate named that is not the citizen's is on record."""
+        try:
+            return action(**kwargs)
+        except CertificateRefused as exc:
+            for _key, sent in exc.refused:
+                api_denied(self.request, object_type="certificate", object_id=sent, reason="not_holder",
+                           token=self.request.auth)
+            raise
+
     def detail(self, pk, *, status=200):
         application = selectors.application_for(self.request.auth, pk)
         self.viewed(Action.APPLICATION_VIEWED, "application", application.pk, application)
@@ -551,8 +562,9 @@ class ApplicationAnswersView(ApplicantView):
         application = self.application(pk)
         data = serializers.AnswersSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        workflow.application_save_answers(application_id=application.pk, actor=application.applicant,
-                                          data=data.validated_data["answers"], ip=self.ip(), via=self.acting())
+        self.write(workflow.application_save_answers, application_id=application.pk, actor=application.applicant,
+                   data=data.validated_data["answers"], certificates=data.validated_data["certificates"], ip=self.ip(),
+                   via=self.acting())
         return self.detail(application.pk)
 
 
@@ -595,8 +607,9 @@ class ApplicationCorrectionView(ApplicantView):
         application = self.application(pk)
         data = serializers.AnswersSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        workflow.application_resubmit(application_id=application.pk, actor=application.applicant,
-                                      data=data.validated_data["answers"], ip=self.ip(), via=self.acting())
+        self.write(workflow.application_resubmit, application_id=application.pk, actor=application.applicant,
+                   data=data.validated_data["answers"], certificates=data.validated_data["certificates"], ip=self.ip(),
+                   via=self.acting())
         return self.detail(application.pk)
 
 

@@ -324,17 +324,20 @@ def unknown_keys(schema: Schema, data: dict) -> list[str]:
     return sorted(set(data) - set(schema.fields_by_key))
 
 
-def answer_sections(schema: Schema, answers: dict, attachments=(), errors: dict | None = None) -> list[dict]:
+def answer_sections(schema: Schema, answers: dict, attachments=(), errors: dict | None = None,
+                    certificates: dict | None = None) -> list[dict]:
     """The answers grouped like the form's pages, for summaries (check your answers, the
-    application page, the receipt): [{"title", "step", "rows": [{"spec", "value", "files", "errors"}]}]."""
-    errors = errors or {}
+    application page, the receipt): [{"title", "step", "rows": [{"spec", "value", "files",
+    "certificate", "errors"}]}]; ``certificates``: the certificate answering a document question,
+    by question (approvals.evidence)."""
+    errors, certificates = errors or {}, certificates or {}
     files: dict[str, list] = {}
     for attachment in attachments:
         files.setdefault(attachment.field_key, []).append(attachment)
     return [
         {"title": title, "step": step, "rows": [
             {"spec": spec, "value": answers.get(spec["key"]), "files": files.get(spec["key"], []),
-             "errors": errors.get(spec["key"], [])}
+             "certificate": certificates.get(spec["key"]), "errors": errors.get(spec["key"], [])}
             for spec in specs
         ]}
         for step, (title, specs) in enumerate(schema.sections(), start=1)

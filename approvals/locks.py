@@ -16,9 +16,10 @@ the same database converters the ORM applies."""
 from django.contrib.auth import get_user_model
 from django.db import connection, models
 
+from certificates.models import Certificate
 from departments.access import member_role_sql
 from departments.models import Department
-from permits.models import ReissueRequest
+from permits.models import Permit, ReissueRequest
 
 from .models import Application, ApplicationShare, Attachment, Review, ReviewStatus
 
@@ -184,3 +185,21 @@ def lock_reissue_request(request_id: int) -> ReissueRequest:
     """Lock a proposed correction of a permit (taken under its application's lock, which every
     change of the application's permits takes first)."""
     return ReissueRequest.objects.select_for_update(no_key=True).get(pk=request_id)
+
+
+def lock_certificates(certificate_ids) -> list[Certificate]:
+    """Lock certificates relied on as documents, and the permits behind those the portal issued
+    (FOR NO KEY UPDATE, in pk order), and return them read again with their type, issuer and
+    permit: a revocation, expiry or supersession written meanwhile is seen, and one written later
+    waits for the transaction relying on them. A permit's own changes lock its application first;
+    this lock is taken under another application's, so the two never wait on each other."""
+    if not certificate_ids:
+        return []
+    certificates = list(Certificate.objects.select_for_update(of=("self",), no_key=True)
+                        .select_related("type", "issuer").filter(pk__in=certificate_ids).order_by("pk"))
+    permits = Permit.objects.select_for_update(no_key=True).filter(
+        pk__in=[c.permit_id for c in certificates if c.permit_id]).order_by("pk").in_bulk()
+    for certificate in certificates:
+        if certificate.permit_id:
+            Certificate.permit.field.set_cached_value(certificate, permits[certificate.permit_id])
+    return certificates

@@ -168,6 +168,42 @@ class Attachment(models.Model):
         return self.original_name
 
 
+class ApplicationCertificate(models.Model):
+    """A certificate from the applicant's wallet answering a document question (a file field whose
+    catalogue definition names its type) instead of an upload: one per question and application.
+
+    A draft keeps the one the citizen chose (``submitted_at`` empty); submitting, or answering a
+    correction with it, checks it again under the application's lock and records when and in what
+    state it was relied on. Its state now is always read live from the certificate. Rows with a
+    ``submitted_at`` are the documents reused; the attachments of submitted applications the
+    documents uploaded."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="certificates")
+    field_key = models.CharField(_("field"), max_length=64)
+    certificate = models.ForeignKey("certificates.Certificate", on_delete=models.PROTECT, related_name="uses",
+                                    verbose_name=_("certificate"))
+    chosen_at = models.DateTimeField(_("chosen"), default=timezone.now)
+    submitted_at = models.DateTimeField(_("submitted with"), null=True, blank=True)
+    # certificates.models.CertificateState at that moment (always "valid": nothing else is accepted).
+    state_at_submit = models.CharField(_("state when submitted"), max_length=16, blank=True)
+
+    class Meta:
+        ordering = ["field_key"]
+        constraints = [
+            models.UniqueConstraint(fields=["application", "field_key"], name="application_certificate_unique_field"),
+        ]
+        indexes = [
+            # Documents reused, counted per month.
+            models.Index(fields=["submitted_at"], name="application_certificate_used",
+                         condition=Q(submitted_at__isnull=False)),
+        ]
+        verbose_name = _("certificate used as a document")
+        verbose_name_plural = _("certificates used as documents")
+
+    def __str__(self):
+        return f"{self.application_id} / {self.field_key}: {self.certificate_id}"
+
+
 # The answer that names the applicant's business, in the services that ask for one.
 BUSINESS_NAME_KEY = "business_name"
 BUSINESS_NAME_MAX_LENGTH = 200

@@ -1,5 +1,6 @@
 """What a reviewing department sees of an application: the answers and files its requirement
-lists, and the details of the applicant's identity it lists (a review's ``identity`` in the
+lists (and the certificates answering the documents among them, as verified evidence), and the
+details of the applicant's identity it lists (a review's ``identity`` in the
 catalogue), from the moment its review's stage starts; before that nothing of the application,
 and never anything else. The review page, the opinion page, the API, the queues' copy of the
 name, the supervisors' tables of reviews and the permit pages all ask here. A department told of
@@ -13,7 +14,7 @@ from catalogue.schema import Schema
 from departments.access import acts_as_administrator, supervisor_memberships
 from permits.models import Permit, PermitStatus
 
-from .models import ApplicationRegisterValue, Attachment, Filing, Review
+from .models import ApplicationCertificate, ApplicationRegisterValue, Attachment, Filing, Review
 
 # Each detail of the identity and the attribute of the applicant's account it is read from (the
 # API names the details by these).
@@ -92,7 +93,9 @@ def need_to_know(review: Review, *, identity: bool = True) -> dict:
     keys = schema.department_fields(code)
     specs = [schema.fields_by_key[k] for k in keys if k in schema.fields_by_key]
     files = list(application.attachments.filter(field_key__in=keys))
-    view["rows"] = [{**row, "files": [f for f in files if f.field_key == row["spec"]["key"]]}
+    evidence = {row.field_key: row for row in evidence_of(review, keys)}
+    view["rows"] = [{**row, "files": [f for f in files if f.field_key == row["spec"]["key"]],
+                     "evidence": evidence.get(row["spec"]["key"])}
                     for row in _answer_rows(application, specs)]
     if identity:
         view["identity"] = identity_rows(application.applicant, schema, code)
@@ -114,6 +117,23 @@ def filing_need_to_know(filing: Filing) -> dict:
         "permit": Permit.objects.filter(application_id=application.pk).exclude(status=PermitStatus.SUPERSEDED)
         .order_by("-pk").first(),
     }
+
+
+def evidence_of(review: Review, keys):
+    """The certificates relied on for the documents ``keys`` (the department's own), each with
+    its type, issuer and permit, so that its state is read live on every view, never copied."""
+    return (ApplicationCertificate.objects.filter(application_id=review.application_id, field_key__in=list(keys),
+                                                  submitted_at__isnull=False)
+            .select_related("certificate__type", "certificate__issuer", "certificate__permit"))
+
+
+def department_evidence(review: Review, field_key: str):
+    """The certificate relied on for one of the documents the review's department may see, or
+    None (none before its stage starts)."""
+    if not review_started(review):
+        return None
+    keys = review.application.schema.department_fields(review.department.code)
+    return evidence_of(review, [field_key] if field_key in keys else []).first()
 
 
 def department_attachment(review: Review, attachment_id: int):

@@ -15,6 +15,7 @@ from core.i18n import translated
 from core.pdf import render_pdf
 
 from .answers import answer_sections
+from .evidence import chosen_of
 from .models import REVIEW_UNDECIDED, Application, Review
 from .sla import clock_now, local_today, sla_calendar
 
@@ -77,7 +78,8 @@ def receipt_context(application: Application) -> dict:
         "stages": plan,
         "first_decisions_by": plan[0].expected_by if plan else None,
         "final_decision_by": plan[-1].expected_by if plan else None,
-        "sections": answer_sections(schema, application.answers, application.attachments.all()),
+        "sections": answer_sections(schema, application.answers, application.attachments.all(),
+                                    certificates={k: row.certificate for k, row in chosen_of(application).items()}),
         "issued_at": timezone.localtime(timezone.now(), timezone.get_default_timezone()),
         "language": translation.get_language(),
     }

@@ -26,6 +26,14 @@ from .access import may_decide, may_release
 from .answers import clean_answers, complete_answers, unknown_keys
 from .attachments import attachment_store
 from .events import engine_event
+from .evidence import (
+    evidence_answered,
+    evidence_at_submit,
+    evidence_check_choices,
+    evidence_keep,
+    evidence_record,
+    problems_raise,
+)
 from .filings import filings_create
 from .locks import (
     lock_application,
@@ -159,51 +167,58 @@ def _editable_draft(application_id: int, actor) -> Application:
     return application
 
 
-def _answers_saved(application: Application, before: dict, *, actor, via, ip) -> list[Event]:
+def _answers_saved(application: Application, before: dict, *, actor, via, ip, certificates=()) -> list[Event]:
     """The event of a save that changed answers, naming the questions whose answer changed (added,
-    changed or cleared), never an answer: the audit log keeps no personal data. A save that
-    changed nothing (a page sent again) has none."""
+    changed or cleared; ``certificates``: those whose chosen certificate did), never an answer:
+    the audit log keeps no personal data. A save that changed nothing (a page sent again) has none."""
     after = application.answers
-    changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+    changed = sorted({k for k in before.keys() | after.keys() if before.get(k) != after.get(k)} | set(certificates))
     if not changed:
         return []
     return [engine_event(Action.ANSWERS_SAVED, application, actor=actor, via=via, ip=ip, fields=changed)]
 
 
 @transaction.atomic
-def application_save_answers(*, application_id: int, actor, data: dict, keys=None, ip: str | None = None,
-                             via: TokenActor | None = None) -> Application:
-    """Save a draft's answers for ``keys`` (default: those present in ``data``). A missing
-    required answer is fine in a draft; an invalid one is refused and nothing is saved.
-    ``actor`` is the applicant; ``via`` the API token saving them (the applicant's own, or a
-    front desk's for the applicant)."""
+def application_save_answers(*, application_id: int, actor, data: dict, keys=None, certificates: dict | None = None,
+                             ip: str | None = None, via: TokenActor | None = None) -> Application:
+    """Save a draft's answers for ``keys`` (default: those present in ``data``), and the
+    certificates chosen for document questions (``certificates``: question → the certificate's
+    id, or None for none; approvals.evidence). A missing required answer is fine in a draft; an
+    invalid one is refused and nothing is saved. ``actor`` is the applicant; ``via`` the API
+    token saving them (the applicant's own, or a front desk's for the applicant)."""
     application = _editable_draft(application_id, actor)
     answers, errors = _draft_answers(application, data, keys)
-    if errors:
-        raise ValidationFailed(errors)
+    refused = []
+    wanted = evidence_check_choices(application, application.applicant, certificates or {}, errors, refused)
+    problems_raise(errors, refused)
     before, application.answers = application.answers, answers
     application.save(update_fields=["answers", "updated_at"])
-    audit_record(*_answers_saved(application, before, actor=actor, via=via, ip=ip))
+    audit_record(*_answers_saved(application, before, actor=actor, via=via, ip=ip,
+                                 certificates=evidence_keep(application, wanted)))
     return application
 
 
 @transaction.atomic
 def application_save_page(*, application_id: int, actor, data: dict, uploads: list[tuple[str, object]],
-                          check_only: bool = False, ip: str | None = None) -> Application:
-    """Save one page of a draft: its answers and the files chosen on it (field key, file), all
-    or nothing. Every invalid answer and every refused file is reported at once; a file's
-    message names it when several were chosen for one question. With ``check_only`` (the
-    caller found problems of its own) nothing is saved, and the problems found are raised."""
+                          certificates: dict | None = None, check_only: bool = False, ip: str | None = None) -> Application:
+    """Save one page of a draft: its answers, the files chosen on it (field key, file) and the
+    certificates chosen for its document questions (question → id, or None: approvals.evidence),
+    all or nothing. Every invalid answer, refused file and refused certificate is reported at
+    once; a file's message names it when several were chosen for one question. With
+    ``check_only`` (the caller found problems of its own) nothing is saved, and the problems
+    found are raised."""
     application = _editable_draft(application_id, actor)
     answers, errors = _draft_answers(application, data)
     checked = _check_uploads(application, uploads, errors)
-    if errors:
-        raise ValidationFailed(errors)
+    refused = []
+    wanted = evidence_check_choices(application, actor, certificates or {}, errors, refused)
+    problems_raise(errors, refused)
     if check_only:
         return application
     before, application.answers = application.answers, answers
     application.save(update_fields=["answers", "updated_at"])
-    audit_record(*_answers_saved(application, before, actor=actor, via=None, ip=ip),
+    audit_record(*_answers_saved(application, before, actor=actor, via=None, ip=ip,
+                                 certificates=evidence_keep(application, wanted)),
                  *_store_attachments(application, checked, actor=actor, via=None, ip=ip))
     return application
 
@@ -278,6 +293,7 @@ def application_attach(*, application_id: int, actor, field_key: str, uploaded, 
     existing = application.attachments.filter(field_key=field_key).count()
     attachment, event = _store_attachment(application, field_key, uploaded,
                                           check_upload(spec, uploaded, existing_count=existing), actor=actor, via=via, ip=ip)
+    evidence_keep(application, {field_key: None})  # a file uploaded answers the question now
     audit_record(event)
     return attachment
 
@@ -299,15 +315,6 @@ def application_remove_attachment(*, attachment_id: int, actor, ip: str | None =
     transaction.on_commit(lambda: [storage.delete(name) for storage, name in stored])
 
 
-def _validate_complete(application: Application, answers: dict) -> dict:
-    """Full validation against the frozen schema; returns cleaned answers or raises. The
-    application was locked ``with_attachment_keys``."""
-    cleaned, errors = complete_answers(application.schema, answers, application.attachment_keys)
-    if errors:
-        raise ValidationFailed(errors)
-    return cleaned
-
-
 @transaction.atomic
 def application_submit(*, application_id: int, actor, ip: str | None = None, via: TokenActor | None = None) -> Application:
     """Freeze the answers, create one review per department, start stage 1. ``actor`` is the
@@ -317,7 +324,16 @@ def application_submit(*, application_id: int, actor, ip: str | None = None, via
     if application.status != ApplicationStatus.DRAFT:
         raise InvalidTransition(_("This application has already been submitted."))
     schema = application.schema
-    application.answers = _validate_complete(application, application.answers)
+    # The certificates answering document questions, locked and checked again: one revoked or
+    # expired since the form was filled in stops the submission here.
+    errors, refused = {}, []
+    answered = evidence_at_submit(application, actor, errors, refused, keys=schema.certificate_keys,
+                                  attached=application.attachment_keys)
+    cleaned, answer_errors = complete_answers(schema, application.answers, application.attachment_keys | set(answered))
+    for key, messages in answer_errors.items():
+        errors.setdefault(key, messages)  # a certificate's own message says what to do
+    problems_raise(errors, refused)
+    application.answers = cleaned
 
     now = timezone.now()
     first_stage = schema.stages[0]
@@ -343,8 +359,9 @@ def application_submit(*, application_id: int, actor, ip: str | None = None, via
     # What was taken from the registers, and what the applicant typed instead (approvals.register_values).
     ApplicationRegisterValue.objects.bulk_create(register_values_rows(application, actor, now))
 
+    _changed, used = evidence_record(application, answered, now=now, actor=actor, via=via, ip=ip)
     audit_record(engine_event(Action.APPLICATION_SUBMITTED, application, actor=actor, via=via, ip=ip,
-                              version=schema.version_number))
+                              version=schema.version_number), *used)
     notify(recipient_ids=[application.applicant_id], kind=NotificationKind.SUBMITTED, application=application)
     nudge_ids_on_commit(ROUTE_TASK, [application.pk])
     return application
@@ -352,13 +369,17 @@ def application_submit(*, application_id: int, actor, ip: str | None = None, via
 
 @transaction.atomic
 def application_resubmit(*, application_id: int, actor, data: dict, uploads: list[tuple[str, object]] = (),
-                          ip: str | None = None, check_only: bool = False, via: TokenActor | None = None) -> Application:
-    """Answer correction requests, with the files chosen for them (field key, file): only the
-    requested answers may change. All or nothing: every refused answer and file is reported at
-    once and nothing is kept. The requesting reviews return to their officers or queues with
-    their clocks resumed; any other department that had approved and whose fields changed
-    reviews again. With ``check_only`` (the caller found problems of its own) nothing is saved,
-    and the problems found are raised."""
+                          certificates: dict | None = None, ip: str | None = None, check_only: bool = False,
+                          via: TokenActor | None = None) -> Application:
+    """Answer correction requests, with the files chosen for them (field key, file) and the
+    certificates chosen for requested document questions (question → id, or None for a file:
+    approvals.evidence): only the requested answers may change. A requested question's
+    certificate, new or kept, is checked again under the lock, so a lapsed one has to be replaced.
+    All or nothing: every refused answer, file and certificate is reported at once and nothing
+    is kept. The requesting reviews return to their officers or queues with their clocks
+    resumed; any other department that had approved and whose fields changed reviews again.
+    With ``check_only`` (the caller found problems of its own) nothing is saved, and the
+    problems found are raised."""
     application = lock_application(application_id, with_attachment_keys=True)
     _own(application, actor)
     if application.status != ApplicationStatus.NEEDS_CORRECTION:
@@ -367,24 +388,34 @@ def application_resubmit(*, application_id: int, actor, data: dict, uploads: lis
     requesting = [r for r in reviews if r.status == ReviewStatus.CORRECTION_REQUESTED]
     allowed = _correction_requested_fields(reviews)
     schema = application.schema
-    if not_requested := sorted((set(data) | {key for key, _file in uploads}) - allowed):
+    certificates = dict(certificates or {})
+    if not_requested := sorted((set(data) | {key for key, _file in uploads} | set(certificates)) - allowed):
         raise ValidationFailed({k: [_("No department asked you to change this.")] for k in not_requested})
 
     errors: dict[str, list] = {}
+    refused: list = []
     checked = _check_uploads(application, uploads, errors)
+    new_files = {k for k, *_ in checked}
+    # The requested document questions a certificate answers: chosen now, or kept (checked again).
+    answered = evidence_at_submit(application, actor, errors, refused, keys=allowed, choices=certificates,
+                                  uploaded=new_files, attached=application.attachment_keys | new_files)
+    relied_on = set(answered) | (set(evidence_answered(application)) - allowed)
     merged = dict(application.answers)
     merged.update({k: v for k, v in data.items() if k not in schema.file_keys})
     for key in set(data) - schema.file_keys:
         if data[key] in (None, "", []):
             merged.pop(key, None)
-    cleaned, answer_errors = complete_answers(schema, merged, application.attachment_keys | {k for k, *_ in checked})
+    cleaned, answer_errors = complete_answers(schema, merged, application.attachment_keys | new_files | relied_on)
     for key, messages in answer_errors.items():
-        errors[key] = [*messages, *errors.get(key, [])]
-    if errors:
-        raise ValidationFailed(errors)
+        if key not in errors or key not in schema.certificate_keys:  # a certificate's own message says it all
+            errors[key] = [*messages, *errors.get(key, [])]
+    problems_raise(errors, refused)
     if check_only:
         return application
     uploaded = _store_attachments(application, checked, actor=actor, via=via, ip=ip)
+    now = timezone.now()
+    drop = [k for k in allowed & set(schema.certificate_keys) if k not in answered]
+    replaced, used = evidence_record(application, answered, drop=drop, now=now, actor=actor, via=via, ip=ip)
 
     requested_at = min(r.decided_at for r in requesting)
     changed = {k for k in allowed - schema.file_keys if application.answers.get(k) != cleaned.get(k)}
@@ -392,8 +423,9 @@ def application_resubmit(*, application_id: int, actor, data: dict, uploads: lis
         application.attachments.filter(field_key__in=allowed, uploaded_at__gte=requested_at)
         .values_list("field_key", flat=True)
     )
+    changed |= set(replaced)
 
-    now, today, calendar = timezone.now(), local_today(), sla_calendar()
+    today, calendar = local_today(), sla_calendar()
     askers = _askers_still_members(requesting)
     reopened = []
     for review in requesting:
@@ -426,8 +458,8 @@ def application_resubmit(*, application_id: int, actor, data: dict, uploads: lis
     application.answers = cleaned
     status_move(application, ApplicationStatus.IN_REVIEW)
     application.save(update_fields=["answers", "status", "updated_at"])
-    audit_record(*uploaded, engine_event(Action.APPLICATION_RESUBMITTED, application, actor=actor, via=via, ip=ip,
-                                       changed=sorted(changed)), *reopened)
+    audit_record(*uploaded, *used, engine_event(Action.APPLICATION_RESUBMITTED, application, actor=actor, via=via,
+                                                ip=ip, changed=sorted(changed)), *reopened)
     nudge_ids_on_commit(ROUTE_TASK, [application.pk])
     return application
 

@@ -27,6 +27,7 @@ class Action(models.TextChoices):
     ATTACHMENT_VIEWED = "attachment.viewed", _("Attachment downloaded")
     ATTACHMENT_UPLOADED = "attachment.uploaded", _("Document uploaded")
     ATTACHMENT_REMOVED = "attachment.removed", _("Document removed")
+    CERTIFICATE_USED = "application.certificate_used", _("Certificate used as a document")
     PERMIT_ISSUED = "permit.issued", _("Permit issued")
     PERMIT_RENDERED = "permit.rendered", _("Permit file produced")
     PERMIT_REVOKED = "permit.revoked", _("Permit revoked")

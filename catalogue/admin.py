@@ -23,6 +23,7 @@ from .calendar import clear_calendar_cache
 from .loading.checks import check_field, check_identity_asked, check_synonyms, check_translations
 from .loading.schema import RULE_KEYS
 from .models import (
+    CertificateType,
     Field,
     FieldKind,
     FilingRequirement,
@@ -56,6 +57,13 @@ def services_using_fields(field_ids) -> list[Service]:
     return list(Service.objects.filter(requirements__fields__in=field_ids).distinct().order_by("position", "slug"))
 
 
+def services_asking_for(type_ids) -> list[Service]:
+    """The services whose form a certificate of these types answers: their schemas name the type
+    and the services issuing it."""
+    return list(Service.objects.filter(requirements__fields__certificate_type__in=[t for t in type_ids if t])
+                .distinct().order_by("position", "slug"))
+
+
 class TranslationsMixin:
     """Checks JSON text fields as catalogue files do: ``complete`` ones need every required
     language, the others English when given at all."""
@@ -87,7 +95,7 @@ class ServiceAdminForm(TranslationsMixin, forms.ModelForm):
     class Meta:
         model = Service
         fields = ("slug", "name", "life_event", "description", "synonyms", "fee", "permit_title", "permit_valid_days",
-                  "position", "is_active")
+                  "certificate_type", "position", "is_active")
 
     def clean(self):
         cleaned_data = super().clean()
@@ -107,7 +115,7 @@ class ServiceAdminForm(TranslationsMixin, forms.ModelForm):
 class FieldAdminForm(forms.ModelForm):
     class Meta:
         model = Field
-        fields = ("key", "kind", "label", "help", "section", "required", "rules", "position")
+        fields = ("key", "kind", "label", "help", "section", "required", "rules", "certificate_type", "position")
         help_texts = {
             "rules": _('By kind, as in catalogue files: {"max_length": 120} for text; {"min": 1, "max": 10} for numbers; '
                        '{"min": "today", "max": "today+365d"} or {"min": "2026-01-01"} for dates; '
@@ -131,11 +139,15 @@ class FieldAdminForm(forms.ModelForm):
                 "keys": ", ".join(map(str, unknown)), "rules": ", ".join(RULE_KEYS)})
             return cleaned_data
         entry.update(rules)
+        if cleaned_data.get("certificate_type"):
+            entry["certificate"] = cleaned_data["certificate_type"].code
         problems = []
         spec = check_field(entry, "", lambda path, message: problems.append((path, message)))
         for path, message in problems:
             name = path.split(".")[0].split("[")[0]
-            if name in RULE_KEYS:
+            if name == "certificate":
+                self.add_error("certificate_type", message)
+            elif name in RULE_KEYS:
                 self.add_error("rules", f"{path}: {message}")
             elif name in self.fields:
                 self.add_error(name, message)
@@ -180,6 +192,14 @@ class RequirementFormSet(forms.BaseInlineFormSet):
             raise ValidationError(gettext("Stages must start at 1 and have no gaps, found %(stages)s.") % {
                 "stages": ", ".join(map(str, stages))})
         asked = {field.key for form in kept for field in form.cleaned_data.get("fields") or []}
+        # The service form's values are on the instance by now (the admin validates it first).
+        issued = self.instance.certificate_type_id
+        if issued and (requiring := sorted(field.key for form in kept for field in form.cleaned_data.get("fields") or []
+                                           if field.certificate_type_id == issued)):
+            raise ValidationError(gettext(
+                "The service issues %(type)s and its form asks for a certificate of that type (%(fields)s): a service "
+                "cannot require the certificate it issues.") % {"type": self.instance.certificate_type.code,
+                                                                 "fields": ", ".join(dict.fromkeys(requiring))})
         for form in kept:
             if not form.cleaned_data.get("fields"):
                 form.add_error("fields", gettext("Choose at least one field."))
@@ -274,17 +294,26 @@ class ServiceAdmin(admin.ModelAdmin):
     search_fields = ("slug", "name")
     readonly_fields = ("current_version",)
     fields = ("slug", "name", "life_event", "description", "synonyms", "fee", "permit_title", "permit_valid_days",
-              "position", "is_active", "current_version")
+              "certificate_type", "position", "is_active", "current_version")
 
     @admin.display(description=_("name"))
     def display_name(self, obj):
         return obj.display_name
 
+    def save_model(self, request, obj, form, change):
+        # The type the permit was before: services asking for it no longer name this one as its issuer.
+        obj._issued_before = form.initial.get("certificate_type") if change else None
+        super().save_model(request, obj, form, change)
+
     def save_related(self, request, form, formsets, change):
         # Requirements and their fields are saved here, after the service itself: only now is
         # the whole form known.
         super().save_related(request, form, formsets, change)
-        publish(request, [form.instance], self.message_user)
+        services = [form.instance]
+        if "certificate_type" in form.changed_data:
+            services += [s for s in services_asking_for([getattr(form.instance, "_issued_before", None),
+                                                         form.instance.certificate_type_id]) if s.pk != form.instance.pk]
+        publish(request, services, self.message_user)
 
 
 @admin.register(Field)
@@ -331,6 +360,37 @@ class RegisterAdminForm(TranslationsMixin, forms.ModelForm):
         cleaned_data = super().clean()
         self._check_translations()
         return cleaned_data
+
+
+class CertificateTypeAdminForm(TranslationsMixin, forms.ModelForm):
+    complete = ("name",)
+
+    class Meta:
+        model = CertificateType
+        fields = ("code", "name")
+
+    def clean(self):
+        cleaned_data = super().clean()
+        self._check_translations()
+        return cleaned_data
+
+
+@admin.register(CertificateType)
+class CertificateTypeAdmin(admin.ModelAdmin):
+    """The kinds of certificate a document question can be answered by; the forms asking for one
+    name it, so a new name publishes their services again."""
+
+    form = CertificateTypeAdminForm
+    list_display = ("code", "display_name")
+    search_fields = ("code", "name")
+
+    @admin.display(description=_("name"))
+    def display_name(self, obj):
+        return obj.display_name
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        publish(request, services_asking_for([form.instance.pk]), self.message_user)
 
 
 @admin.register(Register)

@@ -15,7 +15,7 @@ from departments.models import Department
 
 from .calendar import DEFAULT_WORKDAYS
 from .loading.schema import RULE_KEYS, WEEKDAYS
-from .models import Field, FieldKind, FilingRequirement, Holiday, Register, Requirement, Service, WorkCalendar
+from .models import CertificateType, Field, FieldKind, FilingRequirement, Holiday, Register, Requirement, Service, WorkCalendar
 from .schema import parse_date_rule
 
 FLOW_TEXT_MAX = 80  # total characters of a translation mapping still written on one line
@@ -77,6 +77,10 @@ def _department(department: Department) -> dict:
     return entry
 
 
+def _certificate_type(certificate_type: CertificateType) -> dict:
+    return {"code": certificate_type.code, "name": _text(certificate_type.name)}
+
+
 def _field(f: Field) -> dict:
     entry = {"key": f.key, "kind": f.kind, "label": _text(f.label)}
     if f.help:
@@ -98,6 +102,8 @@ def _field(f: Field) -> dict:
         entry[key] = value
     if f.register:
         entry["register"] = _Flow((k, f.register[k]) for k in ("register", "attribute", "key") if k in f.register)
+    if f.certificate_type_id:
+        entry["certificate"] = f.certificate_type.code
     return entry
 
 
@@ -114,6 +120,8 @@ def _service(service: Service) -> dict:
     if service.fee:
         entry["fee"] = _text(service.fee)
     entry["permit"] = _Flow(title=_text(service.permit_title), valid_days=service.permit_valid_days)
+    if service.certificate_type_id:
+        entry["permit"]["certificate_type"] = service.certificate_type.code
     reviews = []
     for requirement in service.requirements.all():
         keys = [f.key for f in sorted(requirement.fields.all(), key=lambda f: (f.position, f.key))]
@@ -136,13 +144,15 @@ def _service(service: Service) -> dict:
 
 
 def catalogue_dump() -> str:
-    """The whole catalogue as YAML text: calendar, departments, registers, fields, services."""
+    """The whole catalogue as YAML text: calendar, certificate types, departments, registers, fields, services."""
     sections = {
         "calendar": _calendar(),
+        "certificate_types": [_certificate_type(t) for t in CertificateType.objects.order_by("code")],
         "departments": [_department(d) for d in Department.objects.order_by("code")],
         "registers": [_register(r) for r in Register.objects.order_by("position", "code")],
-        "fields": [_field(f) for f in Field.objects.order_by("position", "key")],
-        "services": [_service(s) for s in Service.objects.order_by("position", "slug").prefetch_related(
+        "fields": [_field(f) for f in Field.objects.select_related("certificate_type").order_by("position", "key")],
+        "services": [_service(s) for s in Service.objects.select_related("certificate_type").order_by(
+            "position", "slug").prefetch_related(
             Prefetch("requirements", queryset=Requirement.objects.select_related("department")
                      .prefetch_related("fields").order_by("position", "id")),
             Prefetch("filing_requirements", queryset=FilingRequirement.objects.select_related("department")

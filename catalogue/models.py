@@ -92,6 +92,12 @@ class Field(models.Model):
     # "key": field key} (no key for a register looked up by the applicant's identity number), as
     # in the catalogue file and checked against catalogue.registers; empty: the citizen answers.
     register = models.JSONField(_("taken from a register"), default=dict, blank=True)
+    # A file question a valid certificate of this type answers instead of an upload: the citizen
+    # who holds one is asked nothing, the departments see it as verified evidence.
+    certificate_type = models.ForeignKey(
+        "CertificateType", on_delete=models.PROTECT, null=True, blank=True, related_name="fields",
+        verbose_name=_("answered by a certificate of type"),
+    )
     position = models.PositiveIntegerField(_("position"), default=0)
 
     class Meta:

@@ -3,7 +3,8 @@
 A schema is plain JSON so that it can be stored on a version and never change:
 
     {"service": {"slug", "name", "permit_title", "permit_valid_days"},
-     "fields": [{"key", "kind", "label", "help", "section", "required", <rules>}, ...],
+     "fields": [{"key", "kind", "label", "help", "section", "required", <rules>,
+                 "certificate": {"type", "name", "issued_by": [slug, ...]}}, ...],
      "reviews": [{"department", "department_name", "stage", "sla_days", "fields": [key, ...],
                   "identity": [detail, ...]}, ...],
      "filings": [{"department", "department_name", "fields": [key, ...], "identity": [detail, ...]}, ...],
@@ -13,7 +14,9 @@ A field taken from a register carries ``"register": {"register", "attribute", "k
 schema then names those registers under ``registers`` (only then: a version of a form that takes
 nothing from a register is the same as before registers existed).
 
-Fields are the union of the reviews' fields, each once, in dictionary order. ``identity`` lists
+Fields are the union of the reviews' fields, each once, in dictionary order. A file field a valid
+certificate answers names its ``certificate`` type (its code and name) and the slugs of the
+services whose permit is of that type (``issued_by``: where the citizen gets one). ``identity`` lists
 what of the applicant's identity the department sees (catalogue.models.IdentityDetail); a version
 published before reviews had it shows none. ``filings`` are the bodies told of an approval
 without reviewing (catalogue.models.FilingRequirement), with the answers and details they
@@ -33,7 +36,7 @@ from django.db import transaction
 from core.i18n import translated
 from departments.models import Department
 
-from .models import IDENTITY_ASKED_BY, Register, Service, ServiceVersion, identity_in_order
+from .models import IDENTITY_ASKED_BY, CertificateType, Register, Service, ServiceVersion, identity_in_order
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,11 @@ class Schema:
     @property
     def file_keys(self) -> set[str]:
         return {f["key"] for f in self.fields if f["kind"] == "file"}
+
+    @cached_property
+    def certificate_keys(self) -> list[str]:
+        """The file questions a valid certificate answers (``certificate`` in their definition)."""
+        return [f["key"] for f in self.fields if f["kind"] == "file" and f.get("certificate")]
 
 
 # Date rules (``min`` and ``max`` of a date field) are a fixed day, YYYY-MM-DD, or a day relative
@@ -197,6 +205,7 @@ def build_schema(service: Service) -> dict:
             "fields": keys,
             "identity": identity_in_order(req.identity or []),
         })
+    certificates = _certificates({f.certificate_type_id for f in used.values() if f.certificate_type_id})
     fields = []
     for f in sorted(used.values(), key=lambda f: (f.position, f.key)):
         entry = {"key": f.key, "kind": f.kind, "label": f.label, "help": f.help or {},
@@ -204,6 +213,8 @@ def build_schema(service: Service) -> dict:
         entry.update(f.rules or {})
         if f.register:
             entry["register"] = dict(f.register)
+        if f.certificate_type_id:
+            entry["certificate"] = certificates[f.certificate_type_id]
         fields.append(entry)
     codes = {entry["register"]["register"] for entry in fields if "register" in entry}
     schema = {
@@ -229,6 +240,18 @@ def build_schema(service: Service) -> dict:
     if filings:  # absent otherwise: a service without filings keeps its schema, and its version
         schema["filings"] = filings
     return schema
+
+
+def _certificates(type_ids: set[int]) -> dict[int, dict]:
+    """Each certificate type as a schema freezes it: code, name, and the services issuing it."""
+    if not type_ids:
+        return {}
+    issued_by: dict[int, list[str]] = {}
+    for type_id, slug in (Service.objects.filter(certificate_type_id__in=type_ids).order_by("position", "slug")
+                          .values_list("certificate_type_id", "slug")):
+        issued_by.setdefault(type_id, []).append(slug)
+    return {t.pk: {"type": t.code, "name": t.name, "issued_by": issued_by.get(t.pk, [])}
+            for t in CertificateType.objects.filter(pk__in=type_ids)}
 
 
 @transaction.atomic

@@ -29,14 +29,27 @@ def services_by_life_event() -> list[LifeEvent]:
 
 
 def service_for_page(*, slug: str):
-    """The service with its current schema attached as ``schema``, or None."""
+    """The service with its current schema attached as ``schema`` and, for each document a
+    certificate answers, the open services issuing it as ``issuers`` (key → services), or None."""
     service = (
         Service.objects.filter(slug=slug, is_active=True, current_version__isnull=False)
         .select_related("current_version").first()
     )
     if service is not None:
         service.schema = Schema(service.current_version.schema)
+        service.issuers = issuing_services(service.schema.fields)
     return service
+
+
+def issuing_services(specs) -> dict[str, list[Service]]:
+    """For each question a certificate answers among ``specs`` (schema fields), the open services
+    issuing its type, as the schema names them: where the citizen who holds none applies first."""
+    wanted = {spec["key"]: spec["certificate"].get("issued_by", []) for spec in specs if spec.get("certificate")}
+    if not wanted:
+        return {}
+    services = Service.objects.filter(slug__in={slug for slugs in wanted.values() for slug in slugs}, is_active=True,
+                                      current_version__isnull=False).in_bulk(field_name="slug")
+    return {key: [services[slug] for slug in slugs if slug in services] for key, slugs in wanted.items()}
 
 
 # --- Search -------------------------------------------------------------------------------------

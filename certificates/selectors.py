@@ -24,16 +24,22 @@ def _verified_number(user) -> str:
     return (user.id_number or "").upper() if user.identity_verified else ""
 
 
-def wallet_for(user) -> QuerySet[Certificate]:
-    """The user's own certificates, newest first, with their type, issuer and permit (a portal
-    permit's state is the permit's): held by the account, or issued to the user's verified identity
-    number (a person's, or a company's unified social credit code for a company's account)."""
-    if user is None or not user.is_authenticated:
-        return Certificate.objects.none()
-    mine = Q(holder=user)
+def holder_filter(user) -> Q:
+    """The one rule of whose a certificate is (see the module's docstring): held by the account,
+    or issued to the user's verified identity number (a person's, or a company's unified social
+    credit code for a company's account)."""
+    mine = Q(holder_id=user.pk)
     if number := _verified_number(user):
         mine |= Q(holder_id_number=number) | Q(company_code=number)
-    return Certificate.objects.filter(mine).select_related("type", "issuer", "permit")
+    return mine
+
+
+def wallet_for(user) -> QuerySet[Certificate]:
+    """The user's own certificates, newest first, with their type, issuer and permit (a portal
+    permit's state is the permit's)."""
+    if user is None or not user.is_authenticated:
+        return Certificate.objects.none()
+    return Certificate.objects.filter(holder_filter(user)).select_related("type", "issuer", "permit")
 
 
 def held_valid(user, certificate_type_code: str, today: date | None = None) -> list[Certificate]:
@@ -60,6 +66,18 @@ def certificate_for_holder(user, number: str, *, certificate_type_code: str | No
     if certificate is None:
         raise Certificate.DoesNotExist
     return certificate
+
+
+def held_certificate(user, certificate_id) -> Certificate | None:
+    """One of the user's certificates, in whatever state, by its id as a form or the API sent it;
+    None when there is none with this id or it is someone else's (the caller cannot tell which)."""
+    try:
+        certificate_id = int(certificate_id)
+    except (TypeError, ValueError):
+        return None
+    if not 0 < certificate_id < 2**63:
+        return None
+    return wallet_for(user).filter(pk=certificate_id).first()
 
 
 def wallet_certificate(user, certificate_id: int) -> Certificate:

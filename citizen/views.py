@@ -12,14 +12,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from approvals import consultation, receipts, register_values, selectors, workflow
+from approvals import consultation, evidence, receipts, register_values, selectors, workflow
 from approvals.access import may_withdraw
 from approvals.answers import answer_sections, first_incomplete_step, section_of
 from approvals.attachments import CopyUnavailable, disarmed_copy
+from approvals.evidence import CertificateRefused
 from approvals.models import Application, ApplicationStatus, Attachment, ReviewStatus
 from approvals.prefill import prefill_answers
 from audit.services import access_denied, client_ip, page_denied
 from catalogue.models import Service
+from catalogue.selectors import issuing_services
 from core.errors import InvalidTransition, ValidationFailed, WorkflowError
 from core.forms import apply_errors, mark_read
 from core.i18n import translated
@@ -129,6 +131,7 @@ def resume(request, pk):
     if application.status != ApplicationStatus.DRAFT:
         return redirect("approvals:detail", pk=pk)
     keys = {a.field_key for a in application.attachments.all()}
+    keys |= set(evidence.answering(application, request.user, keys))
     step = first_incomplete_step(application.schema, application.answers, keys)
     if step is None:
         return redirect("approvals:check", pk=pk)
@@ -142,6 +145,11 @@ def _send_whole(request, pk: int, form, save):
     form_ok = form.is_valid()
     try:
         save(check_only=not form_ok)
+    except CertificateRefused as exc:
+        # A certificate that is not the citizen's (someone else's, or none at all): on record.
+        for _key, sent in exc.refused:
+            access_denied(request, object_type="certificate", object_id=sent, reason="not_holder")
+        apply_errors(form, {k: v for k, v in exc.errors.items() if form_ok or k not in form.errors})
     except ValidationFailed as exc:
         apply_errors(form, {k: v for k, v in exc.errors.items() if form_ok or k not in form.errors})
     except WorkflowError as exc:
@@ -166,11 +174,11 @@ def edit(request, pk, step):
     back_to_check = request.GET.get("return") == "check"
     states = register_values.register_states(application, request.user)
     form = SchemaForm(request.POST or None, request.FILES or None, specs=specs, answers=application.answers,
-                      register_states=states)
+                      register_states=states, offers=evidence.offers(application, request.user, specs))
     if request.method == "POST":
         refused = _send_whole(request, pk, form, lambda check_only: workflow.application_save_page(
-            application_id=pk, actor=request.user, data=form.answer_data(), uploads=form.uploads(), check_only=check_only,
-            ip=client_ip(request)))
+            application_id=pk, actor=request.user, data=form.answer_data(), uploads=form.uploads(),
+            certificates=form.certificate_choices(), check_only=check_only, ip=client_ip(request)))
         if refused:
             return refused
         if not form.errors:
@@ -189,7 +197,8 @@ def edit(request, pk, step):
     else:
         back_url = reverse("service_detail", args=[application.service.slug])
     return render(request, "approvals/edit.html", {
-        "application": application, "form": form, "rows": form.rows(application.attachments.all()),
+        "application": application, "form": form,
+        "rows": form.rows(application.attachments.all(), issuing_services(specs)),
         "section_title": title or translated(application.service.name), "step": step, "steps": _form_steps(application, step),
         "step_count": len(sections) + 1, "back_url": reverse("approvals:check", args=[pk]) if back_to_check else back_url,
         "files_chosen": bool(form.file_keys and form.errors and request.FILES),
@@ -280,7 +289,9 @@ def check(request, pk):
                 return redirect("approvals:detail", pk=pk)
             else:
                 return redirect("approvals:submitted", pk=pk)
-    sections = answer_sections(application.schema, application.answers, application.attachments.all(), errors)
+    attachments = list(application.attachments.all())
+    certificates = evidence.answering(application, request.user, {a.field_key for a in attachments})
+    sections = answer_sections(application.schema, application.answers, attachments, errors, certificates)
     field_errors = [(section, row, message) for section in sections for row in section["rows"]
                     for message in row["errors"]]
     taken = register_values.register_summary(application, request.user, sections)
@@ -365,7 +376,8 @@ def detail_context(request, application) -> dict:
         "permit": application.current_permits[0] if application.current_permits else None,
         "correction_requests": corrections,
         "notifications": selectors.notifications_for_application(request.user, application),
-        "sections": answer_sections(schema, application.answers, application.attachments.all()),
+        "sections": answer_sections(schema, application.answers, application.attachments.all(),
+                                    certificates={k: row.certificate for k, row in evidence.chosen_of(application).items()}),
         "can_withdraw": may_withdraw(application),
         "told": selectors.filings_for_citizen(application),
     }
@@ -398,11 +410,12 @@ def correct(request, pk):
     requests_ = [r for r in application.reviews.all() if r.status == ReviewStatus.CORRECTION_REQUESTED]
     keys = {k for r in requests_ for k in r.correction_fields}
     specs = [s for s in schema.fields if s["key"] in keys]
-    form = SchemaForm(request.POST or None, request.FILES or None, specs=specs, answers=application.answers)
+    form = SchemaForm(request.POST or None, request.FILES or None, specs=specs, answers=application.answers,
+                      offers=evidence.offers(application, request.user, specs))
     if request.method == "POST":
         refused = _send_whole(request, pk, form, lambda check_only: workflow.application_resubmit(
-            application_id=pk, actor=request.user, data=form.answer_data(), uploads=form.uploads(), ip=client_ip(request),
-            check_only=check_only))
+            application_id=pk, actor=request.user, data=form.answer_data(), uploads=form.uploads(),
+            certificates=form.certificate_choices(), ip=client_ip(request), check_only=check_only))
         if refused:
             return refused
         if not form.errors:
@@ -410,7 +423,8 @@ def correct(request, pk):
             return redirect("approvals:detail", pk=pk)
     labels = {spec["key"]: spec.get("label") for spec in schema.fields}
     return render(request, "approvals/correct.html", {
-        "application": application, "form": form, "rows": form.rows(application.attachments.all()),
+        "application": application, "form": form,
+        "rows": form.rows(application.attachments.all(), issuing_services(specs)),
         "requests": [{"review": r, "fields": [labels.get(k) or k for k in r.correction_fields]} for r in requests_],
         "files_chosen": bool(form.file_keys and form.errors and request.FILES),
     }, status=400 if form.errors else 200)

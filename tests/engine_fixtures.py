@@ -1,6 +1,7 @@
 """Fixtures for tests that drive the approval engine (registered in the root conftest)."""
 
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from approvals import workflow
@@ -16,6 +17,7 @@ from .factories import (
     identity_asking_service,
     officer,
     restaurant_service,
+    seating_service,
 )
 
 
@@ -84,3 +86,20 @@ def identity_application(citizen, settings, tmp_path):
     application = submitted_application(identity_asking_service(), citizen)
     workflow.application_route(application_ids=[application.pk])
     return application
+
+
+# The day the tests of certificates as documents run on: certificates' validity is checked against it.
+CERTIFICATE_DAY = "2026-12-07 10:00 +0800"
+
+
+@pytest.fixture
+def on_certificate_day():
+    with time_machine.travel(CERTIFICATE_DAY, tick=False):
+        yield
+
+
+@pytest.fixture
+def seating_services(db, settings, tmp_path):
+    """Outdoor seating and the restaurant service issuing the permit it asks for (tests.factories.seating_service)."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    return seating_service()

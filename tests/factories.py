@@ -136,3 +136,70 @@ VALID_ANSWERS = {
 
 # The smallest valid PDF libmagic recognises as application/pdf.
 PDF_BYTES = blank_pdf()
+
+
+# --- E-certificates: a type, services issuing and requiring it, and certificates in a wallet -----
+
+RESTAURANT_PERMIT_TYPE = {"en": "Restaurant operating permit", "zh-hans": "餐饮经营许可证"}
+SEATING_FIELDS = [
+    ("business_name", "text", "business", True, {"max_length": 120}),
+    ("outdoor_seats", "integer", "business", True, {"min": 1, "max": 200}),
+    ("restaurant_permit", "file", "documents", True, {"accept": ["application/pdf"], "max_size_mb": 1}),
+]
+SEATING_REVIEWS = [
+    # Urban management sees the permit; planning does not (need to know).
+    ("urban", 1, 5, ["business_name", "outdoor_seats", "restaurant_permit"], ["name"]),
+    ("planning", 1, 5, ["business_name", "outdoor_seats"]),
+]
+
+
+def certificate_type(code="restaurant_operating_permit", name=None):
+    from catalogue.models import CertificateType
+
+    return CertificateType.objects.update_or_create(code=code, defaults={"name": name or RESTAURANT_PERMIT_TYPE})[0]
+
+
+def seating_service():
+    """Outdoor seating, whose restaurant_permit question a valid restaurant operating permit
+    answers; the restaurant service issues that type. Returns (seating, restaurant)."""
+    kind = certificate_type()
+    restaurant = restaurant_service()
+    Service.objects.filter(pk=restaurant.pk).update(certificate_type=kind)
+    seating = restaurant_service(slug="outdoor-seating", fields=SEATING_FIELDS, reviews=SEATING_REVIEWS)
+    Service.objects.filter(pk=seating.pk).update(name={"en": "Outdoor seating for a restaurant", "zh-hans": "餐饮店外摆经营"})
+    Field.objects.filter(key="restaurant_permit").update(certificate_type=kind, label=RESTAURANT_PERMIT_TYPE)
+    service_publish(service=seating)
+    seating.refresh_from_db()
+    return seating, restaurant
+
+
+def wallet_certificate(holder=None, *, number="RP-2026-000001", valid_from=None, valid_until=None, issuer="registration",
+                       kind=None, holder_id_number="", **extra):
+    """A certificate a department system issued (pushed into the wallet), valid unless told."""
+    from datetime import date
+
+    from certificates.models import Certificate, CertificateSource
+
+    return Certificate.objects.create(
+        type=kind or certificate_type(), number=number, source=CertificateSource.DEPARTMENT_SYSTEM,
+        issuer=DepartmentFactory(code=issuer), holder=holder, holder_name=getattr(holder, "full_name", "") or "Wang Fang",
+        holder_id_number=holder_id_number, company_name="Golden Dragon Ltd", company_code="91310000MA1FL0000X",
+        valid_from=valid_from or date(2026, 1, 1), valid_until=valid_until, **extra,
+    )
+
+
+def permit_certificate(application, *, holder):
+    """The certificate of a portal permit (issued for ``application``, rendered), as the wallet
+    makes it at issue: its state is the permit's."""
+    from django.utils import timezone
+
+    from certificates.models import Certificate, CertificateSource
+    from permits.services import permit_create
+
+    permit = permit_create(application=application)
+    type(permit).objects.filter(pk=permit.pk).update(rendered_at=timezone.now())
+    permit.refresh_from_db()
+    return Certificate.objects.create(
+        type=certificate_type(), number=permit.number, source=CertificateSource.PORTAL, permit=permit, holder=holder,
+        holder_name=holder.full_name, valid_from=permit.valid_from, valid_until=permit.valid_until,
+    )

@@ -23,12 +23,12 @@ from accounts.mail import verification_url
 from accounts.models import Role
 from api.models import TokenKind
 from api.services import api_token_create
-from approvals import consultation, opinions, sharing
+from approvals import consultation, opinions, sharing, workflow
 from approvals.models import Attachment, OpinionAttachment
 from approvals.permit_flow import permit_render
 from permits.tests.conftest import approve_all
 from tests.client import PortalClient
-from tests.factories import PDF_BYTES, UserFactory
+from tests.factories import PDF_BYTES, UserFactory, officer, seating_service, wallet_certificate
 
 pytestmark = pytest.mark.django_db
 
@@ -61,6 +61,17 @@ class World:
         assert permit_render(permit_id=permit.pk) == "rendered"
         permit.refresh_from_db()
         return permit
+
+    @cached_property
+    def evidence(self):
+        """Urban management's review of outdoor seating, relying on the citizen's restaurant permit."""
+        seating, _restaurant = seating_service()
+        wallet_certificate(self.citizen, number="RP-2026-000042")
+        application = workflow.application_start(applicant=self.citizen, service=seating,
+                                                 answers={"business_name": "Golden Dragon", "outdoor_seats": "12"})
+        workflow.application_submit(application_id=application.pk, actor=self.citizen)
+        workflow.application_route(application_ids=[application.pk])
+        return application.reviews.select_related("department").get(department__code="urban")
 
     def review(self, code="health", application=None):
         return (application or self.application).reviews.get(department__code=code)
@@ -174,6 +185,9 @@ PRIVATE = {
     "departments:shared": lambda w: partial(w.staff().get, reverse("departments:shared")),
     "departments:opinion_file": lambda w: partial(w.staff().get, reverse(
         "departments:opinion_file", args=[w.opinion_file.opinion.share_id, w.opinion_file.pk])),
+    "departments:certificate": lambda w: partial(
+        w.signed_in(officer(w.evidence.department)).get,
+        reverse("departments:certificate", args=[w.evidence.pk, "restaurant_permit"])),
     "approvals:notifications (an officer)": lambda w: partial(w.staff().get, reverse("approvals:notifications")),
     "permits:manage_list": lambda w: partial(w.staff("registration_supervisor").get, reverse("permits:manage_list")),
     "permits:manage": lambda w: partial(

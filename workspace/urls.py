@@ -15,6 +15,7 @@ urlpatterns = [
     path("reviews/<int:pk>/messages/", views.message, name="message"),
     path("reviews/<int:pk>/messages/read/", views.messages_read, name="messages_read"),
     path("reviews/<int:pk>/files/<int:attachment_id>/", views.attachment, name="attachment"),
+    path("reviews/<int:pk>/evidence/<slug:field_key>/", views.certificate, name="certificate"),
     path("reviews/<int:pk>/notes/", views.note_add, name="note_add"),
     path("reviews/<int:pk>/extend/", views.extend, name="extend"),
     path("reviews/<int:pk>/share/", views.share, name="share"),

@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -15,12 +16,14 @@ from approvals import consultation, notes, opinions, sharing, workflow
 from approvals.access import may_claim, may_decide, may_release
 from approvals.attachments import CopyUnavailable, disarmed_copy, original_for_record
 from approvals.events import engine_event
+from approvals.evidence import lapse_reason
 from approvals.models import ApplicationShare, Attachment, MessageSide, Review
-from approvals.need_to_know import department_attachment, need_to_know
+from approvals.need_to_know import department_attachment, department_evidence, need_to_know
 from approvals.selectors import department_thread
 from approvals.sla import local_today
 from audit.models import Action
 from audit.services import access_denied, access_record, client_ip
+from certificates.models import CertificateState
 from core.errors import NotAllowed, ValidationFailed, WorkflowError
 from core.forms import apply_errors, mark_read
 from core.i18n import translated
@@ -187,6 +190,8 @@ def _render_review(request, review, role, form, status=200, reply_form=None, not
     supervisor = role == MembershipRole.SUPERVISOR
     history, history_earlier = selectors.recent_history(review, everything=request.GET.get("history") == "all")
     thread = department_thread(review)
+    view = need_to_know(review)
+    deciding = may_decide(review, actor_id=request.user.pk, role=role)
     context = {
         "review": review, "role": role, "is_supervisor": supervisor, "application": review.application, "form": form,
         "thread": thread, "reply_form": reply_form or ReplyForm(),
@@ -194,10 +199,11 @@ def _render_review(request, review, role, form, status=200, reply_form=None, not
                             default=None),
         "notes": selectors.internal_notes(review), "note_form": note_form or NoteForm(),
         "history": history, "history_rows": selectors.history_rows(review, history), "history_earlier": history_earlier,
-        **need_to_know(review),
+        **view,
+        "evidence_requests": _evidence_requests(review, view["rows"]) if deciding else {},
         "may_claim": may_claim(review, role=role),
         "may_release": may_release(review, actor_id=request.user.pk, role=role),
-        "may_decide": may_decide(review, actor_id=request.user.pk, role=role),
+        "may_decide": deciding,
     }
     # Every member of the department sees whom it asked for an opinion and what they answered.
     context["shares"], context["today"] = opinions.asked_opinions(review), local_today()
@@ -208,6 +214,38 @@ def _render_review(request, review, role, form, status=200, reply_form=None, not
             context["extend_form"] = extend_form or ExtendForm()
         context["share_form"] = share_form or _share_form(review)
     return render(request, "departments/review.html", context, status=status)
+
+
+def _evidence_requests(review, rows) -> dict[str, str]:
+    """For each certificate relied on that is no longer valid, the correction request the officer
+    may send as it stands: in the applicant's language, saying what happened to it."""
+    today = local_today()
+    lapsed = [row["evidence"] for row in rows if row.get("evidence")
+              and row["evidence"].certificate.state(today) != CertificateState.VALID]
+    if not lapsed:
+        return {}
+    with translation.override(review.application.applicant.language):
+        return {evidence.field_key: _(
+            "Your %(type)s %(number)s is no longer valid: %(reason)s. Please give a current one: choose a valid "
+            "certificate you hold, or upload the document.") % {
+            "type": translated(evidence.certificate.type.name), "number": evidence.certificate.number,
+            "reason": lapse_reason(evidence.certificate, today)} for evidence in lapsed}
+
+
+@staff_required
+def certificate(request, pk, field_key):
+    """The live status of a certificate a department system issued, relied on for one of the
+    documents the review's department sees (a portal permit's is its public verification page).
+    Opening it is part of viewing the review, on record as such."""
+    review, _role = _review(request, pk)
+    evidence = department_evidence(review, field_key)
+    if evidence is None:
+        access_denied(request, object_type="certificate", object_id=field_key)
+        raise Http404
+    _viewed(request, review, Action.REVIEW_VIEWED, purpose="review")
+    return render(request, "departments/certificate.html", {
+        "review": review, "application": review.application, "evidence": evidence, "certificate": evidence.certificate,
+    })
 
 
 def _share_form(review, data=None):

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from departments.models import Department
 
-from ..models import Field, FilingRequirement, Holiday, Register, Requirement, Service, WorkCalendar
+from ..models import CertificateType, Field, FilingRequirement, Holiday, Register, Requirement, Service, WorkCalendar
 from ..schema import service_publish
 from .schema import CalendarSpec, Catalogue, FilingSpec, ReviewSpec
 
@@ -28,6 +28,7 @@ class Counts:
 
 @dataclass
 class LoadSummary:
+    certificate_types: Counts = field(default_factory=Counts)
     departments: Counts = field(default_factory=Counts)
     registers: Counts = field(default_factory=Counts)
     fields: Counts = field(default_factory=Counts)
@@ -85,6 +86,19 @@ def catalogue_apply(*, catalogue: Catalogue) -> LoadSummary:
     if catalogue.calendar is not None:
         _apply_calendar(catalogue.calendar, summary)
 
+    existing_types = CertificateType.objects.in_bulk([t.code for t in catalogue.certificate_types], field_name="code")
+    # Types whose name changed, or that a service now issues or no longer issues: the schemas of
+    # the services asking for them name the type and the services issuing it.
+    changed_types = set()
+    for spec in catalogue.certificate_types:
+        _row, changed = _upsert(CertificateType, {"code": spec.code}, {"name": spec.name}, summary.certificate_types,
+                                existing_types.get(spec.code))
+        if changed:
+            changed_types.add(spec.code)
+    types = CertificateType.objects.in_bulk(
+        {f.certificate for f in catalogue.fields if f.certificate}
+        | {s.certificate_type for s in catalogue.services if s.certificate_type}, field_name="code")
+
     existing_departments = Department.objects.in_bulk([d.code for d in catalogue.departments], field_name="code")
     changed_departments = set()
     for spec in catalogue.departments:
@@ -108,6 +122,7 @@ def catalogue_apply(*, catalogue: Catalogue) -> LoadSummary:
         _row, changed = _upsert(Field, {"key": spec.key}, {
             "kind": spec.kind, "label": spec.label, "help": spec.help, "section": spec.section,
             "required": spec.required, "rules": spec.rules, "position": spec.position, "register": spec.register,
+            "certificate_type_id": types[spec.certificate].pk if spec.certificate else None,
         }, summary.fields, existing_fields.get(spec.key))
         if changed:
             changed_fields.add(spec.key)
@@ -118,17 +133,24 @@ def catalogue_apply(*, catalogue: Catalogue) -> LoadSummary:
     fields = Field.objects.in_bulk(used_keys, field_name="key")
     existing_services = Service.objects.in_bulk([s.slug for s in catalogue.services], field_name="slug")
     for spec in catalogue.services:
+        existing = existing_services.get(spec.slug)
+        issued_before = existing.certificate_type_id if existing is not None else None
         service, _changed = _upsert(Service, {"slug": spec.slug}, {
             "name": spec.name, "life_event": spec.life_event, "description": spec.description, "fee": spec.fee,
             "permit_title": spec.permit_title, "permit_valid_days": spec.permit_valid_days, "position": spec.position,
             "synonyms": spec.synonyms,
-        }, summary.services, existing_services.get(spec.slug))
+            "certificate_type_id": types[spec.certificate_type].pk if spec.certificate_type else None,
+        }, summary.services, existing)
+        if service.certificate_type_id != issued_before:
+            changed_types |= set(CertificateType.objects.filter(
+                pk__in=[pk for pk in (issued_before, service.certificate_type_id) if pk]).values_list("code", flat=True))
         _apply_reviews(service, spec.reviews, departments, fields, summary)
         _apply_filings(service, spec.filings, departments, fields, summary)
 
     # Every service whose schema may differ now: those in the files, and any other that uses a
     # changed field, department or register (its schema embeds field definitions, department
-    # names and the registers its fields are taken from).
+    # names and the registers its fields are taken from) or asks for a changed certificate type
+    # (its schema names the type and the services issuing it).
     changed_fields |= {key for key, binding in Field.objects.exclude(register={}).values_list("key", "register")
                        if binding.get("register") in changed_registers}
     affected = Service.objects.filter(slug__in=[s.slug for s in catalogue.services]).values_list("pk", flat=True)
@@ -136,7 +158,8 @@ def catalogue_apply(*, catalogue: Catalogue) -> LoadSummary:
     by_department = Service.objects.filter(requirements__department__code__in=changed_departments).values_list("pk", flat=True)
     filed_with = Service.objects.filter(
         filing_requirements__department__code__in=changed_departments).values_list("pk", flat=True)
-    ids = set(affected) | set(others) | set(by_department) | set(filed_with)
+    by_type = Service.objects.filter(requirements__fields__certificate_type__code__in=changed_types).values_list("pk", flat=True)
+    ids = set(affected) | set(others) | set(by_department) | set(filed_with) | set(by_type)
     for service in Service.objects.filter(pk__in=ids).order_by("position", "slug"):
         version = service_publish(service=service)
         if version is not None:

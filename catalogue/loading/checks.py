@@ -1,7 +1,9 @@
 """The checks of a catalogue file's entries, each on its own: every problem is reported at its
 path through ``report(path, reason)`` and the entry becomes its checked data, or None. The admin
 checks what people type with the same functions. The references (departments and fields that
-reviews and filings name) are checked against the whole catalogue once every file is read;
+reviews and filings name, certificate types that fields and permits name) and what needs the
+whole catalogue (a service never requires the certificate it issues) are checked once every file
+is read;
 duplicates across files are the reader's."""
 
 import math
@@ -17,12 +19,14 @@ from django.utils.translation import gettext as _
 from core.i18n import REQUIRED_LANGUAGES
 from departments.models import Department
 
-from ..models import IDENTITY_ASKED_BY, Field, FieldKind, IdentityDetail, Register, identity_in_order
+from ..models import IDENTITY_ASKED_BY, CertificateType, Field, FieldKind, IdentityDetail, Register, identity_in_order
 from ..registers import KEY_FORMATS, KEY_LENGTHS, REGISTERS
 from ..schema import date_bound, date_rule_text, parse_date_rule
 from .schema import (
     BINDING_KEYS,
     CALENDAR_KEYS,
+    CERTIFICATE_TYPE_KEYS,
+    CERTIFICATE_TYPE_MAX,
     CHOICE_KEYS,
     CODE_MAX,
     CODE_RE,
@@ -38,6 +42,7 @@ from .schema import (
     KEY_RE,
     MIME_RE,
     PERMIT_KEYS,
+    PERMIT_REQUIRED,
     REGISTER_KEYS,
     REGISTER_REQUIRED,
     REVIEW_KEYS,
@@ -52,6 +57,7 @@ from .schema import (
     SYNONYM_MAX,
     WEEKDAYS,
     CalendarSpec,
+    CertificateTypeSpec,
     DepartmentSpec,
     FieldSpec,
     FilingSpec,
@@ -234,6 +240,26 @@ def check_department(value, path: str, report: Report) -> DepartmentSpec | None:
     return DepartmentSpec(code=code, name=name, email=email or "")
 
 
+def check_certificate_type(value, path: str, report: Report) -> CertificateTypeSpec | None:
+    entry = _mapping(value, path, report)
+    if entry is None:
+        return None
+    _check_keys(entry, CERTIFICATE_TYPE_KEYS, path, report)
+    _require(entry, CERTIFICATE_TYPE_KEYS, path, report)
+    code = None
+    if "code" in entry:
+        code = _pattern(entry["code"], join_path(path, "code"), report, KEY_RE, CERTIFICATE_TYPE_MAX,
+                        _("certificate type code"))
+    name = check_translations(entry["name"], join_path(path, "name"), report) if "name" in entry else None
+    if None in (code, name) or set(entry) - set(CERTIFICATE_TYPE_KEYS):
+        return None
+    return CertificateTypeSpec(code=code, name=name)
+
+
+def _certificate_code(value, path: str, report: Report) -> str | None:
+    return _pattern(value, path, report, KEY_RE, CERTIFICATE_TYPE_MAX, _("certificate type code"))
+
+
 def _check_bounds(entry: dict, kind: str, path: str, report: Report, rules: dict) -> bool:
     ok = True
     bounds = {}
@@ -315,7 +341,10 @@ def _check_accept(value, path: str, report: Report) -> list | None:
     return accept if ok else None
 
 
-def check_field(value, path: str, report: Report, *, position: int = 0) -> FieldSpec | None:
+def check_field(value, path: str, report: Report, *, position: int = 0,
+                references: list | None = None) -> FieldSpec | None:
+    """One field on its own. The certificate type it names is appended to ``references`` as
+    (kind, value, path), for the caller to check against the whole catalogue."""
     entry = _mapping(value, path, report)
     if entry is None:
         return None
@@ -384,10 +413,24 @@ def check_field(value, path: str, report: Report, *, position: int = 0) -> Field
         register = check_binding(entry["register"], join_path(path, "register"), report, kind=kind, rules=rules,
                                  field_key=key)
         ok &= register is not None
+    certificate = ""
+    if "certificate" in entry:
+        certificate_path = join_path(path, "certificate")
+        if kind is not None and kind != FieldKind.FILE:
+            # Only a document can be answered by a certificate.
+            report(certificate_path, _("is allowed only for kind file, not %(kind)s") % {"kind": kind})
+            ok = False
+        elif (code := _certificate_code(entry["certificate"], certificate_path, report)) is None:
+            ok = False
+        else:
+            certificate = code
+            if references is not None:
+                references.append(("certificate_type", code, certificate_path))
     if not ok:
         return None
     return FieldSpec(key=key, kind=str(kind), label=label, help=help_, section=section, required=required,
-                     rules={k: rules[k] for k in RULE_KEYS if k in rules}, position=position, register=register)
+                     rules={k: rules[k] for k in RULE_KEYS if k in rules}, position=position, register=register,
+                     certificate=certificate)
 
 
 def check_register(value, path: str, report: Report, *, position: int = 0) -> RegisterSpec | None:
@@ -626,17 +669,25 @@ def check_service(value, path: str, report: Report, *, position: int = 0,
     synonyms = check_synonyms(entry["synonyms"], join_path(path, "synonyms"), report) if "synonyms" in entry else {}
     ok &= synonyms is not None
     title = valid_days = None
+    certificate_type = ""
     if "permit" in entry:
         permit_path = join_path(path, "permit")
         permit = _mapping(entry["permit"], permit_path, report)
         if permit is not None:
             _check_keys(permit, PERMIT_KEYS, permit_path, report)
-            _require(permit, PERMIT_KEYS, permit_path, report)
+            _require(permit, PERMIT_REQUIRED, permit_path, report)
             ok &= not (set(permit) - set(PERMIT_KEYS))
             if "title" in permit:
                 title = check_translations(permit["title"], join_path(permit_path, "title"), report)
             if "valid_days" in permit:
                 valid_days = _positive_int(permit["valid_days"], join_path(permit_path, "valid_days"), report)
+            if "certificate_type" in permit:
+                type_path = join_path(permit_path, "certificate_type")
+                code = _certificate_code(permit["certificate_type"], type_path, report)
+                ok &= code is not None
+                certificate_type = code or ""
+                if code and references is not None:
+                    references.append(("certificate_type", code, type_path))
     reviews = []
     items = check_list(entry["reviews"], join_path(path, "reviews"), report) if "reviews" in entry else None
     ok &= items is not None
@@ -686,7 +737,7 @@ def check_service(value, path: str, report: Report, *, position: int = 0,
     return ServiceSpec(
         slug=slug, name=texts["name"], life_event=texts["life_event"], description=texts["description"],
         fee=texts["fee"], permit_title=title, permit_valid_days=valid_days, reviews=reviews, position=position,
-        synonyms=synonyms, filings=filings,
+        synonyms=synonyms, filings=filings, certificate_type=certificate_type,
     )
 
 
@@ -742,21 +793,25 @@ def check_filings(value, path: str, report: Report, *, reviewing: dict[str, int]
 
 
 def check_references(references: Iterable[tuple[Report, str, str, str]], *, departments: set[str], fields: set[str],
-                     file_fields: set[str] = frozenset()) -> None:
-    """The departments and fields reviews and filings name, as (report, kind, value, path), must be
-    defined in the catalogue's files (``departments``, ``fields``) or exist already. An answer a
-    filing lists (kind ``answer``, a field the form asks for) must not be a file: a field of the
-    files (``file_fields``: those of kind file) or else of the database. Filings pass on answers,
-    never documents."""
+                     file_fields: set[str] = frozenset(), certificate_types: set[str] = frozenset()) -> None:
+    """The departments and fields reviews and filings name, and the certificate types fields and
+    permits name, as (report, kind, value, path), must be defined in the catalogue's files
+    (``departments``, ``fields``, ``certificate_types``) or exist already. An answer a filing lists
+    (kind ``answer``, a field the form asks for) must not be a file: a field of the files
+    (``file_fields``: those of kind file) or else of the database. Filings pass on answers, never
+    documents."""
     references = list(references)
-    known = {"department": set(departments), "field": set(fields)}
+    known = {"department": set(departments), "field": set(fields), "certificate_type": set(certificate_types)}
     wanted = {kind: {value for _r, k, value, _p in references if k == kind} - known[kind] for kind in known}
     known["department"] |= set(Department.objects.filter(code__in=wanted["department"]).values_list("code", flat=True))
     known["field"] |= set(Field.objects.filter(key__in=wanted["field"]).values_list("key", flat=True))
     answers = {value for _r, kind, value, _p in references if kind == "answer"}
     files = set(file_fields) | set(Field.objects.filter(key__in=answers - set(fields), kind=FieldKind.FILE)
                                    .values_list("key", flat=True)) if answers else set()
-    messages = {"department": _("unknown department %(value)r"), "field": _("unknown field %(value)r")}
+    known["certificate_type"] |= set(
+        CertificateType.objects.filter(code__in=wanted["certificate_type"]).values_list("code", flat=True))
+    messages = {"department": _("unknown department %(value)r"), "field": _("unknown field %(value)r"),
+                "certificate_type": _("unknown certificate type %(value)r")}
     for report, kind, value, path in references:
         if kind == "answer":
             if value in files:
@@ -803,3 +858,23 @@ def check_register_bindings(bindings: list[tuple[Report, str, dict, str]], servi
                 report(join_path(path, "reviews"), _(
                     "%(field)s is taken from the %(register)s register by the answer to %(key)s: list %(key)s in a "
                     "review's fields too") % {"field": key, "register": binding["register"], "key": binding["key"]})
+
+
+def check_required_certificates(services: Iterable[tuple[Report, str, str, list[str]]], *,
+                                field_certificates: dict[str, str]) -> None:
+    """A service never requires the certificate it issues: no field of its reviews may be answered
+    by a certificate of the type its permit is (the applicant would need the permit to apply for
+    it). ``services``: (report, path of the permit's certificate_type, that type, the reviews'
+    field keys); ``field_certificates``: field key → the certificate type answering it, for the
+    fields of the files, the others read from the database."""
+    services = [s for s in services if s[2]]
+    missing = {key for _r, _p, _t, keys in services for key in keys} - set(field_certificates)
+    known = dict(field_certificates)
+    known.update(Field.objects.filter(key__in=missing, certificate_type__isnull=False)
+                 .values_list("key", "certificate_type__code"))
+    for report, path, issued, keys in services:
+        asking = [key for key in dict.fromkeys(keys) if known.get(key) == issued]
+        if asking:
+            report(path, _("the service issues %(type)r and its form asks for a certificate of that type "
+                           "(%(fields)s): a service cannot require the certificate it issues") % {
+                "type": issued, "fields": ", ".join(asking)})

@@ -13,12 +13,14 @@ from ..models import FieldKind
 from .checks import (
     Report,
     check_calendar,
+    check_certificate_type,
     check_department,
     check_field,
     check_list,
     check_references,
     check_register,
     check_register_bindings,
+    check_required_certificates,
     check_service,
     join_path,
 )
@@ -97,7 +99,8 @@ class _Reader:
         self.catalogue = Catalogue()
         self.calendar_origin: str | None = None
         # code/key/slug -> "file: path" of its first definition, for duplicates across files
-        self.origins: dict[str, dict[str, str]] = {"departments": {}, "registers": {}, "fields": {}, "services": {}}
+        self.origins: dict[str, dict[str, str]] = {"certificate_types": {}, "departments": {}, "registers": {},
+                                                   "fields": {}, "services": {}}
         self.field_count = 0
         self.service_count = 0
         self.register_count = 0
@@ -105,8 +108,11 @@ class _Reader:
         # fields asked) of each service, checked against each other at the end.
         self.bindings: list[tuple[Report, str, dict, str]] = []
         self.asking: list[tuple[Report, str, set[str]]] = []
-        # (report, kind, value, path) of each department and field a review or filing names, checked at the end
+        # (report, kind, value, path) of each department and field a review or filing names, and each
+        # certificate type a field or a permit names, checked at the end
         self.references: list[tuple[Report, str, str, str]] = []
+        # (report, path, the type the permit is, the reviews' field keys) of each service issuing a type
+        self.issuing: list[tuple[Report, str, str, list[str]]] = []
 
     def reporter(self, file: str) -> Report:
         return lambda path, message: self.problems.append(Problem(file, path, message))
@@ -147,7 +153,7 @@ class _Reader:
                 report(str(key), _("unknown top-level key (expected one of %(keys)s)") % {"keys": ", ".join(TOP_LEVEL_KEYS)})
         if "calendar" in data:
             self._calendar(file, data["calendar"], report)
-        for kind in ("departments", "registers", "fields", "services"):
+        for kind in ("certificate_types", "departments", "registers", "fields", "services"):
             if kind in data:
                 items = check_list(data[kind], kind, report, non_empty=False)
                 for i, item in enumerate(items or []):
@@ -171,6 +177,12 @@ class _Reader:
         origins[identity] = f"{file}: {path}"
         return True
 
+    def _certificate_types(self, file, path, item, report):
+        spec = check_certificate_type(item, path, report)
+        code = item.get("code") if isinstance(item, dict) else None
+        if self._unique("certificate_types", code, file, join_path(path, "code"), report, _("certificate type")) and spec:
+            self.catalogue.certificate_types.append(spec)
+
     def _departments(self, file, path, item, report):
         spec = check_department(item, path, report)
         code = item.get("code") if isinstance(item, dict) else None
@@ -185,7 +197,9 @@ class _Reader:
             self.catalogue.registers.append(spec)
 
     def _fields(self, file, path, item, report):
-        spec = check_field(item, path, report, position=self.field_count)
+        references = []
+        spec = check_field(item, path, report, position=self.field_count, references=references)
+        self.references.extend((report, *reference) for reference in references)
         self.field_count += 1
         key = item.get("key") if isinstance(item, dict) else None
         if self._unique("fields", key, file, join_path(path, "key"), report, _("field")) and spec:
@@ -202,13 +216,19 @@ class _Reader:
         if self._unique("services", slug, file, join_path(path, "slug"), report, _("service")) and spec:
             self.catalogue.services.append(spec)
             self.asking.append((report, path, {key for review in spec.reviews for key in review.fields}))
+            if spec.certificate_type:
+                self.issuing.append((report, join_path(path, "permit.certificate_type"), spec.certificate_type,
+                                     [key for review in spec.reviews for key in review.fields]))
 
     def check_references(self) -> None:
         check_references(self.references, departments=set(self.origins["departments"]), fields=set(self.origins["fields"]),
-                         file_fields={f.key for f in self.catalogue.fields if f.kind == FieldKind.FILE})
+                         file_fields={f.key for f in self.catalogue.fields if f.kind == FieldKind.FILE},
+                         certificate_types=set(self.origins["certificate_types"]))
         check_register_bindings(self.bindings, self.asking, registers=set(self.origins["registers"]),
                                 key_formats={f.key: f.rules.get("format") for f in self.catalogue.fields},
                                 defined=set(self.origins["fields"]))
+        check_required_certificates(self.issuing, field_certificates={
+            spec.key: spec.certificate for spec in self.catalogue.fields})
         # Report in the order the files were given, then in the order found (sort is stable).
         order = {file: i for i, file in enumerate(self.files)}
         self.problems.sort(key=lambda p: order[p.file])

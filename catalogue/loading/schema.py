@@ -10,26 +10,30 @@ from datetime import date
 
 from departments.models import Department
 
-from ..models import Field, FieldKind, Service
+from ..models import CertificateType, Field, FieldKind, Service
 
-TOP_LEVEL_KEYS = ("calendar", "departments", "registers", "fields", "services")
+TOP_LEVEL_KEYS = ("calendar", "certificate_types", "departments", "registers", "fields", "services")
 CALENDAR_KEYS = ("workdays", "holidays")
 DEPARTMENT_KEYS = ("code", "name", "email")
+CERTIFICATE_TYPE_KEYS = ("code", "name")
 RULE_KEYS = ("max_length", "format", "min", "max", "choices", "accept", "max_size_mb")
-FIELD_KEYS = ("key", "kind", "label", "help", "section", "required", *RULE_KEYS, "register")
+# ``certificate``: the certificate type whose valid certificate answers a file question.
+FIELD_KEYS = ("key", "kind", "label", "help", "section", "required", *RULE_KEYS, "register", "certificate")
 REGISTER_KEYS = ("code", "name", "consent_required")
 REGISTER_REQUIRED = ("code", "name")
 BINDING_KEYS = ("register", "attribute", "key")
 SERVICE_KEYS = ("slug", "name", "life_event", "description", "synonyms", "fee", "permit", "reviews", "filings")
 SYNONYM_MAX = 100  # characters of one synonym
-PERMIT_KEYS = ("title", "valid_days")
+# ``certificate_type``: the type the service's permit is, once issued (optional).
+PERMIT_KEYS = ("title", "valid_days", "certificate_type")
+PERMIT_REQUIRED = ("title", "valid_days")
 REVIEW_KEYS = ("department", "stage", "sla_days", "fields", "identity")
 FILING_KEYS = ("department", "fields", "identity")
 CHOICE_KEYS = ("value", "label")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
-# The keys an entry cannot do without (the others are optional); a permit and a choice need
-# every key they may have.
+# The keys an entry cannot do without (the others are optional); a choice and a certificate type
+# need every key they may have.
 DEPARTMENT_REQUIRED = ("code", "name")
 FIELD_REQUIRED = ("key", "kind", "label")
 SERVICE_REQUIRED = ("slug", "name", "life_event", "permit", "reviews")
@@ -58,6 +62,7 @@ MIME_RE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9*][a-z0-9!#$&^_.+-]*$"
 CODE_MAX = Department._meta.get_field("code").max_length
 KEY_MAX = Field._meta.get_field("key").max_length
 SLUG_MAX = Service._meta.get_field("slug").max_length
+CERTIFICATE_TYPE_MAX = CertificateType._meta.get_field("code").max_length
 EMAIL_MAX = Department._meta.get_field("email").max_length
 SMALL_INT_MAX = 32767  # stage and sla_days are PositiveSmallIntegerField
 INT_MAX = 2147483647
@@ -88,6 +93,12 @@ class RegisterSpec:
 
 
 @dataclass
+class CertificateTypeSpec:
+    code: str
+    name: dict
+
+
+@dataclass
 class FieldSpec:
     key: str
     kind: str
@@ -98,6 +109,7 @@ class FieldSpec:
     rules: dict
     position: int
     register: dict = field(default_factory=dict)
+    certificate: str = ""  # a certificate type's code: a valid certificate of it answers the question
 
 
 @dataclass
@@ -133,11 +145,13 @@ class ServiceSpec:
     position: int
     synonyms: dict = field(default_factory=dict)
     filings: list[FilingSpec] = field(default_factory=list)
+    certificate_type: str = ""  # the type the permit is, when it has one
 
 
 @dataclass
 class Catalogue:
     calendar: CalendarSpec | None = None
+    certificate_types: list[CertificateTypeSpec] = field(default_factory=list)
     departments: list[DepartmentSpec] = field(default_factory=list)
     registers: list[RegisterSpec] = field(default_factory=list)
     fields: list[FieldSpec] = field(default_factory=list)

@@ -28,3 +28,9 @@ def working_days(days):
 def valid_for(days):
     """{{ 1825|valid_for }} → "valid for 5 years"."""
     return durations.valid_for(days)
+
+
+@register.filter
+def for_key(mapping, key):
+    """What a mapping holds for a question: {{ service.issuers|for_key:field.key }}; nothing when absent."""
+    return (mapping or {}).get(key)

@@ -177,5 +177,6 @@ def test_the_demo_catalogue_shows_identity_only_to_the_departments_that_need_it(
         ("register-a-small-manufacturer", "tax"): ["name", "email", "phone"],
         ("renovate-a-shop-front", "urban"): ["name"],
         ("host-a-public-event", "police"): ["name", "email", "phone"],
+        ("outdoor-seating", "urban"): ["name"],
     }
-    assert Requirement.objects.count() == 16  # the inspections (health, fire, environment, planning) see none
+    assert Requirement.objects.count() == 18  # the inspections (health, fire, environment, planning) see none

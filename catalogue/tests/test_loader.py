@@ -196,17 +196,18 @@ def test_demo_catalogue_loads(load):
     output = load(DEMO)
 
     assert output == (
+        "Certificate types: 7 created, 0 updated, 0 unchanged\n"
         "Departments: 9 created, 0 updated, 0 unchanged\n"
         "Registers: 3 created, 0 updated, 0 unchanged\n"
-        "Fields: 35 created, 0 updated, 0 unchanged\n"
-        "Services: 5 created, 0 updated, 0 unchanged\n"
-        "Department reviews: 16 created, 0 updated, 0 unchanged\n"
+        "Fields: 38 created, 0 updated, 0 unchanged\n"
+        "Services: 6 created, 0 updated, 0 unchanged\n"
+        "Department reviews: 18 created, 0 updated, 0 unchanged\n"
         "Filings after approval: 4 created, 0 updated, 0 unchanged\n"
         "Calendar: working weekdays changed, 46 holidays added, 0 removed\n"
-        "New versions published (5): open-a-restaurant v1, open-a-retail-shop v1, register-a-small-manufacturer v1, "
-        "renovate-a-shop-front v1, host-a-public-event v1\n"
+        "New versions published (6): open-a-restaurant v1, open-a-retail-shop v1, register-a-small-manufacturer v1, "
+        "renovate-a-shop-front v1, host-a-public-event v1, outdoor-seating v1\n"
     )
-    assert counts() == {"departments": 9, "fields": 35, "services": 5, "requirements": 16, "versions": 5,
+    assert counts() == {"departments": 9, "fields": 38, "services": 6, "requirements": 18, "versions": 6,
                         "holidays": 46, "calendars": 1}
     assert list(Department.objects.values_list("code", flat=True)) == [
         "environment", "fire", "health", "planning", "police", "registration", "subdistrict", "tax", "urban"]
@@ -218,9 +219,27 @@ def test_demo_catalogue_loads(load):
     assert len(restaurant.current_version.schema["fields"]) == 15
     # One key, one meaning: every field of the dictionary is used, most by more than one service.
     used = Field.objects.filter(requirements__isnull=False).distinct()
-    assert used.count() == 35
+    assert used.count() == 38
     shared = [f.key for f in Field.objects.all() if f.requirements.values("service").distinct().count() > 1]
     assert len(shared) == 15
+    # Every permit is a certificate type; outdoor seating asks for the restaurant's, which opening
+    # a restaurant issues.
+    assert dict(Service.objects.values_list("slug", "certificate_type__code")) == {
+        "open-a-restaurant": "restaurant_operating_permit", "open-a-retail-shop": "retail_business_permit",
+        "register-a-small-manufacturer": "small_manufacturer_certificate", "renovate-a-shop-front": "shop_sign_permit",
+        "host-a-public-event": "public_event_safety_permit", "outdoor-seating": "outdoor_seating_permit"}
+    seating = Service.objects.get(slug="outdoor-seating").current_version.schema
+    assert [f["key"] for f in seating["fields"]] == [
+        "business_name", "unified_social_credit_code", "company_registered_name", "company_registered_address",
+        "site_address", "outdoor_area", "outdoor_seats", "restaurant_permit"]
+    assert seating["fields"][-1]["certificate"] == {
+        "type": "restaurant_operating_permit", "name": {"en": "Restaurant operating permit", "zh-hans": "餐饮经营许可证"},
+        "issued_by": ["open-a-restaurant"]}
+    assert [(r["department"], r["fields"]) for r in seating["reviews"]] == [
+        ("urban", ["business_name", "unified_social_credit_code", "company_registered_name", "company_registered_address",
+                   "site_address", "outdoor_area", "outdoor_seats", "restaurant_permit"]),
+        ("planning", ["site_address", "outdoor_area"]),
+    ]
     assert Holiday.objects.filter(date__year=2026).count() == 33
     assert Holiday.objects.filter(date__year=2027).count() == 13
 
@@ -269,8 +288,11 @@ INVALID = [
     ("fields: key: a\n", ["line 1, column 12: invalid YAML: mapping values are not allowed in this context"]),
     ("fields:\n  - key: a\n    key: b\n",
      ["line 3, column 5: invalid YAML: found duplicate key 'key' (while constructing a mapping)"]),
-    ("- just a list\n", ["must be a mapping with any of the keys calendar, departments, registers, fields, services"]),
-    ("colour: red\n", ["colour: unknown top-level key (expected one of calendar, departments, registers, fields, services)"]),
+    ("- just a list\n", ["must be a mapping with any of the keys calendar, certificate_types, departments, registers, fields, "
+                        "services"]),
+    ("colour: red\n",
+     ["colour: unknown top-level key (expected one of calendar, certificate_types, departments, registers, fields, "
+      "services)"]),
     ("departments: {code: x}\n", ["departments: must be a list"]),
     ("departments:\n  - {code: tax, name: {en: Tax, zh-hans: 税务}, colour: red}\n",
      ["departments[0].colour: unknown key (expected one of code, name, email)"]),
@@ -298,7 +320,7 @@ INVALID = [
     (field("help: {zh-hans: 帮助}"), ["fields[0].help: missing en translation"]),
     (field("colour: red"),
      ["fields[0].colour: unknown key (expected one of key, kind, label, help, section, required, max_length, format, min, "
-      "max, choices, accept, max_size_mb, register)"]),
+      "max, choices, accept, max_size_mb, register, certificate)"]),
     (field("required: yes please"), ["fields[0].required: must be true or false, not 'yes please'"]),
     (field("max_length: 0"), ["fields[0].max_length: must be a whole number greater than 0, not 0"]),
     (field("max_length: 12.5"), ["fields[0].max_length: must be a whole number greater than 0, not 12.5"]),
@@ -352,7 +374,7 @@ INVALID = [
     (SERVICE.replace("sla_days: 3, ", "sla_days: 3, colour: red, "),
      ["services[0].reviews[0].colour: unknown key (expected one of department, stage, sla_days, fields, identity)"]),
     (SERVICE.replace("valid_days: 30}", "valid_days: 30, fee: 5}"),
-     ["services[0].permit.fee: unknown key (expected one of title, valid_days)"]),
+     ["services[0].permit.fee: unknown key (expected one of title, valid_days, certificate_type)"]),
 ]
 
 
@@ -593,7 +615,10 @@ def test_load_dump_load_is_a_fixed_point(source, write, load, tmp_path):
     output = load(first)
     second = catalogue_dump()
 
-    assert [line for line in output.splitlines() if not line.startswith("Registers: ")][:4] == [
+    lines = [line for line in output.splitlines() if not line.startswith("Registers: ")]
+    if source == "demo":
+        assert lines.pop(0) == "Certificate types: 0 created, 0 updated, 7 unchanged"
+    assert lines[:4] == [
         f"{name}: 0 created, 0 updated, {counts} unchanged"
         for name, counts in zip(["Departments", "Fields", "Services", "Department reviews"], before[0].values(), strict=False)
     ]
@@ -625,5 +650,6 @@ def test_problems_are_listed_in_the_order_of_the_files(write, load_errors):
     assert load_errors(first, second) == [
         f"{first}: services[0].reviews[0].department: unknown department 'fyre'",
         f"{first}: services[0].reviews[0].fields[0]: unknown field 'business_name'",
-        f"{second}: colour: unknown top-level key (expected one of calendar, departments, registers, fields, services)",
+        f"{second}: colour: unknown top-level key (expected one of calendar, certificate_types, departments, registers, "
+        "fields, services)",
     ]

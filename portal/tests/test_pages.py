@@ -28,7 +28,7 @@ def test_home_groups_services_by_life_event(client, demo):
     html = client.get("/").content.decode()
     assert headings(html, 1) == ["Government services in one place"]
     assert headings(html, 2) == ["Starting a business", "Running a business", "Organising an event"]
-    assert html.count('href="/services/') == 5
+    assert html.count('href="/services/') == 6
 
 
 def test_home_in_chinese(client, demo):

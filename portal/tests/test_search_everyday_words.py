@@ -32,11 +32,13 @@ def slugs(query):
     ("factory", ["register-a-small-manufacturer"]),
     ("招牌", ["renovate-a-shop-front"]),
     ("演唱会", ["host-a-public-event"]),
-    # Typing mistakes.
-    ("restuarant", ["open-a-restaurant"]),
+    ("外摆", ["outdoor-seating"]),
+    ("terrace", ["outdoor-seating"]),
+    # Typing mistakes (outdoor seating is for a restaurant too, after it).
+    ("restuarant", ["open-a-restaurant", "outdoor-seating"]),
     ("open a restuarant", ["open-a-restaurant"]),
-    ("resturant", ["open-a-restaurant"]),
-    ("restraunt", ["open-a-restaurant"]),
+    ("resturant", ["open-a-restaurant", "outdoor-seating"]),
+    ("restraunt", ["open-a-restaurant", "outdoor-seating"]),
     ("supermakret", ["open-a-retail-shop"]),
     ("factroy", ["register-a-small-manufacturer"]),
     ("exibition", ["host-a-public-event"]),
@@ -55,7 +57,7 @@ def test_synonyms_and_typing_mistakes_on_the_demo_catalogue(demo, query, expecte
 
 def test_results_page_finds_a_misspelt_service(client, demo):
     page = client.get(reverse("search"), {"q": "restuarant"}).content.decode()
-    assert "1 service found" in page
+    assert "2 services found" in page
     assert f'href="{reverse("service_detail", args=["open-a-restaurant"])}"' in page
 
 

@@ -8,7 +8,8 @@ from catalogue.loading.reader import CatalogueInvalid, catalogue_parse
 class Command(BaseCommand):
     help = (
         "Load catalogue files (YAML) as one catalogue: a department or field defined in one file may be used "
-        "in another. Departments, fields and services are created or updated by code, key and slug; objects "
+        "in another. Certificate types, departments, registers, fields and services are created or updated by code, "
+        "key and slug; objects "
         "missing from the files are NOT deleted. A service's reviews and filings become exactly those listed for it, and a "
         "calendar section replaces the working weekdays and the whole holiday list. Every problem in every file "
         "is reported and nothing changes unless all files are valid. A service whose form changed gets a new "
@@ -30,6 +31,8 @@ class Command(BaseCommand):
             summary = catalogue_apply(catalogue=catalogue)
         except DatabaseError as exc:
             raise CommandError(f"The catalogue could not be saved; nothing was changed. ({exc})")
+        if catalogue.certificate_types:
+            self.stdout.write(f"Certificate types: {summary.certificate_types}")
         self.stdout.write(f"Departments: {summary.departments}")
         if catalogue.registers:
             self.stdout.write(f"Registers: {summary.registers}")
