@@ -68,6 +68,10 @@ class Application(models.Model):
     service_version = models.ForeignKey("catalogue.ServiceVersion", on_delete=models.PROTECT, related_name="applications")
     status = models.CharField(_("status"), max_length=20, choices=ApplicationStatus.choices, default=ApplicationStatus.DRAFT)
     answers = models.JSONField(_("answers"), default=dict, blank=True)
+    # What the citizen was asked and what was taken from registers and the wallet instead, counted
+    # at submission and at each answered correction (approvals.once_only); empty for a draft and
+    # for an application submitted before the portal counted it.
+    once_only = models.JSONField(_("once only"), default=dict, db_default={}, blank=True)
     current_stage = models.PositiveSmallIntegerField(_("current stage"), null=True, blank=True)
     created_at = models.DateTimeField(_("started"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)

@@ -58,6 +58,7 @@ from .models import (
 )
 from .need_to_know import name_shown
 from .notifications import department_staff_ids, departments_staff_ids, notifications_create, notify
+from .once_only import once_only_figures
 from .register_values import register_values_corrected, register_values_rows
 from .sla import clock_extend, clock_resume, clock_start, local_today, sla_calendar
 from .transitions import status_enter, status_move, status_move_rows
@@ -360,6 +361,7 @@ def application_submit(*, application_id: int, actor, ip: str | None = None, via
     ApplicationRegisterValue.objects.bulk_create(register_values_rows(application, actor, now))
 
     _changed, used = evidence_record(application, answered, now=now, actor=actor, via=via, ip=ip)
+    _count_once_only(application)
     audit_record(engine_event(Action.APPLICATION_SUBMITTED, application, actor=actor, via=via, ip=ip,
                               version=schema.version_number), *used)
     notify(recipient_ids=[application.applicant_id], kind=NotificationKind.SUBMITTED, application=application)
@@ -458,10 +460,17 @@ def application_resubmit(*, application_id: int, actor, data: dict, uploads: lis
     application.answers = cleaned
     status_move(application, ApplicationStatus.IN_REVIEW)
     application.save(update_fields=["answers", "status", "updated_at"])
+    _count_once_only(application)
     audit_record(*uploaded, *used, engine_event(Action.APPLICATION_RESUBMITTED, application, actor=actor, via=via,
                                                 ip=ip, changed=sorted(changed)), *reopened)
     nudge_ids_on_commit(ROUTE_TASK, [application.pk])
     return application
+
+
+def _count_once_only(application: Application) -> None:
+    """Counted once the rows it reads (answers, files, register values, certificates) are final."""
+    application.once_only = once_only_figures(application)
+    Application.objects.filter(pk=application.pk).update(once_only=application.once_only)
 
 
 def _askers_still_members(reviews: list[Review]) -> dict[int, int]:

@@ -27,6 +27,7 @@ class ApplicationFact(models.Model):
     permit_days = models.JSONField(default=list)  # local days its permits were issued (ISO dates)
     rating_day = models.DateField(null=True)
     rating_score = models.SmallIntegerField(null=True)
+    once_only = models.JSONField(default=dict)  # approvals.once_only's counts
 
 
 class ReviewFact(models.Model):
@@ -64,6 +65,11 @@ class DayStat(models.Model):
     ratings = models.IntegerField(default=0)
     rating_sum = models.IntegerField(default=0)
     low_ratings = models.IntegerField(default=0)
+    # Once only (approvals.once_only), on the day of submission.
+    fields_asked = models.IntegerField(default=0)
+    fields_taken = models.IntegerField(default=0)
+    documents_uploaded = models.IntegerField(default=0)
+    documents_reused = models.IntegerField(default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["day", "service_id", "department_id"], name="daystat_key")]

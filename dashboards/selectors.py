@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from approvals.models import REVIEW_OPEN, Filing, Review, ReviewStatus
+from approvals.once_only import FIGURES, not_provided
 from catalogue.models import Service
 from departments.access import member_roles
 from departments.models import Department, Membership, MembershipRole
@@ -182,6 +183,7 @@ def dashboard(filters: Filters, scope: Scope) -> dict:
     service_names = {s.pk: s for s in services()}
     backlog = _backlog(filters, department_ids, names)
     return {
+        "once_only": _once_only(days.filter(department_id__in=app_rows), service_names),
         "filings": unacknowledged_filings(filters, department_ids, names),
         "totals": totals,
         "departments": department_rows,
@@ -198,6 +200,25 @@ def dashboard(filters: Filters, scope: Scope) -> dict:
         "backlog_total": sum(row["total"] for row in backlog),
         "waits": _waits(histograms, names),
     }
+
+
+def _with_shares(row: dict) -> dict:
+    """The counts with what the citizen did not have to provide (approvals.once_only.not_provided)
+    and the shares of answers and documents the government already held."""
+    return {**row, "not_provided": not_provided(row),
+            "fields_taken_rate": _rate(row["fields_taken"], row["fields_asked"] + row["fields_taken"]),
+            "documents_reused_rate": _rate(row["documents_reused"], row["documents_uploaded"] + row["documents_reused"])}
+
+
+def _once_only(days, service_names: dict) -> dict:
+    """Once only, for the applications submitted in the range: per service and in total, the
+    answers asked and taken from registers, the documents uploaded and reused from wallets."""
+    rows = []
+    for row in days.values("service_id").annotate(**{f: Sum(f) for f in FIGURES}).order_by():
+        if row["service_id"] in service_names and any(row[f] for f in FIGURES):
+            rows.append(_with_shares({"service": service_names[row["service_id"]], **{f: row[f] for f in FIGURES}}))
+    rows.sort(key=lambda r: (r["service"].position, r["service"].slug))
+    return {"services": rows, "totals": _with_shares({f: sum(r[f] for r in rows) for f in FIGURES})}
 
 
 def unacknowledged_filings(filters: Filters, department_ids, names: dict, *, today: date | None = None) -> dict:

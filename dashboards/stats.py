@@ -24,6 +24,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from approvals.models import REVIEW_UNDECIDED, Application, Rating, Review, ReviewStatus
+from approvals.once_only import FIGURES
 from approvals.sla import sla_calendar
 from audit.models import Action, AuditEvent
 from core.calendar import WorkingDays
@@ -45,7 +46,7 @@ LOW_RATING_MAX = 2
 # day it was made, from the audit log (a review can be asked several times).
 DECISIONS = {ReviewStatus.APPROVED: "approved", ReviewStatus.REJECTED: "rejected"}
 DAY_FIELDS = ["submitted", "decided", "approved", "rejected", "corrections", "sla_met", "yellow", "red", "permits",
-              "ratings", "rating_sum", "low_ratings"]
+              "ratings", "rating_sum", "low_ratings", *FIGURES]
 CONSUME_BATCH = 5000
 CONSUME_MAX_BATCHES = 10  # per beat run, well inside the task's time limit
 REBUILD_CHUNK = 5000
@@ -85,6 +86,7 @@ class AppFact:
     permit_days: list
     rating_day: date | None
     rating_score: int | None
+    once_only: dict  # approvals.once_only: counted on the day it was submitted
 
 
 @dataclass(slots=True)
@@ -123,7 +125,7 @@ def _facts(application_ids) -> tuple[list[AppFact], list[RevFact]]:
         lookup = {"pk__in": application_ids}
     by = {k.replace("pk", "application_id"): v for k, v in lookup.items()}
     apps = list(Application.objects.filter(submitted_at__isnull=False, **lookup).order_by("pk")
-                .values_list("pk", "service_id", "submitted_at"))
+                .values_list("pk", "service_id", "submitted_at", "once_only"))
     permits, ratings, departments, corrections = defaultdict(list), {}, defaultdict(list), defaultdict(list)
     for review_id, at in AuditEvent.objects.filter(action=Action.REVIEW_CORRECTION, object_type="review", **by).values_list(
             "object_id", "at"):
@@ -132,7 +134,7 @@ def _facts(application_ids) -> tuple[list[AppFact], list[RevFact]]:
         permits[app_id].append(local_day(issued_at).isoformat())
     for app_id, score, created_at in Rating.objects.filter(**by).values_list("application_id", "score", "created_at"):
         ratings[app_id] = (score, local_day(created_at))
-    services = {pk: service_id for pk, service_id, _ in apps}
+    services = {pk: service_id for pk, service_id, *_ in apps}
     review_facts = []
     for row in Review.objects.filter(**by).order_by("pk").values_list(
             "pk", "application_id", "department_id", "stage", "status", "routed_at", "decided_at", "due_date",
@@ -150,8 +152,9 @@ def _facts(application_ids) -> tuple[list[AppFact], list[RevFact]]:
         ))
     app_facts = [
         AppFact(pk, service_id, sorted(set(departments[pk])), local_day(submitted_at), sorted(permits[pk]),
-                ratings.get(pk, (None, None))[1], ratings.get(pk, (None, None))[0])
-        for pk, service_id, submitted_at in apps
+                ratings.get(pk, (None, None))[1], ratings.get(pk, (None, None))[0],
+                {f: once_only.get(f, 0) for f in FIGURES})
+        for pk, service_id, submitted_at, once_only in apps
     ]
     return app_facts, review_facts
 
@@ -177,7 +180,10 @@ def _contribute(into: Summaries, apps: list[AppFact], reviews: list[RevFact], si
         service = app.service_id
         for department in (ALL_DEPARTMENTS, *app.departments):
             if app.submitted_day:
-                day[(_as_date(app.submitted_day), service, department, "submitted")] += sign
+                submitted = _as_date(app.submitted_day)
+                day[(submitted, service, department, "submitted")] += sign
+                for figure in FIGURES:
+                    day[(submitted, service, department, figure)] += sign * (app.once_only or {}).get(figure, 0)
             for permit_day in app.permit_days:
                 day[(_as_date(permit_day), service, department, "permits")] += sign
             if app.rating_day:
@@ -344,7 +350,7 @@ def _write_facts(records: list) -> None:
     with connection.cursor() as wrapper, wrapper.cursor.copy(
             f"COPY {model._meta.db_table} ({', '.join(columns)}) FROM STDIN") as copy:
         for record in records:
-            copy.write_row([json.dumps(v) if isinstance(v, list) else v for v in (getattr(record, c) for c in columns)])
+            copy.write_row([json.dumps(v) if isinstance(v, list | dict) else v for v in (getattr(record, c) for c in columns)])
 
 
 def _write(model, objects: list) -> None:
@@ -356,7 +362,7 @@ def _write(model, objects: list) -> None:
     columns = ", ".join(f.column for f in fields)
     with connection.cursor() as wrapper, wrapper.cursor.copy(f"COPY {model._meta.db_table} ({columns}) FROM STDIN") as copy:
         for obj in objects:
-            copy.write_row([json.dumps(v) if isinstance(v, list) else v
+            copy.write_row([json.dumps(v) if isinstance(v, list | dict) else v
                             for v in (getattr(obj, f.attname) for f in fields)])
 
 

@@ -89,6 +89,12 @@ def dashboard_tables(figures: dict) -> dict[str, Table]:
             _col(_("Average rating"), "average_rating"), _col(_("Low ratings (1–2)"), "low_ratings")],
               figures["departments"]),
         waits_table(figures["waits"]),
+        Table("once_only", _("What citizens did not have to provide, by service"), [
+            _col(_("Service"), _name("service"), False), _col(_("Answers asked"), "fields_asked"),
+            _col(_("Answers taken from registers"), "fields_taken"), _col(_("Taken from registers %"), "fields_taken_rate"),
+            _col(_("Documents uploaded"), "documents_uploaded"),
+            _col(_("Documents reused from wallets"), "documents_reused"),
+            _col(_("Reused from wallets %"), "documents_reused_rate")], figures["once_only"]["services"]),
         Table("filings", _("Filings after approval not acknowledged, by department"), [
             _col(_("Department"), _name("department"), False), _col(_("Not acknowledged"), "count"),
             _col(_("Oldest filed"), lambda row: localtime(row["oldest"]), False),

@@ -66,6 +66,9 @@ def test_submit_relies_on_the_newest_valid_certificate_held(draft, citizen):
         "certificate", str(newest.pk), citizen.pk, application.pk, citizen.pk)
     assert event.details == {"field": "restaurant_permit", "number": "RP-2026-000042",
                              "type": "restaurant_operating_permit", "state": "valid"}
+    # Once only, counted: two answers given, the permit not provided (approvals.once_only).
+    assert Application.objects.get(pk=application.pk).once_only == {
+        "fields_asked": 2, "fields_taken": 0, "documents_uploaded": 0, "documents_reused": 1}
 
 
 def test_the_certificate_chosen_on_the_draft_is_the_one_relied_on(draft, citizen):

@@ -107,6 +107,11 @@ def test_the_whole_form_takes_what_the_registers_keep_and_submits_it_on_record(r
         ("site_land_use_class", "address", "land_use_class", "industrial", True, ""),
     ]
     assert all(v.looked_up_at is not None for v in ApplicationRegisterValue.objects.filter(application=draft))
+    # Once only, counted (approvals.once_only): the business name and the two codes typed, four
+    # answers the registers gave.
+    draft.refresh_from_db()
+    assert draft.once_only == {"fields_asked": 3, "fields_taken": 4, "documents_uploaded": 0,
+                               "documents_reused": 0}
 
     # On record: each lookup with its purpose, naming the register, never the code or a value.
     events = AuditEvent.objects.filter(application_id=draft.pk, action=Action.REGISTER_LOOKUP).order_by("id")
@@ -162,6 +167,8 @@ def test_an_unknown_code_is_said_so_and_the_applicant_types_the_details_not_veri
     assert list(ApplicationRegisterValue.objects.filter(application=draft).values_list(
         "field_key", "value", "verified", "reason", "looked_up_at")) == [
         ("company_registered_name", "Golden Sign Ltd", False, "not_found", None)]
+    draft.refresh_from_db()  # typed, so asked
+    assert (draft.once_only["fields_taken"], draft.once_only["fields_asked"]) == (0, 3)
 
 
 def test_a_company_whose_legal_representative_is_someone_else_gives_nothing(registers, draft, client, applicant):
