@@ -33,6 +33,9 @@ from .events import engine_event
 from .locks import lock_certificates
 from .models import Application, ApplicationCertificate
 
+# The purpose of a certificate's reuse on record (audit.selectors.PURPOSES words it).
+CERTIFICATE_REUSE = "certificate_reuse"
+
 
 class CertificateRefused(ValidationFailed):
     """A choice named a certificate that is not the applicant's: none with that id exists, or it is
@@ -272,8 +275,12 @@ def evidence_record(application: Application, answered: dict[str, Certificate], 
         ApplicationCertificate.objects.filter(application_id=application.pk, field_key__in=list(answered)).update(
             submitted_at=now, state_at_submit=CertificateState.VALID)
     events = [
+        # Named by the department that issued it (none for the portal's own permits): the citizen's
+        # "who viewed my data" lists the reuse as that department's (approvals.selectors).
         engine_event(Action.CERTIFICATE_USED, application, obj=certificate, actor=actor, via=via, ip=ip, field=key,
-                     number=certificate.number, type=certificate.type.code, state=CertificateState.VALID.value)
+                     number=certificate.number, type=certificate.type.code, state=CertificateState.VALID.value,
+                     department_code=certificate.issuer.code if certificate.issuer_id else "",
+                     purpose=CERTIFICATE_REUSE)
         for key, certificate in sorted(answered.items())
     ]
     return changed, events

@@ -20,6 +20,7 @@ from certificates.models import Certificate
 from departments.access import member_role_sql
 from departments.models import Department
 from permits.models import Permit, ReissueRequest
+from registers.models import RegisterLookup
 
 from .models import Application, ApplicationShare, Attachment, Review, ReviewStatus
 
@@ -203,3 +204,9 @@ def lock_certificates(certificate_ids) -> list[Certificate]:
         if certificate.permit_id:
             Certificate.permit.field.set_cached_value(certificate, permits[certificate.permit_id])
     return certificates
+
+
+def lock_register_lookup(lookup_id: int) -> RegisterLookup:
+    """Lock one register look-up of an application (taken under nothing else: a citizen's report
+    that a value is wrong appends to its disputed attributes, and two reports must not lose one)."""
+    return RegisterLookup.objects.select_for_update(no_key=True).get(pk=lookup_id)

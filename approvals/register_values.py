@@ -43,7 +43,7 @@ from registers.models import RECORD_OUTCOMES, LookupOutcome, RegisterConsent, Re
 
 from .answers import field_name
 from .events import engine_event
-from .locks import lock_application
+from .locks import lock_application, lock_register_lookup
 from .models import Application, ApplicationRegisterValue, ApplicationStatus, RegisterValueReason
 
 # The purpose every lookup is recorded with (audit.selectors.PURPOSES words it for the citizen).
@@ -363,7 +363,7 @@ def application_register_report(*, application_id: int, actor, field_key: str, i
         raise ValidationFailed({field_key: [_("This answer is not taken from a register.")]})
     if state.register_value(spec) is None:
         return  # nothing of the register's to report (already reported, or none)
-    lookup = RegisterLookup.objects.select_for_update().get(pk=state.lookup.pk)
+    lookup = lock_register_lookup(state.lookup.pk)
     lookup.disputed = [*lookup.disputed, state.attribute(spec)]
     lookup.save(update_fields=["disputed"])
     audit_record(engine_event(Action.REGISTER_VALUE_DISPUTED, application, actor=actor, ip=ip,

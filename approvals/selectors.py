@@ -321,6 +321,18 @@ def _register_access(event, registers: dict) -> tuple[str, str, str]:
     return registers.get(code, code), gettext("Government register"), action
 
 
+def _certificate_reuse(event, references: dict, departments: dict, mine: bool) -> Access:
+    """A certificate used instead of a document, as the issuing department's (the portal's own
+    for a permit it issued): what it provided, for which application."""
+    code = event.department_code
+    name = departments.get(code, code) if code else gettext("This portal")
+    action = gettext("Provided your e-certificate %(number)s as evidence for your application") % {
+        "number": event.details.get("number", "")}
+    return Access(at=event.at, staff_name=name, staff_role=gettext("Issuer of the e-certificate"), department="",
+                  action=action, purpose=describe_purpose(event), application_id=event.application_id if mine else None,
+                  reference=(references[event.application_id] or gettext("Draft")) if mine else "")
+
+
 def _access(event, references: dict, departments: dict, registers: dict) -> Access:
     mine = event.application_id in references
     if event.actor_id is None:
@@ -328,6 +340,8 @@ def _access(event, references: dict, departments: dict, registers: dict) -> Acce
         return Access(at=event.at, staff_name=name, staff_role=role, department="", action=action,
                       purpose=describe_purpose(event), application_id=event.application_id if mine else None,
                       reference=(references[event.application_id] or gettext("Draft")) if mine else "")
+    if event.action == Action.CERTIFICATE_USED:
+        return _certificate_reuse(event, references, departments, mine)
     name, role = event.actor.full_name or gettext("A member of staff"), event.actor.get_role_display()
     if desk := front_desk_name(event):
         name, role = desk, ""

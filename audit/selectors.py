@@ -81,17 +81,22 @@ PURPOSES = {
     "certificate_check": _("Checking a certificate of yours, with your consent or as its issuer"),
     "filing": _("Being told of your approved application (filing after approval)"),
     "register_lookup": _("Filling in your application from the registers the government keeps"),
+    "certificate_reuse": _("Using what the government already holds instead of asking you for it"),
 }
 DECISIONS = frozenset({Action.REVIEW_APPROVED, Action.REVIEW_REJECTED, Action.REVIEW_CORRECTION})
 
 
 def staff_accesses(subject_id: int):
     """Every access by someone else to this person's data, everything a front desk did for them,
-    and every register that answered the portal with their data, newest first, with the actor."""
+    every register that answered the portal with their data and every certificate of theirs used
+    as evidence, newest first, with the actor."""
     by_people = (Q(action__in=STAFF_ACCESS_ACTIONS) | Q(details__has_key=FRONT_DESK)) & Q(actor__isnull=False)
+    # A certificate of theirs used as evidence is listed although the citizen's own act: what is
+    # told is that the issuing department's record stood in for a document (approvals.evidence).
+    reused = Q(action=Action.CERTIFICATE_USED)
     return (
-        AuditEvent.objects.filter(by_people | Q(action__in=REGISTER_ACCESS_ACTIONS), subject_id=subject_id)
-        .exclude(actor_id=subject_id)
+        AuditEvent.objects.filter(by_people | reused | Q(action__in=REGISTER_ACCESS_ACTIONS), subject_id=subject_id)
+        .exclude(Q(actor_id=subject_id) & ~reused)
         .select_related("actor")
         .order_by("-at", "-id")
     )

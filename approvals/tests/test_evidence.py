@@ -300,3 +300,15 @@ def test_submit_writes_one_row_per_question_and_application(draft, citizen):
     submit(draft, citizen)
     assert ApplicationCertificate.objects.filter(application=draft).count() == 1
     assert ApplicationCertificate.objects.filter(submitted_at__date=timezone.localdate()).count() == 1
+
+
+def test_the_reuse_is_listed_on_who_viewed_my_data_as_the_issuing_department(draft, citizen):
+    from approvals.selectors import who_viewed_page
+
+    wallet_certificate(citizen, number="RP-2026-000042", valid_from=date(2026, 6, 1))
+    application = submit(draft, citizen)
+
+    rows = [(a.staff_name, a.staff_role, a.action, a.purpose, a.reference) for a in who_viewed_page(citizen).object_list]
+    assert rows == [("Registration Bureau", "Issuer of the e-certificate",
+                     "Provided your e-certificate RP-2026-000042 as evidence for your application",
+                     "Using what the government already holds instead of asking you for it", application.reference)]
