@@ -98,6 +98,8 @@ class Field(models.Model):
         "CertificateType", on_delete=models.PROTECT, null=True, blank=True, related_name="fields",
         verbose_name=_("answered by a certificate of type"),
     )
+    # When the field is asked (catalogue.conditions), on answers of earlier pages; empty: always.
+    when = models.JSONField(_("asked when"), default=dict, blank=True)
     position = models.PositiveIntegerField(_("position"), default=0)
 
     class Meta:
@@ -210,6 +212,11 @@ class Requirement(models.Model):
     # What of the applicant's identity the department sees (IdentityDetail values, in that order):
     # need to know, like ``fields``. Nothing listed, nothing shown.
     identity = models.JSONField(_("applicant's identity shown"), default=list, blank=True)
+    # When the department reviews at all (catalogue.conditions, on any answer); empty: always. A
+    # review that does not apply is not routed, and the applicant is told why: in ``not_needed``'s
+    # words ({"en": …, "zh-hans": …}) when the catalogue gives them, else the condition's own.
+    when = models.JSONField(_("reviews when"), default=dict, blank=True)
+    not_needed = models.JSONField(_("why not needed"), default=dict, blank=True)
     position = models.PositiveIntegerField(_("position"), default=0)
 
     class Meta:

@@ -4,15 +4,19 @@ A schema is plain JSON so that it can be stored on a version and never change:
 
     {"service": {"slug", "name", "permit_title", "permit_valid_days"},
      "fields": [{"key", "kind", "label", "help", "section", "required", <rules>,
-                 "certificate": {"type", "name", "issued_by": [slug, ...]}}, ...],
+                 "certificate": {"type", "name", "issued_by": [slug, ...]}, "when": condition}, ...],
      "reviews": [{"department", "department_name", "stage", "sla_days", "fields": [key, ...],
-                  "identity": [detail, ...]}, ...],
+                  "identity": [detail, ...], "when": condition, "not_needed": {lang: text}}, ...],
      "filings": [{"department", "department_name", "fields": [key, ...], "identity": [detail, ...]}, ...],
      "registers": {code: {"name", "consent_required"}}}
 
 A field taken from a register carries ``"register": {"register", "attribute", "key"}`` and the
 schema then names those registers under ``registers`` (only then: a version of a form that takes
 nothing from a register is the same as before registers existed).
+
+``when`` (catalogue.conditions) is there only on a field asked or a review made under a condition
+(a field's is its section's and its own, combined); ``not_needed`` only where the catalogue words
+why a review is not needed.
 
 Fields are the union of the reviews' fields, each once, in dictionary order. A file field a valid
 certificate answers names its ``certificate`` type (its code and name) and the slugs of the
@@ -197,14 +201,19 @@ def build_schema(service: Service) -> dict:
         keys = [f.key for f in sorted(req.fields.all(), key=lambda f: (f.position, f.key))]
         for f in req.fields.all():
             used[f.key] = f
-        reviews.append({
+        review = {
             "department": req.department.code,
             "department_name": req.department.name,
             "stage": req.stage,
             "sla_days": req.sla_days,
             "fields": keys,
             "identity": identity_in_order(req.identity or []),
-        })
+        }
+        if req.when:  # absent otherwise: a service without conditions keeps its schema, and its version
+            review["when"] = req.when
+            if req.not_needed:
+                review["not_needed"] = req.not_needed
+        reviews.append(review)
     certificates = _certificates({f.certificate_type_id for f in used.values() if f.certificate_type_id})
     fields = []
     for f in sorted(used.values(), key=lambda f: (f.position, f.key)):
@@ -215,6 +224,8 @@ def build_schema(service: Service) -> dict:
             entry["register"] = dict(f.register)
         if f.certificate_type_id:
             entry["certificate"] = certificates[f.certificate_type_id]
+        if f.when:
+            entry["when"] = f.when
         fields.append(entry)
     codes = {entry["register"]["register"] for entry in fields if "register" in entry}
     schema = {

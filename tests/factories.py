@@ -75,14 +75,17 @@ REVIEWS = [
 ]
 
 
-def restaurant_service(*, slug="open-a-restaurant", reviews=REVIEWS, fields=FIELDS, filings=()):
+def restaurant_service(*, slug="open-a-restaurant", reviews=REVIEWS, fields=FIELDS, filings=(), field_when=None,
+                       review_when=None):
     """A service like the demo's restaurant: 4 departments, 2 stages, one document; ``filings``:
-    the bodies told of its approvals, as (department, fields, identity)."""
+    the bodies told of its approvals, as (department, fields, identity); ``field_when`` and
+    ``review_when``: conditions (catalogue.conditions) by field key and by department code."""
+    field_when, review_when = field_when or {}, review_when or {}
     by_key = {}
     for position, (key, kind, section, required, rules) in enumerate(fields):
         by_key[key], _ = Field.objects.update_or_create(key=key, defaults={
             "kind": kind, "label": {"en": key.replace("_", " ").capitalize(), "zh-hans": key}, "section": SECTIONS[section],
-            "required": required, "rules": rules, "position": position,
+            "required": required, "rules": rules, "position": position, "when": field_when.get(key, {}),
         })
     service, _ = Service.objects.update_or_create(slug=slug, defaults={
         "name": {"en": "Open a restaurant", "zh-hans": "开办餐饮店"},
@@ -96,7 +99,8 @@ def restaurant_service(*, slug="open-a-restaurant", reviews=REVIEWS, fields=FIEL
         department = DepartmentFactory(code=code)
         req, _ = Requirement.objects.update_or_create(
             service=service, department=department,
-            defaults={"stage": stage, "sla_days": sla, "position": position, "identity": identity[0] if identity else []},
+            defaults={"stage": stage, "sla_days": sla, "position": position, "identity": identity[0] if identity else [],
+                      "when": review_when.get(code, {})},
         )
         req.fields.set([by_key[k] for k in keys])
     for position, (code, keys, identity) in enumerate(filings):

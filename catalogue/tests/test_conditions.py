@@ -138,3 +138,17 @@ def test_why_not_names_only_what_failed():
 def test_wording_in_chinese():
     with translation.override("zh-hans"):
         assert describe(FIRE, FIELDS, negated=True) == "座位数不超过50且使用燃气：否"
+
+
+@pytest.mark.django_db
+def test_a_schema_freezes_the_conditions_and_a_service_without_any_has_none():
+    from tests.factories import restaurant_service
+
+    plain = restaurant_service(slug="plain")
+    assert all("when" not in f for f in plain.current_version.schema["fields"])
+    assert all("when" not in r for r in plain.current_version.schema["reviews"])
+
+    service = restaurant_service(slug="conditional", review_when={"fire": {"seats": {"gt": 50}}})
+    fire = next(r for r in service.current_version.schema["reviews"] if r["department"] == "fire")
+    assert fire["when"] == {"seats": {"gt": 50}}
+    assert "not_needed" not in fire
