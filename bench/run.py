@@ -26,8 +26,9 @@ CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "8"))
 CALM_CONCURRENCY = os.cpu_count() or 1
 MIXED_APPLICATIONS = int(os.environ.get("BENCH_MIXED_APPLICATIONS", "1000"))
 VAR = ROOT / "var" / "bench"
-# BENCH_ONLY=queue (or pipeline, permits, dashboard; comma-separated) runs those parts; all by default.
-PARTS = [p.strip() for p in os.environ.get("BENCH_ONLY", "pipeline,queue,permits,dashboard").split(",") if p.strip()]
+# BENCH_ONLY=queue (or pipeline, permits, dashboard, forms; comma-separated) runs those parts; all by default.
+PARTS = [p.strip() for p in os.environ.get("BENCH_ONLY", "pipeline,queue,permits,dashboard,forms").split(",")
+         if p.strip()]
 # The officer workspace runs on a generated history in a database of its own, kept between runs
 # when BENCH_HISTORY_REUSE=1 and it already holds BENCH_HISTORY applications.
 HISTORY = int(os.environ.get("BENCH_HISTORY", "1000000"))
@@ -161,6 +162,8 @@ def main():
         permit_rendering()
     if "dashboard" in PARTS:
         dashboards()
+    if "forms" in PARTS:
+        conditional_forms()
 
 
 def pipeline():
@@ -329,6 +332,34 @@ def permit_rendering():
         f"| ratio | {ratio['p50']} | {ratio['p95']} | |",
     ]
     replace_section(ROOT / "docs" / "benchmarks.md", "## Permit rendering", "\n".join(lines) + "\n")
+def conditional_forms():
+    """What conditions cost a 90-question form (bench/conditions.py), medians of RUNS runs of it."""
+    runs = [json.loads(subprocess.run([PY, str(ROOT / "bench" / "conditions.py")], cwd=ROOT, env=env(),
+                                      check=True, text=True, stdout=subprocess.PIPE).stdout) for _ in range(RUNS)]
+
+    def median(kind, figure):
+        return round(statistics.median(run[kind][figure] for run in runs), 2)
+
+    conditional = runs[0]["conditional"]
+    lines = [
+        "## Forms with conditions", "",
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node()} ({os.cpu_count()} cores), one process, "
+        f"no database: a form of 90 questions on 9 pages with 12 reviews, 8 of them under a condition and 30 "
+        f"questions asked only under one of their own ({conditional['asked']} asked and "
+        f"{conditional['reviews_applying']} reviews applying for the answers used), against the same form without "
+        f"conditions. Medians of {RUNS} runs, each the median of 200 timings after a warm-up. Budget: submit through "
+        "the web p95 ≤ 50 ms (DESIGN.md §7), of which these are a part.", "",
+        "Command: `make bench BENCH_ONLY=forms` (one run: `.venv/bin/python bench/conditions.py`)", "",
+        "| step | with conditions ms | without ms |", "|---|---:|---:|",
+    ]
+    for figure, name in (("applies_ms", "what applies (catalogue.applicability.applied)"),
+                         ("check_all_answers_ms", "check every answer, as submit does"),
+                         ("draw_one_page_ms", "draw one page of 10 questions (crispy-forms)")):
+        lines.append(f"| {name} | {median('conditional', figure)} | {median('plain', figure)} |")
+    replace_section(ROOT / "docs" / "benchmarks.md", "## Forms with conditions", "\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
 def dashboards():
     seeded = history_database()
     # The generator writes the history without the summaries: a history never counted gets its
