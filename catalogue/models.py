@@ -201,6 +201,53 @@ class Service(models.Model):
         return translated(self.name) or self.slug
 
 
+class Bundle(models.Model):
+    """Several services one life event needs, applied for together (一件事一次办): one combined form
+    that asks each shared question once, one submission. Each member service keeps its own reviews
+    and permit; a member may apply only under a condition on the answers (catalogue.conditions),
+    and may depend on others (refused with them). ``one_permit``: the catalogue says the members'
+    approvals are issued as one combined permit (一业一证)."""
+
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    name = models.JSONField(_("name"))
+    life_event = models.JSONField(_("life event"))
+    description = models.JSONField(_("description"), default=dict, blank=True)
+    one_permit = models.BooleanField(_("one combined permit"), default=False)
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["position", "slug"]
+        verbose_name = _("bundle of services")
+        verbose_name_plural = _("bundles of services")
+
+    def __str__(self):
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return translated(self.name) or self.slug
+
+
+class BundleMember(models.Model):
+    """A service of a bundle: when it applies (empty: always) and the members it depends on (their
+    slugs: a refusal of one of them refuses it too)."""
+
+    bundle = models.ForeignKey(Bundle, on_delete=models.CASCADE, related_name="members")
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="bundle_memberships")
+    when = models.JSONField(_("applies when"), default=dict, blank=True)
+    depends_on = models.JSONField(_("depends on"), default=list, blank=True)
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [models.UniqueConstraint(fields=["bundle", "service"], name="bundle_member_unique_service")]
+        verbose_name = _("service of a bundle")
+        verbose_name_plural = _("services of a bundle")
+
+    def __str__(self):
+        return f"{self.bundle.slug}: {self.service.slug}"
+
+
 class Requirement(models.Model):
     """What one department needs to review a service: its fields, its stage, its time limit."""
 
