@@ -15,7 +15,19 @@ from departments.models import Department
 
 from .calendar import DEFAULT_WORKDAYS
 from .loading.schema import RULE_KEYS, WEEKDAYS
-from .models import CertificateType, Field, FieldKind, FilingRequirement, Holiday, Register, Requirement, Service, WorkCalendar
+from .models import (
+    Bundle,
+    BundleMember,
+    CertificateType,
+    Field,
+    FieldKind,
+    FilingRequirement,
+    Holiday,
+    Register,
+    Requirement,
+    Service,
+    WorkCalendar,
+)
 from .schema import parse_date_rule
 
 FLOW_TEXT_MAX = 80  # total characters of a translation mapping still written on one line
@@ -143,8 +155,27 @@ def _service(service: Service) -> dict:
     return entry
 
 
+def _bundle(bundle: Bundle) -> dict:
+    entry = {"slug": bundle.slug, "name": _text(bundle.name), "life_event": _text(bundle.life_event)}
+    if bundle.description:
+        entry["description"] = _text(bundle.description)
+    if bundle.one_permit:
+        entry["one_permit"] = True
+    members = []
+    for member in bundle.members.all():
+        item = _Flow(service=member.service.slug)
+        if member.when:
+            item["when"] = member.when
+        if member.depends_on:
+            item["depends_on"] = _FlowList(member.depends_on)
+        members.append(item)
+    entry["services"] = members
+    return entry
+
+
 def catalogue_dump() -> str:
-    """The whole catalogue as YAML text: calendar, certificate types, departments, registers, fields, services."""
+    """The whole catalogue as YAML text: calendar, certificate types, departments, registers, fields,
+    services, bundles."""
     sections = {
         "calendar": _calendar(),
         "certificate_types": [_certificate_type(t) for t in CertificateType.objects.order_by("code")],
@@ -158,6 +189,8 @@ def catalogue_dump() -> str:
             Prefetch("filing_requirements", queryset=FilingRequirement.objects.select_related("department")
                      .prefetch_related("fields").order_by("position", "id")),
         )],
+        "bundles": [_bundle(b) for b in Bundle.objects.order_by("position", "slug").prefetch_related(
+            Prefetch("members", queryset=BundleMember.objects.select_related("service").order_by("position", "id")))],
     }
     parts = [
         yaml.dump({key: value}, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=WIDTH)

@@ -12,6 +12,7 @@ from departments.models import Department
 
 from ..models import CertificateType, Field, FilingRequirement, Holiday, Register, Requirement, Service, WorkCalendar
 from ..schema import service_publish
+from .bundles import apply_bundles
 from .schema import CalendarSpec, Catalogue, FilingSpec, ReviewSpec
 
 
@@ -33,6 +34,7 @@ class LoadSummary:
     registers: Counts = field(default_factory=Counts)
     fields: Counts = field(default_factory=Counts)
     services: Counts = field(default_factory=Counts)
+    bundles: Counts = field(default_factory=Counts)
     requirements: Counts = field(default_factory=Counts)
     requirements_removed: int = 0
     filings: Counts = field(default_factory=Counts)
@@ -164,6 +166,7 @@ def catalogue_apply(*, catalogue: Catalogue) -> LoadSummary:
         version = service_publish(service=service)
         if version is not None:
             summary.published.append(f"{service.slug} v{version.number}")
+    apply_bundles(catalogue.bundles, summary.bundles)
     return summary
 
 

@@ -294,19 +294,27 @@ def _check_bounds(entry: dict, kind: str, path: str, report: Report, rules: dict
     return ok
 
 
+def entries(items: list, path: str, report: Report, keys: Sequence[str], required: Sequence[str]):
+    """Each item of a checked list as (its path, the mapping or None), its keys checked and those
+    it cannot do without required; the caller counts a None as a problem already reported."""
+    for i, item in enumerate(items):
+        item_path = f"{path}[{i}]"
+        entry = _mapping(item, item_path, report)
+        if entry is not None:
+            _check_keys(entry, keys, item_path, report)
+            _require(entry, required, item_path, report)
+        yield item_path, entry
+
+
 def _check_choices(value, path: str, report: Report) -> list | None:
     items = check_list(value, path, report)
     if items is None:
         return None
     choices, seen, ok = [], set(), True
-    for i, item in enumerate(items):
-        item_path = f"{path}[{i}]"
-        entry = _mapping(item, item_path, report)
+    for item_path, entry in entries(items, path, report, CHOICE_KEYS, CHOICE_KEYS):
         if entry is None:
             ok = False
             continue
-        _check_keys(entry, CHOICE_KEYS, item_path, report)
-        _require(entry, CHOICE_KEYS, item_path, report)
         choice_value = entry.get("value")
         if "value" in entry and (not isinstance(choice_value, str) or not choice_value.strip()):
             report(join_path(item_path, "value"), _("must be non-empty text, not %(value)r") % {"value": choice_value})

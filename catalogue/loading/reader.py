@@ -10,6 +10,7 @@ import yaml
 from django.utils.translation import gettext as _
 
 from ..models import FieldKind
+from .bundles import check_bundle, check_bundle_members
 from .checks import (
     Report,
     check_calendar,
@@ -100,10 +101,11 @@ class _Reader:
         self.calendar_origin: str | None = None
         # code/key/slug -> "file: path" of its first definition, for duplicates across files
         self.origins: dict[str, dict[str, str]] = {"certificate_types": {}, "departments": {}, "registers": {},
-                                                   "fields": {}, "services": {}}
+                                                   "fields": {}, "services": {}, "bundles": {}}
         self.field_count = 0
         self.service_count = 0
         self.register_count = 0
+        self.bundle_count = 0
         # (report, field key, binding, path) of each field taken from a register, and (report, path,
         # fields asked) of each service, checked against each other at the end.
         self.bindings: list[tuple[Report, str, dict, str]] = []
@@ -153,7 +155,7 @@ class _Reader:
                 report(str(key), _("unknown top-level key (expected one of %(keys)s)") % {"keys": ", ".join(TOP_LEVEL_KEYS)})
         if "calendar" in data:
             self._calendar(file, data["calendar"], report)
-        for kind in ("certificate_types", "departments", "registers", "fields", "services"):
+        for kind in ("certificate_types", "departments", "registers", "fields", "services", "bundles"):
             if kind in data:
                 items = check_list(data[kind], kind, report, non_empty=False)
                 for i, item in enumerate(items or []):
@@ -220,6 +222,13 @@ class _Reader:
                 self.issuing.append((report, join_path(path, "permit.certificate_type"), spec.certificate_type,
                                      [key for review in spec.reviews for key in review.fields]))
 
+    def _bundles(self, file, path, item, report):
+        spec = check_bundle(item, path, report, position=self.bundle_count)
+        self.bundle_count += 1
+        slug = item.get("slug") if isinstance(item, dict) else None
+        if self._unique("bundles", slug, file, join_path(path, "slug"), report, _("bundle")) and spec:
+            self.catalogue.bundles.append(spec)
+
     def check_references(self) -> None:
         check_references(self.references, departments=set(self.origins["departments"]), fields=set(self.origins["fields"]),
                          file_fields={f.key for f in self.catalogue.fields if f.kind == FieldKind.FILE},
@@ -229,6 +238,7 @@ class _Reader:
                                 defined=set(self.origins["fields"]))
         check_required_certificates(self.issuing, field_certificates={
             spec.key: spec.certificate for spec in self.catalogue.fields})
+        check_bundle_members(self.catalogue.bundles, services=self.catalogue.services, fields=self.catalogue.fields)
         # Report in the order the files were given, then in the order found (sort is stable).
         order = {file: i for i, file in enumerate(self.files)}
         self.problems.sort(key=lambda p: order[p.file])

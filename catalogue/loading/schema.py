@@ -12,7 +12,7 @@ from departments.models import Department
 
 from ..models import CertificateType, Field, FieldKind, Service
 
-TOP_LEVEL_KEYS = ("calendar", "certificate_types", "departments", "registers", "fields", "services")
+TOP_LEVEL_KEYS = ("calendar", "certificate_types", "departments", "registers", "fields", "services", "bundles")
 CALENDAR_KEYS = ("workdays", "holidays")
 DEPARTMENT_KEYS = ("code", "name", "email")
 CERTIFICATE_TYPE_KEYS = ("code", "name")
@@ -156,3 +156,4 @@ class Catalogue:
     registers: list[RegisterSpec] = field(default_factory=list)
     fields: list[FieldSpec] = field(default_factory=list)
     services: list[ServiceSpec] = field(default_factory=list)
+    bundles: list = field(default_factory=list)  # loading.bundles.BundleSpec

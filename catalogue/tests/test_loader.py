@@ -289,10 +289,10 @@ INVALID = [
     ("fields:\n  - key: a\n    key: b\n",
      ["line 3, column 5: invalid YAML: found duplicate key 'key' (while constructing a mapping)"]),
     ("- just a list\n", ["must be a mapping with any of the keys calendar, certificate_types, departments, registers, fields, "
-                        "services"]),
+                        "services, bundles"]),
     ("colour: red\n",
      ["colour: unknown top-level key (expected one of calendar, certificate_types, departments, registers, fields, "
-      "services)"]),
+      "services, bundles)"]),
     ("departments: {code: x}\n", ["departments: must be a list"]),
     ("departments:\n  - {code: tax, name: {en: Tax, zh-hans: 税务}, colour: red}\n",
      ["departments[0].colour: unknown key (expected one of code, name, email)"]),
@@ -651,5 +651,5 @@ def test_problems_are_listed_in_the_order_of_the_files(write, load_errors):
         f"{first}: services[0].reviews[0].department: unknown department 'fyre'",
         f"{first}: services[0].reviews[0].fields[0]: unknown field 'business_name'",
         f"{second}: colour: unknown top-level key (expected one of calendar, certificate_types, departments, registers, "
-        "fields, services)",
+        "fields, services, bundles)",
     ]

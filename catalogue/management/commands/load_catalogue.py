@@ -38,6 +38,8 @@ class Command(BaseCommand):
             self.stdout.write(f"Registers: {summary.registers}")
         self.stdout.write(f"Fields: {summary.fields}")
         self.stdout.write(f"Services: {summary.services}")
+        if catalogue.bundles:
+            self.stdout.write(f"Bundles: {summary.bundles}")
         removed = f", {summary.requirements_removed} removed" if summary.requirements_removed else ""
         self.stdout.write(f"Department reviews: {summary.requirements}{removed}")
         filings = summary.filings
