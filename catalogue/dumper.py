@@ -15,6 +15,7 @@ from departments.models import Department
 
 from .calendar import DEFAULT_WORKDAYS
 from .loading.schema import RULE_KEYS, WEEKDAYS
+from .loading.sections import SECTIONS
 from .models import CertificateType, Field, FieldKind, FilingRequirement, Holiday, Register, Requirement, Service, WorkCalendar
 from .schema import parse_date_rule
 
@@ -158,6 +159,7 @@ def catalogue_dump() -> str:
             Prefetch("filing_requirements", queryset=FilingRequirement.objects.select_related("department")
                      .prefetch_related("fields").order_by("position", "id")),
         )],
+        **{key: section.dump() for key, section in SECTIONS.items()},  # after the services they name
     }
     parts = [
         yaml.dump({key: value}, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=WIDTH)

@@ -13,6 +13,7 @@ from departments.models import Department
 from ..models import CertificateType, Field, FilingRequirement, Holiday, Register, Requirement, Service, WorkCalendar
 from ..schema import service_publish
 from .schema import CalendarSpec, Catalogue, FilingSpec, ReviewSpec
+from .sections import SECTIONS
 
 
 @dataclass
@@ -41,6 +42,7 @@ class LoadSummary:
     holidays_added: int = 0
     holidays_removed: int = 0
     published: list[str] = field(default_factory=list)
+    sections: dict[str, str] = field(default_factory=dict)  # a registered section's key -> what it did
 
 
 def _upsert(model, lookup: dict, values: dict, counts: Counts, existing=None):
@@ -164,6 +166,8 @@ def catalogue_apply(*, catalogue: Catalogue) -> LoadSummary:
         version = service_publish(service=service)
         if version is not None:
             summary.published.append(f"{service.slug} v{version.number}")
+    for key, data in catalogue.sections.items():
+        summary.sections[key] = SECTIONS[key].apply(data)
     return summary
 
 

@@ -156,3 +156,4 @@ class Catalogue:
     registers: list[RegisterSpec] = field(default_factory=list)
     fields: list[FieldSpec] = field(default_factory=list)
     services: list[ServiceSpec] = field(default_factory=list)
+    sections: dict = field(default_factory=dict)  # key of a registered section -> its checked data
