@@ -226,3 +226,17 @@ def test_apply_with_a_bad_answer_goes_back_to_the_questions(client, finder):
 
     assert response.status_code == 302
     assert response["Location"] == f"{URL}?seats=many"
+
+
+def test_the_demo_catalogue_has_the_restaurant_finder(client):
+    from django.core.management import call_command
+
+    from catalogue.tests.conftest import DEMO
+
+    call_command("load_catalogue", str(DEMO), verbosity=0)
+
+    response = client.get(f"{URL}?cuisine=chinese&seating_capacity=20&uses_gas=false&plans_sign=false")
+
+    assert response.status_code == 200
+    assert "The permit you need (1) Open a restaurant" in text(response)
+    assert "Not needed Put up or change a shop sign: Will you put up a shop sign?: no" in text(response)
