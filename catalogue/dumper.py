@@ -15,6 +15,7 @@ from departments.models import Department
 
 from .calendar import DEFAULT_WORKDAYS
 from .loading.schema import RULE_KEYS, WEEKDAYS
+from .loading.sections import SECTIONS
 from .models import (
     Bundle,
     BundleMember,
@@ -191,6 +192,7 @@ def catalogue_dump() -> str:
         )],
         "bundles": [_bundle(b) for b in Bundle.objects.order_by("position", "slug").prefetch_related(
             Prefetch("members", queryset=BundleMember.objects.select_related("service").order_by("position", "id")))],
+        **{key: section.dump() for key, section in SECTIONS.items()},  # after the services they name
     }
     parts = [
         yaml.dump({key: value}, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=WIDTH)

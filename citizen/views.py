@@ -105,7 +105,8 @@ def start(request, slug):
         return render(request, "approvals/start_offer.html", {"service": service, "drafts": drafts})
     try:
         application, outcome = workflow.application_start_once(
-            applicant=request.user, service=service, answers=prefill_answers(applicant=request.user, service=service),
+            applicant=request.user, service=service,
+            answers=prefill_answers(applicant=request.user, service=service, given=request.POST),
             another=request.POST.get("another") == "1", ip=client_ip(request))
     except WorkflowError as exc:
         messages.error(request, exc.message)

@@ -20,6 +20,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("search/", views.search, name="search"),
     path("services/<slug:slug>/", views.service_detail, name="service_detail"),
+    path("finder/", include("finder.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("start/", views.landing, name="landing"),
     path("text-size/", views.text_size, name="text_size"),

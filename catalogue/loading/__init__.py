@@ -20,6 +20,9 @@ The format (every top-level key optional in a given file)::
                 reviews: [{department, stage, sla_days, fields: [key, ...], identity: [detail, ...]}, ...],
                 filings: [{department, fields: [key, ...], identity: [detail, ...]}, ...]}, ...]
 
+Apps above the catalogue may add sections of their own (``finders:``, the permit finder's,
+after the services): see ``sections``.
+
 ``filings`` (optional) name the bodies told of an approval without reviewing (record filing after
 approval): each department once, none that reviews the service, only answers the form asks for
 (never a file) and the applicant's details as a review lists them.

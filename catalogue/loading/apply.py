@@ -14,6 +14,7 @@ from ..models import CertificateType, Field, FilingRequirement, Holiday, Registe
 from ..schema import service_publish
 from .bundles import apply_bundles
 from .schema import CalendarSpec, Catalogue, FilingSpec, ReviewSpec
+from .sections import SECTIONS
 
 
 @dataclass
@@ -43,6 +44,7 @@ class LoadSummary:
     holidays_added: int = 0
     holidays_removed: int = 0
     published: list[str] = field(default_factory=list)
+    sections: dict[str, str] = field(default_factory=dict)  # a registered section's key -> what it did
 
 
 def _upsert(model, lookup: dict, values: dict, counts: Counts, existing=None):
@@ -167,6 +169,8 @@ def catalogue_apply(*, catalogue: Catalogue) -> LoadSummary:
         if version is not None:
             summary.published.append(f"{service.slug} v{version.number}")
     apply_bundles(catalogue.bundles, summary.bundles)
+    for key, data in catalogue.sections.items():
+        summary.sections[key] = SECTIONS[key].apply(data)
     return summary
 
 

@@ -26,6 +26,7 @@ from .checks import (
     join_path,
 )
 from .schema import TOP_LEVEL_KEYS, Catalogue
+from .sections import SECTIONS
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,8 @@ class _Reader:
         self.references: list[tuple[Report, str, str, str]] = []
         # (report, path, the type the permit is, the reviews' field keys) of each service issuing a type
         self.issuing: list[tuple[Report, str, str, list[str]]] = []
+        # key of a registered section -> (report, path, item) of each of its entries
+        self.sections: dict[str, list] = {}
 
     def reporter(self, file: str) -> Report:
         return lambda path, message: self.problems.append(Problem(file, path, message))
@@ -147,12 +150,13 @@ class _Reader:
             return
         if data is None:
             return
+        known = (*TOP_LEVEL_KEYS, *SECTIONS)
         if not isinstance(data, dict):
-            report("", _("must be a mapping with any of the keys %(keys)s") % {"keys": ", ".join(TOP_LEVEL_KEYS)})
+            report("", _("must be a mapping with any of the keys %(keys)s") % {"keys": ", ".join(known)})
             return
         for key in data:
-            if key not in TOP_LEVEL_KEYS:
-                report(str(key), _("unknown top-level key (expected one of %(keys)s)") % {"keys": ", ".join(TOP_LEVEL_KEYS)})
+            if key not in known:
+                report(str(key), _("unknown top-level key (expected one of %(keys)s)") % {"keys": ", ".join(known)})
         if "calendar" in data:
             self._calendar(file, data["calendar"], report)
         for kind in ("certificate_types", "departments", "registers", "fields", "services", "bundles"):
@@ -160,6 +164,10 @@ class _Reader:
                 items = check_list(data[kind], kind, report, non_empty=False)
                 for i, item in enumerate(items or []):
                     getattr(self, f"_{kind}")(file, f"{kind}[{i}]", item, report)
+        for key in SECTIONS:
+            if key in data:
+                items = check_list(data[key], key, report, non_empty=False)
+                self.sections.setdefault(key, []).extend((report, f"{key}[{i}]", item) for i, item in enumerate(items or []))
 
     def _calendar(self, file, value, report):
         if self.calendar_origin is not None:
@@ -244,12 +252,21 @@ class _Reader:
         self.problems.sort(key=lambda p: order[p.file])
 
 
+    def check_sections(self) -> None:
+        """The registered sections' entries, checked against the whole catalogue once it is read."""
+        for key, entries in self.sections.items():
+            self.catalogue.sections[key] = SECTIONS[key].check(entries, self.catalogue)
+        order = {file: i for i, file in enumerate(self.files)}
+        self.problems.sort(key=lambda p: order[p.file])
+
+
 def catalogue_parse(*, paths: Sequence[str | Path]) -> Catalogue:
     """Read and check the files as one catalogue. Raises CatalogueInvalid listing every problem."""
     reader = _Reader()
     for path in paths:
         reader.read(Path(path))
     reader.check_references()
+    reader.check_sections()
     if reader.problems:
         raise CatalogueInvalid(reader.problems)
     return reader.catalogue

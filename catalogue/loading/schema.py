@@ -157,3 +157,4 @@ class Catalogue:
     fields: list[FieldSpec] = field(default_factory=list)
     services: list[ServiceSpec] = field(default_factory=list)
     bundles: list = field(default_factory=list)  # loading.bundles.BundleSpec
+    sections: dict = field(default_factory=dict)  # key of a registered section -> its checked data

@@ -199,15 +199,16 @@ def test_demo_catalogue_loads(load):
         "Certificate types: 7 created, 0 updated, 0 unchanged\n"
         "Departments: 9 created, 0 updated, 0 unchanged\n"
         "Registers: 3 created, 0 updated, 0 unchanged\n"
-        "Fields: 38 created, 0 updated, 0 unchanged\n"
+        "Fields: 39 created, 0 updated, 0 unchanged\n"
         "Services: 6 created, 0 updated, 0 unchanged\n"
         "Department reviews: 18 created, 0 updated, 0 unchanged\n"
         "Filings after approval: 4 created, 0 updated, 0 unchanged\n"
+        "Finders: 1 created, 0 updated, 0 unchanged\n"
         "Calendar: working weekdays changed, 46 holidays added, 0 removed\n"
         "New versions published (6): open-a-restaurant v1, open-a-retail-shop v1, register-a-small-manufacturer v1, "
         "renovate-a-shop-front v1, host-a-public-event v1, outdoor-seating v1\n"
     )
-    assert counts() == {"departments": 9, "fields": 38, "services": 6, "requirements": 18, "versions": 6,
+    assert counts() == {"departments": 9, "fields": 39, "services": 6, "requirements": 18, "versions": 6,
                         "holidays": 46, "calendars": 1}
     assert list(Department.objects.values_list("code", flat=True)) == [
         "environment", "fire", "health", "planning", "police", "registration", "subdistrict", "tax", "urban"]
@@ -217,7 +218,8 @@ def test_demo_catalogue_loads(load):
     assert [(r.department.code, r.stage) for r in restaurant.requirements.order_by("position")] == [
         ("registration", 1), ("health", 1), ("tax", 1), ("fire", 2)]
     assert len(restaurant.current_version.schema["fields"]) == 15
-    # One key, one meaning: every field of the dictionary is used, most by more than one service.
+    # One key, one meaning: every field of the dictionary is used (plans_sign by the finder only),
+    # most by more than one service.
     used = Field.objects.filter(requirements__isnull=False).distinct()
     assert used.count() == 38
     shared = [f.key for f in Field.objects.all() if f.requirements.values("service").distinct().count() > 1]
@@ -289,10 +291,10 @@ INVALID = [
     ("fields:\n  - key: a\n    key: b\n",
      ["line 3, column 5: invalid YAML: found duplicate key 'key' (while constructing a mapping)"]),
     ("- just a list\n", ["must be a mapping with any of the keys calendar, certificate_types, departments, registers, fields, "
-                        "services, bundles"]),
+                        "services, bundles, finders"]),
     ("colour: red\n",
      ["colour: unknown top-level key (expected one of calendar, certificate_types, departments, registers, fields, "
-      "services, bundles)"]),
+      "services, bundles, finders)"]),
     ("departments: {code: x}\n", ["departments: must be a list"]),
     ("departments:\n  - {code: tax, name: {en: Tax, zh-hans: 税务}, colour: red}\n",
      ["departments[0].colour: unknown key (expected one of code, name, email)"]),
@@ -651,5 +653,5 @@ def test_problems_are_listed_in_the_order_of_the_files(write, load_errors):
         f"{first}: services[0].reviews[0].department: unknown department 'fyre'",
         f"{first}: services[0].reviews[0].fields[0]: unknown field 'business_name'",
         f"{second}: colour: unknown top-level key (expected one of calendar, certificate_types, departments, registers, "
-        "fields, services, bundles)",
+        "fields, services, bundles, finders)",
     ]

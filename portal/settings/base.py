@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "dashboards",
     "citizen",
     "workspace",
+    "finder",
 ]
 
 MIDDLEWARE = [

@@ -46,6 +46,8 @@ class Command(BaseCommand):
         if filings.created or filings.updated or filings.unchanged or summary.filings_removed:
             removed = f", {summary.filings_removed} removed" if summary.filings_removed else ""
             self.stdout.write(f"Filings after approval: {filings}{removed}")
+        for key, done in summary.sections.items():
+            self.stdout.write(f"{key.capitalize()}: {done}")
         if catalogue.calendar is not None:
             self.stdout.write(
                 f"Calendar: working weekdays {'changed' if summary.calendar_changed else 'unchanged'}, "
