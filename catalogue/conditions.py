@@ -284,7 +284,8 @@ def _label(spec: dict) -> str:
     return translated(spec.get("label")) or spec.get("key", "")
 
 
-def _shown(spec: dict, value) -> str:
+def shown_value(spec: dict, value) -> str:
+    """One value of an answer in words: "Yes", a choice's label, a date, a number."""
     kind = spec["kind"]
     if kind == "boolean":
         return _("Yes") if value else _("No")
@@ -303,7 +304,7 @@ def _sentence(spec: dict, operator: str, operand, negated: bool) -> str:
         answered = bool(operand) != negated
         return (_("%(field)s is answered") if answered else _("%(field)s is not answered")) % {"field": field}
     if operator == "in" or (operator == "contains"):
-        values = ", ".join(_shown(spec, item) for item in (operand if isinstance(operand, list) else [operand]))
+        values = ", ".join(shown_value(spec, item) for item in (operand if isinstance(operand, list) else [operand]))
         if spec["kind"] == "multichoice":
             text = (_("%(field)s does not include %(values)s") if negated
                     else _("%(field)s includes %(values)s"))
@@ -326,7 +327,7 @@ def _sentence(spec: dict, operator: str, operand, negated: bool) -> str:
     if spec["kind"] == "date":
         wording.update(gt=_("%(field)s is after %(value)s"), gte=_("%(field)s is on or after %(value)s"),
                        lt=_("%(field)s is before %(value)s"), lte=_("%(field)s is on or before %(value)s"))
-    return wording[operator] % {"field": field, "value": _shown(spec, operand)}
+    return wording[operator] % {"field": field, "value": shown_value(spec, operand)}
 
 
 def describe(condition: dict | None, fields_by_key: Mapping[str, dict], *, negated: bool = False) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext as _
 
 from catalogue.applicability import applied
-from catalogue.conditions import _shown, describe, evaluate, referenced_keys, why_not
+from catalogue.conditions import describe, evaluate, referenced_keys, shown_value, why_not
 from catalogue.durations import expected_working_days
 from catalogue.models import Service
 from catalogue.schema import Schema
@@ -74,7 +74,7 @@ def question_specs(finder: Finder) -> dict[str, dict]:
 def shown(spec: dict, value) -> str:
     """An answer in words: "Yes", "Chinese", "20", "Tea, coffee or bakery, Chinese"."""
     values = value if isinstance(value, list) else [value]
-    return ", ".join(_shown(spec, item) for item in values)
+    return ", ".join(shown_value(spec, item) for item in values)
 
 
 def _decided(condition: dict | None, answers: Mapping) -> bool:
