@@ -200,15 +200,17 @@ def test_demo_catalogue_loads(load):
         "Departments: 9 created, 0 updated, 0 unchanged\n"
         "Registers: 3 created, 0 updated, 0 unchanged\n"
         "Fields: 39 created, 0 updated, 0 unchanged\n"
-        "Services: 6 created, 0 updated, 0 unchanged\n"
-        "Department reviews: 18 created, 0 updated, 0 unchanged\n"
+        "Services: 9 created, 0 updated, 0 unchanged\n"
+        "Bundles: 1 created, 0 updated, 0 unchanged\n"
+        "Department reviews: 22 created, 0 updated, 0 unchanged\n"
         "Filings after approval: 4 created, 0 updated, 0 unchanged\n"
         "Finders: 1 created, 0 updated, 0 unchanged\n"
         "Calendar: working weekdays changed, 46 holidays added, 0 removed\n"
-        "New versions published (6): open-a-restaurant v1, open-a-retail-shop v1, register-a-small-manufacturer v1, "
-        "renovate-a-shop-front v1, host-a-public-event v1, outdoor-seating v1\n"
+        "New versions published (9): open-a-restaurant v1, open-a-retail-shop v1, register-a-small-manufacturer v1, "
+        "renovate-a-shop-front v1, host-a-public-event v1, outdoor-seating v1, register-a-business v1, "
+        "food-operating-permit v1, fire-safety-check v1\n"
     )
-    assert counts() == {"departments": 9, "fields": 39, "services": 6, "requirements": 18, "versions": 6,
+    assert counts() == {"departments": 9, "fields": 39, "services": 9, "requirements": 22, "versions": 9,
                         "holidays": 46, "calendars": 1}
     assert list(Department.objects.values_list("code", flat=True)) == [
         "environment", "fire", "health", "planning", "police", "registration", "subdistrict", "tax", "urban"]
@@ -218,18 +220,18 @@ def test_demo_catalogue_loads(load):
     assert [(r.department.code, r.stage) for r in restaurant.requirements.order_by("position")] == [
         ("registration", 1), ("health", 1), ("tax", 1), ("fire", 2)]
     assert len(restaurant.current_version.schema["fields"]) == 15
-    # One key, one meaning: every field of the dictionary is used (plans_sign by the finder only),
-    # most by more than one service.
+    # One key, one meaning: every field of the dictionary is used, most by more than one service.
     used = Field.objects.filter(requirements__isnull=False).distinct()
-    assert used.count() == 38
+    assert used.count() == 39
     shared = [f.key for f in Field.objects.all() if f.requirements.values("service").distinct().count() > 1]
-    assert len(shared) == 15
+    assert len(shared) == 18
     # Every permit is a certificate type; outdoor seating asks for the restaurant's, which opening
     # a restaurant issues.
     assert dict(Service.objects.values_list("slug", "certificate_type__code")) == {
         "open-a-restaurant": "restaurant_operating_permit", "open-a-retail-shop": "retail_business_permit",
         "register-a-small-manufacturer": "small_manufacturer_certificate", "renovate-a-shop-front": "shop_sign_permit",
-        "host-a-public-event": "public_event_safety_permit", "outdoor-seating": "outdoor_seating_permit"}
+        "host-a-public-event": "public_event_safety_permit", "outdoor-seating": "outdoor_seating_permit",
+        "register-a-business": "business_licence", "food-operating-permit": None, "fire-safety-check": None}
     seating = Service.objects.get(slug="outdoor-seating").current_version.schema
     assert [f["key"] for f in seating["fields"]] == [
         "business_name", "unified_social_credit_code", "company_registered_name", "company_registered_address",
@@ -617,9 +619,10 @@ def test_load_dump_load_is_a_fixed_point(source, write, load, tmp_path):
     output = load(first)
     second = catalogue_dump()
 
-    lines = [line for line in output.splitlines() if not line.startswith("Registers: ")]
+    lines = [line for line in output.splitlines() if not line.startswith(("Registers: ", "Bundles: "))]
     if source == "demo":
         assert lines.pop(0) == "Certificate types: 0 created, 0 updated, 7 unchanged"
+        assert "Bundles: 0 created, 0 updated, 1 unchanged" in output
     assert lines[:4] == [
         f"{name}: 0 created, 0 updated, {counts} unchanged"
         for name, counts in zip(["Departments", "Fields", "Services", "Department reviews"], before[0].values(), strict=False)
