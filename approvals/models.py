@@ -78,6 +78,9 @@ class Application(models.Model):
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
     withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
+    # One permit of a bundle application (approvals.bundle_flow); empty for a single application.
+    bundle_application = models.ForeignKey("BundleApplication", on_delete=models.PROTECT, null=True, blank=True,
+                                           related_name="children", verbose_name=_("bundle application"))
 
     class Meta:
         ordering = ["-created_at"]
@@ -718,3 +721,41 @@ class ApplicationGroupObjectPermission(GroupObjectPermissionBase):
 
     class Meta(GroupObjectPermissionBase.Meta):
         db_table = "departments_applicationgroupobjectpermission"
+
+
+class BundleApplicationStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class BundleApplication(models.Model):
+    """One application for a life event (a catalogue.Bundle): one combined form, one submission,
+    one reference. Each member service is a child Application of its own frozen version, decided
+    and issued on its own (approvals.bundle_flow)."""
+
+    reference = models.CharField(_("reference"), max_length=20, unique=True, null=True, blank=True)
+    applicant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                  related_name="bundle_applications", verbose_name=_("applicant"))
+    bundle = models.ForeignKey("catalogue.Bundle", on_delete=models.PROTECT, related_name="applications",
+                               verbose_name=_("bundle"))
+    # The combined form at the start (catalogue.bundles.bundle_schema), with the children's versions.
+    schema = models.JSONField(_("combined form"))
+    status = models.CharField(_("status"), max_length=12, choices=BundleApplicationStatus.choices,
+                              default=BundleApplicationStatus.DRAFT)
+    created_at = models.DateTimeField(_("started"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["applicant", "-created_at"], name="bundle_app_applicant_created")]
+        verbose_name = _("bundle application")
+        verbose_name_plural = _("bundle applications")
+
+    def __str__(self):
+        return self.reference or f"bundle draft #{self.pk}"
+
+    @cached_property
+    def combined(self) -> Schema:
+        return Schema(self.schema)

@@ -15,9 +15,9 @@ from django.db import models
 from core.errors import InvalidTransition
 from permits.models import Permit, PermitStatus, ReissueRequest, ReissueRequestStatus
 
-from .models import Application, ApplicationStatus, Review, ReviewStatus
+from .models import Application, ApplicationStatus, BundleApplication, BundleApplicationStatus, Review, ReviewStatus
 
-A, R, P, C = ApplicationStatus, ReviewStatus, PermitStatus, ReissueRequestStatus
+A, R, P, C, B = ApplicationStatus, ReviewStatus, PermitStatus, ReissueRequestStatus, BundleApplicationStatus
 
 APPLICATION_TRANSITIONS: dict[str, frozenset[str]] = {
     A.DRAFT: frozenset({A.IN_REVIEW, A.WITHDRAWN}),  # submit, withdraw
@@ -54,15 +54,21 @@ REISSUE_REQUEST_TRANSITIONS: dict[str, frozenset[str]] = {
     C.REJECTED: frozenset(),
 }
 
+BUNDLE_APPLICATION_TRANSITIONS: dict[str, frozenset[str]] = {
+    B.DRAFT: frozenset({B.SUBMITTED, B.WITHDRAWN}),
+    B.SUBMITTED: frozenset(),
+    B.WITHDRAWN: frozenset(),
+}
+
 TRANSITIONS: dict[type[models.Model], dict[str, frozenset[str]]] = {
     Application: APPLICATION_TRANSITIONS, Review: REVIEW_TRANSITIONS, Permit: PERMIT_TRANSITIONS,
-    ReissueRequest: REISSUE_REQUEST_TRANSITIONS,
+    ReissueRequest: REISSUE_REQUEST_TRANSITIONS, BundleApplication: BUNDLE_APPLICATION_TRANSITIONS,
 }
 
 # The states a row may be created in.
 INITIAL: dict[type[models.Model], frozenset[str]] = {
     Application: frozenset({A.DRAFT}), Review: frozenset({R.WAITING, R.PENDING}), Permit: frozenset({P.VALID}),
-    ReissueRequest: frozenset({C.PENDING}),
+    ReissueRequest: frozenset({C.PENDING}), BundleApplication: frozenset({B.DRAFT}),
 }
 
 

@@ -25,6 +25,7 @@ from permits.services import permit_create
 from .access import may_decide, may_release
 from .answers import clean_answers, complete_answers, unknown_keys
 from .attachments import attachment_store
+from .bundle_dependants import dependants_refuse
 from .events import engine_event
 from .evidence import (
     evidence_answered,
@@ -642,6 +643,7 @@ def _settle(application: Application, reviews: list[Review], *, decision, review
         notify(recipient_ids=[application.applicant_id], kind=NotificationKind.REJECTED, application=application,
                params={"reason": review.reason, "department": review.department.code})
         events.append(engine_event(Action.APPLICATION_REJECTED, application, department_code=review.department.code))
+        events += dependants_refuse(application=application, now=now)  # a bundle's permits that depend on it
         return events
 
     if decision == Decision.CORRECTION:

@@ -5,7 +5,14 @@ from itertools import product
 import pytest
 
 from approvals import workflow
-from approvals.models import Application, ApplicationStatus, Review, ReviewStatus
+from approvals.models import (
+    Application,
+    ApplicationStatus,
+    BundleApplication,
+    BundleApplicationStatus,
+    Review,
+    ReviewStatus,
+)
 from approvals.transitions import (
     TRANSITIONS,
     status_enter,
@@ -38,15 +45,16 @@ EXPECTED = {
     },
     Permit: {("valid", "revoked"), ("valid", "superseded")},
     ReissueRequest: {("pending", "approved"), ("pending", "rejected")},
+    BundleApplication: {("draft", "submitted"), ("draft", "withdrawn")},
 }
 STATES = {Application: ApplicationStatus.values, Review: ReviewStatus.values, Permit: PermitStatus.values,
-          ReissueRequest: ReissueRequestStatus.values}
+          ReissueRequest: ReissueRequestStatus.values, BundleApplication: BundleApplicationStatus.values}
 PAIRS = [(model, a, b) for model, states in STATES.items() for a, b in product(states, states)]
 
 
 def test_the_table_declares_every_state_of_each_model():
     assert {model: set(table) for model, table in TRANSITIONS.items()} == {m: set(s) for m, s in STATES.items()}
-    assert len(PAIRS) == 7 * 7 + 7 * 7 + 3 * 3 + 3 * 3
+    assert len(PAIRS) == 7 * 7 + 7 * 7 + 3 * 3 + 3 * 3 + 3 * 3
 
 
 @pytest.mark.parametrize(("model", "current", "new"), PAIRS, ids=lambda v: getattr(v, "__name__", v))

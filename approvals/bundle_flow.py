@@ -1,0 +1,184 @@
+"""One application for a life event (a catalogue bundle): start, save the combined form, submit.
+
+Each member service of the bundle is a child Application of its own frozen version, so the
+engine's guarantees (row locks, SLA clocks, fan-in, one permit per application, audit) hold for
+each permit unchanged. This module only fans the citizen's single actions out to the children,
+through the engine's own functions, each action in one transaction: a page saved is saved on every
+child that asks its questions or on none; a submission submits every child whose member applies
+(catalogue.applicability over the combined form) and discards the others, or changes nothing.
+A refusal of one child refusing the children that depend on it is approvals.bundle_dependants."""
+
+from datetime import timedelta
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.models import Action
+from audit.services import Event, audit_record
+from catalogue.applicability import applied
+from catalogue.bundles import bundle_schema
+from catalogue.models import Bundle, Service
+from core.errors import InvalidTransition, ValidationFailed
+
+from .events import engine_event
+from .locks import lock_person
+from .models import Application, ApplicationStatus, BundleApplication, BundleApplicationStatus
+from .transitions import status_enter, status_move
+from .workflow import REPEATED_START_SECONDS, StartOutcome, application_save_page, application_start, application_submit
+
+
+def bundle_event(action, bundle_application: BundleApplication, *, actor=None, ip=None, **details) -> Event:
+    """An event about a bundle application; its applicant is the data subject."""
+    return Event(action=action, object_type="bundleapplication", object_id=bundle_application.pk, actor=actor, ip=ip,
+                 subject_id=bundle_application.applicant_id,
+                 details={k: v for k, v in details.items() if v not in (None, "", [], {})})
+
+
+def _lock(bundle_application_id: int, actor) -> BundleApplication:
+    """The citizen's bundle application, locked; anyone else's does not exist for them."""
+    row = BundleApplication.objects.select_for_update().filter(pk=bundle_application_id).first()
+    if row is None or row.applicant_id != getattr(actor, "pk", None):
+        raise BundleApplication.DoesNotExist
+    return row
+
+
+def _draft(bundle_application_id: int, actor) -> BundleApplication:
+    row = _lock(bundle_application_id, actor)
+    if row.status != BundleApplicationStatus.DRAFT:
+        raise InvalidTransition(_("This application has already been submitted."))
+    return row
+
+
+def bundle_children(bundle_application: BundleApplication) -> list[Application]:
+    """The children in the bundle's member order."""
+    order = {m["service"]: i for i, m in enumerate(bundle_application.schema["members"])}
+    children = list(bundle_application.children.select_related("service"))
+    return sorted(children, key=lambda child: order.get(child.service.slug, len(order)))
+
+
+@transaction.atomic
+def bundle_start(*, applicant, bundle: Bundle, ip: str | None = None) -> tuple[BundleApplication, str]:
+    """A draft bundle application with one draft child per member service (application_start),
+    unless the citizen already has a draft of this bundle (``StartOutcome``): decided under a lock
+    on the citizen's row, so a double click makes one."""
+    lock_person(applicant.pk)
+    latest = (BundleApplication.objects.filter(applicant=applicant, bundle=bundle, status=BundleApplicationStatus.DRAFT)
+              .order_by("-created_at", "-pk").first())
+    if latest is not None:
+        recent = latest.created_at >= timezone.now() - timedelta(seconds=REPEATED_START_SECONDS)
+        return latest, StartOutcome.REPEATED if recent else StartOutcome.EXISTING
+    combined = bundle_schema(bundle)
+    members = combined.data["members"]
+    services = Service.objects.in_bulk([m["service"] for m in members], field_name="slug")
+    if len(members) < 2 or any(not services[m["service"]].is_active for m in members):
+        raise InvalidTransition(_("This service is not open for applications."))
+    row = status_enter(BundleApplication(applicant=applicant, bundle=bundle, schema=combined.data),
+                       BundleApplicationStatus.DRAFT)
+    row.save()
+    for member in members:
+        child = application_start(applicant=applicant, service=services[member["service"]], ip=ip)
+        Application.objects.filter(pk=child.pk).update(bundle_application=row)
+        member["version"] = child.service_version_id  # the version the child is answered against
+    BundleApplication.objects.filter(pk=row.pk).update(schema=row.schema)
+    audit_record(bundle_event(Action.BUNDLE_STARTED, row, actor=applicant, ip=ip, bundle=bundle.slug))
+    return row, StartOutcome.CREATED
+
+
+def bundle_values(bundle_application: BundleApplication, children: list[Application] | None = None) -> dict:
+    """The answers given so far, over every child: a file question with a file counts as answered."""
+    values: dict = {}
+    for child in children if children is not None else bundle_children(bundle_application):
+        values.update(child.answers)
+        values.update(dict.fromkeys(child.attachments.values_list("field_key", flat=True), True))
+    return values
+
+
+def _copies(uploads: list[tuple[str, object]]) -> list[tuple[str, bytes, str, str]]:
+    """Each chosen file read once, so that every child that asks for it stores its own copy (a
+    temporary upload is moved, not copied, when stored)."""
+    copies = []
+    for key, uploaded in uploads:
+        uploaded.seek(0)
+        copies.append((key, uploaded.read(), uploaded.name, getattr(uploaded, "content_type", "") or ""))
+    return copies
+
+
+@transaction.atomic
+def bundle_save_page(*, bundle_application_id: int, actor, data: dict, uploads: list[tuple[str, object]],
+                     check_only: bool = False, ip: str | None = None) -> BundleApplication:
+    """Save one page of the combined form: on each child, the answers and files of the questions
+    its own form asks (application_save_page: its own checks), all or nothing. Every problem of
+    every child is reported at once, each question once."""
+    row = _draft(bundle_application_id, actor)
+    copies = _copies(uploads)
+    errors: dict[str, list] = {}
+    for child in bundle_children(row):
+        own = child.schema.fields_by_key
+        child_data = {k: v for k, v in data.items() if k in own}
+        child_uploads = [(k, SimpleUploadedFile(name, content, content_type=kind))
+                         for k, content, name, kind in copies if k in own]
+        if not child_data and not child_uploads:
+            continue
+        try:
+            application_save_page(application_id=child.pk, actor=actor, data=child_data, uploads=child_uploads,
+                                  check_only=check_only or bool(errors), ip=ip)
+        except ValidationFailed as exc:
+            for key, messages in exc.errors.items():
+                errors.setdefault(key, list(messages))
+    if errors:
+        raise ValidationFailed(errors)
+    return row
+
+
+def bundle_plan(bundle_application: BundleApplication, values: dict):
+    """What applies to ``values``: (Applied over the combined form, the slugs of the members that
+    apply). A member applies when any of its reviews does."""
+    result = applied(bundle_application.combined, values)
+    return result, {review["service"] for review in result.reviews}
+
+
+@transaction.atomic
+def bundle_submit(*, bundle_application_id: int, actor, ip: str | None = None) -> BundleApplication:
+    """Submit every child whose member applies (application_submit: its own checks) and discard
+    the drafts of the others, in one transaction: any problem of any child changes nothing and is
+    reported, each question once. The bundle application gets its one reference."""
+    row = _draft(bundle_application_id, actor)
+    children = bundle_children(row)
+    _result, applying = bundle_plan(row, bundle_values(row, children))
+    if not applying:
+        raise InvalidTransition(_("None of the permits of this application applies to your answers."))
+    errors: dict[str, list] = {}
+    events = []
+    for child in children:
+        if child.service.slug in applying:
+            try:
+                application_submit(application_id=child.pk, actor=actor, ip=ip)
+            except ValidationFailed as exc:
+                for key, messages in exc.errors.items():
+                    errors.setdefault(key, list(messages))
+        else:
+            events.append(_discard(child, actor=actor, ip=ip))
+    if errors:
+        raise ValidationFailed(errors)
+    now = timezone.now()
+    status_move(row, BundleApplicationStatus.SUBMITTED)
+    row.submitted_at = now
+    row.reference = f"B-{timezone.localdate(now).year}-{row.pk:06d}"
+    row.save(update_fields=["status", "submitted_at", "reference", "updated_at"])
+    audit_record(*events, bundle_event(Action.BUNDLE_SUBMITTED, row, actor=actor, ip=ip, reference=row.reference,
+                                       services=sorted(applying)))
+    return row
+
+
+def _discard(child: Application, *, actor, ip) -> Event:
+    """Delete the draft of a permit the answers do not need, and its files once committed."""
+    if child.status != ApplicationStatus.DRAFT:
+        raise InvalidTransition(_("This application has already been submitted."))
+    event = engine_event(Action.BUNDLE_MEMBER_DISCARDED, child, actor=actor, ip=ip, service=child.service.slug,
+                         bundle_application=child.bundle_application_id)
+    stored = [(f.storage, f.name) for a in child.attachments.all() for f in (a.file, a.disarmed_file) if f]
+    child.delete()
+    transaction.on_commit(lambda: [storage.delete(name) for storage, name in stored])
+    return event
