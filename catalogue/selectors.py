@@ -9,7 +9,7 @@ from rapidfuzz.distance import OSA, Levenshtein
 
 from core.i18n import translated
 
-from .models import Service
+from .models import Bundle, Service
 from .schema import Schema
 
 
@@ -26,6 +26,11 @@ def services_by_life_event() -> list[LifeEvent]:
         title = translated(service.life_event)
         groups.setdefault(title, LifeEvent(title=title, services=[])).services.append(service)
     return list(groups.values())
+
+
+def bundles():
+    """The bundles of services (one application for a life event), in catalogue order."""
+    return Bundle.objects.order_by("position", "slug")
 
 
 def service_for_page(*, slug: str):

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from approvals import consultation, evidence, receipts, register_values, selectors, workflow
+from approvals import bundle_selectors, consultation, evidence, receipts, register_values, selectors, workflow
 from approvals.access import may_withdraw
 from approvals.answers import answer_sections, first_incomplete_step, section_of
 from approvals.attachments import CopyUnavailable, disarmed_copy
@@ -332,14 +332,16 @@ def receipt(request, pk):
 
 @citizen_required
 def my_applications(request):
-    applications = sorted(selectors.applications_for_citizen(request.user), key=lambda a: a.updated_at, reverse=True)
+    applications = sorted(selectors.applications_for_citizen(request.user).filter(bundle_application__isnull=True),
+                          key=lambda a: a.updated_at, reverse=True)  # a bundle's permits are listed under it
     titles = group_titles()
     groups = []
     for name, statuses in GROUPS:
         items = [a for a in applications if a.status in statuses]
         if items:
             groups.append({"name": name, "title": titles[name], "applications": items})
-    return render(request, "approvals/my_applications.html", {"groups": groups, "applications": applications})
+    return render(request, "approvals/my_applications.html", {"groups": groups, "applications": applications,
+                                                              "bundles": bundle_selectors.bundles_for_citizen(request.user)})
 
 
 def feedback_context(application, user) -> dict:

@@ -6,7 +6,7 @@ from django.views.generic import RedirectView
 from accounts import oidc_urls
 from accounts import urls as account_urls
 from accounts import views as account_views
-from citizen import profile_urls
+from citizen import bundle_views, profile_urls
 from permits import urls as permits_urls
 from workspace import permit_urls
 
@@ -21,6 +21,7 @@ urlpatterns = [
     path("search/", views.search, name="search"),
     path("services/<slug:slug>/", views.service_detail, name="service_detail"),
     path("finder/", include("finder.urls")),
+    path("life-events/<slug:slug>/", bundle_views.bundle_page, name="bundle_page"),
     path("healthz", views.healthz, name="healthz"),
     path("start/", views.landing, name="landing"),
     path("text-size/", views.text_size, name="text_size"),
@@ -29,6 +30,7 @@ urlpatterns = [
     path("accounts/", include(([*account_urls.urlpatterns, *identity_urlpatterns, *profile_urls.urlpatterns],
                                account_urls.app_name))),
     path("accounts/passkeys/", include("accounts.passkey_urls")),
+    path("applications/bundles/", include("citizen.bundle_urls")),
     path("applications/", include("citizen.urls")),
     path("my/certificates/", include("citizen.wallet_urls")),
     path("officer/", include("workspace.urls")),

@@ -21,6 +21,7 @@ from .landing import landing_url
 def home(request):
     return render(request, "portal/home.html", {
         "life_events": catalogue_selectors.services_by_life_event(), "search_form": SearchForm(),
+        "bundles": list(catalogue_selectors.bundles()),
     })
 
 

@@ -28,7 +28,8 @@ def test_home_groups_services_by_life_event(client, demo):
     html = client.get("/").content.decode()
     assert headings(html, 1) == ["Government services in one place"]
     assert headings(html, 2) == ["Starting a business", "Running a business", "Organising an event"]
-    assert html.count('href="/services/') == 6
+    assert html.count('href="/services/') == 9
+    assert html.count('href="/life-events/open-a-restaurant/"') == 1
 
 
 def test_home_in_chinese(client, demo):

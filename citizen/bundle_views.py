@@ -1,0 +1,221 @@
+"""One application for a life event (a catalogue bundle): its public page, start, the combined
+form page by page asking only what applies, check and submit, and the page that follows it with
+one reference and one timeline. Each view validates and calls one approvals.bundle_flow function."""
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from approvals import bundle_flow, bundle_selectors, workflow
+from approvals.models import BundleApplication, BundleApplicationStatus
+from audit.services import access_denied, client_ip
+from catalogue.bundles import bundle_measure, bundle_schema
+from catalogue.conditions import describe
+from catalogue.models import Bundle
+from core.errors import InvalidTransition, ValidationFailed, WorkflowError
+from core.forms import apply_errors
+from core.i18n import translated
+
+from .forms import SchemaForm
+from .views import citizen_required
+
+
+def bundle_page(request, slug):
+    """The bundle's public page: its permits, who reviews each, when each applies, what depends
+    on what, and what applying once saves."""
+    bundle = get_object_or_404(Bundle, slug=slug)
+    combined = bundle_schema(bundle)
+    fields = combined.fields_by_key
+    names = {m["service"]: m["name"] for m in combined.data["members"]}
+    members = [{
+        "name": m["name"], "slug": m["service"],
+        "departments": ", ".join(translated(r["department_name"]) for r in combined.reviews if r["service"] == m["service"]),
+        "when": describe(m["when"], fields) if m["when"] else "",
+        "depends_on": ", ".join(translated(names[s]) for s in m["depends_on"] if s in names),
+    } for m in combined.data["members"]]
+    return render(request, "bundles/page.html", {"bundle": bundle, "members": members,
+                                                 "measure": bundle_measure(combined)})
+
+
+def own_bundle(request, pk: int) -> BundleApplication:
+    """The signed-in citizen's bundle application; anyone else's is a 404, and the attempt is logged."""
+    try:
+        return bundle_selectors.bundle_for_citizen(request.user, pk)
+    except Http404:
+        access_denied(request, object_type="bundleapplication", object_id=pk)
+        raise
+
+
+@require_http_methods(["GET", "POST"])
+@citizen_required
+def start(request, slug):
+    """Start the bundle's application, or continue the draft the citizen has of it."""
+    bundle = get_object_or_404(Bundle, slug=slug)
+    if request.method == "GET":
+        return redirect("bundle_page", slug=slug)
+    try:
+        row, outcome = bundle_flow.bundle_start(applicant=request.user, bundle=bundle, ip=client_ip(request))
+    except WorkflowError as exc:
+        messages.error(request, exc.message)
+        return redirect("bundle_page", slug=slug)
+    if outcome == workflow.StartOutcome.EXISTING:
+        messages.info(request, _("You already have a draft of this application: continue it here."))
+    return redirect("bundles:edit", pk=row.pk, step=1)
+
+
+def _plan(row):
+    """The children, the answers given so far, and what applies to them."""
+    children = bundle_flow.bundle_children(row)
+    values = bundle_flow.bundle_values(row, children)
+    result, applying = bundle_flow.bundle_plan(row, values)
+    return children, values, result, applying
+
+
+def _pages(row, result) -> list[tuple[int, str, list[dict]]]:
+    """The combined form's pages that ask something: (number among all sections, title, questions asked)."""
+    pages = []
+    for number, (title, specs) in enumerate(row.combined.sections(), start=1):
+        asked = [spec for spec in specs if result.asks(spec["key"])]
+        if asked:
+            pages.append((number, title, asked))
+    return pages
+
+
+def _steps(row, pages, current) -> list[dict]:
+    steps = [{"number": i, "title": title or translated(row.bundle.name),
+              "url": reverse("bundles:edit", args=[row.pk, number]), "current": number == current}
+             for i, (number, title, _specs) in enumerate(pages, start=1)]
+    steps.append({"number": len(pages) + 1, "title": _("Check your answers"),
+                  "url": reverse("bundles:check", args=[row.pk]), "current": current == "check"})
+    return steps
+
+
+def _next_page(pages, after: int):
+    return next((number for number, _title, _specs in pages if number > after), None)
+
+
+@require_http_methods(["GET", "POST"])
+@citizen_required
+def edit(request, pk, step):
+    row = own_bundle(request, pk)
+    if row.status != BundleApplicationStatus.DRAFT:
+        return redirect("bundles:detail", pk=pk)
+    if not 1 <= step <= len(row.combined.sections()):
+        raise Http404
+    children, values, result, _applying = _plan(row)
+    pages = _pages(row, result)
+    page = next((p for p in pages if p[0] == step), None)
+    if page is None:  # nothing on this page applies to the answers given
+        following = _next_page(pages, step)
+        return redirect("bundles:edit", pk=pk, step=following) if following else redirect("bundles:check", pk=pk)
+    _number, title, specs = page
+    back_to_check = request.GET.get("return") == "check"
+    file_keys = {spec["key"] for spec in specs if spec["kind"] == "file"}
+    answers = {k: v for k, v in values.items() if k not in file_keys}
+    form = SchemaForm(request.POST or None, request.FILES or None, specs=specs, answers=answers)
+    if request.method == "POST":
+        form_ok = form.is_valid()
+        try:
+            bundle_flow.bundle_save_page(bundle_application_id=pk, actor=request.user, data=form.answer_data(),
+                                         uploads=form.uploads(), check_only=not form_ok, ip=client_ip(request))
+        except ValidationFailed as exc:
+            apply_errors(form, {k: v for k, v in exc.errors.items() if form_ok or k not in form.errors})
+        except WorkflowError as exc:
+            messages.error(request, exc.message)
+            return redirect("bundles:detail", pk=pk)
+        if not form.errors:
+            if "save_later" in request.POST:
+                messages.success(request, _("Your answers are saved. Continue your application from “My applications” "
+                                            "whenever you are ready."))
+                return redirect("approvals:my_applications")
+            # What applies may have changed with this page's answers: the next page is read again.
+            following = None if back_to_check else _next_page(_pages(row, _plan(row)[2]), step)
+            return redirect("bundles:edit", pk=pk, step=following) if following else redirect("bundles:check", pk=pk)
+    earlier = [number for number, _t, _s in pages if number < step]
+    back_url = (reverse("bundles:check", args=[pk]) if back_to_check else
+                reverse("bundles:edit", args=[pk, earlier[-1]]) if earlier else reverse("bundle_page", args=[row.bundle.slug]))
+    attached = {key: names for key, names in _attached(children).items() if key in file_keys}
+    return render(request, "bundles/edit.html", {
+        "row": row, "form": form, "rows": form.rows(), "attached": attached, "section_title": title,
+        "steps": _steps(row, pages, step), "step": pages.index(page) + 1, "step_count": len(pages) + 1,
+        "back_url": back_url, "files_chosen": bool(form.file_keys and form.errors and request.FILES),
+    }, status=400 if form.errors else 200)
+
+
+def _attached(children) -> dict[str, list[str]]:
+    """The names of the files given for each document question (stored on every child that asks it)."""
+    names: dict[str, list[str]] = {}
+    for child in children:
+        for attachment in child.attachments.all():
+            names.setdefault(attachment.field_key, [])
+            if attachment.original_name not in names[attachment.field_key]:
+                names[attachment.field_key].append(attachment.original_name)
+    return names
+
+
+def _permits(row, result, applying) -> list[dict]:
+    """Each permit of the bundle: whether it applies to the answers, who reviews it, and why not."""
+    why = {}
+    for review, reason in result.not_needed:
+        why.setdefault(review["service"], reason)
+    return [{"name": m["name"], "slug": m["service"], "applies": m["service"] in applying,
+             "departments": ", ".join(translated(r["department_name"]) for r in result.reviews
+                                      if r["service"] == m["service"]),
+             "why_not": why.get(m["service"], "")}
+            for m in row.schema["members"]]
+
+
+@require_http_methods(["GET", "POST"])
+@citizen_required
+def check(request, pk):
+    row = own_bundle(request, pk)
+    if row.status != BundleApplicationStatus.DRAFT:
+        return redirect("bundles:detail", pk=pk)
+    declared = request.POST.get("declaration") == "yes"
+    errors = {} if request.method == "GET" or declared else {
+        "declaration": [_("Confirm that your answers are true and complete.")]}
+    if request.method == "POST" and declared:
+        try:
+            bundle_flow.bundle_submit(bundle_application_id=pk, actor=request.user, ip=client_ip(request))
+        except ValidationFailed as exc:
+            errors = exc.errors
+        except InvalidTransition as exc:  # submitted meanwhile (a double click): its page says so
+            messages.error(request, exc.message)
+            return redirect("bundles:detail", pk=pk)
+        else:
+            messages.success(request, _("Your application was submitted."))
+            return redirect("bundles:detail", pk=pk)
+    children, values, result, applying = _plan(row)
+    pages = _pages(row, result)
+    attached = _attached(children)
+    sections = [{"title": title, "step": number, "rows": [
+        {"spec": spec, "value": values.get(spec["key"]), "files": attached.get(spec["key"], []),
+         "errors": errors.get(spec["key"], [])} for spec in specs]} for number, title, specs in pages]
+    field_errors = [(section, r, message) for section in sections for r in section["rows"] for message in r["errors"]]
+    return render(request, "bundles/check.html", {
+        "row": row, "sections": sections, "errors": errors, "field_errors": field_errors,
+        "declaration_error": errors.get("declaration"), "permits": _permits(row, result, applying),
+        "steps": _steps(row, pages, "check"), "step_count": len(pages) + 1,
+        "back_url": reverse("bundles:edit", args=[pk, pages[-1][0]]) if pages else reverse("bundle_page", args=[row.bundle.slug]),
+    }, status=400 if errors else 200)
+
+
+@citizen_required
+def detail(request, pk):
+    row = own_bundle(request, pk)
+    if row.status == BundleApplicationStatus.DRAFT:
+        return redirect("bundles:check", pk=pk)
+    return render(request, "bundles/detail.html", {"row": row, "children": list(row.children.all()),
+                                                   "timeline": bundle_selectors.bundle_timeline(row)})
+
+
+@citizen_required
+def receipt(request, pk):
+    """The receipt of a submitted bundle application: one reference, each permit's own."""
+    row = own_bundle(request, pk)
+    if row.submitted_at is None:
+        raise Http404
+    return render(request, "bundles/receipt.html", {"row": row, "children": list(row.children.all())})
