@@ -6,16 +6,16 @@ acknowledged from theirs (one grouped read of the index of unacknowledged filing
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db.models import Count, Min, Q, Sum
 from django.utils import timezone
 
 from accounts.models import Role
-from approvals.models import REVIEW_OPEN, Filing, Review, ReviewStatus
+from approvals.models import REVIEW_OPEN, BundleApplication, Filing, Review, ReviewStatus
 from approvals.once_only import FIGURES, not_provided
-from catalogue.models import Service
+from catalogue.models import Bundle, Service
 from departments.access import member_roles
 from departments.models import Department, Membership, MembershipRole
 
@@ -183,6 +183,7 @@ def dashboard(filters: Filters, scope: Scope) -> dict:
     service_names = {s.pk: s for s in services()}
     backlog = _backlog(filters, department_ids, names)
     return {
+        "bundles": bundles_submitted(filters) if department_ids is None else [],
         "once_only": _once_only(days.filter(department_id__in=app_rows), service_names),
         "filings": unacknowledged_filings(filters, department_ids, names),
         "totals": totals,
@@ -200,6 +201,16 @@ def dashboard(filters: Filters, scope: Scope) -> dict:
         "backlog_total": sum(row["total"] for row in backlog),
         "waits": _waits(histograms, names),
     }
+
+
+def bundles_submitted(filters: Filters) -> list[dict]:
+    """Applications for a life event (bundles) submitted in the range, per bundle: read from the
+    bundle applications themselves (one grouped query; there is no summary table of them)."""
+    start, end = (timezone.make_aware(datetime.combine(day, time.min)) for day in
+                  (filters.date_from, filters.date_to + timedelta(days=1)))
+    counts = dict(BundleApplication.objects.filter(submitted_at__gte=start, submitted_at__lt=end)
+                  .values_list("bundle_id").annotate(n=Count("id")).order_by())
+    return [{"bundle": bundle, "submitted": counts.get(bundle.pk, 0)} for bundle in Bundle.objects.order_by("position", "slug")]
 
 
 def _with_shares(row: dict) -> dict:

@@ -33,7 +33,8 @@ def row_labels() -> dict[str, str]:
     row (a status's display name costs a choices lookup and a translation on every call)."""
     labels = {status: str(label) for status, label in ReviewStatus.choices}
     labels.update(claim=_("Claim"), release=_("Release"), red=_("Red card"), yellow=_("Yellow card"),
-                  select=_("Select %(ref)s"), under_a_day=_("Less than a working day"))
+                  select=_("Select %(ref)s"), under_a_day=_("Less than a working day"),
+                  bundle=_("part of bundle %(ref)s"))
     return labels
 
 
@@ -137,6 +138,15 @@ def _unread(page: RowContext, review) -> str:
             f'<span aria-hidden="true">✉ {n}</span><span class="visually-hidden">{_e(words)}</span></span>')
 
 
+def _bundle(page: RowContext, application) -> str:
+    """"part of bundle B-…" under a permit applied for with others in one application."""
+    bundle = application.bundle_application
+    if bundle is None:
+        return ""
+    words = page.labels["bundle"] % {"ref": bundle.reference}
+    return f'<br><span class="small text-body-secondary bundle-of">{_e(words)}</span>'
+
+
 def queue_row(page: RowContext, review) -> str:
     application = review.application
     cells = []
@@ -149,7 +159,7 @@ def queue_row(page: RowContext, review) -> str:
                       f'<label class="visually-hidden" for="bulk-{review.pk}">{_e(label)}</label>')
         cells.append(f"<td>{select}</td>")
     cells.append(f'<th scope="row"><a href="{_e(_url(page, "review", review))}">{_e(application.reference)}</a>'
-                 f'{_unread(page, review)}</th>')
+                 f'{_unread(page, review)}{_bundle(page, application)}</th>')
     cells.append(f"<td>{_e(translated(page.service_names[application.service_id]))}</td>")
     business = f'<br><span class="small text-body-secondary">{_e(review.business_name)}</span>' if review.business_name else ""
     cells.append(f"<td>{_e(review.applicant_name)}{business}</td>")

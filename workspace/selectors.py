@@ -59,6 +59,7 @@ QUEUE_ROW_FIELDS = (
     "application_id", "department_id", "stage", "status", "assignee_id", "due_date", "yellow_at", "red_at",
     "decided_at", "application__reference", "application__service_id",
     "applicant_name", "business_name", "assignee__full_name", "pending_since", "unread_messages",
+    "application__bundle_application__reference",
 )
 DECIDED = (ReviewStatus.APPROVED, ReviewStatus.REJECTED)
 REFERENCE_RE = re.compile(r"^(?P<letter>[a-z])-(?P<year>\d{4})-(?P<number>\d{1,12})$", re.IGNORECASE | re.ASCII)
@@ -253,7 +254,8 @@ def _past(key, pk: int, *, downwards: bool) -> Q:
 
 
 def _fetch(reviews: QuerySet, limit: int) -> list[Review]:
-    return list(reviews.select_related("application", "assignee").only(*QUEUE_ROW_FIELDS)[:limit + 1])
+    return list(reviews.select_related("application__bundle_application", "assignee").only(*QUEUE_ROW_FIELDS)
+                [:limit + 1])
 
 
 def _name_search(reviews: QuerySet, search: Search, limit: int) -> list[Review]:
@@ -400,7 +402,8 @@ def review_for_officer(user, pk: int) -> tuple[Review, str]:
     """The review with its application, and the user's role in its department; 404 for a
     review of another department."""
     review = (
-        Review.objects.select_related("application__service_version", "application__applicant", "department", "assignee")
+        Review.objects.select_related("application__service_version", "application__applicant", "department", "assignee",
+                                      "application__bundle_application")
         .filter(pk=pk).first()
     )
     role = None

@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from accounts.models import Role
 from approvals import bundle_flow
 from approvals.models import Application, ApplicationStatus, BundleApplication
 from tests.bundle_fixtures import BUNDLE_ANSWERS, filled_bundle
@@ -105,3 +106,36 @@ def test_my_applications_lists_a_bundle_once_with_its_permits_under_it(client, r
         page = client.get(reverse("approvals:my_applications")).content.decode()
     assert page.count('class="application-item bundle-item"') == 3
     assert len(three) == len(one), "\n".join(q["sql"] for q in three.captured_queries)
+
+
+def test_the_queue_and_the_review_say_part_of_which_bundle_without_a_query_per_row(client, restaurant_bundle, citizen,
+                                                                                   bundle_officers):
+    def submitted():
+        return bundle_flow.bundle_submit(bundle_application_id=filled_bundle(restaurant_bundle, citizen).pk,
+                                         actor=citizen)
+
+    first = submitted()
+    client.force_login(bundle_officers["health"])
+    client.get(reverse("departments:queue"))
+    with CaptureQueriesContext(connection) as one:
+        page = client.get(reverse("departments:queue")).content.decode()
+    assert f"part of bundle {first.reference}" in page
+    submitted()
+    submitted()
+    with CaptureQueriesContext(connection) as three:
+        page = client.get(reverse("departments:queue")).content.decode()
+    assert page.count("part of bundle B-") == 3
+    assert len(three) == len(one), "\n".join(q["sql"] for q in three.captured_queries)
+    review = Application.objects.get(bundle_application=first, service__slug="food-operating-permit").reviews.get()
+    page = client.get(reverse("departments:review", args=[review.pk])).content.decode()
+    assert f"part of bundle {first.reference}" in page
+
+
+def test_the_managers_dashboard_counts_bundle_applications_submitted(client, restaurant_bundle, citizen):
+    bundle_flow.bundle_submit(bundle_application_id=filled_bundle(restaurant_bundle, citizen).pk, actor=citizen)
+    filled_bundle(restaurant_bundle, UserFactory(email="li.lei@example.org"))  # a draft is not counted
+    client.force_login(UserFactory(email="manager@example.gov", role=Role.MANAGER))
+    page = client.get(reverse("dashboards:dashboard")).content.decode()
+    table = page.split('id="bundles-submitted"', 1)[1].split("</table>", 1)[0]
+    assert re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", table.split("<tbody>")[1])).strip() == (
+        "Open a restaurant — all permits in one application 1")
