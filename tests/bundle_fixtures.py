@@ -47,3 +47,9 @@ def filled_bundle(bundle, applicant, answers=None, files=BUNDLE_FILES):
     bundle_flow.bundle_save_page(bundle_application_id=row.pk, actor=applicant, data=dict(answers or BUNDLE_ANSWERS),
                                  uploads=[(key, pdf_upload()) for key in files])
     return row
+
+
+def submitted_bundle(bundle, applicant, answers=None):
+    """A bundle application filled in and submitted."""
+    row = filled_bundle(bundle, applicant, answers)
+    return bundle_flow.bundle_submit(bundle_application_id=row.pk, actor=applicant)

@@ -9,7 +9,7 @@ from approvals.models import Application, ApplicationStatus, BundleApplication, 
 from audit.models import Action, AuditEvent
 from core.errors import InvalidTransition, ValidationFailed
 from permits.models import Permit
-from tests.bundle_fixtures import BUNDLE_ANSWERS, filled_bundle
+from tests.bundle_fixtures import BUNDLE_ANSWERS, filled_bundle, submitted_bundle
 from tests.engine_fixtures import pdf_upload
 from tests.factories import UserFactory
 
@@ -111,7 +111,7 @@ def test_someone_elses_bundle_application_does_not_exist_for_them(restaurant_bun
 
 
 def test_a_rejected_registration_refuses_the_permits_that_depend_on_it(restaurant_bundle, citizen, bundle_officers):
-    row = bundle_flow.bundle_submit(bundle_application_id=filled_bundle(restaurant_bundle, citizen).pk, actor=citizen)
+    row = submitted_bundle(restaurant_bundle, citizen)
     kids = children(row)
     health = kids["food-operating-permit"].reviews.get()
     workflow.review_claim(review_id=health.pk, actor=bundle_officers["health"])
@@ -130,7 +130,7 @@ def test_a_rejected_registration_refuses_the_permits_that_depend_on_it(restauran
 
 
 def test_each_permit_is_issued_when_its_own_reviews_approve(restaurant_bundle, citizen, bundle_officers):
-    row = bundle_flow.bundle_submit(bundle_application_id=filled_bundle(restaurant_bundle, citizen).pk, actor=citizen)
+    row = submitted_bundle(restaurant_bundle, citizen)
     food = children(row)["food-operating-permit"]
     workflow.review_decide(review_id=food.reviews.get().pk, actor=bundle_officers["health"], decision="approve")
     statuses = {slug: c.status for slug, c in children(row).items()}

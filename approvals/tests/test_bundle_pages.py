@@ -9,9 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import Role
-from approvals import bundle_flow
 from approvals.models import Application, ApplicationStatus, BundleApplication
-from tests.bundle_fixtures import BUNDLE_ANSWERS, filled_bundle
+from tests.bundle_fixtures import BUNDLE_ANSWERS, filled_bundle, submitted_bundle
 from tests.engine_fixtures import pdf_upload
 from tests.factories import UserFactory
 
@@ -88,11 +87,7 @@ def test_someone_elses_bundle_application_is_a_404(client, restaurant_bundle, ci
 
 
 def test_my_applications_lists_a_bundle_once_with_its_permits_under_it(client, restaurant_bundle, citizen):
-    def submitted():
-        return bundle_flow.bundle_submit(bundle_application_id=filled_bundle(restaurant_bundle, citizen).pk,
-                                         actor=citizen)
-
-    first = submitted()
+    first = submitted_bundle(restaurant_bundle, citizen)
     client.force_login(citizen)
     client.get(reverse("approvals:my_applications"))
     with CaptureQueriesContext(connection) as one:
@@ -100,8 +95,8 @@ def test_my_applications_lists_a_bundle_once_with_its_permits_under_it(client, r
     assert page.count(first.reference) == 2  # the link's name and the reference shown
     assert page.count('class="application-item bundle-item"') == 1
     assert page.count("Register a business") == 1  # under the bundle, not again among single applications
-    submitted()
-    submitted()
+    submitted_bundle(restaurant_bundle, citizen)
+    submitted_bundle(restaurant_bundle, citizen)
     with CaptureQueriesContext(connection) as three:
         page = client.get(reverse("approvals:my_applications")).content.decode()
     assert page.count('class="application-item bundle-item"') == 3
@@ -110,18 +105,14 @@ def test_my_applications_lists_a_bundle_once_with_its_permits_under_it(client, r
 
 def test_the_queue_and_the_review_say_part_of_which_bundle_without_a_query_per_row(client, restaurant_bundle, citizen,
                                                                                    bundle_officers):
-    def submitted():
-        return bundle_flow.bundle_submit(bundle_application_id=filled_bundle(restaurant_bundle, citizen).pk,
-                                         actor=citizen)
-
-    first = submitted()
+    first = submitted_bundle(restaurant_bundle, citizen)
     client.force_login(bundle_officers["health"])
     client.get(reverse("departments:queue"))
     with CaptureQueriesContext(connection) as one:
         page = client.get(reverse("departments:queue")).content.decode()
     assert f"part of bundle {first.reference}" in page
-    submitted()
-    submitted()
+    submitted_bundle(restaurant_bundle, citizen)
+    submitted_bundle(restaurant_bundle, citizen)
     with CaptureQueriesContext(connection) as three:
         page = client.get(reverse("departments:queue")).content.decode()
     assert page.count("part of bundle B-") == 3
@@ -132,7 +123,7 @@ def test_the_queue_and_the_review_say_part_of_which_bundle_without_a_query_per_r
 
 
 def test_the_managers_dashboard_counts_bundle_applications_submitted(client, restaurant_bundle, citizen):
-    bundle_flow.bundle_submit(bundle_application_id=filled_bundle(restaurant_bundle, citizen).pk, actor=citizen)
+    submitted_bundle(restaurant_bundle, citizen)
     filled_bundle(restaurant_bundle, UserFactory(email="li.lei@example.org"))  # a draft is not counted
     client.force_login(UserFactory(email="manager@example.gov", role=Role.MANAGER))
     page = client.get(reverse("dashboards:dashboard")).content.decode()
