@@ -26,8 +26,8 @@ CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "8"))
 CALM_CONCURRENCY = os.cpu_count() or 1
 MIXED_APPLICATIONS = int(os.environ.get("BENCH_MIXED_APPLICATIONS", "1000"))
 VAR = ROOT / "var" / "bench"
-# BENCH_ONLY=queue (or pipeline, permits, dashboard, forms; comma-separated) runs those parts; all by default.
-PARTS = [p.strip() for p in os.environ.get("BENCH_ONLY", "pipeline,queue,permits,dashboard,forms").split(",")
+# BENCH_ONLY=queue (or pipeline, permits, dashboard, forms, bundles; comma-separated) runs those parts; all by default.
+PARTS = [p.strip() for p in os.environ.get("BENCH_ONLY", "pipeline,queue,permits,dashboard,forms,bundles").split(",")
          if p.strip()]
 # The officer workspace runs on a generated history in a database of its own, kept between runs
 # when BENCH_HISTORY_REUSE=1 and it already holds BENCH_HISTORY applications.
@@ -164,6 +164,8 @@ def main():
         dashboards()
     if "forms" in PARTS:
         conditional_forms()
+    if "bundles" in PARTS:
+        bundles()
 
 
 def pipeline():
@@ -445,6 +447,41 @@ def write_dashboard_report(result: dict, seeded: dict | None, stats: dict):
         "measured here; the beat's refresh cost is per changed application and does not grow.",
     ]
     replace_section(ROOT / "docs" / "benchmarks.md", "## Dashboards", "\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+# The demo bundle's answers measured: every member, and two restaurants (the browser test's first).
+BUNDLE_CASES = (
+    ("every permit and every question (the most the form asks)", None),
+    ("20 seats, no gas, a sign planned", {"seating_capacity": 20, "uses_gas": False, "plans_sign": True}),
+    ("80 seats, gas, no sign", {"seating_capacity": 80, "uses_gas": True, "plans_sign": False}),
+)
+
+
+def bundles():
+    """What one application for the demo's life event saves (catalogue.bundles.bundle_measure):
+    distinct questions against the sum of the separate forms' questions, and submissions."""
+    reset_database()
+    manage("migrate", "-v0")
+    manage("load_catalogue", str(ROOT / "catalogue" / "demo" / "catalogue.yaml"), capture=True)
+    lines = [
+        "## Bundles", "",
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node()}: the demo catalogue's bundle "
+        "'Open a restaurant — all permits in one application' (register a business; food operating permit; fire "
+        "safety check above 50 seats or with gas; shop sign when one is planned). Questions: the distinct questions "
+        "the combined form asks, against the sum of the questions each permit's own form asks when applied for "
+        "separately; submissions: one, against one per permit that applies.", "",
+        "Command: `make bench BENCH_ONLY=bundles` (one case: `manage.py measure_bundle open-a-restaurant "
+        "[--answers JSON]`)", "",
+        "| answers | questions together | questions separately | submissions together | submissions separately |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, answers in BUNDLE_CASES:
+        args = ["measure_bundle", "open-a-restaurant"] + (["--answers", json.dumps(answers)] if answers else [])
+        m = json.loads(manage(*args, capture=True))
+        lines.append(f"| {name} | {m['questions_together']} | {m['questions_separately']} | "
+                     f"{m['submissions_together']} | {m['submissions_separately']} |")
+    replace_section(ROOT / "docs" / "benchmarks.md", "## Bundles", "\n".join(lines) + "\n")
     print("\n".join(lines))
 
 
