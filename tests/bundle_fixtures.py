@@ -49,7 +49,7 @@ def filled_bundle(bundle, applicant, answers=None, files=BUNDLE_FILES):
     return row
 
 
-def submitted_bundle(bundle, applicant, answers=None):
+def submitted_bundle(bundle, applicant, answers=None, files=BUNDLE_FILES):
     """A bundle application filled in and submitted."""
-    row = filled_bundle(bundle, applicant, answers)
+    row = filled_bundle(bundle, applicant, answers, files)
     return bundle_flow.bundle_submit(bundle_application_id=row.pk, actor=applicant)

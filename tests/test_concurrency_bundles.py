@@ -1,0 +1,57 @@
+"""A bundle's permits that depend on a refused one, refused exactly once while the departments
+decide at the same moment (PostgreSQL, threads with their own connections)."""
+
+import pytest
+
+from approvals import workflow
+from approvals.models import Application, ApplicationStatus, ReviewStatus
+from audit.models import Action, AuditEvent
+from core import nudges
+from core.errors import Conflict
+from permits.models import Permit
+from tests.bundle_fixtures import BUNDLE_ANSWERS, BUNDLE_FILES, submitted_bundle
+from tests.concurrent import run_together
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _no_broker(monkeypatch):
+    monkeypatch.setattr(nudges, "publish", lambda task, *args: True)
+
+
+def decide(review, officer, decision, **kwargs):
+    def call():
+        try:
+            workflow.review_decide(review_id=review.pk, actor=officer, decision=decision, **kwargs)
+        except Conflict:
+            return "conflict"
+        return decision
+    return call
+
+
+@pytest.mark.parametrize("attempt", range(5))
+def test_a_rejection_and_the_dependants_own_decisions_at_once_settle_each_permit_once(
+        restaurant_bundle, citizen, bundle_officers, attempt):
+    row = submitted_bundle(restaurant_bundle, citizen, answers={**BUNDLE_ANSWERS, "uses_gas": "true"},
+                           files=(*BUNDLE_FILES, "fire_escape_plan"))
+    kids = {c.service.slug: c for c in Application.objects.filter(bundle_application=row).select_related("service")}
+    registration = kids["register-a-business"].reviews.get(department__code="registration")
+    food = kids["food-operating-permit"].reviews.get()
+    fire = kids["fire-safety-check"].reviews.get()
+    outcomes = run_together(
+        decide(registration, bundle_officers["registration"], "reject", reason="The name is taken."),
+        decide(food, bundle_officers["health"], "approve"),
+        decide(fire, bundle_officers["fire"], "approve"))
+    assert outcomes[0] == "reject"
+    for slug, outcome in (("food-operating-permit", outcomes[1]), ("fire-safety-check", outcomes[2])):
+        child = Application.objects.get(pk=kids[slug].pk)
+        review = child.reviews.get()
+        refused = AuditEvent.objects.filter(action=Action.APPLICATION_REJECTED, application_id=child.pk).count()
+        if outcome == "approve":  # decided first: approved with its permit, left as it is
+            assert (child.status, review.status, refused) == (ApplicationStatus.APPROVED, ReviewStatus.APPROVED, 0)
+            assert Permit.objects.filter(application=child).count() == 1
+        else:  # refused with the registration first: the approval came too late
+            assert (child.status, review.status, refused) == (ApplicationStatus.REJECTED, ReviewStatus.CANCELLED, 1)
+            assert not Permit.objects.filter(application=child).exists()
+    assert Application.objects.get(pk=kids["renovate-a-shop-front"].pk).status == ApplicationStatus.IN_REVIEW
