@@ -80,7 +80,7 @@ def test_open_a_restaurant_from_search_to_permit(page, assert_accessible, demo, 
     assert "/search/?q=" in page.url
     expect(page.get_by_role("heading", name="1 service found")).to_have_count(1)
     assert_accessible(page)
-    page.get_by_role("link", name="Open a restaurant").click()
+    page.get_by_role("link", name="Open a restaurant", exact=True).click()
     expect(page.locator("h1")).to_have_text("Open a restaurant")
     assert page.get_by_text("Free").count() >= 1
     assert page.get_by_text("valid for 5 years").count() == 1

@@ -17,10 +17,10 @@ def demo_catalogue():
 def test_home_and_service_page_in_english_and_chinese(page, demo_catalogue, assert_accessible):
     page.goto("/")
     assert page.locator("h1").first.inner_text() != ""
-    assert page.get_by_role("link", name="Open a restaurant").count() == 1
+    assert page.get_by_role("link", name="Open a restaurant", exact=True).count() == 1
     assert_accessible(page)
 
-    page.get_by_role("link", name="Open a restaurant").click()
+    page.get_by_role("link", name="Open a restaurant", exact=True).click()
     assert page.locator("h1").inner_text() == "Open a restaurant"
     assert_accessible(page)
 
@@ -29,8 +29,8 @@ def test_home_and_service_page_in_english_and_chinese(page, demo_catalogue, asse
     expect(page.get_by_role("button", name="Change language")).to_be_hidden()
     page.get_by_label("Language").select_option("zh-hans")
     expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
-    assert page.get_by_role("link", name="开办餐饮店").count() == 1
+    assert page.get_by_role("link", name="开办餐饮店", exact=True).count() == 1
     assert_accessible(page)
-    page.get_by_role("link", name="开办餐饮店").click()
+    page.get_by_role("link", name="开办餐饮店", exact=True).click()
     assert page.locator("h1").inner_text() == "开办餐饮店"
     assert_accessible(page)
