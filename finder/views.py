@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 
 from approvals.prefill import GIVEN_PREFIX
 from catalogue.schema import Schema
+from catalogue.selectors import bundles
 
 from .forms import QUERY_MAX, FinderForm, answers_query
 from .results import finder_outcome, question_specs, shown
@@ -34,7 +35,8 @@ def _finder(slug: str):
 def finder_page(request, slug):
     finder = _finder(slug)
     questions = question_specs(finder)
-    context = {"finder": finder}
+    # The bundle of the same life event, where the catalogue has one: every permit in one application.
+    context = {"finder": finder, "bundle": bundles().filter(slug=finder.slug).first()}
     if len(request.META.get("QUERY_STRING", "")) > QUERY_MAX:
         # Never read: a link this long was not made by the finder.
         return render(request, "finder/finder.html", {

@@ -130,3 +130,9 @@ def test_the_managers_dashboard_counts_bundle_applications_submitted(client, res
     table = page.split('id="bundles-submitted"', 1)[1].split("</table>", 1)[0]
     assert re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", table.split("<tbody>")[1])).strip() == (
         "Open a restaurant — all permits in one application 1")
+
+
+def test_the_finder_of_the_same_life_event_links_to_the_bundle(client, restaurant_bundle):
+    page = client.get(reverse("finder:finder", args=["open-a-restaurant"]), {"seating_capacity": "20"}).content.decode()
+    assert ('<a href="/life-events/open-a-restaurant/">Apply for them together: Open a restaurant — all permits in '
+            "one application</a>") in page
