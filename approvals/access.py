@@ -12,7 +12,10 @@ from .transitions import transition_allowed
 
 
 def may_withdraw(application) -> bool:
-    """The applicant may withdraw a draft or an application still under review."""
+    """The applicant may withdraw a draft or an application still under review; the draft of a
+    bundle's permit goes with its bundle application (approvals.bundle_flow)."""
+    if application.bundle_application_id and application.status == ApplicationStatus.DRAFT:
+        return False
     return transition_allowed(Application, application.status, ApplicationStatus.WITHDRAWN)
 
 

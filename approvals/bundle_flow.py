@@ -154,7 +154,7 @@ def bundle_submit(*, bundle_application_id: int, actor, ip: str | None = None) -
     for child in children:
         if child.service.slug in applying:
             try:
-                application_submit(application_id=child.pk, actor=actor, ip=ip)
+                application_submit(application_id=child.pk, actor=actor, ip=ip, in_bundle=True)
             except ValidationFailed as exc:
                 for key, messages in exc.errors.items():
                     errors.setdefault(key, list(messages))

@@ -22,7 +22,7 @@ from departments.access import member_role
 from departments.models import Membership, MembershipRole
 from permits.services import permit_create
 
-from .access import may_decide, may_release
+from .access import may_decide, may_release, may_withdraw
 from .answers import clean_answers, complete_answers, unknown_keys
 from .attachments import attachment_store
 from .bundle_dependants import dependants_refuse
@@ -318,13 +318,17 @@ def application_remove_attachment(*, attachment_id: int, actor, ip: str | None =
 
 
 @transaction.atomic
-def application_submit(*, application_id: int, actor, ip: str | None = None, via: TokenActor | None = None) -> Application:
+def application_submit(*, application_id: int, actor, ip: str | None = None, via: TokenActor | None = None,
+                       in_bundle: bool = False) -> Application:
     """Freeze the answers, create one review per department, start stage 1. ``actor`` is the
-    applicant; ``via`` the API token submitting (their own, or a front desk's for them)."""
+    applicant; ``via`` the API token submitting (their own, or a front desk's for them). A permit
+    of a bundle application is submitted only with the others (``in_bundle``: approvals.bundle_flow)."""
     application = lock_application(application_id, with_attachment_keys=True)
     _own(application, actor)
     if application.status != ApplicationStatus.DRAFT:
         raise InvalidTransition(_("This application has already been submitted."))
+    if application.bundle_application_id and not in_bundle:
+        raise InvalidTransition(_("This permit is part of an application for several permits: submit them together."))
     schema = application.schema
     # The certificates answering document questions, locked and checked again: one revoked or
     # expired since the form was filled in stops the submission here.
@@ -494,6 +498,8 @@ def application_withdraw(*, application_id: int, actor, ip: str | None = None) -
     _own(application, actor)
     if application.status not in (ApplicationStatus.DRAFT, *OPEN_APPLICATION):
         raise InvalidTransition(_("A decided application cannot be withdrawn."))
+    if not may_withdraw(application):  # the draft of a bundle's permit
+        raise InvalidTransition(_("This permit is part of an application for several permits: submit them together."))
     now = timezone.now()
     status_move_rows(application.reviews.all(), ReviewStatus.CANCELLED, from_states=REVIEW_UNDECIDED, decided_at=now)
     status_move(application, ApplicationStatus.WITHDRAWN)

@@ -163,6 +163,8 @@ def _send_whole(request, pk: int, form, save):
 @citizen_required
 def edit(request, pk, step):
     application = own_application(request, pk)
+    if application.bundle_application_id and application.status == ApplicationStatus.DRAFT:
+        return redirect("bundles:edit", pk=application.bundle_application_id, step=1)  # asked once, with the others
     if application.status != ApplicationStatus.DRAFT:
         if application.submitted_at:
             messages.info(request, _("This application has been submitted. You can change it only if a department asks "
@@ -264,6 +266,8 @@ def attachment_remove(request, pk, attachment_id):
 @citizen_required
 def check(request, pk):
     application = own_application(request, pk)
+    if application.bundle_application_id and application.status == ApplicationStatus.DRAFT:
+        return redirect("bundles:check", pk=application.bundle_application_id)
     if application.status != ApplicationStatus.DRAFT:
         # A replayed or double-clicked submit lands on the confirmation, not on an error.
         if request.method == "POST" and application.submitted_at:

@@ -137,3 +137,20 @@ def test_each_permit_is_issued_when_its_own_reviews_approve(restaurant_bundle, c
     assert statuses == {"register-a-business": ApplicationStatus.IN_REVIEW, "food-operating-permit": ApplicationStatus.APPROVED,
                         "renovate-a-shop-front": ApplicationStatus.IN_REVIEW}
     assert list(Permit.objects.values_list("application_id", flat=True)) == [food.pk]
+
+
+def test_a_permit_of_a_bundle_is_neither_submitted_nor_withdrawn_alone_while_a_draft(restaurant_bundle, citizen):
+    row = filled_bundle(restaurant_bundle, citizen)
+    food = children(row)["food-operating-permit"]
+    for call in (lambda: workflow.application_submit(application_id=food.pk, actor=citizen),
+                 lambda: workflow.application_withdraw(application_id=food.pk, actor=citizen)):
+        with pytest.raises(InvalidTransition) as excinfo:
+            call()
+        assert excinfo.value.message == ("This permit is part of an application for several permits: submit them "
+                                         "together.")
+    assert Application.objects.get(pk=food.pk).status == ApplicationStatus.DRAFT
+    submitted = bundle_flow.bundle_submit(bundle_application_id=row.pk, actor=citizen)
+    workflow.application_withdraw(application_id=food.pk, actor=citizen)  # once submitted, each on its own
+    assert {slug: c.status for slug, c in children(submitted).items()} == {
+        "register-a-business": ApplicationStatus.IN_REVIEW, "food-operating-permit": ApplicationStatus.WITHDRAWN,
+        "renovate-a-shop-front": ApplicationStatus.IN_REVIEW}

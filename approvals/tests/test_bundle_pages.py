@@ -136,3 +136,13 @@ def test_the_finder_of_the_same_life_event_links_to_the_bundle(client, restauran
     page = client.get(reverse("finder:finder", args=["open-a-restaurant"]), {"seating_capacity": "20"}).content.decode()
     assert ('<a href="/life-events/open-a-restaurant/">Apply for them together: Open a restaurant — all permits in '
             "one application</a>") in page
+
+
+def test_the_single_form_of_a_bundles_draft_permit_leads_to_the_combined_form(client, restaurant_bundle, citizen):
+    row = filled_bundle(restaurant_bundle, citizen)
+    food = Application.objects.get(bundle_application=row, service__slug="food-operating-permit")
+    client.force_login(citizen)
+    assert client.get(reverse("approvals:edit", args=[food.pk, 1])).url == reverse("bundles:edit", args=[row.pk, 1])
+    response = client.post(reverse("approvals:check", args=[food.pk]), {"declaration": "yes"})
+    assert response.url == reverse("bundles:check", args=[row.pk])
+    assert Application.objects.get(pk=food.pk).status == ApplicationStatus.DRAFT
