@@ -22,23 +22,23 @@ from catalogue.bundles import bundle_schema
 from catalogue.models import Bundle, Service
 from core.errors import InvalidTransition, ValidationFailed
 
-from .events import engine_event
-from .locks import lock_person
+from .events import bundle_event, engine_event
+from .locks import lock_bundle_application, lock_person
 from .models import Application, ApplicationStatus, BundleApplication, BundleApplicationStatus
 from .transitions import status_enter, status_move
-from .workflow import REPEATED_START_SECONDS, StartOutcome, application_save_page, application_start, application_submit
-
-
-def bundle_event(action, bundle_application: BundleApplication, *, actor=None, ip=None, **details) -> Event:
-    """An event about a bundle application; its applicant is the data subject."""
-    return Event(action=action, object_type="bundleapplication", object_id=bundle_application.pk, actor=actor, ip=ip,
-                 subject_id=bundle_application.applicant_id,
-                 details={k: v for k, v in details.items() if v not in (None, "", [], {})})
+from .workflow import (
+    REPEATED_START_SECONDS,
+    StartOutcome,
+    application_save_page,
+    application_start,
+    application_submit,
+    application_withdraw,
+)
 
 
 def _lock(bundle_application_id: int, actor) -> BundleApplication:
     """The citizen's bundle application, locked; anyone else's does not exist for them."""
-    row = BundleApplication.objects.select_for_update().filter(pk=bundle_application_id).first()
+    row = lock_bundle_application(bundle_application_id)
     if row is None or row.applicant_id != getattr(actor, "pk", None):
         raise BundleApplication.DoesNotExist
     return row
@@ -46,6 +46,8 @@ def _lock(bundle_application_id: int, actor) -> BundleApplication:
 
 def _draft(bundle_application_id: int, actor) -> BundleApplication:
     row = _lock(bundle_application_id, actor)
+    if row.status == BundleApplicationStatus.WITHDRAWN:
+        raise InvalidTransition(_("This application was withdrawn."))
     if row.status != BundleApplicationStatus.DRAFT:
         raise InvalidTransition(_("This application has already been submitted."))
     return row
@@ -182,3 +184,17 @@ def _discard(child: Application, *, actor, ip) -> Event:
     child.delete()
     transaction.on_commit(lambda: [storage.delete(name) for storage, name in stored])
     return event
+
+
+@transaction.atomic
+def bundle_withdraw(*, bundle_application_id: int, actor, ip: str | None = None) -> BundleApplication:
+    """Give up a draft bundle application: it and every child draft are withdrawn (each through
+    application_withdraw, audited), in one transaction. A submitted one is followed permit by
+    permit: each can be withdrawn on its own page."""
+    row = _draft(bundle_application_id, actor)
+    for child in bundle_children(row):
+        application_withdraw(application_id=child.pk, actor=actor, ip=ip, in_bundle=True)
+    status_move(row, BundleApplicationStatus.WITHDRAWN)
+    row.save(update_fields=["status", "updated_at"])
+    audit_record(bundle_event(Action.BUNDLE_WITHDRAWN, row, actor=actor, ip=ip))
+    return row

@@ -22,6 +22,13 @@ def engine_event(action, application=None, *, obj=None, actor=None, via: TokenAc
     ))
 
 
+def bundle_event(action, bundle_application, *, actor=None, ip=None, **details) -> Event:
+    """An event about a bundle application (approvals.bundle_flow); its applicant is the subject."""
+    return Event(action=action, object_type="bundleapplication", object_id=bundle_application.pk, actor=actor, ip=ip,
+                 subject_id=bundle_application.applicant_id,
+                 details={k: v for k, v in details.items() if v not in (None, "", [], {})})
+
+
 def person_event(action, person_id: int, *, actor=None, via: TokenActor | None = None, ip=None, purpose="",
                  **details) -> Event:
     """An event about a person's account (claimed, verified …): the person is its subject."""

@@ -22,7 +22,7 @@ from departments.models import Department
 from permits.models import Permit, ReissueRequest
 from registers.models import RegisterLookup
 
-from .models import Application, ApplicationShare, Attachment, Review, ReviewStatus
+from .models import Application, ApplicationShare, Attachment, BundleApplication, Review, ReviewStatus
 
 _APPLICATION_FIELDS = tuple(Application._meta.concrete_fields)
 _REVIEW_FIELDS = tuple(Review._meta.concrete_fields)
@@ -138,6 +138,12 @@ def reviews_of(application_id: int) -> list[Review]:
 def lock_attachment(attachment_id: int) -> Attachment:
     """Lock an attachment row: its disarmed copy is written once, whoever asks for it first."""
     return Attachment.objects.select_for_update(no_key=True).get(pk=attachment_id)
+
+
+def lock_bundle_application(bundle_application_id: int) -> BundleApplication | None:
+    """Lock a bundle application row (None when there is none): its saves and its submission
+    take turns, and the children are locked one by one by the engine's own functions."""
+    return BundleApplication.objects.select_for_update().filter(pk=bundle_application_id).first()
 
 
 def lock_person_name(user_id: int) -> str:

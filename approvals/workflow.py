@@ -493,12 +493,12 @@ def _askers_still_members(reviews: list[Review]) -> dict[int, int]:
 
 
 @transaction.atomic
-def application_withdraw(*, application_id: int, actor, ip: str | None = None) -> Application:
+def application_withdraw(*, application_id: int, actor, ip: str | None = None, in_bundle: bool = False) -> Application:
     application = lock_application(application_id)
     _own(application, actor)
     if application.status not in (ApplicationStatus.DRAFT, *OPEN_APPLICATION):
         raise InvalidTransition(_("A decided application cannot be withdrawn."))
-    if not may_withdraw(application):  # the draft of a bundle's permit
+    if not (in_bundle or may_withdraw(application)):  # the draft of a bundle's permit goes with the others
         raise InvalidTransition(_("This permit is part of an application for several permits: submit them together."))
     now = timezone.now()
     status_move_rows(application.reviews.all(), ReviewStatus.CANCELLED, from_states=REVIEW_UNDECIDED, decided_at=now)

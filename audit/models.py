@@ -38,6 +38,7 @@ class Action(models.TextChoices):
     BUNDLE_STARTED = "bundle.started", _("Application for a life event started")
     BUNDLE_SUBMITTED = "bundle.submitted", _("Application for a life event submitted")
     BUNDLE_MEMBER_DISCARDED = "bundle.member_discarded", _("Draft of a permit not needed discarded")
+    BUNDLE_WITHDRAWN = "bundle.withdrawn", _("Draft application for a life event withdrawn")
     APPLICATION_SHARED = "application.shared", _("Application shared for an opinion")
     SHARE_REVOKED = "application.share_revoked", _("Sharing withdrawn")
     OPINION_GIVEN = "application.opinion_given", _("Opinion given on a shared application")

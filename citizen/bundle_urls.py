@@ -10,4 +10,5 @@ urlpatterns = [
     path("<int:pk>/step/<int:step>/", bundle_views.edit, name="edit"),
     path("<int:pk>/check/", bundle_views.check, name="check"),
     path("<int:pk>/receipt/", bundle_views.receipt, name="receipt"),
+    path("<int:pk>/withdraw/", bundle_views.withdraw, name="withdraw"),
 ]

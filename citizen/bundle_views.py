@@ -208,6 +208,8 @@ def detail(request, pk):
     row = own_bundle(request, pk)
     if row.status == BundleApplicationStatus.DRAFT:
         return redirect("bundles:check", pk=pk)
+    if row.submitted_at is None:  # a draft given up: nothing to follow
+        raise Http404
     return render(request, "bundles/detail.html", {"row": row, "children": list(row.children.all()),
                                                    "timeline": bundle_selectors.bundle_timeline(row)})
 
@@ -219,3 +221,21 @@ def receipt(request, pk):
     if row.submitted_at is None:
         raise Http404
     return render(request, "bundles/receipt.html", {"row": row, "children": list(row.children.all())})
+
+
+@require_http_methods(["GET", "POST"])
+@citizen_required
+def withdraw(request, pk):
+    """Give up a draft bundle application (a submitted one is withdrawn permit by permit)."""
+    row = own_bundle(request, pk)
+    if row.status != BundleApplicationStatus.DRAFT:
+        return redirect("bundles:detail", pk=pk)
+    if request.method == "POST":
+        try:
+            bundle_flow.bundle_withdraw(bundle_application_id=pk, actor=request.user, ip=client_ip(request))
+        except WorkflowError as exc:
+            messages.error(request, exc.message)
+            return redirect("bundles:check", pk=pk)
+        messages.success(request, _("The draft was withdrawn."))
+        return redirect("approvals:my_applications")
+    return render(request, "bundles/withdraw.html", {"row": row})

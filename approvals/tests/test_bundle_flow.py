@@ -154,3 +154,14 @@ def test_a_permit_of_a_bundle_is_neither_submitted_nor_withdrawn_alone_while_a_d
     assert {slug: c.status for slug, c in children(submitted).items()} == {
         "register-a-business": ApplicationStatus.IN_REVIEW, "food-operating-permit": ApplicationStatus.WITHDRAWN,
         "renovate-a-shop-front": ApplicationStatus.IN_REVIEW}
+
+
+def test_withdrawing_a_draft_bundle_withdraws_every_child_once(restaurant_bundle, citizen):
+    row = filled_bundle(restaurant_bundle, citizen)
+    bundle_flow.bundle_withdraw(bundle_application_id=row.pk, actor=citizen)
+    assert BundleApplication.objects.get(pk=row.pk).status == BundleApplicationStatus.WITHDRAWN
+    assert AuditEvent.objects.filter(action=Action.APPLICATION_WITHDRAWN).count() == 4
+    assert AuditEvent.objects.filter(action=Action.BUNDLE_WITHDRAWN).count() == 1
+    for call in (bundle_flow.bundle_withdraw, bundle_flow.bundle_submit):
+        with pytest.raises(InvalidTransition):
+            call(bundle_application_id=row.pk, actor=citizen)

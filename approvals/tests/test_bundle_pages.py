@@ -146,3 +146,19 @@ def test_the_single_form_of_a_bundles_draft_permit_leads_to_the_combined_form(cl
     response = client.post(reverse("approvals:check", args=[food.pk]), {"declaration": "yes"})
     assert response.url == reverse("bundles:check", args=[row.pk])
     assert Application.objects.get(pk=food.pk).status == ApplicationStatus.DRAFT
+
+
+def test_a_draft_bundle_application_is_withdrawn_with_all_its_permits(client, restaurant_bundle, citizen):
+    row = filled_bundle(restaurant_bundle, citizen)
+    client.force_login(UserFactory(email="li.lei@example.org"))
+    assert client.post(reverse("bundles:withdraw", args=[row.pk])).status_code == 404
+    client.force_login(citizen)
+    assert "Withdraw this draft?" in client.get(reverse("bundles:withdraw", args=[row.pk])).content.decode()
+    response = client.post(reverse("bundles:withdraw", args=[row.pk]))
+    assert response.url == reverse("approvals:my_applications")
+    row.refresh_from_db()
+    assert row.status == "withdrawn"
+    assert set(Application.objects.values_list("status", flat=True)) == {ApplicationStatus.WITHDRAWN}
+    assert client.get(reverse("bundles:detail", args=[row.pk])).status_code == 404
+    again = client.post(reverse("bundles:start", args=["open-a-restaurant"]))  # a new draft, not the old one
+    assert again.url != reverse("bundles:edit", args=[row.pk, 1])
