@@ -2,14 +2,17 @@
 form page by page asking only what applies, check and submit, and the page that follows it with
 one reference and one timeline. Each view validates and calls one approvals.bundle_flow function."""
 
+import io
+
 from django.contrib import messages
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from approvals import bundle_flow, bundle_selectors, workflow
+from approvals.bundle_receipts import render_bundle_receipt_pdf
 from approvals.models import BundleApplication, BundleApplicationStatus
 from audit.services import access_denied, client_ip
 from catalogue.bundles import bundle_measure, bundle_schema
@@ -216,11 +219,17 @@ def detail(request, pk):
 
 @citizen_required
 def receipt(request, pk):
-    """The receipt of a submitted bundle application: one reference, each permit's own."""
+    """The receipt of a submitted bundle application: one reference, each permit's own; as a page,
+    or with ?pdf=1 as a PDF to keep."""
     row = own_bundle(request, pk)
     if row.submitted_at is None:
         raise Http404
-    return render(request, "bundles/receipt.html", {"row": row, "children": list(row.children.all())})
+    children = list(row.children.all())
+    if request.GET.get("pdf") == "1":
+        pdf = render_bundle_receipt_pdf(row, children)
+        return FileResponse(io.BytesIO(pdf), as_attachment=True, filename=f"{row.reference}-receipt.pdf",
+                            content_type="application/pdf")
+    return render(request, "bundles/receipt.html", {"row": row, "children": children})
 
 
 @require_http_methods(["GET", "POST"])

@@ -162,3 +162,19 @@ def test_a_draft_bundle_application_is_withdrawn_with_all_its_permits(client, re
     assert client.get(reverse("bundles:detail", args=[row.pk])).status_code == 404
     again = client.post(reverse("bundles:start", args=["open-a-restaurant"]))  # a new draft, not the old one
     assert again.url != reverse("bundles:edit", args=[row.pk, 1])
+
+
+def test_the_receipt_names_every_permit_and_is_a_pdf_for_the_applicant_only(client, restaurant_bundle, citizen):
+    row = submitted_bundle(restaurant_bundle, citizen)
+    client.force_login(citizen)
+    page = client.get(reverse("bundles:receipt", args=[row.pk])).content.decode()
+    assert row.reference in page
+    for child in Application.objects.filter(bundle_application=row):
+        assert child.reference in page
+    assert "Natural Resources and Planning Bureau, Urban Management Bureau" in page  # the sign permit
+    response = client.get(reverse("bundles:receipt", args=[row.pk]), {"pdf": "1"})
+    assert response["Content-Type"] == "application/pdf"
+    assert f"{row.reference}-receipt.pdf" in response["Content-Disposition"]
+    assert b"".join(response.streaming_content).startswith(b"%PDF")
+    draft = filled_bundle(restaurant_bundle, UserFactory(email="li.lei@example.org"))
+    assert client.get(reverse("bundles:receipt", args=[draft.pk])).status_code == 404
