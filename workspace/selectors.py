@@ -28,7 +28,7 @@ from approvals.models import (
     ShareOpinion,
 )
 from approvals.need_to_know import need_to_know
-from approvals.sla import local_today, sla_calendar
+from approvals.sla import local_today, sla_calendars
 from audit.models import Action, AuditEvent
 from audit.selectors import front_desk_name
 from catalogue.models import Service
@@ -149,8 +149,18 @@ def _tab_q(tab: str, user) -> Q:
     return Q(status=ReviewStatus.PENDING)
 
 
-def due_soon_until(today: date) -> date:
-    return sla_calendar().add_working_days(today, DUE_SOON_WORKING_DAYS)
+def due_soon_q(department_ids: list[int], today: date) -> Q:
+    """Reviews due from today to DUE_SOON_WORKING_DAYS working days on, each in its department's
+    calendar: one condition per distinct last day (usually one)."""
+    calendars = sla_calendars()
+    by_until: dict[date, list[int]] = {}
+    for department_id in department_ids:
+        until = calendars.of(department_id).add_working_days(today, DUE_SOON_WORKING_DAYS)
+        by_until.setdefault(until, []).append(department_id)
+    q = Q(pk__in=[])
+    for until, ids in sorted(by_until.items()):
+        q |= Q(department_id__in=ids, due_date__lte=until)
+    return Q(due_date__gte=today) & q
 
 
 def _filtered(*, department_ids: list[int], filters: QueueFilters, today: date | None = None) -> QuerySet:
@@ -164,7 +174,7 @@ def _filtered(*, department_ids: list[int], filters: QueueFilters, today: date |
         reviews = reviews.filter(stage=filters.stage)
     if filters.due_soon:
         today = today or local_today()
-        reviews = reviews.filter(due_date__gte=today, due_date__lte=due_soon_until(today))
+        reviews = reviews.filter(due_soon_q(department_ids, today))
     if filters.overdue:
         reviews = reviews.filter(Q(yellow_at__isnull=False) | Q(red_at__isnull=False))
     search = search_of(filters)
