@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from .calendar_changes import calendar_changes_record
 from .notifications import notification_send_email
 from .opinion_deadlines import opinion_scan
 from .permit_flow import permit_render
@@ -25,6 +26,11 @@ def notification_email_task(notification_ids: list[int]) -> list[str]:
 @shared_task(ignore_result=True)
 def sla_scan_task() -> dict:
     return {**sla_scan(), **opinion_scan()}
+
+
+@shared_task(ignore_result=True)
+def calendar_changes_record_task() -> int:
+    return calendar_changes_record()
 
 
 @shared_task(ignore_result=True)
