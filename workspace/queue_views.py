@@ -97,6 +97,7 @@ def queue(request):
         if supervised else [],
         "filings_waiting": selectors.filings_waiting(dept_ids)[:selectors.COUNT_CAP + 1].count() if dept_ids else 0,
         "filings_cap": selectors.COUNT_CAP,
+        "calendar_changes_waiting": selectors.calendar_changes_waiting(supervised) if supervised else 0,
     })
 
 

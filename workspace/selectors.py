@@ -19,6 +19,8 @@ from approvals.models import (
     REVIEW_OPEN,
     Application,
     ApplicationShare,
+    CalendarChangeReview,
+    CalendarChangeState,
     Filing,
     InternalNote,
     NameWords,
@@ -33,7 +35,7 @@ from audit.models import Action, AuditEvent
 from audit.selectors import front_desk_name
 from catalogue.models import Service
 from core.i18n import translated
-from departments.access import active_memberships, member_role
+from departments.access import active_memberships, member_role, supervisor_memberships
 from departments.models import Department, Membership, MembershipRole, StandardReason
 
 # --- The queue ------------------------------------------------------------------------------------
@@ -634,3 +636,25 @@ def filing_for_officer(user, pk: int) -> tuple[Filing, str]:
     if filing is None or not may_see_filing(filing, role=role):
         raise Http404
     return filing, role
+
+
+CALENDAR_CHANGES_PAGE_SIZE = 50
+
+
+def calendar_changes_waiting(department_ids: list[int]) -> int:
+    """Whether due dates of these departments wait for a decision after a calendar change (how
+    many, up to COUNT_CAP + 1: the queue page only says there are)."""
+    return CalendarChangeReview.objects.filter(department_id__in=department_ids, state=CalendarChangeState.PENDING)[
+        :COUNT_CAP + 1].count()
+
+
+def calendar_changes_for_supervisor(user) -> QuerySet:
+    """The reviews calendar changes would move, still to decide, of the departments the user
+    supervises (none for anyone else), soonest recomputed due date first."""
+    departments = supervisor_memberships(user).values("department_id")
+    return (CalendarChangeReview.objects.filter(department_id__in=departments, state=CalendarChangeState.PENDING)
+            .select_related("change", "department", "review__application", "review__service")
+            .only("due_date", "new_due_date", "change__revision", "change__changed_at", "department__code",
+                  "department__name", "review__application__reference", "review__service__name",
+                  "review__status", "review__paused_on")
+            .order_by("new_due_date", "pk"))
