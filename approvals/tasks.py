@@ -29,7 +29,8 @@ def sla_scan_task() -> dict:
 
 
 @shared_task(ignore_result=True)
-def calendar_changes_record_task() -> int:
+def calendar_changes_record_task(revisions: list[int] | None = None) -> int:
+    # Every revision not recorded yet, whichever the nudge names (beat sends none).
     return calendar_changes_record()
 
 

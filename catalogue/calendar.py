@@ -19,10 +19,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.calendar import WEEKDAYS, Calendar
+from core.nudges import nudge_ids_on_commit
 
 from .models import CalendarRevision, DepartmentCalendar, Holiday, WorkCalendar, WorkingWeekend
 
 DEFAULT_WORKDAYS = (0, 1, 2, 3, 4)
+RECORD_TASK = "approvals.tasks.calendar_changes_record_task"
 
 
 def _weekdays(values: Iterable) -> frozenset[int]:
@@ -159,3 +161,5 @@ def calendar_change() -> Iterator[None]:
             CalendarRevision.objects.create(revision=revision, changed_at=now, content=before)
         WorkCalendar.objects.filter(pk=row.pk).update(revision=revision + 1)
         CalendarRevision.objects.create(revision=revision + 1, changed_at=now, content=after)
+        # The engine lists the due dates the change would move (its beat does too, if this is lost).
+        nudge_ids_on_commit(RECORD_TASK, [revision + 1])

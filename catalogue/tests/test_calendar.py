@@ -237,3 +237,14 @@ def test_long_spans_stay_exact(week):
     start = date(2026, 1, 1)
     end = start + timedelta(days=365)
     assert week.working_days_between(start, end) == 261 - 2
+
+
+@pytest.mark.django_db
+def test_a_change_nudges_the_engine_to_list_the_due_dates_it_would_move(monkeypatch):
+    sent = []
+    monkeypatch.setattr("catalogue.calendar.nudge_ids_on_commit", lambda task, ids: sent.append((task, ids)))
+    with calendar_change():
+        Holiday.objects.create(date=date(2026, 10, 1))
+    with calendar_change():  # nothing changed: no nudge
+        pass
+    assert sent == [("approvals.tasks.calendar_changes_record_task", [1])]
