@@ -60,7 +60,8 @@ def test_a_supervisor_sees_only_their_departments_reviews(client, listed, office
     # The dates, machine-readable, and each checkbox labelled by its reference.
     assert '<time datetime="2026-11-24">' in page and '<time datetime="2026-11-25">' in page
     item = item_of(listed, "tax")
-    assert f'id="item-{item.pk}"' in page and f'<label for="item-{item.pk}">' in page
+    assert f'id="item-{item.pk}"' in page
+    assert f'<label class="visually-hidden" for="item-{item.pk}">Choose {listed.reference}</label>' in page
     # The queue says there is something to decide.
     assert "A calendar change would move due dates" in text(client.get(reverse("departments:queue")))
 
