@@ -120,9 +120,11 @@ def _moved(after: int, *, change: CalendarChange) -> list[CalendarChangeReview]:
                                                       "due_date", "remind_on", "red_on", "routed_at").order_by("pk"))
     if not reviews:
         return []
-    CalendarChangeReview.objects.filter(review__in=reviews, state=CalendarChangeState.PENDING).update(
-        state=CalendarChangeState.SUPERSEDED)
-    applied = dict(CalendarChangeReview.objects.filter(review__in=reviews, state=CalendarChangeState.APPLIED)
+    # Every review is counted again below: what earlier changes listed and is not decided yet
+    # gives way to what this one lists (a decided review's is moot).
+    CalendarChangeReview.objects.filter(state=CalendarChangeState.PENDING).update(state=CalendarChangeState.SUPERSEDED)
+    applied = dict(CalendarChangeReview.objects.filter(state=CalendarChangeState.APPLIED,
+                                                       review__status__in=REVIEW_UNDECIDED)
                    .values_list("review_id").annotate(revision=Max("change__revision")))
     revisions = _Revisions(after)
     first = min(r.started_on for r in reviews)

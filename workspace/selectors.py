@@ -17,6 +17,7 @@ from approvals.models import (
     QUEUE_NEVER_DECIDED,
     QUEUE_NO_DUE_DATE,
     REVIEW_OPEN,
+    REVIEW_UNDECIDED,
     Application,
     ApplicationShare,
     CalendarChangeReview,
@@ -644,15 +645,16 @@ CALENDAR_CHANGES_PAGE_SIZE = 50
 def calendar_changes_waiting(department_ids: list[int]) -> int:
     """Whether due dates of these departments wait for a decision after a calendar change (how
     many, up to COUNT_CAP + 1: the queue page only says there are)."""
-    return CalendarChangeReview.objects.filter(department_id__in=department_ids, state=CalendarChangeState.PENDING)[
-        :COUNT_CAP + 1].count()
+    return CalendarChangeReview.objects.filter(department_id__in=department_ids, state=CalendarChangeState.PENDING,
+                                               review__status__in=REVIEW_UNDECIDED)[:COUNT_CAP + 1].count()
 
 
 def calendar_changes_for_supervisor(user) -> QuerySet:
-    """The reviews calendar changes would move, still to decide, of the departments the user
+    """The open reviews calendar changes would move, still to decide, of the departments the user
     supervises (none for anyone else), soonest recomputed due date first."""
     departments = supervisor_memberships(user).values("department_id")
-    return (CalendarChangeReview.objects.filter(department_id__in=departments, state=CalendarChangeState.PENDING)
+    return (CalendarChangeReview.objects.filter(department_id__in=departments, state=CalendarChangeState.PENDING,
+                                                review__status__in=REVIEW_UNDECIDED)
             .select_related("change", "department", "review__application", "review__service")
             .only("due_date", "new_due_date", "change__revision", "change__changed_at", "department__code",
                   "department__name", "review__application__reference", "review__service__name",

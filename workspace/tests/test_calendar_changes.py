@@ -154,3 +154,9 @@ def test_the_list_takes_the_same_queries_for_one_review_as_for_many(client, subm
 
     one, three = page(1), page(3)
     assert len(three) == len(one), "\n".join(q["sql"] for q in three.captured_queries)
+
+
+def test_a_review_decided_meanwhile_leaves_the_list(client, listed, officers):
+    workflow.review_decide(review_id=item_of(listed, "tax").review_id, actor=officers["tax"], decision="approve")
+    client.force_login(officers["tax_supervisor"])
+    assert client.get(URL).context["items"] == []
