@@ -204,32 +204,53 @@ def test_a_departments_calendar_is_the_catalogues_with_its_overrides():
     assert load_calendar(registration.pk) == own
 
 
+WATCHER = """
+import sys
+import django
+django.setup()
+from catalogue.calendar import cached_calendar, calendar_change
+from catalogue.models import Holiday
+from datetime import date
+
+def holidays():
+    return " ".join(sorted(d.isoformat() for d in cached_calendar().holidays)) or "-"
+
+print(holidays(), flush=True)  # its calendar, held from now on
+sys.stdin.readline()  # the other process committed a change
+print(holidays(), flush=True)
+with calendar_change():
+    Holiday.objects.create(date=date(2026, 10, 2))
+print("committed", flush=True)
+"""
+
+
 @pytest.mark.django_db(transaction=True)
-def test_another_process_sees_a_committed_change_at_once_and_this_one_sees_its():
-    assert cached_calendar().holidays == frozenset()
+def test_a_change_committed_in_one_process_is_seen_by_the_next_question_of_another():
+    if connection.vendor != "postgresql":
+        pytest.skip("two processes share the database on PostgreSQL")
     database = connection.settings_dict
     url = (f"postgres://{database['USER']}:{database['PASSWORD'] or ''}@{database['HOST'] or '127.0.0.1'}:"
            f"{database['PORT'] or 5432}/{database['NAME']}")
-    if connection.vendor != "postgresql":
-        pytest.skip("two processes share the database on PostgreSQL")
-    script = (
-        "import django; django.setup()\n"
-        "from datetime import date\n"
-        "from catalogue.calendar import cached_calendar, calendar_change\n"
-        "from catalogue.models import Holiday\n"
-        "before = cached_calendar()\n"
-        "with calendar_change():\n"
-        "    Holiday.objects.create(date=date(2026, 10, 1))\n"
-        "print(sorted(d.isoformat() for d in before.holidays), sorted(d.isoformat() for d in cached_calendar().holidays))\n"
-    )
     env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "portal.settings.test"}
-    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60,
-                          cwd=settings.BASE_DIR)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split("\n")[-2] == "[] ['2026-10-01']"
-    # This process held the calendar without the holiday: its next question sees it.
-    assert cached_calendar().holidays == {date(2026, 10, 1)}
-    assert cached_calendars().revision == 1
+    assert cached_calendar().holidays == frozenset()  # this process holds its calendar too
+    other = subprocess.Popen([sys.executable, "-c", WATCHER], env=env, cwd=settings.BASE_DIR, text=True,
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert other.stdout.readline().strip() == "-"
+        with calendar_change():  # committed here (no test transaction around it)
+            Holiday.objects.create(date=date(2026, 10, 1))
+        other.stdin.write("go\n")
+        other.stdin.flush()
+        # The other process's next question sees it, without waiting for anything.
+        assert other.stdout.readline().strip() == "2026-10-01"
+        assert other.stdout.readline().strip() == "committed"
+        assert other.wait(timeout=60) == 0, other.stderr.read()
+    finally:
+        if other.poll() is None:
+            other.kill()
+    # And this process's next question sees the other's change.
+    assert cached_calendar().holidays == NATIONAL_DAY
+    assert cached_calendars().revision == 2
 
 
 def test_long_spans_stay_exact(week):
