@@ -22,6 +22,12 @@ def engine_event(action, application=None, *, obj=None, actor=None, via: TokenAc
     ))
 
 
+def calendar_event(action, change, **details) -> Event:
+    """An event about a change of the working-day calendars (the system records it; no applicant)."""
+    return Event(action=action, object_type=change._meta.model_name, object_id=change.pk,
+                 details={k: v for k, v in details.items() if v not in (None, "", [], {})})
+
+
 def person_event(action, person_id: int, *, actor=None, via: TokenActor | None = None, ip=None, purpose="",
                  **details) -> Event:
     """An event about a person's account (claimed, verified …): the person is its subject."""

@@ -17,7 +17,7 @@ from core.pdf import render_pdf
 from .answers import answer_sections
 from .evidence import chosen_of
 from .models import REVIEW_UNDECIDED, Application, Review
-from .sla import clock_now, local_today, sla_calendar
+from .sla import clock_now, local_today, sla_calendars
 
 
 @dataclass
@@ -48,7 +48,7 @@ def stage_plan(application: Application) -> list[Stage]:
     stages: dict[int, Stage] = {}
     for review in application.reviews.all():
         stages.setdefault(review.stage, Stage(number=review.stage)).reviews.append(review)
-    calendar, today = sla_calendar(), local_today()
+    calendars, today = sla_calendars(), local_today()
     start = _local_date(application.submitted_at)
     plan = [stages[n] for n in sorted(stages)]
     for stage in plan:
@@ -56,6 +56,7 @@ def stage_plan(application: Application) -> list[Stage]:
         stage.finished = all(r.status not in REVIEW_UNDECIDED for r in stage.reviews)
         ends = []
         for review in stage.reviews:
+            calendar = calendars.of(review.department_id)
             if review.status not in REVIEW_UNDECIDED:
                 ends.append(_local_date(review.decided_at) if review.decided_at else start)
             elif due := clock_now(calendar=calendar, review=review, today=today)["due_date"]:

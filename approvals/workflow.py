@@ -60,7 +60,7 @@ from .need_to_know import name_shown
 from .notifications import department_staff_ids, departments_staff_ids, notifications_create, notify
 from .once_only import once_only_figures
 from .register_values import register_values_corrected, register_values_rows
-from .sla import clock_extend, clock_resume, clock_start, local_today, sla_calendar
+from .sla import clock_extend, clock_resume, clock_start, local_today, sla_calendar, sla_calendars
 from .transitions import status_enter, status_move, status_move_rows
 from .uploads import check_upload, display_name
 
@@ -427,14 +427,14 @@ def application_resubmit(*, application_id: int, actor, data: dict, uploads: lis
     )
     changed |= set(replaced)
 
-    today, calendar = local_today(), sla_calendar()
+    today, calendars = local_today(), sla_calendars()
     askers = _askers_still_members(requesting)
     reopened = []
     for review in requesting:
         # Back to the officer who asked, still theirs; to the department's queue if they have left.
         asker = askers.get(review.pk)
         fields = {"assignee_id": asker, "pending_since": now, "correction_fields": [], "version": review.version + 1,
-                  **clock_resume(calendar=calendar, review=review, today=today)}
+                  **clock_resume(calendar=calendars.of(review.department_id), review=review, today=today)}
         status_move_rows(Review.objects.filter(pk=review.pk), ReviewStatus.IN_PROGRESS if asker else ReviewStatus.PENDING,
                          from_states=[ReviewStatus.CORRECTION_REQUESTED], **fields)
         reopened.append(engine_event(Action.REVIEW_REOPENED, application, actor=actor, via=via, obj=review, ip=ip,
@@ -696,7 +696,7 @@ def review_extend(*, review_id: int, actor, due_date, reason: str, ip: str | Non
         raise ValidationFailed({"due_date": [_("The new due date must be later than %(date)s.") % {
             "date": max(review.due_date, local_today()).isoformat()}]})
     old = review.due_date
-    dates = clock_extend(calendar=sla_calendar(), review=review, due_date=due_date)
+    dates = clock_extend(calendar=sla_calendar(review.department_id), review=review, due_date=due_date)
     for name, value in dates.items():
         setattr(review, name, value)
     review.extension_reason = reason
@@ -718,18 +718,19 @@ def application_route(*, application_ids: list[int]) -> int:
     tell the departments' officers. Safe to run twice, or twice at once: the reviews are taken
     with FOR NO KEY UPDATE SKIP LOCKED and only while still unrouted, so each is routed once.
     The statements do not grow with the number of applications, so one batched nudge routes
-    everything submitted meanwhile: reviews starting their clock today with the same limit get
-    the same dates, so they are written by one UPDATE per distinct limit (a handful)."""
-    calendar, now, today = sla_calendar(), timezone.now(), local_today()
+    everything submitted meanwhile: reviews of one department starting their clock today with the
+    same limit get the same dates (its calendar's), so they are written by one UPDATE per
+    department and distinct limit (a handful)."""
+    calendars, now, today = sla_calendars(), timezone.now(), local_today()
     reviews = lock_unrouted_reviews(application_ids)
     if not reviews:
         return 0
-    by_limit: dict[int | None, list[Review]] = {}
+    by_limit: dict[tuple[int, int] | None, list[Review]] = {}
     for review in reviews:
         # A review back from a correction keeps the clock it already has.
-        by_limit.setdefault(None if review.started_on else review.sla_days, []).append(review)
-    for sla_days, group in by_limit.items():
-        dates = {} if sla_days is None else clock_start(calendar=calendar, start=today, sla_days=sla_days)
+        by_limit.setdefault(None if review.started_on else (review.department_id, review.sla_days), []).append(review)
+    for limit, group in by_limit.items():
+        dates = {} if limit is None else clock_start(calendar=calendars.of(limit[0]), start=today, sla_days=limit[1])
         Review.objects.filter(pk__in=[r.pk for r in group]).update(routed_at=now, **dates)
         for review in group:
             review.routed_at = now

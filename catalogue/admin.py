@@ -19,11 +19,19 @@ from audit.services import audit_record, client_ip
 from departments.models import Department, Membership, StandardReason
 from departments.staff_events import memberships_of, staff_change_events
 
-from .calendar import clear_calendar_cache
-from .loading.checks import check_field, check_identity_asked, check_synonyms, check_translations
-from .loading.schema import RULE_KEYS
+from .calendar import DEFAULT_WORKDAYS, calendar_change
+from .loading.checks import (
+    check_calendar,
+    check_department_calendar,
+    check_field,
+    check_identity_asked,
+    check_synonyms,
+    check_translations,
+)
+from .loading.schema import RULE_KEYS, WEEKDAYS
 from .models import (
     CertificateType,
+    DepartmentCalendar,
     Field,
     FieldKind,
     FilingRequirement,
@@ -35,6 +43,7 @@ from .models import (
     ServiceVersion,
     Weekday,
     WorkCalendar,
+    WorkingWeekend,
     identity_in_order,
 )
 from .registers import REGISTERS
@@ -454,9 +463,27 @@ class WorkCalendarForm(forms.ModelForm):
         return sorted(self.cleaned_data["workdays"])
 
 
+class CalendarChangeAdmin(admin.ModelAdmin):
+    """Every save and delete of a calendar row raises the calendars' revision in its transaction
+    (catalogue.calendar.calendar_change), so every process counts with it at once."""
+
+    def save_model(self, request, obj, form, change):
+        with calendar_change():
+            super().save_model(request, obj, form, change)
+
+    def delete_model(self, request, obj):
+        with calendar_change():
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        with calendar_change():
+            super().delete_queryset(request, queryset)
+
+
 @admin.register(WorkCalendar)
-class WorkCalendarAdmin(admin.ModelAdmin):
+class WorkCalendarAdmin(CalendarChangeAdmin):
     form = WorkCalendarForm
+    readonly_fields = ("revision",)
 
     def has_add_permission(self, request):
         # One working week for the whole catalogue.
@@ -465,31 +492,105 @@ class WorkCalendarAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        clear_calendar_cache()
+
+def _check_calendar_dates(form, entry: dict, checker):
+    """Check what a calendar form holds with the catalogue files' check (``checker``); each
+    problem is shown on the form. Returns the checked data, or None."""
+    problems = []
+    spec = checker(entry, "", lambda path, message: problems.append(message))
+    for message in problems:
+        form.add_error(None, message)
+    return spec
 
 
-@admin.register(Holiday)
-class HolidayAdmin(admin.ModelAdmin):
+def _catalogue_workdays() -> list[int]:
+    row = WorkCalendar.objects.order_by("pk").first()
+    return sorted(row.workdays) if row and row.workdays else list(DEFAULT_WORKDAYS)
+
+
+class CalendarDayForm(forms.ModelForm):
+    """A holiday or a make-up working day, checked against the other kind as files are checked."""
+
+    class Meta:
+        fields = ("date",)
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if day := cleaned_data.get("date"):
+            holiday = self._meta.model is Holiday
+            holidays = [day] if holiday else list(Holiday.objects.filter(date=day).values_list("date", flat=True))
+            working = list(WorkingWeekend.objects.filter(date=day).values_list("date", flat=True)) if holiday else [day]
+            _check_calendar_dates(self, {"workdays": [WEEKDAYS[d] for d in _catalogue_workdays()],
+                                         "holidays": holidays, "working_weekends": working}, check_calendar)
+        return cleaned_data
+
+
+class CalendarDayAdmin(CalendarChangeAdmin):
     list_display = ("date", "weekday")
     date_hierarchy = "date"
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        return super().get_form(request, obj, change=change, form=CalendarDayForm, **kwargs)
 
     @admin.display(description=_("weekday"))
     def weekday(self, obj):
         return Weekday(obj.date.weekday()).label
 
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        clear_calendar_cache()
 
-    def delete_model(self, request, obj):
-        super().delete_model(request, obj)
-        clear_calendar_cache()
+@admin.register(Holiday)
+class HolidayAdmin(CalendarDayAdmin):
+    pass
 
-    def delete_queryset(self, request, queryset):
-        super().delete_queryset(request, queryset)
-        clear_calendar_cache()
+
+@admin.register(WorkingWeekend)
+class WorkingWeekendAdmin(CalendarDayAdmin):
+    """Make-up working days (调休): a weekend day worked in exchange for a holiday."""
+
+
+class DatesField(forms.CharField):
+    """Dates written one a line (YYYY-MM-DD), kept as ISO text."""
+
+    widget = forms.Textarea(attrs={"rows": 4})
+
+    def prepare_value(self, value):
+        return "\n".join(value) if isinstance(value, list) else value
+
+    def to_python(self, value):
+        return [line.strip() for line in (value or "").splitlines() if line.strip()]
+
+
+class DepartmentCalendarForm(forms.ModelForm):
+    workdays = forms.TypedMultipleChoiceField(
+        label=_("own working weekdays"), choices=Weekday.choices, coerce=int, widget=forms.CheckboxSelectMultiple,
+        required=False, help_text=_("None ticked: the catalogue's working week."),
+    )
+    holidays = DatesField(label=_("extra closure days"), required=False, help_text=_("One date a line, YYYY-MM-DD."))
+    working_days = DatesField(label=_("extra working days"), required=False,
+                              help_text=_("One date a line, YYYY-MM-DD."))
+
+    class Meta:
+        model = DepartmentCalendar
+        fields = ("department", "workdays", "holidays", "working_days")
+
+    def clean(self):
+        cleaned_data = super().clean()
+        entry = {key: cleaned_data.get(key) or [] for key in ("holidays", "working_days")}
+        if workdays := cleaned_data.get("workdays"):
+            entry["workdays"] = [WEEKDAYS[d] for d in workdays]
+        spec = _check_calendar_dates(self, entry, check_department_calendar)
+        if spec is not None:
+            cleaned_data.update(workdays=spec.workdays, holidays=[d.isoformat() for d in spec.holidays],
+                                working_days=[d.isoformat() for d in spec.working_days])
+        return cleaned_data
+
+
+@admin.register(DepartmentCalendar)
+class DepartmentCalendarAdmin(CalendarChangeAdmin):
+    """Where a department's working days differ from the catalogue's."""
+
+    form = DepartmentCalendarForm
+    list_display = ("department", "workdays", "holidays", "working_days")
+    autocomplete_fields = ("department",)
 
 
 # --- Departments: the catalogue names them, and a change republishes the services they review -----------

@@ -28,6 +28,7 @@ from .models import (
     Requirement,
     Service,
     WorkCalendar,
+    WorkingWeekend,
 )
 from .schema import parse_date_rule
 
@@ -80,13 +81,25 @@ def _calendar() -> dict | None:
     if row is None and not holidays:
         return None
     workdays = sorted(row.workdays) if row is not None and row.workdays else list(DEFAULT_WORKDAYS)
-    return {"workdays": _FlowList(WEEKDAYS[d] for d in workdays), "holidays": holidays}
+    calendar = {"workdays": _FlowList(WEEKDAYS[d] for d in workdays), "holidays": holidays}
+    if working := list(WorkingWeekend.objects.order_by("date").values_list("date", flat=True)):
+        calendar["working_weekends"] = working
+    return calendar
 
 
 def _department(department: Department) -> dict:
     entry = {"code": department.code, "name": _text(department.name)}
     if department.email:
         entry["email"] = department.email
+    own = getattr(department, "calendar", None)
+    if own is not None:
+        calendar = {}
+        if own.workdays:
+            calendar["workdays"] = _FlowList(WEEKDAYS[d] for d in sorted(own.workdays))
+        for key in ("holidays", "working_days"):
+            if days := sorted(date.fromisoformat(d) for d in getattr(own, key)):
+                calendar[key] = _FlowList(days)
+        entry["calendar"] = calendar
     return entry
 
 
@@ -180,7 +193,7 @@ def catalogue_dump() -> str:
     sections = {
         "calendar": _calendar(),
         "certificate_types": [_certificate_type(t) for t in CertificateType.objects.order_by("code")],
-        "departments": [_department(d) for d in Department.objects.order_by("code")],
+        "departments": [_department(d) for d in Department.objects.select_related("calendar").order_by("code")],
         "registers": [_register(r) for r in Register.objects.order_by("position", "code")],
         "fields": [_field(f) for f in Field.objects.select_related("certificate_type").order_by("position", "key")],
         "services": [_service(s) for s in Service.objects.select_related("certificate_type").order_by(

@@ -49,7 +49,7 @@ from approvals.need_to_know import name_shown
 from approvals.sla import reminder_day
 from audit.chain import audit_seal
 from audit.models import Action, AuditEvent
-from catalogue.calendar import load_calendar
+from catalogue.calendar import load_calendars
 from catalogue.models import Service
 from catalogue.schema import Schema, date_bound
 from core.calendar import WorkingDays
@@ -144,11 +144,16 @@ class Context:
     service_weights: list[float]
     citizens: list[tuple[int, str]]  # (pk, full name)
     officers: dict[int, list[int]]  # department id → officer and supervisor pks
-    workdays: WorkingDays
+    workdays: WorkingDays  # the catalogue's working days
     tz: ZoneInfo
     sample_size: int = 0
     sample_sha256: str = ""
     sample_disarmed_sha256: str = ""
+    # Department id → its working days, for departments with a calendar of their own: built once.
+    department_workdays: dict[int, WorkingDays] = field(default_factory=dict)
+
+    def workdays_of(self, department_id: int) -> WorkingDays:
+        return self.department_workdays.get(department_id, self.workdays)
 
 
 @dataclass
@@ -273,7 +278,7 @@ def _review(app_id: int, service_id: int, applicant_name: str, spec: dict, stage
 
 def _route(ctx: Context, rng: random.Random, review: dict, since: datetime) -> None:
     """Pending since ``since``, routed a moment later, the SLA clock started that local day."""
-    wd = ctx.workdays
+    wd = ctx.workdays_of(review["department_id"])
     routed = since + timedelta(seconds=rng.uniform(0.2, 3))
     start, sla = _local(ctx, routed), review["sla_days"]
     review.update(status=R.PENDING, pending_since=since, routed_at=routed, started_on=start,
@@ -314,7 +319,7 @@ def _correction(rng: random.Random, review: dict, at: datetime, officer: int) ->
 def _answered_correction(ctx: Context, rng: random.Random, review: dict, decided: datetime, officer: int) -> None:
     """A correction round before the decision at ``decided``: asked part way, answered some working
     days later (never after the decision day); the clock's dates move by the days waited."""
-    wd = ctx.workdays
+    wd = ctx.workdays_of(review["department_id"])
     asked = review["routed_at"] + (decided - review["routed_at"]) * rng.uniform(0.1, 0.5)
     room = wd.between(_local(ctx, asked), _local(ctx, decided))
     if room < 1:
@@ -349,7 +354,7 @@ def _cancel(review: dict, at: datetime) -> None:
 def _decision_time(ctx, rng, review: dict, end: datetime) -> datetime:
     """When a department decided: its working days after the clock started, never after ``end``
     (the stage's last decision) and never before it was routed."""
-    day = ctx.workdays.add(review["started_on"], _work_days(rng, review["sla_days"]))
+    day = ctx.workdays_of(review["department_id"]).add(review["started_on"], _work_days(rng, review["sla_days"]))
     moment = _at(ctx, day, rng)
     earliest = review["routed_at"] + timedelta(seconds=rng.uniform(60, 3600))
     if earliest >= end:  # routed minutes ago
@@ -637,13 +642,15 @@ def build_context(*, seed: int, applications: int, now: datetime | None = None,
     if not services:
         raise ValueError("No active service: load the catalogue first (manage.py seed_demo or load_catalogue).")
     today = now.astimezone(tz).date()
-    workdays = WorkingDays(load_calendar(), today - timedelta(days=HISTORY_DAYS + 400), today + timedelta(days=400))
+    calendars, first, last = load_calendars(), today - timedelta(days=HISTORY_DAYS + 400), today + timedelta(days=400)
     size, digest, disarmed_digest = _sample_attachment()
     return Context(
         seed=seed, now=now, services=services, service_weights=weights,
         citizens=ensure_citizens(seed=seed, count=citizens or max(20, applications // 3), now=now),
-        officers=ensure_staff(seed=seed), workdays=workdays, tz=tz, sample_size=size, sample_sha256=digest,
+        officers=ensure_staff(seed=seed), workdays=WorkingDays(calendars.base, first, last), tz=tz,
+        sample_size=size, sample_sha256=digest,
         sample_disarmed_sha256=disarmed_digest,
+        department_workdays={pk: WorkingDays(calendar, first, last) for pk, calendar in calendars.departments.items()},
     )
 
 

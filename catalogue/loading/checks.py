@@ -19,7 +19,16 @@ from django.utils.translation import gettext as _
 from core.i18n import REQUIRED_LANGUAGES
 from departments.models import Department
 
-from ..models import IDENTITY_ASKED_BY, CertificateType, Field, FieldKind, IdentityDetail, Register, identity_in_order
+from ..models import (
+    IDENTITY_ASKED_BY,
+    CertificateType,
+    Field,
+    FieldKind,
+    IdentityDetail,
+    Register,
+    Weekday,
+    identity_in_order,
+)
 from ..registers import KEY_FORMATS, KEY_LENGTHS, REGISTERS
 from ..schema import date_bound, date_rule_text, parse_date_rule
 from .schema import (
@@ -30,6 +39,7 @@ from .schema import (
     CHOICE_KEYS,
     CODE_MAX,
     CODE_RE,
+    DEPARTMENT_CALENDAR_KEYS,
     DEPARTMENT_KEYS,
     DEPARTMENT_REQUIRED,
     EMAIL_MAX,
@@ -58,6 +68,7 @@ from .schema import (
     WEEKDAYS,
     CalendarSpec,
     CertificateTypeSpec,
+    DepartmentCalendarSpec,
     DepartmentSpec,
     FieldSpec,
     FilingSpec,
@@ -177,43 +188,102 @@ def _mapping(value, path: str, report: Report) -> dict | None:
 # -- checks on entries ---------------------------------------------------------------------------
 
 
+def _weekday_list(value, path: str, report: Report) -> list[int] | None:
+    items = check_list(value, path, report)
+    if items is None:
+        return None
+    workdays, ok = [], True
+    for i, day in enumerate(items):
+        item_path = f"{path}[{i}]"
+        if day not in WEEKDAYS:
+            report(item_path, _("unknown weekday %(value)r (expected one of %(days)s)") % {
+                "value": day, "days": ", ".join(WEEKDAYS)})
+            ok = False
+        elif WEEKDAYS.index(day) in workdays:
+            report(item_path, _("%(value)s is listed twice") % {"value": day})
+            ok = False
+        else:
+            workdays.append(WEEKDAYS.index(day))
+    return sorted(workdays) if ok else None
+
+
+def _date_list(entry: dict, key: str, path: str, report: Report) -> list[date] | None:
+    """The dates listed under ``key`` (none when absent), each once."""
+    items = check_list(entry.get(key, []), join_path(path, key), report, non_empty=False)
+    if items is None:
+        return None
+    days, ok = [], True
+    for i, value in enumerate(items):
+        day = _iso_date(value, f"{path}.{key}[{i}]", report)
+        if day is None:
+            ok = False
+        elif day in days:
+            report(f"{path}.{key}[{i}]", _("%(value)s is listed twice") % {"value": day.isoformat()})
+            ok = False
+        else:
+            days.append(day)
+    return sorted(days) if ok else None
+
+
+def _working_dates_apart(entry: dict, key: str, path: str, report: Report, *, closed: list[date] | None,
+                         workdays: list[int] | None) -> bool:
+    """Each extra working day listed under ``key`` is no closure day and falls on a rest day of
+    the working week (``workdays``, when known): a working weekday needs no exchange."""
+    ok = True
+    for i, value in enumerate(entry.get(key) or []):
+        day = _iso_date(value, "", lambda *_args: None)
+        if day is None:
+            continue
+        if closed is not None and day in closed:
+            report(f"{path}.{key}[{i}]", _("%(value)s is listed both as a holiday and as a working day") % {
+                "value": day.isoformat()})
+            ok = False
+        elif workdays and day.weekday() in workdays:
+            report(f"{path}.{key}[{i}]", _(
+                "%(value)s is a %(weekday)s, already a working day of the week: only a rest day can be "
+                "made a working day") % {"value": day.isoformat(), "weekday": Weekday(day.weekday()).label})
+            ok = False
+    return ok
+
+
 def check_calendar(value, path: str, report: Report) -> CalendarSpec | None:
+    """The catalogue's calendar: its working week, holidays and make-up working days (weekend
+    days worked in exchange for a holiday, 调休)."""
     entry = _mapping(value, path, report)
     if entry is None:
         return None
     _check_keys(entry, CALENDAR_KEYS, path, report)
-    ok = True
-    workdays = []
+    workdays = None
     if "workdays" in entry:
-        items = check_list(entry["workdays"], join_path(path, "workdays"), report)
-        ok &= items is not None
-        for i, day in enumerate(items or []):
-            item_path = f"{path}.workdays[{i}]"
-            if day not in WEEKDAYS:
-                report(item_path, _("unknown weekday %(value)r (expected one of %(days)s)") % {
-                    "value": day, "days": ", ".join(WEEKDAYS)})
-                ok = False
-            elif WEEKDAYS.index(day) in workdays:
-                report(item_path, _("%(value)s is listed twice") % {"value": day})
-                ok = False
-            else:
-                workdays.append(WEEKDAYS.index(day))
+        workdays = _weekday_list(entry["workdays"], join_path(path, "workdays"), report)
     else:
         report(join_path(path, "workdays"), _("is required"))
-        ok = False
-    holidays = []
-    items = check_list(entry.get("holidays", []), join_path(path, "holidays"), report, non_empty=False)
-    ok &= items is not None
-    for i, value_ in enumerate(items or []):
-        day = _iso_date(value_, f"{path}.holidays[{i}]", report)
-        if day is None:
-            ok = False
-        elif day in holidays:
-            report(f"{path}.holidays[{i}]", _("%(value)s is listed twice") % {"value": day.isoformat()})
-            ok = False
-        else:
-            holidays.append(day)
-    return CalendarSpec(workdays=sorted(workdays), holidays=sorted(holidays)) if ok else None
+    holidays = _date_list(entry, "holidays", path, report)
+    working = _date_list(entry, "working_weekends", path, report)
+    apart = _working_dates_apart(entry, "working_weekends", path, report, closed=holidays, workdays=workdays)
+    if None in (workdays, holidays, working) or not apart:
+        return None
+    return CalendarSpec(workdays=workdays, holidays=holidays, working_weekends=working)
+
+
+def check_department_calendar(value, path: str, report: Report) -> DepartmentCalendarSpec | None:
+    """A department's own calendar: its working week (optional: the catalogue's), and the
+    closure and working days it has beyond the catalogue's."""
+    entry = _mapping(value, path, report)
+    if entry is None:
+        return None
+    _check_keys(entry, DEPARTMENT_CALENDAR_KEYS, path, report)
+    workdays = _weekday_list(entry["workdays"], join_path(path, "workdays"), report) if "workdays" in entry else []
+    holidays = _date_list(entry, "holidays", path, report)
+    working = _date_list(entry, "working_days", path, report)
+    # Its working days may fall on any day: a catalogue holiday it stays open on, or a rest day.
+    apart = _working_dates_apart(entry, "working_days", path, report, closed=holidays, workdays=None)
+    if None in (workdays, holidays, working) or not apart or set(entry) - set(DEPARTMENT_CALENDAR_KEYS):
+        return None
+    if not (workdays or holidays or working):
+        report(path, _("must list a working week, holidays or working days"))
+        return None
+    return DepartmentCalendarSpec(workdays=workdays, holidays=holidays, working_days=working)
 
 
 def check_department(value, path: str, report: Report) -> DepartmentSpec | None:
@@ -235,9 +305,14 @@ def check_department(value, path: str, report: Report) -> DepartmentSpec | None:
         except ValidationError:
             report(join_path(path, "email"), _("%(value)r is not a valid email address") % {"value": email})
             email = None
+    calendar = None
+    if "calendar" in entry:
+        calendar = check_department_calendar(entry["calendar"], join_path(path, "calendar"), report)
+        if calendar is None:
+            return None
     if None in (code, name, email) or len(set(entry) - set(DEPARTMENT_KEYS)):
         return None
-    return DepartmentSpec(code=code, name=name, email=email or "")
+    return DepartmentSpec(code=code, name=name, email=email or "", calendar=calendar)
 
 
 def check_certificate_type(value, path: str, report: Report) -> CertificateTypeSpec | None:

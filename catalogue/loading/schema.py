@@ -13,8 +13,11 @@ from departments.models import Department
 from ..models import CertificateType, Field, FieldKind, Service
 
 TOP_LEVEL_KEYS = ("calendar", "certificate_types", "departments", "registers", "fields", "services", "bundles")
-CALENDAR_KEYS = ("workdays", "holidays")
-DEPARTMENT_KEYS = ("code", "name", "email")
+CALENDAR_KEYS = ("workdays", "holidays", "working_weekends")
+DEPARTMENT_KEYS = ("code", "name", "email", "calendar")
+# A department's own calendar, on top of the catalogue's: its working week (instead of the
+# catalogue's), extra closure days, extra working days.
+DEPARTMENT_CALENDAR_KEYS = ("workdays", "holidays", "working_days")
 CERTIFICATE_TYPE_KEYS = ("code", "name")
 RULE_KEYS = ("max_length", "format", "min", "max", "choices", "accept", "max_size_mb")
 # ``certificate``: the certificate type whose valid certificate answers a file question.
@@ -75,6 +78,14 @@ INT_MAX = 2147483647
 class CalendarSpec:
     workdays: list[int]
     holidays: list[date]
+    working_weekends: list[date] = field(default_factory=list)  # make-up working days (调休)
+
+
+@dataclass
+class DepartmentCalendarSpec:
+    workdays: list[int]  # empty: the catalogue's working week
+    holidays: list[date]
+    working_days: list[date]
 
 
 @dataclass
@@ -82,6 +93,7 @@ class DepartmentSpec:
     code: str
     name: dict
     email: str
+    calendar: DepartmentCalendarSpec | None = None  # None: the catalogue's calendar
 
 
 @dataclass

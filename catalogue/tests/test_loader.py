@@ -204,7 +204,7 @@ def test_demo_catalogue_loads(load):
         "Department reviews: 18 created, 0 updated, 0 unchanged\n"
         "Filings after approval: 4 created, 0 updated, 0 unchanged\n"
         "Finders: 1 created, 0 updated, 0 unchanged\n"
-        "Calendar: working weekdays changed, 46 holidays added, 0 removed\n"
+        "Calendar: working weekdays changed, 46 holidays added, 0 removed, 6 make-up working days added, 0 removed\n"
         "New versions published (6): open-a-restaurant v1, open-a-retail-shop v1, register-a-small-manufacturer v1, "
         "renovate-a-shop-front v1, host-a-public-event v1, outdoor-seating v1\n"
     )
@@ -297,7 +297,7 @@ INVALID = [
       "services, bundles, finders)"]),
     ("departments: {code: x}\n", ["departments: must be a list"]),
     ("departments:\n  - {code: tax, name: {en: Tax, zh-hans: 税务}, colour: red}\n",
-     ["departments[0].colour: unknown key (expected one of code, name, email)"]),
+     ["departments[0].colour: unknown key (expected one of code, name, email, calendar)"]),
     ("departments:\n  - {code: Tax Office, name: {en: Tax, zh-hans: 税务}}\n",
      ["departments[0].code: 'Tax Office' is not a valid department code (use [a-z0-9_-]+)"]),
     ("departments:\n  - {code: tax, name: {en: Tax, zh-hans: 税务}, email: tax-at-example}\n",
