@@ -5,8 +5,14 @@ it newly makes asked, and adds the review that now applies."""
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from api import webhooks
+from api.models import WebhookDelivery
+from api.services import webhook_subscribe
+from api.tests.receiver import Receiver
 from approvals import workflow
 from approvals.models import Review
+from audit.chain import audit_seal
+from departments.models import Department
 from tests.factories import PDF_BYTES, officer, restaurant_service
 
 pytestmark = pytest.mark.django_db
@@ -61,3 +67,25 @@ def test_a_correction_through_the_api_adds_the_fire_review(citizen_api, restaura
     body = response.json()
     assert body["not_needed"] == []
     assert {r["department"]: r["status"] for r in body["reviews"]}["fire"] == "waiting"
+
+
+@pytest.mark.postgres
+def test_the_department_whose_review_a_correction_cancels_is_told(citizen_api, restaurant, settings):
+    settings.API_WEBHOOK_ALLOW_LOOPBACK = True  # the receiver listens on 127.0.0.1; nothing is sent here
+    receiver = Receiver()
+    receiver.close()
+    webhook_subscribe(department=Department.objects.get(code="fire"), url=receiver.url,
+                      events=["review.cancelled", "review.decided"])
+    webhook_subscribe(department=Department.objects.get(code="health"), url=receiver.url, events=["review.cancelled"])
+    app_id, base, _draft, _response = submitted(citizen_api, {**SMALL, "seats": 80, "site_address": "1 Harbour Road"})
+    health = Review.objects.get(application_id=app_id, department__code="health")
+    workflow.review_decide(review_id=health.pk, actor=officer(health.department), decision="correction",
+                           correction_fields=["seats"], message="Count again")
+    assert citizen_api.post(base + "corrections/", {"answers": {"seats": 20}}).status_code == 200
+    audit_seal()
+    webhooks.webhook_dispatch()
+    fire = Review.objects.get(application_id=app_id, department__code="fire")
+    [delivery] = WebhookDelivery.objects.all()
+    assert (delivery.subscription.department.code, delivery.event_type) == ("fire", "review.cancelled")
+    assert delivery.payload["data"] == {"application_id": app_id, "reference": fire.application.reference,
+                                        "review_id": fire.pk, "department": "fire"}
