@@ -394,13 +394,12 @@ def _new_review(application: Application, entry: dict, *, department_id: int, ap
     ), ReviewStatus.PENDING if start else ReviewStatus.WAITING)
 
 
-def _not_needed_events(application: Application, applies, *, actor, via, ip, reviews=()) -> list[Event]:
-    """A review not needed, on record with the condition that did not hold (the words of why are
-    made from it in the reader's language); those already on record as such are not repeated."""
-    recorded = {r.department.code for r in reviews}
+def _not_needed_events(application: Application, applies, *, actor, via, ip) -> list[Event]:
+    """Each review not needed at submission, on record with the condition that did not hold (the
+    words of why are made from it in the reader's language)."""
     return [engine_event(Action.REVIEW_NOT_NEEDED, application, actor=actor, via=via, ip=ip,
                          department_code=entry["department"], when=entry.get("when"))
-            for entry, _why in applies.not_needed if entry["department"] not in recorded]
+            for entry, _why in applies.not_needed]
 
 
 def _detach_not_asked(application: Application, asked: set[str], *, actor, via, ip) -> list[Event]:

@@ -267,3 +267,16 @@ def test_a_cancelled_review_needed_again_is_revived_with_a_fresh_start(service, 
     fire = application.reviews.get(department__code="fire")
     assert (fire.status, fire.decided_at, fire.pending_since) == (ReviewStatus.WAITING, None, None)
     assert Review.objects.filter(application=application).count() == 4
+
+
+def test_when_no_review_applies_the_permit_is_issued_at_submission(citizen, settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    service = restaurant_service(slug="nothing-to-review", reviews=[("fire", 1, 5, ["seats"])],
+                                 fields=[f for f in FIELDS if f[0] == "seats"], review_when={"fire": FIRE_WHEN})
+    application = workflow.application_start(applicant=citizen, service=service)
+    workflow.application_save_answers(application_id=application.pk, actor=citizen, data={"seats": "20"})
+    workflow.application_submit(application_id=application.pk, actor=citizen)
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.APPROVED
+    assert application.reviews.count() == 0
+    assert Permit.objects.filter(application=application).count() == 1
