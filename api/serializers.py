@@ -13,6 +13,7 @@ from rest_framework import serializers
 
 from accounts.counter import ClaimLetter, WalkIn
 from accounts.models import Assurance, DocumentType
+from approvals.applicable import application_not_needed, applied_to, not_needed
 from approvals.evidence import chosen_of
 from approvals.models import ApplicationStatus, OpinionVerdict, ReviewStatus
 from approvals.workflow import Decision
@@ -617,8 +618,20 @@ class FilingSerializer(serializers.Serializer):
     document_reference = serializers.CharField(allow_blank=True)
 
 
+class NotNeededSerializer(serializers.Serializer):
+    department = serializers.CharField()
+    department_name = serializers.CharField()
+    why = serializers.CharField(help_text="Why its review is not needed, in the request's language.")
+
+
 class ApplicationDetailSerializer(ApplicationSummarySerializer):
     answers = serializers.DictField(child=serializers.JSONField(allow_null=True))
+    asked = serializers.ListField(
+        child=serializers.CharField(), help_text="The questions asked given the answers (and documents) so far, in form "
+        "order. The answer to a question not asked is not kept at submission.")
+    not_needed = NotNeededSerializer(
+        many=True, help_text="The departments whose review the answers make unnecessary, with why (on a submitted "
+        "application: as at its submission or last correction; a review approved before stays approved).")
     attachments = AttachmentSerializer(many=True)
     certificates = EvidenceSerializer(many=True, help_text="The certificates chosen for, or answering, documents.")
     reviews = ApplicationReviewSerializer(many=True)
@@ -635,11 +648,20 @@ def application_summary(application) -> dict:
 def application_detail(application) -> dict:
     permits = getattr(application, "current_permits", [])
     permit = permits[0] if permits else None
+    chosen = chosen_of(application)
+    documents = {a.field_key for a in application.attachments.all()} | set(chosen)
+    if application.submitted_at:
+        unneeded = application_not_needed(application)
+    else:
+        unneeded = not_needed(application.schema, application.answers, documents)
     return {
         **application_summary(application),
         "answers": dict(application.answers),
+        "asked": list(applied_to(application.schema, application.answers, documents).asked),
+        "not_needed": [{"department": n.department, "department_name": n.department_name, "why": n.why}
+                       for n in unneeded],
         "attachments": [attachment_row(a, "") for a in application.attachments.all()],
-        "certificates": [evidence_row(row) for row in chosen_of(application).values()],
+        "certificates": [evidence_row(row) for row in chosen.values()],
         "reviews": [{
             "department": r.department.code, "department_name": r.department.display_name, "stage": r.stage,
             "status": r.status, "due_date": r.due_date, "conditions": r.conditions, "reason": r.reason,

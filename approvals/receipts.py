@@ -15,6 +15,7 @@ from core.i18n import translated
 from core.pdf import render_pdf
 
 from .answers import answer_sections
+from .applicable import application_not_needed, routed
 from .evidence import chosen_of
 from .models import REVIEW_UNDECIDED, Application, Review
 from .sla import clock_now, local_today, sla_calendars
@@ -46,7 +47,7 @@ def stage_plan(application: Application) -> list[Stage]:
     if application.submitted_at is None:
         return []
     stages: dict[int, Stage] = {}
-    for review in application.reviews.all():
+    for review in routed(application, application.reviews.all()):
         stages.setdefault(review.stage, Stage(number=review.stage)).reviews.append(review)
     calendars, today = sla_calendars(), local_today()
     start = _local_date(application.submitted_at)
@@ -81,6 +82,7 @@ def receipt_context(application: Application) -> dict:
         "final_decision_by": plan[-1].expected_by if plan else None,
         "sections": answer_sections(schema, application.answers, application.attachments.all(),
                                     certificates={k: row.certificate for k, row in chosen_of(application).items()}),
+        "not_needed": application_not_needed(application),
         "issued_at": timezone.localtime(timezone.now(), timezone.get_default_timezone()),
         "language": translation.get_language(),
     }
