@@ -22,6 +22,7 @@ from departments.models import Department
 from ..models import IDENTITY_ASKED_BY, CertificateType, Field, FieldKind, IdentityDetail, Register, identity_in_order
 from ..registers import KEY_FORMATS, KEY_LENGTHS, REGISTERS
 from ..schema import date_bound, date_rule_text, parse_date_rule
+from .conditions import normalised
 from .schema import (
     BINDING_KEYS,
     CALENDAR_KEYS,
@@ -49,6 +50,7 @@ from .schema import (
     REVIEW_REQUIRED,
     RULE_KEYS,
     RULES_BY_KIND,
+    SECTION_KEYS,
     SERVICE_KEYS,
     SERVICE_REQUIRED,
     SLUG_MAX,
@@ -294,19 +296,27 @@ def _check_bounds(entry: dict, kind: str, path: str, report: Report, rules: dict
     return ok
 
 
+def _entries(items: list, path: str, report: Report, keys: Sequence[str]):
+    """Each item of a list of mappings that need every key of ``keys`` and no other, as (its
+    path, the mapping, or None when it is not one), its keys checked."""
+    for i, item in enumerate(items):
+        item_path = f"{path}[{i}]"
+        entry = _mapping(item, item_path, report)
+        if entry is not None:
+            _check_keys(entry, keys, item_path, report)
+            _require(entry, keys, item_path, report)
+        yield item_path, entry
+
+
 def _check_choices(value, path: str, report: Report) -> list | None:
     items = check_list(value, path, report)
     if items is None:
         return None
     choices, seen, ok = [], set(), True
-    for i, item in enumerate(items):
-        item_path = f"{path}[{i}]"
-        entry = _mapping(item, item_path, report)
+    for item_path, entry in _entries(items, path, report, CHOICE_KEYS):
         if entry is None:
             ok = False
             continue
-        _check_keys(entry, CHOICE_KEYS, item_path, report)
-        _require(entry, CHOICE_KEYS, item_path, report)
         choice_value = entry.get("value")
         if "value" in entry and (not isinstance(choice_value, str) or not choice_value.strip()):
             report(join_path(item_path, "value"), _("must be non-empty text, not %(value)r") % {"value": choice_value})
@@ -428,9 +438,10 @@ def check_field(value, path: str, report: Report, *, position: int = 0,
                 references.append(("certificate_type", code, certificate_path))
     if not ok:
         return None
+    # The condition is checked once the whole dictionary is read (loading.conditions).
     return FieldSpec(key=key, kind=str(kind), label=label, help=help_, section=section, required=required,
                      rules={k: rules[k] for k in RULE_KEYS if k in rules}, position=position, register=register,
-                     certificate=certificate)
+                     certificate=certificate, when=normalised(entry["when"]) if "when" in entry else {})
 
 
 def check_register(value, path: str, report: Report, *, position: int = 0) -> RegisterSpec | None:
@@ -547,10 +558,19 @@ def check_review(value, path: str, report: Report, *, position: int = 0) -> Revi
     )
     keys = check_field_keys(entry, path, report) if "fields" in entry else None
     identity = check_identity(entry["identity"], join_path(path, "identity"), report) if "identity" in entry else []
-    if None in (department, stage, sla, keys, identity) or set(entry) - set(REVIEW_KEYS):
+    # The condition is checked against the service's form once the whole catalogue is read.
+    when = normalised(entry["when"]) if "when" in entry else {}
+    not_needed = {}
+    if "not_needed" in entry:
+        not_needed = check_translations(entry["not_needed"], join_path(path, "not_needed"), report)
+        if "when" not in entry:
+            report(join_path(path, "not_needed"), _("says why the review is not needed when its condition does not "
+                                                    "hold: give the condition (when) too"))
+            not_needed = None
+    if None in (department, stage, sla, keys, identity, not_needed) or set(entry) - set(REVIEW_KEYS):
         return None
     return ReviewSpec(department=department, stage=stage, sla_days=sla, fields=list(keys), position=position,
-                      identity=identity)
+                      identity=identity, when=when, not_needed=not_needed)
 
 
 def check_field_keys(entry: dict, path: str, report: Report, *, non_empty: bool = True) -> list[str] | None:
@@ -732,13 +752,42 @@ def check_service(value, path: str, report: Report, *, position: int = 0,
     filings = check_filings(entry["filings"], join_path(path, "filings"), report, reviewing=departments, asked=asked,
                             references=references) if "filings" in entry else []
     ok &= filings is not None
+    sections = check_sections(entry["sections"], join_path(path, "sections"), report) if "sections" in entry else []
+    ok &= sections is not None
     if not ok or None in (slug, title, valid_days, *texts.values()):
         return None
     return ServiceSpec(
         slug=slug, name=texts["name"], life_event=texts["life_event"], description=texts["description"],
         fee=texts["fee"], permit_title=title, permit_valid_days=valid_days, reviews=reviews, position=position,
-        synonyms=synonyms, filings=filings, certificate_type=certificate_type,
+        synonyms=synonyms, filings=filings, certificate_type=certificate_type, sections=sections,
     )
+
+
+def check_sections(value, path: str, report: Report) -> list[dict] | None:
+    """A service's conditional sections: [{title: {en: ...}, when: condition}], each title once.
+    The title names the section of the dictionary's fields by its English text; whether the form
+    has that section, and the condition, are checked against the service's form later."""
+    items = check_list(value, path, report, non_empty=False)
+    if items is None:
+        return None
+    sections, titles, ok = [], {}, True
+    for i, (item_path, entry) in enumerate(_entries(items, path, report, SECTION_KEYS)):
+        if entry is None:
+            ok = False
+            continue
+        title = check_translations(entry["title"], join_path(item_path, "title"), report, complete=False) \
+            if "title" in entry else None
+        if title is not None and title["en"] in titles:
+            report(join_path(item_path, "title"), _("section %(title)r is listed twice (sections[%(index)d])") % {
+                "title": title["en"], "index": titles[title["en"]]})
+            title = None
+        elif title is not None:
+            titles[title["en"]] = i
+        if title is None or "when" not in entry or set(entry) - set(SECTION_KEYS):
+            ok = False
+            continue
+        sections.append({"title": title, "when": normalised(entry["when"])})
+    return sections if ok else None
 
 
 def check_filings(value, path: str, report: Report, *, reviewing: dict[str, int], asked: set[str],

@@ -9,7 +9,8 @@ from pathlib import Path
 import yaml
 from django.utils.translation import gettext as _
 
-from ..models import FieldKind
+from ..conditions import referenced_keys
+from ..models import Field, FieldKind
 from .checks import (
     Report,
     check_calendar,
@@ -24,7 +25,8 @@ from .checks import (
     check_service,
     join_path,
 )
-from .schema import TOP_LEVEL_KEYS, Catalogue
+from .conditions import ReviewConditions, SectionConditions, check_field_conditions, check_form_conditions
+from .schema import TOP_LEVEL_KEYS, Catalogue, FieldSpec
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,10 @@ class _Reader:
         self.references: list[tuple[Report, str, str, str]] = []
         # (report, path, the type the permit is, the reviews' field keys) of each service issuing a type
         self.issuing: list[tuple[Report, str, str, list[str]]] = []
+        # (report, path of when, key, condition) of each field asked under a condition, and (report,
+        # path, spec) of each service, their conditions checked against the whole dictionary at the end
+        self.field_conditions: list[tuple[Report, str, str, dict]] = []
+        self.forms: list[tuple[Report, str, object]] = []
 
     def reporter(self, file: str) -> Report:
         return lambda path, message: self.problems.append(Problem(file, path, message))
@@ -206,6 +212,8 @@ class _Reader:
             self.catalogue.fields.append(spec)
             if spec.register:
                 self.bindings.append((report, spec.key, spec.register, join_path(path, "register")))
+            if "when" in item:
+                self.field_conditions.append((report, join_path(path, "when"), spec.key, spec.when))
 
     def _services(self, file, path, item, report):
         references = []
@@ -216,6 +224,7 @@ class _Reader:
         if self._unique("services", slug, file, join_path(path, "slug"), report, _("service")) and spec:
             self.catalogue.services.append(spec)
             self.asking.append((report, path, {key for review in spec.reviews for key in review.fields}))
+            self.forms.append((report, path, spec))
             if spec.certificate_type:
                 self.issuing.append((report, join_path(path, "permit.certificate_type"), spec.certificate_type,
                                      [key for review in spec.reviews for key in review.fields]))
@@ -229,9 +238,45 @@ class _Reader:
                                 defined=set(self.origins["fields"]))
         check_required_certificates(self.issuing, field_certificates={
             spec.key: spec.certificate for spec in self.catalogue.fields})
+        self.check_conditions()
         # Report in the order the files were given, then in the order found (sort is stable).
         order = {file: i for i, file in enumerate(self.files)}
         self.problems.sort(key=lambda p: order[p.file])
+
+
+    def check_conditions(self) -> None:
+        """Conditions against the dictionary (the files' fields, and those loaded before that they
+        read or services ask), then each service's against its form."""
+        fields_by_key = {spec.key: _as_schema_field(spec) for spec in self.catalogue.fields}
+        invalid = set(self.origins["fields"]) - set(fields_by_key)  # their own problems are reported
+        wanted = {key for _r, _p, _k, condition in self.field_conditions for key in _keys_in(condition)}
+        for _r, _p, spec in self.forms:
+            wanted |= {key for review in spec.reviews for key in [*review.fields, *_keys_in(review.when)]}
+            wanted |= {key for section in spec.sections for key in _keys_in(section["when"])}
+        for _round in range(2):  # and the fields the conditions of those loaded before read
+            for row in Field.objects.filter(key__in=wanted - set(fields_by_key) - invalid):
+                fields_by_key[row.key] = {"key": row.key, "kind": row.kind, "label": row.label, "section": row.section,
+                                          "position": row.position, "when": row.when, **(row.rules or {})}
+                wanted |= set(_keys_in(row.when))
+        check_field_conditions(self.field_conditions, fields_by_key, skip=invalid)
+        for report, path, spec in self.forms:
+            check_form_conditions(
+                path=path, report=report, fields_by_key=fields_by_key, skip=invalid,
+                reviews=[ReviewConditions(f"{path}.reviews[{review.position}]", review.fields, review.when)
+                         for review in spec.reviews],
+                sections=[SectionConditions(f"{path}.sections[{i}]", section["title"]["en"], section["when"])
+                          for i, section in enumerate(spec.sections)],
+                filed={key for filing in spec.filings for key in filing.fields})
+
+
+def _as_schema_field(spec: FieldSpec) -> dict:
+    """A field of the files as a form schema has it, for the conditions that read it."""
+    return {"key": spec.key, "kind": spec.kind, "label": spec.label, "section": spec.section,
+            "position": spec.position, "when": spec.when, **spec.rules}
+
+
+def _keys_in(condition) -> list:
+    return [key for key in referenced_keys(condition) if isinstance(key, str)]
 
 
 def catalogue_parse(*, paths: Sequence[str | Path]) -> Catalogue:

@@ -320,7 +320,7 @@ INVALID = [
     (field("help: {zh-hans: 帮助}"), ["fields[0].help: missing en translation"]),
     (field("colour: red"),
      ["fields[0].colour: unknown key (expected one of key, kind, label, help, section, required, max_length, format, min, "
-      "max, choices, accept, max_size_mb, register, certificate)"]),
+      "max, choices, accept, max_size_mb, register, certificate, when)"]),
     (field("required: yes please"), ["fields[0].required: must be true or false, not 'yes please'"]),
     (field("max_length: 0"), ["fields[0].max_length: must be a whole number greater than 0, not 0"]),
     (field("max_length: 12.5"), ["fields[0].max_length: must be a whole number greater than 0, not 12.5"]),
@@ -372,7 +372,8 @@ INVALID = [
      ["services[0].reviews[1].fields[1]: field 'seats' is listed twice",
       "services[0].reviews[1].department: department 'health' already reviews this service (reviews[0])"]),
     (SERVICE.replace("sla_days: 3, ", "sla_days: 3, colour: red, "),
-     ["services[0].reviews[0].colour: unknown key (expected one of department, stage, sla_days, fields, identity)"]),
+     ["services[0].reviews[0].colour: unknown key (expected one of department, stage, sla_days, fields, identity, when, "
+      "not_needed)"]),
     (SERVICE.replace("valid_days: 30}", "valid_days: 30, fee: 5}"),
      ["services[0].permit.fee: unknown key (expected one of title, valid_days, certificate_type)"]),
 ]
