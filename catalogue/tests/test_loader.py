@@ -199,15 +199,15 @@ def test_demo_catalogue_loads(load):
         "Certificate types: 7 created, 0 updated, 0 unchanged\n"
         "Departments: 9 created, 0 updated, 0 unchanged\n"
         "Registers: 3 created, 0 updated, 0 unchanged\n"
-        "Fields: 38 created, 0 updated, 0 unchanged\n"
+        "Fields: 39 created, 0 updated, 0 unchanged\n"
         "Services: 6 created, 0 updated, 0 unchanged\n"
-        "Department reviews: 18 created, 0 updated, 0 unchanged\n"
+        "Department reviews: 19 created, 0 updated, 0 unchanged\n"
         "Filings after approval: 4 created, 0 updated, 0 unchanged\n"
         "Calendar: working weekdays changed, 46 holidays added, 0 removed\n"
         "New versions published (6): open-a-restaurant v1, open-a-retail-shop v1, register-a-small-manufacturer v1, "
         "renovate-a-shop-front v1, host-a-public-event v1, outdoor-seating v1\n"
     )
-    assert counts() == {"departments": 9, "fields": 38, "services": 6, "requirements": 18, "versions": 6,
+    assert counts() == {"departments": 9, "fields": 39, "services": 6, "requirements": 19, "versions": 6,
                         "holidays": 46, "calendars": 1}
     assert list(Department.objects.values_list("code", flat=True)) == [
         "environment", "fire", "health", "planning", "police", "registration", "subdistrict", "tax", "urban"]
@@ -219,9 +219,9 @@ def test_demo_catalogue_loads(load):
     assert len(restaurant.current_version.schema["fields"]) == 15
     # One key, one meaning: every field of the dictionary is used, most by more than one service.
     used = Field.objects.filter(requirements__isnull=False).distinct()
-    assert used.count() == 38
+    assert used.count() == 39
     shared = [f.key for f in Field.objects.all() if f.requirements.values("service").distinct().count() > 1]
-    assert len(shared) == 15
+    assert len(shared) == 18
     # Every permit is a certificate type; outdoor seating asks for the restaurant's, which opening
     # a restaurant issues.
     assert dict(Service.objects.values_list("slug", "certificate_type__code")) == {
