@@ -33,6 +33,13 @@ def normalised(condition):
     return condition
 
 
+def schema_field(row) -> dict:
+    """A field of the dictionary (a catalogue.models.Field) as a form schema has it, for the
+    conditions that read it."""
+    return {"key": row.key, "kind": row.kind, "label": row.label, "section": row.section, "position": row.position,
+            "when": row.when, **(row.rules or {})}
+
+
 def _walk(condition, path: str, report: Report, leaf: Callable[[str, str, object], Iterable[str]],
           depth: int = 0) -> None:
     """Report the structural problems of ``condition`` where they are, and each field test's from

@@ -25,7 +25,7 @@ from .checks import (
     check_service,
     join_path,
 )
-from .conditions import ReviewConditions, SectionConditions, check_field_conditions, check_form_conditions
+from .conditions import ReviewConditions, SectionConditions, check_field_conditions, check_form_conditions, schema_field
 from .schema import TOP_LEVEL_KEYS, Catalogue, FieldSpec
 
 
@@ -255,8 +255,7 @@ class _Reader:
             wanted |= {key for section in spec.sections for key in _keys_in(section["when"])}
         for _round in range(2):  # and the fields the conditions of those loaded before read
             for row in Field.objects.filter(key__in=wanted - set(fields_by_key) - invalid):
-                fields_by_key[row.key] = {"key": row.key, "kind": row.kind, "label": row.label, "section": row.section,
-                                          "position": row.position, "when": row.when, **(row.rules or {})}
+                fields_by_key[row.key] = schema_field(row)
                 wanted |= set(_keys_in(row.when))
         check_field_conditions(self.field_conditions, fields_by_key, skip=invalid)
         for report, path, spec in self.forms:
