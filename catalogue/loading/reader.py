@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
 from ..conditions import referenced_keys
-from ..models import Field, FieldKind
+from ..models import Field, FieldKind, Requirement, Service
 from .checks import (
     Report,
     check_calendar,
@@ -119,6 +120,7 @@ class _Reader:
         # path, spec) of each service, their conditions checked against the whole dictionary at the end
         self.field_conditions: list[tuple[Report, str, str, dict]] = []
         self.forms: list[tuple[Report, str, object]] = []
+        self.field_places: dict[str, tuple[Report, str]] = {}  # field key -> (report, path) in the files
 
     def reporter(self, file: str) -> Report:
         return lambda path, message: self.problems.append(Problem(file, path, message))
@@ -212,6 +214,7 @@ class _Reader:
             self.catalogue.fields.append(spec)
             if spec.register:
                 self.bindings.append((report, spec.key, spec.register, join_path(path, "register")))
+            self.field_places[spec.key] = (report, path)
             if "when" in item:
                 self.field_conditions.append((report, join_path(path, "when"), spec.key, spec.when))
 
@@ -253,6 +256,15 @@ class _Reader:
         for _r, _p, spec in self.forms:
             wanted |= {key for review in spec.reviews for key in [*review.fields, *_keys_in(review.when)]}
             wanted |= {key for section in spec.sections for key in _keys_in(section["when"])}
+        # The services loaded before that the files do not describe but whose form asks a field the
+        # files (re)define: a new condition, section or order of that field must suit them too.
+        others = list(Service.objects.exclude(slug__in=[spec.slug for _r, _p, spec in self.forms])
+                      .filter(requirements__fields__key__in=list(self.field_places)).distinct()
+                      .order_by("position", "slug").prefetch_related(
+                          Prefetch("requirements", queryset=Requirement.objects.order_by("stage", "position", "id")
+                                   .prefetch_related("fields")), "filing_requirements__fields"))
+        for service in others:
+            wanted |= {f.key for requirement in service.requirements.all() for f in requirement.fields.all()}
         for _round in range(2):  # and the fields the conditions of those loaded before read
             for row in Field.objects.filter(key__in=wanted - set(fields_by_key) - invalid):
                 fields_by_key[row.key] = schema_field(row)
@@ -266,6 +278,24 @@ class _Reader:
                 sections=[SectionConditions(f"{path}.sections[{i}]", section["title"]["en"], section["when"])
                           for i, section in enumerate(spec.sections)],
                 filed={key for filing in spec.filings for key in filing.fields})
+        for service in others:
+            self._check_loaded_form(service, fields_by_key, invalid)
+
+    def _check_loaded_form(self, service, fields_by_key: dict, invalid: set[str]) -> None:
+        """A service loaded before, with the fields as the files define them: its problems are
+        reported where the files define the first field of its form they (re)define."""
+        reviews = [ReviewConditions(f"reviews[{i}]", [f.key for f in sorted(requirement.fields.all(),
+                                                                           key=lambda f: (f.position, f.key))],
+                                    requirement.when) for i, requirement in enumerate(service.requirements.all())]
+        key = next(key for review in reviews for key in review.fields if key in self.field_places)
+        report, path = self.field_places[key]
+        check_form_conditions(
+            path="", fields_by_key=fields_by_key, skip=invalid, reviews=reviews,
+            report=lambda where, message: report(path, _("%(service)s, loaded before: %(path)s: %(message)s") % {
+                "service": service.slug, "path": where.lstrip("."), "message": message}),
+            sections=[SectionConditions(f"sections[{i}]", section["title"]["en"], section["when"])
+                      for i, section in enumerate(service.sections or [])],
+            filed={f.key for filing in service.filing_requirements.all() for f in filing.fields.all()})
 
 
 def _as_schema_field(spec: FieldSpec) -> dict:

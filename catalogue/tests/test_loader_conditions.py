@@ -233,3 +233,28 @@ def test_conditions_may_read_fields_loaded_before(write, load, load_errors):
         "a review's fields)",
         f"{wrong}: services[0].reviews: every review of this service has a condition: at least one must always apply",
     ]
+
+
+def test_a_field_redefined_must_suit_the_services_loaded_before(write, load, load_errors):
+    load(write("c.yaml", CATALOGUE))
+    before = state()
+    # The field alone in a file: first in the dictionary's order now (with business_name), so its
+    # page comes second, before the site's.
+    bad = write("field.yaml", """\
+        fields:
+          - key: escape_plan
+            kind: file
+            label: {en: Fire escape plan, zh-hans: 疏散图}
+            section: {en: Documents, zh-hans: 材料}
+            when: {uses_gas: true}
+        """)
+
+    assert load_errors(bad) == [
+        f"{bad}: fields[0]: restaurant, loaded before: reviews[1].fields[2]: escape_plan is asked only when its "
+        "condition holds, and it reads uses_gas, which this service's form does not ask on an earlier page",
+        f"{bad}: fields[0]: restaurant, loaded before: reviews[1].when: reads uses_gas, which is not on a page before "
+        "that of escape_plan, a question only reviews with a condition need: whether escape_plan is asked would depend "
+        "on its own page or a later one (list escape_plan in a review without a condition, or move uses_gas to an "
+        "earlier page)",
+    ]
+    assert state() == before
