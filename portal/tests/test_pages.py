@@ -124,11 +124,15 @@ def test_service_page_says_when_a_review_is_made_and_a_question_asked(client, de
     assert ("Fire and Rescue Department: reviews only when Floor area (m²) is more than 20 "
             "Otherwise: Fire safety check not needed: a floor area of 20 m² or less") in page
     assert "Text on the sign Asked only when Will you put up a shop sign?: yes" in page
-    assert page.count("Asked only when") == 2  # the sign's text and area; the drawing: the urban review's
+    assert "Sign design drawing (document) Asked only when Will you put up a shop sign?: yes" in page
+    assert "Fire escape plan (document) Asked only when Floor area (m²) is more than 20" in page
+    assert page.count("Asked only when") == 4  # the sign's text, area and drawing; the fire escape plan
     restaurant = _text(client.get("/services/open-a-restaurant/").content.decode())
     assert ("Fire and Rescue Department: reviews only when Number of seats is more than 50 or Gas is used on the "
             "site: yes Otherwise: Fire safety review not needed: 50 seats or fewer and no gas cooking") in restaurant
-    assert "Asked only when" not in restaurant
+    assert ("Fire escape plan (document) Asked only when Number of seats is more than 50 or Gas is used on the "
+            "site: yes") in restaurant
+    assert restaurant.count("Asked only when") == 1
     manufacturer = _text(client.get("/services/register-a-small-manufacturer/").content.decode())
     assert "reviews only when" not in manufacturer and "Asked only when" not in manufacturer
 
