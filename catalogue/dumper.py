@@ -130,6 +130,8 @@ def _field(f: Field) -> dict:
         entry["register"] = _Flow((k, f.register[k]) for k in ("register", "attribute", "key") if k in f.register)
     if f.certificate_type_id:
         entry["certificate"] = f.certificate_type.code
+    if f.when:
+        entry["when"] = _Flow(f.when)
     return entry
 
 
@@ -148,6 +150,8 @@ def _service(service: Service) -> dict:
     entry["permit"] = _Flow(title=_text(service.permit_title), valid_days=service.permit_valid_days)
     if service.certificate_type_id:
         entry["permit"]["certificate_type"] = service.certificate_type.code
+    if service.sections:
+        entry["sections"] = [_Flow(title=_text(section["title"]), when=section["when"]) for section in service.sections]
     reviews = []
     for requirement in service.requirements.all():
         keys = [f.key for f in sorted(requirement.fields.all(), key=lambda f: (f.position, f.key))]
@@ -155,6 +159,10 @@ def _service(service: Service) -> dict:
                        sla_days=requirement.sla_days, fields=_FlowList(keys))
         if requirement.identity:
             review["identity"] = _FlowList(requirement.identity)
+        if requirement.when:
+            review["when"] = requirement.when
+            if requirement.not_needed:
+                review["not_needed"] = _text(requirement.not_needed)
         reviews.append(review)
     entry["reviews"] = reviews
     filings = []

@@ -238,6 +238,10 @@ class Service(models.Model):
         CertificateType, on_delete=models.PROTECT, null=True, blank=True, related_name="issuing_services",
         verbose_name=_("certificate type of the permit"),
     )
+    # Pages of the form asked only under a condition: [{"title": {"en": …}, "when": condition}],
+    # each matched to the fields whose section has that English title; the condition is combined
+    # into each such field's frozen ``when`` (catalogue.schema). Empty: every page is asked.
+    sections = models.JSONField(_("conditional sections"), default=list, blank=True)
     position = models.PositiveIntegerField(_("position"), default=0)
     is_active = models.BooleanField(_("open for applications"), default=True)
     current_version = models.ForeignKey(

@@ -179,7 +179,7 @@ def _apply(catalogue: Catalogue) -> LoadSummary:
         _row, changed = _upsert(Field, {"key": spec.key}, {
             "kind": spec.kind, "label": spec.label, "help": spec.help, "section": spec.section,
             "required": spec.required, "rules": spec.rules, "position": spec.position, "register": spec.register,
-            "certificate_type_id": types[spec.certificate].pk if spec.certificate else None,
+            "certificate_type_id": types[spec.certificate].pk if spec.certificate else None, "when": spec.when,
         }, summary.fields, existing_fields.get(spec.key))
         if changed:
             changed_fields.add(spec.key)
@@ -195,7 +195,7 @@ def _apply(catalogue: Catalogue) -> LoadSummary:
         service, _changed = _upsert(Service, {"slug": spec.slug}, {
             "name": spec.name, "life_event": spec.life_event, "description": spec.description, "fee": spec.fee,
             "permit_title": spec.permit_title, "permit_valid_days": spec.permit_valid_days, "position": spec.position,
-            "synonyms": spec.synonyms,
+            "synonyms": spec.synonyms, "sections": spec.sections,
             "certificate_type_id": types[spec.certificate_type].pk if spec.certificate_type else None,
         }, summary.services, existing)
         if service.certificate_type_id != issued_before:
@@ -232,7 +232,7 @@ def _apply_reviews(service: Service, reviews: list[ReviewSpec], departments: dic
     summary.requirements_removed += _apply_rows(
         Requirement, service, service.requirements, reviews, departments, fields, summary.requirements,
         values=lambda spec: {"stage": spec.stage, "sla_days": spec.sla_days, "position": spec.position,
-                             "identity": spec.identity})
+                             "identity": spec.identity, "when": spec.when, "not_needed": spec.not_needed})
 
 
 def _apply_filings(service: Service, filings: list[FilingSpec], departments: dict, fields: dict,

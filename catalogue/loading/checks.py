@@ -31,6 +31,7 @@ from ..models import (
 )
 from ..registers import KEY_FORMATS, KEY_LENGTHS, REGISTERS
 from ..schema import date_bound, date_rule_text, parse_date_rule
+from .conditions import normalised
 from .schema import (
     BINDING_KEYS,
     CALENDAR_KEYS,
@@ -59,6 +60,7 @@ from .schema import (
     REVIEW_REQUIRED,
     RULE_KEYS,
     RULES_BY_KIND,
+    SECTION_KEYS,
     SERVICE_KEYS,
     SERVICE_REQUIRED,
     SLUG_MAX,
@@ -511,9 +513,10 @@ def check_field(value, path: str, report: Report, *, position: int = 0,
                 references.append(("certificate_type", code, certificate_path))
     if not ok:
         return None
+    # The condition is checked once the whole dictionary is read (loading.conditions).
     return FieldSpec(key=key, kind=str(kind), label=label, help=help_, section=section, required=required,
                      rules={k: rules[k] for k in RULE_KEYS if k in rules}, position=position, register=register,
-                     certificate=certificate)
+                     certificate=certificate, when=normalised(entry["when"]) if "when" in entry else {})
 
 
 def check_register(value, path: str, report: Report, *, position: int = 0) -> RegisterSpec | None:
@@ -630,10 +633,19 @@ def check_review(value, path: str, report: Report, *, position: int = 0) -> Revi
     )
     keys = check_field_keys(entry, path, report) if "fields" in entry else None
     identity = check_identity(entry["identity"], join_path(path, "identity"), report) if "identity" in entry else []
-    if None in (department, stage, sla, keys, identity) or set(entry) - set(REVIEW_KEYS):
+    # The condition is checked against the service's form once the whole catalogue is read.
+    when = normalised(entry["when"]) if "when" in entry else {}
+    not_needed = {}
+    if "not_needed" in entry:
+        not_needed = check_translations(entry["not_needed"], join_path(path, "not_needed"), report)
+        if "when" not in entry:
+            report(join_path(path, "not_needed"), _("says why the review is not needed when its condition does not "
+                                                    "hold: give the condition (when) too"))
+            not_needed = None
+    if None in (department, stage, sla, keys, identity, not_needed) or set(entry) - set(REVIEW_KEYS):
         return None
     return ReviewSpec(department=department, stage=stage, sla_days=sla, fields=list(keys), position=position,
-                      identity=identity)
+                      identity=identity, when=when, not_needed=not_needed)
 
 
 def check_field_keys(entry: dict, path: str, report: Report, *, non_empty: bool = True) -> list[str] | None:
@@ -815,13 +827,42 @@ def check_service(value, path: str, report: Report, *, position: int = 0,
     filings = check_filings(entry["filings"], join_path(path, "filings"), report, reviewing=departments, asked=asked,
                             references=references) if "filings" in entry else []
     ok &= filings is not None
+    sections = check_sections(entry["sections"], join_path(path, "sections"), report) if "sections" in entry else []
+    ok &= sections is not None
     if not ok or None in (slug, title, valid_days, *texts.values()):
         return None
     return ServiceSpec(
         slug=slug, name=texts["name"], life_event=texts["life_event"], description=texts["description"],
         fee=texts["fee"], permit_title=title, permit_valid_days=valid_days, reviews=reviews, position=position,
-        synonyms=synonyms, filings=filings, certificate_type=certificate_type,
+        synonyms=synonyms, filings=filings, certificate_type=certificate_type, sections=sections,
     )
+
+
+def check_sections(value, path: str, report: Report) -> list[dict] | None:
+    """A service's conditional sections: [{title: {en: ...}, when: condition}], each title once.
+    The title names the section of the dictionary's fields by its English text; whether the form
+    has that section, and the condition, are checked against the service's form later."""
+    items = check_list(value, path, report, non_empty=False)
+    if items is None:
+        return None
+    sections, titles, ok = [], {}, True
+    for i, (item_path, entry) in enumerate(entries(items, path, report, SECTION_KEYS, SECTION_KEYS)):
+        if entry is None:
+            ok = False
+            continue
+        title = check_translations(entry["title"], join_path(item_path, "title"), report, complete=False) \
+            if "title" in entry else None
+        if title is not None and title["en"] in titles:
+            report(join_path(item_path, "title"), _("section %(title)r is listed twice (sections[%(index)d])") % {
+                "title": title["en"], "index": titles[title["en"]]})
+            title = None
+        elif title is not None:
+            titles[title["en"]] = i
+        if title is None or "when" not in entry or set(entry) - set(SECTION_KEYS):
+            ok = False
+            continue
+        sections.append({"title": title, "when": normalised(entry["when"])})
+    return sections if ok else None
 
 
 def check_filings(value, path: str, report: Report, *, reviewing: dict[str, int], asked: set[str],

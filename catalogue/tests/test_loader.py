@@ -201,14 +201,14 @@ def test_demo_catalogue_loads(load):
         "Registers: 3 created, 0 updated, 0 unchanged\n"
         "Fields: 39 created, 0 updated, 0 unchanged\n"
         "Services: 6 created, 0 updated, 0 unchanged\n"
-        "Department reviews: 18 created, 0 updated, 0 unchanged\n"
+        "Department reviews: 19 created, 0 updated, 0 unchanged\n"
         "Filings after approval: 4 created, 0 updated, 0 unchanged\n"
         "Finders: 1 created, 0 updated, 0 unchanged\n"
         "Calendar: working weekdays changed, 46 holidays added, 0 removed, 6 make-up working days added, 0 removed\n"
         "New versions published (6): open-a-restaurant v1, open-a-retail-shop v1, register-a-small-manufacturer v1, "
         "renovate-a-shop-front v1, host-a-public-event v1, outdoor-seating v1\n"
     )
-    assert counts() == {"departments": 9, "fields": 39, "services": 6, "requirements": 18, "versions": 6,
+    assert counts() == {"departments": 9, "fields": 39, "services": 6, "requirements": 19, "versions": 6,
                         "holidays": 46, "calendars": 1}
     assert list(Department.objects.values_list("code", flat=True)) == [
         "environment", "fire", "health", "planning", "police", "registration", "subdistrict", "tax", "urban"]
@@ -221,9 +221,9 @@ def test_demo_catalogue_loads(load):
     # One key, one meaning: every field of the dictionary is used (plans_sign by the finder only),
     # most by more than one service.
     used = Field.objects.filter(requirements__isnull=False).distinct()
-    assert used.count() == 38
+    assert used.count() == 39
     shared = [f.key for f in Field.objects.all() if f.requirements.values("service").distinct().count() > 1]
-    assert len(shared) == 15
+    assert len(shared) == 18
     # Every permit is a certificate type; outdoor seating asks for the restaurant's, which opening
     # a restaurant issues.
     assert dict(Service.objects.values_list("slug", "certificate_type__code")) == {
@@ -322,7 +322,7 @@ INVALID = [
     (field("help: {zh-hans: 帮助}"), ["fields[0].help: missing en translation"]),
     (field("colour: red"),
      ["fields[0].colour: unknown key (expected one of key, kind, label, help, section, required, max_length, format, min, "
-      "max, choices, accept, max_size_mb, register, certificate)"]),
+      "max, choices, accept, max_size_mb, register, certificate, when)"]),
     (field("required: yes please"), ["fields[0].required: must be true or false, not 'yes please'"]),
     (field("max_length: 0"), ["fields[0].max_length: must be a whole number greater than 0, not 0"]),
     (field("max_length: 12.5"), ["fields[0].max_length: must be a whole number greater than 0, not 12.5"]),
@@ -374,7 +374,8 @@ INVALID = [
      ["services[0].reviews[1].fields[1]: field 'seats' is listed twice",
       "services[0].reviews[1].department: department 'health' already reviews this service (reviews[0])"]),
     (SERVICE.replace("sla_days: 3, ", "sla_days: 3, colour: red, "),
-     ["services[0].reviews[0].colour: unknown key (expected one of department, stage, sla_days, fields, identity)"]),
+     ["services[0].reviews[0].colour: unknown key (expected one of department, stage, sla_days, fields, identity, when, "
+      "not_needed)"]),
     (SERVICE.replace("valid_days: 30}", "valid_days: 30, fee: 5}"),
      ["services[0].permit.fee: unknown key (expected one of title, valid_days, certificate_type)"]),
 ]
