@@ -5,7 +5,8 @@ Every application is planned on its own (``Random(seed, index)``), so a seed giv
 whatever the batch size. A plan keeps the invariants the engine keeps (approvals.workflow):
 
 - a draft has no reference, no reviews and no submission time; a submitted application has one
-  review per department of its frozen schema, its reference ``A-<local year>-<pk>``;
+  review per department of its frozen schema that applies to its answers (catalogue.applicability:
+  it keeps only the answers and files of the questions asked), its reference ``A-<local year>-<pk>``;
 - stages run in order: reviews of earlier stages are approved, later stages are waiting (or
   cancelled once the application is rejected or withdrawn); an application in review has an open
   review in its current stage, one that needs correction has a correction request in it;
@@ -49,6 +50,7 @@ from approvals.need_to_know import name_shown
 from approvals.sla import reminder_day
 from audit.chain import audit_seal
 from audit.models import Action, AuditEvent
+from catalogue.applicability import applied
 from catalogue.calendar import load_calendars
 from catalogue.models import Service
 from catalogue.schema import Schema, date_bound
@@ -392,6 +394,16 @@ def plan_application(ctx: Context, index: int, app_id: int) -> Plan:
             application["updated_at"] = application["withdrawn_at"]
         return Plan(application)
 
+    # Drawn first: which questions are asked and which reviews apply depend on them (the engine's
+    # one rule, catalogue.applicability), and so do the stages the story walks.
+    answers = _answers(rng, service.schema, name, partial=False)
+    applies = applied(service.schema, {**answers, **dict.fromkeys(service.file_keys, True)})
+    answers = {key: value for key, value in answers.items() if applies.asks(key)}
+    file_keys = [key for key in service.file_keys if applies.asks(key)]
+    reviewing = set(applies.departments)
+    stages = [stage for stage in ([s for s in specs if s["code"] in reviewing] for specs in stages) if stage]
+    last = len(stages) - 1
+
     # The moment the story ends (the final decision or withdrawal; now while still open) and the
     # stage it ended in; then every stage is walked backwards from there.
     if state in (A.IN_REVIEW, A.NEEDS_CORRECTION):
@@ -422,7 +434,6 @@ def plan_application(ctx: Context, index: int, app_id: int) -> Plan:
     submitted = starts[0]
     created = submitted - timedelta(minutes=rng.uniform(10, 4 * 24 * 60))
 
-    answers = _answers(rng, service.schema, name, partial=False)
     application = _application(ctx, service, app_id, applicant_id, state, created, answers)
     application.update(submitted_at=submitted, current_stage=stages[current][0]["stage"],
                        reference=f"A-{_local(ctx, submitted).year}-{app_id:06d}")
@@ -466,7 +477,7 @@ def plan_application(ctx: Context, index: int, app_id: int) -> Plan:
          "original_name": f"{key.replace('_', '-')}.pdf", "content_type": "application/pdf", "size": ctx.sample_size,
          "sha256": ctx.sample_sha256, "uploaded_at": created + (submitted - created) * rng.uniform(0.2, 0.9),
          "disarmed_file": SAMPLE_DISARMED, "disarmed_sha256": ctx.sample_disarmed_sha256}
-        for key in service.file_keys
+        for key in file_keys
     ]
     return plan
 
