@@ -174,6 +174,7 @@ class IdempotencyRecord(models.Model):
 class WebhookEvent(models.TextChoices):
     REVIEW_ROUTED = "review.routed", _("Review routed to the department")
     REVIEW_DECIDED = "review.decided", _("Review decided")
+    REVIEW_CANCELLED = "review.cancelled", _("Review no longer needed after a correction")
     APPLICATION_APPROVED = "application.approved", _("Application approved")
     APPLICATION_REJECTED = "application.rejected", _("Application rejected")
     PERMIT_ISSUED = "permit.issued", _("Permit issued")

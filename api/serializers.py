@@ -13,9 +13,12 @@ from rest_framework import serializers
 
 from accounts.counter import ClaimLetter, WalkIn
 from accounts.models import Assurance, DocumentType
+from approvals.applicable import application_not_needed, applied_to, not_needed
 from approvals.evidence import chosen_of
 from approvals.models import ApplicationStatus, OpinionVerdict, ReviewStatus
 from approvals.workflow import Decision
+from catalogue.conditions import describe
+from catalogue.schema import Schema
 from certificates.models import CertificateState
 from core.i18n import translated
 
@@ -60,6 +63,11 @@ class CatalogueFieldSerializer(serializers.Serializer):
     rules = serializers.DictField()
     certificate = CatalogueCertificateSerializer(required=False, help_text=(
         "A document a valid certificate of this type answers: a citizen holding one uploads nothing."))
+    when = serializers.DictField(required=False, help_text=(
+        "Present only for a question asked under a condition on answers of earlier pages (its section's and its "
+        "own): {field_key: test}, {all: [...]}, {any: [...]}, {not: ...}; a test is a value (equals) or "
+        "{eq|ne|gt|gte|lt|lte|in|contains|is_set: operand}. See docs/api.md."))
+    when_text = serializers.CharField(required=False, help_text="The condition in words, in the request's language.")
 
 
 class CatalogueReviewSerializer(serializers.Serializer):
@@ -68,6 +76,11 @@ class CatalogueReviewSerializer(serializers.Serializer):
     stage = serializers.IntegerField()
     time_limit_working_days = serializers.IntegerField()
     fields = serializers.ListField(child=serializers.CharField())
+    when = serializers.DictField(required=False, help_text=(
+        "Present only for a review made under a condition on the answers (the same language as a field's `when`)."))
+    when_text = serializers.CharField(required=False, help_text="The condition in words, in the request's language.")
+    not_needed = serializers.CharField(required=False, help_text=(
+        "Present with `when` where the catalogue words why the review is not needed when the condition fails."))
 
 
 class ServiceSummarySerializer(serializers.Serializer):
@@ -103,9 +116,17 @@ def service_summary(service) -> dict:
             "version": service.current_version_id}
 
 
+def _condition(entry: dict, fields_by_key: dict) -> dict:
+    """A field's or a review's condition, as data and in words, when it has one."""
+    if not entry.get("when"):
+        return {}
+    return {"when": entry["when"], "when_text": describe(entry["when"], fields_by_key)}
+
+
 def service_detail(service) -> dict:
     schema = service.current_version.schema
     info = schema.get("service", {})
+    fields_by_key = Schema(schema).fields_by_key
     return {
         **service_summary(service),
         "description": _text(service.description), "permit_title": _text(service.permit_title),
@@ -118,10 +139,12 @@ def service_detail(service) -> dict:
             "rules": {k: f[k] for k in RULE_KEYS if f.get(k) is not None},
             **({"certificate": {"type": f["certificate"]["type"], "name": _text(f["certificate"].get("name")),
                                 "issued_by": list(f["certificate"].get("issued_by", []))}} if f.get("certificate") else {}),
+            **_condition(f, fields_by_key),
         } for f in schema.get("fields", [])],
         "reviews": [{
             "department": r["department"], "department_name": _text(r.get("department_name")), "stage": r["stage"],
             "time_limit_working_days": r["sla_days"], "fields": list(r.get("fields", [])),
+            **_condition(r, fields_by_key), **({"not_needed": _text(r["not_needed"])} if r.get("not_needed") else {}),
         } for r in schema.get("reviews", [])],
         "filings": [{
             "department": f["department"], "department_name": _text(f.get("department_name")),
@@ -617,8 +640,20 @@ class FilingSerializer(serializers.Serializer):
     document_reference = serializers.CharField(allow_blank=True)
 
 
+class NotNeededSerializer(serializers.Serializer):
+    department = serializers.CharField()
+    department_name = serializers.CharField()
+    why = serializers.CharField(help_text="Why its review is not needed, in the request's language.")
+
+
 class ApplicationDetailSerializer(ApplicationSummarySerializer):
     answers = serializers.DictField(child=serializers.JSONField(allow_null=True))
+    asked = serializers.ListField(
+        child=serializers.CharField(), help_text="The questions asked given the answers (and documents) so far, in form "
+        "order. The answer to a question not asked is not kept at submission.")
+    not_needed = NotNeededSerializer(
+        many=True, help_text="The departments whose review the answers make unnecessary, with why (on a submitted "
+        "application: as at its submission or last correction; a review approved before stays approved).")
     attachments = AttachmentSerializer(many=True)
     certificates = EvidenceSerializer(many=True, help_text="The certificates chosen for, or answering, documents.")
     reviews = ApplicationReviewSerializer(many=True)
@@ -635,11 +670,20 @@ def application_summary(application) -> dict:
 def application_detail(application) -> dict:
     permits = getattr(application, "current_permits", [])
     permit = permits[0] if permits else None
+    chosen = chosen_of(application)
+    documents = {a.field_key for a in application.attachments.all()} | set(chosen)
+    if application.submitted_at:
+        unneeded = application_not_needed(application)
+    else:
+        unneeded = not_needed(application.schema, application.answers, documents)
     return {
         **application_summary(application),
         "answers": dict(application.answers),
+        "asked": list(applied_to(application.schema, application.answers, documents).asked),
+        "not_needed": [{"department": n.department, "department_name": n.department_name, "why": n.why}
+                       for n in unneeded],
         "attachments": [attachment_row(a, "") for a in application.attachments.all()],
-        "certificates": [evidence_row(row) for row in chosen_of(application).values()],
+        "certificates": [evidence_row(row) for row in chosen.values()],
         "reviews": [{
             "department": r.department.code, "department_name": r.department.display_name, "stage": r.stage,
             "status": r.status, "due_date": r.due_date, "conditions": r.conditions, "reason": r.reason,

@@ -50,6 +50,7 @@ EVENT_OF_ACTION = {
     Action.REVIEW_APPROVED: WebhookEvent.REVIEW_DECIDED,
     Action.REVIEW_REJECTED: WebhookEvent.REVIEW_DECIDED,
     Action.REVIEW_CORRECTION: WebhookEvent.REVIEW_DECIDED,
+    Action.REVIEW_CANCELLED: WebhookEvent.REVIEW_CANCELLED,
     Action.APPLICATION_APPROVED: WebhookEvent.APPLICATION_APPROVED,
     Action.APPLICATION_REJECTED: WebhookEvent.APPLICATION_REJECTED,
     Action.PERMIT_ISSUED: WebhookEvent.PERMIT_ISSUED,
@@ -61,7 +62,8 @@ DECISION_OF_ACTION = {
 }
 # Events about one department's review or filing go to that department; the others to every
 # department reviewing the application.
-DEPARTMENT_EVENTS = frozenset({WebhookEvent.REVIEW_ROUTED, WebhookEvent.REVIEW_DECIDED, WebhookEvent.FILING_CREATED})
+DEPARTMENT_EVENTS = frozenset({WebhookEvent.REVIEW_ROUTED, WebhookEvent.REVIEW_DECIDED, WebhookEvent.REVIEW_CANCELLED,
+                               WebhookEvent.FILING_CREATED})
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:

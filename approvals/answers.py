@@ -18,6 +18,7 @@ from catalogue.registers import key_normalized, key_valid
 from catalogue.schema import Schema, date_bound
 from core.i18n import translated
 
+from .applicable import applied_to
 from .sla import local_today
 
 
@@ -300,12 +301,15 @@ def clean_answers(schema: Schema, data: dict, *, keys=None, partial: bool = Fals
 
 
 def complete_answers(schema: Schema, answers: dict, attachment_keys) -> tuple[dict, dict]:
-    """Full validation for submitting: every answer against its rules (required ones present),
-    and a file for every required file question (``attachment_keys``: the questions that have
-    one). Returns (cleaned answers, {key: [messages]})."""
-    cleaned, errors = clean_answers(schema, answers)
+    """Full validation for submitting: every question asked (approvals.applicable) against its
+    rules (required ones present), and a file for every required file question asked
+    (``attachment_keys``: the questions a file or a certificate answers). Returns (cleaned
+    answers, {key: [messages]}): the answers of questions not asked are neither checked nor kept."""
+    asked = set(applied_to(schema, answers, attachment_keys).asked)
+    cleaned, errors = clean_answers(schema, answers, keys=asked)
     for spec in schema.fields:
-        if spec["kind"] == "file" and spec.get("required") and spec["key"] not in attachment_keys:
+        if (spec["kind"] == "file" and spec.get("required") and spec["key"] in asked
+                and spec["key"] not in attachment_keys):
             errors[spec["key"]] = [file_messages(spec)["required"]]
     return cleaned, errors
 
@@ -326,22 +330,37 @@ def unknown_keys(schema: Schema, data: dict) -> list[str]:
 
 def answer_sections(schema: Schema, answers: dict, attachments=(), errors: dict | None = None,
                     certificates: dict | None = None) -> list[dict]:
-    """The answers grouped like the form's pages, for summaries (check your answers, the
-    application page, the receipt): [{"title", "step", "rows": [{"spec", "value", "files",
-    "certificate", "errors"}]}]; ``certificates``: the certificate answering a document question,
-    by question (approvals.evidence)."""
+    """The answers of the questions asked grouped like the form's pages, for summaries (check
+    your answers, the application page, the receipt): [{"title", "step", "rows": [{"spec",
+    "value", "files", "certificate", "errors"}]}], a page none of whose questions is asked left
+    out (``step`` stays the page's number in the form); ``certificates``: the certificate
+    answering a document question, by question (approvals.evidence)."""
     errors, certificates = errors or {}, certificates or {}
     files: dict[str, list] = {}
     for attachment in attachments:
         files.setdefault(attachment.field_key, []).append(attachment)
-    return [
+    asked = set(applied_to(schema, answers, set(files) | set(certificates)).asked)
+    sections = [
         {"title": title, "step": step, "rows": [
             {"spec": spec, "value": answers.get(spec["key"]), "files": files.get(spec["key"], []),
              "certificate": certificates.get(spec["key"]), "errors": errors.get(spec["key"], [])}
-            for spec in specs
+            for spec in specs if spec["key"] in asked
         ]}
         for step, (title, specs) in enumerate(schema.sections(), start=1)
     ]
+    return [section for section in sections if section["rows"]]
+
+
+def asked_pages(schema: Schema, answers: dict, document_keys=()) -> list[tuple[int, str, list[dict]]]:
+    """The form's pages that ask something, given the answers so far: (page number in the form,
+    title, the questions asked on it). A page reads earlier pages only, so the list is right up
+    to the page being filled in."""
+    asked = set(applied_to(schema, answers, document_keys).asked)
+    pages = []
+    for step, (title, specs) in enumerate(schema.sections(), start=1):
+        if shown := [spec for spec in specs if spec["key"] in asked]:
+            pages.append((step, title, shown))
+    return pages
 
 
 def section_of(schema: Schema, key: str) -> int | None:

@@ -29,6 +29,12 @@ def bundle_event(action, bundle_application, *, actor=None, ip=None, **details) 
                  details={k: v for k, v in details.items() if v not in (None, "", [], {})})
 
 
+def calendar_event(action, change, **details) -> Event:
+    """An event about a change of the working-day calendars (the system records it; no applicant)."""
+    return Event(action=action, object_type=change._meta.model_name, object_id=change.pk,
+                 details={k: v for k, v in details.items() if v not in (None, "", [], {})})
+
+
 def person_event(action, person_id: int, *, actor=None, via: TokenActor | None = None, ip=None, purpose="",
                  **details) -> Event:
     """An event about a person's account (claimed, verified …): the person is its subject."""

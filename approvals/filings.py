@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from audit.models import Action
 from audit.services import Event, TokenActor, audit_record
 from catalogue.schema import frozen_department_ids
+from core.calendar import Calendar
 from core.errors import Conflict
 from departments.access import member_role
 
@@ -31,7 +32,7 @@ from .access import may_see_filing
 from .events import engine_event
 from .models import Application, Filing, Notification, NotificationKind
 from .notifications import departments_staff_ids, notifications_create
-from .sla import local_today, sla_calendar
+from .sla import local_today, sla_calendars
 
 
 class AlreadyAcknowledged(Conflict):
@@ -40,9 +41,10 @@ class AlreadyAcknowledged(Conflict):
     api_code = "already_acknowledged"
 
 
-def filing_acknowledge_by(today: date) -> date:
-    """The day a filing made ``today`` is to be acknowledged by (FILING_ACKNOWLEDGE_DAYS working days)."""
-    return sla_calendar().add_working_days(today, settings.FILING_ACKNOWLEDGE_DAYS)
+def filing_acknowledge_by(today: date, calendar: Calendar) -> date:
+    """The day a filing made ``today`` is to be acknowledged by (FILING_ACKNOWLEDGE_DAYS working
+    days of the calendar of the department told)."""
+    return calendar.add_working_days(today, settings.FILING_ACKNOWLEDGE_DAYS)
 
 
 def filings_create(*, application: Application, now: datetime) -> list[Event]:
@@ -53,19 +55,20 @@ def filings_create(*, application: Application, now: datetime) -> list[Event]:
     if not told:
         return []
     department_ids = frozen_department_ids(application.service_version_id)
-    due = filing_acknowledge_by(local_today())
+    calendars, today = sla_calendars(), local_today()
     filings = Filing.objects.bulk_create([
         Filing(application=application, department_id=department_ids[entry["department"]], created_at=now,
-               acknowledge_by=due) for entry in told])
+               acknowledge_by=filing_acknowledge_by(today, calendars.of(department_ids[entry["department"]])))
+        for entry in told])
     staff = departments_staff_ids([f.department_id for f in filings])
     notifications_create([
         Notification(recipient_id=recipient, kind=NotificationKind.FILING_RECEIVED, application=application,
-                     params={"filing": filing.pk, "due_date": due.isoformat()})
+                     params={"filing": filing.pk, "due_date": filing.acknowledge_by.isoformat()})
         for filing in filings for recipient in staff.get(filing.department_id, [])])
     # What the department is told, by the names of the answers and details, never their values.
     return [engine_event(Action.FILING_CREATED, application, obj=filing, department_code=entry["department"],
                          fields=list(entry.get("fields", [])), identity=list(entry.get("identity", [])),
-                         acknowledge_by=due.isoformat())
+                         acknowledge_by=filing.acknowledge_by.isoformat())
             for filing, entry in zip(filings, told, strict=True)]
 
 

@@ -16,13 +16,23 @@ the same database converters the ORM applies."""
 from django.contrib.auth import get_user_model
 from django.db import connection, models
 
+from catalogue.models import CalendarRevision
 from certificates.models import Certificate
 from departments.access import member_role_sql
 from departments.models import Department
 from permits.models import Permit, ReissueRequest
 from registers.models import RegisterLookup
 
-from .models import Application, ApplicationShare, Attachment, BundleApplication, Review, ReviewStatus
+from .models import (
+    Application,
+    ApplicationShare,
+    Attachment,
+    BundleApplication,
+    CalendarChangeReview,
+    CalendarChangeState,
+    Review,
+    ReviewStatus,
+)
 
 _APPLICATION_FIELDS = tuple(Application._meta.concrete_fields)
 _REVIEW_FIELDS = tuple(Review._meta.concrete_fields)
@@ -216,3 +226,18 @@ def lock_register_lookup(lookup_id: int) -> RegisterLookup:
     """Lock one register look-up of an application (taken under nothing else: a citizen's report
     that a value is wrong appends to its disputed attributes, and two reports must not lose one)."""
     return RegisterLookup.objects.select_for_update(no_key=True).get(pk=lookup_id)
+
+
+def lock_calendar_revisions(revisions: list[int]) -> dict[int, CalendarRevision]:
+    """Lock the calendar revisions whose change is being recorded (FOR NO KEY UPDATE), so two
+    beats record a change one after the other and the second finds it recorded."""
+    return {r.revision: r for r in CalendarRevision.objects.select_for_update(no_key=True)
+            .filter(revision__in=revisions).order_by("revision")}
+
+
+def lock_calendar_change_reviews(item_ids, *, department_ids) -> list[CalendarChangeReview]:
+    """Lock the listed reviews of a calendar change still to decide among ``item_ids``, of these
+    departments, in pk order (before their reviews, as a decision on them takes them)."""
+    return list(CalendarChangeReview.objects.select_for_update(of=("self",), no_key=True).select_related("change")
+                .filter(pk__in=item_ids, department_id__in=department_ids, state=CalendarChangeState.PENDING)
+                .order_by("pk"))

@@ -759,3 +759,63 @@ class BundleApplication(models.Model):
     @cached_property
     def combined(self) -> Schema:
         return Schema(self.schema)
+
+
+class CalendarChange(models.Model):
+    """A change of the working-day calendars (one revision of catalogue.CalendarRevision against
+    the one before) as it touches open reviews: the reviews whose due date it would move are
+    listed with their current and recomputed dates (CalendarChangeReview), for their department's
+    supervisors to apply or keep. A revision is recorded once, whether or not it moves any."""
+
+    revision = models.PositiveBigIntegerField(_("calendar revision"), unique=True)
+    changed_at = models.DateTimeField(_("calendar changed"))
+    recorded_at = models.DateTimeField(_("recorded"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-revision"]
+        verbose_name = _("calendar change")
+        verbose_name_plural = _("calendar changes")
+
+    def __str__(self):
+        return str(self.revision)
+
+
+class CalendarChangeState(models.TextChoices):
+    PENDING = "pending", _("To decide")
+    APPLIED = "applied", _("Recomputed date applied")
+    KEPT = "kept", _("Current date kept")
+    SUPERSEDED = "superseded", _("Superseded by a later calendar change")
+
+
+class CalendarChangeReview(models.Model):
+    """An open review whose due date a calendar change would move: its dates when the change was
+    recorded and those its department's new calendar gives (the same number of working days
+    from the day its clock started). Nothing moves until a supervisor applies it."""
+
+    change = models.ForeignKey(CalendarChange, on_delete=models.CASCADE, related_name="reviews")
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="calendar_changes")
+    department = models.ForeignKey("departments.Department", on_delete=models.PROTECT, related_name="+",
+                                   verbose_name=_("department"))
+    due_date = models.DateField(_("current due date"))
+    new_due_date = models.DateField(_("recomputed due date"))
+    new_remind_on = models.DateField(null=True, blank=True)
+    new_red_on = models.DateField(null=True, blank=True)
+    state = models.CharField(_("state"), max_length=16, choices=CalendarChangeState.choices,
+                             default=CalendarChangeState.PENDING)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+")
+
+    class Meta:
+        ordering = ["new_due_date", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["change", "review"], name="calendar_change_review_once"),
+        ]
+        indexes = [
+            # A supervisor's list: the department's reviews still to decide, soonest first.
+            models.Index(fields=["department", "new_due_date", "id"], name="calendar_change_pending",
+                         condition=Q(state="pending")),
+        ]
+
+    def __str__(self):
+        return f"{self.review_id}: {self.due_date} → {self.new_due_date}"

@@ -14,6 +14,7 @@ from catalogue.schema import Schema
 from departments.access import acts_as_administrator, supervisor_memberships
 from permits.models import Permit, PermitStatus
 
+from .applicable import applied_to
 from .models import ApplicationCertificate, ApplicationRegisterValue, Attachment, Filing, Review
 
 # Each detail of the identity and the attribute of the applicant's account it is read from (the
@@ -91,9 +92,13 @@ def need_to_know(review: Review, *, identity: bool = True) -> dict:
     schema = application.schema
     code = review.department.code
     keys = schema.department_fields(code)
-    specs = [schema.fields_by_key[k] for k in keys if k in schema.fields_by_key]
-    files = list(application.attachments.filter(field_key__in=keys))
+    attached = list(application.attachments.all())
     evidence = {row.field_key: row for row in evidence_of(review, keys)}
+    # Only the questions the application was asked (approvals.applicable): one not asked has
+    # no answer to see.
+    asked = set(applied_to(schema, application.answers, {f.field_key for f in attached} | set(evidence)).asked)
+    specs = [schema.fields_by_key[k] for k in keys if k in schema.fields_by_key and k in asked]
+    files = [f for f in attached if f.field_key in keys]
     view["rows"] = [{**row, "files": [f for f in files if f.field_key == row["spec"]["key"]],
                      "evidence": evidence.get(row["spec"]["key"])}
                     for row in _answer_rows(application, specs)]

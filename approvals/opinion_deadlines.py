@@ -23,8 +23,9 @@ def _local_date(moment: datetime) -> date:
     return timezone.localdate(moment, timezone=timezone.get_default_timezone())
 
 
-def opinion_due_date(created_at: datetime, expires_at: datetime) -> date:
-    due = sla_calendar().add_working_days(_local_date(created_at), settings.OPINION_SLA_DAYS)
+def opinion_due_date(created_at: datetime, expires_at: datetime, department_id: int | None = None) -> date:
+    """The day the department asked for its opinion is to give it by, in its working days."""
+    due = sla_calendar(department_id).add_working_days(_local_date(created_at), settings.OPINION_SLA_DAYS)
     return min(due, _local_date(expires_at))
 
 
@@ -89,7 +90,7 @@ def opinion_due_backfill(share_model=ApplicationShare, *, now: datetime | None =
     shares = list(share_model.objects.filter(opinion_due__isnull=True, opinion__isnull=True, revoked_at__isnull=True,
                                              ended_at__isnull=True, expires_at__gt=now).order_by("pk"))
     for share in shares:
-        share.opinion_due = opinion_due_date(share.created_at, share.expires_at)
+        share.opinion_due = opinion_due_date(share.created_at, share.expires_at, share.department_id)
         if share.opinion_due < today:
             share.opinion_overdue_at = now
     share_model.objects.bulk_update(shares, ["opinion_due", "opinion_overdue_at"], batch_size=500)

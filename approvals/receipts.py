@@ -15,9 +15,10 @@ from core.i18n import translated
 from core.pdf import render_pdf
 
 from .answers import answer_sections
+from .applicable import application_not_needed, routed
 from .evidence import chosen_of
 from .models import REVIEW_UNDECIDED, Application, Review
-from .sla import clock_now, local_today, sla_calendar
+from .sla import clock_now, local_today, sla_calendars
 
 
 @dataclass
@@ -46,9 +47,9 @@ def stage_plan(application: Application) -> list[Stage]:
     if application.submitted_at is None:
         return []
     stages: dict[int, Stage] = {}
-    for review in application.reviews.all():
+    for review in routed(application, application.reviews.all()):
         stages.setdefault(review.stage, Stage(number=review.stage)).reviews.append(review)
-    calendar, today = sla_calendar(), local_today()
+    calendars, today = sla_calendars(), local_today()
     start = _local_date(application.submitted_at)
     plan = [stages[n] for n in sorted(stages)]
     for stage in plan:
@@ -56,6 +57,7 @@ def stage_plan(application: Application) -> list[Stage]:
         stage.finished = all(r.status not in REVIEW_UNDECIDED for r in stage.reviews)
         ends = []
         for review in stage.reviews:
+            calendar = calendars.of(review.department_id)
             if review.status not in REVIEW_UNDECIDED:
                 ends.append(_local_date(review.decided_at) if review.decided_at else start)
             elif due := clock_now(calendar=calendar, review=review, today=today)["due_date"]:
@@ -80,6 +82,7 @@ def receipt_context(application: Application) -> dict:
         "final_decision_by": plan[-1].expected_by if plan else None,
         "sections": answer_sections(schema, application.answers, application.attachments.all(),
                                     certificates={k: row.certificate for k, row in chosen_of(application).items()}),
+        "not_needed": application_not_needed(application),
         "issued_at": timezone.localtime(timezone.now(), timezone.get_default_timezone()),
         "language": translation.get_language(),
     }

@@ -29,7 +29,7 @@ from .models import (
     ReviewStatus,
 )
 from .receipts import stage_plan
-from .sla import clock_now, local_today, sla_calendar
+from .sla import clock_now, local_today, sla_calendars
 
 
 def _current_permits() -> Prefetch:
@@ -148,7 +148,7 @@ def application_progress(application: Application) -> list[StageProgress]:
     plan = stage_plan(application)
     if not plan:
         return []
-    calendar, today = sla_calendar(), local_today()
+    calendars, today = sla_calendars(), local_today()
     reopened = _reopened_at(application)
     withdrawn = application.status == ApplicationStatus.WITHDRAWN
     progress = []
@@ -156,7 +156,7 @@ def application_progress(application: Application) -> list[StageProgress]:
         reviews = []
         for review in stage.reviews:
             phase = _phase(review, reopened)
-            clock = clock_now(calendar=calendar, review=review, today=today)
+            clock = clock_now(calendar=calendars.of(review.department_id), review=review, today=today)
             reviews.append(ReviewProgress(
                 review=review, phase=phase, due_date=clock["due_date"], paused_days=clock["paused_days"],
                 back_since=(reopened.get(review.pk) or review.pending_since) if phase == ReviewPhase.BACK else None,

@@ -64,7 +64,7 @@ def application_share(
     expires_at = now + timedelta(days=days)
     share = ApplicationShare.objects.create(
         application=review.application, from_department=review.department, department=department, granted_by=actor,
-        reason=reason, expires_at=expires_at, created_at=now, opinion_due=opinion_due_date(now, expires_at),
+        reason=reason, expires_at=expires_at, created_at=now, opinion_due=opinion_due_date(now, expires_at, department.pk),
     )
     _grant(share, department)
     audit_record(share_event(share, action=Action.APPLICATION_SHARED, actor=actor, ip=ip, event="share",

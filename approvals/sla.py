@@ -1,4 +1,4 @@
-"""The SLA clock of a review, in working days (catalogue.calendar).
+"""The SLA clock of a review, in working days of its department's calendar (catalogue.calendar).
 
 The clock starts when the review is routed (day 0, never counted). With a limit of N days:
 
@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from audit.models import Action
 from audit.services import audit_record
-from catalogue.calendar import cached_calendar
+from catalogue.calendar import Calendars, cached_calendars
 from core.calendar import Calendar
 from departments.models import MembershipRole
 
@@ -46,8 +46,15 @@ def local_today() -> date:
     return timezone.localdate(timezone=timezone.get_default_timezone())
 
 
-def sla_calendar() -> Calendar:
-    return cached_calendar()
+def sla_calendars() -> Calendars:
+    """Every department's calendar, as committed (one revision read when nothing changed): bulk
+    work asks ``.of(department_id)`` of one of these instead of a calendar per row."""
+    return cached_calendars()
+
+
+def sla_calendar(department_id: int | None = None) -> Calendar:
+    """The calendar a department's clocks count (the catalogue's where it has none of its own)."""
+    return sla_calendars().of(department_id)
 
 
 # --- The dates ----------------------------------------------------------------------------------------

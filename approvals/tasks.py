@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from .calendar_changes import calendar_changes_record
 from .notifications import notification_send_email
 from .opinion_deadlines import opinion_scan
 from .permit_flow import permit_render
@@ -25,6 +26,12 @@ def notification_email_task(notification_ids: list[int]) -> list[str]:
 @shared_task(ignore_result=True)
 def sla_scan_task() -> dict:
     return {**sla_scan(), **opinion_scan()}
+
+
+@shared_task(ignore_result=True)
+def calendar_changes_record_task(revisions: list[int] | None = None) -> int:
+    # Every revision not recorded yet, whichever the nudge names (beat sends none).
+    return calendar_changes_record()
 
 
 @shared_task(ignore_result=True)

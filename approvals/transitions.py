@@ -37,7 +37,8 @@ REVIEW_TRANSITIONS: dict[str, frozenset[str]] = {
     R.CORRECTION_REQUESTED: frozenset({R.IN_PROGRESS, R.PENDING, R.CANCELLED}),  # corrected, or ended
     R.APPROVED: frozenset({R.PENDING}),  # a correction changed the department's answers
     R.REJECTED: frozenset(),
-    R.CANCELLED: frozenset(),
+    # Needed again: a correction changed answers back so that its condition holds (a fresh clock).
+    R.CANCELLED: frozenset({R.PENDING, R.WAITING}),
 }
 
 PERMIT_TRANSITIONS: dict[str, frozenset[str]] = {

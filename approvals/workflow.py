@@ -24,6 +24,7 @@ from permits.services import permit_create
 
 from .access import may_decide, may_release, may_withdraw
 from .answers import clean_answers, complete_answers, unknown_keys
+from .applicable import applied_to
 from .attachments import attachment_store
 from .bundle_dependants import dependants_refuse
 from .events import engine_event
@@ -61,7 +62,7 @@ from .need_to_know import name_shown
 from .notifications import department_staff_ids, departments_staff_ids, notifications_create, notify
 from .once_only import once_only_figures
 from .register_values import register_values_corrected, register_values_rows
-from .sla import clock_extend, clock_resume, clock_start, local_today, sla_calendar
+from .sla import clock_extend, clock_resume, clock_start, local_today, sla_calendar, sla_calendars
 from .transitions import status_enter, status_move, status_move_rows
 from .uploads import check_upload, display_name
 
@@ -268,13 +269,14 @@ def _store_attachments(application: Application, checked: list[tuple], *, actor,
             for key, uploaded, meta in checked]
 
 
-def _file_event(action, application: Application, attachment: Attachment, *, actor, via, ip) -> Event:
+def _file_event(action, application: Application, attachment: Attachment, *, actor, via, ip, reason="") -> Event:
     """A file uploaded or removed, named by its id, question, size, type and SHA-256: never by the
     name it was uploaded with, which often holds the applicant's name or identity number, while
     the audit log can never forget what it holds. The name stays on the attachment, for those who
     may see the file, and goes with it."""
     return engine_event(action, application, obj=attachment, actor=actor, via=via, ip=ip, field=attachment.field_key,
-                        size=attachment.size, sha256=attachment.sha256, content_type=attachment.content_type)
+                        size=attachment.size, sha256=attachment.sha256, content_type=attachment.content_type,
+                        reason=reason)
 
 
 def _correction_requested_fields(reviews) -> set[str]:
@@ -320,9 +322,12 @@ def application_remove_attachment(*, attachment_id: int, actor, ip: str | None =
 @transaction.atomic
 def application_submit(*, application_id: int, actor, ip: str | None = None, via: TokenActor | None = None,
                        in_bundle: bool = False) -> Application:
-    """Freeze the answers, create one review per department, start stage 1. ``actor`` is the
-    applicant; ``via`` the API token submitting (their own, or a front desk's for them). A permit
-    of a bundle application is submitted only with the others (``in_bundle``: approvals.bundle_flow)."""
+    """Freeze the answers of the questions asked, create one review per department whose review
+    applies (approvals.applicable), start the first stage that has one. The answers, files and
+    certificates of questions not asked are not kept (the files are removed, on record), and
+    each review not needed is on record with its condition. ``actor`` is the applicant; ``via``
+    the API token submitting (their own, or a front desk's for them). A permit of a bundle
+    application is submitted only with the others (``in_bundle``: approvals.bundle_flow)."""
     application = lock_application(application_id, with_attachment_keys=True)
     _own(application, actor)
     if application.status != ApplicationStatus.DRAFT:
@@ -331,31 +336,34 @@ def application_submit(*, application_id: int, actor, ip: str | None = None, via
         raise InvalidTransition(_("This permit is part of an application for several permits: submit them together."))
     schema = application.schema
     # The certificates answering document questions, locked and checked again: one revoked or
-    # expired since the form was filled in stops the submission here.
+    # expired since the form was filled in stops the submission here (if its question is asked).
     errors, refused = {}, []
     answered = evidence_at_submit(application, actor, errors, refused, keys=schema.certificate_keys,
                                   attached=application.attachment_keys)
+    documents = application.attachment_keys | set(answered)
+    applies = applied_to(schema, application.answers, documents)
+    asked = set(applies.asked)
+    errors = {key: messages for key, messages in errors.items() if key in asked}
+    answered = {key: certificate for key, certificate in answered.items() if key in asked}
     cleaned, answer_errors = complete_answers(schema, application.answers, application.attachment_keys | set(answered))
     for key, messages in answer_errors.items():
         errors.setdefault(key, messages)  # a certificate's own message says what to do
-    problems_raise(errors, refused)
+    problems_raise(errors, [(key, sent) for key, sent in refused if key in asked])
+    not_asked = sorted((set(application.answers) | documents) - asked)
     application.answers = cleaned
+    detached = _detach_not_asked(application, asked, actor=actor, via=via, ip=ip)
 
     now = timezone.now()
-    first_stage = schema.stages[0]
+    first_stage = min((r["stage"] for r in applies.reviews), default=schema.stages[0])
     departments = frozen_department_ids(application.service_version_id)
     # Locked so that a rename in flight either waits for these reviews or is read by them
     # (approvals.applicants.applicant_name_sync updates the reviews that exist when it runs).
     # Copied only onto the reviews of departments shown the name (need to know).
     applicant_name = lock_person_name(actor.pk)
-    Review.objects.bulk_create([
-        status_enter(Review(
-            application=application, service_id=application.service_id, department_id=departments[r["department"]],
-            applicant_name=applicant_name if name_shown(schema, r["department"]) else "",
-            business_name=business_name_of(application.answers), stage=r["stage"],
-            sla_days=r["sla_days"], pending_since=now if r["stage"] == first_stage else None,
-        ), ReviewStatus.PENDING if r["stage"] == first_stage else ReviewStatus.WAITING)
-        for r in schema.reviews
+    reviews = Review.objects.bulk_create([
+        _new_review(application, r, department_id=departments[r["department"]], applicant_name=applicant_name,
+                    start=r["stage"] == first_stage, now=now)
+        for r in applies.reviews
     ])
     status_move(application, ApplicationStatus.IN_REVIEW)
     application.submitted_at = now
@@ -365,13 +373,53 @@ def application_submit(*, application_id: int, actor, ip: str | None = None, via
     # What was taken from the registers, and what the applicant typed instead (approvals.register_values).
     ApplicationRegisterValue.objects.bulk_create(register_values_rows(application, actor, now))
 
-    _changed, used = evidence_record(application, answered, now=now, actor=actor, via=via, ip=ip)
+    drop = [key for key in schema.certificate_keys if key not in asked]
+    _changed, used = evidence_record(application, answered, drop=drop, now=now, actor=actor, via=via, ip=ip)
     _count_once_only(application)
-    audit_record(engine_event(Action.APPLICATION_SUBMITTED, application, actor=actor, via=via, ip=ip,
-                              version=schema.version_number), *used)
+    audit_record(*detached, engine_event(Action.APPLICATION_SUBMITTED, application, actor=actor, via=via, ip=ip,
+                                         version=schema.version_number, not_asked=not_asked), *used,
+                 *_not_needed_events(application, applies, actor=actor, via=via, ip=ip))
     notify(recipient_ids=[application.applicant_id], kind=NotificationKind.SUBMITTED, application=application)
+    if not reviews:  # nothing to review: approved at once, exactly as the last approval would
+        audit_record(*_advance(application, [], now=now))
     nudge_ids_on_commit(ROUTE_TASK, [application.pk])
     return application
+
+
+def _new_review(application: Application, entry: dict, *, department_id: int, applicant_name: str, start: bool,
+                now) -> Review:
+    """A review of ``application`` for its schema's review ``entry``: in the queue now (``start``),
+    or waiting for its stage."""
+    schema = application.schema
+    return status_enter(Review(
+        application=application, service_id=application.service_id, department_id=department_id,
+        applicant_name=applicant_name if name_shown(schema, entry["department"]) else "",
+        business_name=business_name_of(application.answers), stage=entry["stage"],
+        sla_days=entry["sla_days"], pending_since=now if start else None,
+    ), ReviewStatus.PENDING if start else ReviewStatus.WAITING)
+
+
+def _not_needed_events(application: Application, applies, *, actor, via, ip) -> list[Event]:
+    """Each review not needed at submission, on record with the condition that did not hold (the
+    words of why are made from it in the reader's language)."""
+    return [engine_event(Action.REVIEW_NOT_NEEDED, application, actor=actor, via=via, ip=ip,
+                         department_code=entry["department"], when=entry.get("when"))
+            for entry, _why in applies.not_needed]
+
+
+def _detach_not_asked(application: Application, asked: set[str], *, actor, via, ip) -> list[Event]:
+    """Remove the files of questions not asked, on record: no department is sent them. The files
+    go once the rows are gone for good."""
+    stale = list(application.attachments.exclude(field_key__in=asked))
+    if not stale:
+        return []
+    events = [_file_event(Action.ATTACHMENT_REMOVED, application, attachment, actor=actor, via=via, ip=ip,
+                          reason="not_asked") for attachment in stale]
+    Attachment.objects.filter(pk__in=[a.pk for a in stale]).delete()
+    stored = [(f.storage, f.name) for a in stale for f in (a.file, a.disarmed_file) if f]
+    transaction.on_commit(lambda: [storage.delete(name) for storage, name in stored])
+    application.attachment_keys = {a for a in getattr(application, "attachment_keys", set()) if a in asked}
+    return events
 
 
 @transaction.atomic
@@ -380,22 +428,32 @@ def application_resubmit(*, application_id: int, actor, data: dict, uploads: lis
                           via: TokenActor | None = None) -> Application:
     """Answer correction requests, with the files chosen for them (field key, file) and the
     certificates chosen for requested document questions (question → id, or None for a file:
-    approvals.evidence): only the requested answers may change. A requested question's
-    certificate, new or kept, is checked again under the lock, so a lapsed one has to be replaced.
-    All or nothing: every refused answer, file and certificate is reported at once and nothing
-    is kept. The requesting reviews return to their officers or queues with their clocks
-    resumed; any other department that had approved and whose fields changed reviews again.
-    With ``check_only`` (the caller found problems of its own) nothing is saved, and the
-    problems found are raised."""
+    approvals.evidence): only the requested answers may change, and the questions the changed
+    answers newly make asked (they must be answered too). A requested question's certificate,
+    new or kept, is checked again under the lock, so a lapsed one has to be replaced. All or
+    nothing: every refused answer, file and certificate is reported at once and nothing is kept.
+    The requesting reviews return to their officers or queues with their clocks resumed; any
+    other department that had approved and whose fields changed reviews again.
+
+    What applies is worked out again (approvals.applicable): a review now needed is created (in
+    the queue at once if its stage has started, else waiting for it); one no longer needed and
+    not decided is cancelled, its clock stopped; one already approved stays approved. The answers
+    and files of questions no longer asked go. Then the application moves on as after a
+    decision (approvals.workflow._advance): exactly one permit, once every review needed is
+    approved. With ``check_only`` (the caller found problems of its own) nothing is saved, and
+    the problems found are raised."""
     application = lock_application(application_id, with_attachment_keys=True)
     _own(application, actor)
     if application.status != ApplicationStatus.NEEDS_CORRECTION:
         raise InvalidTransition(_("No correction is requested on this application."))
     reviews = reviews_of(application.pk)
     requesting = [r for r in reviews if r.status == ReviewStatus.CORRECTION_REQUESTED]
-    allowed = _correction_requested_fields(reviews)
     schema = application.schema
     certificates = dict(certificates or {})
+    merged = _corrected_answers(application.answers, data, schema.file_keys)
+    certified = set(evidence_answered(application))
+    allowed = correction_keys(application, reviews, data, {key for key, _file in uploads} | {
+        key for key, chosen in certificates.items() if chosen not in (None, "")}, certified=certified)
     if not_requested := sorted((set(data) | {key for key, _file in uploads} | set(certificates)) - allowed):
         raise ValidationFailed({k: [_("No department asked you to change this.")] for k in not_requested})
 
@@ -406,40 +464,45 @@ def application_resubmit(*, application_id: int, actor, data: dict, uploads: lis
     # The requested document questions a certificate answers: chosen now, or kept (checked again).
     answered = evidence_at_submit(application, actor, errors, refused, keys=allowed, choices=certificates,
                                   uploaded=new_files, attached=application.attachment_keys | new_files)
-    relied_on = set(answered) | (set(evidence_answered(application)) - allowed)
-    merged = dict(application.answers)
-    merged.update({k: v for k, v in data.items() if k not in schema.file_keys})
-    for key in set(data) - schema.file_keys:
-        if data[key] in (None, "", []):
-            merged.pop(key, None)
-    cleaned, answer_errors = complete_answers(schema, merged, application.attachment_keys | new_files | relied_on)
+    relied_on = set(answered) | (certified - allowed)
+    documents = application.attachment_keys | new_files | relied_on
+    cleaned, answer_errors = complete_answers(schema, merged, documents)
     for key, messages in answer_errors.items():
         if key not in errors or key not in schema.certificate_keys:  # a certificate's own message says it all
             errors[key] = [*messages, *errors.get(key, [])]
     problems_raise(errors, refused)
     if check_only:
         return application
+    applies = applied_to(schema, cleaned, documents)
+    asked = set(applies.asked)
     uploaded = _store_attachments(application, checked, actor=actor, via=via, ip=ip)
+    detached = _detach_not_asked(application, asked, actor=actor, via=via, ip=ip)
     now = timezone.now()
-    drop = [k for k in allowed & set(schema.certificate_keys) if k not in answered]
+    drop = [k for k in allowed & set(schema.certificate_keys) if k not in answered] + sorted(certified - asked)
+    answered = {key: certificate for key, certificate in answered.items() if key in asked}
     replaced, used = evidence_record(application, answered, drop=drop, now=now, actor=actor, via=via, ip=ip)
 
     requested_at = min(r.decided_at for r in requesting)
-    changed = {k for k in allowed - schema.file_keys if application.answers.get(k) != cleaned.get(k)}
+    changed = {k for k in (allowed - schema.file_keys) | set(application.answers)
+               if application.answers.get(k) != cleaned.get(k)}
     changed |= set(
         application.attachments.filter(field_key__in=allowed, uploaded_at__gte=requested_at)
         .values_list("field_key", flat=True)
     )
-    changed |= set(replaced)
+    changed |= set(replaced) | {e.details["field"] for e in detached}
 
-    today, calendar = local_today(), sla_calendar()
-    askers = _askers_still_members(requesting)
-    reopened = []
+    needed = {entry["department"] for entry in applies.reviews}
+    ended = [r for r in reviews if r.department.code not in needed and r.status in REVIEW_UNDECIDED]
+    today, calendars = local_today(), sla_calendars()
+    askers = _askers_still_members([r for r in requesting if r not in ended])
+    reopened = _reviews_end(application, applies, ended, now=now, actor=actor, via=via, ip=ip)
     for review in requesting:
+        if review in ended:
+            continue
         # Back to the officer who asked, still theirs; to the department's queue if they have left.
         asker = askers.get(review.pk)
         fields = {"assignee_id": asker, "pending_since": now, "correction_fields": [], "version": review.version + 1,
-                  **clock_resume(calendar=calendar, review=review, today=today)}
+                  **clock_resume(calendar=calendars.of(review.department_id), review=review, today=today)}
         status_move_rows(Review.objects.filter(pk=review.pk), ReviewStatus.IN_PROGRESS if asker else ReviewStatus.PENDING,
                          from_states=[ReviewStatus.CORRECTION_REQUESTED], **fields)
         reopened.append(engine_event(Action.REVIEW_REOPENED, application, actor=actor, via=via, obj=review, ip=ip,
@@ -448,28 +511,113 @@ def application_resubmit(*, application_id: int, actor, data: dict, uploads: lis
         notify(recipient_ids=recipients, kind=NotificationKind.REVIEW_ROUTED, application=application, review=review,
                params={"due_date": (fields.get("due_date") or review.due_date or today).isoformat()})
     for review in reviews:
-        if review.status == ReviewStatus.APPROVED and changed & set(schema.department_fields(review.department.code)):
+        own = set(schema.department_fields(review.department.code))
+        if review.status == ReviewStatus.APPROVED and review.department.code in needed and changed & own:
             status_move_rows(  # a fresh clock; the audit log keeps the old
                 Review.objects.filter(pk=review.pk), ReviewStatus.PENDING, from_states=[ReviewStatus.APPROVED],
-                pending_since=now, routed_at=None, started_on=None, due_date=None,
-                remind_on=None, red_on=None, paused_days=0, reminded_at=None, yellow_at=None, red_at=None,
-                decided_at=None, decided_by=None, conditions="", version=review.version + 1,
+                pending_since=now, **FRESH_START, version=review.version + 1,
             )
             reopened.append(engine_event(Action.REVIEW_REOPENED, application, actor=actor, via=via, obj=review, ip=ip,
                                          department_code=review.department.code, reason="fields changed",
-                                         fields=sorted(changed & set(schema.department_fields(review.department.code)))))
+                                         fields=sorted(changed & own)))
 
     if (business_name := business_name_of(cleaned)) != business_name_of(application.answers):
         Review.objects.filter(application_id=application.pk).update(business_name=business_name)
     register_values_corrected(application, changed, cleaned, now)
     application.answers = cleaned
+    reopened += _reviews_add(application, applies, reviews, now=now, actor=actor, via=via, ip=ip)
     status_move(application, ApplicationStatus.IN_REVIEW)
     application.save(update_fields=["answers", "status", "updated_at"])
     _count_once_only(application)
-    audit_record(*uploaded, *used, engine_event(Action.APPLICATION_RESUBMITTED, application, actor=actor, via=via,
-                                                ip=ip, changed=sorted(changed)), *reopened)
+    audit_record(*uploaded, *detached, *used, engine_event(Action.APPLICATION_RESUBMITTED, application, actor=actor,
+                                                           via=via, ip=ip, changed=sorted(changed)), *reopened)
+    if ended:  # the reviews left may all be approved now: the next stage, or the permit
+        audit_record(*_advance(application, reviews_of(application.pk), now=now))
     nudge_ids_on_commit(ROUTE_TASK, [application.pk])
     return application
+
+
+# A review starting again from nothing: no clock (routing starts one), no decision.
+FRESH_START = {"routed_at": None, "started_on": None, "due_date": None, "remind_on": None, "red_on": None,
+               "paused_on": None, "paused_days": 0, "reminded_at": None, "yellow_at": None, "red_at": None,
+               "decided_at": None, "decided_by": None, "conditions": ""}
+
+
+def _corrected_answers(answers: dict, data: dict, file_keys) -> dict:
+    """The answers with a correction's ``data`` over them (an empty value clears the answer)."""
+    merged = dict(answers)
+    for key, value in data.items():
+        if key in file_keys:
+            continue
+        if value in (None, "", []):
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return merged
+
+
+def correction_keys(application: Application, reviews, data: dict, documents=(), *, certified=None) -> set[str]:
+    """The questions a correction may answer: those the departments asked to correct, and those
+    the corrected answers (``data`` over the application's, with the document questions in
+    ``documents`` answered too) make asked that were not asked before. ``certified``: the
+    questions a certificate answers now (read when not given); the application carries
+    ``attachment_keys`` (approvals.locks) or they are read."""
+    schema = application.schema
+    if certified is None:
+        certified = set(evidence_answered(application))
+    attached = getattr(application, "attachment_keys", None)
+    if attached is None:
+        attached = set(application.attachments.values_list("field_key", flat=True))
+    before = applied_to(schema, application.answers, attached | certified).asked
+    merged = _corrected_answers(application.answers, data, schema.file_keys)
+    after = applied_to(schema, merged, attached | certified | set(documents)).asked
+    return _correction_requested_fields(reviews) | (set(after) - set(before))
+
+
+def _reviews_end(application: Application, applies, ended: list[Review], *, now, actor, via, ip) -> list[Event]:
+    """Cancel the undecided reviews a correction made unnecessary: out of their queues, their
+    clocks stopped (a cancelled review is never scanned), on record with the condition that no
+    longer holds."""
+    entries = {entry["department"]: entry for entry, _why in applies.not_needed}
+    events = []
+    for review in ended:
+        status_move_rows(Review.objects.filter(pk=review.pk), ReviewStatus.CANCELLED, from_states=REVIEW_UNDECIDED,
+                         decided_at=now, version=review.version + 1)
+        entry = entries[review.department.code]
+        events.append(engine_event(Action.REVIEW_CANCELLED, application, actor=actor, via=via, obj=review, ip=ip,
+                                   department_code=review.department.code, when=entry.get("when")))
+    return events
+
+
+def _reviews_add(application: Application, applies, reviews: list[Review], *, now, actor, via,
+                 ip) -> list[Event]:
+    """Create the reviews a correction made needed (or revive one it had cancelled before), each
+    in the queue at once when its stage has started and waiting for it otherwise; routing starts
+    its clock. The application cannot fan in before they are decided: they are not approved."""
+    by_code = {r.department.code: r for r in reviews}
+    departments = frozen_department_ids(application.service_version_id)
+    applicant_name = None
+    events, created, codes = [], [], []
+    for entry in applies.reviews:
+        review = by_code.get(entry["department"])
+        start = entry["stage"] <= application.current_stage
+        if review is None:
+            if applicant_name is None:
+                applicant_name = lock_person_name(application.applicant_id)
+            created.append(_new_review(application, entry, department_id=departments[entry["department"]],
+                                       applicant_name=applicant_name, start=start, now=now))
+            codes.append(entry["department"])
+        elif review.status == ReviewStatus.CANCELLED:
+            status_move_rows(Review.objects.filter(pk=review.pk), ReviewStatus.PENDING if start else ReviewStatus.WAITING,
+                             from_states=[ReviewStatus.CANCELLED], pending_since=now if start else None, assignee=None,
+                             reason="", correction_fields=[], correction_message="", **FRESH_START,
+                             business_name=business_name_of(application.answers), version=review.version + 1)
+            events.append(engine_event(Action.REVIEW_ADDED, application, actor=actor, via=via, obj=review, ip=ip,
+                                       department_code=entry["department"]))
+    for review, code in zip(Review.objects.bulk_create(created), codes, strict=True):
+        events.append(engine_event(Action.REVIEW_ADDED, application, actor=actor, via=via, obj=review, ip=ip,
+                                   department_code=code))
+    return events
 
 
 def _count_once_only(application: Application) -> None:
@@ -661,6 +809,15 @@ def _settle(application: Application, reviews: list[Review], *, decision, review
                params={"message": review.correction_message, "fields": list(review.correction_fields)})
         return events
 
+    return events + _advance(application, reviews, now=now)
+
+
+def _advance(application: Application, reviews: list[Review], *, now) -> list[Event]:
+    """Start the next stage, or fan in, once every review of the current stage and before is
+    approved; a review cancelled because it is no longer needed counts for nothing. Caller holds
+    the application lock and has just re-read every review."""
+    events = []
+    reviews = [r for r in reviews if r.status != ReviewStatus.CANCELLED]
     if any(r.status != ReviewStatus.APPROVED for r in reviews if r.stage <= application.current_stage):
         return events  # the current stage still has open reviews
     later = sorted({r.stage for r in reviews if r.stage > application.current_stage})
@@ -704,7 +861,7 @@ def review_extend(*, review_id: int, actor, due_date, reason: str, ip: str | Non
         raise ValidationFailed({"due_date": [_("The new due date must be later than %(date)s.") % {
             "date": max(review.due_date, local_today()).isoformat()}]})
     old = review.due_date
-    dates = clock_extend(calendar=sla_calendar(), review=review, due_date=due_date)
+    dates = clock_extend(calendar=sla_calendar(review.department_id), review=review, due_date=due_date)
     for name, value in dates.items():
         setattr(review, name, value)
     review.extension_reason = reason
@@ -726,18 +883,19 @@ def application_route(*, application_ids: list[int]) -> int:
     tell the departments' officers. Safe to run twice, or twice at once: the reviews are taken
     with FOR NO KEY UPDATE SKIP LOCKED and only while still unrouted, so each is routed once.
     The statements do not grow with the number of applications, so one batched nudge routes
-    everything submitted meanwhile: reviews starting their clock today with the same limit get
-    the same dates, so they are written by one UPDATE per distinct limit (a handful)."""
-    calendar, now, today = sla_calendar(), timezone.now(), local_today()
+    everything submitted meanwhile: reviews of one department starting their clock today with the
+    same limit get the same dates (its calendar's), so they are written by one UPDATE per
+    department and distinct limit (a handful)."""
+    calendars, now, today = sla_calendars(), timezone.now(), local_today()
     reviews = lock_unrouted_reviews(application_ids)
     if not reviews:
         return 0
-    by_limit: dict[int | None, list[Review]] = {}
+    by_limit: dict[tuple[int, int] | None, list[Review]] = {}
     for review in reviews:
         # A review back from a correction keeps the clock it already has.
-        by_limit.setdefault(None if review.started_on else review.sla_days, []).append(review)
-    for sla_days, group in by_limit.items():
-        dates = {} if sla_days is None else clock_start(calendar=calendar, start=today, sla_days=sla_days)
+        by_limit.setdefault(None if review.started_on else (review.department_id, review.sla_days), []).append(review)
+    for limit, group in by_limit.items():
+        dates = {} if limit is None else clock_start(calendar=calendars.of(limit[0]), start=today, sla_days=limit[1])
         Review.objects.filter(pk__in=[r.pk for r in group]).update(routed_at=now, **dates)
         for review in group:
             review.routed_at = now

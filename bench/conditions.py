@@ -6,7 +6,8 @@ without conditions. Needs no database.
 
 Measures, median over RUNS (default 200) after a warm-up:
 - what applies (catalogue.applicability.applied) to a complete set of answers;
-- checking every answer of the form as submit does (clean_answers over the questions asked);
+- checking every answer of the form as submit does (approvals.answers.complete_answers: what
+  applies, then each question asked against its rules);
 - drawing one page of 10 questions (citizen.forms.SchemaForm through crispy-forms' template).
 Prints one line of JSON: {"conditional": {...}, "plain": {...}} in milliseconds."""
 
@@ -26,7 +27,7 @@ django.setup()
 from django.template import Context, Template  # noqa: E402
 from django.utils import translation  # noqa: E402
 
-from approvals.answers import clean_answers  # noqa: E402
+from approvals.answers import complete_answers  # noqa: E402
 from catalogue.applicability import applied  # noqa: E402
 from catalogue.schema import Schema  # noqa: E402
 from citizen.forms import SchemaForm  # noqa: E402
@@ -99,8 +100,7 @@ def measure(conditional: bool, runs: int) -> dict:
     page = form.sections()[3][1]
 
     def check():
-        asked = applied(form, stored).asked
-        return clean_answers(form, posted, keys=set(asked))
+        return complete_answers(form, posted, ())
 
     def draw():
         return PAGE.render(Context({"form": SchemaForm(specs=page, answers=stored)}))

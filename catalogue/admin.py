@@ -19,11 +19,27 @@ from audit.services import audit_record, client_ip
 from departments.models import Department, Membership, StandardReason
 from departments.staff_events import memberships_of, staff_change_events
 
-from .calendar import clear_calendar_cache
-from .loading.checks import check_field, check_identity_asked, check_synonyms, check_translations
-from .loading.schema import RULE_KEYS
+from .calendar import DEFAULT_WORKDAYS, calendar_change
+from .loading.checks import (
+    check_calendar,
+    check_department_calendar,
+    check_field,
+    check_identity_asked,
+    check_sections,
+    check_synonyms,
+    check_translations,
+)
+from .loading.conditions import (
+    ReviewConditions,
+    SectionConditions,
+    check_field_conditions,
+    check_form_conditions,
+    schema_field,
+)
+from .loading.schema import RULE_KEYS, WEEKDAYS
 from .models import (
     CertificateType,
+    DepartmentCalendar,
     Field,
     FieldKind,
     FilingRequirement,
@@ -35,6 +51,7 @@ from .models import (
     ServiceVersion,
     Weekday,
     WorkCalendar,
+    WorkingWeekend,
     identity_in_order,
 )
 from .registers import REGISTERS
@@ -62,6 +79,29 @@ def services_asking_for(type_ids) -> list[Service]:
     and the services issuing it."""
     return list(Service.objects.filter(requirements__fields__certificate_type__in=[t for t in type_ids if t])
                 .distinct().order_by("position", "slug"))
+
+
+def condition_problems(*, fields_by_key: dict, reviews: list[ReviewConditions], sections, filed) -> list[tuple[str, str]]:
+    """What is wrong with the conditions of one service's form, as (path, reason): the loader's checks."""
+    found = []
+    valid_sections = [SectionConditions(f"sections[{i}]", section["title"]["en"], section["when"])
+                      for i, section in enumerate(sections or [])
+                      if isinstance(section, dict) and isinstance(section.get("title"), dict)
+                      and isinstance(section["title"].get("en"), str) and "when" in section]
+    check_form_conditions(path="", report=lambda path, message: found.append((path.lstrip("."), message)),
+                          fields_by_key=fields_by_key, reviews=reviews, sections=valid_sections, filed=filed)
+    return found
+
+
+def stored_form_problems(service: Service, fields_by_key: dict) -> list[tuple[str, str]]:
+    """The problems of a stored service's conditions, its fields read from ``fields_by_key`` (a
+    field being edited as it would be saved)."""
+    by_pk = {row.pk: row.key for row in Field.objects.filter(requirements__service=service)}
+    reviews = [ReviewConditions(f"reviews[{i}]", [by_pk[pk] for pk in requirement.fields.values_list("pk", flat=True)],
+                                requirement.when)
+               for i, requirement in enumerate(service.requirements.order_by("stage", "position", "id"))]
+    filed = set(Field.objects.filter(filing_requirements__service=service).values_list("key", flat=True))
+    return condition_problems(fields_by_key=fields_by_key, reviews=reviews, sections=service.sections, filed=filed)
 
 
 class TranslationsMixin:
@@ -95,11 +135,24 @@ class ServiceAdminForm(TranslationsMixin, forms.ModelForm):
     class Meta:
         model = Service
         fields = ("slug", "name", "life_event", "description", "synonyms", "fee", "permit_title", "permit_valid_days",
-                  "certificate_type", "position", "is_active")
+                  "certificate_type", "sections", "position", "is_active")
+        help_texts = {
+            "sections": _('Pages of the form asked only under a condition, as in catalogue files: [{"title": {"en": '
+                          '"Shop sign"}, "when": {"plans_sign": true}}]. The title is the English section of the fields.'),
+        }
 
     def clean(self):
         cleaned_data = super().clean()
         self._check_translations()
+        if "sections" in cleaned_data:
+            # Their shape here; what they read, with the reviews (RequirementFormSet).
+            problems = []
+            sections = check_sections(cleaned_data["sections"] or [], "sections",
+                                      lambda path, message: problems.append(f"{path}: {message}"))
+            for message in problems:
+                self.add_error("sections", message)
+            if sections is not None:
+                cleaned_data["sections"] = sections
         if "synonyms" in cleaned_data:
             # Checked as in catalogue files; the column is NOT NULL, so no synonyms is {}.
             problems = []
@@ -115,8 +168,11 @@ class ServiceAdminForm(TranslationsMixin, forms.ModelForm):
 class FieldAdminForm(forms.ModelForm):
     class Meta:
         model = Field
-        fields = ("key", "kind", "label", "help", "section", "required", "rules", "certificate_type", "position")
+        fields = ("key", "kind", "label", "help", "section", "required", "rules", "certificate_type", "when", "position")
         help_texts = {
+            "when": _('Asked only when this holds over answers of earlier pages, as in catalogue files: '
+                      '{"seating_capacity": {"gt": 50}}, {"any": [...]}, {"not": ...}, {"cuisine": {"in": ["chinese"]}}, '
+                      '{"contact_phone": {"is_set": true}}. Empty: always asked.'),
             "rules": _('By kind, as in catalogue files: {"max_length": 120} for text; {"min": 1, "max": 10} for numbers; '
                        '{"min": "today", "max": "today+365d"} or {"min": "2026-01-01"} for dates; '
                        '{"choices": [{"value": "a", "label": {"en": "A", "zh-hans": "甲"}}]}; '
@@ -125,7 +181,7 @@ class FieldAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned_data = super().clean()
-        if any(name in self.errors for name in ("key", "kind", "label", "help", "section", "rules")):
+        if any(name in self.errors for name in ("key", "kind", "label", "help", "section", "rules", "when")):
             return cleaned_data
         rules = cleaned_data.get("rules") or {}
         if not isinstance(rules, dict):
@@ -155,7 +211,24 @@ class FieldAdminForm(forms.ModelForm):
                 self.add_error(None, f"{path}: {message}")
         if spec is not None:
             cleaned_data.update(label=spec.label, help=spec.help, section=spec.section, rules=spec.rules)
+            self._check_conditions(cleaned_data, spec)
         return cleaned_data
+
+    def _check_conditions(self, cleaned_data, spec):
+        """The field's condition against the dictionary, and every service asking it against its
+        pages, with the field as it would be saved."""
+        cleaned_data["when"] = when = cleaned_data.get("when") or {}
+        rows = list(Field.objects.exclude(pk=self.instance.pk))
+        fields_by_key = {row.key: schema_field(row) for row in rows}
+        fields_by_key[spec.key] = {"key": spec.key, "kind": spec.kind, "label": spec.label, "section": spec.section,
+                                   "position": cleaned_data.get("position") or 0, "when": when, **spec.rules}
+        report = lambda path, message: self.add_error("when", f"{path}: {message}")  # noqa: E731
+        check_field_conditions([(report, f"{key}.when", key, field["when"]) for key, field in fields_by_key.items()
+                                if field["when"]], fields_by_key)
+        if self.instance.pk and not self.errors.get("when"):
+            for service in services_using_fields([self.instance.pk]):
+                for path, message in stored_form_problems(service, fields_by_key):
+                    self.add_error("when", f"{service.slug}: {path}: {message}")
 
 
 def identity_field(help_text) -> forms.MultipleChoiceField:
@@ -176,7 +249,30 @@ class RequirementForm(IdentityFormMixin, forms.ModelForm):
 
     class Meta:
         model = Requirement
-        fields = ("department", "stage", "sla_days", "fields", "identity", "position")
+        fields = ("department", "stage", "sla_days", "fields", "identity", "when", "not_needed", "position")
+        help_texts = {
+            "when": _('The department reviews only when this holds over the answers, as in catalogue files: '
+                      '{"any": [{"seating_capacity": {"gt": 50}}, {"uses_gas": true}]}. Empty: always.'),
+            "not_needed": _('Why the review is not needed when its condition does not hold, in every language: '
+                            '{"en": "...", "zh-hans": "..."}. Empty: the condition in words.'),
+        }
+
+    def clean(self):
+        cleaned_data = super().clean()
+        cleaned_data["when"] = cleaned_data.get("when") or {}
+        if not_needed := cleaned_data.get("not_needed"):
+            problems = []
+            if not cleaned_data["when"]:
+                problems.append(gettext("says why the review is not needed when its condition does not hold: give the "
+                                        "condition (when) too"))
+            cleaned = check_translations(not_needed, "", lambda _path, message: problems.append(message))
+            for message in problems:
+                self.add_error("not_needed", message)
+            if not problems:
+                cleaned_data["not_needed"] = cleaned
+        elif "not_needed" in cleaned_data:
+            cleaned_data["not_needed"] = {}
+        return cleaned_data
 
 
 class RequirementFormSet(forms.BaseInlineFormSet):
@@ -205,6 +301,29 @@ class RequirementFormSet(forms.BaseInlineFormSet):
                 form.add_error("fields", gettext("Choose at least one field."))
             check_identity_asked(form.cleaned_data.get("identity") or [], asked, "",
                                  lambda _path, message, form=form: form.add_error("identity", message))
+        if not any(self.errors):
+            self._check_conditions(kept)
+
+    def _check_conditions(self, kept):
+        """The reviews' conditions, the service's sections' and its fields' own, as the loader checks them."""
+        fields_by_key = {row.key: schema_field(row) for row in Field.objects.all()}
+        filed_ids = [i for _department, ids in posted_rows(self.data, FilingRequirement) for i in ids if str(i).isdigit()]
+        problems = condition_problems(
+            fields_by_key=fields_by_key,
+            reviews=[ReviewConditions(f"reviews[{i}]", [f.key for f in form.cleaned_data["fields"]],
+                                      form.cleaned_data.get("when") or {}) for i, form in enumerate(kept)],
+            sections=self.instance.sections,
+            filed=set(Field.objects.filter(pk__in=filed_ids).values_list("key", flat=True)))
+        errors = []
+        for path, message in problems:
+            index = path[len("reviews["):].split("]")[0] if path.startswith("reviews[") else ""
+            if index.isdigit():
+                name = "fields" if ".fields[" in path else "when"
+                kept[int(index)].add_error(name, f"{path.split('.', 1)[1]}: {message}")
+            else:
+                errors.append(f"{path}: {message}")
+        if errors:
+            raise ValidationError(errors)
 
 
 class RequirementInline(admin.StackedInline):
@@ -212,7 +331,7 @@ class RequirementInline(admin.StackedInline):
     form = RequirementForm
     formset = RequirementFormSet
     extra = 0
-    fields = ("department", "stage", "sla_days", "fields", "identity", "position")
+    fields = ("department", "stage", "sla_days", "fields", "identity", "when", "not_needed", "position")
     filter_horizontal = ("fields",)
 
 
@@ -234,7 +353,13 @@ class FilingRequirementForm(IdentityFormMixin, forms.ModelForm):
 def posted_reviews(data) -> list[tuple[str, list[str]]]:
     """The department reviews the service's page posts, as (department id, field ids) for the rows
     kept: the filings are checked against them, which the reviews' own inline holds."""
-    prefix = RequirementInline.model._meta.get_field("service").remote_field.get_accessor_name()
+    return posted_rows(data, Requirement)
+
+
+def posted_rows(data, model) -> list[tuple[str, list[str]]]:
+    """The rows of one department each (reviews, filings) the service's page posts, as
+    (department id, field ids) for the rows kept: each inline is checked against the other's."""
+    prefix = model._meta.get_field("service").remote_field.get_accessor_name()
     try:
         total = int(data.get(f"{prefix}-TOTAL_FORMS", 0))
     except (TypeError, ValueError):
@@ -294,7 +419,7 @@ class ServiceAdmin(admin.ModelAdmin):
     search_fields = ("slug", "name")
     readonly_fields = ("current_version",)
     fields = ("slug", "name", "life_event", "description", "synonyms", "fee", "permit_title", "permit_valid_days",
-              "certificate_type", "position", "is_active", "current_version")
+              "certificate_type", "sections", "position", "is_active", "current_version")
 
     @admin.display(description=_("name"))
     def display_name(self, obj):
@@ -454,9 +579,27 @@ class WorkCalendarForm(forms.ModelForm):
         return sorted(self.cleaned_data["workdays"])
 
 
+class CalendarChangeAdmin(admin.ModelAdmin):
+    """Every save and delete of a calendar row raises the calendars' revision in its transaction
+    (catalogue.calendar.calendar_change), so every process counts with it at once."""
+
+    def save_model(self, request, obj, form, change):
+        with calendar_change():
+            super().save_model(request, obj, form, change)
+
+    def delete_model(self, request, obj):
+        with calendar_change():
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        with calendar_change():
+            super().delete_queryset(request, queryset)
+
+
 @admin.register(WorkCalendar)
-class WorkCalendarAdmin(admin.ModelAdmin):
+class WorkCalendarAdmin(CalendarChangeAdmin):
     form = WorkCalendarForm
+    readonly_fields = ("revision",)
 
     def has_add_permission(self, request):
         # One working week for the whole catalogue.
@@ -465,31 +608,105 @@ class WorkCalendarAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        clear_calendar_cache()
+
+def _check_calendar_dates(form, entry: dict, checker):
+    """Check what a calendar form holds with the catalogue files' check (``checker``); each
+    problem is shown on the form. Returns the checked data, or None."""
+    problems = []
+    spec = checker(entry, "", lambda path, message: problems.append(message))
+    for message in problems:
+        form.add_error(None, message)
+    return spec
 
 
-@admin.register(Holiday)
-class HolidayAdmin(admin.ModelAdmin):
+def _catalogue_workdays() -> list[int]:
+    row = WorkCalendar.objects.order_by("pk").first()
+    return sorted(row.workdays) if row and row.workdays else list(DEFAULT_WORKDAYS)
+
+
+class CalendarDayForm(forms.ModelForm):
+    """A holiday or a make-up working day, checked against the other kind as files are checked."""
+
+    class Meta:
+        fields = ("date",)
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if day := cleaned_data.get("date"):
+            holiday = self._meta.model is Holiday
+            holidays = [day] if holiday else list(Holiday.objects.filter(date=day).values_list("date", flat=True))
+            working = list(WorkingWeekend.objects.filter(date=day).values_list("date", flat=True)) if holiday else [day]
+            _check_calendar_dates(self, {"workdays": [WEEKDAYS[d] for d in _catalogue_workdays()],
+                                         "holidays": holidays, "working_weekends": working}, check_calendar)
+        return cleaned_data
+
+
+class CalendarDayAdmin(CalendarChangeAdmin):
     list_display = ("date", "weekday")
     date_hierarchy = "date"
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        return super().get_form(request, obj, change=change, form=CalendarDayForm, **kwargs)
 
     @admin.display(description=_("weekday"))
     def weekday(self, obj):
         return Weekday(obj.date.weekday()).label
 
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        clear_calendar_cache()
 
-    def delete_model(self, request, obj):
-        super().delete_model(request, obj)
-        clear_calendar_cache()
+@admin.register(Holiday)
+class HolidayAdmin(CalendarDayAdmin):
+    pass
 
-    def delete_queryset(self, request, queryset):
-        super().delete_queryset(request, queryset)
-        clear_calendar_cache()
+
+@admin.register(WorkingWeekend)
+class WorkingWeekendAdmin(CalendarDayAdmin):
+    """Make-up working days (调休): a weekend day worked in exchange for a holiday."""
+
+
+class DatesField(forms.CharField):
+    """Dates written one a line (YYYY-MM-DD), kept as ISO text."""
+
+    widget = forms.Textarea(attrs={"rows": 4})
+
+    def prepare_value(self, value):
+        return "\n".join(value) if isinstance(value, list) else value
+
+    def to_python(self, value):
+        return [line.strip() for line in (value or "").splitlines() if line.strip()]
+
+
+class DepartmentCalendarForm(forms.ModelForm):
+    workdays = forms.TypedMultipleChoiceField(
+        label=_("own working weekdays"), choices=Weekday.choices, coerce=int, widget=forms.CheckboxSelectMultiple,
+        required=False, help_text=_("None ticked: the catalogue's working week."),
+    )
+    holidays = DatesField(label=_("extra closure days"), required=False, help_text=_("One date a line, YYYY-MM-DD."))
+    working_days = DatesField(label=_("extra working days"), required=False,
+                              help_text=_("One date a line, YYYY-MM-DD."))
+
+    class Meta:
+        model = DepartmentCalendar
+        fields = ("department", "workdays", "holidays", "working_days")
+
+    def clean(self):
+        cleaned_data = super().clean()
+        entry = {key: cleaned_data.get(key) or [] for key in ("holidays", "working_days")}
+        if workdays := cleaned_data.get("workdays"):
+            entry["workdays"] = [WEEKDAYS[d] for d in workdays]
+        spec = _check_calendar_dates(self, entry, check_department_calendar)
+        if spec is not None:
+            cleaned_data.update(workdays=spec.workdays, holidays=[d.isoformat() for d in spec.holidays],
+                                working_days=[d.isoformat() for d in spec.working_days])
+        return cleaned_data
+
+
+@admin.register(DepartmentCalendar)
+class DepartmentCalendarAdmin(CalendarChangeAdmin):
+    """Where a department's working days differ from the catalogue's."""
+
+    form = DepartmentCalendarForm
+    list_display = ("department", "workdays", "holidays", "working_days")
+    autocomplete_fields = ("department",)
 
 
 # --- Departments: the catalogue names them, and a change republishes the services they review -----------

@@ -14,12 +14,13 @@ never depends on itself or a later one. Answers of questions not asked are ignor
 from before a change of an earlier answer decides nothing.
 """
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from core.i18n import translated
 
-from .conditions import evaluate, referenced_keys, why_not
+from .conditions import combine, evaluate, referenced_keys, why_not
 from .schema import Schema
 
 
@@ -82,3 +83,25 @@ def applicable_answers(schema: Schema, values: Mapping) -> dict:
     """``values`` without the answers of questions not asked (what a submission keeps)."""
     asked = set(applied(schema, values).asked)
     return {key: value for key, value in values.items() if key in asked}
+
+
+def asked_when(schema: Schema) -> dict[str, dict]:
+    """When each question asked only sometimes is asked, as one condition by key: its own (its
+    section's with it) and, when only reviews with a condition need it (no filing, no review
+    always made), that one of them applies. What ``applied`` decides, for telling people before
+    they answer ("Fire escape plan: asked only when Number of seats is more than 50 or …")."""
+    filed = {key for filing in schema.filings for key in filing.get("fields", [])}
+    found = {}
+    for spec in schema.fields:
+        key = spec["key"]
+        needing = [review.get("when") for review in schema.reviews if key in review["fields"]]
+        by_reviews = None
+        if key not in filed and needing and all(needing):
+            unique = list({json.dumps(when, sort_keys=True): when for when in needing}.values())
+            by_reviews = unique[0] if len(unique) == 1 else {"any": unique}
+        own = spec.get("when")
+        if by_reviews is not None and by_reviews in (own.get("all", [own]) if own else []):
+            by_reviews = None  # said already (a sign's page and the sign's review, both when there is a sign)
+        if condition := combine(own, by_reviews):
+            found[key] = condition
+    return found

@@ -28,6 +28,7 @@ from .models import (
     Requirement,
     Service,
     WorkCalendar,
+    WorkingWeekend,
 )
 from .schema import parse_date_rule
 
@@ -80,13 +81,25 @@ def _calendar() -> dict | None:
     if row is None and not holidays:
         return None
     workdays = sorted(row.workdays) if row is not None and row.workdays else list(DEFAULT_WORKDAYS)
-    return {"workdays": _FlowList(WEEKDAYS[d] for d in workdays), "holidays": holidays}
+    calendar = {"workdays": _FlowList(WEEKDAYS[d] for d in workdays), "holidays": holidays}
+    if working := list(WorkingWeekend.objects.order_by("date").values_list("date", flat=True)):
+        calendar["working_weekends"] = working
+    return calendar
 
 
 def _department(department: Department) -> dict:
     entry = {"code": department.code, "name": _text(department.name)}
     if department.email:
         entry["email"] = department.email
+    own = getattr(department, "calendar", None)
+    if own is not None:
+        calendar = {}
+        if own.workdays:
+            calendar["workdays"] = _FlowList(WEEKDAYS[d] for d in sorted(own.workdays))
+        for key in ("holidays", "working_days"):
+            if days := sorted(date.fromisoformat(d) for d in getattr(own, key)):
+                calendar[key] = _FlowList(days)
+        entry["calendar"] = calendar
     return entry
 
 
@@ -117,6 +130,8 @@ def _field(f: Field) -> dict:
         entry["register"] = _Flow((k, f.register[k]) for k in ("register", "attribute", "key") if k in f.register)
     if f.certificate_type_id:
         entry["certificate"] = f.certificate_type.code
+    if f.when:
+        entry["when"] = _Flow(f.when)
     return entry
 
 
@@ -135,6 +150,8 @@ def _service(service: Service) -> dict:
     entry["permit"] = _Flow(title=_text(service.permit_title), valid_days=service.permit_valid_days)
     if service.certificate_type_id:
         entry["permit"]["certificate_type"] = service.certificate_type.code
+    if service.sections:
+        entry["sections"] = [_Flow(title=_text(section["title"]), when=section["when"]) for section in service.sections]
     reviews = []
     for requirement in service.requirements.all():
         keys = [f.key for f in sorted(requirement.fields.all(), key=lambda f: (f.position, f.key))]
@@ -142,6 +159,10 @@ def _service(service: Service) -> dict:
                        sla_days=requirement.sla_days, fields=_FlowList(keys))
         if requirement.identity:
             review["identity"] = _FlowList(requirement.identity)
+        if requirement.when:
+            review["when"] = requirement.when
+            if requirement.not_needed:
+                review["not_needed"] = _text(requirement.not_needed)
         reviews.append(review)
     entry["reviews"] = reviews
     filings = []
@@ -180,7 +201,7 @@ def catalogue_dump() -> str:
     sections = {
         "calendar": _calendar(),
         "certificate_types": [_certificate_type(t) for t in CertificateType.objects.order_by("code")],
-        "departments": [_department(d) for d in Department.objects.order_by("code")],
+        "departments": [_department(d) for d in Department.objects.select_related("calendar").order_by("code")],
         "registers": [_register(r) for r in Register.objects.order_by("position", "code")],
         "fields": [_field(f) for f in Field.objects.select_related("certificate_type").order_by("position", "key")],
         "services": [_service(s) for s in Service.objects.select_related("certificate_type").order_by(

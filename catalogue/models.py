@@ -49,9 +49,13 @@ class Weekday(models.IntegerChoices):
 
 
 class WorkCalendar(models.Model):
-    """The single working-week definition; SLA clocks count its working days."""
+    """The single working-week definition; SLA clocks count its working days. ``revision`` goes up
+    in the same transaction as any change to the calendar (working week, holidays, make-up
+    working days, a department's calendar): each process compares it with the revision of the
+    calendar it holds before using it (catalogue.calendar)."""
 
     workdays = models.JSONField(_("working weekdays"), default=list, help_text=_("0 = Monday … 6 = Sunday"))
+    revision = models.PositiveBigIntegerField(_("revision"), default=0, editable=False)
 
     class Meta:
         verbose_name = _("working calendar")
@@ -71,6 +75,59 @@ class Holiday(models.Model):
 
     def __str__(self):
         return self.date.isoformat()
+
+
+class WorkingWeekend(models.Model):
+    """A make-up working day (调休): a rest day of the working week worked in exchange for a holiday."""
+
+    date = models.DateField(_("date"), unique=True)
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("make-up working day")
+        verbose_name_plural = _("make-up working days")
+
+    def __str__(self):
+        return self.date.isoformat()
+
+
+class DepartmentCalendar(models.Model):
+    """Where a department's working days differ from the catalogue's: its own working week (empty:
+    the catalogue's), extra closure days and extra working days (ISO dates), applied on top of the
+    catalogue's calendar."""
+
+    department = models.OneToOneField("departments.Department", models.CASCADE, related_name="calendar",
+                                      verbose_name=_("department"))
+    workdays = models.JSONField(_("own working weekdays"), default=list, blank=True,
+                                help_text=_("0 = Monday … 6 = Sunday; empty: the catalogue's working week"))
+    holidays = models.JSONField(_("extra closure days"), default=list, blank=True)
+    working_days = models.JSONField(_("extra working days"), default=list, blank=True)
+
+    class Meta:
+        ordering = ["department__code"]
+        verbose_name = _("department calendar")
+        verbose_name_plural = _("department calendars")
+
+    def __str__(self):
+        return str(self.department)
+
+
+class CalendarRevision(models.Model):
+    """What the calendars were at one revision (catalogue.calendar.calendar_snapshot), written with
+    the change: the engine compares two revisions to find the open reviews whose due date a change
+    would move."""
+
+    revision = models.PositiveBigIntegerField(_("revision"), unique=True)
+    changed_at = models.DateTimeField(_("changed at"))
+    content = models.JSONField(_("content"))
+
+    class Meta:
+        ordering = ["revision"]
+        verbose_name = _("calendar revision")
+        verbose_name_plural = _("calendar revisions")
+
+    def __str__(self):
+        return str(self.revision)
 
 
 class Field(models.Model):
@@ -181,6 +238,10 @@ class Service(models.Model):
         CertificateType, on_delete=models.PROTECT, null=True, blank=True, related_name="issuing_services",
         verbose_name=_("certificate type of the permit"),
     )
+    # Pages of the form asked only under a condition: [{"title": {"en": …}, "when": condition}],
+    # each matched to the fields whose section has that English title; the condition is combined
+    # into each such field's frozen ``when`` (catalogue.schema). Empty: every page is asked.
+    sections = models.JSONField(_("conditional sections"), default=list, blank=True)
     position = models.PositiveIntegerField(_("position"), default=0)
     is_active = models.BooleanField(_("open for applications"), default=True)
     current_version = models.ForeignKey(

@@ -15,8 +15,9 @@ schema then names those registers under ``registers`` (only then: a version of a
 nothing from a register is the same as before registers existed).
 
 ``when`` (catalogue.conditions) is there only on a field asked or a review made under a condition
-(a field's is its section's and its own, combined); ``not_needed`` only where the catalogue words
-why a review is not needed.
+(a field's is its section's and its own, combined with conditions.combine: a section's condition
+is the service's, Service.sections, matched by English title); ``not_needed`` only where the
+catalogue words why a review is not needed.
 
 Fields are the union of the reviews' fields, each once, in dictionary order. A file field a valid
 certificate answers names its ``certificate`` type (its code and name) and the slugs of the
@@ -40,6 +41,7 @@ from django.db import transaction
 from core.i18n import translated
 from departments.models import Department
 
+from .conditions import combine
 from .models import IDENTITY_ASKED_BY, CertificateType, Register, Service, ServiceVersion, identity_in_order
 
 
@@ -215,6 +217,7 @@ def build_schema(service: Service) -> dict:
                 review["not_needed"] = req.not_needed
         reviews.append(review)
     certificates = _certificates({f.certificate_type_id for f in used.values() if f.certificate_type_id})
+    section_when = sections_when(service.sections)
     fields = []
     for f in sorted(used.values(), key=lambda f: (f.position, f.key)):
         entry = {"key": f.key, "kind": f.kind, "label": f.label, "help": f.help or {},
@@ -224,8 +227,8 @@ def build_schema(service: Service) -> dict:
             entry["register"] = dict(f.register)
         if f.certificate_type_id:
             entry["certificate"] = certificates[f.certificate_type_id]
-        if f.when:
-            entry["when"] = f.when
+        if when := combine(section_when.get((f.section or {}).get("en")), f.when):
+            entry["when"] = when
         fields.append(entry)
     codes = {entry["register"]["register"] for entry in fields if "register" in entry}
     schema = {
@@ -251,6 +254,12 @@ def build_schema(service: Service) -> dict:
     if filings:  # absent otherwise: a service without filings keeps its schema, and its version
         schema["filings"] = filings
     return schema
+
+
+def sections_when(sections) -> dict[str, dict]:
+    """A service's conditional sections as English title → condition (the loader and the admin
+    make sure each title is that of a section of the service's form)."""
+    return {section["title"]["en"]: section["when"] for section in sections or [] if section.get("when")}
 
 
 def _certificates(type_ids: set[int]) -> dict[int, dict]:

@@ -9,6 +9,7 @@ from rapidfuzz.distance import OSA, Levenshtein
 
 from core.i18n import translated
 
+from .applicability import asked_when
 from .models import Bundle, Service
 from .schema import Schema
 
@@ -34,8 +35,9 @@ def bundles():
 
 
 def service_for_page(*, slug: str):
-    """The service with its current schema attached as ``schema`` and, for each document a
-    certificate answers, the open services issuing it as ``issuers`` (key → services), or None."""
+    """The service with its current schema attached as ``schema``, for each document a
+    certificate answers the open services issuing it as ``issuers`` (key → services), and when
+    each question asked only sometimes is asked as ``asked_when`` (key → condition); or None."""
     service = (
         Service.objects.filter(slug=slug, is_active=True, current_version__isnull=False)
         .select_related("current_version").first()
@@ -43,6 +45,7 @@ def service_for_page(*, slug: str):
     if service is not None:
         service.schema = Schema(service.current_version.schema)
         service.issuers = issuing_services(service.schema.fields)
+        service.asked_when = asked_when(service.schema)
     return service
 
 

@@ -14,7 +14,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from approvals import bundle_selectors, consultation, evidence, receipts, register_values, selectors, workflow
 from approvals.access import may_withdraw
-from approvals.answers import answer_sections, first_incomplete_step, section_of
+from approvals.answers import answer_sections, asked_pages, first_incomplete_step, section_of
+from approvals.applicable import application_not_needed, not_needed
 from approvals.attachments import CopyUnavailable, disarmed_copy
 from approvals.evidence import CertificateRefused
 from approvals.models import Application, ApplicationStatus, Attachment, ReviewStatus
@@ -77,13 +78,19 @@ def own_attachment(request, application, attachment_id: int) -> Attachment:
         raise Http404
 
 
-def _form_steps(application, current: int | str) -> list[dict]:
-    """The step indicator: one step per page of the form, then "Check your answers"."""
-    sections = application.schema.sections()
-    steps = [{"number": n, "title": title or translated(application.service.name),
+def _documents(application) -> set[str]:
+    """The document questions of a draft a file or a chosen certificate answers."""
+    return {a.field_key for a in application.attachments.all()} | set(evidence.evidence_answered(application))
+
+
+def _form_steps(application, pages, current: int | str) -> list[dict]:
+    """The step indicator: one step per page of the form that asks something (``pages``:
+    approvals.answers.asked_pages), then "Check your answers"; numbered as shown, each page
+    keeping its number in the form in its address."""
+    steps = [{"number": shown, "title": title or translated(application.service.name),
               "url": reverse("approvals:edit", args=[application.pk, n]), "current": n == current}
-             for n, (title, _specs) in enumerate(sections, start=1)]
-    steps.append({"number": len(sections) + 1, "title": _("Check your answers"),
+             for shown, (n, title, _specs) in enumerate(pages, start=1)]
+    steps.append({"number": len(pages) + 1, "title": _("Check your answers"),
                   "url": reverse("approvals:check", args=[application.pk]), "current": current == "check"})
     return steps
 
@@ -170,11 +177,14 @@ def edit(request, pk, step):
             messages.info(request, _("This application has been submitted. You can change it only if a department asks "
                                      "you to correct something."))
         return redirect("approvals:detail", pk=pk)
-    sections = application.schema.sections()
-    if not 1 <= step <= len(sections):
+    if not 1 <= step <= len(application.schema.sections()):
         raise Http404
-    title, specs = sections[step - 1]
     back_to_check = request.GET.get("return") == "check"
+    pages = asked_pages(application.schema, application.answers, _documents(application))
+    page = next((p for p in pages if p[0] == step), None)
+    if page is None:  # nothing on this page is asked given the answers so far: on to the next
+        return _next_page(application, pages, step, back_to_check)
+    _number, title, specs = page
     states = register_values.register_states(application, request.user)
     form = SchemaForm(request.POST or None, request.FILES or None, specs=specs, answers=application.answers,
                       register_states=states, offers=evidence.offers(application, request.user, specs))
@@ -192,20 +202,35 @@ def edit(request, pk, step):
                 messages.success(request, _("Your answers are saved. Continue your application from “My applications” "
                                             "whenever you are ready."))
                 return redirect("approvals:my_applications")
-            if step < len(sections) and not back_to_check:
-                return redirect("approvals:edit", pk=pk, step=step + 1)
-            return redirect("approvals:check", pk=pk)
-    if step > 1:
-        back_url = reverse("approvals:edit", args=[pk, step - 1])
+            application.refresh_from_db(fields=["answers"])
+            documents = _documents(application)
+            if back_to_check:  # a changed answer may ask new questions: those first
+                missing = first_incomplete_step(application.schema, application.answers, documents)
+                if missing is not None and missing > step:
+                    return redirect(reverse("approvals:edit", args=[pk, missing]) + "?return=check")
+                return redirect("approvals:check", pk=pk)
+            return _next_page(application, asked_pages(application.schema, application.answers, documents), step)
+    shown = [n for n, _title, _specs in pages]
+    if earlier := [n for n in shown if n < step]:
+        back_url = reverse("approvals:edit", args=[pk, earlier[-1]])
     else:
         back_url = reverse("service_detail", args=[application.service.slug])
     return render(request, "approvals/edit.html", {
         "application": application, "form": form,
         "rows": form.rows(application.attachments.all(), issuing_services(specs)),
-        "section_title": title or translated(application.service.name), "step": step, "steps": _form_steps(application, step),
-        "step_count": len(sections) + 1, "back_url": reverse("approvals:check", args=[pk]) if back_to_check else back_url,
+        "section_title": title or translated(application.service.name), "step": shown.index(step) + 1,
+        "steps": _form_steps(application, pages, step), "step_count": len(pages) + 1,
+        "back_url": reverse("approvals:check", args=[pk]) if back_to_check else back_url,
         "files_chosen": bool(form.file_keys and form.errors and request.FILES),
     }, status=400 if form.errors else 200)
+
+
+def _next_page(application, pages, step: int, back_to_check: bool = False):
+    """The first page after ``step`` that asks something, or "check your answers"."""
+    later = [n for n, _title, _specs in pages if n > step]
+    if later and not back_to_check:
+        return redirect("approvals:edit", pk=application.pk, step=later[0])
+    return redirect("approvals:check", pk=application.pk)
 
 
 def _registers_after_save(request, application, specs) -> bool:
@@ -296,15 +321,18 @@ def check(request, pk):
                 return redirect("approvals:submitted", pk=pk)
     attachments = list(application.attachments.all())
     certificates = evidence.answering(application, request.user, {a.field_key for a in attachments})
+    documents = {a.field_key for a in attachments} | set(certificates)
     sections = answer_sections(application.schema, application.answers, attachments, errors, certificates)
     field_errors = [(section, row, message) for section in sections for row in section["rows"]
                     for message in row["errors"]]
     taken = register_values.register_summary(application, request.user, sections)
+    pages = asked_pages(application.schema, application.answers, documents)
     return render(request, "approvals/check.html", {
         "application": application, "sections": sections, "errors": errors, "field_errors": field_errors,
         "registers_taken": taken["taken"], "registers_typed": taken["typed"], "registers_waiting": taken["waiting"],
-        "declaration_error": errors.get("declaration"), "steps": _form_steps(application, "check"),
-        "step_count": len(sections) + 1, "back_url": reverse("approvals:edit", args=[pk, len(sections)]),
+        "declaration_error": errors.get("declaration"), "steps": _form_steps(application, pages, "check"),
+        "step_count": len(pages) + 1, "back_url": reverse("approvals:edit", args=[pk, pages[-1][0] if pages else 1]),
+        "not_needed": not_needed(application.schema, application.answers, documents),
     }, status=400 if errors else 200)
 
 
@@ -315,7 +343,7 @@ def submitted(request, pk):
         return redirect("approvals:check", pk=pk)
     plan = receipts.stage_plan(application)
     return render(request, "approvals/submitted.html", {
-        "application": application, "stages": plan,
+        "application": application, "stages": plan, "not_needed": application_not_needed(application),
         "expected_by": plan[0].expected_by if plan else None, "final_expected_by": plan[-1].expected_by if plan else None,
     })
 
@@ -371,6 +399,8 @@ def detail_context(request, application) -> dict:
     """Everything the application page shows. Further panels add their own keys."""
     reviews = list(application.reviews.all())
     schema = application.schema
+    attachments = list(application.attachments.all())
+    certificates = {k: row.certificate for k, row in evidence.chosen_of(application).items()}
     labels = {spec["key"]: spec.get("label") for spec in schema.fields}
     corrections = [
         {"review": r, "fields": [labels.get(k) or k for k in r.correction_fields]}
@@ -383,8 +413,8 @@ def detail_context(request, application) -> dict:
         "permit": application.current_permits[0] if application.current_permits else None,
         "correction_requests": corrections,
         "notifications": selectors.notifications_for_application(request.user, application),
-        "sections": answer_sections(schema, application.answers, application.attachments.all(),
-                                    certificates={k: row.certificate for k, row in evidence.chosen_of(application).items()}),
+        "sections": answer_sections(schema, application.answers, attachments, certificates=certificates),
+        "not_needed": application_not_needed(application) if application.submitted_at else [],
         "can_withdraw": may_withdraw(application),
         "told": selectors.filings_for_citizen(application),
     }
@@ -415,10 +445,22 @@ def correct(request, pk):
         return redirect("approvals:detail", pk=pk)
     schema = application.schema
     requests_ = [r for r in application.reviews.all() if r.status == ReviewStatus.CORRECTION_REQUESTED]
-    keys = {k for r in requests_ for k in r.correction_fields}
-    specs = [s for s in schema.fields if s["key"] in keys]
-    form = SchemaForm(request.POST or None, request.FILES or None, specs=specs, answers=application.answers,
-                      offers=evidence.offers(application, request.user, specs))
+    requested = {k for r in requests_ for k in r.correction_fields}
+    keys = requested
+
+    def form_of(keys):
+        specs = [s for s in schema.fields if s["key"] in keys]
+        return specs, SchemaForm(request.POST or None, request.FILES or None, specs=specs, answers=application.answers,
+                                 offers=evidence.offers(application, request.user, specs))
+
+    specs, form = form_of(keys)
+    while request.method == "POST":  # the questions the answers sent newly ask are asked here too
+        wider = workflow.correction_keys(application, application.reviews.all(), form.answer_data(),
+                                         {key for key, _file in form.uploads()})
+        if wider <= keys:
+            break
+        keys = keys | wider
+        specs, form = form_of(keys)
     if request.method == "POST":
         refused = _send_whole(request, pk, form, lambda check_only: workflow.application_resubmit(
             application_id=pk, actor=request.user, data=form.answer_data(), uploads=form.uploads(),
@@ -433,6 +475,7 @@ def correct(request, pk):
         "application": application, "form": form,
         "rows": form.rows(application.attachments.all(), issuing_services(specs)),
         "requests": [{"review": r, "fields": [labels.get(k) or k for k in r.correction_fields]} for r in requests_],
+        "new_questions": [labels.get(s["key"]) or s["key"] for s in specs if s["key"] not in requested],
         "files_chosen": bool(form.file_keys and form.errors and request.FILES),
     }, status=400 if form.errors else 200)
 

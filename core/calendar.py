@@ -1,4 +1,5 @@
-"""Working-day arithmetic over a calendar (working weekdays + holidays), the one place it is done.
+"""Working-day arithmetic over a calendar (working weekdays, holidays and make-up working days),
+the one place it is done.
 
 A time limit of N working days that starts on day S ends on the N-th working day after S:
 the start day itself never counts, whether or not it is a working day, so a review routed on
@@ -6,10 +7,12 @@ Friday (or on Saturday) with 3 days is due on Wednesday. ``working_days_between`
 same way, so the two are inverses: ``working_days_between(s, add_working_days(s, n)) == n``.
 
 ``WorkingDays`` is the arithmetic: a table of the working days of a range of dates, read by
-binary search. ``Calendar`` answers for any date by building the table its question needs;
+binary search. A day is a working day when it is not a holiday and either falls on a working
+weekday or is a make-up working day (调休: a weekend day worked in exchange for a holiday).
+``Calendar`` answers for any date by building the table its question needs;
 bulk work (millions of reviews, every day of a dashboard) builds one table for a long range and
-asks it directly. The calendar's content (the catalogue's WorkCalendar and Holiday rows) is
-read by catalogue.calendar."""
+asks it directly. The calendar's content (the catalogue's calendar and a department's overrides)
+is read by catalogue.calendar."""
 
 from bisect import bisect_right
 from dataclasses import dataclass
@@ -23,9 +26,12 @@ ONE_DAY = timedelta(days=1)
 class Calendar:
     workdays: frozenset[int]  # 0 = Monday … 6 = Sunday
     holidays: frozenset[date]
+    working_days: frozenset[date] = frozenset()  # make-up working days on non-working weekdays
 
     def is_working_day(self, day: date) -> bool:
-        return day.weekday() in self.workdays and day not in self.holidays
+        if day in self.holidays:
+            return False
+        return day.weekday() in self.workdays or day in self.working_days
 
     def add_working_days(self, start: date, days: int) -> date:
         """The ``days``-th working day after ``start`` (``start`` itself when days == 0)."""

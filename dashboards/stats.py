@@ -25,9 +25,9 @@ from django.utils import timezone
 
 from approvals.models import REVIEW_UNDECIDED, Application, Rating, Review, ReviewStatus
 from approvals.once_only import FIGURES
-from approvals.sla import sla_calendar
+from approvals.sla import sla_calendar, sla_calendars
 from audit.models import Action, AuditEvent
-from core.calendar import WorkingDays
+from core.calendar import Calendar, WorkingDays
 from permits.models import Permit
 
 from .models import (
@@ -60,19 +60,21 @@ def local_day(moment: datetime | None) -> date | None:
     return timezone.localtime(moment, timezone.get_default_timezone()).date() if moment else None
 
 
-@lru_cache(maxsize=4)
-def _working_days(calendar) -> WorkingDays:
+@lru_cache(maxsize=64)  # one table per distinct calendar: the catalogue's and each department's own
+def _working_days(calendar: Calendar) -> WorkingDays:
     return WorkingDays(calendar, date(2000, 1, 1), date(2100, 12, 31))
 
 
-def working_days_between(start: date, end: date) -> int:
-    """Working days in (start, end], as core.calendar.Calendar.working_days_between counts them."""
-    return _working_days(sla_calendar()).between(start, end)
+def working_days_between(start: date, end: date, calendar: Calendar | None = None) -> int:
+    """Working days in (start, end], as core.calendar.Calendar.working_days_between counts them
+    (by default in the catalogue's calendar)."""
+    return _working_days(calendar or sla_calendar()).between(start, end)
 
 
-def processing_days(routed: date, decided: date, paused_days: int) -> int:
-    """Working days from routing to decision, less those the clock stood waiting on the applicant."""
-    return max(0, working_days_between(routed, decided) - paused_days)
+def processing_days(routed: date, decided: date, paused_days: int, calendar: Calendar) -> int:
+    """Working days from routing to decision in the department's calendar, less those the clock
+    stood waiting on the applicant."""
+    return max(0, working_days_between(routed, decided, calendar) - paused_days)
 
 
 @dataclass(slots=True)
@@ -135,6 +137,7 @@ def _facts(application_ids) -> tuple[list[AppFact], list[RevFact]]:
     for app_id, score, created_at in Rating.objects.filter(**by).values_list("application_id", "score", "created_at"):
         ratings[app_id] = (score, local_day(created_at))
     services = {pk: service_id for pk, service_id, *_ in apps}
+    calendars = sla_calendars()  # read once; each department's table is built once (_working_days)
     review_facts = []
     for row in Review.objects.filter(**by).order_by("pk").values_list(
             "pk", "application_id", "department_id", "stage", "status", "routed_at", "decided_at", "due_date",
@@ -146,7 +149,8 @@ def _facts(application_ids) -> tuple[list[AppFact], list[RevFact]]:
         decision_day = local_day(decided_at) if status in DECISIONS else None
         review_facts.append(RevFact(
             pk, app_id, department_id, services[app_id], stage, status, decision_day,
-            processing_days(local_day(routed_at), decision_day, paused) if decision_day and routed_at else None,
+            processing_days(local_day(routed_at), decision_day, paused, calendars.of(department_id))
+            if decision_day and routed_at else None,
             bool(decision_day and due_date and decision_day <= due_date), local_day(yellow_at), local_day(red_at),
             sorted(corrections[pk]),
         ))

@@ -5,7 +5,8 @@ Every application is planned on its own (``Random(seed, index)``), so a seed giv
 whatever the batch size. A plan keeps the invariants the engine keeps (approvals.workflow):
 
 - a draft has no reference, no reviews and no submission time; a submitted application has one
-  review per department of its frozen schema, its reference ``A-<local year>-<pk>``;
+  review per department of its frozen schema that applies to its answers (catalogue.applicability:
+  it keeps only the answers and files of the questions asked), its reference ``A-<local year>-<pk>``;
 - stages run in order: reviews of earlier stages are approved, later stages are waiting (or
   cancelled once the application is rejected or withdrawn); an application in review has an open
   review in its current stage, one that needs correction has a correction request in it;
@@ -49,7 +50,8 @@ from approvals.need_to_know import name_shown
 from approvals.sla import reminder_day
 from audit.chain import audit_seal
 from audit.models import Action, AuditEvent
-from catalogue.calendar import load_calendar
+from catalogue.applicability import applied
+from catalogue.calendar import load_calendars
 from catalogue.models import Service
 from catalogue.schema import Schema, date_bound
 from core.calendar import WorkingDays
@@ -144,11 +146,16 @@ class Context:
     service_weights: list[float]
     citizens: list[tuple[int, str]]  # (pk, full name)
     officers: dict[int, list[int]]  # department id → officer and supervisor pks
-    workdays: WorkingDays
+    workdays: WorkingDays  # the catalogue's working days
     tz: ZoneInfo
     sample_size: int = 0
     sample_sha256: str = ""
     sample_disarmed_sha256: str = ""
+    # Department id → its working days, for departments with a calendar of their own: built once.
+    department_workdays: dict[int, WorkingDays] = field(default_factory=dict)
+
+    def workdays_of(self, department_id: int) -> WorkingDays:
+        return self.department_workdays.get(department_id, self.workdays)
 
 
 @dataclass
@@ -273,7 +280,7 @@ def _review(app_id: int, service_id: int, applicant_name: str, spec: dict, stage
 
 def _route(ctx: Context, rng: random.Random, review: dict, since: datetime) -> None:
     """Pending since ``since``, routed a moment later, the SLA clock started that local day."""
-    wd = ctx.workdays
+    wd = ctx.workdays_of(review["department_id"])
     routed = since + timedelta(seconds=rng.uniform(0.2, 3))
     start, sla = _local(ctx, routed), review["sla_days"]
     review.update(status=R.PENDING, pending_since=since, routed_at=routed, started_on=start,
@@ -314,7 +321,7 @@ def _correction(rng: random.Random, review: dict, at: datetime, officer: int) ->
 def _answered_correction(ctx: Context, rng: random.Random, review: dict, decided: datetime, officer: int) -> None:
     """A correction round before the decision at ``decided``: asked part way, answered some working
     days later (never after the decision day); the clock's dates move by the days waited."""
-    wd = ctx.workdays
+    wd = ctx.workdays_of(review["department_id"])
     asked = review["routed_at"] + (decided - review["routed_at"]) * rng.uniform(0.1, 0.5)
     room = wd.between(_local(ctx, asked), _local(ctx, decided))
     if room < 1:
@@ -349,7 +356,7 @@ def _cancel(review: dict, at: datetime) -> None:
 def _decision_time(ctx, rng, review: dict, end: datetime) -> datetime:
     """When a department decided: its working days after the clock started, never after ``end``
     (the stage's last decision) and never before it was routed."""
-    day = ctx.workdays.add(review["started_on"], _work_days(rng, review["sla_days"]))
+    day = ctx.workdays_of(review["department_id"]).add(review["started_on"], _work_days(rng, review["sla_days"]))
     moment = _at(ctx, day, rng)
     earliest = review["routed_at"] + timedelta(seconds=rng.uniform(60, 3600))
     if earliest >= end:  # routed minutes ago
@@ -387,6 +394,16 @@ def plan_application(ctx: Context, index: int, app_id: int) -> Plan:
             application["updated_at"] = application["withdrawn_at"]
         return Plan(application)
 
+    # Drawn first: which questions are asked and which reviews apply depend on them (the engine's
+    # one rule, catalogue.applicability), and so do the stages the story walks.
+    answers = _answers(rng, service.schema, name, partial=False)
+    applies = applied(service.schema, {**answers, **dict.fromkeys(service.file_keys, True)})
+    answers = {key: value for key, value in answers.items() if applies.asks(key)}
+    file_keys = [key for key in service.file_keys if applies.asks(key)]
+    reviewing = set(applies.departments)
+    stages = [stage for stage in ([s for s in specs if s["code"] in reviewing] for specs in stages) if stage]
+    last = len(stages) - 1
+
     # The moment the story ends (the final decision or withdrawal; now while still open) and the
     # stage it ended in; then every stage is walked backwards from there.
     if state in (A.IN_REVIEW, A.NEEDS_CORRECTION):
@@ -417,7 +434,6 @@ def plan_application(ctx: Context, index: int, app_id: int) -> Plan:
     submitted = starts[0]
     created = submitted - timedelta(minutes=rng.uniform(10, 4 * 24 * 60))
 
-    answers = _answers(rng, service.schema, name, partial=False)
     application = _application(ctx, service, app_id, applicant_id, state, created, answers)
     application.update(submitted_at=submitted, current_stage=stages[current][0]["stage"],
                        reference=f"A-{_local(ctx, submitted).year}-{app_id:06d}")
@@ -461,7 +477,7 @@ def plan_application(ctx: Context, index: int, app_id: int) -> Plan:
          "original_name": f"{key.replace('_', '-')}.pdf", "content_type": "application/pdf", "size": ctx.sample_size,
          "sha256": ctx.sample_sha256, "uploaded_at": created + (submitted - created) * rng.uniform(0.2, 0.9),
          "disarmed_file": SAMPLE_DISARMED, "disarmed_sha256": ctx.sample_disarmed_sha256}
-        for key in service.file_keys
+        for key in file_keys
     ]
     return plan
 
@@ -637,13 +653,15 @@ def build_context(*, seed: int, applications: int, now: datetime | None = None,
     if not services:
         raise ValueError("No active service: load the catalogue first (manage.py seed_demo or load_catalogue).")
     today = now.astimezone(tz).date()
-    workdays = WorkingDays(load_calendar(), today - timedelta(days=HISTORY_DAYS + 400), today + timedelta(days=400))
+    calendars, first, last = load_calendars(), today - timedelta(days=HISTORY_DAYS + 400), today + timedelta(days=400)
     size, digest, disarmed_digest = _sample_attachment()
     return Context(
         seed=seed, now=now, services=services, service_weights=weights,
         citizens=ensure_citizens(seed=seed, count=citizens or max(20, applications // 3), now=now),
-        officers=ensure_staff(seed=seed), workdays=workdays, tz=tz, sample_size=size, sample_sha256=digest,
+        officers=ensure_staff(seed=seed), workdays=WorkingDays(calendars.base, first, last), tz=tz,
+        sample_size=size, sample_sha256=digest,
         sample_disarmed_sha256=disarmed_digest,
+        department_workdays={pk: WorkingDays(calendar, first, last) for pk, calendar in calendars.departments.items()},
     )
 
 

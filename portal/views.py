@@ -45,6 +45,7 @@ def service_detail(request, slug):
         raise Http404
     return render(request, "portal/service_detail.html", {
         "service": service, "expected_days": expected_working_days(service.schema.reviews),
+        "conditional_reviews": [review for review in service.schema.reviews if review.get("when")],
     })
 
 

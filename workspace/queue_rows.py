@@ -52,7 +52,7 @@ class RowContext:
     service_names: dict  # service id → name, from the page's service filter
     department_names: dict  # department id → name, from the user's memberships
     today: date | None = None
-    calendar: object = None  # the working-day calendar (catalogue.calendar.Calendar)
+    calendars: object = None  # the departments' working-day calendars (catalogue.calendar.Calendars)
     words: dict = field(default_factory=dict)  # per page: the words of a count, and working days per arrival day
 
 
@@ -121,9 +121,10 @@ def _arrived(page: RowContext, review) -> str:
     cell = f'<time datetime="{day.isoformat()}">{date_format(day, "SHORT_DATE_FORMAT")}</time>'
     if page.tab == "decided" or page.today is None:
         return cell
-    if ("waited", day) not in page.words:
-        page.words[("waited", day)] = page.calendar.working_days_between(day, page.today)
-    waited = page.words[("waited", day)]
+    key = ("waited", day, review.department_id)
+    if key not in page.words:
+        page.words[key] = page.calendars.of(review.department_id).working_days_between(day, page.today)
+    waited = page.words[key]
     words = (_counted(page, "working days", waited) if waited
              else page.labels["under_a_day"])
     return f'{cell}<br><span class="small text-body-secondary">{_e(words)}</span>'

@@ -14,7 +14,7 @@ from accounts.second_factor import fresh_second_factor_required
 from approvals import assignment
 from approvals.access import may_release
 from approvals.models import REVIEW_OPEN, Review
-from approvals.sla import local_today, sla_calendar
+from approvals.sla import local_today, sla_calendars
 from audit.services import access_denied, client_ip
 from catalogue.models import Service
 from core.errors import NotAllowed, ValidationFailed, WorkflowError
@@ -78,7 +78,7 @@ def queue(request):
         tab=tab, is_supervisor=bool(supervised), many_departments=len(departments) > 1,
         csrf_token=get_token(request), here=here, urls=queue_rows.row_urls(), labels=queue_rows.row_labels(),
         service_names=_service_names(services, reviews), department_names={d.pk: d.name for d in departments},
-        today=local_today(), calendar=sla_calendar(),
+        today=local_today(), calendars=sla_calendars(),
     )
 
     kept = {k: values.get(k) for k in FILTER_PARAMS if k in values}
@@ -97,6 +97,7 @@ def queue(request):
         if supervised else [],
         "filings_waiting": selectors.filings_waiting(dept_ids)[:selectors.COUNT_CAP + 1].count() if dept_ids else 0,
         "filings_cap": selectors.COUNT_CAP,
+        "calendar_changes_waiting": selectors.calendar_changes_waiting(supervised) if supervised else 0,
     })
 
 

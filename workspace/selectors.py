@@ -17,8 +17,11 @@ from approvals.models import (
     QUEUE_NEVER_DECIDED,
     QUEUE_NO_DUE_DATE,
     REVIEW_OPEN,
+    REVIEW_UNDECIDED,
     Application,
     ApplicationShare,
+    CalendarChangeReview,
+    CalendarChangeState,
     Filing,
     InternalNote,
     NameWords,
@@ -28,12 +31,12 @@ from approvals.models import (
     ShareOpinion,
 )
 from approvals.need_to_know import need_to_know
-from approvals.sla import local_today, sla_calendar
+from approvals.sla import local_today, sla_calendars
 from audit.models import Action, AuditEvent
 from audit.selectors import front_desk_name
 from catalogue.models import Service
 from core.i18n import translated
-from departments.access import active_memberships, member_role
+from departments.access import active_memberships, member_role, supervisor_memberships
 from departments.models import Department, Membership, MembershipRole, StandardReason
 
 # --- The queue ------------------------------------------------------------------------------------
@@ -150,8 +153,18 @@ def _tab_q(tab: str, user) -> Q:
     return Q(status=ReviewStatus.PENDING)
 
 
-def due_soon_until(today: date) -> date:
-    return sla_calendar().add_working_days(today, DUE_SOON_WORKING_DAYS)
+def due_soon_q(department_ids: list[int], today: date) -> Q:
+    """Reviews due from today to DUE_SOON_WORKING_DAYS working days on, each in its department's
+    calendar: one condition per distinct last day (usually one)."""
+    calendars = sla_calendars()
+    by_until: dict[date, list[int]] = {}
+    for department_id in department_ids:
+        until = calendars.of(department_id).add_working_days(today, DUE_SOON_WORKING_DAYS)
+        by_until.setdefault(until, []).append(department_id)
+    q = Q(pk__in=[])
+    for until, ids in sorted(by_until.items()):
+        q |= Q(department_id__in=ids, due_date__lte=until)
+    return Q(due_date__gte=today) & q
 
 
 def _filtered(*, department_ids: list[int], filters: QueueFilters, today: date | None = None) -> QuerySet:
@@ -165,7 +178,7 @@ def _filtered(*, department_ids: list[int], filters: QueueFilters, today: date |
         reviews = reviews.filter(stage=filters.stage)
     if filters.due_soon:
         today = today or local_today()
-        reviews = reviews.filter(due_date__gte=today, due_date__lte=due_soon_until(today))
+        reviews = reviews.filter(due_soon_q(department_ids, today))
     if filters.overdue:
         reviews = reviews.filter(Q(yellow_at__isnull=False) | Q(red_at__isnull=False))
     search = search_of(filters)
@@ -627,3 +640,26 @@ def filing_for_officer(user, pk: int) -> tuple[Filing, str]:
     if filing is None or not may_see_filing(filing, role=role):
         raise Http404
     return filing, role
+
+
+CALENDAR_CHANGES_PAGE_SIZE = 50
+
+
+def calendar_changes_waiting(department_ids: list[int]) -> int:
+    """Whether due dates of these departments wait for a decision after a calendar change (how
+    many, up to COUNT_CAP + 1: the queue page only says there are)."""
+    return CalendarChangeReview.objects.filter(department_id__in=department_ids, state=CalendarChangeState.PENDING,
+                                               review__status__in=REVIEW_UNDECIDED)[:COUNT_CAP + 1].count()
+
+
+def calendar_changes_for_supervisor(user) -> QuerySet:
+    """The open reviews calendar changes would move, still to decide, of the departments the user
+    supervises (none for anyone else), soonest recomputed due date first."""
+    departments = supervisor_memberships(user).values("department_id")
+    return (CalendarChangeReview.objects.filter(department_id__in=departments, state=CalendarChangeState.PENDING,
+                                                review__status__in=REVIEW_UNDECIDED)
+            .select_related("change", "department", "review__application", "review__service")
+            .only("due_date", "new_due_date", "change__revision", "change__changed_at", "department__code",
+                  "department__name", "review__application__reference", "review__service__name",
+                  "review__status", "review__paused_on")
+            .order_by("new_due_date", "pk"))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import filing_views, queue_views, views
+from . import calendar_views, filing_views, queue_views, views
 
 app_name = "departments"
 
@@ -27,6 +27,8 @@ urlpatterns = [
     path("shared/<int:pk>/opinion/files/<int:file_id>/", views.opinion_file, name="opinion_file"),
     path("files/<int:attachment_id>/original/", views.attachment_original, name="attachment_original"),
     path("opinion-files/<int:file_id>/original/", views.opinion_file_original, name="opinion_file_original"),
+    path("calendar-changes/", calendar_views.calendar_changes, name="calendar_changes"),
+    path("calendar-changes/decide/", calendar_views.calendar_changes_decide, name="calendar_changes_decide"),
     path("filings/", filing_views.filing_list, name="filings"),
     path("filings/<int:pk>/", filing_views.filing, name="filing"),
     path("filings/<int:pk>/acknowledge/", filing_views.filing_acknowledge, name="filing_acknowledge"),

@@ -30,8 +30,10 @@ GOODS = spec("goods", "multichoice", ("Goods sold", "经营商品类别"), requi
 GAS = spec("uses_gas", "boolean", ("Gas is used on the site", "场所内使用燃气"), required=True)
 PLAN = spec("floor_plan", "file", ("Floor plan", "平面布局图"), required=True,
             accept=["application/pdf", "image/png", "image/jpeg"], max_size_mb=10)
-SCHEMA = Schema({"fields": [SEATS, FLOOR, STAFF, NAME, OPENING, EVENT, EMAIL, PHONE, CUISINE, GOODS, GAS, PLAN],
-                 "reviews": []})
+FIELD_SPECS = [SEATS, FLOOR, STAFF, NAME, OPENING, EVENT, EMAIL, PHONE, CUISINE, GOODS, GAS, PLAN]
+# One department needs every question (a form asks only what some department needs).
+SCHEMA = Schema({"fields": FIELD_SPECS, "reviews": [
+    {"department": "any", "stage": 1, "sla_days": 5, "fields": [spec["key"] for spec in FIELD_SPECS]}]})
 
 TODAY = "2026-12-06 10:00 +08:00"
 

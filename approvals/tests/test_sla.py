@@ -28,9 +28,11 @@ from approvals.models import ApplicationStatus, Notification, NotificationKind, 
 from approvals.notifications import notify
 from approvals.sla import clock_resume, clock_start, local_today, sla_scan
 from audit.models import Action, AuditEvent
-from catalogue.models import Holiday
+from catalogue.calendar import calendar_change
+from catalogue.models import DepartmentCalendar, Holiday, WorkingWeekend
 from core.calendar import Calendar
 from core.errors import NotAllowed, ValidationFailed
+from departments.models import Department
 
 # The autouse fixture by name: the star import in approvals/tests/conftest.py skips underscored names.
 from tests.engine_fixtures import submitted_application
@@ -543,3 +545,20 @@ def test_notifications_skip_missing_recipients_and_duplicates(health_only):
     rows = notify(recipient_ids=[someone.pk, None, someone.pk], kind=NotificationKind.REVIEW_REMINDER,
                   application=health_only.application, review=health_only)
     assert [n.recipient_id for n in rows] == [someone.pk]
+
+
+def test_each_review_counts_its_departments_calendar(submit, officers, travel):
+    with calendar_change():  # registration works on Saturdays; Saturday 28 November is worked by all
+        DepartmentCalendar.objects.create(department=Department.objects.get(code="registration"),
+                                          workdays=[0, 1, 2, 3, 4, 5], holidays=["2026-11-25"])
+        WorkingWeekend.objects.create(date=date(2026, 11, 28))
+    travel(FRIDAY, 10)
+    application = submit()
+    workflow.application_route(application_ids=[application.pk])
+    # Saturday 21, Monday 23, Tuesday 24; its closure on Wednesday 25 moves the red card date.
+    assert clock(review_of(application, "registration")) == (
+        FRIDAY, date(2026, 11, 23), date(2026, 11, 24), date(2026, 11, 28), None)
+    # The catalogue's calendar elsewhere, with the make-up Saturday.
+    assert clock(review_of(application, "tax")) == (FRIDAY, date(2026, 11, 23), date(2026, 11, 24), date(2026, 11, 26), None)
+    assert clock(review_of(application, "health")) == (
+        FRIDAY, date(2026, 11, 25), date(2026, 11, 27), date(2026, 12, 3), None)

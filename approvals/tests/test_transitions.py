@@ -42,6 +42,7 @@ EXPECTED = {
         ("correction_requested", "in_progress"), ("correction_requested", "pending"),
         ("correction_requested", "cancelled"),
         ("approved", "pending"),
+        ("cancelled", "pending"), ("cancelled", "waiting"),
     },
     Permit: {("valid", "revoked"), ("valid", "superseded")},
     ReissueRequest: {("pending", "approved"), ("pending", "rejected")},

@@ -8,9 +8,10 @@ department, field or service, and publishes a new service version only where the
 
 The format (every top-level key optional in a given file)::
 
-    calendar: {workdays: [mon, ...], holidays: [2026-10-01, ...]}
+    calendar: {workdays: [mon, ...], holidays: [2026-10-01, ...], working_weekends: [2026-10-10, ...]}
     certificate_types: [{code, name}, ...]
-    departments: [{code, name, email}, ...]
+    departments: [{code, name, email,
+                   calendar: {workdays: [mon, ...], holidays: [date, ...], working_days: [date, ...]}}, ...]
     registers: [{code, name, consent_required}, ...]
     certificate_types: [{code, name}, ...]
     fields: [{key, kind, label, help, section, required, <rules by kind>,
@@ -19,6 +20,12 @@ The format (every top-level key optional in a given file)::
                 permit: {title, valid_days, certificate_type: <type code>},
                 reviews: [{department, stage, sla_days, fields: [key, ...], identity: [detail, ...]}, ...],
                 filings: [{department, fields: [key, ...], identity: [detail, ...]}, ...]}, ...]
+
+``working_weekends`` (optional) are make-up working days (调休): rest days of the working week
+worked in exchange for a holiday; each falls on a rest day and is no holiday. A department's
+``calendar`` (optional) is where its days differ from the catalogue's: its own working week
+(instead of the catalogue's), extra closure days and extra working days (which may fall on a
+catalogue holiday); a department listed without one counts the catalogue's calendar.
 
 Apps above the catalogue may add sections of their own (``finders:``, the permit finder's,
 after the services): see ``sections``.

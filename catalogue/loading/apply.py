@@ -10,10 +10,22 @@ from django.utils.translation import gettext as _
 
 from departments.models import Department
 
-from ..models import CertificateType, Field, FilingRequirement, Holiday, Register, Requirement, Service, WorkCalendar
+from ..calendar import calendar_change
+from ..models import (
+    CertificateType,
+    DepartmentCalendar,
+    Field,
+    FilingRequirement,
+    Holiday,
+    Register,
+    Requirement,
+    Service,
+    WorkCalendar,
+    WorkingWeekend,
+)
 from ..schema import service_publish
 from .bundles import apply_bundles
-from .schema import CalendarSpec, Catalogue, FilingSpec, ReviewSpec
+from .schema import CalendarSpec, Catalogue, DepartmentSpec, FilingSpec, ReviewSpec
 from .sections import SECTIONS
 
 
@@ -43,6 +55,9 @@ class LoadSummary:
     calendar_changed: bool = False
     holidays_added: int = 0
     holidays_removed: int = 0
+    working_weekends_added: int = 0
+    working_weekends_removed: int = 0
+    department_calendars_changed: int = 0
     published: list[str] = field(default_factory=list)
     sections: dict[str, str] = field(default_factory=dict)  # a registered section's key -> what it did
 
@@ -73,19 +88,56 @@ def _apply_calendar(spec: CalendarSpec, summary: LoadSummary) -> None:
         row.workdays = spec.workdays
         row.save(update_fields=["workdays"])
         summary.calendar_changed = True
-    wanted = set(spec.holidays)
-    existing = set(Holiday.objects.values_list("date", flat=True))
+    summary.holidays_added, summary.holidays_removed = _apply_dates(Holiday, spec.holidays)
+    summary.working_weekends_added, summary.working_weekends_removed = _apply_dates(WorkingWeekend, spec.working_weekends)
+
+
+def _apply_dates(model, dates: list) -> tuple[int, int]:
+    """The rows of ``model`` (one date each) become exactly ``dates``; returns (added, removed)."""
+    wanted = set(dates)
+    existing = set(model.objects.values_list("date", flat=True))
+    removed = 0
     if existing - wanted:
-        summary.holidays_removed, _deleted = Holiday.objects.filter(date__in=existing - wanted).delete()
+        removed, _deleted = model.objects.filter(date__in=existing - wanted).delete()
     if wanted - existing:
-        Holiday.objects.bulk_create([Holiday(date=day) for day in sorted(wanted - existing)])
-        summary.holidays_added = len(wanted - existing)
+        model.objects.bulk_create([model(date=day) for day in sorted(wanted - existing)])
+    return len(wanted - existing), removed
+
+
+def _apply_department_calendars(specs: list[DepartmentSpec], summary: LoadSummary) -> None:
+    """Each department of the file gets exactly the calendar the file gives it (none: the catalogue's)."""
+    departments = Department.objects.in_bulk([d.code for d in specs], field_name="code")
+    existing = {c.department_id: c for c in DepartmentCalendar.objects.filter(department__code__in=departments)}
+    for spec in specs:
+        department = departments[spec.code]
+        row = existing.get(department.pk)
+        if spec.calendar is None:
+            if row is not None:
+                row.delete()
+                summary.department_calendars_changed += 1
+            continue
+        values = {"workdays": spec.calendar.workdays,
+                  "holidays": [d.isoformat() for d in spec.calendar.holidays],
+                  "working_days": [d.isoformat() for d in spec.calendar.working_days]}
+        if row is None:
+            DepartmentCalendar.objects.create(department=department, **values)
+        elif all(getattr(row, name) == value for name, value in values.items()):
+            continue
+        else:
+            DepartmentCalendar.objects.filter(pk=row.pk).update(**values)
+        summary.department_calendars_changed += 1
 
 
 @transaction.atomic
 def catalogue_apply(*, catalogue: Catalogue) -> LoadSummary:
     """Write a checked catalogue: upsert by code, key and slug; a service's reviews and filings
-    become exactly those of the file; then publish a new version of every service whose form changed."""
+    become exactly those of the file; then publish a new version of every service whose form
+    changed. A change to the calendars raises their revision in the same transaction."""
+    with calendar_change():
+        return _apply(catalogue)
+
+
+def _apply(catalogue: Catalogue) -> LoadSummary:
     summary = LoadSummary()
     if catalogue.calendar is not None:
         _apply_calendar(catalogue.calendar, summary)
@@ -110,6 +162,7 @@ def catalogue_apply(*, catalogue: Catalogue) -> LoadSummary:
                                 summary.departments, existing_departments.get(spec.code))
         if changed:
             changed_departments.add(spec.code)
+    _apply_department_calendars(catalogue.departments, summary)
 
     existing_registers = Register.objects.in_bulk([r.code for r in catalogue.registers], field_name="code")
     changed_registers = set()
@@ -126,7 +179,7 @@ def catalogue_apply(*, catalogue: Catalogue) -> LoadSummary:
         _row, changed = _upsert(Field, {"key": spec.key}, {
             "kind": spec.kind, "label": spec.label, "help": spec.help, "section": spec.section,
             "required": spec.required, "rules": spec.rules, "position": spec.position, "register": spec.register,
-            "certificate_type_id": types[spec.certificate].pk if spec.certificate else None,
+            "certificate_type_id": types[spec.certificate].pk if spec.certificate else None, "when": spec.when,
         }, summary.fields, existing_fields.get(spec.key))
         if changed:
             changed_fields.add(spec.key)
@@ -142,7 +195,7 @@ def catalogue_apply(*, catalogue: Catalogue) -> LoadSummary:
         service, _changed = _upsert(Service, {"slug": spec.slug}, {
             "name": spec.name, "life_event": spec.life_event, "description": spec.description, "fee": spec.fee,
             "permit_title": spec.permit_title, "permit_valid_days": spec.permit_valid_days, "position": spec.position,
-            "synonyms": spec.synonyms,
+            "synonyms": spec.synonyms, "sections": spec.sections,
             "certificate_type_id": types[spec.certificate_type].pk if spec.certificate_type else None,
         }, summary.services, existing)
         if service.certificate_type_id != issued_before:
@@ -179,7 +232,7 @@ def _apply_reviews(service: Service, reviews: list[ReviewSpec], departments: dic
     summary.requirements_removed += _apply_rows(
         Requirement, service, service.requirements, reviews, departments, fields, summary.requirements,
         values=lambda spec: {"stage": spec.stage, "sla_days": spec.sla_days, "position": spec.position,
-                             "identity": spec.identity})
+                             "identity": spec.identity, "when": spec.when, "not_needed": spec.not_needed})
 
 
 def _apply_filings(service: Service, filings: list[FilingSpec], departments: dict, fields: dict,

@@ -19,9 +19,19 @@ from django.utils.translation import gettext as _
 from core.i18n import REQUIRED_LANGUAGES
 from departments.models import Department
 
-from ..models import IDENTITY_ASKED_BY, CertificateType, Field, FieldKind, IdentityDetail, Register, identity_in_order
+from ..models import (
+    IDENTITY_ASKED_BY,
+    CertificateType,
+    Field,
+    FieldKind,
+    IdentityDetail,
+    Register,
+    Weekday,
+    identity_in_order,
+)
 from ..registers import KEY_FORMATS, KEY_LENGTHS, REGISTERS
 from ..schema import date_bound, date_rule_text, parse_date_rule
+from .conditions import normalised
 from .schema import (
     BINDING_KEYS,
     CALENDAR_KEYS,
@@ -30,6 +40,7 @@ from .schema import (
     CHOICE_KEYS,
     CODE_MAX,
     CODE_RE,
+    DEPARTMENT_CALENDAR_KEYS,
     DEPARTMENT_KEYS,
     DEPARTMENT_REQUIRED,
     EMAIL_MAX,
@@ -49,6 +60,7 @@ from .schema import (
     REVIEW_REQUIRED,
     RULE_KEYS,
     RULES_BY_KIND,
+    SECTION_KEYS,
     SERVICE_KEYS,
     SERVICE_REQUIRED,
     SLUG_MAX,
@@ -58,6 +70,7 @@ from .schema import (
     WEEKDAYS,
     CalendarSpec,
     CertificateTypeSpec,
+    DepartmentCalendarSpec,
     DepartmentSpec,
     FieldSpec,
     FilingSpec,
@@ -177,43 +190,102 @@ def _mapping(value, path: str, report: Report) -> dict | None:
 # -- checks on entries ---------------------------------------------------------------------------
 
 
+def _weekday_list(value, path: str, report: Report) -> list[int] | None:
+    items = check_list(value, path, report)
+    if items is None:
+        return None
+    workdays, ok = [], True
+    for i, day in enumerate(items):
+        item_path = f"{path}[{i}]"
+        if day not in WEEKDAYS:
+            report(item_path, _("unknown weekday %(value)r (expected one of %(days)s)") % {
+                "value": day, "days": ", ".join(WEEKDAYS)})
+            ok = False
+        elif WEEKDAYS.index(day) in workdays:
+            report(item_path, _("%(value)s is listed twice") % {"value": day})
+            ok = False
+        else:
+            workdays.append(WEEKDAYS.index(day))
+    return sorted(workdays) if ok else None
+
+
+def _date_list(entry: dict, key: str, path: str, report: Report) -> list[date] | None:
+    """The dates listed under ``key`` (none when absent), each once."""
+    items = check_list(entry.get(key, []), join_path(path, key), report, non_empty=False)
+    if items is None:
+        return None
+    days, ok = [], True
+    for i, value in enumerate(items):
+        day = _iso_date(value, f"{path}.{key}[{i}]", report)
+        if day is None:
+            ok = False
+        elif day in days:
+            report(f"{path}.{key}[{i}]", _("%(value)s is listed twice") % {"value": day.isoformat()})
+            ok = False
+        else:
+            days.append(day)
+    return sorted(days) if ok else None
+
+
+def _working_dates_apart(entry: dict, key: str, path: str, report: Report, *, closed: list[date] | None,
+                         workdays: list[int] | None) -> bool:
+    """Each extra working day listed under ``key`` is no closure day and falls on a rest day of
+    the working week (``workdays``, when known): a working weekday needs no exchange."""
+    ok = True
+    for i, value in enumerate(entry.get(key) or []):
+        day = _iso_date(value, "", lambda *_args: None)
+        if day is None:
+            continue
+        if closed is not None and day in closed:
+            report(f"{path}.{key}[{i}]", _("%(value)s is listed both as a holiday and as a working day") % {
+                "value": day.isoformat()})
+            ok = False
+        elif workdays and day.weekday() in workdays:
+            report(f"{path}.{key}[{i}]", _(
+                "%(value)s is a %(weekday)s, already a working day of the week: only a rest day can be "
+                "made a working day") % {"value": day.isoformat(), "weekday": Weekday(day.weekday()).label})
+            ok = False
+    return ok
+
+
 def check_calendar(value, path: str, report: Report) -> CalendarSpec | None:
+    """The catalogue's calendar: its working week, holidays and make-up working days (weekend
+    days worked in exchange for a holiday, 调休)."""
     entry = _mapping(value, path, report)
     if entry is None:
         return None
     _check_keys(entry, CALENDAR_KEYS, path, report)
-    ok = True
-    workdays = []
+    workdays = None
     if "workdays" in entry:
-        items = check_list(entry["workdays"], join_path(path, "workdays"), report)
-        ok &= items is not None
-        for i, day in enumerate(items or []):
-            item_path = f"{path}.workdays[{i}]"
-            if day not in WEEKDAYS:
-                report(item_path, _("unknown weekday %(value)r (expected one of %(days)s)") % {
-                    "value": day, "days": ", ".join(WEEKDAYS)})
-                ok = False
-            elif WEEKDAYS.index(day) in workdays:
-                report(item_path, _("%(value)s is listed twice") % {"value": day})
-                ok = False
-            else:
-                workdays.append(WEEKDAYS.index(day))
+        workdays = _weekday_list(entry["workdays"], join_path(path, "workdays"), report)
     else:
         report(join_path(path, "workdays"), _("is required"))
-        ok = False
-    holidays = []
-    items = check_list(entry.get("holidays", []), join_path(path, "holidays"), report, non_empty=False)
-    ok &= items is not None
-    for i, value_ in enumerate(items or []):
-        day = _iso_date(value_, f"{path}.holidays[{i}]", report)
-        if day is None:
-            ok = False
-        elif day in holidays:
-            report(f"{path}.holidays[{i}]", _("%(value)s is listed twice") % {"value": day.isoformat()})
-            ok = False
-        else:
-            holidays.append(day)
-    return CalendarSpec(workdays=sorted(workdays), holidays=sorted(holidays)) if ok else None
+    holidays = _date_list(entry, "holidays", path, report)
+    working = _date_list(entry, "working_weekends", path, report)
+    apart = _working_dates_apart(entry, "working_weekends", path, report, closed=holidays, workdays=workdays)
+    if None in (workdays, holidays, working) or not apart:
+        return None
+    return CalendarSpec(workdays=workdays, holidays=holidays, working_weekends=working)
+
+
+def check_department_calendar(value, path: str, report: Report) -> DepartmentCalendarSpec | None:
+    """A department's own calendar: its working week (optional: the catalogue's), and the
+    closure and working days it has beyond the catalogue's."""
+    entry = _mapping(value, path, report)
+    if entry is None:
+        return None
+    _check_keys(entry, DEPARTMENT_CALENDAR_KEYS, path, report)
+    workdays = _weekday_list(entry["workdays"], join_path(path, "workdays"), report) if "workdays" in entry else []
+    holidays = _date_list(entry, "holidays", path, report)
+    working = _date_list(entry, "working_days", path, report)
+    # Its working days may fall on any day: a catalogue holiday it stays open on, or a rest day.
+    apart = _working_dates_apart(entry, "working_days", path, report, closed=holidays, workdays=None)
+    if None in (workdays, holidays, working) or not apart or set(entry) - set(DEPARTMENT_CALENDAR_KEYS):
+        return None
+    if not (workdays or holidays or working):
+        report(path, _("must list a working week, holidays or working days"))
+        return None
+    return DepartmentCalendarSpec(workdays=workdays, holidays=holidays, working_days=working)
 
 
 def check_department(value, path: str, report: Report) -> DepartmentSpec | None:
@@ -235,9 +307,14 @@ def check_department(value, path: str, report: Report) -> DepartmentSpec | None:
         except ValidationError:
             report(join_path(path, "email"), _("%(value)r is not a valid email address") % {"value": email})
             email = None
+    calendar = None
+    if "calendar" in entry:
+        calendar = check_department_calendar(entry["calendar"], join_path(path, "calendar"), report)
+        if calendar is None:
+            return None
     if None in (code, name, email) or len(set(entry) - set(DEPARTMENT_KEYS)):
         return None
-    return DepartmentSpec(code=code, name=name, email=email or "")
+    return DepartmentSpec(code=code, name=name, email=email or "", calendar=calendar)
 
 
 def check_certificate_type(value, path: str, report: Report) -> CertificateTypeSpec | None:
@@ -436,9 +513,10 @@ def check_field(value, path: str, report: Report, *, position: int = 0,
                 references.append(("certificate_type", code, certificate_path))
     if not ok:
         return None
+    # The condition is checked once the whole dictionary is read (loading.conditions).
     return FieldSpec(key=key, kind=str(kind), label=label, help=help_, section=section, required=required,
                      rules={k: rules[k] for k in RULE_KEYS if k in rules}, position=position, register=register,
-                     certificate=certificate)
+                     certificate=certificate, when=normalised(entry["when"]) if "when" in entry else {})
 
 
 def check_register(value, path: str, report: Report, *, position: int = 0) -> RegisterSpec | None:
@@ -555,10 +633,19 @@ def check_review(value, path: str, report: Report, *, position: int = 0) -> Revi
     )
     keys = check_field_keys(entry, path, report) if "fields" in entry else None
     identity = check_identity(entry["identity"], join_path(path, "identity"), report) if "identity" in entry else []
-    if None in (department, stage, sla, keys, identity) or set(entry) - set(REVIEW_KEYS):
+    # The condition is checked against the service's form once the whole catalogue is read.
+    when = normalised(entry["when"]) if "when" in entry else {}
+    not_needed = {}
+    if "not_needed" in entry:
+        not_needed = check_translations(entry["not_needed"], join_path(path, "not_needed"), report)
+        if "when" not in entry:
+            report(join_path(path, "not_needed"), _("says why the review is not needed when its condition does not "
+                                                    "hold: give the condition (when) too"))
+            not_needed = None
+    if None in (department, stage, sla, keys, identity, not_needed) or set(entry) - set(REVIEW_KEYS):
         return None
     return ReviewSpec(department=department, stage=stage, sla_days=sla, fields=list(keys), position=position,
-                      identity=identity)
+                      identity=identity, when=when, not_needed=not_needed)
 
 
 def check_field_keys(entry: dict, path: str, report: Report, *, non_empty: bool = True) -> list[str] | None:
@@ -740,13 +827,42 @@ def check_service(value, path: str, report: Report, *, position: int = 0,
     filings = check_filings(entry["filings"], join_path(path, "filings"), report, reviewing=departments, asked=asked,
                             references=references) if "filings" in entry else []
     ok &= filings is not None
+    sections = check_sections(entry["sections"], join_path(path, "sections"), report) if "sections" in entry else []
+    ok &= sections is not None
     if not ok or None in (slug, title, valid_days, *texts.values()):
         return None
     return ServiceSpec(
         slug=slug, name=texts["name"], life_event=texts["life_event"], description=texts["description"],
         fee=texts["fee"], permit_title=title, permit_valid_days=valid_days, reviews=reviews, position=position,
-        synonyms=synonyms, filings=filings, certificate_type=certificate_type,
+        synonyms=synonyms, filings=filings, certificate_type=certificate_type, sections=sections,
     )
+
+
+def check_sections(value, path: str, report: Report) -> list[dict] | None:
+    """A service's conditional sections: [{title: {en: ...}, when: condition}], each title once.
+    The title names the section of the dictionary's fields by its English text; whether the form
+    has that section, and the condition, are checked against the service's form later."""
+    items = check_list(value, path, report, non_empty=False)
+    if items is None:
+        return None
+    sections, titles, ok = [], {}, True
+    for i, (item_path, entry) in enumerate(entries(items, path, report, SECTION_KEYS, SECTION_KEYS)):
+        if entry is None:
+            ok = False
+            continue
+        title = check_translations(entry["title"], join_path(item_path, "title"), report, complete=False) \
+            if "title" in entry else None
+        if title is not None and title["en"] in titles:
+            report(join_path(item_path, "title"), _("section %(title)r is listed twice (sections[%(index)d])") % {
+                "title": title["en"], "index": titles[title["en"]]})
+            title = None
+        elif title is not None:
+            titles[title["en"]] = i
+        if title is None or "when" not in entry or set(entry) - set(SECTION_KEYS):
+            ok = False
+            continue
+        sections.append({"title": title, "when": normalised(entry["when"])})
+    return sections if ok else None
 
 
 def check_filings(value, path: str, report: Report, *, reviewing: dict[str, int], asked: set[str],

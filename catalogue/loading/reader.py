@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
-from ..models import FieldKind
+from ..conditions import referenced_keys
+from ..models import Field, FieldKind, Requirement, Service
 from .bundles import check_bundle, check_bundle_members
 from .checks import (
     Report,
@@ -25,7 +27,8 @@ from .checks import (
     check_service,
     join_path,
 )
-from .schema import TOP_LEVEL_KEYS, Catalogue
+from .conditions import ReviewConditions, SectionConditions, check_field_conditions, check_form_conditions, schema_field
+from .schema import TOP_LEVEL_KEYS, Catalogue, FieldSpec
 from .sections import SECTIONS
 
 
@@ -118,6 +121,11 @@ class _Reader:
         self.issuing: list[tuple[Report, str, str, list[str]]] = []
         # key of a registered section -> (report, path, item) of each of its entries
         self.sections: dict[str, list] = {}
+        # (report, path of when, key, condition) of each field asked under a condition, and (report,
+        # path, spec) of each service, their conditions checked against the whole dictionary at the end
+        self.field_conditions: list[tuple[Report, str, str, dict]] = []
+        self.forms: list[tuple[Report, str, object]] = []
+        self.field_places: dict[str, tuple[Report, str]] = {}  # field key -> (report, path) in the files
 
     def reporter(self, file: str) -> Report:
         return lambda path, message: self.problems.append(Problem(file, path, message))
@@ -216,6 +224,9 @@ class _Reader:
             self.catalogue.fields.append(spec)
             if spec.register:
                 self.bindings.append((report, spec.key, spec.register, join_path(path, "register")))
+            self.field_places[spec.key] = (report, path)
+            if "when" in item:
+                self.field_conditions.append((report, join_path(path, "when"), spec.key, spec.when))
 
     def _services(self, file, path, item, report):
         references = []
@@ -226,6 +237,7 @@ class _Reader:
         if self._unique("services", slug, file, join_path(path, "slug"), report, _("service")) and spec:
             self.catalogue.services.append(spec)
             self.asking.append((report, path, {key for review in spec.reviews for key in review.fields}))
+            self.forms.append((report, path, spec))
             if spec.certificate_type:
                 self.issuing.append((report, join_path(path, "permit.certificate_type"), spec.certificate_type,
                                      [key for review in spec.reviews for key in review.fields]))
@@ -247,6 +259,7 @@ class _Reader:
         check_required_certificates(self.issuing, field_certificates={
             spec.key: spec.certificate for spec in self.catalogue.fields})
         check_bundle_members(self.catalogue.bundles, services=self.catalogue.services, fields=self.catalogue.fields)
+        self.check_conditions()
         # Report in the order the files were given, then in the order found (sort is stable).
         order = {file: i for i, file in enumerate(self.files)}
         self.problems.sort(key=lambda p: order[p.file])
@@ -258,6 +271,66 @@ class _Reader:
             self.catalogue.sections[key] = SECTIONS[key].check(entries, self.catalogue)
         order = {file: i for i, file in enumerate(self.files)}
         self.problems.sort(key=lambda p: order[p.file])
+
+    def check_conditions(self) -> None:
+        """Conditions against the dictionary (the files' fields, and those loaded before that they
+        read or services ask), then each service's against its form."""
+        fields_by_key = {spec.key: _as_schema_field(spec) for spec in self.catalogue.fields}
+        invalid = set(self.origins["fields"]) - set(fields_by_key)  # their own problems are reported
+        wanted = {key for _r, _p, _k, condition in self.field_conditions for key in _keys_in(condition)}
+        for _r, _p, spec in self.forms:
+            wanted |= {key for review in spec.reviews for key in [*review.fields, *_keys_in(review.when)]}
+            wanted |= {key for section in spec.sections for key in _keys_in(section["when"])}
+        # The services loaded before that the files do not describe but whose form asks a field the
+        # files (re)define: a new condition, section or order of that field must suit them too.
+        others = list(Service.objects.exclude(slug__in=[spec.slug for _r, _p, spec in self.forms])
+                      .filter(requirements__fields__key__in=list(self.field_places)).distinct()
+                      .order_by("position", "slug").prefetch_related(
+                          Prefetch("requirements", queryset=Requirement.objects.order_by("stage", "position", "id")
+                                   .prefetch_related("fields")), "filing_requirements__fields"))
+        for service in others:
+            wanted |= {f.key for requirement in service.requirements.all() for f in requirement.fields.all()}
+        for _round in range(2):  # and the fields the conditions of those loaded before read
+            for row in Field.objects.filter(key__in=wanted - set(fields_by_key) - invalid):
+                fields_by_key[row.key] = schema_field(row)
+                wanted |= set(_keys_in(row.when))
+        check_field_conditions(self.field_conditions, fields_by_key, skip=invalid)
+        for report, path, spec in self.forms:
+            check_form_conditions(
+                path=path, report=report, fields_by_key=fields_by_key, skip=invalid,
+                reviews=[ReviewConditions(f"{path}.reviews[{review.position}]", review.fields, review.when)
+                         for review in spec.reviews],
+                sections=[SectionConditions(f"{path}.sections[{i}]", section["title"]["en"], section["when"])
+                          for i, section in enumerate(spec.sections)],
+                filed={key for filing in spec.filings for key in filing.fields})
+        for service in others:
+            self._check_loaded_form(service, fields_by_key, invalid)
+
+    def _check_loaded_form(self, service, fields_by_key: dict, invalid: set[str]) -> None:
+        """A service loaded before, with the fields as the files define them: its problems are
+        reported where the files define the first field of its form they (re)define."""
+        reviews = [ReviewConditions(f"reviews[{i}]", [f.key for f in sorted(requirement.fields.all(),
+                                                                           key=lambda f: (f.position, f.key))],
+                                    requirement.when) for i, requirement in enumerate(service.requirements.all())]
+        key = next(key for review in reviews for key in review.fields if key in self.field_places)
+        report, path = self.field_places[key]
+        check_form_conditions(
+            path="", fields_by_key=fields_by_key, skip=invalid, reviews=reviews,
+            report=lambda where, message: report(path, _("%(service)s, loaded before: %(path)s: %(message)s") % {
+                "service": service.slug, "path": where.lstrip("."), "message": message}),
+            sections=[SectionConditions(f"sections[{i}]", section["title"]["en"], section["when"])
+                      for i, section in enumerate(service.sections or [])],
+            filed={f.key for filing in service.filing_requirements.all() for f in filing.fields.all()})
+
+
+def _as_schema_field(spec: FieldSpec) -> dict:
+    """A field of the files as a form schema has it, for the conditions that read it."""
+    return {"key": spec.key, "kind": spec.kind, "label": spec.label, "section": spec.section,
+            "position": spec.position, "when": spec.when, **spec.rules}
+
+
+def _keys_in(condition) -> list:
+    return [key for key in referenced_keys(condition) if isinstance(key, str)]
 
 
 def catalogue_parse(*, paths: Sequence[str | Path]) -> Catalogue:

@@ -13,21 +13,29 @@ from departments.models import Department
 from ..models import CertificateType, Field, FieldKind, Service
 
 TOP_LEVEL_KEYS = ("calendar", "certificate_types", "departments", "registers", "fields", "services", "bundles")
-CALENDAR_KEYS = ("workdays", "holidays")
-DEPARTMENT_KEYS = ("code", "name", "email")
+CALENDAR_KEYS = ("workdays", "holidays", "working_weekends")
+DEPARTMENT_KEYS = ("code", "name", "email", "calendar")
+# A department's own calendar, on top of the catalogue's: its working week (instead of the
+# catalogue's), extra closure days, extra working days.
+DEPARTMENT_CALENDAR_KEYS = ("workdays", "holidays", "working_days")
 CERTIFICATE_TYPE_KEYS = ("code", "name")
 RULE_KEYS = ("max_length", "format", "min", "max", "choices", "accept", "max_size_mb")
 # ``certificate``: the certificate type whose valid certificate answers a file question.
-FIELD_KEYS = ("key", "kind", "label", "help", "section", "required", *RULE_KEYS, "register", "certificate")
+# ``when``: the condition on earlier answers under which the field is asked (catalogue.conditions).
+FIELD_KEYS = ("key", "kind", "label", "help", "section", "required", *RULE_KEYS, "register", "certificate", "when")
 REGISTER_KEYS = ("code", "name", "consent_required")
 REGISTER_REQUIRED = ("code", "name")
 BINDING_KEYS = ("register", "attribute", "key")
-SERVICE_KEYS = ("slug", "name", "life_event", "description", "synonyms", "fee", "permit", "reviews", "filings")
+SERVICE_KEYS = ("slug", "name", "life_event", "description", "synonyms", "fee", "permit", "sections", "reviews",
+                "filings")
+# A page of the service's form asked only under a condition: the section with this English title.
+SECTION_KEYS = ("title", "when")
 SYNONYM_MAX = 100  # characters of one synonym
 # ``certificate_type``: the type the service's permit is, once issued (optional).
 PERMIT_KEYS = ("title", "valid_days", "certificate_type")
 PERMIT_REQUIRED = ("title", "valid_days")
-REVIEW_KEYS = ("department", "stage", "sla_days", "fields", "identity")
+# ``when``: the condition under which the department reviews; ``not_needed``: why not, in words.
+REVIEW_KEYS = ("department", "stage", "sla_days", "fields", "identity", "when", "not_needed")
 FILING_KEYS = ("department", "fields", "identity")
 CHOICE_KEYS = ("value", "label")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -75,6 +83,14 @@ INT_MAX = 2147483647
 class CalendarSpec:
     workdays: list[int]
     holidays: list[date]
+    working_weekends: list[date] = field(default_factory=list)  # make-up working days (调休)
+
+
+@dataclass
+class DepartmentCalendarSpec:
+    workdays: list[int]  # empty: the catalogue's working week
+    holidays: list[date]
+    working_days: list[date]
 
 
 @dataclass
@@ -82,6 +98,7 @@ class DepartmentSpec:
     code: str
     name: dict
     email: str
+    calendar: DepartmentCalendarSpec | None = None  # None: the catalogue's calendar
 
 
 @dataclass
@@ -110,6 +127,7 @@ class FieldSpec:
     position: int
     register: dict = field(default_factory=dict)
     certificate: str = ""  # a certificate type's code: a valid certificate of it answers the question
+    when: dict = field(default_factory=dict)  # asked only when this holds (catalogue.conditions)
 
 
 @dataclass
@@ -120,6 +138,8 @@ class ReviewSpec:
     fields: list[str]
     position: int
     identity: list[str] = field(default_factory=list)
+    when: dict = field(default_factory=dict)  # reviews only when this holds
+    not_needed: dict = field(default_factory=dict)  # why the review is not needed, in every language
 
 
 @dataclass
@@ -146,6 +166,7 @@ class ServiceSpec:
     synonyms: dict = field(default_factory=dict)
     filings: list[FilingSpec] = field(default_factory=list)
     certificate_type: str = ""  # the type the permit is, when it has one
+    sections: list[dict] = field(default_factory=list)  # [{"title": {...}, "when": condition}]
 
 
 @dataclass

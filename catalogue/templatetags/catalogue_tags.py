@@ -1,6 +1,7 @@
 from django import template
 
 from catalogue import durations
+from catalogue.conditions import describe
 from core.i18n import translated
 
 register = template.Library()
@@ -34,3 +35,10 @@ def valid_for(days):
 def for_key(mapping, key):
     """What a mapping holds for a question: {{ service.issuers|for_key:field.key }}; nothing when absent."""
     return (mapping or {}).get(key)
+
+
+@register.filter
+def in_words(condition, schema):
+    """A condition of the schema's form in words, in the active language:
+    {{ review.when|in_words:service.schema }}."""
+    return describe(condition, schema.fields_by_key)

@@ -5,6 +5,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
@@ -164,3 +165,11 @@ def base(write, load):
     path = write("base.yaml", BASE)
     load(path)
     return path
+
+
+@pytest.fixture
+def admin_client(client):
+    """A client signed in as a superuser, for the admin's pages."""
+    user = get_user_model().objects.create_superuser(email="admin@example.gov", password="correct-horse-battery")
+    client.force_login(user)
+    return client

@@ -14,13 +14,6 @@ from .conftest import counts, state
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def admin_client(client):
-    user = get_user_model().objects.create_superuser(email="admin@example.gov", password="correct-horse-battery")
-    client.force_login(user)
-    return client
-
-
 def form_data(response) -> dict:
     """The POST data a browser would send back for an admin change form, unchanged."""
     data = {}

@@ -3,7 +3,7 @@
 import pytest
 from django.utils import translation
 
-from catalogue.applicability import applicable_answers, applied
+from catalogue.applicability import applicable_answers, applied, asked_when
 from catalogue.schema import Schema
 from tests.factories import restaurant_service
 
@@ -60,3 +60,23 @@ def test_the_catalogue_s_own_words_of_why_not_needed(db):
     schema = Schema(build_schema(service))
     with translation.override("zh-hans"):
         assert applied(schema, {"seats": 20}).not_needed[0][1] == "座位数不超过50，无需消防审核"
+
+
+def test_when_each_question_asked_only_sometimes_is_asked(schema):
+    # site_address: its own condition, and only the fire review, made above 50 seats, lists it.
+    assert asked_when(schema) == {"site_address": {"all": [{"cuisine": "western"}, FIRE_WHEN]}}
+
+
+def test_a_question_several_conditional_reviews_need_is_asked_when_one_of_them_applies(db):
+    service = restaurant_service(review_when={"fire": FIRE_WHEN, "health": {"cuisine": "western"}})
+    # floor_plan: health's and fire's; seats: health's and fire's; business_name: registration's too.
+    assert asked_when(Schema(service.current_version.schema)) == {
+        "seats": {"any": [{"cuisine": "western"}, FIRE_WHEN]},
+        "site_address": FIRE_WHEN,
+        "floor_plan": {"any": [{"cuisine": "western"}, FIRE_WHEN]},
+    }
+
+
+def test_a_question_a_filing_needs_is_asked_on_its_own_condition_only(db):
+    service = restaurant_service(review_when={"fire": FIRE_WHEN}, filings=[("subdistrict", ["site_address"], [])])
+    assert asked_when(Schema(service.current_version.schema)) == {}

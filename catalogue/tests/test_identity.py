@@ -173,6 +173,7 @@ def test_the_demo_catalogue_shows_identity_only_to_the_departments_that_need_it(
         ("open-a-restaurant", "tax"): ["name", "email", "phone"],
         ("open-a-retail-shop", "registration"): ["name", "email"],
         ("open-a-retail-shop", "tax"): ["name", "email", "phone"],
+        ("open-a-retail-shop", "urban"): ["name"],
         ("register-a-business", "registration"): ["name", "email"],
         ("register-a-business", "tax"): ["name", "email", "phone"],
         ("register-a-small-manufacturer", "registration"): ["name", "email"],
@@ -181,4 +182,4 @@ def test_the_demo_catalogue_shows_identity_only_to_the_departments_that_need_it(
         ("host-a-public-event", "police"): ["name", "email", "phone"],
         ("outdoor-seating", "urban"): ["name"],
     }
-    assert Requirement.objects.count() == 22  # the inspections (health, fire, environment, planning) see none
+    assert Requirement.objects.count() == 23  # the inspections (health, fire, environment, planning) see none

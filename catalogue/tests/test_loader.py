@@ -202,15 +202,15 @@ def test_demo_catalogue_loads(load):
         "Fields: 39 created, 0 updated, 0 unchanged\n"
         "Services: 9 created, 0 updated, 0 unchanged\n"
         "Bundles: 1 created, 0 updated, 0 unchanged\n"
-        "Department reviews: 22 created, 0 updated, 0 unchanged\n"
+        "Department reviews: 23 created, 0 updated, 0 unchanged\n"
         "Filings after approval: 4 created, 0 updated, 0 unchanged\n"
         "Finders: 1 created, 0 updated, 0 unchanged\n"
-        "Calendar: working weekdays changed, 46 holidays added, 0 removed\n"
+        "Calendar: working weekdays changed, 46 holidays added, 0 removed, 6 make-up working days added, 0 removed\n"
         "New versions published (9): open-a-restaurant v1, open-a-retail-shop v1, register-a-small-manufacturer v1, "
         "renovate-a-shop-front v1, host-a-public-event v1, outdoor-seating v1, register-a-business v1, "
         "food-operating-permit v1, fire-safety-check v1\n"
     )
-    assert counts() == {"departments": 9, "fields": 39, "services": 9, "requirements": 22, "versions": 9,
+    assert counts() == {"departments": 9, "fields": 39, "services": 9, "requirements": 23, "versions": 9,
                         "holidays": 46, "calendars": 1}
     assert list(Department.objects.values_list("code", flat=True)) == [
         "environment", "fire", "health", "planning", "police", "registration", "subdistrict", "tax", "urban"]
@@ -224,7 +224,7 @@ def test_demo_catalogue_loads(load):
     used = Field.objects.filter(requirements__isnull=False).distinct()
     assert used.count() == 39
     shared = [f.key for f in Field.objects.all() if f.requirements.values("service").distinct().count() > 1]
-    assert len(shared) == 18
+    assert len(shared) == 22
     # Every permit is a certificate type; outdoor seating asks for the restaurant's, which opening
     # a restaurant issues.
     assert dict(Service.objects.values_list("slug", "certificate_type__code")) == {
@@ -299,7 +299,7 @@ INVALID = [
       "services, bundles, finders)"]),
     ("departments: {code: x}\n", ["departments: must be a list"]),
     ("departments:\n  - {code: tax, name: {en: Tax, zh-hans: 税务}, colour: red}\n",
-     ["departments[0].colour: unknown key (expected one of code, name, email)"]),
+     ["departments[0].colour: unknown key (expected one of code, name, email, calendar)"]),
     ("departments:\n  - {code: Tax Office, name: {en: Tax, zh-hans: 税务}}\n",
      ["departments[0].code: 'Tax Office' is not a valid department code (use [a-z0-9_-]+)"]),
     ("departments:\n  - {code: tax, name: {en: Tax, zh-hans: 税务}, email: tax-at-example}\n",
@@ -324,7 +324,7 @@ INVALID = [
     (field("help: {zh-hans: 帮助}"), ["fields[0].help: missing en translation"]),
     (field("colour: red"),
      ["fields[0].colour: unknown key (expected one of key, kind, label, help, section, required, max_length, format, min, "
-      "max, choices, accept, max_size_mb, register, certificate)"]),
+      "max, choices, accept, max_size_mb, register, certificate, when)"]),
     (field("required: yes please"), ["fields[0].required: must be true or false, not 'yes please'"]),
     (field("max_length: 0"), ["fields[0].max_length: must be a whole number greater than 0, not 0"]),
     (field("max_length: 12.5"), ["fields[0].max_length: must be a whole number greater than 0, not 12.5"]),
@@ -376,7 +376,8 @@ INVALID = [
      ["services[0].reviews[1].fields[1]: field 'seats' is listed twice",
       "services[0].reviews[1].department: department 'health' already reviews this service (reviews[0])"]),
     (SERVICE.replace("sla_days: 3, ", "sla_days: 3, colour: red, "),
-     ["services[0].reviews[0].colour: unknown key (expected one of department, stage, sla_days, fields, identity)"]),
+     ["services[0].reviews[0].colour: unknown key (expected one of department, stage, sla_days, fields, identity, when, "
+      "not_needed)"]),
     (SERVICE.replace("valid_days: 30}", "valid_days: 30, fee: 5}"),
      ["services[0].permit.fee: unknown key (expected one of title, valid_days, certificate_type)"]),
 ]

@@ -6,7 +6,7 @@ from catalogue.dumper import catalogue_dump
 from catalogue.models import Service
 
 from .conftest import BASE, state
-from .test_admin import admin_client, change_url, form_data  # noqa: F401 (admin_client is a fixture)
+from .test_admin import change_url, form_data
 
 pytestmark = pytest.mark.django_db
 

@@ -398,6 +398,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "reconcile": {"task": "approvals.tasks.reconcile_task", "schedule": 30.0},
     "sla-scan": {"task": "approvals.tasks.sla_scan_task", "schedule": 300.0},
+    # A calendar change: the open reviews whose due date it would move, listed for supervisors.
+    "calendar-changes": {"task": "approvals.tasks.calendar_changes_record_task", "schedule": 60.0},
     "audit-seal": {"task": "audit.tasks.audit_seal_task", "schedule": 10.0},
     "shares-expire": {"task": "approvals.tasks.shares_expire_task", "schedule": 300.0},
     "sla-scan-morning": {"task": "approvals.tasks.sla_scan_task", "schedule": crontab(hour=8, minute=0)},

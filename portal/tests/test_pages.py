@@ -116,3 +116,32 @@ def test_service_page_for_a_signed_in_citizen_starts_the_application(client, dem
     client.force_login(UserFactory(email="applicant@example.org"))
     page = client.get("/services/open-a-restaurant/").content.decode()
     assert "Start application" in page and "Sign in to apply" not in page
+
+
+def test_service_page_says_when_a_review_is_made_and_a_question_asked(client, demo):
+    page = _text(client.get("/services/open-a-retail-shop/").content.decode())
+    assert ("Urban Management Bureau: reviews only when Will you put up a shop sign?: yes "
+            "Otherwise: Shop sign review not needed: no shop sign is planned") in page
+    assert ("Fire and Rescue Department: reviews only when Floor area (m²) is more than 20 "
+            "Otherwise: Fire safety check not needed: a floor area of 20 m² or less") in page
+    assert "Text on the sign Asked only when Will you put up a shop sign?: yes" in page
+    assert "Sign design drawing (document) Asked only when Will you put up a shop sign?: yes" in page
+    assert "Fire escape plan (document) Asked only when Floor area (m²) is more than 20" in page
+    assert page.count("Asked only when") == 4  # the sign's text, area and drawing; the fire escape plan
+    restaurant = _text(client.get("/services/open-a-restaurant/").content.decode())
+    assert ("Fire and Rescue Department: reviews only when Number of seats is more than 50 or Gas is used on the "
+            "site: yes Otherwise: Fire safety review not needed: 50 seats or fewer and no gas cooking") in restaurant
+    assert ("Fire escape plan (document) Asked only when Number of seats is more than 50 or Gas is used on the "
+            "site: yes") in restaurant
+    assert restaurant.count("Asked only when") == 1
+    manufacturer = _text(client.get("/services/register-a-small-manufacturer/").content.decode())
+    assert "reviews only when" not in manufacturer and "Asked only when" not in manufacturer
+
+
+def test_service_page_says_when_in_chinese(client, demo):
+    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
+    page = _text(client.get("/services/open-a-restaurant/").content.decode())
+    assert ("消防救援大队：仅在座位数超过50或场所内使用燃气：是时审核 "
+            "否则：无需消防审核：座位不超过50个且不使用燃气") in page
+    retail = _text(client.get("/services/open-a-retail-shop/").content.decode())
+    assert "招牌文字 仅在是否设置店招标牌？：是时询问" in retail

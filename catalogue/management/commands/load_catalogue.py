@@ -49,10 +49,16 @@ class Command(BaseCommand):
         for key, done in summary.sections.items():
             self.stdout.write(f"{key.capitalize()}: {done}")
         if catalogue.calendar is not None:
+            made_up = ""
+            if summary.working_weekends_added or summary.working_weekends_removed:
+                made_up = (f", {summary.working_weekends_added} make-up working days added, "
+                           f"{summary.working_weekends_removed} removed")
             self.stdout.write(
                 f"Calendar: working weekdays {'changed' if summary.calendar_changed else 'unchanged'}, "
-                f"{summary.holidays_added} holidays added, {summary.holidays_removed} removed"
+                f"{summary.holidays_added} holidays added, {summary.holidays_removed} removed{made_up}"
             )
+        if summary.department_calendars_changed:
+            self.stdout.write(f"Department calendars: {summary.department_calendars_changed} changed")
         if summary.published:
             self.stdout.write(self.style.SUCCESS(
                 f"New versions published ({len(summary.published)}): {', '.join(summary.published)}"
