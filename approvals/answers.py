@@ -363,6 +363,12 @@ def asked_pages(schema: Schema, answers: dict, document_keys=()) -> list[tuple[i
     return pages
 
 
+def summary_errors(sections: list[dict]) -> list[tuple[dict, dict, str]]:
+    """Each problem of a summary's rows (answer_sections' shape) as (section, row, message), in
+    page order: the error summary at the top of "check your answers" links each to its row."""
+    return [(section, row, message) for section in sections for row in section["rows"] for message in row["errors"]]
+
+
 def section_of(schema: Schema, key: str) -> int | None:
     """The form page (1-based) that asks the question ``key``."""
     for step, (_title, specs) in enumerate(schema.sections(), start=1):

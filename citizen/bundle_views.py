@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from approvals import bundle_flow, bundle_selectors, workflow
+from approvals.answers import summary_errors
 from approvals.bundle_receipts import render_bundle_receipt_pdf
 from approvals.models import BundleApplication, BundleApplicationStatus
 from audit.services import access_denied, client_ip
@@ -197,7 +198,7 @@ def check(request, pk):
     sections = [{"title": title, "step": number, "rows": [
         {"spec": spec, "value": values.get(spec["key"]), "files": attached.get(spec["key"], []),
          "errors": errors.get(spec["key"], [])} for spec in specs]} for number, title, specs in pages]
-    field_errors = [(section, r, message) for section in sections for r in section["rows"] for message in r["errors"]]
+    field_errors = summary_errors(sections)
     return render(request, "bundles/check.html", {
         "row": row, "sections": sections, "errors": errors, "field_errors": field_errors,
         "declaration_error": errors.get("declaration"), "permits": _permits(row, result, applying),

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from approvals import bundle_selectors, consultation, evidence, receipts, register_values, selectors, workflow
 from approvals.access import may_withdraw
-from approvals.answers import answer_sections, asked_pages, first_incomplete_step, section_of
+from approvals.answers import answer_sections, asked_pages, first_incomplete_step, section_of, summary_errors
 from approvals.applicable import application_not_needed, not_needed
 from approvals.attachments import CopyUnavailable, disarmed_copy
 from approvals.evidence import CertificateRefused
@@ -323,8 +323,7 @@ def check(request, pk):
     certificates = evidence.answering(application, request.user, {a.field_key for a in attachments})
     documents = {a.field_key for a in attachments} | set(certificates)
     sections = answer_sections(application.schema, application.answers, attachments, errors, certificates)
-    field_errors = [(section, row, message) for section in sections for row in section["rows"]
-                    for message in row["errors"]]
+    field_errors = summary_errors(sections)
     taken = register_values.register_summary(application, request.user, sections)
     pages = asked_pages(application.schema, application.answers, documents)
     return render(request, "approvals/check.html", {

@@ -224,10 +224,9 @@ print("committed", flush=True)
 """
 
 
+@pytest.mark.postgres  # two processes share the database
 @pytest.mark.django_db(transaction=True)
 def test_a_change_committed_in_one_process_is_seen_by_the_next_question_of_another():
-    if connection.vendor != "postgresql":
-        pytest.skip("two processes share the database on PostgreSQL")
     database = connection.settings_dict
     url = (f"postgres://{database['USER']}:{database['PASSWORD'] or ''}@{database['HOST'] or '127.0.0.1'}:"
            f"{database['PORT'] or 5432}/{database['NAME']}")
