@@ -4,7 +4,9 @@ The catalogue says which members of a bundle depend on which (catalogue.BundleMe
 no food permit without the business registered). When a child application is rejected, its
 undecided siblings that depend on it, directly or through another, are rejected too, in the same
 transaction as the rejection (approvals.workflow._settle calls this), each under its own row lock
-and only while still open, so each is refused exactly once whatever else happens meanwhile. This
+and only while still open, so each is refused exactly once whatever else happens meanwhile. In a
+bundle with one combined permit (``one_permit``) every other member goes with a refusal: the
+combined permit stands for all of them or is not issued (approvals.bundle_permit). This
 module does not import the workflow module (which imports it)."""
 
 from django.utils import timezone
@@ -33,7 +35,9 @@ def dependants_refuse(*, application: Application, now=None) -> list[Event]:
     siblings = {child.service.slug: child
                 for child in bundle_application.children.select_related("service").exclude(pk=application.pk)}
     refused_slug = application.service.slug
-    chain = _dependants(members, refused_slug)
+    # One combined permit is all of its permits or none: every other member goes with a refusal.
+    whole = bundle_application.one_permit
+    chain = [m["service"] for m in members if m["service"] != refused_slug] if whole else _dependants(members, refused_slug)
     events = []
     for slug in chain:
         sibling = siblings.get(slug)
@@ -47,8 +51,13 @@ def dependants_refuse(*, application: Application, now=None) -> list[Event]:
         status_move(locked, ApplicationStatus.REJECTED)
         locked.decided_at = now
         locked.save(update_fields=["status", "decided_at", "updated_at"])
-        reason = _("Refused with application %(reference)s (%(service)s), on which this permit depends.") % {
-            "reference": application.reference, "service": application.service.display_name}
+        if whole:
+            reason = _("Refused with application %(reference)s (%(service)s): the combined permit is issued only "
+                       "when every permit it stands for is approved.") % {
+                "reference": application.reference, "service": application.service.display_name}
+        else:
+            reason = _("Refused with application %(reference)s (%(service)s), on which this permit depends.") % {
+                "reference": application.reference, "service": application.service.display_name}
         notify(recipient_ids=[locked.applicant_id], kind=NotificationKind.REJECTED, application=locked,
                params={"reason": reason})
         events.append(engine_event(Action.APPLICATION_REJECTED, locked, depends_on=application.reference,

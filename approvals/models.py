@@ -760,6 +760,11 @@ class BundleApplication(models.Model):
     def combined(self) -> Schema:
         return Schema(self.schema)
 
+    @property
+    def one_permit(self) -> bool:
+        """The catalogue said one combined permit for the whole bundle (一业一证)."""
+        return bool(self.schema.get("bundle", {}).get("one_permit"))
+
 
 class CalendarChange(models.Model):
     """A change of the working-day calendars (one revision of catalogue.CalendarRevision against

@@ -31,6 +31,7 @@ from permits.services import (
 )
 
 from .access import may_manage_permit
+from .bundle_permit import bundle_issued_ids
 from .events import engine_event
 from .locks import lock_application, lock_reissue_request
 from .models import NotificationKind
@@ -57,8 +58,9 @@ def permit_render(*, permit_id: int) -> str:
         certificate_of_permit(permit)
         if permit.replaces_id:  # a re-issue: the application is issued already
             _reissued_ready(permit)
-        else:
-            application_mark_issued(application_id=permit.application_id, permit=permit)
+        else:  # a combined permit issues every child of its bundle; the holder is told once
+            for i, application_id in enumerate(bundle_issued_ids(permit)):
+                application_mark_issued(application_id=application_id, permit=permit, tell=i == 0)
     return "rendered"
 
 
@@ -244,7 +246,8 @@ def _reissue(permit: Permit, *, actor, corrections: dict, reason: str, ip: str |
     permit.superseded_at = now
     permit.save(update_fields=["status", "superseded_at"])
     new = Permit.objects.create(
-        application=permit.application, number=reissue_number(permit), issued_at=now,
+        application=permit.application, bundle_application_id=permit.bundle_application_id,
+        number=reissue_number(permit), issued_at=now,
         valid_from=timezone.localdate(now), valid_until=permit.valid_until,
         data={**facts, **changes}, replaces=permit, reissue_reason=reason,
     )

@@ -27,6 +27,7 @@ from .answers import clean_answers, complete_answers, unknown_keys
 from .applicable import applied_to
 from .attachments import attachment_store
 from .bundle_dependants import dependants_refuse
+from .bundle_permit import bundle_permit_settle, in_one_permit_bundle
 from .events import engine_event
 from .evidence import (
     evidence_answered,
@@ -835,6 +836,11 @@ def _advance(application: Application, reviews: list[Review], *, now) -> list[Ev
     status_move(application, ApplicationStatus.APPROVED)
     application.decided_at = now
     application.save(update_fields=["status", "decided_at", "updated_at"])
+    if in_one_permit_bundle(application):  # no permit of its own: the bundle's combined one, once all are approved
+        notify(recipient_ids=[application.applicant_id], kind=NotificationKind.APPROVED, application=application)
+        events.append(engine_event(Action.APPLICATION_APPROVED, application))
+        events += filings_create(application=application, now=now)
+        return events + bundle_permit_settle(application=application, now=now)
     permit = permit_create(application=application, now=now)
     notify(recipient_ids=[application.applicant_id], kind=NotificationKind.APPROVED, application=application,
            params={"permit_number": permit.number})
@@ -920,13 +926,17 @@ def application_route(*, application_ids: list[int]) -> int:
 
 
 @transaction.atomic
-def application_mark_issued(*, application_id: int, permit) -> None:
-    """The permit file exists: the application is issued and the applicant told."""
+def application_mark_issued(*, application_id: int, permit, tell: bool = True) -> None:
+    """The permit file exists: the application is issued and the applicant told (once for a
+    combined permit: ``tell`` is false for the bundle's other children)."""
     application = lock_application(application_id)
     if application.status != ApplicationStatus.APPROVED:
         return
     status_move(application, ApplicationStatus.ISSUED)
     application.save(update_fields=["status", "updated_at"])
+    if not tell:
+        audit_record(engine_event(Action.PERMIT_RENDERED, application, obj=permit, number=permit.number))
+        return
     notify(recipient_ids=[application.applicant_id], kind=NotificationKind.PERMIT_READY, application=application,
            params={"permit_number": permit.number})
     audit_record(engine_event(Action.PERMIT_RENDERED, application, obj=permit, number=permit.number))

@@ -35,6 +35,13 @@ class Permit(models.Model):
     UNIQUE constraint is the backstop that makes a second current permit impossible."""
 
     application = models.ForeignKey("approvals.Application", on_delete=models.PROTECT, related_name="permits")
+    # A combined permit (一业一证) stands for every permit of a bundle application: it hangs on the
+    # bundle's first child (``application``, whose row lock its render and changes take) and names
+    # the bundle application, whose members it lists.
+    bundle_application = models.ForeignKey(
+        "approvals.BundleApplication", on_delete=models.PROTECT, null=True, blank=True, related_name="permits",
+        verbose_name=_("bundle application"),
+    )
     number = models.CharField(_("permit number"), max_length=30, unique=True)
     # The unguessable part of the verification address printed on the permit (permits.codes);
     # each issue has its own.
@@ -70,6 +77,10 @@ class Permit(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["application"], condition=~Q(status="superseded"), name="permit_one_current_per_application",
+            ),
+            models.UniqueConstraint(
+                fields=["bundle_application"], condition=~Q(status="superseded") & Q(bundle_application__isnull=False),
+                name="permit_one_current_per_bundle",
             ),
         ]
         indexes = [

@@ -39,30 +39,63 @@ def printable(value, limit: int | None = None) -> str:
     return text
 
 
-def permit_facts(application) -> dict:
-    """What a permit states about its application, as stored on the permit (Permit.data) so
-    that an issued permit keeps saying what it said, and a re-issue can correct it."""
-    schema = application.service_version.schema
+def _both(text) -> dict:
+    return {"en": translated(text, "en"), "zh": translated(text, "zh-hans")}
+
+
+def _approvals(application) -> list[dict]:
     reviews = application.reviews.select_related("department").order_by("stage", "department__code")
-    answers = application.answers or {}
+    return [
+        {"department": r.department.code, "name": _both(r.department.name),
+         "approved_on": timezone.localdate(r.decided_at).isoformat() if r.decided_at else "",
+         "conditions": printable(r.conditions, TEXT_LIMITS["conditions"])}
+        for r in reviews
+    ]
+
+
+def _member(application) -> dict:
+    """What a permit states about one application it stands for."""
+    schema = application.service_version.schema
     return {
+        "application": application.reference or "",
+        "service": _both(schema["service"]["name"]),
+        "title": _both(schema["service"]["permit_title"]),
+        "service_version": application.service_version.number,
+        "valid_days": schema["service"]["permit_valid_days"],
+        "approvals": _approvals(application),
+    }
+
+
+def permit_facts(application, bundle_application=None) -> dict:
+    """What a permit states about its application, as stored on the permit (Permit.data) so
+    that an issued permit keeps saying what it said, and a re-issue can correct it. A combined
+    permit (``bundle_application``) states the bundle's reference and name, and lists each permit
+    it stands for (``permits``) with its departments and conditions; its ``approvals`` are all of
+    theirs, so what reads one permit's approvals reads a combined one's alike."""
+    members = [application]
+    if bundle_application is not None:
+        members = list(bundle_application.children.select_related("service_version").order_by("pk"))
+        members.sort(key=lambda child: child.pk != application.pk)  # the first child first
+    answers = {}
+    for member in reversed(members):
+        answers.update(member.answers or {})
+    facts = {
         "holder": printable(application.applicant.full_name or application.applicant.email, TEXT_LIMITS["holder"]),
         "business_name": printable(answers.get("business_name", ""), TEXT_LIMITS["business_name"]),
         "site_address": printable(answers.get("site_address", ""), TEXT_LIMITS["site_address"]),
-        "application": application.reference or "",
-        "service": {"en": translated(schema["service"]["name"], "en"),
-                    "zh": translated(schema["service"]["name"], "zh-hans")},
-        "title": {"en": translated(schema["service"]["permit_title"], "en"),
-                  "zh": translated(schema["service"]["permit_title"], "zh-hans")},
-        "service_version": application.service_version.number,
-        "approvals": [
-            {"department": r.department.code,
-             "name": {"en": translated(r.department.name, "en"), "zh": translated(r.department.name, "zh-hans")},
-             "approved_on": timezone.localdate(r.decided_at).isoformat() if r.decided_at else "",
-             "conditions": printable(r.conditions, TEXT_LIMITS["conditions"])}
-            for r in reviews
-        ],
+        **_member(application),
     }
+    del facts["valid_days"]
+    if bundle_application is not None:
+        name = bundle_application.schema["bundle"]["name"]
+        permits = [_member(member) for member in members]
+        facts.update({
+            "application": bundle_application.reference or "", "service": _both(name),
+            "title": {"en": f"Combined permit: {translated(name, 'en')}", "zh": f"一业一证：{translated(name, 'zh-hans')}"},
+            "service_version": "", "permits": permits,
+            "approvals": [approval for member in permits for approval in member["approvals"]],
+        })
+    return facts
 
 
 def verify_url(permit) -> str:
@@ -130,4 +163,4 @@ def permit_pdf_unsigned(permit, facts: dict) -> bytes:
 
 def render_permit_pdf(permit) -> bytes:
     """The signed permit PDF. Uses the facts stored on the permit (Permit.data)."""
-    return sign_pdf(permit_pdf_unsigned(permit, permit.data or permit_facts(permit.application)))
+    return sign_pdf(permit_pdf_unsigned(permit, permit.data or permit_facts(permit.application, permit.bundle_application)))

@@ -63,6 +63,8 @@ class Verification:
     # What each department attached at approval, as (department, conditions), in review order.
     conditions: list = field(default_factory=list)
     valid_days: int = 0
+    # A combined permit: each permit it stands for, as (title, application, departments).
+    members: list = field(default_factory=list)
 
 
 def permit_data(permit: Permit) -> dict:
@@ -70,7 +72,7 @@ def permit_data(permit: Permit) -> dict:
     before the facts were stored, read from its application."""
     if permit.data or not permit.rendered_at:
         return permit.data or {}
-    return permit_facts(permit.application)
+    return permit_facts(permit.application, permit.bundle_application)
 
 
 def _verification(permit: Permit) -> Verification:
@@ -84,6 +86,8 @@ def _verification(permit: Permit) -> Verification:
         departments=[_local(a["name"]) for a in data.get("approvals", [])],
         conditions=[(_local(a["name"]), a["conditions"]) for a in data.get("approvals", []) if a.get("conditions")],
         valid_days=permit.valid_days,
+        members=[(_local(m["title"]), m["application"], [_local(a["name"]) for a in m["approvals"]])
+                 for m in data.get("permits", [])],
         replaced_by=replaced_by.number if replaced_by else "",
         replaces=permit.replaces.number if permit.replaces_id else "",
     )
@@ -154,14 +158,19 @@ def managed_permits(user):
     if acts_as_administrator(user):
         return Permit.objects.all()
     departments = supervisor_memberships(user).values("department_id")
-    return Permit.objects.filter(application__reviews__department_id__in=departments).distinct()
+    # A combined permit: any department that reviewed one of the permits it stands for.
+    return Permit.objects.filter(Q(application__reviews__department_id__in=departments)
+                                 | Q(bundle_application__children__reviews__department_id__in=departments)).distinct()
 
 
 def permit_manager_ids(permit) -> list[int]:
     """Everyone ``managed_permits`` gives this permit (the same rule, from the permit's side), by
     id: the active administrators, and the acting supervisors of the departments that reviewed
     its application."""
-    supervisors = acting_supervisors().filter(department__reviews__application_id=permit.application_id)
+    reviewed = Q(department__reviews__application_id=permit.application_id)
+    if permit.bundle_application_id:
+        reviewed |= Q(department__reviews__application__bundle_application_id=permit.bundle_application_id)
+    supervisors = acting_supervisors().filter(reviewed)
     return sorted({*administrator_ids(), *supervisors.values_list("user_id", flat=True)})
 
 

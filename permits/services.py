@@ -23,14 +23,16 @@ def permit_number(application) -> str:
     return f"P-{application.submitted_at.year}-{application.pk:06d}"
 
 
-def permit_create(*, application, now=None) -> Permit:
-    """The permit row of an application that has just been approved (caller holds the lock)."""
+def permit_create(*, application, now=None, bundle_application=None, members=()) -> Permit:
+    """The permit row of an application that has just been approved (caller holds the lock). A
+    combined permit of a bundle application hangs on its first child (``application``) and is
+    valid as long as the shortest-lived of the permits it stands for (``members``: every child)."""
     now = now or timezone.now()
     today = timezone.localdate(now)
-    valid_days = application.schema.data["service"]["permit_valid_days"]
+    valid_days = min(member.schema.data["service"]["permit_valid_days"] for member in (members or [application]))
     return Permit.objects.create(
-        application=application, number=permit_number(application), issued_at=now,
-        valid_from=today, valid_until=today + timedelta(days=valid_days),
+        application=application, bundle_application=bundle_application, number=permit_number(application),
+        issued_at=now, valid_from=today, valid_until=today + timedelta(days=valid_days),
     )
 
 
@@ -59,10 +61,11 @@ def permit_render_claim(permit_id: int) -> bool:
 
 def permit_pdf(permit_id: int) -> tuple[Permit, bytes]:
     """The permit and its signed PDF; the facts it states are fixed now if they were not yet."""
-    permit = (Permit.objects.select_related("application__service_version", "application__applicant", "replaces")
+    permit = (Permit.objects.select_related("application__service_version", "application__applicant", "replaces",
+                                            "bundle_application")
               .get(pk=permit_id))
     if not permit.data:
-        permit.data = rendering.permit_facts(permit.application)
+        permit.data = rendering.permit_facts(permit.application, bundle_application=permit.bundle_application)
     return permit, rendering.render_permit_pdf(permit)
 
 

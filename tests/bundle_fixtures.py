@@ -53,3 +53,16 @@ def submitted_bundle(bundle, applicant, answers=None, files=BUNDLE_FILES):
     """A bundle application filled in and submitted."""
     row = filled_bundle(bundle, applicant, answers, files)
     return bundle_flow.bundle_submit(bundle_application_id=row.pk, actor=applicant)
+
+
+# The convenience store bundle (one combined permit): registration and tax, then health.
+STORE_ANSWERS = {key: BUNDLE_ANSWERS[key] for key in (
+    "legal_representative", "contact_phone", "business_name", "business_scope", "taxpayer_type", "employee_count",
+    "cuisine", "seating_capacity", "plans_sign", "site_address", "floor_area", "uses_gas")} | {"plans_sign": "false"}
+STORE_FILES = ("floor_plan", "lease_contract")
+
+
+@pytest.fixture
+def store_bundle(restaurant_bundle):
+    """The demo's one-permit bundle: opening a convenience store."""
+    return Bundle.objects.get(slug="open-a-convenience-store")

@@ -129,7 +129,7 @@ def test_the_managers_dashboard_counts_bundle_applications_submitted(client, res
     page = client.get(reverse("dashboards:dashboard")).content.decode()
     table = page.split('id="bundles-submitted"', 1)[1].split("</table>", 1)[0]
     assert re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", table.split("<tbody>")[1])).strip() == (
-        "Open a restaurant — all permits in one application 1")
+        "Open a restaurant — all permits in one application 1 Open a convenience store 0")
 
 
 def test_the_finder_of_the_same_life_event_links_to_the_bundle(client, restaurant_bundle):

@@ -201,7 +201,7 @@ def test_demo_catalogue_loads(load):
         "Registers: 3 created, 0 updated, 0 unchanged\n"
         "Fields: 39 created, 0 updated, 0 unchanged\n"
         "Services: 9 created, 0 updated, 0 unchanged\n"
-        "Bundles: 1 created, 0 updated, 0 unchanged\n"
+        "Bundles: 2 created, 0 updated, 0 unchanged\n"
         "Department reviews: 23 created, 0 updated, 0 unchanged\n"
         "Filings after approval: 4 created, 0 updated, 0 unchanged\n"
         "Finders: 1 created, 0 updated, 0 unchanged\n"
@@ -623,7 +623,7 @@ def test_load_dump_load_is_a_fixed_point(source, write, load, tmp_path):
     lines = [line for line in output.splitlines() if not line.startswith(("Registers: ", "Bundles: "))]
     if source == "demo":
         assert lines.pop(0) == "Certificate types: 0 created, 0 updated, 7 unchanged"
-        assert "Bundles: 0 created, 0 updated, 1 unchanged" in output
+        assert "Bundles: 0 created, 0 updated, 2 unchanged" in output
     assert lines[:4] == [
         f"{name}: 0 created, 0 updated, {counts} unchanged"
         for name, counts in zip(["Departments", "Fields", "Services", "Department reviews"], before[0].values(), strict=False)
