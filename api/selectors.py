@@ -60,7 +60,7 @@ def applications_for(token: ApiToken) -> QuerySet:
 
 
 def application_for(token: ApiToken, pk: int) -> Application:
-    return (
+    application = (
         applications_for(token).select_related("service_version", "applicant", "api_filing__token",
                                                "api_filing__consent")
         .prefetch_related(
@@ -70,6 +70,11 @@ def application_for(token: ApiToken, pk: int) -> Application:
         )
         .get(pk=pk)
     )
+    if not application.current_permits and application.bundle_application_id:
+        # Every part of a bundle with one combined permit answers with that one permit.
+        application.current_permits = list(Permit.objects.filter(bundle_application_id=application.bundle_application_id)
+                                           .exclude(status=PermitStatus.SUPERSEDED))
+    return application
 
 
 def filing_applicant(email: str):

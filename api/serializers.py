@@ -608,6 +608,8 @@ class PermitSerializer(serializers.Serializer):
     valid_from = serializers.DateField()
     valid_until = serializers.DateField()
     download_url = serializers.CharField(allow_null=True)
+    combined = serializers.BooleanField(help_text="One combined permit standing for every permit of the bundle the "
+                                        "application is part of (one_permit): the same permit on each of them.")
 
 
 class ApplicationSummarySerializer(serializers.Serializer):
@@ -694,6 +696,7 @@ def application_detail(application) -> dict:
             "number": permit.number, "status": permit.status, "valid_from": permit.valid_from,
             "valid_until": permit.valid_until,
             "download_url": reverse("api:application-permit", args=[application.pk]) if permit.file else None,
+            "combined": permit.bundle_application_id is not None,
         },
     }
 

@@ -1,4 +1,4 @@
-"""Reads of bundle applications: the citizen's own, their children, one merged timeline."""
+"""Reads of bundle applications: the citizen's own, their children and combined permit, one merged timeline."""
 
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
@@ -18,10 +18,12 @@ def _children() -> Prefetch:
 
 
 def bundles_for_citizen(user):
-    """The citizen's bundle applications, latest first, each with its children (a constant number
-    of queries however many there are)."""
-    return (BundleApplication.objects.filter(applicant=user).select_related("bundle").prefetch_related(_children())
-            .order_by("-created_at", "-pk"))
+    """The citizen's bundle applications, latest first, each with its children and its combined
+    permit if it has one (``combined_permits``: a constant number of queries however many there are)."""
+    combined = Prefetch("permits", queryset=Permit.objects.exclude(status=PermitStatus.SUPERSEDED),
+                        to_attr="combined_permits")
+    return (BundleApplication.objects.filter(applicant=user).select_related("bundle")
+            .prefetch_related(_children(), combined).order_by("-created_at", "-pk"))
 
 
 def bundle_for_citizen(user, pk: int) -> BundleApplication:

@@ -85,7 +85,8 @@ def test_full_flow_through_the_api_alone(citizen_api, dept_api, start_worker, se
         detail = citizen_api.get(base).json()
         permit = Permit.objects.get(application_id=app_id)
         assert detail["permit"] == {"number": permit.number, "status": "valid", "valid_from": permit.valid_from.isoformat(),
-                                    "valid_until": permit.valid_until.isoformat(), "download_url": base + "permit/"}
+                                    "valid_until": permit.valid_until.isoformat(), "download_url": base + "permit/",
+                                    "combined": False}
         assert sorted((r["department"], r["status"]) for r in detail["reviews"]) == [
             ("fire", "approved"), ("health", "approved"), ("registration", "approved"), ("tax", "approved")]
         download = citizen_api.get(base + "permit/")
