@@ -12,13 +12,20 @@ The combined form of a bundle is built from the current versions of its member s
 
 so that catalogue.applicability answers for a bundle as for one service: a question is asked once
 when any member that applies needs it, and a member that does not apply asks nothing of its own.
+
+A page reads earlier pages only (catalogue.applicability), and each service's loader keeps every
+condition on an earlier page than the questions it decides. Combining members can break that: the
+company register questions of the shop sign permit sit on "Your business", while the sign permit
+applies only when "Will you put up a shop sign?" (on "The site", later) says yes. Such a question
+moves to a continuation of its page placed after the page that decides it
+(``_after_what_decides``), so the combined form, too, asks it only when its condition holds.
 """
 
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .applicability import applied
-from .conditions import combine
+from .conditions import combine, referenced_keys
 from .models import Bundle, Field
 from .schema import Schema
 
@@ -49,13 +56,60 @@ def bundle_schema(bundle: Bundle) -> Schema:
     data = {
         "bundle": {"slug": bundle.slug, "name": bundle.name, "one_permit": bundle.one_permit},
         "members": entries,
-        "fields": sorted(fields.values(), key=lambda spec: (order.get(spec["key"], 0), spec["key"])),
+        "fields": _after_what_decides(sorted(fields.values(), key=lambda spec: (order.get(spec["key"], 0), spec["key"])),
+                                      reviews, filings),
         "reviews": reviews,
         "filings": filings,
     }
     if registers:
         data["registers"] = registers
     return Schema(data)
+
+
+CONTINUED = {"en": "%s (continued)", "zh-hans": "%s（续）"}
+
+
+def _deciding_keys(spec: dict, reviews: list[dict], filed: set[str]) -> set[str]:
+    """The answers that decide whether ``spec`` is asked: its own condition's, and when only
+    reviews with a condition need it (no filing, no review always made), theirs."""
+    keys = set(referenced_keys(spec.get("when")))
+    needing = [review.get("when") for review in reviews if spec["key"] in review["fields"]]
+    if spec["key"] not in filed and needing and all(needing):
+        keys.update(key for when in needing for key in referenced_keys(when))
+    keys.discard(spec["key"])
+    return keys
+
+
+def _page_title(spec: dict) -> str:
+    section = spec.get("section")
+    return (section.get("en") if isinstance(section, dict) else section) or ""
+
+
+def _after_what_decides(fields: list[dict], reviews: list[dict], filings: list[dict]) -> list[dict]:
+    """``fields`` (in page order) with each question decided by an answer on its own or a later
+    page moved to a continuation of its page, right after that answer's page."""
+    filed = {key for filing in filings for key in filing.get("fields", [])}
+    for _round in range(len(fields)):  # a moved question may decide another: until nothing moves
+        pages = list(dict.fromkeys(_page_title(spec) for spec in fields))
+        page_of = {spec["key"]: pages.index(_page_title(spec)) for spec in fields}
+        late = None
+        for spec in fields:
+            deciding = [page_of[key] for key in _deciding_keys(spec, reviews, filed) if key in page_of]
+            if deciding and max(deciding) >= page_of[spec["key"]]:
+                late = spec, max(deciding)
+                break
+        if late is None:
+            return fields
+        spec, after = late
+        section = spec.get("section") or {}
+        section = section if isinstance(section, dict) else {"en": section}
+        moved = {**spec, "section": {lang: CONTINUED.get(lang, "%s") % text for lang, text in section.items()}}
+        rest = [other for other in fields if other is not spec]
+        last = max(i for i, other in enumerate(rest) if pages.index(_page_title(other)) <= after)
+        continued = [i for i, other in enumerate(rest) if _page_title(other) == _page_title(moved)]
+        at = (continued[-1] if continued else last) + 1
+        fields = [*rest[:at], moved, *rest[at:]]
+    return fields
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,29 @@ def test_the_combined_form_asks_each_question_once_and_only_what_applies(client,
     assert detail.count("Application received") == 3  # the timeline: one notification per permit
 
 
+def test_without_a_sign_the_sign_permits_company_questions_are_never_asked(client, restaurant_bundle, citizen):
+    client.force_login(citizen)
+    client.post(reverse("bundles:start", args=["open-a-restaurant"]))
+    row = BundleApplication.objects.get()
+    answers = {**BUNDLE_ANSWERS, "plans_sign": "false"}
+    asked, url = [], reverse("bundles:edit", args=[row.pk, 1])
+    while "/check/" not in url:
+        page = client.get(url, follow=True)
+        url = page.request["PATH_INFO"]
+        if "/check/" in url:
+            break
+        fields = [k for k in labels(page.content.decode()) if k not in ("csrfmiddlewaretoken", "continue", "save_later")]
+        asked += fields
+        data = {k: answers[k] for k in fields if k in answers}
+        data.update({k: pdf_upload() for k in fields if k in ("floor_plan", "lease_contract")})
+        response = client.post(url, {**data, "continue": "1"})
+        assert response.status_code == 302, response.content.decode()[:3000]
+        url = response.url
+    assert asked == ["legal_representative", "contact_phone", "business_name", "business_scope", "taxpayer_type",
+                     "employee_count", "opening_date", "cuisine", "seating_capacity", "site_address", "floor_area",
+                     "uses_gas", "plans_sign", "floor_plan", "lease_contract"]
+
+
 def test_a_missing_answer_at_submit_shows_on_the_check_page_and_submits_nothing(client, restaurant_bundle, citizen):
     row = filled_bundle(restaurant_bundle, citizen, answers={k: v for k, v in BUNDLE_ANSWERS.items() if k != "sign_text"})
     client.force_login(citizen)

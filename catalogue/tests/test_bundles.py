@@ -59,3 +59,18 @@ def test_what_the_bundle_saves(bundle):
     assert bundle_measure(combined, small) == BundleMeasure(questions_together=4, questions_separately=4,
                                                             submissions_together=1, submissions_separately=1)
     assert bundle_measure(combined).questions_saved == 3
+
+
+def test_a_question_decided_by_a_later_page_moves_after_that_page(restaurant_bundle):
+    """The sign permit's company register questions sit on "Your business"; the sign permit applies
+    only when "Will you put up a shop sign?", on "The site", says yes: they are asked after it."""
+    combined = bundle_schema(restaurant_bundle)
+    pages = [(title, [spec["key"] for spec in specs]) for title, specs in combined.sections()]
+    assert [title for title, _keys in pages] == [
+        "Applicant", "Your business", "The site", "Your business (continued)", "Shop sign", "Documents"]
+    assert pages[3][1] == ["unified_social_credit_code", "company_registered_name", "company_registered_address"]
+    assert pages[2][1][-1] == "plans_sign"
+    no_sign = applied(combined, {"plans_sign": False, "seating_capacity": 20, "uses_gas": False})
+    assert not {"unified_social_credit_code", "company_registered_name", "sign_text"} & set(no_sign.asked)
+    sign = applied(combined, {"plans_sign": True, "seating_capacity": 20, "uses_gas": False})
+    assert {"unified_social_credit_code", "company_registered_name", "sign_text"} <= set(sign.asked)
