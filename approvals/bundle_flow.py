@@ -23,12 +23,14 @@ from catalogue.models import Bundle, Service
 from core.errors import InvalidTransition, ValidationFailed
 
 from .events import bundle_event, engine_event
+from .evidence import answering, problems_raise
 from .locks import lock_bundle_application, lock_person
-from .models import Application, ApplicationStatus, BundleApplication, BundleApplicationStatus
+from .models import Application, ApplicationStatus, Attachment, BundleApplication, BundleApplicationStatus
 from .transitions import status_enter, status_move
 from .workflow import (
     REPEATED_START_SECONDS,
     StartOutcome,
+    application_remove_attachment,
     application_save_page,
     application_start,
     application_submit,
@@ -89,11 +91,14 @@ def bundle_start(*, applicant, bundle: Bundle, ip: str | None = None) -> tuple[B
 
 
 def bundle_values(bundle_application: BundleApplication, children: list[Application] | None = None) -> dict:
-    """The answers given so far, over every child: a file question with a file counts as answered."""
+    """The answers given so far, over every child: a file question with a file, or that a
+    certificate of the citizen's answers (approvals.evidence.answering), counts as answered."""
     values: dict = {}
     for child in children if children is not None else bundle_children(bundle_application):
         values.update(child.answers)
-        values.update(dict.fromkeys(child.attachments.values_list("field_key", flat=True), True))
+        attached = set(child.attachments.values_list("field_key", flat=True))
+        attached |= set(answering(child, bundle_application.applicant, attached))
+        values.update(dict.fromkeys(attached, True))
     return values
 
 
@@ -109,29 +114,48 @@ def _copies(uploads: list[tuple[str, object]]) -> list[tuple[str, bytes, str, st
 
 @transaction.atomic
 def bundle_save_page(*, bundle_application_id: int, actor, data: dict, uploads: list[tuple[str, object]],
-                     check_only: bool = False, ip: str | None = None) -> BundleApplication:
-    """Save one page of the combined form: on each child, the answers and files of the questions
-    its own form asks (application_save_page: its own checks), all or nothing. Every problem of
-    every child is reported at once, each question once."""
+                     certificates: dict | None = None, check_only: bool = False,
+                     ip: str | None = None) -> BundleApplication:
+    """Save one page of the combined form: on each child, the answers, files and certificates
+    chosen (approvals.evidence) of the questions its own form asks (application_save_page: its
+    own checks), all or nothing. Every problem of every child is reported at once, each question
+    once; a certificate that is not the citizen's is reported as such (CertificateRefused)."""
     row = _draft(bundle_application_id, actor)
     copies = _copies(uploads)
     errors: dict[str, list] = {}
+    refused: dict[tuple[str, str], None] = {}
     for child in bundle_children(row):
         own = child.schema.fields_by_key
         child_data = {k: v for k, v in data.items() if k in own}
+        child_certificates = {k: v for k, v in (certificates or {}).items() if k in own}
         child_uploads = [(k, SimpleUploadedFile(name, content, content_type=kind))
                          for k, content, name, kind in copies if k in own]
-        if not child_data and not child_uploads:
+        if not child_data and not child_uploads and not child_certificates:
             continue
         try:
             application_save_page(application_id=child.pk, actor=actor, data=child_data, uploads=child_uploads,
-                                  check_only=check_only or bool(errors), ip=ip)
+                                  certificates=child_certificates, check_only=check_only or bool(errors), ip=ip)
         except ValidationFailed as exc:
             for key, messages in exc.errors.items():
                 errors.setdefault(key, list(messages))
-    if errors:
-        raise ValidationFailed(errors)
+            refused.update(dict.fromkeys(getattr(exc, "refused", ())))
+    problems_raise(errors, list(refused))
     return row
+
+
+@transaction.atomic
+def bundle_remove_file(*, bundle_application_id: int, actor, attachment_id: int, ip: str | None = None) -> Attachment:
+    """Remove a file from the combined form: every child's copy of it (the copies stored when it
+    was chosen once: the same question and content), each through application_remove_attachment,
+    in one transaction. Returns the attachment named. A file of another application is none."""
+    row = _draft(bundle_application_id, actor)
+    attachment = Attachment.objects.filter(pk=attachment_id, application__bundle_application=row).first()
+    if attachment is None:
+        raise Attachment.DoesNotExist
+    for copy in Attachment.objects.filter(application__bundle_application=row, field_key=attachment.field_key,
+                                          sha256=attachment.sha256).order_by("pk"):
+        application_remove_attachment(attachment_id=copy.pk, actor=actor, ip=ip)
+    return attachment
 
 
 def bundle_plan(bundle_application: BundleApplication, values: dict):

@@ -9,22 +9,22 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
-from approvals import bundle_flow, bundle_selectors, workflow
-from approvals.answers import summary_errors
+from approvals import bundle_flow, bundle_selectors, evidence, register_values, workflow
+from approvals.answers import section_of, summary_errors
 from approvals.bundle_receipts import render_bundle_receipt_pdf
-from approvals.models import BundleApplication, BundleApplicationStatus
+from approvals.models import Attachment, BundleApplication, BundleApplicationStatus
 from audit.services import access_denied, client_ip
 from catalogue.bundles import bundle_measure, bundle_schema
 from catalogue.conditions import describe
 from catalogue.models import Bundle
+from catalogue.selectors import issuing_services
 from core.errors import InvalidTransition, ValidationFailed, WorkflowError
-from core.forms import apply_errors
 from core.i18n import translated
 
 from .forms import SchemaForm
-from .views import citizen_required
+from .views import citizen_required, registers_after_save, save_page_whole
 
 
 def bundle_page(request, slug):
@@ -119,18 +119,21 @@ def edit(request, pk, step):
     back_to_check = request.GET.get("return") == "check"
     file_keys = {spec["key"] for spec in specs if spec["kind"] == "file"}
     answers = {k: v for k, v in values.items() if k not in file_keys}
-    form = SchemaForm(request.POST or None, request.FILES or None, specs=specs, answers=answers)
+    states, offers, attachments = _once_only(request.user, children, specs)
+    form = SchemaForm(request.POST or None, request.FILES or None, specs=specs, answers=answers,
+                      register_states=states, offers=offers)
     if request.method == "POST":
-        form_ok = form.is_valid()
-        try:
-            bundle_flow.bundle_save_page(bundle_application_id=pk, actor=request.user, data=form.answer_data(),
-                                         uploads=form.uploads(), check_only=not form_ok, ip=client_ip(request))
-        except ValidationFailed as exc:
-            apply_errors(form, {k: v for k, v in exc.errors.items() if form_ok or k not in form.errors})
-        except WorkflowError as exc:
-            messages.error(request, exc.message)
-            return redirect("bundles:detail", pk=pk)
+        gone = save_page_whole(request, form, bundle_flow.bundle_save_page, gone=reverse("bundles:detail", args=[pk]),
+                               bundle_application_id=pk)
+        if gone:
+            return gone
         if not form.errors:
+            # The registers each child takes answers from, as the single form asks them (consent, lookups).
+            keys = {spec["key"] for spec in specs}
+            again = [registers_after_save(request, child, specs) for child in children
+                     if keys & set(child.schema.fields_by_key)]
+            if any(again):
+                return redirect(reverse("bundles:edit", args=[pk, step]) + ("?return=check" if back_to_check else ""))
             if "save_later" in request.POST:
                 messages.success(request, _("Your answers are saved. Continue your application from “My applications” "
                                             "whenever you are ready."))
@@ -141,12 +144,54 @@ def edit(request, pk, step):
     earlier = [number for number, _t, _s in pages if number < step]
     back_url = (reverse("bundles:check", args=[pk]) if back_to_check else
                 reverse("bundles:edit", args=[pk, earlier[-1]]) if earlier else reverse("bundle_page", args=[row.bundle.slug]))
-    attached = {key: names for key, names in _attached(children).items() if key in file_keys}
     return render(request, "bundles/edit.html", {
-        "row": row, "form": form, "rows": form.rows(), "attached": attached, "section_title": title,
+        "row": row, "form": form, "rows": form.rows(attachments, issuing_services(specs)), "section_title": title,
         "steps": _steps(row, pages, step), "step": pages.index(page) + 1, "step_count": len(pages) + 1,
         "back_url": back_url, "files_chosen": bool(form.file_keys and form.errors and request.FILES),
+        "remove_view": "bundles:file_remove", "remove_owner": row.pk,
     }, status=400 if form.errors else 200)
+
+
+def _once_only(user, children, specs):
+    """What the single form takes for the page's questions from registers and the wallet, and the
+    files given, each from the first child that asks the question: (register states, certificate
+    offers, attachments)."""
+    states, offers, owner = [], {}, {}
+    for child in children:
+        own = child.schema.fields_by_key
+        mine = [own[spec["key"]] for spec in specs if spec["key"] in own]
+        if not mine:
+            continue
+        states += register_values.register_states(child, user)
+        for key, offer in evidence.offers(child, user, mine).items():
+            offers.setdefault(key, offer)
+        for spec in mine:
+            owner.setdefault(spec["key"], child.pk)
+    attachments = [a for child in children for a in child.attachments.all() if owner.get(a.field_key) == child.pk]
+    return states, offers, attachments
+
+
+@require_POST
+@citizen_required
+def file_remove(request, pk, attachment_id):
+    """Remove a file from the combined form (every child's copy of it)."""
+    row = own_bundle(request, pk)
+    try:
+        attachment = bundle_flow.bundle_remove_file(bundle_application_id=row.pk, actor=request.user,
+                                                    attachment_id=attachment_id, ip=client_ip(request))
+    except Attachment.DoesNotExist:
+        access_denied(request, object_type="attachment", object_id=attachment_id)
+        raise Http404
+    except ValidationFailed as exc:
+        messages.error(request, " ".join(str(m) for errors in exc.errors.values() for m in errors))
+    except WorkflowError as exc:
+        messages.error(request, exc.message)
+        return redirect("bundles:detail", pk=pk)
+    else:
+        messages.success(request, _("“%(name)s” was removed.") % {"name": attachment.original_name})
+        step = section_of(row.combined, attachment.field_key) or 1
+        return redirect("bundles:edit", pk=pk, step=step)
+    return redirect("bundles:check", pk=pk)
 
 
 def _attached(children) -> dict[str, list[str]]:

@@ -146,10 +146,11 @@ def resume(request, pk):
     return redirect("approvals:edit", pk=pk, step=step)
 
 
-def _send_whole(request, pk: int, form, save):
+def send_whole(request, form, save, *, gone: str):
     """Send a page whole or not at all: ``save(check_only=…)`` checks every answer and every file
     either way, so each problem is reported at once (on ``form``); nothing is stored when the
-    form itself found a problem. Returns a redirect when the application can no longer take it."""
+    form itself found a problem. Returns a redirect (to ``gone``) when the application can no
+    longer take it. The single form's and the bundle form's."""
     form_ok = form.is_valid()
     try:
         save(check_only=not form_ok)
@@ -162,8 +163,16 @@ def _send_whole(request, pk: int, form, save):
         apply_errors(form, {k: v for k, v in exc.errors.items() if form_ok or k not in form.errors})
     except WorkflowError as exc:
         messages.error(request, exc.message)
-        return redirect("approvals:detail", pk=pk)
+        return redirect(gone)
     return None
+
+
+def save_page_whole(request, form, save_page, *, gone: str, **draft):
+    """Save a form page whole (send_whole) through ``save_page``: the single form's
+    application_save_page, or the bundle form's bundle_save_page (``draft``: which one)."""
+    return send_whole(request, form, lambda check_only: save_page(
+        actor=request.user, data=form.answer_data(), uploads=form.uploads(), certificates=form.certificate_choices(),
+        check_only=check_only, ip=client_ip(request), **draft), gone=gone)
 
 
 @require_http_methods(["GET", "POST"])
@@ -189,13 +198,12 @@ def edit(request, pk, step):
     form = SchemaForm(request.POST or None, request.FILES or None, specs=specs, answers=application.answers,
                       register_states=states, offers=evidence.offers(application, request.user, specs))
     if request.method == "POST":
-        refused = _send_whole(request, pk, form, lambda check_only: workflow.application_save_page(
-            application_id=pk, actor=request.user, data=form.answer_data(), uploads=form.uploads(),
-            certificates=form.certificate_choices(), check_only=check_only, ip=client_ip(request)))
+        refused = save_page_whole(request, form, workflow.application_save_page,
+                                  gone=reverse("approvals:detail", args=[pk]), application_id=pk)
         if refused:
             return refused
         if not form.errors:
-            if _registers_after_save(request, application, specs):
+            if registers_after_save(request, application, specs):
                 url = reverse("approvals:edit", args=[pk, step])
                 return redirect(url + ("?return=check" if back_to_check else ""))
             if "save_later" in request.POST:
@@ -233,7 +241,7 @@ def _next_page(application, pages, step: int, back_to_check: bool = False):
     return redirect("approvals:check", pk=application.pk)
 
 
-def _registers_after_save(request, application, specs) -> bool:
+def registers_after_save(request, application, specs) -> bool:
     """After a page was saved: the citizen's answers to "may we ask the register?", a value they
     report wrong, then the lookups now possible (or asked again). True when the page must be shown
     again: something on it was taken from a register, or changed how it is asked."""
@@ -461,9 +469,10 @@ def correct(request, pk):
         keys = keys | wider
         specs, form = form_of(keys)
     if request.method == "POST":
-        refused = _send_whole(request, pk, form, lambda check_only: workflow.application_resubmit(
+        refused = send_whole(request, form, lambda check_only: workflow.application_resubmit(
             application_id=pk, actor=request.user, data=form.answer_data(), uploads=form.uploads(),
-            certificates=form.certificate_choices(), ip=client_ip(request), check_only=check_only))
+            certificates=form.certificate_choices(), ip=client_ip(request), check_only=check_only),
+            gone=reverse("approvals:detail", args=[pk]))
         if refused:
             return refused
         if not form.errors:
