@@ -58,10 +58,14 @@ def test_the_demo_permit_and_the_mails_carry_the_port_the_portal_runs_on(tmp_pat
     manage(var, 8147, "migrate", "--noinput", "-v", "0")
     out = manage(var, 8147, "seed_demo")
     assert "Portal:   http://127.0.0.1:8147/\n" in out
-    [pdf] = (var / "media" / "permits").glob("P-*.pdf")
-    number = pdf.stem
-    first = re.fullmatch(rf"http://127\.0\.0\.1:8147/permits/verify/{number}/([a-z2-7]{{26}})/", qr_code(pdf, tmp_path))
-    assert first, qr_code(pdf, tmp_path)
+    # The restaurant's permit, and the convenience store's one combined permit.
+    pdfs = sorted((var / "media" / "permits").glob("P-*.pdf"))
+    assert len(pdfs) == 2
+    codes = {}
+    for pdf in pdfs:
+        found = re.fullmatch(rf"http://127\.0\.0\.1:8147/permits/verify/{pdf.stem}/([a-z2-7]{{26}})/", qr_code(pdf, tmp_path))
+        assert found, qr_code(pdf, tmp_path)
+        codes[pdf.stem] = found[1]
 
     manage(var, 8147, "shell", "-c", SEND_VERIFICATION)
     [mail] = (var / "mail").glob("*.log")
@@ -69,15 +73,16 @@ def test_the_demo_permit_and_the_mails_carry_the_port_the_portal_runs_on(tmp_pat
     assert links and all(link.startswith("http://127.0.0.1:8147/") for link in links), links
     assert any(link.startswith("http://127.0.0.1:8147/accounts/verify/") for link in links), links
 
-    # Started again on another port: the demo permit follows, once.
+    # Started again on another port: the demo permits follow, once.
     out = manage(var, 8148, "seed_demo")
-    assert f"Demo permits rendered again for http://127.0.0.1:8148: {number}\n" in out
-    # The same verification code: the address changes only by its port.
-    assert qr_code(pdf, tmp_path) == f"http://127.0.0.1:8148/permits/verify/{number}/{first[1]}/"
-    before = pdf.read_bytes()
+    assert f"Demo permits rendered again for http://127.0.0.1:8148: {', '.join(codes)}\n" in out
+    # The same verification codes: the address changes only by its port.
+    for pdf in pdfs:
+        assert qr_code(pdf, tmp_path) == f"http://127.0.0.1:8148/permits/verify/{pdf.stem}/{codes[pdf.stem]}/"
+    before = [pdf.read_bytes() for pdf in pdfs]
     out = manage(var, 8148, "seed_demo")
     assert "rendered again" not in out and "sample applications created" not in out
-    assert pdf.read_bytes() == before
+    assert [pdf.read_bytes() for pdf in pdfs] == before
 
 
 # --- The figures and the summary, on the test database ----------------------------------------------
@@ -96,7 +101,7 @@ def seeded(db, settings, tmp_path, django_capture_on_commit_callbacks):
 @pytest.mark.postgres
 def test_the_demos_decisions_went_through_routing_like_real_ones(seeded):
     decided = Review.objects.filter(status__in=DECIDED)
-    assert decided.count() == 12
+    assert decided.count() == 15
     assert not decided.filter(routed_at__isnull=True).exists()
     assert not decided.filter(due_date__isnull=True).exists()
     # Every review waiting for an officer has its clock running too.
@@ -121,19 +126,20 @@ def test_the_demos_dashboard_equals_a_recount_from_the_raw_tables(seeded, client
                 "p90", "departments", "services"):
         assert got[key] == want[key], key
     # Decided in time: every demo decision came within its time limit, and the page says so.
-    assert (got["decided"], got["sla_met"]) == (12, 12)
+    assert (got["decided"], got["sla_met"]) == (15, 15)
     figures = response.context["figures"]
     assert figures["totals"]["sla_rate"] == 100.0
     # Time to decide counts every decision the departments table counts.
     decided_by_department = {row["department"].pk: row["decided"] for row in figures["departments"] if row["decided"]}
     assert {pk: n for pk, (n, _p50, _p90) in got["departments"].items()} == decided_by_department
-    assert sum(n for n, _p50, _p90 in got["departments"].values()) == 12
+    assert sum(n for n, _p50, _p90 in got["departments"].values()) == 15
 
 
 @pytest.mark.postgres
 def test_the_summary_says_what_each_demo_account_is_good_for(seeded):
     number = Permit.objects.get(application__applicant__email="wang.fang@demo.example.org").number
-    assert seeded.startswith("Demo: 8 sample applications created.\n" + "─" * 72 + "\nPortal:   http://127.0.0.1:8080/\n")
+    store = Permit.objects.get(bundle_application__isnull=False, application__applicant__email="li.lei@demo.example.org")
+    assert seeded.startswith("Demo: 10 sample applications created.\n" + "─" * 72 + "\nPortal:   http://127.0.0.1:8080/\n")
     rule = "─" * 72
     assert demo.summary(citizens=[e for e, _ in CITIZENS], password=DEFAULT_PASSWORD,
                         totp_secret=DEMO_TOTP_SECRET).splitlines() == [
@@ -144,7 +150,8 @@ def test_the_summary_says_what_each_demo_account_is_good_for(seeded):
         "Citizens",
         f"  wang.fang@demo.example.org             permit {number} issued; 1 draft; 1 in review; "
         "1 needs your correction",
-        "  li.lei@demo.example.org                1 in review; 1 approved; 1 rejected; 1 withdrawn",
+        f"  li.lei@demo.example.org                permit {store.number} issued; 1 in review; 1 approved; 1 rejected; "
+        "1 withdrawn",
         "  Registers (answered by the reference register service): Wang Fang runs the company 91110105MA01GD8N3Q,",
         "  Li Lei 91110105MA01HX2K7B; site address codes 1101050010000088 (commercial), 1101080020000003 (industrial)",
         "Officers (one per department: officer.<department>@demo.example.gov), with work waiting",

@@ -1,8 +1,8 @@
 """Load the demo: catalogue, staff for every department and role, citizens, and sample
-applications in every state, each moved by the engine as the worker would (routed, so due dates
-and processing times are real). Idempotent: running it again changes nothing, except that demo
-permits pointing at another address than SITE_URL are rendered again. Ends with the summary
-`make run` shows (devtools.demo)."""
+applications in every state (and a convenience store under one combined permit), each moved by
+the engine as the worker would (routed, so due dates and processing times are real). Idempotent:
+running it again changes nothing, except that demo permits pointing at another address than
+SITE_URL are rendered again. Ends with the summary `make run` shows (devtools.demo)."""
 
 from io import StringIO
 from pathlib import Path
@@ -14,11 +14,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Role
-from approvals import consultation, workflow
+from approvals import bundle_flow, consultation, workflow
 from approvals.filings import filing_acknowledge
 from approvals.models import Application, Filing, ReviewStatus
 from approvals.permit_flow import permit_render
-from catalogue.models import Service
+from catalogue.models import Bundle, Service
 from catalogue.schema import Schema
 from departments.models import Department
 from departments.services import staff_upsert
@@ -162,4 +162,22 @@ class Command(BaseCommand):
         decide_all(approved)
         decide_all(approved)
         transaction.on_commit(lambda: permit_render(permit_id=Permit.objects.get(application=issued).pk))
+        store = self._one_permit_store(other, route, decide_all)
+        transaction.on_commit(lambda: permit_render(permit_id=Permit.objects.get(bundle_application=store).pk))
         return Application.objects.filter(applicant__in=citizens).count()
+
+    def _one_permit_store(self, applicant, route, decide_all):
+        """A convenience store applied for once (the one-permit bundle): each department approved
+        its part, and one combined permit stands for the business licence and the food permit."""
+        row = bundle_flow.bundle_start(applicant=applicant, bundle=Bundle.objects.get(slug="open-a-convenience-store"))[0]
+        combined = row.combined
+        answers = {**sample_answers(combined), "business_name": "Li's Corner Store", "plans_sign": "false",
+                   "site_address": "12 Lotus Lane, Central District", "uses_gas": "false"}
+        bundle_flow.bundle_save_page(bundle_application_id=row.pk, actor=applicant, data=answers,
+                                     uploads=[(spec["key"], sample_upload(spec)) for spec in combined.fields
+                                              if spec["kind"] == "file"])
+        bundle_flow.bundle_submit(bundle_application_id=row.pk, actor=applicant)
+        for child in Application.objects.filter(bundle_application=row).order_by("pk"):
+            route(child)
+            decide_all(child)
+        return row
