@@ -642,7 +642,11 @@ def _askers_still_members(reviews: list[Review]) -> dict[int, int]:
 
 
 @transaction.atomic
-def application_withdraw(*, application_id: int, actor, ip: str | None = None, in_bundle: bool = False) -> Application:
+def application_withdraw(*, application_id: int, actor, ip: str | None = None, in_bundle: bool = False,
+                         alone: bool = False) -> Application:
+    """Withdraw a draft or an open application. A part of a submitted bundle with one combined
+    permit takes the bundle's other open parts with it (the permit is all of them or none);
+    ``alone``: one of those."""
     application = lock_application(application_id)
     _own(application, actor)
     if application.status not in (ApplicationStatus.DRAFT, *OPEN_APPLICATION):
@@ -657,6 +661,13 @@ def application_withdraw(*, application_id: int, actor, ip: str | None = None, i
     audit_record(engine_event(Action.APPLICATION_WITHDRAWN, application, actor=actor, ip=ip))
     if application.submitted_at:
         notify(recipient_ids=[application.applicant_id], kind=NotificationKind.WITHDRAWN, application=application)
+    if application.submitted_at and not alone and in_one_permit_bundle(application):
+        siblings = (Application.objects.filter(bundle_application_id=application.bundle_application_id,
+                                               status__in=OPEN_APPLICATION)
+                    .exclude(pk=application.pk).order_by("pk").values_list("pk", flat=True))
+        for sibling_id in siblings:
+            if lock_application(sibling_id).status in OPEN_APPLICATION:  # still open under its own lock
+                application_withdraw(application_id=sibling_id, actor=actor, ip=ip, in_bundle=True, alone=True)
     return application
 
 

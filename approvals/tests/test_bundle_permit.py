@@ -150,3 +150,17 @@ def test_the_combined_permit_is_revoked_and_reissued_as_one_permit(store_applica
     with pytest.raises(InvalidTransition):
         permit_flow.permit_revoke(permit_id=new.pk, actor=health, reason="Again.")
     assert Permit.objects.filter(bundle_application=row).count() == 2
+
+
+def test_withdrawing_one_part_withdraws_the_bundles_other_open_parts(store_application, bundle_officers, citizen):
+    row = store_application
+    kids = children(row)
+    approve(kids["food-operating-permit"].reviews.get(), bundle_officers["health"])
+    workflow.application_withdraw(application_id=kids["register-a-business"].pk, actor=citizen)
+    assert {s: c.status for s, c in children(row).items()} == {
+        "register-a-business": ApplicationStatus.WITHDRAWN, "food-operating-permit": ApplicationStatus.APPROVED}
+    row2 = submitted_bundle(row.bundle, citizen, answers=STORE_ANSWERS, files=STORE_FILES)
+    workflow.application_withdraw(application_id=children(row2)["food-operating-permit"].pk, actor=citizen)
+    assert {c.status for c in children(row2).values()} == {ApplicationStatus.WITHDRAWN}
+    assert AuditEvent.objects.filter(action=Action.APPLICATION_WITHDRAWN).count() == 3
+    assert not Permit.objects.exists()
