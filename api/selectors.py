@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, QuerySet
 
 from accounts.models import Role
+from approvals.bundle_selectors import permit_of as bundle_permit_of
 from approvals.models import Application, Attachment, Filing, Review
 from catalogue.models import Service
 from permits.models import Permit, PermitStatus
@@ -70,10 +71,9 @@ def application_for(token: ApiToken, pk: int) -> Application:
         )
         .get(pk=pk)
     )
-    if not application.current_permits and application.bundle_application_id:
-        # Every part of a bundle with one combined permit answers with that one permit.
-        application.current_permits = list(Permit.objects.filter(bundle_application_id=application.bundle_application_id)
-                                           .exclude(status=PermitStatus.SUPERSEDED))
+    # Every part of a bundle with one combined permit answers with that one permit.
+    permit = bundle_permit_of(application)
+    application.current_permits = [permit] if permit else []
     return application
 
 

@@ -36,3 +36,13 @@ def bundle_timeline(bundle_application: BundleApplication) -> list[Notification]
     return list(Notification.objects.filter(recipient_id=bundle_application.applicant_id,
                                             application__bundle_application=bundle_application)
                 .select_related("application__service", "review__department").order_by("created_at", "pk"))
+
+
+def permit_of(application) -> Permit | None:
+    """The application's current permit: its own, or for a part of a bundle with one combined
+    permit, that permit (it hangs on the bundle's first part; every part shows it). Uses the
+    ``current_permits`` prefetched with the application."""
+    if application.current_permits or not application.bundle_application_id:
+        return application.current_permits[0] if application.current_permits else None
+    return (Permit.objects.filter(bundle_application_id=application.bundle_application_id)
+            .exclude(status=PermitStatus.SUPERSEDED).first())

@@ -417,7 +417,7 @@ def detail_context(request, application) -> dict:
         "application": application,
         "reviews": reviews,
         "progress": selectors.application_progress(application),
-        "permit": application.current_permits[0] if application.current_permits else None,
+        "permit": bundle_selectors.permit_of(application),
         "correction_requests": corrections,
         "notifications": selectors.notifications_for_application(request.user, application),
         "sections": answer_sections(schema, application.answers, attachments, certificates=certificates),

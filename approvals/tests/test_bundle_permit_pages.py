@@ -70,3 +70,11 @@ def test_the_public_verification_page_lists_every_permit_it_stands_for(client, s
         f"<li>Food operating permit ({kids['food-operating-permit'].reference}), approved by Public Health Bureau</li>")
     assert "Public Health Bureau: <bdi class=\"text-break\">Keep the cold chain logged.</bdi>" in page
     assert f"<dd class=\"col-sm-8\">{row.reference}</dd>" in page
+
+
+def test_each_parts_own_page_offers_the_combined_permit(client, store_bundle, citizen, bundle_officers):
+    row, permit = issued_store(store_bundle, citizen, bundle_officers)
+    client.force_login(citizen)
+    for child in Application.objects.filter(bundle_application=row):
+        page = client.get(reverse("approvals:detail", args=[child.pk])).content.decode()
+        assert page.count(f'href="/permits/{permit.number}/download/"') == 1
