@@ -20,6 +20,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("search/", views.search, name="search"),
     path("services/<slug:slug>/", views.service_detail, name="service_detail"),
+    path("services/<slug:slug>/guide/print/", views.service_guide_print, name="service_guide_print"),
+    path("services/<slug:slug>/guide/files/<str:name>", views.service_guide_file, name="service_guide_file"),
     path("finder/", include("finder.urls")),
     path("life-events/<slug:slug>/", bundle_views.bundle_page, name="bundle_page"),
     path("healthz", views.healthz, name="healthz"),
