@@ -441,6 +441,8 @@ PERMIT_TRUSTED_CERTS = env.list("PERMIT_TRUSTED_CERTS", default=[])
 PERMIT_VERIFY_RATE = env.str("PERMIT_VERIFY_RATE", default="60/m")
 PERMIT_VERIFY_UPLOAD_RATE = env.str("PERMIT_VERIFY_UPLOAD_RATE", default="10/m")
 PERMIT_VERIFY_UPLOAD_MAX_BYTES = env.int("PERMIT_VERIFY_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
+# The public progress check (/progress/), per client address: every attempt counts, found or not.
+PROGRESS_CHECK_RATE = env.str("PROGRESS_CHECK_RATE", default="20/h")
 
 # --- Audit trail: what lies outside the database -------------------------------------------------
 # The chain's HMAC keys, one "<key id> <secret, base64>" per line, the last sealing (audit.keys;
