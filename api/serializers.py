@@ -103,7 +103,7 @@ class CatalogueFilingSerializer(serializers.Serializer):
 
 class GuideLegalBasisSerializer(serializers.Serializer):
     title = serializers.CharField()
-    link = serializers.URLField(allow_blank=True)
+    link = serializers.CharField(allow_blank=True, help_text="A web address of the text, or empty.")
 
 
 class GuideTemplateSerializer(serializers.Serializer):
