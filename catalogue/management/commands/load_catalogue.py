@@ -13,7 +13,9 @@ class Command(BaseCommand):
         "missing from the files are NOT deleted. A service's reviews and filings become exactly those listed for it, and a "
         "calendar section replaces the working weekdays and the whole holiday list. Every problem in every file "
         "is reported and nothing changes unless all files are valid. A service whose form changed gets a new "
-        "version; loading the same files again changes nothing."
+        "version; loading the same files again changes nothing. A service guide's template files are read from the "
+        "catalogue file's folder and stored; a guide not complete in every language is listed as a warning "
+        "(an error with --strict)."
     )
 
     def add_arguments(self, parser):
