@@ -18,7 +18,9 @@ from approvals.evidence import chosen_of
 from approvals.models import ApplicationStatus, OpinionVerdict, ReviewStatus
 from approvals.workflow import Decision
 from catalogue.conditions import describe
+from catalogue.guides import SPECIFICATIONS
 from catalogue.schema import Schema
+from catalogue.selectors import guide_for_page
 from certificates.models import CertificateState
 from core.i18n import translated
 
@@ -99,6 +101,60 @@ class CatalogueFilingSerializer(serializers.Serializer):
     identity = serializers.ListField(child=serializers.CharField())
 
 
+class GuideLegalBasisSerializer(serializers.Serializer):
+    title = serializers.CharField()
+    link = serializers.CharField(allow_blank=True, help_text="A web address of the text, or empty.")
+
+
+class GuideTemplateSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    url = serializers.CharField(help_text="Where the file downloads (an attachment), relative to the portal.")
+    content_type = serializers.CharField()
+    size = serializers.IntegerField()
+    sha256 = serializers.CharField()
+
+
+class GuideMaterialSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    specification = serializers.ChoiceField(choices=list(SPECIFICATIONS))
+    copies = serializers.IntegerField()
+    format = serializers.CharField(allow_blank=True)
+    template = GuideTemplateSerializer(allow_null=True)
+
+
+class GuideOfficeSerializer(serializers.Serializer):
+    """A department involved, and where to go in person."""
+
+    department = serializers.CharField()
+    name = serializers.CharField()
+    address = serializers.CharField(allow_blank=True)
+    opening_hours = serializers.CharField(allow_blank=True)
+    phone = serializers.CharField(allow_blank=True)
+
+
+class GuideQuestionSerializer(serializers.Serializer):
+    question = serializers.CharField()
+    answer = serializers.CharField()
+
+
+class ServiceGuideSerializer(serializers.Serializer):
+    """The service guide (办事指南), in the request's language (English where a text is not yet
+    written in it; ``missing`` names what is not yet published in it)."""
+
+    legal_basis = GuideLegalBasisSerializer(many=True)
+    who_may_apply = serializers.CharField(allow_blank=True)
+    conditions = serializers.CharField(allow_blank=True)
+    materials = GuideMaterialSerializer(many=True)
+    fee = serializers.CharField(allow_blank=True)
+    statutory_days = serializers.IntegerField(allow_null=True, help_text="Working days the law allows.")
+    promised_days = serializers.IntegerField(help_text=(
+        "Working days the portal promises: the guide's own figure, else the sum over the stages of each stage's "
+        "longest review time limit."))
+    offices = GuideOfficeSerializer(many=True)
+    faq = GuideQuestionSerializer(many=True)
+    missing = serializers.ListField(child=serializers.CharField())
+
+
 class ServiceDetailSerializer(ServiceSummarySerializer):
     description = serializers.CharField(allow_blank=True)
     permit_title = serializers.CharField(allow_blank=True)
@@ -106,6 +162,7 @@ class ServiceDetailSerializer(ServiceSummarySerializer):
     fields = CatalogueFieldSerializer(many=True)
     reviews = CatalogueReviewSerializer(many=True)
     filings = CatalogueFilingSerializer(many=True)
+    guide = ServiceGuideSerializer()
 
 
 RULE_KEYS = ("max_length", "min", "max", "accept", "max_size_mb", "max_files")
@@ -126,7 +183,8 @@ def _condition(entry: dict, fields_by_key: dict) -> dict:
 def service_detail(service) -> dict:
     schema = service.current_version.schema
     info = schema.get("service", {})
-    fields_by_key = Schema(schema).fields_by_key
+    service.schema = Schema(schema)
+    fields_by_key = service.schema.fields_by_key
     return {
         **service_summary(service),
         "description": _text(service.description), "permit_title": _text(service.permit_title),
@@ -150,6 +208,31 @@ def service_detail(service) -> dict:
             "department": f["department"], "department_name": _text(f.get("department_name")),
             "fields": list(f.get("fields", [])), "identity": list(f.get("identity", [])),
         } for f in schema.get("filings", [])],
+        "guide": service_guide(service),
+    }
+
+
+def service_guide(service) -> dict:
+    """``service`` with its current ``schema`` attached (catalogue.selectors.service_for_page)."""
+    page = guide_for_page(service)
+    return {
+        "legal_basis": [{"title": _text(item["title"]), "link": item.get("link", "")}
+                        for item in page.guide.get("legal_basis", [])],
+        "who_may_apply": _text(page.guide.get("who_may_apply")), "conditions": _text(page.guide.get("conditions")),
+        "materials": [{
+            "name": _text(item["name"]), "specification": item["specification"], "copies": item["copies"],
+            "format": _text(item.get("format")),
+            "template": {"name": item["file"].name, "content_type": item["file"].content_type,
+                         "size": item["file"].size, "sha256": item["file"].sha256,
+                         "url": reverse("service_guide_file", args=[service.slug, item["file"].name])}
+            if item["file"] else None,
+        } for item in page.materials],
+        "fee": _text(service.fee), "statutory_days": page.statutory_days, "promised_days": page.promised_days,
+        "offices": [{"department": d.code, "name": _text(d.name), "address": _text(d.address),
+                     "opening_hours": _text(d.opening_hours), "phone": d.phone} for d in page.departments],
+        "faq": [{"question": _text(item["question"]), "answer": _text(item["answer"])}
+                for item in page.guide.get("faq", [])],
+        "missing": page.missing,
     }
 
 

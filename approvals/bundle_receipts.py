@@ -2,6 +2,7 @@
 reference, the departments reviewing it and when its decision is expected (approvals.receipts'
 stage plan, per child). Each permit's answers are on its own receipt."""
 
+from django.conf import settings
 from django.utils import timezone, translation
 
 from core.pdf import render_pdf
@@ -18,7 +19,7 @@ def bundle_receipt_context(bundle_application: BundleApplication, children) -> d
     return {
         "row": bundle_application, "applicant": bundle_application.applicant, "permits": permits,
         "issued_at": timezone.localtime(timezone.now(), timezone.get_default_timezone()),
-        "language": translation.get_language(),
+        "language": translation.get_language(), "site_url": settings.SITE_URL,
     }
 
 

@@ -14,6 +14,8 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from catalogue.schema import Schema, frozen_schema
 
+from .check_codes import new_check_code, printed
+
 
 class ApplicationStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
@@ -60,6 +62,8 @@ def disarmed_upload_to(instance, filename):
 
 class Application(models.Model):
     reference = models.CharField(_("reference"), max_length=20, unique=True, null=True, blank=True)
+    # With the reference, lets anyone holding the receipt check the progress (approvals.progress).
+    check_code = models.CharField(_("check code"), max_length=8, default=new_check_code, editable=False)
     applicant = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="applications", verbose_name=_("applicant"),
     )
@@ -97,6 +101,10 @@ class Application(models.Model):
     @cached_property
     def schema(self) -> Schema:
         return frozen_schema(self.service_version_id)
+
+    @property
+    def printed_check_code(self) -> str:
+        return printed(self.check_code)
 
     @property
     def is_final(self) -> bool:
@@ -735,6 +743,7 @@ class BundleApplication(models.Model):
     and issued on its own (approvals.bundle_flow)."""
 
     reference = models.CharField(_("reference"), max_length=20, unique=True, null=True, blank=True)
+    check_code = models.CharField(_("check code"), max_length=8, default=new_check_code, editable=False)
     applicant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                   related_name="bundle_applications", verbose_name=_("applicant"))
     bundle = models.ForeignKey("catalogue.Bundle", on_delete=models.PROTECT, related_name="applications",
@@ -764,6 +773,10 @@ class BundleApplication(models.Model):
     def one_permit(self) -> bool:
         """The catalogue said one combined permit for the whole bundle (一业一证)."""
         return bool(self.schema.get("bundle", {}).get("one_permit"))
+
+    @property
+    def printed_check_code(self) -> str:
+        return printed(self.check_code)
 
 
 class CalendarChange(models.Model):

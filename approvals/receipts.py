@@ -9,6 +9,7 @@ last decision."""
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.conf import settings
 from django.utils import timezone, translation
 
 from core.i18n import translated
@@ -84,7 +85,7 @@ def receipt_context(application: Application) -> dict:
                                     certificates={k: row.certificate for k, row in chosen_of(application).items()}),
         "not_needed": application_not_needed(application),
         "issued_at": timezone.localtime(timezone.now(), timezone.get_default_timezone()),
-        "language": translation.get_language(),
+        "language": translation.get_language(), "site_url": settings.SITE_URL,
     }
 
 

@@ -335,6 +335,11 @@ def _certificate_reuse(event, references: dict, departments: dict, mine: bool) -
 
 def _access(event, references: dict, departments: dict, registers: dict) -> Access:
     mine = event.application_id in references
+    if event.action == Action.PROGRESS_CHECKED:  # no account: whoever typed the reference and code
+        return Access(at=event.at, staff_name=gettext("Someone holding the check code"),
+                      staff_role=gettext("Public progress check"), department="", action=describe_access(event),
+                      purpose="", application_id=event.application_id if mine else None,
+                      reference=(references[event.application_id] or gettext("Draft")) if mine else "")
     if event.actor_id is None:
         name, role, action = _register_access(event, registers)
         return Access(at=event.at, staff_name=name, staff_role=role, department="", action=action,

@@ -88,6 +88,7 @@ class Action(models.TextChoices):
     CERTIFICATE_CONSENT_GIVEN = "certificate.consent_given", _("Consent to check an e-certificate given")
     CERTIFICATE_CONSENT_WITHDRAWN = "certificate.consent_withdrawn", _("Consent to check an e-certificate withdrawn")
     REGISTER_LOOKUP = "register.lookup", _("Looked up in a register")
+    PROGRESS_CHECKED = "application.progress_checked", _("Progress checked with the reference and check code")
     REGISTER_LOOKUP_FAILED = "register.lookup_failed", _("Register lookup without a usable answer")
     REGISTER_CONSENT = "register.consent", _("Agreement to a register lookup answered")
     REGISTER_VALUE_DISPUTED = "register.disputed", _("A register's value reported wrong")

@@ -36,6 +36,8 @@ STAFF_ACCESS_ACTIONS = (
 # A register answering the portal with the person's data for their application: the register is
 # the event's actor (no account: ``actor_label``, the register's code in the details).
 REGISTER_ACCESS_ACTIONS = (Action.REGISTER_LOOKUP,)
+# Someone holding an application's reference and check code saw its progress (no account).
+ANONYMOUS_ACCESS_ACTIONS = (Action.PROGRESS_CHECKED,)
 
 # The same actions in the words of the person whose data it is.
 ACCESS_DESCRIPTIONS = {
@@ -53,6 +55,7 @@ ACCESS_DESCRIPTIONS = {
     Action.CERTIFICATE_REVOKED: _("Revoked an e-certificate it issued to you"),
     Action.FILING_VIEWED: _("Read what it is told of your approved application"),
     Action.FILING_ACKNOWLEDGED: _("Acknowledged being told of your approved application"),
+    Action.PROGRESS_CHECKED: _("Checked the progress of your application with its reference and check code"),
     # What a front desk does for the citizen.
     Action.IDENTITY_VERIFIED: _("Verified your identity in person"),
     Action.CLAIM_LETTER_PRINTED: _("Printed a letter to claim your account"),
@@ -95,7 +98,8 @@ def staff_accesses(subject_id: int):
     # told is that the issuing department's record stood in for a document (approvals.evidence).
     reused = Q(action=Action.CERTIFICATE_USED)
     return (
-        AuditEvent.objects.filter(by_people | reused | Q(action__in=REGISTER_ACCESS_ACTIONS), subject_id=subject_id)
+        AuditEvent.objects.filter(by_people | reused | Q(action__in=(*REGISTER_ACCESS_ACTIONS, *ANONYMOUS_ACCESS_ACTIONS)),
+                                  subject_id=subject_id)
         .exclude(Q(actor_id=subject_id) & ~reused)
         .select_related("actor")
         .order_by("-at", "-id")

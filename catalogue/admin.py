@@ -36,6 +36,7 @@ from .loading.conditions import (
     check_form_conditions,
     schema_field,
 )
+from .loading.guides import check_guide
 from .loading.schema import RULE_KEYS, WEEKDAYS
 from .models import (
     CertificateType,
@@ -135,8 +136,10 @@ class ServiceAdminForm(TranslationsMixin, forms.ModelForm):
     class Meta:
         model = Service
         fields = ("slug", "name", "life_event", "description", "synonyms", "fee", "permit_title", "permit_valid_days",
-                  "certificate_type", "sections", "position", "is_active")
+                  "certificate_type", "sections", "guide", "position", "is_active")
         help_texts = {
+            "guide": _("The service guide, as under guide: in catalogue files. A template must be a file already "
+                       "loaded with the catalogue."),
             "sections": _('Pages of the form asked only under a condition, as in catalogue files: [{"title": {"en": '
                           '"Shop sign"}, "when": {"plans_sign": true}}]. The title is the English section of the fields.'),
         }
@@ -153,6 +156,15 @@ class ServiceAdminForm(TranslationsMixin, forms.ModelForm):
                 self.add_error("sections", message)
             if sections is not None:
                 cleaned_data["sections"] = sections
+        if "guide" in cleaned_data:
+            problems = []
+            stored = frozenset(self.instance.guide_files.values_list("name", flat=True)) if self.instance.pk else frozenset()
+            checked = check_guide(cleaned_data["guide"] or {}, "", lambda path, message: problems.append(
+                f"{path}: {message}" if path else message), base_dir=None, stored=stored)
+            for message in problems:
+                self.add_error("guide", message)
+            if checked is not None:
+                cleaned_data["guide"] = checked[0]
         if "synonyms" in cleaned_data:
             # Checked as in catalogue files; the column is NOT NULL, so no synonyms is {}.
             problems = []
@@ -419,7 +431,7 @@ class ServiceAdmin(admin.ModelAdmin):
     search_fields = ("slug", "name")
     readonly_fields = ("current_version",)
     fields = ("slug", "name", "life_event", "description", "synonyms", "fee", "permit_title", "permit_valid_days",
-              "certificate_type", "sections", "position", "is_active", "current_version")
+              "certificate_type", "sections", "guide", "position", "is_active", "current_version")
 
     @admin.display(description=_("name"))
     def display_name(self, obj):
@@ -714,10 +726,11 @@ class DepartmentCalendarAdmin(CalendarChangeAdmin):
 
 class DepartmentAdminForm(TranslationsMixin, forms.ModelForm):
     complete = ("name",)
+    optional = ("address", "opening_hours")
 
     class Meta:
         model = Department
-        fields = ("code", "name", "email")
+        fields = ("code", "name", "email", "address", "opening_hours", "phone")
 
     def clean(self):
         cleaned_data = super().clean()

@@ -14,6 +14,7 @@ from core.i18n import REQUIRED_LANGUAGES
 from departments.models import Department
 
 from .calendar import DEFAULT_WORKDAYS
+from .loading.guides import FAQ_KEYS, GUIDE_KEYS, MATERIAL_KEYS
 from .loading.schema import RULE_KEYS, WEEKDAYS
 from .loading.sections import SECTIONS
 from .models import (
@@ -91,6 +92,11 @@ def _department(department: Department) -> dict:
     entry = {"code": department.code, "name": _text(department.name)}
     if department.email:
         entry["email"] = department.email
+    for key in ("address", "opening_hours"):
+        if getattr(department, key):
+            entry[key] = _text(getattr(department, key))
+    if department.phone:
+        entry["phone"] = department.phone
     own = getattr(department, "calendar", None)
     if own is not None:
         calendar = {}
@@ -174,6 +180,29 @@ def _service(service: Service) -> dict:
         filings.append(told)
     if filings:
         entry["filings"] = filings
+    if service.guide:
+        entry["guide"] = _guide(service.guide)
+    return entry
+
+
+def _guide(guide: dict) -> dict:
+    """The guide in the loader's key order (catalogue.loading.guides); templates by file name."""
+    entry = {}
+    for key in GUIDE_KEYS:
+        if key not in guide:
+            continue
+        value = guide[key]
+        if key == "legal_basis":
+            value = [_Flow((k, _text(item[k]) if k == "title" else item[k]) for k in ("title", "link") if k in item)
+                     for item in value]
+        elif key == "materials":
+            value = [_Flow((k, _text(item[k]) if isinstance(item[k], dict) else item[k])
+                           for k in MATERIAL_KEYS if k in item) for item in value]
+        elif key == "faq":
+            value = [{k: _text(item[k]) for k in FAQ_KEYS} for item in value]
+        elif isinstance(value, dict):
+            value = _text(value)
+        entry[key] = value
     return entry
 
 

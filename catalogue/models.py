@@ -242,6 +242,10 @@ class Service(models.Model):
     # each matched to the fields whose section has that English title; the condition is combined
     # into each such field's frozen ``when`` (catalogue.schema). Empty: every page is asked.
     sections = models.JSONField(_("conditional sections"), default=list, blank=True)
+    # The service guide (办事指南) published before anyone applies, as in the catalogue file
+    # (catalogue.guides describes it): legal basis, who may apply, conditions, materials (a
+    # template names a GuideFile of the service), statutory and promised time limits, questions.
+    guide = models.JSONField(_("service guide"), default=dict, blank=True)
     position = models.PositiveIntegerField(_("position"), default=0)
     is_active = models.BooleanField(_("open for applications"), default=True)
     current_version = models.ForeignKey(
@@ -260,6 +264,33 @@ class Service(models.Model):
     @property
     def display_name(self) -> str:
         return translated(self.name) or self.slug
+
+
+def guide_file_upload_to(instance, filename):
+    # Named by content: the same template loaded twice is stored once.
+    return f"guides/{instance.sha256[:2]}/{instance.sha256}"
+
+
+class GuideFile(models.Model):
+    """A template or sample a service guide offers for download (a form to fill in, a sample floor
+    plan): copied from the catalogue's folder at load time, its real type checked
+    (catalogue.guide_files), served by name under the service's page."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="guide_files")
+    name = models.CharField(_("file name"), max_length=120)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    file = models.FileField(_("file"), upload_to=guide_file_upload_to, max_length=200)
+
+    class Meta:
+        ordering = ["service", "name"]
+        constraints = [models.UniqueConstraint(fields=["service", "name"], name="guide_file_unique_service_name")]
+        verbose_name = _("guide file")
+        verbose_name_plural = _("guide files")
+
+    def __str__(self):
+        return f"{self.service.slug}: {self.name}"
 
 
 class Bundle(models.Model):

@@ -4,13 +4,17 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
+from django.conf import settings
+from django.utils.translation import get_language
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA, Levenshtein
 
 from core.i18n import translated
+from departments.models import Department
 
 from .applicability import asked_when
-from .models import Bundle, Service
+from .guides import guide_gaps, office_gaps, promised_days
+from .models import Bundle, GuideFile, Service
 from .schema import Schema
 
 
@@ -215,3 +219,44 @@ def search_services(query: str) -> list[Service]:
         scored = [s for s in scored if s[1] == best]
     scored.sort(key=lambda s: s[:5], reverse=True)
     return [s[5] for s in scored]
+
+
+# --- Service guides -------------------------------------------------------------------------------
+
+
+@dataclass
+class GuidePage:
+    """A service's guide as its page shows it, in the active language: the materials with their
+    template files, the departments involved (stage order) with where to go, the time limits,
+    and what is not yet published in this language."""
+
+    guide: dict
+    materials: list[dict]
+    departments: list
+    statutory_days: int | None
+    promised_days: int
+    missing: list[str]
+
+
+def guide_for_page(service: Service) -> GuidePage:
+    """``service`` as ``service_for_page`` gives it (its current schema attached). Two queries:
+    the template files, the departments."""
+    language = (get_language() or settings.LANGUAGE_CODE).lower()
+    guide = service.guide or {}
+    files = {f.name: f for f in service.guide_files.all()}
+    materials = [{**item, "file": files.get(item.get("template"))} for item in guide.get("materials", [])]
+    codes = [review["department"] for review in sorted(service.schema.reviews, key=lambda r: r["stage"])]
+    departments = sorted(Department.objects.filter(code__in=codes), key=lambda d: codes.index(d.code))
+    gaps = guide_gaps(guide, fee=service.fee, languages=[language])
+    for department in departments:
+        gaps += office_gaps(address=department.address, opening_hours=department.opening_hours,
+                            phone=department.phone, languages=[language])
+    return GuidePage(guide=guide, materials=materials, departments=departments,
+                     statutory_days=guide.get("statutory_days"),
+                     promised_days=promised_days(guide, service.schema.reviews),
+                     missing=list(dict.fromkeys(gap.what for gap in gaps)))
+
+
+def guide_file(*, slug: str, name: str) -> GuideFile | None:
+    """A template of an open service's guide, by its file name; or None."""
+    return GuideFile.objects.filter(service__slug=slug, service__is_active=True, name=name).first()

@@ -14,6 +14,11 @@ class Department(models.Model):
     # {"en": "...", "zh-hans": "..."}: catalogue text is kept with all its translations.
     name = models.JSONField(_("name"))
     email = models.EmailField(_("email"), blank=True)
+    # Where a citizen goes in person, shown in every service guide the department takes part in:
+    # address and opening hours per language ({"en": …, "zh-hans": …}), one phone number.
+    address = models.JSONField(_("address"), default=dict, blank=True)
+    opening_hours = models.JSONField(_("opening hours"), default=dict, blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
 
     class Meta:
         ordering = ["code"]

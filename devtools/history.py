@@ -42,6 +42,7 @@ from django.db import connection, transaction
 from stdnum.cn import uscc
 
 from accounts.models import Role
+from approvals.check_codes import new_check_code
 from approvals.disarm import disarm_pdf
 from approvals.models import ApplicationStatus as A
 from approvals.models import ReviewStatus as R
@@ -516,7 +517,7 @@ def _application(ctx, service: ServicePlan, app_id, applicant_id, state, created
         "id": app_id, "reference": None, "applicant_id": applicant_id, "service_id": service.id,
         "service_version_id": service.version_id, "status": state, "answers": json.dumps(answers, ensure_ascii=False),
         "current_stage": None, "created_at": created, "updated_at": created, "submitted_at": None,
-        "decided_at": None, "withdrawn_at": None,
+        "decided_at": None, "withdrawn_at": None, "check_code": new_check_code(),
     }
 
 
@@ -545,7 +546,8 @@ def _rating(rng, app_id, applicant_id, decided: datetime, now: datetime, rejecte
 # --- Writing (PostgreSQL COPY) -----------------------------------------------------------------------------
 
 APPLICATION_COLUMNS = ["id", "reference", "applicant_id", "service_id", "service_version_id", "status", "answers",
-                       "current_stage", "created_at", "updated_at", "submitted_at", "decided_at", "withdrawn_at"]
+                       "current_stage", "created_at", "updated_at", "submitted_at", "decided_at", "withdrawn_at",
+                       "check_code"]
 REVIEW_COLUMNS = [
     "application_id", "service_id", "department_id", "stage", "sla_days", "status", "assignee_id", "pending_since", "routed_at",
     "started_on", "due_date", "remind_on", "red_on", "paused_on", "reminded_at", "yellow_at", "red_at", "decided_at",

@@ -6,7 +6,7 @@ from django.views.generic import RedirectView
 from accounts import oidc_urls
 from accounts import urls as account_urls
 from accounts import views as account_views
-from citizen import bundle_views, profile_urls
+from citizen import bundle_views, profile_urls, progress_views
 from permits import urls as permits_urls
 from workspace import permit_urls
 
@@ -20,7 +20,10 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("search/", views.search, name="search"),
     path("services/<slug:slug>/", views.service_detail, name="service_detail"),
+    path("services/<slug:slug>/guide/print/", views.service_guide_print, name="service_guide_print"),
+    path("services/<slug:slug>/guide/files/<str:name>", views.service_guide_file, name="service_guide_file"),
     path("finder/", include("finder.urls")),
+    path("progress/", progress_views.progress, name="progress"),
     path("life-events/<slug:slug>/", bundle_views.bundle_page, name="bundle_page"),
     path("healthz", views.healthz, name="healthz"),
     path("start/", views.landing, name="landing"),

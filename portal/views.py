@@ -1,9 +1,10 @@
 """Site chrome: the home page (services by life event), search, a service's page, the site's own
 pages (help, contact, privacy, accessibility, terms) and health."""
 
-from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import get_valid_filename
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -46,7 +47,34 @@ def service_detail(request, slug):
     return render(request, "portal/service_detail.html", {
         "service": service, "expected_days": expected_working_days(service.schema.reviews),
         "conditional_reviews": [review for review in service.schema.reviews if review.get("when")],
+        "guide": catalogue_selectors.guide_for_page(service),
     })
+
+
+@require_GET
+def service_guide_print(request, slug):
+    """The guide alone, for an A4 page (static/portal/guide.css)."""
+    service = catalogue_selectors.service_for_page(slug=slug)
+    if service is None:
+        raise Http404
+    return render(request, "portal/service_guide_print.html", {
+        "service": service, "guide": catalogue_selectors.guide_for_page(service)})
+
+
+@require_GET
+def service_guide_file(request, slug, name):
+    """A guide's template or sample: always a download, of the type checked at load time."""
+    row = catalogue_selectors.guide_file(slug=slug, name=name)
+    if row is None:
+        raise Http404
+    try:
+        handle = row.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(handle, as_attachment=True, filename=get_valid_filename(row.name),
+                            content_type=row.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @require_GET

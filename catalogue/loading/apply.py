@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from departments.models import Department
 
 from ..calendar import calendar_change
+from ..guide_files import guide_files_apply
 from ..models import (
     CertificateType,
     DepartmentCalendar,
@@ -52,6 +53,7 @@ class LoadSummary:
     requirements_removed: int = 0
     filings: Counts = field(default_factory=Counts)
     filings_removed: int = 0
+    guide_files: int = 0  # stored or removed
     calendar_changed: bool = False
     holidays_added: int = 0
     holidays_removed: int = 0
@@ -158,8 +160,10 @@ def _apply(catalogue: Catalogue) -> LoadSummary:
     existing_departments = Department.objects.in_bulk([d.code for d in catalogue.departments], field_name="code")
     changed_departments = set()
     for spec in catalogue.departments:
-        _row, changed = _upsert(Department, {"code": spec.code}, {"name": spec.name, "email": spec.email},
-                                summary.departments, existing_departments.get(spec.code))
+        _row, changed = _upsert(Department, {"code": spec.code}, {
+            "name": spec.name, "email": spec.email, "address": spec.address, "opening_hours": spec.opening_hours,
+            "phone": spec.phone,
+        }, summary.departments, existing_departments.get(spec.code))
         if changed:
             changed_departments.add(spec.code)
     _apply_department_calendars(catalogue.departments, summary)
@@ -195,12 +199,13 @@ def _apply(catalogue: Catalogue) -> LoadSummary:
         service, _changed = _upsert(Service, {"slug": spec.slug}, {
             "name": spec.name, "life_event": spec.life_event, "description": spec.description, "fee": spec.fee,
             "permit_title": spec.permit_title, "permit_valid_days": spec.permit_valid_days, "position": spec.position,
-            "synonyms": spec.synonyms, "sections": spec.sections,
+            "synonyms": spec.synonyms, "sections": spec.sections, "guide": spec.guide,
             "certificate_type_id": types[spec.certificate_type].pk if spec.certificate_type else None,
         }, summary.services, existing)
         if service.certificate_type_id != issued_before:
             changed_types |= set(CertificateType.objects.filter(
                 pk__in=[pk for pk in (issued_before, service.certificate_type_id) if pk]).values_list("code", flat=True))
+        summary.guide_files += guide_files_apply(service, spec.guide_files)
         _apply_reviews(service, spec.reviews, departments, fields, summary)
         _apply_filings(service, spec.filings, departments, fields, summary)
 

@@ -54,6 +54,7 @@ from .schema import (
     MIME_RE,
     PERMIT_KEYS,
     PERMIT_REQUIRED,
+    PHONE_MAX,
     REGISTER_KEYS,
     REGISTER_REQUIRED,
     REVIEW_KEYS,
@@ -80,6 +81,8 @@ from .schema import (
 )
 
 # -- checks on single values ---------------------------------------------------------------------
+
+PHONE_RE = re.compile(r"^[0-9+()\- ]+$")
 
 Report = Callable[[str, str], None]
 
@@ -112,10 +115,12 @@ def _require(entry: dict, keys: Iterable[str], path: str, report: Report) -> Non
             report(join_path(path, key), _("is required"))
 
 
-def check_translations(value, path: str, report: Report, *, complete: bool = True) -> dict | None:
+def check_translations(value, path: str, report: Report, *, complete: bool = True,
+                       any_language: bool = False) -> dict | None:
     """Text in every language: ``complete`` needs all of REQUIRED_LANGUAGES, otherwise English
-    alone is enough (help, description, fee)."""
-    if not isinstance(value, dict):
+    alone is enough (help, description, fee); ``any_language``: one language, whichever (a
+    guide's texts, whose missing languages are warned of, not refused)."""
+    if not isinstance(value, dict) or (any_language and not value):
         report(path, _("must be translations, e.g. {en: ..., zh-hans: ...}"))
         return None
     languages = _languages()
@@ -130,7 +135,7 @@ def check_translations(value, path: str, report: Report, *, complete: bool = Tru
             ok = False
         else:
             result[language] = text.strip()
-    for language in REQUIRED_LANGUAGES if complete else REQUIRED_LANGUAGES[:1]:
+    for language in () if any_language else REQUIRED_LANGUAGES if complete else REQUIRED_LANGUAGES[:1]:
         if language not in value:
             report(path, _("missing %(language)s translation") % {"language": language})
             ok = False
@@ -312,9 +317,16 @@ def check_department(value, path: str, report: Report) -> DepartmentSpec | None:
         calendar = check_department_calendar(entry["calendar"], join_path(path, "calendar"), report)
         if calendar is None:
             return None
-    if None in (code, name, email) or len(set(entry) - set(DEPARTMENT_KEYS)):
+    office = {key: check_translations(entry[key], join_path(path, key), report, complete=False)
+              for key in ("address", "opening_hours") if key in entry}
+    phone = entry.get("phone", "")
+    if not isinstance(phone, str) or len(phone) > PHONE_MAX or (phone and not PHONE_RE.match(phone)):
+        report(join_path(path, "phone"), _("%(value)r is not a phone number (digits, spaces, + - and brackets, at "
+                                           "most %(maximum)d characters)") % {"value": phone, "maximum": PHONE_MAX})
+        phone = None
+    if None in (code, name, email, phone, *office.values()) or len(set(entry) - set(DEPARTMENT_KEYS)):
         return None
-    return DepartmentSpec(code=code, name=name, email=email or "", calendar=calendar)
+    return DepartmentSpec(code=code, name=name, email=email or "", calendar=calendar, phone=phone, **office)
 
 
 def check_certificate_type(value, path: str, report: Report) -> CertificateTypeSpec | None:
@@ -744,8 +756,9 @@ def check_synonyms(value, path: str, report: Report) -> dict | None:
 
 def check_service(value, path: str, report: Report, *, position: int = 0,
                   references: list | None = None) -> ServiceSpec | None:
-    """One service on its own. The departments and fields its reviews name are appended to
-    ``references`` as (kind, value, path), for the caller to check against the whole catalogue."""
+    """One service on its own, but for its guide (loading.guides, which reads files). The
+    departments and fields its reviews name are appended to ``references`` as (kind, value,
+    path), for the caller to check against the whole catalogue."""
     entry = _mapping(value, path, report)
     if entry is None:
         return None

@@ -11,6 +11,7 @@ from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
 from ..conditions import referenced_keys
+from ..guides import guide_gaps, office_gaps
 from ..models import Field, FieldKind, Requirement, Service
 from .bundles import check_bundle, check_bundle_members
 from .checks import (
@@ -28,6 +29,7 @@ from .checks import (
     join_path,
 )
 from .conditions import ReviewConditions, SectionConditions, check_field_conditions, check_form_conditions, schema_field
+from .guides import check_guide
 from .schema import TOP_LEVEL_KEYS, Catalogue, FieldSpec
 from .sections import SECTIONS
 
@@ -126,6 +128,7 @@ class _Reader:
         self.field_conditions: list[tuple[Report, str, str, dict]] = []
         self.forms: list[tuple[Report, str, object]] = []
         self.field_places: dict[str, tuple[Report, str]] = {}  # field key -> (report, path) in the files
+        self.guides: list[tuple[str, str, object]] = []  # (file, path, spec) of each service, for its gaps
 
     def reporter(self, file: str) -> Report:
         return lambda path, message: self.problems.append(Problem(file, path, message))
@@ -206,6 +209,9 @@ class _Reader:
         code = item.get("code") if isinstance(item, dict) else None
         if self._unique("departments", code, file, join_path(path, "code"), report, _("department")) and spec:
             self.catalogue.departments.append(spec)
+            self.catalogue.warnings += [
+                Problem(file, join_path(path, gap.path), _incomplete(gap))
+                for gap in office_gaps(address=spec.address, opening_hours=spec.opening_hours, phone=spec.phone)]
 
     def _registers(self, file, path, item, report):
         spec = check_register(item, path, report, position=self.register_count)
@@ -231,10 +237,17 @@ class _Reader:
     def _services(self, file, path, item, report):
         references = []
         spec = check_service(item, path, report, position=self.service_count, references=references)
+        guide = ({}, [])
+        if isinstance(item, dict) and "guide" in item:
+            guide = check_guide(item["guide"], join_path(path, "guide"), report, base_dir=Path(file).parent)
+        if spec is not None and guide is not None:
+            spec.guide, spec.guide_files = guide
+            self.guides.append((file, path, spec))
         self.references.extend((report, *reference) for reference in references)
         self.service_count += 1
         slug = item.get("slug") if isinstance(item, dict) else None
-        if self._unique("services", slug, file, join_path(path, "slug"), report, _("service")) and spec:
+        if self._unique("services", slug, file, join_path(path, "slug"), report, _("service")) and spec \
+                and guide is not None:
             self.catalogue.services.append(spec)
             self.asking.append((report, path, {key for review in spec.reviews for key in review.fields}))
             self.forms.append((report, path, spec))
@@ -264,6 +277,12 @@ class _Reader:
         order = {file: i for i, file in enumerate(self.files)}
         self.problems.sort(key=lambda p: order[p.file])
 
+
+    def check_guides(self) -> None:
+        """Every service guide not complete in a language, part by part, as warnings."""
+        for file, path, spec in self.guides:
+            self.catalogue.warnings += [Problem(file, join_path(path, gap.path), _incomplete(gap))
+                                        for gap in guide_gaps(spec.guide, fee=spec.fee)]
 
     def check_sections(self) -> None:
         """The registered sections' entries, checked against the whole catalogue once it is read."""
@@ -323,6 +342,10 @@ class _Reader:
             filed={f.key for filing in service.filing_requirements.all() for f in filing.fields.all()})
 
 
+def _incomplete(gap) -> str:
+    return _("not yet published in %(language)s: %(what)s") % {"language": gap.language, "what": gap.what}
+
+
 def _as_schema_field(spec: FieldSpec) -> dict:
     """A field of the files as a form schema has it, for the conditions that read it."""
     return {"key": spec.key, "kind": spec.kind, "label": spec.label, "section": spec.section,
@@ -340,6 +363,7 @@ def catalogue_parse(*, paths: Sequence[str | Path]) -> Catalogue:
         reader.read(Path(path))
     reader.check_references()
     reader.check_sections()
+    reader.check_guides()
     if reader.problems:
         raise CatalogueInvalid(reader.problems)
     return reader.catalogue

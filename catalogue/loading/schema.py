@@ -14,7 +14,9 @@ from ..models import CertificateType, Field, FieldKind, Service
 
 TOP_LEVEL_KEYS = ("calendar", "certificate_types", "departments", "registers", "fields", "services", "bundles")
 CALENDAR_KEYS = ("workdays", "holidays", "working_weekends")
-DEPARTMENT_KEYS = ("code", "name", "email", "calendar")
+# ``address``, ``opening_hours`` (text per language) and ``phone``: where a citizen goes in person.
+DEPARTMENT_KEYS = ("code", "name", "email", "calendar", "address", "opening_hours", "phone")
+PHONE_MAX = Department._meta.get_field("phone").max_length
 # A department's own calendar, on top of the catalogue's: its working week (instead of the
 # catalogue's), extra closure days, extra working days.
 DEPARTMENT_CALENDAR_KEYS = ("workdays", "holidays", "working_days")
@@ -27,7 +29,7 @@ REGISTER_KEYS = ("code", "name", "consent_required")
 REGISTER_REQUIRED = ("code", "name")
 BINDING_KEYS = ("register", "attribute", "key")
 SERVICE_KEYS = ("slug", "name", "life_event", "description", "synonyms", "fee", "permit", "sections", "reviews",
-                "filings")
+                "filings", "guide")
 # A page of the service's form asked only under a condition: the section with this English title.
 SECTION_KEYS = ("title", "when")
 SYNONYM_MAX = 100  # characters of one synonym
@@ -99,6 +101,9 @@ class DepartmentSpec:
     name: dict
     email: str
     calendar: DepartmentCalendarSpec | None = None  # None: the catalogue's calendar
+    address: dict = field(default_factory=dict)
+    opening_hours: dict = field(default_factory=dict)
+    phone: str = ""
 
 
 @dataclass
@@ -167,6 +172,8 @@ class ServiceSpec:
     filings: list[FilingSpec] = field(default_factory=list)
     certificate_type: str = ""  # the type the permit is, when it has one
     sections: list[dict] = field(default_factory=list)  # [{"title": {...}, "when": condition}]
+    guide: dict = field(default_factory=dict)  # catalogue.guides
+    guide_files: list = field(default_factory=list)  # catalogue.guide_files.CheckedFile, read beside the file
 
 
 @dataclass
@@ -179,3 +186,5 @@ class Catalogue:
     services: list[ServiceSpec] = field(default_factory=list)
     bundles: list = field(default_factory=list)  # loading.bundles.BundleSpec
     sections: dict = field(default_factory=dict)  # key of a registered section -> its checked data
+    # What is valid but not yet published (a guide incomplete in a language): reader.Problem each.
+    warnings: list = field(default_factory=list)

@@ -2,6 +2,7 @@ from django import template
 
 from catalogue import durations
 from catalogue.conditions import describe
+from catalogue.guides import SPECIFICATIONS
 from core.i18n import translated
 
 register = template.Library()
@@ -29,6 +30,12 @@ def working_days(days):
 def valid_for(days):
     """{{ 1825|valid_for }} → "valid for 5 years"."""
     return durations.valid_for(days)
+
+
+@register.filter
+def specification(value):
+    """A guide material's "original", "copy" or "original_and_copy", in words."""
+    return SPECIFICATIONS.get(value, value)
 
 
 @register.filter

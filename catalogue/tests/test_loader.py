@@ -1,5 +1,6 @@
 import contextlib
 import io
+import shutil
 from datetime import date
 
 import pytest
@@ -204,6 +205,7 @@ def test_demo_catalogue_loads(load):
         "Bundles: 2 created, 0 updated, 0 unchanged\n"
         "Department reviews: 23 created, 0 updated, 0 unchanged\n"
         "Filings after approval: 4 created, 0 updated, 0 unchanged\n"
+        "Guide files: 10 stored or removed\n"
         "Finders: 1 created, 0 updated, 0 unchanged\n"
         "Calendar: working weekdays changed, 46 holidays added, 0 removed, 6 make-up working days added, 0 removed\n"
         "New versions published (9): open-a-restaurant v1, open-a-retail-shop v1, register-a-small-manufacturer v1, "
@@ -299,7 +301,8 @@ INVALID = [
       "services, bundles, finders)"]),
     ("departments: {code: x}\n", ["departments: must be a list"]),
     ("departments:\n  - {code: tax, name: {en: Tax, zh-hans: 税务}, colour: red}\n",
-     ["departments[0].colour: unknown key (expected one of code, name, email, calendar)"]),
+     ["departments[0].colour: unknown key (expected one of code, name, email, calendar, address, opening_hours, "
+      "phone)"]),
     ("departments:\n  - {code: Tax Office, name: {en: Tax, zh-hans: 税务}}\n",
      ["departments[0].code: 'Tax Office' is not a valid department code (use [a-z0-9_-]+)"]),
     ("departments:\n  - {code: tax, name: {en: Tax, zh-hans: 税务}, email: tax-at-example}\n",
@@ -613,6 +616,8 @@ def test_dump_of_an_empty_catalogue_is_empty(db):
 @pytest.mark.parametrize("source", ["base", "demo"])
 def test_load_dump_load_is_a_fixed_point(source, write, load, tmp_path):
     load(write("base.yaml", BASE) if source == "base" else DEMO)
+    for template in [*DEMO.parent.glob("*.pdf"), *DEMO.parent.glob("*.docx")]:  # the guides' files
+        shutil.copy(template, tmp_path)
     first = tmp_path / "first.yaml"
     call_command("dump_catalogue", "--output", str(first), stderr=io.StringIO())
     before = state()

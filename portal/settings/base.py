@@ -301,7 +301,7 @@ FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750  # citizens' files: never readable by 
 # Files no row names (an upload whose transaction rolled back) are deleted by a nightly sweep once
 # this old (portal.media_sweep); only these folders of MEDIA_ROOT, where the file fields write.
 MEDIA_SWEEP_GRACE_HOURS = env.float("MEDIA_SWEEP_GRACE_HOURS", default=24)
-MEDIA_SWEEP_FOLDERS = ("attachments", "consents", "opinions", "permits")
+MEDIA_SWEEP_FOLDERS = ("attachments", "consents", "guides", "opinions", "permits")
 # The largest body a page with file questions, or the API's attachment upload, accepts: refused
 # with 413 from its Content-Length before it is read (portal.request_limits). Set the proxy's
 # limit (nginx: client_max_body_size) to the same. Every other page accepts at most
@@ -441,6 +441,8 @@ PERMIT_TRUSTED_CERTS = env.list("PERMIT_TRUSTED_CERTS", default=[])
 PERMIT_VERIFY_RATE = env.str("PERMIT_VERIFY_RATE", default="60/m")
 PERMIT_VERIFY_UPLOAD_RATE = env.str("PERMIT_VERIFY_UPLOAD_RATE", default="10/m")
 PERMIT_VERIFY_UPLOAD_MAX_BYTES = env.int("PERMIT_VERIFY_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
+# The public progress check (/progress/), per client address: every attempt counts, found or not.
+PROGRESS_CHECK_RATE = env.str("PROGRESS_CHECK_RATE", default="20/h")
 
 # --- Audit trail: what lies outside the database -------------------------------------------------
 # The chain's HMAC keys, one "<key id> <secret, base64>" per line, the last sealing (audit.keys;

@@ -25,3 +25,7 @@ if not env.str("CELERY_BROKER_URL", default=""):  # noqa: F405
 # Checkpoints of the audit chain go to a scratch directory of this run, never to var/; the audit
 # tests give each test one of its own (audit/tests/conftest.py).
 AUDIT_ANCHOR_DIR = env.str("AUDIT_ANCHOR_DIR", default="") or tempfile.mkdtemp(prefix="portal-test-anchors-")  # noqa: F405
+
+# Files the tests store (the demo catalogue's guide templates among them) go to a scratch
+# directory of this run, never to var/; tests that read files back set their own.
+MEDIA_ROOT = env.str("MEDIA_ROOT", default="") or tempfile.mkdtemp(prefix="portal-test-media-")  # noqa: F405

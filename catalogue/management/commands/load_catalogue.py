@@ -13,13 +13,18 @@ class Command(BaseCommand):
         "missing from the files are NOT deleted. A service's reviews and filings become exactly those listed for it, and a "
         "calendar section replaces the working weekdays and the whole holiday list. Every problem in every file "
         "is reported and nothing changes unless all files are valid. A service whose form changed gets a new "
-        "version; loading the same files again changes nothing."
+        "version; loading the same files again changes nothing. A service guide's template files are read from the "
+        "catalogue file's folder and stored; a guide not complete in every language is listed as a warning "
+        "(an error with --strict)."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("files", nargs="+", metavar="FILE", help="Catalogue files, read together.")
+        parser.add_argument("--strict", action="store_true",
+                            help="Treat a service guide (or a department's office details) not complete in every "
+                                 "language as an error: nothing is loaded.")
 
-    def handle(self, *args, files, **options):
+    def handle(self, *args, files, strict=False, **options):
         try:
             catalogue = catalogue_parse(paths=files)
         except CatalogueInvalid as exc:
@@ -27,6 +32,12 @@ class Command(BaseCommand):
                 self.stderr.write(str(problem))
             count = len(exc.problems)
             raise CommandError(f"{count} error{'s' if count != 1 else ''} in the catalogue; nothing was changed.")
+        for warning in catalogue.warnings:
+            self.stderr.write(f"{'error' if strict else 'warning'}: {warning}")
+        if strict and catalogue.warnings:
+            count = len(catalogue.warnings)
+            raise CommandError(f"{count} part{'s' if count != 1 else ''} of the guides not published (--strict); "
+                               "nothing was changed.")
         try:
             summary = catalogue_apply(catalogue=catalogue)
         except DatabaseError as exc:
@@ -46,6 +57,8 @@ class Command(BaseCommand):
         if filings.created or filings.updated or filings.unchanged or summary.filings_removed:
             removed = f", {summary.filings_removed} removed" if summary.filings_removed else ""
             self.stdout.write(f"Filings after approval: {filings}{removed}")
+        if summary.guide_files:
+            self.stdout.write(f"Guide files: {summary.guide_files} stored or removed")
         for key, done in summary.sections.items():
             self.stdout.write(f"{key.capitalize()}: {done}")
         if catalogue.calendar is not None:
