@@ -19,9 +19,10 @@ KEY = {"department": "department_code", "service": "service_slug"}
 def suppression_rule(threshold: int) -> str:
     return (f"A count from 1 to {threshold - 1} is suppressed ({SMALL_COUNT}); a zero is published. Every figure "
             f"computed over a suppressed count is suppressed ({DERIVED}). No totals are published. A department's "
-            f"count is at most the sum of the counts of the services it reviewed that month, so it is published "
-            f"only when the service counts suppressed among those add up to at least {threshold}; otherwise it is "
-            f"suppressed too ({COMPLEMENTARY}).")
+            f"count is the sum of its shares of the counts of the services it counted that month; once the shares "
+            f"equal to a published service count are taken away, what is left must hold at least {threshold} "
+            f"wherever it includes a suppressed service count, otherwise the department's count is suppressed too "
+            f"({COMPLEMENTARY}).")
 
 
 def _subject_fields(kind: str) -> list[dict]:

@@ -18,9 +18,11 @@ and period. What this module adds is what publication needs:
   nobody, and hiding it would hide large counts for no one's sake (see differencing).
 - **Differencing.** No totals are published (no all-departments or all-services row, no range
   total). The one relation between published counts is a department's against the services it
-  reviewed that month: its count is at most the sum of theirs, and equal when it reviews every
-  application of each. So a department's count is published only when the counts of those services
-  suppressed that month add up to at least the threshold (or none is suppressed); otherwise it is
+  counted that month: its count is the sum of its shares of theirs (``by="pair"``), and a share
+  equals the service's count when the department reviews every application of the service (or, for
+  decisions, alone decides it). Subtracting the shares anyone can read off published service counts
+  leaves the sum of the other shares; a department's count is published only when, wherever that
+  rest includes a suppressed service count, it holds at least the threshold; otherwise it is
   suppressed too (``complementary``), and the figures computed over it with it. Suppressing a
   department's count never reveals a service's, so one pass settles it, and a month reads the same
   in every page and file that shows it (suppression is worked out over every department and
@@ -64,8 +66,11 @@ class Measure:
 
 @dataclass(frozen=True)
 class ColumnSource:
-    """Measures and the read that fills them: ``read(by, months)`` → {(id, month): {measure name: value}},
-    ``by`` being "department" or "service" and ``months`` the first days of the months."""
+    """Measures and the read that fills them: ``read(by, months)`` → {key: {measure name: value}} for
+    ``months`` (first days), ``by`` being "department" or "service" (key: (id, month)) or "pair" (key:
+    (department id, service id, month): the department's share of the service's counts, which the
+    differencing rule needs; a source without shares relates its department and service counts to
+    nothing)."""
 
     name: str
     measures: tuple[Measure, ...]
@@ -94,11 +99,12 @@ def month_end(month: date) -> date:
     return next_month(month) - timedelta(days=1)
 
 
-def _performance(by: str, months: list[date]) -> dict[tuple[int, date], dict]:
+def _performance(by: str, months: list[date]) -> dict[tuple, dict]:
     filters = selectors.Filters(date_from=months[0], date_to=month_end(months[-1]))
+    groups = ("department", "service", "month") if by == "pair" else (by, "month")
     return {key: {"received": f["submitted"], "decided": f["decided"], "decided_in_time_percent": f["sla_rate"],
                   "median_working_days": f["p50"], "ratings": f["ratings"], "average_rating": f["average_rating"]}
-            for key, f in selectors.figures(filters, by=(by, "month")).items()}
+            for key, f in selectors.figures(filters, by=groups).items()}
 
 
 COLUMN_SOURCES = [ColumnSource("performance", PERFORMANCE_MEASURES, _performance)]
@@ -159,28 +165,39 @@ def published(months: list[date], *, sources=None, threshold: int | None = None)
                 given = values.get((subject.pk, month), {})
                 rows.append(Row(subject, month, {m.name: Cell(given.get(m.name, 0 if m.is_count else None))
                                                  for m in result.measures}))
-    _suppress(result, selectors.department_services(months[0], month_end(months[-1])))
+    shares = {}
+    for source in sources:
+        for key, row in source.read("pair", months).items():
+            shares.setdefault(key, {}).update(row)
+    _suppress(result, shares)
     return result
 
 
-def _suppress(table: Published, reviewed: set[tuple[date, int, int]]) -> None:
+def _suppress(table: Published, shares: dict[tuple[int, int, date], dict]) -> None:
     """Small counts, then the departments' counts that would give them away, then the figures derived from them."""
     counts = [m.name for m in table.measures if m.is_count]
     for row in table.departments + table.services:
         for name in counts:
             if 0 < row.cells[name].value < table.threshold:
                 row.cells[name].reason = SMALL_COUNT
-    services = {(row.month, row.subject.pk): row for row in table.services}
-    parts = defaultdict(list)  # (month, department) → the rows of the services it reviewed that month
-    for month, department, service in reviewed:
+    services = {(row.month, row.subject.pk): row.cells for row in table.services}
+    parts = defaultdict(list)  # (month, department) → (its shares, the service's cells) of each service it counted
+    for (department, service, month), share in shares.items():
         if (month, service) in services:
-            parts[(month, department)].append(services[(month, service)])
+            parts[(month, department)].append((share, services[(month, service)]))
     for row in table.departments:
         for name in counts:
-            hidden = [part.cells[name].value for part in parts[(row.month, row.subject.pk)] if part.cells[name].suppressed]
-            if hidden and sum(hidden) < table.threshold and not row.cells[name].suppressed:
+            if not row.cells[name].suppressed and _gives_away(name, parts[(row.month, row.subject.pk)], table.threshold):
                 row.cells[name].reason = COMPLEMENTARY
     for row in table.departments + table.services:
         for measure in table.measures:
             if measure.base and row.cells[measure.base].suppressed:
                 row.cells[measure.name].reason = DERIVED
+
+
+def _gives_away(name: str, parts: list[tuple[dict, dict]], threshold: int) -> bool:
+    """Would the department's count, less the shares anyone can read off published service counts (a
+    share equal to its service's count), leave less than the threshold over suppressed service counts?"""
+    unknown = [(share.get(name, 0), cells[name]) for share, cells in parts
+               if cells[name].suppressed or share.get(name, 0) != cells[name].value]
+    return any(cell.suppressed and share for share, cell in unknown) and sum(share for share, _ in unknown) < threshold

@@ -13,7 +13,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from audit import exports
 from catalogue.models import Service
@@ -34,7 +34,7 @@ def public_cache(view):
             patch_cache_control(response, public=True, max_age=settings.PERFORMANCE_MAX_AGE)
         return response
 
-    return require_GET(wrapped)
+    return require_safe(wrapped)
 
 
 def shown(cell: public.Cell, threshold: int):
@@ -117,12 +117,12 @@ def data_cache(response):
 
 def _bad_range(form) -> JsonResponse:
     fields = {name: [str(e) for e in errors] for name, errors in form.errors.items() if name != "__all__"}
-    message = " ".join(str(e) for e in form.non_field_errors()) or _("Check the months you asked for.")
+    message = " ".join(str(e) for errors in form.errors.values() for e in errors)
     return JsonResponse({"error": {"code": "invalid_request", "message": message, "fields": fields}}, status=400,
                         json_dumps_params={"ensure_ascii": False})
 
 
-@require_GET
+@require_safe
 def data_file(request, kind, fmt):
     if kind not in opendata.KINDS:
         raise Http404
@@ -142,7 +142,7 @@ def data_file(request, kind, fmt):
     return data_cache(response)
 
 
-@require_GET
+@require_safe
 def data_schema(request, kind):
     if kind not in opendata.KINDS:
         raise Http404

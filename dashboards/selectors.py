@@ -184,13 +184,6 @@ def figures(filters: Filters, department_ids: list[int] | None = None, *, by: tu
             for key in set(counts) | set(histograms)}
 
 
-def department_services(date_from: date, date_to: date) -> set[tuple[date, int, int]]:
-    """(month, department, service) for each service a department had anything to count for in a
-    month of the range (the relation between the published department and service figures)."""
-    return set(DayStat.objects.filter(day__range=(date_from, date_to)).exclude(department_id=ALL_DEPARTMENTS)
-               .annotate(month=TruncMonth("day")).values_list("month", "department_id", "service_id").distinct())
-
-
 def _sums(query, by: tuple[str, ...], fields) -> list[tuple[tuple, dict]]:
     """(group key, sum of each field) of the DayStat rows, grouped by ``by``."""
     sums = {f: Sum(f) for f in fields}

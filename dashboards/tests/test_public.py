@@ -2,13 +2,15 @@
 suppression of small counts and of the figures derived from them, the differencing rule, and the
 same figures as the managers' dashboard on a generated history."""
 
+import time
 from datetime import date
 
 import pytest
 
 from catalogue.models import Service
 from dashboards import public, selectors
-from dashboards.models import ALL_DEPARTMENTS
+from dashboards.forms import add_months
+from dashboards.models import ALL_DEPARTMENTS, DayStat
 from departments.models import Department
 from tests.factories import restaurant_service
 
@@ -27,11 +29,12 @@ def test_exact_figures_and_small_counts(known):
     assert table.threshold == 5
     assert [m.name for m in table.measures] == ["received", "decided", "decided_in_time_percent",
                                                 "median_working_days", "ratings", "average_rating"]
-    # Health reviewed "small", whose 3 applications and 2 decisions are suppressed: 15 = 12 + 3 and
-    # 12 = 10 + 2 would give them away, so health's counts are withheld too, with what is computed over them.
+    # Health reviews every application of "big" and "small": 15 − big's published 12 would give away
+    # small's suppressed 3, so health's 15 is withheld too. Its 12 decisions are published: its share of
+    # big's 13 cannot be read off (fire decided some), so 12 − that share says nothing of small's 2.
     assert cells(table, table.departments, known["health"], OCTOBER) == {
-        "received": (15, "complementary"), "decided": (12, "complementary"),
-        "decided_in_time_percent": (75.0, "derived"), "median_working_days": (2, "derived"),
+        "received": (15, "complementary"), "decided": (12, None),
+        "decided_in_time_percent": (75.0, None), "median_working_days": (2, None),
         "ratings": (6, None), "average_rating": (4.0, None)}
     # Fire decided 3: a small count, and its share in time and median with it.
     assert cells(table, table.departments, known["fire"], OCTOBER) == {
@@ -58,11 +61,28 @@ def test_exact_figures_and_small_counts(known):
 def test_the_threshold_is_a_setting(known, settings):
     settings.OPEN_DATA_MIN_COUNT = 3
     table = public.published([OCTOBER])
-    # 3 is no longer small; "small"'s 2 decisions still are, and 12 = 10 + 2 would tell them.
+    # 3 is no longer small, so health's 15 no longer tells a small count; "small"'s 2 decisions still are.
     assert cells(table, table.services, known["small"], OCTOBER)["received"] == (3, None)
     assert cells(table, table.departments, known["health"], OCTOBER)["received"] == (15, None)
-    assert cells(table, table.departments, known["health"], OCTOBER)["decided"] == (12, "complementary")
+    assert cells(table, table.services, known["small"], OCTOBER)["decided"] == (2, "small_count")
     assert cells(table, table.departments, known["fire"], OCTOBER)["decided"] == (3, None)
+
+
+def test_a_department_deciding_a_service_alone_protects_its_small_count(known):
+    """Fire alone decides "solo" (2 decisions) and shares big's 13 with health: fire's 3 + 2 = 5 is not
+    small, but 5 − (a share of big nobody can read) is no threat; with big decided by fire alone
+    (13 = fire's 13) it would be: 15 − 13 = 2."""
+    solo = restaurant_service(slug="solo", reviews=[("fire", 1, 5, ["seats"])])
+    day_rows(date(2026, 10, 12), solo, (known["fire"].pk, {"decided": 2, "approved": 2}))
+    table = public.published([OCTOBER])
+    assert cells(table, table.departments, known["fire"], OCTOBER)["decided"] == (5, None)
+    DayStat.objects.filter(service_id=known["big"].pk, department_id=known["health"].pk).update(decided=0)
+    DayStat.objects.filter(service_id=known["big"].pk, department_id=known["fire"].pk, decided=3).update(decided=13)
+    table = public.published([OCTOBER])
+    assert cells(table, table.services, solo, OCTOBER)["decided"] == (2, "small_count")
+    assert cells(table, table.services, known["big"], OCTOBER)["decided"] == (13, None)
+    assert cells(table, table.departments, known["fire"], OCTOBER)["decided"] == (15, "complementary")
+    assert cells(table, table.departments, known["fire"], OCTOBER)["median_working_days"] == (4, "derived")
 
 
 def test_hidden_parts_adding_up_to_the_threshold_keep_the_department_published(known):
@@ -129,6 +149,10 @@ def test_every_published_figure_equals_the_dashboards(history, settings):
 def test_the_demo_history_publishes_most_department_figures(history):
     """At the default threshold the generated history's busy months are published, and what is
     suppressed says why."""
+    start = time.perf_counter()
+    year = public.published([add_months(date(2026, 11, 1), -n) for n in range(11, -1, -1)])
+    assert time.perf_counter() - start < 1  # twelve months of every department and service
+    assert len(year.departments) == 12 * Department.objects.count()
     table = public.published([date(2026, 10, 1)])
     received = [row.cells["received"] for row in table.departments]
     assert sum(not cell.suppressed for cell in received) >= len(received) // 2
