@@ -48,6 +48,8 @@ def test_anyone_opens_the_pages_and_caches_may_keep_them(client, known, name, ar
     response = client.get(reverse(name, args=args))
     assert response.status_code == 200
     assert response["Cache-Control"] == "public, max-age=300"
+    # The page is in the visitor's language and names a signed-in person: a cache keeps each apart.
+    assert {"Accept-Language", "Cookie"} <= {v.strip() for v in response["Vary"].split(",")}
 
 
 def test_a_signed_in_persons_page_stays_private(client, known, citizen):
