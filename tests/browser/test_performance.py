@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from accounts.models import Role
 from dashboards import public
 from dashboards.forms import add_months, today
+from departments.models import Department
 from tests.factories import UserFactory
 
 from .test_officer_journey import sign_in
@@ -67,7 +68,7 @@ def test_a_departments_month_reads_as_on_the_managers_dashboard(page, assert_acc
 
 
 def test_the_pages_pass_axe_in_both_languages(page, assert_accessible, history):
-    service = public.selectors.services()[0]
+    service, department = public.selectors.services()[0], Department.objects.order_by("code").first()
     month = add_months(today().replace(day=1), -1)
     for language in ("en", "zh-hans"):
         page.goto("/performance/")
@@ -82,6 +83,9 @@ def test_the_pages_pass_axe_in_both_languages(page, assert_accessible, history):
         assert_accessible(page)
         page.goto(f"/performance/services/{service.slug}/?month_from={month:%Y-%m}&month_to=2001-01")
         expect(page.locator(".error-summary")).to_be_visible()
+        assert_accessible(page)
+        page.goto(f"/performance/departments/{department.code}/")
+        expect(page.locator("h1")).to_contain_text(department.display_name if language == "en" else "的绩效")
         assert_accessible(page)
         page.goto("/performance/data/")
         assert_accessible(page)
