@@ -52,7 +52,8 @@ def columns(items: list[tuple[str, float]]) -> dict:
     bars = []
     for i, (label, value) in enumerate(items):
         height = COLUMN_AREA_HEIGHT * (value or 0) / top
-        bars.append(Bar(label=label, value=value, x=round(i * step, 1), y=round(COLUMN_AREA_HEIGHT - height, 1),
+        bars.append(Bar(label=label, value="–" if value is None else value, x=round(i * step, 1),
+                        y=round(COLUMN_AREA_HEIGHT - height, 1),
                         width=round(bar_width, 1), height=round(height, 1), text_x=round(i * step, 1),
                         text_y=COLUMN_AREA_HEIGHT + 16))
     marks = {0, len(bars) // 2, len(bars) - 1} if bars else set()

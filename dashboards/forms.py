@@ -100,11 +100,7 @@ class MonthForm(forms.Form):
 
     def __init__(self, data=None):
         super().__init__(data)
-        first = today().replace(day=1)
-        months = [first]
-        for _i in range(MONTHS_LISTED - 1):
-            months.append((months[-1] - timedelta(days=1)).replace(day=1))
-        self.months = months
+        self.months = recent_months()
 
     def month_choices(self) -> list[tuple[str, str, bool]]:
         """(value, label, selected) for each option: the listed months, plus the one asked for if it is older."""
@@ -113,16 +109,88 @@ class MonthForm(forms.Form):
         return [(m.strftime("%Y-%m"), month_label(m), m == chosen) for m in months]
 
     def clean_month(self):
-        value = self.cleaned_data["month"].strip()
-        if not value:
-            return today().replace(day=1)
-        try:
-            year, month = (int(part) for part in value.split("-"))
-            first = date(year, month, 1)
-        except (ValueError, TypeError):
-            raise forms.ValidationError(_("Give the month as YYYY-MM, for example 2026-11.")) from None
-        if first < EARLIEST or first > today():
-            raise forms.ValidationError(_("Choose a month between %(first)s and this month."),
-                                        params={"first": EARLIEST.strftime("%Y-%m")})
-        return first
+        return parse_month(self.cleaned_data["month"]) or today().replace(day=1)
+
+
+def recent_months(count: int = MONTHS_LISTED) -> list[date]:
+    """The first days of this month and the ``count`` − 1 before it, newest first."""
+    months = [today().replace(day=1)]
+    for _i in range(count - 1):
+        months.append((months[-1] - timedelta(days=1)).replace(day=1))
+    return months
+
+
+def parse_month(value: str) -> date | None:
+    """A month given as YYYY-MM, between 2000 and this month, as its first day; None when blank."""
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        year, month = (int(part) for part in value.split("-"))
+        first = date(year, month, 1)
+    except (ValueError, TypeError):
+        raise forms.ValidationError(_("Give the month as YYYY-MM, for example 2026-11.")) from None
+    if first < EARLIEST or first > today():
+        raise forms.ValidationError(_("Choose a month between %(first)s and this month."),
+                                    params={"first": EARLIEST.strftime("%Y-%m")})
+    return first
+
+
+def add_months(month: date, count: int) -> date:
+    index = month.year * 12 + month.month - 1 + count
+    return date(index // 12, index % 12 + 1, 1)
+
+
+class MonthRangeForm(forms.Form):
+    """A range of whole months for the public performance pages and data (GET ``month_from``,
+    ``month_to``, YYYY-MM): by default the twelve months up to the last whole one; a longer range than
+    ``MAX_MONTHS`` keeps its last ``MAX_MONTHS`` months (``capped``)."""
+
+    DEFAULT_MONTHS = 12
+    MAX_MONTHS = 36
+
+    month_from = forms.CharField(label=_("First month"), required=False, max_length=20)
+    month_to = forms.CharField(label=_("Last month"), required=False, max_length=20)
+
+    def __init__(self, data=None):
+        super().__init__(data)
+        self.capped = False
+        self.choices = recent_months()
+
+    def clean_month_from(self):
+        return parse_month(self.cleaned_data["month_from"])
+
+    def clean_month_to(self):
+        return parse_month(self.cleaned_data["month_to"])
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        end = data.get("month_to") or add_months(today().replace(day=1), -1)
+        start = data.get("month_from") or add_months(end, 1 - self.DEFAULT_MONTHS)
+        if start > end:
+            raise forms.ValidationError(_("The first month %(start)s is after the last month %(end)s: swap them."),
+                                        params={"start": start.strftime("%Y-%m"), "end": end.strftime("%Y-%m")})
+        if add_months(start, self.MAX_MONTHS) <= end:
+            start, self.capped = add_months(end, 1 - self.MAX_MONTHS), True
+        data["month_from"], data["month_to"] = max(start, EARLIEST), end
+        return data
+
+    def months(self) -> list[date]:
+        """The chosen months, oldest first."""
+        month, end, result = self.cleaned_data["month_from"], self.cleaned_data["month_to"], []
+        while month <= end:
+            result.append(month)
+            month = add_months(month, 1)
+        return result
+
+    def month_choices(self, name: str) -> list[tuple[str, str, bool]]:
+        """(value, label, selected) of the picker of ``name``: the listed months plus the chosen one if older."""
+        chosen = self.cleaned_data.get(name) if self.is_valid() else None
+        months = self.choices + ([chosen] if chosen and chosen not in self.choices else [])
+        return [(m.strftime("%Y-%m"), month_label(m), m == chosen) for m in months]
+
+    def query(self) -> dict:
+        return {name: self.cleaned_data[name].strftime("%Y-%m") for name in ("month_from", "month_to")}
 

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Min, Q, Sum
+from django.db.models import Count, F, Min, Q, Sum
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from accounts.models import Role
@@ -93,9 +94,10 @@ def _base(model, filters: Filters, first: str = "day"):
     return query
 
 
-def _histograms(filters: Filters, department_ids=None) -> dict[tuple, Counter]:
+def _histograms(filters: Filters, department_ids=None, *, by_month: bool = False) -> dict[tuple, Counter]:
     """(service, department, stage) → working days histogram of the decisions in the range: whole
-    months from the monthly table, the partial months at either end from the daily one."""
+    months from the monthly table, the partial months at either end from the daily one. By month,
+    the key starts with the month's first day."""
     first_full = filters.date_from if filters.date_from.day == 1 else next_month(filters.date_from)
     after_last_full = month_start(filters.date_to + timedelta(days=1))
     columns = ("service_id", "department_id", "stage", "working_days")
@@ -103,15 +105,20 @@ def _histograms(filters: Filters, department_ids=None) -> dict[tuple, Counter]:
     if first_full < after_last_full:
         monthly = _base(MonthDurationStat, filters, first="month").filter(month__gte=first_full, month__lt=after_last_full)
         daily = _base(DurationStat, filters).filter(Q(day__lt=first_full) | Q(day__gte=after_last_full))
-        parts = [monthly, daily]
+        parts = [monthly.annotate(period=F("month")), daily.annotate(period=TruncMonth("day"))]
     else:
-        parts = [_base(DurationStat, filters)]
+        parts = [_base(DurationStat, filters).annotate(period=TruncMonth("day"))]
     result = defaultdict(Counter)
     for query in parts:
         if department_ids is not None:
             query = query.filter(department_id__in=department_ids)
-        for service, department, stage, days, n in query.values_list(*columns).annotate(n=Sum("count")).order_by():
-            result[(service, department, stage)][days] += n
+        if by_month:
+            for month, service, department, stage, days, n in (query.values_list("period", *columns)
+                                                               .annotate(n=Sum("count")).order_by()):
+                result[(month, service, department, stage)][days] += n
+        else:
+            for service, department, stage, days, n in query.values_list(*columns).annotate(n=Sum("count")).order_by():
+                result[(service, department, stage)][days] += n
     return result
 
 
@@ -134,6 +141,60 @@ def _department_ids(filters: Filters, scope: Scope) -> list[int] | None:
         None if scope.departments is None else sorted(scope.departments))
 
 
+# Counters of an application (not of a review): kept in the row of every department it involves
+# and in the ALL_DEPARTMENTS row, so a figure over several departments reads the latter.
+APPLICATION_FIELDS = ("submitted", "permits", "ratings", "rating_sum", "low_ratings", *FIGURES)
+GROUPS = {"department": "department_id", "service": "service_id", "month": "month"}
+
+
+def _figure(counts: dict, histogram: Counter) -> dict:
+    return {**counts, **_rates(counts), **_times(histogram)}
+
+
+def empty_figure() -> dict:
+    return _figure(dict.fromkeys(DAY_FIELDS, 0), Counter())
+
+
+def figures(filters: Filters, department_ids: list[int] | None = None, *, by: tuple[str, ...] = ()) -> dict[tuple, dict]:
+    """The figures of each group (``by`` any of department, service, month; () for the whole range):
+    the counters, their rates (_rates) and the working days to decide (_times). The one computation
+    of them: the dashboard's headline and department table, the scorecard and the public performance
+    pages all read it. A group with nothing in the range is absent (``empty_figure`` stands for it)."""
+    days = _base(DayStat, filters)
+    if "month" in by:
+        days = days.annotate(month=TruncMonth("day"))
+    reviews = days.exclude(department_id=ALL_DEPARTMENTS)
+    if department_ids is not None:
+        reviews = reviews.filter(department_id__in=department_ids)
+    counts = defaultdict(lambda: dict.fromkeys(DAY_FIELDS, 0))
+    # By department, each department's row holds its applications' counters too; otherwise they are
+    # read from the all-departments rows (or the chosen departments'), never summed over departments.
+    own = DAY_FIELDS if "department" in by else [f for f in DAY_FIELDS if f not in APPLICATION_FIELDS]
+    for key, row in _sums(reviews, by, own):
+        counts[key].update(row)
+    if "department" not in by:
+        applications = days.filter(department_id__in=[ALL_DEPARTMENTS] if department_ids is None else department_ids)
+        for key, row in _sums(applications, by, APPLICATION_FIELDS):
+            counts[key].update(row)
+    # The keys of _histograms: (month,) service, department, stage.
+    positions = {"month": 0, "service": 1, "department": 2} if "month" in by else {"service": 0, "department": 1}
+    histograms = _merged(_histograms(filters, department_ids, by_month="month" in by),
+                         lambda k: tuple(k[positions[name]] for name in by))
+    return {key: _figure(counts.get(key, dict.fromkeys(DAY_FIELDS, 0)), histograms.get(key, Counter()))
+            for key in set(counts) | set(histograms)}
+
+
+def _sums(query, by: tuple[str, ...], fields) -> list[tuple[tuple, dict]]:
+    """(group key, sum of each field) of the DayStat rows, grouped by ``by``."""
+    sums = {f: Sum(f) for f in fields}
+    if not by:
+        row = query.aggregate(**sums)
+        return [((), {f: row[f] or 0 for f in fields})] if any(row.values()) else []
+    keys = [GROUPS[name] for name in by]
+    return [(tuple(row[k] for k in keys), {f: row[f] or 0 for f in fields})
+            for row in query.values(*keys).annotate(**sums).order_by()]
+
+
 def _waits(histograms: dict[tuple, Counter], names: dict) -> list[dict]:
     return [{"department": names[k[0]], "stage": k[1], **_times(h)} for k, h in sorted(
         _merged(histograms, lambda k: (k[1], k[2])).items(),
@@ -153,29 +214,13 @@ def dashboard(filters: Filters, scope: Scope) -> dict:
     names = {d.pk: d for d in departments_for(scope)}
     # Application-level counters: the all-departments rows, or the chosen department's.
     app_rows = [ALL_DEPARTMENTS] if department_ids is None else department_ids
-    sums = {f: Sum(f) for f in DAY_FIELDS}
     days = _base(DayStat, filters)
-    per_department = {row["department_id"]: row for row in (
-        days.exclude(department_id=ALL_DEPARTMENTS).filter(
-            **({} if department_ids is None else {"department_id__in": department_ids}))
-        .values("department_id").annotate(**sums).order_by())}
-    application = days.filter(department_id__in=app_rows).aggregate(**sums)
     daily = dict(days.filter(department_id__in=app_rows).values_list("day").annotate(n=Sum("submitted"))
                  .order_by("day"))
-
-    reviews_total = {f: sum(row[f] or 0 for row in per_department.values()) for f in DAY_FIELDS}
-    totals = {f: application[f] or 0 for f in ("submitted", "permits", "ratings", "rating_sum", "low_ratings")}
-    totals.update({f: reviews_total[f] for f in ("decided", "approved", "rejected", "corrections", "sla_met", "yellow",
-                                                 "red")})
-    totals.update(_rates(totals))
-
-    department_rows = []
-    for pk, department in names.items():
-        if department_ids is not None and pk not in department_ids:
-            continue
-        row = {f: (per_department.get(pk, {}).get(f) or 0) for f in DAY_FIELDS}
-        row.update(_rates(row), department=department)
-        department_rows.append(row)
+    totals = figures(filters, department_ids).get((), empty_figure())
+    per_department = figures(filters, department_ids, by=("department",))
+    department_rows = [{**per_department.get((pk,), empty_figure()), "department": department}
+                       for pk, department in names.items() if department_ids is None or pk in department_ids]
 
     histograms = _histograms(filters, department_ids)
     times_department = _merged(histograms, lambda k: k[1])
@@ -192,7 +237,7 @@ def dashboard(filters: Filters, scope: Scope) -> dict:
                    "submitted": daily.get(filters.date_from + timedelta(days=i), 0)}
                   for i in range((filters.date_to - filters.date_from).days + 1)],
         "weekly": _weekly(daily, filters),
-        "times_overall": _times(sum(histograms.values(), Counter())),
+        "times_overall": {k: totals[k] for k in ("n", "p50", "p90", "mean")},
         "times_department": [{"department": names[pk], **_times(h)} for pk, h in sorted(
             times_department.items(), key=lambda i: names[i[0]].code) if pk in names],
         "times_service": [{"service": service_names[pk], **_times(h)} for pk, h in sorted(
@@ -316,32 +361,22 @@ def scorecard(month: date, scope: Scope) -> list[dict]:
     """The departments ranked for one calendar month by
     score = 0.4 × SLA compliance + 0.3 × speed + 0.3 × rating (each on 0–100; a missing part counts 0)."""
     filters = Filters(date_from=month, date_to=next_month(month) - timedelta(days=1))
-    figures = dashboard_counts(filters, scope)
-    histograms = _merged(_histograms(filters, None if scope.departments is None else sorted(scope.departments)),
-                         lambda k: k[1])
+    per_department = figures(filters, None if scope.departments is None else sorted(scope.departments),
+                             by=("department",))
     rows = []
     for department in departments_for(scope):
-        row = figures.get(department.pk, dict.fromkeys(DAY_FIELDS, 0))
-        rates = _rates(row)
-        median = percentile(histograms.get(department.pk, Counter()), 50)
-        parts = {"sla": rates["sla_rate"], "speed": speed_score(median), "rating": rating_score(rates["average_rating"])}
+        row = per_department.get((department.pk,), empty_figure())
+        median = row["p50"]
+        parts = {"sla": row["sla_rate"], "speed": speed_score(median), "rating": rating_score(row["average_rating"])}
         score = round(sum(SCORE_WEIGHTS[k] * (v or 0) for k, v in parts.items()), 1)
-        rows.append({"department": department, "decided": row["decided"], "sla_rate": rates["sla_rate"],
-                     "median_days": median, "average_rating": rates["average_rating"], "ratings": row["ratings"],
+        rows.append({"department": department, "decided": row["decided"], "sla_rate": row["sla_rate"],
+                     "median_days": median, "average_rating": row["average_rating"], "ratings": row["ratings"],
                      "speed_score": parts["speed"], "rating_score": parts["rating"], "score": score,
                      "yellow": row["yellow"], "red": row["red"]})
     rows.sort(key=lambda r: (-r["score"], r["department"].code))
     for rank, row in enumerate(rows, start=1):
         row["rank"] = rank
     return rows
-
-
-def dashboard_counts(filters: Filters, scope: Scope) -> dict[int, dict]:
-    query = _base(DayStat, filters).exclude(department_id=ALL_DEPARTMENTS)
-    if scope.departments is not None:
-        query = query.filter(department_id__in=scope.departments)
-    return {row["department_id"]: {f: row[f] or 0 for f in DAY_FIELDS}
-            for row in query.values("department_id").annotate(**{f: Sum(f) for f in DAY_FIELDS}).order_by()}
 
 
 # --- Reviews: overdue and oldest (bounded pages on the open-review indexes) ---------------------------------

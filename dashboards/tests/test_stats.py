@@ -4,7 +4,7 @@ the audit chain keeps the summaries exact and is harmless when run twice."""
 
 import math
 from collections import Counter, defaultdict
-from datetime import UTC, date, datetime
+from datetime import date
 from io import StringIO
 from zoneinfo import ZoneInfo
 
@@ -24,22 +24,11 @@ from dashboards import selectors
 from dashboards.models import DayStat, ReviewFact
 from dashboards.stats import stats_consume, stats_rebuild
 from departments.models import Department
-from devtools.history import generate_history
-from devtools.management.commands.seed_demo import DEMO_CATALOGUE
 from permits.models import Permit
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
-NOW = datetime(2026, 11, 24, 4, 0, tzinfo=UTC)
 DECIDED = ("approved", "rejected")
-
-
-@pytest.fixture
-def history(db, settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    call_command("load_catalogue", str(DEMO_CATALOGUE), stdout=StringIO())
-    generate_history(applications=300, seed=7, now=NOW)
-    call_command("rebuild_stats", stdout=StringIO())
 
 
 @pytest.fixture

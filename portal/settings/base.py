@@ -198,6 +198,11 @@ OPINION_SLA_DAYS = env.int("OPINION_SLA_DAYS", default=3)
 # Working days a department told of an approval by filing has to acknowledge it; older
 # unacknowledged filings are flagged on the managers' dashboard.
 FILING_ACKNOWLEDGE_DAYS = env.int("FILING_ACKNOWLEDGE_DAYS", default=5)
+# Published performance and open data (dashboards.public): a count below this, and every figure
+# computed from it, is published as suppressed, so nobody can be recognised in a small number.
+OPEN_DATA_MIN_COUNT = env.int("OPEN_DATA_MIN_COUNT", default=5)
+# How long browsers and shared caches may keep the public performance pages and data files (seconds).
+PERFORMANCE_MAX_AGE = env.int("PERFORMANCE_MAX_AGE", default=300)
 # The registers the government keeps (registers.client): each register's address, as
 # "company=https://...,population=https://...,address=https://..." (the development profile points
 # every one at the reference register service that `make run` starts); a register without one is

@@ -52,6 +52,7 @@ def test_footer_links_every_page(client):
     assert re.findall(r'<a href="([^"]+)">([^<]+)</a>', footer) == [
         ("/help/", "Help"), ("/contact/", "Contact"), ("/privacy/", "Privacy notice"),
         ("/accessibility/", "Accessibility statement"), ("/terms/", "Terms of use"),
+        ("/performance/", "How departments and services perform"),
     ]
 
 

@@ -7,6 +7,7 @@ alone)."""
 import json
 import os
 import shutil
+from io import StringIO
 from pathlib import Path
 
 import pytest
@@ -68,6 +69,21 @@ def axe_violations(page) -> list[dict]:
         {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
         for v in result["violations"]
     ]
+
+
+@pytest.fixture
+def history(settings, tmp_path):
+    """400 generated applications up to now (seed 3) in the demo catalogue, summaries rebuilt: the
+    managers' dashboards and the public performance pages have figures to show."""
+    from django.core.management import call_command
+
+    from devtools.history import generate_history
+    from devtools.management.commands.seed_demo import DEMO_CATALOGUE
+
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    call_command("load_catalogue", str(DEMO_CATALOGUE), stdout=StringIO())
+    generate_history(applications=400, seed=3)
+    call_command("rebuild_stats", stdout=StringIO())
 
 
 @pytest.fixture

@@ -3,30 +3,18 @@ scorecard, bottlenecks and the auditor's log, each with axe-core finding no viol
 is photographed (DASHBOARD_SCREENSHOT_DIR=docs/screenshots to refresh the README's picture)."""
 
 import os
-from io import StringIO
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import expect
 
 from accounts.models import Role
 from audit.models import Action, AuditEvent
-from devtools.history import generate_history
-from devtools.management.commands.seed_demo import DEMO_CATALOGUE
 from tests.factories import UserFactory
 
 from .test_officer_journey import sign_in
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
-
-
-@pytest.fixture
-def history(settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    call_command("load_catalogue", str(DEMO_CATALOGUE), stdout=StringIO())
-    generate_history(applications=400, seed=3)
-    call_command("rebuild_stats", stdout=StringIO())
 
 
 def test_manager_reads_the_dashboard_scorecard_and_bottlenecks(page, assert_accessible, history, tmp_path):
