@@ -717,7 +717,7 @@ class DepartmentAdminForm(TranslationsMixin, forms.ModelForm):
 
     class Meta:
         model = Department
-        fields = ("code", "name", "email")
+        fields = ("code", "name", "email", "is_supervising_office")
 
     def clean(self):
         cleaned_data = super().clean()
@@ -752,7 +752,7 @@ class DepartmentAdmin(FreshSecondFactorAdminMixin, admin.ModelAdmin):
 
     form = DepartmentAdminForm
     inlines = [MembershipInline]
-    list_display = ("code", "display_name", "email")
+    list_display = ("code", "display_name", "email", "is_supervising_office")
     search_fields = ("code", "name", "email")
 
     @admin.display(description=_("name"))
