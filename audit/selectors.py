@@ -151,6 +151,7 @@ OBJECT_TYPES = {
     "address": pgettext_lazy("audit object", "Network address"),
     "chain_check": pgettext_lazy("audit object", "Chain check"),
     "certificate": pgettext_lazy("audit object", "E-certificate"),
+    "complaint": pgettext_lazy("audit object", "Complaint"),
 }
 # Pages that were looked at or exported, by the name their events record.
 PAGES = {
