@@ -27,7 +27,8 @@ def sign_out(page):
 
 
 def answer(page, *, upheld: str, text: str):
-    page.get_by_role("link", name="Complaints", exact=True).first.click()
+    page.goto(reverse("departments:queue"))
+    page.get_by_role("link", name="Complaints", exact=True).click()
     page.locator("#complaints").get_by_role("link").first.click()
     page.get_by_label(upheld).check()
     page.get_by_label("Your written answer to the complainant").fill(text)
