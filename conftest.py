@@ -17,7 +17,8 @@ from tests.services import postgres_configured, redis_reachable, redis_url
 # the test process, the application role where it matters), and the reference register service
 # (tests/register_service).
 pytest_plugins = ["tests.engine_fixtures", "tests.filing_fixtures", "tests.oidc_provider.fixtures",
-                  "tests.database_roles", "tests.register_service.fixtures", "tests.bundle_fixtures"]
+                  "tests.database_roles", "tests.register_service.fixtures", "tests.bundle_fixtures",
+                  "tests.complaint_fixtures"]
 
 STRICT = os.environ.get("STRICT") == "1"
 

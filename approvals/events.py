@@ -45,3 +45,12 @@ def person_event(action, person_id: int, *, actor=None, via: TokenActor | None =
 
 def _by(via: TokenActor | None, event: Event) -> Event:
     return via.stamp(event) if via is not None else event
+
+
+def complaint_event(action, complaint, *, actor=None, ip=None, department_code="", purpose="", **details) -> Event:
+    """An event about a complaint: a signed-in complainant is its subject (their "who viewed my
+    data" lists staff views of it), with the application it concerns."""
+    return Event(action=action, object_type="complaint", object_id=complaint.pk, actor=actor, ip=ip,
+                 subject_id=complaint.complainant_id, application_id=complaint.application_id,
+                 department_code=department_code, purpose=purpose,
+                 details={k: v for k, v in details.items() if v not in (None, "", [], {})})

@@ -30,6 +30,7 @@ from .models import (
     BundleApplication,
     CalendarChangeReview,
     CalendarChangeState,
+    Complaint,
     Review,
     ReviewStatus,
 )
@@ -241,3 +242,9 @@ def lock_calendar_change_reviews(item_ids, *, department_ids) -> list[CalendarCh
     return list(CalendarChangeReview.objects.select_for_update(of=("self",), no_key=True).select_related("change")
                 .filter(pk__in=item_ids, department_id__in=department_ids, state=CalendarChangeState.PENDING)
                 .order_by("pk"))
+
+
+def lock_complaint(complaint_id: int) -> Complaint:
+    """Lock one complaint row and return it: an answer, a verdict, a reassignment or a beat's claim
+    in flight waits for the other."""
+    return Complaint.objects.select_for_update(of=("self",)).get(pk=complaint_id)

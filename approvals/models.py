@@ -404,6 +404,13 @@ class NotificationKind(models.TextChoices):
     OPINION_DUE = "opinion_due", _("Opinion due tomorrow")
     OPINION_OVERDUE = "opinion_overdue", _("Opinion overdue")
     FILING_RECEIVED = "filing_received", _("Approved application filed with your department")
+    # Complaints (approvals.complaints): to the handler, and to a signed-in complainant.
+    COMPLAINT_ASSIGNED = "complaint_assigned", _("Complaint for you to answer")
+    COMPLAINT_REMINDER = "complaint_reminder", _("Complaint answer due soon")
+    COMPLAINT_OVERDUE = "complaint_overdue", _("Complaint answer overdue")
+    COMPLAINT_RECEIVED = "complaint_received", _("Complaint received")
+    COMPLAINT_ANSWERED = "complaint_answered", _("Your complaint was answered")
+    COMPLAINT_ESCALATED = "complaint_escalated", _("Your complaint went to the supervising office")
 
 
 class EmailStatus(models.TextChoices):
@@ -837,3 +844,164 @@ class CalendarChangeReview(models.Model):
 
     def __str__(self):
         return f"{self.review_id}: {self.due_date} → {self.new_due_date}"
+
+
+# --- Complaints (supervision of the service): each handled by a named person by a deadline ------------
+
+COMPLAINT_TEXT_MIN_LENGTH, COMPLAINT_TEXT_MAX_LENGTH = 20, 4000
+COMPLAINT_ANSWER_MAX_LENGTH = 4000
+COMPLAINT_REASON_MAX_LENGTH = 2000
+COMPLAINT_OFFICER_NAME_MAX_LENGTH = 150
+
+
+class ComplaintCategory(models.TextChoices):
+    SLOW = "slow", _("Slow handling")
+    WRONG_DECISION = "wrong_decision", _("Wrong decision")
+    CONDUCT = "conduct", _("An officer's conduct")
+    # Once-only (approvals.once_only): a department asked again for data the portal already holds.
+    ASKED_AGAIN = "asked_again", _("Asked again for data another department already holds")
+    OTHER = "other", _("Other")
+
+
+class ComplaintAbout(models.TextChoices):
+    APPLICATION = "application", _("One of my applications")
+    DEPARTMENT = "department", _("A department as a whole")
+    OFFICER = "officer", _("An officer's conduct")
+
+
+class ComplaintStatus(models.TextChoices):
+    UNCONFIRMED = "unconfirmed", _("Waiting for the e-mail address to be confirmed")
+    OPEN = "open", _("Being handled")
+    ANSWERED = "answered", _("Answered: waiting for your verdict")
+    ESCALATED = "escalated", _("Being handled by the supervising office")
+    CLOSED = "closed", _("Closed")
+
+
+COMPLAINT_OPEN = frozenset({ComplaintStatus.OPEN, ComplaintStatus.ESCALATED})
+
+
+class Complaint(models.Model):
+    """A complaint about an application of the complainant's own, a department, or an officer's
+    conduct. A named handler answers it by a working-day due date (approvals.complaints); the
+    complainant's "not satisfied" sends it once to the supervising office. A signed-in citizen is
+    the ``complainant``; a member of the public gives ``contact_email`` and confirms it first."""
+
+    reference = models.CharField(_("reference"), max_length=20, unique=True, null=True, blank=True)
+    complainant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="complaints", verbose_name=_("complainant"))
+    contact_name = models.CharField(_("name"), max_length=150, blank=True)
+    contact_email = models.EmailField(_("email"), blank=True)
+    language = models.CharField(_("language"), max_length=10, blank=True)
+    about = models.CharField(_("about"), max_length=16, choices=ComplaintAbout.choices)
+    category = models.CharField(_("category"), max_length=16, choices=ComplaintCategory.choices)
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="complaints", verbose_name=_("application"))
+    # The department concerned, and the officer complained about or who decided (when known).
+    department = models.ForeignKey("departments.Department", on_delete=models.PROTECT, related_name="complaints",
+                                   verbose_name=_("department concerned"))
+    officer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="+", verbose_name=_("officer concerned"))
+    officer_name = models.CharField(_("officer's name"), max_length=COMPLAINT_OFFICER_NAME_MAX_LENGTH, blank=True)
+    text = models.TextField(_("complaint"), max_length=COMPLAINT_TEXT_MAX_LENGTH)
+    status = models.CharField(_("status"), max_length=12, choices=ComplaintStatus.choices,
+                              default=ComplaintStatus.UNCONFIRMED)
+    created_at = models.DateTimeField(_("written"), default=timezone.now)
+    filed_at = models.DateTimeField(_("received"), null=True, blank=True)  # routed (after confirmation)
+    # Who handles it now: a named person of the handling department (the department concerned,
+    # or the supervising office).
+    handling_department = models.ForeignKey("departments.Department", on_delete=models.PROTECT, null=True,
+                                            blank=True, related_name="+", verbose_name=_("handling department"))
+    handler = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="handled_complaints", verbose_name=_("handler"))
+    # The clock of the current level, in working days (columns scanned by beat).
+    due_date = models.DateField(_("answer due"), null=True, blank=True)
+    remind_on = models.DateField(_("reminder date"), null=True, blank=True)
+    reminded_at = models.DateTimeField(_("reminder sent"), null=True, blank=True)
+    overdue_at = models.DateTimeField(_("overdue escalation sent"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("sent to the supervising office"), null=True, blank=True)
+    # Figures for the statistics: the first answer came by its due date; the last answer upheld it.
+    answered_in_time = models.BooleanField(_("answered in time"), null=True, blank=True)
+    upheld = models.BooleanField(_("upheld"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(complainant__isnull=False) | ~Q(contact_email=""),
+                                   name="complaint_has_complainant"),
+            models.CheckConstraint(condition=~Q(about="application") | Q(application__isnull=False,
+                                                                         complainant__isnull=False),
+                                   name="complaint_application_signed_in"),
+            models.CheckConstraint(condition=LessThanOrEqual(Length("text"), COMPLAINT_TEXT_MAX_LENGTH),
+                                   name="complaint_text_max_length"),
+        ]
+        indexes = [
+            models.Index(fields=["handler", "status"], name="complaint_handler"),
+            models.Index(fields=["handling_department", "status"], name="complaint_handling_department"),
+            models.Index(fields=["due_date"], name="complaint_open_due", condition=Q(status__in=["open", "escalated"])),
+            models.Index(fields=["department", "filed_at"], name="complaint_department_filed"),
+        ]
+        verbose_name = _("complaint")
+        verbose_name_plural = _("complaints")
+
+    def __str__(self):
+        return self.reference or f"complaint {self.pk}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in COMPLAINT_OPEN
+
+
+class ComplaintAnswer(models.Model):
+    """One level's written answer (1: the department concerned, 2: the supervising office) and the
+    complainant's verdict on it."""
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="answers")
+    level = models.PositiveSmallIntegerField(_("level"))
+    department = models.ForeignKey("departments.Department", on_delete=models.PROTECT, related_name="+")
+    answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                    verbose_name=_("answered by"))
+    text = models.TextField(_("answer"), max_length=COMPLAINT_ANSWER_MAX_LENGTH)
+    upheld = models.BooleanField(_("upheld"))
+    answered_at = models.DateTimeField(_("answered"), default=timezone.now)
+    satisfied = models.BooleanField(_("satisfied"), null=True, blank=True)
+    verdict_reason = models.TextField(_("reason"), max_length=COMPLAINT_REASON_MAX_LENGTH, blank=True)
+    verdict_at = models.DateTimeField(_("verdict given"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["complaint", "level"]
+        constraints = [
+            models.UniqueConstraint(fields=["complaint", "level"], name="complaint_answer_unique_level"),
+            models.CheckConstraint(condition=Q(level__in=[1, 2]), name="complaint_answer_level"),
+            models.CheckConstraint(condition=~Q(text=""), name="complaint_answer_has_text"),
+            models.CheckConstraint(condition=~Q(satisfied=False) | ~Q(verdict_reason=""),
+                                   name="complaint_not_satisfied_has_reason"),
+        ]
+        verbose_name = _("answer to a complaint")
+        verbose_name_plural = _("answers to complaints")
+
+    def __str__(self):
+        return f"{self.complaint} / {self.level}"
+
+
+class ComplaintMail(models.Model):
+    """The outbox of mails to a member of the public who complained without an account (a
+    signed-in complainant gets notifications): one row per mail, sent after commit by
+    ``complaint_mail_task`` and re-sent by the reconciler while it stays pending."""
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="mails")
+    kind = models.CharField(_("kind"), max_length=32)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    email_status = models.CharField(max_length=10, choices=EmailStatus.choices, default=EmailStatus.PENDING)
+    email_claimed_at = models.DateTimeField(null=True, blank=True)
+    email_sent_at = models.DateTimeField(null=True, blank=True)
+    email_attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["created_at"], name="complaint_mail_outbox",
+                                condition=Q(email_status__in=["pending", "sending"]))]
+        verbose_name = _("complaint mail")
+        verbose_name_plural = _("complaint mails")
+
+    def __str__(self):
+        return f"{self.kind} → {self.complaint_id}"

@@ -61,38 +61,45 @@ def departments_staff_ids(department_ids, *, role: str = MembershipRole.OFFICER)
     return staff
 
 
-def _claim(notification_id: int, stale_before) -> bool:
-    """Take the right to send this email; False when it is sent or someone else sends it."""
+def outbox_claim(model, row_id: int) -> bool:
+    """Take the right to send the email of this outbox row (a Notification, a ComplaintMail);
+    False when it is sent or someone else sends it."""
+    stale_before = timezone.now() - timedelta(seconds=settings.PORTAL_RECONCILE_AFTER_SECONDS)
     return bool(
-        Notification.objects.filter(pk=notification_id)
+        model.objects.filter(pk=row_id)
         .filter(Q(email_status=EmailStatus.PENDING) | Q(email_status=EmailStatus.SENDING, email_claimed_at__lt=stale_before))
         .update(email_status=EmailStatus.SENDING, email_claimed_at=timezone.now())
     )
 
 
+def outbox_send(row, *, language: str, build) -> str:
+    """Send ``build(row)`` written in ``language`` and mark the claimed outbox row sent: "sent", or
+    "failed" (logged; tried again by the reconciler until MAX_EMAIL_ATTEMPTS)."""
+    try:
+        with translation.override(language or settings.LANGUAGE_CODE):
+            message = build(row)
+        message.send()
+    except Exception:
+        log.exception("email of %s %s failed", row._meta.model_name, row.pk)
+        with transaction.atomic():
+            attempts = row.email_attempts + 1
+            type(row).objects.filter(pk=row.pk).update(
+                email_attempts=attempts,
+                email_status=EmailStatus.FAILED if attempts >= MAX_EMAIL_ATTEMPTS else EmailStatus.PENDING,
+            )
+        return "failed"
+    type(row).objects.filter(pk=row.pk).update(email_status=EmailStatus.SENT, email_sent_at=timezone.now())
+    return "sent"
+
+
 def notification_send_email(*, notification_id: int) -> str:
-    stale_before = timezone.now() - timedelta(seconds=settings.PORTAL_RECONCILE_AFTER_SECONDS)
-    if not _claim(notification_id, stale_before):
+    if not outbox_claim(Notification, notification_id):
         return "skipped"
     n = Notification.objects.select_related("recipient", "application", "review__department").get(pk=notification_id)
     if not mailable(n.recipient.email):  # a walk-in registered at a front desk without an address
         Notification.objects.filter(pk=n.pk).update(email_status=EmailStatus.NONE)
         return "no_address"
-    try:
-        with translation.override(n.recipient.language or settings.LANGUAGE_CODE):
-            message = build_email(n)
-        message.send()
-    except Exception:
-        log.exception("email for notification %s failed", notification_id)
-        with transaction.atomic():
-            attempts = n.email_attempts + 1
-            Notification.objects.filter(pk=n.pk).update(
-                email_attempts=attempts,
-                email_status=EmailStatus.FAILED if attempts >= MAX_EMAIL_ATTEMPTS else EmailStatus.PENDING,
-            )
-        return "failed"
-    Notification.objects.filter(pk=n.pk).update(email_status=EmailStatus.SENT, email_sent_at=timezone.now())
-    return "sent"
+    return outbox_send(n, language=n.recipient.language, build=build_email)
 
 
 def correction_labels(n: Notification) -> str:

@@ -13,7 +13,7 @@ from django.utils import timezone
 from core.nudges import publish
 from permits.models import Permit
 
-from .models import EmailStatus, Notification, Review, ReviewStatus
+from .models import ComplaintMail, EmailStatus, Notification, Review, ReviewStatus
 
 BATCH = 500
 EMAIL_BATCH = 50
@@ -38,13 +38,21 @@ def reconcile(*, older_than_seconds: int | None = None) -> dict:
     for permit_id in permits:
         publish("permits.tasks.permit_render_task", permit_id)
 
-    notifications = list(
-        Notification.objects.filter(
+    notifications = _unsent_mails(Notification, before, "approvals.tasks.notification_email_task")
+    complaint_mails = _unsent_mails(ComplaintMail, before, "approvals.tasks.complaint_mail_task")
+
+    return {"applications": len(applications), "permits": len(permits), "notifications": len(notifications),
+            "complaint_mails": len(complaint_mails)}
+
+
+def _unsent_mails(model, before, task: str) -> list[int]:
+    """Publish the outbox rows (notifications, complaints' mails) whose email stayed unsent."""
+    ids = list(
+        model.objects.filter(
             Q(email_status=EmailStatus.PENDING, created_at__lte=before)
             | Q(email_status=EmailStatus.SENDING, email_claimed_at__lte=before)
         ).values_list("pk", flat=True).order_by("pk")[: BATCH * 4]
     )
-    for start in range(0, len(notifications), EMAIL_BATCH):
-        publish("approvals.tasks.notification_email_task", notifications[start:start + EMAIL_BATCH])
-
-    return {"applications": len(applications), "permits": len(permits), "notifications": len(notifications)}
+    for start in range(0, len(ids), EMAIL_BATCH):
+        publish(task, ids[start:start + EMAIL_BATCH])
+    return ids

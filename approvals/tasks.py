@@ -3,6 +3,8 @@
 from celery import shared_task
 
 from .calendar_changes import calendar_changes_record
+from .complaint_mail import complaint_mail_send
+from .complaints import complaint_scan
 from .notifications import notification_send_email
 from .opinion_deadlines import opinion_scan
 from .permit_flow import permit_render
@@ -26,6 +28,16 @@ def notification_email_task(notification_ids: list[int]) -> list[str]:
 @shared_task(ignore_result=True)
 def sla_scan_task() -> dict:
     return {**sla_scan(), **opinion_scan()}
+
+
+@shared_task(ignore_result=True)
+def complaint_scan_task() -> dict:
+    return complaint_scan()
+
+
+@shared_task(ignore_result=True)
+def complaint_mail_task(mail_ids: list[int]) -> list[str]:
+    return [complaint_mail_send(mail_id=pk) for pk in mail_ids]
 
 
 @shared_task(ignore_result=True)

@@ -15,9 +15,19 @@ from django.db import models
 from core.errors import InvalidTransition
 from permits.models import Permit, PermitStatus, ReissueRequest, ReissueRequestStatus
 
-from .models import Application, ApplicationStatus, BundleApplication, BundleApplicationStatus, Review, ReviewStatus
+from .models import (
+    Application,
+    ApplicationStatus,
+    BundleApplication,
+    BundleApplicationStatus,
+    Complaint,
+    ComplaintStatus,
+    Review,
+    ReviewStatus,
+)
 
 A, R, P, C, B = ApplicationStatus, ReviewStatus, PermitStatus, ReissueRequestStatus, BundleApplicationStatus
+K = ComplaintStatus
 
 APPLICATION_TRANSITIONS: dict[str, frozenset[str]] = {
     A.DRAFT: frozenset({A.IN_REVIEW, A.WITHDRAWN}),  # submit, withdraw
@@ -61,15 +71,28 @@ BUNDLE_APPLICATION_TRANSITIONS: dict[str, frozenset[str]] = {
     B.WITHDRAWN: frozenset(),
 }
 
+# A complaint (approvals.complaints): a member of the public confirms their address first; the
+# handler answers; the complainant is satisfied (closed) or not: the first "not satisfied" sends it
+# to the supervising office, whose answer closes it whatever the verdict on it.
+COMPLAINT_TRANSITIONS: dict[str, frozenset[str]] = {
+    K.UNCONFIRMED: frozenset({K.OPEN}),  # the address confirmed: routed
+    K.OPEN: frozenset({K.ANSWERED}),
+    K.ANSWERED: frozenset({K.CLOSED, K.ESCALATED}),  # satisfied, or not (once)
+    K.ESCALATED: frozenset({K.ANSWERED}),
+    K.CLOSED: frozenset(),
+}
+
 TRANSITIONS: dict[type[models.Model], dict[str, frozenset[str]]] = {
     Application: APPLICATION_TRANSITIONS, Review: REVIEW_TRANSITIONS, Permit: PERMIT_TRANSITIONS,
     ReissueRequest: REISSUE_REQUEST_TRANSITIONS, BundleApplication: BUNDLE_APPLICATION_TRANSITIONS,
+    Complaint: COMPLAINT_TRANSITIONS,
 }
 
 # The states a row may be created in.
 INITIAL: dict[type[models.Model], frozenset[str]] = {
     Application: frozenset({A.DRAFT}), Review: frozenset({R.WAITING, R.PENDING}), Permit: frozenset({P.VALID}),
     ReissueRequest: frozenset({C.PENDING}), BundleApplication: frozenset({B.DRAFT}),
+    Complaint: frozenset({K.UNCONFIRMED, K.OPEN}),  # a signed-in citizen's is routed at once
 }
 
 

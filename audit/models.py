@@ -92,6 +92,13 @@ class Action(models.TextChoices):
     REGISTER_LOOKUP_FAILED = "register.lookup_failed", _("Register lookup without a usable answer")
     REGISTER_CONSENT = "register.consent", _("Agreement to a register lookup answered")
     REGISTER_VALUE_DISPUTED = "register.disputed", _("A register's value reported wrong")
+    COMPLAINT_FILED = "complaint.filed", _("Complaint filed")
+    COMPLAINT_ASSIGNED = "complaint.assigned", _("Complaint assigned")
+    COMPLAINT_VIEWED = "complaint.viewed", _("Complaint viewed")
+    COMPLAINT_ANSWERED = "complaint.answered", _("Complaint answered")
+    COMPLAINT_VERDICT = "complaint.verdict", _("Verdict on a complaint's answer")
+    COMPLAINT_ESCALATED = "complaint.escalated", _("Complaint sent to the supervising office")
+    COMPLAINT_OVERDUE = "complaint.overdue", _("Complaint answer overdue")
 
 
 class AuditEvent(models.Model):

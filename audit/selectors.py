@@ -31,6 +31,7 @@ STAFF_ACCESS_ACTIONS = (
     Action.CERTIFICATE_REVOKED,
     Action.FILING_VIEWED,
     Action.FILING_ACKNOWLEDGED,
+    Action.COMPLAINT_VIEWED,
 )
 
 # A register answering the portal with the person's data for their application: the register is
@@ -56,6 +57,7 @@ ACCESS_DESCRIPTIONS = {
     Action.FILING_VIEWED: _("Read what it is told of your approved application"),
     Action.FILING_ACKNOWLEDGED: _("Acknowledged being told of your approved application"),
     Action.PROGRESS_CHECKED: _("Checked the progress of your application with its reference and check code"),
+    Action.COMPLAINT_VIEWED: _("Opened your complaint to handle it"),
     # What a front desk does for the citizen.
     Action.IDENTITY_VERIFIED: _("Verified your identity in person"),
     Action.CLAIM_LETTER_PRINTED: _("Printed a letter to claim your account"),
@@ -85,6 +87,7 @@ PURPOSES = {
     "filing": _("Being told of your approved application (filing after approval)"),
     "register_lookup": _("Filling in your application from the registers the government keeps"),
     "certificate_reuse": _("Using what the government already holds instead of asking you for it"),
+    "complaint": _("Handling your complaint"),
 }
 DECISIONS = frozenset({Action.REVIEW_APPROVED, Action.REVIEW_REJECTED, Action.REVIEW_CORRECTION})
 
@@ -152,6 +155,7 @@ OBJECT_TYPES = {
     "address": pgettext_lazy("audit object", "Network address"),
     "chain_check": pgettext_lazy("audit object", "Chain check"),
     "certificate": pgettext_lazy("audit object", "E-certificate"),
+    "complaint": pgettext_lazy("audit object", "Complaint"),
 }
 # Pages that were looked at or exported, by the name their events record.
 PAGES = {

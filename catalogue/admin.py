@@ -730,7 +730,7 @@ class DepartmentAdminForm(TranslationsMixin, forms.ModelForm):
 
     class Meta:
         model = Department
-        fields = ("code", "name", "email", "address", "opening_hours", "phone")
+        fields = ("code", "name", "email", "is_supervising_office", "address", "opening_hours", "phone")
 
     def clean(self):
         cleaned_data = super().clean()
@@ -765,7 +765,7 @@ class DepartmentAdmin(FreshSecondFactorAdminMixin, admin.ModelAdmin):
 
     form = DepartmentAdminForm
     inlines = [MembershipInline]
-    list_display = ("code", "display_name", "email")
+    list_display = ("code", "display_name", "email", "is_supervising_office")
     search_fields = ("code", "name", "email")
 
     @admin.display(description=_("name"))

@@ -17,6 +17,7 @@ from approvals.access import may_withdraw
 from approvals.answers import answer_sections, asked_pages, first_incomplete_step, section_of, summary_errors
 from approvals.applicable import application_not_needed, not_needed
 from approvals.attachments import CopyUnavailable, disarmed_copy
+from approvals.complaint_selectors import complaints_about_application, complaints_for_citizen
 from approvals.evidence import CertificateRefused
 from approvals.models import Application, ApplicationStatus, Attachment, ReviewStatus
 from approvals.prefill import prefill_answers
@@ -379,8 +380,9 @@ def my_applications(request):
         items = [a for a in applications if a.status in statuses]
         if items:
             groups.append({"name": name, "title": titles[name], "applications": items})
-    return render(request, "approvals/my_applications.html", {"groups": groups, "applications": applications,
-                                                              "bundles": bundle_selectors.bundles_for_citizen(request.user)})
+    return render(request, "approvals/my_applications.html", {
+        "groups": groups, "applications": applications, "bundles": bundle_selectors.bundles_for_citizen(request.user),
+        "complaints": complaints_for_citizen(request.user)})
 
 
 def feedback_context(application, user) -> dict:
@@ -424,6 +426,7 @@ def detail_context(request, application) -> dict:
         "not_needed": application_not_needed(application) if application.submitted_at else [],
         "can_withdraw": may_withdraw(application),
         "told": selectors.filings_for_citizen(application),
+        "complaints": complaints_about_application(application) if application.submitted_at else [],
     }
 
 

@@ -1,5 +1,7 @@
 """Form helpers every face uses."""
 
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
 from django import forms
 from django.contrib import messages
 from django.http import HttpResponse
@@ -40,3 +42,13 @@ def mark_read(request, mark, *, back: str) -> HttpResponse:
         return HttpResponse(status=204)
     messages.success(request, _("Marked as read."))
     return redirect(back)
+
+
+def submit_helper(name: str, label) -> FormHelper:
+    """A crispy helper for a form the template wraps in its own <form> with the CSRF token, with
+    one submit button."""
+    helper = FormHelper()
+    helper.form_tag = False
+    helper.disable_csrf = True
+    helper.add_input(Submit(name, label))
+    return helper

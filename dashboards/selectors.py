@@ -14,6 +14,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from accounts.models import Role
+from approvals.complaint_selectors import department_complaint_counts
 from approvals.models import REVIEW_OPEN, BundleApplication, Filing, Review, ReviewStatus
 from approvals.once_only import FIGURES, not_provided
 from catalogue.models import Bundle, Service
@@ -364,7 +365,10 @@ def scorecard(month: date, scope: Scope) -> list[dict]:
     per_department = figures(filters, None if scope.departments is None else sorted(scope.departments),
                              by=("department",))
     rows = []
-    for department in departments_for(scope):
+    departments = list(departments_for(scope))
+    # Complaints are counted as they stand today (open, and past their answer's due date).
+    complaints = department_complaint_counts([d.pk for d in departments])
+    for department in departments:
         row = per_department.get((department.pk,), empty_figure())
         median = row["p50"]
         parts = {"sla": row["sla_rate"], "speed": speed_score(median), "rating": rating_score(row["average_rating"])}
@@ -372,7 +376,9 @@ def scorecard(month: date, scope: Scope) -> list[dict]:
         rows.append({"department": department, "decided": row["decided"], "sla_rate": row["sla_rate"],
                      "median_days": median, "average_rating": row["average_rating"], "ratings": row["ratings"],
                      "speed_score": parts["speed"], "rating_score": parts["rating"], "score": score,
-                     "yellow": row["yellow"], "red": row["red"]})
+                     "yellow": row["yellow"], "red": row["red"],
+                     "complaints_open": complaints.get(department.pk, {}).get("open", 0),
+                     "complaints_overdue": complaints.get(department.pk, {}).get("overdue", 0)})
     rows.sort(key=lambda r: (-r["score"], r["department"].code))
     for rank, row in enumerate(rows, start=1):
         row["rank"] = rank

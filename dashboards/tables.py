@@ -115,6 +115,7 @@ def scorecard_table(rows: list[dict]) -> Table:
         _col(_("Decided in time %"), "sla_rate"), _col(_("Median working days"), "median_days"),
         _col(_("Speed score"), "speed_score"), _col(_("Average rating"), "average_rating"),
         _col(_("Rating score"), "rating_score"), _col(_("Yellow cards"), "yellow"), _col(_("Red cards"), "red"),
+        _col(_("Open complaints"), "complaints_open"), _col(_("Complaints overdue"), "complaints_overdue"),
         _col(_("Score"), "score")], rows)
 
 

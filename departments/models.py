@@ -19,9 +19,15 @@ class Department(models.Model):
     address = models.JSONField(_("address"), default=dict, blank=True)
     opening_hours = models.JSONField(_("opening hours"), default=dict, blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
+    # The office that supervises the departments' service: it handles complaints about a department
+    # as a whole or about its supervisor, and every complaint its complainant is not satisfied with.
+    is_supervising_office = models.BooleanField(_("supervising office"), default=False)
 
     class Meta:
         ordering = ["code"]
+        constraints = [models.UniqueConstraint(fields=["is_supervising_office"],
+                                               condition=models.Q(is_supervising_office=True),
+                                               name="department_one_supervising_office")]
         verbose_name = _("department")
         verbose_name_plural = _("departments")
 

@@ -35,6 +35,7 @@ urlpatterns = [
     path("accounts/passkeys/", include("accounts.passkey_urls")),
     path("applications/bundles/", include("citizen.bundle_urls")),
     path("applications/", include("citizen.urls")),
+    path("complaints/", include("citizen.complaint_urls")),
     path("my/certificates/", include("citizen.wallet_urls")),
     path("officer/", include("workspace.urls")),
     path("permits/", include(([*permits_urls.urlpatterns, *permit_urls.urlpatterns], permits_urls.app_name))),

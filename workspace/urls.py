@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import calendar_views, filing_views, queue_views, views
+from . import calendar_views, complaint_views, filing_views, queue_views, views
 
 app_name = "departments"
 
@@ -32,4 +32,8 @@ urlpatterns = [
     path("filings/", filing_views.filing_list, name="filings"),
     path("filings/<int:pk>/", filing_views.filing, name="filing"),
     path("filings/<int:pk>/acknowledge/", filing_views.filing_acknowledge, name="filing_acknowledge"),
+    path("complaints/", complaint_views.complaint_list, name="complaints"),
+    path("complaints/<int:pk>/", complaint_views.complaint_page, name="complaint"),
+    path("complaints/<int:pk>/answer/", complaint_views.complaint_answer, name="complaint_answer"),
+    path("complaints/<int:pk>/reassign/", complaint_views.complaint_reassign, name="complaint_reassign"),
 ]

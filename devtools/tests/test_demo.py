@@ -176,7 +176,8 @@ def test_the_summary_says_what_each_demo_account_is_good_for(seeded):
 @pytest.mark.postgres
 def test_demo_staff_sign_in_with_the_code_the_command_prints(seeded, client):
     staff = User.objects.exclude(role=Role.CITIZEN).exclude(email__endswith="@api.portal.invalid")
-    assert staff.count() == 9 * 2 + 3  # an officer and a supervisor per department; manager, auditor, admin
+    # An officer and a supervisor per department (the supervising office's too); manager, auditor, admin.
+    assert staff.count() == 10 * 2 + 3
     assert {tuple(factors.totp_devices(u).values_list("key", flat=True)) for u in staff} == {
         (factors.totp_secret_key(DEMO_TOTP_SECRET),)}
     out, err = StringIO(), StringIO()

@@ -203,6 +203,13 @@ FILING_ACKNOWLEDGE_DAYS = env.int("FILING_ACKNOWLEDGE_DAYS", default=5)
 OPEN_DATA_MIN_COUNT = env.int("OPEN_DATA_MIN_COUNT", default=5)
 # How long browsers and shared caches may keep the public performance pages and data files (seconds).
 PERFORMANCE_MAX_AGE = env.int("PERFORMANCE_MAX_AGE", default=300)
+# Complaints (approvals.complaints): working days the named handler has to answer, at each level;
+# hours a member of the public has to confirm their address; complaints without an account per
+# client address and per address mailed.
+COMPLAINT_ANSWER_DAYS = env.int("COMPLAINT_ANSWER_DAYS", default=10)
+COMPLAINT_CONFIRM_HOURS = env.int("COMPLAINT_CONFIRM_HOURS", default=48)
+COMPLAINT_RATE_PER_ADDRESS = env.str("COMPLAINT_RATE_PER_ADDRESS", default="5/h")
+COMPLAINT_RATE_PER_EMAIL = env.str("COMPLAINT_RATE_PER_EMAIL", default="3/h")
 # The registers the government keeps (registers.client): each register's address, as
 # "company=https://...,population=https://...,address=https://..." (the development profile points
 # every one at the reference register service that `make run` starts); a register without one is
@@ -408,6 +415,7 @@ CELERY_BEAT_SCHEDULE = {
     "audit-seal": {"task": "audit.tasks.audit_seal_task", "schedule": 10.0},
     "shares-expire": {"task": "approvals.tasks.shares_expire_task", "schedule": 300.0},
     "sla-scan-morning": {"task": "approvals.tasks.sla_scan_task", "schedule": crontab(hour=8, minute=0)},
+    "complaint-scan": {"task": "approvals.tasks.complaint_scan_task", "schedule": 300.0},
     "dashboard-stats": {"task": "dashboards.tasks.stats_consume_task", "schedule": 30.0},
     "sign-in-records-prune": {"task": "accounts.tasks.sign_in_records_prune_task", "schedule": crontab(hour=3, minute=15)},
     "media-sweep": {"task": "portal.tasks.media_sweep_task", "schedule": crontab(hour=3, minute=45)},

@@ -50,7 +50,8 @@ def test_footer_links_every_page(client):
     html = client.get("/").content.decode()
     footer = html[html.index("<footer"):]
     assert re.findall(r'<a href="([^"]+)">([^<]+)</a>', footer) == [
-        ("/help/", "Help"), ("/contact/", "Contact"), ("/privacy/", "Privacy notice"),
+        ("/help/", "Help"), ("/contact/", "Contact"), ("/complaints/public/", "Make a complaint"),
+        ("/privacy/", "Privacy notice"),
         ("/accessibility/", "Accessibility statement"), ("/terms/", "Terms of use"),
         ("/performance/", "How departments and services perform"),
     ]

@@ -31,6 +31,8 @@ DEFAULT_PASSWORD = "demo-portal-2026"  # noqa: S105 -- demo accounts only, print
 # The demo staff's second factor: one authenticator app key for all of them, printed at start
 # (`manage.py totp_code EMAIL` prints the code it shows now).
 DEMO_TOTP_SECRET = "OCGJPCKDSCHGEJK7PG7IBOMA4UVEWSWL"  # noqa: S105 -- demo accounts only
+# The code of the demo's supervising office (Government Service Supervision Office).
+SUPERVISING_OFFICE = "supervision"
 CITIZENS = [
     ("wang.fang@demo.example.org", "Wang Fang 王芳"),
     ("li.lei@demo.example.org", "Li Lei 李雷"),
@@ -52,6 +54,7 @@ class Command(BaseCommand):
         # The catalogue's counts are for whoever loads a catalogue by hand (-v 2).
         call_command("load_catalogue", str(DEMO_CATALOGUE), stdout=self.stdout if verbosity > 1 else StringIO(),
                      stderr=self.stderr)
+        self._supervising_office()
         self._staff(password, totp_secret)
         citizens = self._citizens(password)
         created = self._samples(citizens)
@@ -63,6 +66,13 @@ class Command(BaseCommand):
                 self.stdout.write(f"Demo permits rendered again for {settings.SITE_URL}: {', '.join(readdressed)}")
             self.stdout.write(demo.summary(citizens=[email for email, _name in CITIZENS], password=password,
                                            totp_secret=totp_secret))
+
+    def _supervising_office(self):
+        """The office that handles complaints about a department as a whole, and every complaint
+        whose complainant is not satisfied with the department's answer (approvals.complaints)."""
+        Department.objects.update_or_create(code=SUPERVISING_OFFICE, defaults={
+            "name": {"en": "Government Service Supervision Office", "zh-hans": "政务服务监督办公室"},
+            "is_supervising_office": True})
 
     def _staff(self, password, totp_secret):
         for department in Department.objects.order_by("code"):
