@@ -5,7 +5,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, F, Prefetch, Q
 from django.db.models.functions import TruncMonth
 from django.http import Http404
 from django.utils import timezone
@@ -125,13 +125,15 @@ def _month_starts(months) -> list[date]:
     return sorted({m.replace(day=1) for m in months})
 
 
-def complaints_by_month(*, department_ids=None, service_ids=None, months) -> list[dict]:
+def complaints_by_month(*, department_ids=None, service_ids=None, months, by: str = "department") -> list[dict]:
     """Complaints received per department concerned and calendar month (in the portal's time zone),
     with how many were answered in time (first answer by its due date) and upheld (by the last
     answer). ``months``: the last N months (the current one included) or the months' dates.
     ``service_ids`` counts only complaints about applications for those services. Rows:
     {"department_id", "month" (its first day), "received", "answered_in_time", "upheld"}, by
-    month then department; a month without complaints has no row."""
+    month then department; a month without complaints has no row. ``by="service"`` counts per
+    service instead ("service_id"; only complaints about an application have one), ``by="pair"``
+    per department and service."""
     starts = _month_starts(months)
     if not starts:
         return []
@@ -143,9 +145,13 @@ def complaints_by_month(*, department_ids=None, service_ids=None, months) -> lis
         query = query.filter(department_id__in=list(department_ids))
     if service_ids is not None:
         query = query.filter(application__service_id__in=list(service_ids))
-    rows = (query.annotate(month=TruncMonth("filed_at", tzinfo=zone)).values("department_id", "month")
+    keys = {"department": ["department_id"], "service": ["service_id"],
+            "pair": ["department_id", "service_id"]}[by]
+    if by != "department":
+        query = query.filter(application__isnull=False).annotate(service_id=F("application__service_id"))
+    rows = (query.annotate(month=TruncMonth("filed_at", tzinfo=zone)).values(*keys, "month")
             .annotate(received=Count("pk"), answered_in_time=Count("pk", filter=Q(answered_in_time=True)),
-                      upheld=Count("pk", filter=Q(upheld=True))).order_by("month", "department_id"))
+                      upheld=Count("pk", filter=Q(upheld=True))).order_by("month", *keys))
     wanted = set(starts)
     result = []
     for row in rows:

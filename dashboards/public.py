@@ -8,10 +8,10 @@ and period. What this module adds is what publication needs:
   measures and reads them per (department or service, month). Complaints and rectification cases
   join as two more sources, e.g.::
 
-      ColumnSource("complaints", COMPLAINT_MEASURES, monthly(approvals.complaints.complaints_by_month))
+      ColumnSource("complaints", COMPLAINT_MEASURES, monthly(complaint_selectors.complaints_by_month, names))
 
-  where ``monthly`` calls the engine's ``<x>_by_month(department_ids=…, service_ids=…, months=…)``
-  and keys its rows by (id, month). Nothing else changes: pages, CSV, JSON and schema follow the list.
+  where ``monthly`` calls the engine's ``<x>_by_month(months=…, by=…)`` and keys its rows by (id,
+  month). Nothing else changes: pages, CSV, JSON and schema follow the list.
 - **Suppression of small counts** (``OPEN_DATA_MIN_COUNT``, 5): a count from 1 to the threshold
   less one is published as suppressed (``small_count``); so is every figure computed over a
   suppressed count (a share, a median, an average: ``derived``). A zero is published: it describes
@@ -37,6 +37,7 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from approvals import complaint_selectors
 from catalogue.models import Service
 from departments.models import Department
 
@@ -107,7 +108,33 @@ def _performance(by: str, months: list[date]) -> dict[tuple, dict]:
             for key, f in selectors.figures(filters, by=groups).items()}
 
 
-COLUMN_SOURCES = [ColumnSource("performance", PERFORMANCE_MEASURES, _performance)]
+COMPLAINT_MEASURES = (
+    Measure("complaints", _("Complaints"),
+            _("Complaints received in the month about the department (for a service: about its applications)."),
+            "integer", "complaints"),
+    Measure("complaints_answered_in_time", _("Complaints answered in time"),
+            _("Of those complaints, how many had their first answer by its due date."), "integer", "complaints"),
+    Measure("complaints_upheld", _("Complaints upheld"),
+            _("Of those complaints, how many the answer found to be justified."), "integer", "complaints"),
+)
+
+_KEYS = {"department": ("department_id",), "service": ("service_id",), "pair": ("department_id", "service_id")}
+
+
+def monthly(read_by_month: Callable[..., list[dict]], names: dict[str, str]) -> Callable[[str, list[date]], dict]:
+    """A source from an engine read ``<x>_by_month(months=…, by=…)`` that returns rows with the
+    subject's id(s), the month and counts; ``names`` maps its count names to the published ones."""
+    def read(by: str, months: list[date]) -> dict[tuple, dict]:
+        return {(*(row[k] for k in _KEYS[by]), row["month"]): {ours: row[theirs] for theirs, ours in names.items()}
+                for row in read_by_month(months=months, by=by)}
+    return read
+
+
+COLUMN_SOURCES = [
+    ColumnSource("performance", PERFORMANCE_MEASURES, _performance),
+    ColumnSource("complaints", COMPLAINT_MEASURES, monthly(complaint_selectors.complaints_by_month, {
+        "received": "complaints", "answered_in_time": "complaints_answered_in_time", "upheld": "complaints_upheld"})),
+]
 
 
 def measures(sources=None) -> list[Measure]:
