@@ -30,6 +30,7 @@ from .models import (
     BundleApplication,
     CalendarChangeReview,
     CalendarChangeState,
+    Rectification,
     Review,
     ReviewStatus,
 )
@@ -241,3 +242,10 @@ def lock_calendar_change_reviews(item_ids, *, department_ids) -> list[CalendarCh
     return list(CalendarChangeReview.objects.select_for_update(of=("self",), no_key=True).select_related("change")
                 .filter(pk__in=item_ids, department_id__in=department_ids, state=CalendarChangeState.PENDING)
                 .order_by("pk"))
+
+
+def lock_rectification(rectification_id: int) -> Rectification:
+    """Lock a rectification case (with its application and department): closing, reassigning and
+    the applicant's rating after it each take it, so two at once are one after the other."""
+    return (Rectification.objects.select_for_update(of=("self",), no_key=True)
+            .select_related("application", "department", "rating").get(pk=rectification_id))

@@ -15,9 +15,19 @@ from django.db import models
 from core.errors import InvalidTransition
 from permits.models import Permit, PermitStatus, ReissueRequest, ReissueRequestStatus
 
-from .models import Application, ApplicationStatus, BundleApplication, BundleApplicationStatus, Review, ReviewStatus
+from .models import (
+    Application,
+    ApplicationStatus,
+    BundleApplication,
+    BundleApplicationStatus,
+    Rectification,
+    RectificationStatus,
+    Review,
+    ReviewStatus,
+)
 
-A, R, P, C, B = ApplicationStatus, ReviewStatus, PermitStatus, ReissueRequestStatus, BundleApplicationStatus
+A, R, P, C, B, K = (ApplicationStatus, ReviewStatus, PermitStatus, ReissueRequestStatus, BundleApplicationStatus,
+                    RectificationStatus)
 
 APPLICATION_TRANSITIONS: dict[str, frozenset[str]] = {
     A.DRAFT: frozenset({A.IN_REVIEW, A.WITHDRAWN}),  # submit, withdraw
@@ -61,15 +71,25 @@ BUNDLE_APPLICATION_TRANSITIONS: dict[str, frozenset[str]] = {
     B.WITHDRAWN: frozenset(),
 }
 
+# The rectification of a bad rating: the owner writes what was done (closed), then the applicant
+# rates the service once more (followed up). Reassigning changes the owner, not the state.
+RECTIFICATION_TRANSITIONS: dict[str, frozenset[str]] = {
+    K.OPEN: frozenset({K.CLOSED}),
+    K.CLOSED: frozenset({K.FOLLOWED_UP}),
+    K.FOLLOWED_UP: frozenset(),
+}
+
 TRANSITIONS: dict[type[models.Model], dict[str, frozenset[str]]] = {
     Application: APPLICATION_TRANSITIONS, Review: REVIEW_TRANSITIONS, Permit: PERMIT_TRANSITIONS,
     ReissueRequest: REISSUE_REQUEST_TRANSITIONS, BundleApplication: BUNDLE_APPLICATION_TRANSITIONS,
+    Rectification: RECTIFICATION_TRANSITIONS,
 }
 
 # The states a row may be created in.
 INITIAL: dict[type[models.Model], frozenset[str]] = {
     Application: frozenset({A.DRAFT}), Review: frozenset({R.WAITING, R.PENDING}), Permit: frozenset({P.VALID}),
     ReissueRequest: frozenset({C.PENDING}), BundleApplication: frozenset({B.DRAFT}),
+    Rectification: frozenset({K.OPEN}),
 }
 
 

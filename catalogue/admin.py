@@ -135,7 +135,7 @@ class ServiceAdminForm(TranslationsMixin, forms.ModelForm):
     class Meta:
         model = Service
         fields = ("slug", "name", "life_event", "description", "synonyms", "fee", "permit_title", "permit_valid_days",
-                  "certificate_type", "sections", "position", "is_active")
+                  "rectify_days", "certificate_type", "sections", "position", "is_active")
         help_texts = {
             "sections": _('Pages of the form asked only under a condition, as in catalogue files: [{"title": {"en": '
                           '"Shop sign"}, "when": {"plans_sign": true}}]. The title is the English section of the fields.'),
@@ -419,7 +419,7 @@ class ServiceAdmin(admin.ModelAdmin):
     search_fields = ("slug", "name")
     readonly_fields = ("current_version",)
     fields = ("slug", "name", "life_event", "description", "synonyms", "fee", "permit_title", "permit_valid_days",
-              "certificate_type", "sections", "position", "is_active", "current_version")
+              "rectify_days", "certificate_type", "sections", "position", "is_active", "current_version")
 
     @admin.display(description=_("name"))
     def display_name(self, obj):

@@ -13,6 +13,7 @@ from django.db.models import Count, Min, Q, Sum
 from django.utils import timezone
 
 from accounts.models import Role
+from approvals import rectification_selectors
 from approvals.models import REVIEW_OPEN, BundleApplication, Filing, Review, ReviewStatus
 from approvals.once_only import FIGURES, not_provided
 from catalogue.models import Bundle, Service
@@ -319,6 +320,8 @@ def scorecard(month: date, scope: Scope) -> list[dict]:
     figures = dashboard_counts(filters, scope)
     histograms = _merged(_histograms(filters, None if scope.departments is None else sorted(scope.departments)),
                          lambda k: k[1])
+    rectifications = rectification_selectors.department_counts(
+        department_ids=scope.departments, month=month, today=timezone.localdate(timezone=timezone.get_default_timezone()))
     rows = []
     for department in departments_for(scope):
         row = figures.get(department.pk, dict.fromkeys(DAY_FIELDS, 0))
@@ -329,7 +332,10 @@ def scorecard(month: date, scope: Scope) -> list[dict]:
         rows.append({"department": department, "decided": row["decided"], "sla_rate": rates["sla_rate"],
                      "median_days": median, "average_rating": rates["average_rating"], "ratings": row["ratings"],
                      "speed_score": parts["speed"], "rating_score": parts["rating"], "score": score,
-                     "yellow": row["yellow"], "red": row["red"]})
+                     "yellow": row["yellow"], "red": row["red"],
+                     # Bad ratings being rectified now, those past their deadline, and those closed
+                     # in time within the month (approvals.rectification_selectors); not scored.
+                     "rectifications": rectifications.get(department.pk, {"open": 0, "overdue": 0, "closed_in_time": 0})})
     rows.sort(key=lambda r: (-r["score"], r["department"].code))
     for rank, row in enumerate(rows, start=1):
         row["rank"] = rank

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import calendar_views, filing_views, queue_views, views
+from . import calendar_views, filing_views, queue_views, rectification_views, views
 
 app_name = "departments"
 
@@ -32,4 +32,9 @@ urlpatterns = [
     path("filings/", filing_views.filing_list, name="filings"),
     path("filings/<int:pk>/", filing_views.filing, name="filing"),
     path("filings/<int:pk>/acknowledge/", filing_views.filing_acknowledge, name="filing_acknowledge"),
+    path("rectifications/", rectification_views.rectification_list, name="rectifications"),
+    path("rectifications/<int:pk>/", rectification_views.rectification, name="rectification"),
+    path("rectifications/<int:pk>/close/", rectification_views.rectification_close, name="rectification_close"),
+    path("rectifications/<int:pk>/reassign/", rectification_views.rectification_reassign,
+         name="rectification_reassign"),
 ]

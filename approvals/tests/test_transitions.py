@@ -10,6 +10,8 @@ from approvals.models import (
     ApplicationStatus,
     BundleApplication,
     BundleApplicationStatus,
+    Rectification,
+    RectificationStatus,
     Review,
     ReviewStatus,
 )
@@ -47,15 +49,17 @@ EXPECTED = {
     Permit: {("valid", "revoked"), ("valid", "superseded")},
     ReissueRequest: {("pending", "approved"), ("pending", "rejected")},
     BundleApplication: {("draft", "submitted"), ("draft", "withdrawn")},
+    Rectification: {("open", "closed"), ("closed", "followed_up")},
 }
 STATES = {Application: ApplicationStatus.values, Review: ReviewStatus.values, Permit: PermitStatus.values,
-          ReissueRequest: ReissueRequestStatus.values, BundleApplication: BundleApplicationStatus.values}
+          ReissueRequest: ReissueRequestStatus.values, BundleApplication: BundleApplicationStatus.values,
+          Rectification: RectificationStatus.values}
 PAIRS = [(model, a, b) for model, states in STATES.items() for a, b in product(states, states)]
 
 
 def test_the_table_declares_every_state_of_each_model():
     assert {model: set(table) for model, table in TRANSITIONS.items()} == {m: set(s) for m, s in STATES.items()}
-    assert len(PAIRS) == 7 * 7 + 7 * 7 + 3 * 3 + 3 * 3 + 3 * 3
+    assert len(PAIRS) == 7 * 7 + 7 * 7 + 3 * 3 + 3 * 3 + 3 * 3 + 3 * 3
 
 
 @pytest.mark.parametrize(("model", "current", "new"), PAIRS, ids=lambda v: getattr(v, "__name__", v))
