@@ -313,6 +313,9 @@ class Review(models.Model):
                          condition=Q(routed_at__isnull=True, status="pending")),
             models.Index(fields=["due_date"], name="review_open_due",
                          condition=Q(status__in=["pending", "in_progress"])),
+            # An officer appraisal's final decisions: a department's, by officer, in a period.
+            models.Index(fields=["department", "decided_by", "decided_at"], name="review_final_by_officer",
+                         condition=Q(status__in=["approved", "rejected"])),
         ]
         verbose_name = _("review")
         verbose_name_plural = _("reviews")
