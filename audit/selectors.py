@@ -31,6 +31,7 @@ STAFF_ACCESS_ACTIONS = (
     Action.CERTIFICATE_REVOKED,
     Action.FILING_VIEWED,
     Action.FILING_ACKNOWLEDGED,
+    Action.RECTIFICATION_VIEWED,
 )
 
 # A register answering the portal with the person's data for their application: the register is
@@ -53,6 +54,7 @@ ACCESS_DESCRIPTIONS = {
     Action.CERTIFICATE_REVOKED: _("Revoked an e-certificate it issued to you"),
     Action.FILING_VIEWED: _("Read what it is told of your approved application"),
     Action.FILING_ACKNOWLEDGED: _("Acknowledged being told of your approved application"),
+    Action.RECTIFICATION_VIEWED: _("Opened your application to answer your rating"),
     # What a front desk does for the citizen.
     Action.IDENTITY_VERIFIED: _("Verified your identity in person"),
     Action.CLAIM_LETTER_PRINTED: _("Printed a letter to claim your account"),
@@ -80,6 +82,7 @@ PURPOSES = {
     "certificate_issue": _("Keeping the register of the certificates it issues"),
     "certificate_check": _("Checking a certificate of yours, with your consent or as its issuer"),
     "filing": _("Being told of your approved application (filing after approval)"),
+    "rectification": _("Answering your rating of the service"),
     "register_lookup": _("Filling in your application from the registers the government keeps"),
     "certificate_reuse": _("Using what the government already holds instead of asking you for it"),
 }

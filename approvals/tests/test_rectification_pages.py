@@ -87,3 +87,12 @@ def test_my_applications_costs_the_same_for_one_rated_application_and_for_three(
         return html.count("handled by"), captured
 
     assert_constant_queries(queries, submit=submit, officers=officers, citizen=citizen)
+
+
+def test_the_owner_opening_the_case_is_on_who_viewed_my_data(client, rated, citizen, officers):
+    client.force_login(officers["health_supervisor"])
+    assert client.get(reverse("departments:rectification", args=[case_of(rated, "health").pk])).status_code == 200
+    client.force_login(citizen)
+    html = client.get(reverse("approvals:who_viewed")).content.decode()
+    assert "Opened your application to answer your rating" in html
+    assert "Answering your rating of the service" in html
