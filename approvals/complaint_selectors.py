@@ -161,13 +161,16 @@ def complaints_by_month(*, department_ids=None, service_ids=None, months, by: st
     return result
 
 
-def complaints_upheld_by_officer(*, department_id: int) -> dict[int, int]:
+def complaints_upheld_by_officer(*, department_id: int, start=None, end=None) -> dict[int, int]:
     """{officer id: upheld complaints} of the department about an officer's conduct or their
-    decision (the officer who decided the application complained of)."""
+    decision (the officer who decided the application complained of); with ``start`` and ``end``
+    (aware datetimes), only complaints received in [start, end)."""
     about_them = (Q(about=ComplaintAbout.OFFICER)
                   | Q(category__in=[ComplaintCategory.CONDUCT, ComplaintCategory.WRONG_DECISION]))
-    rows = (Complaint.objects.filter(about_them, department_id=department_id, officer__isnull=False, upheld=True)
-            .values("officer_id").annotate(n=Count("pk")).order_by())
+    query = Complaint.objects.filter(about_them, department_id=department_id, officer__isnull=False, upheld=True)
+    if start is not None:
+        query = query.filter(filed_at__gte=start, filed_at__lt=end)
+    rows = (query.values("officer_id").annotate(n=Count("pk")).order_by())
     counts: dict[int, int] = defaultdict(int)
     for row in rows:
         counts[row["officer_id"]] += row["n"]

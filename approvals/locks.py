@@ -31,6 +31,7 @@ from .models import (
     CalendarChangeReview,
     CalendarChangeState,
     Complaint,
+    Rectification,
     Review,
     ReviewStatus,
 )
@@ -248,3 +249,10 @@ def lock_complaint(complaint_id: int) -> Complaint:
     """Lock one complaint row and return it: an answer, a verdict, a reassignment or a beat's claim
     in flight waits for the other."""
     return Complaint.objects.select_for_update(of=("self",)).get(pk=complaint_id)
+
+
+def lock_rectification(rectification_id: int) -> Rectification:
+    """Lock a rectification case (with its application and department): closing, reassigning and
+    the applicant's rating after it each take it, so two at once are one after the other."""
+    return (Rectification.objects.select_for_update(of=("self",), no_key=True)
+            .select_related("application", "department", "rating").get(pk=rectification_id))

@@ -321,6 +321,9 @@ class Review(models.Model):
                          condition=Q(routed_at__isnull=True, status="pending")),
             models.Index(fields=["due_date"], name="review_open_due",
                          condition=Q(status__in=["pending", "in_progress"])),
+            # An officer appraisal's final decisions: a department's, by officer, in a period.
+            models.Index(fields=["department", "decided_by", "decided_at"], name="review_final_by_officer",
+                         condition=Q(status__in=["approved", "rejected"])),
         ]
         verbose_name = _("review")
         verbose_name_plural = _("reviews")
@@ -411,6 +414,10 @@ class NotificationKind(models.TextChoices):
     COMPLAINT_RECEIVED = "complaint_received", _("Complaint received")
     COMPLAINT_ANSWERED = "complaint_answered", _("Your complaint was answered")
     COMPLAINT_ESCALATED = "complaint_escalated", _("Your complaint went to the supervising office")
+    RECTIFICATION_ASSIGNED = "rectification_assigned", _("A bad rating to rectify")
+    RECTIFICATION_DUE = "rectification_due", _("Rectification due soon")
+    RECTIFICATION_OVERDUE = "rectification_overdue", _("Rectification overdue")
+    RECTIFICATION_CLOSED = "rectification_closed", _("A department rectified what you rated badly")
 
 
 class EmailStatus(models.TextChoices):
@@ -1005,3 +1012,88 @@ class ComplaintMail(models.Model):
 
     def __str__(self):
         return f"{self.kind} → {self.complaint_id}"
+
+
+# --- Rectification of a bad rating (好差评 整改) -------------------------------------------------
+
+RECTIFICATION_ACCOUNT_MIN_LENGTH = 20  # a sentence, not "done"
+RECTIFICATION_ACCOUNT_MAX_LENGTH = 4000
+
+
+class RectificationStatus(models.TextChoices):
+    OPEN = "open", _("Being rectified")
+    CLOSED = "closed", _("Rectified, waiting for the applicant's rating")
+    FOLLOWED_UP = "followed_up", _("Rectified and rated again")
+
+
+class Rectification(models.Model):
+    """What a department did about a bad rating (a score of LOW_RATING_MAX or less): one case per
+    department that took a decision on the application, opened in the rating's transaction
+    (approvals.rectifications). A named owner in the department writes an account of what was done
+    by ``due_date`` (working days of the department's calendar); the applicant then rates the
+    service once more. The original rating is kept as it was."""
+
+    rating = models.ForeignKey(Rating, on_delete=models.CASCADE, related_name="rectifications")
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="rectifications")
+    department = models.ForeignKey("departments.Department", on_delete=models.PROTECT, related_name="+",
+                                   verbose_name=_("department"))
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                              related_name="rectifications", verbose_name=_("owner"))
+    status = models.CharField(_("status"), max_length=16, choices=RectificationStatus.choices,
+                              default=RectificationStatus.OPEN)
+    opened_at = models.DateTimeField(_("opened"), default=timezone.now)
+    due_date = models.DateField(_("due date"))
+    # The reminder to the owner and the escalation to the supervisors and managers: each sent once,
+    # claimed by a conditional UPDATE of its column (approvals.rectifications.rectification_scan).
+    remind_on = models.DateField(_("reminder date"))
+    reminded_at = models.DateTimeField(_("reminder sent"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("escalated"), null=True, blank=True)
+    account = models.TextField(_("what was done"), max_length=RECTIFICATION_ACCOUNT_MAX_LENGTH, blank=True)
+    closed_at = models.DateTimeField(_("rectified"), null=True, blank=True)
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                  related_name="+", verbose_name=_("rectified by"))
+    follow_up_score = models.PositiveSmallIntegerField(_("rating after the rectification"), null=True, blank=True)
+    follow_up_comment = models.TextField(_("comment after the rectification"), max_length=RATING_COMMENT_MAX_LENGTH,
+                                         blank=True)
+    follow_up_at = models.DateTimeField(_("rated again"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_date", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["rating", "department"], name="rectification_once_per_department"),
+            models.CheckConstraint(condition=Q(status__in=RectificationStatus.values), name="rectification_status_known"),
+            models.CheckConstraint(condition=Q(status="open") | (Q(closed_at__isnull=False) & ~Q(account="")),
+                                   name="rectification_closed_with_account"),
+            models.CheckConstraint(condition=Q(follow_up_score__isnull=True)
+                                   | Q(follow_up_score__gte=RATING_MIN, follow_up_score__lte=RATING_MAX),
+                                   name="rectification_follow_up_range"),
+            models.CheckConstraint(condition=~Q(status="followed_up") | Q(follow_up_score__isnull=False),
+                                   name="rectification_followed_up_scored"),
+        ]
+        indexes = [
+            # The owners' and supervisors' queues, and the scorecard's counts per department.
+            models.Index(fields=["department", "status", "due_date"], name="rectification_department"),
+            models.Index(fields=["owner", "status", "due_date"], name="rectification_owner"),
+            # What the beat scan claims: open cases not yet reminded or escalated.
+            models.Index(fields=["due_date"], name="rectification_open_due", condition=Q(status="open")),
+        ]
+        verbose_name = _("rectification")
+        verbose_name_plural = _("rectifications")
+
+    def __str__(self):
+        return f"{self.application_id} / {self.department_id}: {self.status}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == RectificationStatus.OPEN
+
+    def overdue(self, today: date) -> bool:
+        return self.is_open and self.due_date < today
+
+    def closed_in_time(self) -> bool:
+        return self.closed_at is not None and timezone.localdate(
+            self.closed_at, timezone=timezone.get_default_timezone()) <= self.due_date
+
+    @property
+    def awaits_follow_up(self) -> bool:
+        return self.status == RectificationStatus.CLOSED

@@ -1,27 +1,27 @@
 """Rating the service (好差评): after a final decision the applicant rates it once, 1 to 5,
 with an optional comment. A low rating is flagged to the supervisors of every department
-that reviewed the application."""
+that reviewed the application, and opens a rectification case for each of them in the same
+transaction (approvals.rectifications)."""
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from audit.models import Action
 from audit.services import audit_record
-from core.errors import InvalidTransition, ValidationFailed
+from core.errors import InvalidTransition
 from departments.models import MembershipRole
 
 from .events import engine_event
 from .locks import lock_application
 from .models import (
     APPLICATION_RATEABLE,
-    RATING_COMMENT_MAX_LENGTH,
-    RATING_MAX,
-    RATING_MIN,
     NotificationKind,
     Rating,
     Review,
 )
 from .notifications import department_staff_ids, notify
+from .rating_rules import rating_checked
+from .rectifications import rectifications_open
 from .workflow import _own
 
 
@@ -41,19 +41,14 @@ def rating_give(*, application_id: int, actor, score: int, comment: str = "", ip
         raise InvalidTransition(_("You can rate the service once a final decision has been made on your application."))
     if Rating.objects.filter(application=application).exists():
         raise InvalidTransition(_("You have already rated the service for this application."))
-    if isinstance(score, bool) or not isinstance(score, int) or not RATING_MIN <= score <= RATING_MAX:
-        raise ValidationFailed({"score": [_("Choose a score from %(min)s to %(max)s.") % {
-            "min": RATING_MIN, "max": RATING_MAX}]})
-    comment = (comment or "").strip()
-    if len(comment) > RATING_COMMENT_MAX_LENGTH:
-        raise ValidationFailed({"comment": [
-            _("Keep your comment to %(max)s characters or fewer (it has %(count)s).")
-            % {"max": RATING_COMMENT_MAX_LENGTH, "count": len(comment)},
-        ]})
+    comment = rating_checked(score, comment)
     rating = Rating.objects.create(application=application, rated_by=actor, score=score, comment=comment)
+    opened = []
     if rating.is_low:
-        for review in reviewed_by(application.pk).only("pk", "department_id"):
+        reviews = list(reviewed_by(application.pk).select_related("department").only("pk", "department", "department__code"))
+        for review in reviews:
             notify(recipient_ids=department_staff_ids(review.department_id, role=MembershipRole.SUPERVISOR),
                    kind=NotificationKind.LOW_RATING, application=application, review=review, params={"score": score})
-    audit_record(engine_event(Action.RATING_GIVEN, application, actor=actor, obj=rating, ip=ip, score=score))
+        opened = rectifications_open(application=application, rating=rating, reviews=reviews)
+    audit_record(engine_event(Action.RATING_GIVEN, application, actor=actor, obj=rating, ip=ip, score=score), *opened)
     return rating

@@ -9,6 +9,7 @@ from .notifications import notification_send_email
 from .opinion_deadlines import opinion_scan
 from .permit_flow import permit_render
 from .reconcile import reconcile
+from .rectifications import rectification_scan
 from .sharing import shares_expire
 from .sla import sla_scan
 from .workflow import application_route
@@ -27,7 +28,7 @@ def notification_email_task(notification_ids: list[int]) -> list[str]:
 
 @shared_task(ignore_result=True)
 def sla_scan_task() -> dict:
-    return {**sla_scan(), **opinion_scan()}
+    return {**sla_scan(), **opinion_scan(), **rectification_scan()}
 
 
 @shared_task(ignore_result=True)

@@ -22,12 +22,15 @@ from .models import (
     BundleApplicationStatus,
     Complaint,
     ComplaintStatus,
+    Rectification,
+    RectificationStatus,
     Review,
     ReviewStatus,
 )
 
 A, R, P, C, B = ApplicationStatus, ReviewStatus, PermitStatus, ReissueRequestStatus, BundleApplicationStatus
 K = ComplaintStatus
+X = RectificationStatus
 
 APPLICATION_TRANSITIONS: dict[str, frozenset[str]] = {
     A.DRAFT: frozenset({A.IN_REVIEW, A.WITHDRAWN}),  # submit, withdraw
@@ -82,10 +85,19 @@ COMPLAINT_TRANSITIONS: dict[str, frozenset[str]] = {
     K.CLOSED: frozenset(),
 }
 
+# The rectification of a bad rating: the owner writes what was done (closed), then the applicant
+# rates the service once more (followed up). Reassigning changes the owner, not the state.
+RECTIFICATION_TRANSITIONS: dict[str, frozenset[str]] = {
+    X.OPEN: frozenset({X.CLOSED}),
+    X.CLOSED: frozenset({X.FOLLOWED_UP}),
+    X.FOLLOWED_UP: frozenset(),
+}
+
 TRANSITIONS: dict[type[models.Model], dict[str, frozenset[str]]] = {
     Application: APPLICATION_TRANSITIONS, Review: REVIEW_TRANSITIONS, Permit: PERMIT_TRANSITIONS,
     ReissueRequest: REISSUE_REQUEST_TRANSITIONS, BundleApplication: BUNDLE_APPLICATION_TRANSITIONS,
     Complaint: COMPLAINT_TRANSITIONS,
+    Rectification: RECTIFICATION_TRANSITIONS,
 }
 
 # The states a row may be created in.
@@ -93,6 +105,7 @@ INITIAL: dict[type[models.Model], frozenset[str]] = {
     Application: frozenset({A.DRAFT}), Review: frozenset({R.WAITING, R.PENDING}), Permit: frozenset({P.VALID}),
     ReissueRequest: frozenset({C.PENDING}), BundleApplication: frozenset({B.DRAFT}),
     Complaint: frozenset({K.UNCONFIRMED, K.OPEN}),  # a signed-in citizen's is routed at once
+    Rectification: frozenset({X.OPEN}),
 }
 
 

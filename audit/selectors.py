@@ -32,6 +32,7 @@ STAFF_ACCESS_ACTIONS = (
     Action.FILING_VIEWED,
     Action.FILING_ACKNOWLEDGED,
     Action.COMPLAINT_VIEWED,
+    Action.RECTIFICATION_VIEWED,
 )
 
 # A register answering the portal with the person's data for their application: the register is
@@ -58,6 +59,7 @@ ACCESS_DESCRIPTIONS = {
     Action.FILING_ACKNOWLEDGED: _("Acknowledged being told of your approved application"),
     Action.PROGRESS_CHECKED: _("Checked the progress of your application with its reference and check code"),
     Action.COMPLAINT_VIEWED: _("Opened your complaint to handle it"),
+    Action.RECTIFICATION_VIEWED: _("Opened your application to answer your rating"),
     # What a front desk does for the citizen.
     Action.IDENTITY_VERIFIED: _("Verified your identity in person"),
     Action.CLAIM_LETTER_PRINTED: _("Printed a letter to claim your account"),
@@ -85,6 +87,7 @@ PURPOSES = {
     "certificate_issue": _("Keeping the register of the certificates it issues"),
     "certificate_check": _("Checking a certificate of yours, with your consent or as its issuer"),
     "filing": _("Being told of your approved application (filing after approval)"),
+    "rectification": _("Answering your rating of the service"),
     "register_lookup": _("Filling in your application from the registers the government keeps"),
     "certificate_reuse": _("Using what the government already holds instead of asking you for it"),
     "complaint": _("Handling your complaint"),

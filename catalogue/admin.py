@@ -136,7 +136,7 @@ class ServiceAdminForm(TranslationsMixin, forms.ModelForm):
     class Meta:
         model = Service
         fields = ("slug", "name", "life_event", "description", "synonyms", "fee", "permit_title", "permit_valid_days",
-                  "certificate_type", "sections", "guide", "position", "is_active")
+                  "rectify_days", "certificate_type", "sections", "guide", "position", "is_active")
         help_texts = {
             "guide": _("The service guide, as under guide: in catalogue files. A template must be a file already "
                        "loaded with the catalogue."),
@@ -431,7 +431,7 @@ class ServiceAdmin(admin.ModelAdmin):
     search_fields = ("slug", "name")
     readonly_fields = ("current_version",)
     fields = ("slug", "name", "life_event", "description", "synonyms", "fee", "permit_title", "permit_valid_days",
-              "certificate_type", "sections", "guide", "position", "is_active", "current_version")
+              "rectify_days", "certificate_type", "sections", "guide", "position", "is_active", "current_version")
 
     @admin.display(description=_("name"))
     def display_name(self, obj):

@@ -18,6 +18,7 @@ from .loading.guides import FAQ_KEYS, GUIDE_KEYS, MATERIAL_KEYS
 from .loading.schema import RULE_KEYS, WEEKDAYS
 from .loading.sections import SECTIONS
 from .models import (
+    RECTIFY_DAYS_DEFAULT,
     Bundle,
     BundleMember,
     CertificateType,
@@ -156,6 +157,8 @@ def _service(service: Service) -> dict:
     entry["permit"] = _Flow(title=_text(service.permit_title), valid_days=service.permit_valid_days)
     if service.certificate_type_id:
         entry["permit"]["certificate_type"] = service.certificate_type.code
+    if service.rectify_days != RECTIFY_DAYS_DEFAULT:
+        entry["rectify_days"] = service.rectify_days
     if service.sections:
         entry["sections"] = [_Flow(title=_text(section["title"]), when=section["when"]) for section in service.sections]
     reviews = []

@@ -1,4 +1,4 @@
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -219,6 +219,11 @@ class Register(models.Model):
         return translated(self.name) or self.code
 
 
+# Working days to rectify a bad rating (approvals.rectifications): a service's own, within these bounds.
+RECTIFY_DAYS_DEFAULT = 5
+RECTIFY_DAYS_MIN, RECTIFY_DAYS_MAX = 1, 15
+
+
 class Service(models.Model):
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
     name = models.JSONField(_("name"))
@@ -232,6 +237,10 @@ class Service(models.Model):
     )
     permit_title = models.JSONField(_("permit title"))
     permit_valid_days = models.PositiveIntegerField(_("permit validity (days)"), validators=[MinValueValidator(1)])
+    # Working days a department has to rectify a bad rating of the service (approvals.rectifications).
+    rectify_days = models.PositiveSmallIntegerField(
+        _("time to rectify a bad rating (working days)"), default=RECTIFY_DAYS_DEFAULT,
+        validators=[MinValueValidator(RECTIFY_DAYS_MIN), MaxValueValidator(RECTIFY_DAYS_MAX)])
     # The certificate type the service's permit is: it enters the holder's wallet as one, and a
     # service asking for that type says this service issues it.
     certificate_type = models.ForeignKey(

@@ -2,7 +2,7 @@
 
 A schema is plain JSON so that it can be stored on a version and never change:
 
-    {"service": {"slug", "name", "permit_title", "permit_valid_days"},
+    {"service": {"slug", "name", "permit_title", "permit_valid_days", "rectify_days" (when not the default)},
      "fields": [{"key", "kind", "label", "help", "section", "required", <rules>,
                  "certificate": {"type", "name", "issued_by": [slug, ...]}, "when": condition}, ...],
      "reviews": [{"department", "department_name", "stage", "sla_days", "fields": [key, ...],
@@ -42,7 +42,7 @@ from core.i18n import translated
 from departments.models import Department
 
 from .conditions import combine
-from .models import IDENTITY_ASKED_BY, CertificateType, Register, Service, ServiceVersion, identity_in_order
+from .models import IDENTITY_ASKED_BY, RECTIFY_DAYS_DEFAULT, CertificateType, Register, Service, ServiceVersion, identity_in_order
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,11 @@ class Schema:
     @cached_property
     def stages(self) -> list[int]:
         return sorted({r["stage"] for r in self.reviews})
+
+    @cached_property
+    def rectify_days(self) -> int:
+        """Working days a department has to rectify a bad rating (approvals.rectifications)."""
+        return self.data["service"].get("rectify_days", RECTIFY_DAYS_DEFAULT)
 
     @cached_property
     def filings(self) -> list[dict]:
@@ -237,6 +242,8 @@ def build_schema(service: Service) -> dict:
             "name": service.name,
             "permit_title": service.permit_title,
             "permit_valid_days": service.permit_valid_days,
+            # Only when it is not the default, so that versions published before it stay as they were.
+            **({"rectify_days": service.rectify_days} if service.rectify_days != RECTIFY_DAYS_DEFAULT else {}),
         },
         "fields": fields,
         "reviews": reviews,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import feedback_views, views
+from . import feedback_views, rectification_views, views
 
 app_name = "approvals"
 
@@ -22,5 +22,6 @@ urlpatterns = [
     path("<int:pk>/messages/", feedback_views.message_send, name="message_send"),
     path("<int:pk>/messages/read/", views.messages_read, name="messages_read"),
     path("<int:pk>/rate/", feedback_views.rate, name="rate"),
+    path("<int:pk>/rectifications/<int:case_pk>/rate/", rectification_views.follow_up, name="rectification_rate"),
     path("who-viewed-my-data/", feedback_views.who_viewed, name="who_viewed"),
 ]

@@ -21,6 +21,7 @@ from approvals.complaint_selectors import complaints_about_application, complain
 from approvals.evidence import CertificateRefused
 from approvals.models import Application, ApplicationStatus, Attachment, ReviewStatus
 from approvals.prefill import prefill_answers
+from approvals.sla import local_today
 from audit.services import access_denied, client_ip, page_denied
 from catalogue.models import Service
 from catalogue.selectors import issuing_services
@@ -29,6 +30,7 @@ from core.forms import apply_errors, mark_read
 from core.i18n import translated
 
 from .forms import MessageForm, RatingForm, SchemaForm
+from .rectification_panel import rectification_context, with_rectifications
 
 # "My applications", in the order the citizen should look at them.
 GROUPS = (
@@ -374,6 +376,7 @@ def receipt(request, pk):
 def my_applications(request):
     applications = sorted(selectors.applications_for_citizen(request.user).filter(bundle_application__isnull=True),
                           key=lambda a: a.updated_at, reverse=True)  # a bundle's permits are listed under it
+    with_rectifications(applications, request.user)
     titles = group_titles()
     groups = []
     for name, statuses in GROUPS:
@@ -382,7 +385,7 @@ def my_applications(request):
             groups.append({"name": name, "title": titles[name], "applications": items})
     return render(request, "approvals/my_applications.html", {
         "groups": groups, "applications": applications, "bundles": bundle_selectors.bundles_for_citizen(request.user),
-        "complaints": complaints_for_citizen(request.user)})
+        "complaints": complaints_for_citizen(request.user), "today": local_today()})
 
 
 def feedback_context(application, user) -> dict:
@@ -435,6 +438,7 @@ def detail(request, pk):
     application = own_application(request, pk)
     context = detail_context(request, application)
     context.update(feedback_context(application, request.user))
+    context.update(rectification_context(application, request.user))
     return render(request, "approvals/detail.html", context)
 
 

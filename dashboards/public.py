@@ -37,7 +37,7 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from approvals import complaint_selectors
+from approvals import complaint_selectors, rectification_selectors
 from catalogue.models import Service
 from departments.models import Department
 
@@ -118,6 +118,16 @@ COMPLAINT_MEASURES = (
             _("Of those complaints, how many the answer found to be justified."), "integer", "complaints"),
 )
 
+RECTIFICATION_MEASURES = (
+    Measure("rectifications_opened", _("Bad ratings to rectify"),
+            _("Rectification cases opened in the month: one for each department that decided an application "
+              "rated 1 or 2."), "integer", "cases"),
+    Measure("rectifications_closed_in_time", _("Rectified in time"),
+            _("Cases whose account of what was done was written in the month, by their deadline."), "integer", "cases"),
+    Measure("rectifications_overdue", _("Rectifications overdue"),
+            _("Cases whose deadline fell in the month and passed without an account."), "integer", "cases"),
+)
+
 _KEYS = {"department": ("department_id",), "service": ("service_id",), "pair": ("department_id", "service_id")}
 
 
@@ -134,6 +144,9 @@ COLUMN_SOURCES = [
     ColumnSource("performance", PERFORMANCE_MEASURES, _performance),
     ColumnSource("complaints", COMPLAINT_MEASURES, monthly(complaint_selectors.complaints_by_month, {
         "received": "complaints", "answered_in_time": "complaints_answered_in_time", "upheld": "complaints_upheld"})),
+    ColumnSource("rectifications", RECTIFICATION_MEASURES, monthly(rectification_selectors.rectifications_by_month, {
+        "opened": "rectifications_opened", "closed_in_time": "rectifications_closed_in_time",
+        "overdue": "rectifications_overdue"})),
 ]
 
 

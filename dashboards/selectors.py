@@ -14,6 +14,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from accounts.models import Role
+from approvals import rectification_selectors
 from approvals.complaint_selectors import department_complaint_counts
 from approvals.models import REVIEW_OPEN, BundleApplication, Filing, Review, ReviewStatus
 from approvals.once_only import FIGURES, not_provided
@@ -364,6 +365,8 @@ def scorecard(month: date, scope: Scope) -> list[dict]:
     filters = Filters(date_from=month, date_to=next_month(month) - timedelta(days=1))
     per_department = figures(filters, None if scope.departments is None else sorted(scope.departments),
                              by=("department",))
+    rectifications = rectification_selectors.department_counts(
+        department_ids=scope.departments, month=month, today=timezone.localdate(timezone=timezone.get_default_timezone()))
     rows = []
     departments = list(departments_for(scope))
     # Complaints are counted as they stand today (open, and past their answer's due date).
@@ -378,7 +381,10 @@ def scorecard(month: date, scope: Scope) -> list[dict]:
                      "speed_score": parts["speed"], "rating_score": parts["rating"], "score": score,
                      "yellow": row["yellow"], "red": row["red"],
                      "complaints_open": complaints.get(department.pk, {}).get("open", 0),
-                     "complaints_overdue": complaints.get(department.pk, {}).get("overdue", 0)})
+                     "complaints_overdue": complaints.get(department.pk, {}).get("overdue", 0),
+                     # Bad ratings being rectified now, those past their deadline, and those closed
+                     # in time within the month (approvals.rectification_selectors); not scored.
+                     "rectifications": rectifications.get(department.pk, {"open": 0, "overdue": 0, "closed_in_time": 0})})
     rows.sort(key=lambda r: (-r["score"], r["department"].code))
     for rank, row in enumerate(rows, start=1):
         row["rank"] = rank

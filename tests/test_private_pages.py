@@ -29,6 +29,7 @@ from approvals.permit_flow import permit_render
 from permits.tests.conftest import approve_all
 from tests.client import PortalClient
 from tests.factories import PDF_BYTES, UserFactory, officer, seating_service, wallet_certificate
+from tests.rectification_fixtures import case_of, rate_badly
 
 pytestmark = pytest.mark.django_db
 
@@ -88,6 +89,11 @@ class World:
         opinions.opinion_give(share_id=share.pk, actor=self.officers["tax"], verdict="agree",
                               files=[SimpleUploadedFile("extract.pdf", PDF_BYTES)])
         return OpinionAttachment.objects.get(opinion__share=share)
+
+    @cached_property
+    def rectification(self):
+        """A case health's supervisor owns: the applicant rated a rejection 1."""
+        return case_of(rate_badly(self.submit, self.officers, self.citizen), "health")
 
     def signed_in(self, user) -> PortalClient:
         client = PortalClient()
@@ -189,6 +195,14 @@ PRIVATE = {
         w.signed_in(officer(w.evidence.department)).get,
         reverse("departments:certificate", args=[w.evidence.pk, "restaurant_permit"])),
     "approvals:notifications (an officer)": lambda w: partial(w.staff().get, reverse("approvals:notifications")),
+    "departments:rectifications": lambda w: partial(w.staff("health_supervisor").get,
+                                                     reverse("departments:rectifications")),
+    "departments:rectification": lambda w: partial(
+        w.staff("health_supervisor").get, reverse("departments:rectification", args=[w.rectification.pk])),
+    "dashboards:appraisal": lambda w: partial(w.staff("health_supervisor").get,
+                                              reverse("dashboards:appraisal", args=["health"])),
+    "dashboards:officer_appraisal (their own)": lambda w: partial(
+        w.staff().get, reverse("dashboards:officer_appraisal", args=["health", w.officers["health"].pk])),
     "permits:manage_list": lambda w: partial(w.staff("registration_supervisor").get, reverse("permits:manage_list")),
     "permits:manage": lambda w: partial(
         w.staff("registration_supervisor").get, reverse("permits:manage", args=[w.permit.number])),

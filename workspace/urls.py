@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import calendar_views, complaint_views, filing_views, queue_views, views
+from . import calendar_views, complaint_views, filing_views, queue_views, rectification_views, views
 
 app_name = "departments"
 
@@ -36,4 +36,9 @@ urlpatterns = [
     path("complaints/<int:pk>/", complaint_views.complaint_page, name="complaint"),
     path("complaints/<int:pk>/answer/", complaint_views.complaint_answer, name="complaint_answer"),
     path("complaints/<int:pk>/reassign/", complaint_views.complaint_reassign, name="complaint_reassign"),
+    path("rectifications/", rectification_views.rectification_list, name="rectifications"),
+    path("rectifications/<int:pk>/", rectification_views.rectification, name="rectification"),
+    path("rectifications/<int:pk>/close/", rectification_views.rectification_close, name="rectification_close"),
+    path("rectifications/<int:pk>/reassign/", rectification_views.rectification_reassign,
+         name="rectification_reassign"),
 ]

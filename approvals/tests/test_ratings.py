@@ -17,24 +17,9 @@ from citizen.views import feedback_context
 from core.errors import InvalidTransition, ValidationFailed
 from departments.models import Department
 from tests.factories import UserFactory
+from tests.rectification_fixtures import decide
 
 pytestmark = pytest.mark.django_db
-
-
-def decide(application, officers, code, decision="approve", **kwargs):
-    review = application.reviews.get(department__code=code)
-    return workflow.review_decide(review_id=review.pk, actor=officers[code], decision=decision, **kwargs)
-
-
-@pytest.fixture
-def rejected(submit, officers):
-    """Registration approved, health rejected: tax and fire were cancelled without a decision."""
-    application = submit()
-    decide(application, officers, "registration")
-    decide(application, officers, "health", "reject", reason="No ventilation")
-    application.refresh_from_db()
-    assert application.status == ApplicationStatus.REJECTED
-    return application
 
 
 def snapshot():

@@ -12,6 +12,8 @@ from approvals.models import (
     BundleApplicationStatus,
     Complaint,
     ComplaintStatus,
+    Rectification,
+    RectificationStatus,
     Review,
     ReviewStatus,
 )
@@ -51,16 +53,17 @@ EXPECTED = {
     BundleApplication: {("draft", "submitted"), ("draft", "withdrawn")},
     Complaint: {("unconfirmed", "open"), ("open", "answered"), ("answered", "closed"), ("answered", "escalated"),
                 ("escalated", "answered")},
+    Rectification: {("open", "closed"), ("closed", "followed_up")},
 }
 STATES = {Application: ApplicationStatus.values, Review: ReviewStatus.values, Permit: PermitStatus.values,
           ReissueRequest: ReissueRequestStatus.values, BundleApplication: BundleApplicationStatus.values,
-          Complaint: ComplaintStatus.values}
+          Complaint: ComplaintStatus.values, Rectification: RectificationStatus.values}
 PAIRS = [(model, a, b) for model, states in STATES.items() for a, b in product(states, states)]
 
 
 def test_the_table_declares_every_state_of_each_model():
     assert {model: set(table) for model, table in TRANSITIONS.items()} == {m: set(s) for m, s in STATES.items()}
-    assert len(PAIRS) == 7 * 7 + 7 * 7 + 3 * 3 + 3 * 3 + 3 * 3 + 5 * 5
+    assert len(PAIRS) == 7 * 7 + 7 * 7 + 3 * 3 + 3 * 3 + 3 * 3 + 5 * 5 + 3 * 3
 
 
 @pytest.mark.parametrize(("model", "current", "new"), PAIRS, ids=lambda v: getattr(v, "__name__", v))

@@ -199,6 +199,7 @@ def _apply(catalogue: Catalogue) -> LoadSummary:
         service, _changed = _upsert(Service, {"slug": spec.slug}, {
             "name": spec.name, "life_event": spec.life_event, "description": spec.description, "fee": spec.fee,
             "permit_title": spec.permit_title, "permit_valid_days": spec.permit_valid_days, "position": spec.position,
+            "rectify_days": spec.rectify_days,
             "synonyms": spec.synonyms, "sections": spec.sections, "guide": spec.guide,
             "certificate_type_id": types[spec.certificate_type].pk if spec.certificate_type else None,
         }, summary.services, existing)

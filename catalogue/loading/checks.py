@@ -21,6 +21,9 @@ from departments.models import Department
 
 from ..models import (
     IDENTITY_ASKED_BY,
+    RECTIFY_DAYS_DEFAULT,
+    RECTIFY_DAYS_MAX,
+    RECTIFY_DAYS_MIN,
     CertificateType,
     Field,
     FieldKind,
@@ -796,6 +799,10 @@ def check_service(value, path: str, report: Report, *, position: int = 0,
                 certificate_type = code or ""
                 if code and references is not None:
                     references.append(("certificate_type", code, type_path))
+    rectify_days = RECTIFY_DAYS_DEFAULT
+    if "rectify_days" in entry:
+        rectify_days = check_rectify_days(entry["rectify_days"], join_path(path, "rectify_days"), report)
+        ok &= rectify_days is not None
     reviews = []
     items = check_list(entry["reviews"], join_path(path, "reviews"), report) if "reviews" in entry else None
     ok &= items is not None
@@ -848,7 +855,17 @@ def check_service(value, path: str, report: Report, *, position: int = 0,
         slug=slug, name=texts["name"], life_event=texts["life_event"], description=texts["description"],
         fee=texts["fee"], permit_title=title, permit_valid_days=valid_days, reviews=reviews, position=position,
         synonyms=synonyms, filings=filings, certificate_type=certificate_type, sections=sections,
+        rectify_days=rectify_days,
     )
+
+
+def check_rectify_days(value, path: str, report: Report) -> int | None:
+    """Working days a department has to rectify a bad rating of the service."""
+    if not _is_int(value) or not RECTIFY_DAYS_MIN <= value <= RECTIFY_DAYS_MAX:
+        report(path, _("must be a whole number of working days from %(min)d to %(max)d, not %(value)r") % {
+            "min": RECTIFY_DAYS_MIN, "max": RECTIFY_DAYS_MAX, "value": value})
+        return None
+    return value
 
 
 def check_sections(value, path: str, report: Report) -> list[dict] | None:

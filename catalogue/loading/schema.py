@@ -10,7 +10,7 @@ from datetime import date
 
 from departments.models import Department
 
-from ..models import CertificateType, Field, FieldKind, Service
+from ..models import RECTIFY_DAYS_DEFAULT, CertificateType, Field, FieldKind, Service
 
 TOP_LEVEL_KEYS = ("calendar", "certificate_types", "departments", "registers", "fields", "services", "bundles")
 CALENDAR_KEYS = ("workdays", "holidays", "working_weekends")
@@ -28,8 +28,9 @@ FIELD_KEYS = ("key", "kind", "label", "help", "section", "required", *RULE_KEYS,
 REGISTER_KEYS = ("code", "name", "consent_required")
 REGISTER_REQUIRED = ("code", "name")
 BINDING_KEYS = ("register", "attribute", "key")
-SERVICE_KEYS = ("slug", "name", "life_event", "description", "synonyms", "fee", "permit", "sections", "reviews",
-                "filings", "guide")
+# ``rectify_days``: working days to rectify a bad rating (RECTIFY_DAYS_MIN–MAX, default RECTIFY_DAYS_DEFAULT).
+SERVICE_KEYS = ("slug", "name", "life_event", "description", "synonyms", "fee", "permit", "rectify_days", "sections",
+                "reviews", "filings", "guide")
 # A page of the service's form asked only under a condition: the section with this English title.
 SECTION_KEYS = ("title", "when")
 SYNONYM_MAX = 100  # characters of one synonym
@@ -174,6 +175,7 @@ class ServiceSpec:
     sections: list[dict] = field(default_factory=list)  # [{"title": {...}, "when": condition}]
     guide: dict = field(default_factory=dict)  # catalogue.guides
     guide_files: list = field(default_factory=list)  # catalogue.guide_files.CheckedFile, read beside the file
+    rectify_days: int = RECTIFY_DAYS_DEFAULT
 
 
 @dataclass

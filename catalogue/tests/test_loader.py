@@ -156,6 +156,25 @@ def test_load_updates_in_place_and_never_deletes(base, write, load):
     assert cafe.position == 0
 
 
+def test_rectify_days_are_stored_frozen_and_dumped(base, write, load):
+    cafe = Service.objects.get(slug="open-a-cafe")
+    assert (cafe.rectify_days, "rectify_days" in cafe.current_version.schema["service"]) == (5, False)
+    load(write("rectify.yaml", """\
+        services:
+          - slug: open-a-cafe
+            name: {en: Open a cafe, zh-hans: 开办咖啡馆}
+            life_event: {en: Starting a business, zh-hans: 企业开办}
+            permit: {title: {en: Cafe permit, zh-hans: 咖啡馆许可证}, valid_days: 365}
+            rectify_days: 8
+            reviews:
+              - {department: health, stage: 1, sla_days: 4, fields: [seats]}
+        """))
+    cafe.refresh_from_db()
+    assert (cafe.rectify_days, cafe.current_version.number, cafe.current_version.schema["service"]["rectify_days"]) == (
+        8, 2, 8)
+    assert "    rectify_days: 8\n" in catalogue_dump()
+
+
 def test_calendar_replaces_workdays_and_holidays(base, write, load):
     output = load(write("calendar.yaml", """\
         calendar:
@@ -383,6 +402,9 @@ INVALID = [
       "not_needed)"]),
     (SERVICE.replace("valid_days: 30}", "valid_days: 30, fee: 5}"),
      ["services[0].permit.fee: unknown key (expected one of title, valid_days, certificate_type)"]),
+    *[(SERVICE.replace("    reviews:\n", f"    rectify_days: {value}\n    reviews:\n", 1),
+       [f"services[0].rectify_days: must be a whole number of working days from 1 to 15, not {shown}"])
+      for value, shown in (("0", "0"), ("16", "16"), ("two", "'two'"), ("2.5", "2.5"), ("true", "True"))],
 ]
 
 

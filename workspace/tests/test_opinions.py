@@ -211,7 +211,8 @@ def test_two_scans_at_once_remind_once(friday_share, building):
 
 def test_the_beat_scan_sends_the_opinion_reminders(friday_share, time_machine):
     time_machine.move_to(datetime(2026, 12, 8, 9, 0, tzinfo=ZoneInfo(settings.TIME_ZONE)), tick=False)
-    assert sla_scan_task() == {"reminders": 0, "yellow": 0, "red": 0, "opinion_due": 1, "opinion_overdue": 0}
+    assert sla_scan_task() == {"reminders": 0, "yellow": 0, "red": 0, "opinion_due": 1, "opinion_overdue": 0,
+                               "rectification_reminders": 0, "rectification_escalations": 0}
 
 
 def test_the_reminders_link_straight_to_the_opinion_page(client, friday_share, building, settings):
