@@ -354,5 +354,14 @@ def test_figures_by_month_and_upheld_by_officer(filed, officers, office, citizen
     assert complaint_selectors.complaints_by_month(months=2, service_ids=[routed_application.service_id]) == [
         {"department_id": health.pk, "month": date(2026, 11, 1), "received": 1, "answered_in_time": 1, "upheld": 1}]
     assert complaint_selectors.complaints_by_month(months=2, department_ids=[office.pk]) == []
+    # Per service, and per department and service: only the complaint about an application counts.
+    service_id = routed_application.service_id
+    assert complaint_selectors.complaints_by_month(months=2, by="service") == [
+        {"service_id": service_id, "month": date(2026, 11, 1), "received": 1, "answered_in_time": 1, "upheld": 1}]
+    assert complaint_selectors.complaints_by_month(months=2, by="pair") == [
+        {"department_id": health.pk, "service_id": service_id, "month": date(2026, 11, 1), "received": 1,
+         "answered_in_time": 1, "upheld": 1}]
     assert complaint_selectors.complaints_upheld_by_officer(department_id=health.pk) == {health_officer.pk: 1}
+    assert complaint_selectors.complaints_upheld_by_officer(
+        department_id=health.pk, start=at(date(2026, 11, 1), 0), end=at(date(2026, 12, 1), 0)) == {}
     assert complaint_selectors.department_complaint_counts(today=date(2026, 12, 21)) == {}

@@ -43,7 +43,7 @@ def test_a_departments_month_reads_as_on_the_managers_dashboard(page, assert_acc
     page.get_by_role("button", name="Show").click()
     public_row = page.get_by_role("table", name=f"{department.display_name}, month by month").get_by_role(
         "row", name=f"{month:%B %Y}")
-    shown = dict(zip(FIGURES, cells(public_row), strict=True))
+    shown = dict(zip(FIGURES, cells(public_row)[:len(FIGURES)], strict=True))  # then complaints, rectifications
     assert shown["received"] == str(row.cells["received"].value)  # the page shows the selector's figures
     assert_accessible(page)
 
