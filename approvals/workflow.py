@@ -647,6 +647,8 @@ def application_withdraw(*, application_id: int, actor, ip: str | None = None, i
     """Withdraw a draft or an open application. A part of a submitted bundle with one combined
     permit takes the bundle's other open parts with it (the permit is all of them or none);
     ``alone``: one of those."""
+    if not alone:
+        _lock_parts_in_order(application_id)
     application = lock_application(application_id)
     _own(application, actor)
     if application.status not in (ApplicationStatus.DRAFT, *OPEN_APPLICATION):
@@ -669,6 +671,18 @@ def application_withdraw(*, application_id: int, actor, ip: str | None = None, i
             if lock_application(sibling_id).status in OPEN_APPLICATION:  # still open under its own lock
                 application_withdraw(application_id=sibling_id, actor=actor, ip=ip, in_bundle=True, alone=True)
     return application
+
+
+def _lock_parts_in_order(application_id: int) -> None:
+    """A part of a one-permit bundle is withdrawn with the bundle's other parts: lock them all by id
+    first, so two withdrawals of two parts at once take turns instead of each holding one part and
+    waiting for the other's (a deadlock)."""
+    part = Application.objects.select_related("bundle_application").filter(pk=application_id).first()
+    if part is None or not in_one_permit_bundle(part):
+        return
+    for pk in (Application.objects.filter(bundle_application_id=part.bundle_application_id)
+               .order_by("pk").values_list("pk", flat=True)):
+        lock_application(pk)
 
 
 # --- Officers: claim, release, decide, extend ------------------------------------------------------

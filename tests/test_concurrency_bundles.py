@@ -7,7 +7,7 @@ from approvals import workflow
 from approvals.models import Application, ApplicationStatus, ReviewStatus
 from audit.models import Action, AuditEvent
 from core import nudges
-from core.errors import Conflict
+from core.errors import Conflict, InvalidTransition
 from permits.models import Permit
 from tests.bundle_fixtures import BUNDLE_ANSWERS, BUNDLE_FILES, STORE_ANSWERS, STORE_FILES, submitted_bundle
 from tests.concurrent import run_together
@@ -95,4 +95,28 @@ def test_a_refusal_racing_the_other_childs_final_approval_issues_no_combined_per
     assert statuses["register-a-business"] == ApplicationStatus.REJECTED
     assert statuses["food-operating-permit"] == (
         ApplicationStatus.APPROVED if outcomes[1] == "approve" else ApplicationStatus.REJECTED)
+    assert not Permit.objects.exists()
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_withdrawing_two_parts_of_a_one_permit_bundle_at_once_withdraws_each_once(
+        store_bundle, citizen, bundle_officers, attempt):
+    """Each withdrawal takes the other part with it: both lock the bundle's parts in one order, so
+    neither waits on the other's lock (no deadlock), and the later one finds the work done."""
+    row, business, food = store_with_registration_approved(store_bundle, citizen, bundle_officers)
+
+    def withdraw(application):
+        def call():
+            try:
+                workflow.application_withdraw(application_id=application.pk, actor=citizen)
+            except InvalidTransition:
+                return "already"
+            return "withdrawn"
+        return call
+
+    outcomes = run_together(withdraw(business), withdraw(food))
+    assert sorted(outcomes) == ["already", "withdrawn"]
+    assert set(Application.objects.filter(bundle_application=row).values_list("status", flat=True)) == {
+        ApplicationStatus.WITHDRAWN}
+    assert AuditEvent.objects.filter(action=Action.APPLICATION_WITHDRAWN).count() == 2
     assert not Permit.objects.exists()
