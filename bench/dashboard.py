@@ -1,7 +1,8 @@
 """The managers' pages measured through the Django test client on a generated history whose
 summaries ``manage.py rebuild_stats`` has just rebuilt (bench/run.py does both): the dashboard with
-every kind of filter, the scorecard, bottlenecks, the overdue drill-down, and CSV exports (streamed:
-time to the first row and to the last). Also the beat's incremental refresh and the summary sizes.
+every kind of filter, the scorecard, bottlenecks, the overdue drill-down, an officer appraisal, the
+public performance pages and open data files (anonymous), and CSV exports (streamed: time to the
+first row and to the last). Also the beat's incremental refresh and the summary sizes.
 Prints one JSON object.
 
 Run by bench/run.py in the history database's environment: ``python bench/dashboard.py``."""
@@ -75,11 +76,24 @@ def main():
         "overdue reviews of registration, page 5": (reverse("dashboards:overdue", args=["registration"]),
                                                     {"offset": "200"}),
     }
-    results = {"manager": {}, "supervisor": {}, "exports": {}}
+    pages["appraisal: registration, last month"] = (reverse("dashboards:appraisal", args=["registration"]),
+                                                    {"month": previous_month})
+    twelve = {"month_to": previous_month}
+    public_pages = {
+        "performance: every department and service (last month)": (reverse("performance:index"), {}),
+        "performance: one department, 12 months": (reverse("performance:department", args=["registration"]), twelve),
+        "performance: one service, 12 months": (reverse("performance:service", args=["open-a-restaurant"]), twelve),
+        "open data: departments.csv, 12 months": (reverse("performance:csv", args=["departments"]), twelve),
+        "open data: services.json, 12 months": (reverse("performance:json", args=["services"]), twelve),
+    }
+    results = {"manager": {}, "supervisor": {}, "public": {}, "exports": {}}
     client = Client()
     client.force_login(manager)
     for name, (url, params) in pages.items():
         results["manager"][name] = measure(client, "get", lambda i, url=url, params=params: (url, params))
+    anonymous = Client()
+    for name, (url, params) in public_pages.items():
+        results["public"][name] = measure(anonymous, "get", lambda i, url=url, params=params: (url, params))
     supervising = Client()
     supervising.force_login(supervisor)
     results["supervisor"]["dashboard: last 90 days (their department)"] = measure(

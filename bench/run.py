@@ -424,7 +424,7 @@ def write_dashboard_report(result: dict, seeded: dict | None, stats: dict):
         f"(one batch): {result['refresh']['seconds']} s.", "",
         "| page | who | p50 ms | p95 ms | SQL statements |", "|---|---|---:|---:|---:|",
     ]
-    for who in ("manager", "supervisor"):
+    for who in ("manager", "supervisor", "public"):
         for page, figures in result[who].items():
             statements = "/".join(str(q) for q in figures["queries"])
             lines.append(f"| {page} | {who} | {figures['p50']} | {figures['p95']} | {statements} |")
