@@ -23,7 +23,7 @@ signed-in complainant by notification, the public by the complaint's own outbox 
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -66,6 +66,8 @@ from .transitions import status_enter, status_move
 
 OFFICE_LEVEL = 2
 SCAN_BATCH = 1000
+# A confirmation link that expired is kept a day longer, so a person who clicks it late is told it expired.
+UNCONFIRMED_GRACE_HOURS = 24
 
 
 class NoSupervisingOffice(WorkflowError):
@@ -298,6 +300,14 @@ def complaint_confirm(*, token: str, ip: str | None = None) -> Complaint:
     status_move(complaint, ComplaintStatus.OPEN)
     _route(complaint, now=timezone.now(), ip=ip)
     return complaint
+
+
+def complaints_unconfirmed_prune(*, now: datetime | None = None) -> int:
+    """Forget the public's complaints whose address was never confirmed, a day after their link
+    expired: never routed and never read, they only hold a stranger's address. Returns how many."""
+    cutoff = (now or timezone.now()) - timedelta(hours=settings.COMPLAINT_CONFIRM_HOURS + UNCONFIRMED_GRACE_HOURS)
+    _deleted, per_model = Complaint.objects.filter(status=ComplaintStatus.UNCONFIRMED, created_at__lt=cutoff).delete()
+    return per_model.get(Complaint._meta.label, 0)
 
 
 # --- Handling ------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from celery import shared_task
 
 from .calendar_changes import calendar_changes_record
 from .complaint_mail import complaint_mail_send
-from .complaints import complaint_scan
+from .complaints import complaint_scan, complaints_unconfirmed_prune
 from .notifications import notification_send_email
 from .opinion_deadlines import opinion_scan
 from .permit_flow import permit_render
@@ -34,6 +34,11 @@ def sla_scan_task() -> dict:
 @shared_task(ignore_result=True)
 def complaint_scan_task() -> dict:
     return complaint_scan()
+
+
+@shared_task(ignore_result=True)
+def complaints_unconfirmed_prune_task() -> int:
+    return complaints_unconfirmed_prune()
 
 
 @shared_task(ignore_result=True)

@@ -323,6 +323,27 @@ def test_an_expired_or_forged_confirmation_link_routes_nothing(office, officers,
     assert Complaint.objects.get(pk=complaint.pk).status == ComplaintStatus.UNCONFIRMED
 
 
+def test_a_complaint_never_confirmed_is_forgotten_a_day_after_its_link_expired(office, officers, on):
+    """Never routed and never read, it only holds a stranger's address: the daily prune deletes it
+    with its mail; a confirmed one, and one whose link still works, stay."""
+    health = Department.objects.get(code="health")
+    on(date(2026, 11, 20), hour=9)
+    forgotten = complaints.complaint_file_public(name="", email="chen@example.net", grounds=public_grounds(health),
+                                                 language="en")
+    confirmed = complaints.complaint_file_public(name="", email="li@example.net", grounds=public_grounds(health),
+                                                 language="en")
+    complaints.complaint_confirm(token=confirm_token(confirmed.pk))
+    on(date(2026, 11, 23), hour=8)  # 71 hours: the link expired 23 hours ago
+    waiting = complaints.complaint_file_public(name="", email="wang@example.net", grounds=public_grounds(health),
+                                               language="en")
+    assert complaints.complaints_unconfirmed_prune() == 0
+    on(date(2026, 11, 23), hour=10)  # 73 hours
+    assert complaints.complaints_unconfirmed_prune() == 1
+    assert complaints.complaints_unconfirmed_prune() == 0
+    assert sorted(Complaint.objects.values_list("pk", flat=True)) == sorted([confirmed.pk, waiting.pk])
+    assert not ComplaintMail.objects.filter(complaint_id=forgotten.pk).exists()
+
+
 def test_the_public_cannot_complain_about_an_application(office, routed_application):
     with pytest.raises(ValidationFailed) as exc:
         complaints.complaint_file_public(name="", email="chen@example.net", language="en",

@@ -416,6 +416,8 @@ CELERY_BEAT_SCHEDULE = {
     "shares-expire": {"task": "approvals.tasks.shares_expire_task", "schedule": 300.0},
     "sla-scan-morning": {"task": "approvals.tasks.sla_scan_task", "schedule": crontab(hour=8, minute=0)},
     "complaint-scan": {"task": "approvals.tasks.complaint_scan_task", "schedule": 300.0},
+    "complaints-unconfirmed-prune": {"task": "approvals.tasks.complaints_unconfirmed_prune_task",
+                                     "schedule": crontab(hour=3, minute=30)},
     "dashboard-stats": {"task": "dashboards.tasks.stats_consume_task", "schedule": 30.0},
     "sign-in-records-prune": {"task": "accounts.tasks.sign_in_records_prune_task", "schedule": crontab(hour=3, minute=15)},
     "media-sweep": {"task": "portal.tasks.media_sweep_task", "schedule": crontab(hour=3, minute=45)},
