@@ -115,8 +115,8 @@ def rectifications_by_month(*, department_ids: Iterable[int] | None = None, serv
     figures: dict[tuple, dict] = defaultdict(lambda: {"opened": 0, "closed_in_time": 0, "overdue": 0})
     for department_id, service_id, opened_at, due_date, closed_at in cases.values_list(
             "department_id", "application__service_id", "opened_at", "due_date", "closed_at").order_by():
-        subject = {"department": (department_id,), "service": (service_id,),
-                   "pair": (department_id, service_id)}[by]
+        ids = {"department_id": department_id, "service_id": service_id}
+        subject = tuple(ids[name] for name in names)
         closed_on = _local_date(closed_at) if closed_at else None
         if (month := _local_date(opened_at).replace(day=1)) in wanted:
             figures[(*subject, month)]["opened"] += 1
