@@ -26,9 +26,11 @@ def cells(row) -> list[str]:
 def test_a_departments_month_reads_as_on_the_managers_dashboard(page, assert_accessible, history):
     month = add_months(today().replace(day=1), -1)
     table = public.published([month])
-    # The department with most applications last month: its counts and times are published.
-    row = max(table.departments, key=lambda r: r.cells["received"].value)
-    assert not any(row.cells[name].suppressed for name in FIGURES[:4]), row.cells
+    # The busiest department last month whose counts and times are published (which departments a
+    # small count suppresses depends on the day the history is generated up to).
+    published = [r for r in table.departments if not any(r.cells[name].suppressed for name in FIGURES[:4])]
+    assert published, table.departments
+    row = max(published, key=lambda r: r.cells["received"].value)
     department = row.subject
 
     page.goto("/")
