@@ -14,6 +14,7 @@ from departments.access import member_role, supervisor_memberships
 from departments.models import Membership
 
 from .models import COMPLAINT_OPEN, Complaint, ComplaintAbout, ComplaintAnswer, ComplaintCategory
+from .monthly_figures import SUBJECT_COLUMNS
 from .sla import local_today
 
 STAFF_PAGE_SIZE = 25
@@ -145,8 +146,7 @@ def complaints_by_month(*, department_ids=None, service_ids=None, months, by: st
         query = query.filter(department_id__in=list(department_ids))
     if service_ids is not None:
         query = query.filter(application__service_id__in=list(service_ids))
-    keys = {"department": ["department_id"], "service": ["service_id"],
-            "pair": ["department_id", "service_id"]}[by]
+    keys = SUBJECT_COLUMNS[by]
     if by != "department":
         query = query.filter(application__isnull=False).annotate(service_id=F("application__service_id"))
     rows = (query.annotate(month=TruncMonth("filed_at", tzinfo=zone)).values(*keys, "month")

@@ -14,6 +14,7 @@ from departments.access import member_role, member_roles
 from departments.models import MembershipRole
 
 from .models import Rectification, RectificationStatus, Review
+from .monthly_figures import SUBJECT_COLUMNS
 
 QUEUE_PAGE_SIZE = 50
 SCOPES = ("mine", "department")
@@ -111,7 +112,7 @@ def rectifications_by_month(*, department_ids: Iterable[int] | None = None, serv
     if service_ids is not None:
         cases = cases.filter(application__service_id__in=list(service_ids))
     wanted = set(months)
-    names = {"department": ("department_id",), "service": ("service_id",), "pair": ("department_id", "service_id")}[by]
+    names = SUBJECT_COLUMNS[by]
     figures: dict[tuple, dict] = defaultdict(lambda: {"opened": 0, "closed_in_time": 0, "overdue": 0})
     for department_id, service_id, opened_at, due_date, closed_at in cases.values_list(
             "department_id", "application__service_id", "opened_at", "due_date", "closed_at").order_by():

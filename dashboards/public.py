@@ -38,6 +38,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from approvals import complaint_selectors, rectification_selectors
+from approvals.monthly_figures import SUBJECT_COLUMNS
 from catalogue.models import Service
 from departments.models import Department
 
@@ -128,14 +129,12 @@ RECTIFICATION_MEASURES = (
             _("Cases whose deadline fell in the month and passed without an account."), "integer", "cases"),
 )
 
-_KEYS = {"department": ("department_id",), "service": ("service_id",), "pair": ("department_id", "service_id")}
-
 
 def monthly(read_by_month: Callable[..., list[dict]], names: dict[str, str]) -> Callable[[str, list[date]], dict]:
     """A source from an engine read ``<x>_by_month(months=…, by=…)`` that returns rows with the
     subject's id(s), the month and counts; ``names`` maps its count names to the published ones."""
     def read(by: str, months: list[date]) -> dict[tuple, dict]:
-        return {(*(row[k] for k in _KEYS[by]), row["month"]): {ours: row[theirs] for theirs, ours in names.items()}
+        return {(*(row[k] for k in SUBJECT_COLUMNS[by]), row["month"]): {ours: row[theirs] for theirs, ours in names.items()}
                 for row in read_by_month(months=months, by=by)}
     return read
 
