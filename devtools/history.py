@@ -16,7 +16,10 @@ whatever the batch size. A plan keeps the invariants the engine keeps (approvals
   no other application has one; issued permits are rendered, approved ones not yet;
 - SLA dates are working days of the catalogue's calendar counted as ``approvals.sla``; reminders
   and yellow/red cards are stamped when a running clock passed those dates;
-- ratings only on decided applications, by the applicant, after the decision;
+- ratings only on decided applications, by the applicant, after the decision; a rating of 1 or 2
+  opened one rectification case per department that decided (owned as ``owners_of`` names), due in
+  the service's ``rectify_days`` working days: most rectified in time, some late, some still open,
+  and some of the rectified rated again;
 - some decisions came after a correction round: the request is in the audit log, the clock was
   paused for the working days the applicant took (``paused_days``) and its dates moved by them,
   as ``approvals.sla.clock_resume`` moves them; every open correction request is in the log too.
@@ -44,10 +47,12 @@ from stdnum.cn import uscc
 from accounts.models import Role
 from approvals.check_codes import new_check_code
 from approvals.disarm import disarm_pdf
+from approvals.models import LOW_RATING_MAX, business_name_of
 from approvals.models import ApplicationStatus as A
+from approvals.models import RectificationStatus as X
 from approvals.models import ReviewStatus as R
-from approvals.models import business_name_of
 from approvals.need_to_know import name_shown
+from approvals.rectifications import owners_of
 from approvals.sla import reminder_day
 from audit.chain import audit_seal
 from audit.models import Action, AuditEvent
@@ -75,6 +80,14 @@ STATE_WEIGHTS = {
     A.DRAFT: 4, A.IN_REVIEW: 7, A.NEEDS_CORRECTION: 2, A.APPROVED: 0.3, A.ISSUED: 63, A.REJECTED: 14, A.WITHDRAWN: 9.7,
 }
 RATED_SHARE = 0.35
+# Rectification cases of bad ratings: written by the deadline, and rated again after.
+RECTIFIED_IN_TIME_SHARE, FOLLOWED_UP_SHARE = 0.8, 0.6
+RECTIFICATION_ACCOUNTS = [
+    "Called the applicant, explained the decision again and corrected the wording of our letter.",
+    "Briefed the officer on the time limit; the queue is now checked every morning.",
+    "Added the missing document to the service guide so applicants know it before they apply.",
+    "Apologised to the applicant and changed how corrections are explained in our messages.",
+]
 # Decisions that came after the applicant answered a correction request, and the longest wait.
 ANSWERED_CORRECTION_SHARE, MAX_CORRECTION_WAIT = 0.08, 10
 # How long a department takes, as a share of its time limit: most on time, some late (yellow
@@ -154,6 +167,8 @@ class Context:
     sample_disarmed_sha256: str = ""
     # Department id → its working days, for departments with a calendar of their own: built once.
     department_workdays: dict[int, WorkingDays] = field(default_factory=dict)
+    # Department id → who owns its rectification cases (approvals.rectifications.owners_of).
+    rectification_owners: dict[int, int | None] = field(default_factory=dict)
 
     def workdays_of(self, department_id: int) -> WorkingDays:
         return self.department_workdays.get(department_id, self.workdays)
@@ -165,6 +180,7 @@ class Plan:
     reviews: list[dict] = field(default_factory=list)
     permit: dict | None = None
     rating: dict | None = None
+    rectifications: list[dict] = field(default_factory=list)
     attachments: list[dict] = field(default_factory=list)
 
 
@@ -473,6 +489,10 @@ def plan_application(ctx: Context, index: int, app_id: int) -> Plan:
         application["withdrawn_at"] = end
     if state in (A.APPROVED, A.ISSUED, A.REJECTED) and rng.random() < RATED_SHARE:
         plan.rating = _rating(rng, app_id, applicant_id, end, now, rejected=state == A.REJECTED)
+        if plan.rating and plan.rating["score"] <= LOW_RATING_MAX:
+            # A stream of its own, so the cases change nothing else the seed gives.
+            plan.rectifications = _rectifications(ctx, random.Random(f"rectification:{ctx.seed}:{index}"), plan.rating,
+                                                  reviews, service.schema.rectify_days)
     plan.attachments = [
         {"application_id": app_id, "field_key": key, "file": SAMPLE_ATTACHMENT,
          "original_name": f"{key.replace('_', '-')}.pdf", "content_type": "application/pdf", "size": ctx.sample_size,
@@ -543,6 +563,35 @@ def _rating(rng, app_id, applicant_id, decided: datetime, now: datetime, rejecte
             "comment": rng.choice(RATING_COMMENTS), "created_at": at}
 
 
+def _rectifications(ctx: Context, rng: random.Random, rating: dict, reviews: list[dict], days: int) -> list[dict]:
+    """The cases a bad rating opened, one per department that decided (``rating_id`` is filled in
+    once the rating is written)."""
+    rated, cases = rating["created_at"], []
+    for department_id in dict.fromkeys(r["department_id"] for r in reviews if r["decided_by_id"]):
+        wd, owner = ctx.workdays_of(department_id), ctx.rectification_owners.get(department_id)
+        day = _local(ctx, rated)
+        due = wd.add(day, days)
+        case = {"application_id": rating["application_id"], "department_id": department_id, "owner_id": owner,
+                "status": X.OPEN, "opened_at": rated, "due_date": due, "remind_on": wd.add(day, reminder_day(days)),
+                "reminded_at": None, "escalated_at": None, "account": "", "closed_at": None, "closed_by_id": None,
+                "follow_up_score": None, "follow_up_comment": "", "follow_up_at": None}
+        taken = wd.add(day, rng.randint(1, days)) if rng.random() < RECTIFIED_IN_TIME_SHARE else \
+            wd.add(day, days + rng.randint(1, 6))
+        closed = _at(ctx, taken, rng)
+        if case["remind_on"] < taken and case["remind_on"] < _local(ctx, ctx.now):
+            case["reminded_at"] = _beat(ctx, case["remind_on"])
+        if due < min(taken, _local(ctx, ctx.now)):
+            case["escalated_at"] = _beat(ctx, due + timedelta(days=1))
+        if closed <= ctx.now:
+            case.update(status=X.CLOSED, closed_at=closed, closed_by_id=owner, account=rng.choice(RECTIFICATION_ACCOUNTS))
+            again = closed + timedelta(hours=rng.uniform(2, 120))
+            if again <= ctx.now and rng.random() < FOLLOWED_UP_SHARE:
+                case.update(status=X.FOLLOWED_UP, follow_up_at=again,
+                            follow_up_score=rng.choices([1, 2, 3, 4, 5], [10, 10, 25, 30, 25])[0])
+        cases.append(case)
+    return cases
+
+
 # --- Writing (PostgreSQL COPY) -----------------------------------------------------------------------------
 
 APPLICATION_COLUMNS = ["id", "reference", "applicant_id", "service_id", "service_version_id", "status", "answers",
@@ -558,11 +607,14 @@ PERMIT_COLUMNS = ["application_id", "number", "status", "issued_at", "valid_from
                   "rendered_at", "render_claimed_at", "render_attempts", "revoked_at", "revocation_reason",
                   "verify_code"]
 RATING_COLUMNS = ["application_id", "rated_by_id", "score", "comment", "created_at"]
+RECTIFICATION_COLUMNS = ["rating_id", "application_id", "department_id", "owner_id", "status", "opened_at", "due_date",
+                         "remind_on", "reminded_at", "escalated_at", "account", "closed_at", "closed_by_id",
+                         "follow_up_score", "follow_up_comment", "follow_up_at"]
 ATTACHMENT_COLUMNS = ["application_id", "field_key", "file", "original_name", "content_type", "size", "sha256",
                       "uploaded_at", "disarmed_file", "disarmed_sha256"]
 AUDIT_COLUMNS = ["at", "actor_id", "actor_label", "action", "object_type", "object_id", "subject_id", "application_id",
                  "department_code", "ip", "purpose", "details", "prev_hash", "hash"]
-TOTALS = ("applications", "reviews", "permits", "ratings", "attachments", "correction_requests")
+TOTALS = ("applications", "reviews", "permits", "ratings", "rectifications", "attachments", "correction_requests")
 
 
 def _copy(cursor, table: str, columns: list[str], rows) -> int:
@@ -664,6 +716,7 @@ def build_context(*, seed: int, applications: int, now: datetime | None = None,
         sample_size=size, sample_sha256=digest,
         sample_disarmed_sha256=disarmed_digest,
         department_workdays={pk: WorkingDays(calendar, first, last) for pk, calendar in calendars.departments.items()},
+        rectification_owners=owners_of(Department.objects.values_list("pk", flat=True)),
     )
 
 
@@ -685,11 +738,24 @@ def write_batch(ctx: Context, start: int, count: int) -> dict[str, int]:
         totals["reviews"] = _copy(cursor, "approvals_review", REVIEW_COLUMNS, (r for p in plans for r in p.reviews))
         totals["permits"] = _copy(cursor, "permits_permit", PERMIT_COLUMNS, (p.permit for p in plans if p.permit))
         totals["ratings"] = _copy(cursor, "approvals_rating", RATING_COLUMNS, (p.rating for p in plans if p.rating))
+        totals["rectifications"] = _copy(cursor, "approvals_rectification", RECTIFICATION_COLUMNS,
+                                         _rated_cases(cursor, plans))
         totals["attachments"] = _copy(cursor, "approvals_attachment", ATTACHMENT_COLUMNS,
                                       (a for p in plans for a in p.attachments))
         totals["correction_requests"] = _copy(cursor, AuditEvent._meta.db_table, AUDIT_COLUMNS,
                                               _correction_events(cursor, plans))
     return totals
+
+
+def _rated_cases(cursor, plans: list[Plan]) -> list[dict]:
+    """The plans' rectification cases with their rating's id (read back after the ratings' COPY)."""
+    cases = [case for p in plans for case in p.rectifications]
+    if not cases:
+        return []
+    cursor.execute("SELECT application_id, id FROM approvals_rating WHERE application_id = ANY(%s)",
+                   [sorted({case["application_id"] for case in cases})])
+    ratings = dict(cursor.fetchall())
+    return [{**case, "rating_id": ratings[case["application_id"]]} for case in cases]
 
 
 def _correction_events(cursor, plans: list[Plan]) -> list[dict]:
@@ -734,6 +800,7 @@ def generate_history(*, applications: int, seed: int = 1, batch: int = DEFAULT_B
     command = "ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE"
     with connection.cursor() as cursor:
         for table in ("approvals_application", "approvals_review", "permits_permit", "approvals_rating",
+                      "approvals_rectification",
                       "approvals_attachment", "accounts_user", AuditEvent._meta.db_table):
             cursor.execute(f"{command} {table}")
     return totals

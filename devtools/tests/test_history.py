@@ -12,31 +12,37 @@ from django.utils import timezone
 
 from approvals.models import (
     APPLICATION_RATEABLE,
+    LOW_RATING_MAX,
     REVIEW_UNDECIDED,
     Application,
     ApplicationStatus,
     Attachment,
     Rating,
+    Rectification,
+    RectificationStatus,
     Review,
     ReviewStatus,
 )
+from approvals.rectifications import owners_of
+from approvals.sla import reminder_day
 from audit.chain import audit_verify
 from audit.models import Action, AuditEvent
 from catalogue.applicability import applied
 from catalogue.calendar import load_calendar
-from departments.models import Membership
+from departments.models import Department, Membership
 from devtools.history import generate_history
 from devtools.management.commands.seed_demo import DEMO_CATALOGUE
 from permits.models import Permit
 from permits.services import permit_number
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
-A, R = ApplicationStatus, ReviewStatus
+A, R, X = ApplicationStatus, ReviewStatus, RectificationStatus
 NOW = datetime(2026, 11, 24, 4, 0, tzinfo=UTC)  # noon in Shanghai, a Tuesday
 # The history of seed 7 with 300 applications over the demo catalogue.
 EXPECTED_STATES = {A.DRAFT: 15, A.IN_REVIEW: 15, A.NEEDS_CORRECTION: 15, A.APPROVED: 1, A.ISSUED: 181,
                    A.REJECTED: 48, A.WITHDRAWN: 25}
-EXPECTED_TOTALS = {"applications": 300, "reviews": 853, "permits": 182, "ratings": 94, "attachments": 652,
+EXPECTED_TOTALS = {"applications": 300, "reviews": 853, "permits": 182, "ratings": 94, "rectifications": 49,
+                   "attachments": 652,
                    "correction_requests": 53}
 
 
@@ -59,6 +65,7 @@ def test_a_seed_gives_the_same_history_whatever_the_batch(catalogue, batch):
     assert Review.objects.count() == totals["reviews"]
     assert Permit.objects.count() == totals["permits"] == states[A.APPROVED] + states[A.ISSUED]
     assert Rating.objects.count() == totals["ratings"]
+    assert Rectification.objects.count() == totals["rectifications"]
     assert Attachment.objects.count() == totals["attachments"]
     assert not Attachment.objects.filter(disarmed_file="").exists()  # every one has the copy people are given
     assert AuditEvent.objects.filter(seq__isnull=False).count() == totals["correction_requests"]
@@ -164,6 +171,33 @@ def test_the_history_keeps_the_engine_invariants(catalogue):
         assert rating.application.status in APPLICATION_RATEABLE
         assert rating.rated_by_id == rating.application.applicant_id
         assert rating.application.decided_at < rating.created_at <= NOW
+    # A bad rating opened one case per department that decided, due in the service's working days;
+    # as the engine writes them (approvals.rectifications).
+    owners = owners_of(Department.objects.values_list("pk", flat=True))
+    cases = Counter()
+    for case in Rectification.objects.select_related("rating", "application__service_version"):
+        rating = case.rating
+        assert rating.score <= LOW_RATING_MAX and case.application_id == rating.application_id
+        assert case.department_id in set(Review.objects.filter(application_id=case.application_id,
+                                                                decided_by__isnull=False).values_list("department_id", flat=True))
+        rated = timezone.localdate(rating.created_at)
+        days = case.application.schema.rectify_days
+        assert (case.opened_at, case.owner_id) == (rating.created_at, owners[case.department_id])
+        assert case.due_date == calendar.add_working_days(rated, days)
+        assert case.remind_on == calendar.add_working_days(rated, reminder_day(days))
+        if case.status == X.OPEN:
+            assert case.closed_at is None and case.account == "" and case.follow_up_score is None
+        else:
+            assert case.opened_at < case.closed_at <= NOW and case.account and case.closed_by_id == case.owner_id
+            assert (case.follow_up_score is not None) == (case.status == X.FOLLOWED_UP)
+            if case.follow_up_at:
+                assert case.closed_at < case.follow_up_at <= NOW
+        if case.escalated_at:
+            assert timezone.localdate(case.escalated_at) > case.due_date
+        cases[case.status] += 1
+    bad = Rating.objects.filter(score__lte=LOW_RATING_MAX, application__reviews__decided_by__isnull=False)
+    assert sum(cases.values()) == bad.values("application_id", "application__reviews__department_id").distinct().count()
+    assert cases[X.CLOSED] and cases[X.FOLLOWED_UP]  # open ones only from the last days' ratings
     # Some open reviews are overdue, as in real life.
     assert Review.objects.filter(status__in=[R.PENDING, R.IN_PROGRESS], yellow_at__isnull=False).exists()
 
