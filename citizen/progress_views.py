@@ -1,7 +1,8 @@
 """The public progress check at /progress/ (no sign-in): the reference and check code from the
 receipt, sent by POST so that the code never stands in an address, a history or a log; the
 answer is the page the POST returns (approvals.progress decides what it shows). Rate-limited per
-client address (PROGRESS_CHECK_RATE); every attempt counts."""
+client address (PROGRESS_CHECK_RATE): failed attempts count, the ones that guess; a holder checking
+their own application again and again is never locked out by it."""
 
 import re
 
@@ -13,7 +14,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
-from django_ratelimit.core import is_ratelimited
+from django_ratelimit.core import get_usage
 
 from approvals.check_codes import is_check_code, normalize_check_code
 from approvals.progress import progress_check
@@ -68,15 +69,23 @@ def _page(request, form, *, progress=None, not_found=False, status=200):
 def progress(request):
     if request.method == "GET":
         return _page(request, ProgressForm())
-    if is_ratelimited(request, group="progress.check", key=lambda _g, r: client_ip(r) or "unknown",
-                      rate=settings.PROGRESS_CHECK_RATE, increment=True):
+    if _limited(request, failed=False):
         return render(request, "approvals/progress_limited.html", status=429)
     form = ProgressForm(request.POST)
     if not form.is_valid():
+        _limited(request, failed=True)
         return _page(request, form, status=400)
     found = progress_check(reference=form.cleaned_data["reference"], code=form.cleaned_data["code"],
                            ip=client_ip(request))
     if found is None:  # the code typed is not written back into the page
+        _limited(request, failed=True)
         return _page(request, ProgressForm(initial={"reference": form.cleaned_data["reference"]}), not_found=True,
                      status=404)
     return _page(request, ProgressForm(), progress=found)
+
+
+def _limited(request, *, failed: bool) -> bool:
+    """Whether the address has used up its failed checks; ``failed`` counts one more."""
+    usage = get_usage(request, group="progress.check", key=lambda _g, r: client_ip(r) or "unknown",
+                      rate=settings.PROGRESS_CHECK_RATE, increment=failed)
+    return usage is not None and usage["count"] >= usage["limit"]
