@@ -18,6 +18,8 @@ class Column:
     header: str
     value: Callable[[dict], object]
     numeric: bool = True
+    # False: in the CSV only, the page showing the figure in a table of its own.
+    on_page: bool = True
 
 
 @dataclass
@@ -27,8 +29,12 @@ class Table:
     columns: list[Column]
     rows: list
 
-    def header_cells(self) -> list[str]:
-        return [str(c.header) for c in self.columns]
+    @property
+    def page_columns(self) -> list[Column]:
+        return [c for c in self.columns if c.on_page]
+
+    def header_cells(self, *, page: bool = True) -> list[str]:
+        return [str(c.header) for c in (self.page_columns if page else self.columns)]
 
     def body_html(self) -> str:
         """The rows as HTML (built here rather than cell by cell in a template: a two-year table has
@@ -37,7 +43,7 @@ class Table:
         lines = []
         for row in self.rows:
             cells = []
-            for i, column in enumerate(self.columns):
+            for i, column in enumerate(self.page_columns):
                 value = column.value(row)
                 text = missing if value is None else conditional_escape(localize(value))
                 tag = "th" if i == 0 else "td"
@@ -51,7 +57,7 @@ class Table:
 def csv_response(table: Table):
     """The table as a streamed CSV download (audit.exports: byte order mark, neutralised cells)."""
     rows = ([c.value(row) for c in table.columns] for row in table.rows)
-    return exports.csv_response(table.header_cells(), rows, filename=f"{table.name}.csv")
+    return exports.csv_response(table.header_cells(page=False), rows, filename=f"{table.name}.csv")
 
 
 def _col(header, key, numeric=True):
@@ -116,7 +122,11 @@ def scorecard_table(rows: list[dict]) -> Table:
         _col(_("Speed score"), "speed_score"), _col(_("Average rating"), "average_rating"),
         _col(_("Rating score"), "rating_score"), _col(_("Yellow cards"), "yellow"), _col(_("Red cards"), "red"),
         _col(_("Open complaints"), "complaints_open"), _col(_("Complaints overdue"), "complaints_overdue"),
-        _col(_("Score"), "score")], rows)
+        _col(_("Score"), "score"),
+        # The page shows these in the rectifications table, overdue cases in red.
+        *(Column(header, lambda row, key=key: row["rectifications"][key], on_page=False) for header, key in (
+            (_("Rectifications open"), "open"), (_("Rectifications overdue"), "overdue"),
+            (_("Rectified in time this month"), "closed_in_time")))], rows)
 
 
 def review_table(name: str, caption, reviews, supervisors: dict[int, list[str]]) -> Table:
