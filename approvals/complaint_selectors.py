@@ -63,9 +63,10 @@ def _staff_handles(user) -> Q:
 
 
 def _staff_visible(user) -> Q:
-    """What a member of staff sees: what they handle, and what they answered before it went on to
-    the supervising office."""
-    return _staff_handles(user) | Q(answers__answered_by_id=user.pk)
+    """What a member of staff sees: what they handle, and what they answered, or (as a supervisor)
+    their departments answered, before it went on to the supervising office."""
+    return (_staff_handles(user) | Q(answers__answered_by_id=user.pk)
+            | Q(answers__department_id__in=supervisor_memberships(user).values("department_id")))
 
 
 def complaints_for_staff(user, *, open_only: bool = True):

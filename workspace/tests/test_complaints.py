@@ -96,6 +96,20 @@ def test_the_supervising_office_sees_the_escalated_complaint(client, filed, offi
     assert filed.reference in client.get(reverse("departments:complaints") + "?tab=closed").content.decode()
 
 
+def test_the_supervisor_keeps_sight_of_what_a_colleague_answered_once_it_goes_on(client, filed, officers, citizen):
+    complaints.complaint_reassign(complaint_id=filed.pk, actor=officers["health_supervisor"],
+                                  handler_id=officers["health"].pk)
+    complaints.complaint_answer(complaint_id=filed.pk, actor=officers["health"], text="Fine.", upheld=False)
+    complaints.complaint_verdict(complaint_id=filed.pk, actor=citizen, satisfied=False, reason="Not fine.")
+    client.force_login(officers["health_supervisor"])
+    page = client.get(reverse("departments:complaint", args=[filed.pk]))
+    assert page.status_code == 200 and page.context["answer_form"] is None and page.context["reassign_form"] is None
+    closed = client.get(reverse("departments:complaints") + "?tab=closed").content.decode()
+    assert closed.count(filed.reference) == 1  # once, however many answers match
+    client.force_login(officers["tax_supervisor"])
+    assert client.get(reverse("departments:complaint", args=[filed.pk])).status_code == 404
+
+
 def test_the_complaints_queue_costs_the_same_for_one_and_two(client, citizen, office, officers):
     health = Department.objects.get(code="health")
 
