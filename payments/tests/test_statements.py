@@ -6,7 +6,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from stdnum import luhn
+from stdnum.iso7064 import mod_97_10
 
 from core.errors import InvalidStatement
 from payments.statements import CAMT, CSV, Line, find_code, parse_amount, parse_statement
@@ -15,7 +15,7 @@ SAMPLES = Path(__file__).parent / "samples"
 
 
 def is_code(text):
-    return len(text) == 18 and luhn.is_valid(text)
+    return len(text) == 20 and mod_97_10.is_valid(text)
 
 
 def parse(data, **kwargs):
@@ -49,10 +49,10 @@ def test_camt053_lines_with_references_codes_and_debits():
     assert statement.account == "6222020200112233445"
     assert (statement.period_start, statement.period_end) == (date(2026, 12, 7), date(2026, 12, 7))
     assert statement.lines == [
-        Line(1, "ICBK20261207000101", date(2026, 12, 7), Decimal("300.00"), "CNY", True, "202612070000000013",
-             "Restaurant licence fee, payment code 2026 1207 0000 0000 13, thank you"),
-        Line(2, "ICBK20261207000102-A", date(2026, 12, 7), Decimal("200.00"), "CNY", True, "202612070000000021",
-             "202612070000000021"),
+        Line(1, "ICBK20261207000101", date(2026, 12, 7), Decimal("300.00"), "CNY", True, "20261207000000000182",
+             "Restaurant licence fee, payment code 2026 1207 0000 0000 0182, thank you"),
+        Line(2, "ICBK20261207000102-A", date(2026, 12, 7), Decimal("200.00"), "CNY", True, "20261207000000000279",
+             "20261207000000000279"),
         Line(3, "ICBK20261207000102/2", date(2026, 12, 7), Decimal("250.50"), "CNY", True, None,
              "Invoice 4411 for signage, order 12345"),
         Line(4, "ICBK20261207000103", date(2026, 12, 7), Decimal("12.80"), "CNY", False, None,
@@ -68,10 +68,10 @@ def test_csv_with_bom_semicolons_and_decimal_commas():
     assert statement.account == ""
     assert (statement.period_start, statement.period_end) == (date(2026, 12, 7), date(2026, 12, 8))
     assert statement.lines == [
-        Line(1, "BOC-7781-001", date(2026, 12, 7), Decimal("1234.50"), "CNY", True, "202612070000000039",
-             "Zahlung 2026-1207-0000-0000-39 Bauamt"),
-        Line(2, "BOC-7781-002", date(2026, 12, 7), Decimal("300.00"), "CNY", True, "202612070000000013",
-             "fee 202612070000000013"),
+        Line(1, "BOC-7781-001", date(2026, 12, 7), Decimal("1234.50"), "CNY", True, "20261207000000000376",
+             "Zahlung 2026-1207-0000-0000-0376 Bauamt"),
+        Line(2, "BOC-7781-002", date(2026, 12, 7), Decimal("300.00"), "CNY", True, "20261207000000000182",
+             "fee 20261207000000000182"),
         Line(3, "", date(2026, 12, 8), Decimal("75"), "CNY", True, None, "no code at all"),
     ]
 
@@ -79,7 +79,7 @@ def test_csv_with_bom_semicolons_and_decimal_commas():
 def test_csv_with_commas_and_two_codes_in_one_line_finds_none():
     statement = parse(sample("csv_comma.csv"))
     assert [(line.amount, line.code) for line in statement.lines] == [
-        (Decimal("300.00"), "202612070000000013"),
+        (Decimal("300.00"), "20261207000000000182"),
         (Decimal("1200.00"), None),
     ]
 
@@ -96,12 +96,12 @@ def test_a_line_without_a_bank_reference_gets_a_stable_transaction_id():
 @pytest.mark.parametrize(
     "text, code",
     [
-        ("202612070000000013", "202612070000000013"),
-        ("code:202612070000000013.", "202612070000000013"),
-        ("2026 1207 0000 0000 13", "202612070000000013"),
-        ("202612070000000014", None),  # a mistyped digit fails the check digit
-        ("order 12 202612070000000013", "202612070000000013"),
-        ("1202612070000000013", None),  # part of a longer number
+        ("20261207000000000182", "20261207000000000182"),
+        ("code:20261207000000000182.", "20261207000000000182"),
+        ("2026 1207 0000 0000 0182", "20261207000000000182"),
+        ("20261207000000000183", None),  # a mistyped digit fails the check digit
+        ("order 12 20261207000000000182", "20261207000000000182"),
+        ("120261207000000000182", None),  # part of a longer number
         ("", None),
     ],
 )
