@@ -49,6 +49,7 @@ class Line:
     credit: bool
     code: str | None
     text: str
+    where: str = field(default="", compare=False)  # "Line 3", "Entry 2, transaction 1": for messages
 
     def transaction_id(self, account: str) -> str:
         """The bank's reference, or a stable hash of what the line says when it has none."""
@@ -173,6 +174,7 @@ def _entry_lines(entry, number: int, before: int, ns: dict, is_code) -> list[Lin
                 credit=indicator == "CRDT",
                 code=find_code(text, is_code=is_code),
                 text=text,
+                where=where,
             )
         ]
     lines = []
@@ -214,6 +216,7 @@ def _entry_lines(entry, number: int, before: int, ns: dict, is_code) -> list[Lin
                 credit=tx_indicator == "CRDT",
                 code=code or find_code(" ".join(unstructured), is_code=is_code),
                 text=text,
+                where=tx_where if len(details) > 1 else where,
             )
         )
     return lines
@@ -351,6 +354,7 @@ def _csv_line(row: list[str], number: int, position: int, columns: dict, is_code
         credit=True,
         code=find_code(text, is_code=is_code) or find_code(cell("reference"), is_code=is_code),
         text=text,
+        where=where,
     )
 
 
