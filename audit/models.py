@@ -106,6 +106,13 @@ class Action(models.TextChoices):
     COMPLAINT_VERDICT = "complaint.verdict", _("Verdict on a complaint's answer")
     COMPLAINT_ESCALATED = "complaint.escalated", _("Complaint sent to the supervising office")
     COMPLAINT_OVERDUE = "complaint.overdue", _("Complaint answer overdue")
+    PAYMENT_ORDER_ISSUED = "payment.order_issued", _("Payment order issued")
+    PAYMENT_ORDER_CANCELLED = "payment.order_cancelled", _("Payment order cancelled")
+    PAYMENT_RECORDED = "payment.recorded", _("Payment recorded")
+    PAYMENT_ISSUE = "payment.issue", _("Payment could not be applied")
+    REFUND_PROPOSED = "refund.proposed", _("Refund proposed")
+    REFUND_CONFIRMED = "refund.confirmed", _("Refund confirmed")
+    REFUND_CANCELLED = "refund.cancelled", _("Refund cancelled")
 
 
 class AuditEvent(models.Model):

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "certificates",
     "registers",
     "permits",
+    "payments",
     # faces
     "portal",
     "api",
