@@ -188,3 +188,82 @@ class PaymentIssue(models.Model):
         return f"{self.provider}:{self.transaction_id}"
 
 
+
+
+def statement_upload_to(instance, filename):
+    # The name is the file's SHA-256 (approvals.statement_flow), never the name it was uploaded under.
+    return f"statements/{timezone.now():%Y/%m}/{filename}"
+
+
+class StatementFormat(models.TextChoices):
+    CAMT053 = "camt.053", _("ISO 20022 camt.053 (XML)")
+    CSV = "csv", _("CSV")
+
+
+class BankStatement(models.Model):
+    """A bank statement a finance officer uploaded (approvals.statement_flow), kept as it came.
+    Its SHA-256 is unique: the same file twice is refused, not counted twice."""
+
+    sha256 = models.CharField(_("SHA-256"), max_length=64, unique=True)
+    file = models.FileField(_("file"), upload_to=statement_upload_to, max_length=200, blank=True)
+    filename = models.CharField(_("file name as uploaded"), max_length=200, blank=True)
+    format = models.CharField(_("format"), max_length=10, choices=StatementFormat.choices)
+    account = models.CharField(_("account"), max_length=200, blank=True)
+    period_start = models.DateField(_("from"), null=True, blank=True)
+    period_end = models.DateField(_("to"), null=True, blank=True)
+    line_count = models.PositiveIntegerField(_("lines"), default=0)
+    matched_count = models.PositiveIntegerField(_("matched"), default=0)
+    issue_count = models.PositiveIntegerField(_("issues"), default=0)
+    ignored_count = models.PositiveIntegerField(_("ignored"), default=0)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                    verbose_name=_("uploaded by"))
+    uploaded_at = models.DateTimeField(_("uploaded"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+        verbose_name = _("bank statement")
+        verbose_name_plural = _("bank statements")
+
+    def __str__(self):
+        return self.filename or self.sha256[:12]
+
+
+class LineOutcome(models.TextChoices):
+    MATCHED = "matched", _("Matched")
+    ISSUE = "issue", _("Issue")
+    IGNORED = "ignored", _("Ignored")
+
+
+class StatementLine(models.Model):
+    """One line of a statement and what became of it, written once: a payment of an order
+    (matched), an issue for a person, or ignored (a debit, or a credit already recorded from an
+    earlier statement)."""
+
+    statement = models.ForeignKey(BankStatement, on_delete=models.PROTECT, related_name="lines",
+                                  verbose_name=_("statement"))
+    position = models.PositiveIntegerField(_("position"))
+    bank_reference = models.CharField(_("bank reference"), max_length=100, blank=True)
+    transaction_id = models.CharField(_("transaction"), max_length=100)
+    booking_date = models.DateField(_("booking date"))
+    amount = models.DecimalField(_("amount"), **AMOUNT)
+    currency = models.CharField(_("currency"), max_length=3)
+    credit = models.BooleanField(_("credit"), default=True)
+    code = models.CharField(_("payment code found"), max_length=20, blank=True)
+    text = models.CharField(_("remittance text"), max_length=500, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=LineOutcome.choices)
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                verbose_name=_("payment"))
+    issue = models.ForeignKey(PaymentIssue, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                              verbose_name=_("issue"))
+
+    class Meta:
+        ordering = ["statement", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["statement", "position"], name="statement_line_position"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="statement_line_amount_positive"),
+        ]
+        verbose_name = _("statement line")
+        verbose_name_plural = _("statement lines")
+
+    def __str__(self):
+        return f"{self.statement_id}/{self.position}"

@@ -6,20 +6,16 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from stdnum.iso7064 import mod_97_10
 
 from core.errors import InvalidStatement
+from payments.codes import payment_code_valid
 from payments.statements import CAMT, CSV, Line, find_code, parse_amount, parse_statement
 
 SAMPLES = Path(__file__).parent / "samples"
 
 
-def is_code(text):
-    return len(text) == 20 and mod_97_10.is_valid(text)
-
-
 def parse(data, **kwargs):
-    return parse_statement(data, is_code=is_code, **kwargs)
+    return parse_statement(data, is_code=payment_code_valid, **kwargs)
 
 
 def sample(name):
@@ -106,7 +102,7 @@ def test_a_line_without_a_bank_reference_gets_a_stable_transaction_id():
     ],
 )
 def test_find_code(text, code):
-    assert find_code(text, is_code=is_code) == code
+    assert find_code(text, is_code=payment_code_valid) == code
 
 
 @pytest.mark.parametrize(

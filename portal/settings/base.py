@@ -314,7 +314,10 @@ FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750  # citizens' files: never readable by 
 # Files no row names (an upload whose transaction rolled back) are deleted by a nightly sweep once
 # this old (portal.media_sweep); only these folders of MEDIA_ROOT, where the file fields write.
 MEDIA_SWEEP_GRACE_HOURS = env.float("MEDIA_SWEEP_GRACE_HOURS", default=24)
-MEDIA_SWEEP_FOLDERS = ("attachments", "consents", "guides", "opinions", "permits")
+MEDIA_SWEEP_FOLDERS = ("attachments", "consents", "guides", "opinions", "permits", "statements")
+# The largest bank statement a finance officer may upload (payments.statements); the page's body
+# limit (DATA_UPLOAD_MAX_MEMORY_SIZE) must leave room for it.
+STATEMENT_MAX_BYTES = env.int("STATEMENT_MAX_BYTES", default=4 * 1024 * 1024)
 # The largest body a page with file questions, or the API's attachment upload, accepts: refused
 # with 413 from its Content-Length before it is read (portal.request_limits). Set the proxy's
 # limit (nginx: client_max_body_size) to the same. Every other page accepts at most
