@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "citizen",
     "workspace",
     "finder",
+    "finance",
 ]
 
 MIDDLEWARE = [
