@@ -128,16 +128,16 @@ def totals(start: date, end: date) -> tuple[list[TotalRow], list[TotalRow]]:
     per_service: dict[tuple[int, str], list] = {}
     for row in received:
         per_service[(row["order__application__service_id"], row["currency"])] = [row["count"], row["total"],
-                                                                                  Decimal("0")]
+                                                                                  Decimal("0.00")]
     for row in refunded:
         key = (row["order__application__service_id"], row["currency"])
-        per_service.setdefault(key, [0, Decimal("0"), Decimal("0")])[2] = row["total"]
+        per_service.setdefault(key, [0, Decimal("0.00"), Decimal("0.00")])[2] = row["total"]
     services = Service.objects.in_bulk({service_id for service_id, _ in per_service})
     collecting = collecting_departments()
     departments = Department.objects.in_bulk(set(collecting.values()))
     per_department: dict[tuple[int | None, str], list] = {}
     for (service_id, currency), (count, got, back) in per_service.items():
-        sums = per_department.setdefault((collecting.get(service_id), currency), [0, Decimal("0"), Decimal("0")])
+        sums = per_department.setdefault((collecting.get(service_id), currency), [0, Decimal("0.00"), Decimal("0.00")])
         sums[0], sums[1], sums[2] = sums[0] + count, sums[1] + got, sums[2] + back
 
     def rows(grouped, name_of):

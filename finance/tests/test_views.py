@@ -173,15 +173,20 @@ def test_totals_per_service_and_department(finance_client, media, new_order, res
     (_c1, _h1, per_service, _u1), (_c2, _h2, per_department, _u2) = page.context["tables"]
     first = restaurant.requirements.order_by("stage", "position", "pk").first().department
     assert [[cell.text for cell in row] for row in per_service] == [
-        [restaurant.display_name, "CNY", "2", "550.00", "0", "550.00"]]
+        [restaurant.display_name, "CNY", "2", "550.00", "0.00", "550.00"]]
     assert [[cell.text for cell in row] for row in per_department] == [
-        [first.display_name, "CNY", "2", "550.00", "0", "550.00"]]
+        [first.display_name, "CNY", "2", "550.00", "0.00", "550.00"]]
+    today = timezone.localdate().isoformat()
+    rows = csv_rows(finance_client.get(reverse("finance:totals"), {"date_from": today, "date_to": today,
+                                                                   "by": "department", "format": "csv"}))
+    assert rows == [["Department", "Currency", "Payments", "Received", "Refunded", "Net"],
+                    [first.display_name, "CNY", "2", "550.00", "0.00", "550.00"]]
     refused = finance_client.get(reverse("finance:totals"), {"date_from": "2026-12-08", "date_to": "2026-12-01"})
     assert refused.status_code == 400
     assert refused.context["form"].non_field_errors() == ["The start date is after the end date."]
 
 
-@pytest.mark.parametrize("url, tab", [("finance:day", "payments"), ("finance:day", "orders"),
+@pytest.mark.parametrize("url, tab", [("finance:day", "payments"), ("finance:day", "orders"), ("finance:day", "refunds"),
                                       ("finance:issues", "open"), ("finance:refunds", "")])
 def test_list_queries_do_not_grow_with_rows(finance_client, media, new_order, django_assert_num_queries, url, tab):
     def add(n):
