@@ -198,5 +198,6 @@ def totals(request):
                     rows_of(total_columns("department"), per_department), f"?{query}&by=department&format=csv")]})
 
 
+@finance_access
 def home(request):
     return redirect(reverse("finance:day"))
