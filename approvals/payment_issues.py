@@ -15,9 +15,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import Role
 from audit.models import Action
 from audit.services import Event, audit_record
-from core.errors import InvalidTransition, ValidationFailed
+from core.errors import InvalidTransition, NotAllowed, ValidationFailed
 from payments.codes import payment_code_clean, payment_code_printed, payment_code_valid
 from payments.models import IssueStatus, Payment, PaymentIssue, PaymentOrder, PaymentOrderStatus
 
@@ -31,7 +32,7 @@ NOTE_MAX_LENGTH = 1000
 
 @transaction.atomic
 def payment_issue_apply(*, issue_id: int, code: str, actor, ip: str | None = None) -> Payment:
-    issue = _open_issue(issue_id)
+    issue = _open_issue(issue_id, actor)
     clean = payment_code_clean(code or "")
     if not payment_code_valid(clean):
         raise ValidationFailed({"code": [_("Enter the order's payment code: 20 digits, as printed on the order.")]})
@@ -64,7 +65,7 @@ def payment_issue_apply(*, issue_id: int, code: str, actor, ip: str | None = Non
 @transaction.atomic
 def payment_issue_return(*, issue_id: int, note: str, actor, ip: str | None = None) -> PaymentIssue:
     """The money was sent back to the payer outside the portal; ``note`` may say how."""
-    issue = _open_issue(issue_id)
+    issue = _open_issue(issue_id, actor)
     note = _note(note, required=False)
     text = _("Returned to the payer.")
     return _close(issue, f"{text} {note}".strip(), RETURNED, actor, ip)
@@ -72,12 +73,14 @@ def payment_issue_return(*, issue_id: int, note: str, actor, ip: str | None = No
 
 @transaction.atomic
 def payment_issue_dismiss(*, issue_id: int, note: str, actor, ip: str | None = None) -> PaymentIssue:
-    issue = _open_issue(issue_id)
+    issue = _open_issue(issue_id, actor)
     note = _note(note, required=True)
     return _close(issue, _("Dismissed: %(note)s") % {"note": note}, DISMISSED, actor, ip)
 
 
-def _open_issue(issue_id: int) -> PaymentIssue:
+def _open_issue(issue_id: int, actor) -> PaymentIssue:
+    if getattr(actor, "role", None) not in (Role.FINANCE, Role.ADMIN) or not actor.is_active:
+        raise NotAllowed(_("Only a finance officer can resolve a payment issue."))
     issue = lock_payment_issue(issue_id)
     if issue.status != IssueStatus.OPEN:
         raise InvalidTransition(_("This issue was already resolved: %(resolution)s")

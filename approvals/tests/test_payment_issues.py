@@ -9,7 +9,7 @@ import pytest
 from approvals.payment_issues import payment_issue_apply, payment_issue_dismiss, payment_issue_return
 from approvals.tests.test_payment_flow import order_for, pay
 from audit.models import Action, AuditEvent
-from core.errors import InvalidTransition, ValidationFailed
+from core.errors import InvalidTransition, NotAllowed, ValidationFailed
 from payments.models import IssueStatus, Payment, PaymentOrderStatus, Refund
 from tests.concurrent import run_together
 from tests.factories import UserFactory
@@ -103,6 +103,20 @@ def test_returned_to_the_payer_and_dismissed_with_a_note(submit, finance):
         (str(short.pk), order.application_id, "returned"), (str(stray.pk), None, "dismissed")]
     order.refresh_from_db()
     assert order.status == PaymentOrderStatus.OPEN
+
+
+@pytest.mark.django_db
+def test_only_finance_staff_resolve(submit, citizen):
+    order = order_for(submit())
+    issue = unknown_issue()
+    officer = UserFactory(email="officer@example.gov", role="officer")
+    for person in (citizen, officer):
+        with pytest.raises(NotAllowed):
+            payment_issue_apply(issue_id=issue.pk, code=order.code, actor=person)
+        with pytest.raises(NotAllowed):
+            payment_issue_dismiss(issue_id=issue.pk, note="no", actor=person)
+    issue.refresh_from_db()
+    assert (issue.status, Payment.objects.count()) == (IssueStatus.OPEN, 0)
 
 
 @pytest.mark.django_db(transaction=True)
