@@ -24,8 +24,8 @@ from django.utils.translation import gettext_lazy as _
 from audit.models import Action
 from audit.services import Event, audit_record
 from core.errors import WorkflowError
+from core.money import currency_known, money_round
 from payments.codes import payment_code_clean
-from payments.currencies import currency_known, money_round
 from payments.models import (
     IssueProblem,
     IssueStatus,
@@ -35,12 +35,12 @@ from payments.models import (
     PaymentOrderStatus,
     Refund,
     RefundReason,
-    RefundStatus,
 )
 
-from .events import engine_event
 from .locks import lock_application
+from .payment_orders import payment_event, refund_propose
 from .transitions import status_enter, status_move
+from .workflow import application_paid
 
 # The largest amount one payment may carry (a fee is capped far below it, catalogue.fees):
 # a bigger number is a provider's mistake, not money.
@@ -86,12 +86,6 @@ def payment_amount_check(amount, currency: str) -> Decimal:
 def _told_before(provider: str, transaction_id: str) -> bool:
     return (Payment.objects.filter(provider=provider, transaction_id=transaction_id).exists()
             or PaymentIssue.objects.filter(provider=provider, transaction_id=transaction_id).exists())
-
-
-def payment_event(action, order: PaymentOrder, *, obj=None, actor=None, ip=None, **details) -> Event:
-    """An event about an order or its payment, refund or issue: it names the application and its
-    applicant (whose "who viewed my data" page reads them)."""
-    return engine_event(action, order.application, obj=obj or order, actor=actor, ip=ip, **details)
 
 
 @transaction.atomic
@@ -144,8 +138,10 @@ def _pay(order: PaymentOrder, given: dict) -> PaymentOutcome:
                             transaction=payment.transaction_id, amount=str(payment.amount), currency=payment.currency)]
     refund = None
     if given["amount"] > order.amount:
-        refund, event = refund_propose(order=order, amount=given["amount"] - order.amount, reason=RefundReason.OVERPAYMENT)
+        refund, event = refund_propose(order=order, amount=given["amount"] - order.amount, reason=RefundReason.OVERPAYMENT,
+                                       now=now)
         events.append(event)
+    events += application_paid(order.application, now=now)
     audit_record(*events)
     return PaymentOutcome(PaymentOutcome.RECORDED, order=order, payment=payment, refund=refund)
 
@@ -167,14 +163,4 @@ def _issue(given: dict, problem: str, *, order: PaymentOrder | None) -> PaymentO
         audit_record(Event(action=Action.PAYMENT_ISSUE, object_type="paymentissue", object_id=issue.pk,
                            details={"problem": problem, "provider": issue.provider, "transaction": issue.transaction_id}))
     return PaymentOutcome(PaymentOutcome.ISSUE, problem=problem, order=order, issue=issue)
-
-
-def refund_propose(*, order: PaymentOrder, amount: Decimal, reason: str) -> tuple[Refund, Event]:
-    """A refund of ``amount`` of a paid order, proposed for a finance officer to confirm; the
-    caller holds the application's lock and records the returned event."""
-    refund = Refund(order=order, amount=money_round(amount, order.currency), currency=order.currency, reason=reason)
-    status_enter(refund, RefundStatus.PROPOSED)
-    refund.save()
-    return refund, payment_event(Action.REFUND_PROPOSED, order, obj=refund, amount=str(refund.amount),
-                                 currency=refund.currency, reason=reason)
 

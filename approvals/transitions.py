@@ -41,7 +41,9 @@ K = ComplaintStatus
 X = RectificationStatus
 
 APPLICATION_TRANSITIONS: dict[str, frozenset[str]] = {
-    A.DRAFT: frozenset({A.IN_REVIEW, A.WITHDRAWN}),  # submit, withdraw
+    A.DRAFT: frozenset({A.IN_REVIEW, A.AWAITING_PAYMENT, A.WITHDRAWN}),  # submit, withdraw
+    # The fee paid: reviews start; withdrawn; refused with a bundle's permit it depends on.
+    A.AWAITING_PAYMENT: frozenset({A.IN_REVIEW, A.WITHDRAWN, A.REJECTED}),
     A.IN_REVIEW: frozenset({A.NEEDS_CORRECTION, A.APPROVED, A.REJECTED, A.WITHDRAWN}),  # decide, fan-in, withdraw
     A.NEEDS_CORRECTION: frozenset({A.IN_REVIEW, A.REJECTED, A.WITHDRAWN}),  # correct, decide, withdraw
     A.APPROVED: frozenset({A.ISSUED}),  # the permit's file is produced

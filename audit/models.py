@@ -109,6 +109,7 @@ class Action(models.TextChoices):
     PAYMENT_ORDER_ISSUED = "payment.order_issued", _("Payment order issued")
     PAYMENT_ORDER_CANCELLED = "payment.order_cancelled", _("Payment order cancelled")
     PAYMENT_RECORDED = "payment.recorded", _("Payment recorded")
+    APPLICATION_PAID = "application.paid", _("Fee paid: the application moves on")
     PAYMENT_ISSUE = "payment.issue", _("Payment could not be applied")
     PAYMENT_ISSUE_RESOLVED = "payment.issue_resolved", _("Payment issue resolved")
     PAYMENT_VIEWED = "payment.viewed", _("Payments viewed by finance staff")

@@ -2,8 +2,8 @@
 
 from decimal import Decimal
 
+from core.money import currency_known, minor_unit, money_round
 from payments.codes import CODE_LENGTH, new_payment_code, payment_code_clean, payment_code_printed, payment_code_valid
-from payments.currencies import currency_known, minor_unit, money_round
 
 
 def test_new_codes_are_twenty_digits_that_check():

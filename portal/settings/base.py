@@ -464,6 +464,15 @@ PERMIT_VERIFY_UPLOAD_MAX_BYTES = env.int("PERMIT_VERIFY_UPLOAD_MAX_BYTES", defau
 # The public progress check (/progress/), per client address: every attempt counts, found or not.
 PROGRESS_CHECK_RATE = env.str("PROGRESS_CHECK_RATE", default="20/h")
 
+# --- Payments ----------------------------------------------------------------------------------
+# The scheme of the payment URI a payment order's QR code holds (<scheme>:<code>?amount=…&currency=…).
+PAYMENT_URI_SCHEME = env.str("PAYMENT_URI_SCHEME", default="portalpay")
+# The shared secret of each provider that signs its notifications (payments.providers), by slug;
+# a provider without a secret is refused. PAYMENT_NOTIFY_WINDOW: how old (or how far ahead) a
+# notification's timestamp may be, in seconds; an older one is a replay and refused.
+PAYMENT_PROVIDER_SECRETS = {"signed": env.str("PAYMENT_SIGNED_SECRET", default="")}
+PAYMENT_NOTIFY_WINDOW = env.int("PAYMENT_NOTIFY_WINDOW", default=300)
+
 # --- Audit trail: what lies outside the database -------------------------------------------------
 # The chain's HMAC keys, one "<key id> <secret, base64>" per line, the last sealing (audit.keys;
 # `manage.py audit_keys` creates the file, `--rotate` appends a key). With AUDIT_KEYS_AUTOCREATE

@@ -22,3 +22,8 @@ def minor_unit(code: str) -> Decimal:
 def money_round(amount: Decimal, currency: str) -> Decimal:
     """``amount`` rounded half up to the currency's minor unit."""
     return Decimal(amount).quantize(minor_unit(currency), rounding=ROUND_HALF_UP)
+
+
+def money_text(amount, currency: str) -> str:
+    """An amount as people read it on a page, a receipt or an order: "205.00 CNY"."""
+    return f"{money_round(Decimal(str(amount)), currency)} {currency}"
