@@ -14,5 +14,7 @@ urlpatterns = [
     *[path(f"issues/<int:pk>/{how}/", views.issue_resolve, {"how": how}, name=f"issue_{how}")
       for how in views.RESOLUTIONS],
     path("refunds/", views.refunds, name="refunds"),
+    *[path(f"refunds/<int:pk>/{how}/", views.refund_act, {"how": how}, name=f"refund_{how}")
+      for how in views.REFUND_ACTIONS],
     path("totals/", views.totals, name="totals"),
 ]

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from approvals.payment_issues import payment_issue_apply, payment_issue_dismiss, payment_issue_return
+from approvals.payment_orders import refund_cancel, refund_confirm
 from approvals.statement_flow import statement_import
 from audit.services import client_ip
 from core.errors import ValidationFailed, WorkflowError
@@ -171,8 +172,31 @@ def refunds(request):
     if _wants_csv(request):
         return csv_download(REFUND_COLUMNS, selectors.refunds_waiting().iterator(), filename="refunds-waiting.csv")
     page = _page(request, selectors.refunds_waiting())
-    return render(request, "finance/refunds.html", {"page": page, "columns": REFUND_COLUMNS, "items": zip(
-        page, rows_of(REFUND_COLUMNS, page), strict=True)})
+    return render(request, "finance/refunds.html", {"page": page, "columns": REFUND_COLUMNS, "items": list(zip(
+        page, rows_of(REFUND_COLUMNS, page), strict=True))})
+
+
+# A refund's two endings: the engine's service and what the officer is told.
+REFUND_ACTIONS = {
+    "confirm": (refund_confirm, gettext_lazy("The refund is confirmed.")),
+    "cancel": (refund_cancel, gettext_lazy("The refund is cancelled.")),
+}
+
+
+@finance_access
+@require_POST
+def refund_act(request, pk: int, how: str):
+    act, done = REFUND_ACTIONS[how]
+    found = selectors.refund(pk)
+    if found is None:
+        raise Http404
+    try:
+        act(refund_id=found.pk, actor=request.user, ip=client_ip(request))
+    except WorkflowError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, done)
+    return redirect("finance:refunds")
 
 
 @finance_access

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from django.db.models import Sum
 
+from approvals.models import ApplicationStatus
 from approvals.statement_flow import STATEMENT_PROVIDER, statement_import
 from approvals.tests.test_payment_flow import order_for
 from audit.models import Action, AuditEvent
@@ -18,6 +19,7 @@ from payments.models import (
     LineOutcome,
     Payment,
     PaymentIssue,
+    PaymentOrder,
     PaymentOrderStatus,
     Refund,
     StatementLine,
@@ -158,3 +160,15 @@ def test_a_bad_line_rejects_the_whole_file_and_writes_nothing(orders, finance, s
     assert not AuditEvent.objects.filter(action__in=[Action.STATEMENT_IMPORTED, Action.PAYMENT_RECORDED]).exists()
     orders[0].refresh_from_db()
     assert orders[0].status == PaymentOrderStatus.OPEN
+
+
+def test_a_fee_paid_by_statement_sends_the_application_to_review(paid_before_review, submit, finance, settings,
+                                                                  tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path)
+    application = submit()
+    order = PaymentOrder.objects.get(application=application)
+    assert application.status == ApplicationStatus.AWAITING_PAYMENT
+    statement = statement_import(data=csv_of(("2026-12-07", str(order.amount), order.currency, "B-1", order.code)),
+                                 filename="s.csv", actor=finance)
+    application.refresh_from_db()
+    assert (statement.matched_count, application.status) == (1, ApplicationStatus.IN_REVIEW)

@@ -16,7 +16,15 @@ from django.utils import timezone
 from accounts.models import Role
 from approvals.tests.test_payment_flow import pay
 from audit.models import Action, AuditEvent
-from payments.models import BankStatement, IssueStatus, Payment, PaymentOrderStatus, StatementLine
+from payments.models import (
+    BankStatement,
+    IssueStatus,
+    Payment,
+    PaymentOrderStatus,
+    Refund,
+    RefundStatus,
+    StatementLine,
+)
 from tests.client import PortalClient
 from tests.factories import UserFactory
 
@@ -45,6 +53,7 @@ def finance_urls(issue_id=1, statement_id=1):
 def test_nobody_else_reaches_the_finance_pages_and_nothing_changes(role, media, new_order):
     order = new_order()
     issue = pay(UNKNOWN, amount="200.00", transaction_id="T-9").issue
+    refund = pay(new_order(), amount="250.00", transaction_id="T-8").refund
     person = UserFactory(email=f"{role}@example.gov", role=role)
     client = PortalClient()
     client.force_login(person)
@@ -55,13 +64,16 @@ def test_nobody_else_reaches_the_finance_pages_and_nothing_changes(role, media, 
         (reverse("finance:issue_apply", args=[issue.pk]), {"apply-code": order.code}),
         (reverse("finance:issue_dismiss", args=[issue.pk]), {"dismiss-note": "no"}),
         (reverse("finance:issue_return", args=[issue.pk]), {"return-note": "no"}),
+        (reverse("finance:refund_confirm", args=[refund.pk]), {}),
+        (reverse("finance:refund_cancel", args=[refund.pk]), {}),
     ]
     for url, data in posts:
         assert client.post(url, data).status_code == 404, url
     issue.refresh_from_db()
     order.refresh_from_db()
-    assert (issue.status, order.status, Payment.objects.count(), BankStatement.objects.count()) == (
-        IssueStatus.OPEN, PaymentOrderStatus.OPEN, 0, 0)
+    refund.refresh_from_db()
+    assert (issue.status, order.status, refund.status, Payment.objects.count(), BankStatement.objects.count()) == (
+        IssueStatus.OPEN, PaymentOrderStatus.OPEN, RefundStatus.PROPOSED, 1, 0)
     assert not AuditEvent.objects.filter(action=Action.PAYMENT_VIEWED).exists()
     assert AuditEvent.objects.filter(actor=person, action=Action.ACCESS_DENIED).exists()
 
@@ -220,3 +232,23 @@ def test_statement_lists_queries_do_not_grow_with_rows(finance_client, media, ne
             finance_client.get(url_of(small))
         with django_assert_num_queries(len(one.captured_queries)):
             finance_client.get(url_of(big))
+
+
+def test_refunds_are_confirmed_or_cancelled_from_their_page(finance_client, finance_user, media, new_order):
+    pay(new_order(), amount="250.00", transaction_id="T-1")
+    pay(new_order(), amount="230.00", transaction_id="T-2")
+    first, second = Refund.objects.order_by("pk")
+    listed = finance_client.get(reverse("finance:refunds")).context["items"]
+    assert [(refund.pk, row[5].text) for refund, row in listed] == [(first.pk, "50.00"), (second.pk, "30.00")]
+    done = finance_client.post(reverse("finance:refund_confirm", args=[first.pk]))
+    assert done.status_code == 302 and done["Location"] == reverse("finance:refunds")
+    finance_client.post(reverse("finance:refund_cancel", args=[second.pk]))
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, first.confirmed_by, second.status) == (RefundStatus.CONFIRMED, finance_user,
+                                                                 RefundStatus.CANCELLED)
+    again = finance_client.post(reverse("finance:refund_cancel", args=[first.pk]), follow=True)
+    assert "This refund has already been confirmed or cancelled." in again.content.decode()
+    assert finance_client.post(reverse("finance:refund_confirm", args=[second.pk + 100])).status_code == 404
+    assert finance_client.get(reverse("finance:refund_confirm", args=[second.pk])).status_code == 405
+    assert AuditEvent.objects.filter(action=Action.REFUND_CONFIRMED, actor=finance_user).count() == 1

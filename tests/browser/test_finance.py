@@ -1,14 +1,17 @@
 """A finance officer's day in real Chromium: sign in to the day's payments, upload the bank's
-statement that pays a citizen's order and underpays another, see the same file refused a second
-time, resolve the underpayment from the issues list by returning the money, and read the totals.
-axe-core checks every finance page."""
+statement that pays a citizen's fee (the application goes to review), overpays another's (a refund
+of the difference is proposed) and underpays a third's, see the same file refused a second time,
+resolve the underpayment from the issues list by returning the money, confirm the proposed refund
+and read the totals. axe-core checks every finance page."""
+
+from decimal import Decimal
 
 import pytest
 from playwright.sync_api import expect
 
 from accounts.models import Role
-from approvals.tests.test_payment_flow import order_for
-from payments.models import IssueStatus, PaymentIssue, PaymentOrderStatus
+from approvals.models import ApplicationStatus
+from payments.models import IssueStatus, PaymentIssue, PaymentOrder, PaymentOrderStatus, Refund, RefundStatus
 from tests.factories import UserFactory
 
 from .test_officer_journey import sign_in
@@ -16,14 +19,17 @@ from .test_officer_journey import sign_in
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
 
-def test_finance_officer_reconciles_a_statement_and_resolves_an_issue(page, assert_accessible, submit, tmp_path):
-    paid, short = order_for(submit()), order_for(submit(), amount="300.00")
+def test_finance_officer_reconciles_a_statement_and_resolves_an_issue(page, assert_accessible, paid_before_review,
+                                                                      submit, tmp_path):
+    paid, over, short = (PaymentOrder.objects.get(application=submit()) for _ in range(3))
+    assert paid.application.status == ApplicationStatus.AWAITING_PAYMENT and paid.amount == Decimal("300.00")
     finance = UserFactory(email="finance@example.gov", full_name="Sun Hua", role=Role.FINANCE)
     statement = tmp_path / "icbc-2026-12-07.csv"
     statement.write_text(
         "date;amount;currency;reference;text\n"
-        f"2026-12-07;200,00;CNY;ICBC-0001;Restaurant licence {paid.printed_code}\n"
-        f"2026-12-07;250,00;CNY;ICBC-0002;Fee {short.code}\n", encoding="utf-8-sig")
+        f"2026-12-07;300,00;CNY;ICBC-0001;Restaurant licence {paid.printed_code}\n"
+        f"2026-12-07;350,00;CNY;ICBC-0002;{over.code}\n"
+        f"2026-12-07;250,00;CNY;ICBC-0003;Fee {short.code}\n", encoding="utf-8-sig")
 
     sign_in(page, finance.email)
     expect(page.locator("h1")).to_have_text("Payments of the day")
@@ -34,11 +40,12 @@ def test_finance_officer_reconciles_a_statement_and_resolves_an_issue(page, asse
     page.get_by_label("Bank statement").set_input_files(str(statement))
     page.get_by_role("button", name="Upload and reconcile").click()
     expect(page.locator("h1")).to_have_text("Statement icbc-2026-12-07.csv")
-    expect(page.get_by_role("status")).to_contain_text("1 matched, 1 to resolve, 0 ignored")
-    expect(page.get_by_role("table", name="Totals by outcome")).to_contain_text("200.00")
+    expect(page.get_by_role("status")).to_contain_text("2 matched, 1 to resolve, 0 ignored")
+    expect(page.get_by_role("table", name="Totals by outcome")).to_contain_text("650.00")
     assert_accessible(page)
     paid.refresh_from_db()
-    assert paid.status == PaymentOrderStatus.PAID
+    paid.application.refresh_from_db()
+    assert (paid.status, paid.application.status) == (PaymentOrderStatus.PAID, ApplicationStatus.IN_REVIEW)
 
     page.get_by_role("link", name="Bank statements").click()
     page.get_by_label("Bank statement").set_input_files(str(statement))
@@ -68,10 +75,17 @@ def test_finance_officer_reconciles_a_statement_and_resolves_an_issue(page, asse
     expect(page.get_by_role("table")).to_contain_text("Returned to the payer.")
 
     page.get_by_role("link", name="Refunds to confirm").click()
-    expect(page.get_by_role("table")).to_contain_text("No refund is waiting.")
+    expect(page.get_by_role("table")).to_contain_text("More was paid than the fee")
     assert_accessible(page)
+    page.get_by_role("button", name=f"Confirm refund of 50.00 CNY on order {over.printed_code}").click()
+    expect(page.get_by_role("status")).to_contain_text("The refund is confirmed.")
+    expect(page.get_by_role("table")).to_contain_text("No refund is waiting.")
+    refund = Refund.objects.get()
+    assert (refund.order_id, refund.amount, refund.status, refund.confirmed_by) == (
+        over.pk, Decimal("50.00"), RefundStatus.CONFIRMED, finance)
     page.get_by_role("link", name="Totals").click()
-    expect(page.get_by_role("table", name="Per service")).to_contain_text("200.00")
+    expect(page.get_by_role("table", name="Per service")).to_contain_text("650.00")
+    expect(page.get_by_role("table", name="Per service")).to_contain_text("600.00")
     assert_accessible(page)
     page.get_by_role("link", name="Day", exact=True).click()
     page.get_by_role("link", name="Payments recorded", exact=True).click()
