@@ -18,7 +18,7 @@ from tests.services import postgres_configured, redis_reachable, redis_url
 # (tests/register_service), and a badly rated application being rectified.
 pytest_plugins = ["tests.engine_fixtures", "tests.filing_fixtures", "tests.oidc_provider.fixtures",
                   "tests.database_roles", "tests.register_service.fixtures", "tests.bundle_fixtures",
-                  "tests.complaint_fixtures", "tests.rectification_fixtures"]
+                  "tests.complaint_fixtures", "tests.rectification_fixtures", "tests.fee_fixtures"]
 
 STRICT = os.environ.get("STRICT") == "1"
 

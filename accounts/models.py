@@ -12,6 +12,7 @@ class Role(models.TextChoices):
     MANAGER = "manager", _("Manager")
     AUDITOR = "auditor", _("Auditor")
     ADMIN = "admin", _("Administrator")
+    FINANCE = "finance", _("Finance officer")
 
 
 class Assurance(models.TextChoices):
@@ -25,7 +26,7 @@ class Assurance(models.TextChoices):
     IN_PERSON = "in_person", _("Verified in person")
 
 
-STAFF_ROLES = frozenset({Role.OFFICER, Role.SUPERVISOR, Role.MANAGER, Role.AUDITOR, Role.ADMIN})
+STAFF_ROLES = frozenset({Role.OFFICER, Role.SUPERVISOR, Role.MANAGER, Role.AUDITOR, Role.ADMIN, Role.FINANCE})
 # The accounts that API tokens act as (a department system, a front desk) live on this domain:
 # they never sign in, receive mail or take work from a supervisor.
 SERVICE_ACCOUNT_DOMAIN = "api.portal.invalid"

@@ -18,6 +18,7 @@ from approvals.evidence import chosen_of
 from approvals.models import ApplicationStatus, OpinionVerdict, ReviewStatus
 from approvals.workflow import Decision
 from catalogue.conditions import describe
+from catalogue.fees import fee_words
 from catalogue.guides import SPECIFICATIONS
 from catalogue.schema import Schema
 from catalogue.selectors import guide_for_page
@@ -146,6 +147,8 @@ class ServiceGuideSerializer(serializers.Serializer):
     conditions = serializers.CharField(allow_blank=True)
     materials = GuideMaterialSerializer(many=True)
     fee = serializers.CharField(allow_blank=True)
+    fee_terms = serializers.ListField(child=serializers.CharField(), help_text=(
+        "The fee rule in words, one sentence each (empty: the portal charges no fee for the service)."))
     statutory_days = serializers.IntegerField(allow_null=True, help_text="Working days the law allows.")
     promised_days = serializers.IntegerField(help_text=(
         "Working days the portal promises: the guide's own figure, else the sum over the stages of each stage's "
@@ -227,13 +230,64 @@ def service_guide(service) -> dict:
                          "url": reverse("service_guide_file", args=[service.slug, item["file"].name])}
             if item["file"] else None,
         } for item in page.materials],
-        "fee": _text(service.fee), "statutory_days": page.statutory_days, "promised_days": page.promised_days,
+        "fee": _text(service.fee), "fee_terms": fee_words(service.schema.fee, service.schema.fields_by_key),
+        "statutory_days": page.statutory_days, "promised_days": page.promised_days,
         "offices": [{"department": d.code, "name": _text(d.name), "address": _text(d.address),
                      "opening_hours": _text(d.opening_hours), "phone": d.phone} for d in page.departments],
         "faq": [{"question": _text(item["question"]), "answer": _text(item["answer"])}
                 for item in page.guide.get("faq", [])],
         "missing": page.missing,
     }
+
+
+class FeeQuoteRequestSerializer(serializers.Serializer):
+    answers = serializers.DictField(help_text=(
+        "Answers by field key, as the application form takes them; the fee reads the numbers and the "
+        "answers its exemptions test. Questions the service does not ask are refused."))
+
+
+class FeeQuoteItemSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    amount = serializers.CharField(help_text="A decimal number as text, in the quote's currency.")
+    units = serializers.CharField(required=False, help_text="Charged per unit: how many units.")
+    unit_amount = serializers.CharField(required=False)
+
+
+class FeeQuoteSerializer(serializers.Serializer):
+    currency = serializers.CharField(help_text="ISO 4217.")
+    items = FeeQuoteItemSerializer(many=True)
+    total = serializers.CharField(help_text="A decimal number as text.")
+    exemption = serializers.CharField(allow_null=True, help_text="Why nothing is charged, when an exemption applies.")
+    payment = serializers.ChoiceField(choices=["before_review", "before_issue"],
+                                      help_text="Whether reviews wait for the fee, or the permit does.")
+
+
+def fee_quote_body(quote, mode: str) -> dict:
+    return {
+        "currency": quote.currency,
+        "items": [{"label": _text(line.label), "amount": str(line.amount),
+                   **({"units": str(line.units), "unit_amount": str(line.unit_amount)} if line.units is not None else {})}
+                  for line in quote.lines],
+        "total": str(quote.total), "exemption": _text(quote.exemption) if quote.exemption else None, "payment": mode,
+    }
+
+
+class PaymentNotificationSerializer(serializers.Serializer):
+    """What the signed provider posts (payments.providers.SignedProvider)."""
+
+    transaction_id = serializers.CharField(max_length=100)
+    code = serializers.CharField(max_length=100, help_text="The payment code of the order paid.")
+    amount = serializers.CharField(help_text='A decimal number as text, such as "300.00".')
+    currency = serializers.CharField(help_text="ISO 4217.")
+    paid_at = serializers.DateTimeField(help_text="ISO 8601, with its offset.")
+
+
+class PaymentOutcomeSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=["recorded", "duplicate", "issue"], help_text=(
+        "recorded: the order is paid; duplicate: this transaction was told before and counted then; issue: the "
+        "money could not be applied and a person resolves it (do not send it again)."))
+    problem = serializers.CharField(allow_null=True, help_text=(
+        "With an issue: wrong_amount, unknown_code, paid_twice, cancelled_order or wrong_currency."))
 
 
 class PermitValiditySerializer(serializers.Serializer):

@@ -1,6 +1,7 @@
 """REST API v1: thin views over the engine's services and the selectors."""
 
 from django.http import FileResponse, Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -17,9 +18,14 @@ from approvals.evidence import CertificateRefused
 from approvals.models import ReviewStatus
 from approvals.need_to_know import department_attachment, filing_need_to_know, need_to_know
 from approvals.opinions import asked_opinion_file, asked_opinions
+from approvals.payment_flow import PaymentRefused, payment_record
 from audit.models import Action
 from audit.services import Event, access_record, client_ip
+from catalogue.fees import fee_answer_problems, fee_quote, payment_mode
+from catalogue.schema import Schema
 from core.errors import ValidationFailed
+from payments.models import IssueSource
+from payments.providers import SIGNATURE_HEADER, TIMESTAMP_HEADER, NotificationRefused, provider_for
 from permits.selectors import normalize_number, valid_by_number, verification_by_code
 
 from . import selectors, serializers
@@ -181,6 +187,60 @@ class ServiceDetailView(PublicView):
 
     def get(self, request, slug):
         return Response(serializers.service_detail(selectors.public_service(slug)))
+
+
+@extend_schema(tags=["public"], request=serializers.FeeQuoteRequestSerializer,
+               responses={200: serializers.FeeQuoteSerializer, **errors(400, 404, 406, 413, 415, 429)})
+class ServiceFeeQuoteView(PublicView):
+    """What the service's fee comes to for these answers, item by item, as the portal would charge
+    it on submission (the current version's rule). A service that charges no fee: 404."""
+
+    parser_classes = [StrictJSONParser]
+
+    @extend_schema(operation_id="services_fee_quote_create")
+    def post(self, request, slug):
+        service = selectors.public_service(slug)
+        body = serializers.FeeQuoteRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        schema = Schema(service.current_version.schema)
+        if not schema.fee:
+            return error_response(404, _("This service charges no fee through the portal."))
+        answers = body.validated_data["answers"]
+        problems = fee_answer_problems(schema, answers)
+        if problems:
+            raise ValidationFailed({f"answers.{key}": messages for key, messages in problems.items()})
+        quote = fee_quote(schema.fee, answers, schema.fields_by_key)
+        return Response(serializers.fee_quote_body(quote, payment_mode(schema.fee)))
+
+
+@extend_schema(tags=["payments"], request=serializers.PaymentNotificationSerializer, parameters=[
+    OpenApiParameter(TIMESTAMP_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
+                     description="Unix seconds when the notification was signed; outside the window: 401."),
+    OpenApiParameter(SIGNATURE_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
+                     description='"sha256=" and the hex HMAC-SHA256 of "<timestamp>." and the body, under the '
+                                 "provider's secret."),
+], responses={200: serializers.PaymentOutcomeSerializer, **errors(400, 401, 404, 413, 429)})
+class PaymentNotificationView(PublicView):
+    """A payment provider tells the portal that money arrived (payments.providers). A notification
+    told twice counts once; money that cannot be applied is kept for a person (outcome "issue")."""
+
+    @extend_schema(operation_id="payments_notifications_create")
+    def post(self, request, provider):
+        found = provider_for(provider)
+        if found is None:
+            return error_response(404, _("No payment provider has this name."))
+        body = request._request.body  # the bytes signed, before anything parses them
+        try:
+            found.verify(headers=request.headers, body=body, now=timezone.now())
+            notice = found.parse(body)
+            outcome = payment_record(provider=found.slug, transaction_id=notice.transaction_id, code=notice.code,
+                                     amount=notice.amount, currency=notice.currency, paid_at=notice.paid_at,
+                                     source=IssueSource.NOTIFICATION, details=notice.details)
+        except NotificationRefused as refused:
+            return error_response(refused.http_status, refused.message, code=refused.code)
+        except PaymentRefused as refused:
+            return error_response(400, refused.message, code="not_a_payment")
+        return Response({"outcome": outcome.outcome, "problem": outcome.problem or None})
 
 
 @extend_schema(tags=["public"], responses={200: serializers.PermitValiditySerializer, **errors(404, 406, 429)})

@@ -14,14 +14,17 @@ from django.utils.translation import gettext as _
 
 from audit.models import Action
 from audit.services import Event
+from payments.models import RefundReason
 
 from .events import engine_event
 from .locks import lock_application
 from .models import REVIEW_UNDECIDED, Application, ApplicationStatus, NotificationKind, Review, ReviewStatus
 from .notifications import notify
+from .payment_orders import payment_orders_settle
 from .transitions import status_move, status_move_rows
 
-OPEN = (ApplicationStatus.IN_REVIEW, ApplicationStatus.NEEDS_CORRECTION)
+# A permit waiting for its fee is refused with the others too (its order is cancelled).
+OPEN = (ApplicationStatus.IN_REVIEW, ApplicationStatus.NEEDS_CORRECTION, ApplicationStatus.AWAITING_PAYMENT)
 
 
 def dependants_refuse(*, application: Application, now=None) -> list[Event]:
@@ -46,6 +49,7 @@ def dependants_refuse(*, application: Application, now=None) -> list[Event]:
         locked = lock_application(sibling.pk)
         if locked.status not in OPEN:
             continue  # decided or withdrawn already: left as it is
+        events += payment_orders_settle(locked, reason=RefundReason.REJECTED, now=now)
         status_move_rows(Review.objects.filter(application_id=locked.pk), ReviewStatus.CANCELLED,
                          from_states=REVIEW_UNDECIDED, decided_at=now)
         status_move(locked, ApplicationStatus.REJECTED)

@@ -20,6 +20,7 @@ from catalogue.models import CalendarRevision
 from certificates.models import Certificate
 from departments.access import member_role_sql
 from departments.models import Department
+from payments.models import PaymentIssue
 from permits.models import Permit, ReissueRequest
 from registers.models import RegisterLookup
 
@@ -256,3 +257,9 @@ def lock_rectification(rectification_id: int) -> Rectification:
     the applicant's rating after it each take it, so two at once are one after the other."""
     return (Rectification.objects.select_for_update(of=("self",), no_key=True)
             .select_related("application", "department", "rating").get(pk=rectification_id))
+
+
+def lock_payment_issue(issue_id: int) -> PaymentIssue:
+    """Lock money that could not be applied: two finance officers resolving it at once are one
+    after the other, and the second finds it resolved. Taken before the order's application."""
+    return PaymentIssue.objects.select_for_update(no_key=True).get(pk=issue_id)

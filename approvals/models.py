@@ -19,6 +19,8 @@ from .check_codes import new_check_code, printed
 
 class ApplicationStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
+    # Submitted; its reviews start once the fee is paid (a service whose fee is paid before review).
+    AWAITING_PAYMENT = "awaiting_payment", _("Waiting for payment")
     IN_REVIEW = "in_review", _("In review")
     NEEDS_CORRECTION = "needs_correction", _("Needs your correction")
     APPROVED = "approved", _("Approved")

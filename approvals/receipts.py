@@ -19,6 +19,7 @@ from .answers import answer_sections
 from .applicable import application_not_needed, routed
 from .evidence import chosen_of
 from .models import REVIEW_UNDECIDED, Application, Review
+from .payment_selectors import fee_of
 from .sla import clock_now, local_today, sla_calendars
 
 
@@ -84,6 +85,7 @@ def receipt_context(application: Application) -> dict:
         "sections": answer_sections(schema, application.answers, application.attachments.all(),
                                     certificates={k: row.certificate for k, row in chosen_of(application).items()}),
         "not_needed": application_not_needed(application),
+        "fee": fee_of(application),
         "issued_at": timezone.localtime(timezone.now(), timezone.get_default_timezone()),
         "language": translation.get_language(), "site_url": settings.SITE_URL,
     }

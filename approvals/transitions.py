@@ -13,6 +13,14 @@ from collections.abc import Iterable
 from django.db import models
 
 from core.errors import InvalidTransition
+from payments.models import (
+    IssueStatus,
+    PaymentIssue,
+    PaymentOrder,
+    PaymentOrderStatus,
+    Refund,
+    RefundStatus,
+)
 from permits.models import Permit, PermitStatus, ReissueRequest, ReissueRequestStatus
 
 from .models import (
@@ -33,7 +41,9 @@ K = ComplaintStatus
 X = RectificationStatus
 
 APPLICATION_TRANSITIONS: dict[str, frozenset[str]] = {
-    A.DRAFT: frozenset({A.IN_REVIEW, A.WITHDRAWN}),  # submit, withdraw
+    A.DRAFT: frozenset({A.IN_REVIEW, A.AWAITING_PAYMENT, A.WITHDRAWN}),  # submit, withdraw
+    # The fee paid: reviews start; withdrawn; refused with a bundle's permit it depends on.
+    A.AWAITING_PAYMENT: frozenset({A.IN_REVIEW, A.WITHDRAWN, A.REJECTED}),
     A.IN_REVIEW: frozenset({A.NEEDS_CORRECTION, A.APPROVED, A.REJECTED, A.WITHDRAWN}),  # decide, fan-in, withdraw
     A.NEEDS_CORRECTION: frozenset({A.IN_REVIEW, A.REJECTED, A.WITHDRAWN}),  # correct, decide, withdraw
     A.APPROVED: frozenset({A.ISSUED}),  # the permit's file is produced
@@ -93,11 +103,31 @@ RECTIFICATION_TRANSITIONS: dict[str, frozenset[str]] = {
     X.FOLLOWED_UP: frozenset(),
 }
 
+# Payments (approvals.payment_flow): an order is paid or cancelled once; a refund the portal
+# proposed is confirmed or cancelled by a finance officer; money that could not be applied is
+# resolved by a person.
+PO, RF, PI = PaymentOrderStatus, RefundStatus, IssueStatus
+PAYMENT_ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
+    PO.OPEN: frozenset({PO.PAID, PO.CANCELLED}),
+    PO.PAID: frozenset(),
+    PO.CANCELLED: frozenset(),
+}
+REFUND_TRANSITIONS: dict[str, frozenset[str]] = {
+    RF.PROPOSED: frozenset({RF.CONFIRMED, RF.CANCELLED}),
+    RF.CONFIRMED: frozenset(),
+    RF.CANCELLED: frozenset(),
+}
+PAYMENT_ISSUE_TRANSITIONS: dict[str, frozenset[str]] = {
+    PI.OPEN: frozenset({PI.RESOLVED}),
+    PI.RESOLVED: frozenset(),
+}
+
 TRANSITIONS: dict[type[models.Model], dict[str, frozenset[str]]] = {
     Application: APPLICATION_TRANSITIONS, Review: REVIEW_TRANSITIONS, Permit: PERMIT_TRANSITIONS,
     ReissueRequest: REISSUE_REQUEST_TRANSITIONS, BundleApplication: BUNDLE_APPLICATION_TRANSITIONS,
     Complaint: COMPLAINT_TRANSITIONS,
     Rectification: RECTIFICATION_TRANSITIONS,
+    PaymentOrder: PAYMENT_ORDER_TRANSITIONS, Refund: REFUND_TRANSITIONS, PaymentIssue: PAYMENT_ISSUE_TRANSITIONS,
 }
 
 # The states a row may be created in.
@@ -106,6 +136,7 @@ INITIAL: dict[type[models.Model], frozenset[str]] = {
     ReissueRequest: frozenset({C.PENDING}), BundleApplication: frozenset({B.DRAFT}),
     Complaint: frozenset({K.UNCONFIRMED, K.OPEN}),  # a signed-in citizen's is routed at once
     Rectification: frozenset({X.OPEN}),
+    PaymentOrder: frozenset({PO.OPEN}), Refund: frozenset({RF.PROPOSED}), PaymentIssue: frozenset({PI.OPEN}),
 }
 
 

@@ -15,11 +15,13 @@ from django.utils.translation import gettext as _
 
 from audit.models import Action
 from audit.services import Event, TokenActor, audit_record
+from catalogue.fees import PaymentMode, payment_mode
 from catalogue.schema import frozen_department_ids
 from core.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
 from core.nudges import nudge_ids_on_commit
 from departments.access import member_role
 from departments.models import Membership, MembershipRole
+from payments.models import RefundReason
 from permits.services import permit_create
 
 from .access import may_decide, may_release, may_withdraw
@@ -62,6 +64,7 @@ from .models import (
 from .need_to_know import name_shown
 from .notifications import department_staff_ids, departments_staff_ids, notifications_create, notify
 from .once_only import once_only_figures
+from .payment_orders import payment_order_issue, payment_orders_settle, permit_waits_for_payment
 from .register_values import register_values_corrected, register_values_rows
 from .sla import clock_extend, clock_resume, clock_start, local_today, sla_calendar, sla_calendars
 from .transitions import status_enter, status_move, status_move_rows
@@ -69,6 +72,8 @@ from .uploads import check_upload, display_name
 
 EDITABLE = (ApplicationStatus.DRAFT,)
 OPEN_APPLICATION = (ApplicationStatus.IN_REVIEW, ApplicationStatus.NEEDS_CORRECTION)
+# What a citizen may still withdraw (a draft aside): an open application, or one waiting for its fee.
+WITHDRAWABLE = (*OPEN_APPLICATION, ApplicationStatus.AWAITING_PAYMENT)
 
 
 # The tasks this module nudges, by name (core.nudges publishes by name: the tasks module imports
@@ -357,16 +362,20 @@ def application_submit(*, application_id: int, actor, ip: str | None = None, via
     now = timezone.now()
     first_stage = min((r["stage"] for r in applies.reviews), default=schema.stages[0])
     departments = frozen_department_ids(application.service_version_id)
+    # The fee the frozen rule comes to; paid before review, every review waits for it (the clock
+    # starts when they are routed, once it is paid: application_paid).
+    order, order_events = payment_order_issue(application, now=now)
+    awaiting = order is not None and payment_mode(schema.fee) == PaymentMode.BEFORE_REVIEW
     # Locked so that a rename in flight either waits for these reviews or is read by them
     # (approvals.applicants.applicant_name_sync updates the reviews that exist when it runs).
     # Copied only onto the reviews of departments shown the name (need to know).
     applicant_name = lock_person_name(actor.pk)
     reviews = Review.objects.bulk_create([
         _new_review(application, r, department_id=departments[r["department"]], applicant_name=applicant_name,
-                    start=r["stage"] == first_stage, now=now)
+                    start=r["stage"] == first_stage and not awaiting, now=now)
         for r in applies.reviews
     ])
-    status_move(application, ApplicationStatus.IN_REVIEW)
+    status_move(application, ApplicationStatus.AWAITING_PAYMENT if awaiting else ApplicationStatus.IN_REVIEW)
     application.submitted_at = now
     application.current_stage = first_stage
     application.reference = f"A-{timezone.localdate(now).year}-{application.pk:06d}"
@@ -379,12 +388,37 @@ def application_submit(*, application_id: int, actor, ip: str | None = None, via
     _count_once_only(application)
     audit_record(*detached, engine_event(Action.APPLICATION_SUBMITTED, application, actor=actor, via=via, ip=ip,
                                          version=schema.version_number, not_asked=not_asked), *used,
-                 *_not_needed_events(application, applies, actor=actor, via=via, ip=ip))
-    notify(recipient_ids=[application.applicant_id], kind=NotificationKind.SUBMITTED, application=application)
+                 *_not_needed_events(application, applies, actor=actor, via=via, ip=ip), *order_events)
+    notify(recipient_ids=[application.applicant_id], kind=NotificationKind.SUBMITTED, application=application,
+           params={"payment_code": order.code, "amount": str(order.amount), "currency": order.currency} if order else None)
+    if awaiting:
+        return application
     if not reviews:  # nothing to review: approved at once, exactly as the last approval would
         audit_record(*_advance(application, [], now=now))
     nudge_ids_on_commit(ROUTE_TASK, [application.pk])
     return application
+
+
+def application_paid(application: Application, *, now) -> list[Event]:
+    """The application's fee was just paid (approvals.payment_flow, under the application's lock,
+    its status read under it): reviews that waited for it start, or the approved permit that
+    waited for it is issued. Anything else (a fee paid while in review) changes nothing more."""
+    if application.status == ApplicationStatus.AWAITING_PAYMENT:
+        reviews = reviews_of(application.pk)
+        status_move_rows(Review.objects.filter(application=application, stage=application.current_stage),
+                         ReviewStatus.PENDING, from_states=[ReviewStatus.WAITING], pending_since=now)
+        status_move(application, ApplicationStatus.IN_REVIEW)
+        application.save(update_fields=["status", "updated_at"])
+        events = [engine_event(Action.APPLICATION_PAID, application, next="review")]
+        if not reviews:
+            return events + _advance(application, [], now=now)
+        nudge_ids_on_commit(ROUTE_TASK, [application.pk])
+        return events
+    if (application.status == ApplicationStatus.APPROVED and not in_one_permit_bundle(application)
+            and not application.permits.exists()):
+        return [engine_event(Action.APPLICATION_PAID, application, next="permit"),
+                *_permit_issue(application, now=now, approved=False)]
+    return []
 
 
 def _new_review(application: Application, entry: dict, *, department_id: int, applicant_name: str, start: bool,
@@ -651,24 +685,26 @@ def application_withdraw(*, application_id: int, actor, ip: str | None = None, i
         _lock_parts_in_order(application_id)
     application = lock_application(application_id)
     _own(application, actor)
-    if application.status not in (ApplicationStatus.DRAFT, *OPEN_APPLICATION):
+    if application.status not in (ApplicationStatus.DRAFT, *WITHDRAWABLE):
         raise InvalidTransition(_("A decided application cannot be withdrawn."))
     if not (in_bundle or may_withdraw(application)):  # the draft of a bundle's permit goes with the others
         raise InvalidTransition(_("This permit is part of an application for several permits: submit them together."))
     now = timezone.now()
+    # Before its reviews are cancelled: whether one had started decides the refund.
+    fee_events = payment_orders_settle(application, reason=RefundReason.WITHDRAWN, now=now)
     status_move_rows(application.reviews.all(), ReviewStatus.CANCELLED, from_states=REVIEW_UNDECIDED, decided_at=now)
     status_move(application, ApplicationStatus.WITHDRAWN)
     application.withdrawn_at = now
     application.save(update_fields=["status", "withdrawn_at", "updated_at"])
-    audit_record(engine_event(Action.APPLICATION_WITHDRAWN, application, actor=actor, ip=ip))
+    audit_record(engine_event(Action.APPLICATION_WITHDRAWN, application, actor=actor, ip=ip), *fee_events)
     if application.submitted_at:
         notify(recipient_ids=[application.applicant_id], kind=NotificationKind.WITHDRAWN, application=application)
     if application.submitted_at and not alone and in_one_permit_bundle(application):
         siblings = (Application.objects.filter(bundle_application_id=application.bundle_application_id,
-                                               status__in=OPEN_APPLICATION)
+                                               status__in=WITHDRAWABLE)
                     .exclude(pk=application.pk).order_by("pk").values_list("pk", flat=True))
         for sibling_id in siblings:
-            if lock_application(sibling_id).status in OPEN_APPLICATION:  # still open under its own lock
+            if lock_application(sibling_id).status in WITHDRAWABLE:  # still open under its own lock
                 application_withdraw(application_id=sibling_id, actor=actor, ip=ip, in_bundle=True, alone=True)
     return application
 
@@ -815,6 +851,7 @@ def _settle(application: Application, reviews: list[Review], *, decision, review
     just re-read every review."""
     events = []
     if decision == Decision.REJECT:
+        events += payment_orders_settle(application, reason=RefundReason.REJECTED, now=now)
         status_move_rows(Review.objects.filter(application=application).exclude(pk=review.pk), ReviewStatus.CANCELLED,
                          from_states=REVIEW_UNDECIDED, decided_at=now)
         status_move(application, ApplicationStatus.REJECTED)
@@ -866,13 +903,23 @@ def _advance(application: Application, reviews: list[Review], *, now) -> list[Ev
         events.append(engine_event(Action.APPLICATION_APPROVED, application))
         events += filings_create(application=application, now=now)
         return events + bundle_permit_settle(application=application, now=now)
+    # The bodies told of the approval without reviewing it, in this same transaction.
+    events += filings_create(application=application, now=now)
+    if permit_waits_for_payment(application):  # issued when the fee is paid (application_paid)
+        notify(recipient_ids=[application.applicant_id], kind=NotificationKind.APPROVED, application=application,
+               params={"fee_due": True})
+        return [*events, engine_event(Action.APPLICATION_APPROVED, application, fee_due=True)]
+    return events + _permit_issue(application, now=now, approved=True)
+
+
+def _permit_issue(application: Application, *, now, approved: bool) -> list[Event]:
+    """The approved application's permit row, rendered by a nudged task; the citizen is told of the
+    approval with its number (``approved``) or, told before, that it is ready to be issued."""
     permit = permit_create(application=application, now=now)
     notify(recipient_ids=[application.applicant_id], kind=NotificationKind.APPROVED, application=application,
            params={"permit_number": permit.number})
-    events.append(engine_event(Action.APPLICATION_APPROVED, application))
+    events = [engine_event(Action.APPLICATION_APPROVED, application)] if approved else []
     events.append(engine_event(Action.PERMIT_ISSUED, application, obj=permit, number=permit.number))
-    # The bodies told of the approval without reviewing it, in this same transaction.
-    events += filings_create(application=application, now=now)
     nudge_ids_on_commit(RENDER_TASK, [permit.pk], one_per_message=True)
     return events
 

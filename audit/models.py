@@ -106,6 +106,17 @@ class Action(models.TextChoices):
     COMPLAINT_VERDICT = "complaint.verdict", _("Verdict on a complaint's answer")
     COMPLAINT_ESCALATED = "complaint.escalated", _("Complaint sent to the supervising office")
     COMPLAINT_OVERDUE = "complaint.overdue", _("Complaint answer overdue")
+    PAYMENT_ORDER_ISSUED = "payment.order_issued", _("Payment order issued")
+    PAYMENT_ORDER_CANCELLED = "payment.order_cancelled", _("Payment order cancelled")
+    PAYMENT_RECORDED = "payment.recorded", _("Payment recorded")
+    APPLICATION_PAID = "application.paid", _("Fee paid: the application moves on")
+    PAYMENT_ISSUE = "payment.issue", _("Payment could not be applied")
+    PAYMENT_ISSUE_RESOLVED = "payment.issue_resolved", _("Payment issue resolved")
+    PAYMENT_VIEWED = "payment.viewed", _("Payments viewed by finance staff")
+    STATEMENT_IMPORTED = "payment.statement_imported", _("Bank statement imported")
+    REFUND_PROPOSED = "refund.proposed", _("Refund proposed")
+    REFUND_CONFIRMED = "refund.confirmed", _("Refund confirmed")
+    REFUND_CANCELLED = "refund.cancelled", _("Refund cancelled")
 
 
 class AuditEvent(models.Model):

@@ -91,6 +91,7 @@ PURPOSES = {
     "register_lookup": _("Filling in your application from the registers the government keeps"),
     "certificate_reuse": _("Using what the government already holds instead of asking you for it"),
     "complaint": _("Handling your complaint"),
+    "finance": _("Handling your payment"),
 }
 DECISIONS = frozenset({Action.REVIEW_APPROVED, Action.REVIEW_REJECTED, Action.REVIEW_CORRECTION})
 

@@ -36,6 +36,7 @@ from .loading.conditions import (
     check_form_conditions,
     schema_field,
 )
+from .loading.fees import check_fee, check_fee_fields
 from .loading.guides import check_guide
 from .loading.schema import RULE_KEYS, WEEKDAYS
 from .models import (
@@ -135,9 +136,15 @@ class ServiceAdminForm(TranslationsMixin, forms.ModelForm):
 
     class Meta:
         model = Service
-        fields = ("slug", "name", "life_event", "description", "synonyms", "fee", "permit_title", "permit_valid_days",
-                  "rectify_days", "certificate_type", "sections", "guide", "position", "is_active")
+        fields = ("slug", "name", "life_event", "description", "synonyms", "fee", "fee_rule", "permit_title",
+                  "permit_valid_days", "rectify_days", "certificate_type", "sections", "guide", "position", "is_active")
         help_texts = {
+            "fee": _("The fee in words, per language, as the service guide shows it."),
+            "fee_rule": _('What the portal charges, as under fee: in catalogue files without its text: {"currency": '
+                          '"CNY", "items": [{"label": {"en": "Application fee", "zh-hans": "申请费"}, "amount": "200.00"}, '
+                          '{"label": {...}, "per": "seating_capacity", "over": 20, "amount": "5.00"}], "exemptions": '
+                          '[{"when": {...}, "reason": {...}}], "payment": "before_review", "refund": {"rejected": 0}}. '
+                          'Empty: nothing to pay.'),
             "guide": _("The service guide, as under guide: in catalogue files. A template must be a file already "
                        "loaded with the catalogue."),
             "sections": _('Pages of the form asked only under a condition, as in catalogue files: [{"title": {"en": '
@@ -165,6 +172,10 @@ class ServiceAdminForm(TranslationsMixin, forms.ModelForm):
                 self.add_error("guide", message)
             if checked is not None:
                 cleaned_data["guide"] = checked[0]
+        if cleaned_data.get("fee_rule"):
+            self._check_fee_rule(cleaned_data)
+        elif "fee_rule" in cleaned_data:
+            cleaned_data["fee_rule"] = {}  # the column is NOT NULL: no rule is {}
         if "synonyms" in cleaned_data:
             # Checked as in catalogue files; the column is NOT NULL, so no synonyms is {}.
             problems = []
@@ -175,6 +186,27 @@ class ServiceAdminForm(TranslationsMixin, forms.ModelForm):
             if synonyms is not None:
                 cleaned_data["synonyms"] = synonyms
         return cleaned_data
+
+
+    def _check_fee_rule(self, cleaned_data) -> None:
+        """As catalogue files are checked: the rule's shape, then the fields it reads against the
+        service's stored form."""
+        problems = []
+
+        def report(path, message):
+            problems.append(f"{path.lstrip('.')}: {message}" if path.strip(".") else message)
+
+        value = cleaned_data["fee_rule"]
+        checked = check_fee({k: v for k, v in value.items() if k != "text"}, "", report) if isinstance(value, dict) \
+            else check_fee({"currency": None}, "", report)
+        if checked is not None:
+            rule = checked[1]
+            fields = Field.objects.filter(requirements__service=self.instance).distinct() if self.instance.pk else []
+            check_fee_fields(rule, "", report, {row.key: schema_field(row) for row in fields},
+                             asked={row.key for row in fields})
+            cleaned_data["fee_rule"] = rule
+        for message in problems:
+            self.add_error("fee_rule", message)
 
 
 class FieldAdminForm(forms.ModelForm):
@@ -430,7 +462,7 @@ class ServiceAdmin(admin.ModelAdmin):
     list_filter = ("is_active",)
     search_fields = ("slug", "name")
     readonly_fields = ("current_version",)
-    fields = ("slug", "name", "life_event", "description", "synonyms", "fee", "permit_title", "permit_valid_days",
+    fields = ("slug", "name", "life_event", "description", "synonyms", "fee", "fee_rule", "permit_title", "permit_valid_days",
               "rectify_days", "certificate_type", "sections", "guide", "position", "is_active", "current_version")
 
     @admin.display(description=_("name"))

@@ -146,13 +146,30 @@ def _register(register: Register) -> dict:
     return {"code": register.code, "name": _text(register.name), "consent_required": register.consent_required}
 
 
+def _fee(text: dict, rule: dict) -> dict:
+    """A fee rule as written (catalogue.loading.fees), its text first."""
+    entry = {"text": _text(text)} if text else {}
+    entry["currency"] = rule["currency"]
+    entry["items"] = [_Flow({**item, "label": _text(item["label"]),
+                             **({"bands": _FlowList(_Flow(band) for band in item["bands"])} if "bands" in item else {})})
+                      for item in rule["items"]]
+    if rule.get("exemptions"):
+        entry["exemptions"] = [{"when": e["when"], "reason": _text(e["reason"])} for e in rule["exemptions"]]
+    for key in ("payment", "refund"):
+        if key in rule:
+            entry[key] = _Flow(rule[key]) if isinstance(rule[key], dict) else rule[key]
+    return entry
+
+
 def _service(service: Service) -> dict:
     entry = {"slug": service.slug, "name": _text(service.name), "life_event": _text(service.life_event)}
     if service.description:
         entry["description"] = _text(service.description)
     if service.synonyms:
         entry["synonyms"] = {lang: _FlowList(words) for lang, words in _by_language(service.synonyms).items()}
-    if service.fee:
+    if service.fee_rule:
+        entry["fee"] = _fee(service.fee, service.fee_rule)
+    elif service.fee:
         entry["fee"] = _text(service.fee)
     entry["permit"] = _Flow(title=_text(service.permit_title), valid_days=service.permit_valid_days)
     if service.certificate_type_id:

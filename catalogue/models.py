@@ -229,7 +229,10 @@ class Service(models.Model):
     name = models.JSONField(_("name"))
     life_event = models.JSONField(_("life event"))
     description = models.JSONField(_("description"), default=dict, blank=True)
+    # The fee in words per language (the guide's description of it) and, when the portal charges
+    # it, the rule that computes it from the answers (catalogue.fees; frozen with each version).
     fee = models.JSONField(_("fee"), default=dict, blank=True)
+    fee_rule = models.JSONField(_("fee rule"), default=dict, blank=True)
     # The everyday words people search with, per language: {"en": ["eatery"], "zh-hans": ["餐厅"]}.
     synonyms = models.JSONField(
         _("search synonyms"), default=dict, blank=True,

@@ -8,7 +8,8 @@ A schema is plain JSON so that it can be stored on a version and never change:
      "reviews": [{"department", "department_name", "stage", "sla_days", "fields": [key, ...],
                   "identity": [detail, ...], "when": condition, "not_needed": {lang: text}}, ...],
      "filings": [{"department", "department_name", "fields": [key, ...], "identity": [detail, ...]}, ...],
-     "registers": {code: {"name", "consent_required"}}}
+     "registers": {code: {"name", "consent_required"}},
+     "fee": {<catalogue.fees rule>}}
 
 A field taken from a register carries ``"register": {"register", "attribute", "key"}`` and the
 schema then names those registers under ``registers`` (only then: a version of a form that takes
@@ -57,6 +58,11 @@ class Schema:
     @cached_property
     def fields_by_key(self) -> dict[str, dict]:
         return {f["key"]: f for f in self.fields}
+
+    @property
+    def fee(self) -> dict:
+        """The fee rule the application is charged by (catalogue.fees); empty: no fee to pay."""
+        return self.data.get("fee", {})
 
     @cached_property
     def reviews(self) -> list[dict]:
@@ -260,6 +266,8 @@ def build_schema(service: Service) -> dict:
         .order_by("position", "id")]
     if filings:  # absent otherwise: a service without filings keeps its schema, and its version
         schema["filings"] = filings
+    if service.fee_rule:  # likewise: a service charging nothing keeps its version
+        schema["fee"] = service.fee_rule
     return schema
 
 

@@ -19,6 +19,7 @@ urlpatterns = [
     path("<int:pk>/files/<int:attachment_id>/", views.attachment, name="attachment"),
     path("<int:pk>/files/<int:attachment_id>/remove/", views.attachment_remove, name="attachment_remove"),
     path("<int:pk>/receipt/", views.receipt, name="receipt"),
+    path("<int:pk>/payment/", views.payment_order, name="payment_order"),
     path("<int:pk>/messages/", feedback_views.message_send, name="message_send"),
     path("<int:pk>/messages/read/", views.messages_read, name="messages_read"),
     path("<int:pk>/rate/", feedback_views.rate, name="rate"),

@@ -12,7 +12,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from approvals import bundle_selectors, consultation, evidence, receipts, register_values, selectors, workflow
+from approvals import (
+    bundle_selectors,
+    consultation,
+    evidence,
+    payment_selectors,
+    receipts,
+    register_values,
+    selectors,
+    workflow,
+)
 from approvals.access import may_withdraw
 from approvals.answers import answer_sections, asked_pages, first_incomplete_step, section_of, summary_errors
 from approvals.applicable import application_not_needed, not_needed
@@ -28,6 +37,7 @@ from catalogue.selectors import issuing_services
 from core.errors import InvalidTransition, ValidationFailed, WorkflowError
 from core.forms import apply_errors, mark_read
 from core.i18n import translated
+from payments.models import PaymentOrderStatus
 
 from .forms import MessageForm, RatingForm, SchemaForm
 from .rectification_panel import rectification_context, with_rectifications
@@ -339,6 +349,7 @@ def check(request, pk):
     pages = asked_pages(application.schema, application.answers, documents)
     return render(request, "approvals/check.html", {
         "application": application, "sections": sections, "errors": errors, "field_errors": field_errors,
+        "fee": payment_selectors.fee_for_answers(application),
         "registers_taken": taken["taken"], "registers_typed": taken["typed"], "registers_waiting": taken["waiting"],
         "declaration_error": errors.get("declaration"), "steps": _form_steps(application, pages, "check"),
         "step_count": len(pages) + 1, "back_url": reverse("approvals:edit", args=[pk, pages[-1][0] if pages else 1]),
@@ -430,6 +441,7 @@ def detail_context(request, application) -> dict:
         "can_withdraw": may_withdraw(application),
         "told": selectors.filings_for_citizen(application),
         "complaints": complaints_about_application(application) if application.submitted_at else [],
+        "fee": payment_selectors.fee_of(application) if application.submitted_at else None,
     }
 
 
@@ -440,6 +452,20 @@ def detail(request, pk):
     context.update(feedback_context(application, request.user))
     context.update(rectification_context(application, request.user))
     return render(request, "approvals/detail.html", context)
+
+
+@citizen_required
+def payment_order(request, pk):
+    """The payment order of a submitted application (printable): its code, QR code and items."""
+    application = own_application(request, pk)
+    fee = payment_selectors.fee_of(application)
+    if fee is None:
+        raise Http404
+    return render(request, "approvals/payment_order.html", {
+        "application": application, "fee": fee, "order": fee.order,
+        "qr": payment_selectors.payment_qr(fee.order) if fee.order.status == PaymentOrderStatus.OPEN else None,
+        "payment_uri": payment_selectors.payment_uri(fee.order),
+    })
 
 
 @require_POST

@@ -19,6 +19,12 @@ class NotAllowed(WorkflowError):
     default_message = _("You are not allowed to do this.")
 
 
+class InvalidStatement(WorkflowError):
+    """A bank statement that cannot be read: the message names the line or entry and the reason."""
+
+    default_message = _("The file is not a bank statement this portal can read.")
+
+
 class Conflict(WorkflowError):
     """The object changed under the actor (claimed or decided by someone else)."""
 

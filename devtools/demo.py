@@ -21,6 +21,7 @@ PURPOSES = {
     "manager": "dashboards of every department, the monthly scorecard",
     "auditor": "the audit log and its chain check",
     "admin": "the administration (/admin/): catalogue, staff, API tokens",
+    "finance": "the finance pages (/finance/): bank statements, payment issues, refunds",
 }
 
 
@@ -91,7 +92,7 @@ def summary(*, citizens: list[str], password: str, totp_secret: str) -> str:
             work.append(f"{n} filing{'s' if n != 1 else ''} to acknowledge")
         lines.append(f"  {membership.user.email:<{width}}{'; '.join(work)}")
     lines += ["Supervisors (supervisor.<department>@demo.example.gov): extend due dates, revoke or re-issue permits",
-              "Manager, auditor, administrator"]
+              "Manager, auditor, administrator, finance officer"]
     lines += [f"  {email:<{width}}{purpose}" for email, purpose in others]
     lines += ["", "Staff confirm each sign-in with a code from an authenticator app. Add this key to one",
               f"(time-based): {totp_secret}",

@@ -4,7 +4,7 @@
 another one (the sign-in pages send them to the ``landing`` address, which asks it): a citizen
 with something to do (a draft to finish, a correction to make, a permit to download) on My
 applications, an officer or supervisor on the queue, a manager on the dashboard, an auditor on
-the audit log, everyone else on the home page."""
+the audit log, a finance officer on the day's payments, everyone else on the home page."""
 
 from django.urls import reverse
 
@@ -19,6 +19,7 @@ STAFF_LANDING = {
     Role.SUPERVISOR: "departments:queue",
     Role.MANAGER: "dashboards:dashboard",
     Role.AUDITOR: "audit:log",
+    Role.FINANCE: "finance:day",
 }
 
 

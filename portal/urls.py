@@ -44,6 +44,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
     path("dashboards/", include("dashboards.urls")),
+    path("finance/", include("finance.urls")),
     path("performance/", include("dashboards.public_urls")),
     path("audit/", include("audit.urls")),
 ]

@@ -19,9 +19,11 @@ from departments.models import Department
 
 pytestmark = pytest.mark.django_db
 
-# Routes that take no token (the schema, its docs, the catalogue, permit verification, the 404
+# Routes that take no token (the schema, its docs, the catalogue and its fee quote, permit verification,
+# a payment provider's signed notification, the 404
 # of any other address) and the citizen's own pages (a signed-in session, not a token).
-PUBLIC = {"schema", "docs", "services", "service", "permit-verify", "permit-verify-code", "not-found"}
+PUBLIC = {"schema", "docs", "services", "service", "service-fee-quote", "payment-notifications", "permit-verify",
+          "permit-verify-code", "not-found"}
 PAGES = {"tokens", "token-revoke", "consent-document"}
 BEYOND_SCOPE = {"signature_required", "consent_required"}
 KINDS_OF = {IsDepartmentToken: [TokenKind.DEPARTMENT], IsApplicantToken: [TokenKind.CITIZEN, TokenKind.FRONT_DESK],
@@ -189,9 +191,9 @@ def test_the_schema_names_each_operations_scope(client):
             found[(path, method)] = scope
             assert operation["description"].endswith(f"Needs a token with the `{scope}` scope."), (path, method)
     assert found == SCHEMA_SCOPES
-    assert sorted(public) == ["/api/v1/permits/{number}/verification/",
+    assert sorted(public) == ["/api/v1/payments/notifications/{provider}/", "/api/v1/permits/{number}/verification/",
                               "/api/v1/permits/{number}/verification/{code}/", "/api/v1/services/",
-                              "/api/v1/services/{slug}/"]
+                              "/api/v1/services/{slug}/", "/api/v1/services/{slug}/fee-quote/"]
     description = schema["components"]["securitySchemes"]["bearer"]["description"]
     for scope in Scope.values:
         assert f"- `{scope}`: " in description

@@ -41,7 +41,7 @@ def test_the_guide_in_english(demo):
                           "url": "/services/fire-safety-check/guide/files/floor-plan-sample.pdf"}},
             {"name": "Fire escape plan", "specification": "copy", "copies": 1, "format": "PDF, A4", "template": None},
         ],
-        "fee": "Free", "statutory_days": 10, "promised_days": 5,
+        "fee": "Free", "fee_terms": [], "statutory_days": 10, "promised_days": 5,
         "offices": [{"department": "fire", "name": "Fire and Rescue Department",
                      "address": "Fire and Rescue Station, 18 Riverside Road", "opening_hours": HOURS,
                      "phone": "+86 10 1234 5603"}],

@@ -26,12 +26,21 @@ from approvals.transitions import (
     transition_check,
 )
 from core.errors import InvalidTransition
+from payments.models import (
+    IssueStatus,
+    PaymentIssue,
+    PaymentOrder,
+    PaymentOrderStatus,
+    Refund,
+    RefundStatus,
+)
 from permits.models import Permit, PermitStatus, ReissueRequest, ReissueRequestStatus
 
 # The machine as specified, written out independently of the module under test.
 EXPECTED = {
     Application: {
-        ("draft", "in_review"), ("draft", "withdrawn"),
+        ("draft", "in_review"), ("draft", "awaiting_payment"), ("draft", "withdrawn"),
+        ("awaiting_payment", "in_review"), ("awaiting_payment", "withdrawn"), ("awaiting_payment", "rejected"),
         ("in_review", "needs_correction"), ("in_review", "approved"), ("in_review", "rejected"),
         ("in_review", "withdrawn"),
         ("needs_correction", "in_review"), ("needs_correction", "rejected"), ("needs_correction", "withdrawn"),
@@ -54,16 +63,20 @@ EXPECTED = {
     Complaint: {("unconfirmed", "open"), ("open", "answered"), ("answered", "closed"), ("answered", "escalated"),
                 ("escalated", "answered")},
     Rectification: {("open", "closed"), ("closed", "followed_up")},
+    PaymentOrder: {("open", "paid"), ("open", "cancelled")},
+    Refund: {("proposed", "confirmed"), ("proposed", "cancelled")},
+    PaymentIssue: {("open", "resolved")},
 }
 STATES = {Application: ApplicationStatus.values, Review: ReviewStatus.values, Permit: PermitStatus.values,
           ReissueRequest: ReissueRequestStatus.values, BundleApplication: BundleApplicationStatus.values,
-          Complaint: ComplaintStatus.values, Rectification: RectificationStatus.values}
+          Complaint: ComplaintStatus.values, Rectification: RectificationStatus.values,
+          PaymentOrder: PaymentOrderStatus.values, Refund: RefundStatus.values, PaymentIssue: IssueStatus.values}
 PAIRS = [(model, a, b) for model, states in STATES.items() for a, b in product(states, states)]
 
 
 def test_the_table_declares_every_state_of_each_model():
     assert {model: set(table) for model, table in TRANSITIONS.items()} == {m: set(s) for m, s in STATES.items()}
-    assert len(PAIRS) == 7 * 7 + 7 * 7 + 3 * 3 + 3 * 3 + 3 * 3 + 5 * 5 + 3 * 3
+    assert len(PAIRS) == 8 * 8 + 7 * 7 + 3 * 3 + 3 * 3 + 3 * 3 + 5 * 5 + 3 * 3 + 3 * 3 + 3 * 3 + 2 * 2
 
 
 @pytest.mark.parametrize(("model", "current", "new"), PAIRS, ids=lambda v: getattr(v, "__name__", v))

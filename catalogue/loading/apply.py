@@ -198,6 +198,7 @@ def _apply(catalogue: Catalogue) -> LoadSummary:
         issued_before = existing.certificate_type_id if existing is not None else None
         service, _changed = _upsert(Service, {"slug": spec.slug}, {
             "name": spec.name, "life_event": spec.life_event, "description": spec.description, "fee": spec.fee,
+            "fee_rule": spec.fee_rule,
             "permit_title": spec.permit_title, "permit_valid_days": spec.permit_valid_days, "position": spec.position,
             "rectify_days": spec.rectify_days,
             "synonyms": spec.synonyms, "sections": spec.sections, "guide": spec.guide,

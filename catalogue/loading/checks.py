@@ -772,11 +772,15 @@ def check_service(value, path: str, report: Report, *, position: int = 0,
     if "slug" in entry:
         slug = _pattern(entry["slug"], join_path(path, "slug"), report, SLUG_RE, SLUG_MAX, _("service slug"))
     texts = {}
-    for key, complete in (("name", True), ("life_event", True), ("description", False), ("fee", False)):
+    for key, complete in (("name", True), ("life_event", True), ("description", False)):
         if key in entry:
             texts[key] = check_translations(entry[key], join_path(path, key), report, complete=complete)
         else:
             texts[key] = None if complete else {}
+    from .fees import check_fee  # it reads this module's helpers
+
+    fee = check_fee(entry["fee"], join_path(path, "fee"), report) if "fee" in entry else ({}, {})
+    texts["fee"], fee_rule = fee or (None, None)
     synonyms = check_synonyms(entry["synonyms"], join_path(path, "synonyms"), report) if "synonyms" in entry else {}
     ok &= synonyms is not None
     title = valid_days = None
@@ -855,7 +859,7 @@ def check_service(value, path: str, report: Report, *, position: int = 0,
         slug=slug, name=texts["name"], life_event=texts["life_event"], description=texts["description"],
         fee=texts["fee"], permit_title=title, permit_valid_days=valid_days, reviews=reviews, position=position,
         synonyms=synonyms, filings=filings, certificate_type=certificate_type, sections=sections,
-        rectify_days=rectify_days,
+        rectify_days=rectify_days, fee_rule=fee_rule,
     )
 
 

@@ -29,6 +29,7 @@ from .checks import (
     join_path,
 )
 from .conditions import ReviewConditions, SectionConditions, check_field_conditions, check_form_conditions, schema_field
+from .fees import check_fee_fields
 from .guides import check_guide
 from .schema import TOP_LEVEL_KEYS, Catalogue, FieldSpec
 from .sections import SECTIONS
@@ -322,6 +323,8 @@ class _Reader:
                 sections=[SectionConditions(f"{path}.sections[{i}]", section["title"]["en"], section["when"])
                           for i, section in enumerate(spec.sections)],
                 filed={key for filing in spec.filings for key in filing.fields})
+            check_fee_fields(spec.fee_rule, f"{path}.fee", report, fields_by_key,
+                             asked={key for review in spec.reviews for key in review.fields})
         for service in others:
             self._check_loaded_form(service, fields_by_key, invalid)
 

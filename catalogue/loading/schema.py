@@ -176,6 +176,7 @@ class ServiceSpec:
     guide: dict = field(default_factory=dict)  # catalogue.guides
     guide_files: list = field(default_factory=list)  # catalogue.guide_files.CheckedFile, read beside the file
     rectify_days: int = RECTIFY_DAYS_DEFAULT
+    fee_rule: dict = field(default_factory=dict)  # catalogue.fees; empty: ``fee`` is only text
 
 
 @dataclass

@@ -161,10 +161,11 @@ def test_the_summary_says_what_each_demo_account_is_good_for(seeded):
         "  officer.subdistrict@demo.example.gov   1 filing to acknowledge",
         "  officer.tax@demo.example.gov           2 reviews waiting",
         "Supervisors (supervisor.<department>@demo.example.gov): extend due dates, revoke or re-issue permits",
-        "Manager, auditor, administrator",
+        "Manager, auditor, administrator, finance officer",
         "  manager@demo.example.gov               dashboards of every department, the monthly scorecard",
         "  auditor@demo.example.gov               the audit log and its chain check",
         "  admin@demo.example.gov                 the administration (/admin/): catalogue, staff, API tokens",
+        "  finance@demo.example.gov               the finance pages (/finance/): bank statements, payment issues, refunds",
         "",
         "Staff confirm each sign-in with a code from an authenticator app. Add this key to one",
         "(time-based): OCGJPCKDSCHGEJK7PG7IBOMA4UVEWSWL",
@@ -176,8 +177,9 @@ def test_the_summary_says_what_each_demo_account_is_good_for(seeded):
 @pytest.mark.postgres
 def test_demo_staff_sign_in_with_the_code_the_command_prints(seeded, client):
     staff = User.objects.exclude(role=Role.CITIZEN).exclude(email__endswith="@api.portal.invalid")
-    # An officer and a supervisor per department (the supervising office's too); manager, auditor, admin.
-    assert staff.count() == 10 * 2 + 3
+    # An officer and a supervisor per department (the supervising office's too); manager, auditor, admin,
+    # finance officer.
+    assert staff.count() == 10 * 2 + 4
     assert {tuple(factors.totp_devices(u).values_list("key", flat=True)) for u in staff} == {
         (factors.totp_secret_key(DEMO_TOTP_SECRET),)}
     out, err = StringIO(), StringIO()

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "certificates",
     "registers",
     "permits",
+    "payments",
     # faces
     "portal",
     "api",
@@ -62,6 +63,7 @@ INSTALLED_APPS = [
     "citizen",
     "workspace",
     "finder",
+    "finance",
 ]
 
 MIDDLEWARE = [
@@ -313,7 +315,10 @@ FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750  # citizens' files: never readable by 
 # Files no row names (an upload whose transaction rolled back) are deleted by a nightly sweep once
 # this old (portal.media_sweep); only these folders of MEDIA_ROOT, where the file fields write.
 MEDIA_SWEEP_GRACE_HOURS = env.float("MEDIA_SWEEP_GRACE_HOURS", default=24)
-MEDIA_SWEEP_FOLDERS = ("attachments", "consents", "guides", "opinions", "permits")
+MEDIA_SWEEP_FOLDERS = ("attachments", "consents", "guides", "opinions", "permits", "statements")
+# The largest bank statement a finance officer may upload (payments.statements); the page's body
+# limit (DATA_UPLOAD_MAX_MEMORY_SIZE) must leave room for it.
+STATEMENT_MAX_BYTES = env.int("STATEMENT_MAX_BYTES", default=4 * 1024 * 1024)
 # The largest body a page with file questions, or the API's attachment upload, accepts: refused
 # with 413 from its Content-Length before it is read (portal.request_limits). Set the proxy's
 # limit (nginx: client_max_body_size) to the same. Every other page accepts at most
@@ -458,6 +463,15 @@ PERMIT_VERIFY_UPLOAD_RATE = env.str("PERMIT_VERIFY_UPLOAD_RATE", default="10/m")
 PERMIT_VERIFY_UPLOAD_MAX_BYTES = env.int("PERMIT_VERIFY_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
 # The public progress check (/progress/), per client address: every attempt counts, found or not.
 PROGRESS_CHECK_RATE = env.str("PROGRESS_CHECK_RATE", default="20/h")
+
+# --- Payments ----------------------------------------------------------------------------------
+# The scheme of the payment URI a payment order's QR code holds (<scheme>:<code>?amount=…&currency=…).
+PAYMENT_URI_SCHEME = env.str("PAYMENT_URI_SCHEME", default="portalpay")
+# The shared secret of each provider that signs its notifications (payments.providers), by slug;
+# a provider without a secret is refused. PAYMENT_NOTIFY_WINDOW: how old (or how far ahead) a
+# notification's timestamp may be, in seconds; an older one is a replay and refused.
+PAYMENT_PROVIDER_SECRETS = {"signed": env.str("PAYMENT_SIGNED_SECRET", default="")}
+PAYMENT_NOTIFY_WINDOW = env.int("PAYMENT_NOTIFY_WINDOW", default=300)
 
 # --- Audit trail: what lies outside the database -------------------------------------------------
 # The chain's HMAC keys, one "<key id> <secret, base64>" per line, the last sealing (audit.keys;

@@ -29,3 +29,6 @@ AUDIT_ANCHOR_DIR = env.str("AUDIT_ANCHOR_DIR", default="") or tempfile.mkdtemp(p
 # Files the tests store (the demo catalogue's guide templates among them) go to a scratch
 # directory of this run, never to var/; tests that read files back set their own.
 MEDIA_ROOT = env.str("MEDIA_ROOT", default="") or tempfile.mkdtemp(prefix="portal-test-media-")  # noqa: F405
+
+# The signed-notification provider's secret in tests (the tests sign with it).
+PAYMENT_PROVIDER_SECRETS = {"signed": "test-payment-secret"}  # noqa: S105

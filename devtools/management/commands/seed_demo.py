@@ -80,7 +80,7 @@ class Command(BaseCommand):
                 email = f"{role}.{department.code}@demo.example.gov"
                 staff_upsert(email=email, password=password, role=role, departments=[department.code],
                              full_name=f"{role.label} ({department.code})", totp_secret=totp_secret)
-        for role in (Role.MANAGER, Role.AUDITOR, Role.ADMIN):
+        for role in (Role.MANAGER, Role.AUDITOR, Role.ADMIN, Role.FINANCE):
             email = f"{role}@demo.example.gov"
             staff_upsert(email=email, password=password, role=role, departments=[], full_name=str(role.label),
                          totp_secret=totp_secret)
