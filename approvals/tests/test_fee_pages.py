@@ -92,3 +92,11 @@ def test_the_service_guide_words_the_rule(client, paid_before_review):
             "<li>Seats over 20: 5.00 CNY for each unit of “Seats” over 20.</li>"
             "<li>No fee when Cuisine is Western: Western cuisine is exempt.</li>"
             "<li>Departments start reviewing once the fee is paid.</li></ul>") in page
+
+
+def test_an_application_waiting_for_payment_needs_the_citizens_action(client, paid_before_review, submit, citizen):
+    application = submit()
+    client.force_login(citizen)
+    response = client.get(reverse("approvals:my_applications"))
+    [group] = [g for g in response.context["groups"] if g["name"] == "action"]
+    assert [a.pk for a in group["applications"]] == [application.pk]
