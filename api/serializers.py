@@ -18,7 +18,6 @@ from approvals.evidence import chosen_of
 from approvals.models import ApplicationStatus, OpinionVerdict, ReviewStatus
 from approvals.workflow import Decision
 from catalogue.conditions import describe
-from catalogue.fees import fee_words
 from catalogue.guides import SPECIFICATIONS
 from catalogue.schema import Schema
 from catalogue.selectors import guide_for_page
@@ -230,7 +229,7 @@ def service_guide(service) -> dict:
                          "url": reverse("service_guide_file", args=[service.slug, item["file"].name])}
             if item["file"] else None,
         } for item in page.materials],
-        "fee": _text(service.fee), "fee_terms": fee_words(service.schema.fee, service.schema.fields_by_key),
+        "fee": _text(service.fee), "fee_terms": page.fee_terms,
         "statutory_days": page.statutory_days, "promised_days": page.promised_days,
         "offices": [{"department": d.code, "name": _text(d.name), "address": _text(d.address),
                      "opening_hours": _text(d.opening_hours), "phone": d.phone} for d in page.departments],

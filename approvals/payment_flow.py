@@ -93,8 +93,8 @@ def payment_record(*, provider: str, transaction_id: str, code: str, amount: Dec
                    paid_at: datetime, source: str, details: dict | None = None) -> PaymentOutcome:
     """Record money a provider reports for payment code ``code`` (see the module's rules)."""
     amount = payment_amount_check(amount, currency)
-    if not provider or not transaction_id:
-        raise PaymentRefused(_("The provider and its transaction must be named."))
+    if not provider or not transaction_id or len(provider) > 32 or len(transaction_id) > 100:
+        raise PaymentRefused(_("The provider (up to 32 characters) and its transaction (up to 100) must be named."))
     given = {"provider": provider, "transaction_id": transaction_id, "code": str(code)[:100], "amount": amount,
              "currency": currency, "paid_at": paid_at, "source": source, "details": details or {}}
     if _told_before(provider, transaction_id):

@@ -13,6 +13,7 @@ from core.i18n import translated
 from departments.models import Department
 
 from .applicability import asked_when
+from .fees import fee_words
 from .guides import guide_gaps, office_gaps, promised_days
 from .models import Bundle, GuideFile, Service
 from .schema import Schema
@@ -236,6 +237,7 @@ class GuidePage:
     statutory_days: int | None
     promised_days: int
     missing: list[str]
+    fee_terms: list[str]  # the fee rule in words (catalogue.fees.fee_words); empty: nothing charged
 
 
 def guide_for_page(service: Service) -> GuidePage:
@@ -254,7 +256,8 @@ def guide_for_page(service: Service) -> GuidePage:
     return GuidePage(guide=guide, materials=materials, departments=departments,
                      statutory_days=guide.get("statutory_days"),
                      promised_days=promised_days(guide, service.schema.reviews),
-                     missing=list(dict.fromkeys(gap.what for gap in gaps)))
+                     missing=list(dict.fromkeys(gap.what for gap in gaps)),
+                     fee_terms=fee_words(service.schema.fee, service.schema.fields_by_key))
 
 
 def guide_file(*, slug: str, name: str) -> GuideFile | None:

@@ -44,7 +44,7 @@ from .rectification_panel import rectification_context, with_rectifications
 
 # "My applications", in the order the citizen should look at them.
 GROUPS = (
-    ("action", (ApplicationStatus.NEEDS_CORRECTION,)),
+    ("action", (ApplicationStatus.NEEDS_CORRECTION, ApplicationStatus.AWAITING_PAYMENT)),
     ("drafts", (ApplicationStatus.DRAFT,)),
     ("review", (ApplicationStatus.IN_REVIEW, ApplicationStatus.APPROVED)),
     ("finished", (ApplicationStatus.ISSUED, ApplicationStatus.REJECTED, ApplicationStatus.WITHDRAWN)),

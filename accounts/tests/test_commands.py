@@ -58,7 +58,7 @@ def test_add_staff_admin(departments):
     (["--role", "officer", "--department", "health", "--department", "parks"], "Unknown department code: parks."),
     (["--role", "supervisor", "--department", "zoo", "--department", "parks"], "Unknown department codes: zoo, parks."),
     (["--role", "janitor", "--department", "health"],
-     "Unknown staff role “janitor”. Choose one of: officer, supervisor, manager, auditor, admin."),
+     "Unknown staff role “janitor”. Choose one of: officer, supervisor, manager, auditor, admin, finance."),
     (["--role", "officer"], "An officer or a supervisor must belong to at least one department."),
     (["--role", "auditor", "--department", "health"],
      "Only officers and supervisors belong to departments, not the role “auditor”."),

@@ -172,3 +172,35 @@ def test_a_bad_rule_is_reported_and_changes_nothing(base, write, load_errors, te
     bad = write("bad.yaml", text)
     assert load_errors(bad) == [f"{bad}: {line}" for line in expected]
     assert state() == before
+
+
+# -- the admin -------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_rule_edited_in_the_admin_is_checked_and_publishes_a_version(base, admin_client):
+    from .test_admin import change_url, form_data
+
+    restaurant = Service.objects.get(slug="open-a-restaurant")
+    data = form_data(admin_client.get(change_url(restaurant)))
+    before = state()
+    data["fee_rule"] = ('{"currency": "CNY", "items": [{"label": {"en": "Fee", "zh-hans": "费用"}, "per": "business_name", '
+                        '"amount": "-5"}]}')
+    response = admin_client.post(change_url(restaurant), data)
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["fee_rule"] == ["items[0].amount: must not be negative, not -5"]
+    assert state() == before
+
+    data["fee_rule"] = ('{"currency": "CNY", "items": [{"label": {"en": "Fee", "zh-hans": "费用"}, "per": "business_name", '
+                        '"amount": "5.00"}]}')
+    response = admin_client.post(change_url(restaurant), data)
+    assert response.context["adminform"].form.errors["fee_rule"] == [
+        "items[0].per: field 'business_name' is a text field, not a number (integer or decimal)"]
+
+    data["fee_rule"] = ('{"currency": "CNY", "items": [{"label": {"en": "Fee", "zh-hans": "费用"}, "per": "seats", '
+                        '"over": 10, "amount": 5}]}')
+    assert admin_client.post(change_url(restaurant), data).status_code == 302
+    restaurant.refresh_from_db()
+    rule = {"currency": "CNY", "items": [{"label": {"en": "Fee", "zh-hans": "费用"}, "per": "seats", "over": 10,
+                                          "amount": "5.00"}]}
+    assert restaurant.fee_rule == rule and restaurant.current_version.schema["fee"] == rule
