@@ -100,7 +100,7 @@ def test_staff_upsert_unknown_role(departments, role):
     with pytest.raises(UnknownRole) as exc:
         services.staff_upsert(email="o@example.gov", password=PASSWORD, role=role, departments=["health"])
     assert exc.value.messages == [
-        f"Unknown staff role “{role}”. Choose one of: officer, supervisor, manager, auditor, admin."]
+        f"Unknown staff role “{role}”. Choose one of: officer, supervisor, manager, auditor, admin, finance."]
     assert snapshot() == before
 
 
