@@ -23,8 +23,9 @@ from django.utils.translation import gettext as _
 
 from audit.models import Action
 from audit.services import TokenActor, audit_record
-from catalogue.models import REMINDER_DAYS_MAX, Requirement
+from catalogue.models import REMINDER_DAYS_MAX
 from core.errors import InvalidTransition, ValidationFailed
+from departments.models import Department
 from permits.models import Permit, PermitReminder, PermitState, PermitStatus
 
 from .events import engine_event
@@ -122,15 +123,15 @@ def _holders_permit(permit_id: int, actor) -> tuple[Permit, Application]:
     return permit, application
 
 
-def _told_of_cancellation(permit: Permit, application: Application) -> list[Requirement]:
-    """The departments the catalogue says are told when this permit is cancelled: of its service,
-    or of every service a combined permit stands for."""
+def _told_of_cancellation(permit: Permit, application: Application) -> list[Department]:
+    """The departments the catalogue says are told when this permit is cancelled (each once): of
+    its service, or of every service a combined permit stands for."""
     if permit.bundle_application_id:
         services = Application.objects.filter(bundle_application_id=permit.bundle_application_id).values("service_id")
     else:
         services = [application.service_id]
-    return list(Requirement.objects.filter(service_id__in=services, told_of_cancellation=True)
-                .select_related("department").order_by("department__code").distinct())
+    return list(Department.objects.filter(requirements__service_id__in=services,
+                                          requirements__told_of_cancellation=True).distinct().order_by("code"))
 
 
 @transaction.atomic
@@ -159,17 +160,17 @@ def permit_cancel(*, permit_id: int, actor, reason: str, cancelled_from, ip: str
         timezone.now(), cancelled_from, reason, actor)
     permit.save(update_fields=["status", "cancelled_at", "cancelled_from", "cancellation_reason", "cancelled_by"])
     told = _told_of_cancellation(permit, application)
-    staff = departments_staff_ids([r.department_id for r in told])
+    staff = departments_staff_ids([d.pk for d in told])
     params = {"permit_number": permit.number, "cancelled_from": cancelled_from.isoformat()}
     notifications_create([
         Notification(recipient_id=recipient, kind=NotificationKind.PERMIT_CANCELLED, application=application,
                      params=params)
-        for recipient in dict.fromkeys(pk for r in told for pk in staff.get(r.department_id, []))])
+        for recipient in dict.fromkeys(pk for d in told for pk in staff.get(d.pk, []))])
     audit_record(
         engine_event(Action.PERMIT_CANCELLED, application, obj=permit, actor=actor, via=via, ip=ip,
                      number=permit.number, cancelled_from=cancelled_from.isoformat(), reason=reason),
         *[engine_event(Action.PERMIT_CANCELLATION_TOLD, application, obj=permit, actor=actor, via=via, ip=ip,
-                       department_code=r.department.code, number=permit.number,
-                       cancelled_from=cancelled_from.isoformat()) for r in told],
+                       department_code=d.code, number=permit.number,
+                       cancelled_from=cancelled_from.isoformat()) for d in told],
     )
     return permit

@@ -110,3 +110,33 @@ def test_a_second_cancellation_is_a_409(citizen_api, citizen, permit):
     answer = citizen_api.post(url(permit), {"reason": "Again.", "cancelled_from": local_today().isoformat()})
     assert (answer.status_code, answer.json()["error"]["message"]) == (
         409, f"This permit is already cancelled from {formats.date_format(later, 'SHORT_DATE_FORMAT')}.")
+
+
+def test_a_front_desk_cancels_the_permit_of_an_application_it_filed(desk_token, citizen, restaurant, officers,
+                                                                   settings, tmp_path):
+    from approvals import workflow
+    from approvals.models import Application
+    from tests.engine_fixtures import pdf_upload
+    from tests.factories import VALID_ANSWERS
+
+    from .conftest import signed_consent
+
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    token, clear = desk_token
+    desk = Api(clear)
+    filed = desk.post("/api/v1/applications/", {"service": restaurant.slug, "applicant_email": citizen.email,
+                                                "consent": signed_consent()})
+    assert filed.status_code == 201, filed.json()
+    application_id = filed.json()["id"]
+    workflow.application_save_answers(application_id=application_id, actor=citizen, data=dict(VALID_ANSWERS))
+    workflow.application_attach(application_id=application_id, actor=citizen, field_key="floor_plan",
+                                uploaded=pdf_upload())
+    workflow.application_submit(application_id=application_id, actor=citizen)
+    permit = approve_all(Application.objects.get(pk=application_id), officers)
+    Permit.objects.filter(pk=permit.pk).update(rendered_at=permit.issued_at, file=f"permits/{permit.number}.pdf")
+
+    answer = desk.post(url(permit), {"reason": "The holder closed the shop.", "cancelled_from": local_today().isoformat()})
+    assert (answer.status_code, answer.json()["permit"]["state"]) == (200, "cancelled")
+    event = AuditEvent.objects.get(action=Action.PERMIT_CANCELLED)
+    assert (event.actor_id, event.subject_id, event.details["token"], event.details["front_desk"]) == (
+        token.user_id, citizen.pk, token.prefix, "counter 3")

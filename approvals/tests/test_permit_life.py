@@ -308,3 +308,50 @@ def test_a_permit_that_is_not_valid_cannot_be_cancelled(submit, officers, citize
         permit_cancel(permit_id=permit.pk, actor=citizen, reason="Again.", cancelled_from=today + timedelta(days=1))
     assert refused.value.message == message.format(later=formats.date_format(today + timedelta(days=5), "SHORT_DATE_FORMAT"))
     assert AuditEvent.objects.filter(action=Action.PERMIT_CANCELLED).count() == before
+
+
+def test_a_cancelled_permit_leaves_the_wallets_valid_list_from_its_day(permit, citizen, restaurant):
+    from approvals.answers import long_date
+    from approvals.evidence import lapse_reason
+    from catalogue.models import CertificateType
+    from certificates.models import Certificate
+    from certificates.selectors import held_valid
+    from certificates.services import certificate_of_permit
+
+    kind = CertificateType.objects.create(code="restaurant_operating_permit", name={"en": "Restaurant permit"})
+    Service.objects.filter(pk=restaurant.pk).update(certificate_type=kind)
+    certificate = certificate_of_permit(permit)
+    today = timezone.localdate()
+    permit_cancel(permit_id=permit.pk, actor=citizen, reason="Closing.", cancelled_from=today + timedelta(days=2))
+    assert [c.number for c in held_valid(citizen, kind.code, today + timedelta(days=1))] == [permit.number]
+    assert held_valid(citizen, kind.code, today + timedelta(days=2)) == []
+    # A form that named it as a document says why it no longer answers.
+    certificate = Certificate.objects.select_related("permit").get(pk=certificate.pk)
+    assert certificate.state(today + timedelta(days=2)) == "cancelled"
+    assert lapse_reason(certificate, today + timedelta(days=2)) == (
+        f"its holder cancelled it from {long_date(today + timedelta(days=2))}")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_cancellations_at_once_record_one(restaurant, citizen, officers, settings, tmp_path):
+    from tests.engine_fixtures import submitted_application
+
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    permit = produced(approve_all(submitted_application(restaurant, citizen), officers))
+    today = timezone.localdate()
+
+    def cancel(day):
+        def call():
+            try:
+                return permit_cancel(permit_id=permit.pk, actor=citizen, reason="Closing.",
+                                     cancelled_from=day).cancelled_from
+            except InvalidTransition as refused:
+                return refused.message
+        return call
+
+    results = run_together(cancel(today), cancel(today + timedelta(days=1)))
+    permit.refresh_from_db()
+    assert permit.cancelled_from in results
+    [refusal] = [r for r in results if r != permit.cancelled_from]
+    assert refusal == f"This permit is already cancelled from {formats.date_format(permit.cancelled_from, 'SHORT_DATE_FORMAT')}."
+    assert AuditEvent.objects.filter(action=Action.PERMIT_CANCELLED).count() == 1

@@ -31,6 +31,7 @@ def test_a_holder_cancels_their_permit_and_verification_says_so(
 
     sign_in(page, email=citizen.email, password=PASSWORD)
     page.goto(reverse("approvals:detail", args=[permit.application_id]))
+    assert_accessible(page)
     page.get_by_role("link", name="Cancel this permit").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Cancel permit {permit.number}")
     assert_accessible(page)
