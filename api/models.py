@@ -179,6 +179,7 @@ class WebhookEvent(models.TextChoices):
     APPLICATION_REJECTED = "application.rejected", _("Application rejected")
     PERMIT_ISSUED = "permit.issued", _("Permit issued")
     PERMIT_REVOKED = "permit.revoked", _("Permit revoked")
+    PERMIT_CANCELLED = "permit.cancelled", _("Permit cancelled by its holder (to the departments told)")
     FILING_CREATED = "filing.created", _("Approval filed with the department")
 
 

@@ -23,6 +23,8 @@ from catalogue.schema import Schema
 from catalogue.selectors import guide_for_page
 from certificates.models import CertificateState
 from core.i18n import translated
+from permits.models import PermitState
+from permits.services import REASON_MAX_LENGTH
 
 from .models import ConsentMethod, WebhookEvent
 from .webhook_targets import TargetRefused, check_url_form
@@ -721,6 +723,13 @@ class AnswersSerializer(serializers.Serializer):
                    "type, or null for none (a file answers it). Left out, submitting uses the newest one held."))
 
 
+class PermitCancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=REASON_MAX_LENGTH, help_text="Why the holder gives the permit up.")
+    cancelled_from = serializers.DateField(help_text=(
+        "The day the cancellation takes effect: today or later (in the portal's time zone), up to "
+        "PERMIT_CANCEL_AHEAD_DAYS ahead and no later than the permit's end."))
+
+
 class AttachmentUploadSerializer(serializers.Serializer):
     field_key = serializers.CharField(max_length=64)
     file = serializers.FileField(allow_empty_file=False)
@@ -741,6 +750,10 @@ class ApplicationReviewSerializer(serializers.Serializer):
 class PermitSerializer(serializers.Serializer):
     number = serializers.CharField()
     status = serializers.CharField()
+    state = serializers.ChoiceField(choices=PermitState.choices, help_text=(
+        "What verification says today (in the portal's time zone): the status, with expiry and a cancellation "
+        "in force from their dates."))
+    cancelled_from = serializers.DateField(allow_null=True, help_text="The day the holder's cancellation takes effect.")
     valid_from = serializers.DateField()
     valid_until = serializers.DateField()
     download_url = serializers.CharField(allow_null=True)
@@ -829,7 +842,8 @@ def application_detail(application) -> dict:
         } for r in application.reviews.all()],
         "filed_at_counter": filing_row(getattr(application, "api_filing", None)),
         "permit": None if permit is None else {
-            "number": permit.number, "status": permit.status, "valid_from": permit.valid_from,
+            "number": permit.number, "status": permit.status, "state": permit.state(),
+            "cancelled_from": permit.cancelled_from, "valid_from": permit.valid_from,
             "valid_until": permit.valid_until,
             "download_url": reverse("api:application-permit", args=[application.pk]) if permit.file else None,
             "combined": permit.bundle_application_id is not None,

@@ -19,6 +19,7 @@ from approvals.models import ReviewStatus
 from approvals.need_to_know import department_attachment, filing_need_to_know, need_to_know
 from approvals.opinions import asked_opinion_file, asked_opinions
 from approvals.payment_flow import PaymentRefused, payment_record
+from approvals.permit_life import permit_cancel
 from audit.models import Action
 from audit.services import Event, access_record, client_ip
 from catalogue.fees import fee_answer_problems, fee_quote, payment_mode
@@ -686,6 +687,22 @@ class ApplicationPermitView(ApplicantView):
                             content_type="application/pdf")
 
 
+
+@extend_schema(tags=["applications"], request=serializers.PermitCancelSerializer, parameters=[ID, IDEMPOTENCY_KEY],
+               responses={200: serializers.ApplicationDetailSerializer, **errors(*WRITE_ERRORS)})
+class ApplicationPermitCancelView(ApplicantView):
+    """The holder gives up the application's valid permit from a day (today or later): it stays
+    valid until then, and from then on verification says it was cancelled by its holder. The
+    departments the catalogue names are told."""
+
+    def post(self, request, pk):
+        application = self.application(pk)
+        data = serializers.PermitCancelSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        permit = selectors.current_permit(application)
+        permit_cancel(permit_id=permit.pk, actor=application.applicant, reason=data.validated_data["reason"],
+                      cancelled_from=data.validated_data["cancelled_from"], ip=self.ip(), via=self.acting())
+        return self.detail(application.pk)
 
 
 # --- Front desks: walk-in citizens ---------------------------------------------------------------

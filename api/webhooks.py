@@ -55,15 +55,16 @@ EVENT_OF_ACTION = {
     Action.APPLICATION_REJECTED: WebhookEvent.APPLICATION_REJECTED,
     Action.PERMIT_ISSUED: WebhookEvent.PERMIT_ISSUED,
     Action.PERMIT_REVOKED: WebhookEvent.PERMIT_REVOKED,
+    Action.PERMIT_CANCELLATION_TOLD: WebhookEvent.PERMIT_CANCELLED,
     Action.FILING_CREATED: WebhookEvent.FILING_CREATED,
 }
 DECISION_OF_ACTION = {
     Action.REVIEW_APPROVED: "approve", Action.REVIEW_REJECTED: "reject", Action.REVIEW_CORRECTION: "correction",
 }
-# Events about one department's review or filing go to that department; the others to every
-# department reviewing the application.
+# Events about one department's review or filing, or telling it of a cancellation, go to that
+# department; the others to every department reviewing the application.
 DEPARTMENT_EVENTS = frozenset({WebhookEvent.REVIEW_ROUTED, WebhookEvent.REVIEW_DECIDED, WebhookEvent.REVIEW_CANCELLED,
-                               WebhookEvent.FILING_CREATED})
+                               WebhookEvent.FILING_CREATED, WebhookEvent.PERMIT_CANCELLED})
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:

@@ -59,6 +59,8 @@ def lapse_reason(certificate: Certificate, today) -> str:
         return _("it was revoked")
     if state == CertificateState.SUPERSEDED:
         return _("a newer certificate replaced it")
+    if state == CertificateState.CANCELLED:
+        return _("its holder cancelled it from %(date)s") % {"date": long_date(certificate.permit.cancelled_from)}
     if state == CertificateState.EXPIRED:
         return _("it expired on %(date)s") % {"date": long_date(valid_until(certificate))}
     if state == CertificateState.NOT_YET_VALID:

@@ -405,6 +405,9 @@ class NotificationKind(models.TextChoices):
     PERMIT_CORRECTION_PROPOSED = "permit_correction_proposed", _("Permit correction waiting for your approval")
     PERMIT_CORRECTION_APPROVED = "permit_correction_approved", _("Your permit correction was approved")
     PERMIT_CORRECTION_REJECTED = "permit_correction_rejected", _("Your permit correction was rejected")
+    # A permit's life after issue (approvals.permit_life): to its holder, and to the departments told.
+    PERMIT_EXPIRING = "permit_expiring", _("Your permit ends soon")
+    PERMIT_CANCELLED = "permit_cancelled", _("A permit was cancelled by its holder")
     OPINION_GIVEN = "opinion_given", _("Another department gave its opinion")
     OPINION_DUE = "opinion_due", _("Opinion due tomorrow")
     OPINION_OVERDUE = "opinion_overdue", _("Opinion overdue")

@@ -84,7 +84,7 @@ def _locked_permit(permit_id: int, actor) -> Permit:
     return permit
 
 
-def _reason(reason: str, field: str = "reason") -> str:
+def reason_given(reason: str, field: str = "reason") -> str:
     reason = " ".join((reason or "").split())
     if not reason:
         raise ValidationFailed({field: [_("Give the reason.")]})
@@ -98,7 +98,7 @@ def permit_revoke(*, permit_id: int, actor, reason: str, ip: str | None = None) 
     """Revoke a valid permit: verification shows it revoked, with the date and the reason, and
     the holder is told. A revoked permit stays revoked."""
     permit = _locked_permit(permit_id, actor)
-    reason = _reason(reason)
+    reason = reason_given(reason)
     if permit.status != PermitStatus.VALID:
         raise InvalidTransition(_("Only a valid permit can be revoked; this one is %(status)s.") % {
             "status": permit.get_status_display().lower()})
@@ -152,7 +152,7 @@ def permit_reissue_propose(*, permit_id: int, actor, corrections: dict, reason: 
     waits for another person allowed to manage the permit (permit_reissue_approve). One
     correction waits per permit at a time."""
     permit = _locked_permit(permit_id, actor)
-    reason = _reason(reason)
+    reason = reason_given(reason)
     _check_reissuable(permit)
     changes = _corrections(permit, corrections)[1]
     if ReissueRequest.objects.filter(permit=permit, status=ReissueRequestStatus.PENDING).exists():
@@ -230,7 +230,7 @@ def permit_reissue_approve(*, request_id: int, actor, ip: str | None = None) -> 
 def permit_reissue_reject(*, request_id: int, actor, reason: str, ip: str | None = None) -> ReissueRequest:
     """Reject a proposed correction (its proposer may, to withdraw it); the permit is unchanged."""
     request = _locked_request(request_id, actor)
-    _decide(request, ReissueRequestStatus.REJECTED, actor=actor, note=_reason(reason), ip=ip)
+    _decide(request, ReissueRequestStatus.REJECTED, actor=actor, note=reason_given(reason), ip=ip)
     return request
 
 

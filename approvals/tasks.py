@@ -8,6 +8,7 @@ from .complaints import complaint_scan, complaints_unconfirmed_prune
 from .notifications import notification_send_email
 from .opinion_deadlines import opinion_scan
 from .permit_flow import permit_render
+from .permit_life import permit_reminders_send
 from .reconcile import reconcile
 from .rectifications import rectification_scan
 from .sharing import shares_expire
@@ -29,6 +30,11 @@ def notification_email_task(notification_ids: list[int]) -> list[str]:
 @shared_task(ignore_result=True)
 def sla_scan_task() -> dict:
     return {**sla_scan(), **opinion_scan(), **rectification_scan()}
+
+
+@shared_task(ignore_result=True)
+def permit_reminders_send_task() -> int:
+    return permit_reminders_send()
 
 
 @shared_task(ignore_result=True)

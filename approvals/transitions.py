@@ -65,9 +65,10 @@ REVIEW_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 PERMIT_TRANSITIONS: dict[str, frozenset[str]] = {
-    P.VALID: frozenset({P.REVOKED, P.SUPERSEDED}),  # revoke, re-issue
+    P.VALID: frozenset({P.REVOKED, P.SUPERSEDED, P.CANCELLED}),  # revoke, re-issue, the holder's cancellation
     P.REVOKED: frozenset(),
     P.SUPERSEDED: frozenset(),
+    P.CANCELLED: frozenset(),  # in force from its date (Permit.state); nothing follows it
 }
 
 # A proposed correction of a permit: a second person approves (the corrected permit is issued)

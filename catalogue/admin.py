@@ -25,6 +25,7 @@ from .loading.checks import (
     check_department_calendar,
     check_field,
     check_identity_asked,
+    check_reminder_days,
     check_sections,
     check_synonyms,
     check_translations,
@@ -137,7 +138,8 @@ class ServiceAdminForm(TranslationsMixin, forms.ModelForm):
     class Meta:
         model = Service
         fields = ("slug", "name", "life_event", "description", "synonyms", "fee", "fee_rule", "permit_title",
-                  "permit_valid_days", "rectify_days", "certificate_type", "sections", "guide", "position", "is_active")
+                  "permit_valid_days", "reminder_days", "rectify_days", "certificate_type", "sections", "guide", "position",
+                  "is_active")
         help_texts = {
             "fee": _("The fee in words, per language, as the service guide shows it."),
             "fee_rule": _('What the portal charges, as under fee: in catalogue files without its text: {"currency": '
@@ -145,6 +147,8 @@ class ServiceAdminForm(TranslationsMixin, forms.ModelForm):
                           '{"label": {...}, "per": "seating_capacity", "over": 20, "amount": "5.00"}], "exemptions": '
                           '[{"when": {...}, "reason": {...}}], "payment": "before_review", "refund": {"rejected": 0}}. '
                           'Empty: nothing to pay.'),
+            "reminder_days": _("Calendar days before the permit ends that its holder is reminded, as in catalogue "
+                               "files: [90, 30, 7]. Empty list: no reminders."),
             "guide": _("The service guide, as under guide: in catalogue files. A template must be a file already "
                        "loaded with the catalogue."),
             "sections": _('Pages of the form asked only under a condition, as in catalogue files: [{"title": {"en": '
@@ -185,6 +189,18 @@ class ServiceAdminForm(TranslationsMixin, forms.ModelForm):
                 self.add_error("synonyms", message)
             if synonyms is not None:
                 cleaned_data["synonyms"] = synonyms
+        if "reminder_days" in cleaned_data:
+            problems = []
+            days = check_reminder_days(cleaned_data["reminder_days"] or [], "",
+                                       lambda path, message: problems.append(f"{path}: {message}" if path else message))
+            valid_days = cleaned_data.get("permit_valid_days")
+            if days and valid_days and days[0] >= valid_days:
+                problems.append(gettext("Each reminder must come after the permit is issued: fewer days than its "
+                                        "validity (%(valid)d).") % {"valid": valid_days})
+            for message in problems:
+                self.add_error("reminder_days", message)
+            if days is not None and not problems:
+                cleaned_data["reminder_days"] = days
         return cleaned_data
 
 
@@ -293,7 +309,8 @@ class RequirementForm(IdentityFormMixin, forms.ModelForm):
 
     class Meta:
         model = Requirement
-        fields = ("department", "stage", "sla_days", "fields", "identity", "when", "not_needed", "position")
+        fields = ("department", "stage", "sla_days", "fields", "identity", "when", "not_needed", "told_of_cancellation",
+                  "position")
         help_texts = {
             "when": _('The department reviews only when this holds over the answers, as in catalogue files: '
                       '{"any": [{"seating_capacity": {"gt": 50}}, {"uses_gas": true}]}. Empty: always.'),
@@ -375,7 +392,8 @@ class RequirementInline(admin.StackedInline):
     form = RequirementForm
     formset = RequirementFormSet
     extra = 0
-    fields = ("department", "stage", "sla_days", "fields", "identity", "when", "not_needed", "position")
+    fields = ("department", "stage", "sla_days", "fields", "identity", "when", "not_needed", "told_of_cancellation",
+              "position")
     filter_horizontal = ("fields",)
 
 
@@ -463,7 +481,8 @@ class ServiceAdmin(admin.ModelAdmin):
     search_fields = ("slug", "name")
     readonly_fields = ("current_version",)
     fields = ("slug", "name", "life_event", "description", "synonyms", "fee", "fee_rule", "permit_title", "permit_valid_days",
-              "rectify_days", "certificate_type", "sections", "guide", "position", "is_active", "current_version")
+              "reminder_days", "rectify_days", "certificate_type", "sections", "guide", "position", "is_active",
+              "current_version")
 
     @admin.display(description=_("name"))
     def display_name(self, obj):

@@ -19,6 +19,7 @@ from .loading.schema import RULE_KEYS, WEEKDAYS
 from .loading.sections import SECTIONS
 from .models import (
     RECTIFY_DAYS_DEFAULT,
+    REMINDER_DAYS_DEFAULT,
     Bundle,
     BundleMember,
     CertificateType,
@@ -174,6 +175,8 @@ def _service(service: Service) -> dict:
     entry["permit"] = _Flow(title=_text(service.permit_title), valid_days=service.permit_valid_days)
     if service.certificate_type_id:
         entry["permit"]["certificate_type"] = service.certificate_type.code
+    if list(service.reminder_days) != REMINDER_DAYS_DEFAULT:
+        entry["permit"]["reminder_days"] = _FlowList(service.reminder_days)
     if service.rectify_days != RECTIFY_DAYS_DEFAULT:
         entry["rectify_days"] = service.rectify_days
     if service.sections:
@@ -189,6 +192,8 @@ def _service(service: Service) -> dict:
             review["when"] = requirement.when
             if requirement.not_needed:
                 review["not_needed"] = _text(requirement.not_needed)
+        if requirement.told_of_cancellation:
+            review["told_of_cancellation"] = True
         reviews.append(review)
     entry["reviews"] = reviews
     filings = []

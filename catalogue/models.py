@@ -222,6 +222,15 @@ class Register(models.Model):
 # Working days to rectify a bad rating (approvals.rectifications): a service's own, within these bounds.
 RECTIFY_DAYS_DEFAULT = 5
 RECTIFY_DAYS_MIN, RECTIFY_DAYS_MAX = 1, 15
+# Calendar days before a permit ends that its holder is reminded (approvals.permit_life): a
+# service's own, each within these bounds, distinct.
+REMINDER_DAYS_DEFAULT = [90, 30, 7]
+REMINDER_DAYS_MIN, REMINDER_DAYS_MAX = 1, 365
+REMINDERS_MAX = 5
+
+
+def reminder_days_default() -> list[int]:
+    return list(REMINDER_DAYS_DEFAULT)
 
 
 class Service(models.Model):
@@ -244,6 +253,9 @@ class Service(models.Model):
     rectify_days = models.PositiveSmallIntegerField(
         _("time to rectify a bad rating (working days)"), default=RECTIFY_DAYS_DEFAULT,
         validators=[MinValueValidator(RECTIFY_DAYS_MIN), MaxValueValidator(RECTIFY_DAYS_MAX)])
+    # Calendar days before its permit ends that the holder is reminded, largest first (catalogue
+    # ``permit.reminder_days``); empty: no reminders. Read when the reminders are sent.
+    reminder_days = models.JSONField(_("expiry reminders (days before)"), default=reminder_days_default, blank=True)
     # The certificate type the service's permit is: it enters the holder's wallet as one, and a
     # service asking for that type says this service issues it.
     certificate_type = models.ForeignKey(
@@ -368,6 +380,8 @@ class Requirement(models.Model):
     # words ({"en": …, "zh-hans": …}) when the catalogue gives them, else the condition's own.
     when = models.JSONField(_("reviews when"), default=dict, blank=True)
     not_needed = models.JSONField(_("why not needed"), default=dict, blank=True)
+    # The department is told when a holder cancels the service's permit (approvals.permit_life).
+    told_of_cancellation = models.BooleanField(_("told when the permit is cancelled"), default=False)
     position = models.PositiveIntegerField(_("position"), default=0)
 
     class Meta:

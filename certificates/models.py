@@ -28,6 +28,7 @@ class CertificateState(models.TextChoices):
     EXPIRED = "expired", _("Expired")
     REVOKED = "revoked", _("Revoked")
     SUPERSEDED = "superseded", _("Superseded")
+    CANCELLED = "cancelled", _("Cancelled by the holder")  # a portal permit's (permits.models)
     PENDING = "pending", _("Being issued")
 
 

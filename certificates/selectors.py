@@ -50,7 +50,9 @@ def held_valid(user, certificate_type_code: str, today: date | None = None) -> l
     within = Q(status=CertificateStatus.VALID, valid_from__lte=today) & (
         Q(valid_until__isnull=True) | Q(valid_until__gte=today))
     pushed = Q(permit__isnull=True) & within
-    issued = Q(permit__status="valid", permit__rendered_at__isnull=False, permit__valid_until__gte=today)
+    # A permit its holder cancelled from a later day is valid until then (Permit.state).
+    issued = Q(permit__rendered_at__isnull=False, permit__valid_until__gte=today) & (
+        Q(permit__status="valid") | Q(permit__status="cancelled", permit__cancelled_from__gt=today))
     candidates = wallet_for(user).filter(type__code=certificate_type_code).filter(pushed | issued)
     return [c for c in candidates if c.state(today) == CertificateState.VALID]
 

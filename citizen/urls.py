@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import feedback_views, rectification_views, views
+from . import feedback_views, permit_life_views, rectification_views, views
 
 app_name = "approvals"
 
@@ -20,6 +20,7 @@ urlpatterns = [
     path("<int:pk>/files/<int:attachment_id>/remove/", views.attachment_remove, name="attachment_remove"),
     path("<int:pk>/receipt/", views.receipt, name="receipt"),
     path("<int:pk>/payment/", views.payment_order, name="payment_order"),
+    path("<int:pk>/permit/cancel/", permit_life_views.cancel, name="permit_cancel"),
     path("<int:pk>/messages/", feedback_views.message_send, name="message_send"),
     path("<int:pk>/messages/read/", views.messages_read, name="messages_read"),
     path("<int:pk>/rate/", feedback_views.rate, name="rate"),

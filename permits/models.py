@@ -11,6 +11,8 @@ class PermitStatus(models.TextChoices):
     VALID = "valid", _("Valid")
     REVOKED = "revoked", _("Revoked")
     SUPERSEDED = "superseded", _("Superseded")
+    # Given up by its holder from ``cancelled_from`` (today or a later day): valid until then.
+    CANCELLED = "cancelled", _("Cancelled by the holder")
 
 
 class PermitState(models.TextChoices):
@@ -20,6 +22,7 @@ class PermitState(models.TextChoices):
     EXPIRED = "expired", _("Expired")
     REVOKED = "revoked", _("Revoked")
     SUPERSEDED = "superseded", _("Superseded")
+    CANCELLED = "cancelled", _("Cancelled by the holder")
     PENDING = "pending", _("Being issued")
 
 
@@ -71,10 +74,21 @@ class Permit(models.Model):
     )
     reissue_reason = models.TextField(_("reason for the re-issue"), blank=True, db_default="")
     superseded_at = models.DateTimeField(_("superseded"), null=True, blank=True)
+    # The holder's cancellation (approvals.permit_life): recorded when asked, in force from the
+    # local day ``cancelled_from``, so the state says so from that midnight with no job to run.
+    cancelled_at = models.DateTimeField(_("cancellation recorded"), null=True, blank=True)
+    cancelled_from = models.DateField(_("cancelled from"), null=True, blank=True)
+    cancellation_reason = models.TextField(_("reason for the cancellation"), blank=True, db_default="")
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("cancelled by"),
+    )
 
     class Meta:
         ordering = ["-issued_at"]
         constraints = [
+            models.CheckConstraint(condition=~Q(status="cancelled") | Q(cancelled_from__isnull=False),
+                                   name="permit_cancelled_has_date"),
             models.UniqueConstraint(
                 fields=["application"], condition=~Q(status="superseded"), name="permit_one_current_per_application",
             ),
@@ -87,6 +101,8 @@ class Permit(models.Model):
             models.Index(fields=["issued_at"], name="permit_unrendered", condition=Q(rendered_at__isnull=True)),
             # "Is this the file you issued?": an uploaded file is looked up by its hash.
             models.Index(fields=["sha256"], name="permit_sha256", condition=~Q(sha256="")),
+            # The daily expiry reminders scan the valid permits ending soon.
+            models.Index(fields=["valid_until"], name="permit_valid_until", condition=Q(status="valid")),
         ]
         verbose_name = _("permit")
         verbose_name_plural = _("permits")
@@ -100,15 +116,41 @@ class Permit(models.Model):
         return (self.valid_until - self.valid_from).days
 
     def state(self, today=None) -> str:
+        """The one computation of a permit's state on ``today`` (default: today in
+        settings.TIME_ZONE), from its status and dates: expiry and a cancellation take effect at
+        the local midnight of their day, without a job."""
+        today = today or timezone.localdate()
         if self.status == PermitStatus.REVOKED:
             return PermitState.REVOKED
         if self.status == PermitStatus.SUPERSEDED:
             return PermitState.SUPERSEDED
+        if self.status == PermitStatus.CANCELLED and self.cancelled_from <= today:
+            return PermitState.CANCELLED
         if not self.rendered_at:
             return PermitState.PENDING
-        if self.valid_until < (today or timezone.localdate()):
+        if self.valid_until < today:
             return PermitState.EXPIRED
         return PermitState.VALID
+
+
+class PermitReminder(models.Model):
+    """An expiry reminder sent to a permit's holder ``days`` before it ends: one row per permit
+    and number of days, claimed by its insert (the UNIQUE constraint makes a second one of the
+    same day impossible, whichever beat runs it)."""
+
+    permit = models.ForeignKey(Permit, on_delete=models.CASCADE, related_name="reminders",
+                               verbose_name=_("permit"))
+    days = models.PositiveSmallIntegerField(_("days before expiry"))
+    sent_on = models.DateField(_("sent on"))
+
+    class Meta:
+        ordering = ["permit", "-days"]
+        constraints = [models.UniqueConstraint(fields=["permit", "days"], name="permit_reminder_once")]
+        verbose_name = _("permit expiry reminder")
+        verbose_name_plural = _("permit expiry reminders")
+
+    def __str__(self):
+        return f"{self.permit_id}: {self.days} days"
 
 
 class ReissueRequestStatus(models.TextChoices):

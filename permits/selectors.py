@@ -100,7 +100,7 @@ def _verification_query():
 
 def valid_by_number(number: str) -> bool:
     """All the number alone tells: whether a permit with it is valid today."""
-    permit = Permit.objects.only("status", "rendered_at", "valid_until").filter(number=number).first()
+    permit = Permit.objects.only("status", "rendered_at", "valid_until", "cancelled_from").filter(number=number).first()
     return permit is not None and permit.state() == PermitState.VALID
 
 

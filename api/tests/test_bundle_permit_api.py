@@ -23,8 +23,9 @@ def test_every_part_of_the_bundle_shows_the_one_combined_permit(citizen_api, sto
         base = f"/api/v1/applications/{child.pk}/"
         detail = citizen_api.get(base).json()
         assert (detail["status"], detail["permit"]) == ("issued", {
-            "number": permit.number, "status": "valid", "valid_from": permit.valid_from.isoformat(),
-            "valid_until": permit.valid_until.isoformat(), "download_url": base + "permit/", "combined": True})
+            "number": permit.number, "status": "valid", "state": "valid", "cancelled_from": None,
+            "valid_from": permit.valid_from.isoformat(), "valid_until": permit.valid_until.isoformat(),
+            "download_url": base + "permit/", "combined": True})
         download = citizen_api.get(base + "permit/")
         assert download.status_code == 200 and b"".join(download.streaming_content) == permit.file.open("rb").read()
     assert Permit.objects.count() == 1

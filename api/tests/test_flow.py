@@ -84,7 +84,8 @@ def test_full_flow_through_the_api_alone(citizen_api, dept_api, start_worker, se
         wait_for(lambda: citizen_api.get(base).json()["status"] == "issued", timeout=90, what="the permit rendered")
         detail = citizen_api.get(base).json()
         permit = Permit.objects.get(application_id=app_id)
-        assert detail["permit"] == {"number": permit.number, "status": "valid", "valid_from": permit.valid_from.isoformat(),
+        assert detail["permit"] == {"number": permit.number, "status": "valid", "state": "valid", "cancelled_from": None,
+                                    "valid_from": permit.valid_from.isoformat(),
                                     "valid_until": permit.valid_until.isoformat(), "download_url": base + "permit/",
                                     "combined": False}
         assert sorted((r["department"], r["status"]) for r in detail["reviews"]) == [

@@ -194,3 +194,26 @@ def test_only_the_departments_events_reach_it(submit, officers, receiver):
     webhooks.webhook_dispatch()
     # The tax department's decision is not health's business; the application's rejection is.
     assert list(WebhookDelivery.objects.values_list("event_type", flat=True)) == ["application.rejected"]
+
+
+def test_a_holders_cancellation_is_delivered_only_to_the_departments_told(submit, officers, receiver, restaurant):
+    from approvals.permit_life import permit_cancel
+    from approvals.sla import local_today
+    from catalogue.models import Requirement
+
+    Requirement.objects.filter(service=restaurant, department__code="registration").update(told_of_cancellation=True)
+    told, not_told = subscribe(receiver, "registration", ["permit.cancelled"]), subscribe(receiver, "tax",
+                                                                                          ["permit.cancelled"])
+    application = submit()
+    approve_all(application, officers)
+    permit = application.permits.get()
+    permit.rendered_at = timezone.now()
+    permit.save(update_fields=["rendered_at"])
+    permit_cancel(permit_id=permit.pk, actor=application.applicant, reason="Closing the shop.",
+                  cancelled_from=local_today())
+    audit_seal()
+    webhooks.webhook_dispatch()
+    assert [(d.subscription_id, d.event_type, d.payload["data"]) for d in WebhookDelivery.objects.all()] == [
+        (told.pk, "permit.cancelled", {"application_id": application.pk, "reference": application.reference,
+                                       "department": "registration", "permit_number": permit.number})]
+    assert not WebhookDelivery.objects.filter(subscription=not_told).exists()

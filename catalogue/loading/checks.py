@@ -24,6 +24,10 @@ from ..models import (
     RECTIFY_DAYS_DEFAULT,
     RECTIFY_DAYS_MAX,
     RECTIFY_DAYS_MIN,
+    REMINDER_DAYS_DEFAULT,
+    REMINDER_DAYS_MAX,
+    REMINDER_DAYS_MIN,
+    REMINDERS_MAX,
     CertificateType,
     Field,
     FieldKind,
@@ -657,10 +661,14 @@ def check_review(value, path: str, report: Report, *, position: int = 0) -> Revi
             report(join_path(path, "not_needed"), _("says why the review is not needed when its condition does not "
                                                     "hold: give the condition (when) too"))
             not_needed = None
-    if None in (department, stage, sla, keys, identity, not_needed) or set(entry) - set(REVIEW_KEYS):
+    told = entry.get("told_of_cancellation", False)
+    if not isinstance(told, bool):
+        report(join_path(path, "told_of_cancellation"), _("must be true or false, not %(value)r") % {"value": told})
+        told = None
+    if None in (department, stage, sla, keys, identity, not_needed, told) or set(entry) - set(REVIEW_KEYS):
         return None
     return ReviewSpec(department=department, stage=stage, sla_days=sla, fields=list(keys), position=position,
-                      identity=identity, when=when, not_needed=not_needed)
+                      identity=identity, when=when, not_needed=not_needed, told_of_cancellation=told)
 
 
 def check_field_keys(entry: dict, path: str, report: Report, *, non_empty: bool = True) -> list[str] | None:
@@ -785,6 +793,7 @@ def check_service(value, path: str, report: Report, *, position: int = 0,
     ok &= synonyms is not None
     title = valid_days = None
     certificate_type = ""
+    reminder_days = list(REMINDER_DAYS_DEFAULT)
     if "permit" in entry:
         permit_path = join_path(path, "permit")
         permit = _mapping(entry["permit"], permit_path, report)
@@ -803,6 +812,15 @@ def check_service(value, path: str, report: Report, *, position: int = 0,
                 certificate_type = code or ""
                 if code and references is not None:
                     references.append(("certificate_type", code, type_path))
+            if "reminder_days" in permit:
+                reminder_days = check_reminder_days(permit["reminder_days"], join_path(permit_path, "reminder_days"),
+                                                    report)
+                ok &= reminder_days is not None
+                if reminder_days and valid_days and reminder_days[0] >= valid_days:
+                    report(join_path(permit_path, "reminder_days"), _(
+                        "a reminder %(days)d days before the end of a permit valid for %(valid)d days would be sent "
+                        "as soon as it is issued: give fewer days") % {"days": reminder_days[0], "valid": valid_days})
+                    ok = False
     rectify_days = RECTIFY_DAYS_DEFAULT
     if "rectify_days" in entry:
         rectify_days = check_rectify_days(entry["rectify_days"], join_path(path, "rectify_days"), report)
@@ -859,8 +877,30 @@ def check_service(value, path: str, report: Report, *, position: int = 0,
         slug=slug, name=texts["name"], life_event=texts["life_event"], description=texts["description"],
         fee=texts["fee"], permit_title=title, permit_valid_days=valid_days, reviews=reviews, position=position,
         synonyms=synonyms, filings=filings, certificate_type=certificate_type, sections=sections,
-        rectify_days=rectify_days, fee_rule=fee_rule,
+        rectify_days=rectify_days, fee_rule=fee_rule, reminder_days=reminder_days,
     )
+
+
+def check_reminder_days(value, path: str, report: Report) -> list[int] | None:
+    """When a permit's holder is reminded that it ends: up to REMINDERS_MAX distinct whole
+    numbers of calendar days before its end, each from REMINDER_DAYS_MIN to REMINDER_DAYS_MAX
+    (an empty list: no reminders). Kept largest first."""
+    items = check_list(value, path, report, non_empty=False)
+    if items is None:
+        return None
+    ok = True
+    if len(items) > REMINDERS_MAX:
+        report(path, _("give at most %(n)d reminders, not %(count)d") % {"n": REMINDERS_MAX, "count": len(items)})
+        ok = False
+    for i, days in enumerate(items):
+        if not _is_int(days) or not REMINDER_DAYS_MIN <= days <= REMINDER_DAYS_MAX:
+            report(f"{path}[{i}]", _("must be a whole number of days from %(min)d to %(max)d, not %(value)r") % {
+                "min": REMINDER_DAYS_MIN, "max": REMINDER_DAYS_MAX, "value": days})
+            ok = False
+        elif days in items[:i]:
+            report(f"{path}[{i}]", _("%(days)d days is listed twice") % {"days": days})
+            ok = False
+    return sorted(items, reverse=True) if ok else None
 
 
 def check_rectify_days(value, path: str, report: Report) -> int | None:

@@ -10,7 +10,7 @@ from datetime import date
 
 from departments.models import Department
 
-from ..models import RECTIFY_DAYS_DEFAULT, CertificateType, Field, FieldKind, Service
+from ..models import RECTIFY_DAYS_DEFAULT, REMINDER_DAYS_DEFAULT, CertificateType, Field, FieldKind, Service
 
 TOP_LEVEL_KEYS = ("calendar", "certificate_types", "departments", "registers", "fields", "services", "bundles")
 CALENDAR_KEYS = ("workdays", "holidays", "working_weekends")
@@ -35,10 +35,12 @@ SERVICE_KEYS = ("slug", "name", "life_event", "description", "synonyms", "fee", 
 SECTION_KEYS = ("title", "when")
 SYNONYM_MAX = 100  # characters of one synonym
 # ``certificate_type``: the type the service's permit is, once issued (optional).
-PERMIT_KEYS = ("title", "valid_days", "certificate_type")
+# ``reminder_days``: calendar days before the permit ends that its holder is reminded (optional).
+PERMIT_KEYS = ("title", "valid_days", "certificate_type", "reminder_days")
 PERMIT_REQUIRED = ("title", "valid_days")
 # ``when``: the condition under which the department reviews; ``not_needed``: why not, in words.
-REVIEW_KEYS = ("department", "stage", "sla_days", "fields", "identity", "when", "not_needed")
+# ``told_of_cancellation``: the department is told when a holder cancels the permit.
+REVIEW_KEYS = ("department", "stage", "sla_days", "fields", "identity", "when", "not_needed", "told_of_cancellation")
 FILING_KEYS = ("department", "fields", "identity")
 CHOICE_KEYS = ("value", "label")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -146,6 +148,7 @@ class ReviewSpec:
     identity: list[str] = field(default_factory=list)
     when: dict = field(default_factory=dict)  # reviews only when this holds
     not_needed: dict = field(default_factory=dict)  # why the review is not needed, in every language
+    told_of_cancellation: bool = False
 
 
 @dataclass
@@ -177,6 +180,7 @@ class ServiceSpec:
     guide_files: list = field(default_factory=list)  # catalogue.guide_files.CheckedFile, read beside the file
     rectify_days: int = RECTIFY_DAYS_DEFAULT
     fee_rule: dict = field(default_factory=dict)  # catalogue.fees; empty: ``fee`` is only text
+    reminder_days: list[int] = field(default_factory=lambda: list(REMINDER_DAYS_DEFAULT))
 
 
 @dataclass

@@ -175,6 +175,27 @@ def test_rectify_days_are_stored_frozen_and_dumped(base, write, load):
     assert "    rectify_days: 8\n" in catalogue_dump()
 
 
+def test_reminder_days_and_cancellation_told_are_stored_and_dumped(base, write, load):
+    cafe = Service.objects.get(slug="open-a-cafe")
+    assert cafe.reminder_days == [90, 30, 7]
+    assert "reminder_days" not in catalogue_dump()
+    load(write("reminders.yaml", """\
+        services:
+          - slug: open-a-cafe
+            name: {en: Open a cafe, zh-hans: 开办咖啡馆}
+            life_event: {en: Starting a business, zh-hans: 企业开办}
+            permit: {title: {en: Cafe permit, zh-hans: 咖啡馆许可证}, valid_days: 365, reminder_days: [7, 60]}
+            reviews:
+              - {department: health, stage: 1, sla_days: 4, fields: [seats], told_of_cancellation: true}
+        """))
+    cafe.refresh_from_db()
+    assert cafe.reminder_days == [60, 7]
+    assert [(r.department.code, r.told_of_cancellation) for r in cafe.requirements.all()] == [("health", True)]
+    dump = catalogue_dump()
+    assert "valid_days: 365, reminder_days: [60, 7]}" in dump
+    assert "fields: [seats], told_of_cancellation: true}" in dump
+
+
 def test_calendar_replaces_workdays_and_holidays(base, write, load):
     output = load(write("calendar.yaml", """\
         calendar:
@@ -399,9 +420,22 @@ INVALID = [
       "services[0].reviews[1].department: department 'health' already reviews this service (reviews[0])"]),
     (SERVICE.replace("sla_days: 3, ", "sla_days: 3, colour: red, "),
      ["services[0].reviews[0].colour: unknown key (expected one of department, stage, sla_days, fields, identity, when, "
-      "not_needed)"]),
+      "not_needed, told_of_cancellation)"]),
+    (SERVICE.replace("sla_days: 3, ", "sla_days: 3, told_of_cancellation: yes please, "),
+     ["services[0].reviews[0].told_of_cancellation: must be true or false, not 'yes please'"]),
+    *[(SERVICE.replace("valid_days: 30}", f"valid_days: 30, reminder_days: {value}}}"), [
+        f"services[0].permit.reminder_days{where}: {message}"]) for value, where, message in (
+        ("7", "", "must be a list"),
+        ("[7, 0]", "[1]", "must be a whole number of days from 1 to 365, not 0"),
+        ("[400]", "[0]", "must be a whole number of days from 1 to 365, not 400"),
+        ("[seven]", "[0]", "must be a whole number of days from 1 to 365, not 'seven'"),
+        ("[7, 7]", "[1]", "7 days is listed twice"),
+        ("[1, 2, 3, 4, 5, 6]", "", "give at most 5 reminders, not 6"),
+        ("[30, 7]", "", "a reminder 30 days before the end of a permit valid for 30 days would be sent as soon as it "
+                        "is issued: give fewer days"),
+    )],
     (SERVICE.replace("valid_days: 30}", "valid_days: 30, fee: 5}"),
-     ["services[0].permit.fee: unknown key (expected one of title, valid_days, certificate_type)"]),
+     ["services[0].permit.fee: unknown key (expected one of title, valid_days, certificate_type, reminder_days)"]),
     *[(SERVICE.replace("    reviews:\n", f"    rectify_days: {value}\n    reviews:\n", 1),
        [f"services[0].rectify_days: must be a whole number of working days from 1 to 15, not {shown}"])
       for value, shown in (("0", "0"), ("16", "16"), ("two", "'two'"), ("2.5", "2.5"), ("true", "True"))],

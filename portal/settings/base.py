@@ -426,6 +426,8 @@ CELERY_BEAT_SCHEDULE = {
     "dashboard-stats": {"task": "dashboards.tasks.stats_consume_task", "schedule": 30.0},
     "sign-in-records-prune": {"task": "accounts.tasks.sign_in_records_prune_task", "schedule": crontab(hour=3, minute=15)},
     "media-sweep": {"task": "portal.tasks.media_sweep_task", "schedule": crontab(hour=3, minute=45)},
+    # Reminders before a permit ends (approvals.permit_life): once a day; a missed day catches up.
+    "permit-reminders": {"task": "approvals.tasks.permit_reminders_send_task", "schedule": crontab(hour=8, minute=30)},
 }
 # How long a nudge may stay unprocessed before the reconciler sends it again.
 # It is also how long a worker's claim on a permit render or a mail lasts, so it must outlast the
@@ -461,6 +463,8 @@ PERMIT_TRUSTED_CERTS = env.list("PERMIT_TRUSTED_CERTS", default=[])
 PERMIT_VERIFY_RATE = env.str("PERMIT_VERIFY_RATE", default="60/m")
 PERMIT_VERIFY_UPLOAD_RATE = env.str("PERMIT_VERIFY_UPLOAD_RATE", default="10/m")
 PERMIT_VERIFY_UPLOAD_MAX_BYTES = env.int("PERMIT_VERIFY_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
+# A holder may cancel their permit from today up to this many days ahead (approvals.permit_life).
+PERMIT_CANCEL_AHEAD_DAYS = env.int("PERMIT_CANCEL_AHEAD_DAYS", default=365)
 # The public progress check (/progress/), per client address: every attempt counts, found or not.
 PROGRESS_CHECK_RATE = env.str("PROGRESS_CHECK_RATE", default="20/h")
 

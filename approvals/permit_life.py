@@ -1,0 +1,176 @@
+"""A permit's life with its holder after issue: reminders before it ends, and the holder's
+cancellation. (Revocation and correction by staff are approvals.permit_flow's.)
+
+Expiry needs no job: Permit.state computes it from the dates, in the portal's time zone, and a
+cancellation is recorded with the day it takes effect, so it too shows from that local midnight.
+The daily beat only sends the reminders.
+
+Reminders: ``permit.reminder_days`` of the service (catalogue; 90, 30 and 7 calendar days before
+the end by default). Each is a PermitReminder row, UNIQUE per permit and number of days, whose
+insert claims the right to send it: two beats at once, or twice a day, send it once. A beat that
+did not run for days catches up with the most recent reminder due only (a permit found 25 days
+before its end gets the 30-day one, never the 90-day one as well), and no reminder of a window
+that opened before the permit was valid. Only valid permits are reminded: revoked, superseded and
+cancelled ones (even cancelled from a later day) are not."""
+
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Min
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from audit.models import Action
+from audit.services import TokenActor, audit_record
+from catalogue.models import REMINDER_DAYS_MAX
+from core.errors import InvalidTransition, ValidationFailed
+from departments.models import Department
+from permits.models import Permit, PermitReminder, PermitState, PermitStatus
+
+from .events import engine_event
+from .locks import lock_application
+from .models import Application, Notification, NotificationKind
+from .notifications import departments_staff_ids, notifications_create, notify
+from .permit_flow import reason_given
+from .sla import local_today
+from .transitions import status_move
+
+# --- Reminders before the end --------------------------------------------------------------------
+
+
+def reminder_due(permit: Permit, reminder_days, today: date) -> int | None:
+    """The reminder due for ``permit`` on ``today``: the nearest number of days before its end
+    that ``today`` is inside, unless that window opened before the permit was valid."""
+    left = (permit.valid_until - today).days
+    inside = [days for days in reminder_days if 0 <= left <= days]
+    if not inside:
+        return None
+    days = min(inside)
+    return days if permit.valid_until - timedelta(days=days) >= permit.valid_from else None
+
+
+def permit_reminders_send(*, today: date | None = None) -> int:
+    """Send the expiry reminders due ``today`` (default: today in the portal's time zone), each
+    in its own transaction; returns how many were sent."""
+    today = today or local_today()
+    candidates = (
+        Permit.objects.filter(status=PermitStatus.VALID, rendered_at__isnull=False, valid_until__gte=today,
+                              valid_until__lte=today + timedelta(days=REMINDER_DAYS_MAX))
+        .annotate(reminded=Min("reminders__days"))
+        .select_related("application__service").order_by("valid_until", "pk")
+    )
+    sent = 0
+    for permit in candidates:
+        days = reminder_due(permit, permit.application.service.reminder_days or [], today)
+        if days is None or (permit.reminded is not None and permit.reminded <= days):
+            continue  # nothing due, or this reminder (or a later one) was sent
+        sent += _remind(permit, days, today)
+    return sent
+
+
+def _remind(permit: Permit, days: int, today: date) -> bool:
+    """Claim the reminder by inserting its row, then tell the holder in the same transaction;
+    False when another run claimed it first (it waits on the UNIQUE index, then fails)."""
+    try:
+        with transaction.atomic():
+            PermitReminder.objects.create(permit=permit, days=days, sent_on=today)
+            if Permit.objects.filter(pk=permit.pk, status=PermitStatus.VALID).exists():  # not cancelled meanwhile
+                application = permit.application
+                notify(recipient_ids=[application.applicant_id], kind=NotificationKind.PERMIT_EXPIRING,
+                       application=application, params={"permit_number": permit.number, "days": days,
+                                                        "valid_until": permit.valid_until.isoformat()})
+                audit_record(engine_event(Action.PERMIT_EXPIRY_REMINDED, application, obj=permit,
+                                          number=permit.number, days=days))
+                return True
+            transaction.set_rollback(True)
+            return False
+    except IntegrityError:
+        return False
+
+
+# --- The holder's cancellation ---------------------------------------------------------------------
+
+
+def cancellation_latest(today: date) -> date:
+    """The latest day a cancellation may take effect from, asked ``today``."""
+    return today + timedelta(days=settings.PERMIT_CANCEL_AHEAD_DAYS)
+
+
+def cancellation_date_checked(permit: Permit, cancelled_from, today: date) -> date:
+    """The day a cancellation of ``permit`` asked ``today`` takes effect, checked (ValidationFailed)."""
+    if not isinstance(cancelled_from, date):
+        raise ValidationFailed({"cancelled_from": [_("Enter the date the cancellation takes effect.")]})
+    if cancelled_from < today:
+        raise ValidationFailed({"cancelled_from": [_("The date cannot be in the past: give today or a later day.")]})
+    latest = min(cancellation_latest(today), permit.valid_until)
+    if cancelled_from > latest:
+        raise ValidationFailed({"cancelled_from": [_("Give a date no later than %(date)s.") % {
+            "date": formats.date_format(latest, "SHORT_DATE_FORMAT")}]})
+    return cancelled_from
+
+
+def _holders_permit(permit_id: int, actor) -> tuple[Permit, Application]:
+    """The actor's own permit, under its application's row lock; anyone else's does not exist
+    for them (Permit.DoesNotExist, answered as not found)."""
+    application_id = (Permit.objects.filter(pk=permit_id, application__applicant=actor)
+                      .values_list("application_id", flat=True).first())
+    if application_id is None:
+        raise Permit.DoesNotExist
+    application = lock_application(application_id)
+    permit = Permit.objects.get(pk=permit_id)
+    permit.application = application
+    return permit, application
+
+
+def _told_of_cancellation(permit: Permit, application: Application) -> list[Department]:
+    """The departments the catalogue says are told when this permit is cancelled (each once): of
+    its service, or of every service a combined permit stands for."""
+    if permit.bundle_application_id:
+        services = Application.objects.filter(bundle_application_id=permit.bundle_application_id).values("service_id")
+    else:
+        services = [application.service_id]
+    return list(Department.objects.filter(requirements__service_id__in=services,
+                                          requirements__told_of_cancellation=True).distinct().order_by("code"))
+
+
+@transaction.atomic
+def permit_cancel(*, permit_id: int, actor, reason: str, cancelled_from, ip: str | None = None,
+                  via: TokenActor | None = None) -> Permit:
+    """The holder gives up a valid permit from ``cancelled_from`` (today, or a later day up to
+    PERMIT_CANCEL_AHEAD_DAYS ahead and no later than its end). It stays valid until that day;
+    from then on verification, the wallet and the API say it was cancelled by its holder. The
+    departments the catalogue names are told (notifications to their staff, and an audit event
+    each, which their webhooks deliver). Nothing follows a cancellation: it cannot be undone."""
+    permit, application = _holders_permit(permit_id, actor)
+    today = local_today()
+    state = permit.state(today)
+    if permit.status == PermitStatus.CANCELLED:
+        raise InvalidTransition(_("This permit is already cancelled from %(date)s.") % {
+            "date": formats.date_format(permit.cancelled_from, "SHORT_DATE_FORMAT")})
+    if state == PermitState.PENDING:
+        raise InvalidTransition(_("The permit's file is still being produced. Try again in a moment."))
+    if permit.status != PermitStatus.VALID or state != PermitState.VALID:
+        raise InvalidTransition(_("Only a valid permit can be cancelled; this one is %(state)s.") % {
+            "state": PermitState(state).label.lower()})
+    reason = reason_given(reason)
+    cancelled_from = cancellation_date_checked(permit, cancelled_from, today)
+    status_move(permit, PermitStatus.CANCELLED)
+    permit.cancelled_at, permit.cancelled_from, permit.cancellation_reason, permit.cancelled_by = (
+        timezone.now(), cancelled_from, reason, actor)
+    permit.save(update_fields=["status", "cancelled_at", "cancelled_from", "cancellation_reason", "cancelled_by"])
+    told = _told_of_cancellation(permit, application)
+    staff = departments_staff_ids([d.pk for d in told])
+    params = {"permit_number": permit.number, "cancelled_from": cancelled_from.isoformat()}
+    notifications_create([
+        Notification(recipient_id=recipient, kind=NotificationKind.PERMIT_CANCELLED, application=application,
+                     params=params)
+        for recipient in dict.fromkeys(pk for d in told for pk in staff.get(d.pk, []))])
+    audit_record(
+        engine_event(Action.PERMIT_CANCELLED, application, obj=permit, actor=actor, via=via, ip=ip,
+                     number=permit.number, cancelled_from=cancelled_from.isoformat(), reason=reason),
+        *[engine_event(Action.PERMIT_CANCELLATION_TOLD, application, obj=permit, actor=actor, via=via, ip=ip,
+                       department_code=d.code, number=permit.number,
+                       cancelled_from=cancelled_from.isoformat()) for d in told],
+    )
+    return permit
