@@ -54,3 +54,10 @@ def complaint_event(action, complaint, *, actor=None, ip=None, department_code="
                  subject_id=complaint.complainant_id, application_id=complaint.application_id,
                  department_code=department_code, purpose=purpose,
                  details={k: v for k, v in details.items() if v not in (None, "", [], {})})
+
+
+def finance_event(action, obj, *, actor=None, ip=None, **details) -> Event:
+    """An event of finance work on a row that names no application (a bank statement, money no
+    order took): no applicant is its subject."""
+    return Event(action=action, object_type=obj._meta.model_name, object_id=obj.pk, actor=actor, ip=ip,
+                 purpose="finance", details={k: v for k, v in details.items() if v not in (None, "", [], {})})

@@ -17,11 +17,12 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role
 from audit.models import Action
-from audit.services import Event, audit_record
+from audit.services import audit_record
 from core.errors import InvalidTransition, NotAllowed, ValidationFailed
 from payments.codes import payment_code_clean, payment_code_printed, payment_code_valid
 from payments.models import IssueStatus, Payment, PaymentIssue, PaymentOrder, PaymentOrderStatus
 
+from .events import finance_event
 from .locks import lock_application, lock_payment_issue
 from .payment_flow import _pay, payment_event
 from .transitions import status_move
@@ -110,7 +111,6 @@ def _close(issue: PaymentIssue, resolution: str, how: str, actor, ip) -> Payment
         order = PaymentOrder.objects.select_related("application").get(pk=issue.order_id)
         event = payment_event(Action.PAYMENT_ISSUE_RESOLVED, order, obj=issue, actor=actor, ip=ip, **details)
     else:
-        event = Event(action=Action.PAYMENT_ISSUE_RESOLVED, object_type="paymentissue", object_id=issue.pk,
-                      actor=actor, ip=ip, purpose="finance", details=details)
+        event = finance_event(Action.PAYMENT_ISSUE_RESOLVED, issue, actor=actor, ip=ip, **details)
     audit_record(event)
     return issue

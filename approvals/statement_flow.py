@@ -21,12 +21,13 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from audit.models import Action
-from audit.services import Event, audit_record
+from audit.services import audit_record
 from core.errors import InvalidStatement
 from payments.codes import payment_code_valid
 from payments.models import BankStatement, IssueSource, LineOutcome, StatementLine
 from payments.statements import parse_statement
 
+from .events import finance_event
 from .payment_flow import PaymentOutcome, PaymentRefused, payment_record
 
 STATEMENT_PROVIDER = "bank_statement"
@@ -56,10 +57,9 @@ def statement_import(*, data: bytes, filename: str, actor, ip: str | None = None
         sum(1 for row in rows if row.outcome == outcome) for outcome in LineOutcome)
     statement.file.save(f"{digest}.{'xml' if parsed.format == 'camt.053' else 'csv'}", ContentFile(data), save=False)
     statement.save(update_fields=["line_count", "matched_count", "issue_count", "ignored_count", "file"])
-    audit_record(Event(action=Action.STATEMENT_IMPORTED, object_type="bankstatement", object_id=statement.pk,
-                       actor=actor, ip=ip, purpose="finance",
-                       details={"sha256": digest, "lines": statement.line_count, "matched": statement.matched_count,
-                                "issues": statement.issue_count, "ignored": statement.ignored_count}))
+    audit_record(finance_event(Action.STATEMENT_IMPORTED, statement, actor=actor, ip=ip, sha256=digest,
+                               lines=statement.line_count, matched=statement.matched_count,
+                               issues=statement.issue_count, ignored=statement.ignored_count))
     return statement
 
 
