@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.models import Action
-from audit.services import Event, audit_record
+from audit.services import audit_record
 from core.errors import WorkflowError
 from core.money import currency_known, money_round
 from payments.codes import payment_code_clean
@@ -37,6 +37,7 @@ from payments.models import (
     RefundReason,
 )
 
+from .events import finance_event
 from .locks import lock_application
 from .payment_orders import payment_event, refund_propose
 from .transitions import status_enter, status_move
@@ -111,7 +112,7 @@ def payment_record(*, provider: str, transaction_id: str, code: str, amount: Dec
     problem = _problem(order, amount, currency)
     if problem:
         return _issue(given, problem, order=order)
-    return _pay(order, given)
+    return order_pay(order, given)
 
 
 def _problem(order: PaymentOrder, amount: Decimal, currency: str) -> str:
@@ -126,7 +127,11 @@ def _problem(order: PaymentOrder, amount: Decimal, currency: str) -> str:
     return ""
 
 
-def _pay(order: PaymentOrder, given: dict) -> PaymentOutcome:
+def order_pay(order: PaymentOrder, given: dict) -> PaymentOutcome:
+    """Pay the open ``order`` (locked by the caller, under its application's row lock) with the money
+    ``given`` (provider, transaction_id, amount, currency, paid_at): the payment recorded, the order
+    paid, an excess proposed for refund and the application moved on. Also how a finance officer
+    applies money that first went to a payment issue (approvals.payment_issues)."""
     now = timezone.now()
     payment = Payment.objects.create(order=order, provider=given["provider"], transaction_id=given["transaction_id"],
                                      amount=given["amount"], currency=given["currency"], paid_at=given["paid_at"],
@@ -160,7 +165,7 @@ def _issue(given: dict, problem: str, *, order: PaymentOrder | None) -> PaymentO
         audit_record(payment_event(Action.PAYMENT_ISSUE, order, obj=issue, problem=problem, provider=issue.provider,
                                    transaction=issue.transaction_id, amount=str(issue.amount), currency=issue.currency))
     else:
-        audit_record(Event(action=Action.PAYMENT_ISSUE, object_type="paymentissue", object_id=issue.pk,
-                           details={"problem": problem, "provider": issue.provider, "transaction": issue.transaction_id}))
+        audit_record(finance_event(Action.PAYMENT_ISSUE, issue, problem=problem, provider=issue.provider,
+                                   transaction=issue.transaction_id))
     return PaymentOutcome(PaymentOutcome.ISSUE, problem=problem, order=order, issue=issue)
 

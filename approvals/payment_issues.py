@@ -24,7 +24,8 @@ from payments.models import IssueStatus, Payment, PaymentIssue, PaymentOrder, Pa
 
 from .events import finance_event
 from .locks import lock_application, lock_payment_issue
-from .payment_flow import _pay, payment_event
+from .payment_flow import order_pay
+from .payment_orders import payment_event
 from .transitions import status_move
 
 APPLIED, RETURNED, DISMISSED = "applied", "returned", "dismissed"
@@ -54,7 +55,7 @@ def payment_issue_apply(*, issue_id: int, code: str, actor, ip: str | None = Non
         raise ValidationFailed({"code": [_("The money (%(paid)s %(currency)s) is less than the order's amount "
                                             "(%(owed)s %(currency)s): return it to the payer instead.")
                                           % {"paid": issue.amount, "owed": order.amount, "currency": order.currency}]})
-    paid = _pay(order, {"provider": issue.provider, "transaction_id": issue.transaction_id, "amount": issue.amount,
+    paid = order_pay(order, {"provider": issue.provider, "transaction_id": issue.transaction_id, "amount": issue.amount,
                         "currency": issue.currency, "paid_at": issue.paid_at or issue.created_at})
     _resolve(issue, actor, _("Applied to order %(code)s.") % {"code": payment_code_printed(order.code)})
     audit_record(payment_event(Action.PAYMENT_ISSUE_RESOLVED, order, obj=issue, actor=actor, ip=ip,

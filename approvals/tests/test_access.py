@@ -8,7 +8,7 @@ from approvals.models import Application, ApplicationStatus, Review, ReviewStatu
 from core.errors import Conflict
 from tests.factories import officer
 
-WITHDRAWABLE = {"draft", "in_review", "needs_correction"}
+WITHDRAWABLE = {"draft", "awaiting_payment", "in_review", "needs_correction"}  # awaiting payment: before paying
 HOLDER, OTHER = 7, 8
 ROLES = {"holder": ("officer", HOLDER), "other officer": ("officer", OTHER), "supervisor": ("supervisor", OTHER),
          "not a member": (None, HOLDER)}
