@@ -9,6 +9,7 @@ from datetime import UTC
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import counter
@@ -89,3 +90,20 @@ def filing_create(*, token: ApiToken, applicant, service, answers: dict, consent
         row.document.save("consent", uploaded, save=False)
     row.save()
     return application
+
+
+@transaction.atomic
+def filing_renewal(*, token: ApiToken, renew, **kwargs):
+    """A renewal a front desk starts for the holder of a permit it filed for (``renew``: the engine's
+    permit_renew_start, given ``kwargs``): the renewal is filed by the desk too, under the consent
+    the original application was filed with (copied, so each filing keeps its own)."""
+    renewal = renew(**kwargs)
+    if ApiFiling.objects.filter(application=renewal).exists():
+        return renewal  # the renewal in progress, already filed
+    original = (FilingConsent.objects.filter(filing__token=token, filing__application_id=renewal.renews.application_id)
+                .first())
+    filing = ApiFiling.objects.create(token=token, application=renewal)
+    if original is not None:
+        original.pk, original.filing, original.recorded_at = None, filing, timezone.now()
+        original.save()
+    return renewal

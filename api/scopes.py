@@ -20,7 +20,8 @@ SCOPE_HELP = {
                   "permits"),
     Scope.DECIDE: _("Claim reviews, decide them (approve, reject, ask for a correction) and write to the applicant"),
     Scope.WEBHOOKS: _("List, add and remove the department's webhook subscriptions and renew their secrets"),
-    Scope.FILE: _("Start, fill in, attach files to, submit and correct applications, and cancel their permits"),
+    Scope.FILE: _("Start, fill in, attach files to, submit and correct applications, and renew and cancel their "
+                    "permits"),
     Scope.REGISTER: _("Register walk-in citizens and print their claim letters"),
     Scope.CERTIFICATES_WRITE: _("Push e-certificates the department issued into their holders' wallets and revoke "
                                 "them (signed with the department's signing secret as well)"),
@@ -53,6 +54,7 @@ ENDPOINT_SCOPES = {
     "ApplicationCorrectionView": {"POST": Scope.FILE},
     "ApplicationPermitView": {"GET": Scope.READ},
     "ApplicationPermitCancelView": {"POST": Scope.FILE},
+    "ApplicationPermitRenewalView": {"POST": Scope.FILE},
     "CitizenListView": {"POST": Scope.REGISTER},
     "CitizenClaimLetterView": {"POST": Scope.REGISTER},
     "CertificateListView": {"POST": Scope.CERTIFICATES_WRITE},

@@ -15,7 +15,7 @@ from accounts.counter import ClaimLetter, WalkIn
 from accounts.models import Assurance, DocumentType
 from approvals.applicable import application_not_needed, applied_to, not_needed
 from approvals.evidence import chosen_of
-from approvals.models import ApplicationStatus, OpinionVerdict, ReviewStatus
+from approvals.models import ApplicationKind, ApplicationStatus, OpinionVerdict, ReviewStatus
 from approvals.workflow import Decision
 from catalogue.conditions import describe
 from catalogue.guides import SPECIFICATIONS
@@ -766,6 +766,9 @@ class ApplicationSummarySerializer(serializers.Serializer):
     reference = serializers.CharField(allow_null=True)
     service = serializers.CharField()
     status = serializers.ChoiceField(choices=ApplicationStatus.choices)
+    kind = serializers.ChoiceField(choices=ApplicationKind.choices, help_text=(
+        "`renewal`: it renews the permit `renews` (its approval issues the next permit of that permit's series)."))
+    renews = serializers.CharField(allow_null=True, help_text="The number of the permit a renewal renews.")
     created_at = serializers.DateTimeField()
     submitted_at = serializers.DateTimeField(allow_null=True)
     decided_at = serializers.DateTimeField(allow_null=True)
@@ -814,7 +817,9 @@ class ApplicationDetailSerializer(ApplicationSummarySerializer):
 
 def application_summary(application) -> dict:
     return {"id": application.pk, "reference": application.reference, "service": application.service.slug,
-            "status": application.status, "created_at": application.created_at,
+            "status": application.status, "kind": application.kind,
+            "renews": application.renews.number if application.renews_id else None,
+            "created_at": application.created_at,
             "submitted_at": application.submitted_at, "decided_at": application.decided_at}
 
 

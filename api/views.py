@@ -19,7 +19,7 @@ from approvals.models import ReviewStatus
 from approvals.need_to_know import department_attachment, filing_need_to_know, need_to_know
 from approvals.opinions import asked_opinion_file, asked_opinions
 from approvals.payment_flow import PaymentRefused, payment_record
-from approvals.permit_life import permit_cancel
+from approvals.permit_life import permit_cancel, permit_renew_start
 from audit.models import Action
 from audit.services import Event, access_record, client_ip
 from catalogue.fees import fee_answer_problems, fee_quote, payment_mode
@@ -33,7 +33,7 @@ from . import selectors, serializers
 from .acting import token_actor
 from .base import ApiView
 from .errors import error_response
-from .front_desk import claim_letter_print, walk_in_register
+from .front_desk import claim_letter_print, filing_renewal, walk_in_register
 from .front_desk import filing_create as front_desk_filing
 from .idempotency import Replay, idempotency_begin, idempotency_finish
 from .models import TokenKind
@@ -703,6 +703,26 @@ class ApplicationPermitCancelView(ApplicantView):
         permit_cancel(permit_id=permit.pk, actor=application.applicant, reason=data.validated_data["reason"],
                       cancelled_from=data.validated_data["cancelled_from"], ip=self.ip(), via=self.acting())
         return self.detail(application.pk)
+
+
+@extend_schema(tags=["applications"], request=None, parameters=[ID, IDEMPOTENCY_KEY],
+               responses={201: serializers.ApplicationDetailSerializer, **errors(*WRITE_ERRORS)})
+class ApplicationPermitRenewalView(ApplicantView):
+    """The holder renews the application's permit (valid, or ended no longer ago than the
+    service's grace): answers the renewal's draft application, of kind `renewal`, with the answers
+    carried from the permit's application; only the service's renewal questions are asked again.
+    A renewal already in progress is answered instead (the same draft, whatever the number of
+    calls). A front desk's renewal is filed by the desk, under the original consent."""
+
+    def post(self, request, pk):
+        application = self.application(pk)
+        permit = selectors.current_permit(application)
+        kwargs = {"permit_id": permit.pk, "actor": application.applicant, "ip": self.ip(), "via": self.acting()}
+        if request.auth.kind == TokenKind.FRONT_DESK:
+            renewal = filing_renewal(token=request.auth, renew=permit_renew_start, **kwargs)
+        else:
+            renewal = permit_renew_start(**kwargs)
+        return self.detail(renewal.pk, status=201)
 
 
 # --- Front desks: walk-in citizens ---------------------------------------------------------------

@@ -29,6 +29,11 @@ class ApplicationStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
+class ApplicationKind(models.TextChoices):
+    NEW = "new", _("New permit")
+    RENEWAL = "renewal", _("Renewal")
+
+
 APPLICATION_FINAL = frozenset({ApplicationStatus.ISSUED, ApplicationStatus.REJECTED, ApplicationStatus.WITHDRAWN})
 
 
@@ -87,9 +92,22 @@ class Application(models.Model):
     # One permit of a bundle application (approvals.bundle_flow); empty for a single application.
     bundle_application = models.ForeignKey("BundleApplication", on_delete=models.PROTECT, null=True, blank=True,
                                            related_name="children", verbose_name=_("bundle application"))
+    # A renewal (approvals.permit_life) names the permit it renews; its approval issues the next
+    # permit of that permit's series.
+    kind = models.CharField(_("kind"), max_length=12, choices=ApplicationKind.choices, default=ApplicationKind.NEW,
+                            db_default=ApplicationKind.NEW)
+    renews = models.ForeignKey("permits.Permit", on_delete=models.PROTECT, null=True, blank=True,
+                               related_name="renewals", verbose_name=_("renews"))
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind="new", renews__isnull=True) | Q(kind="renewal", renews__isnull=False),
+                                   name="application_renewal_names_permit"),
+            # One renewal in progress or done per permit (a withdrawn or refused one may be tried again).
+            models.UniqueConstraint(fields=["renews"], condition=Q(renews__isnull=False)
+                                    & ~Q(status__in=["withdrawn", "rejected"]), name="application_one_renewal_per_permit"),
+        ]
         indexes = [
             models.Index(fields=["applicant", "-created_at"], name="application_applicant_created"),
             models.Index(fields=["status", "submitted_at"], name="application_status_submitted"),

@@ -11,13 +11,22 @@ insert claims the right to send it: two beats at once, or twice a day, send it o
 did not run for days catches up with the most recent reminder due only (a permit found 25 days
 before its end gets the 30-day one, never the 90-day one as well), and no reminder of a window
 that opened before the permit was valid. Only valid permits are reminded: revoked, superseded and
-cancelled ones (even cancelled from a later day) are not."""
+cancelled ones (even cancelled from a later day) are not, nor one being renewed or renewed.
+
+Renewal: the holder starts a renewal (a draft application of kind renewal naming the permit) of a
+valid permit, or of one ended no more than the service's ``permit.renew_grace_days`` ago. Its form
+asks again only the service's ``permit.renewal_asks``; every other answer is carried from the
+permit's application (files and certificates by reference: they stay on that application). At
+submission only the departments whose review says ``reviews_renewals`` review it
+(approvals.workflow.application_submit); none: it is approved at once. Its approval issues the
+next permit of the series (permits.services.permit_create), and the renewed permit is superseded
+from the day that one starts."""
 
 from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Min
+from django.db.models import Exists, Min, OuterRef
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
@@ -28,9 +37,10 @@ from core.errors import InvalidTransition, ValidationFailed
 from departments.models import Department
 from permits.models import Permit, PermitReminder, PermitState, PermitStatus
 
+from .answers import clean_answers
 from .events import engine_event
 from .locks import lock_application
-from .models import Application, Notification, NotificationKind
+from .models import Application, ApplicationKind, ApplicationStatus, Notification, NotificationKind
 from .notifications import departments_staff_ids, notifications_create, notify
 from .permit_flow import reason_given
 from .sla import local_today
@@ -56,7 +66,8 @@ def permit_reminders_send(*, today: date | None = None) -> int:
     today = today or local_today()
     candidates = (
         Permit.objects.filter(status=PermitStatus.VALID, rendered_at__isnull=False, valid_until__gte=today,
-                              valid_until__lte=today + timedelta(days=REMINDER_DAYS_MAX))
+                              valid_until__lte=today + timedelta(days=REMINDER_DAYS_MAX), superseded_from__isnull=True)
+        .exclude(Exists(renewals_live().filter(renews=OuterRef("pk"))))  # being renewed: no reminder
         .annotate(reminded=Min("reminders__days"))
         .select_related("application__service").order_by("valid_until", "pk")
     )
@@ -174,3 +185,77 @@ def permit_cancel(*, permit_id: int, actor, reason: str, cancelled_from, ip: str
                        cancelled_from=cancelled_from.isoformat()) for d in told],
     )
     return permit
+
+
+# --- Renewal ---------------------------------------------------------------------------------------
+
+
+def renewals_live():
+    """Renewals in progress or done: a withdrawn or refused renewal does not count (the holder may
+    try again); at most one other per permit (a partial UNIQUE constraint)."""
+    return Application.objects.filter(kind=ApplicationKind.RENEWAL).exclude(
+        status__in=[ApplicationStatus.WITHDRAWN, ApplicationStatus.REJECTED])
+
+
+def renewable_until(permit: Permit, grace_days: int) -> date:
+    """The last day ``permit`` may be renewed: its end plus the service's grace."""
+    return permit.valid_until + timedelta(days=grace_days)
+
+
+def renewal_refusal(permit: Permit, grace_days: int, today: date) -> str | None:
+    """Why ``permit`` cannot be renewed ``today`` (in the reader's language), or None."""
+    state = permit.state(today)
+    if permit.superseded_from:
+        return _("This permit is already renewed.")
+    if permit.status == PermitStatus.CANCELLED:
+        return _("A permit its holder cancelled cannot be renewed. Apply for a new permit instead.")
+    if state == PermitState.PENDING:
+        return _("The permit's file is still being produced. Try again in a moment.")
+    if permit.bundle_application_id:
+        return _("A combined permit is renewed by applying for its permits again.")
+    if state == PermitState.EXPIRED and today > renewable_until(permit, grace_days):
+        return _("This permit ended on %(end)s and could be renewed until %(last)s. Apply for a new permit "
+                 "instead.") % {"end": formats.date_format(permit.valid_until, "SHORT_DATE_FORMAT"),
+                                "last": formats.date_format(renewable_until(permit, grace_days), "SHORT_DATE_FORMAT")}
+    if state not in (PermitState.VALID, PermitState.EXPIRED):
+        return _("Only a valid permit can be renewed; this one is %(state)s.") % {
+            "state": PermitState(state).label.lower()}
+    return None
+
+
+def renewable(permit: Permit, service, today: date) -> bool:
+    """Whether the holder is offered to renew ``permit`` of ``service`` on ``today``."""
+    return renewal_refusal(permit, service.renew_grace_days, today) is None
+
+
+@transaction.atomic
+def permit_renew_start(*, permit_id: int, actor, ip: str | None = None, via: TokenActor | None = None) -> Application:
+    """The holder starts renewing their permit: a draft application of the same service (its
+    current version), of kind renewal naming the permit, with the permit's application's answers
+    that the current form still accepts. A renewal already in progress is returned instead, so a
+    second click (or a mail link followed twice) makes one draft; the partial UNIQUE constraint on
+    ``renews`` is the backstop. Anyone else's permit does not exist for them (Permit.DoesNotExist)."""
+    permit, application = _holders_permit(permit_id, actor)
+    live = renewals_live().filter(renews=permit).first()
+    if live is not None and live.status in (ApplicationStatus.DRAFT, ApplicationStatus.IN_REVIEW,
+                                            ApplicationStatus.NEEDS_CORRECTION):
+        return live
+    service = application.service
+    if refusal := renewal_refusal(permit, service.renew_grace_days, local_today()):
+        raise InvalidTransition(refusal)
+    if not service.is_active or service.current_version_id is None:
+        raise InvalidTransition(_("This service is not open for applications."))
+    renewal = Application(applicant=actor, service=service, service_version_id=service.current_version_id,
+                          kind=ApplicationKind.RENEWAL, renews=permit)
+    schema = renewal.schema
+    carried = {key: value for key, value in application.answers.items()
+               if key in schema.fields_by_key and key not in schema.file_keys}
+    renewal.answers, _errors = clean_answers(schema, carried, keys=set(carried), partial=True)  # a refused one is asked
+    renewal.save()
+    audit_record(
+        engine_event(Action.APPLICATION_CREATED, renewal, actor=actor, via=via, ip=ip, fields=sorted(renewal.answers),
+                     renews=permit.number),
+        engine_event(Action.PERMIT_RENEWAL_STARTED, application, obj=permit, actor=actor, via=via, ip=ip,
+                     number=permit.number, renewal=renewal.pk),
+    )
+    return renewal

@@ -6,6 +6,7 @@ inside that lock, so the fan-in (next stage, rejection, approval + permit) happe
 once whatever the timing of concurrent decisions. Side effects are rows written in the same
 transaction (notifications, audit events, the permit) plus nudges sent after commit."""
 
+from dataclasses import replace
 from datetime import timedelta
 
 from django.db import transaction
@@ -16,6 +17,7 @@ from django.utils.translation import gettext as _
 from audit.models import Action
 from audit.services import Event, TokenActor, audit_record
 from catalogue.fees import PaymentMode, payment_mode
+from catalogue.applicability import Applied
 from catalogue.schema import frozen_department_ids
 from core.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
 from core.nudges import nudge_ids_on_commit
@@ -66,6 +68,7 @@ from .notifications import department_staff_ids, departments_staff_ids, notifica
 from .once_only import once_only_figures
 from .payment_orders import payment_order_issue, payment_orders_settle, permit_waits_for_payment
 from .register_values import register_values_corrected, register_values_rows
+from .renewal_answers import carried_document_keys
 from .sla import clock_extend, clock_resume, clock_start, local_today, sla_calendar, sla_calendars
 from .transitions import status_enter, status_move, status_move_rows
 from .uploads import check_upload, display_name
@@ -346,12 +349,14 @@ def application_submit(*, application_id: int, actor, ip: str | None = None, via
     errors, refused = {}, []
     answered = evidence_at_submit(application, actor, errors, refused, keys=schema.certificate_keys,
                                   attached=application.attachment_keys)
-    documents = application.attachment_keys | set(answered)
-    applies = applied_to(schema, application.answers, documents)
+    carried = carried_document_keys(application)
+    documents = application.attachment_keys | set(answered) | carried
+    applies = _applied(application, application.answers, documents)
     asked = set(applies.asked)
     errors = {key: messages for key, messages in errors.items() if key in asked}
     answered = {key: certificate for key, certificate in answered.items() if key in asked}
-    cleaned, answer_errors = complete_answers(schema, application.answers, application.attachment_keys | set(answered))
+    cleaned, answer_errors = complete_answers(schema, application.answers,
+                                              application.attachment_keys | set(answered) | carried)
     for key, messages in answer_errors.items():
         errors.setdefault(key, messages)  # a certificate's own message says what to do
     problems_raise(errors, [(key, sent) for key, sent in refused if key in asked])
@@ -419,6 +424,15 @@ def application_paid(application: Application, *, now) -> list[Event]:
         return [engine_event(Action.APPLICATION_PAID, application, next="permit"),
                 *_permit_issue(application, now=now, approved=False)]
     return []
+
+
+def _applied(application: Application, answers: dict, documents) -> Applied:
+    """What of the form applies (approvals.applicable); a renewal is reviewed only by the
+    departments whose review says ``reviews_renewals`` (none: it is approved at once)."""
+    applies = applied_to(application.schema, answers, documents)
+    if application.renews_id:
+        applies = replace(applies, reviews=tuple(r for r in applies.reviews if r.get("reviews_renewals")))
+    return applies
 
 
 def _new_review(application: Application, entry: dict, *, department_id: int, applicant_name: str, start: bool,
@@ -500,7 +514,7 @@ def application_resubmit(*, application_id: int, actor, data: dict, uploads: lis
     answered = evidence_at_submit(application, actor, errors, refused, keys=allowed, choices=certificates,
                                   uploaded=new_files, attached=application.attachment_keys | new_files)
     relied_on = set(answered) | (certified - allowed)
-    documents = application.attachment_keys | new_files | relied_on
+    documents = application.attachment_keys | new_files | relied_on | carried_document_keys(application)
     cleaned, answer_errors = complete_answers(schema, merged, documents)
     for key, messages in answer_errors.items():
         if key not in errors or key not in schema.certificate_keys:  # a certificate's own message says it all
@@ -508,7 +522,7 @@ def application_resubmit(*, application_id: int, actor, data: dict, uploads: lis
     problems_raise(errors, refused)
     if check_only:
         return application
-    applies = applied_to(schema, cleaned, documents)
+    applies = _applied(application, cleaned, documents)
     asked = set(applies.asked)
     uploaded = _store_attachments(application, checked, actor=actor, via=via, ip=ip)
     detached = _detach_not_asked(application, asked, actor=actor, via=via, ip=ip)
@@ -920,6 +934,9 @@ def _permit_issue(application: Application, *, now, approved: bool) -> list[Even
            params={"permit_number": permit.number})
     events = [engine_event(Action.APPLICATION_APPROVED, application)] if approved else []
     events.append(engine_event(Action.PERMIT_ISSUED, application, obj=permit, number=permit.number))
+    if application.renews_id:
+        events.append(engine_event(Action.PERMIT_RENEWED, application, obj=permit.replaces, number=permit.replaces.number,
+                                   renewed_by=permit.number, superseded_from=permit.valid_from.isoformat()))
     nudge_ids_on_commit(RENDER_TASK, [permit.pk], one_per_message=True)
     return events
 

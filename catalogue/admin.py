@@ -26,6 +26,7 @@ from .loading.checks import (
     check_field,
     check_identity_asked,
     check_reminder_days,
+    check_renewal_asks,
     check_sections,
     check_synonyms,
     check_translations,
@@ -138,8 +139,8 @@ class ServiceAdminForm(TranslationsMixin, forms.ModelForm):
     class Meta:
         model = Service
         fields = ("slug", "name", "life_event", "description", "synonyms", "fee", "fee_rule", "permit_title",
-                  "permit_valid_days", "reminder_days", "rectify_days", "certificate_type", "sections", "guide", "position",
-                  "is_active")
+                  "permit_valid_days", "reminder_days", "renewal_asks", "renew_grace_days", "rectify_days",
+                  "certificate_type", "sections", "guide", "position", "is_active")
         help_texts = {
             "fee": _("The fee in words, per language, as the service guide shows it."),
             "fee_rule": _('What the portal charges, as under fee: in catalogue files without its text: {"currency": '
@@ -149,6 +150,8 @@ class ServiceAdminForm(TranslationsMixin, forms.ModelForm):
                           'Empty: nothing to pay.'),
             "reminder_days": _("Calendar days before the permit ends that its holder is reminded, as in catalogue "
                                "files: [90, 30, 7]. Empty list: no reminders."),
+            "renewal_asks": _('Questions asked again when the permit is renewed, as in catalogue files: '
+                              '["seating_capacity"]. Every other answer is carried from the permit.'),
             "guide": _("The service guide, as under guide: in catalogue files. A template must be a file already "
                        "loaded with the catalogue."),
             "sections": _('Pages of the form asked only under a condition, as in catalogue files: [{"title": {"en": '
@@ -201,6 +204,19 @@ class ServiceAdminForm(TranslationsMixin, forms.ModelForm):
                 self.add_error("reminder_days", message)
             if days is not None and not problems:
                 cleaned_data["reminder_days"] = days
+        if "renewal_asks" in cleaned_data:
+            problems = []
+            keys = cleaned_data["renewal_asks"] or []
+            asked = set(Field.objects.filter(requirements__service_id=self.instance.pk).values_list("key", flat=True))
+            if not isinstance(keys, list):
+                problems.append(gettext("Give a list of field keys."))
+            else:
+                check_renewal_asks(keys, asked, "", lambda path, message: problems.append(
+                    f"{path}: {message}" if path else message))
+            for message in problems:
+                self.add_error("renewal_asks", message)
+            if not problems:
+                cleaned_data["renewal_asks"] = keys
         return cleaned_data
 
 
@@ -310,7 +326,7 @@ class RequirementForm(IdentityFormMixin, forms.ModelForm):
     class Meta:
         model = Requirement
         fields = ("department", "stage", "sla_days", "fields", "identity", "when", "not_needed", "told_of_cancellation",
-                  "position")
+                  "reviews_renewals", "position")
         help_texts = {
             "when": _('The department reviews only when this holds over the answers, as in catalogue files: '
                       '{"any": [{"seating_capacity": {"gt": 50}}, {"uses_gas": true}]}. Empty: always.'),
@@ -393,7 +409,7 @@ class RequirementInline(admin.StackedInline):
     formset = RequirementFormSet
     extra = 0
     fields = ("department", "stage", "sla_days", "fields", "identity", "when", "not_needed", "told_of_cancellation",
-              "position")
+              "reviews_renewals", "position")
     filter_horizontal = ("fields",)
 
 
@@ -481,8 +497,8 @@ class ServiceAdmin(admin.ModelAdmin):
     search_fields = ("slug", "name")
     readonly_fields = ("current_version",)
     fields = ("slug", "name", "life_event", "description", "synonyms", "fee", "fee_rule", "permit_title", "permit_valid_days",
-              "reminder_days", "rectify_days", "certificate_type", "sections", "guide", "position", "is_active",
-              "current_version")
+              "reminder_days", "renewal_asks", "renew_grace_days", "rectify_days", "certificate_type", "sections",
+              "guide", "position", "is_active", "current_version")
 
     @admin.display(description=_("name"))
     def display_name(self, obj):

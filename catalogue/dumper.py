@@ -20,6 +20,7 @@ from .loading.sections import SECTIONS
 from .models import (
     RECTIFY_DAYS_DEFAULT,
     REMINDER_DAYS_DEFAULT,
+    RENEW_GRACE_DAYS_DEFAULT,
     Bundle,
     BundleMember,
     CertificateType,
@@ -177,6 +178,10 @@ def _service(service: Service) -> dict:
         entry["permit"]["certificate_type"] = service.certificate_type.code
     if list(service.reminder_days) != REMINDER_DAYS_DEFAULT:
         entry["permit"]["reminder_days"] = _FlowList(service.reminder_days)
+    if service.renewal_asks:
+        entry["permit"]["renewal_asks"] = _FlowList(service.renewal_asks)
+    if service.renew_grace_days != RENEW_GRACE_DAYS_DEFAULT:
+        entry["permit"]["renew_grace_days"] = service.renew_grace_days
     if service.rectify_days != RECTIFY_DAYS_DEFAULT:
         entry["rectify_days"] = service.rectify_days
     if service.sections:
@@ -194,6 +199,8 @@ def _service(service: Service) -> dict:
                 review["not_needed"] = _text(requirement.not_needed)
         if requirement.told_of_cancellation:
             review["told_of_cancellation"] = True
+        if requirement.reviews_renewals:
+            review["reviews_renewals"] = True
         reviews.append(review)
     entry["reviews"] = reviews
     filings = []

@@ -233,6 +233,11 @@ def reminder_days_default() -> list[int]:
     return list(REMINDER_DAYS_DEFAULT)
 
 
+# Calendar days after its end that a permit may still be renewed (approvals.permit_life).
+RENEW_GRACE_DAYS_DEFAULT = 90
+RENEW_GRACE_DAYS_MAX = 3650
+
+
 class Service(models.Model):
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
     name = models.JSONField(_("name"))
@@ -256,6 +261,13 @@ class Service(models.Model):
     # Calendar days before its permit ends that the holder is reminded, largest first (catalogue
     # ``permit.reminder_days``); empty: no reminders. Read when the reminders are sent.
     reminder_days = models.JSONField(_("expiry reminders (days before)"), default=reminder_days_default, blank=True)
+    # Renewal (approvals.permit_life): the questions asked again (catalogue ``permit.renewal_asks``,
+    # frozen in the schema; every other answer is carried from the permit's application), and how
+    # long after its end a permit may still be renewed.
+    renewal_asks = models.JSONField(_("asked again at renewal"), default=list, blank=True)
+    renew_grace_days = models.PositiveSmallIntegerField(
+        _("renewal allowed after the end (days)"), default=RENEW_GRACE_DAYS_DEFAULT,
+        validators=[MaxValueValidator(RENEW_GRACE_DAYS_MAX)])
     # The certificate type the service's permit is: it enters the holder's wallet as one, and a
     # service asking for that type says this service issues it.
     certificate_type = models.ForeignKey(
@@ -382,6 +394,8 @@ class Requirement(models.Model):
     not_needed = models.JSONField(_("why not needed"), default=dict, blank=True)
     # The department is told when a holder cancels the service's permit (approvals.permit_life).
     told_of_cancellation = models.BooleanField(_("told when the permit is cancelled"), default=False)
+    # Only the departments marked so review a renewal of the service's permit (approvals.permit_life).
+    reviews_renewals = models.BooleanField(_("reviews renewals"), default=False)
     position = models.PositiveIntegerField(_("position"), default=0)
 
     class Meta:

@@ -2,11 +2,13 @@
 
 A schema is plain JSON so that it can be stored on a version and never change:
 
-    {"service": {"slug", "name", "permit_title", "permit_valid_days", "rectify_days" (when not the default)},
+    {"service": {"slug", "name", "permit_title", "permit_valid_days", "rectify_days" (when not the default),
+                 "renewal_asks": [key, ...] (when some)},
      "fields": [{"key", "kind", "label", "help", "section", "required", <rules>,
                  "certificate": {"type", "name", "issued_by": [slug, ...]}, "when": condition}, ...],
      "reviews": [{"department", "department_name", "stage", "sla_days", "fields": [key, ...],
-                  "identity": [detail, ...], "when": condition, "not_needed": {lang: text}}, ...],
+                  "identity": [detail, ...], "when": condition, "not_needed": {lang: text},
+                  "reviews_renewals": true (only then)}, ...],
      "filings": [{"department", "department_name", "fields": [key, ...], "identity": [detail, ...]}, ...],
      "registers": {code: {"name", "consent_required"}},
      "fee": {<catalogue.fees rule>}}
@@ -76,6 +78,11 @@ class Schema:
     def rectify_days(self) -> int:
         """Working days a department has to rectify a bad rating (approvals.rectifications)."""
         return self.data["service"].get("rectify_days", RECTIFY_DAYS_DEFAULT)
+
+    @cached_property
+    def renewal_asks(self) -> list[str]:
+        """The questions asked again when the permit is renewed; the rest are carried."""
+        return self.data["service"].get("renewal_asks", [])
 
     @cached_property
     def filings(self) -> list[dict]:
@@ -222,6 +229,8 @@ def build_schema(service: Service) -> dict:
             "fields": keys,
             "identity": identity_in_order(req.identity or []),
         }
+        if req.reviews_renewals:  # absent otherwise, as below
+            review["reviews_renewals"] = True
         if req.when:  # absent otherwise: a service without conditions keeps its schema, and its version
             review["when"] = req.when
             if req.not_needed:
@@ -250,6 +259,8 @@ def build_schema(service: Service) -> dict:
             "permit_valid_days": service.permit_valid_days,
             # Only when it is not the default, so that versions published before it stay as they were.
             **({"rectify_days": service.rectify_days} if service.rectify_days != RECTIFY_DAYS_DEFAULT else {}),
+            # The questions asked again at renewal (approvals.permit_life), when the service names some.
+            **({"renewal_asks": list(service.renewal_asks)} if service.renewal_asks else {}),
         },
         "fields": fields,
         "reviews": reviews,

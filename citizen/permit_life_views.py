@@ -1,4 +1,5 @@
-"""The holder's own steps with their issued permit (approvals.permit_life): cancelling it."""
+"""The holder's own steps with their issued permit (approvals.permit_life): cancelling and
+renewing it."""
 
 from django.contrib import messages
 from django.http import Http404
@@ -8,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from approvals import bundle_selectors
-from approvals.permit_life import permit_cancel
+from approvals.permit_life import permit_cancel, permit_renew_start, renewable
 from approvals.sla import local_today
 from audit.services import client_ip
 from core.errors import ValidationFailed, WorkflowError
@@ -49,3 +50,36 @@ def cancel(request, pk):
             return redirect("approvals:detail", pk=pk)
     return render(request, "approvals/permit_cancel.html", {"application": application, "permit": permit, "form": form},
                   status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+@citizen_required
+def renew(request, pk):
+    """Renew the application's permit: a page with a button (the reminder mail links here, so
+    following a link changes nothing), whose POST starts the renewal, or continues the one in
+    progress, and opens its first question."""
+    application = own_application(request, pk)
+    permit = bundle_selectors.permit_of(application)
+    if permit is None or permit.application_id != application.pk:
+        raise Http404
+    if request.method == "POST":
+        try:
+            renewal = permit_renew_start(permit_id=permit.pk, actor=request.user, ip=client_ip(request))
+        except (WorkflowError, Permit.DoesNotExist) as refused:
+            messages.error(request, getattr(refused, "message", _("This permit can no longer be renewed.")))
+            return redirect("approvals:detail", pk=pk)
+        if renewal.submitted_at:
+            messages.info(request, _("This permit's renewal is already submitted."))
+            return redirect("approvals:detail", pk=renewal.pk)
+        return redirect("approvals:resume", pk=renewal.pk)
+    return render(request, "approvals/permit_renew.html", {
+        "application": application, "permit": permit, "asks": renewal_questions(application),
+        "renewable": renewable(permit, application.service, local_today()),
+    })
+
+
+def renewal_questions(application) -> list:
+    """The labels of the questions a renewal of ``application``'s service asks again."""
+    schema = application.service.current_version.schema if application.service.current_version_id else {}
+    fields = {spec["key"]: spec["label"] for spec in (schema or {}).get("fields", [])}
+    return [fields[key] for key in (schema or {}).get("service", {}).get("renewal_asks", []) if key in fields]

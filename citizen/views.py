@@ -29,7 +29,9 @@ from approvals.attachments import CopyUnavailable, disarmed_copy
 from approvals.complaint_selectors import complaints_about_application, complaints_for_citizen
 from approvals.evidence import CertificateRefused
 from approvals.models import Application, ApplicationStatus, Attachment, ReviewStatus
+from approvals.permit_life import renewable
 from approvals.prefill import prefill_answers
+from approvals.renewal_answers import carried_document_keys
 from approvals.sla import local_today
 from audit.services import access_denied, client_ip, page_denied
 from catalogue.models import Service
@@ -92,8 +94,15 @@ def own_attachment(request, application, attachment_id: int) -> Attachment:
 
 
 def _documents(application) -> set[str]:
-    """The document questions of a draft a file or a chosen certificate answers."""
-    return {a.field_key for a in application.attachments.all()} | set(evidence.evidence_answered(application))
+    """The document questions of a draft a file or a chosen certificate answers (a renewal's
+    carried ones included)."""
+    return ({a.field_key for a in application.attachments.all()} | set(evidence.evidence_answered(application))
+            | carried_document_keys(application))
+
+
+def _pages(application, documents) -> list:
+    """The draft's pages that ask something (approvals.answers.asked_pages)."""
+    return asked_pages(application.schema, application.answers, documents, renewal=bool(application.renews_id))
 
 
 def _form_steps(application, pages, current: int | str) -> list[dict]:
@@ -151,7 +160,7 @@ def resume(request, pk):
     application = own_application(request, pk)
     if application.status != ApplicationStatus.DRAFT:
         return redirect("approvals:detail", pk=pk)
-    keys = {a.field_key for a in application.attachments.all()}
+    keys = {a.field_key for a in application.attachments.all()} | carried_document_keys(application)
     keys |= set(evidence.answering(application, request.user, keys))
     step = first_incomplete_step(application.schema, application.answers, keys)
     if step is None:
@@ -202,7 +211,7 @@ def edit(request, pk, step):
     if not 1 <= step <= len(application.schema.sections()):
         raise Http404
     back_to_check = request.GET.get("return") == "check"
-    pages = asked_pages(application.schema, application.answers, _documents(application))
+    pages = _pages(application, _documents(application))
     page = next((p for p in pages if p[0] == step), None)
     if page is None:  # nothing on this page is asked given the answers so far: on to the next
         return _next_page(application, pages, step, back_to_check)
@@ -230,7 +239,7 @@ def edit(request, pk, step):
                 if missing is not None and missing > step:
                     return redirect(reverse("approvals:edit", args=[pk, missing]) + "?return=check")
                 return redirect("approvals:check", pk=pk)
-            return _next_page(application, asked_pages(application.schema, application.answers, documents), step)
+            return _next_page(application, _pages(application, documents), step)
     shown = [n for n, _title, _specs in pages]
     if earlier := [n for n in shown if n < step]:
         back_url = reverse("approvals:edit", args=[pk, earlier[-1]])
@@ -342,11 +351,11 @@ def check(request, pk):
                 return redirect("approvals:submitted", pk=pk)
     attachments = list(application.attachments.all())
     certificates = evidence.answering(application, request.user, {a.field_key for a in attachments})
-    documents = {a.field_key for a in attachments} | set(certificates)
+    documents = {a.field_key for a in attachments} | set(certificates) | carried_document_keys(application)
     sections = answer_sections(application.schema, application.answers, attachments, errors, certificates)
     field_errors = summary_errors(sections)
     taken = register_values.register_summary(application, request.user, sections)
-    pages = asked_pages(application.schema, application.answers, documents)
+    pages = _pages(application, documents)
     return render(request, "approvals/check.html", {
         "application": application, "sections": sections, "errors": errors, "field_errors": field_errors,
         "fee": payment_selectors.fee_for_answers(application),
@@ -354,6 +363,8 @@ def check(request, pk):
         "declaration_error": errors.get("declaration"), "steps": _form_steps(application, pages, "check"),
         "step_count": len(pages) + 1, "back_url": reverse("approvals:edit", args=[pk, pages[-1][0] if pages else 1]),
         "not_needed": not_needed(application.schema, application.answers, documents),
+        "carried_from": application.renews.number if application.renews_id else "",
+        "asked_again": {key for _n, _title, specs in pages for key in (spec["key"] for spec in specs)},
     }, status=400 if errors else 200)
 
 
@@ -433,7 +444,8 @@ def detail_context(request, application) -> dict:
         "application": application,
         "reviews": reviews,
         "progress": selectors.application_progress(application),
-        "permit": bundle_selectors.permit_of(application),
+        "permit": (permit := bundle_selectors.permit_of(application)),
+        "permit_renewable": bool(permit) and renewable(permit, application.service, local_today()),
         "correction_requests": corrections,
         "notifications": selectors.notifications_for_application(request.user, application),
         "sections": answer_sections(schema, application.answers, attachments, certificates=certificates),

@@ -83,6 +83,9 @@ class Permit(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
         verbose_name=_("cancelled by"),
     )
+    # Renewed (approvals.permit_life): the renewed permit ``replaces`` this one, which stays valid
+    # until the local day the renewed one starts and is superseded from then, with no job to run.
+    superseded_from = models.DateField(_("superseded from"), null=True, blank=True)
 
     class Meta:
         ordering = ["-issued_at"]
@@ -122,7 +125,7 @@ class Permit(models.Model):
         today = today or timezone.localdate()
         if self.status == PermitStatus.REVOKED:
             return PermitState.REVOKED
-        if self.status == PermitStatus.SUPERSEDED:
+        if self.status == PermitStatus.SUPERSEDED or (self.superseded_from and self.superseded_from <= today):
             return PermitState.SUPERSEDED
         if self.status == PermitStatus.CANCELLED and self.cancelled_from <= today:
             return PermitState.CANCELLED

@@ -77,7 +77,8 @@ def permit_data(permit: Permit) -> dict:
 
 def _verification(permit: Permit) -> Verification:
     data = permit_data(permit)
-    replaced_by = getattr(permit, "replaced_by", None) if permit.status == "superseded" else None
+    replaced_by = (getattr(permit, "replaced_by", None)
+                   if permit.status == "superseded" or permit.superseded_from else None)
     return Verification(
         permit=permit, state=permit.state(),
         holder=data.get("holder", ""),

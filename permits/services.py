@@ -26,14 +26,29 @@ def permit_number(application) -> str:
 def permit_create(*, application, now=None, bundle_application=None, members=()) -> Permit:
     """The permit row of an application that has just been approved (caller holds the lock). A
     combined permit of a bundle application hangs on its first child (``application``) and is
-    valid as long as the shortest-lived of the permits it stands for (``members``: every child)."""
+    valid as long as the shortest-lived of the permits it stands for (``members``: every child).
+
+    A renewal's permit is the next of the renewed permit's series, valid from the day after that
+    one ends (today if it has already ended) for the service's validity; the renewed permit (the
+    current one of its application, should it have been corrected meanwhile) is superseded from
+    that day, which its state computes (Permit.superseded_from)."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     valid_days = min(member.schema.data["service"]["permit_valid_days"] for member in (members or [application]))
-    return Permit.objects.create(
-        application=application, bundle_application=bundle_application, number=permit_number(application),
-        issued_at=now, valid_from=today, valid_until=today + timedelta(days=valid_days),
+    if not application.renews_id:
+        return Permit.objects.create(
+            application=application, bundle_application=bundle_application, number=permit_number(application),
+            issued_at=now, valid_from=today, valid_until=today + timedelta(days=valid_days),
+        )
+    renewed = current_permit(application.renews.application)
+    valid_from = max(renewed.valid_until + timedelta(days=1), today)
+    permit = Permit.objects.create(
+        application=application, number=reissue_number(renewed), issued_at=now, replaces=renewed,
+        valid_from=valid_from, valid_until=valid_from + timedelta(days=valid_days),
     )
+    Permit.objects.filter(pk=renewed.pk).update(superseded_from=valid_from)
+    renewed.superseded_from = valid_from
+    return permit
 
 
 REASON_MAX_LENGTH = 1000
@@ -43,9 +58,11 @@ CORRECTABLE_LABELS = {"holder": _("Holder"), "business_name": _("Business name")
 
 
 def reissue_number(permit: Permit) -> str:
-    """The next issue of the same application's permit: P-2026-000123, P-2026-000123-2, ..."""
-    issued = Permit.objects.filter(application_id=permit.application_id).count()
-    return f"{permit_number(permit.application)}-{issued + 1}"
+    """The next permit of ``permit``'s series, after a correction or a renewal: P-2026-000123,
+    P-2026-000123-2, ... (the series is the first permit's number; its later ones add a count)."""
+    series = "-".join(permit.number.split("-")[:3])
+    issued = Permit.objects.filter(Q(number=series) | Q(number__startswith=f"{series}-")).count()
+    return f"{series}-{issued + 1}"
 
 
 def permit_render_claim(permit_id: int) -> bool:

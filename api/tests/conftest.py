@@ -105,3 +105,40 @@ def dns(monkeypatch):
     fake = FakeDns()
     monkeypatch.setattr("api.webhook_targets.resolve", fake)
     return fake
+
+
+def produced(permit):
+    """The permit as if its file were produced (the holder's steps read only the row)."""
+    from permits.models import Permit
+
+    Permit.objects.filter(pk=permit.pk).update(rendered_at=permit.issued_at, file=f"permits/{permit.number}.pdf")
+    permit.refresh_from_db()
+    return permit
+
+
+@pytest.fixture
+def permit(submit, officers):
+    """The citizen's approved restaurant permit, its file produced."""
+    from permits.tests.conftest import approve_all
+
+    return produced(approve_all(submit(), officers))
+
+
+def desk_filed_permit(desk, citizen, restaurant, officers):
+    """A permit of an application the front desk ``desk`` (an Api) filed for ``citizen``, produced;
+    the caller sets MEDIA_ROOT."""
+    from approvals import workflow
+    from approvals.models import Application
+    from permits.tests.conftest import approve_all
+    from tests.engine_fixtures import pdf_upload
+    from tests.factories import VALID_ANSWERS
+
+    filed = desk.post("/api/v1/applications/", {"service": restaurant.slug, "applicant_email": citizen.email,
+                                                "consent": signed_consent()})
+    assert filed.status_code == 201, filed.json()
+    application_id = filed.json()["id"]
+    workflow.application_save_answers(application_id=application_id, actor=citizen, data=dict(VALID_ANSWERS))
+    workflow.application_attach(application_id=application_id, actor=citizen, field_key="floor_plan",
+                                uploaded=pdf_upload())
+    workflow.application_submit(application_id=application_id, actor=citizen)
+    return produced(approve_all(Application.objects.get(pk=application_id), officers))

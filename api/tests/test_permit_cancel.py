@@ -12,21 +12,13 @@ from approvals.permit_flow import permit_revoke
 from approvals.permit_life import permit_cancel
 from approvals.sla import local_today
 from audit.models import Action, AuditEvent
-from permits.models import Permit, PermitStatus
-from permits.tests.conftest import approve_all
+from permits.models import PermitStatus
 from tests.factories import UserFactory
 
-from .conftest import Api
+from .conftest import Api, desk_filed_permit
 
 pytestmark = pytest.mark.django_db
 
-
-@pytest.fixture
-def permit(submit, officers):
-    permit = approve_all(submit(), officers)
-    Permit.objects.filter(pk=permit.pk).update(rendered_at=permit.issued_at, file=f"permits/{permit.number}.pdf")
-    permit.refresh_from_db()
-    return permit
 
 
 def url(permit) -> str:
@@ -114,26 +106,10 @@ def test_a_second_cancellation_is_a_409(citizen_api, citizen, permit):
 
 def test_a_front_desk_cancels_the_permit_of_an_application_it_filed(desk_token, citizen, restaurant, officers,
                                                                    settings, tmp_path):
-    from approvals import workflow
-    from approvals.models import Application
-    from tests.engine_fixtures import pdf_upload
-    from tests.factories import VALID_ANSWERS
-
-    from .conftest import signed_consent
-
     settings.MEDIA_ROOT = str(tmp_path / "media")
     token, clear = desk_token
     desk = Api(clear)
-    filed = desk.post("/api/v1/applications/", {"service": restaurant.slug, "applicant_email": citizen.email,
-                                                "consent": signed_consent()})
-    assert filed.status_code == 201, filed.json()
-    application_id = filed.json()["id"]
-    workflow.application_save_answers(application_id=application_id, actor=citizen, data=dict(VALID_ANSWERS))
-    workflow.application_attach(application_id=application_id, actor=citizen, field_key="floor_plan",
-                                uploaded=pdf_upload())
-    workflow.application_submit(application_id=application_id, actor=citizen)
-    permit = approve_all(Application.objects.get(pk=application_id), officers)
-    Permit.objects.filter(pk=permit.pk).update(rendered_at=permit.issued_at, file=f"permits/{permit.number}.pdf")
+    permit = desk_filed_permit(desk, citizen, restaurant, officers)
 
     answer = desk.post(url(permit), {"reason": "The holder closed the shop.", "cancelled_from": local_today().isoformat()})
     assert (answer.status_code, answer.json()["permit"]["state"]) == (200, "cancelled")

@@ -188,8 +188,11 @@ def test_the_reminder_mail_names_the_permit_its_end_and_links_to_the_application
     assert message.to == ["wang.fang@example.org"]
     assert message.subject.endswith("Your permit ends soon")
     assert (f"Your permit {permit.number} (application {permit.application.reference}) ends on 2027-06-30, in 30 days "
-            "or less. To go on without a gap, apply for the permit again before then.") in message.body
-    assert f"https://portal.example.gov/applications/{permit.application_id}/" in message.body
+            "or less. To go on without a gap, renew it before then: the renewed permit starts the day after.") in message.body
+    # The link opens the renewal's page, whose button starts it: following a link changes nothing.
+    assert f"Renew your permit: https://portal.example.gov/applications/{permit.application_id}/permit/renew/" in message.body
+    assert f'href="https://portal.example.gov/applications/{permit.application_id}/permit/renew/"' in (
+        message.alternatives[0][0])
 
 
 # --- Expiry at the local midnight --------------------------------------------------------------

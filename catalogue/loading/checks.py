@@ -28,6 +28,8 @@ from ..models import (
     REMINDER_DAYS_MAX,
     REMINDER_DAYS_MIN,
     REMINDERS_MAX,
+    RENEW_GRACE_DAYS_DEFAULT,
+    RENEW_GRACE_DAYS_MAX,
     CertificateType,
     Field,
     FieldKind,
@@ -661,14 +663,16 @@ def check_review(value, path: str, report: Report, *, position: int = 0) -> Revi
             report(join_path(path, "not_needed"), _("says why the review is not needed when its condition does not "
                                                     "hold: give the condition (when) too"))
             not_needed = None
-    told = entry.get("told_of_cancellation", False)
-    if not isinstance(told, bool):
-        report(join_path(path, "told_of_cancellation"), _("must be true or false, not %(value)r") % {"value": told})
-        told = None
-    if None in (department, stage, sla, keys, identity, not_needed, told) or set(entry) - set(REVIEW_KEYS):
+    told, renewals = (entry.get(key, False) for key in ("told_of_cancellation", "reviews_renewals"))
+    for key, flag in (("told_of_cancellation", told), ("reviews_renewals", renewals)):
+        if not isinstance(flag, bool):
+            report(join_path(path, key), _("must be true or false, not %(value)r") % {"value": flag})
+    told, renewals = (flag if isinstance(flag, bool) else None for flag in (told, renewals))
+    if None in (department, stage, sla, keys, identity, not_needed, told, renewals) or set(entry) - set(REVIEW_KEYS):
         return None
     return ReviewSpec(department=department, stage=stage, sla_days=sla, fields=list(keys), position=position,
-                      identity=identity, when=when, not_needed=not_needed, told_of_cancellation=told)
+                      identity=identity, when=when, not_needed=not_needed, told_of_cancellation=told,
+                      reviews_renewals=renewals)
 
 
 def check_field_keys(entry: dict, path: str, report: Report, *, non_empty: bool = True) -> list[str] | None:
@@ -794,6 +798,7 @@ def check_service(value, path: str, report: Report, *, position: int = 0,
     title = valid_days = None
     certificate_type = ""
     reminder_days = list(REMINDER_DAYS_DEFAULT)
+    renewal_asks, renew_grace_days, renewal_path = [], RENEW_GRACE_DAYS_DEFAULT, ""
     if "permit" in entry:
         permit_path = join_path(path, "permit")
         permit = _mapping(entry["permit"], permit_path, report)
@@ -821,6 +826,14 @@ def check_service(value, path: str, report: Report, *, position: int = 0,
                         "a reminder %(days)d days before the end of a permit valid for %(valid)d days would be sent "
                         "as soon as it is issued: give fewer days") % {"days": reminder_days[0], "valid": valid_days})
                     ok = False
+            if "renewal_asks" in permit:
+                renewal_path = join_path(permit_path, "renewal_asks")
+                renewal_asks = check_list(permit["renewal_asks"], renewal_path, report, non_empty=False)
+                ok &= renewal_asks is not None
+            if "renew_grace_days" in permit:
+                renew_grace_days = check_renew_grace_days(permit["renew_grace_days"],
+                                                          join_path(permit_path, "renew_grace_days"), report)
+                ok &= renew_grace_days is not None
     rectify_days = RECTIFY_DAYS_DEFAULT
     if "rectify_days" in entry:
         rectify_days = check_rectify_days(entry["rectify_days"], join_path(path, "rectify_days"), report)
@@ -866,6 +879,8 @@ def check_service(value, path: str, report: Report, *, position: int = 0,
     for i, item in enumerate(items or []):
         if isinstance(item, dict) and isinstance(item.get("identity"), list):
             ok &= check_identity_asked(item["identity"], asked, f"{path}.reviews[{i}].identity", report)
+    if renewal_asks:
+        ok &= check_renewal_asks(renewal_asks, asked, renewal_path, report)
     filings = check_filings(entry["filings"], join_path(path, "filings"), report, reviewing=departments, asked=asked,
                             references=references) if "filings" in entry else []
     ok &= filings is not None
@@ -877,8 +892,32 @@ def check_service(value, path: str, report: Report, *, position: int = 0,
         slug=slug, name=texts["name"], life_event=texts["life_event"], description=texts["description"],
         fee=texts["fee"], permit_title=title, permit_valid_days=valid_days, reviews=reviews, position=position,
         synonyms=synonyms, filings=filings, certificate_type=certificate_type, sections=sections,
-        rectify_days=rectify_days, fee_rule=fee_rule, reminder_days=reminder_days,
+        rectify_days=rectify_days, fee_rule=fee_rule, reminder_days=reminder_days, renewal_asks=renewal_asks or [],
+        renew_grace_days=renew_grace_days,
     )
+
+
+def check_renewal_asks(keys: list, asked: set[str], path: str, report: Report) -> bool:
+    """The questions asked again at renewal: each a question of the service's form, once."""
+    ok = True
+    for i, key in enumerate(keys):
+        if not isinstance(key, str) or key not in asked:
+            report(f"{path}[{i}]", _("must be a question of the service's form (a field one of its reviews "
+                                     "lists), not %(value)r") % {"value": key})
+            ok = False
+        elif key in keys[:i]:
+            report(f"{path}[{i}]", _("%(key)s is listed twice") % {"key": key})
+            ok = False
+    return ok
+
+
+def check_renew_grace_days(value, path: str, report: Report) -> int | None:
+    """Calendar days after its end that a permit may still be renewed (0: only before it ends)."""
+    if not _is_int(value) or not 0 <= value <= RENEW_GRACE_DAYS_MAX:
+        report(path, _("must be a whole number of days from 0 to %(max)d, not %(value)r") % {
+            "max": RENEW_GRACE_DAYS_MAX, "value": value})
+        return None
+    return value
 
 
 def check_reminder_days(value, path: str, report: Report) -> list[int] | None:

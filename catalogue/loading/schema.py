@@ -10,7 +10,15 @@ from datetime import date
 
 from departments.models import Department
 
-from ..models import RECTIFY_DAYS_DEFAULT, REMINDER_DAYS_DEFAULT, CertificateType, Field, FieldKind, Service
+from ..models import (
+    RECTIFY_DAYS_DEFAULT,
+    REMINDER_DAYS_DEFAULT,
+    RENEW_GRACE_DAYS_DEFAULT,
+    CertificateType,
+    Field,
+    FieldKind,
+    Service,
+)
 
 TOP_LEVEL_KEYS = ("calendar", "certificate_types", "departments", "registers", "fields", "services", "bundles")
 CALENDAR_KEYS = ("workdays", "holidays", "working_weekends")
@@ -36,11 +44,15 @@ SECTION_KEYS = ("title", "when")
 SYNONYM_MAX = 100  # characters of one synonym
 # ``certificate_type``: the type the service's permit is, once issued (optional).
 # ``reminder_days``: calendar days before the permit ends that its holder is reminded (optional).
-PERMIT_KEYS = ("title", "valid_days", "certificate_type", "reminder_days")
+# ``renewal_asks``: the questions asked again at renewal; ``renew_grace_days``: days after the end
+# that the permit may still be renewed (both optional).
+PERMIT_KEYS = ("title", "valid_days", "certificate_type", "reminder_days", "renewal_asks", "renew_grace_days")
 PERMIT_REQUIRED = ("title", "valid_days")
 # ``when``: the condition under which the department reviews; ``not_needed``: why not, in words.
 # ``told_of_cancellation``: the department is told when a holder cancels the permit.
-REVIEW_KEYS = ("department", "stage", "sla_days", "fields", "identity", "when", "not_needed", "told_of_cancellation")
+# ``reviews_renewals``: the department reviews a renewal of the permit.
+REVIEW_KEYS = ("department", "stage", "sla_days", "fields", "identity", "when", "not_needed", "told_of_cancellation",
+               "reviews_renewals")
 FILING_KEYS = ("department", "fields", "identity")
 CHOICE_KEYS = ("value", "label")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -149,6 +161,7 @@ class ReviewSpec:
     when: dict = field(default_factory=dict)  # reviews only when this holds
     not_needed: dict = field(default_factory=dict)  # why the review is not needed, in every language
     told_of_cancellation: bool = False
+    reviews_renewals: bool = False
 
 
 @dataclass
@@ -181,6 +194,8 @@ class ServiceSpec:
     rectify_days: int = RECTIFY_DAYS_DEFAULT
     fee_rule: dict = field(default_factory=dict)  # catalogue.fees; empty: ``fee`` is only text
     reminder_days: list[int] = field(default_factory=lambda: list(REMINDER_DAYS_DEFAULT))
+    renewal_asks: list[str] = field(default_factory=list)
+    renew_grace_days: int = RENEW_GRACE_DAYS_DEFAULT
 
 
 @dataclass

@@ -196,7 +196,7 @@ def cafe_form(cafe, subdistrict, **filing) -> dict:
         "slug": "open-a-cafe", "name": '{"en": "Open a cafe", "zh-hans": "开办咖啡馆"}',
         "life_event": '{"en": "Starting a business", "zh-hans": "企业开办"}', "description": "{}", "synonyms": "{}",
         "fee": "{}", "permit_title": '{"en": "Cafe permit", "zh-hans": "咖啡馆许可证"}', "permit_valid_days": 365,
-        "rectify_days": 5, "position": cafe.position, "is_active": "on",
+        "rectify_days": 5, "renew_grace_days": 90, "position": cafe.position, "is_active": "on",
         "requirements-TOTAL_FORMS": 1, "requirements-INITIAL_FORMS": 1, "requirements-MIN_NUM_FORMS": 0,
         "requirements-MAX_NUM_FORMS": 1000, "requirements-0-id": requirement.pk, "requirements-0-service": cafe.pk,
         "requirements-0-department": requirement.department_id, "requirements-0-stage": 1,

@@ -196,6 +196,30 @@ def test_reminder_days_and_cancellation_told_are_stored_and_dumped(base, write, 
     assert "fields: [seats], told_of_cancellation: true}" in dump
 
 
+def test_renewal_settings_are_stored_frozen_and_dumped(base, write, load):
+    cafe = Service.objects.get(slug="open-a-cafe")
+    assert (cafe.renewal_asks, cafe.renew_grace_days) == ([], 90)
+    assert "renewal_asks" not in catalogue_dump() and "reviews_renewals" not in catalogue_dump()
+    load(write("renewals.yaml", """\
+        services:
+          - slug: open-a-cafe
+            name: {en: Open a cafe, zh-hans: 开办咖啡馆}
+            life_event: {en: Starting a business, zh-hans: 企业开办}
+            permit: {title: {en: Cafe permit, zh-hans: 咖啡馆许可证}, valid_days: 365, renewal_asks: [seats],
+                     renew_grace_days: 30}
+            reviews:
+              - {department: health, stage: 1, sla_days: 4, fields: [seats], reviews_renewals: true}
+        """))
+    cafe.refresh_from_db()
+    assert (cafe.renewal_asks, cafe.renew_grace_days) == (["seats"], 30)
+    schema = cafe.current_version.schema
+    assert schema["service"]["renewal_asks"] == ["seats"]
+    assert [review.get("reviews_renewals") for review in schema["reviews"]] == [True]
+    dump = catalogue_dump()
+    assert "valid_days: 365, renewal_asks: [seats], renew_grace_days: 30}" in dump
+    assert "fields: [seats], reviews_renewals: true}" in dump
+
+
 def test_calendar_replaces_workdays_and_holidays(base, write, load):
     output = load(write("calendar.yaml", """\
         calendar:
@@ -420,7 +444,7 @@ INVALID = [
       "services[0].reviews[1].department: department 'health' already reviews this service (reviews[0])"]),
     (SERVICE.replace("sla_days: 3, ", "sla_days: 3, colour: red, "),
      ["services[0].reviews[0].colour: unknown key (expected one of department, stage, sla_days, fields, identity, when, "
-      "not_needed, told_of_cancellation)"]),
+      "not_needed, told_of_cancellation, reviews_renewals)"]),
     (SERVICE.replace("sla_days: 3, ", "sla_days: 3, told_of_cancellation: yes please, "),
      ["services[0].reviews[0].told_of_cancellation: must be true or false, not 'yes please'"]),
     *[(SERVICE.replace("valid_days: 30}", f"valid_days: 30, reminder_days: {value}}}"), [
@@ -435,7 +459,19 @@ INVALID = [
                         "is issued: give fewer days"),
     )],
     (SERVICE.replace("valid_days: 30}", "valid_days: 30, fee: 5}"),
-     ["services[0].permit.fee: unknown key (expected one of title, valid_days, certificate_type, reminder_days)"]),
+     ["services[0].permit.fee: unknown key (expected one of title, valid_days, certificate_type, reminder_days, "
+      "renewal_asks, renew_grace_days)"]),
+    (SERVICE.replace("valid_days: 30}", "valid_days: 30, renewal_asks: [business_name, colour, business_name]}"), [
+        "services[0].permit.renewal_asks[1]: must be a question of the service's form (a field one of its reviews "
+        "lists), not 'colour'",
+        "services[0].permit.renewal_asks[2]: business_name is listed twice"]),
+    (SERVICE.replace("valid_days: 30}", "valid_days: 30, renewal_asks: seats}"),
+     ["services[0].permit.renewal_asks: must be a list"]),
+    *[(SERVICE.replace("valid_days: 30}", f"valid_days: 30, renew_grace_days: {value}}}"),
+       [f"services[0].permit.renew_grace_days: must be a whole number of days from 0 to 3650, not {shown}"])
+      for value, shown in (("-1", "-1"), ("3651", "3651"), ("soon", "'soon'"))],
+    (SERVICE.replace("sla_days: 3, ", "sla_days: 3, reviews_renewals: 1, "),
+     ["services[0].reviews[0].reviews_renewals: must be true or false, not 1"]),
     *[(SERVICE.replace("    reviews:\n", f"    rectify_days: {value}\n    reviews:\n", 1),
        [f"services[0].rectify_days: must be a whole number of working days from 1 to 15, not {shown}"])
       for value, shown in (("0", "0"), ("16", "16"), ("two", "'two'"), ("2.5", "2.5"), ("true", "True"))],
