@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 
 from audit.models import Action
 from audit.services import Event, TokenActor, audit_record
-from catalogue.fees import PaymentMode, payment_mode
 from catalogue.applicability import Applied
+from catalogue.fees import PaymentMode, payment_mode
 from catalogue.schema import frozen_department_ids
 from core.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
 from core.nudges import nudge_ids_on_commit
