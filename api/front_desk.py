@@ -93,17 +93,18 @@ def filing_create(*, token: ApiToken, applicant, service, answers: dict, consent
 
 
 @transaction.atomic
-def filing_renewal(*, token: ApiToken, renew, **kwargs):
-    """A renewal a front desk starts for the holder of a permit it filed for (``renew``: the engine's
-    permit_renew_start, given ``kwargs``): the renewal is filed by the desk too, under the consent
-    the original application was filed with (copied, so each filing keeps its own)."""
-    renewal = renew(**kwargs)
-    if ApiFiling.objects.filter(application=renewal).exists():
-        return renewal  # the renewal in progress, already filed
-    original = (FilingConsent.objects.filter(filing__token=token, filing__application_id=renewal.renews.application_id)
-                .first())
-    filing = ApiFiling.objects.create(token=token, application=renewal)
+def filing_follow_on(*, token: ApiToken, start, **kwargs):
+    """A renewal or an amendment a front desk starts for the holder of a permit it filed for
+    (``start``: the engine's permit_renew_start or permit_amend_start, given ``kwargs``): it is
+    filed by the desk too, under the consent the original application was filed with (copied, so
+    each filing keeps its own)."""
+    follow_on = start(**kwargs)
+    if ApiFiling.objects.filter(application=follow_on).exists():
+        return follow_on  # the one in progress, already filed
+    original = (FilingConsent.objects.filter(filing__token=token,
+                                             filing__application_id=follow_on.follows.application_id).first())
+    filing = ApiFiling.objects.create(token=token, application=follow_on)
     if original is not None:
         original.pk, original.filing, original.recorded_at = None, filing, timezone.now()
         original.save()
-    return renewal
+    return follow_on

@@ -55,6 +55,7 @@ ENDPOINT_SCOPES = {
     "ApplicationPermitView": {"GET": Scope.READ},
     "ApplicationPermitCancelView": {"POST": Scope.FILE},
     "ApplicationPermitRenewalView": {"POST": Scope.FILE},
+    "ApplicationPermitAmendmentView": {"POST": Scope.FILE},
     "CitizenListView": {"POST": Scope.REGISTER},
     "CitizenClaimLetterView": {"POST": Scope.REGISTER},
     "CertificateListView": {"POST": Scope.CERTIFICATES_WRITE},

@@ -52,7 +52,7 @@ def filing_for_department(token: ApiToken, pk: int) -> Filing:
 
 
 def applications_for(token: ApiToken) -> QuerySet:
-    applications = Application.objects.select_related("service", "renews")
+    applications = Application.objects.select_related("service", "renews", "amends")
     if token.kind == TokenKind.CITIZEN:
         return applications.filter(applicant_id=token.user_id)
     if token.kind == TokenKind.FRONT_DESK:

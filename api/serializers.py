@@ -767,8 +767,11 @@ class ApplicationSummarySerializer(serializers.Serializer):
     service = serializers.CharField()
     status = serializers.ChoiceField(choices=ApplicationStatus.choices)
     kind = serializers.ChoiceField(choices=ApplicationKind.choices, help_text=(
-        "`renewal`: it renews the permit `renews` (its approval issues the next permit of that permit's series)."))
+        "`renewal`: it renews the permit `renews` (its approval issues the next permit of that permit's series); "
+        "`amendment`: it changes details of the permit `amends` (its approval issues the amended permit, the next of "
+        "that permit's series, which replaces it at once)."))
     renews = serializers.CharField(allow_null=True, help_text="The number of the permit a renewal renews.")
+    amends = serializers.CharField(allow_null=True, help_text="The number of the permit an amendment changes.")
     created_at = serializers.DateTimeField()
     submitted_at = serializers.DateTimeField(allow_null=True)
     decided_at = serializers.DateTimeField(allow_null=True)
@@ -819,6 +822,7 @@ def application_summary(application) -> dict:
     return {"id": application.pk, "reference": application.reference, "service": application.service.slug,
             "status": application.status, "kind": application.kind,
             "renews": application.renews.number if application.renews_id else None,
+            "amends": application.amends.number if application.amends_id else None,
             "created_at": application.created_at,
             "submitted_at": application.submitted_at, "decided_at": application.decided_at}
 

@@ -47,6 +47,8 @@ urlpatterns = [
          name="application-permit-cancel"),
     path("v1/applications/<str:pk>/permit/renewal/", views.ApplicationPermitRenewalView.as_view(),
          name="application-permit-renewal"),
+    path("v1/applications/<str:pk>/permit/amendment/", views.ApplicationPermitAmendmentView.as_view(),
+         name="application-permit-amendment"),
     path("v1/citizens/", views.CitizenListView.as_view(), name="citizens"),
     path("v1/citizens/<str:pk>/claim-letter/", views.CitizenClaimLetterView.as_view(), name="citizen-claim-letter"),
     path("v1/certificates/", certificate_views.CertificateListView.as_view(), name="certificates"),

@@ -19,7 +19,7 @@ from approvals.models import ReviewStatus
 from approvals.need_to_know import department_attachment, filing_need_to_know, need_to_know
 from approvals.opinions import asked_opinion_file, asked_opinions
 from approvals.payment_flow import PaymentRefused, payment_record
-from approvals.permit_life import permit_cancel, permit_renew_start
+from approvals.permit_life import permit_amend_start, permit_cancel, permit_renew_start
 from audit.models import Action
 from audit.services import Event, access_record, client_ip
 from catalogue.fees import fee_answer_problems, fee_quote, payment_mode
@@ -33,7 +33,7 @@ from . import selectors, serializers
 from .acting import token_actor
 from .base import ApiView
 from .errors import error_response
-from .front_desk import claim_letter_print, filing_renewal, walk_in_register
+from .front_desk import claim_letter_print, filing_follow_on, walk_in_register
 from .front_desk import filing_create as front_desk_filing
 from .idempotency import Replay, idempotency_begin, idempotency_finish
 from .models import TokenKind
@@ -714,15 +714,30 @@ class ApplicationPermitRenewalView(ApplicantView):
     A renewal already in progress is answered instead (the same draft, whatever the number of
     calls). A front desk's renewal is filed by the desk, under the original consent."""
 
+    start = staticmethod(permit_renew_start)
+
     def post(self, request, pk):
         application = self.application(pk)
         permit = selectors.current_permit(application)
         kwargs = {"permit_id": permit.pk, "actor": application.applicant, "ip": self.ip(), "via": self.acting()}
         if request.auth.kind == TokenKind.FRONT_DESK:
-            renewal = filing_renewal(token=request.auth, renew=permit_renew_start, **kwargs)
+            follow_on = filing_follow_on(token=request.auth, start=self.start, **kwargs)
         else:
-            renewal = permit_renew_start(**kwargs)
-        return self.detail(renewal.pk, status=201)
+            follow_on = self.start(**kwargs)
+        return self.detail(follow_on.pk, status=201)
+
+
+@extend_schema(tags=["applications"], request=None, parameters=[ID, IDEMPOTENCY_KEY],
+               responses={201: serializers.ApplicationDetailSerializer, **errors(*WRITE_ERRORS)})
+class ApplicationPermitAmendmentView(ApplicationPermitRenewalView):
+    """The holder changes details of the application's valid permit: answers the amendment's draft
+    application, of kind `amendment`, with every answer carried from the permit's application; only
+    the service's amendable questions may be changed (`PATCH` the draft, then submit it). Only the
+    departments that review a change of a changed answer review it; a change nobody reviews is
+    approved at submission. Its approval issues the amended permit, the next of the series, which
+    replaces the old one at once. An amendment already in progress is answered instead."""
+
+    start = staticmethod(permit_amend_start)
 
 
 # --- Front desks: walk-in citizens ---------------------------------------------------------------

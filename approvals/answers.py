@@ -352,15 +352,15 @@ def answer_sections(schema: Schema, answers: dict, attachments=(), errors: dict 
 
 
 def asked_pages(schema: Schema, answers: dict, document_keys=(), *,
-                renewal: bool = False) -> list[tuple[int, str, list[dict]]]:
+                asks=None) -> list[tuple[int, str, list[dict]]]:
     """The form's pages that ask something, given the answers so far: (page number in the form,
     title, the questions asked on it). A page reads earlier pages only, so the list is right up
-    to the page being filled in. A ``renewal`` asks its service's ``renewal_asks`` and any
-    required question its carried answers leave unanswered (one the current form added, or a
-    carried answer it no longer accepts)."""
+    to the page being filled in. A renewal or an amendment (``asks``: the questions it asks again,
+    approvals.follow_ons.asked_again) asks those and any required question its carried answers
+    leave unanswered (one the current form added, or a carried answer it no longer accepts)."""
     asked = set(applied_to(schema, answers, document_keys).asked)
-    if renewal:
-        asked = {key for key in asked if key in schema.renewal_asks
+    if asks is not None:
+        asked = {key for key in asked if key in asks
                  or (schema.fields_by_key[key]["required"] and key not in answers and key not in document_keys)}
     pages = []
     for step, (title, specs) in enumerate(schema.sections(), start=1):

@@ -32,6 +32,7 @@ class ApplicationStatus(models.TextChoices):
 class ApplicationKind(models.TextChoices):
     NEW = "new", _("New permit")
     RENEWAL = "renewal", _("Renewal")
+    AMENDMENT = "amendment", _("Amendment")
 
 
 APPLICATION_FINAL = frozenset({ApplicationStatus.ISSUED, ApplicationStatus.REJECTED, ApplicationStatus.WITHDRAWN})
@@ -98,15 +99,24 @@ class Application(models.Model):
                             db_default=ApplicationKind.NEW)
     renews = models.ForeignKey("permits.Permit", on_delete=models.PROTECT, null=True, blank=True,
                                related_name="renewals", verbose_name=_("renews"))
+    # An amendment (approvals.permit_life) names the valid permit whose details it changes; its
+    # approval issues the amended permit, the next of that permit's series, which supersedes it at once.
+    amends = models.ForeignKey("permits.Permit", on_delete=models.PROTECT, null=True, blank=True,
+                               related_name="amendments", verbose_name=_("amends"))
 
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.CheckConstraint(condition=Q(kind="new", renews__isnull=True) | Q(kind="renewal", renews__isnull=False),
-                                   name="application_renewal_names_permit"),
-            # One renewal in progress or done per permit (a withdrawn or refused one may be tried again).
+            models.CheckConstraint(condition=Q(kind="new", renews__isnull=True, amends__isnull=True)
+                                   | Q(kind="renewal", renews__isnull=False, amends__isnull=True)
+                                   | Q(kind="amendment", renews__isnull=True, amends__isnull=False),
+                                   name="application_follow_on_names_permit"),
+            # One renewal, and one amendment, in progress or done per permit (a withdrawn or refused
+            # one may be tried again).
             models.UniqueConstraint(fields=["renews"], condition=Q(renews__isnull=False)
                                     & ~Q(status__in=["withdrawn", "rejected"]), name="application_one_renewal_per_permit"),
+            models.UniqueConstraint(fields=["amends"], condition=Q(amends__isnull=False)
+                                    & ~Q(status__in=["withdrawn", "rejected"]), name="application_one_amendment_per_permit"),
         ]
         indexes = [
             models.Index(fields=["applicant", "-created_at"], name="application_applicant_created"),
@@ -121,6 +131,21 @@ class Application(models.Model):
     @cached_property
     def schema(self) -> Schema:
         return frozen_schema(self.service_version_id)
+
+    @property
+    def follows_id(self) -> int | None:
+        """The permit a renewal or an amendment follows (None for a new permit)."""
+        return self.renews_id or self.amends_id
+
+    @property
+    def follows(self):
+        return self.renews if self.renews_id else self.amends
+
+    @property
+    def fee_rule(self) -> dict:
+        """The frozen fee rule the application pays by (catalogue.fees): an amendment pays none, the
+        permit it changes having been paid for."""
+        return {} if self.kind == ApplicationKind.AMENDMENT else self.schema.fee
 
     @property
     def printed_check_code(self) -> str:

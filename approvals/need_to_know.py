@@ -76,6 +76,20 @@ def _answer_rows(application, specs: list[dict]) -> list[dict]:
             for s in specs]
 
 
+def _mark_changes(application, view: dict) -> None:
+    """A renewal or an amendment: the permit it follows, and on each row the department sees
+    whether the answer changes the permit's (``was``: what the permit's application said)."""
+    before = application.follows.application.answers
+    view["follows"] = {"kind": application.kind, "number": application.follows.number}
+    own_files = {f.field_key for row in view["rows"] for f in row["files"]}
+    for row in view["rows"]:
+        key = row["spec"]["key"]
+        if row["spec"]["kind"] == "file":
+            row["changed"] = key in own_files
+        elif row["value"] != before.get(key):
+            row["changed"], row["was"] = True, before.get(key)
+
+
 def need_to_know(review: Review, *, identity: bool = True) -> dict:
     """The answers and files the department's requirement lists and, with ``identity``, the
     details of the applicant it lists; all empty until the review's stage starts.
@@ -102,6 +116,8 @@ def need_to_know(review: Review, *, identity: bool = True) -> dict:
     view["rows"] = [{**row, "files": [f for f in files if f.field_key == row["spec"]["key"]],
                      "evidence": evidence.get(row["spec"]["key"])}
                     for row in _answer_rows(application, specs)]
+    if application.follows_id:
+        _mark_changes(application, view)
     if identity:
         view["identity"] = identity_rows(application.applicant, schema, code)
         view["applicant_name"] = next((row.value for row in view["identity"] if row.attribute == "full_name"), "")

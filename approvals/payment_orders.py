@@ -39,7 +39,7 @@ def payment_order_issue(application: Application, *, now) -> tuple[PaymentOrder 
     """The order for the fee the frozen rule comes to for the submitted answers, or none when
     there is nothing to pay (no rule, a fee of zero, an exemption)."""
     schema = application.schema
-    quote = fee_quote(schema.fee, application.answers, schema.fields_by_key)
+    quote = fee_quote(application.fee_rule, application.answers, schema.fields_by_key)
     if quote is None or not quote.payable:
         return None, []
     if quote.total > TOTAL_CAP:  # numbers no premises have: the applicant checks them

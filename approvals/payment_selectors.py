@@ -37,7 +37,7 @@ class FeeView:
 def fee_for_answers(application: Application) -> FeeView | None:
     """What the draft's answers come to by its version's rule (None: the service has none)."""
     schema = application.schema
-    quote = fee_quote(schema.fee, application.answers, schema.fields_by_key)
+    quote = fee_quote(application.fee_rule, application.answers, schema.fields_by_key)
     if quote is None:
         return None
     return FeeView(quote.items_json(), quote.total, quote.currency, payment_mode(schema.fee))

@@ -20,7 +20,16 @@ permit's application (files and certificates by reference: they stay on that app
 submission only the departments whose review says ``reviews_renewals`` review it
 (approvals.workflow.application_submit); none: it is approved at once. Its approval issues the
 next permit of the series (permits.services.permit_create), and the renewed permit is superseded
-from the day that one starts."""
+from the day that one starts.
+
+Amendment: the holder changes details of a valid permit (a draft application of kind amendment
+naming it), answering again only the service's ``permit.amendable`` questions; the rest is carried
+as for a renewal. Only the departments whose review names a changed answer in
+``reviews_changes_of`` review it (approvals.follow_ons); a change nobody reviews (a phone number)
+is approved at submission. Its approval issues the amended permit, the next of the series, valid
+from that day to the old one's end, and the old one is superseded from that day. A permit has one
+renewal or amendment in progress at a time (both replace it): each start refuses while the other
+is in progress, under the permit's application lock."""
 
 from datetime import date, timedelta
 
@@ -164,6 +173,10 @@ def permit_cancel(*, permit_id: int, actor, reason: str, cancelled_from, ip: str
     if permit.status != PermitStatus.VALID or state != PermitState.VALID:
         raise InvalidTransition(_("Only a valid permit can be cancelled; this one is %(state)s.") % {
             "state": PermitState(state).label.lower()})
+    if (_follow_ons_live(ApplicationKind.RENEWAL).filter(renews=permit, status__in=_IN_PROGRESS).exists()
+            or amendments_live().filter(amends=permit, status__in=_IN_PROGRESS).exists()):
+        raise InvalidTransition(_("A renewal or an amendment of this permit is in progress: withdraw it before you "
+                                  "cancel the permit."))
     reason = reason_given(reason)
     cancelled_from = cancellation_date_checked(permit, cancelled_from, today)
     status_move(permit, PermitStatus.CANCELLED)
@@ -193,8 +206,29 @@ def permit_cancel(*, permit_id: int, actor, reason: str, cancelled_from, ip: str
 def renewals_live():
     """Renewals in progress or done: a withdrawn or refused renewal does not count (the holder may
     try again); at most one other per permit (a partial UNIQUE constraint)."""
-    return Application.objects.filter(kind=ApplicationKind.RENEWAL).exclude(
-        status__in=[ApplicationStatus.WITHDRAWN, ApplicationStatus.REJECTED])
+    return _follow_ons_live(ApplicationKind.RENEWAL)
+
+
+def _follow_ons_live(kind: str):
+    return Application.objects.filter(kind=kind).exclude(status__in=[ApplicationStatus.WITHDRAWN,
+                                                                     ApplicationStatus.REJECTED])
+
+
+# A follow-on in these is still open: starting another returns it, or waits for it.
+_IN_PROGRESS = (ApplicationStatus.DRAFT, ApplicationStatus.AWAITING_PAYMENT, ApplicationStatus.IN_REVIEW,
+                ApplicationStatus.NEEDS_CORRECTION)
+
+
+def _other_in_progress(permit: Permit, kind: str) -> str | None:
+    """Why a follow-on of ``kind`` cannot start while the other kind is in progress, or None."""
+    if kind == ApplicationKind.RENEWAL:
+        if _follow_ons_live(ApplicationKind.AMENDMENT).filter(amends=permit, status__in=_IN_PROGRESS).exists():
+            return _("An amendment of this permit is in progress: renew it once the amended permit is issued, or "
+                     "withdraw the amendment.")
+    elif renewals_live().filter(renews=permit, status__in=_IN_PROGRESS).exists():
+        return _("A renewal of this permit is in progress: change its details once the renewed permit is issued, or "
+                 "withdraw the renewal.")
+    return None
 
 
 def renewable_until(permit: Permit, grace_days: int) -> date:
@@ -237,21 +271,13 @@ def permit_renew_start(*, permit_id: int, actor, ip: str | None = None, via: Tok
     ``renews`` is the backstop. Anyone else's permit does not exist for them (Permit.DoesNotExist)."""
     permit, application = _holders_permit(permit_id, actor)
     live = renewals_live().filter(renews=permit).first()
-    if live is not None and live.status in (ApplicationStatus.DRAFT, ApplicationStatus.IN_REVIEW,
-                                            ApplicationStatus.NEEDS_CORRECTION):
+    if live is not None and live.status in _IN_PROGRESS:
         return live
     service = application.service
-    if refusal := renewal_refusal(permit, service.renew_grace_days, local_today()):
+    if refusal := (renewal_refusal(permit, service.renew_grace_days, local_today())
+                   or _other_in_progress(permit, ApplicationKind.RENEWAL)):
         raise InvalidTransition(refusal)
-    if not service.is_active or service.current_version_id is None:
-        raise InvalidTransition(_("This service is not open for applications."))
-    renewal = Application(applicant=actor, service=service, service_version_id=service.current_version_id,
-                          kind=ApplicationKind.RENEWAL, renews=permit)
-    schema = renewal.schema
-    carried = {key: value for key, value in application.answers.items()
-               if key in schema.fields_by_key and key not in schema.file_keys}
-    renewal.answers, _errors = clean_answers(schema, carried, keys=set(carried), partial=True)  # a refused one is asked
-    renewal.save()
+    renewal = _follow_on_draft(permit, application, actor, kind=ApplicationKind.RENEWAL, renews=permit)
     audit_record(
         engine_event(Action.APPLICATION_CREATED, renewal, actor=actor, via=via, ip=ip, fields=sorted(renewal.answers),
                      renews=permit.number),
@@ -259,3 +285,77 @@ def permit_renew_start(*, permit_id: int, actor, ip: str | None = None, via: Tok
                      number=permit.number, renewal=renewal.pk),
     )
     return renewal
+
+
+def _follow_on_draft(permit: Permit, application: Application, actor, **kind) -> Application:
+    """The draft of a renewal or an amendment of ``permit`` (``kind``: its kind and the field naming
+    the permit), of the service's current version, with the answers of the permit's application
+    that the current form still accepts (a refused one is asked again)."""
+    service = application.service
+    if not service.is_active or service.current_version_id is None:
+        raise InvalidTransition(_("This service is not open for applications."))
+    draft = Application(applicant=actor, service=service, service_version_id=service.current_version_id, **kind)
+    schema = draft.schema
+    carried = {key: value for key, value in application.answers.items()
+               if key in schema.fields_by_key and key not in schema.file_keys}
+    draft.answers, _errors = clean_answers(schema, carried, keys=set(carried), partial=True)
+    draft.save()
+    return draft
+
+
+# --- Amendment -------------------------------------------------------------------------------------
+
+
+def amendments_live():
+    """Amendments in progress or done (a withdrawn or refused one does not count: the holder may
+    try again); at most one other per permit (a partial UNIQUE constraint)."""
+    return _follow_ons_live(ApplicationKind.AMENDMENT)
+
+
+def amendment_refusal(permit: Permit, service, today: date) -> str | None:
+    """Why the holder cannot change details of ``permit`` of ``service`` ``today``, or None."""
+    state = permit.state(today)
+    if permit.superseded_from:
+        return _("This permit is already replaced by a renewed or amended one: change the details of that one.")
+    if permit.status == PermitStatus.CANCELLED:
+        return _("A permit its holder cancelled cannot be changed.")
+    if state == PermitState.PENDING:
+        return _("The permit's file is still being produced. Try again in a moment.")
+    if permit.bundle_application_id:
+        return _("A combined permit is changed by applying for its permits again.")
+    if state != PermitState.VALID:
+        return _("Only a valid permit can be changed; this one is %(state)s.") % {
+            "state": PermitState(state).label.lower()}
+    if not service.amendable:
+        return _("The details of this service's permits cannot be changed online. Contact the department that "
+                 "issued it.")
+    return None
+
+
+def amendable(permit: Permit, service, today: date) -> bool:
+    """Whether the holder is offered to change details of ``permit`` of ``service`` on ``today``."""
+    return amendment_refusal(permit, service, today) is None
+
+
+@transaction.atomic
+def permit_amend_start(*, permit_id: int, actor, ip: str | None = None, via: TokenActor | None = None) -> Application:
+    """The holder starts changing details of their valid permit: a draft application of kind
+    amendment naming the permit, carrying every answer of the permit's application; its form asks
+    only the service's amendable questions. An amendment already in progress is returned instead
+    (the partial UNIQUE constraint on ``amends`` is the backstop). Anyone else's permit does not
+    exist for them (Permit.DoesNotExist)."""
+    permit, application = _holders_permit(permit_id, actor)
+    live = amendments_live().filter(amends=permit).first()
+    if live is not None and live.status in _IN_PROGRESS:
+        return live
+    if refusal := (amendment_refusal(permit, application.service, local_today())
+                   or _other_in_progress(permit, ApplicationKind.AMENDMENT)):
+        raise InvalidTransition(refusal)
+    amendment = _follow_on_draft(permit, application, actor, kind=ApplicationKind.AMENDMENT, amends=permit)
+    audit_record(
+        engine_event(Action.APPLICATION_CREATED, amendment, actor=actor, via=via, ip=ip,
+                     fields=sorted(amendment.answers), amends=permit.number),
+        engine_event(Action.PERMIT_AMENDMENT_STARTED, application, obj=permit, actor=actor, via=via, ip=ip,
+                     number=permit.number, amendment=amendment.pk),
+    )
+    return amendment

@@ -6,7 +6,6 @@ inside that lock, so the fan-in (next stage, rejection, approval + permit) happe
 once whatever the timing of concurrent decisions. Side effects are rows written in the same
 transaction (notifications, audit events, the permit) plus nudges sent after commit."""
 
-from dataclasses import replace
 from datetime import timedelta
 
 from django.db import transaction
@@ -16,7 +15,6 @@ from django.utils.translation import gettext as _
 
 from audit.models import Action
 from audit.services import Event, TokenActor, audit_record
-from catalogue.applicability import Applied
 from catalogue.fees import PaymentMode, payment_mode
 from catalogue.schema import frozen_department_ids
 from core.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
@@ -42,6 +40,7 @@ from .evidence import (
     problems_raise,
 )
 from .filings import filings_create
+from .follow_ons import amendment_changes, applied_for, carried_changed, carried_document_keys
 from .locks import (
     lock_application,
     lock_application_of_review,
@@ -68,7 +67,6 @@ from .notifications import department_staff_ids, departments_staff_ids, notifica
 from .once_only import once_only_figures
 from .payment_orders import payment_order_issue, payment_orders_settle, permit_waits_for_payment
 from .register_values import register_values_corrected, register_values_rows
-from .renewal_answers import carried_document_keys
 from .sla import clock_extend, clock_resume, clock_start, local_today, sla_calendar, sla_calendars
 from .transitions import status_enter, status_move, status_move_rows
 from .uploads import check_upload, display_name
@@ -351,7 +349,7 @@ def application_submit(*, application_id: int, actor, ip: str | None = None, via
                                   attached=application.attachment_keys)
     carried = carried_document_keys(application)
     documents = application.attachment_keys | set(answered) | carried
-    applies = _applied(application, application.answers, documents)
+    applies = applied_for(application, application.answers, documents, application.attachment_keys)
     asked = set(applies.asked)
     errors = {key: messages for key, messages in errors.items() if key in asked}
     answered = {key: certificate for key, certificate in answered.items() if key in asked}
@@ -359,6 +357,12 @@ def application_submit(*, application_id: int, actor, ip: str | None = None, via
                                               application.attachment_keys | set(answered) | carried)
     for key, messages in answer_errors.items():
         errors.setdefault(key, messages)  # a certificate's own message says what to do
+    for key in carried_changed(application, application.answers):
+        errors.setdefault(key, []).append(_("This cannot be changed here: it is carried from permit %(number)s.") % {
+            "number": application.follows.number})
+    if application.amends_id and not amendment_changes(application, application.answers, application.attachment_keys):
+        errors.setdefault(schema.amendable[0], []).append(
+            _("Nothing is changed: change at least one detail of the permit, or withdraw this amendment."))
     problems_raise(errors, [(key, sent) for key, sent in refused if key in asked])
     not_asked = sorted((set(application.answers) | documents) - asked)
     application.answers = cleaned
@@ -424,15 +428,6 @@ def application_paid(application: Application, *, now) -> list[Event]:
         return [engine_event(Action.APPLICATION_PAID, application, next="permit"),
                 *_permit_issue(application, now=now, approved=False)]
     return []
-
-
-def _applied(application: Application, answers: dict, documents) -> Applied:
-    """What of the form applies (approvals.applicable); a renewal is reviewed only by the
-    departments whose review says ``reviews_renewals`` (none: it is approved at once)."""
-    applies = applied_to(application.schema, answers, documents)
-    if application.renews_id:
-        applies = replace(applies, reviews=tuple(r for r in applies.reviews if r.get("reviews_renewals")))
-    return applies
 
 
 def _new_review(application: Application, entry: dict, *, department_id: int, applicant_name: str, start: bool,
@@ -522,7 +517,7 @@ def application_resubmit(*, application_id: int, actor, data: dict, uploads: lis
     problems_raise(errors, refused)
     if check_only:
         return application
-    applies = _applied(application, cleaned, documents)
+    applies = applied_for(application, cleaned, documents, application.attachment_keys | new_files)
     asked = set(applies.asked)
     uploaded = _store_attachments(application, checked, actor=actor, via=via, ip=ip)
     detached = _detach_not_asked(application, asked, actor=actor, via=via, ip=ip)
@@ -937,6 +932,11 @@ def _permit_issue(application: Application, *, now, approved: bool) -> list[Even
     if application.renews_id:
         events.append(engine_event(Action.PERMIT_RENEWED, application, obj=permit.replaces, number=permit.replaces.number,
                                    renewed_by=permit.number, superseded_from=permit.valid_from.isoformat()))
+    elif application.amends_id:
+        events.append(engine_event(Action.PERMIT_AMENDED, application, obj=permit.replaces, number=permit.replaces.number,
+                                   amended_by=permit.number, superseded_from=permit.valid_from.isoformat(),
+                                   changed=amendment_changes(application, application.answers, set(
+                                       application.attachments.values_list("field_key", flat=True)))))
     nudge_ids_on_commit(RENDER_TASK, [permit.pk], one_per_message=True)
     return events
 

@@ -46,6 +46,8 @@ class Action(models.TextChoices):
     PERMIT_EXPIRY_REMINDED = "permit.expiry_reminded", _("Holder reminded that the permit ends")
     PERMIT_RENEWAL_STARTED = "permit.renewal_started", _("Renewal of a permit started")
     PERMIT_RENEWED = "permit.renewed", _("Permit renewed")
+    PERMIT_AMENDMENT_STARTED = "permit.amendment_started", _("Amendment of a permit started")
+    PERMIT_AMENDED = "permit.amended", _("Permit amended")
     BUNDLE_STARTED = "bundle.started", _("Application for a life event started")
     BUNDLE_SUBMITTED = "bundle.submitted", _("Application for a life event submitted")
     BUNDLE_MEMBER_DISCARDED = "bundle.member_discarded", _("Draft of a permit not needed discarded")

@@ -24,9 +24,10 @@ from .loading.checks import (
     check_calendar,
     check_department_calendar,
     check_field,
+    check_form_questions,
     check_identity_asked,
     check_reminder_days,
-    check_renewal_asks,
+    check_reviews_changes_of,
     check_sections,
     check_synonyms,
     check_translations,
@@ -139,7 +140,7 @@ class ServiceAdminForm(TranslationsMixin, forms.ModelForm):
     class Meta:
         model = Service
         fields = ("slug", "name", "life_event", "description", "synonyms", "fee", "fee_rule", "permit_title",
-                  "permit_valid_days", "reminder_days", "renewal_asks", "renew_grace_days", "rectify_days",
+                  "permit_valid_days", "reminder_days", "renewal_asks", "renew_grace_days", "amendable", "rectify_days",
                   "certificate_type", "sections", "guide", "position", "is_active")
         help_texts = {
             "fee": _("The fee in words, per language, as the service guide shows it."),
@@ -152,6 +153,8 @@ class ServiceAdminForm(TranslationsMixin, forms.ModelForm):
                                "files: [90, 30, 7]. Empty list: no reminders."),
             "renewal_asks": _('Questions asked again when the permit is renewed, as in catalogue files: '
                               '["seating_capacity"]. Every other answer is carried from the permit.'),
+            "amendable": _('Questions whose answer the holder may change on a valid permit, as in catalogue files: '
+                           '["business_name", "site_address"]. The reviews say which departments review a change.'),
             "guide": _("The service guide, as under guide: in catalogue files. A template must be a file already "
                        "loaded with the catalogue."),
             "sections": _('Pages of the form asked only under a condition, as in catalogue files: [{"title": {"en": '
@@ -204,20 +207,25 @@ class ServiceAdminForm(TranslationsMixin, forms.ModelForm):
                 self.add_error("reminder_days", message)
             if days is not None and not problems:
                 cleaned_data["reminder_days"] = days
-        if "renewal_asks" in cleaned_data:
-            problems = []
-            keys = cleaned_data["renewal_asks"] or []
-            asked = set(Field.objects.filter(requirements__service_id=self.instance.pk).values_list("key", flat=True))
-            if not isinstance(keys, list):
-                problems.append(gettext("Give a list of field keys."))
-            else:
-                check_renewal_asks(keys, asked, "", lambda path, message: problems.append(
-                    f"{path}: {message}" if path else message))
-            for message in problems:
-                self.add_error("renewal_asks", message)
-            if not problems:
-                cleaned_data["renewal_asks"] = keys
+        for name in ("renewal_asks", "amendable"):
+            if name in cleaned_data:
+                self._check_questions(cleaned_data, name)
         return cleaned_data
+
+    def _check_questions(self, cleaned_data, name: str) -> None:
+        """A list of the service's questions (asked again at renewal, amendable), as the loader checks it."""
+        problems = []
+        keys = cleaned_data[name] or []
+        asked = set(Field.objects.filter(requirements__service_id=self.instance.pk).values_list("key", flat=True))
+        if not isinstance(keys, list):
+            problems.append(gettext("Give a list of field keys."))
+        else:
+            check_form_questions(keys, asked, "", lambda path, message: problems.append(
+                f"{path}: {message}" if path else message))
+        for message in problems:
+            self.add_error(name, message)
+        if not problems:
+            cleaned_data[name] = keys
 
 
     def _check_fee_rule(self, cleaned_data) -> None:
@@ -326,12 +334,14 @@ class RequirementForm(IdentityFormMixin, forms.ModelForm):
     class Meta:
         model = Requirement
         fields = ("department", "stage", "sla_days", "fields", "identity", "when", "not_needed", "told_of_cancellation",
-                  "reviews_renewals", "position")
+                  "reviews_renewals", "reviews_changes_of", "position")
         help_texts = {
             "when": _('The department reviews only when this holds over the answers, as in catalogue files: '
                       '{"any": [{"seating_capacity": {"gt": 50}}, {"uses_gas": true}]}. Empty: always.'),
             "not_needed": _('Why the review is not needed when its condition does not hold, in every language: '
                             '{"en": "...", "zh-hans": "..."}. Empty: the condition in words.'),
+            "reviews_changes_of": _('The amendable questions among its fields a change of which the department reviews, '
+                                    'as in catalogue files: ["site_address"]. Empty: it reviews no amendment.'),
         }
 
     def clean(self):
@@ -378,6 +388,13 @@ class RequirementFormSet(forms.BaseInlineFormSet):
                 form.add_error("fields", gettext("Choose at least one field."))
             check_identity_asked(form.cleaned_data.get("identity") or [], asked, "",
                                  lambda _path, message, form=form: form.add_error("identity", message))
+            changes_of = form.cleaned_data.get("reviews_changes_of") or []
+            if not isinstance(changes_of, list):
+                form.add_error("reviews_changes_of", gettext("Give a list of field keys."))
+            else:
+                check_reviews_changes_of(changes_of, [f.key for f in form.cleaned_data.get("fields") or []],
+                                         list(self.instance.amendable or []), "", lambda path, message, form=form:
+                                         form.add_error("reviews_changes_of", f"{path}: {message}" if path else message))
         if not any(self.errors):
             self._check_conditions(kept)
 
@@ -409,7 +426,7 @@ class RequirementInline(admin.StackedInline):
     formset = RequirementFormSet
     extra = 0
     fields = ("department", "stage", "sla_days", "fields", "identity", "when", "not_needed", "told_of_cancellation",
-              "reviews_renewals", "position")
+              "reviews_renewals", "reviews_changes_of", "position")
     filter_horizontal = ("fields",)
 
 
@@ -497,7 +514,7 @@ class ServiceAdmin(admin.ModelAdmin):
     search_fields = ("slug", "name")
     readonly_fields = ("current_version",)
     fields = ("slug", "name", "life_event", "description", "synonyms", "fee", "fee_rule", "permit_title", "permit_valid_days",
-              "reminder_days", "renewal_asks", "renew_grace_days", "rectify_days", "certificate_type", "sections",
+              "reminder_days", "renewal_asks", "renew_grace_days", "amendable", "rectify_days", "certificate_type", "sections",
               "guide", "position", "is_active", "current_version")
 
     @admin.display(description=_("name"))

@@ -182,6 +182,8 @@ def _service(service: Service) -> dict:
         entry["permit"]["renewal_asks"] = _FlowList(service.renewal_asks)
     if service.renew_grace_days != RENEW_GRACE_DAYS_DEFAULT:
         entry["permit"]["renew_grace_days"] = service.renew_grace_days
+    if service.amendable:
+        entry["permit"]["amendable"] = _FlowList(service.amendable)
     if service.rectify_days != RECTIFY_DAYS_DEFAULT:
         entry["rectify_days"] = service.rectify_days
     if service.sections:
@@ -201,6 +203,8 @@ def _service(service: Service) -> dict:
             review["told_of_cancellation"] = True
         if requirement.reviews_renewals:
             review["reviews_renewals"] = True
+        if requirement.reviews_changes_of:
+            review["reviews_changes_of"] = _FlowList(requirement.reviews_changes_of)
         reviews.append(review)
     entry["reviews"] = reviews
     filings = []

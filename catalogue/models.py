@@ -268,6 +268,11 @@ class Service(models.Model):
     renew_grace_days = models.PositiveSmallIntegerField(
         _("renewal allowed after the end (days)"), default=RENEW_GRACE_DAYS_DEFAULT,
         validators=[MaxValueValidator(RENEW_GRACE_DAYS_MAX)])
+    # Amendment (approvals.permit_life): the questions whose answer the holder may change on a
+    # valid permit (catalogue ``permit.amendable``, frozen in the schema). Which departments review
+    # a change of which is their requirement's ``reviews_changes_of``; a change nobody reviews is
+    # recorded at once.
+    amendable = models.JSONField(_("details the holder may change"), default=list, blank=True)
     # The certificate type the service's permit is: it enters the holder's wallet as one, and a
     # service asking for that type says this service issues it.
     certificate_type = models.ForeignKey(
@@ -396,6 +401,9 @@ class Requirement(models.Model):
     told_of_cancellation = models.BooleanField(_("told when the permit is cancelled"), default=False)
     # Only the departments marked so review a renewal of the service's permit (approvals.permit_life).
     reviews_renewals = models.BooleanField(_("reviews renewals"), default=False)
+    # The amendable questions (Service.amendable) a change of which the department reviews, among
+    # its own ``fields`` (approvals.permit_life).
+    reviews_changes_of = models.JSONField(_("reviews changes of"), default=list, blank=True)
     position = models.PositiveIntegerField(_("position"), default=0)
 
     class Meta:

@@ -3,12 +3,12 @@
 A schema is plain JSON so that it can be stored on a version and never change:
 
     {"service": {"slug", "name", "permit_title", "permit_valid_days", "rectify_days" (when not the default),
-                 "renewal_asks": [key, ...] (when some)},
+                 "renewal_asks": [key, ...] (when some), "amendable": [key, ...] (when some)},
      "fields": [{"key", "kind", "label", "help", "section", "required", <rules>,
                  "certificate": {"type", "name", "issued_by": [slug, ...]}, "when": condition}, ...],
      "reviews": [{"department", "department_name", "stage", "sla_days", "fields": [key, ...],
                   "identity": [detail, ...], "when": condition, "not_needed": {lang: text},
-                  "reviews_renewals": true (only then)}, ...],
+                  "reviews_renewals": true (only then), "reviews_changes_of": [key, ...] (when some)}, ...],
      "filings": [{"department", "department_name", "fields": [key, ...], "identity": [detail, ...]}, ...],
      "registers": {code: {"name", "consent_required"}},
      "fee": {<catalogue.fees rule>}}
@@ -83,6 +83,11 @@ class Schema:
     def renewal_asks(self) -> list[str]:
         """The questions asked again when the permit is renewed; the rest are carried."""
         return self.data["service"].get("renewal_asks", [])
+
+    @cached_property
+    def amendable(self) -> list[str]:
+        """The questions whose answer the holder may change on a valid permit."""
+        return self.data["service"].get("amendable", [])
 
     @cached_property
     def filings(self) -> list[dict]:
@@ -231,6 +236,8 @@ def build_schema(service: Service) -> dict:
         }
         if req.reviews_renewals:  # absent otherwise, as below
             review["reviews_renewals"] = True
+        if req.reviews_changes_of:
+            review["reviews_changes_of"] = list(req.reviews_changes_of)
         if req.when:  # absent otherwise: a service without conditions keeps its schema, and its version
             review["when"] = req.when
             if req.not_needed:
@@ -261,6 +268,8 @@ def build_schema(service: Service) -> dict:
             **({"rectify_days": service.rectify_days} if service.rectify_days != RECTIFY_DAYS_DEFAULT else {}),
             # The questions asked again at renewal (approvals.permit_life), when the service names some.
             **({"renewal_asks": list(service.renewal_asks)} if service.renewal_asks else {}),
+            # The questions whose answer the holder may change on a valid permit (approvals.permit_life).
+            **({"amendable": list(service.amendable)} if service.amendable else {}),
         },
         "fields": fields,
         "reviews": reviews,

@@ -22,6 +22,7 @@ urlpatterns = [
     path("<int:pk>/payment/", views.payment_order, name="payment_order"),
     path("<int:pk>/permit/cancel/", permit_life_views.cancel, name="permit_cancel"),
     path("<int:pk>/permit/renew/", permit_life_views.renew, name="permit_renew"),
+    path("<int:pk>/permit/amend/", permit_life_views.amend, name="permit_amend"),
     path("<int:pk>/messages/", feedback_views.message_send, name="message_send"),
     path("<int:pk>/messages/read/", views.messages_read, name="messages_read"),
     path("<int:pk>/rate/", feedback_views.rate, name="rate"),

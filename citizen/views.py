@@ -28,10 +28,10 @@ from approvals.applicable import application_not_needed, not_needed
 from approvals.attachments import CopyUnavailable, disarmed_copy
 from approvals.complaint_selectors import complaints_about_application, complaints_for_citizen
 from approvals.evidence import CertificateRefused
+from approvals.follow_ons import amendment_changes, applied_for, asked_again, carried_document_keys
 from approvals.models import Application, ApplicationStatus, Attachment, ReviewStatus
-from approvals.permit_life import renewable
+from approvals.permit_life import amendable, renewable
 from approvals.prefill import prefill_answers
-from approvals.renewal_answers import carried_document_keys
 from approvals.sla import local_today
 from audit.services import access_denied, client_ip, page_denied
 from catalogue.models import Service
@@ -94,15 +94,15 @@ def own_attachment(request, application, attachment_id: int) -> Attachment:
 
 
 def _documents(application) -> set[str]:
-    """The document questions of a draft a file or a chosen certificate answers (a renewal's
-    carried ones included)."""
+    """The document questions of a draft a file or a chosen certificate answers (those a renewal
+    or an amendment carries included)."""
     return ({a.field_key for a in application.attachments.all()} | set(evidence.evidence_answered(application))
             | carried_document_keys(application))
 
 
 def _pages(application, documents) -> list:
     """The draft's pages that ask something (approvals.answers.asked_pages)."""
-    return asked_pages(application.schema, application.answers, documents, renewal=bool(application.renews_id))
+    return asked_pages(application.schema, application.answers, documents, asks=asked_again(application))
 
 
 def _form_steps(application, pages, current: int | str) -> list[dict]:
@@ -363,9 +363,22 @@ def check(request, pk):
         "declaration_error": errors.get("declaration"), "steps": _form_steps(application, pages, "check"),
         "step_count": len(pages) + 1, "back_url": reverse("approvals:edit", args=[pk, pages[-1][0] if pages else 1]),
         "not_needed": not_needed(application.schema, application.answers, documents),
-        "carried_from": application.renews.number if application.renews_id else "",
+        "carried_from": application.follows.number if application.follows_id else "",
         "asked_again": {key for _n, _title, specs in pages for key in (spec["key"] for spec in specs)},
+        **(_amendment_context(application, documents) if application.amends_id else {}),
     }, status=400 if errors else 200)
+
+
+def _amendment_context(application, documents) -> dict:
+    """What an amendment's check page says: the answers it changes, and who reviews them (none:
+    recorded at submission)."""
+    own_files = {a.field_key for a in application.attachments.all()}
+    return {
+        "amendment": True,
+        "changed": amendment_changes(application, application.answers, own_files),
+        "reviewed_by": [translated(r["department_name"]) for r in applied_for(
+            application, application.answers, documents, own_files).reviews],
+    }
 
 
 @citizen_required
@@ -446,6 +459,7 @@ def detail_context(request, application) -> dict:
         "progress": selectors.application_progress(application),
         "permit": (permit := bundle_selectors.permit_of(application)),
         "permit_renewable": bool(permit) and renewable(permit, application.service, local_today()),
+        "permit_amendable": bool(permit) and amendable(permit, application.service, local_today()),
         "correction_requests": corrections,
         "notifications": selectors.notifications_for_application(request.user, application),
         "sections": answer_sections(schema, application.answers, attachments, certificates=certificates),

@@ -59,6 +59,7 @@ class Verification:
     application: str = ""
     departments: list = field(default_factory=list)
     replaced_by: str = ""
+    replaced_for: str = ""  # what replaced it: "renewal", "amendment" (the replacing application's kind)
     replaces: str = ""
     # What each department attached at approval, as (department, conditions), in review order.
     conditions: list = field(default_factory=list)
@@ -90,12 +91,13 @@ def _verification(permit: Permit) -> Verification:
         members=[(_local(m["title"]), m["application"], [_local(a["name"]) for a in m["approvals"]])
                  for m in data.get("permits", [])],
         replaced_by=replaced_by.number if replaced_by else "",
+        replaced_for=replaced_by.application.kind if replaced_by else "",
         replaces=permit.replaces.number if permit.replaces_id else "",
     )
 
 
 def _verification_query():
-    return Permit.objects.select_related("replaces", "replaced_by", "application__applicant",
+    return Permit.objects.select_related("replaces", "replaced_by__application", "application__applicant",
                                          "application__service_version")
 
 

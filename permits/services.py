@@ -29,25 +29,31 @@ def permit_create(*, application, now=None, bundle_application=None, members=())
     valid as long as the shortest-lived of the permits it stands for (``members``: every child).
 
     A renewal's permit is the next of the renewed permit's series, valid from the day after that
-    one ends (today if it has already ended) for the service's validity; the renewed permit (the
-    current one of its application, should it have been corrected meanwhile) is superseded from
-    that day, which its state computes (Permit.superseded_from)."""
+    one ends (today if it has already ended) for the service's validity. An amendment's is the
+    next of the amended permit's series too, valid from today until the amended one's end (an
+    amendment changes details, not how long the permit lasts). The permit followed (the current
+    one of its application, should it have been corrected meanwhile) is superseded from the day
+    the new one starts, which its state computes (Permit.superseded_from)."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     valid_days = min(member.schema.data["service"]["permit_valid_days"] for member in (members or [application]))
-    if not application.renews_id:
+    if not application.follows_id:
         return Permit.objects.create(
             application=application, bundle_application=bundle_application, number=permit_number(application),
             issued_at=now, valid_from=today, valid_until=today + timedelta(days=valid_days),
         )
-    renewed = current_permit(application.renews.application)
-    valid_from = max(renewed.valid_until + timedelta(days=1), today)
+    followed = current_permit(application.follows.application)
+    if application.renews_id:
+        valid_from = max(followed.valid_until + timedelta(days=1), today)
+        valid_until = valid_from + timedelta(days=valid_days)
+    else:
+        valid_from, valid_until = today, followed.valid_until
     permit = Permit.objects.create(
-        application=application, number=reissue_number(renewed), issued_at=now, replaces=renewed,
-        valid_from=valid_from, valid_until=valid_from + timedelta(days=valid_days),
+        application=application, number=reissue_number(followed), issued_at=now, replaces=followed,
+        valid_from=valid_from, valid_until=valid_until,
     )
-    Permit.objects.filter(pk=renewed.pk).update(superseded_from=valid_from)
-    renewed.superseded_from = valid_from
+    Permit.objects.filter(pk=followed.pk).update(superseded_from=valid_from)
+    followed.superseded_from = valid_from
     return permit
 
 
@@ -58,7 +64,7 @@ CORRECTABLE_LABELS = {"holder": _("Holder"), "business_name": _("Business name")
 
 
 def reissue_number(permit: Permit) -> str:
-    """The next permit of ``permit``'s series, after a correction or a renewal: P-2026-000123,
+    """The next permit of ``permit``'s series, after a correction, a renewal or an amendment: P-2026-000123,
     P-2026-000123-2, ... (the series is the first permit's number; its later ones add a count)."""
     series = "-".join(permit.number.split("-")[:3])
     issued = Permit.objects.filter(Q(number=series) | Q(number__startswith=f"{series}-")).count()

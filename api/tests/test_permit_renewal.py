@@ -10,7 +10,7 @@ from approvals.permit_flow import permit_revoke
 from audit.models import Action, AuditEvent
 from tests.factories import UserFactory
 
-from .conftest import Api, desk_filed_permit
+from .conftest import Api
 
 pytestmark = pytest.mark.django_db
 
@@ -51,19 +51,3 @@ def test_a_revoked_permit_is_a_409(citizen_api, permit, officers):
     assert (answer.status_code, answer.json()["error"]["message"]) == (
         409, "Only a valid permit can be renewed; this one is revoked.")
     assert not Application.objects.filter(kind=ApplicationKind.RENEWAL).exists()
-
-
-def test_a_front_desk_renews_the_permit_of_an_application_it_filed(desk_token, citizen, restaurant, officers,
-                                                                  settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    token, clear = desk_token
-    desk = Api(clear)
-    permit = desk_filed_permit(desk, citizen, restaurant, officers)
-
-    answer = desk.post(url(permit), {})
-    assert answer.status_code == 201, answer.json()
-    renewal = Application.objects.get(pk=answer.json()["id"])
-    assert (renewal.applicant_id, renewal.renews_id, renewal.api_filing.token_id) == (citizen.pk, permit.pk, token.pk)
-    assert renewal.api_filing.consent.officer_name == permit.application.api_filing.consent.officer_name
-    assert desk.get(f"/api/v1/applications/{renewal.pk}/").status_code == 200
-    assert desk.post(url(permit), {}).json()["id"] == renewal.pk

@@ -172,6 +172,7 @@ SCHEMA_SCOPES = {
     ("/api/v1/applications/{id}/permit/", "get"): "read",
     ("/api/v1/applications/{id}/permit/cancellation/", "post"): "file",
     ("/api/v1/applications/{id}/permit/renewal/", "post"): "file",
+    ("/api/v1/applications/{id}/permit/amendment/", "post"): "file",
     ("/api/v1/citizens/", "post"): "register",
     ("/api/v1/citizens/{id}/claim-letter/", "post"): "register",
     ("/api/v1/certificates/", "post"): "certificates:write",

@@ -16,7 +16,6 @@ from catalogue.models import Requirement
 from catalogue.schema import service_publish
 from core.errors import InvalidTransition
 from permits.models import Permit, PermitState, PermitStatus
-from tests.concurrent import run_together
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=False)
@@ -168,24 +167,6 @@ def test_a_second_start_answers_the_renewal_in_progress_and_a_withdrawn_one_may_
         again = permit_renew_start(permit_id=permit.pk, actor=citizen)
     assert again.pk != first.pk
     assert Application.objects.filter(renews=permit).count() == 2
-
-
-@pytest.mark.django_db(transaction=True)
-def test_two_starts_at_once_make_one_renewal(restaurant, citizen, officers, settings, tmp_path):
-    from tests.engine_fixtures import submitted_application
-
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    renewing(restaurant)
-    permit = produced(approve_all(submitted_application(restaurant, citizen), officers),
-                      valid_from=END - timedelta(days=1095), valid_until=END)
-
-    def start():
-        return permit_renew_start(permit_id=permit.pk, actor=citizen).pk
-
-    with at(END - timedelta(days=30)):
-        results = run_together(start, start)
-    assert results[0] == results[1]
-    assert Application.objects.filter(renews=permit).count() == 1
 
 
 def test_reminders_stop_for_a_permit_being_renewed(permit, citizen):

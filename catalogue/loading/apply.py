@@ -201,7 +201,7 @@ def _apply(catalogue: Catalogue) -> LoadSummary:
             "fee_rule": spec.fee_rule,
             "permit_title": spec.permit_title, "permit_valid_days": spec.permit_valid_days, "position": spec.position,
             "rectify_days": spec.rectify_days, "reminder_days": spec.reminder_days,
-            "renewal_asks": spec.renewal_asks, "renew_grace_days": spec.renew_grace_days,
+            "renewal_asks": spec.renewal_asks, "renew_grace_days": spec.renew_grace_days, "amendable": spec.amendable,
             "synonyms": spec.synonyms, "sections": spec.sections, "guide": spec.guide,
             "certificate_type_id": types[spec.certificate_type].pk if spec.certificate_type else None,
         }, summary.services, existing)
@@ -242,7 +242,8 @@ def _apply_reviews(service: Service, reviews: list[ReviewSpec], departments: dic
         values=lambda spec: {"stage": spec.stage, "sla_days": spec.sla_days, "position": spec.position,
                              "identity": spec.identity, "when": spec.when, "not_needed": spec.not_needed,
                              "told_of_cancellation": spec.told_of_cancellation,
-                             "reviews_renewals": spec.reviews_renewals})
+                             "reviews_renewals": spec.reviews_renewals,
+                             "reviews_changes_of": spec.reviews_changes_of})
 
 
 def _apply_filings(service: Service, filings: list[FilingSpec], departments: dict, fields: dict,

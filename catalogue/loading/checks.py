@@ -668,11 +668,15 @@ def check_review(value, path: str, report: Report, *, position: int = 0) -> Revi
         if not isinstance(flag, bool):
             report(join_path(path, key), _("must be true or false, not %(value)r") % {"value": flag})
     told, renewals = (flag if isinstance(flag, bool) else None for flag in (told, renewals))
-    if None in (department, stage, sla, keys, identity, not_needed, told, renewals) or set(entry) - set(REVIEW_KEYS):
+    # Checked against the service's amendable questions with the rest of the service.
+    changes_of = (check_list(entry["reviews_changes_of"], join_path(path, "reviews_changes_of"), report,
+                             non_empty=False) if "reviews_changes_of" in entry else [])
+    if (None in (department, stage, sla, keys, identity, not_needed, told, renewals, changes_of)
+            or set(entry) - set(REVIEW_KEYS)):
         return None
     return ReviewSpec(department=department, stage=stage, sla_days=sla, fields=list(keys), position=position,
                       identity=identity, when=when, not_needed=not_needed, told_of_cancellation=told,
-                      reviews_renewals=renewals)
+                      reviews_renewals=renewals, reviews_changes_of=list(changes_of))
 
 
 def check_field_keys(entry: dict, path: str, report: Report, *, non_empty: bool = True) -> list[str] | None:
@@ -799,6 +803,7 @@ def check_service(value, path: str, report: Report, *, position: int = 0,
     certificate_type = ""
     reminder_days = list(REMINDER_DAYS_DEFAULT)
     renewal_asks, renew_grace_days, renewal_path = [], RENEW_GRACE_DAYS_DEFAULT, ""
+    amendable, amendable_path = [], ""
     if "permit" in entry:
         permit_path = join_path(path, "permit")
         permit = _mapping(entry["permit"], permit_path, report)
@@ -834,6 +839,10 @@ def check_service(value, path: str, report: Report, *, position: int = 0,
                 renew_grace_days = check_renew_grace_days(permit["renew_grace_days"],
                                                           join_path(permit_path, "renew_grace_days"), report)
                 ok &= renew_grace_days is not None
+            if "amendable" in permit:
+                amendable_path = join_path(permit_path, "amendable")
+                amendable = check_list(permit["amendable"], amendable_path, report, non_empty=False)
+                ok &= amendable is not None
     rectify_days = RECTIFY_DAYS_DEFAULT
     if "rectify_days" in entry:
         rectify_days = check_rectify_days(entry["rectify_days"], join_path(path, "rectify_days"), report)
@@ -880,7 +889,12 @@ def check_service(value, path: str, report: Report, *, position: int = 0,
         if isinstance(item, dict) and isinstance(item.get("identity"), list):
             ok &= check_identity_asked(item["identity"], asked, f"{path}.reviews[{i}].identity", report)
     if renewal_asks:
-        ok &= check_renewal_asks(renewal_asks, asked, renewal_path, report)
+        ok &= check_form_questions(renewal_asks, asked, renewal_path, report)
+    if amendable:
+        ok &= check_form_questions(amendable, asked, amendable_path, report)
+    for review in reviews:
+        ok &= check_reviews_changes_of(review.reviews_changes_of, review.fields, amendable or [],
+                                       f"{path}.reviews[{review.position}].reviews_changes_of", report)
     filings = check_filings(entry["filings"], join_path(path, "filings"), report, reviewing=departments, asked=asked,
                             references=references) if "filings" in entry else []
     ok &= filings is not None
@@ -893,12 +907,13 @@ def check_service(value, path: str, report: Report, *, position: int = 0,
         fee=texts["fee"], permit_title=title, permit_valid_days=valid_days, reviews=reviews, position=position,
         synonyms=synonyms, filings=filings, certificate_type=certificate_type, sections=sections,
         rectify_days=rectify_days, fee_rule=fee_rule, reminder_days=reminder_days, renewal_asks=renewal_asks or [],
-        renew_grace_days=renew_grace_days,
+        renew_grace_days=renew_grace_days, amendable=amendable or [],
     )
 
 
-def check_renewal_asks(keys: list, asked: set[str], path: str, report: Report) -> bool:
-    """The questions asked again at renewal: each a question of the service's form, once."""
+def check_form_questions(keys: list, asked: set[str], path: str, report: Report) -> bool:
+    """A list of the service's questions (asked again at renewal, amendable): each a question of
+    the service's form, once."""
     ok = True
     for i, key in enumerate(keys):
         if not isinstance(key, str) or key not in asked:
@@ -907,6 +922,25 @@ def check_renewal_asks(keys: list, asked: set[str], path: str, report: Report) -
             ok = False
         elif key in keys[:i]:
             report(f"{path}[{i}]", _("%(key)s is listed twice") % {"key": key})
+            ok = False
+    return ok
+
+
+def check_reviews_changes_of(keys: list, fields: list, amendable: list, path: str, report: Report) -> bool:
+    """A review's ``reviews_changes_of``: amendable questions among the ``fields`` the department
+    reviews (it sees no other), each once."""
+    ok = True
+    for i, key in enumerate(keys):
+        if key in keys[:i]:
+            report(f"{path}[{i}]", _("%(key)s is listed twice") % {"key": key})
+            ok = False
+        elif not isinstance(key, str) or key not in amendable:
+            report(f"{path}[{i}]", _("must be a question the holder may change (the service's permit.amendable), not "
+                                     "%(value)r") % {"value": key})
+            ok = False
+        elif key not in fields:
+            report(f"{path}[{i}]", _("%(key)s is not among the fields this department reviews: it cannot review a "
+                                     "change of it") % {"key": key})
             ok = False
     return ok
 

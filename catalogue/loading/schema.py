@@ -45,14 +45,17 @@ SYNONYM_MAX = 100  # characters of one synonym
 # ``certificate_type``: the type the service's permit is, once issued (optional).
 # ``reminder_days``: calendar days before the permit ends that its holder is reminded (optional).
 # ``renewal_asks``: the questions asked again at renewal; ``renew_grace_days``: days after the end
-# that the permit may still be renewed (both optional).
-PERMIT_KEYS = ("title", "valid_days", "certificate_type", "reminder_days", "renewal_asks", "renew_grace_days")
+# that the permit may still be renewed (both optional). ``amendable``: the questions whose answer
+# the holder may change on a valid permit (optional).
+PERMIT_KEYS = ("title", "valid_days", "certificate_type", "reminder_days", "renewal_asks", "renew_grace_days",
+               "amendable")
 PERMIT_REQUIRED = ("title", "valid_days")
 # ``when``: the condition under which the department reviews; ``not_needed``: why not, in words.
 # ``told_of_cancellation``: the department is told when a holder cancels the permit.
-# ``reviews_renewals``: the department reviews a renewal of the permit.
+# ``reviews_renewals``: the department reviews a renewal of the permit; ``reviews_changes_of``: the
+# amendable questions of its own fields a change of which it reviews.
 REVIEW_KEYS = ("department", "stage", "sla_days", "fields", "identity", "when", "not_needed", "told_of_cancellation",
-               "reviews_renewals")
+               "reviews_renewals", "reviews_changes_of")
 FILING_KEYS = ("department", "fields", "identity")
 CHOICE_KEYS = ("value", "label")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -162,6 +165,7 @@ class ReviewSpec:
     not_needed: dict = field(default_factory=dict)  # why the review is not needed, in every language
     told_of_cancellation: bool = False
     reviews_renewals: bool = False
+    reviews_changes_of: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -196,6 +200,7 @@ class ServiceSpec:
     reminder_days: list[int] = field(default_factory=lambda: list(REMINDER_DAYS_DEFAULT))
     renewal_asks: list[str] = field(default_factory=list)
     renew_grace_days: int = RENEW_GRACE_DAYS_DEFAULT
+    amendable: list[str] = field(default_factory=list)
 
 
 @dataclass

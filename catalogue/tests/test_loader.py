@@ -220,6 +220,29 @@ def test_renewal_settings_are_stored_frozen_and_dumped(base, write, load):
     assert "fields: [seats], reviews_renewals: true}" in dump
 
 
+def test_amendment_settings_are_stored_frozen_and_dumped(base, write, load):
+    cafe = Service.objects.get(slug="open-a-cafe")
+    assert cafe.amendable == [] and "amendable" not in catalogue_dump()
+    load(write("amendments.yaml", """\
+        services:
+          - slug: open-a-cafe
+            name: {en: Open a cafe, zh-hans: 开办咖啡馆}
+            life_event: {en: Starting a business, zh-hans: 企业开办}
+            permit: {title: {en: Cafe permit, zh-hans: 咖啡馆许可证}, valid_days: 365, amendable: [seats]}
+            reviews:
+              - {department: health, stage: 1, sla_days: 4, fields: [seats], reviews_changes_of: [seats]}
+        """))
+    cafe.refresh_from_db()
+    assert cafe.amendable == ["seats"]
+    assert list(cafe.requirements.values_list("reviews_changes_of", flat=True)) == [["seats"]]
+    schema = cafe.current_version.schema
+    assert schema["service"]["amendable"] == ["seats"]
+    assert [review.get("reviews_changes_of") for review in schema["reviews"]] == [["seats"]]
+    dump = catalogue_dump()
+    assert "valid_days: 365, amendable: [seats]}" in dump
+    assert "fields: [seats], reviews_changes_of: [seats]}" in dump
+
+
 def test_calendar_replaces_workdays_and_holidays(base, write, load):
     output = load(write("calendar.yaml", """\
         calendar:
@@ -444,7 +467,7 @@ INVALID = [
       "services[0].reviews[1].department: department 'health' already reviews this service (reviews[0])"]),
     (SERVICE.replace("sla_days: 3, ", "sla_days: 3, colour: red, "),
      ["services[0].reviews[0].colour: unknown key (expected one of department, stage, sla_days, fields, identity, when, "
-      "not_needed, told_of_cancellation, reviews_renewals)"]),
+      "not_needed, told_of_cancellation, reviews_renewals, reviews_changes_of)"]),
     (SERVICE.replace("sla_days: 3, ", "sla_days: 3, told_of_cancellation: yes please, "),
      ["services[0].reviews[0].told_of_cancellation: must be true or false, not 'yes please'"]),
     *[(SERVICE.replace("valid_days: 30}", f"valid_days: 30, reminder_days: {value}}}"), [
@@ -460,13 +483,27 @@ INVALID = [
     )],
     (SERVICE.replace("valid_days: 30}", "valid_days: 30, fee: 5}"),
      ["services[0].permit.fee: unknown key (expected one of title, valid_days, certificate_type, reminder_days, "
-      "renewal_asks, renew_grace_days)"]),
+      "renewal_asks, renew_grace_days, amendable)"]),
     (SERVICE.replace("valid_days: 30}", "valid_days: 30, renewal_asks: [business_name, colour, business_name]}"), [
         "services[0].permit.renewal_asks[1]: must be a question of the service's form (a field one of its reviews "
         "lists), not 'colour'",
         "services[0].permit.renewal_asks[2]: business_name is listed twice"]),
     (SERVICE.replace("valid_days: 30}", "valid_days: 30, renewal_asks: seats}"),
      ["services[0].permit.renewal_asks: must be a list"]),
+    (SERVICE.replace("valid_days: 30}", "valid_days: 30, amendable: [business_name, colour, business_name]}"), [
+        "services[0].permit.amendable[1]: must be a question of the service's form (a field one of its reviews "
+        "lists), not 'colour'",
+        "services[0].permit.amendable[2]: business_name is listed twice"]),
+    (SERVICE.replace("sla_days: 3, ", "sla_days: 3, reviews_changes_of: [business_name], "),
+     ["services[0].reviews[0].reviews_changes_of[0]: must be a question the holder may change (the service's "
+      "permit.amendable), not 'business_name'"]),
+    (SERVICE.replace("valid_days: 30}", "valid_days: 30, amendable: [business_name, seats]}")
+     + "      - {department: fire, stage: 1, sla_days: 3, fields: [seats], reviews_changes_of: [seats, business_name, seats]}\n",
+     ["services[0].reviews[1].reviews_changes_of[1]: business_name is not among the fields this department reviews: "
+      "it cannot review a change of it",
+      "services[0].reviews[1].reviews_changes_of[2]: seats is listed twice"]),
+    (SERVICE.replace("sla_days: 3, ", "sla_days: 3, reviews_changes_of: business_name, "),
+     ["services[0].reviews[0].reviews_changes_of: must be a list"]),
     *[(SERVICE.replace("valid_days: 30}", f"valid_days: 30, renew_grace_days: {value}}}"),
        [f"services[0].permit.renew_grace_days: must be a whole number of days from 0 to 3650, not {shown}"])
       for value, shown in (("-1", "-1"), ("3651", "3651"), ("soon", "'soon'"))],

@@ -158,7 +158,7 @@ INVALID = [
      ["services[0].reviews: every review of this service has a condition: at least one must always apply"]),
     (review(FIRE_WHEN + "\n        colour: red"),
      [f"{FIRE}.colour: unknown key (expected one of department, stage, sla_days, fields, identity, when, not_needed, "
-      "told_of_cancellation, reviews_renewals)"]),
+      "told_of_cancellation, reviews_renewals, reviews_changes_of)"]),
     (CATALOGUE.replace("        " + FIRE_WHEN + "\n", ""),
      [f"{FIRE}.not_needed: says why the review is not needed when its condition does not hold: give the condition "
       "(when) too"]),
