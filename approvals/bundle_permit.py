@@ -12,7 +12,9 @@ The combined permit hangs on the bundle's first child (its render, revocation an
 that child's row lock, as for any permit) and names the bundle application; its file lists every
 permit it stands for (permits.rendering.permit_facts). Produced, it issues every child
 (``bundle_issued_ids``). A refusal of any child refuses the whole bundle
-(approvals.bundle_dependants): a combined permit is all of its permits or none."""
+(approvals.bundle_dependants): a combined permit is all of its permits or none. A child whose fee
+is paid before issue holds the combined permit back until it is paid: the payment
+(approvals.workflow.application_paid) settles the bundle as an approval does."""
 
 from django.utils import timezone
 
@@ -26,6 +28,7 @@ from .events import engine_event
 from .locks import lock_bundle_application
 from .models import Application, ApplicationStatus, NotificationKind
 from .notifications import notify
+from .payment_orders import permit_waits_for_payment
 
 RENDER_TASK = "permits.tasks.permit_render_task"
 
@@ -36,13 +39,15 @@ def in_one_permit_bundle(application: Application) -> bool:
 
 
 def bundle_permit_settle(*, application: Application, now=None) -> list[Event]:
-    """After ``application`` (a child of a one-permit bundle) was approved, under its row lock:
-    issue the combined permit if every child is approved now. Returns the audit events."""
+    """After ``application`` (a child of a one-permit bundle) was approved or paid, under its row
+    lock: issue the combined permit if every child is approved and none waits for its fee now.
+    Returns the audit events."""
     now = now or timezone.now()
     bundle_application = lock_bundle_application(application.bundle_application_id)
     # Re-read inside the bundle's lock: a sibling approved meanwhile has committed by now.
     children = list(bundle_application.children.select_related("service_version", "service").order_by("pk"))
-    if not children or any(child.status != ApplicationStatus.APPROVED for child in children):
+    if not children or any(child.status != ApplicationStatus.APPROVED or permit_waits_for_payment(child)
+                            for child in children):
         return []
     if Permit.objects.filter(bundle_application=bundle_application).exclude(status=PermitStatus.SUPERSEDED).exists():
         return []

@@ -423,8 +423,10 @@ def application_paid(application: Application, *, now) -> list[Event]:
             return events + _advance(application, [], now=now)
         nudge_ids_on_commit(ROUTE_TASK, [application.pk])
         return events
-    if (application.status == ApplicationStatus.APPROVED and not in_one_permit_bundle(application)
-            and not application.permits.exists()):
+    if application.status == ApplicationStatus.APPROVED and in_one_permit_bundle(application):
+        return [engine_event(Action.APPLICATION_PAID, application, next="permit"),
+                *bundle_permit_settle(application=application, now=now)]
+    if application.status == ApplicationStatus.APPROVED and not application.permits.exists():
         return [engine_event(Action.APPLICATION_PAID, application, next="permit"),
                 *_permit_issue(application, now=now, approved=False)]
     return []
@@ -908,8 +910,10 @@ def _advance(application: Application, reviews: list[Review], *, now) -> list[Ev
     application.decided_at = now
     application.save(update_fields=["status", "decided_at", "updated_at"])
     if in_one_permit_bundle(application):  # no permit of its own: the bundle's combined one, once all are approved
-        notify(recipient_ids=[application.applicant_id], kind=NotificationKind.APPROVED, application=application)
-        events.append(engine_event(Action.APPLICATION_APPROVED, application))
+        fee_due = permit_waits_for_payment(application)  # and paid (bundle_permit_settle once it is)
+        notify(recipient_ids=[application.applicant_id], kind=NotificationKind.APPROVED, application=application,
+               params={"fee_due": True} if fee_due else None)
+        events.append(engine_event(Action.APPLICATION_APPROVED, application, **({"fee_due": True} if fee_due else {})))
         events += filings_create(application=application, now=now)
         return events + bundle_permit_settle(application=application, now=now)
     # The bodies told of the approval without reviewing it, in this same transaction.

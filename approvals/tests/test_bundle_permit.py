@@ -164,3 +164,25 @@ def test_withdrawing_one_part_withdraws_the_bundles_other_open_parts(store_appli
     assert {c.status for c in children(row2).values()} == {ApplicationStatus.WITHDRAWN}
     assert AuditEvent.objects.filter(action=Action.APPLICATION_WITHDRAWN).count() == 3
     assert not Permit.objects.exists()
+
+
+def test_a_fee_paid_before_issue_holds_the_combined_permit_back_until_it_is_paid(store_bundle, bundle_officers,
+                                                                                 citizen):
+    from catalogue.models import Service
+    from tests.fee_fixtures import charge, pay
+
+    charge(Service.objects.get(slug="food-operating-permit"), payment="before_issue", exemptions=[],
+           items=[{"label": {"en": "Permit fee", "zh-hans": "许可费"}, "amount": "100.00"}])
+    row = submitted_bundle(store_bundle, citizen, answers=STORE_ANSWERS, files=STORE_FILES)
+    approve_all(row, bundle_officers)
+    food = children(row)["food-operating-permit"]
+    assert {c.status for c in children(row).values()} == {ApplicationStatus.APPROVED}
+    assert not Permit.objects.exists()  # every child approved, one fee unpaid
+    assert Notification.objects.get(application=food, kind=NotificationKind.APPROVED).params == {"fee_due": True}
+    pay(food)
+    permit = Permit.objects.get()
+    assert (permit.bundle_application_id, permit.application_id) == (row.pk, children(row)["register-a-business"].pk)
+    paid = AuditEvent.objects.get(action=Action.APPLICATION_PAID)
+    assert (paid.application_id, paid.details["next"]) == (food.pk, "permit")
+    pay(food)  # the provider's notification again: counted once, nothing more issued
+    assert Permit.objects.count() == 1
