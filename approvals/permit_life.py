@@ -240,6 +240,8 @@ def renewal_refusal(permit: Permit, grace_days: int, today: date) -> str | None:
     """Why ``permit`` cannot be renewed ``today`` (in the reader's language), or None."""
     state = permit.state(today)
     if permit.superseded_from:
+        if Application.objects.filter(permits__replaces=permit, kind=ApplicationKind.AMENDMENT).exists():
+            return _("This permit is replaced by its amended permit: renew that one.")
         return _("This permit is already renewed.")
     if permit.status == PermitStatus.CANCELLED:
         return _("A permit its holder cancelled cannot be renewed. Apply for a new permit instead.")

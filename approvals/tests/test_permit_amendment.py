@@ -183,6 +183,9 @@ def test_an_amended_permit_is_not_amended_again_but_its_successor_is(permit, cit
         permit_amend_start(permit_id=permit.pk, actor=citizen)
     assert refused.value.message == ("This permit is already replaced by a renewed or amended one: change the details "
                                      "of that one.")
+    with at(DAY), pytest.raises(InvalidTransition) as not_renewed:
+        permit_renew_start(permit_id=permit.pk, actor=citizen)
+    assert not_renewed.value.message == "This permit is replaced by its amended permit: renew that one."
     second = produced(Permit.objects.get(replaces=permit))
     again = amendment_submitted(second, citizen, {"site_address": "8 Garden Street"}, day=DAY + timedelta(days=1))
     third = approve_all(again, officers)
