@@ -17,7 +17,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from approvals.models import ReviewStatus
+from approvals.models import ApplicationKind, ReviewStatus
 from core.i18n import translated
 
 # Each route is reversed once per page with this stand-in id, which is then replaced per row.
@@ -35,6 +35,7 @@ def row_labels() -> dict[str, str]:
     labels.update(claim=_("Claim"), release=_("Release"), red=_("Red card"), yellow=_("Yellow card"),
                   select=_("Select %(ref)s"), under_a_day=_("Less than a working day"),
                   bundle=_("part of bundle %(ref)s"))
+    labels.update({f"kind:{kind}": str(label) for kind, label in ApplicationKind.choices})
     return labels
 
 
@@ -139,13 +140,16 @@ def _unread(page: RowContext, review) -> str:
             f'<span aria-hidden="true">✉ {n}</span><span class="visually-hidden">{_e(words)}</span></span>')
 
 
-def _bundle(page: RowContext, application) -> str:
-    """"part of bundle B-…" under a permit applied for with others in one application."""
+def _row_notes(page: RowContext, application) -> str:
+    """"part of bundle B-…" under a permit applied for with others in one application, and what
+    a renewal or an amendment of a permit is."""
+    kind = "" if application.kind == ApplicationKind.NEW else (
+        f'<br><span class="small text-body-secondary application-kind">{_e(page.labels[f"kind:{application.kind}"])}</span>')
     bundle = application.bundle_application
     if bundle is None:
-        return ""
+        return kind
     words = page.labels["bundle"] % {"ref": bundle.reference}
-    return f'<br><span class="small text-body-secondary bundle-of">{_e(words)}</span>'
+    return f'{kind}<br><span class="small text-body-secondary bundle-of">{_e(words)}</span>'
 
 
 def queue_row(page: RowContext, review) -> str:
@@ -160,7 +164,7 @@ def queue_row(page: RowContext, review) -> str:
                       f'<label class="visually-hidden" for="bulk-{review.pk}">{_e(label)}</label>')
         cells.append(f"<td>{select}</td>")
     cells.append(f'<th scope="row"><a href="{_e(_url(page, "review", review))}">{_e(application.reference)}</a>'
-                 f'{_unread(page, review)}{_bundle(page, application)}</th>')
+                 f'{_unread(page, review)}{_row_notes(page, application)}</th>')
     cells.append(f"<td>{_e(translated(page.service_names[application.service_id]))}</td>")
     business = f'<br><span class="small text-body-secondary">{_e(review.business_name)}</span>' if review.business_name else ""
     cells.append(f"<td>{_e(review.applicant_name)}{business}</td>")

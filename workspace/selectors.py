@@ -62,7 +62,7 @@ QUEUE_ROW_FIELDS = (
     "application_id", "department_id", "stage", "status", "assignee_id", "due_date", "yellow_at", "red_at",
     "decided_at", "application__reference", "application__service_id",
     "applicant_name", "business_name", "assignee__full_name", "pending_since", "unread_messages",
-    "application__bundle_application__reference",
+    "application__bundle_application__reference", "application__kind",
 )
 DECIDED = (ReviewStatus.APPROVED, ReviewStatus.REJECTED)
 REFERENCE_RE = re.compile(r"^(?P<letter>[a-z])-(?P<year>\d{4})-(?P<number>\d{1,12})$", re.IGNORECASE | re.ASCII)

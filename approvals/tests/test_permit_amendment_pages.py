@@ -73,3 +73,12 @@ def test_the_reviewing_officer_sees_what_changes_against_what_the_permit_says(cl
     assert f"The holder of permit {permit.number} asks to change its details." in html
     assert html.count('class="d-block small fw-semibold changed"') == 1
     assert "Changed: the permit says 1 Harbour Road" in " ".join(html.split())
+
+
+def test_the_queue_says_which_row_is_an_amendment(client, citizen, officers, permit):
+    from approvals.tests.test_permit_amendment import amendment_submitted
+
+    amendment = amendment_submitted(permit, citizen, {"site_address": "8 Garden Street"})
+    client.force_login(officers["fire"])
+    html = client.get("/officer/").content.decode()
+    assert f">{amendment.reference}</a><br><span class=\"small text-body-secondary application-kind\">Amendment</span>" in html
