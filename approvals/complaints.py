@@ -61,7 +61,7 @@ from .models import (
     Review,
 )
 from .notifications import department_staff_ids, notify
-from .sla import local_today, reminder_day, sla_calendar
+from .sla import local_date, local_today, reminder_day, sla_calendar
 from .transitions import status_enter, status_move
 
 OFFICE_LEVEL = 2
@@ -131,7 +131,7 @@ def complaint_clock(department_id: int, today: date) -> dict:
 
 def _assign(complaint: Complaint, department: Department, handler_id: int, *, now: datetime) -> None:
     complaint.handling_department, complaint.handler_id = department, handler_id
-    for name, value in complaint_clock(department.pk, timezone.localdate(now, timezone.get_default_timezone())).items():
+    for name, value in complaint_clock(department.pk, local_date(now)).items():
         setattr(complaint, name, value)
 
 
@@ -238,7 +238,7 @@ def _officer_named(department_id: int, name: str) -> int | None:
 
 
 def _referenced(complaint: Complaint, now: datetime) -> None:
-    complaint.reference = f"C-{timezone.localdate(now, timezone.get_default_timezone()).year}-{complaint.pk:06d}"
+    complaint.reference = f"C-{local_date(now).year}-{complaint.pk:06d}"
 
 
 def _route(complaint: Complaint, *, now: datetime, ip=None, actor=None) -> None:

@@ -1114,8 +1114,9 @@ class Rectification(models.Model):
         return self.is_open and self.due_date < today
 
     def closed_in_time(self) -> bool:
-        return self.closed_at is not None and timezone.localdate(
-            self.closed_at, timezone=timezone.get_default_timezone()) <= self.due_date
+        from .sla import local_date  # sla imports the models
+
+        return self.closed_at is not None and local_date(self.closed_at) <= self.due_date
 
     @property
     def awaits_follow_up(self) -> bool:
