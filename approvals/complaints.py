@@ -15,7 +15,8 @@ claimed by a conditional UPDATE of a column beat scans (``complaint_scan``), so 
 
 The answer (text required; upheld or not) waits for the complainant's verdict: satisfied closes the
 complaint; not satisfied, with a reason, sends it once to the supervising office, whose named
-handler answers with a new clock; a verdict on that answer closes it either way.
+handler answers with a new clock (the one who gave the first answer is told where it went); a
+verdict on that answer closes it either way.
 
 A member of the public (no account) confirms their address first (approvals.complaint_links); until
 then nothing is routed. Every step writes an audit event and tells the people concerned (a
@@ -145,6 +146,14 @@ def _params(complaint: Complaint, **extra) -> dict:
 
 def _tell_handler(complaint: Complaint) -> None:
     notify(recipient_ids=[complaint.handler_id], kind=NotificationKind.COMPLAINT_ASSIGNED, params=_params(complaint))
+
+
+def _tell_first_handler(complaint: Complaint, answer: ComplaintAnswer) -> None:
+    """The person whose answer the complainant was not satisfied with learns where the complaint
+    went (unless they handle it there too, and were told so as its handler)."""
+    if answer.answered_by_id != complaint.handler_id:
+        notify(recipient_ids=[answer.answered_by_id], kind=NotificationKind.COMPLAINT_ESCALATED_FROM_YOU,
+               params=_params(complaint))
 
 
 def _tell_complainant(complaint: Complaint, kind: str) -> None:
@@ -420,6 +429,7 @@ def complaint_verdict(*, complaint_id: int, actor, satisfied: bool | None, reaso
         events.append(complaint_event(Action.COMPLAINT_ESCALATED, complaint, actor=actor, ip=ip,
                                       department_code=office.code, handler=handler_id, level=OFFICE_LEVEL))
         _tell_handler(complaint)
+        _tell_first_handler(complaint, answer)
         _tell_complainant(complaint, NotificationKind.COMPLAINT_ESCALATED)
     audit_record(*events)
     return complaint

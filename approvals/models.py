@@ -437,6 +437,9 @@ class NotificationKind(models.TextChoices):
     COMPLAINT_RECEIVED = "complaint_received", _("Complaint received")
     COMPLAINT_ANSWERED = "complaint_answered", _("Your complaint was answered")
     COMPLAINT_ESCALATED = "complaint_escalated", _("Your complaint went to the supervising office")
+    # To whoever gave the answer the complainant was not satisfied with.
+    COMPLAINT_ESCALATED_FROM_YOU = "complaint_escalated_from_you", _(
+        "A complaint you answered went to the supervising office")
     RECTIFICATION_ASSIGNED = "rectification_assigned", _("A bad rating to rectify")
     RECTIFICATION_DUE = "rectification_due", _("Rectification due soon")
     RECTIFICATION_OVERDUE = "rectification_overdue", _("Rectification overdue")
