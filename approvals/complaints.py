@@ -15,7 +15,8 @@ claimed by a conditional UPDATE of a column beat scans (``complaint_scan``), so 
 
 The answer (text required; upheld or not) waits for the complainant's verdict: satisfied closes the
 complaint; not satisfied, with a reason, sends it once to the supervising office, whose named
-handler answers with a new clock; a verdict on that answer closes it either way.
+handler answers with a new clock (the one who gave the first answer is told where it went); a
+verdict on that answer closes it either way.
 
 A member of the public (no account) confirms their address first (approvals.complaint_links); until
 then nothing is routed. Every step writes an audit event and tells the people concerned (a
@@ -61,7 +62,7 @@ from .models import (
     Review,
 )
 from .notifications import department_staff_ids, notify
-from .sla import local_today, reminder_day, sla_calendar
+from .sla import local_date, local_today, reminder_day, sla_calendar
 from .transitions import status_enter, status_move
 
 OFFICE_LEVEL = 2
@@ -131,7 +132,7 @@ def complaint_clock(department_id: int, today: date) -> dict:
 
 def _assign(complaint: Complaint, department: Department, handler_id: int, *, now: datetime) -> None:
     complaint.handling_department, complaint.handler_id = department, handler_id
-    for name, value in complaint_clock(department.pk, timezone.localdate(now, timezone.get_default_timezone())).items():
+    for name, value in complaint_clock(department.pk, local_date(now)).items():
         setattr(complaint, name, value)
 
 
@@ -145,6 +146,14 @@ def _params(complaint: Complaint, **extra) -> dict:
 
 def _tell_handler(complaint: Complaint) -> None:
     notify(recipient_ids=[complaint.handler_id], kind=NotificationKind.COMPLAINT_ASSIGNED, params=_params(complaint))
+
+
+def _tell_first_handler(complaint: Complaint, answer: ComplaintAnswer) -> None:
+    """The person whose answer the complainant was not satisfied with learns where the complaint
+    went (unless they handle it there too, and were told so as its handler)."""
+    if answer.answered_by_id != complaint.handler_id:
+        notify(recipient_ids=[answer.answered_by_id], kind=NotificationKind.COMPLAINT_ESCALATED_FROM_YOU,
+               params=_params(complaint))
 
 
 def _tell_complainant(complaint: Complaint, kind: str) -> None:
@@ -238,7 +247,7 @@ def _officer_named(department_id: int, name: str) -> int | None:
 
 
 def _referenced(complaint: Complaint, now: datetime) -> None:
-    complaint.reference = f"C-{timezone.localdate(now, timezone.get_default_timezone()).year}-{complaint.pk:06d}"
+    complaint.reference = f"C-{local_date(now).year}-{complaint.pk:06d}"
 
 
 def _route(complaint: Complaint, *, now: datetime, ip=None, actor=None) -> None:
@@ -420,6 +429,7 @@ def complaint_verdict(*, complaint_id: int, actor, satisfied: bool | None, reaso
         events.append(complaint_event(Action.COMPLAINT_ESCALATED, complaint, actor=actor, ip=ip,
                                       department_code=office.code, handler=handler_id, level=OFFICE_LEVEL))
         _tell_handler(complaint)
+        _tell_first_handler(complaint, answer)
         _tell_complainant(complaint, NotificationKind.COMPLAINT_ESCALATED)
     audit_record(*events)
     return complaint

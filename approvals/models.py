@@ -462,6 +462,9 @@ class NotificationKind(models.TextChoices):
     COMPLAINT_RECEIVED = "complaint_received", _("Complaint received")
     COMPLAINT_ANSWERED = "complaint_answered", _("Your complaint was answered")
     COMPLAINT_ESCALATED = "complaint_escalated", _("Your complaint went to the supervising office")
+    # To whoever gave the answer the complainant was not satisfied with.
+    COMPLAINT_ESCALATED_FROM_YOU = "complaint_escalated_from_you", _(
+        "A complaint you answered went to the supervising office")
     RECTIFICATION_ASSIGNED = "rectification_assigned", _("A bad rating to rectify")
     RECTIFICATION_DUE = "rectification_due", _("Rectification due soon")
     RECTIFICATION_OVERDUE = "rectification_overdue", _("Rectification overdue")
@@ -1139,8 +1142,9 @@ class Rectification(models.Model):
         return self.is_open and self.due_date < today
 
     def closed_in_time(self) -> bool:
-        return self.closed_at is not None and timezone.localdate(
-            self.closed_at, timezone=timezone.get_default_timezone()) <= self.due_date
+        from .sla import local_date  # sla imports the models
+
+        return self.closed_at is not None and local_date(self.closed_at) <= self.due_date
 
     @property
     def awaits_follow_up(self) -> bool:

@@ -16,17 +16,13 @@ from departments.models import MembershipRole
 
 from .models import ApplicationShare, NotificationKind, ShareOpinion
 from .notifications import department_staff_ids, notify
-from .sla import SCAN_BATCH, local_today, sla_calendar
-
-
-def _local_date(moment: datetime) -> date:
-    return timezone.localdate(moment, timezone=timezone.get_default_timezone())
+from .sla import SCAN_BATCH, local_date, local_today, sla_calendar
 
 
 def opinion_due_date(created_at: datetime, expires_at: datetime, department_id: int | None = None) -> date:
     """The day the department asked for its opinion is to give it by, in its working days."""
-    due = sla_calendar(department_id).add_working_days(_local_date(created_at), settings.OPINION_SLA_DAYS)
-    return min(due, _local_date(expires_at))
+    due = sla_calendar(department_id).add_working_days(local_date(created_at), settings.OPINION_SLA_DAYS)
+    return min(due, local_date(expires_at))
 
 
 @dataclass(frozen=True)
@@ -86,7 +82,7 @@ def opinion_due_backfill(share_model=ApplicationShare, *, now: datetime | None =
     mark it overdue). A date today or later is reminded of as any other. Returns how many shares
     got a date. ``share_model`` is the migration's historical model (approvals 0021)."""
     now = now or timezone.now()
-    today = _local_date(now)
+    today = local_date(now)
     shares = list(share_model.objects.filter(opinion_due__isnull=True, opinion__isnull=True, revoked_at__isnull=True,
                                              ended_at__isnull=True, expires_at__gt=now).order_by("pk"))
     for share in shares:

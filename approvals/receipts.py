@@ -20,7 +20,7 @@ from .applicable import application_not_needed, routed
 from .evidence import chosen_of
 from .models import REVIEW_UNDECIDED, Application, Review
 from .payment_selectors import fee_of
-from .sla import clock_now, local_today, sla_calendars
+from .sla import clock_now, local_date, local_today, sla_calendars
 
 
 @dataclass
@@ -36,10 +36,6 @@ class Stage:
         return [r.department for r in self.reviews]
 
 
-def _local_date(moment) -> date:
-    return timezone.localdate(moment, timezone=timezone.get_default_timezone())
-
-
 def stage_plan(application: Application) -> list[Stage]:
     """The stages of a submitted application, in order, with their reviews and expected dates
     (uses the prefetched ``application.reviews``). An open stage ends on the latest of its
@@ -52,7 +48,7 @@ def stage_plan(application: Application) -> list[Stage]:
     for review in routed(application, application.reviews.all()):
         stages.setdefault(review.stage, Stage(number=review.stage)).reviews.append(review)
     calendars, today = sla_calendars(), local_today()
-    start = _local_date(application.submitted_at)
+    start = local_date(application.submitted_at)
     plan = [stages[n] for n in sorted(stages)]
     for stage in plan:
         stage.current = stage.number == application.current_stage and not application.is_final
@@ -61,7 +57,7 @@ def stage_plan(application: Application) -> list[Stage]:
         for review in stage.reviews:
             calendar = calendars.of(review.department_id)
             if review.status not in REVIEW_UNDECIDED:
-                ends.append(_local_date(review.decided_at) if review.decided_at else start)
+                ends.append(local_date(review.decided_at) if review.decided_at else start)
             elif due := clock_now(calendar=calendar, review=review, today=today)["due_date"]:
                 ends.append(due)
             else:

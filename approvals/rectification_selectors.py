@@ -15,6 +15,7 @@ from departments.models import MembershipRole
 
 from .models import Rectification, RectificationStatus, Review
 from .monthly_figures import SUBJECT_COLUMNS
+from .sla import local_date, local_today
 
 QUEUE_PAGE_SIZE = 50
 SCOPES = ("mine", "department")
@@ -102,7 +103,7 @@ def rectifications_by_month(*, department_ids: Iterable[int] | None = None, serv
     months = sorted({m.replace(day=1) for m in months})
     if not months:
         return []
-    today = today or timezone.localdate(timezone=timezone.get_default_timezone())
+    today = today or local_today()
     start, end = _bounds(months[0], _next_month(months[-1]))
     cases = Rectification.objects.filter(
         Q(opened_at__gte=start, opened_at__lt=end) | Q(closed_at__gte=start, closed_at__lt=end)
@@ -118,8 +119,8 @@ def rectifications_by_month(*, department_ids: Iterable[int] | None = None, serv
             "department_id", "application__service_id", "opened_at", "due_date", "closed_at").order_by():
         ids = {"department_id": department_id, "service_id": service_id}
         subject = tuple(ids[name] for name in names)
-        closed_on = _local_date(closed_at) if closed_at else None
-        if (month := _local_date(opened_at).replace(day=1)) in wanted:
+        closed_on = local_date(closed_at) if closed_at else None
+        if (month := local_date(opened_at).replace(day=1)) in wanted:
             figures[(*subject, month)]["opened"] += 1
         if closed_on and closed_on <= due_date and (month := closed_on.replace(day=1)) in wanted:
             figures[(*subject, month)]["closed_in_time"] += 1
@@ -128,10 +129,6 @@ def rectifications_by_month(*, department_ids: Iterable[int] | None = None, serv
             figures[(*subject, month)]["overdue"] += 1
     return [{**dict(zip(names, key[:-1], strict=True)), "month": key[-1], **counts}
             for key, counts in sorted(figures.items())]
-
-
-def _local_date(moment: datetime) -> date:
-    return timezone.localdate(moment, timezone=timezone.get_default_timezone())
 
 
 def _next_month(day: date) -> date:

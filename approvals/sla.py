@@ -46,6 +46,11 @@ def local_today() -> date:
     return timezone.localdate(timezone=timezone.get_default_timezone())
 
 
+def local_date(moment: datetime) -> date:
+    """The day ``moment`` falls on in the portal's time zone (as ``local_today``)."""
+    return timezone.localdate(moment, timezone=timezone.get_default_timezone())
+
+
 def sla_calendars() -> Calendars:
     """Every department's calendar, as committed (one revision read when nothing changed): bulk
     work asks ``.of(department_id)`` of one of these instead of a calendar per row."""

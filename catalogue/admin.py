@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.second_factor import FreshSecondFactorAdminMixin
 from audit.services import audit_record, client_ip
+from core.read_only_admin import ReadOnlyAdmin
 from departments.models import Department, Membership, StandardReason
 from departments.staff_events import memberships_of, staff_change_events
 
@@ -640,7 +641,7 @@ class RegisterAdmin(admin.ModelAdmin):
 
 
 @admin.register(ServiceVersion)
-class ServiceVersionAdmin(admin.ModelAdmin):
+class ServiceVersionAdmin(ReadOnlyAdmin):
     """Versions are immutable: applications keep the version they were started on."""
 
     list_display = ("service", "number", "created_at")
@@ -651,15 +652,6 @@ class ServiceVersionAdmin(admin.ModelAdmin):
     @admin.display(description=_("schema"))
     def schema_display(self, obj):
         return format_html("<pre>{}</pre>", json.dumps(obj.schema, indent=2, ensure_ascii=False))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class WorkCalendarForm(forms.ModelForm):

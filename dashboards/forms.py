@@ -4,19 +4,16 @@ message on the page, never an error page."""
 from datetime import date, timedelta
 
 from django import forms
-from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
+
+from approvals.sla import local_today as today
 
 from .selectors import Filters
 
 DEFAULT_DAYS = 90
 MAX_DAYS = 366 * 5
 EARLIEST = date(2000, 1, 1)
-
-
-def today() -> date:
-    return timezone.localdate(timezone=timezone.get_default_timezone())
 
 
 class DashboardFilterForm(forms.Form):

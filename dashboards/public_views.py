@@ -16,12 +16,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from audit import exports
+from audit.tables import Column, Table
 from catalogue.models import Service
 from departments.models import Department
 
 from . import charts, opendata, public
 from .forms import MonthRangeForm, add_months, today
-from .tables import Column, Table
 
 
 def public_cache(view):
@@ -60,7 +60,8 @@ def page_table(table: public.Published, rows: list[public.Row], first: str, *, s
         head = Column(_("Department") if first == "department" else _("Service"), lambda row: _link(row.subject), False)
         caption = (_("Departments in %(month)s") if first == "department" else _("Services in %(month)s")) % {
             "month": date_format(caption_month, "YEAR_MONTH_FORMAT")}
-    columns = [head] + [Column(str(m.title), lambda row, name=m.name: shown(row.cells[name], table.threshold))
+    columns = [head] + [Column(str(m.title), lambda row, name=m.name: shown(row.cells[name], table.threshold),
+                                numeric=True)
                         for m in table.measures]
     return Table(first, caption, columns, rows)
 

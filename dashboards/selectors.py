@@ -18,6 +18,7 @@ from approvals import rectification_selectors
 from approvals.complaint_selectors import department_complaint_counts
 from approvals.models import REVIEW_OPEN, BundleApplication, Filing, Review, ReviewStatus
 from approvals.once_only import FIGURES, not_provided
+from approvals.sla import local_today
 from catalogue.models import Bundle, Service
 from departments.access import member_roles
 from departments.models import Department, Membership, MembershipRole
@@ -284,7 +285,7 @@ def unacknowledged_filings(filters: Filters, department_ids, names: dict, *, tod
     filters' service and department): how many, the oldest, and how many are past the day they were
     to be acknowledged by (FILING_ACKNOWLEDGE_DAYS working days after the approval); with the totals.
     One grouped read, whatever the number of filings."""
-    today = today or timezone.localdate(timezone=timezone.get_default_timezone())
+    today = today or local_today()
     query = Filing.objects.filter(acknowledged_at__isnull=True)
     if department_ids is not None:
         query = query.filter(department_id__in=department_ids)
@@ -366,7 +367,7 @@ def scorecard(month: date, scope: Scope) -> list[dict]:
     per_department = figures(filters, None if scope.departments is None else sorted(scope.departments),
                              by=("department",))
     rectifications = rectification_selectors.department_counts(
-        department_ids=scope.departments, month=month, today=timezone.localdate(timezone=timezone.get_default_timezone()))
+        department_ids=scope.departments, month=month, today=local_today())
     rows = []
     departments = list(departments_for(scope))
     # Complaints are counted as they stand today (open, and past their answer's due date).
@@ -400,7 +401,7 @@ def _review_rows(query):
 
 def overdue_reviews(*, department: Department, offset: int = 0, today: date | None = None) -> list[Review]:
     """Open reviews of the department past their due date, most overdue first (a page, plus one to tell whether more follow)."""
-    today = today or timezone.localdate(timezone=timezone.get_default_timezone())
+    today = today or local_today()
     query = Review.objects.filter(department=department, status__in=REVIEW_OPEN, due_date__lt=today)
     return list(_review_rows(query).order_by("due_date", "pk")[offset:offset + OVERDUE_PAGE + 1])
 

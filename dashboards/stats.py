@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from approvals.models import REVIEW_UNDECIDED, Application, Rating, Review, ReviewStatus
 from approvals.once_only import FIGURES
-from approvals.sla import sla_calendar, sla_calendars
+from approvals.sla import local_date, sla_calendar, sla_calendars
 from audit.models import Action, AuditEvent
 from core.calendar import Calendar, WorkingDays
 from permits.models import Permit
@@ -57,7 +57,7 @@ _STATS_LOCK_KEY = 0x44415348  # names the advisory lock of the summaries
 
 
 def local_day(moment: datetime | None) -> date | None:
-    return timezone.localtime(moment, timezone.get_default_timezone()).date() if moment else None
+    return local_date(moment) if moment else None
 
 
 @lru_cache(maxsize=64)  # one table per distinct calendar: the catalogue's and each department's own

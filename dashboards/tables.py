@@ -1,63 +1,10 @@
-"""The dashboards' tables, defined once: each is shown as an accessible HTML table (under its
-chart) and exported as CSV from the same definition."""
+"""The dashboards' tables, defined once (audit.tables): each is shown as an accessible HTML table
+(under its chart) and exported as CSV from the same definition."""
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
-from django.utils.formats import localize
-from django.utils.html import conditional_escape, format_html
-from django.utils.safestring import mark_safe
 from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
-from audit import exports
-
-
-@dataclass(frozen=True)
-class Column:
-    header: str
-    value: Callable[[dict], object]
-    numeric: bool = True
-    # False: in the CSV only, the page showing the figure in a table of its own.
-    on_page: bool = True
-
-
-@dataclass
-class Table:
-    name: str
-    caption: str
-    columns: list[Column]
-    rows: list
-
-    @property
-    def page_columns(self) -> list[Column]:
-        return [c for c in self.columns if c.on_page]
-
-    def header_cells(self, *, page: bool = True) -> list[str]:
-        return [str(c.header) for c in (self.page_columns if page else self.columns)]
-
-    def body_html(self) -> str:
-        """The rows as HTML (built here rather than cell by cell in a template: a two-year table has
-        hundreds of rows). The first cell of a row is its header; every value is escaped."""
-        missing = format_html('<span aria-label="{}">–</span>', _("no data"))
-        lines = []
-        for row in self.rows:
-            cells = []
-            for i, column in enumerate(self.page_columns):
-                value = column.value(row)
-                text = missing if value is None else conditional_escape(localize(value))
-                tag = "th" if i == 0 else "td"
-                scope = ' scope="row"' if i == 0 else ""
-                align = ' class="text-end"' if column.numeric else ""
-                cells.append(f"<{tag}{scope}{align}>{text}</{tag}>")
-            lines.append("<tr>" + "".join(cells) + "</tr>")
-        return mark_safe("\n".join(lines))  # noqa: S308 (every value escaped above)
-
-
-def csv_response(table: Table):
-    """The table as a streamed CSV download (audit.exports: byte order mark, neutralised cells)."""
-    rows = ([c.value(row) for c in table.columns] for row in table.rows)
-    return exports.csv_response(table.header_cells(page=False), rows, filename=f"{table.name}.csv")
+from audit.tables import Column, Table
 
 
 def _col(header, key, numeric=True):
@@ -124,7 +71,7 @@ def scorecard_table(rows: list[dict]) -> Table:
         _col(_("Open complaints"), "complaints_open"), _col(_("Complaints overdue"), "complaints_overdue"),
         _col(_("Score"), "score"),
         # The page shows these in the rectifications table, overdue cases in red.
-        *(Column(header, lambda row, key=key: row["rectifications"][key], on_page=False) for header, key in (
+        *(Column(header, lambda row, key=key: row["rectifications"][key], numeric=True, on_page=False) for header, key in (
             (_("Rectifications open"), "open"), (_("Rectifications overdue"), "overdue"),
             (_("Rectified in time this month"), "closed_in_time")))], rows)
 
@@ -142,7 +89,7 @@ def review_table(name: str, caption, reviews, supervisors: dict[int, list[str]])
         Column(_("Applicant"), lambda r: r.applicant_name, False),
         Column(_("Service"), lambda r: r.application.service.display_name, False),
         Column(_("Department"), lambda r: r.department.display_name, False),
-        Column(_("Stage"), lambda r: r.stage),
+        Column(_("Stage"), lambda r: r.stage, numeric=True),
         Column(_("Status"), lambda r: r.get_status_display(), False),
         Column(_("Clock started"), lambda r: r.started_on, False),
         Column(_("Due date"), lambda r: r.due_date, False),

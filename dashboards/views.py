@@ -12,7 +12,7 @@ from audit.services import Event, access_denied, access_record, client_ip
 
 from . import charts, selectors
 from .forms import DashboardFilterForm, MonthForm
-from .tables import csv_response, dashboard_tables, review_table, scorecard_table, waits_table
+from .tables import dashboard_tables, review_table, scorecard_table, waits_table
 
 DAILY_ROWS_SHOWN = 92
 
@@ -137,7 +137,7 @@ def overdue(request, scope, code):
 
 def _stream(request, table, page: str, **details):
     _audit(request, Action.EXPORT_DOWNLOADED, page, table=table.name, **details)
-    return csv_response(table)
+    return table.csv_response()
 
 
 @dashboard_access

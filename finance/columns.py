@@ -1,11 +1,13 @@
-"""The columns of each finance list (finance.tables), shared by its page and its CSV download."""
+"""The columns of each finance list (audit.tables), shared by its page and its CSV download. Amounts
+are written as the Decimal they are ("1234.50"), never through a float."""
 
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from audit.tables import Column
+
 from . import selectors
-from .tables import Column
 
 
 def _when(moment) -> str:

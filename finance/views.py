@@ -17,6 +17,7 @@ from approvals.payment_issues import payment_issue_apply, payment_issue_dismiss,
 from approvals.payment_orders import refund_cancel, refund_confirm
 from approvals.statement_flow import statement_import
 from audit.services import client_ip
+from audit.tables import cells, csv_download
 from core.errors import ValidationFailed, WorkflowError
 from core.forms import apply_errors
 
@@ -24,7 +25,6 @@ from . import selectors
 from .access import finance_access, finance_viewed
 from .columns import DAY_TABS, ISSUE_COLUMNS, LINE_COLUMNS, REFUND_COLUMNS, STATEMENT_COLUMNS, total_columns
 from .forms import ApplyForm, DayForm, DismissForm, PeriodForm, ReturnForm, StatementUploadForm
-from .tables import csv_download, rows_of
 
 PAGE_SIZE = 50
 ISSUE_TABS = {"open": gettext_lazy("To resolve"), "resolved": gettext_lazy("Resolved")}
@@ -52,7 +52,7 @@ def day(request):
         return csv_download(columns, select(chosen).iterator(), filename=f"{tab}-{chosen.isoformat()}.csv")
     page = _page(request, select(chosen))
     query = urlencode({"day": chosen.isoformat(), "tab": tab})
-    context.update(day=chosen, page=page, columns=columns, rows=rows_of(columns, page), query=query + "&",
+    context.update(day=chosen, page=page, columns=columns, rows=cells(columns, page), query=query + "&",
                    caption=_("%(list)s on %(day)s") % {"list": DAY_TABS[tab][0], "day": date_format(chosen)},
                    csv_url=f"?{query}&format=csv")
     return render(request, "finance/day.html", context)
@@ -85,7 +85,7 @@ def statements(request):
     page = _page(request, selectors.statements())
     finance_viewed(request, "statements")
     return render(request, "finance/statements.html", {
-        "form": form, "page": page, "columns": STATEMENT_COLUMNS, "rows": rows_of(STATEMENT_COLUMNS, page)},
+        "form": form, "page": page, "columns": STATEMENT_COLUMNS, "rows": cells(STATEMENT_COLUMNS, page)},
         status=status)
 
 
@@ -100,7 +100,7 @@ def statement(request, pk: int):
     page = _page(request, selectors.statement_lines(pk))
     return render(request, "finance/statement.html", {
         "statement": found, "totals": selectors.statement_totals(pk), "page": page, "columns": LINE_COLUMNS,
-        "rows": rows_of(LINE_COLUMNS, page)})
+        "rows": cells(LINE_COLUMNS, page)})
 
 
 @finance_access
@@ -112,7 +112,7 @@ def issues(request):
         return csv_download(ISSUE_COLUMNS, listed.iterator(), filename=f"payment-issues-{tab}.csv")
     page = _page(request, listed)
     return render(request, "finance/issues.html", {
-        "tab": tab, "tabs": ISSUE_TABS, "page": page, "columns": ISSUE_COLUMNS, "rows": rows_of(ISSUE_COLUMNS, page),
+        "tab": tab, "tabs": ISSUE_TABS, "page": page, "columns": ISSUE_COLUMNS, "rows": cells(ISSUE_COLUMNS, page),
         "query": f"tab={tab}&", "csv_url": f"?tab={tab}&format=csv"})
 
 
@@ -173,7 +173,7 @@ def refunds(request):
         return csv_download(REFUND_COLUMNS, selectors.refunds_waiting().iterator(), filename="refunds-waiting.csv")
     page = _page(request, selectors.refunds_waiting())
     return render(request, "finance/refunds.html", {"page": page, "columns": REFUND_COLUMNS, "items": list(zip(
-        page, rows_of(REFUND_COLUMNS, page), strict=True))})
+        page, cells(REFUND_COLUMNS, page), strict=True))})
 
 
 # A refund's two endings: the engine's service and what the officer is told.
@@ -216,10 +216,10 @@ def totals(request):
     query = urlencode({"date_from": start.isoformat(), "date_to": end.isoformat()})
     return render(request, "finance/totals.html", {
         "form": form, "start": start, "end": end,
-        "tables": [(_("Per service"), total_columns("service"), rows_of(total_columns("service"), per_service),
+        "tables": [(_("Per service"), total_columns("service"), cells(total_columns("service"), per_service),
                     f"?{query}&by=service&format=csv"),
                    (_("Per department"), total_columns("department"),
-                    rows_of(total_columns("department"), per_department), f"?{query}&by=department&format=csv")]})
+                    cells(total_columns("department"), per_department), f"?{query}&by=department&format=csv")]})
 
 
 @finance_access

@@ -1,4 +1,5 @@
-"""Which real services a test run has: PostgreSQL through DATABASE_URL, Redis through REDIS_URL."""
+"""Which real services a test run has (PostgreSQL through DATABASE_URL, Redis through REDIS_URL),
+and the waiting on and stopping of the processes the tests start of their own."""
 
 import functools
 import os
@@ -54,3 +55,17 @@ def wait_until_answering(url: str, *, seconds: float, what: str) -> None:
         if time.monotonic() > deadline:
             raise TimeoutError(f"{what} did not answer")
         time.sleep(0.05)
+
+
+def process_stop(process, *, seconds: float = 5) -> None:
+    """Stop a process the tests started: asked to end (SIGTERM), killed if it has not after ``seconds``."""
+    import subprocess
+
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=seconds)

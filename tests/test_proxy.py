@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.services import process_stop
+
 ROOT = Path(__file__).resolve().parents[1]
 CADDYFILE = ROOT / "deploy" / "Caddyfile"
 
@@ -73,8 +75,7 @@ def proxy(tmp_path):
         Recorder.seen = []
         yield f"http://127.0.0.1:{port}"
     finally:
-        process.terminate()
-        process.wait(10)
+        process_stop(process, seconds=10)
         upstream.shutdown()
 
 

@@ -3,10 +3,10 @@ supervisor, everything their department handles; the supervising office's includ
 to it), a complaint's page (each opening on record), the answer and a supervisor's handing over."""
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from approvals import complaint_selectors, complaints
@@ -19,21 +19,17 @@ from core.errors import ValidationFailed, WorkflowError
 from core.forms import apply_errors
 
 from .complaint_forms import AnswerForm, ReassignForm
+from .tabbed_lists import tabbed_page
 from .views import found_or_denied, staff_required
 
-TABS = ("open", "closed")
+TABS = (("open", gettext_lazy("To answer")), ("closed", gettext_lazy("Answered, closed or sent on")))
 
 
 @staff_required
 def complaint_list(request):
-    tab = request.GET.get("tab") if request.GET.get("tab") in TABS else "open"
-    paginator = Paginator(complaint_selectors.complaints_for_staff(request.user, open_only=tab == "open"),
-                          complaint_selectors.STAFF_PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
-    return render(request, "workspace/complaints/list.html", {
-        "tab": tab, "page": page, "complaints": list(page.object_list), "today": local_today(),
-        "tabs": [("open", _("To answer")), ("closed", _("Answered, closed or sent on"))],
-    })
+    context = tabbed_page(request, TABS, lambda tab: complaint_selectors.complaints_for_staff(
+        request.user, open_only=tab == "open"), complaint_selectors.STAFF_PAGE_SIZE)
+    return render(request, "workspace/complaints/list.html", {**context, "complaints": list(context["page"])})
 
 
 def _complaint(request, pk) -> tuple[Complaint, bool]:

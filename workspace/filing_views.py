@@ -2,10 +2,10 @@
 filing's page (exactly what the filing lists, its opening on record) and acknowledging it."""
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from approvals import filings
@@ -19,22 +19,18 @@ from audit.services import access_denied, access_record, client_ip
 from core.errors import WorkflowError
 
 from . import selectors
+from .tabbed_lists import tabbed_page
 from .views import found_or_denied, staff_required
 
-TABS = ("waiting", "acknowledged")
+TABS = (("waiting", gettext_lazy("To acknowledge")), ("acknowledged", gettext_lazy("Acknowledged")))
 
 
 @staff_required
 def filing_list(request):
     """The filings of the user's departments: to acknowledge (oldest first) or acknowledged."""
-    tab = request.GET.get("tab") if request.GET.get("tab") in TABS else "waiting"
-    paginator = Paginator(selectors.filings_for_officer(request.user, acknowledged=tab == "acknowledged"),
-                          selectors.FILINGS_PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
-    return render(request, "departments/filings.html", {
-        "tab": tab, "page": page, "filings": list(page.object_list), "today": local_today(),
-        "tabs": [("waiting", _("To acknowledge")), ("acknowledged", _("Acknowledged"))],
-    })
+    context = tabbed_page(request, TABS, lambda tab: selectors.filings_for_officer(
+        request.user, acknowledged=tab == "acknowledged"), selectors.FILINGS_PAGE_SIZE)
+    return render(request, "departments/filings.html", {**context, "filings": list(context["page"])})
 
 
 def _filing(request, pk):

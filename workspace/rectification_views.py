@@ -4,10 +4,10 @@ department may see of the application: its opening is on record) with the accoun
 giving a case to a colleague."""
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from approvals import rectification_selectors as selectors
@@ -23,24 +23,21 @@ from core.forms import apply_errors
 from departments.access import department_members
 
 from .rectification_forms import AccountForm, ReassignForm
+from .tabbed_lists import tabbed_page
 from .views import found_or_denied, staff_required
 
-TABS = ("open", "closed")
+TABS = (("open", gettext_lazy("To rectify")), ("closed", gettext_lazy("Rectified")))
 
 
 @staff_required
 def rectification_list(request):
     supervised = bool(selectors.supervised_department_ids(request.user))
     scope = request.GET.get("scope") if supervised and request.GET.get("scope") in selectors.SCOPES else "mine"
-    tab = request.GET.get("tab") if request.GET.get("tab") in TABS else "open"
-    paginator = Paginator(selectors.rectifications_for_officer(request.user, scope=scope, closed=tab == "closed"),
-                          selectors.QUEUE_PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
+    context = tabbed_page(request, TABS, lambda tab: selectors.rectifications_for_officer(
+        request.user, scope=scope, closed=tab == "closed"), selectors.QUEUE_PAGE_SIZE)
     return render(request, "rectifications/queue.html", {
-        "scope": scope, "tab": tab, "page": page, "cases": list(page.object_list), "today": local_today(),
-        "supervised": supervised,
+        **context, "scope": scope, "cases": list(context["page"]), "supervised": supervised,
         "scopes": [("mine", _("My cases")), ("department", _("My departments' cases"))],
-        "tabs": [("open", _("To rectify")), ("closed", _("Rectified"))],
     })
 
 

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
+from django.core import mail
 
 from approvals import complaint_selectors, complaints
 from approvals.complaint_links import LinkExpired, LinkInvalid, confirm_token
@@ -25,6 +26,7 @@ from approvals.models import (
     Notification,
     NotificationKind,
 )
+from approvals.notifications import notification_send_email
 from audit.models import Action, AuditEvent
 from core.errors import InvalidTransition, ValidationFailed
 from departments.models import Department
@@ -258,6 +260,76 @@ def test_not_satisfied_escalates_once_to_the_office_whose_answer_closes_it(filed
     assert [r for r, _p in notified(NotificationKind.COMPLAINT_ASSIGNED)] == sorted([supervisor.pk, office.supervisor.pk])
     with pytest.raises(InvalidTransition):
         complaints.complaint_verdict(complaint_id=filed.pk, actor=citizen, satisfied=True)
+
+
+def mails_of(kind) -> list:
+    """Sends the mail of each notification of this kind; returns the messages, in recipient order."""
+    mail.outbox.clear()
+    for n in Notification.objects.filter(kind=kind).order_by("recipient_id"):
+        assert notification_send_email(notification_id=n.pk) == "sent"
+    return list(mail.outbox)
+
+
+def test_the_first_answerer_is_told_once_where_the_complaint_went(filed, officers, office, citizen, on, settings):
+    settings.SITE_URL = "https://portal.example.gov"
+    supervisor = officers["health_supervisor"]
+    on(date(2026, 11, 25))
+    complaints.complaint_answer(complaint_id=filed.pk, actor=supervisor, text="Your file was complete; it is decided.",
+                                upheld=False)
+    before = set(Notification.objects.values_list("pk", flat=True))
+    complaints.complaint_verdict(complaint_id=filed.pk, actor=citizen, satisfied=False, reason="It took five weeks.")
+
+    filed.refresh_from_db()
+    params = {"complaint": filed.pk, "reference": filed.reference, "due_date": "2026-12-09"}
+    made = Notification.objects.exclude(pk__in=before)
+    assert sorted((n.recipient_id, n.kind, n.params) for n in made) == sorted([
+        (supervisor.pk, NotificationKind.COMPLAINT_ESCALATED_FROM_YOU, params),
+        (office.supervisor.pk, NotificationKind.COMPLAINT_ASSIGNED, params),
+        (citizen.pk, NotificationKind.COMPLAINT_ESCALATED, params)])
+
+    office_page = f"https://portal.example.gov/officer/complaints/{filed.pk}/"
+    told, = mails_of(NotificationKind.COMPLAINT_ESCALATED_FROM_YOU)
+    assert (told.to, told.subject) == ([supervisor.email],
+                                       f"[{filed.reference}] A complaint you answered went to the supervising office")
+    assert told.body == (
+        f"Dear {supervisor.get_short_name()},\n\n"
+        f"The complainant was not satisfied with your answer to complaint {filed.reference}: the supervising office "
+        "now handles it and answers by 2026-12-09. You can still read the complaint and your answer.\n\n"
+        f"{office_page}\n\n"
+        "One-stop government service portal\n")
+    # The complainant's and the office's mails say what they said before.
+    to_citizen, = mails_of(NotificationKind.COMPLAINT_ESCALATED)
+    assert (to_citizen.to, to_citizen.subject) == (
+        [citizen.email], f"[{filed.reference}] Your complaint went to the supervising office")
+    assert to_citizen.body == (
+        f"Dear {citizen.get_short_name()},\n\n"
+        f"You were not satisfied with the answer to complaint {filed.reference}: the supervising office now handles "
+        "it and answers by 2026-12-09.\n\n"
+        f"https://portal.example.gov/complaints/{filed.pk}/\n\n"
+        "One-stop government service portal\n")
+    to_office = [m for m in mails_of(NotificationKind.COMPLAINT_ASSIGNED) if m.to == [office.supervisor.email]]
+    assert [(m.subject, m.body) for m in to_office] == [(
+        f"[{filed.reference}] Complaint for you to answer",
+        f"Dear {office.supervisor.get_short_name()},\n\n"
+        f"Complaint {filed.reference} is yours to answer, by 2026-12-09.\n\n"
+        f"{office_page}\n\n"
+        "One-stop government service portal\n")]
+
+
+def test_whoever_answers_again_at_the_office_is_told_only_as_its_handler(citizen, office, officers):
+    """A complaint about a department as a whole is the office's from the start: its second answer is
+    the same person's, who is told once, as the handler."""
+    health = Department.objects.get(code="health")
+    complaint = complaints.complaint_file(complainant=citizen, grounds=Grounds(
+        about=ComplaintAbout.DEPARTMENT, category=ComplaintCategory.SLOW, department_id=health.pk,
+        text="The queue at the counter took four hours."))
+    complaints.complaint_answer(complaint_id=complaint.pk, actor=office.supervisor, text="We will add a counter.",
+                                upheld=True)
+    complaints.complaint_verdict(complaint_id=complaint.pk, actor=citizen, satisfied=False, reason="Not enough.")
+    complaint.refresh_from_db()
+    assert (complaint.status, complaint.handler_id) == ("escalated", office.supervisor.pk)
+    assert Notification.objects.filter(kind=NotificationKind.COMPLAINT_ESCALATED_FROM_YOU).count() == 0
+    assert [r for r, _p in notified(NotificationKind.COMPLAINT_ASSIGNED)] == [office.supervisor.pk, office.supervisor.pk]
 
 
 def test_satisfied_closes_it(filed, officers, citizen):

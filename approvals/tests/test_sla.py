@@ -26,7 +26,7 @@ from django.utils import timezone
 from approvals import sla, workflow
 from approvals.models import ApplicationStatus, Notification, NotificationKind, Review, ReviewStatus
 from approvals.notifications import notify
-from approvals.sla import clock_resume, clock_start, local_today, sla_scan
+from approvals.sla import clock_resume, clock_start, local_date, local_today, sla_scan
 from audit.models import Action, AuditEvent
 from catalogue.calendar import calendar_change
 from catalogue.models import DepartmentCalendar, Holiday, WorkingWeekend
@@ -168,6 +168,13 @@ def test_today_is_the_portals_date_whatever_zone_is_active(travel):
     with timezone.override(ZoneInfo("America/New_York")):
         assert timezone.localdate() == date(2026, 11, 19)
         assert local_today() == FRIDAY
+
+
+def test_a_moments_day_is_the_portals_whatever_zone_is_active():
+    moment = datetime(2026, 11, 19, 17, 30, tzinfo=ZoneInfo("UTC"))  # Friday 01:30 in Shanghai
+    with timezone.override(ZoneInfo("America/New_York")):
+        assert timezone.localdate(moment) == date(2026, 11, 19)
+        assert local_date(moment) == date(2026, 11, 20)
 
 
 # --- The scan: reminder, yellow card, red card -------------------------------------------------------

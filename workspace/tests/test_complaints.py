@@ -126,3 +126,21 @@ def test_the_complaints_queue_costs_the_same_for_one_and_two(client, citizen, of
     two = count_queries(client, url)
     assert len(two) == len(one), [q["sql"] for q in two.captured_queries]
     assert client.get(url).content.decode().count("C-20") == 2
+
+
+def test_the_first_answerer_finds_the_escalated_complaint_from_their_notifications(client, filed, officers, citizen,
+                                                                                  office):
+    supervisor = officers["health_supervisor"]
+    complaints.complaint_answer(complaint_id=filed.pk, actor=supervisor, text="It is decided.", upheld=False)
+    complaints.complaint_verdict(complaint_id=filed.pk, actor=citizen, satisfied=False, reason="It took five weeks.")
+    client.force_login(supervisor)
+    listing = client.get(reverse("approvals:notifications")).content.decode()
+    page = reverse("departments:complaint", args=[filed.pk])
+    assert listing.count("<strong>A complaint you answered went to the supervising office</strong>") == 1
+    # This notice and the first one (the complaint to answer) both link to the complaint.
+    assert listing.count(f'<a href="{page}">{filed.reference}</a>') == 2
+    opened = client.get(page)
+    assert (opened.status_code, opened.context["answer_form"]) == (200, None)
+    client.force_login(citizen)
+    mine = client.get(reverse("approvals:notifications")).content.decode()
+    assert mine.count(f'<a href="{reverse("complaints:detail", args=[filed.pk])}">{filed.reference}</a>') == 3

@@ -405,3 +405,17 @@ def test_the_migration_puts_earlier_grants_on_record_and_drops_leftovers(applica
         ("supervisor.fire@example.gov", "fire")]
     assert set(ApplicationUserObjectPermission.objects.values_list("share__department_id", "membership__department_id")) \
         == {(building["department"].pk, building["department"].pk), (fire.pk, fire.pk)}
+
+
+def test_the_admin_shows_shares_and_changes_none(admin_client, application, health, officers, building):
+    share = sharing.application_share(review_id=health.pk, actor=officers["health_supervisor"],
+                                      department_id=building["department"].pk, days=7, reason="Opinion please")
+    before = list(ApplicationShare.objects.values())
+    page = admin_client.get(reverse("admin:approvals_applicationshare_change", args=[share.pk]))
+    assert page.status_code == 200 and b'name="_save"' not in page.content
+    assert admin_client.get(reverse("admin:approvals_applicationshare_add")).status_code == 403
+    assert admin_client.post(reverse("admin:approvals_applicationshare_change", args=[share.pk]),
+                             {"reason": "Changed"}).status_code == 403
+    assert admin_client.post(reverse("admin:approvals_applicationshare_delete", args=[share.pk]),
+                             {"post": "yes"}).status_code == 403
+    assert list(ApplicationShare.objects.values()) == before
