@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('approvals', '0033_application_renewal'),
+        ('approvals', '0034_permit_amendment'),
     ]
 
     operations = [
