@@ -37,6 +37,19 @@ def require_tool(present: bool, message: str) -> None:
     pytest.skip(message)
 
 
+def stop_process(process) -> None:
+    """End a process the tests started (a subprocess.Popen): SIGTERM, then SIGKILL after 5 s."""
+    import subprocess
+
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+
 def wait_until_answering(url: str, *, seconds: float, what: str) -> None:
     """Poll ``url`` until it answers 200 (a process of the tests' own just started); TimeoutError
     naming ``what`` after ``seconds``."""

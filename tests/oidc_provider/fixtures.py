@@ -21,7 +21,7 @@ import httpx
 import pytest
 from stdnum.cn import ric
 
-from tests.services import require_tool, wait_until_answering
+from tests.services import require_tool, stop_process, wait_until_answering
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "tests" / "oidc_provider" / "provider.mjs"
@@ -99,13 +99,7 @@ class LocalProvider:
                                                  "post_logout_redirect_uri": f"{site_url}/"})
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
+        stop_process(self.process)
 
 
 def start_provider(directory: Path, *, site_url: str = TEST_SERVER, timeout: float = 20.0) -> LocalProvider:

@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.services import wait_until_answering
+from tests.services import stop_process, wait_until_answering
 
 ROOT = Path(__file__).resolve().parents[2]
 RECORDS = Path(__file__).resolve().parent / "records.json"
@@ -54,13 +54,7 @@ class RegisterProcess:
     log: Path
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
+        stop_process(self.process)
 
 
 def service_database_url(tmp: Path) -> str:
