@@ -321,7 +321,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_PERMISSIONS = 0o640
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750  # citizens' files: never readable by other local users
 # Files no row names (an upload whose transaction rolled back) are deleted by a nightly sweep once
-# this old (portal.media_sweep); only these folders of MEDIA_ROOT, where the file fields write.
+# this old (portal.media_sweep); only these folders of the storage, where the file fields write.
 MEDIA_SWEEP_GRACE_HOURS = env.float("MEDIA_SWEEP_GRACE_HOURS", default=24)
 MEDIA_SWEEP_FOLDERS = ("attachments", "consents", "guides", "opinions", "permits", "statements")
 # The largest bank statement a finance officer may upload (payments.statements); the page's body
