@@ -11,27 +11,7 @@ unsigned, so the bucket's own access rules refuse them."""
 from collections.abc import Iterator
 from datetime import datetime
 
-from django.conf import settings
 from django.core.files.storage import Storage
-from django.utils.encoding import filepath_to_uri
-from storages.backends.s3 import S3Storage
-
-
-class PrivateS3Storage(S3Storage):
-    """A private bucket: no public ACL, no signed links (a signed link would be a way to a
-    citizen's file that skips the portal's access checks and audit)."""
-
-    def url(self, name, parameters=None, expire=None, http_method=None):
-        # The same unserved address the file system gives: nothing answers it.
-        return f"{settings.MEDIA_URL}{filepath_to_uri(name)}"
-
-    def files_modified_before(self, folder: str, cutoff: datetime) -> Iterator[str]:
-        """Names under ``folder`` last written before ``cutoff``, read from the bucket's listing
-        (a page of 1,000 keys with their dates per request, no request per file)."""
-        root = f"{self.location}/" if self.location else ""
-        for summary in self.bucket.objects.filter(Prefix=f"{root}{folder.strip('/')}/"):
-            if summary.last_modified < cutoff:
-                yield summary.key[len(root):]
 
 
 def files_modified_before(storage: Storage, folder: str, cutoff: datetime) -> Iterator[str]:

@@ -59,5 +59,5 @@ def test_the_production_settings_accept_the_stacks_environment(tmp_path):
     result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=environment, capture_output=True, text=True,
                             timeout=60)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["core.storage.PrivateS3Storage", "portal",
+    assert result.stdout.split() == ["core.private_s3.PrivateS3Storage", "portal",
                                      "django.core.cache.backends.redis.RedisCache", "redis://redis:6379/0"]

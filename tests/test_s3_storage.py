@@ -30,7 +30,7 @@ from approvals.tests.hostile_files import DISARMED_PDFS, UNREADABLE_PDFS
 from audit.models import Action, AuditEvent
 from catalogue.models import GuideFile
 from catalogue.tests.conftest import DEMO
-from core.storage import PrivateS3Storage
+from core.private_s3 import PrivateS3Storage
 from departments.models import Department
 from permits.models import Permit
 from permits.services import permit_file_store, permit_pdf
@@ -209,3 +209,20 @@ def test_the_sweep_deletes_the_buckets_old_files_no_row_names(client, bucket, re
     assert sorted(media_sweep(now=later)) == sorted(orphans)
     assert bucket.keys() == kept | {"elsewhere/keep.txt"}
     assert Permit.objects.count() == 0
+
+
+def test_a_prefix_keeps_the_portals_files_in_a_folder_of_the_bucket(bucket, settings):
+    options = {**settings.STORAGES["default"]["OPTIONS"], "location": "city-portal"}
+    storage = PrivateS3Storage(**options)
+    name = storage.save("attachments/3/0a1b2c", ContentFile(b"%PDF-1.7 a file"))
+    assert name == "attachments/3/0a1b2c"
+    assert bucket.keys() == {"city-portal/attachments/3/0a1b2c"}
+    with storage.open(name) as stored:
+        assert stored.read() == b"%PDF-1.7 a file"
+    later = timezone.now() + timedelta(minutes=5)
+    assert list(storage.files_modified_before("attachments", later)) == [name]
+    assert list(storage.files_modified_before("attachments", timezone.now() - timedelta(minutes=5))) == []
+    assert list(storage.files_modified_before("permits", later)) == []
+    # A name already taken gets another: an upload never replaces a file.
+    second = storage.save("attachments/3/0a1b2c", ContentFile(b"%PDF-1.7 another"))
+    assert second != name and bucket.read(f"city-portal/{name}") == b"%PDF-1.7 a file"

@@ -1,5 +1,5 @@
 """The default file storage, from the environment: the file system under MEDIA_ROOT, or with
-S3_BUCKET a private bucket of an S3-compatible object store (core.storage.PrivateS3Storage),
+S3_BUCKET a private bucket of an S3-compatible object store (core.private_s3.PrivateS3Storage),
 which every web server and worker on every host shares. See docs/storage.md."""
 
 import environ
@@ -19,7 +19,7 @@ def default_file_storage(env: environ.Env, *, spool_bytes: int) -> dict:
 
     endpoint = env.str("S3_ENDPOINT_URL", default="") or None
     return {
-        "BACKEND": "core.storage.PrivateS3Storage",
+        "BACKEND": "core.private_s3.PrivateS3Storage",
         "OPTIONS": {
             "bucket_name": bucket,
             "endpoint_url": endpoint,

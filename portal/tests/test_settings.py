@@ -198,7 +198,7 @@ def test_files_stay_on_the_file_system_without_a_bucket(tmp_path):
 def test_a_bucket_puts_files_in_a_private_s3_compatible_store(tmp_path):
     s = read_storage("production", tmp_path, S3_BUCKET="portal-files", S3_ENDPOINT_URL="http://minio:9000",
                      S3_ACCESS_KEY_ID="portal", S3_SECRET_ACCESS_KEY="minio-secret", S3_PREFIX="/city/")
-    assert s["backend"] == "core.storage.PrivateS3Storage"
+    assert s["backend"] == "core.private_s3.PrivateS3Storage"
     assert s["options"] == {
         "bucket_name": "portal-files", "endpoint_url": "http://minio:9000", "region_name": "us-east-1",
         "access_key": "portal", "secret_key": "minio-secret", "location": "city", "addressing_style": "path",
