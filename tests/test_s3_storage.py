@@ -226,3 +226,49 @@ def test_a_prefix_keeps_the_portals_files_in_a_folder_of_the_bucket(bucket, sett
     # A name already taken gets another: an upload never replaces a file.
     second = storage.save("attachments/3/0a1b2c", ContentFile(b"%PDF-1.7 another"))
     assert second != name and bucket.read(f"city-portal/{name}") == b"%PDF-1.7 a file"
+
+
+@pytest.fixture
+def store_down(bucket, settings):
+    """From now on the portal reaches the store at an address where nothing answers."""
+    from tests.s3_server import _free_port
+
+    def _down():
+        options = {**settings.STORAGES["default"]["OPTIONS"], "endpoint_url": f"http://127.0.0.1:{_free_port()}"}
+        settings.STORAGES = {**settings.STORAGES, "default": {**settings.STORAGES["default"], "OPTIONS": options}}
+    return _down
+
+
+STORE_DOWN = ("The store that keeps files did not answer. Nothing was saved from this request, and nothing saved "
+              "before was lost. Try again in a few minutes.")
+
+
+def test_a_store_that_does_not_answer_gets_a_page_that_says_so_and_nothing_half_kept(client, bucket, store_down,
+                                                                                      restaurant, citizen, caplog):
+    store_down()
+    application, response = uploaded_through_the_form(client, restaurant, citizen, FORM)
+    assert (response.status_code, response["Retry-After"]) == (503, "120")
+    page = html.unescape(response.content.decode())
+    assert "Files cannot be stored or opened just now" in page and STORE_DOWN in page
+    assert not application.attachments.exists()
+    assert [r.levelname for r in caplog.records if r.name == "portal.storage_errors"] == ["ERROR"]
+    bucket.assert_nothing_on_local_disk()
+
+
+def test_downloads_while_the_store_is_down_answer_503_on_the_pages_and_in_the_api(client, bucket, store_down,
+                                                                                   restaurant, citizen, officers):
+    application, _response = uploaded_through_the_form(client, restaurant, citizen, FORM)
+    workflow.application_submit(application_id=application.pk, actor=citizen)
+    attachment = application.attachments.get()
+    review = application.reviews.get(department__code="health")
+    _token, clear = api_token_create(kind=TokenKind.DEPARTMENT, name="health system",
+                                     department=Department.objects.get(code="health"))
+    store_down()
+    response = client.get(reverse("approvals:attachment", args=[application.pk, attachment.pk]))
+    assert response.status_code == 503
+    assert STORE_DOWN in html.unescape(response.content.decode())
+    response = client.get(f"/api/v1/reviews/{review.pk}/attachments/{attachment.pk}/",
+                          HTTP_AUTHORIZATION=f"Bearer {clear}")
+    assert (response.status_code, response["Retry-After"]) == (503, "120")
+    assert response.json() == {"error": {"code": "storage_unavailable", "fields": {}, "message": (
+        "Files cannot be stored or opened just now. Nothing was saved from this request; try again in a few minutes.")}}

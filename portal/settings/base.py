@@ -77,6 +77,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     # Before anything reads a body (CsrfViewMiddleware reads a form's fields): 413 from Content-Length.
     "portal.request_limits.RequestSizeMiddleware",
+    # The file store not answering: a 503 that says so, never a 500.
+    "portal.storage_errors.StorageUnavailableMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
