@@ -49,6 +49,17 @@ def test_friendly_error_page(status, language, error_urls):
         assert marker not in html
 
 
+def test_the_file_store_not_answering_is_a_503_page_never_a_500(error_urls, caplog):
+    response = fetch("/test-errors/503/", "en")
+    html = response.content.decode()
+    assert (response.status_code, response["Retry-After"]) == (503, "120")
+    assert "<h1>Files cannot be stored or opened just now</h1>" in html
+    assert 'class="portal-header' in html and 'href="/contact/"' in html
+    assert "objectstore" not in html
+    [record] = [r for r in caplog.records if r.name == "portal.storage_errors"]
+    assert record.levelname == "ERROR" and "http://objectstore:9000/portal/attachments/1/x" in record.getMessage()
+
+
 def test_previous_page_link_only_for_this_site(error_urls):
     html = fetch("/no-such-page/", "en", HTTP_REFERER="https://evil.example/phish").content.decode()
     assert "evil.example" not in html
