@@ -1,4 +1,4 @@
-"""Friendly 404, 403, 429 and 500 pages: in the site's layout, in both languages, with a way back
+"""Friendly 404, 403, 429, 503 and 500 pages: in the site's layout, in both languages, with a way back
 and a contact link, never Django's debug page."""
 
 import pytest
