@@ -21,9 +21,11 @@ WORKDIR /app
 COPY requirements.txt .
 RUN pip install -r requirements.txt
 COPY . .
-# collectstatic needs keys and an address to import the production settings; none is kept in the image.
+# collectstatic needs keys, an address and Redis URLs to import the production settings (it connects to
+# nothing); none is kept in the image.
 RUN SECRET_KEY=build-only-not-a-secret-build-only-not-a-secret-build-only SITE_URL=https://build.invalid \
       API_WEBHOOK_SECRET_KEYS=build-only-not-a-key \
+      CACHE_URL=redis://build.invalid:6379/1 CELERY_BROKER_URL=redis://build.invalid:6379/0 \
       python manage.py collectstatic --noinput \
  && mkdir -p /var/lib/portal/media \
  && chown -R portal:portal /var/lib/portal \

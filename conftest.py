@@ -15,10 +15,11 @@ from tests.services import postgres_configured, redis_reachable, redis_url
 # after approval (a service told to two bodies, their staff, an approved application), a real
 # OpenID Connect provider run by node (tests/oidc_provider), and the database roles (the owner for
 # the test process, the application role where it matters), and the reference register service
-# (tests/register_service), and a badly rated application being rectified.
+# (tests/register_service), a badly rated application being rectified, and an S3-compatible server
+# (tests/s3_server).
 pytest_plugins = ["tests.engine_fixtures", "tests.filing_fixtures", "tests.oidc_provider.fixtures",
                   "tests.database_roles", "tests.register_service.fixtures", "tests.bundle_fixtures",
-                  "tests.complaint_fixtures", "tests.rectification_fixtures", "tests.fee_fixtures"]
+                  "tests.complaint_fixtures", "tests.rectification_fixtures", "tests.fee_fixtures", "tests.s3_server"]
 
 STRICT = os.environ.get("STRICT") == "1"
 

@@ -26,8 +26,10 @@ CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "8"))
 CALM_CONCURRENCY = os.cpu_count() or 1
 MIXED_APPLICATIONS = int(os.environ.get("BENCH_MIXED_APPLICATIONS", "1000"))
 VAR = ROOT / "var" / "bench"
-# BENCH_ONLY=queue (or pipeline, permits, dashboard, forms, bundles; comma-separated) runs those parts; all by default.
-PARTS = [p.strip() for p in os.environ.get("BENCH_ONLY", "pipeline,queue,permits,dashboard,forms,bundles").split(",")
+# BENCH_ONLY=queue (or pipeline, permits, dashboard, forms, bundles, storage; comma-separated) runs those parts; all
+# by default.
+PARTS = [p.strip() for p in os.environ.get("BENCH_ONLY", "pipeline,queue,permits,dashboard,forms,bundles,storage")
+         .split(",")
          if p.strip()]
 # The officer workspace runs on a generated history in a database of its own, kept between runs
 # when BENCH_HISTORY_REUSE=1 and it already holds BENCH_HISTORY applications.
@@ -166,6 +168,8 @@ def main():
         conditional_forms()
     if "bundles" in PARTS:
         bundles()
+    if "storage" in PARTS:
+        file_storage()
 
 
 def pipeline():
@@ -482,6 +486,32 @@ def bundles():
         lines.append(f"| {name} | {m['questions_together']} | {m['questions_separately']} | "
                      f"{m['submissions_together']} | {m['submissions_separately']} |")
     replace_section(ROOT / "docs" / "benchmarks.md", "## Bundles", "\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+def file_storage():
+    """Storing and serving a permit and an upload: the bucket (moto's S3 server) against the file system
+    (bench/storage.py)."""
+    runs = 60
+    result = json.loads(subprocess.run([PY, str(ROOT / "bench" / "storage.py"), str(runs)], cwd=ROOT, env=env(),
+                                       check=True, text=True, stdout=subprocess.PIPE).stdout)
+    lines = [
+        "## File storage", "",
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node()} ({os.cpu_count()} cores), one process, "
+        f"{runs} timings after 5 warm-up ones, the two backends interleaved, through the storage API the portal uses: "
+        "store (a new name, as uploads and permits get) and download (open, then stream through FileResponse, as the "
+        "download views do). The bucket is moto's S3 server on the same machine (`core.private_s3.PrivateS3Storage`, "
+        "settings from `S3_*`), so the figures hold the client's and a local server's work, no network between "
+        "hosts: a download from the bucket is a HEAD and a GET, a store a HEAD (is the name free?) and a PUT.", "",
+        f"Command: `make bench BENCH_ONLY=storage` (one run: `.venv/bin/python bench/storage.py {runs}`)", "",
+        "| file | operation | file system p50 / p95 ms | bucket p50 / p95 ms | bucket ÷ file system (p50) |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for row in result["figures"]:
+        size = result["sizes"][row["file"]] // 1024
+        lines.append(f"| {row['file']} ({size} KiB) | {row['operation']} | {row['file system']['p50']} / "
+                     f"{row['file system']['p95']} | {row['bucket']['p50']} / {row['bucket']['p95']} | {row['ratio']} |")
+    replace_section(ROOT / "docs" / "benchmarks.md", "## File storage", "\n".join(lines) + "\n")
     print("\n".join(lines))
 
 

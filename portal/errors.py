@@ -1,4 +1,4 @@
-"""The friendly error pages: 404, 403, 413, 429 and 500, in the site's layout and the visitor's language.
+"""The friendly error pages: 404, 403, 413, 429, 503 and 500, in the site's layout and the visitor's language.
 
 Each offers a way back (the home page, and the previous page when it was one of ours) and the
 contact page. The 500 page is rendered without context processors and without the signed-in user,
@@ -51,6 +51,11 @@ def request_too_large(request, *, reason: str):
     """What was sent is larger than its page accepts (portal.request_limits), and was not read.
     The way back is the page itself: the form it was sent from, to choose again."""
     return _render(request, "413.html", 413, extra={"reason": reason, "previous_page": request.get_full_path()})
+
+
+def storage_unavailable(request):
+    """503: the file store did not answer (portal.storage_errors)."""
+    return _render(request, "503.html", 503)
 
 
 def server_error(request):

@@ -39,12 +39,12 @@ def body_limit(request) -> int:
         return settings.UPLOAD_MAX_REQUEST_BYTES
     if name == PERMIT_FILE_ROUTE:
         return min(settings.PERMIT_VERIFY_UPLOAD_MAX_BYTES + FORM_OVERHEAD_BYTES, settings.UPLOAD_MAX_REQUEST_BYTES)
-    if _is_api(request):
+    if is_api(request):
         return settings.API_MAX_BODY_BYTES
     return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
 
 
-def _is_api(request) -> bool:
+def is_api(request) -> bool:
     return bool(request.resolver_match) and "api" in request.resolver_match.namespaces
 
 
@@ -69,7 +69,7 @@ class RequestSizeMiddleware:
         request.body_limit = body_limit(request)
         if _declared_length(request) > request.body_limit:
             return too_large(request)
-        if request.method == "POST" and not _is_api(request) and request.content_type == "multipart/form-data":
+        if request.method == "POST" and not is_api(request) and request.content_type == "multipart/form-data":
             try:  # read it now, under CappedUploadHandler, rather than in CsrfViewMiddleware
                 request.FILES  # noqa: B018
             except UploadTooLarge:
@@ -85,7 +85,7 @@ class RequestSizeMiddleware:
 def too_large(request):
     """413: the API's JSON error, or a page that says what to do instead."""
     size = filesizeformat(getattr(request, "body_limit", None) or body_limit(request))
-    if _is_api(request):
+    if is_api(request):
         message = _("The request body is too large: at most %(size)s is accepted here.") % {"size": size}
         return JsonResponse({"error": {"code": "too_large", "message": message, "fields": {}}}, status=413)
     if request.resolver_match and request.resolver_match.view_name == PERMIT_FILE_ROUTE:

@@ -206,7 +206,8 @@ class Worker:
     """One ``celery -A portal worker`` process group serving one queue."""
 
     def __init__(self, *, queue: str, directory: Path, name: str, concurrency: int = 2, mail_dir: Path | None = None,
-                 claim_seconds: int = WORKER_CLAIM_SECONDS, database_role: dict | None = None):
+                 claim_seconds: int = WORKER_CLAIM_SECONDS, database_role: dict | None = None,
+                 media_root: Path | None = None):
         from django.conf import settings
 
 
@@ -221,7 +222,8 @@ class Worker:
             "CELERY_BROKER_URL": redis_url(),
             "CELERY_QUEUE": queue,
             "PORTAL_VAR_DIR": str(directory / "var"),
-            "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+            # A disk of its own stands for a worker on another host (its files in the bucket: tests/s3_server.py).
+            "MEDIA_ROOT": str(media_root or settings.MEDIA_ROOT),
             "PORTAL_RECONCILE_AFTER_SECONDS": str(claim_seconds),
             # The keys and checkpoints of the chain the test verifies.
             "AUDIT_CHAIN_KEYS_FILE": str(settings.AUDIT_CHAIN_KEYS_FILE),

@@ -285,7 +285,7 @@ def test_stored_files_and_their_folders_are_not_readable_by_other_local_users(re
     finally:
         os.umask(previous)
     attachment = application.attachments.get()
-    for stored in (Path(attachment.file.path), Path(attachment.disarmed_file.path)):
+    for stored in (media / attachment.file.name, media / attachment.disarmed_file.name):
         assert stat.S_IMODE(stored.stat().st_mode) == 0o640
         for folder in stored.relative_to(media).parents:
             if folder != Path("."):

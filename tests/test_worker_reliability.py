@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from django.core.files.storage import default_storage
 from django.urls import reverse
 
 from approvals import workflow
@@ -66,18 +67,22 @@ def idle_twice(queue: str, unacked_left: int = 0) -> bool:
     return broker_idle(queue, unacked_left=unacked_left)
 
 
-def permit_files(media_root) -> set[str]:
-    root = Path(media_root)
-    return {str(p.relative_to(root)) for p in (root / "permits").glob("*")} if (root / "permits").exists() else set()
+def permit_files() -> set[str]:
+    """The names of the stored permit files, wherever the storage keeps them."""
+    try:
+        return {f"permits/{name}" for name in default_storage.listdir("permits")[1]}
+    except FileNotFoundError:
+        return set()
 
 
 def assert_permits_intact(settings, applications):
-    """One current permit per application, its file the one on disk, its digest the file's."""
+    """One current permit per application, its file the one stored, its digest the file's."""
     permits = list(Permit.objects.filter(application__in=applications))
     assert sorted(p.application_id for p in permits) == sorted(a.pk for a in applications)
-    assert permit_files(settings.MEDIA_ROOT) == {p.file.name for p in permits}
+    assert permit_files() == {p.file.name for p in permits}
     for permit in permits:
-        content = (Path(settings.MEDIA_ROOT) / permit.file.name).read_bytes()
+        with permit.file.open("rb") as stored:
+            content = stored.read()
         assert content.startswith(b"%PDF"), permit.number
         assert hashlib.sha256(content).hexdigest() == permit.sha256, permit.number
 
@@ -289,3 +294,31 @@ def test_batched_nudges_route_and_mail_everything_through_a_real_worker(submit, 
     assert Review.objects.filter(application__in=applications[1:], stage=1, routed_at__isnull=False).count() == 33
     assert max(counts_by(Notification.objects.filter(kind=NotificationKind.REVIEW_ROUTED), "review_id").values()) == 1
     assert mails_in(mail_dir) == Notification.objects.count()
+
+
+@pytest.mark.s3
+def test_workers_on_disks_of_their_own_render_permits_into_the_shared_bucket(submit, officers, citizen, start_worker,
+                                                                             celery_queue, s3_storage, settings,
+                                                                             tmp_path, client):
+    """Two workers standing for two hosts (each its own MEDIA_ROOT, the bucket's S3_* variables from
+    the environment) render the permits; the web side (this process) serves them from the bucket,
+    and no file reaches any local disk."""
+    disks = [tmp_path / "host-a", tmp_path / "host-b"]
+    for n, disk in enumerate(disks):
+        start_worker(name=f"host{n}", media_root=disk)
+    applications = [submit() for _ in range(6)]
+    for application in applications:
+        approve_everything(application, officers)
+
+    def issued():
+        return Application.objects.filter(pk__in=[a.pk for a in applications], status=ApplicationStatus.ISSUED).count() == 6
+
+    wait_for(issued, timeout=90, what="both workers to render six permits into the bucket", details=state_summary)
+    assert_permits_intact(settings, applications)
+    client.force_login(citizen)
+    for permit in Permit.objects.filter(application__in=applications):
+        response = client.get(reverse("permits:download", args=[permit.number]))
+        assert response.status_code == 200
+        assert hashlib.sha256(b"".join(response.streaming_content)).hexdigest() == permit.sha256
+    for disk in (*disks, settings.MEDIA_ROOT):
+        assert [p for p in Path(disk).rglob("*") if p.is_file()] == [], disk

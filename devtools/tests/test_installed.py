@@ -24,6 +24,7 @@ def production(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     env.update(DJANGO_SETTINGS_MODULE="portal.settings.production", SECRET_KEY=secrets.token_urlsafe(64),
                SITE_URL="https://portal.example.gov", PORTAL_VAR_DIR=str(tmp_path / "var"),
                API_WEBHOOK_SECRET_KEYS=Fernet.generate_key().decode(),
+               CACHE_URL="redis://redis.internal:6379/1", CELERY_BROKER_URL="redis://redis.internal:6379/0",
                DATABASE_URL=os.environ.get("DATABASE_URL") or f"sqlite:///{tmp_path / 'portal.sqlite3'}")
     return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
 

@@ -22,6 +22,19 @@ def approve_all(application, officers):
     return Permit.objects.get(application=application)
 
 
+def stored_bytes(field_file) -> bytes:
+    """A stored file's content, read through the storage, wherever it keeps files."""
+    with field_file.open("rb") as handle:
+        return handle.read()
+
+
+def local_copy(permit, tmp_path) -> str:
+    """The stored permit copied to a file, for the command-line tools that read one (poppler)."""
+    path = tmp_path / f"{permit.number}.pdf"
+    path.write_bytes(stored_bytes(permit.file))
+    return str(path)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits_and_our_address(settings):
     settings.SITE_URL = "http://127.0.0.1:8000"  # the address the tests expect in QR codes and permit.json

@@ -16,6 +16,8 @@ from permits.rendering import printable
 from permits.signing import check_signature
 from tests.client import PortalClient
 
+from .conftest import local_copy, stored_bytes
+
 pytestmark = pytest.mark.django_db
 
 
@@ -23,9 +25,9 @@ def run(*args) -> str:
     return subprocess.run(args, capture_output=True, text=True, check=False).stdout
 
 
-def tampered(path: Path, tmp_path: Path) -> Path:
+def tampered(content: bytes, tmp_path: Path) -> Path:
     """The file with one byte changed inside the signed part (the page's content stream)."""
-    data = bytearray(path.read_bytes())
+    data = bytearray(content)
     position = data.index(b"stream", len(data) // 3) + 20
     data[position] ^= 0x01
     out = tmp_path / "tampered.pdf"
@@ -34,7 +36,7 @@ def tampered(path: Path, tmp_path: Path) -> Path:
 
 
 def test_the_issued_file_is_signed_and_verified_by_pdfsig_and_pyhanko(issued_permit, tmp_path):
-    path = Path(issued_permit.file.path)
+    path = Path(local_copy(issued_permit, tmp_path))
     report = run("pdfsig", str(path))
     assert "Signature Field Name: PermitSignature" in report
     assert "Signature Type: ETSI.CAdES.detached" in report
@@ -45,7 +47,7 @@ def test_the_issued_file_is_signed_and_verified_by_pdfsig_and_pyhanko(issued_per
     assert "One-stop portal permits" in check.signer
     assert issued_permit.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
 
-    bad = tampered(path, tmp_path)
+    bad = tampered(path.read_bytes(), tmp_path)
     report = run("pdfsig", str(bad))
     assert "Signature Validation: Signature is Valid." not in report
     assert re.search(r"Signature Validation: (Digest Mismatch|Signature is Invalid)", report), report
@@ -55,26 +57,28 @@ def test_the_issued_file_is_signed_and_verified_by_pdfsig_and_pyhanko(issued_per
 
 
 def test_a_byte_appended_after_signing_is_not_the_whole_file(issued_permit):
-    data = Path(issued_permit.file.path).read_bytes() + b"\n% added later\n"
+    data = stored_bytes(issued_permit.file) + b"\n% added later\n"
     check = check_signature(data)
     assert check.intact and check.valid and check.trusted
     assert not check.whole_file and not check.ok
 
 
-def test_pdffonts_lists_the_embedded_noto_cjk_font(issued_permit):
-    fonts = [line.split() for line in run("pdffonts", issued_permit.file.path).splitlines()[2:]]
+def test_pdffonts_lists_the_embedded_noto_cjk_font(issued_permit, tmp_path):
+    path = local_copy(issued_permit, tmp_path)
+    fonts = [line.split() for line in run("pdffonts", path).splitlines()[2:]]
     cjk = [f for f in fonts if "Noto-Sans-CJK-SC" in f[0]]
     assert cjk, fonts
     # name, type..., encoding, emb, sub, uni: every CJK font is embedded (as a subset).
     assert all(f[-5:-2] == ["yes", "yes", "yes"] for f in cjk), cjk
-    text = run("pdftotext", "-layout", issued_permit.file.path, "-")
+    text = run("pdftotext", "-layout", path, "-")
     for words in ("Restaurant operating permit", "餐饮经营许可证", "持证人", issued_permit.number, "Wang Fang",
                   f"{issued_permit.valid_until:%Y-%m-%d} (3 years / 3 年)"):
         assert words in text
 
 
-def test_pdf_a_3b_with_the_permit_data_attached_as_json(issued_permit):
-    reader = PdfReader(issued_permit.file.path)
+def test_pdf_a_3b_with_the_permit_data_attached_as_json(issued_permit, tmp_path):
+    path = local_copy(issued_permit, tmp_path)
+    reader = PdfReader(path)
     assert len(reader.pages) == 1
     xmp = reader.xmp_metadata
     assert xmp is not None
@@ -84,7 +88,7 @@ def test_pdf_a_3b_with_the_permit_data_attached_as_json(issued_permit):
     info = reader.trailer["/Info"].get_object()
     assert info["/Producer"] == "pyHanko 0.38.0" and 'pdf:Producer="pyHanko 0.38.0"' in metadata
     assert info["/Title"] == f"Restaurant operating permit {issued_permit.number}"
-    assert run("pdfdetach", "-list", issued_permit.file.path).split("\n", 1)[1].strip() == "1: permit.json"
+    assert run("pdfdetach", "-list", path).split("\n", 1)[1].strip() == "1: permit.json"
     document = json.loads(reader.attachments["permit.json"][0])
     application = issued_permit.application
     assert document == {
@@ -112,7 +116,7 @@ def test_pdf_a_3b_with_the_permit_data_attached_as_json(issued_permit):
 def test_the_qr_code_decodes_to_the_verification_page_which_says_valid_then_revoked(
         issued_permit, officers, tmp_path, settings):
     settings.SITE_URL = "http://127.0.0.1:8000"
-    run("pdftoppm", "-r", "150", "-png", "-singlefile", issued_permit.file.path, str(tmp_path / "page"))
+    run("pdftoppm", "-r", "150", "-png", "-singlefile", local_copy(issued_permit, tmp_path), str(tmp_path / "page"))
     url = run("zbarimg", "-q", "--raw", str(tmp_path / "page.png")).strip()
     assert url == f"http://127.0.0.1:8000/permits/verify/{issued_permit.number}/{issued_permit.verify_code}/"
 

@@ -1,9 +1,9 @@
 """Revoking and re-issuing permits: who may, what changes, what is recorded, who is told;
 and the render task's idempotence."""
 
-from pathlib import Path
 
 import pytest
+from django.core.files.storage import default_storage
 
 from accounts.models import Role
 from approvals.models import Notification, NotificationKind
@@ -14,7 +14,7 @@ from permits.models import Permit, PermitState, PermitStatus
 from permits.selectors import FileOutcome, check_file
 from tests.factories import UserFactory
 
-from .conftest import OUTSIDERS, outsider, reissued
+from .conftest import OUTSIDERS, outsider, reissued, stored_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -73,7 +73,7 @@ def test_a_revocation_needs_a_reason_of_reasonable_length(reason, issued_permit,
 
 def test_reissue_after_a_correction_keeps_the_history_and_the_old_file_verifies_as_superseded(
         issued_permit, officers, citizen):
-    old_file = Path(issued_permit.file.path).read_bytes()
+    old_file = stored_bytes(issued_permit.file)
     supervisor = officers["fire_supervisor"]  # approves what the health supervisor proposes
     new = reissued(issued_permit, officers, {"holder": "Wang Fang", "business_name": "Golden Dragon Noodles",
                                              "site_address": "1 Harbour Road", "ignored": "x"},
@@ -98,7 +98,7 @@ def test_reissue_after_a_correction_keeps_the_history_and_the_old_file_verifies_
     assert (old.outcome, old.verification.state, old.verification.replaced_by) == (
         FileOutcome.ISSUED, PermitState.SUPERSEDED, new.number)
     assert old.signature.ok
-    current = check_file(Path(new.file.path).read_bytes())
+    current = check_file(stored_bytes(new.file))
     assert (current.outcome, current.verification.state, current.verification.replaces) == (
         FileOutcome.ISSUED, PermitState.VALID, issued_permit.number)
     assert current.verification.business_name == "Golden Dragon Noodles"
@@ -113,9 +113,9 @@ def test_reissue_after_a_correction_keeps_the_history_and_the_old_file_verifies_
 
 
 def test_rendering_twice_keeps_one_file_one_number_and_one_hash(issued_permit):
-    first = (issued_permit.number, issued_permit.file.name, issued_permit.sha256, Path(issued_permit.file.path).read_bytes())
+    first = (issued_permit.number, issued_permit.file.name, issued_permit.sha256, stored_bytes(issued_permit.file))
     assert permit_render(permit_id=issued_permit.pk) == "skipped"
     issued_permit.refresh_from_db()
     assert (issued_permit.number, issued_permit.file.name, issued_permit.sha256,
-            Path(issued_permit.file.path).read_bytes()) == first
-    assert sorted(p.name for p in Path(issued_permit.file.path).parent.iterdir()) == [f"{issued_permit.number}.pdf"]
+            stored_bytes(issued_permit.file)) == first
+    assert default_storage.listdir("permits") == ([], [f"{issued_permit.number}.pdf"])

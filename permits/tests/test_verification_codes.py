@@ -7,7 +7,6 @@ import importlib
 import re
 import subprocess
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.apps import apps
@@ -18,7 +17,7 @@ from approvals.permit_flow import permit_render, permit_revoke
 from permits.models import Permit
 from tests.client import PortalClient
 
-from .conftest import approve_all, reissued
+from .conftest import approve_all, local_copy, reissued, stored_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +40,7 @@ def by_code(client, number, code):
 
 
 def qr_code_of(permit, tmp_path) -> str:
-    subprocess.run(["pdftoppm", "-r", "150", "-png", "-singlefile", permit.file.path, str(tmp_path / "page")],
+    subprocess.run(["pdftoppm", "-r", "150", "-png", "-singlefile", local_copy(permit, tmp_path), str(tmp_path / "page")],
                    check=True)
     return subprocess.run(["zbarimg", "-q", "--raw", str(tmp_path / "page.png")], capture_output=True, text=True,
                           check=True).stdout.strip()
@@ -52,7 +51,7 @@ def test_the_qr_code_and_the_printed_address_carry_the_permits_own_code(issued_p
     assert CODE.fullmatch(code)  # 26 base32 characters: 130 bits from secrets
     url = f"http://127.0.0.1:8000/permits/verify/{issued_permit.number}/{code}/"
     assert qr_code_of(issued_permit, tmp_path) == url
-    printed = subprocess.run(["pdftotext", issued_permit.file.path, "-"], capture_output=True, text=True,
+    printed = subprocess.run(["pdftotext", local_copy(issued_permit, tmp_path), "-"], capture_output=True, text=True,
                              check=True).stdout
     assert url in printed
     other = approve_all(submit(), officers)
@@ -173,7 +172,7 @@ def test_wrong_codes_count_on_the_same_rate_limit(client, settings, issued_permi
 def test_the_file_still_shows_what_it_prints(client, issued_permit):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    data = Path(issued_permit.file.path).read_bytes()
+    data = stored_bytes(issued_permit.file)
     response = client.post(reverse("permits:verify_file"), {
         "file": SimpleUploadedFile("permit.pdf", data, "application/pdf")})
     page = text(response)

@@ -3,7 +3,6 @@ permit pages (access, revoke, re-issue, query counts)."""
 
 import re
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -20,7 +19,7 @@ from devtools.samples import blank_pdf
 from permits.models import Permit, PermitStatus, ReissueRequest
 from tests.factories import DepartmentFactory, UserFactory, officer
 
-from .conftest import approve_all, reissued
+from .conftest import approve_all, reissued, stored_bytes
 from .test_rendering import tampered
 
 pytestmark = pytest.mark.django_db
@@ -138,7 +137,7 @@ def upload(client, content: bytes, name="permit.pdf", content_type="application/
 
 
 def test_the_issued_file_is_recognised(client, issued_permit):
-    response = upload(client, Path(issued_permit.file.path).read_bytes())
+    response = upload(client, stored_bytes(issued_permit.file))
     assert response.status_code == 200
     page = text(response)
     assert "Yes: this file is exactly the one this portal issued. Its electronic signature is valid." in page
@@ -147,7 +146,7 @@ def test_the_issued_file_is_recognised(client, issued_permit):
 
 
 def test_a_changed_file_is_told_apart(client, issued_permit, tmp_path):
-    response = upload(client, tampered(Path(issued_permit.file.path), tmp_path).read_bytes())
+    response = upload(client, tampered(stored_bytes(issued_permit.file), tmp_path).read_bytes())
     assert response.status_code == 200
     assert "No: this file carries our signature but is not a file we issued." in text(response)
     assert "is valid" not in text(response)

@@ -9,6 +9,8 @@ import environ
 from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
+from .storages import default_file_storage
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(environ.Env().str("PORTAL_VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -75,6 +77,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     # Before anything reads a body (CsrfViewMiddleware reads a form's fields): 413 from Content-Length.
     "portal.request_limits.RequestSizeMiddleware",
+    # The file store not answering: a 503 that says so, never a 500.
+    "portal.storage_errors.StorageUnavailableMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -309,11 +313,17 @@ STATIC_ROOT = env.str("STATIC_ROOT", default=str(VAR_DIR / "staticfiles"))
 MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(VAR_DIR / "media"))
 MEDIA_URL = "/media-not-served/"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Files live under MEDIA_ROOT, or with S3_BUCKET in a private bucket every host shares
+# (portal.settings.storages, docs/storage.md); code reaches them only through the storage API.
+STORAGES = {
+    "default": default_file_storage(env, spool_bytes=FILE_UPLOAD_MAX_MEMORY_SIZE),
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_PERMISSIONS = 0o640
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750  # citizens' files: never readable by other local users
 # Files no row names (an upload whose transaction rolled back) are deleted by a nightly sweep once
-# this old (portal.media_sweep); only these folders of MEDIA_ROOT, where the file fields write.
+# this old (portal.media_sweep); only these folders of the storage, where the file fields write.
 MEDIA_SWEEP_GRACE_HOURS = env.float("MEDIA_SWEEP_GRACE_HOURS", default=24)
 MEDIA_SWEEP_FOLDERS = ("attachments", "consents", "guides", "opinions", "permits", "statements")
 # The largest bank statement a finance officer may upload (payments.statements); the page's body

@@ -1,5 +1,5 @@
-"""Production profile: refuses to start without a SECRET_KEY or a SITE_URL and passes
-`manage.py check --deploy` with no warnings."""
+"""Production profile: refuses to start without a SECRET_KEY, a SITE_URL or Redis (cache and
+broker), and passes `manage.py check --deploy` with no warnings."""
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -22,6 +22,21 @@ if not API_WEBHOOK_SECRET_KEYS:
         "API_WEBHOOK_SECRET_KEYS must be set in production: one Fernet key or more, comma-separated, the first one "
         "encrypting. Make one with: python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'")
 
+# Rate limits, the API's throttles, sign-in and verification counters and the audit log's refusal
+# counts live in the cache, and nudges leave through the broker: kept per process (or per host),
+# every gunicorn worker and host would count and queue on its own. Only Redis is shared by all.
+for _alias, _cache in CACHES.items():  # noqa: F405
+    if _cache["BACKEND"] != "django.core.cache.backends.redis.RedisCache":
+        raise ImproperlyConfigured(
+            f"CACHE_URL must name a Redis server in production (e.g. redis://redis:6379/1): the {_alias!r} cache "
+            f"({_cache['BACKEND']}) would keep rate limits, throttles and counters per process, not shared by "
+            "every process and host.")
+if not CELERY_BROKER_URL.startswith(("redis://", "rediss://")):  # noqa: F405
+    raise ImproperlyConfigured(
+        "CELERY_BROKER_URL must name a Redis server in production (e.g. redis://redis:6379/0): "
+        f"{CELERY_BROKER_URL.split('://', 1)[0] or 'an empty one'} would keep nudges on one host, out of other "  # noqa: F405
+        "hosts' workers' reach.")
+
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
@@ -36,10 +51,7 @@ CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 # gunicorn serves the static files itself (WhiteNoise): hashed names, compressed, cached forever.
 MIDDLEWARE = [*MIDDLEWARE[:1], "whitenoise.middleware.WhiteNoiseMiddleware", *MIDDLEWARE[1:]]  # noqa: F405
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
-}
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}}  # noqa: F405
 # Permits are signed with a provisioned key: never a self-signed one made on the fly.
 PERMIT_SIGNING_AUTOCREATE = env.bool("PERMIT_SIGNING_AUTOCREATE", default=False)
 # The audit trail's keys too (`manage.py audit_keys`; the image's migrate job runs it).

@@ -1,5 +1,6 @@
 """The portal's URLs plus views that fail on purpose, for the error-page tests."""
 
+from botocore.exceptions import EndpointConnectionError
 from django.core.exceptions import PermissionDenied
 from django.urls import path
 from django_ratelimit.exceptions import Ratelimited
@@ -21,7 +22,12 @@ def broken(request):
     raise RuntimeError("SECRET-TRACEBACK-DETAIL")
 
 
+def store_down(request):
+    raise EndpointConnectionError(endpoint_url="http://objectstore:9000/portal/attachments/1/x")
+
+
 urlpatterns = [
+    path("test-errors/503/", store_down),
     path("test-errors/403/", forbidden),
     path("test-errors/429/", limited),
     path("test-errors/500/", broken),

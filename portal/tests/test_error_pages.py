@@ -1,4 +1,4 @@
-"""Friendly 404, 403, 429 and 500 pages: in the site's layout, in both languages, with a way back
+"""Friendly 404, 403, 429, 503 and 500 pages: in the site's layout, in both languages, with a way back
 and a contact link, never Django's debug page."""
 
 import pytest
@@ -47,6 +47,17 @@ def test_friendly_error_page(status, language, error_urls):
     assert 'href="/contact/"' in html
     for marker in DEBUG_MARKERS:
         assert marker not in html
+
+
+def test_the_file_store_not_answering_is_a_503_page_never_a_500(error_urls, caplog):
+    response = fetch("/test-errors/503/", "en")
+    html = response.content.decode()
+    assert (response.status_code, response["Retry-After"]) == (503, "120")
+    assert "<h1>Files cannot be stored or opened just now</h1>" in html
+    assert 'class="portal-header' in html and 'href="/contact/"' in html
+    assert "objectstore" not in html
+    [record] = [r for r in caplog.records if r.name == "portal.storage_errors"]
+    assert record.levelname == "ERROR" and "http://objectstore:9000/portal/attachments/1/x" in record.getMessage()
 
 
 def test_previous_page_link_only_for_this_site(error_urls):

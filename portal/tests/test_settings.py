@@ -24,14 +24,18 @@ PROBE = (
 KEY = secrets.token_urlsafe(64)
 WEBHOOK_KEY = "x" * 43 + "="  # the production profile only asks that one is given
 CLEARED = ("DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY", "DEBUG", "EMAIL_URL", "ALLOWED_HOSTS", "TIME_ZONE",
-           "DJANGO_ALLOW_ASYNC_UNSAFE", "SITE_URL", "PORTAL_PORT", "API_WEBHOOK_SECRET_KEYS")
+           "DJANGO_ALLOW_ASYNC_UNSAFE", "SITE_URL", "PORTAL_PORT", "API_WEBHOOK_SECRET_KEYS", "CACHE_URL", "S3_BUCKET",
+           "S3_ENDPOINT_URL", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY", "S3_PREFIX", "S3_REGION")
 SITE = "https://portal.example.gov"
+# What production shares between processes and hosts (the profile refuses to start without it).
+SHARED = {"CACHE_URL": "redis://redis.internal:6379/1", "CELERY_BROKER_URL": "redis://redis.internal:6379/0"}
 
 
 def run_profile(profile: str, tmp_path: Path, **env) -> subprocess.CompletedProcess:
     environment = {k: v for k, v in os.environ.items() if k not in CLEARED}
     environment.update({"DJANGO_SETTINGS_MODULE": f"portal.settings.{profile}", "PORTAL_VAR_DIR": str(tmp_path / "var"),
-                        "API_WEBHOOK_SECRET_KEYS": WEBHOOK_KEY, **env})
+                        "API_WEBHOOK_SECRET_KEYS": WEBHOOK_KEY, **(SHARED if profile == "production" else {}), **env})
+    environment = {k: v for k, v in environment.items() if v is not None}  # None: not set at all
     return subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env=environment, capture_output=True, text=True,
                           timeout=60)
 
@@ -132,13 +136,81 @@ def test_production_takes_the_site_url_as_given_whatever_the_port(tmp_path):
 def test_production_passes_the_deployment_checks(tmp_path):
     environment = {k: v for k, v in os.environ.items() if k not in CLEARED}
     environment.update(DJANGO_SETTINGS_MODULE="portal.settings.production", PORTAL_VAR_DIR=str(tmp_path / "var"),
-                       SECRET_KEY=KEY, SITE_URL=SITE, API_WEBHOOK_SECRET_KEYS=WEBHOOK_KEY)
+                       SECRET_KEY=KEY, SITE_URL=SITE, API_WEBHOOK_SECRET_KEYS=WEBHOOK_KEY, **SHARED)
     result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=ROOT,
                             env=environment, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout
     s = read_profile("production", tmp_path, SECRET_KEY=KEY, SITE_URL=SITE)
     assert s["debug"] is False
+
+
+@pytest.mark.parametrize(("cache_url", "backend"), [
+    (None, "django.core.cache.backends.locmem.LocMemCache"),
+    ("locmemcache://", "django.core.cache.backends.locmem.LocMemCache"),
+    ("dummycache://", "django.core.cache.backends.dummy.DummyCache"),
+    ("filecache:///var/tmp/portal-cache", "django.core.cache.backends.filebased.FileBasedCache"),
+])
+def test_production_refuses_a_cache_kept_per_process_or_per_host(tmp_path, cache_url, backend):
+    result = run_profile("production", tmp_path, SECRET_KEY=KEY, SITE_URL=SITE, CACHE_URL=cache_url)
+    assert result.returncode != 0
+    assert (f"ImproperlyConfigured: CACHE_URL must name a Redis server in production (e.g. redis://redis:6379/1): "
+            f"the 'default' cache ({backend}) would keep rate limits, throttles and counters per process, not shared "
+            "by every process and host.") in result.stderr
+
+
+@pytest.mark.parametrize(("broker", "given"), [
+    (None, "filesystem"), ("", "an empty one"), ("filesystem://localhost/", "filesystem"), ("memory://", "memory"),
+])
+def test_production_refuses_a_broker_that_is_not_redis(tmp_path, broker, given):
+    result = run_profile("production", tmp_path, SECRET_KEY=KEY, SITE_URL=SITE, CELERY_BROKER_URL=broker)
+    assert result.returncode != 0
+    assert (f"ImproperlyConfigured: CELERY_BROKER_URL must name a Redis server in production (e.g. redis://redis:6379/0): "
+            f"{given} would keep nudges on one host, out of other hosts' workers' reach.") in result.stderr
+
+
+STORAGE_PROBE = (
+    "import json, django; django.setup(); from django.conf import settings as s; "
+    "o = s.STORAGES['default'].get('OPTIONS', {}); c = o.get('client_config'); print(json.dumps({"
+    "'backend': s.STORAGES['default']['BACKEND'], 'static': s.STORAGES['staticfiles']['BACKEND'], "
+    "'options': {k: v for k, v in o.items() if k != 'client_config'}, "
+    "'timeouts': c and [c.connect_timeout, c.read_timeout]}))"
+)
+
+
+def read_storage(profile: str, tmp_path: Path, **env) -> dict:
+    environment = {k: v for k, v in os.environ.items() if k not in CLEARED}
+    environment.update({"DJANGO_SETTINGS_MODULE": f"portal.settings.{profile}", "PORTAL_VAR_DIR": str(tmp_path / "var"),
+                        "API_WEBHOOK_SECRET_KEYS": WEBHOOK_KEY, "SECRET_KEY": KEY, "SITE_URL": SITE, **SHARED, **env})
+    result = subprocess.run([sys.executable, "-c", STORAGE_PROBE], cwd=ROOT, env=environment, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_files_stay_on_the_file_system_without_a_bucket(tmp_path):
+    s = read_storage("production", tmp_path)
+    assert s["backend"] == "django.core.files.storage.FileSystemStorage"
+    assert s["options"] == {}
+    assert s["static"] == "whitenoise.storage.CompressedManifestStaticFilesStorage"
+
+
+def test_a_bucket_puts_files_in_a_private_s3_compatible_store(tmp_path):
+    s = read_storage("production", tmp_path, S3_BUCKET="portal-files", S3_ENDPOINT_URL="http://minio:9000",
+                     S3_ACCESS_KEY_ID="portal", S3_SECRET_ACCESS_KEY="minio-secret", S3_PREFIX="/city/")
+    assert s["backend"] == "core.private_s3.PrivateS3Storage"
+    assert s["options"] == {
+        "bucket_name": "portal-files", "endpoint_url": "http://minio:9000", "region_name": "us-east-1",
+        "access_key": "portal", "secret_key": "minio-secret", "location": "city", "addressing_style": "path",
+        "verify": None, "default_acl": None, "querystring_auth": False, "file_overwrite": False,
+        "max_memory_size": 2 * 1024 * 1024,
+    }
+    assert s["timeouts"] == [2.0, 20.0]
+    assert s["static"] == "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    # Amazon S3 itself: no endpoint, boto3's own credentials chain, its own addressing.
+    aws = read_storage("dev", tmp_path, S3_BUCKET="portal-files", S3_REGION="cn-north-1")["options"]
+    assert (aws["endpoint_url"], aws["access_key"], aws["secret_key"], aws["region_name"], aws["addressing_style"]) == (
+        None, None, None, "cn-north-1", "auto")
 
 
 def test_every_folder_with_tests_is_collected():

@@ -52,6 +52,18 @@ def test_the_other_error_pages(page, site_pages, assert_accessible, settings, st
     assert_accessible(page)
 
 
+def test_the_file_store_unavailable_page(page, site_pages, assert_accessible, settings):
+    settings.ROOT_URLCONF = "portal.tests.error_urls"
+    response = page.goto("/test-errors/503/")
+    assert (response.status, response.headers["retry-after"]) == (503, "120")
+    assert page.locator("h1").inner_text() == "Files cannot be stored or opened just now"
+    assert page.get_by_role("alert").inner_text() == (
+        "The store that keeps files did not answer. Nothing was saved from this request, and nothing saved before was "
+        "lost. Try again in a few minutes.")
+    assert page.get_by_role("link", name="Go to the home page").count() == 1
+    assert_accessible(page)
+
+
 def test_the_too_large_page(page, site_pages, assert_accessible, settings):
     settings.ROOT_URLCONF = "portal.tests.error_urls"
     response = page.goto("/test-errors/413/")

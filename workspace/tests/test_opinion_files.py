@@ -98,7 +98,7 @@ def test_files_are_stored_with_the_opinion_disarmed_final_and_on_record(share, b
     assert (media / plan.file.name).read_bytes() == PNG  # the upload as it came, for the record
     assert plan.file.name.startswith(f"opinions/{share.pk}/") and plan.uploaded_at == opinion.given_at
     assert len(stored_under(media, "opinions")) == 4
-    for stored in (Path(f.path) for row in (statement, plan) for f in (row.file, row.disarmed_file)):
+    for stored in (media / f.name for row in (statement, plan) for f in (row.file, row.disarmed_file)):
         assert stat.S_IMODE(stored.stat().st_mode) == 0o640
         assert stat.S_IMODE(stored.parent.stat().st_mode) == stat.S_IMODE(stored.parent.parent.stat().st_mode) == 0o750
     event = AuditEvent.objects.get(action=Action.OPINION_GIVEN)

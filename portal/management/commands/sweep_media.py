@@ -4,8 +4,8 @@ from portal.media_sweep import media_sweep
 
 
 class Command(BaseCommand):
-    help = ("Delete the files in MEDIA_ROOT that no row names and that are older than MEDIA_SWEEP_GRACE_HOURS "
-            "(uploads of transactions that rolled back); beat runs it nightly.")
+    help = ("Delete the stored files (MEDIA_ROOT or the bucket) that no row names and that are older than "
+            "MEDIA_SWEEP_GRACE_HOURS (uploads of transactions that rolled back); beat runs it nightly.")
 
     def add_arguments(self, parser):
         parser.add_argument("--dry-run", action="store_true", help="List the files, delete nothing.")

@@ -1,0 +1,44 @@
+"""The file store (an S3-compatible bucket) not answering, or refusing the portal's key, is
+answered with a 503 that says so (the API's JSON error, or a page), never a 500; the operator
+gets the cause in the log at ERROR. The service that was storing has rolled its transaction back
+by then (and deleted what it wrote), so no row names a file that is not there. botocore is looked
+up, never imported: on the file system it is not loaded."""
+
+import logging
+import sys
+
+from django.http import JsonResponse
+from django.utils.translation import gettext as _
+
+from .errors import storage_unavailable
+from .request_limits import is_api
+
+log = logging.getLogger(__name__)
+RETRY_AFTER_SECONDS = 120
+
+
+def is_storage_failure(exception: BaseException) -> bool:
+    errors = sys.modules.get("botocore.exceptions")
+    return errors is not None and isinstance(exception, errors.BotoCoreError | errors.ClientError)
+
+
+class StorageUnavailableMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not is_storage_failure(exception):
+            return None
+        log.error("file store unavailable on %s %s: %r", request.method, request.path, exception)
+        if is_api(request):
+            message = _("Files cannot be stored or opened just now. Nothing was saved from this request; try again "
+                        "in a few minutes.")
+            response = JsonResponse({"error": {"code": "storage_unavailable", "message": message, "fields": {}}},
+                                    status=503)
+        else:
+            response = storage_unavailable(request)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
