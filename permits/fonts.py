@@ -139,5 +139,5 @@ def font_files() -> tuple[str, ...]:
 
 @cache
 def _warn_missing() -> None:
-    log.warning("the permit font subset %s is missing: permits render with the full CJK font, about twice as "
-                "slowly (run manage.py build_permit_font)", subset_path())
+    log.warning("the permit font subset %s is missing: permits render with the full CJK font, more slowly "
+                "(run manage.py build_permit_font)", subset_path())

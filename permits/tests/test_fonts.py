@@ -90,3 +90,13 @@ def test_a_stylesheet_is_parsed_once_per_thread_and_again_when_it_changes(settin
     assert core_pdf._stylesheet("permits/extra.css", config) is not parsed
     with pytest.raises(core_pdf.FetchRefused, match="no static stylesheet 'permits/none.css'"):
         core_pdf._stylesheet("permits/none.css", config)
+
+
+def test_without_the_subset_permits_use_the_full_font_and_the_log_says_so_once(settings, tmp_path, caplog):
+    settings.BASE_DIR = tmp_path  # a checkout where build_permit_font has not run
+    fonts._warn_missing.cache_clear()
+    assert fonts.font_files() == fonts.font_files() == ()
+    assert [r.getMessage() for r in caplog.records if r.name == "permits.fonts"] == [
+        f"the permit font subset {tmp_path}/static/permits/fonts/NotoSansCJKsc-GB2312.otf is missing: permits render "
+        "with the full CJK font, more slowly (run manage.py build_permit_font)"]
+    fonts._warn_missing.cache_clear()
