@@ -81,12 +81,12 @@ def _stylesheet(name: str, font_config):
     path = finders.find(name)
     if not path:
         raise FetchRefused(f"no static stylesheet {name!r}")
-    key = (name, Path(path).stat().st_mtime_ns, static_base())
-    cache = _local.__dict__.setdefault("stylesheets", {})
-    if key not in cache:
-        cache[key] = CSS(string=Path(path).read_text(), base_url=f"{static_base()}{name}",
-                         url_fetcher=safe_url_fetcher(), font_config=font_config)
-    return cache[key]
+    stamp = (Path(path).stat().st_mtime_ns, static_base())
+    cache = _local.__dict__.setdefault("stylesheets", {})  # name -> (stamp, parsed)
+    if cache.get(name, (None,))[0] != stamp:
+        cache[name] = (stamp, CSS(string=Path(path).read_text(), base_url=f"{static_base()}{name}",
+                                  url_fetcher=safe_url_fetcher(), font_config=font_config))
+    return cache[name][1]
 
 
 def html_to_pdf(html: str, *, stylesheets: tuple[str, ...] = (), font_files: tuple[str, ...] = (),

@@ -159,8 +159,8 @@ def permit_pdf_unsigned(permit, facts: dict) -> bytes:
     document = json.dumps(permit_document(permit, facts), ensure_ascii=False, indent=1, sort_keys=True)
     attachment = Attachment(string=document, name=DATA_ATTACHMENT, relationship="Data",
                             description="Permit data (JSON)", url_fetcher=core_pdf.safe_url_fetcher())
-    return core_pdf.html_to_pdf(permit_html(permit, facts), stylesheets=(PERMIT_STYLESHEET,), font_files=fonts.font_files(),
-                                pdf_variant=PDF_VARIANT, attachments=[attachment],
+    return core_pdf.html_to_pdf(permit_html(permit, facts), stylesheets=(PERMIT_STYLESHEET,),
+                                font_files=fonts.font_files(), pdf_variant=PDF_VARIANT, attachments=[attachment],
                                 finisher=_producer_as_the_signature_writes_it)
 
 
