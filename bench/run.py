@@ -319,6 +319,7 @@ def permit_rendering():
     manage("migrate", "-v0", db_url=PERMIT_DB_URL)
     manage("seed_demo", capture=True, db_url=PERMIT_DB_URL)  # issues and signs one permit
     manage("build_permit_font", capture=True, db_url=PERMIT_DB_URL)
+    load_before = os.getloadavg()[0]
     configurations = (("full font", "false"), ("GB 2312 subset", "true"))
     results = {label: [] for label, _ in configurations}
     for _ in range(RUNS):  # the two alternate, so a busy spell of the shared machine hits both alike
@@ -328,7 +329,8 @@ def permit_rendering():
                 env={**env(PERMIT_DB_URL), "PERMIT_CJK_SUBSET": subset, "BENCH_PERMIT_RUNS": "30",
                      "BENCH_PERMIT_PER_WORKER": "20", "BENCH_PERMIT_ROUNDS": "1"},
                 check=True, text=True, stdout=subprocess.PIPE).stdout))
-    write_permit_report({label: median_of_runs(runs) for label, runs in results.items()}, RUNS)
+    write_permit_report({label: median_of_runs(runs) for label, runs in results.items()}, RUNS,
+                        (load_before, os.getloadavg()[0]))
 
 
 def median_of_runs(runs: list):
@@ -343,7 +345,7 @@ def median_of_runs(runs: list):
     return first
 
 
-def write_permit_report(runs: dict, count: int) -> None:
+def write_permit_report(runs: dict, count: int, load: tuple[float, float]) -> None:
     first = next(iter(runs.values()))
     lines = [
         "## Permit rendering", "",
@@ -359,6 +361,8 @@ def write_permit_report(runs: dict, count: int) -> None:
         "with the full Noto Sans CJK SC alone (`PERMIT_CJK_SUBSET=false`, how permits "
         "were rendered before), and with its GB 2312 + Latin subset first (permits/fonts.py). Target: render + "
         "sign ≤ 1.15× raw on the minimal page (p95), permits/s within 10 % of raw; aim ≤ 100 ms and ≥ 20/s.",
+        f"Load average (1 min) at the start and the end: {load[0]:.1f}, {load[1]:.1f} (on a shared machine the "
+        "ratios, measured side by side, say more than the milliseconds).",
         "", "Command: `make bench BENCH_ONLY=permits`", "",
         "| fonts | render + sign p50 / p95 ms | raw, minimal page p50 / p95 ms | ratio p50 / p95 "
         "| raw, permit HTML p50 / p95 ms | permits/s | raw minimal pages/s | rate ratio | raw permit HTML/s "
