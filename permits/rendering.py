@@ -17,9 +17,11 @@ from catalogue.durations import calendar_duration
 from core import pdf as core_pdf
 from core.i18n import translated
 
+from . import fonts
 from .signing import sign_pdf
 
 PERMIT_TEMPLATE = "permits/permit.html"
+PERMIT_STYLESHEET = "permits/permit.css"
 DATA_ATTACHMENT = "permit.json"
 PDF_VARIANT = "pdf/a-3b"
 # Longest text of a field printed on the permit; longer values end in an ellipsis.
@@ -157,8 +159,9 @@ def permit_pdf_unsigned(permit, facts: dict) -> bytes:
     document = json.dumps(permit_document(permit, facts), ensure_ascii=False, indent=1, sort_keys=True)
     attachment = Attachment(string=document, name=DATA_ATTACHMENT, relationship="Data",
                             description="Permit data (JSON)", url_fetcher=core_pdf.safe_url_fetcher())
-    return core_pdf.html_to_pdf(permit_html(permit, facts), pdf_variant=PDF_VARIANT, attachments=[attachment],
-                       finisher=_producer_as_the_signature_writes_it)
+    return core_pdf.html_to_pdf(permit_html(permit, facts), stylesheets=(PERMIT_STYLESHEET,),
+                                font_files=fonts.font_files(), pdf_variant=PDF_VARIANT, attachments=[attachment],
+                                finisher=_producer_as_the_signature_writes_it)
 
 
 def render_permit_pdf(permit) -> bytes:

@@ -56,6 +56,12 @@ if [ ! -f "$stamp" ]; then
   touch "$stamp"
 fi
 
+# --- The permit font: the CJK font cut down to GB 2312 and Latin (permits/fonts.py), built from the
+# installed fonts-noto-cjk; it does nothing while the subset is newer than that font. -------------
+if [ -f "${PERMIT_CJK_FONT:-/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc}" ]; then
+  DJANGO_SETTINGS_MODULE=${DJANGO_SETTINGS_MODULE:-portal.settings.dev} .venv/bin/python manage.py build_permit_font >/dev/null
+fi
+
 # --- Test tools from npm (axe-core, injected into pages by the browser tests; oidc-provider, the
 # OpenID Connect provider the identity tests start) -------------------------------------------------
 if [ "$DEV" = 1 ] && { [ ! -f node_modules/axe-core/axe.min.js ] || [ ! -f node_modules/oidc-provider/package.json ]; }; then

@@ -1,17 +1,22 @@
-"""The issued file: PDF/A-3b with its data attached, Noto CJK embedded, a QR code to the
+"""The issued file: PDF/A-3b with its data attached, Noto CJK embedded (its GB 2312 subset, and the
+full font for a character outside it), a QR code to the
 verification page, and a PAdES signature that poppler and pyHanko accept and that one changed
 byte breaks. Checked with the real tools (poppler-utils, zbar-tools)."""
 
 import hashlib
+import io
 import json
 import re
 import subprocess
 from pathlib import Path
 
+import pikepdf
 import pytest
 from pypdf import PdfReader
 
-from approvals.permit_flow import permit_revoke
+from approvals.permit_flow import permit_render, permit_revoke
+from core.pdf import html_to_pdf
+from permits.pdfa import pdfa_problems
 from permits.rendering import printable
 from permits.signing import check_signature
 from tests.client import PortalClient
@@ -63,17 +68,52 @@ def test_a_byte_appended_after_signing_is_not_the_whole_file(issued_permit):
     assert not check.whole_file and not check.ok
 
 
+def embedded_fonts(path) -> dict[str, list[str]]:
+    """pdffonts' fonts by name without the subset prefix: [emb, sub, uni]."""
+    lines = [line.split() for line in run("pdffonts", str(path)).splitlines()[2:]]
+    return {line[0].split("+", 1)[1]: line[-5:-2] for line in lines}
+
+
 def test_pdffonts_lists_the_embedded_noto_cjk_font(issued_permit, tmp_path):
+    # Only the GB 2312 subset of Noto Sans CJK SC is needed for this permit: embedded (as a
+    # subset of it) with its Unicode map.
     path = local_copy(issued_permit, tmp_path)
-    fonts = [line.split() for line in run("pdffonts", path).splitlines()[2:]]
-    cjk = [f for f in fonts if "Noto-Sans-CJK-SC" in f[0]]
-    assert cjk, fonts
-    # name, type..., encoding, emb, sub, uni: every CJK font is embedded (as a subset).
-    assert all(f[-5:-2] == ["yes", "yes", "yes"] for f in cjk), cjk
+    assert embedded_fonts(path) == {"Noto-Sans-CJK-SC-GB2312": ["yes", "yes", "yes"]}
     text = run("pdftotext", "-layout", path, "-")
     for words in ("Restaurant operating permit", "餐饮经营许可证", "持证人", issued_permit.number, "Wang Fang",
                   f"{issued_permit.valid_until:%Y-%m-%d} (3 years / 3 年)"):
         assert words in text
+
+
+def test_a_name_outside_gb2312_prints_from_the_full_font(approved_permit, tmp_path):
+    applicant = approved_permit.application.applicant
+    applicant.full_name = "王堃 (Wang Kun)"  # 堃 is not in GB 2312
+    applicant.save(update_fields=["full_name"])
+    assert permit_render(permit_id=approved_permit.pk) == "rendered"
+    approved_permit.refresh_from_db()
+    path = local_copy(approved_permit, tmp_path)
+    assert "王堃 (Wang Kun)" in PdfReader(path).pages[0].extract_text()
+    assert "王堃 (Wang Kun)" in run("pdftotext", "-layout", path, "-")
+    assert embedded_fonts(path) == {"Noto-Sans-CJK-SC-GB2312": ["yes", "yes", "yes"],
+                                    "Noto-Sans-CJK-SC": ["yes", "yes", "yes"]}
+    assert pdfa_problems(Path(path).read_bytes()) == []
+
+
+def test_the_issued_file_passes_the_pdf_a_3b_structural_check(issued_permit):
+    content = stored_bytes(issued_permit.file)
+    assert pdfa_problems(content) == []
+    # What the check finds in a plain WeasyPrint file, and in the permit made unfit for PDF/A.
+    assert pdfa_problems(html_to_pdf("<p>Permit 证照</p>")) == [
+        "the trailer has no file identifier (/ID)", "no XMP metadata", "no PDF/A output intent with an ICC profile"]
+    with pikepdf.open(io.BytesIO(content)) as pdf:
+        del pdf.Root.OutputIntents
+        del pdf.Root.Names.EmbeddedFiles.Names[1].AFRelationship
+        pdf.Root.Names.JavaScript = pikepdf.Dictionary()
+        broken = io.BytesIO()
+        pdf.save(broken)
+    assert pdfa_problems(broken.getvalue()) == [
+        "no PDF/A output intent with an ICC profile", "attachment permit.json has no AFRelationship",
+        "the document has JavaScript"]
 
 
 def test_pdf_a_3b_with_the_permit_data_attached_as_json(issued_permit, tmp_path):

@@ -64,3 +64,20 @@ def test_bytes_that_are_not_a_pdf(keys):
     for data in (b"", b"GIF89a", b"%PDF-1.7\n garbage \x00" * 10):
         with pytest.raises(signing.NotAPdf):
             signing.check_signature(data)
+
+
+def test_the_signer_is_loaded_once_and_again_when_its_files_change(keys, tmp_path):
+    key, cert = keys
+    call_command("permit_keys", stdout=io.StringIO())
+    first = signing.signer()
+    assert signing.signer() is first
+    # Another pair put in place the way an operator would (no call into the portal): the next
+    # signature uses it.
+    other_key, other_cert = tmp_path / "other.key", tmp_path / "other.crt"
+    signing.create_key_pair(key_path=other_key, cert_path=other_cert, common_name="Rotated permits")
+    key.write_bytes(other_key.read_bytes())
+    cert.write_bytes(other_cert.read_bytes())
+    second = signing.signer()
+    assert second is not first and "Rotated permits" in second.signing_cert.subject.human_friendly
+    assert signing.check_signature(signing.sign_pdf(html_to_pdf("<p>Permit</p>"))).signer == (
+        "Organization: One-stop Government Service Portal, Common Name: Rotated permits")

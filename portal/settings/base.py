@@ -469,6 +469,12 @@ PERMIT_SIGNING_KEY_PASSWORD = env.str("PERMIT_SIGNING_KEY_PASSWORD", default="")
 PERMIT_SIGNING_AUTOCREATE = env.bool("PERMIT_SIGNING_AUTOCREATE", default=True)
 PERMIT_SIGNER_NAME = env.str("PERMIT_SIGNER_NAME", default="One-stop portal permits (self-signed, demo)")
 PERMIT_TRUSTED_CERTS = env.list("PERMIT_TRUSTED_CERTS", default=[])
+# The CJK font of permits: the full Noto Sans CJK (Debian's fonts-noto-cjk), and the subset of it
+# to GB 2312 and Latin that `manage.py build_permit_font` writes next to permit.css. Permits use the
+# subset first and the full font for any character outside it; PERMIT_CJK_SUBSET=false renders
+# with the full font alone (how permits were rendered before, kept for comparison in the bench).
+PERMIT_CJK_FONT = env.str("PERMIT_CJK_FONT", default="/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+PERMIT_CJK_SUBSET = env.bool("PERMIT_CJK_SUBSET", default=True)
 # Public verification, per client address (django-ratelimit on the default cache).
 PERMIT_VERIFY_RATE = env.str("PERMIT_VERIFY_RATE", default="60/m")
 PERMIT_VERIFY_UPLOAD_RATE = env.str("PERMIT_VERIFY_UPLOAD_RATE", default="10/m")
