@@ -147,16 +147,23 @@ if _REPLICA_DATABASE_URL:
 DATABASE_ROUTERS = ["core.db_router.ReplicaRouter"]
 REPLICA_MAX_LAG_SECONDS = env.float("REPLICA_MAX_LAG_SECONDS", default=5.0)
 REPLICA_LAG_CHECK_SECONDS = env.float("REPLICA_LAG_CHECK_SECONDS", default=1.0)
-# Behind PgBouncer in transaction pooling mode (docs/scaling.md), each transaction may run on a
-# different server connection: no connection kept by Django (PgBouncer keeps them), no server-side
-# cursors (a named cursor lives in one server session), and no prepared statements (PgBouncer
-# 1.18, Debian 12's, cannot track them; Django 5.2 already turns psycopg's off, stated here so no
-# OPTIONS ever turns them back on).
+
+
+def for_transaction_pooling(database: dict) -> dict:
+    """A PostgreSQL connection's settings behind PgBouncer in transaction pooling mode, where each
+    transaction may run on another server connection: Django keeps no connection (PgBouncer keeps
+    them), opens no server-side cursor (a named cursor lives in one server session), and psycopg
+    prepares no statement (PgBouncer 1.18, Debian 12's, cannot follow prepared statements across
+    server connections; Django 5.2 already turns psycopg's off, stated here so that no OPTIONS turns
+    them back on). docs/scaling.md says why the portal needs nothing else."""
+    return {**database, "CONN_MAX_AGE": 0, "DISABLE_SERVER_SIDE_CURSORS": True,
+            "OPTIONS": {**database.get("OPTIONS", {}), "prepare_threshold": None}}
+
+
 DATABASE_TRANSACTION_POOLING = env.bool("DATABASE_TRANSACTION_POOLING", default=False)
 if DATABASE_TRANSACTION_POOLING:
-    for _database in (d for d in DATABASES.values() if "postgresql" in d["ENGINE"]):
-        _database.update(CONN_MAX_AGE=0, DISABLE_SERVER_SIDE_CURSORS=True)
-        _database.setdefault("OPTIONS", {})["prepare_threshold"] = None
+    DATABASES = {alias: for_transaction_pooling(database) if "postgresql" in database["ENGINE"] else database
+                 for alias, database in DATABASES.items()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth -----------------------------------------------------------------------------------
