@@ -90,6 +90,19 @@ class ReplicatedPair:
             time.sleep(0.05)
 
 
+def copy_database(source: dict, *, port: int, name: str) -> None:
+    """Copy the database Django's settings ``source`` name (schema and rows, without owners or
+    privileges) into a new database ``name`` on the server of ours at ``port``."""
+    password = f":{source['PASSWORD']}" if source.get("PASSWORD") else ""
+    url = f"postgresql://{source['USER']}{password}@{source['HOST'] or '127.0.0.1'}:{source['PORT'] or 5432}/{source['NAME']}"
+    with psycopg.connect(host="127.0.0.1", port=port, user=SERVER_USER, dbname="postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    dump = subprocess.run([POSTGRES_BIN / "pg_dump", "--no-owner", "--no-privileges", "-d", url], capture_output=True,
+                          check=True, timeout=300)
+    subprocess.run([POSTGRES_BIN / "psql", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", str(port), "-U",
+                    SERVER_USER, "-d", name], input=dump.stdout, capture_output=True, check=True, timeout=300)
+
+
 def _start(data: Path, port: int, *settings: str) -> None:
     options = " ".join([f"-p {port}", "-c listen_addresses=127.0.0.1", f"-c unix_socket_directories={data}",
                         "-c fsync=off", *settings])
@@ -138,14 +151,16 @@ def pgbouncer(*, host: str, port: int, dbname: str, user: str, pool_size: int = 
             f"listen_addr = 127.0.0.1\nlisten_port = {listen}\nunix_socket_dir =\n"
             f"auth_type = trust\nauth_file = {directory / 'users.txt'}\nadmin_users = {user}\n"
             f"pool_mode = transaction\ndefault_pool_size = {pool_size}\nmax_client_conn = 200\n"
+            "log_connections = 0\nlog_disconnections = 0\n"
             f"logfile = {directory / 'pgbouncer.log'}\npidfile = {directory / 'pgbouncer.pid'}\n"
         )
         if os.geteuid() == 0:
             account = pwd.getpwnam(SERVER_USER)
             for name in ("users.txt", "pgbouncer.ini"):
                 os.chown(directory / name, account.pw_uid, account.pw_gid)
+        # Its log goes to its logfile; nothing reads its standard streams (a full pipe would stop it).
         process = subprocess.Popen(_as_server_user([PGBOUNCER, directory / "pgbouncer.ini"]),
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             _wait_for(listen, dbname)
             yield listen

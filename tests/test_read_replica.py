@@ -8,7 +8,6 @@ pg_dump; the test's Django then talks to the pair ("default" the primary, "repli
 and the queries of each connection are captured."""
 
 import re
-import subprocess
 import time
 from contextlib import contextmanager
 from itertools import count
@@ -27,7 +26,7 @@ from core import replica
 from dashboards.stats import stats_rebuild
 from permits.models import Permit
 from tests.factories import UserFactory
-from tests.postgres_servers import POSTGRES_BIN, SERVER_USER, postgres_present, replicated_pair
+from tests.postgres_servers import POSTGRES_BIN, SERVER_USER, copy_database, postgres_present, replicated_pair
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -43,22 +42,12 @@ def pair():
         yield started
 
 
-def _dump_url(database: dict) -> str:
-    password = f":{database['PASSWORD']}" if database.get("PASSWORD") else ""
-    return f"postgresql://{database['USER']}{password}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
-
-
 @contextmanager
 def _portal_on(pair):
     """The test database as it is now, copied to a new database on the private primary; Django's
     "default" connects to it there and "replica" to the same database on the standby."""
     name = f"portal_{next(_databases)}"
-    pair.sql(pair.primary_port, f"CREATE DATABASE {name}")
-    dump = subprocess.run([POSTGRES_BIN / "pg_dump", "--no-owner", "--no-privileges", "-d",
-                           _dump_url(connections["default"].settings_dict)], capture_output=True, check=True)
-    subprocess.run([POSTGRES_BIN / "psql", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p",
-                    str(pair.primary_port), "-U", SERVER_USER, "-d", name], input=dump.stdout,
-                   capture_output=True, check=True)
+    copy_database(connections["default"].settings_dict, port=pair.primary_port, name=name)
     pair.wait_until_replayed()
 
     default = connections["default"].settings_dict
