@@ -26,7 +26,7 @@ from core import replica
 from dashboards.stats import stats_rebuild
 from permits.models import Permit
 from tests.factories import UserFactory
-from tests.postgres_servers import POSTGRES_BIN, SERVER_USER, copy_database, postgres_present, replicated_pair
+from tests.postgres_servers import POSTGRES_BIN, SERVER_USER, copy_database, free_port, postgres_present, replicated_pair
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -187,3 +187,20 @@ def test_health_shows_the_lag_and_a_replica_behind_sends_reads_to_the_primary(cl
     assert response.status_code == 200
     assert ran["replica"] == [replica.LAG_SQL]  # asked how far behind, then left alone
     assert "permits_permit" in tables(ran["default"])
+
+
+def test_a_replica_that_does_not_answer_sends_reads_to_the_primary(client, on_pair, issued_permit):
+    with on_pair():
+        standby = connections["replica"]
+        standby.close()
+        standby.settings_dict["PORT"] = str(free_port())  # nothing listens there
+        health = client.get("/healthz")
+        replica.forget_state()
+        with CaptureQueriesContext(connections["default"]) as primary:  # the replica's cannot even connect
+            response = client.get(reverse("permits:verify", args=[issued_permit.number]))
+        assert standby.connection is None  # the lag query failed to connect; nothing else tried
+    assert health.status_code == 200  # the portal still answers, from the primary
+    assert health.json()["replica"] == {"status": "unavailable", "lag_seconds": None, "max_lag_seconds": 5.0,
+                                        "reads_from": "primary"}
+    assert response.status_code == 200
+    assert "permits_permit" in tables(q["sql"] for q in primary.captured_queries)
