@@ -1,6 +1,7 @@
 """Officer appraisal pages: a department's officers for its supervisors and the managers, and one
 officer's own figures ("My appraisal") beside the department's median. Anyone else, another
-officer included, gets a 404 on record; every view is audited, naming whose appraisal it was."""
+officer included, gets a 404 on record; every view is audited, naming whose appraisal it was
+(recorded on the primary; the figures may come from the read replica)."""
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -8,6 +9,7 @@ from django.shortcuts import redirect, render
 
 from audit.models import Action
 from audit.services import Event, access_denied, access_record, client_ip
+from core.replica import replica_readable
 from departments.access import member_roles
 from departments.models import Department
 
@@ -55,11 +57,13 @@ def _page(request, department, *, officer_id: int | None = None):
 
 
 @login_required
+@replica_readable
 def department_appraisal(request, code):
     return _page(request, _department(request, code))
 
 
 @login_required
+@replica_readable
 def officer_appraisal(request, code, officer_id):
     return _page(request, _department(request, code, officer_id=officer_id), officer_id=officer_id)
 

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_safe
 from audit import exports
 from audit.tables import Column, Table
 from catalogue.models import Service
+from core.replica import replica_readable
 from departments.models import Department
 
 from . import charts, opendata, public
@@ -34,7 +35,7 @@ def public_cache(view):
             patch_cache_control(response, public=True, max_age=settings.PERFORMANCE_MAX_AGE)
         return response
 
-    return require_safe(wrapped)
+    return require_safe(replica_readable(wrapped))
 
 
 def shown(cell: public.Cell, threshold: int):
@@ -124,6 +125,7 @@ def _bad_range(form) -> JsonResponse:
 
 
 @require_safe
+@replica_readable
 def data_file(request, kind, fmt):
     if kind not in opendata.KINDS:
         raise Http404
@@ -144,6 +146,7 @@ def data_file(request, kind, fmt):
 
 
 @require_safe
+@replica_readable
 def data_schema(request, kind):
     if kind not in opendata.KINDS:
         raise Http404

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from audit.models import Action
 from audit.services import Event, access_denied, access_record, client_ip
+from core.replica import replica_readable
 
 from . import charts, selectors
 from .forms import DashboardFilterForm, MonthForm
@@ -18,8 +19,10 @@ DAILY_ROWS_SHOWN = 92
 
 
 def dashboard_access(view):
-    """Managers (every department) and supervisors (theirs); anyone else gets a 404, on record."""
+    """Managers (every department) and supervisors (theirs); anyone else gets a 404, on record.
+    The figures may come from the replica; the audit record of the visit goes to the primary."""
     @login_required
+    @replica_readable
     def wrapped(request, *args, **kwargs):
         scope = selectors.dashboard_scope(request.user)
         if scope is None:

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_ratelimit.core import is_ratelimited
 
 from audit.services import access_denied, client_ip
+from core.replica import replica_readable
 
 from . import selectors
 from .codes import normalize_code
@@ -75,7 +76,10 @@ def _checked_number(request, number):
 
 
 @require_GET
-@never_cache  # a revocation must show at once: no cache keeps the answer
+# A revocation must show at once: no cache keeps the answer, and a replica is read only while it
+# is at most REPLICA_MAX_LAG_SECONDS behind.
+@never_cache
+@replica_readable
 def verify(request, number):
     """Public, by the number alone: is a permit with this number valid? Nothing more, since
     numbers are sequential and anyone can try them."""
@@ -93,6 +97,7 @@ def verify(request, number):
 
 @require_GET
 @never_cache  # what the permit prints (the holder's name), and a revocation must show at once
+@replica_readable
 def verify_code(request, number, code):
     """Public, by the address printed on the permit: its state and what it prints. A wrong code
     gets the same answer as a number never issued, and counts on the same rate limit."""
@@ -112,6 +117,7 @@ def verify_code(request, number, code):
 
 @require_http_methods(["GET", "POST"])
 @never_cache
+@replica_readable
 def verify_file(request):
     """Public: "is this file the one you issued?" by its hash and its signature."""
     if request.method == "GET":

@@ -22,6 +22,8 @@ packages=(libharfbuzz-subset0 fonts-noto-cjk libmagic1 libpango-1.0-0 libpangoft
 [ "$DEV" = 1 ] && packages+=(poppler-utils zbar-tools)
 # The compose stack's proxy (deploy/Caddyfile), run in front of a test server.
 [ "$DEV" = 1 ] && packages+=(caddy)
+# The test of the portal behind PgBouncer in transaction pooling mode (docs/scaling.md).
+[ "$DEV" = 1 ] && packages+=(pgbouncer)
 missing=()
 if command -v dpkg-query >/dev/null; then
   for p in "${packages[@]}"; do

@@ -136,6 +136,38 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+# A streaming replica for the read-heavy pages marked replica-readable (core.replica, routed by
+# core.db_router): the managers' dashboards, the public performance pages and open data, permit
+# verification. Used while its replay lag is at most REPLICA_MAX_LAG_SECONDS (measured at most every
+# REPLICA_LAG_CHECK_SECONDS per process); further behind, those pages read from the primary. Unset:
+# everything reads from the primary.
+_REPLICA_DATABASE_URL = env.str("REPLICA_DATABASE_URL", default="")
+if _REPLICA_DATABASE_URL:
+    DATABASES["replica"] = env.db_url_config(_REPLICA_DATABASE_URL)
+    DATABASES["replica"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    DATABASES["replica"].setdefault("CONN_HEALTH_CHECKS", True)
+    # The test runner makes no database of its own for it: it reads the test database.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["core.db_router.ReplicaRouter"]
+REPLICA_MAX_LAG_SECONDS = env.float("REPLICA_MAX_LAG_SECONDS", default=5.0)
+REPLICA_LAG_CHECK_SECONDS = env.float("REPLICA_LAG_CHECK_SECONDS", default=1.0)
+
+
+def for_transaction_pooling(database: dict) -> dict:
+    """A PostgreSQL connection's settings behind PgBouncer in transaction pooling mode, where each
+    transaction may run on another server connection: Django keeps no connection (PgBouncer keeps
+    them), opens no server-side cursor (a named cursor lives in one server session), and psycopg
+    prepares no statement (PgBouncer 1.18, Debian 12's, cannot follow prepared statements across
+    server connections; Django 5.2 already turns psycopg's off, stated here so that no OPTIONS turns
+    them back on). docs/scaling.md says why the portal needs nothing else."""
+    return {**database, "CONN_MAX_AGE": 0, "DISABLE_SERVER_SIDE_CURSORS": True,
+            "OPTIONS": {**database.get("OPTIONS", {}), "prepare_threshold": None}}
+
+
+DATABASE_TRANSACTION_POOLING = env.bool("DATABASE_TRANSACTION_POOLING", default=False)
+if DATABASE_TRANSACTION_POOLING:
+    DATABASES = {alias: for_transaction_pooling(database) if "postgresql" in database["ENGINE"] else database
+                 for alias, database in DATABASES.items()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth -----------------------------------------------------------------------------------
