@@ -35,7 +35,8 @@ USER portal
 EXPOSE 8000
 # A Celery worker's metrics (portal.worker_metrics); reached inside the stack only.
 EXPOSE 9808
-# `migrate` runs as the owner of the tables; every other command as the application role.
+# `migrate` runs as the owner of the tables; every other command as the application role. No
+# gunicorn access log: the portal logs each request itself, as JSON with its id (portal.request_id).
 ENTRYPOINT ["/app/scripts/docker-entrypoint.sh"]
 CMD ["gunicorn", "portal.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", \
-     "--max-requests", "1000", "--max-requests-jitter", "100", "--timeout", "30", "--access-logfile", "-"]
+     "--max-requests", "1000", "--max-requests-jitter", "100", "--timeout", "30"]

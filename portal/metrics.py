@@ -146,7 +146,7 @@ def _database_metrics() -> list:
         department = departments.get(row["department_id"], str(row["department_id"]))
         cards.add_metric(["yellow", department], row["yellow"])
         cards.add_metric(["red", department], row["red"])
-    # WHERE, not an aggregate's FILTER: only the former reads the partial index alone.
+    # WHERE, not an aggregate's FILTER: the partial index permit_unrendered holds only these rows.
     waiting = GaugeMetricFamily("portal_permits_awaiting_render", SCRAPED["portal_permits_awaiting_render"],
                                 value=Permit.objects.filter(rendered_at__isnull=True).count())
     return [submitted, issued, cards, waiting]

@@ -71,6 +71,18 @@ def test_every_log_line_of_the_request_carries_its_id(client, log_stream):
     assert json.loads(log_stream.getvalue().splitlines()[-1])["request_id"] == "-"
 
 
+@pytest.mark.django_db
+def test_each_request_ends_with_a_line_of_its_own_without_the_query_string(client, log_stream, caplog):
+    caplog.set_level(logging.INFO, logger="portal.requests")
+    client.get(reverse("healthz") + "?q=what+someone+typed", HTTP_X_REQUEST_ID=GIVEN)
+    line = json.loads(log_stream.getvalue().splitlines()[-1])
+    assert line.pop("duration_ms") > 0
+    assert {key: line[key] for key in ("logger", "level", "message", "method", "path", "view", "status", "request_id")} == {
+        "logger": "portal.requests", "level": "INFO", "message": "GET /healthz 200", "method": "GET", "path": "/healthz",
+        "view": "healthz", "status": 200, "request_id": GIVEN}
+    assert "what" not in log_stream.getvalue()
+
+
 def test_a_task_published_at_commit_carries_the_id(published, settings):
     settings.PORTAL_NUDGE_BATCH_SECONDS = 0
     with bound(GIVEN):
