@@ -22,6 +22,13 @@ if not API_WEBHOOK_SECRET_KEYS:
         "API_WEBHOOK_SECRET_KEYS must be set in production: one Fernet key or more, comma-separated, the first one "
         "encrypting. Make one with: python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'")
 
+# /metrics tells much about the portal: a token that can be guessed would tell it to anyone.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 32:
+    raise ImproperlyConfigured(
+        "METRICS_TOKEN must be at least 32 random characters, or unset (metrics off). Make one with: "
+        "python -c 'import secrets; print(secrets.token_urlsafe(32))'")
+
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]  # both asked for inside the stack, over plain HTTP
