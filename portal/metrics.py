@@ -51,7 +51,7 @@ TASK_FAILURES = Counter("portal_celery_task_failures", "Celery tasks that raised
                         ["task", "exception"])
 PERMITS_RENDERED = Counter("portal_permits_rendered", "Permit files produced (rendered, signed and stored).")
 
-# Scrape-time metrics: names and help in one place, read by the dashboard test too.
+# Scrape-time metrics: their names and help, in one place.
 SCRAPED = {
     "portal_applications_submitted": "Applications submitted, by service (dashboards' day summaries).",
     "portal_permits_issued": "Permits issued, by service (dashboards' day summaries).",

@@ -35,7 +35,8 @@ def _header(task) -> str:
 
 @task_prerun.connect(weak=False)
 def _task_started(task_id=None, task=None, **kwargs):
-    _started[task_id] = (time.monotonic(), bind(_header(task)))
+    # A task run in the publishing process itself (eager) keeps the id of what runs it.
+    _started[task_id] = (time.monotonic(), bind(_header(task) or current_request_id()))
 
 
 @task_postrun.connect(weak=False)

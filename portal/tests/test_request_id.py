@@ -12,7 +12,7 @@ from celery.signals import before_task_publish
 from django.urls import reverse
 
 from core import nudges
-from core.request_id import accepted, bound, joined
+from core.request_id import accepted, bound, current_request_id, joined
 from tests.celery_worker import publishing_to
 
 GIVEN = "c0ffee00-1234-4abc-8def-0123456789ab"
@@ -118,3 +118,19 @@ def test_a_worker_accepts_only_well_formed_ids_from_a_header():
     assert accepted(many) == many and many.count(",") == 19  # at most 20 joined
     for bad in ("", None, "bad id 1234", f"{GIVEN},", f"{GIVEN},bad id", ",".join([GIVEN] * 21)):
         assert accepted(bad) == ""
+
+
+@pytest.mark.django_db
+def test_a_task_run_in_the_process_itself_keeps_the_id_and_is_timed():
+    from prometheus_client import REGISTRY
+
+    from portal.celery import app
+
+    task = "approvals.tasks.route_application_task"
+    labels = {"task": task, "state": "SUCCESS"}
+    before = REGISTRY.get_sample_value("portal_celery_task_runtime_seconds_count", labels) or 0
+    with bound(GIVEN):
+        assert app.tasks[task].apply(args=[[]]).get() == 0  # nothing to route
+        assert current_request_id() == GIVEN
+    assert current_request_id() == ""
+    assert REGISTRY.get_sample_value("portal_celery_task_runtime_seconds_count", labels) == before + 1
