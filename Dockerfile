@@ -7,7 +7,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     DJANGO_SETTINGS_MODULE=portal.settings.production \
     PORTAL_VAR_DIR=/var/lib/portal \
     MEDIA_ROOT=/var/lib/portal/media \
-    STATIC_ROOT=/app/staticfiles
+    STATIC_ROOT=/app/staticfiles \
+    PROMETHEUS_MULTIPROC_DIR=/tmp/portal-metrics \
+    METRICS_WORKER_PORT=9808
 
 # WeasyPrint's libraries, HarfBuzz subsetting (fast PDF fonts) and CJK fonts for Chinese text,
 # libmagic for checking uploads by content.
@@ -34,7 +36,10 @@ RUN SECRET_KEY=build-only-not-a-secret-build-only-not-a-secret-build-only SITE_U
 
 USER portal
 EXPOSE 8000
-# `migrate` runs as the owner of the tables; every other command as the application role.
+# A Celery worker's metrics (portal.worker_metrics); reached inside the stack only.
+EXPOSE 9808
+# `migrate` runs as the owner of the tables; every other command as the application role. No
+# gunicorn access log: the portal logs each request itself, as JSON with its id (portal.request_id).
 ENTRYPOINT ["/app/scripts/docker-entrypoint.sh"]
 CMD ["gunicorn", "portal.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", \
-     "--max-requests", "1000", "--max-requests-jitter", "100", "--timeout", "30", "--access-logfile", "-"]
+     "--max-requests", "1000", "--max-requests-jitter", "100", "--timeout", "30"]

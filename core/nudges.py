@@ -12,12 +12,14 @@ which should spread over the worker's processes. A request then never talks to t
 all, and one routing or mail task serves many transactions (a publish costs about 1.2 ms of
 CPU here; under load the batch is what lets routing keep up with submissions). Inside a Celery
 task, or with the setting at 0, they are published at commit instead. A buffer lost with its
-process is found by the reconciler, like any lost nudge.
+process is found by the reconciler, like any lost nudge. A batched message carries the request
+ids (core.request_id) of the transactions whose ids it holds, so their log lines meet the task's.
 
 A task is named, never imported ("approvals.tasks.route_application_task"): the module that
 sends a nudge does not depend on the module that handles it."""
 
 import atexit
+import contextlib
 import logging
 import os
 import threading
@@ -26,6 +28,8 @@ import time
 from celery import current_app, current_task
 from django.conf import settings
 from django.db import transaction
+
+from .request_id import bound, current_request_id, joined
 
 log = logging.getLogger(__name__)
 
@@ -64,13 +68,19 @@ def _in_celery_task() -> bool:
     return bool(current_task and current_task.request.id)
 
 
-def _publish_ids(task, ids: list, one_per_message: bool) -> None:
+def _publish_ids(task, ids: list, one_per_message: bool, origins: dict | None = None) -> None:
+    """``origins``: the request id each id was committed under, for a batch published by the
+    thread (a direct publish runs in the request's own context already)."""
+    origins = origins or {}
     if one_per_message:
         for pk in ids:
-            publish(task, pk)
+            with bound(origins.get(pk, "")) if origins else contextlib.nullcontext():
+                publish(task, pk)
         return
     for start in range(0, len(ids), BATCH_CHUNK):
-        publish(task, ids[start:start + BATCH_CHUNK])
+        chunk = ids[start:start + BATCH_CHUNK]
+        with bound(joined(origins.get(pk) for pk in chunk)) if origins else contextlib.nullcontext():
+            publish(task, chunk)
 
 
 class _Batcher:
@@ -80,7 +90,7 @@ class _Batcher:
 
     def _start(self):
         # Per process: a forked child (gunicorn, Celery, simulate) starts its own buffer and thread.
-        self.pid, self.lock, self.pending = os.getpid(), threading.Lock(), {}
+        self.pid, self.lock, self.pending, self.origins = os.getpid(), threading.Lock(), {}, {}
         # Held for a whole flush: a process flushing before it exits waits for the thread's
         # flush in progress, whose ids would otherwise die with the process.
         self.flush_lock = threading.Lock()
@@ -96,8 +106,11 @@ class _Batcher:
             with self.start_lock:
                 if self.pid != os.getpid():
                     self._start()
+        request_id = current_request_id()
         with self.lock:
             self.pending.setdefault((task, one_per_message), []).extend(ids)
+            if request_id:
+                self.origins.setdefault((task, one_per_message), {}).update(dict.fromkeys(ids, request_id))
 
     def flush(self) -> None:
         if self.pid != os.getpid():
@@ -105,8 +118,9 @@ class _Batcher:
         with self.flush_lock:
             with self.lock:
                 pending, self.pending = self.pending, {}
+                origins, self.origins = self.origins, {}
             for (task, one_per_message), ids in pending.items():
-                _publish_ids(task, list(dict.fromkeys(ids)), one_per_message)
+                _publish_ids(task, list(dict.fromkeys(ids)), one_per_message, origins.get((task, one_per_message)))
 
     def _run(self):
         while True:

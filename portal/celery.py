@@ -9,3 +9,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.dev")
 app = Celery("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# Request ids into tasks, task metrics, and a worker's metrics port (observability only).
+from . import task_signals, worker_metrics  # noqa: E402, F401

@@ -26,6 +26,7 @@ urlpatterns = [
     path("progress/", progress_views.progress, name="progress"),
     path("life-events/<slug:slug>/", bundle_views.bundle_page, name="bundle_page"),
     path("healthz", views.healthz, name="healthz"),
+    path("metrics", views.metrics, name="metrics"),
     path("start/", views.landing, name="landing"),
     path("text-size/", views.text_size, name="text_size"),
     *[path(f"{slug}/", views.site_page, {"slug": slug}, name=f"page_{slug}") for slug in SitePage.Slug.values],

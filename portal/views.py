@@ -1,12 +1,15 @@
 """Site chrome: the home page (services by life event), search, a service's page, the site's own
-pages (help, contact, privacy, accessibility, terms) and health."""
+pages (help, contact, privacy, accessibility, terms), health and metrics."""
 
-from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
+from django.conf import settings
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import get_valid_filename
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from accounts import services as account_services
 from catalogue import selectors as catalogue_selectors
@@ -16,6 +19,7 @@ from . import display, selectors
 from .forms import SearchForm
 from .health import check_health
 from .landing import landing_url
+from .metrics import exposition, metrics_authorized
 
 
 @require_GET
@@ -105,6 +109,20 @@ def text_size(request):
 def healthz(request):
     report = check_health()
     return JsonResponse(report, status=200 if report["status"] == "ok" else 503)
+
+
+@never_cache
+@require_GET
+def metrics(request):
+    """Prometheus metrics (portal.metrics), only for a bearer of METRICS_TOKEN; off (404) without one."""
+    if not settings.METRICS_TOKEN:
+        raise Http404
+    if not metrics_authorized(request.headers.get("Authorization")):
+        response = HttpResponse(_("Send the metrics token as a bearer token."), status=401,
+                                content_type="text/plain; charset=utf-8")
+        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
+    return HttpResponse(exposition(), content_type=CONTENT_TYPE_LATEST)
 
 
 def landing(request):

@@ -13,4 +13,10 @@ if [ "${1:-}" = "migrate" ]; then
   exec python manage.py audit_keys
 fi
 unset MIGRATE_DATABASE_URL
+# Prometheus multiprocess mode (portal.metrics): every process of this container counts into the
+# directory, which starts empty with the container's main process.
+if [ -n "${PROMETHEUS_MULTIPROC_DIR:-}" ]; then
+  mkdir -p -m 0700 "$PROMETHEUS_MULTIPROC_DIR"
+  find "$PROMETHEUS_MULTIPROC_DIR" -maxdepth 1 -name '*.db' -type f -delete
+fi
 exec "$@"

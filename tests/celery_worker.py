@@ -207,7 +207,7 @@ class Worker:
 
     def __init__(self, *, queue: str, directory: Path, name: str, concurrency: int = 2, mail_dir: Path | None = None,
                  claim_seconds: int = WORKER_CLAIM_SECONDS, database_role: dict | None = None,
-                 media_root: Path | None = None):
+                 media_root: Path | None = None, log_level: str = "warning", env: dict | None = None):
         from django.conf import settings
 
 
@@ -232,9 +232,10 @@ class Worker:
             # The key of the webhook secrets the test made, and whether its receiver on 127.0.0.1 is allowed.
             "API_WEBHOOK_SECRET_KEYS": ",".join(settings.API_WEBHOOK_SECRET_KEYS),
             "API_WEBHOOK_ALLOW_LOOPBACK": "1" if settings.API_WEBHOOK_ALLOW_LOOPBACK else "0",
-            "LOG_LEVEL": "WARNING",
+            "LOG_LEVEL": log_level.upper(),
             "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
             READY_FILE_ENV: str(self.ready_file),
+            **(env or {}),
         }
         for key in ("CELERY_PERMITS_QUEUE", "CELERY_MAIL_QUEUE", "CELERY_BROKER_READ_URL", "CELERY_BROKER_WRITE_URL",
                     "MIGRATE_DATABASE_URL", MAIL_DIR_ENV):
@@ -246,7 +247,7 @@ class Worker:
         self.command = [
             CELERY, "-A", "portal", "worker", "-P", "prefork", "-c", str(concurrency), "-Q", queue,
             "-n", f"{name}-{uuid.uuid4().hex[:6]}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat",
-            "-l", "warning", "--include", "tests.celery_worker",
+            "-l", log_level, "--include", "tests.celery_worker",
         ]
         self.process: subprocess.Popen | None = None
 

@@ -59,6 +59,26 @@ def pdf_upload(name="plan.pdf"):
     return SimpleUploadedFile(name, PDF_BYTES, content_type="application/pdf")
 
 
+def filled_in_through_the_web(client, restaurant, citizen):
+    """A draft of the restaurant service, every page of its form answered through the web by
+    ``citizen``; submitting it (the check page) is the caller's."""
+    from django.urls import reverse
+
+    from approvals.models import Application
+
+    client.force_login(citizen)
+    client.post(reverse("approvals:start", args=[restaurant.slug]))
+    application = Application.objects.latest("pk")
+    pages = {
+        1: {"business_name": "Golden Dragon", "cuisine": "chinese", "seats": "40", "opening_date": ""},
+        2: {"site_address": "1 Harbour Road"},
+        3: {"floor_plan": pdf_upload()},
+    }
+    for step, data in pages.items():
+        assert client.post(reverse("approvals:edit", args=[application.pk, step]), data).status_code == 302
+    return application
+
+
 def submitted_application(service, applicant, answers=None):
     application = workflow.application_start(applicant=applicant, service=service)
     workflow.application_save_answers(application_id=application.pk, actor=applicant, data=dict(answers or VALID_ANSWERS))

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import threading
 import time
+import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -24,7 +25,13 @@ CADDYFILE = ROOT / "deploy" / "Caddyfile"
 def test_only_the_proxy_publishes_a_port_and_the_portal_reads_one_proxy():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert {name for name, service in services.items() if "ports" in service} == {"proxy"}
+    # The monitoring profile's tools publish on the host's loopback only (docs/observability.md).
+    world = {name for name, service in services.items()
+             if any(not port.startswith("127.0.0.1:") for port in service.get("ports", []))}
+    assert world == {"proxy"}
+    assert {name: service["ports"] for name, service in services.items() if name != "proxy" and "ports" in service} == {
+        "flower": ["127.0.0.1:5555:5555"], "prometheus": ["127.0.0.1:9090:9090"], "grafana": ["127.0.0.1:3000:3000"]}
+    assert {name for name, service in services.items() if "profiles" in service} == {"flower", "prometheus", "grafana"}
     assert services["proxy"]["ports"] == ["80:80", "443:443"]
     assert "./deploy/Caddyfile:/etc/caddy/Caddyfile:ro" in services["proxy"]["volumes"]
     assert services["web"]["expose"] == ["8000"]
@@ -89,3 +96,14 @@ def test_the_proxy_overwrites_what_the_client_wrote(proxy):
     assert headers["x-forwarded-for"] == "127.0.0.1"
     assert headers["x-forwarded-proto"] == "http"
     assert "x-real-ip" not in headers and "forwarded" not in headers
+
+
+def test_the_proxy_never_lets_metrics_out(proxy):
+    request = urllib.request.Request(f"{proxy}/metrics", headers={"Authorization": "Bearer anything"})  # noqa: S310
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)  # noqa: S310 (our own http:// address)
+    assert refused.value.code == 404
+    assert Recorder.seen == []  # the portal never saw it
+    with urllib.request.urlopen(f"{proxy}/metrics-and-more", timeout=10) as response:  # noqa: S310
+        assert response.status == 200  # only the metrics path itself
+    assert len(Recorder.seen) == 1

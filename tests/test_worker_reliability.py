@@ -42,7 +42,7 @@ from tests.celery_worker import (
     unacked,
     wait_for,
 )
-from tests.engine_fixtures import pdf_upload
+from tests.engine_fixtures import filled_in_through_the_web, pdf_upload
 from tests.services import redis_url
 
 pytestmark = [pytest.mark.postgres, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -155,16 +155,7 @@ def test_hung_broker_never_holds_up_a_submission_and_the_reconciler_catches_up(
     try:
         with publishing_to(broker_url=broker.url, queue=celery_queue):
             # Through the web: the whole journey, timing the submission that publishes the nudges.
-            client.force_login(citizen)
-            client.post(reverse("approvals:start", args=[restaurant.slug]))
-            by_web = Application.objects.latest("pk")
-            pages = {
-                1: {"business_name": "Golden Dragon", "cuisine": "chinese", "seats": "40", "opening_date": ""},
-                2: {"site_address": "1 Harbour Road"},
-                3: {"floor_plan": pdf_upload()},
-            }
-            for step, data in pages.items():
-                assert client.post(reverse("approvals:edit", args=[by_web.pk, step]), data).status_code == 302
+            by_web = filled_in_through_the_web(client, restaurant, citizen)
             started = time.monotonic()
             response = client.post(reverse("approvals:check", args=[by_web.pk]), {"declaration": "yes"})
             web_seconds = time.monotonic() - started

@@ -69,6 +69,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: every log line of the request carries its id, and the metrics time the whole stack.
+    "portal.request_id.RequestIdMiddleware",
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Around everything below, so its responses (errors, redirects, the API's) are covered too.
@@ -91,7 +94,11 @@ MIDDLEWARE = [
     "accounts.middleware.SecondFactorMiddleware",
     # AxesMiddleware last: it turns a lockout into a response.
     "axes.middleware.AxesMiddleware",
+    # Last, so it sees the view that was resolved (metrics by view).
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
+# Where WhiteNoise goes in the profiles that serve static files: right after SecurityMiddleware.
+AFTER_SECURITY = MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1
 
 ROOT_URLCONF = "portal.urls"
 WSGI_APPLICATION = "portal.wsgi.application"
@@ -443,6 +450,8 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_WORKER_MAX_TASKS_PER_CHILD = 500
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = 300_000  # KiB
+# The worker logs through LOGGING (JSON lines with request ids), not a format of its own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="portal")
 # Permit rendering (WeasyPrint) and mail are slower than routing. Setting CELERY_PERMITS_QUEUE
 # and CELERY_MAIL_QUEUE gives them queues of their own, so routing never waits behind them; the
@@ -480,16 +489,37 @@ PORTAL_RECONCILE_AFTER_SECONDS = env.int("PORTAL_RECONCILE_AFTER_SECONDS", defau
 PORTAL_NUDGE_BATCH_SECONDS = env.float("PORTAL_NUDGE_BATCH_SECONDS", default=0.1)
 
 # --- Logging --------------------------------------------------------------------------------
+# One JSON object per line (LOG_FORMAT=json, the default) or plain text (LOG_FORMAT=plain), each
+# with the request id of the request or task it belongs to (core.request_id). Celery's workers
+# log through the same configuration rather than their own.
+LOG_FORMAT = env.str("LOG_FORMAT", default="json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "core.request_id.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        # "time" in UTC, ISO 8601, whatever the portal's time zone.
+        "json": {"()": "pythonjsonlogger.json.JsonFormatter", "timestamp": "time",
+                 "fmt": "%(levelname)s %(name)s %(process)d %(request_id)s %(message)s",
+                 "rename_fields": {"levelname": "level", "name": "logger", "process": "pid"}},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json" if LOG_FORMAT == "json" else "plain",
+                             "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # WeasyPrint logs each of its seven rendering steps at INFO, a dozen lines per permit.
     "loggers": {"axes": {"level": "WARNING"}, "weasyprint.progress": {"level": "WARNING"},
                 "pikepdf": {"level": "WARNING"}},  # it announces its logger bridge at INFO on import
 }
+
+# --- Metrics (portal.metrics, docs/observability.md) -------------------------------------------
+# /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`; with no token it is off (404).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# A Celery worker serves its pool's metrics on this port (0: none), on this address ("" all).
+METRICS_WORKER_PORT = env.int("METRICS_WORKER_PORT", default=0)
+METRICS_WORKER_ADDRESS = env.str("METRICS_WORKER_ADDRESS", default="")
+# Request latencies, in seconds: the budgets are tens of milliseconds, the worst pages seconds.
+PROMETHEUS_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, float("inf"))
 
 # --- Permits: signing and verification ------------------------------------------------------
 # The PAdES signing key and certificate (PEM). With PERMIT_SIGNING_AUTOCREATE (on except in

@@ -6,13 +6,13 @@ from pathlib import Path
 from core.secret_files import create_private_file
 
 from .base import *  # noqa: F403
-from .base import INSTALLED_APPS, MIDDLEWARE, SITE_URL, STATIC_ROOT, VAR_DIR, env, webauthn_relying_party
+from .base import AFTER_SECURITY, INSTALLED_APPS, MIDDLEWARE, SITE_URL, STATIC_ROOT, VAR_DIR, env, webauthn_relying_party
 
 # Off by default, so the demo shows people the portal's own error pages, never Django's debug
 # page (which lists every URL); DEBUG=1 brings tracebacks back while developing.
 DEBUG = env.bool("DEBUG", default=False)
 # Static files are served by WhiteNoise straight from the source folders, whatever DEBUG says.
-MIDDLEWARE = [*MIDDLEWARE[:1], "whitenoise.middleware.WhiteNoiseMiddleware", *MIDDLEWARE[1:]]
+MIDDLEWARE = [*MIDDLEWARE[:AFTER_SECURITY], "whitenoise.middleware.WhiteNoiseMiddleware", *MIDDLEWARE[AFTER_SECURITY:]]
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # WhiteNoise warns about a missing folder

@@ -4,7 +4,7 @@ broker), and passes `manage.py check --deploy` with no warnings."""
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import API_WEBHOOK_SECRET_KEYS, SITE_URL, env, webauthn_relying_party
+from .base import AFTER_SECURITY, API_WEBHOOK_SECRET_KEYS, SITE_URL, env, webauthn_relying_party
 
 DEBUG = False
 SECRET_KEY = env.str("SECRET_KEY", default="")
@@ -36,10 +36,16 @@ if not CELERY_BROKER_URL.startswith(("redis://", "rediss://")):  # noqa: F405
         "CELERY_BROKER_URL must name a Redis server in production (e.g. redis://redis:6379/0): "
         f"{CELERY_BROKER_URL.split('://', 1)[0] or 'an empty one'} would keep nudges on one host, out of other "  # noqa: F405
         "hosts' workers' reach.")
+# /metrics tells much about the portal: a token that can be guessed would tell it to anyone.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 32:
+    raise ImproperlyConfigured(
+        "METRICS_TOKEN must be at least 32 random characters, or unset (metrics off). Make one with: "
+        "python -c 'import secrets; print(secrets.token_urlsafe(32))'")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]  # both asked for inside the stack, over plain HTTP
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
@@ -50,7 +56,7 @@ CSRF_COOKIE_SECURE = True
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 # gunicorn serves the static files itself (WhiteNoise): hashed names, compressed, cached forever.
-MIDDLEWARE = [*MIDDLEWARE[:1], "whitenoise.middleware.WhiteNoiseMiddleware", *MIDDLEWARE[1:]]  # noqa: F405
+MIDDLEWARE = [*MIDDLEWARE[:AFTER_SECURITY], "whitenoise.middleware.WhiteNoiseMiddleware", *MIDDLEWARE[AFTER_SECURITY:]]  # noqa: F405
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}}  # noqa: F405
 # Permits are signed with a provisioned key: never a self-signed one made on the fly.
 PERMIT_SIGNING_AUTOCREATE = env.bool("PERMIT_SIGNING_AUTOCREATE", default=False)

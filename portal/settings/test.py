@@ -12,7 +12,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 if not env.str("EMAIL_URL", default=""):  # noqa: F405
     EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 AXES_ENABLED = True
-LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+LOGGING["root"]["level"] = env.str("LOG_LEVEL", default="WARNING")  # noqa: F405  (processes the tests start may ask for more)
 # Nudges at commit, so a test sees them at once; tests of the batching set it themselves.
 PORTAL_NUDGE_BATCH_SECONDS = env.float("PORTAL_NUDGE_BATCH_SECONDS", default=0)  # noqa: F405
 

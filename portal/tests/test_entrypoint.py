@@ -28,6 +28,18 @@ def test_every_other_command_runs_without_the_owners_address():
     assert (done.returncode, done.stdout) == (0, "none\n")
 
 
+def test_the_metrics_directory_starts_empty(tmp_path):
+    directory = tmp_path / "metrics"
+    directory.mkdir()
+    for name in ("counter_41.db", "histogram_42.db", "notes.txt"):
+        (directory / name).write_bytes(b"left by the last run")
+    done = entrypoint("sh", "-c", 'ls -A "$PROMETHEUS_MULTIPROC_DIR"', PROMETHEUS_MULTIPROC_DIR=str(directory))
+    assert (done.returncode, done.stdout) == (0, "notes.txt\n")  # only the metrics' files are removed
+    made = tmp_path / "new" / "metrics"
+    done = entrypoint("sh", "-c", 'stat -c %a "$PROMETHEUS_MULTIPROC_DIR"', PROMETHEUS_MULTIPROC_DIR=str(made))
+    assert (done.returncode, done.stdout) == (0, "700\n")
+
+
 def test_migrate_needs_the_owners_address():
     environment = {key: value for key, value in os.environ.items() if key != "MIGRATE_DATABASE_URL"}
     done = subprocess.run([ENTRYPOINT, "migrate"], cwd=ROOT, env=environment, capture_output=True, text=True)

@@ -25,7 +25,7 @@ KEY = secrets.token_urlsafe(64)
 WEBHOOK_KEY = "x" * 43 + "="  # the production profile only asks that one is given
 CLEARED = ("DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY", "DEBUG", "EMAIL_URL", "ALLOWED_HOSTS", "TIME_ZONE",
            "DJANGO_ALLOW_ASYNC_UNSAFE", "SITE_URL", "PORTAL_PORT", "API_WEBHOOK_SECRET_KEYS", "CACHE_URL", "S3_BUCKET",
-           "S3_ENDPOINT_URL", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY", "S3_PREFIX", "S3_REGION")
+           "S3_ENDPOINT_URL", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY", "S3_PREFIX", "S3_REGION", "METRICS_TOKEN")
 SITE = "https://portal.example.gov"
 # What production shares between processes and hosts (the profile refuses to start without it).
 SHARED = {"CACHE_URL": "redis://redis.internal:6379/1", "CELERY_BROKER_URL": "redis://redis.internal:6379/0"}
@@ -127,6 +127,14 @@ def test_production_refuses_to_start_without_keys_for_the_webhook_secrets(tmp_pa
     result = run_profile("production", tmp_path, SECRET_KEY=KEY, SITE_URL=SITE, API_WEBHOOK_SECRET_KEYS="")
     assert result.returncode != 0
     assert "API_WEBHOOK_SECRET_KEYS must be set in production" in result.stderr
+
+
+def test_production_refuses_a_metrics_token_that_could_be_guessed(tmp_path):
+    result = run_profile("production", tmp_path, SECRET_KEY=KEY, SITE_URL=SITE, METRICS_TOKEN="x" * 31)
+    assert result.returncode != 0
+    assert "METRICS_TOKEN must be at least 32 random characters, or unset (metrics off)." in result.stderr
+    for token in ("", "x" * 32):
+        assert run_profile("production", tmp_path, SECRET_KEY=KEY, SITE_URL=SITE, METRICS_TOKEN=token).returncode == 0
 
 
 def test_production_takes_the_site_url_as_given_whatever_the_port(tmp_path):
