@@ -210,7 +210,6 @@ class Worker:
                  media_root: Path | None = None, log_level: str = "warning", env: dict | None = None):
         from django.conf import settings
 
-
         self.name = name
         self.queue = queue
         self.log_path = directory / f"{name}.log"
