@@ -2,8 +2,10 @@
 through the pipeline over HTTP, one routing worker host cut off from the network mid-run.
 
 Topology (bench/multihost/network.py): a Linux bridge whose address is the services host (the
-root namespace: a Redis of the run's own, PostgreSQL through a TCP forwarder, the shared media
-directory), and one network namespace per host with its own address on the bridge:
+root namespace: a Redis of the run's own, PostgreSQL through a TCP forwarder), and one network
+namespace per host with its own address on the bridge. Files: storage settings come from the
+environment; by default MEDIA_ROOT is a directory of the run that every host sees (namespaces
+share the filesystem); with an object store configured the hosts share its bucket instead.
 
     web     gunicorn (the API) and the one Celery beat
     route1  Celery worker on the routing queue (the engine's), the host that is cut
@@ -25,6 +27,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -50,7 +53,7 @@ CONCURRENCY = int(os.environ.get("SCALE_CONCURRENCY", "8"))
 CITIZENS = int(os.environ.get("SCALE_CITIZENS", "20"))
 CUT_AT = float(os.environ.get("SCALE_CUT_AT", "0.3"))
 VISIBILITY_TIMEOUT = int(os.environ.get("SCALE_VISIBILITY_TIMEOUT", "30"))
-DRAIN_TIMEOUT = float(os.environ.get("SCALE_DRAIN_TIMEOUT", "1800"))
+DRAIN_TIMEOUT = float(os.environ.get("SCALE_DRAIN_TIMEOUT", "900"))  # after the last submission
 # The owner's URL where `make` gives two roles (scripts/services.sh): the run creates its database.
 _BASE_DB = (os.environ.get("MIGRATE_DATABASE_URL") or os.environ.get("DATABASE_URL")
             or "postgres://postgres@127.0.0.1:5432/portal")
@@ -261,7 +264,7 @@ def drive(network: Network, processes: Processes, plan: dict, base_url: str) -> 
         submitted = time.monotonic()
         cutter.join()
         with psycopg.connect(DB_URL, autocommit=True) as conn:
-            while (state := counts(conn))["issued"] < APPLICATIONS and time.monotonic() - started < DRAIN_TIMEOUT:
+            while (state := counts(conn))["issued"] < APPLICATIONS and time.monotonic() - submitted < DRAIN_TIMEOUT:
                 time.sleep(0.5)
             drained = time.monotonic()
             issued_everything = state["issued"] == APPLICATIONS
@@ -321,7 +324,8 @@ def write_report(result: dict) -> None:
         f"| route2 | {topology['route2']} | Celery worker, routing queue (2 processes) |",
         f"| render | {topology['render']} | Celery worker, permits and mail queues (2 processes) |",
         "",
-        f"{result['applications']} applications of *{SERVICE}* (4 reviews in 2 stages) over HTTP through the API from "
+        f"{result['applications']} applications of *{SERVICE}* ({result['reviews'] // result['applications']} "
+        "reviews in 2 stages) over HTTP through the API from "
         f"the services host: {result['citizens']} citizens' tokens, {result['concurrency']} at a time (create, answers, "
         "3 files, submit); each department's system approves its reviews once routed. After "
         f"{result['cut_after_submitted']} submissions ({result['cut_at_seconds']} s) route1's link went down while "
@@ -343,6 +347,13 @@ def write_report(result: dict) -> None:
         f"| Last submission → last permit issued, s | {result['tail_seconds']} |",
         f"| Throughput, applications/s through the whole pipeline | {result['applications_per_second']} |",
         "",
+        "Two ways back for the cut host's work: a task it had received and not acknowledged is redelivered by Redis "
+        "to route2 after the visibility timeout; a message Redis had handed out as the link went down, which never "
+        "reached route1, exists nowhere any more, and the beat's reconciler sends the routing of those applications "
+        "again once it is `PORTAL_RECONCILE_AFTER_SECONDS` (120 s) overdue: those are the slowest applications.", "",
+        "Not part of `make test`: 100 applications took 5 minutes on this shared machine, setup included "
+        "(`SCALE_APPLICATIONS=100 make bench-scale`); tests/test_scale_network.py checks the network, the cut and "
+        "the removal of a killed run's leftovers there.", "",
         "Redelivery trades speed against work done twice: Redis gives a task to another worker only once it has "
         "been unacknowledged for the visibility timeout, so a lost host's tasks wait that long; but a task "
         "running, or waiting in a worker's prefetch, for longer is delivered a second time too (safe, every task is "
@@ -353,6 +364,8 @@ def write_report(result: dict) -> None:
 
 
 if __name__ == "__main__":
+    # A SIGTERM ends the run through its cleanup (processes, namespaces, bridge), as Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     outcome = run()
     print(json.dumps(outcome, indent=1))
     if WRITE_REPORT:
