@@ -286,6 +286,7 @@ def drive(network: Network, processes: Processes, plan: dict, base_url: str) -> 
     lost = received_on_route1 - set(before_cut["succeeded"]) - set(on_route2)
     total = drained - started
     return {
+        "measured_at": f"{datetime.now(UTC):%Y-%m-%d %H:%M}",
         "applications": APPLICATIONS, "submitted": len(ids), "concurrency": CONCURRENCY, "citizens": CITIZENS,
         "visibility_timeout": VISIBILITY_TIMEOUT, "issued_everything": issued_everything, **state,
         "duplicate_permits": duplicates, "downloads_matching": downloads["matching"],
@@ -310,7 +311,7 @@ def write_report(result: dict) -> None:
                f"SCALE_CUT_AT={CUT_AT} SCALE_VISIBILITY_TIMEOUT={VISIBILITY_TIMEOUT}: bench/scale.py)")
     lines = [
         "## Multi-host pipeline", "",
-        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node()} ({os.cpu_count()} cores): every host "
+        f"Measured {result['measured_at']} UTC on {platform.node()} ({os.cpu_count()} cores): every host "
         "a network namespace of this one machine, so they share its cores; the figures show that the pipeline "
         "spreads over hosts and survives losing one, not the speed of separate machines.", "",
         f"Command: `{command}`", "",
