@@ -214,11 +214,15 @@ def run() -> dict:
                                   "--appendonly", "no", "--protected-mode", "no", "--dir", str(run_dir)],
                         env=os.environ.copy(), cwd=run_dir)
         pg_host, pg_port_real = database_server(DB_URL)
-        # Keepalive probes on the hosts' side: a connection to a host that is cut off ends within
-        # ~11 s, so PostgreSQL rolls back its transaction and frees its row locks (in a real
-        # deployment PostgreSQL's tcp_keepalives_* settings do this).
+        # A connection to a host that is cut off must end soon, so PostgreSQL rolls back its
+        # transaction and frees its row locks (routing skips locked reviews). Keepalive probes
+        # (~11 s) cover an idle connection; with an answer in flight they never start and TCP
+        # retransmits for ~15 min (measured: three applications waited that long), so
+        # TCP_USER_TIMEOUT (IPPROTO_TCP 6, option 18) ends it after 10 s unacknowledged. In a
+        # deployment PostgreSQL's tcp_keepalives_* and tcp_user_timeout settings do this.
         processes.start("pg-forwarder", [socat, f"TCP-LISTEN:{pg_port},bind={services},reuseaddr,fork,keepalive,"
-                                         "keepidle=5,keepintvl=2,keepcnt=3", f"TCP:{pg_host}:{pg_port_real}"],
+                                         "keepidle=5,keepintvl=2,keepcnt=3,setsockopt-int=6:18:10000",
+                                         f"TCP:{pg_host}:{pg_port_real}"],
                         env=os.environ.copy(), cwd=run_dir)
         wait_for_port(services, redis_port, timeout=20, process=processes.running["redis"])
         wait_for_port(services, pg_port, timeout=20, process=processes.running["pg-forwarder"])
@@ -340,7 +344,8 @@ def write_report(result: dict) -> None:
         f"| Reviews routed / all | {result['reviews'] - result['reviews_unrouted']} / {result['reviews']} |",
         f"| Tasks route1 received; of them finished on route2 after the cut; lost | {result['route1_tasks']}; "
         f"{result['redelivered_to_route2']}; {result['lost']} |",
-        f"| Applications the beat's reconciler sent to routing again | {result['reconciled_applications']} |",
+        "| Routings the beat's reconciler sent again (applications, summed over its runs) | "
+        f"{result['reconciled_applications']} |",
         f"| Submission → permit rendered, s: median; p95; slowest | {latency['p50']}; {latency['p95']}; "
         f"{latency['max']} |",
         f"| Submissions: seconds; per second | {result['submit_seconds']}; {result['submissions_per_second']} |",
@@ -351,7 +356,9 @@ def write_report(result: dict) -> None:
         "Two ways back for the cut host's work: a task it had received and not acknowledged is redelivered by Redis "
         "to route2 after the visibility timeout; a message Redis had handed out as the link went down, which never "
         "reached route1, exists nowhere any more, and the beat's reconciler sends the routing of those applications "
-        "again once it is `PORTAL_RECONCILE_AFTER_SECONDS` (120 s) overdue: those are the slowest applications.", "",
+        "again once it is `PORTAL_RECONCILE_AFTER_SECONDS` (120 s) overdue. A transaction route1 had open when "
+        "its link went down keeps its row locks until the forwarder drops its connection to PostgreSQL, and "
+        "routing skips locked reviews meanwhile (the reconciler sends them again every 30 s).", "",
         "Not part of `make test`: 100 applications took 5 minutes on this shared machine, setup included "
         "(`SCALE_APPLICATIONS=100 make bench-scale`); tests/test_scale_network.py checks the network, the cut and "
         "the removal of a killed run's leftovers there.", "",
