@@ -1,5 +1,5 @@
 # The two commands a newcomer types: `make run` and `make test`. See README.md.
-.PHONY: run test bench lint check messages screenshots clean
+.PHONY: run test bench bench-scale lint check messages screenshots clean
 
 PORT ?= 8000
 PY := .venv/bin/python
@@ -20,6 +20,11 @@ test:
 bench:
 	@scripts/bootstrap.sh --dev
 	@services=$$(STRICT=1 scripts/services.sh) && eval "$$services" && $(PY) bench/run.py
+
+# The multi-host run (bench/scale.py): root, iproute2, socat and redis-server; its own database.
+bench-scale:
+	@scripts/bootstrap.sh --dev
+	@services=$$(STRICT=1 scripts/services.sh) && eval "$$services" && $(PY) bench/scale.py
 
 lint:
 	@.venv/bin/ruff check .

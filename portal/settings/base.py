@@ -431,11 +431,22 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 else:
     # A web request must never hang on the broker: short socket timeouts, no retry loop on
     # publish (core.nudges logs the failure and the reconciler catches up).
+    # Redis gives a message delivered but never acknowledged (its worker or host lost) to another
+    # worker once CELERY_VISIBILITY_TIMEOUT seconds have passed. Shorter recovers sooner from a
+    # lost host, but a task still running (or waiting in a worker's prefetch) that long is
+    # delivered a second time: safe, since tasks are idempotent, yet work done twice. Keep it
+    # above the tasks' hard time limit unless a fast takeover matters more (bench/scale.py).
+    # kombu looks for such messages every interval × throttle seconds (10 × 10 by default): a
+    # tenth of the timeout, at most that default, so a short timeout is honoured.
+    _visibility = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+    _restore_interval = max(1, min(10, _visibility // 10))
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "socket_timeout": 1.0,
         "socket_connect_timeout": 1.0,
         "max_retries": 0,
-        "visibility_timeout": 3600,
+        "visibility_timeout": _visibility,
+        "unacked_restore_interval": _restore_interval,
+        "unacked_restore_throttle": max(1, min(10, _visibility // (10 * _restore_interval))),
     }
 CELERY_BROKER_CONNECTION_TIMEOUT = 1.0
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

@@ -25,7 +25,8 @@ KEY = secrets.token_urlsafe(64)
 WEBHOOK_KEY = "x" * 43 + "="  # the production profile only asks that one is given
 CLEARED = ("DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY", "DEBUG", "EMAIL_URL", "ALLOWED_HOSTS", "TIME_ZONE",
            "DJANGO_ALLOW_ASYNC_UNSAFE", "SITE_URL", "PORTAL_PORT", "API_WEBHOOK_SECRET_KEYS", "CACHE_URL", "S3_BUCKET",
-           "S3_ENDPOINT_URL", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY", "S3_PREFIX", "S3_REGION", "METRICS_TOKEN")
+           "S3_ENDPOINT_URL", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY", "S3_PREFIX", "S3_REGION", "METRICS_TOKEN",
+           "CELERY_VISIBILITY_TIMEOUT")
 SITE = "https://portal.example.gov"
 # What production shares between processes and hosts (the profile refuses to start without it).
 SHARED = {"CACHE_URL": "redis://redis.internal:6379/1", "CELERY_BROKER_URL": "redis://redis.internal:6379/0"}
@@ -65,6 +66,23 @@ def test_dev_defaults_need_no_service(tmp_path):
     assert s["site_url"] == "http://127.0.0.1:8000"
     # SQLite builds the PostgreSQL covering indexes without their extra columns, as intended.
     assert s["silenced"] == ["models.W040"]
+
+
+@pytest.mark.parametrize(("visibility", "interval", "throttle"), [
+    (None, 10, 10),  # an hour: kombu's own sweep, every 100 s
+    ("300", 10, 3),
+    ("30", 3, 1),
+    ("5", 1, 1),
+])
+def test_redis_redelivers_after_the_visibility_timeout_and_looks_a_tenth_of_it_apart(tmp_path, visibility, interval,
+                                                                                   throttle):
+    env = {"CELERY_BROKER_URL": "redis://127.0.0.1:6379/0"}
+    if visibility:
+        env["CELERY_VISIBILITY_TIMEOUT"] = visibility
+    transport = read_profile("dev", tmp_path, **env)["transport"]
+    assert transport == {"socket_timeout": 1.0, "socket_connect_timeout": 1.0, "max_retries": 0,
+                         "visibility_timeout": int(visibility or 3600), "unacked_restore_interval": interval,
+                         "unacked_restore_throttle": throttle}
 
 
 @pytest.mark.parametrize(("env", "site_url"), [
