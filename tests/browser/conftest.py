@@ -11,6 +11,7 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.services import require_tool
 
@@ -22,6 +23,11 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
 ]
+# How long an expectation waits for the page, as long as an action may (the context's timeout
+# below): on a shared, loaded machine a sign-in with a passkey takes more than the 5 s default.
+BROWSER_TIMEOUT_MS = 10_000
+expect.set_options(timeout=BROWSER_TIMEOUT_MS)
+
 
 def pytest_collection_modifyitems(config, items):
     here = Path(__file__).parent
@@ -50,7 +56,7 @@ def chromium():
 def page(chromium, live_server, settings):
     settings.ALLOWED_HOSTS = ["*"]
     context = chromium.new_context(base_url=live_server.url, bypass_csp=True, locale="en-GB")
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(BROWSER_TIMEOUT_MS)
     page = context.new_page()
     yield page
     context.close()
@@ -58,7 +64,9 @@ def page(chromium, live_server, settings):
 
 def axe_violations(page) -> list[dict]:
     """axe-core's WCAG 2.1 A/AA violations on the page as it is now, once settled: a colour still
-    in its transition (a button just pressed, under the pointer) is not what a person reads."""
+    in its transition (a button just pressed, under the pointer) is not what a person reads. A link
+    just followed may still be loading its page: that page is the one checked."""
+    page.wait_for_load_state()
     page.add_style_tag(content="*, *::before, *::after {transition: none !important; animation: none !important}")
     page.add_script_tag(path=str(AXE))
     result = page.evaluate(
