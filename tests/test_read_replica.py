@@ -27,11 +27,11 @@ from dashboards.stats import stats_rebuild
 from permits.models import Permit
 from tests.factories import UserFactory
 from tests.postgres_servers import POSTGRES_BIN, SERVER_USER, copy_database, free_port, postgres_present, replicated_pair
+from tests.services import require_tool
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
-if not postgres_present():
-    pytest.skip(f"the PostgreSQL server binaries are not in {POSTGRES_BIN} (POSTGRES_BIN)", allow_module_level=True)
+require_tool(postgres_present(), f"the PostgreSQL server binaries are not in {POSTGRES_BIN} (POSTGRES_BIN)")
 
 _databases = count(1)
 

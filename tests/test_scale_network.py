@@ -15,7 +15,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
 from multihost.network import Network, ip, remove_leftovers  # noqa: E402
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root")
+from tests.services import require_tool  # noqa: E402
+
+require_tool(os.geteuid() == 0, "network namespaces need root")
 
 
 def dead_pid() -> int:

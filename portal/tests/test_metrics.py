@@ -23,7 +23,7 @@ from portal.celery import app
 from tests.celery_worker import publishing_to, redis_client
 from tests.engine_fixtures import submitted_application
 from tests.factories import identity_asking_service
-from tests.services import redis_reachable, redis_url
+from tests.services import redis_url
 from tests.test_worker_reliability import approve_everything
 
 pytestmark = [pytest.mark.django_db]
@@ -123,7 +123,6 @@ def test_scrape_queries_do_not_grow_with_services_and_departments(client, token,
     assert len(two) == len(one) == 5, "\n".join(q["sql"] for q in two.captured_queries)
 
 
-@pytest.mark.skipif(not redis_reachable(), reason="needs Redis")
 def test_queue_lengths_come_from_the_redis_broker(client, token, settings):
     redis_client().flushdb()
     queue = f"metrics-{uuid.uuid4().hex[:8]}"
