@@ -42,6 +42,18 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language: a request's LocaleMiddleware activates its
+    language for the thread and nothing switches it back, so a test reading strings outside a
+    request would otherwise see the language of the test before it."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def admin_client(db, admin_user):
     client = PortalClient()
