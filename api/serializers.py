@@ -13,8 +13,10 @@ from rest_framework import serializers
 
 from accounts.counter import ClaimLetter, WalkIn
 from accounts.models import Assurance, DocumentType
-from approvals.applicable import application_not_needed, applied_to, not_needed
+from approvals.answers import asked_keys
+from approvals.applicable import application_not_needed, not_needed
 from approvals.evidence import chosen_of
+from approvals.follow_ons import asked_again, carried_document_keys
 from approvals.models import ApplicationKind, ApplicationStatus, OpinionVerdict, ReviewStatus
 from approvals.workflow import Decision
 from catalogue.conditions import describe
@@ -807,7 +809,8 @@ class ApplicationDetailSerializer(ApplicationSummarySerializer):
     answers = serializers.DictField(child=serializers.JSONField(allow_null=True))
     asked = serializers.ListField(
         child=serializers.CharField(), help_text="The questions asked given the answers (and documents) so far, in form "
-        "order. The answer to a question not asked is not kept at submission.")
+        "order; a renewal or an amendment asks only the questions its service lets it change, and any required "
+        "one its carried answers leave unanswered. The answer to a question not asked is not kept at submission.")
     not_needed = NotNeededSerializer(
         many=True, help_text="The departments whose review the answers make unnecessary, with why (on a submitted "
         "application: as at its submission or last correction; a review approved before stays approved).")
@@ -831,7 +834,7 @@ def application_detail(application) -> dict:
     permits = getattr(application, "current_permits", [])
     permit = permits[0] if permits else None
     chosen = chosen_of(application)
-    documents = {a.field_key for a in application.attachments.all()} | set(chosen)
+    documents = {a.field_key for a in application.attachments.all()} | set(chosen) | carried_document_keys(application)
     if application.submitted_at:
         unneeded = application_not_needed(application)
     else:
@@ -839,7 +842,7 @@ def application_detail(application) -> dict:
     return {
         **application_summary(application),
         "answers": dict(application.answers),
-        "asked": list(applied_to(application.schema, application.answers, documents).asked),
+        "asked": asked_keys(application.schema, application.answers, documents, asks=asked_again(application)),
         "not_needed": [{"department": n.department, "department_name": n.department_name, "why": n.why}
                        for n in unneeded],
         "attachments": [attachment_row(a, "") for a in application.attachments.all()],

@@ -351,17 +351,24 @@ def answer_sections(schema: Schema, answers: dict, attachments=(), errors: dict 
     return [section for section in sections if section["rows"]]
 
 
+def asked_keys(schema: Schema, answers: dict, document_keys=(), *, asks=None) -> list[str]:
+    """The questions asked given the answers so far, in form order. A renewal or an amendment
+    (``asks``: the questions it asks again, approvals.follow_ons.asked_again) asks those and any
+    required question its carried answers leave unanswered (one the current form added, or a
+    carried answer it no longer accepts)."""
+    asked = applied_to(schema, answers, document_keys).asked
+    if asks is None:
+        return list(asked)
+    return [key for key in asked if key in asks
+            or (schema.fields_by_key[key]["required"] and key not in answers and key not in document_keys)]
+
+
 def asked_pages(schema: Schema, answers: dict, document_keys=(), *,
                 asks=None) -> list[tuple[int, str, list[dict]]]:
     """The form's pages that ask something, given the answers so far: (page number in the form,
     title, the questions asked on it). A page reads earlier pages only, so the list is right up
-    to the page being filled in. A renewal or an amendment (``asks``: the questions it asks again,
-    approvals.follow_ons.asked_again) asks those and any required question its carried answers
-    leave unanswered (one the current form added, or a carried answer it no longer accepts)."""
-    asked = set(applied_to(schema, answers, document_keys).asked)
-    if asks is not None:
-        asked = {key for key in asked if key in asks
-                 or (schema.fields_by_key[key]["required"] and key not in answers and key not in document_keys)}
+    to the page being filled in. ``asks``: as for asked_keys."""
+    asked = set(asked_keys(schema, answers, document_keys, asks=asks))
     pages = []
     for step, (title, specs) in enumerate(schema.sections(), start=1):
         if shown := [spec for spec in specs if spec["key"] in asked]:

@@ -31,6 +31,7 @@ def test_the_holder_changes_the_address_and_only_the_address_reviewers_review(ci
     amendment = Application.objects.get(kind=ApplicationKind.AMENDMENT)
     assert (body["id"], body["kind"], body["amends"], body["renews"], body["status"]) == (
         amendment.pk, "amendment", permit.number, None, "draft")
+    assert body["asked"] == ["business_name", "cuisine", "site_address"]  # only what may change, in form order
     assert citizen_api.post(url(permit), {}).json()["id"] == amendment.pk  # the same draft
     saved = citizen_api.post(f"/api/v1/applications/{amendment.pk}/answers/",
                              {"answers": {"site_address": "8 Garden Street"}})

@@ -29,6 +29,7 @@ def test_the_holder_renews_and_gets_the_draft_and_a_second_call_the_same(citizen
         renewal.pk, "renewal", permit.number, "draft", "open-a-restaurant")
     assert body["answers"] == {"business_name": "Golden Dragon", "cuisine": "chinese", "seats": 40,
                                "site_address": "1 Harbour Road"}
+    assert body["asked"] == []  # this service asks nothing again: every answer and file is carried
     again = citizen_api.post(url(permit), {})
     assert (again.status_code, again.json()["id"]) == (201, renewal.pk)
     event = AuditEvent.objects.get(action=Action.PERMIT_RENEWAL_STARTED)
