@@ -6,18 +6,61 @@ certificates) stay where they were given and count as answered at its submission
 Who reviews one is decided here, for the engine at submission and for the pages that say so
 before it: a renewal, the departments whose review says ``reviews_renewals``; an amendment, those
 whose ``reviews_changes_of`` names an answer it changes, and any review the new answers make
-needed that the permit's were not reviewed by. None: approved at once."""
+needed that the permit's were not reviewed by. None: approved at once.
+
+A follow-on lapses when what it follows can no longer be followed (``lapsed_because``): the permit
+was revoked (a renewal or an amendment), or ended before an amendment was decided (an amendment
+changes a valid permit; a renewal of an ended one is its purpose). approvals.follow_on_ends closes
+it; the engine's fan-in checks too, so an approval on the day the permit ends issues nothing."""
 
 from dataclasses import replace
 
+from django.utils.translation import gettext as _
+
 from catalogue.applicability import Applied
-from permits.models import Permit
+from permits.models import Permit, PermitState, PermitStatus
+from permits.services import current_permit
 
 from .applicable import applied_to
 from .models import Application, ApplicationCertificate, Attachment
 
 # A renewal of an amendment of a renewal of ... : a chain this long is decades of permits.
 CHAIN_MAX = 50
+
+# Why a follow-on lapsed (the WITHDRAWN notification's and audit event's ``because``).
+PERMIT_REVOKED = "permit_revoked"
+PERMIT_ENDED = "permit_ended"
+
+
+def followed_permit(application: Application) -> Permit | None:
+    """The permit ``application`` follows as it stands now: the one it names, or the current one
+    of that permit's application should a correction have re-issued it meanwhile."""
+    if not application.follows_id:
+        return None
+    named = application.follows
+    return named if named.status != PermitStatus.SUPERSEDED else current_permit(named.application) or named
+
+
+def lapse_message(because: str, number: str) -> str:
+    """What the holder is told when submitting a renewal or amendment that has lapsed."""
+    if because == PERMIT_REVOKED:
+        return _("Permit %(number)s was revoked: it can no longer be renewed or changed. Withdraw this "
+                 "application.") % {"number": number}
+    return _("Permit %(number)s has ended: its details can no longer be changed. Withdraw this application and "
+             "renew the permit instead.") % {"number": number}
+
+
+def lapsed_because(application: Application, today) -> str | None:
+    """Why the renewal or amendment ``application`` can no longer be decided (PERMIT_REVOKED,
+    PERMIT_ENDED), or None."""
+    permit = followed_permit(application)
+    if permit is None:
+        return None
+    if permit.status == PermitStatus.REVOKED:
+        return PERMIT_REVOKED
+    if application.amends_id and permit.state(today) == PermitState.EXPIRED:
+        return PERMIT_ENDED
+    return None
 
 
 def carried_document_keys(application: Application) -> set[str]:

@@ -33,6 +33,7 @@ from permits.services import (
 from .access import may_manage_permit
 from .bundle_permit import bundle_issued_ids
 from .events import engine_event
+from .follow_on_ends import follow_ons_close, lock_follow_ons, open_follow_on_ids
 from .locks import lock_application, lock_reissue_request
 from .models import NotificationKind
 from .notifications import notify
@@ -96,7 +97,11 @@ def reason_given(reason: str, field: str = "reason") -> str:
 @transaction.atomic
 def permit_revoke(*, permit_id: int, actor, reason: str, ip: str | None = None) -> Permit:
     """Revoke a valid permit: verification shows it revoked, with the date and the reason, and
-    the holder is told. A revoked permit stays revoked."""
+    the holder is told. A revoked permit stays revoked; a renewal or an amendment of it in
+    progress lapses (approvals.follow_on_ends)."""
+    named = Permit.objects.filter(pk=permit_id).only("application_id").first()
+    follow_on_ids = open_follow_on_ids(named) if named else []
+    lock_follow_ons(follow_on_ids)
     permit = _locked_permit(permit_id, actor)
     reason = reason_given(reason)
     if permit.status != PermitStatus.VALID:
@@ -108,7 +113,8 @@ def permit_revoke(*, permit_id: int, actor, reason: str, ip: str | None = None) 
     notify(recipient_ids=[permit.application.applicant_id], kind=NotificationKind.PERMIT_REVOKED,
            application=permit.application, params={"permit_number": permit.number, "reason": reason})
     audit_record(engine_event(Action.PERMIT_REVOKED, permit.application, obj=permit, actor=actor, ip=ip,
-                              number=permit.number, reason=reason))
+                              number=permit.number, reason=reason),
+                 *follow_ons_close(follow_on_ids, now=permit.revoked_at))  # a renewal or amendment of it lapses
     # A correction waiting for approval has nothing left to correct.
     for request in ReissueRequest.objects.filter(permit=permit, status=ReissueRequestStatus.PENDING):
         request.permit = permit

@@ -5,6 +5,7 @@ from celery import shared_task
 from .calendar_changes import calendar_changes_record
 from .complaint_mail import complaint_mail_send
 from .complaints import complaint_scan, complaints_unconfirmed_prune
+from .follow_on_ends import follow_ons_lapse
 from .notifications import notification_send_email
 from .opinion_deadlines import opinion_scan
 from .permit_flow import permit_render
@@ -35,6 +36,11 @@ def sla_scan_task() -> dict:
 @shared_task(ignore_result=True)
 def permit_reminders_send_task() -> int:
     return permit_reminders_send()
+
+
+@shared_task(ignore_result=True)
+def follow_ons_lapse_task() -> int:
+    return follow_ons_lapse()
 
 
 @shared_task(ignore_result=True)

@@ -40,7 +40,15 @@ from .evidence import (
     problems_raise,
 )
 from .filings import filings_create
-from .follow_ons import amendment_changes, applied_for, carried_changed, carried_document_keys
+from .follow_ons import (
+    amendment_changes,
+    applied_for,
+    carried_changed,
+    carried_document_keys,
+    followed_permit,
+    lapse_message,
+    lapsed_because,
+)
 from .locks import (
     lock_application,
     lock_application_of_review,
@@ -341,6 +349,8 @@ def application_submit(*, application_id: int, actor, ip: str | None = None, via
         raise InvalidTransition(_("This application has already been submitted."))
     if application.bundle_application_id and not in_bundle:
         raise InvalidTransition(_("This permit is part of an application for several permits: submit them together."))
+    if because := lapsed_because(application, local_today()):
+        raise InvalidTransition(lapse_message(because, followed_permit(application).number))
     schema = application.schema
     # The certificates answering document questions, locked and checked again: one revoked or
     # expired since the form was filled in stops the submission here (if its question is asked).
@@ -700,16 +710,7 @@ def application_withdraw(*, application_id: int, actor, ip: str | None = None, i
         raise InvalidTransition(_("A decided application cannot be withdrawn."))
     if not (in_bundle or may_withdraw(application)):  # the draft of a bundle's permit goes with the others
         raise InvalidTransition(_("This permit is part of an application for several permits: submit them together."))
-    now = timezone.now()
-    # Before its reviews are cancelled: whether one had started decides the refund.
-    fee_events = payment_orders_settle(application, reason=RefundReason.WITHDRAWN, now=now)
-    status_move_rows(application.reviews.all(), ReviewStatus.CANCELLED, from_states=REVIEW_UNDECIDED, decided_at=now)
-    status_move(application, ApplicationStatus.WITHDRAWN)
-    application.withdrawn_at = now
-    application.save(update_fields=["status", "withdrawn_at", "updated_at"])
-    audit_record(engine_event(Action.APPLICATION_WITHDRAWN, application, actor=actor, ip=ip), *fee_events)
-    if application.submitted_at:
-        notify(recipient_ids=[application.applicant_id], kind=NotificationKind.WITHDRAWN, application=application)
+    audit_record(*application_withdrawn(application, actor=actor, ip=ip, now=timezone.now()))
     if application.submitted_at and not alone and in_one_permit_bundle(application):
         siblings = (Application.objects.filter(bundle_application_id=application.bundle_application_id,
                                                status__in=WITHDRAWABLE)
@@ -718,6 +719,25 @@ def application_withdraw(*, application_id: int, actor, ip: str | None = None, i
             if lock_application(sibling_id).status in WITHDRAWABLE:  # still open under its own lock
                 application_withdraw(application_id=sibling_id, actor=actor, ip=ip, in_bundle=True, alone=True)
     return application
+
+
+def application_withdrawn(application: Application, *, actor, now, ip: str | None = None,
+                          because: str | None = None, permit_number: str | None = None) -> list[Event]:
+    """Close the locked, open ``application`` as withdrawn: its fee settled, its undecided reviews
+    cancelled, its applicant told. By its applicant (``actor``), or by the portal (no actor) when a
+    renewal or an amendment lapses ``because`` its permit ``permit_number`` was revoked or ended
+    (approvals.follow_ons), the applicant told why. The events are the caller's to record."""
+    # Before its reviews are cancelled: whether one had started decides the refund.
+    fee_events = payment_orders_settle(application, reason=RefundReason.WITHDRAWN, now=now)
+    status_move_rows(application.reviews.all(), ReviewStatus.CANCELLED, from_states=REVIEW_UNDECIDED, decided_at=now)
+    status_move(application, ApplicationStatus.WITHDRAWN)
+    application.withdrawn_at = now
+    application.save(update_fields=["status", "withdrawn_at", "updated_at"])
+    why = {"because": because, "permit_number": permit_number} if because else {}
+    if application.submitted_at or because:
+        notify(recipient_ids=[application.applicant_id], kind=NotificationKind.WITHDRAWN, application=application,
+               params=why or None)
+    return [engine_event(Action.APPLICATION_WITHDRAWN, application, actor=actor, ip=ip, **why), *fee_events]
 
 
 def _lock_parts_in_order(application_id: int) -> None:
@@ -904,6 +924,11 @@ def _advance(application: Application, reviews: list[Review], *, now) -> list[Ev
         nudge_ids_on_commit(ROUTE_TASK, [application.pk])
         return events
 
+    # A renewal or an amendment whose permit was revoked or (an amendment's) ended meanwhile issues
+    # nothing: it lapses (approvals.follow_on_ends closes the others the day it happens).
+    if because := lapsed_because(application, timezone.localdate(now)):
+        return events + application_withdrawn(application, actor=None, now=now, because=because,
+                                              permit_number=followed_permit(application).number)
     # Fan-in: every department approved. The partial UNIQUE constraint on the permit is the
     # backstop should this ever run twice for one application.
     status_move(application, ApplicationStatus.APPROVED)

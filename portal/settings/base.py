@@ -490,6 +490,8 @@ CELERY_BEAT_SCHEDULE = {
     "media-sweep": {"task": "portal.tasks.media_sweep_task", "schedule": crontab(hour=3, minute=45)},
     # Reminders before a permit ends (approvals.permit_life): once a day; a missed day catches up.
     "permit-reminders": {"task": "approvals.tasks.permit_reminders_send_task", "schedule": crontab(hour=8, minute=30)},
+    # Amendments of permits that ended the day before lapse (approvals.follow_on_ends).
+    "follow-ons-lapse": {"task": "approvals.tasks.follow_ons_lapse_task", "schedule": crontab(hour=0, minute=20)},
 }
 # How long a nudge may stay unprocessed before the reconciler sends it again.
 # It is also how long a worker's claim on a permit render or a mail lasts, so it must outlast the
