@@ -1,5 +1,5 @@
 # The two commands a newcomer types: `make run` and `make test`. See README.md.
-.PHONY: run test bench bench-scale lint check messages screenshots clean
+.PHONY: run test bench bench-scale bench-load lint check messages screenshots clean
 
 PORT ?= 8000
 PY := .venv/bin/python
@@ -25,6 +25,11 @@ bench:
 bench-scale:
 	@scripts/bootstrap.sh --dev
 	@services=$$(STRICT=1 scripts/services.sh) && eval "$$services" && $(PY) bench/scale.py
+
+# The load test (bench/load/run.py): Locust against gunicorn and the workers on a fresh database.
+bench-load:
+	@scripts/bootstrap.sh --dev
+	@services=$$(STRICT=1 scripts/services.sh) && eval "$$services" && $(PY) bench/load/run.py
 
 lint:
 	@.venv/bin/ruff check .
