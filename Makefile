@@ -26,10 +26,13 @@ bench-scale:
 	@scripts/bootstrap.sh --dev
 	@services=$$(STRICT=1 scripts/services.sh) && eval "$$services" && $(PY) bench/scale.py
 
-# The load test (bench/load/run.py): Locust against gunicorn and the workers on a fresh database.
+# The load test (bench/load/run.py): Locust against gunicorn and the workers on a fresh database,
+# after its scenario's test (tests/test_load_scenario.py, marked load: not in `make test`).
 bench-load:
 	@scripts/bootstrap.sh --dev
-	@services=$$(STRICT=1 scripts/services.sh) && eval "$$services" && $(PY) bench/load/run.py
+	@services=$$(STRICT=1 scripts/services.sh) && eval "$$services" && \
+	  DJANGO_SETTINGS_MODULE=portal.settings.test .venv/bin/pytest -q -m load tests/test_load_scenario.py && \
+	  $(PY) bench/load/run.py
 
 lint:
 	@.venv/bin/ruff check .

@@ -25,6 +25,7 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.contrib.auth.hashers import make_password  # noqa: E402
 
 from accounts.models import Role  # noqa: E402
+from approvals.models import Review, ReviewStatus  # noqa: E402
 from catalogue.models import Service  # noqa: E402
 from catalogue.schema import Schema  # noqa: E402
 from departments.models import Membership, MembershipRole  # noqa: E402
@@ -61,9 +62,11 @@ def session_of(user) -> str:
 
 
 def staff_sessions(count: int) -> dict[str, list[str]]:
-    """Sessions of ``count`` officers spread over every department's officers, and of managers."""
-    officers = list(Membership.objects.people().filter(role=MembershipRole.OFFICER).select_related("user")
-                    .order_by("user__email"))
+    """Sessions of ``count`` officers spread over the officers of departments with reviews waiting
+    (an empty queue is little work), and of managers."""
+    waiting = Review.objects.filter(status=ReviewStatus.PENDING).values("department")
+    officers = list(Membership.objects.people().filter(role=MembershipRole.OFFICER, department__in=waiting)
+                    .select_related("user").order_by("user__email"))
     step = max(1, len(officers) // max(1, count))
     chosen = [m.user for m in officers[::step]][:count]
     manager = get_user_model().objects.get(email="manager@demo.example.gov")

@@ -6,7 +6,7 @@ Locust (bench/load/locustfile.py), on the compose stack's processes on this mach
    the demo (seed_demo) and a generated history of LOAD_HISTORY applications (20,000).
 2. Redis of the run's own, gunicorn, the routing and permits workers, beat.
 3. Steady: LOAD_USERS (200) people for LOAD_SECONDS (180 s), their sign-ins included.
-4. Ramp: LOAD_STEPS (5,10,20,50,100,150,200,300) people, LOAD_STEP_SECONDS (60 s) each, statistics
+4. Ramp: LOAD_STEPS (10,20,50,100,200,300) people, LOAD_STEP_SECONDS (75 s) each, statistics
    reset once everyone has started: the request rate at which the aggregate p95 crosses 500 ms.
 
 Locust's CSV files go to bench/load/results/, the report to docs/benchmarks.md ("Load test";
@@ -41,8 +41,8 @@ DB_URL = os.environ.get("LOAD_DATABASE_URL", _BASE_DB + "_load")
 HISTORY = int(os.environ.get("LOAD_HISTORY", "20000"))
 USERS = int(os.environ.get("LOAD_USERS", "200"))
 SECONDS = int(os.environ.get("LOAD_SECONDS", "180"))
-STEPS = [int(n) for n in os.environ.get("LOAD_STEPS", "5,10,20,50,100,150,200,300").split(",")]
-STEP_SECONDS = int(os.environ.get("LOAD_STEP_SECONDS", "60"))
+STEPS = [int(n) for n in os.environ.get("LOAD_STEPS", "10,20,50,100,200,300").split(",")]
+STEP_SECONDS = int(os.environ.get("LOAD_STEP_SECONDS", "75"))
 CITIZENS = int(os.environ.get("LOAD_CITIZENS", "300"))
 STAFF_SESSIONS = int(os.environ.get("LOAD_STAFF_SESSIONS", "60"))
 WRITE_REPORT = os.environ.get("LOAD_REPORT", "1") == "1"
