@@ -26,8 +26,11 @@ def test_the_crossing_is_interpolated_between_the_last_step_under_and_the_first_
 
 
 def test_a_crossing_before_the_first_step_and_none_at_all_are_said_so():
-    assert report.crossing([step(10, 3.5, 800), step(20, 5.0, 1500)]) == {"rps": 3.5, "users": 10, "kind": "below"}
-    assert report.crossing([step(10, 3.5, 100), step(20, 7.0, 499)]) == {"rps": 7.0, "users": 20, "kind": "above"}
+    below = report.crossing([step(10, 3.8756747, 800), step(20, 5.0, 1500)])
+    assert below == {"rps": 3.9, "users": 10, "kind": "below"}
+    assert report.crossing_sentence(below) == (
+        "p95 was over 500 ms already at the first step (10 users, 3.9 requests/s): it crosses below that rate.")
+    assert report.crossing([step(10, 3.5, 100), step(20, 7.04, 499)]) == {"rps": 7.0, "users": 20, "kind": "above"}
 
 
 def test_locust_statistics_are_read_per_page(tmp_path):

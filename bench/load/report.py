@@ -40,13 +40,13 @@ def crossing(steps: list[dict], bound: int = P95_BOUND_MS) -> dict:
     for step in steps:
         if step["p95"] is not None and step["p95"] > bound:
             if previous is None:
-                return {"rps": step["rps"], "users": step["users"], "kind": "below"}
+                return {"rps": round(step["rps"], 1), "users": step["users"], "kind": "below"}
             share = (bound - previous["p95"]) / (step["p95"] - previous["p95"])
             return {"rps": round(previous["rps"] + share * (step["rps"] - previous["rps"]), 1),
                     "users": step["users"], "kind": "between", "from": previous["users"]}
         previous = step
     last = steps[-1] if steps else {"rps": 0.0, "users": 0}
-    return {"rps": last["rps"], "users": last["users"], "kind": "above"}
+    return {"rps": round(last["rps"], 1), "users": last["users"], "kind": "above"}
 
 
 def crossing_sentence(cross: dict) -> str:
