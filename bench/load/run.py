@@ -6,7 +6,7 @@ Locust (bench/load/locustfile.py), on the compose stack's processes on this mach
    the demo (seed_demo) and a generated history of LOAD_HISTORY applications (20,000).
 2. Redis of the run's own, gunicorn, the routing and permits workers, beat.
 3. Steady: LOAD_USERS (200) people for LOAD_SECONDS (180 s), their sign-ins included.
-4. Ramp: LOAD_STEPS (10,20,50,100,200,300) people, LOAD_STEP_SECONDS (75 s) each, statistics
+4. Ramp: LOAD_STEPS (2,5,10,20,50,100,200,300) people, LOAD_STEP_SECONDS (75 s) each, statistics
    reset once everyone has started: the request rate at which the aggregate p95 crosses 500 ms.
 
 Locust's CSV files go to bench/load/results/, the report to docs/benchmarks.md ("Load test";
@@ -41,7 +41,7 @@ DB_URL = os.environ.get("LOAD_DATABASE_URL", _BASE_DB + "_load")
 HISTORY = int(os.environ.get("LOAD_HISTORY", "20000"))
 USERS = int(os.environ.get("LOAD_USERS", "200"))
 SECONDS = int(os.environ.get("LOAD_SECONDS", "180"))
-STEPS = [int(n) for n in os.environ.get("LOAD_STEPS", "10,20,50,100,200,300").split(",")]
+STEPS = [int(n) for n in os.environ.get("LOAD_STEPS", "2,5,10,20,50,100,200,300").split(",")]
 STEP_SECONDS = int(os.environ.get("LOAD_STEP_SECONDS", "75"))
 CITIZENS = int(os.environ.get("LOAD_CITIZENS", "300"))
 STAFF_SESSIONS = int(os.environ.get("LOAD_STAFF_SESSIONS", "60"))
@@ -146,7 +146,8 @@ def write_report(result: dict) -> None:
         "run). Locust on the same cores as the portal.", "",
         f"Command: `{command}`", "",
         "Topology (docker-compose.yml's processes on one machine): gunicorn with the image's command (3 sync "
-        "workers, `--max-requests 1000`), DEBUG off, static files through WhiteNoise; a Celery worker on the "
+        "workers, `--max-requests 1000`), the development settings with DEBUG off (production's send cookies only "
+        "over TLS, which the proxy, not in the path, adds), static files through WhiteNoise; a Celery worker on the "
         "routing queue and one on the permits and mail queues (2 processes each), one beat; PostgreSQL (shared "
         "server) and a Redis of the run's own (broker and cache). Not in the path: the TLS proxy. Each simulated "
         "person sends the X-Forwarded-For the proxy would write (`PROXY_COUNT=1`), so per-address limits count "
