@@ -1,5 +1,5 @@
 # The two commands a newcomer types: `make run` and `make test`. See README.md.
-.PHONY: run test bench bench-scale lint check messages screenshots clean
+.PHONY: run test bench bench-scale bench-load lint check messages screenshots clean
 
 PORT ?= 8000
 PY := .venv/bin/python
@@ -25,6 +25,14 @@ bench:
 bench-scale:
 	@scripts/bootstrap.sh --dev
 	@services=$$(STRICT=1 scripts/services.sh) && eval "$$services" && $(PY) bench/scale.py
+
+# The load test (bench/load/run.py): Locust against gunicorn and the workers on a fresh database,
+# after its scenario's test (tests/test_load_scenario.py, marked load: not in `make test`).
+bench-load:
+	@scripts/bootstrap.sh --dev
+	@services=$$(STRICT=1 scripts/services.sh) && eval "$$services" && \
+	  DJANGO_SETTINGS_MODULE=portal.settings.test .venv/bin/pytest -q -m load tests/test_load_scenario.py && \
+	  $(PY) bench/load/run.py
 
 lint:
 	@.venv/bin/ruff check .
