@@ -4,10 +4,10 @@ calendar updates (or, when cancelled, removes) the event it already holds."""
 
 from urllib.parse import urlsplit
 
+import icalendar
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from icalendar import Calendar, Event
 
 from core.i18n import translated
 
@@ -34,11 +34,11 @@ def booking_ics(booking: AppointmentBooking) -> bytes:
     """The booking's invitation: a request while it stands, a cancellation once it is cancelled."""
     slot, zone = booking.slot, timezone.get_default_timezone()
     cancelled = booking.status == BookingStatus.CANCELLED
-    calendar = Calendar()
+    calendar = icalendar.Calendar()
     calendar.add("prodid", "-//One-stop government service portal//Appointments//EN")
     calendar.add("version", "2.0")
     calendar.add("method", "CANCEL" if cancelled else "REQUEST")
-    event = Event()
+    event = icalendar.Event()
     event.add("uid", booking_uid(booking))
     event.add("sequence", booking.sequence)
     event.add("dtstamp", booking.changed_at or booking.created_at)

@@ -18,11 +18,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.models import Action
-from audit.services import Event, audit_record
+from audit.services import audit_record
 from core.errors import InvalidTransition, NotAllowed, WorkflowError
 from departments.access import member_role, supervisor_memberships
 from departments.models import Department
 
+from .events import booking_event, department_event
 from .models import (
     Application,
     AppointmentBooking,
@@ -42,14 +43,6 @@ class SlotFull(WorkflowError):
 
 class TooLate(WorkflowError):
     pass
-
-
-def booking_event(action, booking: AppointmentBooking, *, actor=None, ip=None, **details) -> Event:
-    """An event about a booking: the citizen is its subject, with the application it is for."""
-    return Event(action=action, object_type="appointmentbooking", object_id=booking.pk, actor=actor, ip=ip,
-                 subject_id=booking.citizen_id, application_id=booking.application_id,
-                 department_code=booking.slot.department.code,
-                 details={k: v for k, v in details.items() if v not in (None, "", [], {})})
 
 
 # --- Publishing -----------------------------------------------------------------------------------
@@ -135,10 +128,9 @@ def slots_publish(*, actor, department: Department, service=None, plan: SlotPlan
         for start, end in times
     ], ignore_conflicts=True)
     added = existing.count() - before  # the transaction holds what it added (ignore_conflicts gives no ids)
-    audit_record(Event(action=Action.APPOINTMENT_SLOTS_PUBLISHED, object_type="department", object_id=department.pk,
-                       actor=actor, ip=ip, department_code=department.code,
-                       details={"added": added, "offered": len(rows), "service": service.slug if service else "",
-                                "first_day": plan.first_day.isoformat(), "last_day": plan.last_day.isoformat()}))
+    audit_record(department_event(Action.APPOINTMENT_SLOTS_PUBLISHED, department, actor=actor, ip=ip, added=added,
+                                  offered=len(rows), service=service.slug if service else "",
+                                  first_day=plan.first_day.isoformat(), last_day=plan.last_day.isoformat()))
     return added
 
 
