@@ -61,3 +61,19 @@ def finance_event(action, obj, *, actor=None, ip=None, **details) -> Event:
     order took): no applicant is its subject."""
     return Event(action=action, object_type=obj._meta.model_name, object_id=obj.pk, actor=actor, ip=ip,
                  purpose="finance", details={k: v for k, v in details.items() if v not in (None, "", [], {})})
+
+
+def booking_event(action, booking, *, actor=None, ip=None, **details) -> Event:
+    """An event about an appointment booking: the citizen is its subject, with the application it
+    is for (if any) and the slot's department."""
+    return Event(action=action, object_type="appointmentbooking", object_id=booking.pk, actor=actor, ip=ip,
+                 subject_id=booking.citizen_id, application_id=booking.application_id,
+                 department_code=booking.slot.department.code,
+                 details={k: v for k, v in details.items() if v not in (None, "", [], {})})
+
+
+def department_event(action, department, *, actor=None, ip=None, **details) -> Event:
+    """An event of a department's own settings (appointment slots published): no applicant."""
+    return Event(action=action, object_type="department", object_id=department.pk, actor=actor, ip=ip,
+                 department_code=department.code,
+                 details={k: v for k, v in details.items() if v not in (None, "", [], {})})

@@ -469,6 +469,14 @@ class NotificationKind(models.TextChoices):
     RECTIFICATION_DUE = "rectification_due", _("Rectification due soon")
     RECTIFICATION_OVERDUE = "rectification_overdue", _("Rectification overdue")
     RECTIFICATION_CLOSED = "rectification_closed", _("A department rectified what you rated badly")
+    # Appointments (approvals.appointments): to the citizen, each mail with the .ics invitation.
+    APPOINTMENT_BOOKED = "appointment_booked", _("Appointment booked")
+    APPOINTMENT_MOVED = "appointment_moved", _("Appointment moved")
+    APPOINTMENT_CANCELLED = "appointment_cancelled", _("Appointment cancelled")
+    APPOINTMENT_REMINDER = "appointment_reminder", _("Your appointment is tomorrow")
+    # Pre-application advice (approvals.advice): to the departments asked, then to the citizen.
+    ADVICE_REQUESTED = "advice_requested", _("A draft application sent for advice")
+    ADVICE_GIVEN = "advice_given", _("A department gave advice on your draft")
 
 
 class EmailStatus(models.TextChoices):
@@ -1149,3 +1157,156 @@ class Rectification(models.Model):
     @property
     def awaits_follow_up(self) -> bool:
         return self.status == RectificationStatus.CLOSED
+
+
+# --- Appointments ----------------------------------------------------------------------------------
+
+
+class AppointmentPurpose(models.TextChoices):
+    # What a slot is for: a pre-application meeting now; a site inspection visit books slots the same way.
+    ADVICE = "advice", _("Pre-application meeting")
+    INSPECTION = "inspection", _("Site inspection")
+
+
+class AppointmentMode(models.TextChoices):
+    ONLINE = "online", _("Online (video call)")
+    COUNTER = "counter", _("At a counter")
+
+
+class AppointmentSlot(models.Model):
+    """A time a department receives citizens: ``capacity`` seats, of which ``booked`` are taken.
+    ``booked`` only changes by a conditional UPDATE (approvals.appointments), so the last seat is
+    taken once."""
+
+    department = models.ForeignKey("departments.Department", on_delete=models.PROTECT, related_name="slots",
+                                   verbose_name=_("department"))
+    # Empty: any service the department reviews.
+    service = models.ForeignKey("catalogue.Service", on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="slots", verbose_name=_("service"))
+    purpose = models.CharField(_("purpose"), max_length=12, choices=AppointmentPurpose.choices,
+                               default=AppointmentPurpose.ADVICE)
+    starts_at = models.DateTimeField(_("starts"))
+    ends_at = models.DateTimeField(_("ends"))
+    capacity = models.PositiveSmallIntegerField(_("capacity"))
+    booked = models.PositiveSmallIntegerField(_("seats taken"), default=0)
+    mode = models.CharField(_("where"), max_length=8, choices=AppointmentMode.choices)
+    video_link = models.URLField(_("video link"), blank=True)
+    address = models.CharField(_("counter address"), max_length=300, blank=True)
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    published_at = models.DateTimeField(_("published"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["starts_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="slot_ends_after_start"),
+            models.CheckConstraint(condition=Q(capacity__gte=1), name="slot_capacity_positive"),
+            models.CheckConstraint(condition=Q(booked__lte=F("capacity")), name="slot_not_overbooked"),
+            models.CheckConstraint(condition=Q(mode="online") & ~Q(video_link="") | Q(mode="counter") & ~Q(address=""),
+                                   name="slot_has_place"),
+            models.UniqueConstraint(fields=["department", "service", "purpose", "starts_at"], nulls_distinct=False,
+                                    name="slot_unique_start"),
+        ]
+        indexes = [models.Index(fields=["department", "starts_at"], name="slot_department_start")]
+        verbose_name = _("appointment slot")
+        verbose_name_plural = _("appointment slots")
+
+    def __str__(self):
+        return f"{self.department_id} {self.starts_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def seats_left(self) -> int:
+        return self.capacity - self.booked
+
+    @property
+    def place(self) -> str:
+        return self.video_link if self.mode == AppointmentMode.ONLINE else self.address
+
+
+class BookingStatus(models.TextChoices):
+    BOOKED = "booked", _("Booked")
+    CANCELLED = "cancelled", _("Cancelled")
+    NO_SHOW = "no_show", _("Did not come")
+
+
+class AppointmentBooking(models.Model):
+    """A citizen's seat in a slot. Moving it keeps the row (and the invitation's UID) and raises
+    ``sequence``, so a calendar updates the event it holds instead of adding another."""
+
+    slot = models.ForeignKey(AppointmentSlot, on_delete=models.PROTECT, related_name="bookings")
+    citizen = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="bookings")
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, null=True, blank=True,
+                                    related_name="bookings", verbose_name=_("application"))
+    status = models.CharField(_("status"), max_length=10, choices=BookingStatus.choices, default=BookingStatus.BOOKED)
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    sequence = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(_("booked"), auto_now_add=True)
+    changed_at = models.DateTimeField(_("changed"), null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    no_show_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+")
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # No citizen holds two seats of one slot.
+            models.UniqueConstraint(fields=["slot", "citizen"], condition=Q(status="booked"),
+                                    name="booking_one_seat_per_citizen"),
+        ]
+        indexes = [
+            models.Index(fields=["citizen", "-created_at"], name="booking_citizen"),
+            # What the reminder scan reads: live bookings not reminded yet.
+            models.Index(fields=["slot"], name="booking_to_remind", condition=Q(status="booked", reminded_at__isnull=True)),
+        ]
+        verbose_name = _("appointment booking")
+        verbose_name_plural = _("appointment bookings")
+
+    def __str__(self):
+        return f"{self.citizen_id} @ {self.slot_id} ({self.status})"
+
+    @property
+    def is_live(self) -> bool:
+        return self.status == BookingStatus.BOOKED
+
+
+# --- Pre-application advice ------------------------------------------------------------------------
+
+
+class AdviceRequest(models.Model):
+    """A draft sent to one department for advice before it is submitted: what it held then (answers
+    and the ids of its files), the citizen's question, and the department's written answer."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="advice")
+    department = models.ForeignKey("departments.Department", on_delete=models.PROTECT, related_name="advice_requests",
+                                   verbose_name=_("department"))
+    question = models.TextField(_("question"), blank=True)
+    answers = models.JSONField(_("answers sent"), default=dict, blank=True)
+    attachment_ids = models.JSONField(_("files sent"), default=list, blank=True)
+    requested_at = models.DateTimeField(_("asked"), auto_now_add=True)
+    due_date = models.DateField(_("answer due"))
+    answer = models.TextField(_("advice"), blank=True)
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+")
+
+    class Meta:
+        ordering = ["-requested_at", "pk"]
+        constraints = [
+            # Asked again only once the department answered.
+            models.UniqueConstraint(fields=["application", "department"], condition=Q(answered_at__isnull=True),
+                                    name="advice_one_open_per_department"),
+            models.CheckConstraint(condition=Q(answered_at__isnull=True) | ~Q(answer=""), name="advice_answer_written"),
+        ]
+        indexes = [models.Index(fields=["department", "due_date"], name="advice_open_due",
+                                condition=Q(answered_at__isnull=True))]
+        verbose_name = _("advice request")
+        verbose_name_plural = _("advice requests")
+
+    def __str__(self):
+        return f"{self.application_id} / {self.department_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.answered_at is None
+
+    def overdue(self, today: date) -> bool:
+        return self.is_open and self.due_date < today

@@ -19,7 +19,7 @@ from core.nudges import nudge_ids_on_commit
 from departments.models import Membership, MembershipRole
 from permits.services import CORRECTABLE_LABELS
 
-from .models import EmailStatus, Notification, NotificationKind
+from .models import AppointmentBooking, EmailStatus, Notification, NotificationKind
 
 log = logging.getLogger(__name__)
 
@@ -123,8 +123,10 @@ def corrected_details(n: Notification) -> str:
 
 
 def build_email(n: Notification) -> EmailMultiAlternatives:
+    booking = (AppointmentBooking.objects.select_related("slot__department", "slot__service").get(pk=n.params["booking"])
+               if n.params.get("booking") else None)
     context = {
-        "n": n, "kind": n.kind, "title": NotificationKind(n.kind).label, "recipient": n.recipient,
+        "booking": booking, "n": n, "kind": n.kind, "title": NotificationKind(n.kind).label, "recipient": n.recipient,
         "application": n.application, "review": n.review, "params": n.params, "SITE_URL": settings.SITE_URL,
         "correction_fields": correction_labels(n), "corrected_details": corrected_details(n),
     }
@@ -133,4 +135,8 @@ def build_email(n: Notification) -> EmailMultiAlternatives:
     html = render_to_string("approvals/email/body.html", context)
     message = EmailMultiAlternatives(subject=subject, body=body, to=[n.recipient.email])
     message.attach_alternative(html, "text/html")
+    if booking is not None:  # an appointment's mail carries its invitation as it stands when sent
+        from .appointment_ics import ICS_CONTENT_TYPE, booking_ics, ics_filename  # icalendar only where mailed
+
+        message.attach(ics_filename(booking), booking_ics(booking), f"{ICS_CONTENT_TYPE}; charset=utf-8")
     return message

@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from .appointments import booking_reminders_send
 from .calendar_changes import calendar_changes_record
 from .complaint_mail import complaint_mail_send
 from .complaints import complaint_scan, complaints_unconfirmed_prune
@@ -79,3 +80,8 @@ def permit_render_task(permit_id: int) -> str:
 @shared_task(ignore_result=True)
 def shares_expire_task() -> int:
     return shares_expire()
+
+
+@shared_task(ignore_result=True)
+def appointment_reminders_send_task() -> int:
+    return booking_reminders_send()

@@ -806,7 +806,8 @@ class DepartmentAdminForm(TranslationsMixin, forms.ModelForm):
 
     class Meta:
         model = Department
-        fields = ("code", "name", "email", "is_supervising_office", "address", "opening_hours", "phone")
+        fields = ("code", "name", "email", "is_supervising_office", "address", "opening_hours", "phone",
+                  "advice_days")
 
     def clean(self):
         cleaned_data = super().clean()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import feedback_views, permit_life_views, rectification_views, views
+from . import appointment_views, feedback_views, permit_life_views, rectification_views, views
 
 app_name = "approvals"
 
@@ -27,5 +27,12 @@ urlpatterns = [
     path("<int:pk>/messages/read/", views.messages_read, name="messages_read"),
     path("<int:pk>/rate/", feedback_views.rate, name="rate"),
     path("<int:pk>/rectifications/<int:case_pk>/rate/", rectification_views.follow_up, name="rectification_rate"),
+    path("<int:pk>/advice/", appointment_views.advice_ask, name="advice_ask"),
+    path("appointments/", appointment_views.bookings, name="bookings"),
+    path("appointments/book/<slug:slug>/", appointment_views.book, name="book"),
+    path("appointments/<int:pk>/", appointment_views.booking, name="booking"),
+    path("appointments/<int:pk>/move/", appointment_views.booking_move_view, name="booking_move"),
+    path("appointments/<int:pk>/cancel/", appointment_views.booking_cancel_view, name="booking_cancel"),
+    path("appointments/<int:pk>/invitation.ics", appointment_views.booking_invitation, name="booking_invitation"),
     path("who-viewed-my-data/", feedback_views.who_viewed, name="who_viewed"),
 ]

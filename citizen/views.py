@@ -13,6 +13,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from approvals import (
+    appointment_selectors,
     bundle_selectors,
     consultation,
     evidence,
@@ -477,6 +478,9 @@ def detail(request, pk):
     context = detail_context(request, application)
     context.update(feedback_context(application, request.user))
     context.update(rectification_context(application, request.user))
+    context["advice"] = appointment_selectors.application_advice(application.pk)
+    context["advice_open"] = any(a.is_open for a in context["advice"])
+    context["today"] = local_today()
     return render(request, "approvals/detail.html", context)
 
 

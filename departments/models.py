@@ -22,6 +22,8 @@ class Department(models.Model):
     # The office that supervises the departments' service: it handles complaints about a department
     # as a whole or about its supervisor, and every complaint its complainant is not satisfied with.
     is_supervising_office = models.BooleanField(_("supervising office"), default=False)
+    # Working days to answer a draft sent for pre-application advice (empty: ADVICE_DAYS).
+    advice_days = models.PositiveSmallIntegerField(_("advice time limit (working days)"), null=True, blank=True)
 
     class Meta:
         ordering = ["code"]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import calendar_views, complaint_views, filing_views, queue_views, rectification_views, views
+from . import appointment_views, calendar_views, complaint_views, filing_views, queue_views, rectification_views, views
 
 app_name = "departments"
 
@@ -29,6 +29,12 @@ urlpatterns = [
     path("opinion-files/<int:file_id>/original/", views.opinion_file_original, name="opinion_file_original"),
     path("calendar-changes/", calendar_views.calendar_changes, name="calendar_changes"),
     path("calendar-changes/decide/", calendar_views.calendar_changes_decide, name="calendar_changes_decide"),
+    path("appointments/", appointment_views.appointments, name="appointments"),
+    path("appointments/publish/", appointment_views.slots_publish_view, name="slots_publish"),
+    path("appointments/bookings/<int:pk>/no-show/", appointment_views.no_show, name="booking_no_show"),
+    path("advice/", appointment_views.advice_list, name="advice_queue"),
+    path("advice/<int:pk>/", appointment_views.advice, name="advice"),
+    path("advice/<int:pk>/answer/", appointment_views.advice_answer_view, name="advice_answer"),
     path("filings/", filing_views.filing_list, name="filings"),
     path("filings/<int:pk>/", filing_views.filing, name="filing"),
     path("filings/<int:pk>/acknowledge/", filing_views.filing_acknowledge, name="filing_acknowledge"),

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from approvals import consultation, notes, opinions, sharing, workflow
 from approvals.access import may_claim, may_decide, may_release
+from approvals.appointment_selectors import application_advice
 from approvals.attachments import CopyUnavailable, disarmed_copy, original_for_record
 from approvals.events import engine_event
 from approvals.evidence import lapse_reason
@@ -207,6 +208,8 @@ def _render_review(request, review, role, form, status=200, reply_form=None, not
     }
     # Every member of the department sees whom it asked for an opinion and what they answered.
     context["shares"], context["today"] = opinions.asked_opinions(review), local_today()
+    # The written advice departments gave on the draft before it was submitted.
+    context["advice"] = [a for a in application_advice(review.application_id) if a.answered_at]
     if supervisor:
         if review.is_open:
             context["assign_members"] = department_members([review.department_id])

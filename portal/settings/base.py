@@ -240,6 +240,13 @@ PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3 * 86400)
 STAFF_PASSWORD_RESET_TIMEOUT = env.int("STAFF_PASSWORD_RESET_TIMEOUT", default=3600)
 # Working days a department asked for an opinion has to give it (never beyond the share's end).
 OPINION_SLA_DAYS = env.int("OPINION_SLA_DAYS", default=3)
+# Working days a department has to answer a draft sent for pre-application advice, unless the
+# department sets its own (Department.advice_days).
+ADVICE_DAYS = env.int("ADVICE_DAYS", default=5)
+# A booked appointment can be cancelled or moved until this many hours before it starts.
+APPOINTMENT_CHANGE_CUTOFF_HOURS = env.int("APPOINTMENT_CHANGE_CUTOFF_HOURS", default=24)
+# The longest span of days one publication of appointment slots may cover.
+APPOINTMENT_PUBLISH_MAX_DAYS = env.int("APPOINTMENT_PUBLISH_MAX_DAYS", default=92)
 # Working days a department told of an approval by filing has to acknowledge it; older
 # unacknowledged filings are flagged on the managers' dashboard.
 FILING_ACKNOWLEDGE_DAYS = env.int("FILING_ACKNOWLEDGE_DAYS", default=5)
@@ -492,6 +499,8 @@ CELERY_BEAT_SCHEDULE = {
     "permit-reminders": {"task": "approvals.tasks.permit_reminders_send_task", "schedule": crontab(hour=8, minute=30)},
     # Amendments of permits that ended the day before lapse (approvals.follow_on_ends).
     "follow-ons-lapse": {"task": "approvals.tasks.follow_ons_lapse_task", "schedule": crontab(hour=0, minute=20)},
+    # The day-before reminders of appointments (approvals.appointments): each sent once, whichever run.
+    "appointment-reminders": {"task": "approvals.tasks.appointment_reminders_send_task", "schedule": 900.0},
 }
 # How long a nudge may stay unprocessed before the reconciler sends it again.
 # It is also how long a worker's claim on a permit render or a mail lasts, so it must outlast the
