@@ -340,13 +340,15 @@ def _hits(reviews: QuerySet, condition: Q, limit: int) -> list[int]:
     sql = f"WITH hits AS MATERIALIZED ({inner}) SELECT pk FROM hits ORDER BY {order} LIMIT %s"  # noqa: S608 -- ORM-compiled
     if connection.vendor != "postgresql":
         return _pks(sql, [*params, limit + 1])
+    enclosed = connection.in_atomic_block
     with transaction.atomic(), connection.cursor() as cursor:
         # At the default cost of a random page read the planner ANDs the matches with the bitmap
         # of every review of the department (950,000 at 4M reviews, 25 ms to build) to read fewer
         # of them; the pages are cached, so it should just read them (3 ms).
         cursor.execute("SET LOCAL random_page_cost = 1.1")
         pks = _pks(sql, [*params, limit + 1])
-        cursor.execute("RESET random_page_cost")  # for the rest of an enclosing transaction
+        if enclosed:  # for the rest of the enclosing transaction; else this one's commit ends it
+            cursor.execute("RESET random_page_cost")
     return pks
 
 

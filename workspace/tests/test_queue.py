@@ -4,7 +4,7 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -505,3 +505,26 @@ def test_row_words_are_translated_once_a_page():
     with translation.override("zh-hans"):
         labels = row_labels()
     assert (labels["red"], labels["yellow"], labels["claim"], labels[S.APPROVED]) == ("红牌", "黄牌", "签收", "已批准")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_search_through_the_index_leaves_the_connections_planner_costs_as_they_were(restaurant, reg):
+    """The index search lowers the cost of a random page read for its own statement only: in a
+    transaction of its own when none is open (its commit ends the setting), reset inside one."""
+    make_review(restaurant, "registration", applicant=UserFactory(email="o@example.org", full_name="Olga Petrova"))
+    dept = [Department.objects.get(code="registration").pk]
+    filters = QueueFilters(search="Olga Petrova")  # a full name: straight to the trigram index
+
+    def cost():
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW random_page_cost")
+            return cursor.fetchone()[0]
+
+    before = cost()
+    with CaptureQueriesContext(connection) as queries:
+        assert len(selectors.queue_reviews(user=reg, department_ids=dept, filters=filters)[0]) == 1
+    assert (cost(), [q["sql"] for q in queries].count("RESET random_page_cost")) == (before, 0)
+    with transaction.atomic():
+        assert len(selectors.queue_reviews(user=reg, department_ids=dept, filters=filters)[0]) == 1
+        assert cost() == before
