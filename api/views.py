@@ -2,6 +2,7 @@
 
 from django.http import FileResponse, Http404
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -25,6 +26,7 @@ from audit.services import Event, access_record, client_ip
 from catalogue.fees import fee_answer_problems, fee_quote, payment_mode
 from catalogue.schema import Schema
 from core.errors import ValidationFailed
+from core.replica import replica_readable
 from payments.models import IssueSource
 from payments.providers import SIGNATURE_HEADER, TIMESTAMP_HEADER, NotificationRefused, provider_for
 from permits.selectors import normalize_number, valid_by_number, verification_by_code
@@ -244,8 +246,17 @@ class PaymentNotificationView(PublicView):
         return Response({"outcome": outcome.outcome, "problem": outcome.problem or None})
 
 
+class PermitVerificationView(PublicView):
+    """Verification reads what is issued, never what its caller has written: from the replica
+    where one is configured and not behind, as the public verification pages do (core.replica)."""
+
+    @method_decorator(replica_readable)
+    def dispatch(self, request, *args, **kwargs):
+        return super().dispatch(request, *args, **kwargs)
+
+
 @extend_schema(tags=["public"], responses={200: serializers.PermitValiditySerializer, **errors(404, 406, 429)})
-class PermitVerifyView(PublicView):
+class PermitVerifyView(PermitVerificationView):
     """Is a permit with this number valid today? Nothing more: permit numbers are sequential."""
 
     def get(self, request, number):
@@ -256,7 +267,7 @@ class PermitVerifyView(PublicView):
 
 
 @extend_schema(tags=["public"], responses={200: serializers.PermitVerificationSerializer, **errors(404, 406, 429)})
-class PermitVerifyCodeView(PublicView):
+class PermitVerifyCodeView(PermitVerificationView):
     """The permit with this number and verification code (both printed on it): its state and
     what it prints. A wrong code is answered like a number never issued."""
 

@@ -281,23 +281,27 @@ def history_database() -> dict | None:
 
 def officer_workspace():
     seeded = history_database()
+    load_before = os.getloadavg()[0]
     result = subprocess.run([PY, str(ROOT / "bench" / "officer_workspace.py")], cwd=ROOT, env=env(HISTORY_DB_URL),
                             check=True, text=True, stdout=subprocess.PIPE)
-    write_workspace_report(json.loads(result.stdout), seeded)
+    write_workspace_report(json.loads(result.stdout), seeded, (load_before, os.getloadavg()[0]))
 
 
-def write_workspace_report(result: dict, seeded: dict | None):
+def write_workspace_report(result: dict, seeded: dict | None, load: tuple[float, float]):
     context = result["context"]
     command = (f"make bench BENCH_ONLY=queue BENCH_HISTORY={HISTORY}  (manage.py generate_history --applications "
                f"{HISTORY} --seed {HISTORY_SEED}, then bench/officer_workspace.py)")
     seeding = (f"Seeding: {seeded['applications']} applications, {seeded['reviews']} reviews, {seeded['permits']} "
                f"permits, {seeded['ratings']} ratings, {seeded['attachments']} attachments in {seeded['seconds']} s."
                if seeded else "Seeding: the history database of an earlier run (BENCH_HISTORY_REUSE=1).")
-    # One section per history size, so a run at 1M and one at 4M reviews both stay in the report.
-    heading = f"## Officer workspace at {HISTORY} applications"
+    # One section per history size and month, so a run at 1M and one at 4M reviews, and the
+    # figures of an earlier month, all stay in the report.
+    now = datetime.now(UTC)
+    heading = f"## Officer workspace at {HISTORY} applications ({now:%B %Y})"
     lines = [
         heading, "",
-        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node()} ({os.cpu_count()} cores), PostgreSQL "
+        f"Measured {now:%Y-%m-%d %H:%M} UTC on {platform.node()} ({os.cpu_count()} cores, load average "
+        f"{load[0]:.2f} before, {load[1]:.2f} after), PostgreSQL "
         f"local, through the Django test client (DEBUG off) with a signed-in officer and supervisor of "
         f"`{context['department']}`: {context['applications']} applications, {context['reviews']} reviews, "
         f"{context['department_reviews']} of them in the department ({context['pending_in_department']} pending); "

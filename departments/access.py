@@ -5,7 +5,7 @@ no role anywhere, whatever memberships it still holds. Every check of "is this p
 or a supervisor of this department" asks this module."""
 
 from django.contrib.auth import get_user_model
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from accounts.models import Role
 
@@ -56,10 +56,18 @@ def member_roles(user, department_ids=None) -> dict[int, str]:
 
 def member_role(user, department_id: int) -> str | None:
     """The person's role in the department, or None when they may not act there."""
-    return (
-        active_memberships().filter(user_id=getattr(user, "pk", user), department_id=department_id)
-        .values_list("role", flat=True).first()
-    )
+    return _roles(user, department_id).first()
+
+
+def member_role_subquery(user, department: OuterRef) -> Subquery:
+    """``member_role`` as a subquery, for the statement that reads a row of the department
+    (``department``, a reference to its id): the row and the role in one round trip."""
+    return Subquery(_roles(user, department)[:1])
+
+
+def _roles(user, department) -> QuerySet:
+    return (active_memberships().filter(user_id=getattr(user, "pk", user), department_id=department)
+            .values_list("role", flat=True))
 
 
 def member_role_sql(*, department: str) -> str:

@@ -120,6 +120,18 @@ def test_permit_verification_reads_from_the_replica_only(client, on_pair, issued
     assert "permits_permit" in tables(ran["replica"][1:])
 
 
+def test_the_apis_permit_verification_reads_from_the_replica_only(client, on_pair, issued_permit):
+    number, code = issued_permit.number, issued_permit.verify_code
+    with on_pair(), queries() as ran:
+        by_number = client.get(reverse("api:permit-verify", args=[number]))
+        by_code = client.get(reverse("api:permit-verify-code", args=[number, code]))
+    assert (by_number.status_code, by_number.json()) == (200, {"number": number, "valid": True})
+    assert (by_code.status_code, by_code.json()["number"], by_code.json()["state"]) == (200, number, "valid")
+    assert ran["default"] == []  # a public call: no token, no session, nothing written
+    assert ran["replica"][0] == replica.LAG_SQL  # the first request measures the lag
+    assert "permits_permit" in tables(ran["replica"][1:])
+
+
 def test_the_dashboard_reads_from_the_replica_and_audits_on_the_primary(client, on_pair, manager, routed_once):
     with on_pair():
         client.force_login(manager)

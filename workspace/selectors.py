@@ -36,7 +36,7 @@ from audit.models import Action, AuditEvent
 from audit.selectors import front_desk_name
 from catalogue.models import Service
 from core.i18n import translated
-from departments.access import active_memberships, member_role, supervisor_memberships
+from departments.access import active_memberships, member_role, member_role_subquery, supervisor_memberships
 from departments.models import Department, Membership, MembershipRole, StandardReason
 
 # --- The queue ------------------------------------------------------------------------------------
@@ -231,7 +231,7 @@ def queue_reviews(
                        .filter(_tab_q(filters.tab, user)), filters)
     search = search_of(filters)
     if search.names:
-        rows = _name_search(reviews, search, limit)
+        rows = _name_search(reviews, search, limit, decided=filters.tab == "decided")
     else:
         rows = _fetch(reviews, limit)
     if len(rows) <= limit:
@@ -248,14 +248,19 @@ def queue_reviews(
 def _ordered(reviews: QuerySet, filters: QueueFilters) -> QuerySet:
     """The tab's keyset order, starting after the cursor."""
     decided = filters.tab == "decided"
-    if decided:
-        reviews = reviews.annotate(sort_key=Coalesce(F("decided_at"), Value(QUEUE_NEVER_DECIDED))).order_by("-sort_key", "-pk")
-    else:
-        reviews = reviews.annotate(sort_key=Coalesce(F("due_date"), Value(QUEUE_NO_DUE_DATE))).order_by("sort_key", "pk")
+    reviews = reviews.annotate(sort_key=_sort_key(decided=decided))
+    reviews = reviews.order_by("-sort_key", "-pk") if decided else reviews.order_by("sort_key", "pk")
     after = filters.after
     if after is None:
         return reviews
     return reviews.filter(_past(after.time_key() if decided else after.date_key(), after.pk, downwards=decided))
+
+
+def _sort_key(*, decided: bool):
+    """The key of the tab's order (the keyset indexes' expression)."""
+    if decided:
+        return Coalesce(F("decided_at"), Value(QUEUE_NEVER_DECIDED))
+    return Coalesce(F("due_date"), Value(QUEUE_NO_DUE_DATE))
 
 
 def _past(key, pk: int, *, downwards: bool) -> Q:
@@ -271,7 +276,7 @@ def _fetch(reviews: QuerySet, limit: int) -> list[Review]:
                 [:limit + 1])
 
 
-def _name_search(reviews: QuerySet, search: Search, limit: int) -> list[Review]:
+def _name_search(reviews: QuerySet, search: Search, limit: int, *, decided: bool) -> list[Review]:
     """A page of the rows whose applicant or business name contains the search, or whose
     reference ends with it (``search.tail``), in the tab's order.
 
@@ -295,7 +300,17 @@ def _name_search(reviews: QuerySet, search: Search, limit: int) -> list[Review]:
         named, indexed = _indexed_name(reviews, text, words, trigrams)
         # The walk's matches stay: past it a short search finds whole words only.
         pks = _hits(named, Q(pk__in=pks) | indexed | referenced, limit)
-    return _fetch(reviews.filter(pk__in=pks), limit)
+    return _fetch_found(pks, decided=decided)
+
+
+def _fetch_found(pks: list[int], *, decided: bool) -> list[Review]:
+    """The rows of a search's page (pks the tab's filters found), read by their pks alone and
+    put in the tab's order here. Under the tab's filters and order the planner walks the tab's
+    index and tests each row against the list: a page of "Zhou" in a decided tab read 1,500
+    rows (1,600 buffers) to return 51."""
+    found = Review.objects.filter(pk__in=pks).annotate(sort_key=_sort_key(decided=decided)).order_by()
+    rows = _fetch(found, len(pks))
+    return sorted(rows, key=lambda row: (row.sort_key, row.pk), reverse=decided)
 
 
 def _name_contains(text: str) -> Q:
@@ -325,13 +340,15 @@ def _hits(reviews: QuerySet, condition: Q, limit: int) -> list[int]:
     sql = f"WITH hits AS MATERIALIZED ({inner}) SELECT pk FROM hits ORDER BY {order} LIMIT %s"  # noqa: S608 -- ORM-compiled
     if connection.vendor != "postgresql":
         return _pks(sql, [*params, limit + 1])
+    enclosed = connection.in_atomic_block
     with transaction.atomic(), connection.cursor() as cursor:
         # At the default cost of a random page read the planner ANDs the matches with the bitmap
         # of every review of the department (950,000 at 4M reviews, 25 ms to build) to read fewer
         # of them; the pages are cached, so it should just read them (3 ms).
         cursor.execute("SET LOCAL random_page_cost = 1.1")
         pks = _pks(sql, [*params, limit + 1])
-        cursor.execute("RESET random_page_cost")  # for the rest of an enclosing transaction
+        if enclosed:  # for the rest of the enclosing transaction; else this one's commit ends it
+            cursor.execute("RESET random_page_cost")
     return pks
 
 
@@ -417,14 +434,11 @@ def review_for_officer(user, pk: int) -> tuple[Review, str]:
     review = (
         Review.objects.select_related("application__service_version", "application__applicant", "department", "assignee",
                                       "application__bundle_application")
-        .filter(pk=pk).first()
+        .annotate(member_role=member_role_subquery(user, OuterRef("department_id"))).filter(pk=pk).order_by().first()
     )
-    role = None
-    if review is not None:
-        role = member_role(user, review.department_id)
-    if role is None:
+    if review is None or review.member_role is None:
         raise Http404
-    return review, role
+    return review, review.member_role
 
 
 # --- The review page: notes, history, sharing for an opinion ------------------------------------

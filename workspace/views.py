@@ -74,14 +74,13 @@ def _supervisor_only(request, role, object_type, object_id):
         raise PermissionDenied
 
 
-def _reason_choices(review):
-    return [(r.pk, r.display_text) for r in selectors.standard_reasons(review.department_id)]
-
-
-def _decision_form(review, data=None):
+def _decision_form(review, data=None, reasons=None):
+    """The decision form; ``reasons``: the department's standard reasons, when already read."""
+    if reasons is None:
+        reasons = selectors.standard_reasons(review.department_id)
     schema = review.application.schema
     choices = [(k, translated(schema.fields_by_key[k]["label"]) or k) for k in schema.department_fields(review.department.code)]
-    return DecisionForm(data, field_choices=choices, reason_choices=_reason_choices(review),
+    return DecisionForm(data, field_choices=choices, reason_choices=[(r.pk, r.display_text) for r in reasons],
                         initial={"version": review.version})
 
 
@@ -146,13 +145,14 @@ def decide(request, pk):
     """Approve or reject: the first post shows what will be recorded, a second post with
     ``confirm`` records it, one with ``edit`` goes back to the form with the entered text."""
     review, role = _review(request, pk)
-    form = _decision_form(review, request.POST)
+    reasons = list(selectors.standard_reasons(review.department_id))  # the form's choices and the recorded text
+    form = _decision_form(review, request.POST, reasons)
     if "edit" in request.POST:
         return _render_review(request, review, role, form)
     if form.is_valid():
         data = form.cleaned_data
         language = review.application.applicant.language
-        standard = {r.pk: translated(r.text, language) for r in selectors.standard_reasons(review.department_id)}
+        standard = {r.pk: translated(r.text, language) for r in reasons}
         reason = form.reason_text(standard)  # in the applicant's language, as recorded
         try:
             if data["decision"] in CONFIRMED_DECISIONS and "confirm" not in request.POST:

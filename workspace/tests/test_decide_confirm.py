@@ -3,11 +3,14 @@
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from approvals import workflow
 from approvals.models import ReviewStatus
 from audit.models import Action, AuditEvent
+from catalogue.schema import frozen_schema
 from departments.models import StandardReason
 
 pytestmark = pytest.mark.django_db
@@ -125,3 +128,23 @@ def test_another_departments_review_is_a_404_at_both_steps(client, health, offic
     assert client.post(url, {"decision": "approve", "version": health.version}).status_code == 404
     assert client.post(url, {"decision": "approve", "version": health.version, "confirm": "1"}).status_code == 404
     assert decisions() == 0
+
+
+def test_a_confirmed_decision_reads_the_review_once_before_the_engine(client, health, officers):
+    """What the decision's page costs besides the engine: the visitor (session, account, second
+    factor), then the review with the officer's role in its department, and the department's
+    standard reasons, once each. The engine's statements follow in its transaction."""
+    StandardReason.objects.create(department=health.department, text="Incomplete plans", position=1)
+    frozen_schema(health.application.service_version_id)  # read once per process, as a worker's first request does
+    client.force_login(officers["health"])
+    url = reverse("departments:decide", args=[health.pk])
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(url, {"decision": "approve", "version": health.version, "confirm": "1"})
+    assert response.status_code == 302
+    statements = [q["sql"] for q in queries.captured_queries]
+    engine = next(i for i, sql in enumerate(statements) if sql.startswith("SAVEPOINT"))
+    assert [re.findall(r'FROM "(\w+)"', sql) for sql in statements[:engine]] == [
+        ["django_session"], ["accounts_user"], ["otp_totp_totpdevice"], ["departments_membership", "approvals_review"],
+        ["departments_standardreason"]]
+    health.refresh_from_db()
+    assert (health.status, decisions()) == (ReviewStatus.APPROVED, 1)
