@@ -37,6 +37,7 @@ STAGES = [
     ("WeasyPrint: PDF writing", "weasyprint/pdf/__init__.py", "generate_pdf"),
     ("… of which: font subsetting (HarfBuzz)", "weasyprint/pdf/fonts.py", "subset"),
     ("… of which: font file read in (whole face)", "weasyprint/text/fonts.py", "get_hb_object_data"),
+    ("… of which: compression (zlib)", "~", "<method 'compress' of 'zlib.Compress' objects>"),
     ("PAdES signature", "permits/signing.py", "_sign_pdf"),
 ]
 

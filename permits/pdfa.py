@@ -4,7 +4,8 @@ No PDF/A validator can be installed from the package registries the portal build
 the reference one, is a Java program distributed on its own), so this reads the file with pikepdf
 and checks what our renderer and signer could get wrong: the identification in the XMP packet, the
 output intent with its ICC profile, fonts embedded, attachments described as PDF/A-3 wants them,
-annotations printed, nothing PDF/A forbids (encryption, JavaScript, launch actions)."""
+annotations printed, no image smoothed by the viewer (/Interpolate), nothing PDF/A forbids
+(encryption, JavaScript, launch actions)."""
 
 import io
 
@@ -30,6 +31,7 @@ def pdfa_problems(data: bytes) -> list[str]:
         problems += _fonts(pdf)
         problems += _attachments(pdf)
         problems += _annotations(pdf)
+        problems += _interpolated_images(pdf)
         problems += _forbidden(pdf)
     return problems
 
@@ -116,6 +118,15 @@ def _annotations(pdf) -> list[str]:
             if not flags & _PRINT or flags & _HIDDEN_FLAGS:
                 problems.append(f"page {number}: a {annotation.get('/Subtype')} annotation is not printed as shown")
     return problems
+
+
+def _interpolated_images(pdf) -> list[str]:
+    """PDF/A (ISO 19005-2, 6.2.8) wants an image's /Interpolate false or absent: how it looks
+    must not depend on the viewer's smoothing."""
+    import pikepdf
+
+    return [f"image {obj.objgen[0]} asks the viewer to interpolate it" for obj in pdf.objects
+            if isinstance(obj, pikepdf.Stream) and obj.get("/Subtype") == "/Image" and obj.get("/Interpolate") is True]
 
 
 def _forbidden(pdf) -> list[str]:

@@ -90,8 +90,11 @@ def _stamp(path: Path) -> tuple:
 
 
 def signer():
-    """The pyHanko signer, loaded once per process (and again when the files change)."""
+    """The pyHanko signer, loaded once per process (and again when the files change), with its
+    signature container built once (permits.reusing_signer)."""
     from pyhanko.sign import signers
+
+    from .reusing_signer import ReusingSigner
 
     ensure_keys()
     key_path, cert_path = key_paths()
@@ -102,7 +105,7 @@ def signer():
         if loaded is None:
             raise ImproperlyConfigured(f"could not load the permit signing key {key_path} / certificate {cert_path}")
         _cache.clear()
-        _cache[stamp] = loaded
+        _cache[stamp] = ReusingSigner.from_signer(loaded)
     return _cache[stamp]
 
 

@@ -17,7 +17,7 @@ from pypdf import PdfReader
 from approvals.permit_flow import permit_render, permit_revoke
 from core.pdf import html_to_pdf
 from permits.pdfa import pdfa_problems
-from permits.rendering import printable
+from permits.rendering import printable, render_permit_pdf
 from permits.signing import check_signature
 from tests.client import PortalClient
 
@@ -109,11 +109,14 @@ def test_the_issued_file_passes_the_pdf_a_3b_structural_check(issued_permit):
         del pdf.Root.OutputIntents
         del pdf.Root.Names.EmbeddedFiles.Names[1].AFRelationship
         pdf.Root.Names.JavaScript = pikepdf.Dictionary()
+        qr = next(obj for obj in pdf.objects if isinstance(obj, pikepdf.Stream) and obj.get("/Subtype") == "/Image")
+        assert qr.Interpolate is False  # permit.css draws the QR code pixelated
+        qr.Interpolate = True
         broken = io.BytesIO()
         pdf.save(broken)
     assert pdfa_problems(broken.getvalue()) == [
         "no PDF/A output intent with an ICC profile", "attachment permit.json has no AFRelationship",
-        "the document has JavaScript"]
+        f"image {qr.objgen[0]} asks the viewer to interpolate it", "the document has JavaScript"]
 
 
 def test_pdf_a_3b_with_the_permit_data_attached_as_json(issued_permit, tmp_path):
@@ -153,12 +156,25 @@ def test_pdf_a_3b_with_the_permit_data_attached_as_json(issued_permit, tmp_path)
     assert issued_permit.data == {k: v for k, v in document.items() if k in issued_permit.data}
 
 
+def test_two_renders_of_a_permit_print_the_same_text_and_are_both_signed(issued_permit):
+    first, second = render_permit_pdf(issued_permit), render_permit_pdf(issued_permit)
+    text = [PdfReader(io.BytesIO(pdf)).pages[0].extract_text() for pdf in (stored_bytes(issued_permit.file), first,
+                                                                            second)]
+    assert text[0] == text[1] == text[2]
+    assert "Permit No. / 证照编号 " + issued_permit.number in text[0]
+    assert [check_signature(pdf).ok for pdf in (first, second)] == [True, True]
+    assert [pdfa_problems(pdf) for pdf in (first, second)] == [[], []]
+
+
 def test_the_qr_code_decodes_to_the_verification_page_which_says_valid_then_revoked(
         issued_permit, officers, tmp_path, settings):
     settings.SITE_URL = "http://127.0.0.1:8000"
-    run("pdftoppm", "-r", "150", "-png", "-singlefile", local_copy(issued_permit, tmp_path), str(tmp_path / "page"))
-    url = run("zbarimg", "-q", "--raw", str(tmp_path / "page.png")).strip()
-    assert url == f"http://127.0.0.1:8000/permits/verify/{issued_permit.number}/{issued_permit.verify_code}/"
+    path = local_copy(issued_permit, tmp_path)
+    expected = f"http://127.0.0.1:8000/permits/verify/{issued_permit.number}/{issued_permit.verify_code}/"
+    for resolution in ("72", "100", "150"):  # a screen's, and a scanner's
+        run("pdftoppm", "-r", resolution, "-png", "-singlefile", path, str(tmp_path / "page"))
+        url = run("zbarimg", "-q", "--raw", str(tmp_path / "page.png")).strip()
+        assert (resolution, url) == (resolution, expected)
 
     path = url.removeprefix(settings.SITE_URL)
     page = PortalClient().get(path)

@@ -81,3 +81,28 @@ def test_the_signer_is_loaded_once_and_again_when_its_files_change(keys, tmp_pat
     assert second is not first and "Rotated permits" in second.signing_cert.subject.human_friendly
     assert signing.check_signature(signing.sign_pdf(html_to_pdf("<p>Permit</p>"))).signer == (
         "Organization: One-stop Government Service Portal, Common Name: Rotated permits")
+
+
+def _message_digest(pdf: bytes) -> bytes:
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    attributes = PdfFileReader(io.BytesIO(pdf)).embedded_signatures[0].signer_info["signed_attrs"]
+    return next(a["values"][0].native for a in attributes if a["type"].native == "message_digest")
+
+
+def test_the_signature_container_is_built_once_per_key_and_each_file_gets_its_own_digest(keys, tmp_path):
+    call_command("permit_keys", stdout=io.StringIO())
+    one, two = html_to_pdf("<p>Permit one</p>"), html_to_pdf("<p>Permit two</p>")
+    signed = [signing.sign_pdf(pdf) for pdf in (one, two, one)]
+    assert [signing.check_signature(pdf).ok for pdf in signed] == [True, True, True]
+    assert list(signing.signer()._templates) == ["sha256"]
+    assert len({_message_digest(pdf) for pdf in signed}) == 3  # the third file differs in its signing time
+    # A new pair in place: a new signer, whose container is built again with the new certificate.
+    key, cert = keys
+    signing.create_key_pair(key_path=key, cert_path=cert, common_name="Rotated permits", force=True)
+    assert signing.signer()._templates == {}
+    check = signing.check_signature(signing.sign_pdf(one))
+    assert check.ok and check.signer == "Organization: One-stop Government Service Portal, Common Name: Rotated permits"
+    assert list(signing.signer()._templates) == ["sha256"]
+    check = signing.check_signature(signing.sign_pdf(two))
+    assert check.ok and check.signer == "Organization: One-stop Government Service Portal, Common Name: Rotated permits"
