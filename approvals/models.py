@@ -284,11 +284,15 @@ class NameWords(models.Func):
 
 
 class Review(models.Model):
-    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="reviews")
+    # Neither foreign key has an index of its own: review_unique_application_department leads with
+    # the application and review_queue with the department, and every write of a review paid for
+    # the two copies (docs/profiles/review-indexes.md).
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="reviews", db_index=False)
     # The application's service, which never changes: copied here so that the queues filter and
     # count a department's reviews by service from the review indexes, without a join per row.
     service = models.ForeignKey("catalogue.Service", on_delete=models.PROTECT, related_name="+", db_index=False)
-    department = models.ForeignKey("departments.Department", on_delete=models.PROTECT, related_name="reviews")
+    department = models.ForeignKey("departments.Department", on_delete=models.PROTECT, related_name="reviews",
+                                   db_index=False)
     # The applicant's name, copied so that a queue's name search filters the rows it walks in due
     # order instead of joining the application and the person for each; a rename updates it
     # (approvals.applicants.applicant_name_sync).

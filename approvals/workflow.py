@@ -72,7 +72,7 @@ from .models import (
 )
 from .need_to_know import name_shown
 from .notifications import department_staff_ids, departments_staff_ids, notifications_create, notify
-from .once_only import once_only_figures
+from .once_only import once_only_count, once_only_figures
 from .payment_orders import payment_order_issue, payment_orders_settle, permit_waits_for_payment
 from .register_values import register_values_corrected, register_values_rows
 from .sla import clock_extend, clock_resume, clock_start, local_today, sla_calendar, sla_calendars
@@ -398,13 +398,19 @@ def application_submit(*, application_id: int, actor, ip: str | None = None, via
     application.submitted_at = now
     application.current_stage = first_stage
     application.reference = f"A-{timezone.localdate(now).year}-{application.pk:06d}"
-    application.save(update_fields=["status", "submitted_at", "current_stage", "reference", "answers", "updated_at"])
     # What was taken from the registers, and what the applicant typed instead (approvals.register_values).
-    ApplicationRegisterValue.objects.bulk_create(register_values_rows(application, actor, now))
+    register_values = register_values_rows(application, actor, now)
+    # Counted from the rows this transaction writes (a draft has no register values or submitted
+    # certificates, and its files are those of the questions asked), not read back.
+    application.once_only = once_only_count(
+        application, taken={v.field_key for v in register_values if v.verified}, reused=set(answered),
+        files=application.attachment_keys & asked)
+    application.save(update_fields=["status", "submitted_at", "current_stage", "reference", "answers", "once_only",
+                                    "updated_at"])
+    ApplicationRegisterValue.objects.bulk_create(register_values)
 
     drop = [key for key in schema.certificate_keys if key not in asked]
     _changed, used = evidence_record(application, answered, drop=drop, now=now, actor=actor, via=via, ip=ip)
-    _count_once_only(application)
     audit_record(*detached, engine_event(Action.APPLICATION_SUBMITTED, application, actor=actor, via=via, ip=ip,
                                          version=schema.version_number, not_asked=not_asked), *used,
                  *_not_needed_events(application, applies, actor=actor, via=via, ip=ip), *order_events)
@@ -466,6 +472,9 @@ def _not_needed_events(application: Application, applies, *, actor, via, ip) -> 
 def _detach_not_asked(application: Application, asked: set[str], *, actor, via, ip) -> list[Event]:
     """Remove the files of questions not asked, on record: no department is sent them. The files
     go once the rows are gone for good."""
+    keys = getattr(application, "attachment_keys", None)
+    if keys is not None and keys <= asked:  # read under the lock: no file to remove
+        return []
     stale = list(application.attachments.exclude(field_key__in=asked))
     if not stale:
         return []

@@ -1,14 +1,17 @@
 from datetime import date
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from approvals import workflow
 from approvals.models import Application, ApplicationStatus, Notification, NotificationKind, Review, ReviewStatus
+from approvals.once_only import once_only_figures
 from audit.models import Action, AuditEvent
 from core.errors import Conflict, InvalidTransition, ValidationFailed
 from permits.models import Permit
-from tests.engine_fixtures import pdf_upload
+from tests.engine_fixtures import pdf_upload, submitted_application
 from tests.factories import VALID_ANSWERS, UserFactory, officer
 
 pytestmark = pytest.mark.django_db
@@ -38,6 +41,36 @@ def test_submit_fans_out_one_review_per_department(submit, citizen, officers):
     assert list(AuditEvent.objects.filter(application_id=application.pk).values_list("action", flat=True)) == [
         Action.APPLICATION_CREATED, Action.ANSWERS_SAVED, Action.ATTACHMENT_UPLOADED, Action.APPLICATION_SUBMITTED,
     ]
+
+
+def test_submit_counts_once_only_from_its_own_rows_without_reading_them_back(restaurant, citizen, settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path)
+    application = workflow.application_start(applicant=citizen, service=restaurant)
+    workflow.application_save_answers(application_id=application.pk, actor=citizen, data=dict(VALID_ANSWERS))
+    workflow.application_attach(application_id=application.pk, actor=citizen, field_key="floor_plan",
+                                uploaded=pdf_upload())
+    workflow.application_submit(application_id=application.pk, actor=citizen)
+    application.refresh_from_db()
+    assert application.once_only == {"fields_asked": len(VALID_ANSWERS), "fields_taken": 0, "documents_uploaded": 1,
+                                     "documents_reused": 0}
+    assert application.once_only == once_only_figures(application)
+
+
+def test_submit_statements(restaurant, citizen, settings, tmp_path):
+    """The submit's statements, warm: the lock with the files' questions, the certificates chosen,
+    the person's name locked, the reviews, the application, the audit event and the notification."""
+    settings.MEDIA_ROOT = str(tmp_path)
+    submitted_application(restaurant, citizen)  # warms the per-process caches (schema, department ids)
+    application = workflow.application_start(applicant=citizen, service=restaurant)
+    workflow.application_save_answers(application_id=application.pk, actor=citizen, data=dict(VALID_ANSWERS))
+    workflow.application_attach(application_id=application.pk, actor=citizen, field_key="floor_plan",
+                                uploaded=pdf_upload())
+    with CaptureQueriesContext(connection) as queries:
+        workflow.application_submit(application_id=application.pk, actor=citizen)
+    statements = [q["sql"].split()[0] for q in queries.captured_queries
+                  if q["sql"].split()[0] not in ("SAVEPOINT", "RELEASE")]  # the test's own transaction
+    assert statements == ["SELECT", "SELECT", "SELECT", "INSERT", "UPDATE", "INSERT", "INSERT"], "\n".join(
+        q["sql"] for q in queries.captured_queries)
 
 
 def test_submit_refuses_invalid_answers_and_changes_nothing(restaurant, citizen, settings, tmp_path):
