@@ -1,5 +1,5 @@
 # The two commands a newcomer types: `make run` and `make test`. See README.md.
-.PHONY: run test bench bench-scale lint check messages screenshots clean
+.PHONY: run test bench bench-scale faults lint check messages screenshots clean
 
 PORT ?= 8000
 PY := .venv/bin/python
@@ -25,6 +25,12 @@ bench:
 bench-scale:
 	@scripts/bootstrap.sh --dev
 	@services=$$(STRICT=1 scripts/services.sh) && eval "$$services" && $(PY) bench/scale.py
+
+# The fault suite (bench/faults/run.py, docs/reliability.md): root, PostgreSQL 15's server binaries
+# and redis-server; it starts its own servers. Far too long for CI.
+faults:
+	@scripts/bootstrap.sh --dev
+	@$(PY) bench/faults/run.py
 
 lint:
 	@.venv/bin/ruff check .
