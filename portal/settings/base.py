@@ -411,6 +411,11 @@ else:
 
 # --- Cache ----------------------------------------------------------------------------------
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# On Redis the cache fails open (portal.cache): a Redis outage must not fail the requests it only limits.
+REDIS_CACHE = "portal.cache.FailOpenRedisCache"
+for _cache in CACHES.values():
+    if _cache["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+        _cache["BACKEND"] = REDIS_CACHE
 
 # --- Celery ---------------------------------------------------------------------------------
 # Tasks are nudges carrying ids; the database is the source of truth (see approvals.reconcile).
