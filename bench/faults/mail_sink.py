@@ -59,8 +59,9 @@ class MailSink:
     def hang(self) -> None:
         self.refuse()
         self.hanging = socket.create_server(("127.0.0.1", self.port), reuse_port=False)
-        self.hanging.settimeout(0.5)
-        threading.Thread(target=self._hold, args=(self.hanging,), daemon=True).start()
+        self.hanging.settimeout(0.2)
+        self.holder = threading.Thread(target=self._hold, args=(self.hanging,), daemon=True)
+        self.holder.start()
 
     def _hold(self, listener: socket.socket) -> None:
         while self.hanging is listener:
@@ -73,6 +74,7 @@ class MailSink:
     def _close_hanging(self) -> None:
         listener, self.hanging = self.hanging, None
         if listener is not None:
+            self.holder.join()  # the port is free once its accept() has returned
             listener.close()
         for connection in self.held:
             connection.close()
