@@ -47,8 +47,9 @@ class MailSink:
     def accept(self) -> None:
         self._close_hanging()
         if self.controller is None:
-            self.controller = Controller(_Keep(self), hostname="127.0.0.1", port=self.port)
-            self.controller.start()
+            controller = Controller(_Keep(self), hostname="127.0.0.1", port=self.port)
+            controller.start()
+            self.controller = controller
 
     def refuse(self) -> None:
         self._close_hanging()

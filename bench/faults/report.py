@@ -72,7 +72,8 @@ def write(results: list[dict], *, applications: int, concurrency: int) -> None:
         "| scenario | N | final | lost | dup. permits | dup. mails | dup. notices | permits | recover, s "
         "| errors people saw | retries |",
         "|---|--:|--:|--:|--:|--:|--:|--:|--:|---|--:|",
-        *[_row(r) for r in rows],
+        *[_row(stored[s.key]) if s.key in stored else f"| {s.title} | — | not measured yet |" + " |" * 8
+          for s in SCENARIOS],
         "",
         "Measured: " + "; ".join(f"{r['scenario']} {r['measured']}" for r in rows) + ".",
         "",
