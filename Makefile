@@ -1,5 +1,5 @@
 # The two commands a newcomer types: `make run` and `make test`. See README.md.
-.PHONY: run test bench bench-scale bench-load lint check messages screenshots clean
+.PHONY: run test bench bench-scale bench-load faults lint check messages screenshots clean
 
 PORT ?= 8000
 PY := .venv/bin/python
@@ -33,6 +33,12 @@ bench-load:
 	@services=$$(STRICT=1 scripts/services.sh) && eval "$$services" && \
 	  DJANGO_SETTINGS_MODULE=portal.settings.test .venv/bin/pytest -q -m load tests/test_load_scenario.py && \
 	  $(PY) bench/load/run.py
+
+# The fault suite (bench/faults/run.py, docs/reliability.md): root, PostgreSQL 15's server binaries
+# and redis-server; it starts its own servers. Far too long for CI.
+faults:
+	@scripts/bootstrap.sh --dev
+	@$(PY) bench/faults/run.py
 
 lint:
 	@.venv/bin/ruff check .

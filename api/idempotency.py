@@ -1,10 +1,17 @@
 """Idempotency-Key on POST: the same key with the same request replays the first answer; the
-same key with another request is a 422; a key whose first request is still running is a 409."""
+same key with another request is a 422; a key whose first request is still running is a 409.
+A first request that died without answering (its process killed, the database gone before the
+key could be given back) leaves its key unanswered: once API_IDEMPOTENCY_IN_FLIGHT_SECONDS have
+passed, longer than any request may run, the next request with the key takes it over and acts
+(safe: the work itself is guarded by state, a submitted application is not submitted again)."""
 
 import hashlib
 import json
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.renderers import JSONRenderer
@@ -73,8 +80,19 @@ def idempotency_begin(request) -> IdempotencyRecord | None:
     if record.fingerprint != fp:
         raise KeyReused(_("This Idempotency-Key was used for another request."))
     if record.status_code is None:
+        if _take_over(record):
+            return record
         raise KeyInFlight(_("A request with this Idempotency-Key is still being processed."))
     raise Replay(record)
+
+
+def _take_over(record: IdempotencyRecord) -> bool:
+    """Claim the key of a first request that can no longer be running; of two takers one wins."""
+    now = timezone.now()
+    dead_before = now - timedelta(seconds=settings.API_IDEMPOTENCY_IN_FLIGHT_SECONDS)
+    record.created_at = now
+    return bool(IdempotencyRecord.objects.filter(pk=record.pk, status_code__isnull=True, created_at__lte=dead_before)
+                .update(created_at=now))
 
 
 def idempotency_finish(record: IdempotencyRecord, response) -> None:
@@ -91,11 +109,6 @@ def idempotency_finish(record: IdempotencyRecord, response) -> None:
 
 def idempotency_purge(*, older_than_hours: float | None = None) -> int:
     """Forget keys older than API_IDEMPOTENCY_HOURS (a retry comes within minutes, not days)."""
-    from datetime import timedelta
-
-    from django.conf import settings
-    from django.utils import timezone
-
     hours = settings.API_IDEMPOTENCY_HOURS if older_than_hours is None else older_than_hours
     deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=timezone.now() - timedelta(hours=hours)).delete()
     return deleted

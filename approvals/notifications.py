@@ -2,6 +2,8 @@
 afterwards by Celery (each row is its own outbox entry: at most one successful send)."""
 
 import logging
+import smtplib
+import socket
 from collections.abc import Iterable
 from datetime import timedelta
 
@@ -72,14 +74,27 @@ def outbox_claim(model, row_id: int) -> bool:
     )
 
 
+def server_unavailable(exc: Exception) -> bool:
+    """The mail server was not reached, did not answer, or asked to come back later (4xx): no
+    fault of the message, so no attempt of it is counted."""
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return 400 <= exc.smtp_code < 500
+    return isinstance(exc, (ConnectionError, TimeoutError, smtplib.SMTPServerDisconnected, socket.gaierror))
+
+
 def outbox_send(row, *, language: str, build) -> str:
-    """Send ``build(row)`` written in ``language`` and mark the claimed outbox row sent: "sent", or
-    "failed" (logged; tried again by the reconciler until MAX_EMAIL_ATTEMPTS)."""
+    """Send ``build(row)`` written in ``language`` and mark the claimed outbox row sent: "sent";
+    "deferred" when the server is unavailable (the row waits for the reconciler, however long the
+    outage); or "failed" (logged; tried again by the reconciler until MAX_EMAIL_ATTEMPTS)."""
     try:
         with translation.override(language or settings.LANGUAGE_CODE):
             message = build(row)
         message.send()
-    except Exception:
+    except Exception as exc:
+        if server_unavailable(exc):
+            log.warning("email of %s %s deferred: mail server unavailable (%s)", row._meta.model_name, row.pk, exc)
+            type(row).objects.filter(pk=row.pk).update(email_status=EmailStatus.PENDING)
+            return "deferred"
         log.exception("email of %s %s failed", row._meta.model_name, row.pk)
         with transaction.atomic():
             attempts = row.email_attempts + 1
@@ -90,6 +105,17 @@ def outbox_send(row, *, language: str, build) -> str:
         return "failed"
     type(row).objects.filter(pk=row.pk).update(email_status=EmailStatus.SENT, email_sent_at=timezone.now())
     return "sent"
+
+
+def outbox_send_batch(send, row_ids: list[int]) -> list[str]:
+    """``send`` each row in turn, stopping at the first one deferred: while the server is down the
+    rest would each wait for its own timeout, and stay pending for the reconciler all the same."""
+    results = []
+    for row_id in row_ids:
+        results.append(send(row_id))
+        if results[-1] == "deferred":
+            break
+    return results
 
 
 def notification_send_email(*, notification_id: int) -> str:

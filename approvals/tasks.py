@@ -7,7 +7,7 @@ from .calendar_changes import calendar_changes_record
 from .complaint_mail import complaint_mail_send
 from .complaints import complaint_scan, complaints_unconfirmed_prune
 from .follow_on_ends import follow_ons_lapse
-from .notifications import notification_send_email
+from .notifications import notification_send_email, outbox_send_batch
 from .opinion_deadlines import opinion_scan
 from .permit_flow import permit_render
 from .permit_life import permit_reminders_send
@@ -26,7 +26,7 @@ def route_application_task(application_ids: list[int] | int) -> int:
 
 @shared_task(ignore_result=True)
 def notification_email_task(notification_ids: list[int]) -> list[str]:
-    return [notification_send_email(notification_id=pk) for pk in notification_ids]
+    return outbox_send_batch(lambda pk: notification_send_email(notification_id=pk), notification_ids)
 
 
 @shared_task(ignore_result=True)
@@ -56,7 +56,7 @@ def complaints_unconfirmed_prune_task() -> int:
 
 @shared_task(ignore_result=True)
 def complaint_mail_task(mail_ids: list[int]) -> list[str]:
-    return [complaint_mail_send(mail_id=pk) for pk in mail_ids]
+    return outbox_send_batch(lambda pk: complaint_mail_send(mail_id=pk), mail_ids)
 
 
 @shared_task(ignore_result=True)

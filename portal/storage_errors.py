@@ -1,9 +1,10 @@
-"""The file store (an S3-compatible bucket) not answering, or refusing the portal's key, is
-answered with a 503 that says so (the API's JSON error, or a page), never a 500; the operator
+"""The file store (an S3-compatible bucket) not answering, or refusing the portal's key, and the
+media file system full, are answered with a 503 that says so (the API's JSON error, or a page), never a 500; the operator
 gets the cause in the log at ERROR. The service that was storing has rolled its transaction back
 by then (and deleted what it wrote), so no row names a file that is not there. botocore is looked
 up, never imported: on the file system it is not loaded."""
 
+import errno
 import logging
 import sys
 
@@ -18,6 +19,8 @@ RETRY_AFTER_SECONDS = 120
 
 
 def is_storage_failure(exception: BaseException) -> bool:
+    if isinstance(exception, OSError) and exception.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True  # MEDIA_ROOT full (a half-written file is never named by a row: the transaction rolled back)
     errors = sys.modules.get("botocore.exceptions")
     return errors is not None and isinstance(exception, errors.BotoCoreError | errors.ClientError)
 

@@ -60,4 +60,4 @@ def test_the_production_settings_accept_the_stacks_environment(tmp_path):
                             timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["core.private_s3.PrivateS3Storage", "portal",
-                                     "django.core.cache.backends.redis.RedisCache", "redis://redis:6379/0"]
+                                     "portal.cache.FailOpenRedisCache", "redis://redis:6379/0"]

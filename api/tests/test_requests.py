@@ -269,3 +269,48 @@ def test_permit_number_with_a_nul_is_not_found(restaurant):
 
     response = Api().get("/api/v1/permits/P-2026%00/verification/")
     assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+
+
+def _died_in_flight(seconds_ago: float):
+    """A first request that never answered (its process killed, the database gone mid-request):
+    its key's record left without an answer."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    record = IdempotencyRecord.objects.latest("pk")
+    IdempotencyRecord.objects.filter(pk=record.pk).update(status_code=None, body=None,
+                                                          created_at=timezone.now() - timedelta(seconds=seconds_ago))
+
+
+def test_a_key_whose_request_died_is_taken_over_once_no_request_can_still_run(citizen_api, restaurant, settings):
+    settings.API_IDEMPOTENCY_IN_FLIGHT_SECONDS = 60
+    body = {"service": SERVICE}
+    citizen_api.post("/api/v1/applications/", body, key="create-1")
+    Application.objects.all().delete()  # the first request's work was rolled back with it
+    _died_in_flight(59)
+    assert citizen_api.post("/api/v1/applications/", body, key="create-1").status_code == 409
+    _died_in_flight(61)
+    retried = citizen_api.post("/api/v1/applications/", body, key="create-1")
+    assert retried.status_code == 201
+    assert Application.objects.count() == 1
+    replay = citizen_api.post("/api/v1/applications/", body, key="create-1")
+    assert (replay.status_code, replay["Idempotent-Replayed"], replay.json()) == (201, "true", retried.json())
+
+
+def test_a_submission_whose_answer_was_lost_is_not_made_twice(citizen_api, citizen, restaurant, settings):
+    from approvals import workflow
+    from tests.engine_fixtures import pdf_upload
+
+    settings.API_IDEMPOTENCY_IN_FLIGHT_SECONDS = 60
+    created = citizen_api.post("/api/v1/applications/", {"service": SERVICE, "answers": VALID_ANSWERS}).json()
+    workflow.application_attach(application_id=created["id"], actor=citizen, field_key="floor_plan",
+                                uploaded=pdf_upload())
+    first = citizen_api.post(f"/api/v1/applications/{created['id']}/submit/", key="submit-1")
+    assert first.status_code == 200
+    _died_in_flight(61)  # committed, then the process died before answering
+    again = citizen_api.post(f"/api/v1/applications/{created['id']}/submit/", key="submit-1")
+    assert again.status_code == 409
+    application = Application.objects.get()
+    assert (application.status, application.reference) == (ApplicationStatus.IN_REVIEW, first.json()["reference"])
+    assert Review.objects.filter(application=application).count() == len(first.json()["reviews"])

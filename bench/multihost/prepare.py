@@ -45,8 +45,11 @@ def main(service_slug: str, citizens: int) -> dict:
             upload = sample_upload(spec)
             files.append({"field_key": spec["key"], "name": upload.name, "content_type": upload.content_type,
                           "content": base64.b64encode(upload.read()).decode()})
+    # A field each department may ask to have corrected (one it reads that is not a file).
+    correctable = {code: next((key for key in schema.department_fields(code)
+                               if schema.fields_by_key[key]["kind"] != "file"), None) for code in departments}
     return {"service": service_slug, "citizen_tokens": citizen_tokens, "department_tokens": departments,
-            "answers": sample_answers(schema), "files": files}
+            "answers": sample_answers(schema), "files": files, "correctable": correctable}
 
 
 if __name__ == "__main__":

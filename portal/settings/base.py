@@ -418,6 +418,11 @@ else:
 
 # --- Cache ----------------------------------------------------------------------------------
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# On Redis the cache fails open (portal.cache): a Redis outage must not fail the requests it only limits.
+REDIS_CACHE = "portal.cache.FailOpenRedisCache"
+for _cache in CACHES.values():
+    if _cache["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+        _cache["BACKEND"] = REDIS_CACHE
 
 # --- Celery ---------------------------------------------------------------------------------
 # Tasks are nudges carrying ids; the database is the source of truth (see approvals.reconcile).
@@ -650,6 +655,9 @@ API_WEBHOOK_CA_FILE = env.str("API_WEBHOOK_CA_FILE", default="")
 # one opens (api/webhook_secrets.py). Production requires them; development keeps one in var/.
 API_WEBHOOK_SECRET_KEYS = env.list("API_WEBHOOK_SECRET_KEYS", default=[])
 API_IDEMPOTENCY_HOURS = env.float("API_IDEMPOTENCY_HOURS", default=24)
+# A key whose first request has not answered after this long is taken over by the next request with
+# it: longer than gunicorn lets a request run (--timeout 30 in the Dockerfile).
+API_IDEMPOTENCY_IN_FLIGHT_SECONDS = env.int("API_IDEMPOTENCY_IN_FLIGHT_SECONDS", default=60)
 CELERY_BEAT_SCHEDULE["webhooks"] = {"task": "api.tasks.webhook_tick_task", "schedule": 10.0}
 CELERY_BEAT_SCHEDULE["idempotency-purge"] = {"task": "api.tasks.idempotency_purge_task", "schedule": 3600.0}
 # API tokens work this many days from issue (the default and the longest an issuer may choose),

@@ -26,7 +26,7 @@ if not API_WEBHOOK_SECRET_KEYS:
 # counts live in the cache, and nudges leave through the broker: kept per process (or per host),
 # every gunicorn worker and host would count and queue on its own. Only Redis is shared by all.
 for _alias, _cache in CACHES.items():  # noqa: F405
-    if _cache["BACKEND"] != "django.core.cache.backends.redis.RedisCache":
+    if _cache["BACKEND"] != REDIS_CACHE:  # noqa: F405
         raise ImproperlyConfigured(
             f"CACHE_URL must name a Redis server in production (e.g. redis://redis:6379/1): the {_alias!r} cache "
             f"({_cache['BACKEND']}) would keep rate limits, throttles and counters per process, not shared by "
