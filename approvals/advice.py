@@ -18,7 +18,7 @@ from departments.access import member_role
 from departments.models import Department, MembershipRole
 
 from .events import engine_event
-from .locks import lock_application
+from .locks import lock_advice_request, lock_application
 from .models import AdviceRequest, Application, ApplicationStatus, Attachment, Notification, NotificationKind
 from .notifications import departments_staff_ids, notifications_create
 from .sla import local_today, sla_calendar
@@ -80,10 +80,10 @@ def advice_request(*, citizen, application_id: int, question: str = "", ip: str 
 
 
 def _staff_advice(officer, advice_id: int, *, lock: bool = False) -> AdviceRequest:
-    rows = AdviceRequest.objects.select_related("application", "department")
     if lock:
-        rows = rows.select_for_update(of=("self",))
-    advice = rows.filter(pk=advice_id).first()
+        advice = lock_advice_request(advice_id)
+    else:
+        advice = AdviceRequest.objects.select_related("application", "department").filter(pk=advice_id).first()
     if advice is None or member_role(officer, advice.department_id) not in (MembershipRole.OFFICER,
                                                                            MembershipRole.SUPERVISOR):
         raise AdviceRequest.DoesNotExist

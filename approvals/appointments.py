@@ -24,6 +24,7 @@ from departments.access import member_role, supervisor_memberships
 from departments.models import Department
 
 from .events import booking_event, department_event
+from .locks import lock_booking
 from .models import (
     Application,
     AppointmentBooking,
@@ -200,8 +201,7 @@ def booking_make(*, citizen, slot_id: int, application_id: int | None = None, ip
 
 
 def _lock_own_booking(citizen, booking_id: int) -> AppointmentBooking:
-    booking = (AppointmentBooking.objects.select_for_update(of=("self",)).select_related("slot__department")
-               .filter(pk=booking_id, citizen=citizen).first())
+    booking = lock_booking(booking_id, citizen=citizen)
     if booking is None:
         raise AppointmentBooking.DoesNotExist
     if not booking.is_live:
@@ -272,8 +272,7 @@ def booking_move(*, citizen, booking_id: int, slot_id: int, ip: str | None = Non
 def booking_no_show(*, officer, booking_id: int, ip: str | None = None) -> AppointmentBooking:
     """An officer of the slot's department records that the citizen did not come (once the
     appointment has started)."""
-    booking = (AppointmentBooking.objects.select_for_update(of=("self",)).select_related("slot__department")
-               .filter(pk=booking_id).first())
+    booking = lock_booking(booking_id)
     if booking is None or member_role(officer, booking.slot.department_id) is None:
         raise AppointmentBooking.DoesNotExist
     if not booking.is_live:

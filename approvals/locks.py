@@ -25,8 +25,10 @@ from permits.models import Permit, ReissueRequest
 from registers.models import RegisterLookup
 
 from .models import (
+    AdviceRequest,
     Application,
     ApplicationShare,
+    AppointmentBooking,
     Attachment,
     BundleApplication,
     CalendarChangeReview,
@@ -263,3 +265,19 @@ def lock_payment_issue(issue_id: int) -> PaymentIssue:
     """Lock money that could not be applied: two finance officers resolving it at once are one
     after the other, and the second finds it resolved. Taken before the order's application."""
     return PaymentIssue.objects.select_for_update(no_key=True).get(pk=issue_id)
+
+
+def lock_advice_request(advice_id: int) -> AdviceRequest | None:
+    """Lock a request for pre-application advice (with its application and department), or None:
+    two officers answering it at once are one after the other, and the second finds it answered."""
+    return (AdviceRequest.objects.select_for_update(of=("self",)).select_related("application", "department")
+            .filter(pk=advice_id).first())
+
+
+def lock_booking(booking_id: int, *, citizen=None) -> AppointmentBooking | None:
+    """Lock an appointment booking (with its slot's department), or None; with ``citizen``, only
+    theirs. A move, a cancellation and a no-show of one booking take turns."""
+    rows = AppointmentBooking.objects.select_for_update(of=("self",)).select_related("slot__department")
+    if citizen is not None:
+        rows = rows.filter(citizen=citizen)
+    return rows.filter(pk=booking_id).first()
