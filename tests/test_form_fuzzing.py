@@ -133,36 +133,44 @@ def test_ten_thousand_generated_posts_to_every_form_end_in_no_error_and_write_no
     tables = counted_tables()
     failures, statuses, sent = [], {}, [0]
     started = time.monotonic()
+    # The counts after the last request are the counts before the next: one statement a request.
+    counts = [count_rows(tables)]
 
     def send(route, role, url, body):
         visitor = visitors[role]
-        before = count_rows(tables)
+        before = counts[0]
         try:
             with transaction.atomic():  # a request that fails leaves the test's transaction usable
                 response = visitor.post(url, body)
         except Exception as error:  # noqa: BLE001  (every error is a finding, reported with its request)
             failures.append(f"{role} POST {url} ({route.name}): {error!r} with {describe(body)}\n"
                             f"{''.join(traceback.format_exception(error)[-6:])}")
+            counts[0] = count_rows(tables)
             return None
         finally:
             sent[0] += 1
         statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+        counts[0] = count_rows(tables)
         if response.status_code >= 500:
             failures.append(f"{role} POST {url} ({route.name}): {response.status_code} with {describe(body)}")
-        elif refused(response) and count_rows(tables) != before:
+        elif refused(response) and counts[0] != before:
             failures.append(f"{role} POST {url} ({route.name}): refused ({response.status_code}) but wrote rows "
                             f"with {describe(body)}")
         visitor.still_signed_in()
         return response
 
-    # Which routes take a POST: an empty form, with its token, by each kind of person (405: none).
+    # Which routes take a POST: an empty form with its token (405: none).
     forms = []
     for route in html_routes():
         url = url_for(route, arguments, lambda pool: pool[0])
         if url is None:
             continue
-        answers = [send(route, role, url, Body("form", data={})) for role in ROLES]
-        if any(answer is not None and answer.status_code != 405 for answer in answers):
+        # A view refuses a method before it looks at who asks, once they are past signing in.
+        for role in ("admin", "officer", "citizen"):
+            answer = send(route, role, url, Body("form", data={}))
+            if answer is not None and answer.status_code == 405:
+                break
+        else:
             forms.append(route)
     # Each form's fields, from its page as the first person who may open it sees it; a POST-only
     # route gets every name seen on any page.
@@ -182,6 +190,7 @@ def test_ten_thousand_generated_posts_to_every_form_end_in_no_error_and_write_no
                     into.files |= found.files
                 break
     probed = sent[0]
+    counts[0] = count_rows(tables)
 
     @settings(max_examples=max(REQUESTS - probed, 1), deadline=None, database=None, phases=[Phase.generate],
               suppress_health_check=list(HealthCheck))
