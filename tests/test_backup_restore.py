@@ -27,11 +27,17 @@ from audit.models import AuditEvent
 from permits.tests.conftest import approve_all
 from tests.engine_fixtures import pdf_upload
 from tests.factories import UserFactory
+from tests.services import require_tool
 
 pytestmark = pytest.mark.postgres
 
 ROOT = Path(__file__).resolve().parent.parent
 AUDIT_TABLE = "audit_auditevent"
+
+
+@pytest.fixture(autouse=True)
+def _postgresql_client_tools():
+    require_tool(bool(shutil.which("pg_dump") and shutil.which("pg_restore")), "pg_dump and pg_restore on PATH")
 
 
 def url(database: dict, *, name: str, user: str, password: str) -> str:
