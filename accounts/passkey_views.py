@@ -54,7 +54,17 @@ class Paused(exceptions.OTPWebAuthnApiError):
     default_detail = gettext_lazy("Signing in is paused for this account after too many failed attempts.")
 
 
-class RegistrationRules:
+class WellFormedBody:
+    """A body that is not UTF-8 is refused as malformed (400), as malformed JSON already is."""
+
+    def _parse_request_data(self, request):
+        try:
+            return super()._parse_request_data(request)
+        except UnicodeDecodeError as error:
+            raise exceptions.MalformedRequest() from error
+
+
+class RegistrationRules(WellFormedBody):
     def check_can_register(self):
         if not second_factor_required(self.request.user):
             raise StaffOnly()
@@ -79,7 +89,7 @@ class PasskeyRegistrationComplete(RegistrationRules, webauthn.CompleteCredential
         return JsonResponse({"id": device.pk})
 
 
-class AuthenticationRules:
+class AuthenticationRules(WellFormedBody):
     def check_can_authenticate(self):
         super().check_can_authenticate()
         user = self.request.user

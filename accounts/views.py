@@ -3,6 +3,8 @@
 Django's authentication views do the sign-in, sign-out and reset flows with the portal's forms
 and templates; the other views validate, call one service and render or redirect."""
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, update_session_auth_hash
@@ -46,6 +48,11 @@ class LoginView(auth_views.LoginView):
 
     def get_default_redirect_url(self):
         return reverse("landing")
+
+    def get_redirect_url(self):
+        # A next that is this page would send a signed-in person back here forever (Django: a 500).
+        url = super().get_redirect_url()
+        return "" if url and urlsplit(url).path == self.request.path else url
 
     def form_valid(self, form):
         response = super().form_valid(form)

@@ -106,9 +106,3 @@ def idempotency_finish(record: IdempotencyRecord, response) -> None:
     IdempotencyRecord.objects.filter(pk=record.pk).update(
         status_code=response.status_code, body=json.loads(JSONRenderer().render(body)))
 
-
-def idempotency_purge(*, older_than_hours: float | None = None) -> int:
-    """Forget keys older than API_IDEMPOTENCY_HOURS (a retry comes within minutes, not days)."""
-    hours = settings.API_IDEMPOTENCY_HOURS if older_than_hours is None else older_than_hours
-    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=timezone.now() - timedelta(hours=hours)).delete()
-    return deleted

@@ -2,7 +2,6 @@ from celery import shared_task
 
 from . import webhooks
 from .expiry import api_token_expiry_warn
-from .idempotency import idempotency_purge
 
 
 @shared_task(ignore_result=True, soft_time_limit=20, time_limit=30)
@@ -13,11 +12,6 @@ def webhook_deliver_task(delivery_id: int):
 @shared_task(ignore_result=True)
 def webhook_tick_task():
     return webhooks.webhook_tick()
-
-
-@shared_task(ignore_result=True)
-def idempotency_purge_task():
-    return idempotency_purge()
 
 
 @shared_task(ignore_result=True, soft_time_limit=240, time_limit=300)

@@ -133,6 +133,7 @@ class Action(models.TextChoices):
     REFUND_PROPOSED = "refund.proposed", _("Refund proposed")
     REFUND_CONFIRMED = "refund.confirmed", _("Refund confirmed")
     REFUND_CANCELLED = "refund.cancelled", _("Refund cancelled")
+    RETENTION_PURGED = "retention.purged", _("Records past their retention deleted")
 
 
 class AuditEvent(models.Model):

@@ -58,5 +58,10 @@ def storage_unavailable(request):
     return _render(request, "503.html", 503)
 
 
+def file_missing(request):
+    """404: a row names a stored file the store does not have (portal.storage_errors)."""
+    return _render(request, "file_missing.html", 404)
+
+
 def server_error(request):
     return _render(request, "500.html", 500, with_request_context=False)

@@ -290,3 +290,25 @@ def test_stored_files_and_their_folders_are_not_readable_by_other_local_users(re
         for folder in stored.relative_to(media).parents:
             if folder != Path("."):
                 assert stat.S_IMODE((media / folder).stat().st_mode) == 0o750, folder
+
+
+def test_a_file_missing_from_the_store_is_a_404_that_says_so_on_every_download(client, restaurant, citizen, officers,
+                                                                               media, admin_user):
+    application = submitted_with(restaurant, citizen, FORM)
+    attachment = application.attachments.get()
+    review = application.reviews.get(department__code="health")
+    (media / attachment.disarmed_file.name).unlink()
+    (media / attachment.file.name).unlink()
+    downloads = [(citizen, reverse("approvals:attachment", args=[application.pk, attachment.pk])),
+                 (officers["health"], reverse("departments:attachment", args=[review.pk, attachment.pk])),
+                 (admin_user, reverse("departments:attachment_original", args=[attachment.pk]))]
+    for person, url in downloads:
+        client.force_login(person)
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert "This file cannot be found" in response.content.decode(), url
+    token, clear = api_token_create(kind=TokenKind.DEPARTMENT, name="health system",
+                                    department=Department.objects.get(code="health"))
+    response = client.get(f"/api/v1/reviews/{review.pk}/attachments/{attachment.pk}/",
+                          headers={"Authorization": f"Bearer {clear}"})
+    assert (response.status_code, response.json()["error"]["code"]) == (404, "file_missing")

@@ -6,7 +6,6 @@ import json
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from api.idempotency import idempotency_purge
 from api.models import IdempotencyRecord
 from api.tests.conftest import Api, signed_consent
 from approvals.models import Application, ApplicationStatus, Message, Review, ReviewStatus
@@ -241,11 +240,12 @@ def test_old_keys_are_forgotten(citizen_api, restaurant):
 
     from django.utils import timezone
 
+    from portal.retention import retention_purge
 
     citizen_api.post("/api/v1/applications/", {"service": SERVICE}, key="old")
     citizen_api.post("/api/v1/applications/", {"service": SERVICE}, key="new")
     IdempotencyRecord.objects.filter(key="old").update(created_at=timezone.now() - timedelta(hours=25))
-    assert idempotency_purge() == 1
+    assert retention_purge(kinds=["idempotency_keys"]) == {"idempotency_keys": 1}
     assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]
     # The key may be used again once forgotten.
     assert citizen_api.post("/api/v1/applications/", {"service": SERVICE, "answers": {"seats": 2}}, key="old").status_code == 201

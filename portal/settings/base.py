@@ -371,6 +371,20 @@ FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750  # citizens' files: never readable by 
 # Files no row names (an upload whose transaction rolled back) are deleted by a nightly sweep once
 # this old (portal.media_sweep); only these folders of the storage, where the file fields write.
 MEDIA_SWEEP_GRACE_HOURS = env.float("MEDIA_SWEEP_GRACE_HOURS", default=24)
+# Retention (portal.retention, docs/backup.md#retention): how long each kind of record is kept, in
+# days, before beat's hourly job deletes it, RETENTION_BATCH_SIZE rows per transaction. Drafts
+# never submitted, from their last change (with their uploads); notifications whose mail is no
+# longer to be sent; sessions after they expired; webhook deliveries delivered or given up. API
+# idempotency keys follow API_IDEMPOTENCY_HOURS. The audit trail and permits are never deleted.
+RETENTION_DAYS = {
+    "drafts": env.int("RETENTION_DRAFT_DAYS", default=180),
+    "notifications": env.int("RETENTION_NOTIFICATION_DAYS", default=365),
+    "sessions": env.int("RETENTION_SESSION_DAYS", default=1),
+    "webhook_deliveries": env.int("RETENTION_WEBHOOK_DELIVERY_DAYS", default=90),
+}
+RETENTION_BATCH_SIZE = env.int("RETENTION_BATCH_SIZE", default=500)
+# How long pg_dump or pg_restore may run (manage.py backup and restore, docs/backup.md).
+BACKUP_TIMEOUT_SECONDS = env.int("BACKUP_TIMEOUT_SECONDS", default=6 * 3600)
 MEDIA_SWEEP_FOLDERS = ("attachments", "consents", "guides", "opinions", "permits", "statements")
 # The largest bank statement a finance officer may upload (payments.statements); the page's body
 # limit (DATA_UPLOAD_MAX_MEMORY_SIZE) must leave room for it.
@@ -500,6 +514,7 @@ CELERY_BEAT_SCHEDULE = {
     "dashboard-stats": {"task": "dashboards.tasks.stats_consume_task", "schedule": 30.0},
     "sign-in-records-prune": {"task": "accounts.tasks.sign_in_records_prune_task", "schedule": crontab(hour=3, minute=15)},
     "media-sweep": {"task": "portal.tasks.media_sweep_task", "schedule": crontab(hour=3, minute=45)},
+    "retention-purge": {"task": "portal.tasks.retention_purge_task", "schedule": crontab(minute=15)},
     # Reminders before a permit ends (approvals.permit_life): once a day; a missed day catches up.
     "permit-reminders": {"task": "approvals.tasks.permit_reminders_send_task", "schedule": crontab(hour=8, minute=30)},
     # Amendments of permits that ended the day before lapse (approvals.follow_on_ends).
@@ -659,7 +674,6 @@ API_IDEMPOTENCY_HOURS = env.float("API_IDEMPOTENCY_HOURS", default=24)
 # it: longer than gunicorn lets a request run (--timeout 30 in the Dockerfile).
 API_IDEMPOTENCY_IN_FLIGHT_SECONDS = env.int("API_IDEMPOTENCY_IN_FLIGHT_SECONDS", default=60)
 CELERY_BEAT_SCHEDULE["webhooks"] = {"task": "api.tasks.webhook_tick_task", "schedule": 10.0}
-CELERY_BEAT_SCHEDULE["idempotency-purge"] = {"task": "api.tasks.idempotency_purge_task", "schedule": 3600.0}
 # API tokens work this many days from issue (the default and the longest an issuer may choose),
 # and their owners are mailed this many days before the end, once per threshold (api.expiry).
 API_TOKEN_LIFETIME_DAYS = env.int("API_TOKEN_LIFETIME_DAYS", default=365)
