@@ -8,10 +8,10 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.redirects import safe_next as site_address
 from approvals import consultation, notes, opinions, sharing, workflow
 from approvals.access import may_claim, may_decide, may_release
 from approvals.appointment_selectors import application_advice
@@ -113,13 +113,9 @@ def release(request, pk):
 
 
 def safe_next(request, default: str) -> str:
-    """The ``next`` page a form names when it is one of ours (queue rows send the queue page they
-    were on), else ``default``."""
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                                  require_https=request.is_secure()):
-        return target
-    return default
+    """The ``next`` page a form names when it is an address of ours (queue rows send the queue
+    page they were on; accounts.redirects decides), else ``default``."""
+    return site_address(request, request.POST.get("next")) or default
 
 
 def _act(request, pk, action, success):

@@ -411,7 +411,8 @@ def test_claim_and_release_from_the_queue_return_to_the_same_filters(client, res
     assert response.url == reverse("departments:review", args=[review.pk])
     review.refresh_from_db()
     assert (review.status, review.assignee_id) == (S.PENDING, None)
-    for bad in ("//evil.example/queue", "javascript:alert(1)", "https://testserver.evil.example/", "\\\\evil"):
+    for bad in ("//evil.example/queue", "javascript:alert(1)", "https://testserver.evil.example/", "\\\\evil",
+                "departments:queue", "not-a-page"):  # a bare word: redirect() would look it up as a view
         response = client.post(reverse("departments:claim", args=[review.pk]), {"next": bad})
         assert response.url == reverse("departments:review", args=[review.pk])
         client.post(reverse("departments:release", args=[review.pk]))
