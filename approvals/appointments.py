@@ -36,6 +36,7 @@ from .models import (
 )
 from .notifications import notify
 from .sla import local_date, sla_calendar
+from .transitions import status_move
 
 
 class SlotFull(WorkflowError):
@@ -226,7 +227,8 @@ def booking_cancel(*, citizen, booking_id: int, ip: str | None = None) -> Appoin
     now = timezone.now()
     booking = _lock_own_booking(citizen, booking_id)
     _check_cutoff(booking, now)
-    booking.status, booking.changed_at, booking.sequence = BookingStatus.CANCELLED, now, booking.sequence + 1
+    status_move(booking, BookingStatus.CANCELLED)
+    booking.changed_at, booking.sequence = now, booking.sequence + 1
     booking.save(update_fields=["status", "changed_at", "sequence"])
     _give_back_seat(booking.slot_id)
     audit_record(booking_event(Action.APPOINTMENT_CANCELLED, booking, actor=citizen, ip=ip, slot=booking.slot_id))
@@ -280,7 +282,8 @@ def booking_no_show(*, officer, booking_id: int, ip: str | None = None) -> Appoi
     now = timezone.now()
     if booking.slot.starts_at > now:
         raise InvalidTransition(_("A no-show can be recorded once the appointment has started."))
-    booking.status, booking.changed_at, booking.no_show_by = BookingStatus.NO_SHOW, now, officer
+    status_move(booking, BookingStatus.NO_SHOW)
+    booking.changed_at, booking.no_show_by = now, officer
     booking.save(update_fields=["status", "changed_at", "no_show_by"])
     audit_record(booking_event(Action.APPOINTMENT_NO_SHOW, booking, actor=officer, ip=ip, slot=booking.slot_id))
     return booking

@@ -26,6 +26,8 @@ from permits.models import Permit, PermitStatus, ReissueRequest, ReissueRequestS
 from .models import (
     Application,
     ApplicationStatus,
+    AppointmentBooking,
+    BookingStatus,
     BundleApplication,
     BundleApplicationStatus,
     Complaint,
@@ -123,12 +125,22 @@ PAYMENT_ISSUE_TRANSITIONS: dict[str, frozenset[str]] = {
     PI.RESOLVED: frozenset(),
 }
 
+# An appointment booking (approvals.appointments): a move changes its time, not its state; it is
+# cancelled by the citizen before the cut-off, or recorded as missed once it has started.
+BK = BookingStatus
+BOOKING_TRANSITIONS: dict[str, frozenset[str]] = {
+    BK.BOOKED: frozenset({BK.CANCELLED, BK.NO_SHOW}),
+    BK.CANCELLED: frozenset(),
+    BK.NO_SHOW: frozenset(),
+}
+
 TRANSITIONS: dict[type[models.Model], dict[str, frozenset[str]]] = {
     Application: APPLICATION_TRANSITIONS, Review: REVIEW_TRANSITIONS, Permit: PERMIT_TRANSITIONS,
     ReissueRequest: REISSUE_REQUEST_TRANSITIONS, BundleApplication: BUNDLE_APPLICATION_TRANSITIONS,
     Complaint: COMPLAINT_TRANSITIONS,
     Rectification: RECTIFICATION_TRANSITIONS,
     PaymentOrder: PAYMENT_ORDER_TRANSITIONS, Refund: REFUND_TRANSITIONS, PaymentIssue: PAYMENT_ISSUE_TRANSITIONS,
+    AppointmentBooking: BOOKING_TRANSITIONS,
 }
 
 # The states a row may be created in.
@@ -138,6 +150,7 @@ INITIAL: dict[type[models.Model], frozenset[str]] = {
     Complaint: frozenset({K.UNCONFIRMED, K.OPEN}),  # a signed-in citizen's is routed at once
     Rectification: frozenset({X.OPEN}),
     PaymentOrder: frozenset({PO.OPEN}), Refund: frozenset({RF.PROPOSED}), PaymentIssue: frozenset({PI.OPEN}),
+    AppointmentBooking: frozenset({BK.BOOKED}),
 }
 
 
