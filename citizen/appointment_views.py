@@ -84,29 +84,30 @@ def booking_move_view(request, pk):
     if slot_id is None:
         messages.error(request, _("Choose a time."))
         return redirect("approvals:booking", pk)
-    try:
-        booking_move(citizen=request.user, booking_id=pk, slot_id=slot_id, ip=client_ip(request))
-    except (AppointmentSlot.DoesNotExist, AppointmentBooking.DoesNotExist):
-        raise Http404 from None
-    except WorkflowError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("Your appointment was moved. We sent you the updated calendar invitation."))
-    return redirect("approvals:booking", pk)
+    return _booking_act(request, pk, lambda: booking_move(citizen=request.user, booking_id=pk, slot_id=slot_id,
+                                                          ip=client_ip(request)),
+                        _("Your appointment was moved. We sent you the updated calendar invitation."))
 
 
 @require_POST
 @citizen_required
 def booking_cancel_view(request, pk):
     _own_booking(request, pk)
+    return _booking_act(request, pk, lambda: booking_cancel(citizen=request.user, booking_id=pk, ip=client_ip(request)),
+                        _("Your appointment is cancelled."))
+
+
+def _booking_act(request, pk, action, success: str):
+    """Move or cancel the citizen's booking: its page again, with what came of it; a slot or
+    booking that is not theirs to use a 404."""
     try:
-        booking_cancel(citizen=request.user, booking_id=pk, ip=client_ip(request))
-    except AppointmentBooking.DoesNotExist:
+        action()
+    except (AppointmentSlot.DoesNotExist, AppointmentBooking.DoesNotExist):
         raise Http404 from None
     except WorkflowError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("Your appointment is cancelled."))
+        messages.success(request, success)
     return redirect("approvals:booking", pk)
 
 
